@@ -1,0 +1,345 @@
+"""The ``dockfix`` command line, shaped like ruff: ``check``, ``fix``, ``rule``.
+
+Exit codes: ``check`` 0 no findings, 1 findings; ``fix`` (dry run) 0 no diff, 1 a diff;
+``fix --write`` 0 (1 with ``--exit-non-zero-on-fix`` when something changed); 2 for any
+error (a file that cannot be read or parsed, bad configuration), after every other file was
+processed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dockfix import __version__
+
+_COMMON = [
+    click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+    click.option(
+        "--select", help="Comma-separated codes, prefixes or names to enable (ALL for every fixer)."
+    ),
+    click.option("--ignore", help="Comma-separated codes, prefixes or names to disable."),
+    click.option("--extend-select", help="Codes to enable in addition to the configured ones."),
+    click.option(
+        "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Apply fixes marked unsafe too."
+    ),
+    click.option(
+        "--offline", is_flag=True, help="No network lookups; network fixers use their cache only."
+    ),
+    click.option(
+        "--jobs", "-j", type=int, default=0, help="Worker processes (default: one per core)."
+    ),
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Use this configuration file.",
+    ),
+    click.option(
+        "--context",
+        type=click.Path(file_okay=False),
+        help="Build context directory (default: the Dockerfile's).",
+    ),
+    click.option(
+        "--stdin-filename", help="The path to report for a Dockerfile read from standard input."
+    ),
+    click.option(
+        "--output-format",
+        type=click.Choice(["full", "concise", "json", "json-lines", "sarif", "github"]),
+        default=None,
+        help="How findings are printed.",
+    ),
+    click.option("--statistics", is_flag=True, help="Count findings per code."),
+    click.option(
+        "--exit-zero", is_flag=True, help="Exit 0 even when there are findings or a diff."
+    ),
+    click.option(
+        "--insecure-registry", multiple=True, help="HOST:PORT reached over plain HTTP (repeatable)."
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="Print only what the format requires."),
+    click.option("--verbose", "-v", is_flag=True, help="Also print files without findings."),
+]
+
+
+def _common(f: Any) -> Any:
+    for deco in reversed(_COMMON):
+        f = deco(f)
+    return f
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+class _Run:
+    """State shared by ``check`` and ``fix``: options, reports, exit status."""
+
+    def __init__(self, kw: dict[str, Any], apply_fixes: bool, refresh: bool = False) -> None:
+        from dockfix.runner import RunOptions
+
+        self.kw = kw
+        self.opts = RunOptions(
+            select=_split(kw["select"]),
+            ignore=_split(kw["ignore"]) or (),
+            extend_select=_split(kw["extend_select"]) or (),
+            unsafe_fixes=kw["unsafe_fixes"],
+            offline=kw["offline"],
+            refresh=refresh,
+            context=kw["context"],
+            config_file=kw["config_file"],
+            apply_fixes=apply_fixes,
+            insecure_registries=tuple(kw["insecure_registry"]),
+        )
+        self.errors: list[str] = []
+
+    def validate(self) -> None:
+        from dockfix.catalog import SelectionError, resolve_code
+        from dockfix.config import ConfigError, load_config_file
+
+        for group in (self.opts.select or (), self.opts.ignore, self.opts.extend_select):
+            for tok in group:
+                try:
+                    resolve_code(tok)
+                except SelectionError as exc:
+                    raise click.UsageError(str(exc)) from None
+        if self.opts.config_file:
+            try:
+                load_config_file(Path(self.opts.config_file))
+            except ConfigError as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(2)
+
+    def reports(self) -> list[Any]:
+        from dockfix.config import ConfigError
+        from dockfix.runner import FileReport, display_path, fix_text_with, process_paths
+
+        paths: Sequence[str] = self.kw["paths"] or (".",)
+        out: list[FileReport] = []
+        if "-" in paths:
+            data = sys.stdin.buffer.read()
+            name = self.kw["stdin_filename"]
+            rep = FileReport(display_path(Path(name)) if name else "-")
+            from dockfix.source_io import SourceError, decode
+
+            try:
+                text = decode(data)
+                outcome = fix_text_with(text, Path(name) if name else None, self.opts)
+                rep.outcome = outcome
+                rep.error = outcome.error
+            except (SourceError, ConfigError) as exc:
+                rep.error = str(exc)
+            out.append(rep)
+            paths = [p for p in paths if p != "-"]
+            if not paths:
+                return out
+        files = self._discover(paths)
+        out.extend(process_paths(files, self.opts, self.kw["jobs"] or None))
+        return out
+
+    def _discover(self, paths: Sequence[str]) -> list[str]:
+        from dockfix.config import ConfigError
+        from dockfix.discovery import iter_dockerfiles
+        from dockfix.runner import _config_for
+
+        def excluded(p: Path) -> bool:
+            try:
+                cfg = _config_for(str(p.parent), self.opts.config_file)
+            except ConfigError:
+                return False
+            return cfg.is_excluded(p)
+
+        found: list[str] = []
+        for raw in paths:
+            p = Path(raw)
+            if not p.exists() and not p.is_symlink():
+                self.errors.append(f"{raw}: no such file or directory")
+                continue
+            try:
+                cfg = _config_for(str(p if p.is_dir() else p.parent), self.opts.config_file)
+            except ConfigError as exc:
+                self.errors.append(f"error: {exc}")
+                continue
+            for f in iter_dockerfiles(
+                [p], respect_gitignore=cfg.respect_gitignore, excluded=excluded
+            ):
+                found.append(str(f))
+        return found
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dockfix")
+def main() -> None:
+    """Find Dockerfile anti-patterns and rewrite them."""
+
+
+@main.command()
+@_common
+def check(**kw: Any) -> None:
+    """List findings (`path:line:col: CODE message`, [*] where a fix is available)."""
+    from dockfix.report import render, statistics
+
+    run = _Run(kw, apply_fixes=False)
+    run.validate()
+    reports = run.reports()
+    unsafe = bool(run.opts.unsafe_fixes)
+    findings = []
+    sources: dict[str, str] = {}
+    for rep in reports:
+        if rep.error:
+            run.errors.append(f"{rep.path}: {rep.error}")
+            continue
+        if rep.outcome is not None:
+            findings.extend(rep.outcome.findings)
+            sources[rep.path] = rep.outcome.original
+            for w in rep.outcome.warnings:
+                click.echo(f"warning: {rep.path}: {w}", err=True)
+    fmt = kw["output_format"] or "full"
+    if kw["statistics"]:
+        click.echo(statistics(findings, unsafe), nl=False)
+    else:
+        click.echo(render(findings, fmt, unsafe, sources), nl=False)
+    if fmt in ("full", "concise") and not kw["quiet"]:
+        _summary_check(findings, len(reports), unsafe)
+    _finish(run.errors, 1 if findings and not kw["exit_zero"] else 0)
+
+
+def _summary_check(findings: list[Any], nfiles: int, unsafe: bool) -> None:
+    from dockfix.engine import fixable_summary
+
+    if not findings:
+        click.echo(f"All checks passed ({nfiles} file{'s' if nfiles != 1 else ''}).", err=True)
+        return
+    now, more = fixable_summary(findings, unsafe)
+    msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} files."
+    if now:
+        msg += f"\n[*] {now} fixable with `dockfix fix`."
+    if more:
+        msg += f"\n[-] {more} more fixable with `dockfix fix --unsafe-fixes`."
+    click.echo(msg, err=True)
+
+
+def _finish(errors: list[str], status: int) -> None:
+    for e in errors:
+        click.echo(e, err=True)
+    sys.exit(2 if errors else status)
+
+
+@main.command()
+@_common
+@click.option(
+    "--diff", "mode", flag_value="diff", default=True, help="Print a unified diff (the default)."
+)
+@click.option("--write", "-w", "mode", flag_value="write", help="Edit the files in place.")
+@click.option(
+    "--exit-non-zero-on-fix", is_flag=True, help="With --write: exit 1 when a file changed."
+)
+@click.option(
+    "--refresh", is_flag=True, help="Update digests already pinned to what the tag points at now."
+)
+def fix(mode: str, exit_non_zero_on_fix: bool, refresh: bool, **kw: Any) -> None:
+    """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
+    from dockfix.diffing import unified_diff
+    from dockfix.engine import fixable_summary
+    from dockfix.report import render, statistics
+    from dockfix.runner import display_path, write_file_change, write_fixed_text
+
+    run = _Run(kw, apply_fixes=True, refresh=refresh)
+    run.validate()
+    reports = run.reports()
+    unsafe = bool(run.opts.unsafe_fixes)
+    changed = 0
+    fixed_total = 0
+    left: list[Any] = []
+    written_changes: dict[Path, str] = {}
+    diff_out: list[str] = []
+    for rep in reports:
+        if rep.error:
+            run.errors.append(f"{rep.path}: {rep.error}")
+            continue
+        out = rep.outcome
+        if out is None:
+            continue
+        for w in out.warnings:
+            click.echo(f"warning: {rep.path}: {w}", err=True)
+        left.extend(out.findings)
+        fixed_total += len(out.applied)
+        # Several Dockerfiles of one context may propose the same new file: write it once.
+        fresh = []
+        for ch in out.file_changes:
+            if written_changes.get(ch.path) == ch.content:
+                continue
+            if ch.path in written_changes:
+                click.echo(
+                    f"warning: {display_path(ch.path)}: conflicting changes; kept the first",
+                    err=True,
+                )
+                continue
+            written_changes[ch.path] = ch.content
+            fresh.append(ch)
+        out.file_changes = fresh
+        if not out.changed:
+            continue
+        changed += 1
+        if mode == "diff":
+            if out.fixed != out.original:
+                diff_out.append(unified_diff(out.original, out.fixed, rep.path))
+            for ch in fresh:
+                diff_out.append(unified_diff(ch.original, ch.content, display_path(ch.path)))
+        else:
+            if out.fixed != out.original:
+                write_fixed_text(rep)
+            for ch in fresh:
+                write_file_change(ch, rep)
+            run.errors.extend(rep.write_errors)
+            if not kw["quiet"] and not rep.write_errors:
+                codes = ", ".join(sorted({f.code for f in out.applied}))
+                click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
+    fmt = kw["output_format"]
+    if mode == "diff":
+        sys.stdout.write("".join(diff_out))
+    if fmt is not None:
+        click.echo(render(left, fmt, unsafe, {}), nl=False)
+    if kw["statistics"]:
+        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
+    if not kw["quiet"]:
+        _now, more = fixable_summary(left, unsafe)
+        msg = f"{fixed_total} fixed, {len(left)} left"
+        if more:
+            msg += f" ({more} more with `--unsafe-fixes`)"
+        verb = "would change" if mode == "diff" else "changed"
+        click.echo(f"{msg}; {changed} file{'s' if changed != 1 else ''} {verb}.", err=True)
+    if kw["exit_zero"]:
+        status = 0
+    elif mode == "diff":
+        status = 1 if changed else 0
+    else:
+        status = 1 if (exit_non_zero_on_fix and changed) else 0
+    _finish(run.errors, status)
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every fixer.")
+def rule(code: str | None, show_all: bool) -> None:
+    """Print a fixer's documentation (`dockfix rule DF102`), or list them all."""
+    from dockfix.catalog import all_fixers
+
+    fixers = all_fixers()
+    if show_all or not code:
+        for c, f in fixers.items():
+            off = "" if f.default_enabled else "  (off unless selected)"
+            click.echo(f"{c}  {f.name:<28} {f.summary}{off}")
+        return
+    key = code.upper()
+    fx = fixers.get(key) or next((f for f in fixers.values() if f.name == code.lower()), None)
+    if fx is None:
+        click.echo(f"error: unknown rule `{code}`", err=True)
+        sys.exit(2)
+    click.echo(f"# {fx.code} {fx.name}\n")
+    click.echo(fx.documentation())

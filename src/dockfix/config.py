@@ -1,0 +1,217 @@
+"""Configuration: ``[tool.dockfix]`` in ``pyproject.toml`` or the top level of ``dockfix.toml``.
+
+The nearest file above a Dockerfile wins (``dockfix.toml`` before ``pyproject.toml`` in the
+same directory, as ruff does with ``ruff.toml``); ``--config FILE`` overrides discovery.
+Unknown keys are errors that name the key and the file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+TOP_KEYS = {
+    "select",
+    "ignore",
+    "extend-select",
+    "unsafe-fixes",
+    "exclude",
+    "per-file-ignores",
+    "context",
+    "insecure-registries",
+    "refresh",
+    "respect-gitignore",
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class Config:
+    path: Path | None = None  # the file it came from
+    root: Path = field(default_factory=Path.cwd)  # directory the patterns are relative to
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    unsafe_fixes: bool | None = None
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    contexts: dict[str, str] = field(default_factory=dict)
+    insecure_registries: list[str] = field(default_factory=list)
+    refresh: bool = False
+    respect_gitignore: bool = True
+    fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def relative(self, path: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def ignores_for(self, path: Path) -> list[str]:
+        rel = self.relative(path)
+        out: list[str] = []
+        if rel is None:
+            return out
+        for pattern, codes in self.per_file_ignores.items():
+            if _glob_match(rel, pattern):
+                out.extend(codes)
+        return out
+
+    def context_for(self, path: Path) -> Path | None:
+        rel = self.relative(path)
+        if rel is None:
+            return None
+        for pattern, ctx in self.contexts.items():
+            if _glob_match(rel, pattern):
+                return (self.root / ctx).resolve()
+        return None
+
+    def is_excluded(self, path: Path) -> bool:
+        rel = self.relative(path)
+        return rel is not None and any(_glob_match(rel, p) for p in self.exclude)
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    pattern = pattern.rstrip("/")
+    if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern + "/*"):
+        return True
+    if pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:]):
+        return True
+    # a pattern without a slash matches a file name or a directory at any depth, like git
+    if "/" not in pattern:
+        parts = rel.split("/")
+        return any(fnmatch.fnmatchcase(p, pattern) for p in parts)
+    return False
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _str_list(value: Any, key: str, where: Path) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: `{key}` must be a list of strings")
+    return list(value)
+
+
+def _bool(value: Any, key: str, where: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: `{key}` must be true or false")
+    return value
+
+
+def config_from_table(table: dict[str, Any], path: Path) -> Config:
+    from dockfix.catalog import all_fixers
+
+    fixers = all_fixers()
+    by_name = {f.name: c for c, f in fixers.items()}
+    cfg = Config(path=path, root=path.parent)
+    for key, value in table.items():
+        if key == "select":
+            cfg.select = _str_list(value, key, path)
+        elif key == "ignore":
+            cfg.ignore = _str_list(value, key, path)
+        elif key == "extend-select":
+            cfg.extend_select = _str_list(value, key, path)
+        elif key == "unsafe-fixes":
+            cfg.unsafe_fixes = _bool(value, key, path)
+        elif key == "exclude":
+            cfg.exclude = _str_list(value, key, path)
+        elif key == "insecure-registries":
+            cfg.insecure_registries = _str_list(value, key, path)
+        elif key == "refresh":
+            cfg.refresh = _bool(value, key, path)
+        elif key == "respect-gitignore":
+            cfg.respect_gitignore = _bool(value, key, path)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")
+            cfg.per_file_ignores = {
+                k: _str_list(v, f"per-file-ignores.{k}", path) for k, v in value.items()
+            }
+        elif key == "context":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise ConfigError(
+                    f"{path}: `context` must be a table of Dockerfile glob = directory"
+                )
+            cfg.contexts = dict(value)
+        elif key in by_name or key.upper() in fixers:
+            code = by_name.get(key, key.upper())
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `{key}` must be a table of options for {code}")
+            cfg.fixer_options[code] = _fixer_options(fixers[code], value, key, path)
+        else:
+            raise ConfigError(f"{path}: unknown key `{key}`")
+    from dockfix.catalog import SelectionError, resolve_code
+
+    for sel in [*(cfg.select or []), *cfg.ignore, *cfg.extend_select]:
+        try:
+            resolve_code(sel)
+        except SelectionError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    return cfg
+
+
+def _fixer_options(fixer: Any, values: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        opt = fixer.options.get(name)
+        if opt is None:
+            known = ", ".join(sorted(fixer.options)) or "none"
+            raise ConfigError(
+                f"{path}: unknown option `{key}.{name}` (options of {fixer.code}: {known})"
+            )
+        if opt.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, opt.type) or (opt.type is int and isinstance(value, bool)):
+            raise ConfigError(f"{path}: `{key}.{name}` must be of type {opt.type.__name__}")
+        if opt.choices and value not in opt.choices:
+            raise ConfigError(
+                f"{path}: `{key}.{name}` must be one of {', '.join(map(str, opt.choices))}"
+            )
+        out[name] = value
+    return out
+
+
+def load_config_file(path: Path) -> Config:
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("dockfix")
+        if table is None:
+            return Config(path=None, root=path.parent)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: `[tool.dockfix]` must be a table")
+        return config_from_table(table, path)
+    return config_from_table(data, path)
+
+
+@lru_cache(maxsize=4096)
+def find_config(directory: Path) -> Config:
+    """The nearest configuration at or above ``directory`` (defaults when there is none)."""
+    d = directory.resolve()
+    for cand_dir in (d, *d.parents):
+        df = cand_dir / "dockfix.toml"
+        if df.is_file():
+            return load_config_file(df)
+        pp = cand_dir / "pyproject.toml"
+        if pp.is_file():
+            cfg = load_config_file(pp)
+            if cfg.path is not None:
+                return cfg
+    return Config(path=None, root=Path.cwd())

@@ -1,0 +1,91 @@
+"""What a fixer may know about the file it checks: its path, build context and run options.
+
+Everything here is read lazily, so fixers that need no context cost nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dockfix.dockerignore import DockerIgnore
+
+
+@dataclass
+class FixContext:
+    path: Path | None = None  # the Dockerfile, None for standard input / a bare string
+    context_dir: Path | None = None  # the build context on disk, None when unknown
+    unsafe_fixes: bool = False
+    offline: bool = False
+    refresh: bool = False
+    # Run-wide services shared by all files (e.g. the registry resolver); keyed by name.
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_context(self) -> bool:
+        return self.context_dir is not None and self.context_dir.is_dir()
+
+    def context_path(self, rel: str) -> Path | None:
+        """The absolute path of a context-relative path, or None without a context."""
+        if self.context_dir is None:
+            return None
+        rel = rel.lstrip("/")
+        return self.context_dir / rel if rel not in ("", ".") else self.context_dir
+
+    def exists(self, rel: str) -> bool:
+        p = self.context_path(rel)
+        return p is not None and p.exists()
+
+    def read_text(self, rel: str) -> str | None:
+        """A context file's text (UTF-8, errors replaced), or None when absent/unreadable."""
+        p = self.context_path(rel)
+        if p is None:
+            return None
+        try:
+            return p.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def list_dir(self, rel: str = "") -> list[str]:
+        """Names in a context directory (sorted), empty when absent."""
+        p = self.context_path(rel)
+        if p is None:
+            return []
+        try:
+            return sorted(os.listdir(p))
+        except OSError:
+            return []
+
+    @cached_property
+    def dockerignore_file(self) -> Path | None:
+        """The ignore file BuildKit uses: ``<Dockerfile>.dockerignore`` first, then the root one."""
+        if self.context_dir is None:
+            return None
+        if self.path is not None:
+            specific = self.path.with_name(self.path.name + ".dockerignore")
+            if specific.is_file():
+                return specific
+        root = self.context_dir / ".dockerignore"
+        return root if root.is_file() else None
+
+    @cached_property
+    def dockerignore(self) -> DockerIgnore | None:
+        """The parsed ignore patterns, or None when the context has no ignore file."""
+        from dockfix.dockerignore import DockerIgnore
+
+        f = self.dockerignore_file
+        if f is None:
+            return None
+        try:
+            return DockerIgnore.from_text(f.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return None
+
+    def is_excluded(self, rel: str) -> bool:
+        """Whether ``.dockerignore`` keeps a context path out of the build."""
+        ign = self.dockerignore
+        return ign is not None and ign.excludes(rel)

@@ -1,0 +1,47 @@
+"""Unified diffs that ``git apply`` and ``patch -p1`` take as they are.
+
+``difflib`` does the matching; this module adds what it leaves out: ``a/``/``b/`` headers,
+``/dev/null`` for new files, and ``\\ No newline at end of file`` markers. Lines keep their
+own endings, so CRLF files produce CRLF diff lines, as git does.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+NO_EOL = "\\ No newline at end of file\n"
+
+
+def _lines(text: str) -> list[str]:
+    # Split after "\n" only: a lone "\r" is not a line break for git or for BuildKit.
+    out = text.split("\n")
+    lines = [line + "\n" for line in out[:-1]]
+    if out[-1]:
+        lines.append(out[-1])
+    return lines
+
+
+def unified_diff(old: str | None, new: str, path: str, context: int = 3) -> str:
+    """A diff from ``old`` (None: a new file) to ``new`` for ``path`` (POSIX, relative)."""
+    a = _lines(old) if old is not None else []
+    b = _lines(new)
+    if a == b:
+        return ""
+    fromfile = f"a/{path}" if old is not None else "/dev/null"
+    out: list[str] = []
+    if old is None:
+        out.append(f"diff --git a/{path} b/{path}\n")
+        out.append("new file mode 100644\n")
+    for line in difflib.unified_diff(a, b, fromfile, f"b/{path}", n=context, lineterm="\n"):
+        if line.startswith(("---", "+++")):
+            out.append(line.rstrip("\n") + "\n")
+            continue
+        if line.startswith("@@"):
+            out.append(line)
+            continue
+        if not line.endswith("\n"):
+            out.append(line + "\n")
+            out.append(NO_EOL)
+        else:
+            out.append(line)
+    return "".join(out)

@@ -1,0 +1,194 @@
+"""The fix loop: run fixers, apply their non-overlapping edits, re-parse, verify, repeat.
+
+The engine knows nothing about any anti-pattern. It guarantees what every fixer relies on:
+- edits are applied as ranges, so bytes outside them are identical;
+- the result parses (with dockfix's parser, and with BuildKit's own when installed) and keeps
+  the structural invariants (directives, pragmas, heredoc bodies); a fixer whose edits break
+  them is reported and its fix dropped, the file keeps the last good text;
+- fixing repeats until nothing changes (at most ``MAX_ROUNDS`` rounds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockfix.buildkit_check import buildkit_rejects
+from dockfix.context import FixContext
+from dockfix.edits import apply_edits, edits_overlap
+from dockfix.fixer import Applicability, Edit, FileChange, Finding, Fixer
+from dockfix.invariants import check_invariants
+from dockfix.suppression import Suppressions
+from dockfix.syntax import Dockerfile, parse_lossless
+
+MAX_ROUNDS = 10
+
+
+@dataclass
+class FixOutcome:
+    original: str
+    fixed: str
+    findings: list[Finding] = field(default_factory=list)  # left on the fixed text
+    applied: list[Finding] = field(default_factory=list)  # findings whose fix was applied
+    file_changes: list[FileChange] = field(default_factory=list)
+    error: str | None = None  # the file could not be processed at all
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original or bool(self.file_changes)
+
+
+def collect_findings(
+    doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext, warnings: list[str]
+) -> list[Finding]:
+    """Every unsuppressed finding of every fixer on one parsed file."""
+    sup = Suppressions.of(doc)
+    found: list[Finding] = []
+    for fixer in fixers:
+        try:
+            results = list(fixer.check(doc, ctx))
+        except Exception as exc:  # a fixer bug must not stop the run
+            warnings.append(
+                f"{fixer.code} failed on this file ({type(exc).__name__}: {exc}); skipped"
+            )
+            continue
+        for f in results:
+            instr = doc.instruction_at_line(f.line)
+            if sup.suppressed(doc, instr, f.code, fixer.resolves.hadolint):
+                continue
+            found.append(f)
+    found.sort(key=lambda f: (f.line, f.column, f.code))
+    return found
+
+
+def _applicable(f: Finding, unsafe: bool) -> bool:
+    if f.fix is None or f.fix.applicability is Applicability.DISPLAY_ONLY:
+        return False
+    return f.fix.applicability is Applicability.SAFE or unsafe
+
+
+def _verify(
+    old_doc: Dockerfile, new_text: str, edits: Sequence[Edit]
+) -> tuple[Dockerfile, str | None]:
+    new_doc = parse_lossless(new_text)
+    if new_doc.error is not None:
+        return new_doc, f"the result does not parse ({new_doc.error})"
+    problem = check_invariants(old_doc, new_doc, edits)
+    if problem:
+        return new_doc, problem
+    return new_doc, None
+
+
+def fix_document(
+    text: str,
+    fixers: Sequence[Fixer],
+    ctx: FixContext,
+    *,
+    apply: bool = True,
+    unsafe: bool = False,
+) -> FixOutcome:
+    out = FixOutcome(original=text, fixed=text)
+    doc = parse_lossless(text)
+    if doc.error is not None:
+        out.error = f"BuildKit would reject this file: {doc.error}"
+        return out
+    active = list(fixers)
+    changes: dict[Path, FileChange] = {}
+    rounds = 0
+    while True:
+        findings = collect_findings(doc, active, ctx, out.warnings)
+        todo = [f for f in findings if _applicable(f, unsafe)] if apply else []
+        if not todo or rounds >= MAX_ROUNDS:
+            if todo:
+                out.warnings.append(f"fixes did not converge after {MAX_ROUNDS} rounds")
+            out.findings = findings
+            break
+        rounds += 1
+        chosen: list[Finding] = []
+        taken: list[Edit] = []
+        for f in todo:
+            assert f.fix is not None
+            if edits_overlap(f.fix.edits, taken):
+                continue  # applied in a later round, on the new text
+            chosen.append(f)
+            taken.extend(f.fix.edits)
+        new_text, new_doc, bad = _apply_group(doc, chosen)
+        if bad:
+            # Find the fixer that broke the file, drop it for this file, keep the rest.
+            good: list[Finding] = []
+            for f in chosen:
+                _trial, _trial_doc, err = _apply_group(doc, [*good, f])
+                if err:
+                    out.warnings.append(
+                        f"{f.code} proposed a fix that was not applied: {err}; please report this"
+                    )
+                    active = [x for x in active if x.code != f.code]
+                else:
+                    good.append(f)
+            chosen = good
+            new_text, new_doc, bad = _apply_group(doc, chosen)
+            if bad or not chosen:
+                out.findings = findings
+                break
+        for f in chosen:
+            assert f.fix is not None
+            for ch in f.fix.file_changes:
+                prev = changes.get(ch.path)
+                if prev is not None and prev.content != ch.content:
+                    out.warnings.append(
+                        f"{f.code}: conflicting changes to {ch.path}; kept the first"
+                    )
+                    continue
+                changes[ch.path] = ch
+        out.applied.extend(chosen)
+        if new_text == doc.source and not any(f.fix and f.fix.file_changes for f in chosen):
+            out.findings = findings
+            break
+        if new_text == doc.source:
+            # Only file changes: they do not change the Dockerfile, so stop re-running them.
+            active = [x for x in active if x.code not in {f.code for f in chosen}]
+        doc = new_doc
+    out.fixed = doc.source
+    out.file_changes = [changes[p] for p in sorted(changes)]
+    if out.fixed != text:
+        rejected = buildkit_rejects(out.fixed)
+        if rejected and not buildkit_rejects(text):
+            out.warnings.append(
+                f"BuildKit's parser rejects the fixed text ({rejected}); kept the original"
+            )
+            out.fixed = text
+            out.applied = []
+            out.file_changes = []
+    return out
+
+
+def _apply_group(doc: Dockerfile, chosen: Iterable[Finding]) -> tuple[str, Dockerfile, str | None]:
+    edits: list[Edit] = []
+    for f in chosen:
+        assert f.fix is not None
+        edits.extend(f.fix.edits)
+    if not edits:
+        return doc.source, doc, None
+    try:
+        new_text = apply_edits(doc.source, edits)
+    except ValueError as exc:
+        return doc.source, doc, str(exc)
+    new_doc, err = _verify(doc, new_text, edits)
+    return new_text, new_doc, err
+
+
+def fixable_summary(findings: Iterable[Finding], unsafe: bool) -> tuple[int, int]:
+    """(fixable now, fixable with --unsafe-fixes) among findings."""
+    now = more = 0
+    for f in findings:
+        if f.fix is None:
+            continue
+        if f.fix.applicability is Applicability.SAFE or (
+            unsafe and f.fix.applicability is Applicability.UNSAFE
+        ):
+            now += 1
+        elif f.fix.applicability is Applicability.UNSAFE:
+            more += 1
+    return now, more

@@ -1,0 +1,203 @@
+"""The public API a fixer is written against.
+
+A fixer is a class with a code (``DF102``), a name (``apt-update-alone``), the rules of other
+tools it resolves, and a ``check`` method that yields :class:`Finding` objects. A finding may
+carry a :class:`Fix`: text edits to the Dockerfile, and possibly whole-file changes to other
+files (a new ``.dockerignore``), with an :class:`Applicability`. The fixer's documentation is
+its module docstring (What it does / Why is this bad / Example / Fix safety / Options).
+
+Fixers never write anything: the engine applies fixes, re-parses, verifies and writes.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+    from dockfix.syntax import Dockerfile, Instruction
+
+__all__ = [
+    "Applicability",
+    "Edit",
+    "FileChange",
+    "Finding",
+    "Fix",
+    "Fixer",
+    "Option",
+    "Resolves",
+    "register",
+    "registered_fixers",
+]
+
+
+class Applicability(enum.Enum):
+    SAFE = "safe"  # keeps the build's meaning; applied by `fix`
+    UNSAFE = "unsafe"  # may change behaviour; applied only with --unsafe-fixes
+    DISPLAY_ONLY = "display-only"  # shown, never applied
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace ``source[start:end]`` of the Dockerfile with ``text`` (offsets in characters)."""
+
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def insert(cls, at: int, text: str) -> Edit:
+        return cls(at, at, text)
+
+    @classmethod
+    def delete(cls, start: int, end: int) -> Edit:
+        return cls(start, end, "")
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """Write a whole file other than the Dockerfile; ``original`` None means it is created."""
+
+    path: Path
+    content: str
+    original: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+    description: str = ""
+    file_changes: tuple[FileChange, ...] = ()
+
+    @classmethod
+    def safe(cls, *edits: Edit, description: str = "") -> Fix:
+        return cls(tuple(edits), Applicability.SAFE, description)
+
+    @classmethod
+    def unsafe(cls, *edits: Edit, description: str = "") -> Fix:
+        return cls(tuple(edits), Applicability.UNSAFE, description)
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    message: str
+    line: int
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+    fix: Fix | None = None
+    # Why a finding has no applicable fix (shown with display-only findings).
+    reason: str = ""
+    path: str = ""  # filled by the engine
+
+    @property
+    def applicability(self) -> Applicability:
+        return self.fix.applicability if self.fix else Applicability.DISPLAY_ONLY
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY_ONLY
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolves:
+    """Rules of other tools that a fixer's fix resolves (also used to honour their pragmas)."""
+
+    hadolint: tuple[str, ...] = ()
+    trivy: tuple[str, ...] = ()
+    checkov: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A fixer option, set in config as ``[tool.dockfix.<fixer-name>] <key> = value``."""
+
+    type: type
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+
+
+class Fixer:
+    """Base class of every fixer. Subclasses set the class attributes and write ``check``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line: what the finding means
+    resolves: ClassVar[Resolves] = Resolves()
+    options: ClassVar[Mapping[str, Option]] = {}
+    needs_network: ClassVar[bool] = False
+    # Off unless selected by code (fixers that edit files other than Dockerfiles).
+    default_enabled: ClassVar[bool] = True
+    # Fixers that need no build context read nothing from disk; the engine can skip I/O.
+    uses_context: ClassVar[bool] = False
+
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        values = {k: o.default for k, o in self.options.items()}
+        if settings:
+            values.update(settings)
+        self.settings: dict[str, Any] = values
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    # --- helpers for fixers -------------------------------------------------------------
+    def finding(
+        self,
+        at: Instruction | int,
+        message: str,
+        fix: Fix | None = None,
+        *,
+        reason: str = "",
+        column: int = 1,
+    ) -> Finding:
+        """A finding located at an instruction (its first line) or at a line number."""
+        if isinstance(at, int):
+            return Finding(self.code, message, at, column, at, None, fix, reason)
+        return Finding(self.code, message, at.start_line, column, at.end_line, None, fix, reason)
+
+    @classmethod
+    def documentation(cls) -> str:
+        module = sys.modules.get(cls.__module__)
+        doc = inspect.getdoc(module) if module is not None else None
+        return doc or inspect.getdoc(cls) or cls.summary
+
+
+_F = TypeVar("_F", bound=type[Fixer])
+_REGISTRY: dict[str, type[Fixer]] = {}
+
+
+def register(cls: _F) -> _F:
+    """Class decorator: make a fixer known to the engine under its code."""
+    code = cls.code
+    existing = _REGISTRY.get(code)
+    if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
+        raise ValueError(
+            f"fixer code {code} is registered twice ({existing.__module__}, {cls.__module__})"
+        )
+    _REGISTRY[code] = cls
+    return cls
+
+
+def registered_fixers() -> dict[str, type[Fixer]]:
+    return dict(_REGISTRY)
+
+
+def iter_findings(items: Iterable[Finding | None]) -> Iterator[Finding]:
+    for f in items:
+        if f is not None:
+            yield f

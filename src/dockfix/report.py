@@ -1,0 +1,128 @@
+"""Turning findings into output for people (full, concise) and machines (json, json-lines).
+
+Every format is deterministic: findings are sorted by path, line, column and code, and no
+format prints times or absolute paths that differ between runs of the same tree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from dockfix.catalog import all_fixers
+from dockfix.fixer import Applicability, Finding
+
+FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")
+
+
+def _marker(f: Finding, unsafe: bool) -> str:
+    if f.fix is None or f.fix.applicability is Applicability.DISPLAY_ONLY:
+        return ""
+    if f.fix.applicability is Applicability.SAFE or unsafe:
+        return "[*] "
+    return "[-] "  # fixable with --unsafe-fixes
+
+
+def concise_line(f: Finding, unsafe: bool) -> str:
+    return f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.message}"
+
+
+def full_block(f: Finding, unsafe: bool, source_lines: Sequence[str] | None) -> str:
+    out = [concise_line(f, unsafe)]
+    if source_lines is not None:
+        end = f.end_line or f.line
+        for n in range(f.line, min(end, f.line + 5) + 1):
+            if 0 < n <= len(source_lines):
+                out.append(f"  {n:>4} | {source_lines[n - 1].rstrip(chr(13))}")
+        if end > f.line + 5:
+            out.append("       | …")
+    if f.fix is not None and f.fix.description:
+        how = {"safe": "Fix", "unsafe": "Unsafe fix", "display-only": "Suggestion"}[
+            f.fix.applicability.value
+        ]
+        out.append(f"  = {how}: {f.fix.description}")
+    if f.reason:
+        out.append(f"  = Not fixed: {f.reason}")
+    return "\n".join(out)
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    fixers = all_fixers()
+    d: dict[str, Any] = {
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line or f.line,
+        "end_column": f.end_column,
+        "code": f.code,
+        "name": fixers[f.code].name if f.code in fixers else None,
+        "message": f.message,
+        "applicability": f.applicability.value,
+        "reason": f.reason or None,
+        "fix": None,
+    }
+    if f.fix is not None:
+        d["fix"] = {
+            "applicability": f.fix.applicability.value,
+            "description": f.fix.description,
+            "edits": [{"start": e.start, "end": e.end, "content": e.text} for e in f.fix.edits],
+            "files": [
+                {"path": str(c.path), "created": c.original is None} for c in f.fix.file_changes
+            ],
+        }
+    return d
+
+
+def render(findings: Iterable[Finding], fmt: str, unsafe: bool, sources: dict[str, str]) -> str:
+    items = sorted(findings, key=Finding.sort_key)
+    if fmt == "json":
+        return json.dumps([finding_dict(f) for f in items], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "json-lines":
+        return "".join(json.dumps(finding_dict(f), ensure_ascii=False) + "\n" for f in items)
+    if fmt == "concise":
+        return "".join(concise_line(f, unsafe) + "\n" for f in items)
+    if fmt == "github":
+        return "".join(github_line(f) + "\n" for f in items)
+    if fmt == "sarif":
+        from dockfix.sarif import sarif_report
+
+        return json.dumps(sarif_report(items), indent=2, ensure_ascii=False) + "\n"
+    blocks = []
+    for f in items:
+        src = sources.get(f.path)
+        blocks.append(full_block(f, unsafe, src.split("\n") if src is not None else None))
+    return "".join(b + "\n\n" for b in blocks)
+
+
+def _gh_escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_prop(s: str) -> str:
+    return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_line(f: Finding) -> str:
+    props = f"file={_gh_escape_prop(f.path)},line={f.line},col={f.column}"
+    if f.end_line:
+        props += f",endLine={f.end_line}"
+    props += f",title={_gh_escape_prop(f.code)}"
+    return f"::warning {props}::{_gh_escape_data(f'{f.code} {f.message}')}"
+
+
+def statistics(findings: Iterable[Finding], unsafe: bool) -> str:
+    counts: Counter[str] = Counter()
+    fixable: dict[str, bool] = {}
+    for f in findings:
+        counts[f.code] += 1
+        if _marker(f, unsafe) == "[*] ":
+            fixable[f.code] = True
+    fixers = all_fixers()
+    lines = []
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        name = fixers[code].name if code in fixers else ""
+        mark = "[*]" if fixable.get(code) else "   "
+        lines.append(f"{n:>5}\t{code}\t{mark} {name}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,180 @@
+"""Running the engine over many files: discover → read → parse → fix → (write).
+
+Each file is independent: a file that cannot be read, decoded or parsed gets one error line and
+the others are still processed. Large runs fan out to worker processes; results come back in
+the order the files were discovered, so output is deterministic whatever the parallelism.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dockfix.catalog import all_fixers, select_codes
+from dockfix.config import Config, ConfigError, find_config, load_config_file
+from dockfix.context import FixContext
+from dockfix.engine import FixOutcome, fix_document
+from dockfix.fixer import FileChange, Fixer
+from dockfix.source_io import SourceError, read_source, write_atomic
+
+PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    unsafe_fixes: bool | None = None
+    offline: bool = False
+    refresh: bool = False
+    context: str | None = None
+    config_file: str | None = None
+    apply_fixes: bool = True
+    insecure_registries: tuple[str, ...] = ()
+
+
+@dataclass
+class FileReport:
+    path: str  # as displayed (relative to the working directory when possible)
+    outcome: FixOutcome | None = None
+    error: str | None = None
+    digest: str | None = None
+    mode: int | None = None
+    written: bool = False
+    write_errors: list[str] = field(default_factory=list)
+
+
+def display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path.as_posix()
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+@lru_cache(maxsize=256)
+def _config_for(directory: str, config_file: str | None) -> Config:
+    if config_file:
+        return load_config_file(Path(config_file))
+    return find_config(Path(directory))
+
+
+def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer]:
+    fixers = all_fixers()
+    select = list(opts.select) if opts.select is not None else cfg.select
+    ignore = [*cfg.ignore, *opts.ignore]
+    if path is not None:
+        ignore.extend(cfg.ignores_for(path))
+    codes = select_codes(select, ignore, [*cfg.extend_select, *opts.extend_select])
+    return [fixers[c](cfg.fixer_options.get(c)) for c in codes]
+
+
+def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
+    return {
+        "insecure_registries": tuple(sorted({*cfg.insecure_registries, *opts.insecure_registries})),
+    }
+
+
+def fix_text_with(
+    text: str, path: Path | None, opts: RunOptions, cfg: Config | None = None
+) -> FixOutcome:
+    if cfg is None:
+        directory = str(path.parent if path is not None else Path.cwd())
+        cfg = _config_for(directory, opts.config_file)
+    if opts.context:
+        context_dir: Path | None = Path(opts.context)
+    elif path is not None:
+        context_dir = cfg.context_for(path) or path.parent
+    else:
+        context_dir = None
+    unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
+    ctx = FixContext(
+        path=path,
+        context_dir=context_dir,
+        unsafe_fixes=unsafe,
+        offline=opts.offline,
+        refresh=opts.refresh or cfg.refresh,
+        services=_services(cfg, opts),
+    )
+    fixers = build_fixers(cfg, opts, path)
+    outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe)
+    shown = display_path(path) if path is not None else "-"
+    for f in [*outcome.findings, *outcome.applied]:
+        f.path = shown
+    return outcome
+
+
+def process_path(path_str: str, opts: RunOptions) -> FileReport:
+    path = Path(path_str)
+    report = FileReport(display_path(path))
+    try:
+        src = read_source(path)
+    except SourceError as exc:
+        report.error = str(exc)
+        return report
+    report.digest = src.digest
+    report.mode = src.mode
+    try:
+        report.outcome = fix_text_with(src.text, path, opts)
+    except ConfigError as exc:
+        report.error = f"configuration error: {exc}"
+        return report
+    if report.outcome.error:
+        report.error = report.outcome.error
+    return report
+
+
+def _process_chunk(args: tuple[list[str], RunOptions]) -> list[FileReport]:
+    paths, opts = args
+    return [process_path(p, opts) for p in paths]
+
+
+def process_paths(
+    paths: Sequence[str], opts: RunOptions, jobs: int | None = None
+) -> Iterator[FileReport]:
+    """Reports in input order; worker processes only for runs large enough to pay for them."""
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        for p in paths:
+            yield process_path(p, opts)
+        return
+    size = max(16, len(paths) // (workers * 8))
+    chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for batch in pool.map(_process_chunk, [(c, opts) for c in chunks]):
+            yield from batch
+
+
+def write_fixed_text(report: FileReport) -> None:
+    """Write one report's fixed Dockerfile atomically (its other file changes are separate)."""
+    out = report.outcome
+    if out is None or out.fixed == out.original:
+        return
+    try:
+        write_atomic(Path(report.path), out.fixed, expected_digest=report.digest, mode=report.mode)
+        report.written = True
+    except SourceError as exc:
+        report.write_errors.append(f"{report.path}: {exc}")
+
+
+def write_file_change(ch: FileChange, report: FileReport) -> None:
+    expected = None
+    if ch.original is not None:
+        expected = hashlib.sha256(ch.original.encode("utf-8")).hexdigest()
+    mode = None
+    if ch.original is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        write_atomic(ch.path, ch.content, expected_digest=expected, mode=mode)
+        report.written = True
+    except SourceError as exc:
+        report.write_errors.append(f"{display_path(ch.path)}: {exc}")

@@ -1,0 +1,249 @@
+"""The shell commands of a RUN (or shell-form CMD/ENTRYPOINT), parsed with tree-sitter-bash.
+
+A real shell parser, not regular expressions: ``;``, ``||``, subshells, quotes and comments
+are understood. Offsets are logical offsets of the instruction (``Instruction.logical``), so
+``Instruction.source_span`` maps any word back to the file.
+
+Only the top level of the script is flattened into a chain (``a && b; c``); commands inside
+subshells, ``if``/``for`` bodies or pipelines are listed in ``commands`` with ``top_level``
+False, so fixers can tell a plain chain from one they should not restructure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dockfix.syntax import Instruction
+
+__all__ = ["ChainItem", "ShellScript", "SimpleCommand", "Word", "parse_shell", "shell_of"]
+
+# Commands that run their arguments as a command: `sudo apt-get …`.
+WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"})
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    raw: str  # as written
+    value: str  # with simple quoting removed
+    start: int  # logical offsets
+    end: int
+
+
+@dataclass(slots=True)
+class SimpleCommand:
+    words: list[Word]  # name first, then arguments (assignments excluded)
+    assignments: list[Word]
+    start: int
+    end: int
+    top_level: bool  # part of the top-level chain, not nested in a compound or pipeline
+    redirects: list[Word] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.words[0].value if self.words else ""
+
+    @property
+    def argv(self) -> list[str]:
+        """The words' values, with wrappers such as ``sudo`` and ``env X=1`` removed."""
+        vals = [w.value for w in self.words]
+        while vals and vals[0].rsplit("/", 1)[-1] in WRAPPERS:
+            vals = vals[1:]
+            while vals and (vals[0].startswith("-") or "=" in vals[0]):
+                vals = vals[1:]
+        if vals:
+            vals[0] = vals[0].rsplit("/", 1)[-1]
+        return vals
+
+
+@dataclass(slots=True)
+class ChainItem:
+    """One element of the top-level chain: the operator before it and what it runs."""
+
+    op: str | None  # None for the first item; '&&', '||', ';', '&', '\n'
+    op_start: int  # logical offset of the operator (== start for the first item)
+    start: int
+    end: int
+    command: SimpleCommand | None  # None when the item is compound (pipeline, subshell, if…)
+    kind: str  # tree-sitter node type
+
+
+@dataclass(slots=True)
+class ShellScript:
+    text: str
+    offset: int  # logical offset of ``text`` in the instruction
+    chain: list[ChainItem]
+    commands: list[SimpleCommand]
+    has_error: bool
+    comments: list[tuple[int, int]]  # logical ranges of shell comments
+
+    def find(self, *argv_prefix: str) -> list[SimpleCommand]:
+        """Commands whose argv (after wrappers) starts with the given words (options skipped)."""
+        out = []
+        for c in self.commands:
+            if _matches(c.argv, argv_prefix):
+                out.append(c)
+        return out
+
+
+def _matches(argv: list[str], prefix: tuple[str, ...]) -> bool:
+    if not argv or not prefix or argv[0] != prefix[0]:
+        return False
+    rest = [a for a in argv[1:] if not a.startswith("-")]
+    return rest[: len(prefix) - 1] == list(prefix[1:])
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+def _unquote(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and raw.count(raw[0]) == 2:
+        return raw[1:-1]
+    if "\\" in raw and "'" not in raw and '"' not in raw:
+        out = []
+        i = 0
+        while i < len(raw):
+            if raw[i] == "\\" and i + 1 < len(raw):
+                i += 1
+            out.append(raw[i])
+            i += 1
+        return "".join(out)
+    return raw
+
+
+_CHAIN_OPS = {"&&", "||", ";", "&", "\n", ";;"}
+
+
+def parse_shell(text: str, offset: int = 0) -> ShellScript:
+    """Parse shell text; offsets in the result are ``offset`` + character index in ``text``."""
+    data = text.encode("utf-8", "surrogatepass")
+    tree = _parser().parse(data)
+    # tree-sitter reports byte offsets; map them to character offsets.
+    if len(data) == len(text):
+
+        def pos(b: int) -> int:
+            return offset + b
+    else:
+        table: list[int] = []
+        for i, ch in enumerate(text):
+            table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+        table.append(len(text))
+
+        def pos(b: int) -> int:
+            return offset + table[b]
+
+    commands: list[SimpleCommand] = []
+    comments: list[tuple[int, int]] = []
+    chain: list[ChainItem] = []
+
+    def word_of(node: Any) -> Word:
+        raw = data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
+        return Word(raw, _unquote(raw), pos(node.start_byte), pos(node.end_byte))
+
+    def visit(node: Any, top: bool) -> None:
+        t = node.type
+        if t == "comment":
+            comments.append((pos(node.start_byte), pos(node.end_byte)))
+            return
+        if t == "command":
+            words: list[Word] = []
+            assigns: list[Word] = []
+            redirects: list[Word] = []
+            for c in node.children:
+                if c.type == "variable_assignment":
+                    assigns.append(word_of(c))
+                elif c.type == "command_name":
+                    words.append(word_of(c))
+                elif c.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                    redirects.append(word_of(c))
+                elif c.type == "comment":
+                    comments.append((pos(c.start_byte), pos(c.end_byte)))
+                else:
+                    words.append(word_of(c))
+            commands.append(
+                SimpleCommand(
+                    words, assigns, pos(node.start_byte), pos(node.end_byte), top, redirects
+                )
+            )
+            for c in node.children:
+                if c.type not in (
+                    "command_name",
+                    "word",
+                    "string",
+                    "raw_string",
+                    "variable_assignment",
+                ):
+                    visit(c, False)
+            return
+        for c in node.children:
+            visit(c, False)
+
+    def flatten(node: Any, op: str | None, op_start: int) -> None:
+        # `list` nodes are left-nested binary chains: (a && b) || c
+        if node.type == "list":
+            kids = node.children
+            flatten(kids[0], op, op_start)
+            i = 1
+            while i < len(kids):
+                o = kids[i]
+                nxt = kids[i + 1] if i + 1 < len(kids) else None
+                if nxt is not None:
+                    flatten(nxt, o.type, pos(o.start_byte))
+                i += 2
+            return
+        if node.type == "command":
+            visit(node, True)
+            chain.append(
+                ChainItem(
+                    op, op_start, pos(node.start_byte), pos(node.end_byte), commands[-1], "command"
+                )
+            )
+            return
+        visit(node, False)
+        chain.append(
+            ChainItem(op, op_start, pos(node.start_byte), pos(node.end_byte), None, node.type)
+        )
+
+    root = tree.root_node
+    pending_op: str | None = None
+    pending_start = offset
+    for child in root.children:
+        t = child.type
+        if t in _CHAIN_OPS:
+            pending_op = t
+            pending_start = pos(child.start_byte)
+            continue
+        if t == "comment":
+            comments.append((pos(child.start_byte), pos(child.end_byte)))
+            continue
+        if chain and pending_op is None:
+            # tree-sitter separates statements by newlines without a node
+            pending_op = "\n"
+            pending_start = pos(child.start_byte)
+        flatten(
+            child, pending_op if chain else None, pending_start if chain else pos(child.start_byte)
+        )
+        pending_op = None
+    commands.sort(key=lambda c: c.start)
+    return ShellScript(text, offset, chain, commands, root.has_error, comments)
+
+
+def shell_of(instr: Instruction) -> ShellScript | None:
+    """The shell script of a shell-form RUN/CMD/ENTRYPOINT (ONBUILD's trigger included).
+
+    None for exec form. Heredoc bodies are not included: a RUN whose command is a heredoc
+    script yields the command line only (e.g. ``<<EOF``), which fixers should treat as opaque.
+    """
+    target = instr.trigger if instr.trigger is not None else instr
+    if target.json_args is not None:
+        return None
+    start = target.args_start
+    text = target.logical[start:]
+    return parse_shell(text, start)

@@ -1,0 +1,124 @@
+"""Reading Dockerfiles exactly and writing them atomically.
+
+Files are decoded as UTF-8 without newline translation (CRLF and lone CR stay as they are; a
+BOM stays in the text and the parser skips it). Anything else is a clear error naming the
+reason. Writes go to a temporary file in the same directory, keep the original mode, and
+replace the file only if it has not changed since it was read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_BYTES = 8 * 1024 * 1024  # no real Dockerfile is near this; a larger file is not one
+
+
+class SourceError(Exception):
+    """A file that cannot be read or written; the message is the reason, for one line."""
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    text: str
+    digest: str  # sha256 of the bytes read
+    mode: int | None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError("UTF-16 encoded; Dockerfiles must be UTF-8 (BuildKit reads UTF-8)")
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"not valid UTF-8 (byte offset {exc.start})") from exc
+
+
+def read_source(path: Path) -> Source:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise SourceError("dangling symbolic link") from None
+        raise SourceError("no such file") from None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise SourceError("symbolic link loop") from None
+        raise SourceError(exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SourceError("is a directory, not a Dockerfile")
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError("not a regular file")
+    if st.st_size > MAX_BYTES:
+        raise SourceError(f"too large for a Dockerfile ({st.st_size / 1048576:.1f} MB; limit 8 MB)")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except PermissionError:
+        raise SourceError("permission denied (cannot read)") from None
+    except OSError as exc:
+        raise SourceError(exc.strerror or str(exc)) from None
+    return Source(path, decode(data), _digest(data), stat.S_IMODE(st.st_mode))
+
+
+def read_stdin_bytes(data: bytes) -> str:
+    return decode(data)
+
+
+def write_atomic(
+    path: Path, text: str, *, expected_digest: str | None, mode: int | None = None
+) -> None:
+    """Replace ``path`` with ``text``; refuse if its bytes changed since they were read.
+
+    ``expected_digest`` None means the file is new and must not exist yet.
+    """
+    data = text.encode("utf-8")
+    if expected_digest is not None and mode is not None and not mode & 0o200:
+        # Respect a read-only mode even when running as root (CI, containers).
+        raise SourceError(f"file is read-only (mode {mode:04o}); not overwritten")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    directory = target.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dockfix-tmp", dir=directory)
+    except PermissionError:
+        raise SourceError("permission denied (cannot write in its directory)") from None
+    except OSError as exc:
+        raise SourceError(f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        # Last check before the rename: the file is still what we read (or still absent).
+        try:
+            with open(target, "rb") as fh:
+                current: str | None = _digest(fh.read())
+        except FileNotFoundError:
+            current = None
+        except PermissionError:
+            raise SourceError("permission denied (cannot read it again before writing)") from None
+        if current != expected_digest:
+            what = "was created" if expected_digest is None else "changed on disk since it was read"
+            raise SourceError(f"{what}; not overwritten")
+        os.replace(tmp, target)
+        tmp = ""
+    except OSError as exc:
+        raise SourceError(f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

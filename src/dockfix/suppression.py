@@ -1,0 +1,68 @@
+"""Suppression comments: ``# dockfix ignore=…`` and the hadolint pragmas users already have.
+
+- ``# dockfix ignore=DF101,DF103`` in the comment block directly above an instruction
+  suppresses those codes for it; ``# dockfix global ignore=…`` anywhere suppresses them for
+  the whole file. ``ALL`` suppresses every code.
+- ``# hadolint ignore=DL3008 DL3009`` (and ``global ignore``) suppress a dockfix finding
+  when its fixer declares that it resolves one of those hadolint rules, so existing pragmas
+  keep working.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dockfix.syntax import Dockerfile, Instruction
+
+_PRAGMA_RE = re.compile(
+    r"#\s*(dockfix|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$", re.I
+)
+
+
+@dataclass
+class Suppressions:
+    dockfix_global: set[str] = field(default_factory=set)
+    hadolint_global: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, doc: Dockerfile) -> Suppressions:
+        s = cls()
+        for ln in doc.lines:
+            text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
+            if not text.startswith("#") or "ignore" not in text:
+                continue
+            m = _PRAGMA_RE.match(text)
+            if m and m.group(2):
+                target = s.dockfix_global if m.group(1).lower() == "dockfix" else s.hadolint_global
+                target.update(_codes(m.group(3)))
+        return s
+
+    def suppressed(
+        self, doc: Dockerfile, instr: Instruction | None, code: str, hadolint: tuple[str, ...]
+    ) -> bool:
+        if "ALL" in self.dockfix_global or code in self.dockfix_global:
+            return True
+        if any(h in self.hadolint_global for h in hadolint):
+            return True
+        if instr is None:
+            return False
+        for line in doc.comment_lines_above(instr):
+            m = _PRAGMA_RE.match(line)
+            if not m or m.group(2):
+                continue
+            codes = _codes(m.group(3))
+            if m.group(1).lower() == "dockfix":
+                if code in codes or "ALL" in codes:
+                    return True
+            elif any(h in codes for h in hadolint):
+                return True
+        return False
+
+
+def _codes(text: str) -> set[str]:
+    return {c.upper() for c in re.split(r"[\s,]+", text) if c}
+
+
+def is_pragma(line: str) -> bool:
+    return _PRAGMA_RE.match(line.lstrip(" \t")) is not None

@@ -1,0 +1,1070 @@
+"""A lossless concrete syntax tree for Dockerfiles.
+
+The tree follows how BuildKit's own parser (moby/buildkit ``frontend/dockerfile/parser``)
+splits a file into instructions; ``../shared/dockerfile-syntax.md`` in the project records
+every rule with the evidence. Where BuildKit master differs from the v0.12.5 parser we
+follow master, because real builds that name ``# syntax=docker/dockerfile:1`` run the newest
+frontend: ``# check=`` is a directive, JSON with trailing text is shell form, and
+``<< EOF`` (a space after ``<<``) opens a heredoc.
+
+Nothing is normalised: every node keeps offsets into the original text, and
+``str(parse(text)) == text`` for every input, including inputs BuildKit rejects (those
+raise :class:`ParseError` from :func:`parse`, while :func:`parse_lossless` still builds the
+tree and records the error).
+
+``dockerfile-parse`` (by containerbuildsystem) was studied for this: it is a fine reader of
+simple files, but it reads heredoc bodies as instructions and drops comment lines inside a
+continuation from an instruction's content, so its ranges cannot be used to rewrite a file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Directive",
+    "Dockerfile",
+    "Flag",
+    "Heredoc",
+    "Instruction",
+    "ParseError",
+    "PhysicalLine",
+    "Stage",
+    "parse",
+    "parse_lossless",
+]
+
+MAX_LINE_BYTES = 65535
+KNOWN_DIRECTIVES = ("syntax", "escape", "check")
+HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME"})
+
+# Go's unicode.IsSpace; Python's str.isspace() also counts \x1c-\x1f, which Go does not.
+_GO_SPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_ASCII_SPACE = frozenset(" \t\v\f\r")
+_DIRECTIVE_RE = re.compile(
+    r"#[\t\n\f\r ]*([A-Za-z][A-Za-z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z", re.S
+)
+_WHITESPACE_RE = re.compile(r"[\t\v\f\r ]+")
+_HEREDOC_WORD_RE = re.compile(r"(\d*)<<(-?)([^<]*)\Z", re.S)
+
+
+class ParseError(ValueError):
+    """The whole file is rejected, as BuildKit's parser would reject it."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.reason = message
+        self.line = line
+
+
+def _lstrip_go(s: str) -> str:
+    i = 0
+    n = len(s)
+    while i < n and s[i] in _GO_SPACE:
+        i += 1
+    return s[i:]
+
+
+def _strip_go(s: str) -> str:
+    s = _lstrip_go(s)
+    j = len(s)
+    while j > 0 and s[j - 1] in _GO_SPACE:
+        j -= 1
+    return s[:j]
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalLine:
+    """One physical line: ``text[start:end]`` is its content, ``text[end:next]`` its line break."""
+
+    number: int
+    start: int
+    end: int  # end of content, before any trailing \r and \n
+    next: int  # start of the following line (== len(text) at EOF)
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    key: str  # lower case
+    value: str
+    line: int
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Flag:
+    """A ``--name=value`` word before an instruction's arguments."""
+
+    name: str  # without the leading dashes, as written
+    value: str | None  # unquoted value; None for a bare ``--flag``
+    raw: str  # the word as written in the logical line
+    logical_start: int
+    logical_end: int
+
+    @property
+    def text(self) -> str:
+        return self.raw
+
+
+@dataclass(slots=True)
+class Heredoc:
+    name: str
+    strip_tabs: bool  # <<-
+    quoted: bool  # a quoted delimiter disables expansion of the body
+    fd: int | None
+    word_start: int  # logical offsets of the ``<<EOF`` word
+    word_end: int
+    body_start: int  # source offsets of the body (terminator line excluded)
+    body_end: int
+    terminator_line: int  # 1-based line of the terminator
+    body: str = ""
+
+
+@dataclass(eq=False)
+class Instruction:
+    """One instruction: its physical lines, its logical (joined) line and its parts.
+
+    ``logical`` is the instruction text as BuildKit sees it: continuation characters removed,
+    comment and blank lines inside the continuation dropped, heredoc bodies excluded.
+    ``segments`` map it back to the source: logical text is the concatenation of
+    ``source[s:e]`` for each segment, so every logical offset has a source offset.
+    """
+
+    source: str
+    keyword_raw: str
+    logical: str
+    segments: list[tuple[int, int, int]]  # (logical_start, source_start, source_end)
+    start_line: int
+    end_line: int
+    header_end_line: int  # last line before heredoc bodies
+    start: int  # source offset of the first line's first character (leading spaces included)
+    end: int  # source offset of the end of the last line's content (line break excluded)
+    next: int  # source offset after the last line's break
+    header_end: int  # source offset of the end of the header's last line content
+    keyword_start: int  # logical offset
+    flags: list[Flag] = field(default_factory=list)
+    args_start: int = 0  # logical offset where the arguments begin
+    json_args: list[str] | None = None
+    heredocs: list[Heredoc] = field(default_factory=list)
+    trigger: Instruction | None = None  # ONBUILD's instruction
+    stage: Stage | None = None
+    comments: list[PhysicalLine] = field(default_factory=list)  # comment lines inside the span
+    index: int = 0
+
+    @property
+    def keyword(self) -> str:
+        return self.keyword_raw.upper()
+
+    @property
+    def text(self) -> str:
+        """The instruction's source text, heredoc bodies included, final line break excluded."""
+        return self.source[self.start : self.end]
+
+    @property
+    def args(self) -> str:
+        """The argument text after the flags (logical, trailing whitespace removed)."""
+        return _strip_go(self.logical[self.args_start :])
+
+    @property
+    def is_json(self) -> bool:
+        return self.json_args is not None
+
+    @property
+    def heredoc_keyword(self) -> str:
+        """The keyword that decides heredoc and JSON handling (ONBUILD's trigger keyword)."""
+        return self.trigger.keyword if self.trigger is not None else self.keyword
+
+    def flag(self, name: str) -> Flag | None:
+        """The last flag of that name (``from`` for ``--from=…``), or None."""
+        found = None
+        for f in self.flags:
+            if f.name == name:
+                found = f
+        return found
+
+    def flag_values(self, name: str) -> list[str]:
+        return [f.value or "" for f in self.flags if f.name == name]
+
+    def to_source(self, logical_offset: int) -> int:
+        """The source offset of a logical offset (an offset at the end maps past the last char)."""
+        segs = self.segments
+        if not segs:
+            return self.start
+        keys = [s[0] for s in segs]
+        i = bisect_right(keys, logical_offset) - 1
+        if i < 0:
+            i = 0
+        lstart, sstart, send = segs[i]
+        pos = sstart + (logical_offset - lstart)
+        if pos > send:
+            pos = send
+        return pos
+
+    def source_span(self, logical_start: int, logical_end: int) -> tuple[int, int]:
+        """Source offsets covering a logical range; the end maps just after its last char."""
+        if logical_end <= logical_start:
+            p = self.to_source(logical_start)
+            return p, p
+        return self.to_source(logical_start), self.to_source(logical_end - 1) + 1
+
+    def args_words(self) -> list[tuple[str, int, int]]:
+        """Whitespace-separated argument words with their logical offsets."""
+        out: list[tuple[str, int, int]] = []
+        text = self.logical
+        i = self.args_start
+        n = len(text)
+        while i < n:
+            while i < n and text[i] in _GO_SPACE:
+                i += 1
+            if i >= n:
+                break
+            j = i
+            while j < n and text[j] not in _GO_SPACE:
+                j += 1
+            out.append((text[i:j], i, j))
+            i = j
+        return out
+
+    def __str__(self) -> str:
+        return self.source[self.start : self.next]
+
+    def __repr__(self) -> str:
+        return f"<Instruction {self.keyword} {self.start_line}-{self.end_line}>"
+
+
+@dataclass(eq=False)
+class Stage:
+    """A build stage: a FROM and the instructions after it."""
+
+    index: int
+    from_instruction: Instruction
+    base: str  # image reference or stage name, as written (variables not expanded)
+    alias: str | None  # as written
+    platform: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+    parent: Stage | None = None  # when ``base`` names an earlier stage
+
+    @property
+    def name(self) -> str | None:
+        return self.alias.lower() if self.alias else None
+
+    def variables_at(self, instruction: Instruction | None = None) -> dict[str, str | None]:
+        """ARG/ENV names in scope before ``instruction`` (end of stage when None), raw values."""
+        scope: dict[str, str | None] = {}
+        if self.parent is not None:
+            scope.update(self.parent.variables_at(None))
+        doc_globals = self._global_args
+        for instr in self.instructions:
+            if instr is instruction:
+                break
+            if instr.keyword == "ARG":
+                for name, value in _arg_pairs(instr):
+                    if value is None and name in doc_globals:
+                        value = doc_globals[name]
+                    if name not in scope or value is not None or scope[name] is None:
+                        scope[name] = value
+            elif instr.keyword == "ENV":
+                for name, value in _env_pairs(instr):
+                    scope[name] = value
+        return scope
+
+    _global_args: dict[str, str | None] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"<Stage {self.index} {self.base!r} as {self.alias!r}>"
+
+
+class Dockerfile:
+    """The parsed file: an ordered partition of the source into instructions and trivia."""
+
+    def __init__(
+        self,
+        source: str,
+        lines: list[PhysicalLine],
+        instructions: list[Instruction],
+        directives: list[Directive],
+        escape: str,
+        error: ParseError | None,
+    ) -> None:
+        self.source = source
+        self.lines = lines
+        self.instructions = instructions
+        self.directives = directives
+        self.escape = escape
+        self.error = error
+        self.stages: list[Stage] = []
+        self.global_args: dict[str, str | None] = {}
+        self._line_owner: list[int] | None = None
+        _build_stages(self)
+
+    # --- text properties -------------------------------------------------------------
+    def __str__(self) -> str:
+        return self.source
+
+    @property
+    def has_bom(self) -> bool:
+        return self.source.startswith("\ufeff")
+
+    @property
+    def eol(self) -> str:
+        """The file's line ending: the first line break found (``\\n`` when there is none)."""
+        for ln in self.lines:
+            if ln.next > ln.end:
+                brk = self.source[ln.end : ln.next]
+                return "\r\n" if brk.endswith("\r\n") else "\n"
+        return "\n"
+
+    @property
+    def ends_with_newline(self) -> bool:
+        return self.source.endswith("\n")
+
+    def directive(self, key: str) -> Directive | None:
+        for d in self.directives:
+            if d.key == key:
+                return d
+        return None
+
+    def line(self, number: int) -> PhysicalLine:
+        return self.lines[number - 1]
+
+    def line_text(self, number: int) -> str:
+        ln = self.lines[number - 1]
+        return self.source[ln.start : ln.end].rstrip("\r")
+
+    def walk(self) -> Iterator[Instruction]:
+        """Every instruction, with ONBUILD triggers after their ONBUILD."""
+        for instr in self.instructions:
+            yield instr
+            if instr.trigger is not None:
+                yield instr.trigger
+
+    def instruction_at_line(self, number: int) -> Instruction | None:
+        if self._line_owner is None:
+            owner = [-1] * (len(self.lines) + 2)
+            for i, instr in enumerate(self.instructions):
+                for n in range(instr.start_line, instr.end_line + 1):
+                    owner[n] = i
+            self._line_owner = owner
+        if 0 < number < len(self._line_owner):
+            i = self._line_owner[number]
+            return self.instructions[i] if i >= 0 else None
+        return None
+
+    def comment_lines_above(self, instr: Instruction) -> list[str]:
+        """The contiguous comment lines directly above an instruction (nearest last)."""
+        out: list[str] = []
+        n = instr.start_line - 1
+        last_directive = self.directives[-1].line if self.directives else 0
+        while n > last_directive:
+            text = _lstrip_go(self.line_text(n))
+            if not text.startswith("#") or self.instruction_at_line(n) is not None:
+                break
+            out.append(text)
+            n -= 1
+        out.reverse()
+        return out
+
+    @property
+    def final_stage(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+    def stage_named(self, name: str) -> Stage | None:
+        """A stage by alias (case-insensitive) or by index (``--from=0``)."""
+        if name.isdigit():
+            i = int(name)
+            return self.stages[i] if i < len(self.stages) else None
+        low = name.lower()
+        for st in self.stages:
+            if st.name == low:
+                return st
+        return None
+
+
+# --- splitting the text ------------------------------------------------------------------
+
+
+def _split_lines(text: str) -> list[PhysicalLine]:
+    lines: list[PhysicalLine] = []
+    pos = 0
+    n = len(text)
+    number = 0
+    while pos < n:
+        nl = text.find("\n", pos)
+        nxt = n if nl < 0 else nl + 1
+        end = n if nl < 0 else nl
+        while end > pos and text[end - 1] == "\r":
+            end -= 1
+        number += 1
+        lines.append(PhysicalLine(number, pos, end, nxt))
+        pos = nxt
+    return lines
+
+
+def _continues(line: str, escape: str) -> int:
+    """If ``line`` ends in a continuation, the index where it starts; else -1."""
+    j = len(line)
+    while j > 0 and line[j - 1] in " \t":
+        j -= 1
+    if j == 0 or line[j - 1] != escape:
+        return -1
+    k = j - 1
+    if k > 0 and line[k - 1] == escape:
+        return -1
+    return k
+
+
+def parse(text: str) -> Dockerfile:
+    """Parse a Dockerfile; raise :class:`ParseError` where BuildKit rejects the file."""
+    doc = parse_lossless(text)
+    if doc.error is not None:
+        raise doc.error
+    return doc
+
+
+def parse_lossless(text: str) -> Dockerfile:
+    """Parse a Dockerfile into a tree that always round-trips; errors are recorded, not raised."""
+    lines = _split_lines(text)
+    error: ParseError | None = None
+    directives: list[Directive] = []
+    escape = "\\"
+    instructions: list[Instruction] = []
+
+    def fail(msg: str, line: int | None = None) -> None:
+        nonlocal error
+        if error is None:
+            error = ParseError(msg, line)
+
+    for ln in lines:
+        # Cheap pre-test: a line needs over 16383 characters to exceed 65535 UTF-8 bytes.
+        if (
+            ln.next - ln.start > MAX_LINE_BYTES // 4
+            and len(text[ln.start : ln.next].rstrip("\n").encode("utf-8", "surrogatepass"))
+            > MAX_LINE_BYTES
+        ):
+            fail(f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}", ln.number)
+            break
+
+    def content(ln: PhysicalLine) -> tuple[int, str]:
+        start = ln.start
+        if ln.number == 1 and text.startswith("\ufeff"):
+            start += 1
+        return start, text[start : ln.end]
+
+    # Parser directives: only the first lines of the file.
+    i = 0
+    seen: set[str] = set()
+    while i < len(lines):
+        start, raw = content(lines[i])
+        stripped = _lstrip_go(raw)
+        m = _DIRECTIVE_RE.match(stripped)
+        if not m or m.group(1).lower() not in KNOWN_DIRECTIVES:
+            break
+        key = m.group(1).lower()
+        if key in seen:
+            fail(f"only one {key} parser directive can be used", lines[i].number)
+        seen.add(key)
+        value = m.group(2)
+        if key == "escape":
+            if value not in ("`", "\\"):
+                fail(f"invalid escape token '{value}' does not match ` or \\", lines[i].number)
+            else:
+                escape = value
+        directives.append(Directive(key, value, lines[i].number, lines[i].start, lines[i].end))
+        i += 1
+
+    count = len(lines)
+    while i < count:
+        ln = lines[i]
+        start, raw = content(ln)
+        lead = len(raw) - len(_lstrip_go(raw))
+        body = raw[lead:]
+        if body == "" or body.startswith("#"):
+            i += 1
+            continue
+        # An instruction starts here.
+        segments: list[tuple[int, int, int]] = []
+        logical_parts: list[str] = []
+        comments: list[PhysicalLine] = []
+        length = 0
+        seg_start = start + lead
+        cur = body
+        last = i
+        while True:
+            k = _continues(cur, escape)
+            if k < 0:
+                segments.append((length, seg_start, seg_start + len(cur)))
+                logical_parts.append(cur)
+                length += len(cur)
+                break
+            part = cur[:k]
+            segments.append((length, seg_start, seg_start + k))
+            logical_parts.append(part)
+            length += len(part)
+            # read following lines: comments and blank lines are consumed and dropped
+            j = last + 1
+            nxt_text: str | None = None
+            while j < count:
+                s2, r2 = content(lines[j])
+                t2 = _lstrip_go(r2)
+                if t2 == "" or t2.startswith("#"):
+                    if t2.startswith("#"):
+                        comments.append(lines[j])
+                    j += 1
+                    continue
+                nxt_text = r2
+                seg_start = s2
+                break
+            if nxt_text is None:
+                last = j - 1  # EOF while continuing: the span runs to the end of the file
+                break
+            last = j
+            cur = nxt_text
+        logical = "".join(logical_parts)
+        header_end_line = last
+        instr = _make_instruction(text, lines, i, last, logical, segments, comments)
+        # Heredocs
+        err = _parse_parts(instr, escape)
+        if err is not None:
+            fail(err, ln.number)
+        hd_owner = instr.trigger if instr.trigger is not None else instr
+        if hd_owner.heredocs:
+            j = last + 1
+            for hd in hd_owner.heredocs:
+                if j >= count:
+                    fail("unterminated heredoc", ln.number)
+                    hd.body_start = hd.body_end = len(text)
+                    hd.terminator_line = count
+                    last = count - 1
+                    break
+                hd.body_start = lines[j].start
+                found = False
+                while j < count:
+                    lj = lines[j]
+                    cand = text[lj.start : lj.end]
+                    if hd.strip_tabs:
+                        cand = cand.lstrip("\t")
+                    if cand == hd.name:
+                        hd.body_end = lj.start
+                        hd.terminator_line = lj.number
+                        hd.body = text[hd.body_start : hd.body_end]
+                        found = True
+                        last = j
+                        j += 1
+                        break
+                    j += 1
+                if not found:
+                    fail("unterminated heredoc", ln.number)
+                    hd.body_end = len(text)
+                    hd.body = text[hd.body_start :]
+                    hd.terminator_line = count
+                    last = count - 1
+                    break
+            if hd_owner is not instr:
+                instr.heredocs = hd_owner.heredocs
+        instr.end_line = lines[last].number
+        instr.end = lines[last].end
+        instr.next = lines[last].next
+        instr.header_end_line = lines[header_end_line].number
+        instr.header_end = lines[header_end_line].end
+        instr.index = len(instructions)
+        instructions.append(instr)
+        i = last + 1
+
+    if not instructions and error is None:
+        fail("file with no instructions")
+    return Dockerfile(text, lines, instructions, directives, escape, error)
+
+
+def _make_instruction(
+    text: str,
+    lines: list[PhysicalLine],
+    first: int,
+    last: int,
+    logical: str,
+    segments: list[tuple[int, int, int]],
+    comments: list[PhysicalLine],
+) -> Instruction:
+    # The logical line is trimmed; the keyword runs to the first ASCII whitespace.
+    lead = len(logical) - len(_lstrip_go(logical))
+    k = lead
+    n = lead + len(_strip_go(logical))  # BuildKit trims the logical line first
+    while k < n and logical[k] not in _ASCII_SPACE:
+        k += 1
+    keyword = logical[lead:k]
+    return Instruction(
+        source=text,
+        keyword_raw=keyword,
+        logical=logical,
+        segments=segments,
+        start_line=lines[first].number,
+        end_line=lines[last].number,
+        header_end_line=lines[last].number,
+        start=lines[first].start + (1 if first == 0 and text.startswith("\ufeff") else 0),
+        end=lines[last].end,
+        next=lines[last].next,
+        header_end=lines[last].end,
+        keyword_start=lead,
+        args_start=k,
+        comments=comments,
+    )
+
+
+# --- the parts of an instruction ----------------------------------------------------------
+
+
+def _extract_flags(logical: str, pos: int) -> tuple[list[Flag], int]:
+    """BuildKit's ``extractBuilderFlags``: leading ``--`` words; returns flags and args start."""
+    flags: list[Flag] = []
+    n = len(logical)
+    i = pos
+    while True:
+        while i < n and logical[i] in _GO_SPACE:
+            i += 1
+        if i >= n:
+            return flags, n
+        if not (logical[i] == "-" and i + 1 < n and logical[i + 1] == "-"):
+            return flags, i
+        start = i
+        word: list[str] = []
+        quote = ""
+        blank_ok = False
+        while i < n:
+            ch = logical[i]
+            if quote:
+                if ch == quote:
+                    quote = ""
+                    i += 1
+                    continue
+                if ch == "\\":
+                    if i + 1 == n:
+                        i += 1
+                        continue
+                    i += 1
+                    ch = logical[i]
+                word.append(ch)
+                i += 1
+                continue
+            if ch in _GO_SPACE:
+                break
+            if ch in "'\"":
+                quote = ch
+                blank_ok = True
+                i += 1
+                continue
+            if ch == "\\":
+                if i + 1 == n:
+                    i += 1
+                    continue
+                i += 1
+                ch = logical[i]
+            word.append(ch)
+            i += 1
+        w = "".join(word)
+        if w == "--":
+            return flags, i
+        if blank_ok or w:
+            body = w[2:]
+            if "=" in body:
+                name, value = body.split("=", 1)
+                flags.append(Flag(name, value, logical[start:i], start, i))
+            else:
+                flags.append(Flag(body, None, logical[start:i], start, i))
+
+
+def _json_array(text: str) -> tuple[list[str] | None, str | None]:
+    """JSON form: (strings, None); shell form: (None, None); invalid array: (None, error)."""
+    s = _lstrip_go(text)
+    if not s.startswith("["):
+        return None, None
+    try:
+        value, end = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(s)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(value, list):
+        return None, None
+    if _strip_go(s[end:]):
+        return None, None  # trailing text: shell form since Dockerfile 1.9
+    if not all(isinstance(v, str) for v in value):
+        return None, "when using JSON array syntax, arrays must be comprised of strings only"
+    return value, None
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(name)
+
+
+def _parse_parts(instr: Instruction, escape: str) -> str | None:
+    """Fill flags, args, JSON form, heredoc words and ONBUILD's trigger; return an error."""
+    logical = instr.logical
+    flags, args_start = _extract_flags(logical, instr.args_start)
+    instr.flags = flags
+    instr.args_start = args_start
+    kw = instr.keyword
+    rest = logical[args_start:]
+    if kw == "ONBUILD":
+        sub_lead = args_start
+        if _strip_go(rest):
+            # The trigger shares the logical line and its source mapping.
+            k = sub_lead
+            n = len(logical)
+            while k < n and logical[k] in _GO_SPACE:
+                k += 1
+            e = k
+            while e < n and logical[e] not in _ASCII_SPACE:
+                e += 1
+            trig = Instruction(
+                source=instr.source,
+                keyword_raw=logical[k:e],
+                logical=logical,
+                segments=instr.segments,
+                start_line=instr.start_line,
+                end_line=instr.end_line,
+                header_end_line=instr.header_end_line,
+                start=instr.start,
+                end=instr.end,
+                next=instr.next,
+                header_end=instr.header_end,
+                keyword_start=k,
+                args_start=e,
+                comments=instr.comments,
+            )
+            err = _parse_parts(trig, escape)
+            instr.trigger = trig
+            return err
+        return None
+    if kw in JSON_KEYWORDS:
+        arr, err = _json_array(rest)
+        if err:
+            return err
+        instr.json_args = arr
+    elif kw == "HEALTHCHECK":
+        words = rest.split(None, 1)
+        if len(words) == 2 and words[0].upper() == "CMD":
+            arr, err = _json_array(words[1])
+            if err:
+                return err
+            instr.json_args = arr
+    elif kw in ("ENV", "LABEL"):
+        err = _check_key_values(kw, rest, escape)
+        if err:
+            return err
+    if kw in HEREDOC_KEYWORDS and instr.json_args is None:
+        instr.heredocs = _heredoc_words(logical, instr.keyword_start)
+    return None
+
+
+def _check_key_values(kw: str, rest: str, escape: str) -> str | None:
+    words = parse_words(rest, escape)
+    if not words:
+        return None
+    if "=" not in words[0]:
+        if len(_WHITESPACE_RE.split(_strip_go(rest), maxsplit=1)) < 2:
+            return f"{kw} must have two arguments"
+        return None
+    for w in words:
+        if "=" not in w:
+            return f'Syntax error - can\'t find = in "{w}". Must be of the form: name=value'
+    return None
+
+
+def parse_words(rest: str, escape: str) -> list[str]:
+    """BuildKit's ``parseWords`` for ENV/LABEL/ARG: quote-aware, quotes kept in the words."""
+    words: list[str] = []
+    word: list[str] = []
+    in_space = True
+    quote = ""
+    blank_ok = False
+    i = 0
+    n = len(rest)
+    while i < n:
+        ch = rest[i]
+        if in_space:
+            if ch in _GO_SPACE:
+                i += 1
+                continue
+            in_space = False
+        if not quote:
+            if ch in _GO_SPACE:
+                if blank_ok or word:
+                    words.append("".join(word))
+                word = []
+                blank_ok = False
+                in_space = True
+                i += 1
+                continue
+            if ch in "'\"":
+                quote = ch
+                blank_ok = True
+            if ch == escape:
+                if i + 1 == n:
+                    i += 1  # an escape at the very end is dropped
+                    continue
+                word.append(ch)
+                i += 1
+                ch = rest[i]
+            word.append(ch)
+            i += 1
+            continue
+        if ch == quote:
+            quote = ""
+        elif ch == escape and quote != "'":
+            if i + 1 == n:
+                quote = ""
+                i += 1
+                continue
+            word.append(ch)
+            i += 1
+            ch = rest[i]
+        word.append(ch)
+        i += 1
+    if blank_ok or word:
+        words.append("".join(word))
+    return words
+
+
+def _heredoc_words(logical: str, start: int) -> list[Heredoc]:
+    words = _shell_words(logical, start)
+    if words is None:
+        return []
+    out: list[Heredoc] = []
+    k = 0
+    while k < len(words):
+        w, ws, we = words[k]
+        m = _HEREDOC_WORD_RE.match(w)
+        if m:
+            fd_s, dash, rest = m.groups()
+            if rest == "" and dash == "" and k + 1 < len(words):
+                # ``<< EOF``: accepted since Dockerfile 1.16 (not with ``<<-``).
+                nw, _, ne = words[k + 1]
+                if "<" not in nw:
+                    rest = nw
+                    we = ne
+                    k += 1
+            name, quoted = _unquote(rest)
+            if name:
+                out.append(
+                    Heredoc(
+                        name=name,
+                        strip_tabs=dash == "-",
+                        quoted=quoted,
+                        fd=int(fd_s) if fd_s else None,
+                        word_start=ws,
+                        word_end=we,
+                        body_start=0,
+                        body_end=0,
+                        terminator_line=0,
+                    )
+                )
+        k += 1
+    return out
+
+
+def _unquote(word: str) -> tuple[str, bool]:
+    out: list[str] = []
+    quoted = False
+    i = 0
+    n = len(word)
+    while i < n:
+        ch = word[i]
+        if ch == "'":
+            quoted = True
+            j = word.find("'", i + 1)
+            if j < 0:
+                j = n
+            out.append(word[i + 1 : j])
+            i = j + 1
+        elif ch == '"':
+            quoted = True
+            i += 1
+            while i < n and word[i] != '"':
+                if word[i] == "\\" and i + 1 < n:
+                    i += 1
+                out.append(word[i])
+                i += 1
+            i += 1
+        elif ch == "\\":
+            quoted = True
+            if i + 1 < n:
+                out.append(word[i + 1])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out), quoted
+
+
+def _shell_words(line: str, pos: int) -> list[tuple[str, int, int]] | None:
+    """Split like BuildKit's lexer with quotes kept raw; None where the lexer fails."""
+    words: list[tuple[str, int, int]] = []
+    n = len(line)
+    i = pos
+    while True:
+        while i < n and line[i] in _GO_SPACE:
+            i += 1
+        if i >= n:
+            return words
+        start = i
+        while i < n and line[i] not in _GO_SPACE:
+            ch = line[i]
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == "'":
+                j = line.find("'", i + 1)
+                if j < 0:
+                    return None
+                i = j + 1
+                continue
+            if ch == '"':
+                i += 1
+                while True:
+                    if i >= n:
+                        return None
+                    c = line[i]
+                    if c == '"':
+                        i += 1
+                        break
+                    if c == "\\":
+                        i += 2
+                        continue
+                    if c == "$":
+                        r = _dollar(line, i)
+                        if r is None:
+                            return None
+                        i = r
+                        continue
+                    i += 1
+                continue
+            if ch == "$":
+                r = _dollar(line, i)
+                if r is None:
+                    return None
+                i = r
+                continue
+            i += 1
+        words.append((line[start:i], start, min(i, n)))
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _dollar(line: str, i: int) -> int | None:
+    """Skip a ``$`` expression at ``i``; None on the lexer's errors."""
+    n = len(line)
+    i += 1
+    if i >= n:
+        return i
+    if line[i] != "{":
+        while i < n and line[i] in _NAME_CHARS:
+            i += 1
+        return i
+    i += 1
+    if i >= n:
+        return None
+    if line[i] == "}" or line[i] == ":":
+        return None
+    depth = 1
+    while i < n:
+        c = line[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "$" and i + 1 < n and line[i + 1] == "{":
+            depth += 1
+            i += 2
+            continue
+        if c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+# --- stages and variables ------------------------------------------------------------------
+
+
+def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for w in parse_words(instr.logical[instr.args_start :], "\\"):
+        if "=" in w:
+            k, v = w.split("=", 1)
+            out.append((k, _strip_quotes(v)))
+        else:
+            out.append((w, None))
+    return out
+
+
+def _env_pairs(instr: Instruction) -> list[tuple[str, str]]:
+    rest = instr.logical[instr.args_start :]
+    words = parse_words(rest, "\\")
+    if not words:
+        return []
+    if "=" not in words[0]:
+        parts = _strip_go(rest).split(None, 1)
+        return [(parts[0], parts[1] if len(parts) > 1 else "")]
+    out: list[tuple[str, str]] = []
+    for w in words:
+        if "=" in w:
+            k, v = w.split("=", 1)
+            out.append((k, _strip_quotes(v)))
+    return out
+
+
+def _strip_quotes(v: str) -> str:
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+        return v[1:-1]
+    return v
+
+
+def arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
+    """``ARG a=1 b`` → ``[("a", "1"), ("b", None)]`` (quotes removed from values)."""
+    return _arg_pairs(instr)
+
+
+def env_pairs(instr: Instruction) -> list[tuple[str, str]]:
+    """``ENV a=1 b=2`` and legacy ``ENV a 1`` as name/value pairs."""
+    return _env_pairs(instr)
+
+
+def _build_stages(doc: Dockerfile) -> None:
+    stage: Stage | None = None
+    global_args: dict[str, str | None] = {}
+    for instr in doc.instructions:
+        if instr.keyword == "FROM":
+            words = [w for w, _, _ in instr.args_words()]
+            base = words[0] if words else ""
+            alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+            plat = instr.flag("platform")
+            parent = doc.stage_named(base) if base and not base.isdigit() else None
+            stage = Stage(
+                index=len(doc.stages),
+                from_instruction=instr,
+                base=base,
+                alias=alias,
+                platform=plat.value if plat else None,
+                parent=parent,
+            )
+            stage._global_args = global_args
+            doc.stages.append(stage)
+            instr.stage = stage
+            continue
+        if stage is None:
+            if instr.keyword == "ARG":
+                for name, value in _arg_pairs(instr):
+                    global_args[name] = value
+            continue
+        instr.stage = stage
+        if instr.trigger is not None:
+            instr.trigger.stage = stage
+        stage.instructions.append(instr)
+    doc.global_args = global_args

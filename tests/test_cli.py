@@ -1,0 +1,189 @@
+"""The command-line contract: exit codes, diffs that `git apply` takes, writes, bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UPDATE_ALONE = "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
+FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
+CLEAN = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
+
+
+def dockfix(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockfix", *args, "--select", "DF102"],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "svc-a").mkdir()
+    (tmp_path / "svc-a" / "Dockerfile").write_bytes(UPDATE_ALONE.encode())
+    (tmp_path / "svc-b").mkdir()
+    (tmp_path / "svc-b" / "Dockerfile").write_bytes(CLEAN.encode())
+    (tmp_path / "svc-c").mkdir()
+    (tmp_path / "svc-c" / "worker.dockerfile").write_bytes(
+        UPDATE_ALONE.replace("\n", "\r\n").encode()
+    )
+    return tmp_path
+
+
+def test_check_exit_codes(repo: Path) -> None:
+    r = dockfix("check", ".", cwd=repo)
+    assert r.returncode == 1
+    assert "svc-a/Dockerfile:2:1: DF102 [*]" in r.stdout
+    assert "svc-c/worker.dockerfile:2:1: DF102" in r.stdout
+    assert dockfix("check", "svc-b", cwd=repo).returncode == 0
+    assert dockfix("check", "--exit-zero", ".", cwd=repo).returncode == 0
+
+
+def test_dry_run_diff_applies_with_git(repo: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git missing")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    r = dockfix("fix", ".", cwd=repo)
+    assert r.returncode == 1
+    assert r.stdout.startswith("--- a/svc-a/Dockerfile\n+++ b/svc-a/Dockerfile\n")
+    assert (repo / "svc-a" / "Dockerfile").read_bytes() == UPDATE_ALONE.encode()  # dry run
+    patch = repo / "fix.patch"
+    patch.write_bytes(r.stdout.encode())
+    subprocess.run(["git", "apply", "--check", str(patch)], cwd=repo, check=True)
+    subprocess.run(["git", "apply", str(patch)], cwd=repo, check=True)
+    assert (repo / "svc-a" / "Dockerfile").read_bytes() == FIXED.encode()
+    assert (repo / "svc-c" / "worker.dockerfile").read_bytes() == FIXED.replace(
+        "\n", "\r\n"
+    ).encode()
+    assert dockfix("fix", ".", cwd=repo).returncode == 0
+
+
+def test_diff_marks_missing_final_newline(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(UPDATE_ALONE.rstrip("\n").encode())
+    r = dockfix("fix", "Dockerfile", cwd=tmp_path)
+    assert "\\ No newline at end of file\n" in r.stdout
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "p.patch").write_text(r.stdout)
+    subprocess.run(["git", "apply", "p.patch"], cwd=tmp_path, check=True)
+    assert (tmp_path / "Dockerfile").read_bytes() == FIXED.rstrip("\n").encode()
+
+
+def test_write_is_idempotent_and_keeps_mode(repo: Path) -> None:
+    target = repo / "svc-a" / "Dockerfile"
+    os.chmod(target, 0o640)
+    r = dockfix("fix", "--write", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert target.read_bytes() == FIXED.encode()
+    assert (target.stat().st_mode & 0o777) == 0o640
+    assert "fixed svc-a/Dockerfile" in r.stderr
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    r2 = dockfix("fix", "--write", ".", cwd=repo)
+    assert r2.returncode == 0
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+    assert not list(repo.rglob("*.dockfix-tmp"))
+
+
+def test_exit_non_zero_on_fix(repo: Path) -> None:
+    assert dockfix("fix", "--write", "--exit-non-zero-on-fix", ".", cwd=repo).returncode == 1
+    assert dockfix("fix", "--write", "--exit-non-zero-on-fix", ".", cwd=repo).returncode == 0
+
+
+def test_stdin(tmp_path: Path) -> None:
+    r = dockfix("fix", "-", cwd=tmp_path, stdin=UPDATE_ALONE.encode())
+    assert r.returncode == 1
+    assert "+RUN apt-get update && apt-get install -y curl" in r.stdout
+    r = dockfix("check", "-", "--output-format", "json", cwd=tmp_path, stdin=UPDATE_ALONE.encode())
+    assert '"code": "DF102"' in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"FROM a\nRUN \xff\xfe\n", "not valid UTF-8"),
+        ("FROM a\n".encode("utf-16"), "UTF-16"),
+        (b"\x7fELF\x00\x00binary", "binary file"),
+        (b"FROM a\nRUN <<EOF\nno end\n", "unterminated heredoc"),
+        (b"# only a comment\n", "file with no instructions"),
+    ],
+)
+def test_bad_input_reported_and_others_processed(repo: Path, content: bytes, reason: str) -> None:
+    (repo / "bad").mkdir()
+    (repo / "bad" / "Dockerfile").write_bytes(content)
+    r = dockfix("fix", "--write", ".", cwd=repo)
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("bad/Dockerfile:")]
+    assert len(lines) == 1 and reason in lines[0]
+    assert (repo / "svc-a" / "Dockerfile").read_bytes() == FIXED.encode()
+    assert (repo / "bad" / "Dockerfile").read_bytes() == content
+
+
+def test_directory_named_dockerfile_and_broken_links(repo: Path) -> None:
+    (repo / "odd" / "Dockerfile").mkdir(parents=True)
+    os.symlink("missing", repo / "Dockerfile.dangling")
+    os.symlink("Dockerfile.loop", repo / "Dockerfile.loop")
+    r = dockfix(
+        "check", "odd/Dockerfile", "Dockerfile.dangling", "Dockerfile.loop", "svc-a", cwd=repo
+    )
+    assert r.returncode == 2
+    assert "odd/Dockerfile: is a directory" in r.stderr
+    assert "Dockerfile.dangling: dangling symbolic link" in r.stderr
+    assert "Dockerfile.loop: symbolic link loop" in r.stderr
+    assert "svc-a/Dockerfile:2:1: DF102" in r.stdout
+
+
+def test_read_only_file_not_overwritten(repo: Path) -> None:
+    target = repo / "svc-a" / "Dockerfile"
+    os.chmod(target, 0o444)
+    r = dockfix("fix", "--write", ".", cwd=repo)
+    assert r.returncode == 2
+    assert "svc-a/Dockerfile: file is read-only" in r.stderr
+    assert target.read_bytes() == UPDATE_ALONE.encode()
+    assert (repo / "svc-c" / "worker.dockerfile").read_bytes() != UPDATE_ALONE.replace(
+        "\n", "\r\n"
+    ).encode()
+
+
+def test_gitignore_and_exclude_respected(repo: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / ".gitignore").write_text("svc-c/\n")
+    (repo / "pyproject.toml").write_text('[tool.dockfix]\nexclude = ["svc-a"]\n')
+    r = dockfix("check", ".", cwd=repo)
+    assert r.returncode == 0, r.stdout
+
+
+def test_bad_config_is_a_clear_error(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.dockfix]\nselekt = ["DF102"]\n')
+    r = dockfix("check", ".", cwd=repo)
+    assert r.returncode == 2
+    assert "unknown key `selekt`" in r.stderr
+
+
+def test_rule_prints_documentation(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "dockfix", "rule", "DF102"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0
+    for section in ("## What it does", "## Why is this bad", "## Example", "## Fix safety"):
+        assert section in r.stdout
+    r = subprocess.run(
+        [sys.executable, "-m", "dockfix", "rule", "--all"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "DF102  apt-update-alone" in r.stdout

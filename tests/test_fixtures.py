@@ -1,0 +1,93 @@
+"""Every fixture through every invariant: round trip, BuildKit agreement, expected output,
+idempotence, BuildKit accepts the output, hadolint reports nothing new."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import dockfix
+from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
+from dockfix.buildkit_check import buildkit_rejects
+from dockfix.catalog import all_fixers
+from fixture_cases import Case, cases
+from hadolint_runner import hadolint_codes
+
+CASES = cases()
+IDS = [c.id for c in CASES]
+
+
+def test_there_are_fixtures_for_every_fixer() -> None:
+    covered = {c.code for c in CASES}
+    missing = sorted(set(all_fixers()) - covered)
+    assert not missing, f"fixers without fixtures: {missing}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_round_trip_and_buildkit_agreement(case: Case) -> None:
+    text = case.read()
+    assert text is not None
+    assert str(dockfix.parse(text)) == text
+    if not newer_parser_differs(text):
+        assert dockfix_spans(text) == buildkit_spans(text)
+
+
+def _fix(case: Case, text: str, unsafe: bool, select: list[str] | None) -> str:
+    fixed, _ = dockfix.fix(
+        text,
+        path=case.dockerfile,
+        context_dir=case.directory,
+        select=select,
+        unsafe_fixes=unsafe,
+        offline=True,
+    )
+    return fixed
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_expected_output(case: Case) -> None:
+    text = case.read()
+    assert text is not None
+    expected = case.read("expected.Dockerfile")
+    fixed = _fix(case, text, unsafe=False, select=[case.code])
+    assert fixed == (expected if expected is not None else text)
+    expected_unsafe = case.read("expected.unsafe.Dockerfile")
+    if expected_unsafe is not None:
+        assert _fix(case, text, unsafe=True, select=[case.code]) == expected_unsafe
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_all_fixers_idempotent_and_accepted(case: Case, unsafe: bool) -> None:
+    text = case.read()
+    assert text is not None
+    fixed = _fix(case, text, unsafe=unsafe, select=None)
+    assert str(dockfix.parse(fixed)) == fixed
+    assert buildkit_rejects(fixed) is None
+    assert _fix(case, fixed, unsafe=unsafe, select=None) == fixed, "a second fix changed the output"
+    if text.startswith("\ufeff"):
+        assert fixed.startswith("\ufeff")
+    if "\r\n" in text and "\n" not in text.replace("\r\n", ""):
+        assert "\n" not in fixed.replace("\r\n", ""), "line endings mixed"
+    if not text.endswith("\n"):
+        assert not fixed.endswith("\n") or fixed == text
+
+
+@pytest.mark.skipif(os.environ.get("DOCKFIX_SKIP_HADOLINT") == "1", reason="hadolint disabled")
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_hadolint_reports_nothing_new(case: Case) -> None:
+    text = case.read()
+    assert text is not None
+    before = hadolint_codes(text)
+    if before is None:
+        if os.environ.get("CI"):
+            pytest.fail("hadolint is not installed")
+        pytest.skip("hadolint is not installed")
+    for unsafe in (False, True):
+        fixed = _fix(case, text, unsafe=unsafe, select=[case.code])
+        if fixed == text:
+            continue
+        after = hadolint_codes(fixed)
+        assert after is not None
+        assert after <= before, f"new hadolint rules: {sorted(after - before)}"

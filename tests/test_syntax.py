@@ -1,0 +1,218 @@
+"""The syntax tree: lossless round trip and agreement with BuildKit's own parser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
+from dockfix.syntax import ParseError, parse, parse_lossless
+
+CASES: list[str] = json.loads(
+    (Path(__file__).parent / "data" / "parser_cases.json").read_text("utf-8")
+)
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_round_trip(text: str) -> None:
+    assert str(parse_lossless(text)) == text
+
+
+@pytest.mark.parametrize("text", [c for c in CASES if not newer_parser_differs(c)])
+def test_agrees_with_buildkit(text: str) -> None:
+    mine, theirs = dockfix_spans(text), buildkit_spans(text)
+    if isinstance(theirs, str):
+        assert isinstance(mine, str), f"BuildKit rejects ({theirs}), dockfix accepts"
+    else:
+        assert mine == theirs
+
+
+def test_newer_parser_rules() -> None:
+    # BuildKit master: `<< EOF` opens a heredoc, JSON with trailing text is shell form,
+    # `# check=` is a directive, so a following `# escape=` applies.
+    assert dockfix_spans("FROM a\nRUN << EOF\necho\nEOF\n") == [("FROM", 1, 1), ("RUN", 2, 4)]
+    doc = parse('FROM a\nRUN ["cat"] <<EOF\nbody\nEOF\n')
+    assert doc.instructions[1].json_args is None and doc.instructions[1].end_line == 4
+    doc = parse("# check=skip=all\n# escape=`\nFROM a\nRUN echo `\n  b\n")
+    assert doc.escape == "`" and doc.instructions[1].end_line == 5
+
+
+def test_instruction_parts() -> None:
+    doc = parse(
+        "ARG BASE=python:3.12\nFROM --platform=$BUILDPLATFORM ${BASE} AS build\n"
+        "RUN --mount=type=cache,target=/root/.cache/pip \\\n  # deps\n  pip install -r r.txt\n"
+        "COPY --from=build --chown=app:app /a /b\nFROM scratch\nCOPY --from=0 /b /b\n"
+        'ONBUILD RUN echo hi\nCMD ["app", "--flag"]\n'
+    )
+    run = doc.instructions[2]
+    assert run.keyword == "RUN" and (run.start_line, run.end_line) == (3, 5)
+    assert [(f.name, f.value) for f in run.flags] == [
+        ("mount", "type=cache,target=/root/.cache/pip")
+    ]
+    assert run.args == "pip install -r r.txt"
+    assert [c.number for c in run.comments] == [4]
+    copy = doc.instructions[3]
+    assert copy.flag("from") is not None and copy.flag("from").value == "build"  # type: ignore[union-attr]
+    assert [s.alias for s in doc.stages] == ["build", None]
+    assert doc.stages[0].platform == "$BUILDPLATFORM" and doc.stages[0].base == "${BASE}"
+    assert doc.global_args == {"BASE": "python:3.12"}
+    assert doc.stage_named("0") is doc.stages[0] and doc.stage_named("BUILD") is doc.stages[0]
+    onbuild = doc.instructions[6]
+    assert onbuild.trigger is not None and onbuild.trigger.keyword == "RUN"
+    assert doc.instructions[7].json_args == ["app", "--flag"]
+
+
+def test_source_mapping_across_continuations() -> None:
+    text = "FROM a\nRUN apt-get update \\\n# c\n    && apt-get install x\n"
+    doc = parse(text)
+    run = doc.instructions[1]
+    i = run.logical.index("install")
+    s, e = run.source_span(i, i + len("install"))
+    assert text[s:e] == "install"
+
+
+def test_variables_in_scope() -> None:
+    doc = parse("ARG V=1\nFROM a AS one\nARG V\nENV HOME=/home/app\nRUN x\nFROM one\nRUN y\n")
+    one, two = doc.stages
+    assert one.variables_at(one.instructions[2]) == {"V": "1", "HOME": "/home/app"}
+    assert two.parent is one and two.variables_at()["HOME"] == "/home/app"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "file with no instructions"),
+        ("FROM a\nRUN <<EOF\nx\n", "unterminated heredoc"),
+        ("# escape=x\nFROM a\n", "invalid escape token"),
+        ("FROM a\nENV a\n", "ENV must have two arguments"),
+        ("FROM a\nCMD [1]\n", "arrays must be comprised of strings only"),
+    ],
+)
+def test_errors(text: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        parse(text)
+    assert str(parse_lossless(text)) == text
+
+
+# --- generated inputs ---------------------------------------------------------------------
+
+KEYWORDS = [
+    "FROM",
+    "RUN",
+    "run",
+    "COPY",
+    "ADD",
+    "CMD",
+    "ENTRYPOINT",
+    "ENV",
+    "ARG",
+    "USER",
+    "ONBUILD RUN",
+    "ONBUILD COPY",
+    "HEALTHCHECK CMD",
+    "LABEL",
+    "WORKDIR",
+    "EXPOSE",
+    "SHELL",
+    "VOLUME",
+]
+WORDS = [
+    "a",
+    "b=1",
+    "--mount=type=cache,target=/x",
+    "--from=build",
+    '"x y"',
+    "'q'",
+    "$V",
+    "${V:-d}",
+    "&&",
+    "#",
+    "<<EOF",
+    "<<-EOF",
+    "<<'EOT'",
+    "2<<EOF",
+    '["a", "b"]',
+    "[1]",
+    "\\",
+    "`",
+    'x="1 2"',
+    '["a"] b',
+]
+
+
+@st.composite
+def dockerfiles(draw: st.DrawFn) -> str:
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    parts: list[str] = []
+    if draw(st.booleans()):
+        parts.append(
+            draw(
+                st.sampled_from(
+                    [
+                        "# syntax=docker/dockerfile:1",
+                        "# escape=`",
+                        "# escape=\\",
+                        "# check=skip=all",
+                        "#!/bin/sh",
+                    ]
+                )
+            )
+            + eol
+        )
+    for _ in range(draw(st.integers(1, 8))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            parts.append(
+                draw(st.sampled_from(["# comment", "", "   ", "  # indented", "\t"])) + eol
+            )
+            continue
+        kw = draw(st.sampled_from(KEYWORDS))
+        words = draw(st.lists(st.sampled_from(WORDS), max_size=5))
+        line = draw(st.sampled_from(["", "  "])) + " ".join([kw, *words])
+        if draw(st.integers(0, 3)) == 0:
+            cont = draw(st.sampled_from([" \\", " \\  ", " `", "\\"]))
+            inner = draw(st.sampled_from(["# c", "", "  b", "  && c", "RUN x"]))
+            line += cont + eol + inner
+        parts.append(line + eol)
+        if "<<" in line and draw(st.booleans()):
+            parts.append(draw(st.sampled_from(["body", "\tEOF", "EOF", "EOT"])) + eol)
+            parts.append(draw(st.sampled_from(["EOF", "EOT", "x"])) + eol)
+    text = "".join(parts)
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    if draw(st.integers(0, 5)) == 0:
+        text = "\ufeff" + text
+    return text
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dockerfiles())
+def test_generated_round_trip_and_agreement(text: str) -> None:
+    assert str(parse_lossless(text)) == text
+    if newer_parser_differs(text):
+        return
+    theirs = buildkit_spans(text)
+    mine = dockfix_spans(text)
+    if isinstance(theirs, str):
+        assert isinstance(mine, str), f"BuildKit: {theirs}; dockfix accepted"
+    else:
+        assert mine == theirs
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("FROMRUN aCPYD\\`#<>EOF\r\n\t\"'[]$={}-\ufeff\u00a0\x0b")),
+        max_size=80,
+    )
+)
+def test_arbitrary_text_round_trips_and_agrees(text: str) -> None:
+    assert str(parse_lossless(text)) == text
+    if newer_parser_differs(text):
+        return
+    theirs, mine = buildkit_spans(text), dockfix_spans(text)
+    assert mine == theirs or (isinstance(mine, str) and isinstance(theirs, str))
