@@ -242,74 +242,56 @@ def _finish(errors: list[str], status: int) -> None:
 @click.option(
     "--refresh", is_flag=True, help="Update digests already pinned to what the tag points at now."
 )
-def fix(mode: str, exit_non_zero_on_fix: bool, refresh: bool, **kw: Any) -> None:
+@click.option(
+    "--commit", is_flag=True, help="Write, then commit each fixer's changes separately (git)."
+)
+@click.option("--branch", help="With --commit: create or reset this branch first.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="With --commit: run on a work tree with uncommitted changes.",
+)
+@click.option(
+    "--pr-body",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown PR description here.",
+)
+def fix(
+    mode: str,
+    exit_non_zero_on_fix: bool,
+    refresh: bool,
+    commit: bool,
+    branch: str | None,
+    allow_dirty: bool,
+    pr_body: Path | None,
+    **kw: Any,
+) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
-    from dockfix.diffing import unified_diff
     from dockfix.engine import fixable_summary
     from dockfix.report import render, statistics
-    from dockfix.runner import display_path, write_file_change, write_fixed_text
 
     run = _Run(kw, apply_fixes=True, refresh=refresh)
     run.validate()
-    reports = run.reports()
+    if branch and not commit:
+        raise click.UsageError("--branch goes with --commit")
     unsafe = bool(run.opts.unsafe_fixes)
-    changed = 0
-    fixed_total = 0
-    left: list[Any] = []
-    written_changes: dict[Path, str] = {}
-    diff_out: list[str] = []
-    for rep in reports:
-        if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
-            continue
-        out = rep.outcome
-        if out is None:
-            continue
-        for w in out.warnings:
-            click.echo(f"warning: {rep.path}: {w}", err=True)
-        left.extend(out.findings)
-        fixed_total += len(out.applied)
-        # Several Dockerfiles of one context may propose the same new file: write it once.
-        fresh = []
-        for ch in out.file_changes:
-            if written_changes.get(ch.path) == ch.content:
-                continue
-            if ch.path in written_changes:
-                click.echo(
-                    f"warning: {display_path(ch.path)}: conflicting changes; kept the first",
-                    err=True,
-                )
-                continue
-            written_changes[ch.path] = ch.content
-            fresh.append(ch)
-        out.file_changes = fresh
-        if not out.changed:
-            continue
-        changed += 1
-        if mode == "diff":
-            if out.fixed != out.original:
-                diff_out.append(unified_diff(out.original, out.fixed, rep.path))
-            for ch in fresh:
-                diff_out.append(unified_diff(ch.original, ch.content, display_path(ch.path)))
-        else:
-            if out.fixed != out.original:
-                write_fixed_text(rep)
-            for ch in fresh:
-                write_file_change(ch, rep)
-            run.errors.extend(rep.write_errors)
-            if not kw["quiet"] and not rep.write_errors:
-                codes = ", ".join(sorted({f.code for f in out.applied}))
-                click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
+    if commit:
+        mode = "write"
+        applied, left, changed = _fix_with_commits(run, branch, allow_dirty, kw)
+    else:
+        applied, left, changed = _fix_pass(run, run.reports(), mode, kw)
     fmt = kw["output_format"]
-    if mode == "diff":
-        sys.stdout.write("".join(diff_out))
     if fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
     if kw["statistics"]:
         click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
+    if pr_body is not None:
+        from dockfix.prbody import pr_body as make_body
+
+        pr_body.write_text(make_body(applied, left), encoding="utf-8")
     if not kw["quiet"]:
-        _now, more = fixable_summary(left, unsafe)
-        msg = f"{fixed_total} fixed, {len(left)} left"
+        _, more = fixable_summary(left, unsafe)
+        msg = f"{len(applied)} fixed, {len(left)} left"
         if more:
             msg += f" ({more} more with `--unsafe-fixes`)"
         verb = "would change" if mode == "diff" else "changed"
@@ -321,6 +303,122 @@ def fix(mode: str, exit_non_zero_on_fix: bool, refresh: bool, **kw: Any) -> None
     else:
         status = 1 if (exit_non_zero_on_fix and changed) else 0
     _finish(run.errors, status)
+
+
+def _fix_pass(
+    run: _Run, reports: list[Any], mode: str, kw: dict[str, Any]
+) -> tuple[list[Any], list[Any], int]:
+    """Show or write one run's results; returns (applied, left, files changed)."""
+    from dockfix.diffing import unified_diff
+    from dockfix.runner import display_path, write_file_change, write_fixed_text
+
+    applied: list[Any] = []
+    left: list[Any] = []
+    changed = 0
+    proposed: dict[Path, str] = {}
+    diff_out: list[str] = []
+    for rep in reports:
+        if rep.error:
+            run.errors.append(f"{rep.path}: {rep.error}")
+            continue
+        out = rep.outcome
+        if out is None:
+            continue
+        for w in out.warnings:
+            click.echo(f"warning: {rep.path}: {w}", err=True)
+        left.extend(out.findings)
+        applied.extend(out.applied)
+        # Several Dockerfiles of one context may propose the same new file: take it once.
+        fresh = []
+        for ch in out.file_changes:
+            if proposed.get(ch.path) == ch.content:
+                continue
+            if ch.path in proposed:
+                click.echo(
+                    f"warning: {display_path(ch.path)}: conflicting changes; kept the first",
+                    err=True,
+                )
+                continue
+            proposed[ch.path] = ch.content
+            fresh.append(ch)
+        out.file_changes = fresh
+        if not out.changed:
+            continue
+        changed += 1
+        if mode == "diff":
+            if out.fixed != out.original:
+                diff_out.append(unified_diff(out.original, out.fixed, rep.path))
+            for ch in fresh:
+                diff_out.append(unified_diff(ch.original, ch.content, display_path(ch.path)))
+            continue
+        write_fixed_text(rep)
+        for ch in fresh:
+            write_file_change(ch, rep)
+        run.errors.extend(rep.write_errors)
+        if not kw["quiet"] and not rep.write_errors:
+            codes = ", ".join(sorted({f.code for f in out.applied}))
+            click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
+    if mode == "diff":
+        sys.stdout.write("".join(diff_out))
+    return applied, left, changed
+
+
+def _fix_with_commits(
+    run: _Run, branch: str | None, allow_dirty: bool, kw: dict[str, Any]
+) -> tuple[list[Any], list[Any], int]:
+    """One pass and one commit per fixer code, in code order."""
+    from dataclasses import replace
+
+    from dockfix.catalog import all_fixers
+    from dockfix.gitops import GitError, checkout_branch, commit_files, dirty_files, work_tree_root
+
+    try:
+        root = work_tree_root(Path.cwd())
+        dirty = dirty_files(root)
+        if dirty and not allow_dirty:
+            click.echo(
+                f"error: the work tree has uncommitted changes ({', '.join(dirty[:5])}); "
+                "commit or stash them, or pass --allow-dirty",
+                err=True,
+            )
+            sys.exit(2)
+        if branch:
+            checkout_branch(root, branch)
+    except GitError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    base_opts = run.opts
+    applied: list[Any] = []
+    changed_files: set[str] = set()
+    for code, fixer in all_fixers().items():
+        run.opts = replace(base_opts, only_code=code)
+        reports = run.reports()
+        pass_applied, _, _ = _fix_pass(run, reports, "write", {**kw, "quiet": True})
+        files: list[Path] = []
+        for rep in reports:
+            if rep.outcome is not None and rep.written:
+                if rep.outcome.fixed != rep.outcome.original:
+                    files.append(Path(rep.path))
+                files.extend(ch.path for ch in rep.outcome.file_changes)
+        if not files:
+            continue
+        applied.extend(pass_applied)
+        try:
+            info = commit_files(root, files, code, fixer.name)
+        except GitError as exc:
+            run.errors.append(f"error: {exc}")
+            break
+        changed_files.update(info.files)
+        if not kw["quiet"]:
+            click.echo(
+                f"committed {info.sha[:12]} dockfix: {code} {fixer.name} ({len(info.files)} files)",
+                err=True,
+            )
+    # What is left, on the final tree.
+    run.opts = replace(base_opts, apply_fixes=False)
+    left = [f for rep in run.reports() if rep.outcome is not None for f in rep.outcome.findings]
+    run.opts = base_opts
+    return applied, left, len(changed_files)
 
 
 @main.command()

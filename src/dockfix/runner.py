@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +37,7 @@ class RunOptions:
     config_file: str | None = None
     apply_fixes: bool = True
     insecure_registries: tuple[str, ...] = ()
+    only_code: str | None = None  # restrict the configured selection to one code (--commit)
 
 
 @dataclass
@@ -73,6 +73,8 @@ def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer
     if path is not None:
         ignore.extend(cfg.ignores_for(path))
     codes = select_codes(select, ignore, [*cfg.extend_select, *opts.extend_select])
+    if opts.only_code is not None:
+        codes = [c for c in codes if c == opts.only_code]
     return [fixers[c](cfg.fixer_options.get(c)) for c in codes]
 
 
@@ -147,6 +149,8 @@ def process_paths(
         return
     size = max(16, len(paths) // (workers * 8))
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for batch in pool.map(_process_chunk, [(c, opts) for c in chunks]):
             yield from batch

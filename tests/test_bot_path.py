@@ -1,0 +1,128 @@
+"""The PR-bot path, for real with git: commits per code, a branch, a PR body, a push."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICES = {
+    "services/api/Dockerfile": 'FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\nCMD ["api"]\n',
+    "services/worker/Dockerfile": 'FROM alpine:3.20\r\nRUN apk update\r\nRUN apk add git\r\nCMD ["w"]\r\n',
+    "services/web/Dockerfile": 'FROM debian:bookworm\nRUN apt-get update && apt-get install -y nginx\nCMD ["nginx"]\n',
+    "services/broken/Dockerfile": "FROM debian\nRUN apt-get update\nUSER app\nRUN apt-get install -y x\n",
+}
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def dockfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dockfix", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "monorepo"
+    root.mkdir()
+    git("init", "-q", "-b", "main", cwd=root)
+    git("config", "user.email", "dev@example.invalid", cwd=root)
+    git("config", "user.name", "Dev", cwd=root)
+    for rel, text in SERVICES.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(text.encode())
+    (root / "README.md").write_text("monorepo\n")
+    git("add", "-A", cwd=root)
+    git("commit", "-q", "-m", "initial", cwd=root)
+    return root
+
+
+def test_commit_per_code_branch_pr_body_and_push(repo: Path, tmp_path: Path) -> None:
+    r = dockfix(
+        "fix",
+        "--select",
+        "DF102",
+        "--commit",
+        "--branch",
+        "dockfix/fixes",
+        "--pr-body",
+        "../body.md",
+        ".",
+        cwd=repo,
+    )
+    assert r.returncode == 0, r.stderr
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "dockfix/fixes"
+    log = git("log", "--format=%s%n%b%x00", "main..HEAD", cwd=repo).split("\x00")
+    commits = [c.strip() for c in log if c.strip()]
+    assert len(commits) == 1
+    subject, *body = commits[0].splitlines()
+    assert subject == "dockfix: DF102 apt-update-alone (2 files)"
+    assert "- services/api/Dockerfile" in body and "- services/worker/Dockerfile" in body
+    changed = git("diff", "--name-only", "main..HEAD", cwd=repo).split()
+    assert sorted(changed) == ["services/api/Dockerfile", "services/worker/Dockerfile"]
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert (
+        repo / "services/worker/Dockerfile"
+    ).read_bytes() == b'FROM alpine:3.20\r\nRUN apk update && apk add git\r\nCMD ["w"]\r\n'
+
+    body_md = (tmp_path / "body.md").read_text()
+    assert "| DF102 | [apt-update-alone](" in body_md
+    assert "### `services/api/Dockerfile`" in body_md
+    assert "Why: Each `RUN` is a cached layer." in body_md
+    assert re.search(
+        r"`services/broken/Dockerfile:2` \*\*DF102\*\* .* the user changes on line 3", body_md
+    )
+
+    # Re-running on the same tree: nothing to commit, same PR body (deterministic).
+    git("checkout", "-q", "main", cwd=repo)
+    r2 = dockfix(
+        "fix",
+        "--select",
+        "DF102",
+        "--commit",
+        "--branch",
+        "dockfix/fixes",
+        "--pr-body",
+        "../body2.md",
+        ".",
+        cwd=repo,
+    )
+    assert r2.returncode == 0, r2.stderr
+    assert (tmp_path / "body2.md").read_text() == body_md
+
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", str(remote), cwd=tmp_path)
+    git("remote", "add", "origin", str(remote), cwd=repo)
+    git("push", "-q", "origin", "dockfix/fixes", cwd=repo)
+    assert git("rev-parse", "dockfix/fixes", cwd=remote) == git("rev-parse", "HEAD", cwd=repo)
+
+
+def test_refuses_dirty_tree(repo: Path) -> None:
+    (repo / "README.md").write_text("edited\n")
+    r = dockfix("fix", "--commit", ".", cwd=repo)
+    assert r.returncode == 2
+    assert "uncommitted changes (README.md)" in r.stderr
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    # The user's own edit is not committed by dockfix.
+    assert "README.md" not in git("show", "--name-only", "--format=", "HEAD", cwd=repo)
+    assert git("status", "--porcelain", cwd=repo).strip() == "M README.md"
+
+
+def test_commit_outside_git_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(SERVICES["services/api/Dockerfile"])
+    r = dockfix("fix", "--commit", ".", cwd=tmp_path)
+    assert r.returncode == 2 and "--commit needs a git work tree" in r.stderr
