@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
+from dockerfile_strategies import ARBITRARY_ALPHABET, dockerfiles
+
 from dockfix.syntax import ParseError, parse, parse_lossless
 
 CASES: list[str] = json.loads(
@@ -99,94 +101,6 @@ def test_errors(text: str, reason: str) -> None:
 
 
 # --- generated inputs ---------------------------------------------------------------------
-
-KEYWORDS = [
-    "FROM",
-    "RUN",
-    "run",
-    "COPY",
-    "ADD",
-    "CMD",
-    "ENTRYPOINT",
-    "ENV",
-    "ARG",
-    "USER",
-    "ONBUILD RUN",
-    "ONBUILD COPY",
-    "HEALTHCHECK CMD",
-    "LABEL",
-    "WORKDIR",
-    "EXPOSE",
-    "SHELL",
-    "VOLUME",
-]
-WORDS = [
-    "a",
-    "b=1",
-    "--mount=type=cache,target=/x",
-    "--from=build",
-    '"x y"',
-    "'q'",
-    "$V",
-    "${V:-d}",
-    "&&",
-    "#",
-    "<<EOF",
-    "<<-EOF",
-    "<<'EOT'",
-    "2<<EOF",
-    '["a", "b"]',
-    "[1]",
-    "\\",
-    "`",
-    'x="1 2"',
-    '["a"] b',
-]
-
-
-@st.composite
-def dockerfiles(draw: st.DrawFn) -> str:
-    eol = draw(st.sampled_from(["\n", "\r\n"]))
-    parts: list[str] = []
-    if draw(st.booleans()):
-        parts.append(
-            draw(
-                st.sampled_from(
-                    [
-                        "# syntax=docker/dockerfile:1",
-                        "# escape=`",
-                        "# escape=\\",
-                        "# check=skip=all",
-                        "#!/bin/sh",
-                    ]
-                )
-            )
-            + eol
-        )
-    for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.integers(0, 9))
-        if kind == 0:
-            parts.append(
-                draw(st.sampled_from(["# comment", "", "   ", "  # indented", "\t"])) + eol
-            )
-            continue
-        kw = draw(st.sampled_from(KEYWORDS))
-        words = draw(st.lists(st.sampled_from(WORDS), max_size=5))
-        line = draw(st.sampled_from(["", "  "])) + " ".join([kw, *words])
-        if draw(st.integers(0, 3)) == 0:
-            cont = draw(st.sampled_from([" \\", " \\  ", " `", "\\"]))
-            inner = draw(st.sampled_from(["# c", "", "  b", "  && c", "RUN x"]))
-            line += cont + eol + inner
-        parts.append(line + eol)
-        if "<<" in line and draw(st.booleans()):
-            parts.append(draw(st.sampled_from(["body", "\tEOF", "EOF", "EOT"])) + eol)
-            parts.append(draw(st.sampled_from(["EOF", "EOT", "x"])) + eol)
-    text = "".join(parts)
-    if draw(st.booleans()):
-        text = text.rstrip("\r\n")
-    if draw(st.integers(0, 5)) == 0:
-        text = "\ufeff" + text
-    return text
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,36 @@
+"""Property tests: every fixer on generated and mutated Dockerfiles never breaks a file."""
+
+from __future__ import annotations
+
+from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
+from dockerfile_strategies import any_dockerfile
+from hypothesis import HealthCheck, given, settings
+
+import dockfix
+from dockfix.buildkit_check import buildkit_rejects
+from dockfix.syntax import parse_lossless
+
+
+def check_one(text: str) -> None:
+    """The fuzz contract, shared with scripts/fuzz."""
+    doc = parse_lossless(text)
+    assert str(doc) == text
+    theirs = buildkit_spans(text)
+    if not newer_parser_differs(text):
+        mine = dockfix_spans(text)
+        assert mine == theirs or (isinstance(mine, str) and isinstance(theirs, str)), (mine, theirs)
+    if doc.error is not None:
+        return
+    fixed, _ = dockfix.fix(text, select=["ALL"], unsafe_fixes=True, offline=True)
+    if fixed != text:
+        # BuildKit accepts the output whenever it accepted the input (the packaged v0.12.5
+        # parser rejects a few inputs newer BuildKit accepts, such as `RUN [1] x`).
+        assert buildkit_rejects(fixed) is None or isinstance(theirs, str)
+    again, _ = dockfix.fix(fixed, select=["ALL"], unsafe_fixes=True, offline=True)
+    assert again == fixed, "not idempotent"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(any_dockerfile)
+def test_fix_never_breaks_a_file(text: str) -> None:
+    check_one(text)
