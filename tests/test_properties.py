@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
-from dockerfile_strategies import any_dockerfile
 from hypothesis import HealthCheck, given, settings
 
 import dockfix
+from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
+from dockerfile_strategies import any_dockerfile
 from dockfix.buildkit_check import buildkit_rejects
 from dockfix.syntax import parse_lossless
 

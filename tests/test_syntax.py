@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
-from dockerfile_strategies import ARBITRARY_ALPHABET, dockerfiles
-
+from dockerfile_strategies import dockerfiles
 from dockfix.syntax import ParseError, parse, parse_lossless
 
 CASES: list[str] = json.loads(
