@@ -71,6 +71,9 @@ def _common(f: Any) -> Any:
     return f
 
 
+PROGRESS_MIN_FILES = 200  # a progress bar for shorter runs only flickers
+
+
 def _split(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -139,7 +142,19 @@ class _Run:
             if not paths:
                 return out
         files = self._discover(paths)
-        out.extend(process_paths(files, self.opts, self.kw["jobs"] or None))
+        results = process_paths(files, self.opts, self.kw["jobs"] or None)
+        if len(files) >= PROGRESS_MIN_FILES and sys.stderr.isatty() and not self.kw["quiet"]:
+            # files done / total on stderr; stdout (diffs, JSON) stays clean for pipes
+            with click.progressbar(
+                results, length=len(files), label="dockfix", file=sys.stderr
+            ) as bar:
+                out.extend(bar)
+        else:
+            out.extend(results)
+        if self.kw["verbose"]:
+            for rep in out:
+                n = len(rep.outcome.findings) if rep.outcome is not None else 0
+                click.echo(f"{rep.path}: {'error' if rep.error else f'{n} findings'}", err=True)
         return out
 
     def _discover(self, paths: Sequence[str]) -> list[str]:
