@@ -1,0 +1,612 @@
+"""Shared by DF103, DF105 and DF201: the shell scripts of a RUN and safe edits to them.
+
+A RUN holds shell code in up to three places, and each is edited differently:
+
+- the command line (shell form): logical offsets, mapped to the file with
+  ``Instruction.source_span``. ``<<EOF`` words are blanked out before parsing (their bodies
+  are stdin data for the command), which keeps every offset and gives tree-sitter a plain
+  chain to read;
+- a heredoc body that *is* the script: ``RUN <<EOF`` (run by the default shell unless its
+  shebang names another interpreter) or ``RUN bash -e <<EOF``. Offsets are source offsets;
+- the string of an exec-form ``["sh", "-c", "…"]``: read for analysis, never edited.
+
+Everything else (exec form of a program, a non-POSIX ``SHELL``, a Python heredoc) is opaque:
+fixers cannot see what it runs.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dockfix.fixer import Edit
+from dockfix.shell import ChainItem, ShellScript, SimpleCommand, parse_shell
+
+if TYPE_CHECKING:
+    from dockfix.syntax import Dockerfile, Heredoc, Instruction, Stage
+
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
+
+# Chain items after which `&& cmd` may be written (a function definition or an assignment
+# alone would change meaning or parse differently).
+_APPENDABLE_KINDS = frozenset(
+    {
+        "command",
+        "pipeline",
+        "subshell",
+        "compound_statement",
+        "if_statement",
+        "for_statement",
+        "while_statement",
+        "case_statement",
+        "negated_command",
+        "redirected_statement",
+        "c_style_for_statement",
+        "test_command",
+    }
+)
+
+
+@dataclass
+class Script:
+    """One parsed piece of shell code of a RUN."""
+
+    instr: Instruction  # the RUN (or ONBUILD's RUN trigger: logical offsets are shared)
+    owner: Instruction  # the instruction in the file (the ONBUILD itself for a trigger)
+    parsed: ShellScript
+    kind: str  # "line" | "body" | "exec"
+    heredoc: Heredoc | None = None
+    errexit: bool = False  # `set -e` from the SHELL, the interpreter flags or a shebang
+    has_data_heredocs: bool = False  # a "line" script whose heredocs feed commands
+
+    @property
+    def editable(self) -> bool:
+        return self.kind in ("line", "body") and not self.parsed.has_error
+
+    def to_source(self, offset: int) -> int:
+        """The file offset of a script offset (start of a character)."""
+        if self.kind == "body":
+            assert self.heredoc is not None
+            return self.heredoc.body_start + offset
+        return self.instr.to_source(offset)
+
+    def end_to_source(self, end: int) -> int:
+        """The file offset just after the script character before ``end``."""
+        if self.kind == "body":
+            assert self.heredoc is not None
+            return self.heredoc.body_start + end
+        return self.instr.to_source(end - 1) + 1
+
+    def text(self, start: int, end: int) -> str:
+        if self.kind == "body":
+            return self.parsed.text[start:end]
+        return self.instr.logical[start:end]
+
+
+@dataclass
+class RunAnalysis:
+    instr: Instruction
+    owner: Instruction
+    scripts: list[Script] = field(default_factory=list)
+    opaque: str = ""  # why some of the RUN cannot be read, "" when all of it can
+
+    def commands(self) -> Iterator[tuple[Script, SimpleCommand]]:
+        for s in self.scripts:
+            for c in s.parsed.commands:
+                yield s, c
+
+    @property
+    def text(self) -> str:
+        """Everything the RUN contains, for plain-text searches."""
+        return self.instr.logical + "".join(h.body for h in self.instr.heredocs)
+
+
+# --- reading a RUN --------------------------------------------------------------------------
+
+
+def shell_argv(doc: Dockerfile, stage: Stage | None, before: Instruction) -> list[str]:
+    """The SHELL in effect for ``before`` (inherited from parent stages), default ``sh -c``."""
+    argv = ["/bin/sh", "-c"]
+    chain: list[Stage] = []
+    st = stage
+    while st is not None and st not in chain:
+        chain.append(st)
+        st = st.parent
+    for s in reversed(chain):
+        for i in s.instructions:
+            if i is before:
+                return argv
+            if i.keyword == "SHELL" and i.json_args:
+                argv = list(i.json_args)
+    return argv
+
+
+def _errexit_change(words: list[str]) -> bool | None:
+    """What ``set``-style flags do to errexit: True on, False off, None unchanged."""
+    state: bool | None = None
+    k = 0
+    while k < len(words):
+        w = words[k]
+        if w in ("-o", "+o") and k + 1 < len(words):
+            if words[k + 1] == "errexit":
+                state = w == "-o"
+            k += 2
+            continue
+        if re.fullmatch(r"[-+][a-zA-Z]+", w) and "e" in w[1:]:
+            state = w[0] == "-"
+        k += 1
+    return state
+
+
+def _errexit_flags(words: list[str]) -> bool:
+    return bool(_errexit_change(words))
+
+
+def _set_errexit(parsed: ShellScript, default: bool) -> bool:
+    """Whether errexit is on at the end of the top-level chain (`set -e` / `set +e`)."""
+    on = default
+    for item in parsed.chain:
+        c = item.command
+        if c is not None and c.argv[:1] == ["set"]:
+            change = _errexit_change(c.argv[1:])
+            if change is not None:
+                on = change
+    return on
+
+
+def _reads_stdin_script(args: list[str]) -> bool:
+    """``bash -e`` / ``sh -o pipefail``: only options, no ``-c`` and no script file."""
+    if not all(a.startswith(("-", "+")) or a in ("pipefail", "errexit", "nounset") for a in args):
+        return False
+    return not any("c" in a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
+
+
+def _blank_heredoc_words(instr: Instruction) -> str:
+    text = list(instr.logical)
+    for h in instr.heredocs:
+        for k in range(h.word_start, min(h.word_end, len(text))):
+            text[k] = " "
+    return "".join(text)
+
+
+def _normalise_body(body: str) -> str:
+    # BuildKit reads bodies line by line and drops the CR of CRLF; a space keeps offsets.
+    return body.replace("\r\n", " \n")
+
+
+def _shebang(body: str) -> list[str] | None:
+    if not body.startswith("#!"):
+        return None
+    first = body.split("\n", 1)[0][2:].strip()
+    try:
+        return shlex.split(first)
+    except ValueError:
+        return first.split()
+
+
+def analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
+    """The scripts of a RUN (or of ``ONBUILD RUN``)."""
+    instr = owner.trigger if owner.trigger is not None else owner
+    out = RunAnalysis(instr, owner)
+    shell = shell_argv(doc, owner.stage, owner)
+    shell_name = shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if shell else ""
+    if shell_name not in POSIX_SHELLS:
+        out.opaque = f"RUN runs under SHELL {shell!r}, not a POSIX shell"
+        return out
+    shell_errexit = _errexit_flags([w for w in shell[1:] if w != "-c"])
+    if instr.json_args is not None:
+        argv = instr.json_args
+        name = argv[0].rsplit("/", 1)[-1] if argv else ""
+        if name in POSIX_SHELLS and len(argv) >= 3 and argv[1].startswith("-") and "c" in argv[1]:
+            script = parse_shell(argv[2])
+            errexit = _errexit_flags([argv[1].replace("c", "")]) if argv[1] != "-c" else False
+            out.scripts.append(Script(instr, owner, script, "exec", errexit=errexit))
+        else:
+            joined = " ".join(shlex.quote(a) for a in argv)
+            out.scripts.append(Script(instr, owner, parse_shell(joined), "exec"))
+            if name in POSIX_SHELLS:
+                out.opaque = "exec-form RUN runs a shell script this tool cannot read"
+        return out
+    line = _blank_heredoc_words(instr)[instr.args_start :]
+    parsed_line = parse_shell(line, instr.args_start)
+    if not instr.heredocs:
+        errexit = _set_errexit(parsed_line, shell_errexit)
+        out.scripts.append(Script(instr, owner, parsed_line, "line", errexit=errexit))
+        return out
+    # Is a heredoc the script itself?
+    body_script: Heredoc | None = None
+    interp_errexit = shell_errexit
+    if not line.strip() and len(instr.heredocs) == 1:
+        body_script = instr.heredocs[0]
+    elif (
+        len(instr.heredocs) == 1
+        and len(parsed_line.chain) == 1
+        and parsed_line.chain[0].command is not None
+        and not parsed_line.has_error
+    ):
+        argv = parsed_line.chain[0].command.argv
+        if argv and argv[0] in POSIX_SHELLS and _reads_stdin_script(argv[1:]):
+            body_script = instr.heredocs[0]
+            interp_errexit = _errexit_flags(argv[1:])
+    if body_script is None:
+        errexit = _set_errexit(parsed_line, shell_errexit)
+        out.scripts.append(
+            Script(instr, owner, parsed_line, "line", errexit=errexit, has_data_heredocs=True)
+        )
+        return out
+    body = _normalise_body(body_script.body)
+    bang = _shebang(body)
+    if bang is not None:
+        prog = bang[0].rsplit("/", 1)[-1] if bang else ""
+        args = bang[1:]
+        if prog == "env" and args:
+            prog, args = args[0].rsplit("/", 1)[-1], args[1:]
+        if prog not in POSIX_SHELLS:
+            out.opaque = f"the heredoc script runs with `{' '.join(bang)}`"
+            return out
+        interp_errexit = _errexit_flags(args)
+    parsed_body = parse_shell(body, 0)
+    errexit = _set_errexit(parsed_body, interp_errexit)
+    out.scripts.append(Script(instr, owner, parsed_body, "body", body_script, errexit=errexit))
+    return out
+
+
+# --- commands --------------------------------------------------------------------------------
+
+# Options of apt-get / apt / apk / dnf / yum / zypper that take a separate argument.
+_OPTION_ARGS = {
+    "apt-get": {
+        "-o",
+        "-c",
+        "-t",
+        "-a",
+        "--option",
+        "--config-file",
+        "--target-release",
+        "--default-release",
+        "--host-architecture",
+        "--chdir",
+    },
+    "apt": {"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release"},
+    "aptitude": {"-o", "-t", "-F", "-w", "--target-release", "--display-format"},
+    "apk": {
+        "-X",
+        "-p",
+        "--repository",
+        "--root",
+        "--cache-dir",
+        "--arch",
+        "--keys-dir",
+        "--repositories-file",
+        "-t",
+        "--virtual",
+    },
+    "dnf": {
+        "-c",
+        "--config",
+        "--releasever",
+        "--installroot",
+        "--setopt",
+        "--repo",
+        "--enablerepo",
+        "--disablerepo",
+        "--repoid",
+        "-x",
+        "--exclude",
+    },
+    "yum": {
+        "-c",
+        "--config",
+        "--releasever",
+        "--installroot",
+        "--setopt",
+        "--enablerepo",
+        "--disablerepo",
+        "-x",
+        "--exclude",
+    },
+    "microdnf": {
+        "--config",
+        "--releasever",
+        "--installroot",
+        "--setopt",
+        "--enablerepo",
+        "--disablerepo",
+    },
+    "zypper": {"-r", "--repo", "-R", "--root", "-D", "--reposd-dir", "-C", "--cache-dir"},
+}
+
+
+def subcommand(cmd: SimpleCommand) -> tuple[str, str, int] | None:
+    """(program, subcommand, index of the subcommand word in ``cmd.words``) or None.
+
+    Wrappers (``sudo``, ``env X=1``) are skipped; options before the subcommand and their
+    arguments (``apt-get -o Foo=1 install``) too.
+    """
+    words = cmd.words
+    k = 0
+    while k < len(words):
+        name = words[k].value.rsplit("/", 1)[-1]
+        if name in ("sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"):
+            k += 1
+            while k < len(words) and (words[k].value.startswith("-") or "=" in words[k].value):
+                k += 1
+            continue
+        break
+    if k >= len(words):
+        return None
+    prog = words[k].value.rsplit("/", 1)[-1]
+    takes_arg = _OPTION_ARGS.get(prog, set())
+    j = k + 1
+    while j < len(words):
+        v = words[j].value
+        if v.startswith("-"):
+            j += 2 if v in takes_arg else 1
+            continue
+        return prog, v, j
+    return prog, "", -1
+
+
+# --- edits -----------------------------------------------------------------------------------
+
+
+def _comment_free_tail(script: Script, start: int) -> str:
+    """The script text from ``start`` to its end, with shell comments removed."""
+    end = script.parsed.offset + len(script.parsed.text)
+    text = script.text(start, end)
+    for c0, c1 in sorted(script.parsed.comments, reverse=True):
+        if c0 >= start:
+            a, b = c0 - start, c1 - start
+            text = text[:a] + text[b:]
+    return text
+
+
+def last_appendable_item(script: Script) -> tuple[ChainItem | None, str]:
+    """The chain item a new `&& cmd` can follow, or None with the reason."""
+    chain = script.parsed.chain
+    if not script.editable:
+        return None, "the script could not be parsed"
+    if not chain:
+        return None, "the script is empty"
+    last = chain[-1]
+    if last.kind not in _APPENDABLE_KINDS:
+        return None, f"the script ends with a {last.kind.replace('_', ' ')}"
+    tail = _comment_free_tail(script, last.end)
+    if tail.strip(" \t\r\n;"):
+        return None, "the script ends by sending a command to the background"
+    if last.command is not None and last.command.argv[:1] in (["exit"], ["exec"]):
+        return None, f"the script ends with `{last.command.argv[0]}`"
+    return last, ""
+
+
+def _line_bounds(doc: Dockerfile, offset: int) -> tuple[int, int, int]:
+    """(line start, content end, line number) of the physical line holding a file offset."""
+    lo, hi = 0, len(doc.lines) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if doc.lines[mid].start <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    ln = doc.lines[lo]
+    start = ln.start + (1 if ln.number == 1 and doc.has_bom else 0)
+    return start, ln.end, ln.number
+
+
+def _leading_ws(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(" \t"))]
+
+
+def _line_style(doc: Dockerfile, script: Script) -> tuple[str, str, str] | None:
+    """(`leading`|`trailing`, operator, indentation) of the chain's line breaks, if any."""
+    instr = script.instr
+    logical = instr.logical
+    found: tuple[str, str, str] | None = None
+    for item in script.parsed.chain[1:]:
+        op = item.op
+        if op not in ("&&", ";") or logical[item.op_start : item.op_start + len(op)] != op:
+            continue
+        op_src = instr.to_source(item.op_start)
+        ls, le, _ = _line_bounds(doc, op_src)
+        before = doc.source[ls:op_src]
+        if not before.strip(" \t"):
+            found = ("leading", op, before)
+            continue
+        after = doc.source[op_src + len(op) : le].strip(" \t")
+        if after == doc.escape:
+            nxt = instr.to_source(item.start)
+            ns, _, _ = _line_bounds(doc, nxt)
+            found = ("trailing", op, _leading_ws(doc.source[ns:nxt]))
+    return found
+
+
+def append_command(doc: Dockerfile, script: Script, command: str) -> tuple[Edit | None, str]:
+    """An edit that runs ``command`` after the script's last command, keeping its exit status.
+
+    ``a; b`` becomes ``a; b && command`` (b's failure still fails the RUN). Multi-line RUNs
+    get a new continuation line in the file's style; a RUN whose line ends in a shell comment
+    gets the command before the comment, which would otherwise swallow it.
+    """
+    last, why = last_appendable_item(script)
+    if last is None:
+        return None, why
+    at = script.end_to_source(last.end)
+    _, le, line_no = _line_bounds(doc, at)
+    rest = doc.source[at:le]
+    inline = Edit.insert(at, f" && {command}")
+    if script.kind == "body":
+        return _append_in_body(doc, script, last, at, line_no, command) or inline, ""
+    instr = script.instr
+    if (
+        instr.start_line == instr.header_end_line  # one line: append in place
+        or rest.strip(" \t")  # a `;` or a shell comment follows on the line
+        or line_no != instr.header_end_line
+        or script.has_data_heredocs  # heredoc bodies follow the command line
+        or script.owner is not instr  # ONBUILD RUN
+    ):
+        return inline, ""
+    eol = doc.eol
+    esc = doc.escape
+    style = _line_style(doc, script)
+    if style is None:
+        # The chain breaks lines only inside its last command (a package list): a new
+        # continuation line one level deeper than the instruction.
+        first_ls, _, _ = _line_bounds(doc, instr.start)
+        base = _leading_ws(doc.source[first_ls : instr.start])
+        ls, _, _ = _line_bounds(doc, at)
+        body_indent = _leading_ws(doc.source[ls:le])
+        indent = base + ("\t" if body_indent.startswith("\t") else "    ")
+        if len(body_indent) < len(indent):
+            indent = body_indent or indent
+        return Edit.insert(le, f" {esc}{eol}{indent}&& {command}"), ""
+    kind, op, indent = style
+    sep = op if (op == "&&" or script.errexit) else "&&"
+    if kind == "leading":
+        return Edit.insert(le, f" {esc}{eol}{indent}{sep} {command}"), ""
+    space = "" if sep == ";" else " "
+    return Edit.insert(le, f"{space}{sep} {esc}{eol}{indent}{command}"), ""
+
+
+def _append_in_body(
+    doc: Dockerfile, script: Script, last: ChainItem, at: int, line_no: int, command: str
+) -> Edit | None:
+    """A new last line in a heredoc script, where `set -e` makes that equivalent to `&&`."""
+    assert script.heredoc is not None
+    if not script.errexit:
+        return None
+    ln = doc.line(line_no)
+    body_end = script.heredoc.body_end
+    if doc.source[at : ln.end].strip(" \t\r") or ln.next > body_end:
+        return None
+    if doc.source[ln.next : body_end].strip(" \t\r\n"):
+        return None  # something (a comment) follows: keep it last
+    start = script.to_source(last.start)
+    ss, _, _ = _line_bounds(doc, start)
+    indent = _leading_ws(doc.source[ss:start])
+    eol = doc.source[ln.end : ln.next] or doc.eol
+    # Inserted before the line break, so the edit lies inside the body, not at its end.
+    return Edit.insert(ln.end, f"{eol}{indent}{command}")
+
+
+def chain_item_of(script: Script, cmd: SimpleCommand) -> ChainItem | None:
+    return next((it for it in script.parsed.chain if it.command is cmd), None)
+
+
+# --- flags, paths, stages --------------------------------------------------------------------
+
+
+def mount_targets(instr: Instruction) -> list[tuple[str, str]]:
+    """(type, target) of every ``--mount`` of a RUN (type defaults to bind)."""
+    out: list[tuple[str, str]] = []
+    for value in instr.flag_values("mount"):
+        kind = "bind"
+        target = ""
+        for part in value.split(","):
+            k, _, v = part.partition("=")
+            k = k.strip().lower()
+            v = v.strip().strip("\"'")
+            if k == "type":
+                kind = v.lower()
+            elif k in ("target", "dst", "destination"):
+                target = v
+        out.append((kind, target))
+    return out
+
+
+def paths_related(a: str, b: str) -> bool:
+    """Whether one path is the other or contains it."""
+    a = a.rstrip("/") or "/"
+    b = b.rstrip("/") or "/"
+    return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+
+
+_VAR_RE = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def expand(text: str, scope: dict[str, str | None]) -> str | None:
+    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` with known values; None when unknown."""
+    unknown = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal unknown
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3)
+        value = scope.get(name)
+        if op in (":-", "-"):
+            if value is None or (op == ":-" and value == ""):
+                return word or ""
+            return value
+        if op in (":+", "+"):
+            return word or "" if value else ""
+        if value is None:
+            unknown = True
+            return ""
+        return value
+
+    out = _VAR_RE.sub(sub, text)
+    return None if unknown or "$" in out else out
+
+
+def stage_base(doc: Dockerfile, stage: Stage) -> tuple[str | None, bool]:
+    """The base of a stage with global ARG defaults expanded; (None, …) when unknown.
+
+    The flag says whether a default ARG value was used.
+    """
+    base = stage.base
+    if "$" not in base:
+        return base, False
+    value = expand(base, dict(doc.global_args))
+    return value, value is not None
+
+
+def parent_stage(doc: Dockerfile, stage: Stage) -> Stage | None:
+    """The earlier stage this one is built FROM (names given by an ARG resolved too)."""
+    if stage.parent is not None:
+        return stage.parent
+    base, _ = stage_base(doc, stage)
+    if base is None:
+        return None
+    found = doc.stage_named(base) if not base.isdigit() else None
+    if found is not None and found.index < stage.index:
+        return found
+    return None
+
+
+def descendants(doc: Dockerfile, stage: Stage) -> list[Stage]:
+    """Later stages built FROM this stage, directly or through others (file order)."""
+    out: list[Stage] = []
+    family = {stage.index}
+    for st in doc.stages[stage.index + 1 :]:
+        p = parent_stage(doc, st)
+        if p is not None and p.index in family:
+            family.add(st.index)
+            out.append(st)
+    return out
+
+
+_SCRIPT_RE = re.compile(r"(^|/)[\w.-]+\.(sh|bash)$")
+
+
+def runs_local_script(analysis: RunAnalysis) -> str | None:
+    """The first command that runs a script file (which may do anything), or None."""
+    for _, c in analysis.commands():
+        argv = c.argv
+        if not argv:
+            continue
+        name = c.words[0].value if c.words else ""
+        if _SCRIPT_RE.search(name) or name.startswith("./"):
+            return name
+        if argv[0] in POSIX_SHELLS:
+            rest = [a for a in argv[1:] if not a.startswith(("-", "+"))]
+            if (
+                rest
+                and "-c" not in argv[1:]
+                and not any(a.startswith("-") and "c" in a for a in argv[1:])
+            ):
+                return " ".join(argv[:2])
+    return None

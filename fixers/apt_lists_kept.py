@@ -1,0 +1,657 @@
+r"""DF103 apt-lists-kept: package lists and caches left in the layer after an install.
+
+## What it does
+Finds a `RUN` that installs packages and leaves the package manager's downloaded metadata
+in its layer, and cleans up in the same `RUN`:
+
+- apt: `apt-get update` followed by an install, without removing the lists → appends
+  `rm -rf /var/lib/apt/lists/*` to the end of the `RUN`'s `&&` chain;
+- apk: `apk add` without `--no-cache` → adds `--no-cache` (and drops an `apk update` that
+  only fed those `apk add`s, or else removes `/var/cache/apk/*`);
+- dnf, yum, microdnf: an install without `<tool> clean all` after it → appends it;
+  zypper: appends `zypper clean --all`.
+
+The new command follows the file's layout: one-line `RUN`s get ` && rm …` appended, a
+multi-line `RUN` gets a new continuation line in its own style (`&&` at line starts or at
+line ends, same indentation; `;` where `set -e` is on). A shell comment at the end of the
+line stays last (it would swallow the new command). Heredoc scripts (`RUN <<EOF`) get a new
+last line when `set -e` is on and ` && …` after their last command otherwise, which keeps
+the script's exit status.
+
+## Why is this bad
+The lists are downloaded by `apt-get update` and are only needed while installing; left
+behind they add tens of megabytes to the image, and a later layer that deletes them does not
+shrink the earlier one. The same holds for apk's index and dnf/yum/zypper metadata caches.
+
+## Example
+```dockerfile
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl
+```
+Use instead:
+```dockerfile
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/*
+```
+
+## Fix safety
+Safe when nothing later needs what is removed. Nothing is reported when a `--mount` (cache,
+tmpfs or bind) covers the lists or the cache: they are then not in the layer, and `rm` would
+empty the cache. For apt, the stage's later `RUN`s, and the `RUN`s of stages built `FROM` it,
+are checked: one that installs without its own `apt-get update` would fail once the lists are
+gone, so the fix adds the update there as well and is **unsafe** (that install now sees
+current lists); where that cannot be written (exec form, inside `||` or a compound command),
+the finding is display-only. A later `RUN` that runs a script (`./install.sh`) could call
+apt without updating: the fix is then unsafe too. Likewise for apk: `--no-cache` fetches a
+fresh index, so it is unsafe where the `RUN` used an index fetched by an earlier layer, or
+where a later `apk` command relies on the index this `RUN` stops keeping. A later
+`dnf`/`yum` with `--cacheonly` makes the clean-up display-only. apt lists are only reported in
+stages that end up in an image (the last stage and stages other stages are built FROM), as
+hadolint does.
+
+## Options
+None.
+
+## Resolves
+hadolint DL3009, DL3019, DL3032, DL3036, DL3040 · Trivy DS-0015, DS-0019, DS-0020, DS-0025,
+DS-0027 · Checkov: none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from dockfix.context import FixContext
+from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.shell import SimpleCommand
+from dockfix.syntax import Dockerfile, Instruction, Stage
+
+from ._run_script import (
+    RunAnalysis,
+    Script,
+    analyse_run,
+    append_command,
+    chain_item_of,
+    descendants,
+    expand,
+    mount_targets,
+    parent_stage,
+    paths_related,
+    runs_local_script,
+    stage_base,
+    subcommand,
+)
+
+APT_LISTS = "/var/lib/apt/lists"
+APT_RM = "rm -rf /var/lib/apt/lists/*"
+APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
+APT_CONSUMERS = frozenset(
+    {
+        "install",
+        "upgrade",
+        "dist-upgrade",
+        "full-upgrade",
+        "build-dep",
+        "source",
+        "download",
+        "reinstall",
+        "satisfy",
+    }
+)
+APT_READERS = frozenset({"apt-cache", "apt-file"})  # read the lists, any subcommand
+APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")
+APK_INDEX_USERS = frozenset(
+    {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
+)
+
+
+@dataclass(frozen=True)
+class RpmTool:
+    program: str
+    installs: frozenset[str]
+    clean: str  # the command that is appended
+    clean_words: tuple[tuple[str, ...], ...]  # subcommand words that count as cleaning
+    cache_dirs: tuple[str, ...]
+
+
+_DNF_INSTALLS = frozenset(
+    {"install", "in", "reinstall", "localinstall", "groupinstall", "upgrade", "update", "builddep"}
+)
+RPM_TOOLS = (
+    RpmTool(
+        "dnf",
+        _DNF_INSTALLS,
+        "dnf clean all",
+        (("clean", "all"),),
+        ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5"),
+    ),
+    RpmTool(
+        "yum",
+        _DNF_INSTALLS,
+        "yum clean all",
+        (("clean", "all"),),
+        ("/var/cache/yum", "/var/cache/dnf"),
+    ),
+    RpmTool(
+        "microdnf",
+        frozenset({"install", "reinstall", "upgrade", "update"}),
+        "microdnf clean all",
+        (("clean", "all"),),
+        ("/var/cache/yum", "/var/cache/dnf"),
+    ),
+    RpmTool(
+        "zypper",
+        frozenset(
+            {
+                "install",
+                "in",
+                "update",
+                "up",
+                "patch",
+                "dist-upgrade",
+                "dup",
+                "source-install",
+                "si",
+            }
+        ),
+        "zypper clean --all",
+        (("clean",), ("cc",)),
+        ("/var/cache/zypp",),
+    ),
+)
+
+_TEXT_APT_CONSUMER = re.compile(
+    r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
+)
+_TEXT_APT_UPDATE = re.compile(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
+
+
+@dataclass
+class Cmd:
+    """A package-manager command found in a RUN, in execution order."""
+
+    script: Script
+    command: SimpleCommand
+    program: str
+    sub: str
+    sub_index: int
+    order: tuple[int, int]
+
+
+@dataclass
+class _Plan:
+    edits: list[Edit] = field(default_factory=list)
+    unsafe_why: list[str] = field(default_factory=list)
+    blocked: str = ""
+
+
+def _commands(analysis: RunAnalysis) -> list[Cmd]:
+    out: list[Cmd] = []
+    for si, script in enumerate(analysis.scripts):
+        for c in script.parsed.commands:
+            sub = subcommand(c)
+            if sub is not None:
+                out.append(Cmd(script, c, sub[0], sub[1], sub[2], (si, c.start)))
+    out.sort(key=lambda c: c.order)
+    return out
+
+
+def _args(cmd: Cmd) -> list[str]:
+    return [w.value for w in cmd.command.words[cmd.sub_index + 1 :]] if cmd.sub_index >= 0 else []
+
+
+def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
+    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory."""
+    argv = cmd.argv
+    if not argv or argv[0] not in ("rm", "find"):
+        return False
+    if argv[0] == "find" and not any(a in ("-delete", "-exec") for a in argv):
+        return False
+    for a in argv[1:]:
+        if a.startswith("-") or not a.startswith("/"):
+            continue
+        if "{" in a:
+            head = a.split("{", 1)[0]
+            if any(p.startswith(head) for p in paths):
+                return True
+            continue
+        stem = a.rstrip("*").rstrip("/") or "/"
+        if any(paths_related(stem, p) for p in paths):
+            return True
+    return False
+
+
+def _mount_cover(doc: Dockerfile, owner: Instruction, paths: tuple[str, ...]) -> tuple[bool, str]:
+    """(covered, reason when unknown): whether a --mount sits on or in the paths."""
+    instr = owner.trigger if owner.trigger is not None else owner
+    scope = owner.stage.variables_at(owner) if owner.stage is not None else {}
+    scope = {**doc.global_args, **scope}
+    for _kind, target in mount_targets(instr):
+        if not target:
+            continue
+        value = expand(target, scope) if "$" in target else target
+        if value is None:
+            return False, f"the --mount target `{target}` is not known"
+        if any(paths_related(value, p) for p in paths):
+            return True, ""
+    return False, ""
+
+
+def _stage_in_image(doc: Dockerfile, stage: Stage | None) -> bool:
+    if stage is None:
+        return True
+    return (
+        stage is doc.final_stage
+        or bool(descendants(doc, stage))
+        or any(stage_base(doc, st)[0] is None for st in doc.stages[stage.index + 1 :])
+    )
+
+
+def _run_owners(doc: Dockerfile) -> Iterator[Instruction]:
+    for instr in doc.instructions:
+        target = instr.trigger if instr.trigger is not None else instr
+        if target.keyword == "RUN" and instr.keyword in ("RUN", "ONBUILD"):
+            yield instr
+
+
+@register
+class AptListsKept(Fixer):
+    code = "DF103"
+    name = "apt-lists-kept"
+    summary = "Package lists or caches left in the layer after an install"
+    resolves = Resolves(
+        hadolint=("DL3009", "DL3019", "DL3032", "DL3036", "DL3040"),
+        trivy=("DS-0015", "DS-0019", "DS-0020", "DS-0025", "DS-0027"),
+        checkov=(),
+    )
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        for owner in _run_owners(doc):
+            analysis = analyse_run(doc, owner)
+            cmds = _commands(analysis)
+            if not cmds:
+                continue
+            found = self._apt(doc, owner, analysis, cmds)
+            if found is not None:
+                yield found
+            found = self._apk(doc, owner, analysis, cmds)
+            if found is not None:
+                yield found
+            yield from self._rpm(doc, owner, analysis, cmds)
+
+    # --- apt ----------------------------------------------------------------------------
+
+    def _apt(
+        self, doc: Dockerfile, owner: Instruction, analysis: RunAnalysis, cmds: list[Cmd]
+    ) -> Finding | None:
+        apt = [c for c in cmds if c.program in APT_PROGRAMS]
+        updates = [c for c in apt if c.sub == "update"]
+        if not updates:
+            return None
+        last_update = updates[-1]
+        if not any(c.sub in APT_CONSUMERS and c.order > last_update.order for c in apt):
+            return None  # an update alone is DF102's business
+        if any(
+            c.order > last_update.order
+            and (
+                _removes(c.command, (APT_LISTS,))
+                or (c.program in APT_PROGRAMS and c.sub == "distclean")
+            )
+            for c in cmds
+        ):
+            return None  # removed already
+        if not _stage_in_image(doc, owner.stage):
+            return None
+        covered, unknown = _mount_cover(doc, owner, (APT_LISTS,))
+        if covered:
+            return None
+        message = f"`{last_update.program} update` leaves the apt lists ({APT_LISTS}) in the layer"
+        if unknown:
+            return self.finding(owner, message, reason=unknown)
+        script = last_update.script
+        if script.kind == "exec":
+            return self.finding(owner, message, reason="exec-form RUN: add the clean-up by hand")
+        edit, why = append_command(doc, script, APT_RM)
+        if edit is None:
+            return self.finding(owner, message, reason=why)
+        plan = _Plan([edit])
+        update_text = _update_text(last_update)
+        self._apt_later(doc, owner, plan, update_text)
+        if plan.blocked:
+            return self.finding(owner, message, reason=plan.blocked)
+        desc = f"append `{APT_RM}` to the RUN"
+        if plan.unsafe_why:
+            fix = Fix(tuple(plan.edits), Applicability.UNSAFE, desc)
+            return self.finding(owner, f"{message} ({'; '.join(plan.unsafe_why)})", fix)
+        return self.finding(owner, message, Fix.safe(*plan.edits, description=desc))
+
+    def _apt_later(
+        self, doc: Dockerfile, owner: Instruction, plan: _Plan, update_text: str
+    ) -> None:
+        """Check what runs after the RUN on its filesystem; extend or block the plan."""
+        stage = owner.stage
+        if stage is None:
+            return
+        start = stage.instructions.index(owner) + 1
+        self._walk_apt(doc, stage, start, plan, update_text)
+        for st in doc.stages[stage.index + 1 :]:
+            if stage_base(doc, st)[0] is None and _TEXT_APT_CONSUMER.search(_stage_text(st)):
+                plan.unsafe_why.append(
+                    f"line {st.from_instruction.start_line} builds FROM a variable that may name "
+                    "this stage and installs with apt"
+                )
+
+    def _walk_apt(
+        self, doc: Dockerfile, stage: Stage, start: int, plan: _Plan, update_text: str
+    ) -> None:
+        """Walk a stage from ``start`` while the lists are gone only because of the fix."""
+        for instr in stage.instructions[start:]:
+            if plan.blocked:
+                return
+            target = instr.trigger if instr.trigger is not None else instr
+            if target.keyword != "RUN":
+                continue
+            restored = self._apt_later_run(doc, instr, plan, update_text)
+            if restored:
+                return  # from here on the file behaves as before
+        for child in doc.stages[stage.index + 1 :]:
+            if parent_stage(doc, child) is stage:
+                self._walk_apt(doc, child, 0, plan, update_text)
+
+    def _apt_later_run(
+        self, doc: Dockerfile, instr: Instruction, plan: _Plan, update_text: str
+    ) -> bool:
+        """Handle one later RUN; True when it refreshes or removes the lists itself."""
+        analysis = analyse_run(doc, instr)
+        cmds = [
+            c for c in _commands(analysis) if c.program in APT_PROGRAMS or c.program in APT_READERS
+        ]
+        first_consumer = next(
+            (c for c in cmds if c.sub in APT_CONSUMERS or c.program in APT_READERS), None
+        )
+        first_update = next((c for c in cmds if c.sub == "update"), None)
+        removes = any(_removes(c, (APT_LISTS,)) for _, c in analysis.commands())
+        line = instr.start_line
+        if analysis.opaque and _TEXT_APT_CONSUMER.search(analysis.text):
+            if not _TEXT_APT_UPDATE.search(analysis.text):
+                plan.blocked = (
+                    f"the RUN on line {line} installs with apt without `apt-get update`, and "
+                    f"{analysis.opaque}: removing the lists here would break it"
+                )
+            return True
+        script_name = runs_local_script(analysis)
+        if script_name and first_consumer is None:
+            plan.unsafe_why.append(
+                f"the RUN on line {line} runs `{script_name}`, which may use apt without an update"
+            )
+        if first_consumer is not None and (
+            first_update is None or first_consumer.order < first_update.order
+        ):
+            covered, _ = _mount_cover(doc, instr, (APT_LISTS,))
+            if not covered:
+                self._add_update(
+                    doc, instr, first_consumer, plan, update_text, append_rm=first_update is None
+                )
+                if plan.blocked:
+                    return True
+                if first_update is None and not removes:
+                    return False  # it now removes the lists too: keep walking
+        return first_update is not None or removes
+
+    def _add_update(
+        self,
+        doc: Dockerfile,
+        instr: Instruction,
+        consumer: Cmd,
+        plan: _Plan,
+        update_text: str,
+        *,
+        append_rm: bool,
+    ) -> None:
+        line = instr.start_line
+        script = consumer.script
+        item = chain_item_of(script, consumer.command) if script.editable else None
+        if item is None or item.op not in (None, "&&", ";", "\n"):
+            plan.blocked = (
+                f"the RUN on line {line} installs with apt without `apt-get update` in a way "
+                "this fix cannot extend; removing the lists here would break it"
+            )
+            return
+        plan.edits.append(
+            Edit.insert(script.to_source(consumer.command.start), f"{update_text} && ")
+        )
+        cmds = _commands(analyse_run(doc, instr))
+        removes = any(_removes(c.command, (APT_LISTS,)) for c in cmds)
+        if append_rm and not removes:
+            edit, _ = append_command(doc, script, APT_RM)
+            if edit is not None:
+                plan.edits.append(edit)
+        plan.unsafe_why.append(
+            f"adds `{update_text}` to the RUN on line {line}, which needs the lists"
+        )
+
+    # --- apk ----------------------------------------------------------------------------
+
+    def _apk(
+        self, doc: Dockerfile, owner: Instruction, analysis: RunAnalysis, cmds: list[Cmd]
+    ) -> Finding | None:
+        apk = [c for c in cmds if c.program == "apk"]
+        adds = [c for c in apk if c.sub == "add" and not _no_cache(c)]
+        if not adds:
+            return None
+        covered, unknown = _mount_cover(doc, owner, APK_CACHE)
+        if covered:
+            return None
+        message = "`apk add` without `--no-cache` keeps the package index in the layer"
+        if unknown:
+            return self.finding(owner, message, reason=unknown)
+        if any(c.script.kind == "exec" or not c.script.editable for c in adds):
+            return self.finding(
+                owner, message, reason="the RUN's shell code cannot be edited safely"
+            )
+        edits = [
+            Edit.insert(c.script.end_to_source(c.command.words[c.sub_index].end), " --no-cache")
+            for c in adds
+        ]
+        updates = [c for c in apk if c.sub == "update"]
+        refreshed_flag = any(
+            any(a in ("-U", "--update", "--update-cache") for a in _opts(c)) for c in adds
+        )
+        refreshed = bool(updates and updates[0].order < adds[0].order) or refreshed_flag
+        stops_index = refreshed_flag or bool(updates)
+        if updates:
+            update = updates[-1]
+            others = [
+                c
+                for c in apk
+                if c.order > update.order
+                and c.sub in APK_INDEX_USERS
+                and c not in adds
+                and not _no_cache(c)
+            ]
+            removal = _delete_item(update) if not others and len(updates) == 1 else None
+            if removal is not None:
+                edits.append(removal)
+            elif not any(
+                _removes(c.command, ("/var/cache/apk",)) for c in cmds if c.order > update.order
+            ):
+                edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
+                if edit is None:
+                    return self.finding(owner, message, reason=why)
+                edits.append(edit)
+        unsafe: list[str] = []
+        if not refreshed:
+            unsafe.append(
+                "`--no-cache` fetches a fresh index instead of the one an earlier layer kept"
+            )
+        if stops_index:
+            later = _later_index_users(doc, owner)
+            for line, fixable in later:
+                if not fixable:
+                    return self.finding(
+                        owner,
+                        message,
+                        reason=f"the apk command on line {line} relies on the index this RUN keeps",
+                    )
+                unsafe.append(
+                    f"the `apk add` on line {line} relies on this index (it is fixed too)"
+                )
+        desc = "add `--no-cache` to `apk add`"
+        if unsafe:
+            return self.finding(
+                owner,
+                f"{message} ({'; '.join(unsafe)})",
+                Fix(tuple(edits), Applicability.UNSAFE, desc),
+            )
+        return self.finding(owner, message, Fix.safe(*edits, description=desc))
+
+    # --- dnf, yum, microdnf, zypper -------------------------------------------------------
+
+    def _rpm(
+        self, doc: Dockerfile, owner: Instruction, analysis: RunAnalysis, cmds: list[Cmd]
+    ) -> Iterator[Finding]:
+        for tool in RPM_TOOLS:
+            mine = [c for c in cmds if c.program == tool.program]
+            installs = [c for c in mine if c.sub in tool.installs]
+            if not installs:
+                continue
+            last = installs[-1]
+            if any(c.order > last.order and _is_clean(c, tool) for c in mine):
+                continue
+            if any(c.order > last.order and _removes(c.command, tool.cache_dirs) for c in cmds):
+                continue
+            covered, unknown = _mount_cover(doc, owner, tool.cache_dirs)
+            if covered:
+                continue
+            message = (
+                f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
+            )
+            if unknown:
+                yield self.finding(owner, message, reason=unknown)
+                continue
+            if last.script.kind == "exec":
+                yield self.finding(owner, message, reason="exec-form RUN: add the clean-up by hand")
+                continue
+            later = _later_cacheonly(doc, owner, tool.program)
+            if later is not None:
+                yield self.finding(
+                    owner,
+                    message,
+                    reason=(
+                        f"the RUN on line {later} runs {tool.program} from the cache (--cacheonly)"
+                    ),
+                )
+                continue
+            edit, why = append_command(doc, last.script, tool.clean)
+            if edit is None:
+                yield self.finding(owner, message, reason=why)
+                continue
+            yield self.finding(owner, message, Fix.safe(edit, description=f"append `{tool.clean}`"))
+
+
+def _update_text(update: Cmd) -> str:
+    text = update.script.text(update.command.start, update.command.end)
+    if "\n" in text or "\\" in text or update.command.assignments:
+        return "apt-get update"
+    if update.program == "apt":
+        text = re.sub(r"(?<![\w-])apt(?![\w-])", "apt-get", text, count=1)
+    return text
+
+
+def _stage_text(stage: Stage) -> str:
+    return "".join(i.logical + "".join(h.body for h in i.heredocs) for i in stage.instructions)
+
+
+def _opts(c: Cmd) -> list[str]:
+    return [w.value for w in c.command.words[1:] if w.value.startswith("-")]
+
+
+def _no_cache(c: Cmd) -> bool:
+    return "--no-cache" in _opts(c)
+
+
+def _is_clean(c: Cmd, tool: RpmTool) -> bool:
+    if c.sub_index < 0:
+        return False
+    words = (c.sub, *_args(c))
+    return any(words[: len(w)] == w for w in tool.clean_words)
+
+
+def _delete_item(update: Cmd) -> Edit | None:
+    """Delete a top-level `apk update` joined by `&&`/`;` from its chain."""
+    script = update.script
+    if not script.editable:
+        return None
+    chain = script.parsed.chain
+    k = next((i for i, it in enumerate(chain) if it.command is update.command), None)
+    if k is None or len(chain) < 2:
+        return None
+    ops = {chain[k].op} if k > 0 else set()
+    if k + 1 < len(chain):
+        ops.add(chain[k + 1].op)
+    if ops - {"&&", ";", "\n"} or k + 1 >= len(chain):
+        return None
+    if k == 0:
+        start, end = script.to_source(update.command.start), script.to_source(chain[1].start)
+    else:
+        start, end = (
+            script.end_to_source(chain[k - 1].end),
+            script.end_to_source(update.command.end),
+        )
+    if "#" in script.instr.source[start:end]:
+        return None  # a comment line sits in the range: keep it, clean up differently
+    return Edit.delete(start, end)
+
+
+def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, bool]]:
+    """Later apk commands that read the index without refreshing it: (line, fixable by DF103)."""
+    out: list[tuple[int, bool]] = []
+    stage = owner.stage
+    if stage is None:
+        return out
+    stages = [stage, *descendants(doc, stage)]
+    for st in stages:
+        for instr in st.instructions:
+            if st is stage and instr.start <= owner.start:
+                continue
+            target = instr.trigger if instr.trigger is not None else instr
+            if target.keyword != "RUN":
+                continue
+            analysis = analyse_run(doc, instr)
+            cmds = [c for c in _commands(analysis) if c.program == "apk"]
+            refreshed = False
+            for c in cmds:
+                if c.sub == "update":
+                    refreshed = True
+                    break
+                if (
+                    c.sub in APK_INDEX_USERS
+                    and not _no_cache(c)
+                    and not any(a in ("-U", "--update", "--update-cache") for a in _opts(c))
+                ):
+                    out.append((instr.start_line, c.sub == "add" and c.script.editable))
+            if refreshed:
+                return out
+    return out
+
+
+def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int | None:
+    stage = owner.stage
+    if stage is None:
+        return None
+    for st in [stage, *descendants(doc, stage)]:
+        for instr in st.instructions:
+            if st is stage and instr.start <= owner.start:
+                continue
+            target = instr.trigger if instr.trigger is not None else instr
+            if target.keyword != "RUN":
+                continue
+            for c in _commands(analyse_run(doc, instr)):
+                if c.program == program and any(o in ("-C", "--cacheonly") for o in _opts(c)):
+                    return instr.start_line
+    return None

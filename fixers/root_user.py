@@ -1,0 +1,869 @@
+r"""DF201 root-user: the image runs as root.
+
+## What it does
+Finds a final stage that runs as root: it has no `USER` (and neither does a stage it is
+built `FROM`, nor its base image by default), or its last `USER` is `root` / `0`. The fix
+adds a non-root user before the `CMD`/`ENTRYPOINT`, after the last `RUN` that still needs
+root, and writes `USER` numerically (`USER 10001:10001`):
+
+- Debian/Ubuntu bases: `groupadd --system` + `useradd --system --no-log-init --create-home`;
+  Alpine/BusyBox (and Wolfi): `addgroup -S` + `adduser -S -D`; RHEL, CentOS, Rocky, Alma,
+  Oracle Linux, Fedora: `groupadd -r` + `useradd -r -l -m`. The family comes from the base
+  image's name (following stages built `FROM` other stages, and the default value of an
+  `ARG` used in `FROM`), else from the package manager the file uses (`apt-get`, `apk`).
+- `scratch`, distroless and Chainguard images (no `useradd`): `USER 65532:65532`, the UID of
+  their `nonroot` user. Node images: `USER 1000:1000`, their `node` user.
+- Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`) and
+  bases whose family cannot be known (a private image, an `ARG` without default): a numeric
+  `USER 10001:10001` without a passwd entry (`HOME` is then `/`), and the message says so.
+- A user the file already switched to earlier (`USER app` … `USER root`), or created with a
+  fixed UID (`useradd -u 1000 app`), is reused instead of creating another.
+
+The user creation joins the stage's last `RUN` when the new command can be appended safely
+(a separate `RUN` right after a short one would add hadolint's DL3059). When the fix brings
+in the user, the `COPY`/`ADD` instructions of the final stage that copy into the `WORKDIR`
+get `--chown=<uid>:<gid>`, so the application can write its own directory.
+
+## Why is this bad
+A process that runs as root in the container is root on the container's filesystem and, with
+a kernel or runtime escape, much closer to root on the host. Kubernetes' `runAsNonRoot` and
+most admission policies reject such images; they can only verify a numeric `USER`.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+COPY . .
+RUN pip install --no-cache-dir -r requirements.txt
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+Use instead:
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+COPY --chown=10001:10001 . .
+RUN pip install --no-cache-dir -r requirements.txt
+EXPOSE 8000
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-log-init --create-home app
+USER 10001:10001
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+When the last `RUN` comes right before the `CMD`, the two commands are appended to it instead.
+
+## Fix safety
+Always unsafe: files the application writes at run time outside its `WORKDIR`, ports below
+1024 (outside Docker's default sysctl, e.g. on Kubernetes), volumes owned by root and
+tools that expect root (`apt-get` in an entrypoint) can break. The message names the
+`EXPOSE`d privileged ports and `VOLUME`s it sees.
+
+Display-only (no fix) when the image switches user itself: `gosu`, `su-exec`, `setpriv`,
+`runuser`, `chroot --userspec`, `s6-setuidgid` or `su -c` in the file or in the
+entrypoint script copied from the build context, s6-overlay's `/init`, and official
+images whose entrypoint drops privileges (`postgres`, `redis`, `mysql`, `mongo`,
+`rabbitmq`…) or whose server starts as root by design (`nginx`, `httpd`, `php:*-apache`):
+running those as non-root breaks them. Also display-only when a user is created without a
+fixed UID (`USER <name>` would add hadolint's DL3066). Windows images are left alone, as
+are bases that already run as non-root (distroless `:nonroot`, Chainguard, Bitnami, and
+other images known to set a non-root `USER`).
+
+## Options
+- `user` (str, default `"app"`): the name of the user that is created.
+- `uid` (int, default `10001`): its UID and GID (above the range distributions hand out).
+
+## Resolves
+hadolint DL3002 · Trivy DS-0002 · Checkov CKV_DOCKER_3, CKV_DOCKER_8.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from dockfix.context import FixContext
+from dockfix.edits import insert_after, insert_before
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.syntax import Dockerfile, Instruction, Stage
+
+from ._run_script import (
+    POSIX_SHELLS,
+    analyse_run,
+    append_command,
+    expand,
+    mount_targets,
+    parent_stage,
+    paths_related,
+    stage_base,
+    subcommand,
+)
+
+NONROOT_UID = 65532  # distroless and Chainguard `nonroot`
+_PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+_DROP_PRIVILEGES = re.compile(
+    r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|setuidgid|chpst\s+-u)\b"
+    r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
+)
+
+# Official images whose entrypoint starts as root and switches to its own user.
+_ENTRYPOINT_DROPS = frozenset(
+    {
+        "postgres",
+        "redis",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "rabbitmq",
+        "cassandra",
+        "couchdb",
+        "consul",
+        "vault",
+        "hashicorp/consul",
+        "hashicorp/vault",
+        "zookeeper",
+        "neo4j",
+        "influxdb",
+        "percona",
+        "ghost",
+        "redmine",
+    }
+)
+_NOT_DEBIAN = frozenset(
+    {
+        "mysql",
+        "percona",
+        "elasticsearch",
+        "kibana",
+        "logstash",
+        "consul",
+        "vault",
+        "hashicorp/consul",
+        "hashicorp/vault",
+        "sonarqube",
+    }
+)
+# Servers whose master process needs root (binds :80, then workers switch user).
+_ROOT_SERVERS = frozenset(
+    {
+        "nginx",
+        "httpd",
+        "wordpress",
+        "drupal",
+        "joomla",
+        "nextcloud",
+        "owncloud",
+        "phpmyadmin",
+        "mediawiki",
+        "matomo",
+        "friendica",
+        "docker",
+        "gitlab/gitlab-ce",
+        "gitlab/gitlab-ee",
+    }
+)
+# Images known to run as a non-root user by default.
+_NONROOT_IMAGES = (
+    "nginxinc/nginx-unprivileged",
+    "jenkins/jenkins",
+    "grafana/grafana",
+    "prom/",
+    "quay.io/prometheus/",
+    "docker.elastic.co/",
+    "quay.io/keycloak/",
+    "jupyter/",
+    "quay.io/jupyter/",
+    "apache/airflow",
+    "selenium/",
+    "confluentinc/",
+    "sonatype/nexus3",
+    "elasticsearch",
+    "kibana",
+    "logstash",
+    "solr",
+    "sonarqube",
+    "odoo",
+    "haproxy",
+    "memcached",
+    "registry.access.redhat.com/ubi8/nodejs",
+    "registry.access.redhat.com/ubi9/nodejs",
+    "registry.access.redhat.com/ubi8/python",
+    "registry.access.redhat.com/ubi9/python",
+    "registry.access.redhat.com/ubi9/go-toolset",
+    "registry.access.redhat.com/ubi8/go-toolset",
+    "registry.access.redhat.com/ubi9/openjdk",
+    "registry.access.redhat.com/ubi8/openjdk",
+)
+_DEBIAN_IMAGES = frozenset(
+    {
+        "debian",
+        "ubuntu",
+        "buildpack-deps",
+        "python",
+        "node",
+        "golang",
+        "ruby",
+        "php",
+        "perl",
+        "rust",
+        "eclipse-temurin",
+        "maven",
+        "gradle",
+        "gcc",
+        "r-base",
+        "julia",
+        "haskell",
+        "elixir",
+        "erlang",
+        "clojure",
+        "swift",
+        "pypy",
+        "mono",
+        "dart",
+        "bitnami/minideb",
+        "rocker/r-ver",
+        "continuumio/miniconda3",
+        "condaforge/miniforge3",
+        "tensorflow/tensorflow",
+        "pytorch/pytorch",
+        "mcr.microsoft.com/playwright",
+        "mcr.microsoft.com/devcontainers/base",
+        "kalilinux/kali-rolling",
+    }
+)
+_DEBIAN_TAG_WORDS = (
+    "bookworm",
+    "bullseye",
+    "buster",
+    "trixie",
+    "stretch",
+    "jammy",
+    "noble",
+    "focal",
+    "bionic",
+    "slim",
+    "ubuntu",
+    "debian",
+)
+_RHEL_IMAGES = frozenset(
+    {
+        "centos",
+        "rockylinux",
+        "rockylinux/rockylinux",
+        "almalinux",
+        "oraclelinux",
+        "fedora",
+        "redhat/ubi8",
+        "redhat/ubi9",
+        "redhat/ubi10",
+        "registry.access.redhat.com/ubi8",
+        "registry.access.redhat.com/ubi9",
+        "registry.access.redhat.com/ubi10",
+        "registry.access.redhat.com/ubi8/ubi",
+        "registry.access.redhat.com/ubi9/ubi",
+        "quay.io/centos/centos",
+    }
+)
+_RHEL_MINIMAL_IMAGES = frozenset(
+    {
+        "amazonlinux",
+        "amazoncorretto",
+        "public.ecr.aws/amazonlinux/amazonlinux",
+        "mcr.microsoft.com/cbl-mariner/base/core",
+        "mcr.microsoft.com/azurelinux/base/core",
+    }
+)
+
+
+@dataclass
+class Base:
+    """What is known about the final stage's base image."""
+
+    ref: str  # as resolved (``scratch``, ``python:3.12-slim``), "" when unknown
+    family: str  # debian, alpine, rhel, numeric, nonroot-uid, windows
+    nonroot_default: bool = False
+    uid: int | None = None  # a UID the image already has a user for
+    why: str = ""  # how the family was decided, for the message
+    blocked: str = ""  # a reason the image must stay root
+    blocked_by_entrypoint: bool = False  # only while the base's own ENTRYPOINT is used
+
+
+@dataclass
+class Lineage:
+    """The final stage and the stages it is built FROM, oldest first."""
+
+    stages: list[Stage]
+    base: str | None
+    assumed_default: bool
+    instructions: list[Instruction] = field(default_factory=list)
+
+
+def _split_ref(ref: str) -> tuple[str, str, str]:
+    """(registry or "", repository path, tag) of an image reference, lower case."""
+    ref = ref.lower().split("@", 1)[0]
+    name, tag = ref, ""
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        name, tag = ref.rsplit(":", 1)
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = "", name
+    if registry in ("docker.io", "index.docker.io"):
+        registry = ""
+    if path.startswith("library/"):
+        path = path[len("library/") :]
+    return registry, path, tag
+
+
+def _image_matches(full: str, pattern: str) -> bool:
+    """``full`` is ``pattern``, or lies under it when it ends in ``/``; Red Hat's language
+    images match by prefix (``ubi9/python`` covers ``ubi9/python-311``)."""
+    if pattern.endswith("/") or pattern.startswith("registry.access.redhat.com/"):
+        return full.startswith(pattern)
+    return full == pattern
+
+
+def classify(ref: str) -> Base:
+    registry, path, tag = _split_ref(ref)
+    full = f"{registry}/{path}" if registry else path
+    short = path.rsplit("/", 1)[-1]
+    if full == "scratch":
+        return Base(ref, "nonroot-uid", uid=NONROOT_UID, why="`scratch` has no user database")
+    if any(w in full or w in tag for w in ("windows", "nanoserver", "servercore", "ltsc20")) or (
+        registry == "mcr.microsoft.com" and path.startswith("dotnet/framework")
+    ):
+        return Base(ref, "windows")
+    if registry == "gcr.io" and path.startswith("distroless/"):
+        if "nonroot" in tag:
+            return Base(ref, "nonroot-uid", nonroot_default=True)
+        return Base(ref, "nonroot-uid", uid=NONROOT_UID, why="distroless images have no `useradd`")
+    if registry == "cgr.dev":
+        if short in ("wolfi-base", "chainguard-base", "busybox"):
+            return Base(ref, "alpine", why="Wolfi images come with BusyBox's `adduser`")
+        return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID)
+    if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
+        return Base(ref, "nonroot-uid", nonroot_default=True)
+    if path.startswith("bitnami/") and path != "bitnami/minideb":
+        return Base(
+            ref, "nonroot-uid", nonroot_default=True, uid=1001, why="Bitnami images run as UID 1001"
+        )
+    if any(_image_matches(full, p) for p in _NONROOT_IMAGES):
+        return Base(ref, "numeric", nonroot_default=True)
+    if path.startswith("linuxserver/") or registry == "lscr.io":
+        return Base(
+            ref,
+            "numeric",
+            blocked="LinuxServer.io images start as root and switch to PUID/PGID in their s6 init",
+        )
+    if full in _ENTRYPOINT_DROPS:
+        family = "alpine" if "alpine" in tag else "numeric" if full in _NOT_DEBIAN else "debian"
+        return Base(
+            ref,
+            family,
+            why=f"`{ref}` is {family.capitalize()}-based",
+            blocked=f"the `{short}` image's entrypoint starts as root and "
+            "switches to its own user; running it as non-root breaks that",
+            blocked_by_entrypoint=True,
+        )
+    if full in _ROOT_SERVERS or (full == "php" and ("apache" in tag or "fpm" in tag)):
+        return Base(
+            ref,
+            "numeric",
+            blocked=f"the `{short}` server starts as root by design and "
+            "runs its workers as an unprivileged user; use an unprivileged variant instead",
+        )
+    if full == "node":
+        family = "alpine" if "alpine" in tag else "debian"
+        return Base(ref, family, uid=1000, why="the node image's `node` user is UID 1000")
+    if "alpine" in tag or full in ("alpine", "busybox"):
+        return Base(ref, "alpine", why=f"`{ref}` is Alpine/BusyBox-based")
+    if (
+        full in _RHEL_MINIMAL_IMAGES
+        or "minimal" in path
+        or "micro" in path
+        or (full in _RHEL_IMAGES and ("minimal" in tag or "slim" in tag or "micro" in tag))
+    ):
+        return Base(ref, "numeric", why=f"`{ref}` has no `useradd`")
+    if full in _RHEL_IMAGES:
+        return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
+    if full in _DEBIAN_IMAGES or (
+        registry == "mcr.microsoft.com"
+        and path.startswith("dotnet/")
+        and not any(w in tag for w in ("azurelinux", "cbl-mariner"))
+    ):
+        if full == "openjdk" and not any(w in tag for w in _DEBIAN_TAG_WORDS):
+            return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
+        return Base(ref, "debian", why=f"`{ref}` is Debian/Ubuntu-based")
+    if any(w in tag for w in ("ubi8", "ubi9", "rockylinux", "centos")):
+        return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
+    return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
+
+
+def _is_root(user: str) -> bool:
+    u = user.strip()
+    return u in ("root", "0") or u.startswith(("root:", "0:"))
+
+
+def _lineage(doc: Dockerfile, final: Stage) -> Lineage:
+    stages = [final]
+    seen = {final.index}
+    cur = final
+    while True:
+        p = parent_stage(doc, cur)
+        if p is None or p.index in seen:
+            break
+        stages.append(p)
+        seen.add(p.index)
+        cur = p
+    stages.reverse()
+    base, assumed = stage_base(doc, stages[0])
+    instrs = [i for st in stages for i in st.instructions]
+    return Lineage(stages, base, assumed, instrs)
+
+
+def _user_value(doc: Dockerfile, instr: Instruction) -> str | None:
+    """The USER's value with variables expanded; None when a variable is unknown."""
+    raw = instr.args.strip()
+    if "$" not in raw:
+        return raw
+    stage = instr.stage
+    scope = {**doc.global_args, **(stage.variables_at(instr) if stage else {})}
+    return expand(raw, scope)
+
+
+@dataclass
+class _Created:
+    name: str
+    uid: str | None
+    gid: str | None
+    line: int
+
+
+def _created_users(doc: Dockerfile, instrs: list[Instruction]) -> list[_Created]:
+    out: list[_Created] = []
+    for instr in instrs:
+        if instr.keyword != "RUN":
+            continue
+        for _, cmd in analyse_run(doc, instr).commands():
+            argv = cmd.argv
+            if not argv or argv[0] not in ("useradd", "adduser"):
+                continue
+            uid = gid = None
+            positional: list[str] = []
+            k = 1
+            while k < len(argv):
+                a = argv[k]
+                if a in ("-u", "--uid") and k + 1 < len(argv):
+                    uid = argv[k + 1]
+                    k += 2
+                    continue
+                if a.startswith("--uid="):
+                    uid = a.split("=", 1)[1]
+                elif a in ("-g", "--gid", "-G", "--ingroup") and k + 1 < len(argv):
+                    if a in ("-g", "--gid"):
+                        gid = argv[k + 1]
+                    k += 2
+                    continue
+                elif a in (
+                    "-h",
+                    "-d",
+                    "--home",
+                    "--home-dir",
+                    "-s",
+                    "--shell",
+                    "-c",
+                    "--comment",
+                    "--gecos",
+                    "-k",
+                    "-K",
+                    "-e",
+                    "-f",
+                    "-p",
+                    "-Z",
+                    "-b",
+                    "--firstuid",
+                    "--lastuid",
+                ) and k + 1 < len(argv):
+                    k += 2
+                    continue
+                elif not a.startswith("-"):
+                    positional.append(a)
+                k += 1
+            if positional:
+                uid = uid if uid and uid.isdigit() else None
+                gid = gid if gid and gid.isdigit() else None
+                out.append(
+                    _Created(
+                        positional[-1] if argv[0] == "useradd" else positional[0],
+                        uid,
+                        gid,
+                        instr.start_line,
+                    )
+                )
+    return out
+
+
+def _hadolint_count(doc: Dockerfile, instr: Instruction) -> int:
+    """Roughly what hadolint's DL3059 counts: the commands of a RUN (0, "few", when unknown)."""
+    analysis = analyse_run(doc, instr)
+    if analysis.opaque or not analysis.scripts:
+        return 0
+    return sum(len(s.parsed.commands) for s in analysis.scripts)
+
+
+def _dl3059_pair(doc: Dockerfile, instr: Instruction | None) -> bool:
+    """Whether a new flag-less RUN with two commands next to ``instr`` trips DL3059."""
+    if instr is None or instr.keyword != "RUN" or instr.flags:
+        return False
+    return _hadolint_count(doc, instr) <= 2
+
+
+def _ports_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]:
+    out: list[str] = []
+    for instr in instrs:
+        if instr.keyword != "EXPOSE":
+            continue
+        scope = instr.stage.variables_at(instr) if instr.stage else {}
+        for word, _, _ in instr.args_words():
+            value = expand(word, {**doc.global_args, **scope}) if "$" in word else word
+            if value is None:
+                continue
+            m = re.match(r"(\d+)", value)
+            if m and 0 < int(m.group(1)) < 1024:
+                out.append(value)
+    return out
+
+
+def _workdir_at(instrs: list[Instruction], until: Instruction) -> str:
+    wd = "/"
+    for i in instrs:
+        if i is until:
+            break
+        if i.keyword == "WORKDIR":
+            value = i.args.strip().strip("\"'")
+            wd = posixpath.normpath(posixpath.join(wd, value)) if "$" not in value else "?"
+    return wd
+
+
+@register
+class RootUser(Fixer):
+    code = "DF201"
+    name = "root-user"
+    summary = "The image runs as root"
+    resolves = Resolves(
+        hadolint=("DL3002",), trivy=("DS-0002",), checkov=("CKV_DOCKER_3", "CKV_DOCKER_8")
+    )
+    options: ClassVar[Mapping[str, Option]] = {
+        "user": Option(str, "app", "name of the non-root user the fix creates"),
+        "uid": Option(int, 10001, "UID and GID of that user"),
+    }
+    uses_context = True
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        final = doc.final_stage
+        if final is None or doc.escape == "`":
+            return
+        lineage = _lineage(doc, final)
+        base = classify(lineage.base) if lineage.base is not None else Base("", "numeric")
+        if base.family == "windows":
+            return
+        if any(
+            i.keyword == "SHELL" and i.json_args and "powershell" in " ".join(i.json_args).lower()
+            for i in lineage.instructions
+        ):
+            return
+        users = [i for i in lineage.instructions if i.keyword == "USER"]
+        last_user = users[-1] if users else None
+        if last_user is not None:
+            value = _user_value(doc, last_user)
+            if value is None or not _is_root(value):
+                return  # runs as a chosen (or unknowable) user
+        elif base.nonroot_default:
+            return
+        at: Instruction = last_user if last_user is not None else final.from_instruction
+        if last_user is not None:
+            where = f"`USER {last_user.args.strip()}` on line {last_user.start_line}"
+            message = f"the image runs as root ({where})"
+        else:
+            message = "the image runs as root: no USER in the final stage"
+        blocked = base.blocked
+        if base.blocked_by_entrypoint and any(
+            i.keyword == "ENTRYPOINT" for i in lineage.instructions
+        ):
+            blocked = ""
+        blocked = blocked or self._drops_privileges(doc, ctx, lineage)
+        if blocked:
+            yield self.finding(at, message, reason=blocked)
+            return
+        yield self._fix(doc, final, lineage, base, users, at, message)
+
+    # --- why not --------------------------------------------------------------------------
+
+    def _drops_privileges(self, doc: Dockerfile, ctx: FixContext, lineage: Lineage) -> str:
+        for instr in lineage.instructions:
+            text = instr.logical + "".join(h.body for h in instr.heredocs)
+            m = _DROP_PRIVILEGES.search(text)
+            if m:
+                return (
+                    f"line {instr.start_line} uses `{m.group(0).split()[0]}`: the image switches "
+                    "user itself, and running it as non-root would break that"
+                )
+        entry = [i for i in lineage.instructions if i.keyword in ("ENTRYPOINT", "CMD")]
+        for instr in entry[-2:]:
+            argv = instr.json_args if instr.json_args is not None else instr.args.split()
+            prog = argv[0] if argv else ""
+            if (
+                prog.rsplit("/", 1)[-1] in POSIX_SHELLS
+                and len(argv) > 1
+                and not argv[1].startswith("-")
+            ):
+                prog = argv[1]  # ["sh", "/entrypoint.sh"]
+            if prog == "/init":
+                return "the entrypoint is s6-overlay's `/init`, which manages users itself"
+            script = self._entrypoint_script(ctx, lineage, instr, prog)
+            if script is not None:
+                m = _DROP_PRIVILEGES.search(script[1])
+                if m:
+                    return (
+                        f"the entrypoint script `{script[0]}` uses `{m.group(0).split()[0]}`: "
+                        "it switches user itself, and running it as non-root would break that"
+                    )
+        return ""
+
+    @staticmethod
+    def _entrypoint_script(
+        ctx: FixContext, lineage: Lineage, entry: Instruction, prog: str
+    ) -> tuple[str, str] | None:
+        """(path, text) of the script the entrypoint runs, read from the build context."""
+        if not prog or "$" in prog or not ctx.has_context:
+            return None
+        if "/" in prog:
+            workdir = _workdir_at(lineage.instructions, entry)
+            targets = {posixpath.normpath(posixpath.join(workdir, prog))}
+        else:  # looked up on the PATH
+            targets = {f"{d}/{prog}" for d in _PATH_DIRS}
+        for instr in lineage.instructions:
+            if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
+                continue
+            words = instr.json_args or [w for w, _, _ in instr.args_words()]
+            if len(words) < 2:
+                continue
+            *sources, dest = words
+            wd = _workdir_at(lineage.instructions, instr)
+            dest_abs = posixpath.join(wd, dest) if not dest.startswith("/") else dest
+            for src in sources:
+                if any(c in src for c in "*?[") or "://" in src:
+                    continue
+                full = (
+                    dest_abs.rstrip("/") + "/" + posixpath.basename(src)
+                    if dest.endswith("/")
+                    else dest_abs
+                )
+                if posixpath.normpath(full) in targets:
+                    text = ctx.read_text(src)
+                    if text is not None:
+                        return src, text
+        return None
+
+    # --- the fix --------------------------------------------------------------------------
+
+    def _fix(
+        self,
+        doc: Dockerfile,
+        final: Stage,
+        lineage: Lineage,
+        base: Base,
+        users: list[Instruction],
+        at: Instruction,
+        message: str,
+    ) -> Finding:
+        name = str(self.settings["user"])
+        uid = int(self.settings["uid"])
+        defaults = name == "app" and uid == 10001
+        notes: list[str] = []
+        if lineage.assumed_default and lineage.base:
+            notes.append(f"assumes the default base `{lineage.base}` of the FROM's ARG")
+        family = base.family
+        why = base.why
+        if family == "numeric" and not base.ref:
+            why = "the base image is not known"
+        # Reuse a user the file already runs as or creates.
+        user_value: str | None = None
+        earlier = [u for u in users if (v := _user_value(doc, u)) is not None and not _is_root(v)]
+        created = _created_users(doc, lineage.instructions)
+        if earlier:
+            user_value = (_user_value(doc, earlier[-1]) or "").strip()
+            notes.append(f"switches back to the user of line {earlier[-1].start_line}")
+        elif created:
+            c = created[-1]
+            if c.uid is None:
+                return self.finding(
+                    at,
+                    message,
+                    reason=(
+                        f"line {c.line} creates user `{c.name}` without a fixed UID; give it one "
+                        f"(`--uid {uid}`) and add `USER {uid}` (a named USER cannot be verified "
+                        "by runAsNonRoot and adds hadolint DL3066)"
+                    ),
+                )
+            user_value = f"{c.uid}:{c.gid}" if c.gid else c.uid
+            notes.append(f"uses the user `{c.name}` created on line {c.line}")
+        if family in ("numeric",) and user_value is None:
+            family, why = self._family_from_commands(doc, lineage) or (family, why)
+        create: tuple[str, str] | None = None  # (group command, user command)
+        if user_value is None:
+            if base.uid is not None and (defaults or family == "nonroot-uid"):
+                user_value = f"{base.uid}:{base.uid}"
+                notes.append(why)
+            elif family == "debian":
+                create = (
+                    f"groupadd --system --gid {uid} {name}",
+                    f"useradd --system --uid {uid} --gid {uid} --no-log-init --create-home {name}",
+                )
+            elif family == "alpine":
+                create = (
+                    f"addgroup -S -g {uid} {name}",
+                    f"adduser -S -D -u {uid} -G {name} -h /home/{name} {name}",
+                )
+            elif family == "rhel":
+                create = (
+                    f"groupadd -r -g {uid} {name}",
+                    f"useradd -r -u {uid} -g {uid} -l -m {name}",
+                )
+            if user_value is None:
+                user_value = f"{uid}:{uid}"
+                if create is None:
+                    notes.append(f"{why}: a numeric user without a passwd entry (HOME is /)")
+        root_at_start = (
+            not any(i.keyword == "USER" for i in lineage.instructions if i.stage is not final)
+            and not base.nonroot_default
+        )
+        if create is not None and why:
+            notes.append(why)
+        edits, placement_note = self._placement(doc, final, create, user_value, root_at_start)
+        if edits is None:
+            return self.finding(at, message, reason=placement_note)
+        if not (earlier or created):  # a user the file set up has its files arranged already
+            edits.extend(self._chown_edits(final, lineage, user_value))
+        ports = _ports_below_1024(doc, lineage.instructions)
+        if ports:
+            notes.append(
+                f"EXPOSE {', '.join(ports)}: ports below 1024 need root outside Docker's "
+                "default sysctl (e.g. on Kubernetes)"
+            )
+        volumes = [i for i in lineage.instructions if i.keyword == "VOLUME"]
+        if volumes:
+            notes.append(
+                f"the VOLUME on line {volumes[-1].start_line} is owned by root; make it writable"
+            )
+        desc = f"run as `USER {user_value}`" + (" (created in the image)" if create else "")
+        full = message + (f" — {'; '.join(n for n in notes if n)}" if notes else "")
+        return self.finding(at, full, Fix.unsafe(*edits, description=desc))
+
+    @staticmethod
+    def _family_from_commands(doc: Dockerfile, lineage: Lineage) -> tuple[str, str] | None:
+        for instr in lineage.instructions:
+            if instr.keyword != "RUN":
+                continue
+            for _, cmd in analyse_run(doc, instr).commands():
+                sub = subcommand(cmd)
+                prog = sub[0] if sub else ""
+                if prog in ("apt-get", "apt"):
+                    return (
+                        "debian",
+                        f"the file uses `{prog}` (line {instr.start_line}): a Debian-like base",
+                    )
+                if prog == "apk":
+                    return (
+                        "alpine",
+                        f"the file uses `apk` (line {instr.start_line}): an Alpine-like base",
+                    )
+        return None
+
+    def _placement(
+        self,
+        doc: Dockerfile,
+        final: Stage,
+        create: tuple[str, str] | None,
+        user_value: str,
+        root_at_start: bool,
+    ) -> tuple[list[Edit] | None, str]:
+        instrs = list(final.instructions)
+        runs = [k for k, i in enumerate(instrs) if i.keyword == "RUN"]
+        user_idx = [k for k, i in enumerate(instrs) if i.keyword == "USER"]
+        after = max(runs[-1] if runs else -1, user_idx[-1] if user_idx else -1)
+        anchor = next((i for i in instrs[after + 1 :] if i.keyword in ("CMD", "ENTRYPOINT")), None)
+        anchor_idx = instrs.index(anchor) if anchor is not None else len(instrs)
+        prev = instrs[anchor_idx - 1] if anchor_idx > 0 else final.from_instruction
+        user_line = f"USER {user_value}"
+        edits: list[Edit] = []
+        lines: list[str] = []
+        if create is not None:
+            # A RUN of its own: the user command on a continuation line.
+            new_run = [f"RUN {create[0]} {doc.escape}", f" && {create[1]}"]
+            joined = self._join(doc, prev, " && ".join(create))
+            if joined is not None:
+                edits.append(joined)
+            elif not _dl3059_pair(doc, prev) and not _dl3059_pair(doc, anchor):
+                lines.extend(new_run)
+            else:
+                first = instrs[0] if instrs else None
+                # Early in the stage only while it still runs as root there.
+                if first is None or _dl3059_pair(doc, first) or user_idx or not root_at_start:
+                    return None, (
+                        "the user creation cannot be placed without a new hadolint DL3059 "
+                        f"finding; add `RUN {' && '.join(create)}` and `{user_line}` by hand"
+                    )
+                edits.append(insert_before(doc, first, new_run))
+        lines.append(user_line)
+        if anchor is not None:
+            edits.append(insert_before(doc, anchor, lines))
+        else:
+            last = instrs[-1] if instrs else final.from_instruction
+            if last.heredocs:
+                # hadolint cannot parse an instruction right after a heredoc's terminator.
+                lines.insert(0, "")
+            edits.append(insert_after(doc, last, lines))
+        return edits, ""
+
+    @staticmethod
+    def _join(doc: Dockerfile, prev: Instruction, create: str) -> Edit | None:
+        """Append the user creation to the RUN just before the new USER, when that is safe."""
+        if prev.keyword != "RUN" or any(
+            paths_related(t, "/etc") or paths_related(t, "/home") for _, t in mount_targets(prev)
+        ):
+            return None  # the passwd files or the home directory would land in a mount
+        analysis = analyse_run(doc, prev)
+        if analysis.opaque or len(analysis.scripts) != 1:
+            return None
+        script = analysis.scripts[0]
+        if not script.editable:
+            return None
+        edit, _ = append_command(doc, script, create)
+        return edit
+
+    @staticmethod
+    def _chown_edits(final: Stage, lineage: Lineage, user_value: str) -> list[Edit]:
+        """`--chown` on COPY/ADD into the WORKDIR of the final stage (the app's directory)."""
+        out: list[Edit] = []
+        for instr in final.instructions:
+            if instr.keyword not in ("COPY", "ADD") or instr.flag("chown") is not None:
+                continue
+            wd = _workdir_at(lineage.instructions, instr)
+            if wd in ("/", "?"):
+                continue
+            words = instr.json_args or [w for w, _, _ in instr.args_words()]
+            if len(words) < 2:
+                continue
+            dest = words[-1].strip("\"'")
+            dest_abs = posixpath.normpath(posixpath.join(wd, dest))
+            if dest_abs != wd:
+                continue
+            at = instr.to_source(instr.keyword_start + len(instr.keyword_raw))
+            out.append(Edit.insert(at, f" --chown={user_value}"))
+        return out

@@ -1,0 +1,436 @@
+"""DF201 root-user: inline before/after cases, image families, display-only reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dockfix.fixers.root_user import RootUser, classify
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dockfix
+from dockfix.context import FixContext
+from dockfix.edits import apply_edits
+from dockfix.fixer import Applicability, Finding
+from dockfix.syntax import parse
+
+DEBIAN_CREATE = (
+    "groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid 10001 "
+    "--no-log-init --create-home app"
+)
+ALPINE_CREATE = "addgroup -S -g 10001 app && adduser -S -D -u 10001 -G app -h /home/app app"
+# The same, as a RUN of its own (the user command on a continuation line).
+DEBIAN_RUN = "RUN " + DEBIAN_CREATE.replace(" && ", " \\\n && ")
+ALPINE_RUN = "RUN " + ALPINE_CREATE.replace(" && ", " \\\n && ")
+
+
+def fix(text: str, unsafe: bool = True, **kw: object) -> tuple[str, list[Finding]]:
+    return dockfix.fix(text, select=["DF201"], unsafe_fixes=unsafe, **kw)  # type: ignore[arg-type]
+
+
+def test_debian_joins_the_last_run_and_chowns_the_app() -> None:
+    src = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        'RUN pip install --no-cache-dir -r requirements.txt\nCMD ["python", "app.py"]\n'
+    )
+    out, left = fix(src)
+    assert out == (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=10001:10001 . .\n"
+        f"RUN pip install --no-cache-dir -r requirements.txt && {DEBIAN_CREATE}\n"
+        'USER 10001:10001\nCMD ["python", "app.py"]\n'
+    )
+    assert left == []
+
+
+def test_only_applied_with_unsafe_fixes() -> None:
+    src = 'FROM debian:12\nRUN echo hi\nCMD ["sh"]\n'
+    out, left = fix(src, unsafe=False)
+    assert out == src
+    assert left[0].applicability is Applicability.UNSAFE
+    assert left[0].line == 1
+    assert left[0].message.startswith("the image runs as root: no USER in the final stage")
+
+
+def test_new_run_after_a_non_run_instruction() -> None:
+    src = 'FROM alpine:3.19\nRUN apk add --no-cache curl\nEXPOSE 8080\nENTRYPOINT ["curl"]\n'
+    out, _ = fix(src)
+    assert out == (
+        "FROM alpine:3.19\nRUN apk add --no-cache curl\nEXPOSE 8080\n"
+        f'{ALPINE_RUN}\nUSER 10001:10001\nENTRYPOINT ["curl"]\n'
+    )
+
+
+def test_no_run_in_the_stage() -> None:
+    out, _ = fix('FROM ubuntu:24.04\nCOPY app /usr/local/bin/app\nCMD ["app"]\n')
+    assert out == (
+        "FROM ubuntu:24.04\nCOPY app /usr/local/bin/app\n"
+        f'{DEBIAN_RUN}\nUSER 10001:10001\nCMD ["app"]\n'
+    )
+
+
+def test_appended_at_the_end_without_cmd() -> None:
+    out, _ = fix("FROM debian:12\nRUN apt-get update\nRUN echo hi")
+    assert (
+        out
+        == f"FROM debian:12\nRUN apt-get update\nRUN echo hi && {DEBIAN_CREATE}\nUSER 10001:10001"
+    )
+
+
+def test_rhel_family() -> None:
+    out, _ = fix(
+        "FROM registry.access.redhat.com/ubi9\nRUN dnf -y install git && dnf clean all\n"
+        'CMD ["git"]\n'
+    )
+    assert "&& groupadd -r -g 10001 app && useradd -r -u 10001 -g 10001 -l -m app\n" in out
+    assert out.endswith('USER 10001:10001\nCMD ["git"]\n')
+
+
+@pytest.mark.parametrize(
+    ("base", "user"),
+    [
+        ("scratch", "65532:65532"),
+        ("gcr.io/distroless/static-debian12", "65532:65532"),
+        ("gcr.io/distroless/python3-debian12:debug", "65532:65532"),
+        ("node:20-bookworm-slim", "1000:1000"),
+        ("node:20-alpine", "1000:1000"),
+        ("redhat/ubi9-minimal", "10001:10001"),
+        ("amazonlinux:2023", "10001:10001"),
+        ("registry.example.com/team/base:1.2", "10001:10001"),
+    ],
+)
+def test_numeric_user_without_creation(base: str, user: str) -> None:
+    src = f'FROM {base}\nCOPY app /app\nENTRYPOINT ["/app"]\n'
+    out, left = fix(src)
+    assert out == f'FROM {base}\nCOPY app /app\nUSER {user}\nENTRYPOINT ["/app"]\n'
+    assert left == []
+
+
+def test_unknown_base_says_so() -> None:
+    _, left = fix('FROM registry.example.com/base:1\nCMD ["x"]\n', unsafe=False)
+    assert "the family of `registry.example.com/base:1` is not known" in left[0].message
+    assert "HOME is /" in left[0].message
+
+
+def test_unknown_base_family_from_package_manager() -> None:
+    out, left = fix(
+        'FROM registry.example.com/base:1\nRUN apt-get install -y x\nCMD ["x"]\n', unsafe=False
+    )
+    assert "the file uses `apt-get` (line 2)" in left[0].message
+    out, _ = fix('FROM registry.example.com/base:1\nRUN apt-get install -y x\nCMD ["x"]\n')
+    assert f"RUN apt-get install -y x && {DEBIAN_CREATE}\nUSER 10001:10001\n" in out
+
+
+def test_arg_driven_from_uses_the_default() -> None:
+    src = 'ARG BASE=alpine:3.19\nFROM ${BASE}\nCOPY x /x\nCMD ["/x"]\n'
+    out, left = fix(src, unsafe=False)
+    assert "assumes the default base `alpine:3.19` of the FROM's ARG" in left[0].message
+    out, _ = fix(src)
+    assert f"{ALPINE_RUN}\nUSER 10001:10001\nCMD" in out
+
+
+def test_arg_without_default_is_numeric() -> None:
+    _, left = fix('ARG BASE\nFROM $BASE\nCMD ["x"]\n', unsafe=False)
+    assert "the base image is not known" in left[0].message
+    assert fix('ARG BASE\nFROM $BASE\nCMD ["x"]\n')[0].endswith('USER 10001:10001\nCMD ["x"]\n')
+
+
+# --- users that are already there -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        'FROM debian\nUSER 1000\nCMD ["x"]\n',
+        'FROM debian\nUSER app:app\nCMD ["x"]\n',
+        'FROM debian\nARG UID\nUSER ${UID}\nCMD ["x"]\n',  # cannot be known: the user chose
+        'FROM debian AS base\nRUN useradd -u 1000 app\nUSER 1000\nFROM base\nCMD ["x"]\n',
+        'FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nENTRYPOINT ["/app"]\n',
+        'FROM cgr.dev/chainguard/python:latest\nCOPY app.py /\nENTRYPOINT ["python", "/app.py"]\n',
+        "FROM bitnami/nginx:1.25\nCOPY site /app\n",
+        "FROM mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled\nCOPY app /app\n",
+        "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir\n",
+        "# escape=`\nFROM mcr.microsoft.com/dotnet/framework/sdk:4.8\nRUN dir\n",
+    ],
+)
+def test_no_change(dockerfile: str) -> None:
+    assert fix(dockerfile) == (dockerfile, [])
+
+
+def test_user_of_an_unrelated_stage_does_not_count() -> None:
+    src = "FROM debian AS build\nUSER 1000\nRUN make\n"
+    src += 'FROM debian\nCOPY --from=build /x /x\nCMD ["/x"]\n'
+    out, left = fix(src)
+    assert out.endswith('USER 10001:10001\nCMD ["/x"]\n')
+    assert left == []
+
+
+def test_last_user_root_switches_back_to_the_earlier_user() -> None:
+    src = 'FROM debian\nUSER 1000\nRUN echo a\nUSER root\nRUN apt-get update\nCMD ["x"]\n'
+    out, left = fix(src, unsafe=False)
+    assert "(`USER root` on line 4)" in left[0].message
+    out, _ = fix(src)
+    assert out == src.replace('CMD ["x"]', 'USER 1000\nCMD ["x"]')
+
+
+def test_reused_user_leaves_copy_ownership_alone() -> None:
+    src = 'FROM debian\nUSER 1000\nUSER root\nWORKDIR /app\nCOPY . .\nCMD ["x"]\n'
+    out, _ = fix(src)
+    assert out == src.replace('CMD ["x"]', 'USER 1000\nCMD ["x"]')
+
+
+@pytest.mark.parametrize("root", ["root", "0", "0:0", "root:root"])
+def test_explicit_root(root: str) -> None:
+    out, _ = fix(f'FROM debian\nRUN echo hi\nUSER {root}\nCMD ["x"]\n')
+    assert out.endswith(f'USER {root}\n{DEBIAN_RUN}\nUSER 10001:10001\nCMD ["x"]\n')
+
+
+def test_chainguard_dev_image_returns_to_nonroot() -> None:
+    src = "FROM cgr.dev/chainguard/python:latest-dev\nUSER root\n"
+    src += 'RUN apk add --no-cache git\nCMD ["git"]\n'
+    out, _ = fix(src)
+    assert out.endswith('RUN apk add --no-cache git\nUSER 65532:65532\nCMD ["git"]\n')
+
+
+def test_user_created_with_a_uid_is_reused() -> None:
+    src = 'FROM debian\nRUN useradd --uid 2000 -g 2000 -m svc\nCMD ["x"]\n'
+    out, _ = fix(src)
+    assert out == 'FROM debian\nRUN useradd --uid 2000 -g 2000 -m svc\nUSER 2000:2000\nCMD ["x"]\n'
+
+
+def test_user_created_without_uid_is_display_only() -> None:
+    src = 'FROM debian\nRUN useradd -m svc\nCMD ["x"]\n'
+    out, left = fix(src)
+    assert out == src
+    assert left[0].applicability is Applicability.DISPLAY_ONLY
+    assert "line 2 creates user `svc` without a fixed UID" in left[0].reason
+
+
+# --- images that must start as root --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "reason"),
+    [
+        (
+            "FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n",
+            "the `postgres` image's entrypoint starts as root",
+        ),
+        (
+            "FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n",
+            "the `nginx` server starts as root by design",
+        ),
+        ("FROM php:8.3-apache\nCOPY . /var/www/html\n", "the `php` server starts as root"),
+        (
+            'FROM debian\nRUN apt-get update && apt-get install -y gosu\nCMD ["x"]\n',
+            "line 2 uses `gosu`",
+        ),
+        ('FROM alpine\nRUN apk add --no-cache su-exec\nCMD ["x"]\n', "line 2 uses `su-exec`"),
+        (
+            'FROM debian\nCMD ["sh", "-c", "exec setpriv --reuid=1000 app"]\n',
+            "line 2 uses `setpriv`",
+        ),
+        ("FROM debian\nCMD chroot --userspec=1000 / app\n", "line 2 uses `chroot`"),
+        ("FROM lscr.io/linuxserver/nginx\nCOPY x /x\n", "LinuxServer.io images start as root"),
+        ('FROM debian\nENTRYPOINT ["/init"]\n', "s6-overlay's `/init`"),
+    ],
+)
+def test_display_only_when_the_image_switches_user_itself(dockerfile: str, reason: str) -> None:
+    out, left = fix(dockerfile)
+    assert out == dockerfile
+    assert len(left) == 1
+    assert left[0].applicability is Applicability.DISPLAY_ONLY
+    assert reason in left[0].reason
+
+
+def test_own_entrypoint_replaces_the_official_one() -> None:
+    src = 'FROM redis:7\nCOPY app /app\nENTRYPOINT ["/app"]\n'
+    out, _ = fix(src)
+    assert (
+        out == f'FROM redis:7\nCOPY app /app\n{DEBIAN_RUN}\nUSER 10001:10001\nENTRYPOINT ["/app"]\n'
+    )
+
+
+def test_entrypoint_script_read_from_the_build_context(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "entrypoint.sh").write_text('#!/bin/sh\nexec su-exec app "$@"\n')
+    src = (
+        "FROM alpine:3.19\nCOPY docker/entrypoint.sh /usr/local/bin/\n"
+        'ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]\n'
+    )
+    (tmp_path / "Dockerfile").write_text(src)
+    out, left = fix(src, path=tmp_path / "Dockerfile")
+    assert out == src
+    assert "the entrypoint script `docker/entrypoint.sh` uses `su-exec`" in left[0].reason
+    (tmp_path / "docker" / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
+    out, _ = fix(src, path=tmp_path / "Dockerfile")
+    assert out.endswith('USER 10001:10001\nENTRYPOINT ["/usr/local/bin/entrypoint.sh"]\n')
+
+
+# --- messages, hadolint, file details -----------------------------------------------------------
+
+
+def test_privileged_port_and_volume_are_mentioned() -> None:
+    _, left = fix('FROM debian\nEXPOSE 80/tcp 8080\nVOLUME /data\nCMD ["x"]\n', unsafe=False)
+    assert "EXPOSE 80/tcp: ports below 1024 need root" in left[0].message
+    assert "the VOLUME on line 3 is owned by root" in left[0].message
+
+
+def test_no_dl3059_next_to_a_short_run_that_cannot_be_joined() -> None:
+    src = 'FROM debian:12\nRUN ["echo", "hi"]\nCMD ["x"]\n'
+    out, left = fix(src)
+    assert out == src
+    assert "DL3059" in left[0].reason
+
+
+def test_heredoc_run_with_set_e_is_joined() -> None:
+    src = '# syntax=docker/dockerfile:1\nFROM debian\nRUN <<EOF\nset -e\necho hi\nEOF\nCMD ["x"]\n'
+    out, _ = fix(src)
+    assert out == src.replace("echo hi\n", f"echo hi\n{DEBIAN_CREATE}\n").replace(
+        'CMD ["x"]', 'USER 10001:10001\nCMD ["x"]'
+    )
+
+
+def test_blank_line_after_a_heredoc_at_the_end_of_the_file() -> None:
+    # hadolint (2.12 to 2.15) fails to parse an instruction right after a heredoc terminator.
+    src = "FROM debian\nRUN <<EOF\nset -e\necho hi\nEOF\n"
+    out, _ = fix(src)
+    assert out == src.replace("echo hi\n", f"echo hi\n{DEBIAN_CREATE}\n") + "\nUSER 10001:10001\n"
+
+
+def test_pragmas_and_comments_stay_with_their_instruction() -> None:
+    src = "FROM debian\nCOPY a /a\n# hadolint ignore=DL3025\n# start\nCMD x\n"
+    out, _ = fix(src)
+    assert out == (
+        "FROM debian\nCOPY a /a\n"
+        f"{DEBIAN_RUN}\nUSER 10001:10001\n"
+        "# hadolint ignore=DL3025\n# start\nCMD x\n"
+    )
+
+
+def test_hadolint_dl3002_pragma_suppresses() -> None:
+    src = 'FROM debian\nRUN echo\n# hadolint ignore=DL3002\nUSER root\nCMD ["x"]\n'
+    assert fix(src) == (src, [])
+
+
+def test_crlf_bom_no_final_newline() -> None:
+    src = '\ufeffFROM alpine:3.19\r\nCOPY x /x\r\nCMD ["/x"]'
+    out, _ = fix(src)
+    assert (
+        out == "\ufeffFROM alpine:3.19\r\nCOPY x /x\r\n"
+        f"{ALPINE_RUN.replace(chr(10), chr(13) + chr(10))}\r\n"
+        'USER 10001:10001\r\nCMD ["/x"]'
+    )
+
+
+def test_options_name_and_uid() -> None:
+    src = 'FROM debian:12\nCOPY x /x\nCMD ["/x"]\n'
+    doc = parse(src)
+    fixer = RootUser({"user": "svc", "uid": 20000})
+    (finding,) = list(fixer.check(doc, FixContext()))
+    assert finding.fix is not None
+    out = apply_edits(src, finding.fix.edits)
+    assert "useradd --system --uid 20000 --gid 20000 --no-log-init --create-home svc" in out
+    assert "USER 20000:20000\n" in out
+
+
+def test_idempotent() -> None:
+    src = "FROM golang:1.22 AS build\nRUN go build -o /app .\n"
+    src += 'FROM debian:12-slim\nCOPY --from=build /app /app\nCMD ["/app"]\n'
+    once, _ = fix(src)
+    assert once != src
+    assert fix(once) == (once, [])
+
+
+@pytest.mark.parametrize(
+    ("ref", "family"),
+    [
+        ("python:3.12-slim", "debian"),
+        ("python:3.12-alpine", "alpine"),
+        ("node:20", "debian"),
+        ("golang:1.22-alpine3.19", "alpine"),
+        ("ubuntu", "debian"),
+        ("debian:bookworm", "debian"),
+        ("busybox:1.36", "alpine"),
+        ("redhat/ubi9", "rhel"),
+        ("registry.access.redhat.com/ubi9", "rhel"),
+        ("fedora:40", "rhel"),
+        ("centos:7", "rhel"),
+        ("rockylinux:9", "rhel"),
+        ("rockylinux:9-minimal", "numeric"),
+        ("amazonlinux:2023", "numeric"),
+        ("gcr.io/distroless/cc-debian12", "nonroot-uid"),
+        ("scratch", "nonroot-uid"),
+        ("docker.io/library/ruby:3.3", "debian"),
+        ("eclipse-temurin:21-jre-alpine", "alpine"),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0", "debian"),
+        ("openjdk:21", "numeric"),
+        ("mcr.microsoft.com/windows/nanoserver:ltsc2022", "windows"),
+    ],
+)
+def test_family_detection(ref: str, family: str) -> None:
+    assert classify(ref).family == family
+
+
+_BASES = st.sampled_from(
+    [
+        "debian:12",
+        "alpine:3.19",
+        "python:3.12-slim",
+        "scratch",
+        "gcr.io/distroless/base",
+        "fedora:40",
+        "example.com/x:1",
+    ]
+)
+_MIDDLE = st.lists(
+    st.sampled_from(
+        [
+            "RUN echo a",
+            "RUN echo a && echo b && echo c",
+            "COPY . /srv",
+            "WORKDIR /srv",
+            "EXPOSE 8080",
+            "ENV A=1",
+            "# note",
+        ]
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=_BASES, middle=_MIDDLE, cmd=st.sampled_from(['CMD ["x"]', "ENTRYPOINT x", ""]))
+def test_property_user_lands_before_the_command_and_is_stable(
+    base: str, middle: list[str], cmd: str
+) -> None:
+    lines = [f"FROM {base}", *middle] + ([cmd] if cmd else [])
+    src = "\n".join(lines) + "\n"
+    out, left = fix(src)
+    import dockerfile
+
+    dockerfile.parse_string(out)
+    doc = parse(out)
+    users = [i for i in doc.instructions if i.keyword == "USER"]
+    if left:
+        assert out == src and left[0].applicability is Applicability.DISPLAY_ONLY
+        return
+    assert len(users) == 1
+    uid = users[0].args.split(":")[0]
+    assert uid.isdigit() and uid != "0"
+    if cmd:
+        last = doc.instructions[-1]
+        assert last.keyword in ("CMD", "ENTRYPOINT")
+        assert doc.instructions[-2] is users[0]
+    assert fix(out) == (out, [])
+
+
+def test_documented_example_is_what_the_fix_does() -> None:
+    import re
+
+    from dockfix.fixers import root_user as module
+
+    doc = module.__doc__ or ""
+    example = doc.split("## Example", 1)[1].split("\n## ", 1)[0]
+    before, after = re.findall(r"```dockerfile\n(.*?)```", example, re.S)
+    assert fix(before, unsafe=True)[0] == after
