@@ -126,17 +126,9 @@ MANAGERS = (
 _PM_WORDS = re.compile(r"\b(apt-get|apt|aptitude|apt-cache|dpkg|apk|dnf|yum|microdnf|rpm|zypper)\b")
 
 
-def _subcommand(cmd: SimpleCommand) -> tuple[str, str] | None:
-    argv = cmd.argv
-    if not argv:
-        return None
-    sub = next((a for a in argv[1:] if not a.startswith("-")), "")
-    return argv[0], sub
-
-
 def _is(cmd: SimpleCommand, pairs: frozenset[tuple[str, str]]) -> bool:
-    sc = _subcommand(cmd)
-    return sc is not None and (sc in pairs or (sc[0], "*") in pairs)
+    prog, sub = cmd.subcommand()
+    return (prog, sub) in pairs or (prog, "*") in pairs
 
 
 @register

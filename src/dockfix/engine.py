@@ -56,7 +56,8 @@ def collect_findings(
             continue
         for f in results:
             instr = doc.instruction_at_line(f.line)
-            if sup.suppressed(doc, instr, f.code, fixer.resolves.hadolint):
+            hadolint = f.hadolint if f.hadolint is not None else fixer.resolves.hadolint
+            if sup.suppressed(doc, instr, f.code, hadolint):
                 continue
             found.append(f)
     found.sort(key=lambda f: (f.line, f.column, f.code))

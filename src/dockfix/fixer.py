@@ -100,6 +100,9 @@ class Finding:
     # Why a finding has no applicable fix (shown with display-only findings).
     reason: str = ""
     path: str = ""  # filled by the engine
+    # The hadolint rules this finding matches, when narrower than the fixer's `resolves`:
+    # a `# hadolint ignore=` pragma suppresses the finding only for these.
+    hadolint: tuple[str, ...] | None = None
 
     @property
     def applicability(self) -> Applicability:

@@ -23,6 +23,88 @@ __all__ = ["ChainItem", "ShellScript", "SimpleCommand", "Word", "parse_shell", "
 # Commands that run their arguments as a command: `sudo apt-get …`.
 WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"})
 
+# Options that take the next word as their value, per program, so that
+# `apt-get -o Dpkg::Options::=--force-confnew install` has the subcommand `install`.
+OPTIONS_WITH_VALUE: dict[str, frozenset[str]] = {
+    "apt-get": frozenset(
+        {
+            "-o",
+            "-c",
+            "-t",
+            "-a",
+            "--option",
+            "--config-file",
+            "--target-release",
+            "--default-release",
+            "--host-architecture",
+        }
+    ),
+    "apt": frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release"}),
+    "apk": frozenset(
+        {
+            "-X",
+            "--repository",
+            "-p",
+            "--root",
+            "--arch",
+            "--keys-dir",
+            "--cache-dir",
+            "-t",
+            "--virtual",
+            "--repositories-file",
+        }
+    ),
+    "dnf": frozenset(
+        {
+            "--setopt",
+            "--releasever",
+            "--installroot",
+            "-c",
+            "--config",
+            "--repo",
+            "--enablerepo",
+            "--disablerepo",
+            "-x",
+            "--exclude",
+        }
+    ),
+    "yum": frozenset(
+        {
+            "--setopt",
+            "--releasever",
+            "--installroot",
+            "-c",
+            "--enablerepo",
+            "--disablerepo",
+            "-x",
+            "--exclude",
+        }
+    ),
+    "microdnf": frozenset(
+        {"--setopt", "--releasever", "--installroot", "--enablerepo", "--disablerepo"}
+    ),
+    "zypper": frozenset({"-r", "--repo", "--root", "-R"}),
+    "pip": frozenset(
+        {
+            "-r",
+            "--requirement",
+            "-c",
+            "--constraint",
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+            "-t",
+            "--target",
+            "--prefix",
+            "--root",
+            "-f",
+            "--find-links",
+            "--cache-dir",
+        }
+    ),
+    "npm": frozenset({"--prefix", "-w", "--workspace", "--cache"}),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Word:
@@ -57,6 +139,24 @@ class SimpleCommand:
             vals[0] = vals[0].rsplit("/", 1)[-1]
         return vals
 
+    def subcommand(self) -> tuple[str, str]:
+        """(program, first non-option argument), skipping option values: `apt-get -o X install`."""
+        argv = self.argv
+        if not argv:
+            return "", ""
+        prog = argv[0]
+        if prog.startswith("pip") and prog[3:].replace(".", "").isdigit():
+            prog = "pip"
+        takes = OPTIONS_WITH_VALUE.get(prog, frozenset())
+        i = 1
+        while i < len(argv):
+            a = argv[i]
+            if a.startswith("-"):
+                i += 2 if a in takes else 1
+                continue
+            return argv[0], a
+        return argv[0], ""
+
 
 @dataclass(slots=True)
 class ChainItem:
@@ -80,19 +180,19 @@ class ShellScript:
     comments: list[tuple[int, int]]  # logical ranges of shell comments
 
     def find(self, *argv_prefix: str) -> list[SimpleCommand]:
-        """Commands whose argv (after wrappers) starts with the given words (options skipped)."""
+        """Commands of a program (and subcommand): ``find("apt-get", "install")``."""
         out = []
         for c in self.commands:
-            if _matches(c.argv, argv_prefix):
+            if _matches(c, argv_prefix):
                 out.append(c)
         return out
 
 
-def _matches(argv: list[str], prefix: tuple[str, ...]) -> bool:
-    if not argv or not prefix or argv[0] != prefix[0]:
+def _matches(cmd: SimpleCommand, prefix: tuple[str, ...]) -> bool:
+    prog, sub = cmd.subcommand()
+    if not prefix or prog != prefix[0]:
         return False
-    rest = [a for a in argv[1:] if not a.startswith("-")]
-    return rest[: len(prefix) - 1] == list(prefix[1:])
+    return len(prefix) == 1 or sub == prefix[1]
 
 
 @lru_cache(maxsize=1)
@@ -245,5 +345,13 @@ def shell_of(instr: Instruction) -> ShellScript | None:
     if target.json_args is not None:
         return None
     start = target.args_start
-    text = target.logical[start:]
-    return parse_shell(text, start)
+    logical = target.logical
+    if target.heredocs:
+        # tree-sitter reads `<<EOF` as a redirect that swallows the rest of the line; blank
+        # the words (offsets kept) so the commands around them parse as written.
+        chars = list(logical)
+        for h in target.heredocs:
+            for k in range(h.word_start, h.word_end):
+                chars[k] = " "
+        logical = "".join(chars)
+    return parse_shell(logical[start:], start)
