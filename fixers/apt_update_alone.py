@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from dockfix.context import FixContext
 from dockfix.edits import delete_instruction
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
-from dockfix.shell import ChainItem, ShellScript, SimpleCommand, shell_of
+from dockfix.shell import ChainItem, ShellScript, SimpleCommand, parse_shell, shell_of
 from dockfix.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -140,15 +140,35 @@ class AptUpdateAlone(Fixer):
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for stage in doc.stages:
-            runs = [i for i in stage.instructions if i.keyword == "RUN" and not i.heredocs]
+            runs = [i for i in stage.instructions if i.keyword == "RUN"]
             for instr in runs:
                 script = shell_of(instr)
                 if script is None or script.has_error:
+                    continue
+                if instr.heredocs and not script.commands:
+                    yield from self._check_heredoc_script(instr)
                     continue
                 for mgr in MANAGERS:
                     f = self._check_run(doc, stage, instr, script, mgr)
                     if f is not None:
                         yield f
+
+    def _check_heredoc_script(self, instr: Instruction) -> Iterator[Finding]:
+        """`RUN <<EOF` scripts are reported, never edited: their shell is not ours to read."""
+        body = parse_shell(instr.heredocs[0].body)
+        if body.has_error:
+            return
+        for mgr in MANAGERS:
+            updates = [c for c in body.commands if _is(c, mgr.refresh)]
+            if updates and not any(
+                _is(c, mgr.consumers) and c.start > updates[-1].start for c in body.commands
+            ):
+                label = " ".join(updates[-1].argv[:2])
+                yield self.finding(
+                    instr,
+                    f"`{label}` in a RUN that installs nothing",
+                    reason="the update is in a heredoc script; move it into the installing RUN by hand",
+                )
 
     def _check_run(
         self, doc: Dockerfile, stage: Stage, instr: Instruction, script: ShellScript, mgr: Manager
@@ -218,15 +238,15 @@ class AptUpdateAlone(Fixer):
         for cand in after:
             if cand.keyword != "RUN":
                 continue
-            if cand.heredocs or cand.json_args is not None:
-                if _PM_WORDS.search(cand.logical + "".join(h.body for h in cand.heredocs)):
+            script = shell_of(cand)
+            bodies = "".join(h.body for h in cand.heredocs)
+            if script is None or script.has_error or (cand.heredocs and not script.commands):
+                # exec form, or a heredoc that is itself the script: not edited here
+                if _PM_WORDS.search(cand.logical + bodies):
                     return None  # an install we cannot edit comes first
                 continue
-            script = shell_of(cand)
-            if script is None or script.has_error:
-                if _PM_WORDS.search(cand.logical):
-                    return None
-                continue
+            if _PM_WORDS.search(bodies):
+                return None  # a heredoc body feeds the package manager: leave it alone
             consumers = [c for c in script.commands if _is(c, mgr.consumers)]
             if consumers:
                 return cand, script, consumers[0]

@@ -90,3 +90,19 @@ def test_idempotent_on_output() -> None:
     src = "FROM debian\nRUN apt-get update\nENV A=1\nRUN apt-get install -y curl\n"
     out, _ = fix(src)
     assert fix(out) == (out, [])
+
+
+def test_heredoc_install_command_line_is_edited_not_the_body() -> None:
+    src = "FROM debian\nRUN apt-get update\nRUN cat <<EOF > /etc/x && apt-get install -y curl\nhello\nEOF\n"
+    out, _ = fix(src)
+    assert (
+        out
+        == "FROM debian\nRUN cat <<EOF > /etc/x && apt-get update && apt-get install -y curl\nhello\nEOF\n"
+    )
+
+
+def test_update_alone_in_heredoc_script_is_display_only() -> None:
+    src = "FROM debian\nRUN <<EOF\nset -e\napt-get update\nEOF\nRUN apt-get install -y curl\n"
+    out, left = fix(src, unsafe=True)
+    assert out == src
+    assert [f.line for f in left] == [2] and "heredoc script" in left[0].reason
