@@ -1045,7 +1045,12 @@ def _build_stages(doc: Dockerfile) -> None:
             base = words[0] if words else ""
             alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
             plat = instr.flag("platform")
-            parent = doc.stage_named(base) if base and not base.isdigit() else None
+            resolved = base
+            if "$" in base:
+                from dockfix.variables import expand
+
+                resolved = expand(base, global_args, doc.escape) or base
+            parent = doc.stage_named(resolved) if resolved and not resolved.isdigit() else None
             stage = Stage(
                 index=len(doc.stages),
                 from_instruction=instr,
