@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# A fixer that raises fails the test instead of being skipped with a warning.
+os.environ["DOCKFIX_STRICT"] = "1"
 
 # tests import their helpers (buildkit_oracle, fixture_cases) as top-level modules
 sys.path.insert(0, str(Path(__file__).parent))

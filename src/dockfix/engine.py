@@ -10,6 +10,7 @@ The engine knows nothing about any anti-pattern. It guarantees what every fixer 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ from dockfix.suppression import Suppressions
 from dockfix.syntax import Dockerfile, parse_lossless
 
 MAX_ROUNDS = 10
+# DOCKFIX_STRICT=1 (the test suite sets it): a fixer that raises fails loudly instead of
+# being reported as a warning and skipped.
+STRICT = os.environ.get("DOCKFIX_STRICT") == "1"
 
 
 @dataclass
@@ -50,6 +54,8 @@ def collect_findings(
         try:
             results = list(fixer.check(doc, ctx))
         except Exception as exc:  # a fixer bug must not stop the run
+            if STRICT:
+                raise
             warnings.append(
                 f"{fixer.code} failed on this file ({type(exc).__name__}: {exc}); skipped"
             )

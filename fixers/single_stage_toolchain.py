@@ -1,0 +1,539 @@
+"""DF302 single-stage-toolchain: the image that runs the service is the image that built it.
+
+## What it does
+Finds a final stage based on a toolchain image (`golang`, `rust`, `node`, `maven`, `gradle`,
+a JDK, the .NET SDK) that both builds the service (`go build`, `cargo build`, `npm run build`,
+`mvn package`, `gradle build`, `dotnet publish`) and runs it (`CMD`/`ENTRYPOINT`).
+
+For Go and Rust it offers the split into a build stage and a runtime stage that copies the one
+binary the start command runs:
+
+- the `FROM` gets a stage name (`AS build`) when it has none;
+- a new stage starts right after the build's `RUN`: `gcr.io/distroless/static-debian13:nonroot`
+  for Go built with `CGO_ENABLED=0` (and Rust built for a `*-musl` target),
+  `gcr.io/distroless/base-debian13:nonroot` for Go with cgo,
+  `gcr.io/distroless/cc-debian13:nonroot` for Rust. The Debian release is the builder's when
+  its tag names one (`bookworm` → `-debian12`), else the newest, because a glibc-linked
+  binary needs a glibc at least as new as the one it was built against;
+- it gets the working directory the service ran in (`WORKDIR`; `/go` in a `golang` stage
+  without one), copies of the runtime settings written before the build (`ENV`, `EXPOSE`,
+  `LABEL`, `STOPSIGNAL`, `VOLUME`, `CMD`, `ENTRYPOINT`, numeric `USER`, and the `ARG`s that
+  later instructions use), and `COPY --from=build <binary> <binary>` (same path, so `CMD` needs
+  no edit; a binary run by name from a directory that is not on distroless's `PATH` goes to
+  `/usr/local/bin`);
+- everything after the build (`EXPOSE`, `ENV`, `CMD`, `COPY` of runtime files, …) now belongs
+  to the runtime stage without being moved.
+
+For other ecosystems the finding is display-only and names the recommended shape.
+
+The `:nonroot` images run as uid 65532 by default, so the runtime stage needs no `USER`
+line (DF201 treats a `:nonroot` distroless base as non-root).
+
+## Why is this bad
+A toolchain image is large (the Rust image is over 1 GB, `golang` around 800 MB) and ships
+compilers, package managers, a shell and the sources: slower pulls and cold starts, and many
+more packages with CVEs. The service needs only its binary: a distroless runtime stage makes
+the image tens of megabytes.
+
+## Example
+```dockerfile
+FROM golang:1.22
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /out/server ./cmd/server
+EXPOSE 8080
+CMD ["/out/server"]
+```
+Use instead:
+```dockerfile
+FROM golang:1.22 AS build
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /out/server ./cmd/server
+
+FROM gcr.io/distroless/static-debian13:nonroot
+WORKDIR /src
+COPY --from=build /out/server /out/server
+EXPOSE 8080
+CMD ["/out/server"]
+```
+
+## Fix safety
+Always unsafe: the service then runs without a shell, as uid 65532 instead of root, without
+the sources and tools of the build image, and on a Debian release that may differ from the
+builder's (a builder newer than the runtime's Debian would make a glibc-linked binary fail to
+start; a builder tag naming its codename, e.g. `rust:1.85-bookworm`, gets the matching
+variant).
+
+Display-only when the rewrite cannot be known to work: a `RUN` after the build (distroless
+has no shell to run it), a shell-form `CMD`/`ENTRYPOINT`/`HEALTHCHECK`, a start command that
+does not run the built binary (`go run`, a script) or passes files of the build stage, a
+`USER` or `--chown` naming a user created in the build stage, runtime files the build stage
+holds (`templates/`, `static/`, `migrations/`, `config/`, `.env`, or files copied outside the
+source tree) or may hold (no build context on disk to check), `ENV`/`LABEL` values that use build variables, a binary linked against musl or
+against libraries installed with `apt-get install lib…-dev`, a privileged port (< 1024)
+served as root, `SHELL` or `ONBUILD` in the stage. Files named `Dockerfile.dev`,
+`*.dev.Dockerfile` or under `.devcontainer/` are development images and are not reported;
+neither are Windows images (nor files using the backtick escape).
+
+## Options
+None.
+
+## Resolves
+hadolint: none · Trivy: none · Checkov: none.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from dockfix.fixers._build_artifacts import (
+    DISTROLESS_PATH,
+    TOOLCHAIN_PATH,
+    Artifact,
+    BaseImage,
+    analyse_stage,
+    base_image,
+    copied_into,
+    copy_parts,
+    distroless_image,
+    is_within,
+    resolve_path,
+    run_commands,
+    runtime_assets,
+    start_command,
+    workdir_at,
+)
+
+from dockfix.edits import replace_logical
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.suppression import is_pragma
+from dockfix.syntax import arg_pairs, env_pairs
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+    from dockfix.syntax import Dockerfile, Instruction, Stage
+
+# Toolchain images by the last component of their repository.
+_ECOSYSTEMS = {
+    "golang": "go",
+    "rust": "cargo",
+    "node": "node",
+    "bun": "node",
+    "maven": "java",
+    "gradle": "java",
+    "openjdk": "java",
+    "eclipse-temurin": "java",
+    "amazoncorretto": "java",
+    "sdk": "dotnet",
+}
+_SHAPES = {
+    "node": "build in a `node` stage, then run from `node:<version>-slim` or "
+    "`gcr.io/distroless/nodejs<major>-debian12` with only `package.json`, production "
+    "`node_modules` and the build output",
+    "java": "build the jar in a `maven`/`gradle` stage, then run it on a JRE "
+    "(`eclipse-temurin:<version>-jre` or `gcr.io/distroless/java<version>-debian12`)",
+    "dotnet": "`dotnet publish` in the SDK stage, then run the published folder on "
+    "`mcr.microsoft.com/dotnet/aspnet` or `…/runtime`",
+}
+_BUILD_PATTERNS = {
+    "node": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?build\b|\btsc\b"),
+    "java": re.compile(r"\b(mvn|mvnw|gradle|gradlew)\b[^&|;]*\b(package|install|verify|build|"
+                       r"bootJar|assemble|installDist|shadowJar|jar)\b"),
+    "dotnet": re.compile(r"\bdotnet\s+(publish|build)\b"),
+}
+# Instructions that may follow the build in the runtime stage.
+_RUNTIME_KEYWORDS = frozenset(
+    {"EXPOSE", "ENV", "LABEL", "CMD", "ENTRYPOINT", "USER", "STOPSIGNAL", "WORKDIR", "VOLUME",
+     "ARG", "COPY", "ADD", "HEALTHCHECK", "MAINTAINER"}
+)
+# Settings written before the build that the runtime stage must keep.
+_CARRIED_KEYWORDS = frozenset(
+    {"ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "VOLUME", "CMD", "ENTRYPOINT", "HEALTHCHECK"}
+)
+_DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
+# Debian `-dev` packages whose runtime library distroless base/cc already ship.
+_PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc++-12-dev"})
+_DEV_FILE = re.compile(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
+
+
+@register
+class SingleStageToolchain(Fixer):
+    code = "DF302"
+    name = "single-stage-toolchain"
+    summary = "the final image is the toolchain image that built the service"
+    resolves = Resolves()
+    uses_context = True
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        stage = doc.final_stage
+        if stage is None or stage.parent is not None or _is_dev_file(ctx):
+            return
+        base = base_image(doc, stage)
+        if base is None or base.is_distroless or base.is_windows or doc.escape != "\\":
+            return
+        eco = _ECOSYSTEMS.get(base.name)
+        if eco == "dotnet" and base.repository != "dotnet/sdk":
+            eco = None
+        if eco is None:
+            return
+        entry, cmd = start_command(stage)
+        if entry is None and cmd is None:
+            return  # no start command: a build or base image, not a service
+        shown = base.reference
+        if eco in _SHAPES:
+            if not self._builds_with_pattern(stage, _BUILD_PATTERNS[eco]):
+                return
+            yield self.finding(
+                stage.from_instruction,
+                f"the final stage builds with `{shown}` and runs the result: the image keeps "
+                "the whole toolchain",
+                reason=f"which files the service needs at run time cannot be known; "
+                f"{_SHAPES[eco]}",
+            )
+            return
+        build = analyse_stage(doc, stage, ctx)
+        own_runs = [r for r in build.build_runs if r.stage is stage]
+        if not own_runs:
+            return
+        lang = "Go" if eco == "go" else "Rust"
+        message = (
+            f"the final stage builds with `{shown}` and runs the result: the image keeps the "
+            f"whole {lang} toolchain"
+        )
+        yield self._rewrite(doc, stage, base, eco, build.artifacts, own_runs, ctx, message)
+
+    def _builds_with_pattern(self, stage: Stage, pattern: re.Pattern[str]) -> bool:
+        for i in stage.instructions:
+            if i.keyword == "RUN":
+                text = i.logical[i.args_start :] + "".join(h.body for h in i.heredocs)
+                if pattern.search(text):
+                    return True
+        return False
+
+    # --- the split ----------------------------------------------------------------------
+    def _rewrite(
+        self, doc: Dockerfile, stage: Stage, base: BaseImage, eco: str,
+        artifacts: list[Artifact], own_runs: list[Instruction], ctx: FixContext, message: str,
+    ) -> Finding:
+        def display(reason: str) -> Finding:
+            return self.finding(stage.from_instruction, message, reason=reason)
+
+        runs = [i for i in stage.instructions if i.keyword == "RUN"]
+        last_run = runs[-1]
+        if last_run not in own_runs:
+            return display(
+                f"the RUN at line {last_run.start_line} runs after the build; a distroless "
+                "runtime has no shell to run it"
+            )
+        split = stage.instructions.index(last_run) + 1
+        before, after = stage.instructions[:split], stage.instructions[split:]
+        for i in stage.instructions:
+            if i.keyword in ("SHELL", "ONBUILD"):
+                return display(f"`{i.keyword}` at line {i.start_line} needs a shell image")
+        for i in after:
+            if i.keyword not in _RUNTIME_KEYWORDS:
+                return display(
+                    f"`{i.keyword}` at line {i.start_line} cannot move to a distroless stage"
+                )
+        entry, cmd = start_command(stage)
+        for start in (entry, cmd):
+            if start is not None and start.json_args is None:
+                return display(
+                    f"the shell-form `{start.keyword}` at line {start.start_line} needs /bin/sh, "
+                    "which distroless images do not have"
+                )
+        argv = (entry.json_args if entry is not None else None) or (
+            cmd.json_args if cmd is not None else None
+        )
+        if not argv:
+            return display("the start command is empty")
+        cwd = workdir_at(doc, stage, None)
+        chosen = self._binary(argv[0], artifacts, base, cwd)
+        if isinstance(chosen, str):
+            return display(chosen)
+        art, location, runtime_path = chosen
+        problem = (
+            self._libc_problem(doc, stage, art, base)
+            or self._settings_problem(doc, stage, before, after, art, location, cwd, entry, cmd)
+            or self._assets_problem(doc, stage, before, art, ctx)
+        )
+        if problem:
+            return display(problem)
+        runtime = distroless_image(art, base) + ":nonroot"
+        edits = self._edits(doc, stage, before, last_run, runtime, location, runtime_path)
+        if isinstance(edits, str):
+            return display(edits)
+        fix = Fix.unsafe(
+            *edits,
+            description=f"build in a named stage and run `{runtime_path}` from `{runtime}`",
+        )
+        return self.finding(stage.from_instruction, message, fix)
+
+    def _binary(
+        self, program: str, artifacts: list[Artifact], base: BaseImage, cwd: str | None
+    ) -> tuple[Artifact, str, str] | str:
+        """(artifact, where the build left it, where the runtime stage puts it), or why not."""
+        if "/" in program:
+            path = resolve_path(program, cwd)
+            for art in artifacts:
+                if path in art.locations:
+                    return art, path, path
+            return f"the start command runs `{program}`, which is not a binary the build makes"
+        search = TOOLCHAIN_PATH.get(base.name, DISTROLESS_PATH)
+        for d in search:
+            for art in artifacts:
+                for loc in art.locations:
+                    if loc == posixpath.join(d, program):
+                        target = loc if d in DISTROLESS_PATH else f"/usr/local/bin/{program}"
+                        return art, loc, target
+        return f"the start command runs `{program}`, which is not a binary the build makes"
+
+    def _libc_problem(
+        self, doc: Dockerfile, stage: Stage, art: Artifact, base: BaseImage
+    ) -> str | None:
+        if art.static:
+            return None
+        if art.musl:
+            return "the binary is linked against Alpine's musl libc, which distroless images lack"
+        libs: list[str] = []
+        for i in stage.instructions:
+            if i.keyword != "RUN":
+                continue
+            for c in run_commands(doc, stage, i) or []:
+                words = [w for w in c.argv if w]
+                if len(words) > 2 and words[0] in ("apt-get", "apt") and "install" in words:
+                    libs.extend(
+                        w for w in words[2:]
+                        if w.endswith("-dev") and w not in _PROVIDED_DEV and not w.startswith("-")
+                    )
+        if libs:
+            return (
+                f"the binary may link libraries installed with `{libs[0]}`, which the distroless "
+                "image does not have"
+            )
+        return None
+
+    def _settings_problem(
+        self, doc: Dockerfile, stage: Stage, before: list[Instruction], after: list[Instruction],
+        art: Artifact, location: str, cwd: str | None, entry: Instruction | None,
+        cmd: Instruction | None,
+    ) -> str | None:
+        for i in after:
+            if i.keyword == "USER" and (
+                _user_name(i) not in _DISTROLESS_USERS and not _numeric_user(i)
+            ):
+                return (
+                    f"`USER {i.args}` names a user created in the build stage; distroless "
+                    "images only have root, nonroot and nobody"
+                )
+            if i.keyword in ("COPY", "ADD"):
+                chown = i.flag("chown")
+                if chown is not None and chown.value:
+                    user = chown.value.split(":")[0]
+                    if not user.isdigit() and user not in _DISTROLESS_USERS:
+                        return (
+                            f"`--chown={chown.value}` at line {i.start_line} names a user the "
+                            "distroless image does not have"
+                        )
+        for i in [*before, *after]:
+            if i.keyword == "HEALTHCHECK":
+                args = i.args.split()
+                if args and args[0].upper() == "NONE":
+                    continue
+                if i.json_args is None or not i.json_args or (
+                    resolve_path(i.json_args[0], cwd) != location
+                ):
+                    return (
+                        f"the HEALTHCHECK at line {i.start_line} needs a shell or tools that "
+                        "distroless images do not have"
+                    )
+        for i in before:
+            if i.keyword in _CARRIED_KEYWORDS and "$" in i.logical[i.args_start :]:
+                return (
+                    f"`{i.keyword}` at line {i.start_line} uses a build variable; copied into "
+                    "the runtime stage it could change value"
+                )
+        # Variables the runtime instructions use must be declared in the file: the toolchain
+        # image's own (GOPATH, CARGO_HOME…) do not exist in distroless.
+        declared = set(doc.global_args) | {"PATH", "HOME", "HOSTNAME"}
+        for i in stage.instructions:
+            if i.keyword == "ARG":
+                declared.update(name for name, _ in arg_pairs(i))
+            elif i.keyword == "ENV":
+                declared.update(name for name, _ in env_pairs(i))
+        for i in after:
+            for name in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", i.logical[i.args_start :]):
+                if name not in declared:
+                    return (
+                        f"`${name}` at line {i.start_line} comes from the toolchain image, "
+                        "which the runtime stage does not have"
+                    )
+        # Arguments of the start command that name files of the build stage.
+        runtime_dirs = [d for d in (_copy_dest(doc, stage, i) for i in after) if d]
+        words: list[str] = []
+        for start in (entry, cmd):
+            if start is not None and start.json_args is not None:
+                # The program itself is checked elsewhere: only its arguments here.
+                words.extend(start.json_args[1:] if start is (entry or cmd) else start.json_args)
+        for w in words:
+            for tok in re.split(r"[=,:]", w):
+                if not tok or tok.startswith(("-", "http")) or not (
+                    "/" in tok or re.search(r"\w\.\w", tok)
+                ):
+                    continue
+                p = resolve_path(tok, cwd)
+                if p is None or p == location or any(is_within(p, d) for d in runtime_dirs):
+                    continue
+                return (
+                    f"the start command uses `{tok}`, a file of the build stage that the runtime "
+                    "stage would not have"
+                )
+        new_user = "nonroot"
+        for i in [*before, *after]:
+            if i.keyword == "USER" and (i in after or _numeric_user(i)):
+                new_user = _user_name(i)
+        if _effective_user(stage) in (None, "root", "0") and new_user not in ("root", "0"):
+            for i in stage.instructions:
+                if i.keyword == "EXPOSE":
+                    for port in re.findall(r"\b(\d+)(?:/\w+)?\b", i.args):
+                        if int(port) < 1024:
+                            return (
+                                f"the service listens on port {port} as root; the distroless "
+                                ":nonroot image runs as uid 65532, which cannot bind it outside "
+                                "Docker's default sysctls"
+                            )
+        return None
+
+    def _assets_problem(
+        self, doc: Dockerfile, stage: Stage, before: list[Instruction], art: Artifact,
+        ctx: FixContext,
+    ) -> str | None:
+        project = art.project_dir
+        if project is None:
+            return "the directory the build ran in is unknown"
+        names = copied_into(doc, stage, project, ctx)
+        if names is None:
+            return (
+                "the build context is not available, so the files the service may read from "
+                "the source tree cannot be checked"
+            )
+        assets = runtime_assets(names)
+        if assets:
+            return (
+                "the build stage also holds " + ", ".join(f"`{a}`" for a in assets)
+                + ", which the service may read at run time"
+            )
+        for i in before:
+            if i.keyword in ("COPY", "ADD") and i.flag("from") is None:
+                dest = _copy_dest(doc, stage, i)
+                if dest is None:
+                    return f"the destination of the {i.keyword} at line {i.start_line} is unknown"
+                if not is_within(dest, project) and not is_within(project, dest):
+                    return (
+                        f"the {i.keyword} at line {i.start_line} puts files in `{dest}`, outside "
+                        "the source tree; the service may read them at run time"
+                    )
+            if i.keyword == "COPY" and i.flag("from") is not None:
+                return (
+                    f"the COPY --from at line {i.start_line} brings files the service may "
+                    "read at run time"
+                )
+        return None
+
+    def _edits(
+        self, doc: Dockerfile, stage: Stage, before: list[Instruction], last_run: Instruction,
+        runtime: str, location: str, runtime_path: str,
+    ) -> list[Edit] | str:
+        frm = stage.from_instruction
+        lower = frm.keyword_raw.islower()
+
+        def kw(word: str) -> str:
+            return word.lower() if lower else word
+
+        edits: list[Edit] = []
+        alias = stage.alias
+        if alias is None:
+            alias = _free_name(doc)
+            words = frm.args_words()
+            if not words:
+                return "the FROM line cannot be read"
+            _, _, end = words[0]
+            edits.append(replace_logical(frm, end, end, f" {kw('AS')} {alias}"))
+        eol = doc.eol
+        lines = ["", f"{kw('FROM')} {runtime}"]
+        # The process keeps its working directory (distroless starts in `/`).
+        cwd = workdir_at(doc, stage, last_run)
+        if cwd is None:
+            return "the build stage's WORKDIR is not known"
+        if cwd != "/":
+            lines.append(f"{kw('WORKDIR')} {cwd}")
+        # Build arguments the runtime instructions use must be declared there too.
+        used = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", "".join(
+            i.logical[i.args_start :] for i in stage.instructions[len(before):]
+        )))
+        for i in before:
+            carried = i.keyword in _CARRIED_KEYWORDS or (i.keyword == "USER" and _numeric_user(i))
+            if i.keyword == "ARG":
+                carried = any(name in used for name, _ in arg_pairs(i))
+            if not carried:
+                continue
+            lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
+            lines.append(doc.source[i.start : i.end])
+        lines.append(f"{kw('COPY')} --from={alias} {location} {runtime_path}")
+        text = eol.join(lines)
+        if last_run.next == last_run.end:  # the file ends without a line break: keep it so
+            edits.append(Edit.insert(last_run.end, eol + text))
+        else:
+            edits.append(Edit.insert(last_run.next, text + eol))
+        return edits
+
+
+def _is_dev_file(ctx: FixContext) -> bool:
+    if ctx.path is None:
+        return False
+    name = ctx.path.name
+    if ".devcontainer" in ctx.path.parts:
+        return True
+    stem = re.sub(r"(?i)dockerfile", "", name)
+    return bool(_DEV_FILE.search(stem))
+
+
+def _free_name(doc: Dockerfile) -> str:
+    taken = {st.name for st in doc.stages if st.name}
+    for name in ("build", "builder", "build-stage"):
+        if name not in taken:
+            return name
+    n = 2
+    while f"build{n}" in taken:
+        n += 1
+    return f"build{n}"
+
+
+def _user_name(instr: Instruction) -> str:
+    return instr.args.split(":")[0].strip()
+
+
+def _numeric_user(instr: Instruction) -> bool:
+    return all(part.strip().isdigit() for part in instr.args.split(":"))
+
+
+def _effective_user(stage: Stage) -> str | None:
+    user = None
+    for i in stage.instructions:
+        if i.keyword == "USER":
+            user = _user_name(i)
+    return user
+
+
+def _copy_dest(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
+    if instr.keyword not in ("COPY", "ADD"):
+        return None
+    parts = copy_parts(instr)
+    if parts is None or "$" in parts.dest:
+        return None
+    return resolve_path(parts.dest, workdir_at(doc, stage, instr))
+
