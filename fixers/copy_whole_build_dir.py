@@ -70,6 +70,8 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from dockfix.edits import indent_of, replace_instruction_header, replace_logical
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
 from dockfix.fixers._build_artifacts import (
     DISTROLESS_PATH,
     Artifact,
@@ -87,9 +89,6 @@ from dockfix.fixers._build_artifacts import (
     tree_references,
     workdir_at,
 )
-
-from dockfix.edits import indent_of, replace_instruction_header, replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -80,6 +80,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from dockfix.edits import insert_after, insert_before
+from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, register
 from dockfix.fixers._build_artifacts import (
     BaseImage,
     base_image,
@@ -90,9 +92,6 @@ from dockfix.fixers._build_artifacts import (
     stage_chain,
     start_command,
 )
-
-from dockfix.edits import insert_after, insert_before
-from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, register
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -64,6 +64,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from dockfix.fixer import Finding, Fixer, Resolves, register
 from dockfix.fixers._build_artifacts import (
     DISTROLESS_PATH,
     Artifact,
@@ -76,8 +77,6 @@ from dockfix.fixers._build_artifacts import (
     start_command,
     workdir_at,
 )
-
-from dockfix.fixer import Finding, Fixer, Resolves, register
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

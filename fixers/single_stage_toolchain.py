@@ -90,6 +90,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from dockfix.edits import replace_logical
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
 from dockfix.fixers._build_artifacts import (
     DISTROLESS_PATH,
     TOOLCHAIN_PATH,
@@ -107,9 +109,6 @@ from dockfix.fixers._build_artifacts import (
     start_command,
     workdir_at,
 )
-
-from dockfix.edits import replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
 from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs, env_pairs
 

@@ -3,7 +3,9 @@
 Location: ``$XDG_CACHE_HOME/dockfix/digests.json``, else ``~/.cache/dockfix/digests.json``,
 unless a path is given.  Keys are normalised lookup keys (:attr:`ImageRef.key`, e.g.
 ``registry-1.docker.io/library/python:3.12``); each entry stores the digest, the media type
-and the time it was fetched.  Entries older than the TTL (default 24 h) are *stale*: the
+and the time it was fetched.  An entry may also carry a ``tag``: the digest-pinning fixers
+remember which version tag shared a moving tag's digest (key ``<lookup key>#version-tag``) so
+that a second run needs no tag listing either.  Entries older than the TTL (default 24 h) are *stale*: the
 registry client refreshes them, except in offline mode where it answers with them and
 marks them stale.
 
@@ -51,6 +53,7 @@ class CacheEntry:
     digest: str
     media_type: str
     fetched_at: float  # seconds since the epoch
+    tag: str | None = None  # an answer about tags (e.g. the version tag sharing the digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +112,19 @@ class DigestCache:
         age = self._clock() - entry.fetched_at
         return CacheHit(entry=entry, stale=age > self._ttl or age < -300)
 
-    def put(self, key: str, digest: str, media_type: str, fetched_at: float | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        digest: str,
+        media_type: str,
+        fetched_at: float | None = None,
+        *,
+        tag: str | None = None,
+    ) -> None:
         when = self._clock() if fetched_at is None else fetched_at
         with self._lock:
             self._ensure_loaded()
-            self._entries[key] = CacheEntry(digest, media_type, when)
+            self._entries[key] = CacheEntry(digest, media_type, when, tag)
             self._dirty.add(key)
 
     def invalidate(self, key: str) -> None:
@@ -181,26 +192,21 @@ class DigestCache:
             digest = value.get("digest")
             media_type = value.get("media_type")
             fetched_at = value.get("fetched_at")
+            tag = value.get("tag")
             if (
                 isinstance(digest, str)
                 and isinstance(media_type, str)
                 and isinstance(fetched_at, int | float)
                 and not isinstance(fetched_at, bool)
+                and (tag is None or isinstance(tag, str))
             ):
-                result[key] = CacheEntry(digest, media_type, float(fetched_at))
+                result[key] = CacheEntry(digest, media_type, float(fetched_at), tag)
         return result
 
     def _write_file(self, entries: Mapping[str, CacheEntry]) -> None:
         payload = {
             "version": _FORMAT_VERSION,
-            "entries": {
-                key: {
-                    "digest": entry.digest,
-                    "media_type": entry.media_type,
-                    "fetched_at": entry.fetched_at,
-                }
-                for key, entry in sorted(entries.items())
-            },
+            "entries": {key: _entry_json(entry) for key, entry in sorted(entries.items())},
         }
         directory = self._path.parent
         directory.mkdir(parents=True, exist_ok=True)
@@ -216,3 +222,14 @@ class DigestCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
+
+
+def _entry_json(entry: CacheEntry) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "digest": entry.digest,
+        "media_type": entry.media_type,
+        "fetched_at": entry.fetched_at,
+    }
+    if entry.tag is not None:
+        value["tag"] = entry.tag
+    return value

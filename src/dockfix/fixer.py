@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
+    from dockfix.image_lookup import ImageQuery
     from dockfix.syntax import Dockerfile, Instruction
 
 __all__ = [
@@ -157,6 +158,15 @@ class Fixer:
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterable[Finding]:
         raise NotImplementedError
+
+    def image_queries(self, doc: Dockerfile, ctx: FixContext) -> Iterable[ImageQuery]:
+        """Registry lookups ``check`` will need (fixers with ``needs_network`` only).
+
+        The runner collects them from every file first and answers each unique one once for
+        the whole run; ``check`` then reads ``ctx.services["image_lookups"]``
+        (:class:`dockfix.image_lookup.ImageLookups`) and never opens a connection itself.
+        """
+        return ()
 
     # --- helpers for fixers -------------------------------------------------------------
     def finding(

@@ -43,7 +43,10 @@ Each unique lookup key (:attr:`ImageRef.key`) is resolved once per client (concu
 callers share the in-flight request); at most ``max_per_host`` requests run at once per
 host; connection errors, timeouts and 5xx are retried with exponential backoff
 (``max_tries`` in all); 429 waits for ``Retry-After`` when it is at most
-``max_retry_after`` seconds.  401/403/404 raise :class:`NotFoundOrUnauthorized` ("not found
+``max_retry_after`` seconds.  A host that gave no answer after all tries (connection errors,
+timeouts), or asked to wait longer than that, is not asked again by this client: later
+requests to it fail at once, so a dead registry costs one round of timeouts per run, not one
+per image.  401/403/404 raise :class:`NotFoundOrUnauthorized` ("not found
 or not authorised": Docker Hub answers 401 for repositories that do not exist).
 
 Caching
@@ -436,6 +439,8 @@ class RegistryClient:
         self._creds: dict[str, Credentials | None] = {}
         self._cred_notes: dict[str, str] = {}
         self._secrets: set[str] = set()
+        # Hosts that did not answer (or rate-limited us for too long): why, for the message.
+        self._given_up: dict[str, str] = {}
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -935,8 +940,16 @@ class RegistryClient:
             last_try = attempt == self._max_tries
             try:
                 with self._slot(host):
+                    # Checked after waiting for a slot: requests queued behind the ones that
+                    # found the host dead fail at once instead of timing out in turn.
                     with self._lock:
-                        self._requests[host] += 1
+                        given_up = self._given_up.get(host)
+                        if given_up is None:
+                            self._requests[host] += 1
+                    if given_up is not None:
+                        raise RegistryUnavailable(
+                            f"{what}: skipped: {host} {given_up}", reference=what
+                        )
                     request = http.build_request(
                         method, url, headers=headers, data=dict(form) if form else None
                     )
@@ -949,6 +962,8 @@ class RegistryClient:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 logger.debug("%s %s failed (%s), attempt %d", method, url, reason, attempt)
                 if last_try:
+                    with self._lock:
+                        self._given_up.setdefault(host, f"gave no answer earlier ({reason})")
                     raise RegistryUnavailable(
                         f"{what}: could not get an answer from {host} ({reason}) "
                         f"after {attempt} tries",
@@ -961,6 +976,10 @@ class RegistryClient:
             if status == 429:
                 delay = _parse_retry_after(response.headers.get("retry-after"))
                 if delay is not None and delay > self._max_retry_after:
+                    with self._lock:
+                        self._given_up.setdefault(
+                            host, f"rate limited this run (retry after {delay:.0f}s)"
+                        )
                     raise RateLimited(
                         f"{what}: rate limited by {host}: it asks to retry after "
                         f"{delay:.0f}s, more than the allowed {self._max_retry_after:g}s",

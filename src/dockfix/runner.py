@@ -3,17 +3,23 @@
 Each file is independent: a file that cannot be read, decoded or parsed gets one error line and
 the others are still processed. Large runs fan out to worker processes; results come back in
 the order the files were discovered, so output is deterministic whatever the parallelism.
+
+When a network fixer is enabled, a prefetch phase runs first: the registry lookups of every file
+are collected (in the workers too), each unique one is answered once for the whole run
+(:mod:`dockfix.image_lookup`), and the answers travel with the options to every file. A failed
+lookup is one warning, on the first file that needs it; it never makes the run fail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockfix.catalog import all_fixers, select_codes
 from dockfix.config import Config, ConfigError, find_config, load_config_file
@@ -21,6 +27,12 @@ from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
 from dockfix.fixer import FileChange, Fixer
 from dockfix.source_io import SourceError, read_source, write_atomic
+from dockfix.syntax import Dockerfile, parse_lossless
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from dockfix.image_lookup import ImageLookups, ImageQuery
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
@@ -38,6 +50,9 @@ class RunOptions:
     apply_fixes: bool = True
     insecure_registries: tuple[str, ...] = ()
     only_code: str | None = None  # restrict the configured selection to one code (--commit)
+    # The registry answers for the network fixers, looked up once for the whole run (None:
+    # not yet; fix_text_with then looks up what its one file needs).
+    image_lookups: ImageLookups | None = None
 
 
 @dataclass
@@ -79,9 +94,12 @@ def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer
 
 
 def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
-    return {
+    services: dict[str, Any] = {
         "insecure_registries": tuple(sorted({*cfg.insecure_registries, *opts.insecure_registries})),
     }
+    if opts.image_lookups is not None:
+        services["image_lookups"] = opts.image_lookups
+    return services
 
 
 def fix_text_with(
@@ -106,7 +124,20 @@ def fix_text_with(
         services=_services(cfg, opts),
     )
     fixers = build_fixers(cfg, opts, path)
+    lookup_warnings: list[str] = []
+    if opts.image_lookups is None and any(f.needs_network for f in fixers):
+        # A single text (standard input, the Python API): look up what this file needs.
+        from dockfix.image_lookup import resolve_image_queries
+
+        doc = parse_lossless(text)
+        queries = _image_queries(doc, fixers, ctx) if doc.error is None else []
+        lookups = resolve_image_queries(
+            queries, insecure_registries=ctx.services["insecure_registries"], offline=opts.offline
+        )
+        ctx.services["image_lookups"] = lookups
+        lookup_warnings = [message for _, message in lookups.failures()]
     outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe)
+    outcome.warnings[:0] = lookup_warnings
     shown = display_path(path) if path is not None else "-"
     for f in [*outcome.findings, *outcome.applied]:
         f.path = shown
@@ -138,22 +169,118 @@ def _process_chunk(args: tuple[list[str], RunOptions]) -> list[FileReport]:
     return [process_path(p, opts) for p in paths]
 
 
+def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
+    queries: list[ImageQuery] = []
+    for fixer in fixers:
+        if not fixer.needs_network:
+            continue
+        try:
+            queries.extend(fixer.image_queries(doc, ctx))
+        except Exception:  # a fixer bug: check() will fail on this file too and say so
+            continue
+    return queries
+
+
+def _queries_for_path(path_str: str, opts: RunOptions) -> tuple[list[ImageQuery], list[str]]:
+    """The registry lookups one file needs, and the insecure registries its config lists."""
+    path = Path(path_str)
+    try:
+        cfg = _config_for(str(path.parent), opts.config_file)
+        fixers = [f for f in build_fixers(cfg, opts, path) if f.needs_network]
+    except ConfigError:
+        return [], []
+    if not fixers:
+        return [], []
+    try:
+        src = read_source(path)
+    except SourceError:
+        return [], []  # reported when the file is processed
+    doc = parse_lossless(src.text)
+    if doc.error is not None:
+        return [], []
+    ctx = FixContext(
+        path=path,
+        offline=opts.offline,
+        refresh=opts.refresh or cfg.refresh,
+        services=_services(cfg, opts),
+    )
+    return _image_queries(doc, fixers, ctx), list(cfg.insecure_registries)
+
+
+def _collect_chunk(
+    args: tuple[list[str], RunOptions],
+) -> list[tuple[list[ImageQuery], list[str]]]:
+    paths, opts = args
+    return [_queries_for_path(p, opts) for p in paths]
+
+
+def _prefetch(
+    paths: Sequence[str], opts: RunOptions, pool: Executor | None, chunks: list[list[str]]
+) -> tuple[RunOptions, dict[int, list[str]]]:
+    """Look up every file's registry queries at once; returns the options carrying the answers
+    and, by file index, the warnings to show (each failed lookup once, on its first file)."""
+    if pool is None:
+        per_file = [_queries_for_path(p, opts) for p in paths]
+    else:
+        per_file = [
+            item for batch in pool.map(_collect_chunk, [(c, opts) for c in chunks]) for item in batch
+        ]
+    if not any(queries for queries, _ in per_file):
+        return opts, {}
+    from dockfix.image_lookup import resolve_image_queries
+
+    insecure = {*opts.insecure_registries}
+    first_user: dict[tuple[str, str], int] = {}
+    for index, (queries, file_insecure) in enumerate(per_file):
+        insecure.update(file_insecure)
+        for query in queries:
+            try:
+                first_user.setdefault(query.key, index)
+            except ValueError:
+                continue
+    lookups = resolve_image_queries(
+        [q for queries, _ in per_file for q in queries],
+        insecure_registries=sorted(insecure),
+        offline=opts.offline,
+    )
+    warnings: dict[int, list[str]] = {}
+    for key, message in lookups.failures():
+        warnings.setdefault(first_user.get(key, 0), []).append(message)
+    return replace(opts, image_lookups=lookups), warnings
+
+
 def process_paths(
     paths: Sequence[str], opts: RunOptions, jobs: int | None = None
 ) -> Iterator[FileReport]:
     """Reports in input order; worker processes only for runs large enough to pay for them."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    if workers <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        for p in paths:
-            yield process_path(p, opts)
-        return
+    parallel = workers > 1 and len(paths) >= PARALLEL_THRESHOLD
     size = max(16, len(paths) // (workers * 8))
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
-    from concurrent.futures import ProcessPoolExecutor
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if parallel:
+            from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for batch in pool.map(_process_chunk, [(c, opts) for c in chunks]):
-            yield from batch
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+        warnings: dict[int, list[str]] = {}
+        if opts.image_lookups is None:
+            opts, warnings = _prefetch(paths, opts, pool, chunks)
+        if pool is None:
+            reports: Iterator[FileReport] = (process_path(p, opts) for p in paths)
+        else:
+            reports = (
+                report
+                for batch in pool.map(_process_chunk, [(c, opts) for c in chunks])
+                for report in batch
+            )
+        pending: list[str] = []
+        for index, report in enumerate(reports):
+            pending.extend(warnings.pop(index, ()))
+            if pending and report.outcome is not None:
+                report.outcome.warnings[:0] = pending
+                pending = []
+            yield report
 
 
 def write_fixed_text(report: FileReport) -> None:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import dockerfile
 import pytest
-from dockfix.fixers.add_for_copy import AddForCopy, _sniff
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dockfix
 from dockfix.context import FixContext
 from dockfix.fixer import Applicability, Finding
+from dockfix.fixers.add_for_copy import AddForCopy, _sniff
 from dockfix.syntax import parse
 
 CODE = "DF501"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import dockerfile
 import pytest
-from dockfix.fixers.logs_to_file import LogsToFile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
 from dockfix.context import FixContext
 from dockfix.fixer import Applicability, Finding
+from dockfix.fixers.logs_to_file import LogsToFile
 from dockfix.syntax import parse
 
 CODE = "DF403"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dockerfile
 import pytest
-from dockfix.fixers.maintainer import Maintainer, label_value, process_double_quoted
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ import dockfix
 from dockfix.context import FixContext
 from dockfix.edits import apply_edits
 from dockfix.fixer import Applicability, Finding
+from dockfix.fixers.maintainer import Maintainer, label_value, process_double_quoted
 from dockfix.syntax import parse, parse_words
 
 CODE = "DF502"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dockfix.fixers.root_user import RootUser, classify
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +12,7 @@ import dockfix
 from dockfix.context import FixContext
 from dockfix.edits import apply_edits
 from dockfix.fixer import Applicability, Finding
+from dockfix.fixers.root_user import RootUser, classify
 from dockfix.syntax import parse
 
 DEBIAN_CREATE = (

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dockerfile
 import pytest
-from dockfix.fixers.shell_form_entrypoint import ShellFormEntrypoint
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ import dockfix
 from dockfix.context import FixContext
 from dockfix.edits import apply_edits
 from dockfix.fixer import Applicability, Finding
+from dockfix.fixers.shell_form_entrypoint import ShellFormEntrypoint
 from dockfix.syntax import parse
 
 CODE = "DF401"
