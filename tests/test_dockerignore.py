@@ -219,8 +219,7 @@ def test_go_filepath_match_is_segment_local() -> None:
 
 def test_read_all_upstream_case() -> None:
     content = (
-        "test1\n/test2\n/a/file/here\n\nlastfile\n# this is a comment\n"
-        "! /inverted/abs/path\n!\n! "
+        "test1\n/test2\n/a/file/here\n\nlastfile\n# this is a comment\n! /inverted/abs/path\n!\n! "
     )
     assert read_patterns(content) == [
         "test1",

@@ -50,6 +50,17 @@ class FixContext:
         except OSError:
             return None
 
+    def read_bytes(self, rel: str, limit: int = 1 << 20) -> bytes | None:
+        """At most ``limit`` bytes of a context file (for sniffing), or None when unreadable."""
+        p = self.context_path(rel)
+        if p is None:
+            return None
+        try:
+            with p.open("rb") as fh:
+                return fh.read(limit)
+        except OSError:
+            return None
+
     def list_dir(self, rel: str = "") -> list[str]:
         """Names in a context directory (sorted), empty when absent."""
         p = self.context_path(rel)

@@ -1,0 +1,297 @@
+"""Registry lookups for the network fixers, done once per run for every file together.
+
+A fixer that needs the registry (``Fixer.needs_network``) says which lookups a file needs
+(``Fixer.image_queries(doc, ctx)`` → :class:`ImageQuery`).  Before any file is fixed the
+runner collects the queries of every file, and :func:`resolve_image_queries` answers each
+*unique* one once, concurrently (at most ``max_per_host`` requests at a time per registry),
+through one :class:`~dockfix.registry_client.RegistryClient` and the persistent
+:class:`~dockfix.digest_cache.DigestCache`.  The answers (:class:`ImageLookups`, a plain
+picklable mapping) travel to the worker processes in ``RunOptions`` and reach the fixers as
+``ctx.services["image_lookups"]``; fixers never open a connection themselves.
+
+Kinds of query:
+
+* ``digest`` — which manifest digest a tag points at now (``latest`` when untagged);
+* ``kind`` — the media type of a digest a file already pins (is it a multi-arch index or one
+  platform's manifest? only asked for ``--refresh``);
+* ``version-tag`` — the most specific version tag sharing a moving tag's digest
+  (``latest`` → ``3.13.1``), remembered in the cache as well, so a warm run lists no tags.
+
+``--offline`` answers from the cache only; a query it cannot answer is marked
+``offline_miss``.  A registry error becomes the answer's ``error`` (one line that names the
+image, never a credential); :meth:`ImageLookups.failures` lists them so the run can print one
+warning per image.  Errors never stop the run.
+
+Tuning from the environment (all optional): ``DOCKFIX_DIGEST_CACHE`` (the cache file, or
+``off``), ``DOCKFIX_DIGEST_CACHE_TTL`` (seconds, default one day), ``DOCKFIX_REGISTRY_TIMEOUT``
+(seconds per request, default 20) and ``DOCKFIX_REGISTRY_CONCURRENCY`` (requests at once per
+registry, default 8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from dockfix.image_ref import ImageRef
+
+if TYPE_CHECKING:
+    from dockfix.digest_cache import DigestCache
+    from dockfix.registry_client import RegistryClient
+
+__all__ = [
+    "ImageLookups",
+    "ImageQuery",
+    "LookupAnswer",
+    "RegistrySettings",
+    "resolve_image_queries",
+    "short_digest",
+]
+
+QueryKind = Literal["digest", "kind", "version-tag"]
+VERSION_TAG_SUFFIX = "#version-tag"
+_INDEX_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+
+
+def short_digest(digest: str) -> str:
+    """``sha256:1a2b3c4d5e6f`` — the algorithm and 12 hex characters, as shown to people."""
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}:{hex_part[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageQuery:
+    """One lookup a fixer needs; ``reference`` is a parseable reference without variables."""
+
+    kind: QueryKind
+    reference: str
+
+    @classmethod
+    def digest_of(cls, ref: ImageRef) -> ImageQuery:
+        """What ``ref``'s tag (``latest`` when it has none) points at now."""
+        return cls("digest", ref.with_tag(ref.tag or "latest"))
+
+    @classmethod
+    def kind_of(cls, ref: ImageRef) -> ImageQuery:
+        """The media type of the digest ``ref`` pins (index or single manifest)."""
+        if ref.digest is None:
+            raise ValueError(f"{ref.original} pins no digest")
+        return cls("kind", f"{ref.name_as_written}@{ref.digest}")
+
+    @classmethod
+    def version_tag_of(cls, ref: ImageRef) -> ImageQuery:
+        """The most specific version tag sharing the digest of ``ref``'s tag (or ``latest``)."""
+        return cls("version-tag", ref.with_tag(ref.tag or "latest"))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Spellings of the same lookup (``python``, ``docker.io/library/python``) share it."""
+        return self.kind, ImageRef.parse(self.reference).key
+
+
+@dataclass(frozen=True, slots=True)
+class LookupAnswer:
+    """The answer to one :class:`ImageQuery` (picklable)."""
+
+    digest: str | None = None  # the tag's digest (for ``version-tag``: the moving tag's)
+    media_type: str = ""
+    version_tag: str | None = None  # ``version-tag`` only: None when no tag matched
+    error: str | None = None  # one line naming the image; credential-free
+    offline_miss: bool = False
+    # When the answer is a cache entry older than the TTL (only served offline): its age.
+    stale_age: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.offline_miss and self.digest is not None
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in _INDEX_TYPES
+
+    @property
+    def kind_label(self) -> str:
+        return "multi-arch index" if self.is_index else "single-platform image"
+
+
+@dataclass(frozen=True)
+class ImageLookups:
+    """Every answer of a run, by :attr:`ImageQuery.key`."""
+
+    answers: Mapping[tuple[str, str], LookupAnswer] = field(default_factory=dict)
+    offline: bool = False
+
+    def get(self, query: ImageQuery) -> LookupAnswer | None:
+        try:
+            return self.answers.get(query.key)
+        except ValueError:
+            return None
+
+    def failures(self) -> list[tuple[tuple[str, str], str]]:
+        """(key, message) for each lookup that failed (not offline misses), in key order."""
+        return sorted(
+            (key, answer.error)
+            for key, answer in self.answers.items()
+            if answer.error is not None and not answer.offline_miss
+        )
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    cache_path: Path | None = None  # None: the user's cache directory
+    use_cache: bool = True
+    cache_ttl: float = 24 * 60 * 60.0
+    timeout: float = 20.0
+    max_per_host: int = 8
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> RegistrySettings:
+        env = os.environ if environ is None else environ
+        cache = env.get("DOCKFIX_DIGEST_CACHE", "").strip()
+        return cls(
+            cache_path=Path(cache) if cache and cache.lower() != "off" else None,
+            use_cache=cache.lower() != "off",
+            cache_ttl=_positive(env.get("DOCKFIX_DIGEST_CACHE_TTL"), cls.cache_ttl),
+            timeout=_positive(env.get("DOCKFIX_REGISTRY_TIMEOUT"), cls.timeout),
+            max_per_host=int(_positive(env.get("DOCKFIX_REGISTRY_CONCURRENCY"), cls.max_per_host)),
+        )
+
+
+def _positive(text: str | None, default: float) -> float:
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def resolve_image_queries(
+    queries: Iterable[ImageQuery],
+    *,
+    insecure_registries: Iterable[str] = (),
+    offline: bool = False,
+    settings: RegistrySettings | None = None,
+) -> ImageLookups:
+    """Answer every unique query once (see the module docstring); never raises for a lookup."""
+    unique: dict[tuple[str, str], ImageQuery] = {}
+    for query in queries:
+        try:
+            unique.setdefault(query.key, query)
+        except ValueError:
+            continue  # not a parseable reference: the fixer reports it without a lookup
+    if not unique:
+        return ImageLookups({}, offline)
+    from dockfix.digest_cache import DigestCache
+    from dockfix.registry_client import RegistryClient
+
+    settings = settings or RegistrySettings.from_environ()
+    cache = None
+    if settings.use_cache:
+        cache = DigestCache(settings.cache_path, ttl=settings.cache_ttl)
+    client = RegistryClient(
+        insecure_registries=insecure_registries,
+        cache=cache,
+        offline=offline,
+        max_per_host=settings.max_per_host,
+        timeout=settings.timeout,
+    )
+    try:
+        return ImageLookups(_resolve_all(client, cache, unique, offline), offline)
+    finally:
+        client.close()  # also saves the cache
+
+
+def _resolve_all(
+    client: RegistryClient,
+    cache: DigestCache | None,
+    unique: Mapping[tuple[str, str], ImageQuery],
+    offline: bool,
+) -> dict[tuple[str, str], LookupAnswer]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    refs = {key: ImageRef.parse(query.reference) for key, query in unique.items()}
+    # 1. Digests, also those of the moving tags behind version-tag queries, all at once (the
+    #    client shares one request between spellings of the same lookup).
+    try:
+        resolved: Mapping[ImageRef, object] = client.resolve_many(refs.values())
+    except Exception as exc:  # a bug in a lookup must not stop the run
+        failed = LookupAnswer(error=f"registry lookups failed ({type(exc).__name__}: {exc})")
+        return dict.fromkeys(refs, failed)
+    answers = {key: _answer(resolved[ref]) for key, ref in refs.items() if key[0] != "version-tag"}
+    # 2. Version tags: a tag list and a few HEADs per repository, repositories in parallel.
+    version_keys = [key for key in refs if key[0] == "version-tag"]
+    if version_keys:
+        with ThreadPoolExecutor(max_workers=min(8, len(version_keys))) as pool:
+            futures = {
+                key: pool.submit(
+                    _version_tag, client, cache, refs[key], _answer(resolved[refs[key]]), offline
+                )
+                for key in version_keys
+            }
+            for key, future in futures.items():
+                answers[key] = future.result()
+    return answers
+
+
+def _answer(result: object) -> LookupAnswer:
+    from dockfix.registry_client import OfflineCacheMiss, RegistryError, Resolved
+
+    if isinstance(result, Resolved):
+        age = time.time() - result.fetched_at if result.stale and result.fetched_at else None
+        return LookupAnswer(result.digest, result.media_type, stale_age=age)
+    if isinstance(result, OfflineCacheMiss):
+        return LookupAnswer(error=str(result), offline_miss=True)
+    if isinstance(result, RegistryError):
+        return LookupAnswer(error=_one_line(str(result)))
+    return LookupAnswer(error=f"unexpected lookup result {type(result).__name__}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _version_tag(
+    client: RegistryClient,
+    cache: DigestCache | None,
+    ref: ImageRef,
+    base: LookupAnswer,
+    offline: bool,
+) -> LookupAnswer:
+    """Which version tag shares ``ref``'s digest (``base``) now; cached per digest."""
+    from dockfix.registry_client import RegistryError
+
+    if not base.ok or base.digest is None:
+        return base
+    key = ref.key + VERSION_TAG_SUFFIX
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None and hit.entry.digest == base.digest and (not hit.stale or offline):
+        return LookupAnswer(
+            base.digest, base.media_type, hit.entry.tag or None, stale_age=base.stale_age
+        )
+    if offline:
+        return LookupAnswer(
+            error=f"{ref.original}: offline mode and no cached version tag", offline_miss=True
+        )
+    try:
+        matches = client.tags_sharing_digest(ref, digest=base.digest)
+    except RegistryError as exc:
+        return LookupAnswer(error=_one_line(str(exc)))
+    except Exception as exc:  # a lookup must never stop the run
+        return LookupAnswer(error=f"{ref.original}: listing tags failed ({type(exc).__name__})")
+    tag = matches[0] if matches else None
+    if cache is not None:
+        # "" records that no tag matched, so a warm run does not list the tags again.
+        cache.put(key, base.digest, base.media_type, tag=tag or "")
+        with contextlib.suppress(OSError):  # the client reports an unwritable cache already
+            cache.save()
+    return LookupAnswer(base.digest, base.media_type, tag)
