@@ -220,15 +220,16 @@ def check(**kw: Any) -> None:
     else:
         click.echo(render(findings, fmt, unsafe, sources), nl=False)
     if fmt in ("full", "concise") and not kw["quiet"]:
-        _summary_check(findings, len(reports), unsafe)
+        _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
     _finish(run.errors, 1 if findings and not kw["exit_zero"] else 0)
 
 
-def _summary_check(findings: list[Any], nfiles: int, unsafe: bool) -> None:
+def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool) -> None:
     from dockfix.engine import fixable_summary
 
     if not findings:
-        click.echo(f"All checks passed ({nfiles} file{'s' if nfiles != 1 else ''}).", err=True)
+        what = "No findings" if errors else "All checks passed"
+        click.echo(f"{what} ({nfiles} file{'s' if nfiles != 1 else ''} checked).", err=True)
         return
     now, more = fixable_summary(findings, unsafe)
     msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} files."

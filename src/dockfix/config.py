@@ -8,6 +8,7 @@ Unknown keys are errors that name the key and the file.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -48,8 +49,10 @@ class Config:
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def relative(self, path: Path) -> str | None:
+        # abspath, not resolve(): a pattern names the path as written, and a symlink loop
+        # must be reported when the file is read, not crash here.
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
         except ValueError:
             return None
 
@@ -69,7 +72,7 @@ class Config:
             return None
         for pattern, ctx in self.contexts.items():
             if _glob_match(rel, pattern):
-                return (self.root / ctx).resolve()
+                return Path(os.path.abspath(self.root / ctx))
         return None
 
     def is_excluded(self, path: Path) -> bool:
@@ -204,7 +207,7 @@ def load_config_file(path: Path) -> Config:
 @lru_cache(maxsize=4096)
 def find_config(directory: Path) -> Config:
     """The nearest configuration at or above ``directory`` (defaults when there is none)."""
-    d = directory.resolve()
+    d = Path(os.path.abspath(directory))
     for cand_dir in (d, *d.parents):
         df = cand_dir / "dockfix.toml"
         if df.is_file():

@@ -344,6 +344,16 @@ def shell_of(instr: Instruction) -> ShellScript | None:
     target = instr.trigger if instr.trigger is not None else instr
     if target.json_args is not None:
         return None
+    # Several fixers ask for the same RUN: parse it once per tree (instructions are immutable).
+    cached = target.cache.get("shell")
+    if isinstance(cached, ShellScript):
+        return cached
+    script = _parse_instruction(target)
+    target.cache["shell"] = script
+    return script
+
+
+def _parse_instruction(target: Instruction) -> ShellScript:
     start = target.args_start
     logical = target.logical
     if target.heredocs:

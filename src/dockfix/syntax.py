@@ -159,6 +159,8 @@ class Instruction:
     stage: Stage | None = None
     comments: list[PhysicalLine] = field(default_factory=list)  # comment lines inside the span
     index: int = 0
+    # Derived data computed once per tree by whoever needs it (e.g. the parsed shell script).
+    cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def keyword(self) -> str:
