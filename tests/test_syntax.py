@@ -129,3 +129,23 @@ def test_arbitrary_text_round_trips_and_agrees(text: str) -> None:
         return
     theirs, mine = buildkit_spans(text), dockfix_spans(text)
     assert mine == theirs or (isinstance(mine, str) and isinstance(theirs, str))
+
+
+def test_indented_instruction_offsets_and_edits() -> None:
+    from dockfix.edits import apply_edits, delete_instruction, insert_after, insert_before
+
+    text = "FROM x AS a\nWORKDIR /app\n  COPY . .\n  RUN make\n"
+    doc = parse(text)
+    copy = doc.instructions[2]
+    assert text[copy.start : copy.end] == "  COPY . ."
+    assert apply_edits(text, [insert_before(doc, copy, ["COPY go.mod ./"])]) == (
+        "FROM x AS a\nWORKDIR /app\n  COPY go.mod ./\n  COPY . .\n  RUN make\n"
+    )
+    assert apply_edits(text, [insert_after(doc, copy, ["RUN x"])]) == (
+        "FROM x AS a\nWORKDIR /app\n  COPY . .\n  RUN x\n  RUN make\n"
+    )
+    assert apply_edits(text, [delete_instruction(doc, copy)]) == "FROM x AS a\nWORKDIR /app\n  RUN make\n"
+    bom = "\ufeffFROM a\nRUN b"
+    d2 = parse(bom)
+    assert apply_edits(bom, [insert_before(d2, d2.instructions[0], ["ARG X"])]) == "\ufeffARG X\nFROM a\nRUN b"
+    assert apply_edits(bom, [delete_instruction(d2, d2.instructions[1])]) == "\ufeffFROM a"

@@ -92,8 +92,10 @@ class FixContext:
         if f is None:
             return None
         try:
-            return DockerIgnore.from_text(f.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
+            # bytes, not read_text(): its newline translation would change what Docker reads
+            return DockerIgnore.from_text(f.read_bytes().decode("utf-8", errors="replace"))
+        except (OSError, ValueError):
+            # unreadable, or a pattern Docker itself rejects (the build fails anyway)
             return None
 
     def is_excluded(self, rel: str) -> bool:

@@ -82,7 +82,7 @@ def insert_before(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> 
     eol = doc.eol
     first = instr.start_line - len(doc.comment_lines_above(instr))
     if first == instr.start_line:
-        at = instr.start - len(indent)
+        at = instr.start  # the line's start: the instruction's indentation stays with it
     else:
         at = doc.line(first).start
         if first == 1 and doc.has_bom:
@@ -103,8 +103,7 @@ def insert_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> E
 
 def delete_instruction(doc: Dockerfile, instr: Instruction) -> Edit:
     """Remove an instruction with its line break (comments inside its span go with it)."""
-    indent = indent_of(doc, instr)
-    start = instr.start - len(indent)
+    start = instr.start
     if instr.next == instr.end and start > 0:
         # Last line without a break: remove the break before it instead.
         prev_end = start

@@ -146,7 +146,7 @@ class Instruction:
     start_line: int
     end_line: int
     header_end_line: int  # last line before heredoc bodies
-    start: int  # source offset of the keyword's first character (leading whitespace excluded)
+    start: int  # source offset of the first line's start (leading whitespace included, BOM not)
     end: int  # source offset of the end of the last line's content (line break excluded)
     next: int  # source offset after the last line's break
     header_end: int  # source offset of the end of the header's last line content

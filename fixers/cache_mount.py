@@ -1,0 +1,1084 @@
+"""DF104 cache-mount: package downloads in a RUN without a BuildKit cache mount.
+
+## What it does
+Finds a `RUN` that installs dependencies with a package manager (pip, uv, Poetry, npm, Yarn,
+pnpm, Bun, Go, Cargo, Maven, Gradle; apt and apk when enabled) and adds
+`--mount=type=cache,target=<the tool's cache directory>` to it, so the download cache
+survives from one build to the next without ever entering the image.
+
+The cache directory is computed, not assumed: from the user the `RUN` runs as (`HOME`, and
+`uid=` on the mount for a non-root user), from `ENV`/`ARG` (`PIP_CACHE_DIR`, `XDG_CACHE_HOME`,
+`UV_CACHE_DIR`, `npm_config_cache`, `YARN_CACHE_FOLDER`, `GOMODCACHE`, `GOPATH`, `GOCACHE`,
+`CARGO_HOME`, `GRADLE_USER_HOME` …), from the command's flags (`--cache-dir`, `--cache`,
+`-Dmaven.repo.local=`) and from the variables official base images set (`GOPATH=/go` in
+`golang`, `CARGO_HOME=/usr/local/cargo` in `rust`). Poetry gets its `cache` and `artifacts`
+directories (its virtualenvs live next to them), Maven `~/.m2/repository` (not `~/.m2`, whose
+`settings.xml` must stay visible), apt `/var/cache/apt` and `/var/lib/apt` with
+`sharing=locked` as the Docker documentation recommends.
+
+What would leave the new mount empty is removed in the same fix: `--no-cache-dir` /
+`--no-cache` flags, `PIP_NO_CACHE_DIR=1` before the command, `npm cache clean`, `yarn cache
+clean`, `pip cache purge`, `apt-get clean`, and `rm -rf` of the cache directory (which would
+even fail: a mount point cannot be removed). For uv, `UV_LINK_MODE=copy` is put before each
+`uv` command: the cache and the environment are then on different file systems, and uv's
+default hard links would fail over to copies with a warning; a prefix keeps the setting to
+this `RUN`, where an `ENV` would change how `uv` behaves in every later layer and at run time.
+For apt, `rm -f /etc/apt/apt.conf.d/docker-clean` comes first (Debian and Ubuntu images ship
+that hook, which deletes every downloaded package and would keep the cache empty) and the
+lists clean-up is dropped (the lists are in the mount, not in the layer). For apk, the cache
+is switched on for the `RUN` only (`ln -s /var/cache/apk /etc/apk/cache && … && rm
+/etc/apk/cache`) and `--no-cache` becomes `--update-cache`, which still reads a fresh index.
+A `RUN` that already mounts a cache but defeats it with such a flag gets only the removal.
+
+`RUN --mount` needs BuildKit: `# syntax=docker/dockerfile:1` is added as the first line when
+the file has no syntax directive (other directives such as `# escape=` stay valid below it).
+The new flag goes after the existing flags; a `RUN` that spans lines gets one flag per line,
+in the file's continuation style.
+
+## Why is this bad
+Each time the layer is rebuilt (any change to the files copied before it), every package is
+downloaded again. The usual remedy for image size, `--no-cache-dir` or a clean-up at the end,
+throws the cache away entirely. A cache mount keeps the cache on the builder, outside the
+image: rebuilds only download what changed, and the image stays as small as before.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+```
+Use instead:
+```dockerfile
+# syntax=docker/dockerfile:1
+FROM python:3.12-slim
+COPY requirements.txt .
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+```
+
+## Fix safety
+Unsafe: the legacy builder (`DOCKER_BUILDKIT=0`, old CI runners) rejects `RUN --mount`; a
+cache mount also hides whatever the base image kept at that path during the `RUN`. Removing
+a flag that defeats a cache mount the `RUN` already has is safe (BuildKit is already needed,
+the image is the same).
+
+To keep builds working, all `RUN`s of a stage tree (a stage, the stages it is built from and
+the stages built from it) that use the same tool are fixed together or not at all: a mount on
+one would hide what another left in the cache directory (`go mod download` then `go build`,
+`mvn dependency:go-offline` then `mvn -o package`). The finding is display-only, with the
+reason, when any of them cannot get the mount: an exec-form or unreadable `RUN`, a non-root
+user whose uid or home is unknown, a `COPY`/`ADD` or `COPY --from` that touches the cache
+directory, another command that reads it, an `rm -rf` of a parent directory, a `# syntax=`
+frontend older than `docker/dockerfile:1.2`, or a clean-up that sits inside `||`, a pipeline
+or a heredoc script (bodies are not edited).
+
+Nothing is reported where the user chose no cache for the whole stage (`ENV
+PIP_NO_CACHE_DIR=1`, `ENV UV_NO_CACHE=1`: they also govern the running container), on
+Windows images, and for exec-form `RUN`s. When a comment at the `RUN` talks about the cache
+and the `RUN` opts out of it, the choice is taken as deliberate (display-only).
+
+hadolint DL3042 (pip) and DL3060 (Yarn) ask for the opposite (`--no-cache-dir`, `yarn cache
+clean`); hadolint accepts their absence when the `RUN` has a cache mount on `…/.cache/pip` or
+`…/.cache/yarn`. So the opt-out is removed only when the new mount is on such a path; when
+`PIP_CACHE_DIR` (or `YARN_CACHE_FOLDER`, or Yarn 2+) moves the cache elsewhere, removing it
+would make hadolint report a rule it did not report before, and the mount without the
+removal would be inert: the finding is display-only. No code is ever added to a
+`# hadolint ignore=` line.
+
+The Cargo `target` directory is mounted only when the same `RUN` copies the built files out of
+it and no other instruction reads it (what is in a cache mount is gone from the image after
+the `RUN`).
+
+## Options
+- `python` (default true): pip, uv and Poetry.
+- `node` (default true): npm, Yarn, pnpm and Bun.
+- `go` (default true): the Go module and build caches.
+- `rust` (default true): the Cargo registry and git caches.
+- `java` (default true): Maven and Gradle.
+- `system_packages` (default false): apt and apk. Off by default because the fix changes the
+  image's package manager configuration (`docker-clean` removed for apt).
+
+## Resolves
+none (hadolint DL3042 and DL3060 keep being satisfied, see Fix safety).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dockfix.edits import add_syntax_directive, continuation
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.shell import ShellScript, SimpleCommand, Word, parse_shell
+from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
+
+from ._cache_dirs import (
+    BASE_IMAGE_ENV,
+    BASE_IMAGE_USERS,
+    TOOLS,
+    CacheUse,
+    RunEnv,
+    Tool,
+    expand,
+    find_cache_uses,
+    image_name,
+    program_argv,
+    tool_named,
+)
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+    from dockfix.suppression import Suppressions
+
+_POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
+_HADOLINT_RULE = {"pip": "DL3042", "yarn": "DL3060"}
+_RM_FLAG = re.compile(r"-[rRfvdI]+\Z|--(recursive|force|verbose|dir)\Z")
+_SH_SHEBANG = re.compile(r"#!\s*/(usr/)?bin/(env\s+)?(ba|da|a)?sh\b")
+
+
+def _under(path: str, root: str) -> bool:
+    """``path`` is ``root`` or inside it."""
+    return path == root or root == "/" or path.startswith(root.rstrip("/") + "/")
+
+
+# --- the stage tree ---------------------------------------------------------------------------
+
+
+def _chain(stage: Stage) -> list[Stage]:
+    """The stage and its ancestors, root first."""
+    out: list[Stage] = []
+    st: Stage | None = stage
+    while st is not None and st not in out:
+        out.append(st)
+        st = st.parent
+    out.reverse()
+    return out
+
+
+def _lineage_before(stage: Stage, instr: Instruction) -> Iterator[Instruction]:
+    """The instructions that run before ``instr`` in its stage and the stages it builds on."""
+    for st in _chain(stage):
+        for i in st.instructions:
+            if i is instr:
+                return
+            yield i
+
+
+def _base_image(doc: Dockerfile, stage: Stage) -> str:
+    root = _chain(stage)[0]
+    ref = expand(root.base, doc.global_args) if root.base else None
+    return image_name(ref) if ref else ""
+
+
+def _is_windows(doc: Dockerfile, stage: Stage) -> bool:
+    base = _base_image(doc, stage)
+    return any(w in base for w in ("windows", "nanoserver", "servercore"))
+
+
+# --- who runs the RUN, and where ---------------------------------------------------------------
+
+
+@dataclass
+class _Account:
+    uid: int | None = None
+    gid: int | None = None
+    home: str | None = None
+
+
+def _int(v: str | None) -> int | None:
+    return int(v) if v is not None and v.isdigit() else None
+
+
+_ACCOUNT_VALUE_OPTS = frozenset(
+    {
+        "-s",
+        "--shell",
+        "-c",
+        "--comment",
+        "--gecos",
+        "-k",
+        "--skel",
+        "-K",
+        "-e",
+        "-f",
+        "-p",
+        "--password",
+        "-b",
+        "--base-dir",
+        "--firstuid",
+        "--lastuid",
+        "--key",
+    }
+)
+
+
+def _accounts_created(script: ShellScript, known: dict[str, _Account]) -> None:
+    """Users made by ``useradd`` / ``adduser`` (Debian and BusyBox) in a script."""
+    for cmd in script.commands:
+        argv, _ = program_argv(cmd)
+        if not argv or argv[0] not in ("useradd", "adduser"):
+            continue
+        acc = _Account()
+        name = ""
+        system = False
+        k = 1
+        while k < len(argv):
+            a = argv[k]
+            nxt = argv[k + 1] if k + 1 < len(argv) else None
+            if a in ("-u", "--uid"):
+                acc.uid, k = _int(nxt), k + 2
+            elif a in ("-g", "--gid", "-G", "--ingroup"):
+                acc.gid, k = _int(nxt), k + 2
+            elif a in ("-d", "--home-dir", "--home", "-h"):
+                acc.home, k = nxt, k + 2
+            elif a in ("-r", "--system", "-S"):
+                system, k = True, k + 1
+            elif a in _ACCOUNT_VALUE_OPTS:
+                k += 2
+            elif a.startswith("-"):
+                k += 1
+            else:
+                name = name or a
+                k += 1
+        if not name:
+            continue
+        # Debian's `adduser --system` and BusyBox's `adduser -S` use other homes.
+        if acc.home is None and not (system and argv[0] == "adduser"):
+            acc.home = f"/home/{name}"
+        known[name] = acc
+
+
+def _command_line(instr: Instruction) -> ShellScript | None:
+    """The command line of a shell-form RUN (heredoc words blanked), or None for exec form."""
+    if instr.json_args is not None:
+        return None
+    text = list(instr.logical)
+    for h in instr.heredocs:
+        for k in range(h.word_start, min(h.word_end, len(text))):
+            text[k] = " "
+    return parse_shell("".join(text)[instr.args_start :], instr.args_start)
+
+
+def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
+    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
+    base = _base_image(doc, stage)
+    scope: dict[str, str | None] = dict(BASE_IMAGE_ENV.get(base, {}))
+    scope.update(stage.variables_at(instr))
+    accounts: dict[str, _Account] = {
+        n: _Account(u, g, h) for n, (u, g, h) in BASE_IMAGE_USERS.get(base, {}).items()
+    }
+    user: str | None = None
+    workdir = "/"
+    berry = ctx.exists(".yarnrc.yml")
+    for i in _lineage_before(stage, instr):
+        if i.keyword == "USER":
+            user = expand(i.args.strip(), scope)
+            if user is None:
+                return "the USER cannot be resolved"
+        elif i.keyword == "WORKDIR":
+            wd = expand(i.args.strip().strip("\"'"), scope)
+            if wd is None:
+                return "the WORKDIR cannot be resolved"
+            workdir = posixpath.normpath(posixpath.join(workdir, wd))
+        elif i.keyword == "RUN":
+            script = _command_line(i)
+            if script is not None:
+                _accounts_created(script, accounts)
+                for c in script.commands:
+                    argv = program_argv(c)[0]
+                    berry = (
+                        berry or argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]
+                    )
+    raw_home = scope.get("HOME")
+    home_env = expand(raw_home, scope) if raw_home else None
+    if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
+        return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
+    name, _, group = user.partition(":")
+    if name.isdigit():
+        acc = next((a for a in accounts.values() if a.uid == int(name)), _Account(int(name)))
+        uid: int | None = int(name)
+    else:
+        found = accounts.get(name)
+        if found is None:
+            return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
+        acc, uid = found, found.uid
+    if uid is None:
+        return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
+    home = home_env or acc.home
+    if home is None:
+        return f"the home directory of USER {name} is unknown"
+    gid = _int(group) if group else acc.gid
+    return RunEnv(scope, home, uid, gid, workdir, base, berry)
+
+
+def _workdir_at(instr: Instruction) -> str:
+    """The WORKDIR in effect at an instruction ("/" when it cannot be resolved)."""
+    stage = instr.stage
+    if stage is None:
+        return "/"
+    scope = stage.variables_at(instr)
+    workdir = "/"
+    for i in _lineage_before(stage, instr):
+        if i.keyword == "WORKDIR":
+            wd = expand(i.args.strip().strip("\"'"), scope)
+            if wd is None:
+                return "/"
+            workdir = posixpath.normpath(posixpath.join(workdir, wd))
+    return workdir
+
+
+def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
+    """(type, target) of the RUN's ``--mount`` flags; None when a target cannot be resolved."""
+    out: list[tuple[str, str]] = []
+    for value in instr.flag_values("mount"):
+        fields: dict[str, str] = {}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            fields[key.strip().lower()] = val
+        target = fields.get("target") or fields.get("dst") or fields.get("destination")
+        if not target:
+            continue
+        resolved = expand(target.strip("\"'"), env.env)
+        if resolved is None:
+            return None
+        out.append((fields.get("type", "bind"), env.path(resolved)))
+    return out
+
+
+def _frontend_problem(doc: Dockerfile) -> str:
+    """Why the file's ``# syntax=`` frontend may not know ``RUN --mount`` ("" when it does)."""
+    d = doc.directive("syntax")
+    if d is None:
+        return ""
+    value = d.value.strip()
+    ref = value.split("@", 1)[0]
+    last = ref.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    if image_name(ref) not in ("docker/dockerfile", "docker/dockerfile-upstream"):
+        return f"the `# syntax={value}` frontend is not docker/dockerfile"
+    m = re.match(r"(\d+)(?:\.(\d+))?", tag)
+    if m is None or "experimental" in tag:
+        return ""
+    major, minor = int(m.group(1)), m.group(2)
+    if major > 1 or (major == 1 and (minor is None or int(minor) >= 2)):
+        return ""
+    return f"`# syntax={value}` predates RUN --mount (docker/dockerfile:1.2)"
+
+
+# --- one RUN, one tool ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """What giving one tool a cache mount in one RUN takes."""
+
+    instr: Instruction
+    tool: Tool
+    uses: list[CacheUse]
+    env: RunEnv | None
+    script: ShellScript  # the command line, or the heredoc script when ``body``
+    body: bool = False
+    escape: str = "\\"
+    missing: list[str] = field(default_factory=list)  # targets to mount
+    mounted: list[str] = field(default_factory=list)  # targets with a cache mount already
+    removals: list[tuple[int, int]] = field(default_factory=list)  # logical ranges to delete
+    deletions: list[tuple[int, int]] = field(default_factory=list)  # source ranges to delete
+    replacements: list[tuple[int, int, str]] = field(default_factory=list)
+    inserts: list[tuple[int, str]] = field(default_factory=list)  # before a logical offset
+    appends: list[tuple[int, str]] = field(default_factory=list)  # after a logical end
+    hadolint_opt_out: bool = False  # an opt-out hadolint asks for is removed
+    reason: str = ""
+
+    @property
+    def targets(self) -> list[str]:
+        return self.missing + self.mounted
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.missing or self.removals or self.deletions or self.replacements)
+
+    def text(self, cmd: SimpleCommand) -> str:
+        return self.script.text[cmd.start - self.script.offset : cmd.end - self.script.offset]
+
+    def fail(self, reason: str) -> None:
+        self.reason = self.reason or reason
+
+
+def _word_removal(plan: _Plan, word: Word) -> None:
+    """Delete a word (a flag, an ``rm`` operand) without touching other lines when possible:
+    a word alone on a continued line goes with its line, otherwise with the blanks before it.
+    """
+    if plan.body:
+        plan.removals.append((word.start, word.end))  # never applied: bodies are not edited
+        return
+    instr = plan.instr
+    src = instr.source
+    s, e = instr.source_span(word.start, word.end)
+    ls = src.rfind("\n", 0, s) + 1
+    le = src.find("\n", e)
+    le = len(src) if le < 0 else le
+    content_end = le - 1 if le > ls and src[le - 1] == "\r" else le
+    before, after = src[ls:s], src[e:content_end]
+    escape = plan.escape
+    if ls > instr.start and not before.strip(" \t") and after.strip(" \t") == escape:
+        plan.deletions.append((ls, min(le + 1, len(src))))  # the whole continued line
+    elif before.strip(" \t") or not after.strip(" \t"):
+        if not before.strip(" \t"):
+            # Alone on the last line: join the previous line's command to what follows.
+            start, _ = _word_span_start(plan, word)
+            if _crosses_comment(instr, instr.to_source(start), e):
+                plan.fail(f"a comment line sits next to `{word.raw}`")
+                return
+            plan.deletions.append((instr.to_source(start), e))
+        else:
+            plan.deletions.append((s - (len(before) - len(before.rstrip(" \t"))), e))
+    else:
+        plan.deletions.append((s, e + len(after) - len(after.lstrip(" \t"))))
+
+
+def _word_span_start(plan: _Plan, word: Word) -> tuple[int, int]:
+    text, off = plan.script.text, plan.script.offset
+    start = word.start
+    while start > off and text[start - 1 - off] in " \t":
+        start -= 1
+    return start, word.end
+
+
+def _crosses_comment(instr: Instruction, start: int, end: int) -> bool:
+    """Whether a source range holds one of the instruction's comment lines."""
+    return any(start <= c.start < end for c in instr.comments)
+
+
+def _assignment_removal(plan: _Plan, word: Word) -> tuple[int, int]:
+    """The script range of a ``VAR=value`` prefix with the blanks after it."""
+    text, off = plan.script.text, plan.script.offset
+    end = word.end
+    while end - off < len(text) and text[end - off] in " \t":
+        end += 1
+    return word.start, end
+
+
+def _remove_command(plan: _Plan, cmd: SimpleCommand) -> None:
+    """Delete a command that is one link of the top-level ``&&`` chain."""
+    chain = plan.script.chain
+    k = next((n for n, item in enumerate(chain) if item.command is cmd), None)
+    if k is None:
+        plan.fail(f"`{plan.text(cmd)}` is inside a compound command or a pipeline")
+        return
+    after = chain[k + 1].op if k + 1 < len(chain) else None
+    if chain[k].op not in (None, "&&") or after not in (None, "&&"):
+        plan.fail(f"`{plan.text(cmd)}` is joined with `;`, `||` or `&`")
+        return
+    if len(chain) == 1:
+        plan.fail(f"the RUN does nothing but `{plan.text(cmd)}`")
+        return
+    rng = (chain[0].start, chain[1].start) if k == 0 else (chain[k - 1].end, chain[k].end)
+    if not plan.body:
+        s, e = plan.instr.source_span(*rng)
+        if _crosses_comment(plan.instr, s, e):
+            plan.fail(f"a comment line sits next to `{plan.text(cmd)}`")
+            return
+    plan.removals.append(rng)
+
+
+def _rm_operands(cmd: SimpleCommand) -> list[Word] | None:
+    """The paths of an ``rm`` command (None for other commands and unknown options)."""
+    argv, k = program_argv(cmd)
+    if argv[:1] != ["rm"]:
+        return None
+    out: list[Word] = []
+    for w in cmd.words[k + 1 :]:
+        if w.value == "--":
+            continue
+        if w.value.startswith("-"):
+            if not _RM_FLAG.match(w.value):
+                return None
+            continue
+        out.append(w)
+    return out
+
+
+def _resolve_rm_operand(raw: str, env: RunEnv) -> str | None:
+    """The directory an ``rm`` operand deletes (``dir/*`` counts as ``dir``), None if unknown."""
+    scope = {"HOME": env.home, **{k: v for k, v in env.env.items() if k != "HOME"}}
+    if env.env.get("HOME"):
+        scope["HOME"] = env.env["HOME"]
+    value = expand(raw.strip("\"'"), scope)
+    if value is None:
+        return None
+    for tail in ("/*", "/.*", "/**"):
+        if value.endswith(tail):
+            value = value[: -len(tail)]
+            break
+    if any(c in value for c in "*?["):
+        return None
+    return env.path(value)
+
+
+def _cache_roots(plan: _Plan) -> list[str]:
+    """Directories whose whole removal only throws away this tool's cache."""
+    roots = list(plan.targets)
+    env = plan.env
+    if plan.tool.name == "poetry" and env is not None and plan.targets:
+        base = posixpath.dirname(plan.targets[0])
+        in_project = (env.var("POETRY_VIRTUALENVS_IN_PROJECT") or "").lower() in _TRUTHY
+        no_venv = (env.var("POETRY_VIRTUALENVS_CREATE") or "").lower() in ("false", "0", "no")
+        venvs = env.var("POETRY_VIRTUALENVS_PATH")
+        if in_project or no_venv or (venvs and not _under(env.path(venvs), base)):
+            roots.append(base)
+    return roots
+
+
+def _plan_cleanups(plan: _Plan) -> list[SimpleCommand]:
+    """Remove what empties the cache; return the script's other commands."""
+    tool, env = plan.tool, plan.env
+    assert env is not None
+    roots = _cache_roots(plan)
+    others: list[SimpleCommand] = []
+    for cmd in plan.script.commands:
+        argv, _ = program_argv(cmd)
+        if any(argv[: len(c)] == list(c) for c in tool.clean_commands):
+            plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "yarn"
+            _remove_command(plan, cmd)
+            continue
+        operands = _rm_operands(cmd)
+        if not operands:
+            others.append(cmd)
+            continue
+        hits: list[Word] = []
+        kept = 0
+        for w in operands:
+            path = _resolve_rm_operand(w.value, env)
+            if path is None:
+                if "cache" in w.value.lower():
+                    plan.fail(f"`{plan.text(cmd)}` removes a path that cannot be resolved")
+                kept += 1
+            elif path in roots or any(_under(path, t) for t in plan.targets):
+                hits.append(w)
+            elif any(_under(t, path) for t in plan.targets):
+                plan.fail(
+                    f"`{plan.text(cmd)}` deletes a directory that holds the cache"
+                    " (a mount point cannot be removed)"
+                )
+            else:
+                kept += 1
+        if not hits:
+            others.append(cmd)
+        elif kept == 0:
+            _remove_command(plan, cmd)
+        else:
+            for w in hits:
+                _word_removal(plan, w)
+    return others
+
+
+def _is_apk_link(cmd: SimpleCommand) -> bool:
+    """``ln -s /var/cache/apk /etc/apk/cache`` or ``rm /etc/apk/cache``: apk's cache switch."""
+    argv, _ = program_argv(cmd)
+    return (argv[:1] == ["ln"] and argv[-2:] == ["/var/cache/apk", "/etc/apk/cache"]) or (
+        argv[:1] == ["rm"] and argv[-1:] == ["/etc/apk/cache"]
+    )
+
+
+def _mentions(text: str, target: str, home: str) -> bool:
+    forms = {target}
+    if home != "/" and _under(target, home):
+        rel = target[len(home.rstrip("/")) :]
+        forms |= {"~" + rel, "$HOME" + rel, "${HOME}" + rel}
+    return any(f in text for f in forms)
+
+
+def _comment_mentions_cache(doc: Dockerfile, plan: _Plan) -> bool:
+    instr = plan.instr
+    texts = [c for c in doc.comment_lines_above(instr) if "ignore=" not in c]
+    texts += [doc.line_text(c.number) for c in instr.comments]
+    texts += [
+        plan.script.text[a - plan.script.offset : b - plan.script.offset]
+        for a, b in plan.script.comments
+    ]
+    return any("cache" in t.lower() for t in texts)
+
+
+def _continuation_indent(doc: Dockerfile, instr: Instruction) -> str:
+    """Indentation for the command when it moves to a continuation line of its own."""
+    for n in range(instr.start_line + 1, instr.header_end_line + 1):
+        text = doc.line_text(n)
+        body = text.lstrip(" \t")
+        if not body or body.startswith("#"):
+            continue
+        ws = text[: len(text) - len(body)]
+        for op in ("&&", "||", ";", "|"):
+            if body.startswith(op):
+                return ws + " " * (len(op) + 1)  # align with the command after the operator
+        return ws
+    return "    "
+
+
+_DOCKER_CLEAN = "rm -f /etc/apt/apt.conf.d/docker-clean && "
+
+
+def _drop_repeated_docker_clean(plans: list[_Plan]) -> None:
+    """Remove Debian's docker-clean hook once per image: the first apt RUN of each lineage."""
+    done: list[_Plan] = []
+    for plan in plans:
+        if not any(t == _DOCKER_CLEAN for _, t in plan.inserts):
+            continue
+        stage = plan.instr.stage
+        chain = _chain(stage) if stage is not None else []
+        if any(d.instr.stage in chain for d in done):
+            plan.inserts = [(o, t) for o, t in plan.inserts if t != _DOCKER_CLEAN]
+        else:
+            done.append(plan)
+
+
+def _copy_touches(
+    instr: Instruction, target: str, workdir: str, from_stage: bool, ctx: FixContext
+) -> bool:
+    """Whether a COPY/ADD puts files into the cache directory, or (``--from`` one of the
+    tree's stages) reads from it."""
+    words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
+    if not words or instr.heredocs:
+        return False
+    paths = [w.strip("\"'") for w in words]
+    dest = posixpath.normpath(posixpath.join(workdir, paths[-1]))
+    sources = paths[:-1]
+    if from_stage and any(
+        s.startswith("/") and (_under(posixpath.normpath(s), target) or _under(target, s))
+        for s in sources
+    ):
+        return True
+    if _under(dest, target):
+        return True
+    if not _under(target, dest) or dest == "/":
+        return False
+    # The destination holds the cache directory: does the COPY bring files there?
+    rest = posixpath.relpath(target, dest)
+    if instr.flag("from") is not None:
+        return True  # another image or stage: cannot be known
+    return any(ctx.exists(posixpath.join(s, rest)) for s in sources if "://" not in s)
+
+
+@register
+class CacheMount(Fixer):
+    code = "DF104"
+    name = "cache-mount"
+    summary = "Package manager downloads in a RUN without a BuildKit cache mount"
+    resolves = Resolves()
+    options = {  # noqa: RUF012 - the base class declares the type
+        "python": Option(bool, True, "Add cache mounts for pip, uv and Poetry."),
+        "node": Option(bool, True, "Add cache mounts for npm, Yarn, pnpm and Bun."),
+        "go": Option(bool, True, "Add cache mounts for the Go module and build caches."),
+        "rust": Option(bool, True, "Add cache mounts for the Cargo registry and git caches."),
+        "java": Option(bool, True, "Add cache mounts for Maven and Gradle."),
+        "system_packages": Option(
+            bool, False, "Add cache mounts for apt and apk (changes their configuration)."
+        ),
+    }
+    uses_context = True
+
+    def _enabled(self, tool: Tool) -> bool:
+        return bool(self.settings.get(tool.option, False))
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        from dockfix.suppression import Suppressions
+
+        if doc.escape == "`":  # a Windows Dockerfile
+            return
+        suppressions = Suppressions.of(doc)
+        frontend = _frontend_problem(doc)
+        # Stage trees: stages joined by `FROM <stage>` share what RUNs leave in a directory.
+        trees: dict[int, list[Stage]] = {}
+        for st in doc.stages:
+            trees.setdefault(_chain(st)[0].index, []).append(st)
+        for stages in trees.values():
+            if not _is_windows(doc, stages[0]):
+                yield from self._check_tree(doc, ctx, stages, frontend, suppressions)
+
+    def _check_tree(
+        self,
+        doc: Dockerfile,
+        ctx: FixContext,
+        stages: list[Stage],
+        frontend: str,
+        suppressions: Suppressions,
+    ) -> Iterator[Finding]:
+        plans: list[_Plan] = []
+        blockers: dict[str, str] = {}  # tool -> why no RUN of the tree gets its mount
+        for st in stages:
+            for instr in st.instructions:
+                if instr.keyword != "RUN":
+                    continue
+                for plan in self._plans(doc, ctx, st, instr, blockers):
+                    if suppressions.suppressed(doc, instr, self.code, ()):
+                        blockers.setdefault(
+                            plan.tool.name, f"the RUN on line {instr.start_line} is suppressed"
+                        )
+                        continue
+                    if plan.reason:
+                        blockers.setdefault(
+                            plan.tool.name, f"RUN on line {instr.start_line}: {plan.reason}"
+                        )
+                    plans.append(plan)
+        self._check_references(doc, ctx, stages, plans, blockers)
+        _drop_repeated_docker_clean(plans)
+        for plan in plans:
+            if not plan.changes and not (plan.reason and not plan.mounted):
+                continue  # nothing to mount and nothing to remove
+            tool = plan.tool.name
+            where = ", ".join(plan.targets) or "its cache directory"
+            if plan.missing or not plan.mounted:
+                message = f"{tool} downloads without a cache mount on {where}"
+            else:
+                message = f"the {tool} cache mount on {where} is emptied by an opt-out"
+            reason = plan.reason or blockers.get(tool, "") or (frontend if plan.missing else "")
+            if reason:
+                yield self.finding(plan.instr, message, reason=reason)
+                continue
+            edits = self._edits(doc, plan)
+            if plan.missing:
+                fix = Fix.unsafe(*edits, description=f"mount a build cache on {where}")
+            else:
+                fix = Fix.safe(*edits, description="remove the opt-out that empties the cache")
+            yield self.finding(plan.instr, message, fix)
+
+    # --- analysis ---------------------------------------------------------------------------
+
+    def _plans(
+        self,
+        doc: Dockerfile,
+        ctx: FixContext,
+        stage: Stage,
+        instr: Instruction,
+        blockers: dict[str, str],
+    ) -> list[_Plan]:
+        line = instr.start_line
+        if self._shell(stage, instr) not in _POSIX_SHELLS:
+            return []
+        if instr.json_args is not None:
+            for tool in self._tools_in_exec(instr.json_args):
+                blockers.setdefault(tool.name, f"the exec-form RUN on line {line} runs {tool.name}")
+            return []
+        script = _command_line(instr)
+        assert script is not None
+        body = False
+        if instr.heredocs and not script.text.strip():
+            # `RUN <<EOF`: the body is the script. It is read, never edited.
+            heredoc = instr.heredocs[0]
+            if len(instr.heredocs) != 1 or (
+                heredoc.body.startswith("#!") and not _SH_SHEBANG.match(heredoc.body)
+            ):
+                return []
+            script = parse_shell(heredoc.body.replace("\r\n", " \n"), 0)
+            body = True
+        if script.has_error:
+            for tool in TOOLS:
+                if self._enabled(tool) and re.search(tool.hint, instr.logical + " "):
+                    blockers.setdefault(tool.name, f"the RUN on line {line} cannot be parsed")
+            return []
+        env_or_reason = _run_env(doc, stage, instr, ctx)
+        env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
+        probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")
+        by_tool: dict[str, list[CacheUse]] = {}
+        for use in find_cache_uses(script.commands, probe_env, self._enabled):
+            by_tool.setdefault(use.tool, []).append(use)
+        plans: list[_Plan] = []
+        for name, uses in by_tool.items():
+            tool = tool_named(name)
+            plan = _Plan(instr, tool, uses, env, script, body, doc.escape)
+            if env is None:
+                assert isinstance(env_or_reason, str)
+                plan.fail(env_or_reason)
+                plans.append(plan)
+                continue
+            if any((env.var(v) or "").lower() in _TRUTHY for v in tool.no_cache_env):
+                continue  # the stage turned the cache off for good (also at run time)
+            if name == "uv" and (env.var("UV_LINK_MODE") or "") == "symlink":
+                continue  # links into a mount would dangle once the RUN ends
+            if self._plan_targets(plan, env):
+                self._plan_removals(doc, plan)
+                plans.append(plan)
+        return plans
+
+    def _plan_targets(self, plan: _Plan, env: RunEnv) -> bool:
+        """Split the targets into mounted and missing; False when the user mounts their own."""
+        targets: list[str] = []
+        for use in plan.uses:
+            if use.reason:
+                plan.fail(use.reason)
+                return True
+            targets += [t for t in use.targets if t not in targets]
+        if any(c in t for t in targets for c in " ,=$\"'"):
+            plan.fail("the cache directory has characters a mount flag cannot hold")
+            return True
+        existing = _existing_mounts(plan.instr, env)
+        if existing is None:
+            plan.fail("an existing --mount target cannot be resolved")
+            return True
+        for t in targets:
+            covering = [kind for kind, m in existing if _under(t, m)]
+            if covering and all(k != "cache" for k in covering):
+                return False  # a bind or tmpfs mount there: the user decided
+            if covering:
+                plan.mounted.append(t)
+            elif any(_under(m, t) for _, m in existing):
+                plan.fail(f"an existing --mount is inside {t}")
+                return True
+            else:
+                plan.missing.append(t)
+        return True
+
+    def _plan_removals(self, doc: Dockerfile, plan: _Plan) -> None:
+        tool, env = plan.tool, plan.env
+        assert env is not None
+        if plan.reason:
+            return
+        for use in plan.uses:
+            argv = [w.value for w in use.command.words]
+            for w in use.no_cache_words:
+                plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "pip"
+                if tool.name == "apk" and not any(
+                    a in ("-U", "--update-cache", "--update") for a in argv
+                ):
+                    # --no-cache also fetched a fresh index: keep that.
+                    plan.replacements.append((w.start, w.end, "--update-cache"))
+                else:
+                    _word_removal(plan, w)
+            for a in use.no_cache_assignments:
+                plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "pip"
+                plan.removals.append(_assignment_removal(plan, a))
+        others = _plan_cleanups(plan)
+        # Another command of this RUN that reads or writes the cache directory.
+        use_cmds = {id(u.command) for u in plan.uses}
+        for cmd in others:
+            if id(cmd) not in use_cmds and not _is_apk_link(cmd):
+                text = plan.text(cmd)
+                hit = next((t for t in plan.targets if _mentions(text, t, env.home)), None)
+                if hit is not None:
+                    plan.fail(f"`{text}` uses the cache directory {hit}")
+        opted_out = bool(plan.removals or plan.deletions or plan.replacements)
+        if opted_out and plan.body:
+            plan.fail("the opt-out is inside a heredoc script, which is not edited")
+        if opted_out and _comment_mentions_cache(doc, plan):
+            plan.fail("a comment at this RUN explains its cache choice")
+        marker = tool.hadolint_marker
+        if plan.hadolint_opt_out and marker and not any(marker in t for t in plan.targets):
+            plan.fail(
+                f"the cache is at {', '.join(plan.targets)}: without the opt-out hadolint would "
+                f"report {_HADOLINT_RULE[tool.name]}, which only accepts a mount on …/{marker}"
+            )
+        if not plan.missing or plan.reason:
+            return
+        if tool.name == "uv":
+            self._plan_uv_link_mode(plan, env)
+        elif tool.name == "apt" and not self._docker_clean_removed(plan):
+            self._plan_prefix(plan, _DOCKER_CLEAN)
+        elif tool.name == "apk":
+            self._plan_apk_link(plan)
+        elif tool.name == "cargo":
+            self._plan_cargo_target(doc, plan)
+
+    def _docker_clean_removed(self, plan: _Plan) -> bool:
+        """Whether this RUN or one before it in its image already handles docker-clean."""
+        instr, stage = plan.instr, plan.instr.stage
+        if "docker-clean" in instr.logical:
+            return True
+        return stage is not None and any(
+            "docker-clean" in i.logical for i in _lineage_before(stage, instr)
+        )
+
+    def _plan_uv_link_mode(self, plan: _Plan, env: RunEnv) -> None:
+        if env.var("UV_LINK_MODE"):
+            return
+        for use in plan.uses:
+            argv = [w.value for w in use.command.words]
+            if any(a.startswith("--link-mode") for a in argv):
+                if "symlink" in argv or "--link-mode=symlink" in argv:
+                    plan.fail("uv links into the cache (--link-mode symlink)")
+                continue
+            if any(a.value.startswith("UV_LINK_MODE=") for a in use.command.assignments):
+                continue
+            if plan.body:
+                return  # uv falls back to copying (with a warning): the body is not edited
+            plan.inserts.append((use.command.start, "UV_LINK_MODE=copy "))
+
+    def _plan_prefix(self, plan: _Plan, text: str) -> None:
+        if plan.body or not plan.script.chain:
+            plan.fail("the RUN's script cannot be extended")
+            return
+        plan.inserts.append((plan.script.chain[0].start, text))
+
+    def _plan_apk_link(self, plan: _Plan) -> None:
+        """apk caches packages only through /etc/apk/cache: link it for this RUN only."""
+        chain = plan.script.chain
+        if plan.body or not chain:
+            plan.fail("the RUN's script cannot be extended")
+        elif any(item.op not in (None, "&&") or item.kind != "command" for item in chain):
+            plan.fail("the RUN is not a plain `&&` chain")
+        elif any(a >= chain[-1].end for a, _ in plan.script.comments):
+            plan.fail("the RUN ends with a shell comment")
+        elif any(_is_apk_link(c) for c in plan.script.commands):
+            return  # the RUN links the cache already
+        elif "/etc/apk/cache" in plan.instr.source:
+            plan.fail("the Dockerfile already configures /etc/apk/cache")
+        else:
+            plan.inserts.append((chain[0].start, "ln -s /var/cache/apk /etc/apk/cache && "))
+            plan.appends.append((chain[-1].end, " && rm /etc/apk/cache"))
+
+    def _plan_cargo_target(self, doc: Dockerfile, plan: _Plan) -> None:
+        """Mount ``target/`` only when this RUN copies the build out and nothing else reads it."""
+        env = plan.env
+        assert env is not None
+        if plan.body:
+            return
+        build: SimpleCommand | None = None
+        for use in plan.uses:
+            argv, _ = program_argv(use.command)
+            if argv[1:2] in (["build"], ["b"]) and not any(
+                a.startswith(("--manifest-path", "--target-dir")) for a in argv
+            ):
+                build = use.command
+        if build is None or any(
+            program_argv(c)[0][:1] in (["cd"], ["pushd"])
+            for c in plan.script.commands
+            if c.start < build.start
+        ):
+            return
+        target_var = env.var("CARGO_TARGET_DIR")
+        target = env.path(target_var or "target")
+        copied = False
+        for cmd in plan.script.commands:
+            argv, k = program_argv(cmd)
+            if cmd.start <= build.start or argv[:1] not in (["cp"], ["mv"], ["install"]):
+                continue
+            for w in cmd.words[k + 1 : -1]:
+                value = w.value.strip("\"'")
+                if not value.startswith("-") and _under(env.path(value), target):
+                    copied = True
+        if not copied:
+            return
+        for other in doc.instructions:
+            if other is plan.instr:
+                continue
+            text = other.logical + "".join(h.body for h in other.heredocs)
+            if target in text or "target/" in text or "CARGO_TARGET_DIR" in text:
+                return
+        plan.missing.append(target)
+
+    def _check_references(
+        self,
+        doc: Dockerfile,
+        ctx: FixContext,
+        stages: list[Stage],
+        plans: list[_Plan],
+        blockers: dict[str, str],
+    ) -> None:
+        """COPY/ADD, WORKDIR, VOLUME and other RUNs that touch a tool's cache directory."""
+        names = {st.name for st in stages if st.name} | {str(st.index) for st in stages}
+        planned = {(id(p.instr), p.tool.name) for p in plans}
+        by_tool: dict[str, list[_Plan]] = {}
+        for p in plans:
+            by_tool.setdefault(p.tool.name, []).append(p)
+        for tool, group in by_tool.items():
+            targets = {t for p in group for t in p.targets}
+            homes = {p.env.home for p in group if p.env is not None}
+            for instr in doc.instructions:
+                in_tree = instr.stage is not None and instr.stage in stages
+                if instr.keyword in ("COPY", "ADD"):
+                    src = instr.flag("from")
+                    from_tree = src is not None and (src.value or "").lower() in names
+                    if not (in_tree or from_tree):
+                        continue
+                    workdir = _workdir_at(instr) if in_tree else "/"
+                    hit = next(
+                        (t for t in targets if _copy_touches(instr, t, workdir, from_tree, ctx)),
+                        None,
+                    )
+                    if not in_tree and hit is not None and not from_tree:
+                        hit = None
+                elif instr.keyword in ("RUN", "WORKDIR", "VOLUME") and in_tree:
+                    if (id(instr), tool) in planned:
+                        continue  # its commands were checked with its plan
+                    text = instr.logical[instr.args_start :]
+                    text += "".join(h.body for h in instr.heredocs)
+                    hit = next(
+                        (t for t in targets if any(_mentions(text, t, h) for h in homes)), None
+                    )
+                else:
+                    continue
+                if hit is not None:
+                    blockers.setdefault(
+                        tool, f"line {instr.start_line} touches the cache directory {hit}"
+                    )
+
+    # --- edits ----------------------------------------------------------------------------------
+
+    def _edits(self, doc: Dockerfile, plan: _Plan) -> list[Edit]:
+        instr = plan.instr
+        inserts: dict[int, list[str]] = {}
+        edits: list[Edit] = []
+        if plan.missing:
+            syntax = add_syntax_directive(doc)
+            if syntax is not None:
+                edits.append(syntax)
+            mounts = [self._mount_flag(plan, t) for t in plan.missing]
+            inserts.setdefault(instr.to_source(instr.args_start), []).append(
+                self._mount_text(doc, instr, mounts)
+            )
+        for offset, text in plan.inserts:
+            inserts.setdefault(instr.to_source(offset), []).append(text)
+        for end, text in plan.appends:
+            inserts.setdefault(instr.to_source(end - 1) + 1, []).append(text)
+        edits += [Edit.insert(at, "".join(texts)) for at, texts in inserts.items()]
+        ranges = {instr.source_span(a, b) for a, b in plan.removals} | set(plan.deletions)
+        for s, e in sorted(ranges):
+            # A word inside a command that goes entirely is removed with it.
+            if any(a <= s and e <= b and (a, b) != (s, e) for a, b in ranges):
+                continue
+            edits.append(Edit.delete(s, e))
+        for start, end, text in plan.replacements:
+            s, e = instr.source_span(start, end)
+            edits.append(Edit(s, e, text))
+        return edits
+
+    def _mount_flag(self, plan: _Plan, target: str) -> str:
+        env = plan.env
+        assert env is not None
+        parts = ["type=cache", f"target={target}"]
+        if plan.tool.sharing:
+            parts.append(f"sharing={plan.tool.sharing}")
+        if env.uid != 0:
+            parts.append(f"uid={env.uid}")
+            if env.gid is not None:
+                parts.append(f"gid={env.gid}")
+        return "--mount=" + ",".join(parts)
+
+    def _mount_text(self, doc: Dockerfile, instr: Instruction, mounts: Sequence[str]) -> str:
+        """The new flags, written before the command: inline, or one per continuation line."""
+        if instr.header_end_line == instr.start_line:
+            return "".join(m + " " for m in mounts)
+        indent = _continuation_indent(doc, instr)
+        cont = continuation(doc)
+        return "".join(f"{m}{cont}{doc.eol}{indent}" for m in mounts)
+
+    def _shell(self, stage: Stage, instr: Instruction) -> str:
+        argv = ["/bin/sh", "-c"]
+        for i in _lineage_before(stage, instr):
+            if i.keyword == "SHELL" and i.json_args:
+                argv = list(i.json_args)
+        return argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if argv else ""
+
+    def _tools_in_exec(self, argv: list[str]) -> list[Tool]:
+        if not argv:
+            return []
+        prog = argv[0].rsplit("/", 1)[-1]
+        if prog in _POSIX_SHELLS and len(argv) >= 3 and argv[1].startswith("-") and "c" in argv[1]:
+            found: list[Tool] = []
+            for cmd in parse_shell(argv[2]).commands:
+                a, _ = program_argv(cmd)
+                found += [t for t in TOOLS if self._enabled(t) and a and t.matches(a)]
+            return found
+        norm = [prog, *argv[1:]]
+        return [t for t in TOOLS if self._enabled(t) and t.matches(norm)]

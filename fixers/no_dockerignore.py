@@ -1,0 +1,623 @@
+"""DF204 no-dockerignore: a build context without a `.dockerignore`, or one that lets secrets in.
+
+## What it does
+When the build context has no ignore file, proposes a new `.dockerignore` at the root of the
+context. It lists only what exists in the context and what the build does not read:
+
+- always: `.git`, `.env` and `.env.*` files, private keys and certificates (`*.pem`, `*.key`,
+  `*.p12`, `id_rsa` …, `.ssh/`, `.aws/`); the credential files tools read by themselves
+  (`.npmrc`, `.netrc`, `.pypirc`) only when no `COPY` takes them along, since `npm ci` after a
+  `COPY . .` may need the registry settings;
+- per ecosystem, what the context holds: `node_modules` (when a `RUN` installs them),
+  `__pycache__`, `*.pyc`, tool caches (`.pytest_cache`, `.mypy_cache`, `.tox` …), a local
+  `.venv`, editor folders, coverage reports, and build output (`dist/`, `build/`, `target/`,
+  `.next/`) when a `RUN` of the Dockerfile builds and the directory is known to be output: the
+  root `.gitignore` lists it, or the tool that writes it is configured beside it (`Cargo.toml`,
+  `pom.xml`, `build.gradle`, `package.json` …) — a Go project's `build/` of packaging scripts
+  stays.
+
+Every pattern is checked with Docker's own `.dockerignore` matching (`**`, `!` exceptions,
+parent directories): a pattern is left out, or narrowed to the files it may drop, when it would
+exclude a source of a `COPY`/`ADD`/`RUN --mount=type=bind` other than the whole context, a path
+that a `RUN` (or, for build output, a `RUN` before the build) names, the Dockerfile or the
+ignore file itself. `.git` is kept when the build reads Git metadata (`git` in a `RUN`,
+setuptools-scm, hatch-vcs, versioneer, vergen …). Other Dockerfiles in the context (a
+monorepo) count as well: what any of them copies or names is kept, so every Dockerfile of a
+context proposes the same file.
+
+When an ignore file exists (`<Dockerfile>.dockerignore` first, as BuildKit reads it, else the
+context's `.dockerignore`) but lets `.git` or `.env` files through, proposes appending them,
+unless an existing `!` exception re-includes them on purpose.
+
+The change is shown in the diff as a new file (or an edited one); the Dockerfile is untouched.
+
+## Why is this bad
+Without an ignore file the whole directory is sent to the builder and a `COPY . .` puts
+everything in the image: the Git history (every secret ever committed), `.env` files and keys,
+a host `node_modules` with binaries built for another OS that overwrites the one installed in
+the image, caches and stale build output. Builds are slower, images bigger, and the layer
+cache is invalidated by files that do not matter.
+
+## Example
+```dockerfile
+FROM node:20
+WORKDIR /app
+COPY package*.json ./
+RUN npm ci
+COPY . .
+RUN npm run build
+```
+with a context holding `package.json`, `.git/`, `.env`, `node_modules/` and `dist/` gets a new
+`.dockerignore` (the Dockerfile stays as it is):
+```
+# Created by dockfix (DF204): files the build does not need.
+# Secrets and version control
+.git
+**/.env
+# Dependencies and build output, made again by the build
+**/node_modules
+dist
+```
+
+## Fix safety
+Safe when no `COPY`/`ADD`/bind mount of any Dockerfile in the context reaches an excluded path
+(for example the Dockerfile copies only `package.json` and `src/`): the build then sees
+exactly what it used. Unsafe when a `COPY . .` (or a bind mount of the whole context) reached
+them: the image loses those files, which is the point, but a program that read one of them at
+run time would notice. Unsafe too when the context is too large to be listed completely. Not
+fixed (display-only) when a `COPY`/`ADD` source depends on a build argument, or when the
+existing ignore file has a pattern Docker rejects. Off unless selected (it writes a file other
+than the Dockerfile).
+
+## Options
+None.
+
+## Resolves
+none (no hadolint, Trivy or Checkov rule checks the build context).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockfix.dockerignore import DockerIgnore, go_clean, go_filepath_match
+from dockfix.fixer import Applicability, FileChange, Finding, Fix, Fixer, Resolves, register
+from dockfix.syntax import Dockerfile, Instruction, parse_lossless, parse_words
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+
+HEADER = "# Created by dockfix (DF204): files the build does not need."
+APPEND_HEADER = "# Added by dockfix (DF204): keep Git history and secrets out of the build."
+MAX_ENTRIES = 20000  # context entries listed before giving up on a complete picture
+MAX_DEPTH = 12
+MAX_DOCKERFILES = 50
+
+# Directories that are recorded but not descended into (their content does not matter here).
+_OPAQUE_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".gradle",
+        ".next",
+        "target",
+        ".terraform",
+        ".idea",
+        ".vscode",
+        ".ssh",
+        ".aws",
+        "htmlcov",
+        "coverage",
+        ".nyc_output",
+    }
+)
+_DOCKERFILE_NAME = re.compile(
+    r"(Dockerfile|Containerfile)([.-][\w.-]+)?|[\w.-]+\.(Dockerfile|dockerfile|containerfile)"
+)
+_GIT_METADATA_TOOLS = re.compile(
+    r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|dynamic-versioning|vergen|git-version"
+    r"|git-rev-sync|\bbuilt\b.*git2|gitpython"
+)
+_INSTALLS_NODE_MODULES = re.compile(
+    r"\b(npm\s+(ci|install|i)|yarn(\s+install)?(\s|$)|pnpm\s+(install|i)|bun\s+(install|i))\b"
+)
+_CREATES_VENV = re.compile(
+    r"\b(uv\s+(sync|venv)|python[\d.]*\s+-m\s+venv|virtualenv|poetry\s+install)\b"
+)
+_BUILDS = re.compile(
+    r"\b(npm\s+run|yarn\s+(run\s+)?build|pnpm\s+(run\s+)?build|bun\s+run|tsc|vite\s+build"
+    r"|next\s+build|webpack|cargo\s+(build|install)|mvn|mvnw|gradle|gradlew|go\s+build"
+    r"|python\d*\s+-m\s+build|pip\s+wheel|setup\.py|make)\b"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pattern: str
+    kind: str  # "secret" | "config" | "vcs" | "cache" | "deps" | "build"
+    group: str  # the comment it is listed under
+    name: str  # the path name a RUN would mention
+
+
+_SECRETS = "Secrets and version control"
+_DEPS = "Dependencies and build output, made again by the build"
+_CACHES = "Caches, editor and OS files"
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate(".git", "vcs", _SECRETS, ".git"),
+    Candidate("**/.env", "secret", _SECRETS, ".env"),
+    Candidate("**/.env.*", "secret", _SECRETS, ".env."),
+    Candidate("**/*.pem", "secret", _SECRETS, ".pem"),
+    Candidate("**/*.key", "secret", _SECRETS, ".key"),
+    Candidate("**/*.p12", "secret", _SECRETS, ".p12"),
+    Candidate("**/*.pfx", "secret", _SECRETS, ".pfx"),
+    Candidate("**/id_rsa", "secret", _SECRETS, "id_rsa"),
+    Candidate("**/id_ecdsa", "secret", _SECRETS, "id_ecdsa"),
+    Candidate("**/id_ed25519", "secret", _SECRETS, "id_ed25519"),
+    Candidate("**/.ssh", "secret", _SECRETS, ".ssh"),
+    Candidate("**/.aws", "secret", _SECRETS, ".aws"),
+    # Read implicitly by the tools (npm reads the project's .npmrc): only when nothing copies them.
+    Candidate("**/.netrc", "config", _SECRETS, ".netrc"),
+    Candidate("**/.pypirc", "config", _SECRETS, ".pypirc"),
+    Candidate("**/.npmrc", "config", _SECRETS, ".npmrc"),
+    Candidate("**/node_modules", "deps", _DEPS, "node_modules"),
+    Candidate(".venv", "deps", _DEPS, ".venv"),
+    Candidate("dist", "build", _DEPS, "dist"),
+    Candidate("build", "build", _DEPS, "build"),
+    Candidate("target", "build", _DEPS, "target"),
+    Candidate(".next", "build", _DEPS, ".next"),
+    Candidate("**/__pycache__", "cache", _CACHES, "__pycache__"),
+    Candidate("**/*.pyc", "cache", _CACHES, ".pyc"),
+    Candidate("**/.pytest_cache", "cache", _CACHES, ".pytest_cache"),
+    Candidate("**/.mypy_cache", "cache", _CACHES, ".mypy_cache"),
+    Candidate("**/.ruff_cache", "cache", _CACHES, ".ruff_cache"),
+    Candidate(".tox", "cache", _CACHES, ".tox"),
+    Candidate(".nox", "cache", _CACHES, ".nox"),
+    Candidate(".coverage", "cache", _CACHES, ".coverage"),
+    Candidate("htmlcov", "cache", _CACHES, "htmlcov"),
+    Candidate("coverage", "cache", _CACHES, "coverage"),
+    Candidate(".nyc_output", "cache", _CACHES, ".nyc_output"),
+    Candidate(".gradle", "cache", _CACHES, ".gradle"),
+    Candidate(".idea", "cache", _CACHES, ".idea"),
+    Candidate(".vscode", "cache", _CACHES, ".vscode"),
+    Candidate("**/.DS_Store", "cache", _CACHES, ".DS_Store"),
+)
+# Build output is excluded only when it is known to be output: the root .gitignore lists it,
+# or the build tool that writes it is configured next to it.
+_OUTPUT_MARKERS = {
+    "dist": ("package.json", "pyproject.toml", "setup.py"),
+    "build": ("build.gradle", "build.gradle.kts", "setup.py", "package.json"),
+    "target": ("Cargo.toml", "pom.xml"),
+    ".next": ("package.json", "next.config.js", "next.config.mjs", "next.config.ts"),
+}
+
+
+# --- the context on disk ---------------------------------------------------------------------
+
+
+@dataclass
+class ContextIndex:
+    """Relative paths of the context (files and directories), listed with bounds."""
+
+    paths: list[str] = field(default_factory=list)
+    dirs: set[str] = field(default_factory=set)
+    complete: bool = True
+
+    @classmethod
+    def scan(cls, root: Path) -> ContextIndex:
+        index = cls()
+        stack: list[tuple[str, int]] = [("", 0)]
+        while stack:
+            rel, depth = stack.pop()
+            try:
+                with os.scandir(root / rel if rel else root) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                index.paths.append(path)
+                if len(index.paths) > MAX_ENTRIES:
+                    index.complete = False
+                    return index
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    index.dirs.add(path)
+                    if entry.name in _OPAQUE_DIRS:
+                        continue
+                    if depth + 1 >= MAX_DEPTH:
+                        index.complete = False
+                        continue
+                    stack.append((path, depth + 1))
+        index.paths.sort()
+        return index
+
+
+# --- what the Dockerfiles read ----------------------------------------------------------------
+
+
+@dataclass
+class Reach:
+    """What the build reads from the context."""
+
+    whole: list[str] = field(default_factory=list)  # where the whole context is copied/mounted
+    sources: set[str] = field(default_factory=set)  # cleaned sources other than the whole context
+    texts: list[str] = field(default_factory=list)  # RUN/CMD/… texts that may name paths
+    texts_before_build: list[str] = field(default_factory=list)
+    dockerfiles: set[str] = field(default_factory=set)  # context-relative Dockerfile paths
+    unknown: str = ""  # a source that cannot be resolved
+    installs_node: bool = False
+    creates_venv: bool = False
+    builds: bool = False
+    git_metadata: str = ""  # why Git metadata is read
+    outputs: set[str] = field(default_factory=set)  # build output names known to be output
+
+
+def _source_words(instr: Instruction) -> list[str] | None:
+    """The context sources of a COPY/ADD (None when it reads no context)."""
+    if instr.flag("from") is not None or instr.heredocs:
+        return None
+    words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
+    words = [w.strip("\"'") for w in words]
+    if len(words) < 2:
+        return None
+    sources = words[:-1]
+    if instr.keyword == "ADD":
+        sources = [s for s in sources if "://" not in s and not s.startswith("git@")]
+    return sources
+
+
+def _bind_sources(instr: Instruction) -> list[str]:
+    out: list[str] = []
+    for value in instr.flag_values("mount"):
+        fields: dict[str, str] = {}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            fields[key.strip().lower()] = val
+        if fields.get("type", "bind") != "bind" or "from" in fields:
+            continue
+        out.append(fields.get("source") or fields.get("src") or ".")
+    return out
+
+
+def _add_dockerfile(reach: Reach, doc: Dockerfile, prefixes: Iterable[str]) -> None:
+    """Add one Dockerfile's reads; ``prefixes`` are the directories its sources may be under."""
+    built = False
+    for instr in doc.walk():
+        kw = instr.keyword
+        text = instr.logical[instr.args_start :] + "".join(h.body for h in instr.heredocs)
+        sources: list[str] = []
+        if kw in ("COPY", "ADD"):
+            sources = _source_words(instr) or []
+        if kw == "RUN":
+            sources = _bind_sources(instr)
+            reach.texts.append(text)
+            if not built:
+                reach.texts_before_build.append(text)
+            if _INSTALLS_NODE_MODULES.search(text):
+                reach.installs_node = True
+            if _CREATES_VENV.search(text):
+                reach.creates_venv = True
+            if _BUILDS.search(text):
+                reach.builds = built = True
+            if re.search(r"(^|[\s;&|(])git\s", text) or "-buildvcs=true" in text:
+                reach.git_metadata = reach.git_metadata or "a RUN calls git"
+        elif kw in ("CMD", "ENTRYPOINT", "ENV", "ARG", "WORKDIR", "VOLUME", "HEALTHCHECK"):
+            reach.texts.append(text)
+        for src in sources:
+            if "$" in src:
+                reach.unknown = reach.unknown or src
+                continue
+            cleaned = go_clean(src).lstrip("/") or "."
+            for prefix in prefixes:
+                full = go_clean(posixpath.join(prefix, cleaned)) if prefix else cleaned
+                if full in (".", ""):
+                    reach.whole.append(f"{kw} {src}")
+                else:
+                    reach.sources.add(full)
+
+
+def _match(pattern: str, path: str) -> bool:
+    try:
+        return go_filepath_match(pattern, path)
+    except ValueError:
+        return True  # a source BuildKit would reject: assume it takes everything
+
+
+def _named(path: str, sources: Iterable[str]) -> bool:
+    """Whether a COPY source is ``path`` or something inside it (it must stay)."""
+    parts = path.split("/")
+    for src in sources:
+        if any(c in src for c in "*?["):
+            pat = src.split("/")
+            if len(parts) <= len(pat) and _match("/".join(pat[: len(parts)]), path):
+                return True
+        elif src == path or src.startswith(path + "/"):
+            return True
+    return False
+
+
+def _swept(path: str, sources: Iterable[str]) -> bool:
+    """Whether ``path`` lies inside a directory a COPY source takes whole."""
+    parts = path.split("/")
+    for src in sources:
+        if any(c in src for c in "*?["):
+            if any(_match(src, "/".join(parts[: i + 1])) for i in range(len(parts) - 1)):
+                return True
+        elif path.startswith(src + "/"):
+            return True
+    return False
+
+
+def _mentions(texts: Iterable[str], name: str, strict: bool) -> bool:
+    """Whether a text names a path: ``name/`` or ``./name`` (strict), or the name as a word."""
+    esc = re.escape(name)
+    if strict:
+        pattern = rf"(^|[\s\"'=(:,\[])(\./)?{esc}/|\./{esc}\b"
+    else:
+        pattern = rf"(^|[^\w.-]){esc}($|[^\w.-])"
+    rx = re.compile(pattern)
+    return any(rx.search(t) for t in texts)
+
+
+def _literal(path: str) -> str | None:
+    """A pattern that matches exactly this path (None when no pattern can)."""
+    if path != path.strip() or "\n" in path or "\r" in path:
+        return None  # ignore files trim blanks
+    out = re.sub(r"([\\*?\[\]])", r"\\\1", path)
+    if out.startswith(("#", "!")):
+        out = "\\" + out
+    return out
+
+
+def _unknown_reason(reach: Reach) -> str:
+    return f"the COPY/ADD source `{reach.unknown}` depends on a build argument"
+
+
+# --- the fixer ---------------------------------------------------------------------------------
+
+
+@register
+class NoDockerignore(Fixer):
+    code = "DF204"
+    name = "no-dockerignore"
+    summary = "The build context has no .dockerignore, or its .dockerignore lets secrets in"
+    resolves = Resolves()
+    default_enabled = False  # writes a file other than the Dockerfile
+    uses_context = True
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        if not ctx.has_context or ctx.context_dir is None or not doc.instructions:
+            return
+        root = ctx.context_dir
+        index = ContextIndex.scan(root)
+        reach = self._reach(doc, ctx, index)
+        at = doc.instructions[0]
+        ignore_file = ctx.dockerignore_file
+        if ignore_file is None:
+            yield from self._create(at, root, index, reach)
+        else:
+            yield from self._complete(at, root, ignore_file, index, reach)
+
+    # --- what is read -------------------------------------------------------------------------
+
+    def _reach(self, doc: Dockerfile, ctx: FixContext, index: ContextIndex) -> Reach:
+        assert ctx.context_dir is not None
+        reach = Reach()
+        root = ctx.context_dir.resolve()
+        own: str | None = None
+        if ctx.path is not None:
+            try:
+                own = ctx.path.resolve().relative_to(root).as_posix()
+            except (ValueError, OSError):
+                own = None
+        if own is not None:
+            reach.dockerfiles.add(own)
+        _add_dockerfile(reach, doc, [""])
+        # Other Dockerfiles of the context: their sources may be relative to the context or to
+        # their own directory, so count both.
+        others = [p for p in index.paths if _DOCKERFILE_NAME.fullmatch(p.rsplit("/", 1)[-1])]
+        for rel in others[:MAX_DOCKERFILES]:
+            reach.dockerfiles.add(rel)
+            if rel == own or rel in index.dirs:
+                continue
+            try:
+                text = (root / rel).read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            other = parse_lossless(text)
+            if other.error is None:
+                _add_dockerfile(reach, other, ["", posixpath.dirname(rel)])
+        if len(others) > MAX_DOCKERFILES:
+            index.complete = False
+        gitignore = ctx.read_text(".gitignore") or ""
+        listed = {ln.strip().strip("/").removeprefix("**/") for ln in gitignore.splitlines()}
+        for out, markers in _OUTPUT_MARKERS.items():
+            if out in listed or any(ctx.exists(m) for m in markers):
+                reach.outputs.add(out)
+        for name in ("pyproject.toml", "setup.cfg", "setup.py", "package.json", "Cargo.toml"):
+            manifest = ctx.read_text(name)
+            if manifest and _GIT_METADATA_TOOLS.search(manifest):
+                reach.git_metadata = reach.git_metadata or f"{name} reads Git metadata"
+        return reach
+
+    def _blocked(self, cand: Candidate, reach: Reach) -> bool:
+        """Whether this kind of path must stay whatever the context holds."""
+        if cand.kind == "vcs":
+            return bool(reach.git_metadata) and bool(reach.whole)
+        if cand.name == "node_modules":
+            return not reach.installs_node
+        if cand.kind == "build":
+            return not reach.builds or cand.name not in reach.outputs
+        return False
+
+    def _named_by_text(self, cand: Candidate, path: str, reach: Reach) -> bool:
+        """Whether a RUN (CMD, ENV …) names the path, so the build may read it."""
+        name = path.rsplit("/", 1)[-1]
+        if cand.kind == "build":
+            return _mentions(reach.texts_before_build, name, strict=True)
+        if cand.kind == "deps":
+            made = reach.installs_node if cand.name == "node_modules" else reach.creates_venv
+            return not made and _mentions(reach.texts, name, strict=True)
+        return _mentions(reach.texts, name, strict=False)
+
+    # --- a new file ----------------------------------------------------------------------------
+
+    def _patterns(
+        self, index: ContextIndex, reach: Reach, candidates: Iterable[Candidate]
+    ) -> tuple[list[tuple[Candidate, str]], set[str]]:
+        """Patterns that exclude existing paths nothing reads, and the paths they exclude."""
+        chosen: list[tuple[Candidate, str]] = []
+        dropped: set[str] = set()
+        protected = set(reach.dockerfiles) | {".dockerignore"}
+        for cand in candidates:
+            if self._blocked(cand, reach):
+                continue
+            matcher = DockerIgnore.from_patterns([cand.pattern])
+            hits = [p for p in index.paths if matcher.excludes(p)]
+            # Only the top of an excluded tree matters.
+            tops = [p for p in hits if not any(p.startswith(h + "/") for h in hits if h != p)]
+            if not tops:
+                continue
+            ok = [
+                p
+                for p in tops
+                if not _named(p, reach.sources)
+                and not (cand.kind == "config" and (reach.whole or _swept(p, reach.sources)))
+                and not self._named_by_text(cand, p, reach)
+                and not any(d == p or d.startswith(p + "/") for d in protected)
+            ]
+            if len(ok) == len(tops):
+                chosen.append((cand, cand.pattern))
+                dropped.update(hits)
+            else:
+                # Narrow the pattern to the paths nothing copies by name.
+                for p in ok:
+                    literal = _literal(p)
+                    if literal is None:
+                        continue
+                    chosen.append((cand, literal))
+                    dropped.update(h for h in hits if h == p or h.startswith(p + "/"))
+        return chosen, dropped
+
+    def _create(
+        self, at: Instruction, root: Path, index: ContextIndex, reach: Reach
+    ) -> Iterator[Finding]:
+        message = "the build context has no .dockerignore"
+        chosen, dropped = self._patterns(index, reach, CANDIDATES)
+        if not chosen:
+            return
+        if reach.unknown:
+            yield self.finding(at, message, reason=_unknown_reason(reach))
+            return
+        lines = [HEADER]
+        group = ""
+        for cand, pattern in chosen:
+            if cand.group != group:
+                group = cand.group
+                lines.append(f"# {group}")
+            if pattern not in lines:
+                lines.append(pattern)
+        content = "\n".join(lines) + "\n"
+        if not self._verified(content, reach, index):
+            return
+        fix = Fix(
+            (),
+            self._applicability(dropped, reach, index),
+            description="create .dockerignore",
+            file_changes=(FileChange(root / ".dockerignore", content, None),),
+        )
+        yield self.finding(at, message, fix)
+
+    # --- an existing file ----------------------------------------------------------------------
+
+    def _complete(
+        self, at: Instruction, root: Path, ignore_file: Path, index: ContextIndex, reach: Reach
+    ) -> Iterator[Finding]:
+        try:
+            original = ignore_file.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        try:
+            current = DockerIgnore.from_text(original)
+        except ValueError as exc:
+            yield self.finding(at, f"{ignore_file.name} cannot be read by Docker", reason=str(exc))
+            return
+        wanted = [c for c in CANDIDATES if c.pattern in (".git", "**/.env", "**/.env.*")]
+        # The exceptions, read as plain patterns: what the user re-includes on purpose.
+        exceptions = DockerIgnore.from_patterns([p.text for p in current.patterns if p.exception])
+        missing: list[str] = []
+        dropped: set[str] = set()
+        chosen, _ = self._patterns(index, reach, wanted)
+        for _, pattern in chosen:
+            matcher = DockerIgnore.from_patterns([pattern])
+            leaks = [
+                p
+                for p in index.paths
+                if matcher.excludes(p)
+                and not current.excludes(p)
+                # A path an exception names on purpose stays.
+                and not exceptions.matches_or_parent_matches(p)
+            ]
+            if leaks:
+                missing.append(pattern)
+                dropped.update(leaks)
+        if not missing:
+            return
+        names = ", ".join(missing)
+        message = f"{ignore_file.name} lets {names} into the build context"
+        if reach.unknown:
+            yield self.finding(at, message, reason=_unknown_reason(reach))
+            return
+        eol = "\r\n" if "\r\n" in original else "\n"
+        sep = "" if not original or original.endswith("\n") else eol
+        content = original + sep + eol.join([APPEND_HEADER, *missing]) + eol
+        if not self._verified(content, reach, index):
+            return
+        fix = Fix(
+            (),
+            self._applicability(dropped, reach, index),
+            description=f"add {names} to {ignore_file.name}",
+            file_changes=(FileChange(ignore_file, content, original),),
+        )
+        yield self.finding(at, message, fix)
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def _verified(self, content: str, reach: Reach, index: ContextIndex) -> bool:
+        """The new ignore file, read as Docker reads it, keeps everything the build names."""
+        try:
+            ign = DockerIgnore.from_text(content)
+        except ValueError:
+            return False
+        keep = set(reach.dockerfiles) | {".dockerignore"}
+        for src in reach.sources:
+            if any(c in src for c in "*?["):
+                keep.update(p for p in index.paths if _match(src, p))
+            else:
+                keep.add(src)
+        return not any(ign.excludes(p) for p in keep)
+
+    def _applicability(self, dropped: set[str], reach: Reach, index: ContextIndex) -> Applicability:
+        if not index.complete:
+            return Applicability.UNSAFE
+        if (reach.whole and dropped) or any(_swept(p, reach.sources) for p in dropped):
+            return Applicability.UNSAFE  # a COPY took them along: the image changes
+        return Applicability.SAFE

@@ -1,0 +1,727 @@
+"""DF104 cache-mount: inline before/after cases, the opt-out conflicts, and properties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dockerfile  # type: ignore[import-untyped]
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dockfix
+from dockfix.context import FixContext
+from dockfix.engine import fix_document
+from dockfix.fixer import Applicability, Finding
+from dockfix.fixers.cache_mount import CacheMount
+from hadolint_runner import hadolint_codes
+
+PIP = "--mount=type=cache,target=/root/.cache/pip"
+SYNTAX = "# syntax=docker/dockerfile:1\n"
+
+
+def fix(text: str, unsafe: bool = True) -> tuple[str, list[Finding]]:
+    return dockfix.fix(text, select=["DF104"], unsafe_fixes=unsafe)
+
+
+def fix_with(
+    text: str, options: dict[str, Any] | None = None, context: Path | None = None
+) -> tuple[str, list[Finding]]:
+    ctx = FixContext(context_dir=context)
+    out = fix_document(text, [CacheMount(options)], ctx, unsafe=True)
+    return out.fixed, out.findings
+
+
+def reasons(findings: list[Finding]) -> list[str]:
+    return [f.reason for f in findings]
+
+
+def assert_valid(text: str) -> None:
+    dockerfile.parse_string(text)  # BuildKit's parser accepts it
+    assert fix(text) == (text, [])  # idempotent
+
+
+# --- the basic rewrite -----------------------------------------------------------------------
+
+
+def test_pip_gets_a_mount_and_loses_no_cache_dir() -> None:
+    src = (
+        "FROM python:3.12-slim\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    out, left = fix(src)
+    assert out == (
+        SYNTAX + "FROM python:3.12-slim\nCOPY requirements.txt .\n"
+        f"RUN {PIP} pip install -r requirements.txt\n"
+    )
+    assert left == []
+    assert_valid(out)
+
+
+def test_the_fix_is_unsafe() -> None:
+    src = "FROM python:3.12\nRUN pip install flask\n"
+    out, left = fix(src, unsafe=False)
+    assert out == src
+    assert [f.applicability for f in left] == [Applicability.UNSAFE]
+    assert left[0].message == "pip downloads without a cache mount on /root/.cache/pip"
+
+
+def test_existing_syntax_directive_is_kept() -> None:
+    src = "# syntax=docker/dockerfile:1.7\nFROM python:3.12\nRUN pip install flask\n"
+    out, _ = fix(src)
+    assert out == f"# syntax=docker/dockerfile:1.7\nFROM python:3.12\nRUN {PIP} pip install flask\n"
+
+
+def test_syntax_goes_above_escape_and_both_stay_directives() -> None:
+    src = "# escape=\\\nFROM python:3.12\nRUN pip install flask\n"
+    out, _ = fix(src)
+    assert out.startswith(SYNTAX + "# escape=\\\n")
+    assert [d.key for d in dockfix.parse(out).directives] == ["syntax", "escape"]
+
+
+def test_syntax_goes_above_a_leading_comment() -> None:
+    src = "# Build the API\nFROM python:3.12\nRUN pip install flask\n"
+    out, _ = fix(src)
+    assert out.startswith(SYNTAX + "# Build the API\n")
+
+
+def test_old_frontend_is_display_only() -> None:
+    src = "# syntax=docker/dockerfile:1.1\nFROM python:3.12\nRUN pip install flask\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == [
+        "`# syntax=docker/dockerfile:1.1` predates RUN --mount (docker/dockerfile:1.2)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "frontend",
+    [
+        "docker/dockerfile:1.0-experimental",
+        "docker/dockerfile:1.4-labs",
+        "docker.io/docker/dockerfile:1",
+        "docker/dockerfile",
+    ],
+)
+def test_frontends_with_run_mount(frontend: str) -> None:
+    src = f"# syntax={frontend}\nFROM python:3.12\nRUN pip install flask\n"
+    out, left = fix(src)
+    assert PIP in out
+    assert left == []
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+
+def test_multiline_run_gets_one_flag_per_line() -> None:
+    src = (
+        "FROM python:3.12\n"
+        "RUN pip install \\\n"
+        "    --no-cache-dir \\\n"
+        "    -r requirements.txt \\\n"
+        " && rm -rf /root/.cache/pip\n"
+    )
+    out, _ = fix(src)
+    assert out == SYNTAX + (
+        f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n"
+    )
+    assert_valid(out)
+
+
+def test_flag_alone_on_the_last_line() -> None:
+    out, _ = fix('FROM python:3.12\nRUN pip install -r req.txt \\\n    --no-cache-dir\nCMD ["x"]\n')
+    assert (
+        out == SYNTAX + f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
+    )
+    assert_valid(out)
+
+
+def test_removal_next_to_a_comment_line_is_display_only() -> None:
+    src = "FROM node:20\nRUN npm ci \\\n    # tidy up\n && npm cache clean --force\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["a comment line sits next to `npm cache clean --force`"]
+
+
+def test_trailing_shell_comment_stays_last() -> None:
+    out, _ = fix("FROM node:20\nRUN npm ci && npm cache clean --force # deps\n")
+    assert out.endswith("RUN --mount=type=cache,target=/root/.npm npm ci # deps\n")
+    assert_valid(out)
+
+
+def test_a_run_of_another_tool_reading_the_cache_blocks() -> None:
+    src = "FROM python:3.12\nRUN pip install x\nRUN npm ci && ls /root/.cache/pip\n"
+    out, left = fix(src)
+    assert PIP not in out
+    assert "--mount=type=cache,target=/root/.npm npm ci" in out  # npm itself is fine
+    # (line numbers are those of the fixed text, one line longer)
+    assert reasons(left) == ["line 4 touches the cache directory /root/.cache/pip"]
+
+
+def test_onbuild_is_left_alone() -> None:
+    src = "FROM python:3.12\nONBUILD RUN pip install -r requirements.txt\n"
+    assert fix(src) == (src, [])
+
+
+def test_leading_operator_style_aligns_the_command() -> None:
+    src = "FROM golang:1.22\nRUN go mod download \\\n && go build -o /app .\n"
+    out, _ = fix(src)
+    assert out == SYNTAX + (
+        "FROM golang:1.22\n"
+        "RUN --mount=type=cache,target=/go/pkg/mod \\\n"
+        "    --mount=type=cache,target=/root/.cache/go-build \\\n"
+        "    go mod download \\\n"
+        " && go build -o /app .\n"
+    )
+    assert_valid(out)
+
+
+def test_new_flag_goes_after_existing_flags() -> None:
+    src = "FROM python:3.12\nRUN --mount=type=secret,id=netrc \\\n    pip install -r req.txt\n"
+    out, _ = fix(src)
+    assert out == SYNTAX + (
+        "FROM python:3.12\nRUN --mount=type=secret,id=netrc \\\n"
+        f"    {PIP} \\\n"
+        "    pip install -r req.txt\n"
+    )
+
+
+def test_comment_inside_continuation_survives() -> None:
+    src = "FROM python:3.12\nRUN pip install flask \\\n    # the web server\n    gunicorn\n"
+    out, _ = fix(src)
+    assert out == SYNTAX + (
+        f"FROM python:3.12\n"
+        f"RUN {PIP} \\\n"
+        f"    pip install flask \\\n"
+        f"    # the web server\n"
+        f"    gunicorn\n"
+    )
+    assert_valid(out)
+
+
+def test_crlf_bom_and_missing_final_newline_are_kept() -> None:
+    src = "\ufeffFROM node:20\r\nWORKDIR /app\r\nRUN npm ci \\\r\n && npm cache clean --force"
+    out, _ = fix(src)
+    assert out == (
+        "\ufeff# syntax=docker/dockerfile:1\r\nFROM node:20\r\nWORKDIR /app\r\n"
+        "RUN --mount=type=cache,target=/root/.npm \\\r\n    npm ci"
+    )
+    assert_valid(out)
+
+
+def test_lower_case_keyword() -> None:
+    out, _ = fix("from python:3.12\nrun pip install flask\n")
+    assert out == SYNTAX + f"from python:3.12\nrun {PIP} pip install flask\n"
+
+
+# --- where the cache is -------------------------------------------------------------------------
+
+
+def test_pip_cache_dir_env_moves_the_mount() -> None:
+    src = "FROM python:3.12\nENV PIP_CACHE_DIR=/var/cache/pip\nRUN pip install flask\n"
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/var/cache/pip pip install flask" in out
+
+
+def test_xdg_cache_home_and_flags() -> None:
+    src = (
+        "FROM python:3.12\nENV XDG_CACHE_HOME=/cache\n"
+        "RUN pip install flask && pip install --cache-dir=/pc x\n"
+    )
+    out, _ = fix(src)
+    assert "--mount=type=cache,target=/cache/pip --mount=type=cache,target=/pc pip install" in out
+
+
+def test_non_root_user_with_known_uid() -> None:
+    src = "FROM python:3.12\nRUN useradd -m -u 1001 app\nUSER app\nRUN pip install --user flask\n"
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1001 pip install" in out
+
+
+def test_numeric_user_with_home_env() -> None:
+    src = "FROM node:20\nENV HOME=/home/build\nUSER 1500:1500\nRUN npm ci\n"
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/home/build/.npm,uid=1500,gid=1500 npm ci" in out
+
+
+def test_node_image_user() -> None:
+    out, _ = fix("FROM node:20\nUSER node\nWORKDIR /home/node/app\nRUN npm ci\n")
+    assert "--mount=type=cache,target=/home/node/.npm,uid=1000,gid=1000 npm ci" in out
+
+
+def test_unknown_user_is_display_only() -> None:
+    src = "FROM python:3.12\nUSER nobody\nRUN pip install --user flask\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["the uid of USER nobody is unknown (a cache mount belongs to root)"]
+
+
+def test_npm_cache_env_any_case() -> None:
+    out, _ = fix("FROM node:20\nENV NPM_CONFIG_CACHE=/npm-cache\nRUN npm install\n")
+    assert "--mount=type=cache,target=/npm-cache npm install" in out
+
+
+def test_yarn_classic_as_root_and_berry_from_context(tmp_path: Path) -> None:
+    src = "FROM node:20\nWORKDIR /app\nRUN yarn install --frozen-lockfile && yarn cache clean\n"
+    out, _ = fix(src)
+    assert (
+        "RUN --mount=type=cache,target=/usr/local/share/.cache/yarn "
+        "yarn install --frozen-lockfile\n" in out
+    )
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    out, _ = fix_with("FROM node:20\nWORKDIR /app\nRUN yarn install\n", context=tmp_path)
+    assert "--mount=type=cache,target=/root/.yarn/berry/cache yarn install" in out
+
+
+def test_yarn_clean_kept_where_hadolint_would_complain() -> None:
+    src = "FROM node:20\nENV YARN_CACHE_FOLDER=/yc\nRUN yarn install && yarn cache clean\n"
+    out, left = fix(src)
+    assert out == src
+    assert "hadolint would report DL3060" in left[0].reason
+
+
+def test_pnpm_and_bun() -> None:
+    out, _ = fix("FROM node:20\nENV PNPM_HOME=/pnpm\nRUN pnpm install --frozen-lockfile\n")
+    assert "--mount=type=cache,target=/pnpm/store pnpm install" in out
+    out, _ = fix("FROM oven/bun:1\nRUN bun install --frozen-lockfile --no-cache\n")
+    assert (
+        "RUN --mount=type=cache,target=/root/.bun/install/cache bun install --frozen-lockfile\n"
+        in out
+    )
+
+
+def test_uv_gets_link_mode_copy_on_the_command() -> None:
+    src = "FROM python:3.12\nRUN uv venv && uv pip install --no-cache -r req.txt\n"
+    out, _ = fix(src)
+    assert out == SYNTAX + (
+        "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/uv "
+        "uv venv && UV_LINK_MODE=copy uv pip install -r req.txt\n"
+    )
+    assert_valid(out)
+
+
+def test_uv_link_mode_from_env_is_respected() -> None:
+    out, _ = fix("FROM python:3.12\nENV UV_LINK_MODE=copy\nRUN uv sync --frozen\n")
+    assert "RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen\n" in out
+    src = "FROM python:3.12\nENV UV_LINK_MODE=symlink\nRUN uv sync --frozen\n"
+    assert fix(src) == (src, [])
+
+
+def test_poetry_mounts_caches_not_virtualenvs() -> None:
+    src = (
+        "FROM python:3.12\nENV POETRY_VIRTUALENVS_IN_PROJECT=1 POETRY_CACHE_DIR=/tmp/poetry_cache\n"
+        "RUN poetry install --no-root && rm -rf $POETRY_CACHE_DIR\n"
+    )
+    out, _ = fix(src)
+    assert out.endswith(
+        "RUN --mount=type=cache,target=/tmp/poetry_cache/cache "
+        "--mount=type=cache,target=/tmp/poetry_cache/artifacts poetry install --no-root\n"
+    )
+
+
+def test_poetry_cache_removal_with_virtualenvs_inside_is_display_only() -> None:
+    src = "FROM python:3.12\nENV POETRY_CACHE_DIR=/tmp/pc\nRUN poetry install && rm -rf /tmp/pc\n"
+    out, left = fix(src)
+    assert out == src
+    assert "deletes a directory that holds the cache" in left[0].reason
+
+
+def test_go_module_download_only_needs_the_module_cache() -> None:
+    src = (
+        "FROM golang:1.22 AS build\n"
+        "WORKDIR /src\n"
+        "COPY go.* ./\n"
+        "RUN go mod download\n"
+        "COPY . .\n"
+        "RUN go build -o /out/app .\n"
+    )
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/go/pkg/mod go mod download\n" in out
+    assert (
+        "RUN --mount=type=cache,target=/go/pkg/mod "
+        "--mount=type=cache,target=/root/.cache/go-build go build -o /out/app .\n"
+    ) in out
+
+
+def test_go_outside_the_golang_image_uses_home() -> None:
+    out, _ = fix("FROM debian\nENV GOCACHE=/gocache\nRUN go build ./...\n")
+    assert "--mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/gocache go" in out
+
+
+def test_arg_driven_base_image() -> None:
+    src = "ARG GO=1.22\nFROM golang:${GO}-alpine\nRUN go mod download\n"
+    out, _ = fix(src)
+    assert "--mount=type=cache,target=/go/pkg/mod go mod download" in out
+
+
+def test_cargo_registry_and_target_copied_out() -> None:
+    src = (
+        "FROM rust:1.80 AS build\nWORKDIR /app\nCOPY . .\n"
+        "RUN cargo build --release && cp target/release/api /usr/local/bin/api\n"
+        "FROM debian:bookworm-slim\nCOPY --from=build /usr/local/bin/api /api\n"
+    )
+    out, _ = fix(src)
+    assert (
+        "RUN --mount=type=cache,target=/usr/local/cargo/registry "
+        "--mount=type=cache,target=/usr/local/cargo/git/db "
+        "--mount=type=cache,target=/app/target cargo build --release"
+    ) in out
+
+
+def test_cargo_target_left_alone_when_read_later() -> None:
+    src = (
+        "FROM rust:1.80 AS build\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
+        "FROM debian:bookworm-slim\nCOPY --from=build /app/target/release/api /api\n"
+    )
+    out, _ = fix(src)
+    assert "/app/target" not in out.split("\n")[3 + 1]
+    assert "--mount=type=cache,target=/usr/local/cargo/registry" in out
+
+
+def test_maven_repository_not_settings() -> None:
+    src = (
+        "FROM maven:3-eclipse-temurin-21 AS b\n"
+        "COPY pom.xml .\n"
+        "RUN mvn -B dependency:go-offline\n"
+        "COPY src src\n"
+        "RUN mvn -B -o package\n"
+    )
+    out, _ = fix(src)
+    assert out.count("--mount=type=cache,target=/root/.m2/repository mvn") == 2
+    assert_valid(out)
+
+
+def test_gradle_wrapper() -> None:
+    out, _ = fix("FROM eclipse-temurin:21\nWORKDIR /w\nRUN ./gradlew build --no-daemon\n")
+    assert (
+        "--mount=type=cache,target=/root/.gradle/caches "
+        "--mount=type=cache,target=/root/.gradle/wrapper ./gradlew build"
+    ) in out
+
+
+# --- apt and apk (opt-in) ---------------------------------------------------------------------
+
+
+def test_apt_is_off_by_default() -> None:
+    src = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
+    assert fix(src) == (src, [])
+
+
+def test_apt_mounts_locked_caches_and_drops_docker_clean() -> None:
+    src = (
+        "FROM debian:bookworm\nRUN apt-get update \\\n"
+        " && apt-get install -y --no-install-recommends curl \\\n"
+        " && apt-get clean \\\n"
+        " && rm -rf /var/lib/apt/lists/*\n"
+    )
+    out, left = fix_with(src, {"system_packages": True})
+    assert out == SYNTAX + (
+        "FROM debian:bookworm\n"
+        "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n"
+        "    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n"
+        "    rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update \\\n"
+        " && apt-get install -y --no-install-recommends curl\n"
+    )
+    assert left == []
+    dockerfile.parse_string(out)
+
+
+def test_docker_clean_goes_once_per_image() -> None:
+    src = (
+        "FROM debian:bookworm AS base\nRUN apt-get update && apt-get install -y curl\n"
+        "FROM base\nRUN apt-get update && apt-get install -y git\n"
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y jq\n"
+    )
+    out, left = fix_with(src, {"system_packages": True})
+    assert left == []
+    assert out.count("rm -f /etc/apt/apt.conf.d/docker-clean && ") == 2  # base and the last image
+    assert "docker-clean && apt-get update && apt-get install -y git" not in out
+
+
+def test_apk_links_the_cache_for_the_run_only() -> None:
+    src = "FROM alpine:3.20\nRUN apk add --no-cache curl\n"
+    out, left = fix_with(src, {"system_packages": True})
+    assert out == SYNTAX + (
+        "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk,sharing=locked "
+        "ln -s /var/cache/apk /etc/apk/cache && apk add --update-cache curl && rm /etc/apk/cache\n"
+    )
+    assert left == []
+
+
+def test_options_turn_tools_off() -> None:
+    src = "FROM python:3.12\nRUN pip install flask\n"
+    assert fix_with(src, {"python": False}) == (src, [])
+
+
+# --- opt-outs ------------------------------------------------------------------------------------
+
+
+def test_stage_wide_opt_out_is_respected() -> None:
+    src = "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n"
+    assert fix(src) == (src, [])
+
+
+def test_inline_opt_out_is_removed() -> None:
+    out, _ = fix("FROM python:3.12\nRUN PIP_NO_CACHE_DIR=1 pip install flask\n")
+    assert out.endswith(f"RUN {PIP} pip install flask\n")
+
+
+def test_moved_pip_cache_keeps_no_cache_dir() -> None:
+    src = "FROM python:3.12\nENV PIP_CACHE_DIR=/pipc\nRUN pip install --no-cache-dir flask\n"
+    out, left = fix(src)
+    assert out == src
+    assert left[0].reason == (
+        "the cache is at /pipc: without the opt-out hadolint would report DL3042, "
+        "which only accepts a mount on …/.cache/pip"
+    )
+
+
+def test_existing_mount_with_opt_out_is_a_safe_fix() -> None:
+    src = f"FROM python:3.12\nRUN {PIP} \\\n    pip install --no-cache-dir -r req.txt\n"
+    out, left = fix(src, unsafe=False)
+    assert out == f"FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\n"
+    assert left == []
+
+
+def test_tmpfs_or_bind_mount_there_is_the_users_choice() -> None:
+    src = (
+        "FROM python:3.12\n"
+        "RUN --mount=type=tmpfs,target=/root/.cache pip install --no-cache-dir x\n"
+    )
+    assert fix(src) == (src, [])
+
+
+def test_rm_of_a_parent_directory_is_display_only() -> None:
+    src = "FROM python:3.12\nRUN pip install x && rm -rf /root/.cache\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == [
+        "`rm -rf /root/.cache` deletes a directory that holds the cache"
+        " (a mount point cannot be removed)"
+    ]
+
+
+def test_rm_with_other_paths_keeps_them() -> None:
+    out, _ = fix("FROM python:3.12\nRUN pip install x && rm -rf /tmp/* ~/.cache/pip /var/tmp/*\n")
+    assert out.endswith(f"RUN {PIP} pip install x && rm -rf /tmp/* /var/tmp/*\n")
+
+
+def test_clean_up_in_an_or_chain_is_display_only() -> None:
+    src = "FROM node:20\nRUN npm ci || npm cache clean --force\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["`npm cache clean --force` is joined with `;`, `||` or `&`"]
+
+
+def test_comment_explaining_the_choice() -> None:
+    src = (
+        "FROM python:3.12\n"
+        "# no pip cache: the private index re-publishes versions\n"
+        "RUN pip install --no-cache-dir x\n"
+    )
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["a comment at this RUN explains its cache choice"]
+
+
+def test_heredoc_script_gets_a_mount_but_is_not_edited() -> None:
+    src = "FROM python:3.12\nRUN <<EOF\nset -e\npip install flask\nEOF\n"
+    out, _ = fix(src)
+    assert out == SYNTAX + f"FROM python:3.12\nRUN {PIP} <<EOF\nset -e\npip install flask\nEOF\n"
+    assert_valid(out)
+    src = "FROM python:3.12\nRUN <<EOF\npip install --no-cache-dir flask\nEOF\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["the opt-out is inside a heredoc script, which is not edited"]
+
+
+def test_python_heredoc_is_not_read() -> None:
+    src = "FROM python:3.12\nRUN <<EOF\n#!/usr/bin/env python3\nimport os\nEOF\n"
+    assert fix(src) == (src, [])
+
+
+# --- consistency across RUNs and stages ------------------------------------------------
+
+
+def test_exec_form_run_blocks_the_tree() -> None:
+    src = 'FROM maven:3 AS b\nRUN mvn -B dependency:go-offline\nRUN ["mvn", "-o", "package"]\n'
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["the exec-form RUN on line 3 runs maven"]
+
+
+def test_stage_built_from_another_shares_the_tree() -> None:
+    src = (
+        "FROM python:3.12 AS base\n"
+        "RUN pip install x\n"
+        "FROM base\n"
+        "USER nobody\n"
+        "RUN pip install --user y\n"
+    )
+    out, left = fix(src)
+    assert out == src
+    assert {f.line for f in left} == {2, 5}
+
+
+def test_unrelated_stage_trees_are_independent() -> None:
+    src = (
+        "FROM python:3.12 AS a\n"
+        "RUN pip install x\n"
+        "FROM python:3.12\n"
+        "USER nobody\n"
+        "RUN pip install --user y\n"
+    )
+    out, left = fix(src)
+    assert f"RUN {PIP} pip install x" in out
+    assert [f.line for f in left] == [6]
+
+
+def test_copy_from_the_cache_blocks() -> None:
+    src = (
+        "FROM maven:3 AS deps\nRUN mvn dependency:go-offline\n"
+        "FROM maven:3\nCOPY --from=deps /root/.m2 /root/.m2\nRUN mvn -o package\n"
+    )
+    out, left = fix(src)
+    assert out == src
+    assert [(f.line, f.reason) for f in left] == [
+        (2, "line 4 touches the cache directory /root/.m2/repository"),
+        (5, "line 4 touches the cache directory /root/.m2/repository"),
+    ]
+
+
+def test_copy_into_a_parent_of_the_cache_from_the_context(tmp_path: Path) -> None:
+    (tmp_path / "m2" / "repository").mkdir(parents=True)
+    src = "FROM maven:3\nCOPY m2 /root/.m2\nRUN mvn -o package\n"
+    out, left = fix_with(src, context=tmp_path)
+    assert out == src
+    assert reasons(left) == ["line 2 touches the cache directory /root/.m2/repository"]
+    (tmp_path / "m2" / "repository").rmdir()
+    out, left = fix_with(src, context=tmp_path)
+    assert "--mount=type=cache,target=/root/.m2/repository mvn -o package" in out
+
+
+def test_another_command_reading_the_cache_blocks() -> None:
+    src = "FROM python:3.12\nRUN pip install x && du -sh /root/.cache/pip\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["`du -sh /root/.cache/pip` uses the cache directory /root/.cache/pip"]
+
+
+def test_suppression_blocks_the_tree() -> None:
+    src = "FROM python:3.12\n# dockfix ignore=DF104\nRUN pip install x\nRUN pip install y\n"
+    out, left = fix(src)
+    assert out == src
+    assert reasons(left) == ["the RUN on line 3 is suppressed"]
+
+
+def test_all_runs_of_a_tree_are_fixed_together() -> None:
+    src = "FROM python:3.12\nRUN pip install -U pip\nRUN pip install -r req.txt\n"
+    out, _ = fix(src)
+    assert out.count(PIP) == 2
+
+
+def test_windows_and_exec_form_are_skipped() -> None:
+    src = "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN pip install flask\n"
+    assert fix(src) == (src, [])
+    src = 'FROM python:3.12\nRUN ["pip", "install", "flask"]\n'
+    assert fix(src) == (src, [])
+    src = 'FROM python:3.12\nSHELL ["pwsh", "-c"]\nRUN pip install flask\n'
+    assert fix(src) == (src, [])
+
+
+def test_run_without_a_package_manager_is_left_alone() -> None:
+    src = "FROM python:3.12\nRUN python -m compileall /app && pip --version && yarn build\n"
+    assert fix(src) == (src, [])
+
+
+# --- hadolint and BuildKit agree with the outputs --------------------------------------
+
+HADOLINT_CASES = [
+    "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask==3.0.0\n",
+    "FROM node:20\nRUN yarn install --frozen-lockfile && yarn cache clean\n",
+    "FROM node:20\nRUN npm ci && npm cache clean --force\n",
+    "FROM python:3.12\n"
+    "RUN useradd -m -u 1001 app\n"
+    "USER app\n"
+    "RUN pip install --user --no-cache-dir x==1\n",
+]
+
+
+@pytest.mark.parametrize("src", HADOLINT_CASES)
+def test_hadolint_reports_nothing_new(src: str) -> None:
+    before = hadolint_codes(src)
+    if before is None:
+        pytest.skip("hadolint is not installed")
+    out, _ = fix(src)
+    assert out != src
+    after = hadolint_codes(out)
+    assert after is not None and after <= before, sorted((after or set()) - before)
+
+
+@pytest.mark.parametrize(
+    ("src", "options"),
+    [
+        (
+            "FROM debian:bookworm-slim\n"
+            "RUN apt-get update && apt-get install -y --no-install-recommends "
+            "curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\n",
+            {"system_packages": True},
+        ),
+        ("FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.1-r0\n", {"system_packages": True}),
+    ],
+)
+def test_hadolint_system_packages(src: str, options: dict[str, Any]) -> None:
+    before = hadolint_codes(src)
+    if before is None:
+        pytest.skip("hadolint is not installed")
+    out, _ = fix_with(src, options)
+    assert out != src
+    after = hadolint_codes(out)
+    assert after is not None and after <= before, sorted((after or set()) - before)
+
+
+_COMMANDS = st.sampled_from(
+    [
+        "pip install flask",
+        "pip install --no-cache-dir -r requirements.txt",
+        "python -m pip install -U pip",
+        "npm ci",
+        "npm ci && npm cache clean --force",
+        "go build -o /app .",
+        "cargo fetch",
+        "mvn -B package",
+        "echo done",
+        "rm -rf /tmp/*",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_COMMANDS, min_size=1, max_size=4),
+    st.sampled_from([" && ", " \\\n && ", " && \\\n    "]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_property_outputs_parse_and_are_stable(
+    commands: list[str], joiner: str, eol: str, bom: bool
+) -> None:
+    src = "FROM python:3.12\nRUN " + joiner.join(commands) + "\n"
+    src = ("\ufeff" if bom else "") + src.replace("\n", eol)
+    out, left = fix(src)
+    dockerfile.parse_string(out)
+    assert fix(out) == (out, left)  # idempotent, same findings left
+    assert out.startswith("\ufeff") == bom
+    if eol == "\r\n":
+        assert "\n" not in out.replace("\r\n", "")
+    if out != src:
+        assert "--mount=type=cache" in out
+        assert "--no-cache-dir" not in out and "npm cache clean" not in out
+    # Untouched commands are still there, in order.
+    pos = 0
+    for c in (c for c in commands if c in ("echo done", "rm -rf /tmp/*")):
+        pos = out.find(c, pos)
+        assert pos >= 0
+        pos += len(c)
