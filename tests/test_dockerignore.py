@@ -385,6 +385,10 @@ def test_single_star_patterns_agree_with_go_filepath_match(pattern: str, name: s
     # are implemented independently here, so this cross-checks both.
     if "**" in pattern or go_clean(pattern) != pattern:
         return
+    if "[" in pattern and "/" in name:
+        # A class may match `/`; Go's Match then misses some matches the expression finds
+        # (it never moves an earlier chunk back), so the two only agree within a segment.
+        return
     assert Pattern.parse(pattern).matches(name) is go_filepath_match(pattern, name)
 
 

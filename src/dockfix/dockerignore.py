@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["DockerIgnore", "Pattern", "go_clean", "read_patterns"]
+__all__ = ["DockerIgnore", "Pattern", "go_clean", "go_filepath_match", "read_patterns"]
 
 MatchKind = Literal["exact", "prefix", "suffix", "regexp"]
 
