@@ -29,15 +29,56 @@ def all_fixers() -> dict[str, type[Fixer]]:
     for info in pkgutil.iter_modules(builtin.__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{builtin.__name__}.{info.name}")
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        loaded = ep.load()
+    for target in _entry_point_targets():
+        module_name, _, attr = target.partition(":")
+        loaded: object = importlib.import_module(module_name.strip())
+        for part in attr.strip().split(".") if attr.strip() else []:
+            loaded = getattr(loaded, part)
         if isinstance(loaded, type) and issubclass(loaded, Fixer):
             from dockfix.fixer import register
 
             register(loaded)
     return dict(sorted(registered_fixers().items()))
+
+
+def _entry_point_targets() -> list[str]:
+    """``module[:attr]`` of every ``dockfix.fixers`` entry point of the installed packages.
+
+    Reads the distributions' ``entry_points.txt`` directly: importing ``importlib.metadata``
+    costs more than the whole one-file run budget of a pre-commit hook.
+    """
+    import os
+    import sys
+
+    targets: list[str] = []
+    seen: set[str] = set()
+    for base in sys.path:
+        try:
+            names = os.listdir(base or ".")
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            dist = name.split("-", 1)[0].lower().replace("_", "-")
+            if dist in seen:
+                continue  # the first on sys.path wins, as importlib.metadata does
+            seen.add(dist)
+            try:
+                with open(os.path.join(base or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            if ENTRY_POINT_GROUP not in text:
+                continue
+            section = ""
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    section = line[1:-1].strip()
+                elif section == ENTRY_POINT_GROUP and "=" in line and not line.startswith(("#", ";")):
+                    targets.append(line.split("=", 1)[1].strip().split()[0])
+    return targets
 
 
 def resolve_code(token: str) -> list[str]:
