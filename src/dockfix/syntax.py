@@ -162,9 +162,10 @@ class Instruction:
     # Derived data computed once per tree by whoever needs it (e.g. the parsed shell script).
     cache: dict[str, object] = field(default_factory=dict, repr=False)
 
-    @property
-    def keyword(self) -> str:
-        return self.keyword_raw.upper()
+    keyword: str = field(init=False, default="")  # upper case; set once, read very often
+
+    def __post_init__(self) -> None:
+        self.keyword = self.keyword_raw.upper()
 
     @property
     def text(self) -> str:
@@ -760,7 +761,8 @@ def _parse_parts(instr: Instruction, escape: str) -> str | None:
         if err:
             return err
     if kw in HEREDOC_KEYWORDS and instr.json_args is None:
-        instr.heredocs = _heredoc_words(logical, instr.keyword_start)
+        if "<<" in logical:  # no heredoc word without it; skip the shell split
+            instr.heredocs = _heredoc_words(logical, instr.keyword_start)
     return None
 
 
