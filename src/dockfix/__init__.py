@@ -57,6 +57,8 @@ def fix(
         ignore=ignore,
         unsafe_fixes=unsafe_fixes,
         offline=offline,
+        refresh=refresh,
+        insecure_registries=insecure_registries,
         options=options,
     )
     return outcome.fixed, outcome.findings

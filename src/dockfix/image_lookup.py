@@ -17,8 +17,10 @@ Kinds of query:
 * ``version-tag`` — the most specific version tag sharing a moving tag's digest
   (``latest`` → ``3.13.1``), remembered in the cache as well, so a warm run lists no tags.
 
-``--offline`` answers from the cache only; a query it cannot answer is marked
-``offline_miss``.  A registry error becomes the answer's ``error`` (one line that names the
+Fresh cache entries answer first, so a warm run (or any ``--offline`` run) builds no HTTP
+client at all.  ``--offline`` answers from the cache only, entries older than the TTL
+included (with their age, so a fixer can call such a pin unsafe); a query it cannot answer
+is marked ``offline_miss``.  A registry error becomes the answer's ``error`` (one line that names the
 image, never a credential); :meth:`ImageLookups.failures` lists them so the run can print one
 warning per image.  Errors never stop the run.
 
@@ -192,30 +194,42 @@ def resolve_image_queries(
     if not unique:
         return ImageLookups({}, offline)
     from dockfix.digest_cache import DigestCache
-    from dockfix.registry_client import RegistryClient
 
     settings = settings or RegistrySettings.from_environ()
     cache = None
     if settings.use_cache:
         cache = DigestCache(settings.cache_path, ttl=settings.cache_ttl)
+    # Fresh cache entries answer first: a warm run (and any --offline run) needs no HTTP
+    # client at all, not even its import.
+    answers: dict[tuple[str, str], LookupAnswer] = {}
+    missing: dict[tuple[str, str], ImageQuery] = {}
+    for key, query in unique.items():
+        cached = _cached_answer(cache, key, offline)
+        if cached is not None:
+            answers[key] = cached
+        else:
+            missing[key] = query
+    if not missing:
+        return ImageLookups(answers, offline)
+    from dockfix.registry_client import RegistryClient
+
     client = RegistryClient(
         insecure_registries=insecure_registries,
         cache=cache,
-        offline=offline,
         max_per_host=settings.max_per_host,
         timeout=settings.timeout,
     )
     try:
-        return ImageLookups(_resolve_all(client, cache, unique, offline), offline)
+        answers.update(_resolve_all(client, cache, missing))
     finally:
         client.close()  # also saves the cache
+    return ImageLookups(answers, offline)
 
 
 def _resolve_all(
     client: RegistryClient,
     cache: DigestCache | None,
     unique: Mapping[tuple[str, str], ImageQuery],
-    offline: bool,
 ) -> dict[tuple[str, str], LookupAnswer]:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -234,7 +248,7 @@ def _resolve_all(
         with ThreadPoolExecutor(max_workers=min(8, len(version_keys))) as pool:
             futures = {
                 key: pool.submit(
-                    _version_tag, client, cache, refs[key], _answer(resolved[refs[key]]), offline
+                    _version_tag, client, cache, refs[key], _answer(resolved[refs[key]])
                 )
                 for key in version_keys
             }
@@ -243,14 +257,36 @@ def _resolve_all(
     return answers
 
 
+def _cached_answer(
+    cache: DigestCache | None, key: tuple[str, str], offline: bool
+) -> LookupAnswer | None:
+    """The cache's answer; None when the registry must be asked. Offline, stale entries
+    answer too (with their age) and a miss is an ``offline_miss`` answer."""
+    kind, lookup_key = key
+    miss = LookupAnswer(error=f"{lookup_key}: offline mode and not in cache", offline_miss=True)
+    hit = cache.get(lookup_key) if cache is not None else None
+    if hit is None or (hit.stale and not offline):
+        return miss if offline else None
+    age = time.time() - hit.entry.fetched_at if hit.stale else None
+    if kind != "version-tag":
+        return LookupAnswer(hit.entry.digest, hit.entry.media_type, stale_age=age)
+    assert cache is not None
+    version = cache.get(lookup_key + VERSION_TAG_SUFFIX)
+    if (
+        version is None
+        or version.entry.digest != hit.entry.digest
+        or (version.stale and not offline)
+    ):
+        return miss if offline else None
+    tag = version.entry.tag or None
+    return LookupAnswer(hit.entry.digest, hit.entry.media_type, tag, stale_age=age)
+
+
 def _answer(result: object) -> LookupAnswer:
-    from dockfix.registry_client import OfflineCacheMiss, RegistryError, Resolved
+    from dockfix.registry_client import RegistryError, Resolved
 
     if isinstance(result, Resolved):
-        age = time.time() - result.fetched_at if result.stale and result.fetched_at else None
-        return LookupAnswer(result.digest, result.media_type, stale_age=age)
-    if isinstance(result, OfflineCacheMiss):
-        return LookupAnswer(error=str(result), offline_miss=True)
+        return LookupAnswer(result.digest, result.media_type)
     if isinstance(result, RegistryError):
         return LookupAnswer(error=_one_line(str(result)))
     return LookupAnswer(error=f"unexpected lookup result {type(result).__name__}")
@@ -265,7 +301,6 @@ def _version_tag(
     cache: DigestCache | None,
     ref: ImageRef,
     base: LookupAnswer,
-    offline: bool,
 ) -> LookupAnswer:
     """Which version tag shares ``ref``'s digest (``base``) now; cached per digest."""
     from dockfix.registry_client import RegistryError
@@ -274,14 +309,8 @@ def _version_tag(
         return base
     key = ref.key + VERSION_TAG_SUFFIX
     hit = cache.get(key) if cache is not None else None
-    if hit is not None and hit.entry.digest == base.digest and (not hit.stale or offline):
-        return LookupAnswer(
-            base.digest, base.media_type, hit.entry.tag or None, stale_age=base.stale_age
-        )
-    if offline:
-        return LookupAnswer(
-            error=f"{ref.original}: offline mode and no cached version tag", offline_miss=True
-        )
+    if hit is not None and hit.entry.digest == base.digest and not hit.stale:
+        return LookupAnswer(base.digest, base.media_type, hit.entry.tag or None)
     try:
         matches = client.tags_sharing_digest(ref, digest=base.digest)
     except RegistryError as exc:

@@ -181,15 +181,20 @@ def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) ->
     return queries
 
 
+def _network_fixers(path: Path, opts: RunOptions) -> tuple[list[Fixer], Config | None]:
+    """The network fixers enabled for one file (none when its configuration is broken)."""
+    try:
+        cfg = _config_for(str(path.parent), opts.config_file)
+        return [f for f in build_fixers(cfg, opts, path) if f.needs_network], cfg
+    except ConfigError:
+        return [], None
+
+
 def _queries_for_path(path_str: str, opts: RunOptions) -> tuple[list[ImageQuery], list[str]]:
     """The registry lookups one file needs, and the insecure registries its config lists."""
     path = Path(path_str)
-    try:
-        cfg = _config_for(str(path.parent), opts.config_file)
-        fixers = [f for f in build_fixers(cfg, opts, path) if f.needs_network]
-    except ConfigError:
-        return [], []
-    if not fixers:
+    fixers, cfg = _network_fixers(path, opts)
+    if not fixers or cfg is None:
         return [], []
     try:
         src = read_source(path)
@@ -215,23 +220,32 @@ def _collect_chunk(
 
 
 def _prefetch(
-    paths: Sequence[str], opts: RunOptions, pool: Executor | None, chunks: list[list[str]]
+    paths: Sequence[str], opts: RunOptions, pool: Executor | None, chunk_size: int
 ) -> tuple[RunOptions, dict[int, list[str]]]:
     """Look up every file's registry queries at once; returns the options carrying the answers
     and, by file index, the warnings to show (each failed lookup once, on its first file)."""
-    if pool is None:
-        per_file = [_queries_for_path(p, opts) for p in paths]
-    else:
-        per_file = [
-            item for batch in pool.map(_collect_chunk, [(c, opts) for c in chunks]) for item in batch
-        ]
-    if not any(queries for queries, _ in per_file):
-        return opts, {}
-    from dockfix.image_lookup import resolve_image_queries
+    from dockfix.image_lookup import ImageLookups, resolve_image_queries
 
+    # Only files with a network fixer enabled are read and parsed (in the workers if many).
+    wanted = [i for i, p in enumerate(paths) if _network_fixers(Path(p), opts)[0]]
+    if not wanted:
+        # Nothing to look up: say so, so that no file looks up on its own.
+        return replace(opts, image_lookups=ImageLookups({}, opts.offline)), {}
+    names = [paths[i] for i in wanted]
+    if pool is None or len(names) < PARALLEL_THRESHOLD:
+        per_file = [_queries_for_path(p, opts) for p in names]
+    else:
+        chunks = [names[i : i + chunk_size] for i in range(0, len(names), chunk_size)]
+        per_file = [
+            item
+            for batch in pool.map(_collect_chunk, [(c, opts) for c in chunks])
+            for item in batch
+        ]
+    # One client for the run: the plain-HTTP registries are those the command line and any of
+    # the files' configurations list.
     insecure = {*opts.insecure_registries}
     first_user: dict[tuple[str, str], int] = {}
-    for index, (queries, file_insecure) in enumerate(per_file):
+    for index, (queries, file_insecure) in zip(wanted, per_file, strict=True):
         insecure.update(file_insecure)
         for query in queries:
             try:
@@ -265,7 +279,7 @@ def process_paths(
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
         warnings: dict[int, list[str]] = {}
         if opts.image_lookups is None:
-            opts, warnings = _prefetch(paths, opts, pool, chunks)
+            opts, warnings = _prefetch(paths, opts, pool, size)
         if pool is None:
             reports: Iterator[FileReport] = (process_path(p, opts) for p in paths)
         else:

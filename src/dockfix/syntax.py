@@ -760,9 +760,9 @@ def _parse_parts(instr: Instruction, escape: str) -> str | None:
         err = _check_key_values(kw, rest, escape)
         if err:
             return err
-    if kw in HEREDOC_KEYWORDS and instr.json_args is None:
-        if "<<" in logical:  # no heredoc word without it; skip the shell split
-            instr.heredocs = _heredoc_words(logical, instr.keyword_start)
+    # no heredoc word without "<<": skip the shell split
+    if kw in HEREDOC_KEYWORDS and instr.json_args is None and "<<" in logical:
+        instr.heredocs = _heredoc_words(logical, instr.keyword_start)
     return None
 
 
