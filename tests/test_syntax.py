@@ -149,3 +149,10 @@ def test_indented_instruction_offsets_and_edits() -> None:
     d2 = parse(bom)
     assert apply_edits(bom, [insert_before(d2, d2.instructions[0], ["ARG X"])]) == "\ufeffARG X\nFROM a\nRUN b"
     assert apply_edits(bom, [delete_instruction(d2, d2.instructions[1])]) == "\ufeffFROM a"
+
+
+def test_key_value_arguments_are_trimmed_before_splitting() -> None:
+    # found by scripts/fuzz: BuildKit trims ENV/LABEL arguments first, so a lone escape
+    # character left by a continuation is dropped, not read as a word
+    text = "\ufeffLABEL \\ \\\n# c\n"
+    assert dockfix_spans(text) == buildkit_spans(text) == [("LABEL", 1, 2)]

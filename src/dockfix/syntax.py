@@ -767,6 +767,7 @@ def _parse_parts(instr: Instruction, escape: str) -> str | None:
 
 
 def _check_key_values(kw: str, rest: str, escape: str) -> str | None:
+    rest = _strip_go(rest)  # BuildKit trims the arguments before splitting them
     words = parse_words(rest, escape)
     if not words:
         return None
