@@ -95,9 +95,12 @@ def fix_document(
     *,
     apply: bool = True,
     unsafe: bool = False,
+    doc: Dockerfile | None = None,
 ) -> FixOutcome:
+    """Fix one text; ``doc`` is its tree when the caller parsed it already."""
     out = FixOutcome(original=text, fixed=text)
-    doc = parse_lossless(text)
+    if doc is None or doc.source is not text:
+        doc = parse_lossless(text)
     if doc.error is not None:
         out.error = f"BuildKit would reject this file: {doc.error}"
         return out

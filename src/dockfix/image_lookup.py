@@ -198,7 +198,10 @@ def resolve_image_queries(
     settings = settings or RegistrySettings.from_environ()
     cache = None
     if settings.use_cache:
-        cache = DigestCache(settings.cache_path, ttl=settings.cache_ttl)
+        if offline:
+            cache = _shared_cache(settings.cache_path, settings.cache_ttl)
+        else:
+            cache = DigestCache(settings.cache_path, ttl=settings.cache_ttl)
     # Fresh cache entries answer first: a warm run (and any --offline run) needs no HTTP
     # client at all, not even its import.
     answers: dict[tuple[str, str], LookupAnswer] = {}
@@ -324,3 +327,24 @@ def _version_tag(
         with contextlib.suppress(OSError):  # the client reports an unwritable cache already
             cache.save()
     return LookupAnswer(base.digest, base.media_type, tag)
+
+
+_OFFLINE_CACHES: dict[tuple[str, float, int, int], DigestCache] = {}
+
+
+def _shared_cache(path: Path | None, ttl: float) -> DigestCache:
+    """One read-only view of the cache file per process for offline runs (many files, one
+    file read); online runs make their own, since they write."""
+    from dockfix.digest_cache import DigestCache, default_cache_path
+
+    where = path if path is not None else default_cache_path()
+    try:
+        st = os.stat(where)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, -1)
+    key = (str(where), ttl, *stamp)  # a rewritten cache file is read again
+    cache = _OFFLINE_CACHES.get(key)
+    if cache is None:
+        cache = _OFFLINE_CACHES[key] = DigestCache(path, ttl=ttl)
+    return cache

@@ -125,18 +125,19 @@ def fix_text_with(
     )
     fixers = build_fixers(cfg, opts, path)
     lookup_warnings: list[str] = []
+    doc = parse_lossless(text)
     if opts.image_lookups is None and any(f.needs_network for f in fixers):
-        # A single text (standard input, the Python API): look up what this file needs.
+        # A single text (standard input, the Python API) or an offline run: look up what this
+        # file needs (offline: from the cache only).
         from dockfix.image_lookup import resolve_image_queries
 
-        doc = parse_lossless(text)
         queries = _image_queries(doc, fixers, ctx) if doc.error is None else []
         lookups = resolve_image_queries(
             queries, insecure_registries=ctx.services["insecure_registries"], offline=opts.offline
         )
         ctx.services["image_lookups"] = lookups
         lookup_warnings = [message for _, message in lookups.failures()]
-    outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe)
+    outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
     outcome.warnings[:0] = lookup_warnings
     shown = display_path(path) if path is not None else "-"
     for f in [*outcome.findings, *outcome.applied]:
@@ -278,7 +279,9 @@ def process_paths(
 
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
         warnings: dict[int, list[str]] = {}
-        if opts.image_lookups is None:
+        if opts.image_lookups is None and not opts.offline:
+            # Offline there is nothing to share between files: each file answers from the
+            # cache as it is processed, and no file is read twice.
             opts, warnings = _prefetch(paths, opts, pool, size)
         if pool is None:
             reports: Iterator[FileReport] = (process_path(p, opts) for p in paths)
