@@ -91,3 +91,35 @@ def test_hadolint_reports_nothing_new(case: Case) -> None:
         after = hadolint_codes(fixed)
         assert after is not None
         assert after <= before, f"new hadolint rules: {sorted(after - before)}"
+
+
+def _other_file_expectations(case: Case) -> list[tuple[bool, str, str]]:
+    """(unsafe, file name, expected content) for `expected[.unsafe].<name>` of other files."""
+    out = []
+    for p in sorted(case.directory.iterdir()):
+        name = p.name
+        if not name.startswith("expected.") or name.endswith("Dockerfile"):
+            continue
+        rest = name[len("expected.") :]
+        unsafe = rest.startswith("unsafe.")
+        if unsafe:
+            rest = rest[len("unsafe.") :]
+        out.append((unsafe, rest, p.read_bytes().decode("utf-8")))
+    return out
+
+
+OTHER_FILE_CASES = [c for c in CASES if _other_file_expectations(c)]
+
+
+@pytest.mark.parametrize("case", OTHER_FILE_CASES, ids=[c.id for c in OTHER_FILE_CASES])
+def test_expected_changes_to_other_files(case: Case) -> None:
+    """`expected.dockerignore`, `expected.unsafe.ci.yml`: the content the fix gives that file."""
+    text = case.read()
+    assert text is not None
+    for unsafe, name, expected in _other_file_expectations(case):
+        outcome = dockfix.fix_outcome(
+            text, path=case.dockerfile, context_dir=case.directory, select=[case.code],
+            unsafe_fixes=unsafe, offline=True,
+        )
+        changes = {c.path.name.lstrip("."): c.content for c in outcome.file_changes}
+        assert changes.get(name.lstrip(".")) == expected, f"{name}: {sorted(changes)}"

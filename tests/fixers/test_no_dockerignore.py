@@ -382,11 +382,18 @@ CASES = sorted(p for p in (FIXTURES / "DF204-no-dockerignore").iterdir() if p.is
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fixture_ignore_file(case: Path) -> None:
+    # `expected.dockerignore`: the safe fix gives it; `expected.unsafe.dockerignore`: only
+    # --unsafe-fixes does (the convention of tests/test_fixtures.py)
+    safe_expected = case / "expected.dockerignore"
+    unsafe_expected = case / "expected.unsafe.dockerignore"
+    _findings, safe_changes = run(case, unsafe=False)
     _findings, changes = run(case)
-    expected = case / "expected.dockerignore"
+    expected = safe_expected if safe_expected.is_file() else unsafe_expected
     if not expected.is_file():
         assert changes == []
         return
+    if expected is unsafe_expected:
+        assert safe_changes == []
     assert len(changes) == 1
     assert changes[0].content == expected.read_bytes().decode()
 

@@ -270,7 +270,7 @@ def _configured_cases() -> list[Path]:
 def test_configured_fixtures(case: Path) -> None:
     """Fixtures with a dockfix.toml: the configured unsafe output, verified like the others."""
     text = (case / "Dockerfile").read_bytes().decode("utf-8")
-    expected_file = case / "expected.configured-unsafe.Dockerfile"
+    expected_file = case / "expected.unsafe.Dockerfile"  # the dockfix.toml of the case applies
     expected = expected_file.read_bytes().decode("utf-8") if expected_file.exists() else text
     opts = RunOptions(select=(CODE,), unsafe_fixes=True, offline=True, context=str(case))
     outcome = fix_text_with(text, case / "Dockerfile", opts)
