@@ -49,6 +49,20 @@ def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) ->
         if (d.key, d.value) not in new_dirs and not _covered(ordered, d.start, d.end + 1):
             return f"directive `# {d.key}={d.value}` is no longer a parser directive"
 
+    # Instructions outside the edits are still the same instructions: an insertion after an
+    # instruction that ends in a dangling continuation would otherwise be absorbed into it.
+    new_by_start = {i.start: i for i in new.instructions}
+    for instr in old.instructions:
+        if _covered(ordered, instr.start, instr.next) or any(
+            # text appended to the last line belongs to the instruction; a new line does not
+            e.start == e.end == instr.end and not e.text.startswith(("\n", "\r\n"))
+            for e in ordered
+        ):
+            continue
+        moved = new_by_start.get(_map(ordered, deltas, instr.start))
+        if moved is None or moved.logical != instr.logical:
+            return f"{instr.keyword} on line {instr.start_line} changed although no edit covers it"
+
     # Heredoc bodies outside edits still start a heredoc body at the mapped offset.
     new_bodies = {h.body_start: h.body for i in new.instructions for h in i.heredocs}
     for instr in old.instructions:

@@ -1,0 +1,84 @@
+"""The engine's guarantees, with toy fixers that misbehave on purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from dockfix.context import FixContext
+from dockfix.edits import insert_after
+from dockfix.engine import fix_document
+from dockfix.fixer import Edit, Finding, Fix, Fixer
+from dockfix.syntax import Dockerfile
+
+
+class AppendUser(Fixer):
+    code = "T001"
+    name = "append-user"
+    summary = "adds USER after the last instruction"
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        if "USER" not in doc.source:
+            last = doc.instructions[-1]
+            yield self.finding(last, "no user", Fix.safe(insert_after(doc, last, ["USER 1000"])))
+
+
+class BreakHeredoc(Fixer):
+    code = "T002"
+    name = "break-heredoc"
+    summary = "deletes a heredoc terminator"
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        for instr in doc.instructions:
+            for h in instr.heredocs:
+                yield self.finding(
+                    instr, "x", Fix.safe(Edit(h.body_end, h.body_end + len(h.name), ""))
+                )
+
+
+class DropDirective(Fixer):
+    code = "T003"
+    name = "drop-directive"
+    summary = "puts a comment above the directives"
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        if doc.directives and not doc.source.startswith("# note"):
+            yield self.finding(1, "x", Fix.safe(Edit.insert(0, "# note\n")))
+
+
+def run(text: str, *fixers: Fixer) -> tuple[str, list[str]]:
+    out = fix_document(text, list(fixers), FixContext(), unsafe=True)
+    return out.fixed, out.warnings
+
+
+def test_insertion_absorbed_by_a_dangling_continuation_is_refused() -> None:
+    text = "FROM a\nMAINTAINER me \\\n"
+    fixed, warnings = run(text, AppendUser())
+    assert fixed == text
+    assert warnings and "MAINTAINER on line 2 changed although no edit covers it" in warnings[0]
+
+
+def test_plain_insertion_is_applied() -> None:
+    assert run("FROM a\nCMD x", AppendUser()) == ("FROM a\nCMD x\nUSER 1000", [])
+
+
+def test_broken_heredoc_is_refused() -> None:
+    text = "FROM a\nRUN <<EOF\necho\nEOF\nRUN b\n"
+    fixed, warnings = run(text, BreakHeredoc())
+    assert fixed == text and "T002 proposed a fix that was not applied" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["# syntax=docker/dockerfile:1\nFROM a\n", "# escape=`\nFROM a\nRUN x `\n  y\n"]
+)
+def test_directives_stay_directives(text: str) -> None:
+    fixed, warnings = run(text, DropDirective())
+    assert fixed == text and "no longer a parser directive" in warnings[0]
+
+
+def test_a_good_fixer_survives_a_bad_one() -> None:
+    text = "FROM a\nRUN <<EOF\necho\nEOF\nCMD x\n"
+    fixed, warnings = run(text, BreakHeredoc(), AppendUser())
+    assert fixed == "FROM a\nRUN <<EOF\necho\nEOF\nCMD x\nUSER 1000\n"
+    assert len(warnings) == 1 and warnings[0].startswith("T002")
