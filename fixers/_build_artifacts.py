@@ -32,9 +32,26 @@ Scope = dict[str, str | None]
 
 # Directories that exist in every Linux base image: `-o`/`cp` into them writes a file inside.
 SYSTEM_DIRS = frozenset(
-    {"/", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
-     "/tmp", "/opt", "/srv", "/root", "/home", "/etc", "/var", "/usr", "/usr/local",
-     "/go/bin", "/usr/local/cargo/bin"}
+    {
+        "/",
+        "/bin",
+        "/sbin",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/local/bin",
+        "/usr/local/sbin",
+        "/tmp",
+        "/opt",
+        "/srv",
+        "/root",
+        "/home",
+        "/etc",
+        "/var",
+        "/usr",
+        "/usr/local",
+        "/go/bin",
+        "/usr/local/cargo/bin",
+    }
 )
 # `PATH` of the distroless images (and of most distros).
 DISTROLESS_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -44,15 +61,45 @@ TOOLCHAIN_PATH = {
 }
 # WORKDIR the official images set (a stage without WORKDIR starts there).
 IMAGE_WORKDIRS = {
-    "golang": "/go", "rust": "/", "node": "/", "debian": "/", "ubuntu": "/", "alpine": "/",
-    "busybox": "/", "scratch": "/", "python": "/",
+    "golang": "/go",
+    "rust": "/",
+    "node": "/",
+    "debian": "/",
+    "ubuntu": "/",
+    "alpine": "/",
+    "busybox": "/",
+    "scratch": "/",
+    "python": "/",
 }
 
 # Names in a project tree that services commonly read at run time.
 RUNTIME_ASSET_DIRS = frozenset(
-    {"templates", "template", "static", "public", "assets", "migrations", "views", "config",
-     "configs", "conf", "locales", "i18n", "locale", "web", "www", "html", "resources",
-     "prisma", "certs", "keys", "data", "fixtures", "schema", "schemas"}
+    {
+        "templates",
+        "template",
+        "static",
+        "public",
+        "assets",
+        "migrations",
+        "views",
+        "config",
+        "configs",
+        "conf",
+        "locales",
+        "i18n",
+        "locale",
+        "web",
+        "www",
+        "html",
+        "resources",
+        "prisma",
+        "certs",
+        "keys",
+        "data",
+        "fixtures",
+        "schema",
+        "schemas",
+    }
 )
 RUNTIME_ASSET_FILES = re.compile(
     r"^(\.env(\..*)?|config\.[a-z]+|settings\.[a-z]+|app\.(ya?ml|toml|json|ini)|"
@@ -149,8 +196,11 @@ class BaseImage:
     @property
     def is_windows(self) -> bool:
         tag = self.tag.lower()
-        return "windowsservercore" in tag or "nanoserver" in tag or self.repository.startswith(
-            "windows/")
+        return (
+            "windowsservercore" in tag
+            or "nanoserver" in tag
+            or self.repository.startswith("windows/")
+        )
 
 
 def stage_chain(stage: Stage) -> list[Stage]:
@@ -323,7 +373,7 @@ def _copy_maps(
             # A wildcard source: its matches land in dest by basename.
             if not is_within(image_path, dest) or image_path == dest:
                 continue
-            rel = image_path[len(dest):].lstrip("/")
+            rel = image_path[len(dest) :].lstrip("/")
             head, _, _ = rel.partition("/")
             if fnmatch.fnmatchcase(head, posixpath.basename(src_rel)):
                 parent = posixpath.dirname(src_rel)
@@ -332,7 +382,7 @@ def _copy_maps(
         is_dir = _context_is_dir(ctx, src_rel)
         if is_dir:
             if is_within(image_path, dest):
-                rel = image_path[len(dest):].lstrip("/") if dest != "/" else image_path.lstrip("/")
+                rel = image_path[len(dest) :].lstrip("/") if dest != "/" else image_path.lstrip("/")
                 joined = posixpath.join(src_rel, rel) if rel else src_rel
                 return posixpath.normpath(joined)
         elif is_dir is False:
@@ -342,9 +392,7 @@ def _copy_maps(
     return None
 
 
-def copied_into(
-    doc: Dockerfile, stage: Stage, root: str, ctx: FixContext
-) -> list[str] | None:
+def copied_into(doc: Dockerfile, stage: Stage, root: str, ctx: FixContext) -> list[str] | None:
     """Names of the entries that the chain's context COPY/ADDs put directly inside ``root``;
     None without a build context on disk (what `COPY . .` brings is then unknown)."""
     if not ctx.has_context:
@@ -368,12 +416,15 @@ def copied_into(
                 landed: list[str] = []
                 if any(c in src for c in "*?["):
                     parent = posixpath.dirname(src_rel)
-                    landed = [posixpath.join(dest, n) for n in ctx.list_dir(parent)
-                              if fnmatch.fnmatchcase(n, posixpath.basename(src_rel))]
+                    landed = [
+                        posixpath.join(dest, n)
+                        for n in ctx.list_dir(parent)
+                        if fnmatch.fnmatchcase(n, posixpath.basename(src_rel))
+                    ]
                 elif _context_is_dir(ctx, src_rel):
                     if is_within(root, dest) and root != dest:
                         # The tree is copied to an ancestor of root: list the matching subdir.
-                        sub = posixpath.join(src_rel, root[len(dest):].lstrip("/"))
+                        sub = posixpath.join(src_rel, root[len(dest) :].lstrip("/"))
                         landed = [posixpath.join(root, n) for n in _listed(ctx, sub)]
                     else:
                         landed = [posixpath.join(dest, n) for n in _listed(ctx, src_rel)]
@@ -384,14 +435,17 @@ def copied_into(
                     landed = [posixpath.join(dest, name) if dest_is_dir else dest]
                 for path in landed:
                     if is_within(path, root) and path != root:
-                        names.add(path[len(root):].lstrip("/").split("/")[0])
+                        names.add(path[len(root) :].lstrip("/").split("/")[0])
     return sorted(names)
 
 
 def _listed(ctx: FixContext, rel: str) -> list[str]:
     """Entries of a context directory that `.dockerignore` lets into the build."""
-    return [n for n in ctx.list_dir(rel)
-            if not ctx.is_excluded(posixpath.normpath(posixpath.join(rel, n)))]
+    return [
+        n
+        for n in ctx.list_dir(rel)
+        if not ctx.is_excluded(posixpath.normpath(posixpath.join(rel, n)))
+    ]
 
 
 def runtime_assets(names: list[str]) -> list[str]:
@@ -437,9 +491,11 @@ def run_commands(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Comm
         scripts = [(script, line)]
         names = [c.name for c in script.commands if c.words]
         runs_bodies = not names or (
-            len(names) == 1 and names[0] in ("sh", "bash", "ash", "dash")
-            and all(w.value.startswith("-") and "c" not in w.value
-                    for w in script.commands[0].words[1:])
+            len(names) == 1
+            and names[0] in ("sh", "bash", "ash", "dash")
+            and all(
+                w.value.startswith("-") and "c" not in w.value for w in script.commands[0].words[1:]
+            )
         )
         for h in instr.heredocs if runs_bodies else []:
             first = h.body.lstrip().split("\n", 1)[0]
@@ -551,8 +607,10 @@ def analyse_stage(doc: Dockerfile, stage: Stage, ctx: FixContext) -> StageBuild:
                 continue
             cmds = run_commands(doc, st, instr)
             if cmds is None:
-                if re.search(r"\b(go|cargo)\s+build\b", instr.logical + "".join(
-                        h.body for h in instr.heredocs)):
+                if re.search(
+                    r"\b(go|cargo)\s+build\b",
+                    instr.logical + "".join(h.body for h in instr.heredocs),
+                ):
                     eco = "go" if re.search(r"\bgo\s+build\b", instr.logical) else "cargo"
                     result.ecosystems.add(eco)
                     result.build_runs.append(instr)
@@ -653,18 +711,58 @@ def _persisted_locations(path: str, later: list[Command], mounts: list[str]) -> 
 
 # Go: flags of `go build` that take a value (the rest are booleans).
 _GO_VALUE_FLAGS = frozenset(
-    {"o", "p", "C", "asmflags", "buildmode", "compiler", "gccgoflags", "gcflags",
-     "installsuffix", "ldflags", "mod", "modfile", "overlay", "pgo", "pkgdir", "tags",
-     "toolexec", "coverpkg", "covermode", "exec", "buildvcs", "json", "cover"}
+    {
+        "o",
+        "p",
+        "C",
+        "asmflags",
+        "buildmode",
+        "compiler",
+        "gccgoflags",
+        "gcflags",
+        "installsuffix",
+        "ldflags",
+        "mod",
+        "modfile",
+        "overlay",
+        "pgo",
+        "pkgdir",
+        "tags",
+        "toolexec",
+        "coverpkg",
+        "covermode",
+        "exec",
+        "buildvcs",
+        "json",
+        "cover",
+    }
 )
 _GO_BOOL_FLAGS = frozenset(
-    {"a", "n", "race", "msan", "asan", "v", "work", "x", "trimpath", "linkshared",
-     "modcacherw", "cover", "json", "buildvcs"}
+    {
+        "a",
+        "n",
+        "race",
+        "msan",
+        "asan",
+        "v",
+        "work",
+        "x",
+        "trimpath",
+        "linkshared",
+        "modcacherw",
+        "cover",
+        "json",
+        "buildvcs",
+    }
 )
 
 
 def _go_build(
-    doc: Dockerfile, st: Stage, cmd: Command, instr: Instruction, ctx: FixContext,
+    doc: Dockerfile,
+    st: Stage,
+    cmd: Command,
+    instr: Instruction,
+    ctx: FixContext,
     base: BaseImage | None,
 ) -> tuple[list[Artifact], str | None]:
     output: str | None = None
@@ -763,8 +861,11 @@ def _is_known_dir(doc: Dockerfile, stage: Stage, path: str) -> bool:
             elif i.keyword == "RUN":
                 for c in run_commands(doc, st, i) or []:
                     if c.argv and c.argv[0] == "mkdir":
-                        made.extend(resolve_path(a, c.cwd) for a in c.argv[1:]
-                                    if a is not None and not a.startswith("-"))
+                        made.extend(
+                            resolve_path(a, c.cwd)
+                            for a in c.argv[1:]
+                            if a is not None and not a.startswith("-")
+                        )
             if any(m is not None and is_within(m, path) for m in made):
                 return True
     return False
@@ -792,7 +893,7 @@ def _go_binary_name(
                 m = re.search(r"(?m)^\s*module\s+\"?([^\s\"]+)", text)
                 if m is None:
                     return None
-                sub = pkg_dir[len(d):].strip("/")
+                sub = pkg_dir[len(d) :].strip("/")
                 import_path = m.group(1) + ("/" + sub if sub else "")
                 return _last_non_version(import_path)
             if d == "/":
@@ -815,9 +916,30 @@ def _last_non_version(import_path: str) -> str | None:
 # Cargo ------------------------------------------------------------------------------------
 
 _CARGO_VALUE_FLAGS = frozenset(
-    {"bin", "p", "package", "target", "target-dir", "profile", "manifest-path", "features", "F",
-     "j", "jobs", "color", "config", "Z", "message-format", "exclude", "example", "test",
-     "bench", "lockfile-path", "artifact-dir", "out-dir"}
+    {
+        "bin",
+        "p",
+        "package",
+        "target",
+        "target-dir",
+        "profile",
+        "manifest-path",
+        "features",
+        "F",
+        "j",
+        "jobs",
+        "color",
+        "config",
+        "Z",
+        "message-format",
+        "exclude",
+        "example",
+        "test",
+        "bench",
+        "lockfile-path",
+        "artifact-dir",
+        "out-dir",
+    }
 )
 _CARGO_INSTALL_FLAGS = frozenset(
     {"path", "root", "git", "branch", "tag", "rev", "version", "vers", "index", "registry"}
@@ -825,7 +947,11 @@ _CARGO_INSTALL_FLAGS = frozenset(
 
 
 def _cargo_build(
-    doc: Dockerfile, st: Stage, cmd: Command, instr: Instruction, ctx: FixContext,
+    doc: Dockerfile,
+    st: Stage,
+    cmd: Command,
+    instr: Instruction,
+    ctx: FixContext,
     base: BaseImage | None,
 ) -> tuple[list[Artifact], str | None]:
     install = cmd.argv[1] == "install"
@@ -879,8 +1005,9 @@ def _cargo_build(
                 return [], "the binaries of a crate installed from elsewhere are not known"
             elif name in ("manifest-path", "artifact-dir", "out-dir"):
                 return [], f"`--{name}` moves the build"
-            elif name == "config" and ("target" in value or "profile" in value
-                                       or "install" in value):
+            elif name == "config" and (
+                "target" in value or "profile" in value or "install" in value
+            ):
                 return [], "`--config` changes the build's target or output"
             elif name in ("example", "test", "bench"):
                 return [], f"`--{name}` builds no service binary"
@@ -917,8 +1044,15 @@ def _cargo_build(
                 return [], "the crate's binaries cannot be listed from the build context"
             bins = found
         return [
-            Artifact("cargo", posixpath.join(bin_dir, b), instr, False,
-                     bool(base and base.is_alpine), crate_dir, None)
+            Artifact(
+                "cargo",
+                posixpath.join(bin_dir, b),
+                instr,
+                False,
+                bool(base and base.is_alpine),
+                crate_dir,
+                None,
+            )
             for b in bins
         ], None
     cwd = cmd.cwd
@@ -973,8 +1107,9 @@ def _cargo_build(
     if not bins:
         if manifest is None:
             return [], "the binary's name is in a Cargo.toml that is not in the build context"
-        found = _cargo_bins(doc, st, cwd, manifest, root_dir, root_manifest, packages,
-                            whole_workspace, ctx)
+        found = _cargo_bins(
+            doc, st, cwd, manifest, root_dir, root_manifest, packages, whole_workspace, ctx
+        )
         if found is None:
             return [], "the crate's binaries cannot be listed from the build context"
         bins = found
@@ -1039,8 +1174,15 @@ def _cargo_config(doc: Dockerfile, st: Stage, cwd: str, ctx: FixContext) -> dict
 
 
 def _cargo_bins(
-    doc: Dockerfile, st: Stage, cwd: str, manifest: dict[str, Any], root_dir: str,
-    root_manifest: dict[str, Any] | None, packages: list[str], whole: bool, ctx: FixContext,
+    doc: Dockerfile,
+    st: Stage,
+    cwd: str,
+    manifest: dict[str, Any],
+    root_dir: str,
+    root_manifest: dict[str, Any] | None,
+    packages: list[str],
+    whole: bool,
+    ctx: FixContext,
 ) -> list[str] | None:
     members: dict[str, tuple[str, dict[str, Any]]] = {}  # package name -> (dir, manifest)
     ws = (root_manifest or {}).get("workspace")
@@ -1071,8 +1213,7 @@ def _cargo_bins(
     elif whole or "package" not in manifest:
         default = (ws or {}).get("default-members") if isinstance(ws, dict) else None
         if default and not whole:
-            selected = [v for v in members.values()
-                        if posixpath.relpath(v[0], root_dir) in default]
+            selected = [v for v in members.values() if posixpath.relpath(v[0], root_dir) in default]
         else:
             selected = list(members.values())
     else:
@@ -1098,8 +1239,11 @@ def _expand_member(
     rel = context_source(doc, st, base, ctx)
     if rel is None:
         return []
-    return [posixpath.join(base, n) for n in ctx.list_dir(rel) if fnmatch.fnmatchcase(n, leaf)
-            and ctx.exists(posixpath.join(rel, n, "Cargo.toml"))]
+    return [
+        posixpath.join(base, n)
+        for n in ctx.list_dir(rel)
+        if fnmatch.fnmatchcase(n, leaf) and ctx.exists(posixpath.join(rel, n, "Cargo.toml"))
+    ]
 
 
 def _package_bins(
@@ -1230,9 +1374,9 @@ def path_tokens(instr: Instruction) -> list[str]:
     for tok in _TOKEN_SPLIT.split(text):
         if not tok or tok.startswith(("-", "$", "http")) or tok.endswith("//"):
             continue
-        if "/" in tok or (command and (
-            (tok.startswith(".") and len(tok) > 1) or re.search(r"\w\.\w", tok)
-        )):
+        if "/" in tok or (
+            command and ((tok.startswith(".") and len(tok) > 1) or re.search(r"\w\.\w", tok))
+        ):
             out.append(tok)
     return out
 

@@ -39,9 +39,7 @@ __all__ = [
 ]
 
 # Unquoted characters that mean nothing to a POSIX shell (or bash) inside a word.
-_PLAIN_ASCII = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"
-)
+_PLAIN_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
 # What an unquoted special character does, for the display-only reason.
 _FEATURES = {
     "$": "a variable or command substitution (`$`)",
@@ -69,18 +67,92 @@ _ASSIGNMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 # (or whose executable behaves differently, like `echo -e`).
 SHELL_KEYWORDS = frozenset(
     (
-        "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
-        "done", "in", "function", "time", "coproc", "{", "}", "!", "[[", "]]"
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "in",
+        "function",
+        "time",
+        "coproc",
+        "{",
+        "}",
+        "!",
+        "[[",
+        "]]",
     )
 )
 SHELL_BUILTINS = frozenset(
     (
-        ".", ":", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command", "compgen",
-        "complete", "continue", "declare", "dirs", "disown", "echo", "enable", "eval", "exec",
-        "exit", "export", "false", "fc", "fg", "getopts", "hash", "help", "history", "jobs", "kill",
-        "let", "local", "logout", "mapfile", "popd", "printf", "pushd", "pwd", "read", "readarray",
-        "readonly", "return", "set", "shift", "shopt", "source", "suspend", "test", "times", "trap",
-        "true", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait", "["
+        ".",
+        ":",
+        "alias",
+        "bg",
+        "bind",
+        "break",
+        "builtin",
+        "caller",
+        "cd",
+        "command",
+        "compgen",
+        "complete",
+        "continue",
+        "declare",
+        "dirs",
+        "disown",
+        "echo",
+        "enable",
+        "eval",
+        "exec",
+        "exit",
+        "export",
+        "false",
+        "fc",
+        "fg",
+        "getopts",
+        "hash",
+        "help",
+        "history",
+        "jobs",
+        "kill",
+        "let",
+        "local",
+        "logout",
+        "mapfile",
+        "popd",
+        "printf",
+        "pushd",
+        "pwd",
+        "read",
+        "readarray",
+        "readonly",
+        "return",
+        "set",
+        "shift",
+        "shopt",
+        "source",
+        "suspend",
+        "test",
+        "times",
+        "trap",
+        "true",
+        "type",
+        "typeset",
+        "ulimit",
+        "umask",
+        "unalias",
+        "unset",
+        "wait",
+        "[",
     )
 )
 
@@ -292,7 +364,9 @@ def windows_hint(doc: Dockerfile, stage: Stage) -> str:
     return ""
 
 
-def shell_in_effect(stage: Stage, before: Instruction | None) -> tuple[Instruction, list[str] | None] | None:
+def shell_in_effect(
+    stage: Stage, before: Instruction | None
+) -> tuple[Instruction, list[str] | None] | None:
     """The last SHELL instruction before ``before`` in the stage or its parent stages.
 
     Returns (instruction, its JSON list or None when not JSON), or None when the default

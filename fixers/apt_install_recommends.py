@@ -76,6 +76,7 @@ class AptInstallRecommends(Fixer):
     name = "apt-install-recommends"
     summary = "apt-get install without --no-install-recommends"
     resolves = Resolves(hadolint=("DL3015",), trivy=("DS-0029",), checkov=())
+    image_changes = ("files:/**",)  # other packages are installed
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for owner in doc.instructions:

@@ -269,6 +269,10 @@ class AptListsKept(Fixer):
         trivy=("DS-0015", "DS-0019", "DS-0020", "DS-0025", "DS-0027"),
         checkov=(),
     )
+    image_changes = (
+        "apt-lists-removed",
+        "caches-removed:/var/cache/apk,/var/cache/dnf,/var/cache/yum,/var/cache/zypp,/var/cache/apt",
+    )
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for owner in _run_owners(doc):

@@ -667,6 +667,11 @@ class CacheMount(Fixer):
     name = "cache-mount"
     summary = "Package manager downloads in a RUN without a BuildKit cache mount"
     resolves = Resolves()
+    image_changes = (
+        "caches-removed",
+        "apt-lists-removed",
+        "removed:/etc/apt/apt.conf.d/docker-clean",
+    )
     options = {  # noqa: RUF012 - the base class declares the type
         "python": Option(bool, True, "Add cache mounts for pip, uv and Poetry."),
         "node": Option(bool, True, "Add cache mounts for npm, Yarn, pnpm and Bun."),

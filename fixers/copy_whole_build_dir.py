@@ -110,6 +110,7 @@ class CopyWholeBuildDir(Fixer):
     name = "copy-whole-build-dir"
     summary = "`COPY --from` copies a whole build tree where one artifact is needed"
     resolves = Resolves()
+    image_changes = ("removed:/**",)  # only the artifact is copied
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
@@ -134,8 +135,13 @@ class CopyWholeBuildDir(Fixer):
 
     # --- one COPY ---------------------------------------------------------------------
     def _check_copy(
-        self, doc: Dockerfile, stage: Stage, instr: Instruction, source_stage: Stage,
-        build: StageBuild, ctx: FixContext,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        instr: Instruction,
+        source_stage: Stage,
+        build: StageBuild,
+        ctx: FixContext,
     ) -> Finding | None:
         parts = copy_parts(instr)
         if parts is None:
@@ -175,10 +181,12 @@ class CopyWholeBuildDir(Fixer):
         if dest_abs is None:
             return display("the destination is relative to a WORKDIR that is not known")
         if kind == "node":
-            return self._node_fix(doc, stage, instr, parts, src, dest_abs, source_stage, build,
-                                  ctx, display, message)
-        return self._binary_fix(doc, stage, instr, parts, src, dest_abs, source_stage, build, ctx,
-                                display, message)
+            return self._node_fix(
+                doc, stage, instr, parts, src, dest_abs, source_stage, build, ctx, display, message
+            )
+        return self._binary_fix(
+            doc, stage, instr, parts, src, dest_abs, source_stage, build, ctx, display, message
+        )
 
     def _tree_kind(
         self, doc: Dockerfile, source_stage: Stage, src: str, build: StageBuild
@@ -208,8 +216,17 @@ class CopyWholeBuildDir(Fixer):
 
     # --- Go and Cargo -------------------------------------------------------------------
     def _binary_fix(
-        self, doc: Dockerfile, stage: Stage, instr: Instruction, parts: CopyParts, src: str,
-        dest_abs: str, source_stage: Stage, build: StageBuild, ctx: FixContext, display: _Display,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        instr: Instruction,
+        parts: CopyParts,
+        src: str,
+        dest_abs: str,
+        source_stage: Stage,
+        build: StageBuild,
+        ctx: FixContext,
+        display: _Display,
         message: str,
     ) -> Finding:
         inside: list[tuple[Artifact, str]] = []
@@ -228,7 +245,7 @@ class CopyWholeBuildDir(Fixer):
                 )
             inside = [x for x in inside if x[1] == used[0]]
         art, loc = inside[0]
-        rel = loc[len(src):].lstrip("/") if src != "/" else loc.lstrip("/")
+        rel = loc[len(src) :].lstrip("/") if src != "/" else loc.lstrip("/")
         new_dest_abs = posixpath.join(dest_abs, rel)
         if art.project_dir and is_within(art.project_dir, src):
             entries = copied_into(doc, source_stage, art.project_dir, ctx)
@@ -237,7 +254,8 @@ class CopyWholeBuildDir(Fixer):
             assets = runtime_assets(entries)
             if assets:
                 return display(
-                    "the copied tree also holds " + ", ".join(f"`{a}`" for a in assets)
+                    "the copied tree also holds "
+                    + ", ".join(f"`{a}`" for a in assets)
                     + ", which the service may read at run time"
                 )
         refs = tree_references(doc, stage, instr, dest_abs, ancestors(new_dest_abs))
@@ -269,13 +287,15 @@ class CopyWholeBuildDir(Fixer):
         cwd = workdir_at(doc, stage, None)
         used: list[str] = []
         for loc in locations:
-            image_path = posixpath.join(dest_abs, loc[len(src):].lstrip("/"))
+            image_path = posixpath.join(dest_abs, loc[len(src) :].lstrip("/"))
             name = posixpath.basename(image_path)
             for w in words:
                 p = resolve_path(w, cwd) if "/" in w else None
                 # A bare name is looked up on PATH.
-                on_path = "/" not in w and w == name and (
-                    posixpath.dirname(image_path) in DISTROLESS_PATH
+                on_path = (
+                    "/" not in w
+                    and w == name
+                    and (posixpath.dirname(image_path) in DISTROLESS_PATH)
                 )
                 if (p == image_path or on_path) and loc not in used:
                     used.append(loc)
@@ -292,18 +312,28 @@ class CopyWholeBuildDir(Fixer):
             ]
         if instr.comments:
             return None
-        return [replace_logical(instr, instr.args_start, len(instr.logical.rstrip()),
-                                json_list(words))]
+        return [
+            replace_logical(instr, instr.args_start, len(instr.logical.rstrip()), json_list(words))
+        ]
 
     # --- Node ---------------------------------------------------------------------------
     def _node_fix(
-        self, doc: Dockerfile, stage: Stage, instr: Instruction, parts: CopyParts, src: str,
-        dest_abs: str, source_stage: Stage, build: StageBuild, ctx: FixContext,
-        display: _Display, message: str,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        instr: Instruction,
+        parts: CopyParts,
+        src: str,
+        dest_abs: str,
+        source_stage: Stage,
+        build: StageBuild,
+        ctx: FixContext,
+        display: _Display,
+        message: str,
     ) -> Finding:
         node = build.node
         assert node is not None
-        proj_rel = node.project_dir[len(src):].lstrip("/") if src != "/" else node.project_dir
+        proj_rel = node.project_dir[len(src) :].lstrip("/") if src != "/" else node.project_dir
         proj_dest = posixpath.join(dest_abs, proj_rel) if proj_rel else dest_abs
         entry, cmd = start_command(stage)
         words: list[str] = []
@@ -315,7 +345,7 @@ class CopyWholeBuildDir(Fixer):
         for w in words:
             p = resolve_path(w, cwd) if ("/" in w or w.endswith((".js", ".mjs", ".cjs"))) else None
             if p is not None and is_within(p, proj_dest) and p != proj_dest:
-                outdirs.add(p[len(proj_dest):].lstrip("/").split("/")[0])
+                outdirs.add(p[len(proj_dest) :].lstrip("/").split("/")[0])
         if len(outdirs) != 1:
             return display("the runtime command does not start from one build output directory")
         outdir = outdirs.pop()
@@ -332,15 +362,19 @@ class CopyWholeBuildDir(Fixer):
         assets = runtime_assets(copied)
         if assets:
             return display(
-                "the copied tree also holds " + ", ".join(f"`{a}`" for a in assets)
+                "the copied tree also holds "
+                + ", ".join(f"`{a}`" for a in assets)
                 + ", which the service may read at run time"
             )
         keep: set[str] = set()
         kept = ["package.json", "node_modules", outdir]
         for name in kept:
             keep |= ancestors(posixpath.join(proj_dest, name))
-        refs = [r for r in tree_references(doc, stage, instr, dest_abs, keep)
-                if not any(is_within(r, posixpath.join(proj_dest, k)) for k in kept)]
+        refs = [
+            r
+            for r in tree_references(doc, stage, instr, dest_abs, keep)
+            if not any(is_within(r, posixpath.join(proj_dest, k)) for k in kept)
+        ]
         if refs:
             return display(
                 f"a later instruction uses `{refs[0]}` from the copied tree, which the narrowed "
@@ -361,8 +395,11 @@ class CopyWholeBuildDir(Fixer):
             replace_instruction_header(instr, text),
             description=f"copy only package.json, node_modules and {outdir}/",
         )
-        return self.finding(instr, message + f"; only `{outdir}/`, `node_modules/` and "
-                            "`package.json` are needed", fix)
+        return self.finding(
+            instr,
+            message + f"; only `{outdir}/`, `node_modules/` and `package.json` are needed",
+            fix,
+        )
 
 
 def _join(base: str, rel: str) -> str:

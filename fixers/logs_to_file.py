@@ -115,7 +115,10 @@ _OPTIONS: dict[str, dict[str, str]] = {
 }
 
 # Packaged servers: (server, package manager family) → log file → stream it should go to.
-_NGINX_LOGS = {"/var/log/nginx/access.log": "/dev/stdout", "/var/log/nginx/error.log": "/dev/stderr"}
+_NGINX_LOGS = {
+    "/var/log/nginx/access.log": "/dev/stdout",
+    "/var/log/nginx/error.log": "/dev/stderr",
+}
 _PACKAGED_LOGS: dict[tuple[str, str], dict[str, str]] = {
     ("nginx", "apt"): _NGINX_LOGS,
     ("nginx", "apk"): _NGINX_LOGS,
@@ -168,6 +171,7 @@ class LogsToFile(Fixer):
     name = "logs-to-file"
     summary = "logs written to files inside the container instead of stdout/stderr"
     resolves = Resolves()
+    image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**")
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
@@ -299,8 +303,7 @@ class LogsToFile(Fixer):
             yield self.finding(
                 instr,
                 message,
-                reason="the redirection spans continuation lines with comments; "
-                "remove it by hand",
+                reason="the redirection spans continuation lines with comments; remove it by hand",
             )
             return
         yield self.finding(
@@ -442,8 +445,12 @@ def _redirect_plan(text: str) -> _RedirectPlan:
         return _RedirectPlan(targets, [], "shell syntax the fixer does not model")
     statements = [c for c in tree.root_node.named_children if c.type != "comment"]
     if len(statements) != 1 or any(c.type == "&" for c in tree.root_node.children):
-        return _RedirectPlan(targets, [], "the command line has several statements or a "
-                             "background job; remove the redirection by hand")
+        return _RedirectPlan(
+            targets,
+            [],
+            "the command line has several statements or a "
+            "background job; remove the redirection by hand",
+        )
     top = statements[0]
     if top.type == "redirected_statement" and not tee_nodes:
         body = top.child_by_field_name("body")
@@ -472,7 +479,11 @@ def _redirect_plan(text: str) -> _RedirectPlan:
         parts = list(top.named_children)
         ops = [c for c in top.children if not c.is_named]
         tee = tee_nodes[0]
-        if len(parts) == 2 and parts[1].start_byte == tee.start_byte and [o.type for o in ops] == ["|"]:
+        if (
+            len(parts) == 2
+            and parts[1].start_byte == tee.start_byte
+            and [o.type for o in ops] == ["|"]
+        ):
             first = parts[0]
             if first.type == "redirected_statement" and any(
                 _classify_redirect(r, node_text)[0] in ("file", "dynamic")
@@ -745,8 +756,10 @@ def _config_problem(ctx: FixContext, stage: Stage, server: str, logs: dict[str, 
                 continue
             where = f"the {instr.keyword} on line {instr.start_line}"
             if instr.flag("from") is not None or not ctx.has_context:
-                return f"{where} replaces the server configuration and its log paths cannot " \
+                return (
+                    f"{where} replaces the server configuration and its log paths cannot "
                     "be read here"
+                )
             for src in words[:-1]:
                 if any(c in src for c in "$*?[\"'"):
                     return f"{where} copies {src}, which cannot be resolved"
@@ -761,18 +774,16 @@ def _config_problem(ctx: FixContext, stage: Stage, server: str, logs: dict[str, 
                 ]
                 other = [p for p in found if p not in logs and not _is_stream(p)]
                 if other:
-                    return f"the copied configuration logs to {_names(other)}; point those at " \
+                    return (
+                        f"the copied configuration logs to {_names(other)}; point those at "
                         "/dev/stdout or /dev/stderr"
+                    )
     return ""
 
 
 def _is_stream(value: str) -> bool:
     v = value.strip('"')
-    return (
-        v in _STREAM_PATHS
-        or v in ("off", "stderr")
-        or v.startswith(("syslog:", "|", "memory:"))
-    )
+    return v in _STREAM_PATHS or v in ("off", "stderr") or v.startswith(("syslog:", "|", "memory:"))
 
 
 def _config_log_paths(ctx: FixContext, src: str, server: str) -> list[str] | None:

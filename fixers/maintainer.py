@@ -64,6 +64,7 @@ class Maintainer(Fixer):
     name = "maintainer"
     summary = "MAINTAINER is deprecated: use LABEL org.opencontainers.image.authors"
     resolves = Resolves(hadolint=("DL4000",), trivy=("DS-0022",), checkov=("CKV_DOCKER_6",))
+    image_changes = ("label:org.opencontainers.image.authors", "label:maintainer")
     options: ClassVar[Mapping[str, Option]] = {
         "label": Option(
             str,

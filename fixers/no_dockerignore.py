@@ -400,6 +400,7 @@ class NoDockerignore(Fixer):
     name = "no-dockerignore"
     summary = "The build context has no .dockerignore, or its .dockerignore lets secrets in"
     resolves = Resolves()
+    image_changes = ("removed:/**",)  # excluded paths no longer reach the image
     default_enabled = False  # writes a file other than the Dockerfile
     uses_context = True
 

@@ -99,9 +99,27 @@ if TYPE_CHECKING:
 
 # Start commands of HTTP servers (the program's base name).
 _SERVER_COMMANDS = frozenset(
-    {"uvicorn", "gunicorn", "hypercorn", "daphne", "waitress-serve", "granian", "nginx",
-     "httpd", "apache2-foreground", "caddy", "puma", "unicorn", "passenger", "traefik",
-     "http-server", "serve", "next", "nuxt", "catalina.sh"}
+    {
+        "uvicorn",
+        "gunicorn",
+        "hypercorn",
+        "daphne",
+        "waitress-serve",
+        "granian",
+        "nginx",
+        "httpd",
+        "apache2-foreground",
+        "caddy",
+        "puma",
+        "unicorn",
+        "passenger",
+        "traefik",
+        "http-server",
+        "serve",
+        "next",
+        "nuxt",
+        "catalina.sh",
+    }
 )
 # Base images whose inherited command is an HTTP server.
 _SERVER_IMAGES = frozenset({"nginx", "httpd", "caddy", "traefik", "tomcat", "jetty", "unit"})
@@ -109,8 +127,15 @@ _SERVER_IMAGES = frozenset({"nginx", "httpd", "caddy", "traefik", "tomcat", "jet
 _PORT_FLAGS = frozenset({"--port", "--bind", "-b", "--listen", "--http", "--http-socket"})
 # Listening ports of servers and server images when nothing else says.
 _DEFAULT_PORTS = {
-    "gunicorn": "8000", "uvicorn": "8000", "hypercorn": "8000", "daphne": "8000",
-    "nginx": "80", "httpd": "80", "caddy": "80", "traefik": "80", "tomcat": "8080",
+    "gunicorn": "8000",
+    "uvicorn": "8000",
+    "hypercorn": "8000",
+    "daphne": "8000",
+    "nginx": "80",
+    "httpd": "80",
+    "caddy": "80",
+    "traefik": "80",
+    "tomcat": "8080",
     "jetty": "8080",
 }
 _PROBE_INTERVAL = "--interval=30s --timeout=3s"
@@ -132,6 +157,7 @@ class NoHealthcheck(Fixer):
     name = "no-healthcheck"
     summary = "a service image has no HEALTHCHECK"
     resolves = Resolves(hadolint=("DL3057",), trivy=("DS-0026",), checkov=("CKV_DOCKER_2",))
+    image_changes = ("config:Healthcheck",)
     options: ClassVar[Mapping[str, Option]] = {
         "url": Option(str, "", "the health endpoint: a full URL or a path probed on localhost"),
         "port": Option(int, 0, "the port for a path `url` (0: the single EXPOSEd port)"),
@@ -177,9 +203,7 @@ class NoHealthcheck(Fixer):
         keyword = "healthcheck" if stage.from_instruction.keyword_raw.islower() else "HEALTHCHECK"
         cmd_word = "cmd" if keyword == "healthcheck" else "CMD"
         line = f"{keyword} {_PROBE_INTERVAL} {cmd_word} [{', '.join(json.dumps(w) for w in probe)}]"
-        anchor = next(
-            (i for i in stage.instructions if i.keyword in ("CMD", "ENTRYPOINT")), None
-        )
+        anchor = next((i for i in stage.instructions if i.keyword in ("CMD", "ENTRYPOINT")), None)
         if anchor is not None:
             edit = insert_before(doc, anchor, [line])
         else:
@@ -218,8 +242,16 @@ class NoHealthcheck(Fixer):
             if i is None:
                 continue
             words = i.json_args if i.json_args is not None else i.args.split()
-            while words and posixpath.basename(words[0]) in ("exec", "env", "tini", "dumb-init",
-                                                           "--", "python", "python3", "bundle"):
+            while words and posixpath.basename(words[0]) in (
+                "exec",
+                "env",
+                "tini",
+                "dumb-init",
+                "--",
+                "python",
+                "python3",
+                "bundle",
+            ):
                 words = words[1:]
                 if words and words[0] in ("-m", "exec"):
                     words = words[1:]

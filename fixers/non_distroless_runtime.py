@@ -88,8 +88,23 @@ _USER_TOOLS = frozenset({"adduser", "addgroup", "useradd", "groupadd", "update-c
 # Files of a build stage that every distroless image already has.
 _SYSTEM_FILES = ("/etc/ssl/certs", "/usr/share/zoneinfo", "/etc/passwd", "/etc/group")
 _METADATA = frozenset(
-    {"EXPOSE", "ENV", "LABEL", "WORKDIR", "ARG", "STOPSIGNAL", "VOLUME", "USER", "CMD",
-     "ENTRYPOINT", "MAINTAINER", "COPY", "ADD", "RUN", "HEALTHCHECK"}
+    {
+        "EXPOSE",
+        "ENV",
+        "LABEL",
+        "WORKDIR",
+        "ARG",
+        "STOPSIGNAL",
+        "VOLUME",
+        "USER",
+        "CMD",
+        "ENTRYPOINT",
+        "MAINTAINER",
+        "COPY",
+        "ADD",
+        "RUN",
+        "HEALTHCHECK",
+    }
 )
 
 

@@ -7,14 +7,15 @@ adds a non-root user before the `CMD`/`ENTRYPOINT`, after the last `RUN` that st
 root, and writes `USER` numerically (`USER 10001:10001`):
 
 - Debian/Ubuntu bases: `groupadd --system` + `useradd --system --no-log-init --create-home`;
-  Alpine/BusyBox (and Wolfi): `addgroup -S` + `adduser -S -D`; RHEL, CentOS, Rocky, Alma,
+  Alpine (and Wolfi): `addgroup -S` + `adduser -S -D`; RHEL, CentOS, Rocky, Alma,
   Oracle Linux, Fedora: `groupadd -r` + `useradd -r -l -m`. The family comes from the base
   image's name (following stages built `FROM` other stages, and the default value of an
   `ARG` used in `FROM`), else from the package manager the file uses (`apt-get`, `apk`).
 - `scratch`, distroless and Chainguard images (no `useradd`): `USER 65532:65532`, the UID of
   their `nonroot` user. Node images: `USER 1000:1000`, their `node` user.
-- Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`) and
-  bases whose family cannot be known (a private image, an `ARG` without default): a numeric
+- Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`), plain
+  `busybox` (whose applets depend on how it was built: Debian's BusyBox has no `adduser`, a
+  defect that `dockfix verify` found by building) and bases whose family cannot be known (a private image, an `ARG` without default): a numeric
   `USER 10001:10001` without a passwd entry (`HOME` is then `/`), and the message says so.
 - A user the file already switched to earlier (`USER app` … `USER root`), or created with a
   fixed UID (`useradd -u 1000 app`), is reused instead of creating another.
@@ -380,8 +381,12 @@ def classify(ref: str) -> Base:
     if full == "node":
         family = "alpine" if "alpine" in tag else "debian"
         return Base(ref, family, uid=1000, why="the node image's `node` user is UID 1000")
-    if "alpine" in tag or full in ("alpine", "busybox"):
-        return Base(ref, "alpine", why=f"`{ref}` is Alpine/BusyBox-based")
+    if full == "busybox" and "alpine" not in tag:
+        # BusyBox builds differ in their applets (Debian's has no `addgroup`/`adduser`, and a
+        # `busybox` image may be built from it): a numeric user needs none of them.
+        return Base(ref, "numeric", why="a BusyBox image may lack the `adduser` applet")
+    if "alpine" in tag or full == "alpine":
+        return Base(ref, "alpine", why=f"`{ref}` is Alpine-based")
     if (
         full in _RHEL_MINIMAL_IMAGES
         or "minimal" in path
@@ -558,6 +563,7 @@ class RootUser(Fixer):
     resolves = Resolves(
         hadolint=("DL3002",), trivy=("DS-0002",), checkov=("CKV_DOCKER_3", "CKV_DOCKER_8")
     )
+    image_changes = ("config:User", "user-added", "owner:/**")
     options: ClassVar[Mapping[str, Option]] = {
         "user": Option(str, "app", "name of the non-root user the fix creates"),
         "uid": Option(int, 10001, "UID and GID of that user"),

@@ -88,6 +88,7 @@ class ShellFormEntrypoint(Fixer):
     name = "shell-form-entrypoint"
     summary = "CMD/ENTRYPOINT in shell form: the program runs under /bin/sh and may miss signals"
     resolves = Resolves(hadolint=("DL3025",))
+    image_changes = ("config:Cmd", "config:Entrypoint")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
@@ -109,7 +110,9 @@ class ShellFormEntrypoint(Fixer):
 
     def _check_one(self, doc: Dockerfile, instr: Instruction, stage: Stage) -> Finding:
         kw = instr.keyword
-        message = f"{kw} in shell form runs the program under /bin/sh -c, which may keep signals from it"
+        message = (
+            f"{kw} in shell form runs the program under /bin/sh -c, which may keep signals from it"
+        )
 
         def display(reason: str) -> Finding:
             return self.finding(instr, message, reason=reason)

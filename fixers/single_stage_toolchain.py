@@ -140,14 +140,30 @@ _SHAPES = {
 }
 _BUILD_PATTERNS = {
     "node": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?build\b|\btsc\b"),
-    "java": re.compile(r"\b(mvn|mvnw|gradle|gradlew)\b[^&|;]*\b(package|install|verify|build|"
-                       r"bootJar|assemble|installDist|shadowJar|jar)\b"),
+    "java": re.compile(
+        r"\b(mvn|mvnw|gradle|gradlew)\b[^&|;]*\b(package|install|verify|build|"
+        r"bootJar|assemble|installDist|shadowJar|jar)\b"
+    ),
     "dotnet": re.compile(r"\bdotnet\s+(publish|build)\b"),
 }
 # Instructions that may follow the build in the runtime stage.
 _RUNTIME_KEYWORDS = frozenset(
-    {"EXPOSE", "ENV", "LABEL", "CMD", "ENTRYPOINT", "USER", "STOPSIGNAL", "WORKDIR", "VOLUME",
-     "ARG", "COPY", "ADD", "HEALTHCHECK", "MAINTAINER"}
+    {
+        "EXPOSE",
+        "ENV",
+        "LABEL",
+        "CMD",
+        "ENTRYPOINT",
+        "USER",
+        "STOPSIGNAL",
+        "WORKDIR",
+        "VOLUME",
+        "ARG",
+        "COPY",
+        "ADD",
+        "HEALTHCHECK",
+        "MAINTAINER",
+    }
 )
 # Settings written before the build that the runtime stage must keep.
 _CARRIED_KEYWORDS = frozenset(
@@ -165,6 +181,15 @@ class SingleStageToolchain(Fixer):
     name = "single-stage-toolchain"
     summary = "the final image is the toolchain image that built the service"
     resolves = Resolves()
+    image_changes = (
+        "files:/**",
+        "config:Env",
+        "config:WorkingDir",
+        "config:User",
+        "config:Entrypoint",
+        "config:Cmd",
+        "config:Labels",
+    )  # a new runtime base
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
@@ -190,8 +215,7 @@ class SingleStageToolchain(Fixer):
                 stage.from_instruction,
                 f"the final stage builds with `{shown}` and runs the result: the image keeps "
                 "the whole toolchain",
-                reason=f"which files the service needs at run time cannot be known; "
-                f"{_SHAPES[eco]}",
+                reason=f"which files the service needs at run time cannot be known; {_SHAPES[eco]}",
             )
             return
         build = analyse_stage(doc, stage, ctx)
@@ -215,8 +239,15 @@ class SingleStageToolchain(Fixer):
 
     # --- the split ----------------------------------------------------------------------
     def _rewrite(
-        self, doc: Dockerfile, stage: Stage, base: BaseImage, eco: str,
-        artifacts: list[Artifact], own_runs: list[Instruction], ctx: FixContext, message: str,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        base: BaseImage,
+        eco: str,
+        artifacts: list[Artifact],
+        own_runs: list[Instruction],
+        ctx: FixContext,
+        message: str,
     ) -> Finding:
         def display(reason: str) -> Finding:
             return self.finding(stage.from_instruction, message, reason=reason)
@@ -306,7 +337,8 @@ class SingleStageToolchain(Fixer):
                 words = [w for w in c.argv if w]
                 if len(words) > 2 and words[0] in ("apt-get", "apt") and "install" in words:
                     libs.extend(
-                        w for w in words[2:]
+                        w
+                        for w in words[2:]
                         if w.endswith("-dev") and w not in _PROVIDED_DEV and not w.startswith("-")
                     )
         if libs:
@@ -317,8 +349,15 @@ class SingleStageToolchain(Fixer):
         return None
 
     def _settings_problem(
-        self, doc: Dockerfile, stage: Stage, before: list[Instruction], after: list[Instruction],
-        art: Artifact, location: str, cwd: str | None, entry: Instruction | None,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        before: list[Instruction],
+        after: list[Instruction],
+        art: Artifact,
+        location: str,
+        cwd: str | None,
+        entry: Instruction | None,
         cmd: Instruction | None,
     ) -> str | None:
         for i in after:
@@ -343,8 +382,10 @@ class SingleStageToolchain(Fixer):
                 args = i.args.split()
                 if args and args[0].upper() == "NONE":
                     continue
-                if i.json_args is None or not i.json_args or (
-                    resolve_path(i.json_args[0], cwd) != location
+                if (
+                    i.json_args is None
+                    or not i.json_args
+                    or (resolve_path(i.json_args[0], cwd) != location)
                 ):
                     return (
                         f"the HEALTHCHECK at line {i.start_line} needs a shell or tools that "
@@ -380,8 +421,10 @@ class SingleStageToolchain(Fixer):
                 words.extend(start.json_args[1:] if start is (entry or cmd) else start.json_args)
         for w in words:
             for tok in re.split(r"[=,:]", w):
-                if not tok or tok.startswith(("-", "http")) or not (
-                    "/" in tok or re.search(r"\w\.\w", tok)
+                if (
+                    not tok
+                    or tok.startswith(("-", "http"))
+                    or not ("/" in tok or re.search(r"\w\.\w", tok))
                 ):
                     continue
                 p = resolve_path(tok, cwd)
@@ -408,7 +451,11 @@ class SingleStageToolchain(Fixer):
         return None
 
     def _assets_problem(
-        self, doc: Dockerfile, stage: Stage, before: list[Instruction], art: Artifact,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        before: list[Instruction],
+        art: Artifact,
         ctx: FixContext,
     ) -> str | None:
         project = art.project_dir
@@ -423,7 +470,8 @@ class SingleStageToolchain(Fixer):
         assets = runtime_assets(names)
         if assets:
             return (
-                "the build stage also holds " + ", ".join(f"`{a}`" for a in assets)
+                "the build stage also holds "
+                + ", ".join(f"`{a}`" for a in assets)
                 + ", which the service may read at run time"
             )
         for i in before:
@@ -444,8 +492,14 @@ class SingleStageToolchain(Fixer):
         return None
 
     def _edits(
-        self, doc: Dockerfile, stage: Stage, before: list[Instruction], last_run: Instruction,
-        runtime: str, location: str, runtime_path: str,
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        before: list[Instruction],
+        last_run: Instruction,
+        runtime: str,
+        location: str,
+        runtime_path: str,
     ) -> list[Edit] | str:
         frm = stage.from_instruction
         lower = frm.keyword_raw.islower()
@@ -471,9 +525,12 @@ class SingleStageToolchain(Fixer):
         if cwd != "/":
             lines.append(f"{kw('WORKDIR')} {cwd}")
         # Build arguments the runtime instructions use must be declared there too.
-        used = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", "".join(
-            i.logical[i.args_start :] for i in stage.instructions[len(before):]
-        )))
+        used = set(
+            re.findall(
+                r"\$\{?([A-Za-z_][A-Za-z0-9_]*)",
+                "".join(i.logical[i.args_start :] for i in stage.instructions[len(before) :]),
+            )
+        )
         for i in before:
             carried = i.keyword in _CARRIED_KEYWORDS or (i.keyword == "USER" and _numeric_user(i))
             if i.keyword == "ARG":
@@ -535,4 +592,3 @@ def _copy_dest(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
     if parts is None or "$" in parts.dest:
         return None
     return resolve_path(parts.dest, workdir_at(doc, stage, instr))
-

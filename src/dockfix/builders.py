@@ -585,6 +585,8 @@ class BuildahBuilder(Builder):
             self.isolation = environ.get("DOCKFIX_BUILDAH_ISOLATION") or "chroot"
         if self.registries_conf is None:
             self.registries_conf = environ.get("DOCKFIX_REGISTRIES_CONF") or None
+        if self.signature_policy is None:
+            self.signature_policy = environ.get("DOCKFIX_BUILDAH_SIGNATURE_POLICY") or None
 
     def _environ(self) -> dict[str, str]:
         environ = super()._environ()

@@ -438,6 +438,121 @@ def _fix_with_commits(
 
 
 @main.command()
+@_common
+@click.option(
+    "--builder",
+    "builder_name",
+    help="buildah, docker (buildx) or podman; default: the first found.",
+)
+@click.option("--build-arg", multiple=True, help="KEY=VALUE for both builds (repeatable).")
+@click.option("--target", help="The stage to build.")
+@click.option(
+    "--cache-check", is_flag=True, help="Also count the steps reused after a code-only change."
+)
+@click.option(
+    "--keep-images", is_flag=True, help="Keep the built images (tagged dockfix-verify-…)."
+)
+@click.option(
+    "--pr-body",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the results as a Markdown PR section.",
+)
+def verify(
+    builder_name: str | None,
+    build_arg: tuple[str, ...],
+    target: str | None,
+    cache_check: bool,
+    keep_images: bool,
+    pr_body: Path | None,
+    **kw: Any,
+) -> None:
+    """Build each fixable Dockerfile before and after its fixes and compare the images."""
+    results = _verify_reports(kw, builder_name, build_arg, target, cache_check, keep_images)
+    if results is None:
+        return
+    run, checked = results
+    fmt = kw["output_format"] or "full"
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([r.to_dict() for r in checked], indent=2, ensure_ascii=False))
+    else:
+        for r in checked:
+            click.echo(r.format_text() + "\n")
+    if pr_body is not None:
+        from dockfix.verify import pr_section
+
+        pr_body.write_text(pr_section(checked), encoding="utf-8")
+    bad = [r for r in checked if not r.ok]
+    if not kw["quiet"]:
+        done = sum(1 for r in checked if r.status == "verified")
+        click.echo(
+            f"{done} verified, {len(bad)} with problems, {len(checked)} files with fixes.", err=True
+        )
+    for r in checked:
+        if r.status == "error":
+            run.errors.append(f"{r.path}: {r.message}")
+    _finish(run.errors, 1 if any(r.status in ("defect", "differs") for r in checked) else 0)
+
+
+def _verify_reports(
+    kw: dict[str, Any],
+    builder_name: str | None,
+    build_arg: tuple[str, ...],
+    target: str | None,
+    cache_check: bool,
+    keep_images: bool,
+    reports: list[Any] | None = None,
+) -> tuple[_Run, list[Any]] | None:
+    from dockfix.builders import BuilderError, find_builder
+    from dockfix.verify import VerifyResult, verify_outcome
+
+    args: dict[str, str] = {}
+    for item in build_arg:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"--build-arg {item!r}: expected KEY=VALUE")
+        args[key] = value
+    run = _Run(kw, apply_fixes=True)
+    run.validate()
+    try:
+        builder = find_builder(builder_name)
+    except BuilderError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if reports is None:
+        reports = run.reports()
+    checked: list[VerifyResult] = []
+    for rep in reports:
+        if rep.error:
+            run.errors.append(f"{rep.path}: {rep.error}")
+            continue
+        if rep.outcome is None or not rep.outcome.changed:
+            continue
+        path = Path(rep.path)
+        context = Path(kw["context"]) if kw.get("context") else path.parent
+        if not kw["quiet"]:
+            click.echo(f"building {rep.path} before and after ({builder})…", err=True)
+        try:
+            checked.append(
+                verify_outcome(
+                    path,
+                    rep.path,
+                    rep.outcome,
+                    builder,
+                    context_dir=context,
+                    build_args=args,
+                    target=target,
+                    cache_check=cache_check,
+                    keep_images=keep_images,
+                )
+            )
+        except BuilderError as exc:
+            checked.append(VerifyResult(rep.path, status="error", message=str(exc)))
+    return run, checked
+
+
+@main.command()
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="List every fixer.")
 def rule(code: str | None, show_all: bool) -> None:

@@ -149,6 +149,11 @@ class Fixer:
     default_enabled: ClassVar[bool] = True
     # Fixers that need no build context read nothing from disk; the engine can skip I/O.
     uses_context: ClassVar[bool] = False
+    # What a built image may differ in after this fixer's fix, for `dockfix verify`:
+    # "config:<Field>" (User, Cmd, Entrypoint, Healthcheck, …), "label:<key>", "env:<key>",
+    # "apt-lists-removed", "caches-removed[:dir,…]", "user-added", "owner:<glob>",
+    # "removed:<glob>", "added:<glob>", "files:<glob>" (any change). Empty: the same image.
+    image_changes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         values = {k: o.default for k, o in self.options.items()}

@@ -109,3 +109,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("build environment")
         for line in _SUMMARY:
             terminalreporter.write_line(line)
+    verified = sys.modules.get("test_verify")
+    if verified is not None and getattr(verified, "SUMMARY", None):
+        terminalreporter.section("dockfix verify: before and after")
+        for block in verified.SUMMARY:
+            for line in block.splitlines():
+                terminalreporter.write_line(line)

@@ -351,7 +351,7 @@ def test_idempotent() -> None:
         ("golang:1.22-alpine3.19", "alpine"),
         ("ubuntu", "debian"),
         ("debian:bookworm", "debian"),
-        ("busybox:1.36", "alpine"),
+        ("busybox:1.36", "numeric"),  # applets differ between BusyBox builds
         ("redhat/ubi9", "rhel"),
         ("registry.access.redhat.com/ubi9", "rhel"),
         ("fedora:40", "rhel"),
