@@ -272,6 +272,12 @@ def _finish(errors: list[str], status: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a Markdown PR description here.",
 )
+@click.option(
+    "--verify",
+    "verify_builds",
+    is_flag=True,
+    help="Build each changed file before and after (like `dockfix verify`) and report it.",
+)
 def fix(
     mode: str,
     exit_non_zero_on_fix: bool,
@@ -280,6 +286,7 @@ def fix(
     branch: str | None,
     allow_dirty: bool,
     pr_body: Path | None,
+    verify_builds: bool,
     **kw: Any,
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
@@ -291,11 +298,22 @@ def fix(
     if branch and not commit:
         raise click.UsageError("--branch goes with --commit")
     unsafe = bool(run.opts.unsafe_fixes)
+    verified: list[Any] = []
     if commit:
         mode = "write"
+        if verify_builds:
+            # the whole fix, in memory, before anything is committed: what the branch will hold
+            verified = _verify_reports(kw, None, (), None, False, False, run.reports())[1]
         applied, left, changed = _fix_with_commits(run, branch, allow_dirty, kw)
     else:
-        applied, left, changed = _fix_pass(run, run.reports(), mode, kw)
+        reports = run.reports()
+        if verify_builds:
+            verified = _verify_reports(kw, None, (), None, False, False, reports)[1]
+        applied, left, changed = _fix_pass(run, reports, mode, kw)
+    for r in verified:
+        click.echo(r.format_text(), err=True)
+        if r.status in ("defect", "differs"):
+            run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
     if fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
@@ -303,8 +321,9 @@ def fix(
         click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
     if pr_body is not None:
         from dockfix.prbody import pr_body as make_body
+        from dockfix.verify import pr_section
 
-        pr_body.write_text(make_body(applied, left), encoding="utf-8")
+        pr_body.write_text(make_body(applied, left, pr_section(verified)), encoding="utf-8")
     if not kw["quiet"]:
         _, more = fixable_summary(left, unsafe)
         msg = f"{len(applied)} fixed, {len(left)} left"
@@ -467,10 +486,7 @@ def verify(
     **kw: Any,
 ) -> None:
     """Build each fixable Dockerfile before and after its fixes and compare the images."""
-    results = _verify_reports(kw, builder_name, build_arg, target, cache_check, keep_images)
-    if results is None:
-        return
-    run, checked = results
+    run, checked = _verify_reports(kw, builder_name, build_arg, target, cache_check, keep_images)
     fmt = kw["output_format"] or "full"
     if fmt == "json":
         import json
@@ -503,7 +519,7 @@ def _verify_reports(
     cache_check: bool,
     keep_images: bool,
     reports: list[Any] | None = None,
-) -> tuple[_Run, list[Any]] | None:
+) -> tuple[_Run, list[Any]]:
     from dockfix.builders import BuilderError, find_builder
     from dockfix.verify import VerifyResult, verify_outcome
 

@@ -114,3 +114,27 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
     body = (tmp_path / "pr.md").read_text()
     assert body.startswith("### Verified by building")
     assert (app / "Dockerfile").read_text() == (APPS / "debian-service" / "Dockerfile").read_text()
+    # the PR bot's path: the fix's PR description carries the same section
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dockfix",
+            "fix",
+            "--verify",
+            "--offline",
+            "--pr-body",
+            str(tmp_path / "fix.md"),
+            "Dockerfile",
+        ],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert r.returncode == 1, r.stderr  # a diff, and no verification failure
+    fix_body = (tmp_path / "fix.md").read_text()
+    assert "## dockfix: Dockerfile fixes" in fix_body
+    assert "### Verified by building" in fix_body and "same files and config" in fix_body
