@@ -74,7 +74,7 @@ def _decided(cmd: SimpleCommand) -> bool:
 class AptInstallRecommends(Fixer):
     code = "DF105"
     name = "apt-install-recommends"
-    summary = "apt-get install without --no-install-recommends"
+    summary = "Packages installed with apt-get without --no-install-recommends"
     resolves = Resolves(hadolint=("DL3015",), trivy=("DS-0029",), checkov=())
     image_changes = ("files:/**",)  # other packages are installed
 

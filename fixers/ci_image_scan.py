@@ -1252,7 +1252,7 @@ def _append_newline(data: Any, path: tuple[str | int, ...]) -> None:
 class CiImageScan(Fixer):
     code = "DF601"
     name = "ci-image-scan"
-    summary = "the CI workflow that builds this image does not scan it for vulnerabilities"
+    summary = "The CI workflow that builds this image does not scan it for vulnerabilities"
     resolves = Resolves()
     default_enabled = False
     uses_context = True

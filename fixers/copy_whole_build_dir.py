@@ -108,7 +108,7 @@ _NO_CONTEXT = (
 class CopyWholeBuildDir(Fixer):
     code = "DF301"
     name = "copy-whole-build-dir"
-    summary = "`COPY --from` copies a whole build tree where one artifact is needed"
+    summary = "A `COPY --from` copies a whole build tree where one artifact is needed"
     resolves = Resolves()
     image_changes = ("removed:/**",)  # only the artifact is copied
     uses_context = True

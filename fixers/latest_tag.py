@@ -83,7 +83,7 @@ def _message(site: ImageSite, ref: ImageRef) -> str:
 class LatestTag(Fixer):
     code = "DF203"
     name = "latest-tag"
-    summary = "An image uses `latest` (or no tag): name the version it is today, with its digest."
+    summary = "An image uses `latest` or no tag"
     resolves = Resolves(
         hadolint=("DL3006", "DL3007"), trivy=("DS-0001",), checkov=("CKV_DOCKER_7",)
     )

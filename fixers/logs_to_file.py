@@ -169,7 +169,7 @@ _MAX_CONFIG_BYTES = 1 << 20
 class LogsToFile(Fixer):
     code = "DF403"
     name = "logs-to-file"
-    summary = "logs written to files inside the container instead of stdout/stderr"
+    summary = "Logs written to files inside the container instead of stdout/stderr"
     resolves = Resolves()
     image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**")
     uses_context = True

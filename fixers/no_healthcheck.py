@@ -155,7 +155,7 @@ _INSTALLERS = {
 class NoHealthcheck(Fixer):
     code = "DF402"
     name = "no-healthcheck"
-    summary = "a service image has no HEALTHCHECK"
+    summary = "A service image has no HEALTHCHECK"
     resolves = Resolves(hadolint=("DL3057",), trivy=("DS-0026",), checkov=("CKV_DOCKER_2",))
     image_changes = ("config:Healthcheck",)
     options: ClassVar[Mapping[str, Option]] = {

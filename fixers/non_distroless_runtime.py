@@ -112,7 +112,7 @@ _METADATA = frozenset(
 class NonDistrolessRuntime(Fixer):
     code = "DF303"
     name = "non-distroless-runtime"
-    summary = "a runtime stage that only runs a binary is based on a full distro"
+    summary = "A runtime stage that only runs a binary is based on a full distro"
     resolves = Resolves()
     uses_context = True
 

@@ -179,7 +179,7 @@ _DEV_FILE = re.compile(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
 class SingleStageToolchain(Fixer):
     code = "DF302"
     name = "single-stage-toolchain"
-    summary = "the final image is the toolchain image that built the service"
+    summary = "The final image is the toolchain image that built the service"
     resolves = Resolves()
     image_changes = (
         "files:/**",

@@ -119,7 +119,7 @@ def lookups_of(ctx: FixContext) -> ImageLookups | None:
 class UnpinnedImage(Fixer):
     code = "DF202"
     name = "unpinned-image"
-    summary = "An image is pulled by tag alone: pin the digest the tag points at now."
+    summary = "An image is pulled by tag alone, without a digest"
     resolves = Resolves()
     needs_network = True
 
