@@ -138,3 +138,20 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
     fix_body = (tmp_path / "fix.md").read_text()
     assert "## dockfix: Dockerfile fixes" in fix_body
     assert "### Verified by building" in fix_body and "same files and config" in fix_body
+
+
+@pytest.mark.parametrize("name", ["docker", "podman"])
+def test_other_builders_when_present(name: str, tmp_path: Path) -> None:
+    """docker buildx and podman share buildah's interface; run where the binary is here."""
+    from dockfix.builders import BuilderNotFoundError, find_builder
+
+    try:
+        builder = find_builder(name)
+    except BuilderNotFoundError as exc:
+        pytest.skip(f"{name} is not usable on this machine ({exc})")
+    app = tmp_path / "app"
+    subprocess.run(["cp", "-r", str(APPS / "static-tool"), str(app)], check=True)
+    path = app / "Dockerfile"
+    outcome = dockfix.fix_outcome(path.read_text(), path=path, offline=True)
+    result = verify_outcome(path, "static-tool/Dockerfile", outcome, builder, context_dir=app)
+    assert result.status in ("verified", "original-fails"), result.format_text()
