@@ -204,17 +204,25 @@ def load_config_file(path: Path) -> Config:
     return config_from_table(data, path)
 
 
-@lru_cache(maxsize=4096)
 def find_config(directory: Path) -> Config:
     """The nearest configuration at or above ``directory`` (defaults when there is none)."""
-    d = Path(os.path.abspath(directory))
-    for cand_dir in (d, *d.parents):
-        df = cand_dir / "dockfix.toml"
-        if df.is_file():
-            return load_config_file(df)
-        pp = cand_dir / "pyproject.toml"
-        if pp.is_file():
-            cfg = load_config_file(pp)
-            if cfg.path is not None:
-                return cfg
-    return Config(path=None, root=Path.cwd())
+    return _find_config(os.path.abspath(directory))
+
+
+@lru_cache(maxsize=65536)
+def _find_config(directory: str) -> Config:
+    # One directory at a time, memoised: a monorepo's 10,000 service folders share parents,
+    # so each folder costs two stat calls instead of a walk to the root.
+    d = Path(directory)
+    df = d / "dockfix.toml"
+    if df.is_file():
+        return load_config_file(df)
+    pp = d / "pyproject.toml"
+    if pp.is_file():
+        cfg = load_config_file(pp)
+        if cfg.path is not None:
+            return cfg
+    parent = os.path.dirname(directory)
+    if parent == directory:
+        return Config(path=None, root=Path.cwd())
+    return _find_config(parent)

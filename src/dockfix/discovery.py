@@ -93,6 +93,8 @@ def _walk(
                 is_dir = False
             if is_dir and entry.name in SKIP_DIRS:
                 continue
+            if not is_dir and not is_dockerfile_name(entry.name):
+                continue  # only directories and Dockerfiles are worth matching against ignores
             if specs and _ignored(p, is_dir, specs):
                 continue
             if excluded is not None and excluded(p):

@@ -103,7 +103,11 @@ def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
 
 
 def fix_text_with(
-    text: str, path: Path | None, opts: RunOptions, cfg: Config | None = None
+    text: str,
+    path: Path | None,
+    opts: RunOptions,
+    cfg: Config | None = None,
+    shown: str | None = None,
 ) -> FixOutcome:
     if cfg is None:
         directory = str(path.parent if path is not None else Path.cwd())
@@ -139,7 +143,8 @@ def fix_text_with(
         lookup_warnings = [message for _, message in lookups.failures()]
     outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
     outcome.warnings[:0] = lookup_warnings
-    shown = display_path(path) if path is not None else "-"
+    if shown is None:
+        shown = display_path(path) if path is not None else "-"
     for f in [*outcome.findings, *outcome.applied]:
         f.path = shown
     return outcome
@@ -156,7 +161,7 @@ def process_path(path_str: str, opts: RunOptions) -> FileReport:
     report.digest = src.digest
     report.mode = src.mode
     try:
-        report.outcome = fix_text_with(src.text, path, opts)
+        report.outcome = fix_text_with(src.text, path, opts, shown=report.path)
     except ConfigError as exc:
         report.error = f"configuration error: {exc}"
         return report
