@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dockfix.fixers._lazy import lazy_re
 from dockfix.image_ref import ImageRef
 from dockfix.shell import parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -101,7 +102,7 @@ RUNTIME_ASSET_DIRS = frozenset(
         "schemas",
     }
 )
-RUNTIME_ASSET_FILES = re.compile(
+RUNTIME_ASSET_FILES = lazy_re(
     r"^(\.env(\..*)?|config\.[a-z]+|settings\.[a-z]+|app\.(ya?ml|toml|json|ini)|"
     r"Rocket\.toml|application(-[a-z]+)?\.(ya?ml|properties))$"
 )
@@ -109,7 +110,7 @@ RUNTIME_ASSET_FILES = re.compile(
 
 # --- variables and paths ------------------------------------------------------------------
 
-_VAR_RE = re.compile(
+_VAR_RE = lazy_re(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}$]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
 
@@ -1353,7 +1354,7 @@ def json_list(words: list[str]) -> str:
 
 # --- paths an image's later instructions refer to -----------------------------------------
 
-_TOKEN_SPLIT = re.compile(r"[\s\"'=,:;&|()<>\[\]]+")
+_TOKEN_SPLIT = lazy_re(r"[\s\"'=,:;&|()<>\[\]]+")
 
 
 # Instructions whose words may read files of the image (COPY/ADD only write into it; LABEL,

@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand, Word
 
 __all__ = [
@@ -77,7 +78,7 @@ def image_name(ref: str) -> str:
     return "/".join(parts)
 
 
-_VAR_RE = re.compile(
+_VAR_RE = lazy_re(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
 
@@ -208,8 +209,8 @@ def _opt_value(argv: list[str], *names: str) -> str | None:
     return found
 
 
-_PIP_NAME = re.compile(r"pip(\d+(\.\d+)?)?\Z")
-_PYTHON_NAME = re.compile(r"python(\d+(\.\d+)?)?\Z")
+_PIP_NAME = lazy_re(r"pip(\d+(\.\d+)?)?\Z")
+_PYTHON_NAME = lazy_re(r"python(\d+(\.\d+)?)?\Z")
 _PIP_VALUE_OPTS = frozenset(
     {
         "--cache-dir",

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockfix.fixers._lazy import lazy_re
+
 if TYPE_CHECKING:
     from dockfix.fixer import Edit
     from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -62,7 +64,7 @@ _FEATURES = {
     "!": "a negation or history expansion (`!`)",
     "\\": "a backslash escape at the end of the command",
 }
-_ASSIGNMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT_RE = lazy_re(r"[A-Za-z_][A-Za-z0-9_]*=")
 # First words that are not programs: reserved words and builtins with no executable twin
 # (or whose executable behaves differently, like `echo -e`).
 SHELL_KEYWORDS = frozenset(
@@ -349,7 +351,7 @@ def descendant_stages(doc: Dockerfile, stage: Stage) -> list[Stage]:
     return [st for st in doc.stages if st is not stage and stage in list(stage_chain(st))]
 
 
-_WINDOWS_BASE_RE = re.compile(r"windows|nanoserver|servercore|mcr\.microsoft\.com/powershell", re.I)
+_WINDOWS_BASE_RE = lazy_re(r"windows|nanoserver|servercore|mcr\.microsoft\.com/powershell", re.I)
 
 
 def windows_hint(doc: Dockerfile, stage: Stage) -> str:

@@ -22,15 +22,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dockfix.fixers._lazy import lazy_re
 from dockfix.image_ref import ImageRef, has_variables
 from dockfix.syntax import Dockerfile, Flag, Instruction
 
 __all__ = ["ImageSite", "image_sites"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_WHOLE_VARIABLE = re.compile(rf"\$(?:\{{({_NAME})\}}|({_NAME}))")
-_ANY_VARIABLE = re.compile(rf"\$\{{?({_NAME})")
-_SYNTAX_LINE = re.compile(r"[\t ]*#[\t ]*syntax[\t ]*=[\t ]*(\S(?:.*\S)?)[\t ]*", re.IGNORECASE)
+_WHOLE_VARIABLE = lazy_re(rf"\$(?:\{{({_NAME})\}}|({_NAME}))")
+_ANY_VARIABLE = lazy_re(rf"\$\{{?({_NAME})")
+_SYNTAX_LINE = lazy_re(r"[\t ]*#[\t ]*syntax[\t ]*=[\t ]*(\S(?:.*\S)?)[\t ]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ the official images, and ``cache_env`` the variables that move them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from dockfix.fixers._lazy import lazy_re
 
 __all__ = [
     "PACKAGE_MANAGERS",
@@ -422,8 +423,8 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
     )
 }
 
-_PIP_EXE = re.compile(r"pip(?:\d+(?:\.\d+)*)?\Z")
-_PYTHON_EXE = re.compile(r"python(?:\d+(?:\.\d+)*)?\Z")
+_PIP_EXE = lazy_re(r"pip(?:\d+(?:\.\d+)*)?\Z")
+_PYTHON_EXE = lazy_re(r"python(?:\d+(?:\.\d+)*)?\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit
+from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import ChainItem, ShellScript, SimpleCommand, parse_shell
 
 if TYPE_CHECKING:
@@ -523,7 +524,7 @@ def paths_related(a: str, b: str) -> bool:
     return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
 
 
-_VAR_RE = re.compile(
+_VAR_RE = lazy_re(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
 
@@ -589,7 +590,7 @@ def descendants(doc: Dockerfile, stage: Stage) -> list[Stage]:
     return out
 
 
-_SCRIPT_RE = re.compile(r"(^|/)[\w.-]+\.(sh|bash)$")
+_SCRIPT_RE = lazy_re(r"(^|/)[\w.-]+\.(sh|bash)$")
 
 
 def runs_local_script(analysis: RunAnalysis) -> str | None:

@@ -59,12 +59,12 @@ hadolint DL3020 · Trivy DS-0005 · Checkov CKV_DOCKER_4
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 
 from ._cmdline import match_keyword_case, stage_chain, verified_edits
 
@@ -109,7 +109,7 @@ _PLAIN_NAMES = _word_set(
     """
 )
 _SNIFF_BYTES = 1 << 20
-_OCTAL_RE = re.compile(rb"[0-7]+")
+_OCTAL_RE = lazy_re(rb"[0-7]+")
 
 
 @register

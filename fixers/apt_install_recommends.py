@@ -42,11 +42,11 @@ hadolint DL3015 · Trivy DS-0029 · Checkov: none.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
@@ -56,7 +56,7 @@ FLAG = "--no-install-recommends"
 _APT_PROGRAMS = frozenset({"apt-get", "apt"})
 # Options that take no argument: the flag may go after them on the same line, where
 # `install -y --no-install-recommends` reads naturally.
-_SIMPLE_OPTION = re.compile(
+_SIMPLE_OPTION = lazy_re(
     r"-[yqfmsV]+|--(yes|assume-yes|quiet|fix-missing|fix-broken|no-install-suggests)"
 )
 

@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 
 from dockfix.context import FixContext
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -165,10 +166,10 @@ RPM_TOOLS = (
     ),
 )
 
-_TEXT_APT_CONSUMER = re.compile(
+_TEXT_APT_CONSUMER = lazy_re(
     r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
 )
-_TEXT_APT_UPDATE = re.compile(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
+_TEXT_APT_UPDATE = lazy_re(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
 
 
 @dataclass

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from dockfix.context import FixContext
 from dockfix.edits import delete_instruction
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import ChainItem, ShellScript, SimpleCommand, parse_shell, shell_of
 from dockfix.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -123,7 +124,7 @@ MANAGERS = (
     ),
 )
 
-_PM_WORDS = re.compile(r"\b(apt-get|apt|aptitude|apt-cache|dpkg|apk|dnf|yum|microdnf|rpm|zypper)\b")
+_PM_WORDS = lazy_re(r"\b(apt-get|apt|aptitude|apt-cache|dpkg|apk|dnf|yum|microdnf|rpm|zypper)\b")
 
 
 def _is(cmd: SimpleCommand, pairs: frozenset[tuple[str, str]]) -> bool:

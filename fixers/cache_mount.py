@@ -111,6 +111,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.edits import add_syntax_directive, continuation
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import ShellScript, SimpleCommand, Word, parse_shell
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
@@ -135,8 +136,8 @@ if TYPE_CHECKING:
 _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _HADOLINT_RULE = {"pip": "DL3042", "yarn": "DL3060"}
-_RM_FLAG = re.compile(r"-[rRfvdI]+\Z|--(recursive|force|verbose|dir)\Z")
-_SH_SHEBANG = re.compile(r"#!\s*/(usr/)?bin/(env\s+)?(ba|da|a)?sh\b")
+_RM_FLAG = lazy_re(r"-[rRfvdI]+\Z|--(recursive|force|verbose|dir)\Z")
+_SH_SHEBANG = lazy_re(r"#!\s*/(usr/)?bin/(env\s+)?(ba|da|a)?sh\b")
 
 
 def _under(path: str, root: str) -> bool:

@@ -142,6 +142,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dockfix.fixer import Applicability, FileChange, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -151,12 +152,12 @@ if TYPE_CHECKING:
 DEFAULT_ACTION = "aquasecurity/trivy-action@v0.36.0"
 DEFAULT_SEVERITY = "HIGH,CRITICAL"
 _SEVERITIES = frozenset({"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"})
-_ACTION_RE = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[\w./-]+( +#[^\n]*)?\Z")
+_ACTION_RE = lazy_re(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[\w./-]+( +#[^\n]*)?\Z")
 
 _MAX_WALK_UP = 32  # directories climbed from the Dockerfile to find the repository root
 _MAX_WORKFLOWS = 200
 _MAX_WORKFLOW_CHARS = 1 << 20
-_EXPR = re.compile(r"\$\{\{.*?\}\}", re.S)
+_EXPR = lazy_re(r"\$\{\{.*?\}\}", re.S)
 _WORKSPACE_PREFIXES = ("${{ github.workspace }}/", "$GITHUB_WORKSPACE/", "${GITHUB_WORKSPACE}/")
 
 _BUILD_ACTION = "docker/build-push-action"

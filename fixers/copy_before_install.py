@@ -107,6 +107,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import (
     InstallMatch,
     match_command,
@@ -153,14 +154,14 @@ _TRANSPARENT = frozenset(
 # Tools whose install only fills a download cache (not the image layer).
 _FETCH_INTO_CACHE = frozenset({"go", "cargo", "maven", "gradle", "dotnet"})
 _COPY_FLAGS_CARRIED = frozenset({"chown", "chmod", "link"})
-_PRAGMA_RE = re.compile(r"#\s*(?:hadolint|dockfix)\s+ignore\s*=|#\s*trivy:ignore|#\s*checkov:skip")
-_HADOLINT_IGNORE_RE = re.compile(r"(\s*#\s*hadolint\s+ignore\s*=\s*)(\S+)(.*)")
-_VAR_RE = re.compile(
+_PRAGMA_RE = lazy_re(r"#\s*(?:hadolint|dockfix)\s+ignore\s*=|#\s*trivy:ignore|#\s*checkov:skip")
+_HADOLINT_IGNORE_RE = lazy_re(r"(\s*#\s*hadolint\s+ignore\s*=\s*)(\S+)(.*)")
+_VAR_RE = lazy_re(
     r"\\\$|\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
 )
 # Characters a COPY source cannot carry unquoted (word splitting, globbing, expansion).
-_UNSAFE_NAME_RE = re.compile(r"[\s$*?\[\]{}\\'\"`#]")
-_UV_IMAGE_RE = re.compile(r"astral-sh/uv:(\d+)\.(\d+)\.(\d+)|\buv==(\d+)\.(\d+)\.(\d+)")
+_UNSAFE_NAME_RE = lazy_re(r"[\s$*?\[\]{}\\'\"`#]")
+_UV_IMAGE_RE = lazy_re(r"astral-sh/uv:(\d+)\.(\d+)\.(\d+)|\buv==(\d+)\.(\d+)\.(\d+)")
 
 
 # --- paths and variables ----------------------------------------------------------------
@@ -566,7 +567,7 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-_REQ_NAME_RE = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_REQ_NAME_RE = lazy_re(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def _req_name(spec: str) -> str:

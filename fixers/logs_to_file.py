@@ -64,6 +64,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 
 from ._cmdline import (
     JsonElement,
@@ -159,9 +160,9 @@ _INSTALL_COMMANDS = (
 )
 # Where each server's configuration lives (a COPY there may change the log paths).
 _CONFIG_DIRS = {"nginx": ("/etc/nginx",), "apache": ("/etc/apache2", "/etc/httpd")}
-_NGINX_LOG_RE = re.compile(r"^\s*(access_log|error_log)\s+([^\s;]+)", re.M)
-_APACHE_LOG_RE = re.compile(r"^\s*(ErrorLog|CustomLog|TransferLog)\s+(\"[^\"]*\"|\S+)", re.M | re.I)
-_ENV_LOG_RE = re.compile(r"LOG_?(FILE|PATH|DIR)$|^(ACCESS|ERROR)_?LOG$")
+_NGINX_LOG_RE = lazy_re(r"^\s*(access_log|error_log)\s+([^\s;]+)", re.M)
+_APACHE_LOG_RE = lazy_re(r"^\s*(ErrorLog|CustomLog|TransferLog)\s+(\"[^\"]*\"|\S+)", re.M | re.I)
+_ENV_LOG_RE = lazy_re(r"LOG_?(FILE|PATH|DIR)$|^(ACCESS|ERROR)_?LOG$")
 _MAX_CONFIG_BYTES = 1 << 20
 
 

@@ -88,6 +88,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.dockerignore import DockerIgnore, go_clean, go_filepath_match
 from dockfix.fixer import Applicability, FileChange, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, parse_lossless, parse_words
 
 if TYPE_CHECKING:
@@ -125,20 +126,20 @@ _OPAQUE_DIRS = frozenset(
         ".nyc_output",
     }
 )
-_DOCKERFILE_NAME = re.compile(
+_DOCKERFILE_NAME = lazy_re(
     r"(Dockerfile|Containerfile)([.-][\w.-]+)?|[\w.-]+\.(Dockerfile|dockerfile|containerfile)"
 )
-_GIT_METADATA_TOOLS = re.compile(
+_GIT_METADATA_TOOLS = lazy_re(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|dynamic-versioning|vergen|git-version"
     r"|git-rev-sync|\bbuilt\b.*git2|gitpython"
 )
-_INSTALLS_NODE_MODULES = re.compile(
+_INSTALLS_NODE_MODULES = lazy_re(
     r"\b(npm\s+(ci|install|i)|yarn(\s+install)?(\s|$)|pnpm\s+(install|i)|bun\s+(install|i))\b"
 )
-_CREATES_VENV = re.compile(
+_CREATES_VENV = lazy_re(
     r"\b(uv\s+(sync|venv)|python[\d.]*\s+-m\s+venv|virtualenv|poetry\s+install)\b"
 )
-_BUILDS = re.compile(
+_BUILDS = lazy_re(
     r"\b(npm\s+run|yarn\s+(run\s+)?build|pnpm\s+(run\s+)?build|bun\s+run|tsc|vite\s+build"
     r"|next\s+build|webpack|cargo\s+(build|install)|mvn|mvnw|gradle|gradlew|go\s+build"
     r"|python\d*\s+-m\s+build|pip\s+wheel|setup\.py|make)\b"

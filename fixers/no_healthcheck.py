@@ -92,6 +92,7 @@ from dockfix.fixers._build_artifacts import (
     stage_chain,
     start_command,
 )
+from dockfix.fixers._lazy import lazy_re
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -139,7 +140,7 @@ _DEFAULT_PORTS = {
     "jetty": "8080",
 }
 _PROBE_INTERVAL = "--interval=30s --timeout=3s"
-_URL_SAFE = re.compile(r"https?://[A-Za-z0-9.\-_~:/?#\[\]@!&()*+,;=%]+\Z")
+_URL_SAFE = lazy_re(r"https?://[A-Za-z0-9.\-_~:/?#\[\]@!&()*+,;=%]+\Z")
 _INSTALLERS = {
     "apt-get": ("install", "remove", "purge"),
     "apt": ("install", "remove", "purge"),

@@ -88,6 +88,7 @@ from typing import ClassVar
 from dockfix.context import FixContext
 from dockfix.edits import insert_after, insert_before
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 from ._run_script import (
@@ -105,7 +106,7 @@ from ._run_script import (
 NONROOT_UID = 65532  # distroless and Chainguard `nonroot`
 _PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
-_DROP_PRIVILEGES = re.compile(
+_DROP_PRIVILEGES = lazy_re(
     r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|setuidgid|chpst\s+-u)\b"
     r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
 )

@@ -109,6 +109,7 @@ from dockfix.fixers._build_artifacts import (
     start_command,
     workdir_at,
 )
+from dockfix.fixers._lazy import lazy_re
 from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs, env_pairs
 
@@ -172,7 +173,7 @@ _CARRIED_KEYWORDS = frozenset(
 _DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # Debian `-dev` packages whose runtime library distroless base/cc already ship.
 _PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc++-12-dev"})
-_DEV_FILE = re.compile(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
+_DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
 
 
 @register
