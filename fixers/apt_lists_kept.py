@@ -389,6 +389,18 @@ class AptListsKept(Fixer):
                     f"{analysis.opaque}: removing the lists here would break it"
                 )
             return True
+        if (
+            first_consumer is None
+            and first_update is None
+            and _TEXT_APT_CONSUMER.search(analysis.text)
+        ):
+            # `xargs apt-get install`, `sh -c "apt-get install …"`, `timeout 60 apt-get …`:
+            # an install this fix cannot follow still needs the lists.
+            plan.blocked = (
+                f"the RUN on line {line} installs with apt through a command this fix cannot "
+                "follow (such as `xargs` or `sh -c`); removing the lists here could break it"
+            )
+            return True
         script_name = runs_local_script(analysis)
         if script_name and first_consumer is None:
             plan.unsafe_why.append(

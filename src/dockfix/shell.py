@@ -21,7 +21,19 @@ if TYPE_CHECKING:
 __all__ = ["ChainItem", "ShellScript", "SimpleCommand", "Word", "parse_shell", "shell_of"]
 
 # Commands that run their arguments as a command: `sudo apt-get …`.
-WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"})
+WRAPPERS = frozenset(
+    {"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata", "xargs", "timeout"}
+)
+# Wrapper options that take the next word as their value, and wrappers whose first argument
+# is not the command (`timeout 600 apt-get …`).
+WRAPPER_VALUE_OPTIONS: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"}),
+    "env": frozenset({"-u", "-C", "-S"}),
+    "nice": frozenset({"-n"}),
+    "xargs": frozenset({"-n", "-I", "-L", "-P", "-d", "-a", "-s", "-E", "-i", "-l", "-e"}),
+    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+}
+WRAPPERS_WITH_OPERAND = frozenset({"timeout"})
 
 # Options that take the next word as their value, per program, so that
 # `apt-get -o Dpkg::Options::=--force-confnew install` has the subcommand `install`.
@@ -132,9 +144,13 @@ class SimpleCommand:
         """The words' values, with wrappers such as ``sudo`` and ``env X=1`` removed."""
         vals = [w.value for w in self.words]
         while vals and vals[0].rsplit("/", 1)[-1] in WRAPPERS:
+            wrapper = vals[0].rsplit("/", 1)[-1]
+            takes = WRAPPER_VALUE_OPTIONS.get(wrapper, frozenset())
             vals = vals[1:]
             while vals and (vals[0].startswith("-") or "=" in vals[0]):
-                vals = vals[1:]
+                vals = vals[2:] if vals[0] in takes else vals[1:]
+            if wrapper in WRAPPERS_WITH_OPERAND and vals:
+                vals = vals[1:]  # the duration of `timeout`
         if vals:
             vals[0] = vals[0].rsplit("/", 1)[-1]
         return vals

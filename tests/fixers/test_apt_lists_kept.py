@@ -435,3 +435,23 @@ def test_documented_example_is_what_the_fix_does() -> None:
     example = doc.split("## Example", 1)[1].split("\n## ", 1)[0]
     before, after = re.findall(r"```dockerfile\n(.*?)```", example, re.S)
     assert fix(before, unsafe=True)[0] == after
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "xargs apt-get install -y --no-install-recommends < /tmp/pkgs.txt",
+        "sh -c 'apt-get install -y git'",
+        "timeout 600 apt-get install -y git",
+        "nice -n 5 apt-get install -y git",
+    ],
+)
+def test_a_later_install_behind_a_wrapper_keeps_the_lists(later: str) -> None:
+    # found on real Dockerfiles: removing the lists here broke the later install
+    src = (
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
+        f"COPY pkgs.txt /tmp/pkgs.txt\nRUN {later}\n"
+    )
+    out, left = dockfix.fix(src, select=["DF103"], unsafe_fixes=True)
+    assert out == src
+    assert left and "cannot follow" in left[0].reason
