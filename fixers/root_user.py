@@ -12,7 +12,8 @@ root, and writes `USER` numerically (`USER 10001:10001`):
   image's name (following stages built `FROM` other stages, and the default value of an
   `ARG` used in `FROM`), else from the package manager the file uses (`apt-get`, `apk`).
 - `scratch`, distroless and Chainguard images (no `useradd`): `USER 65532:65532`, the UID of
-  their `nonroot` user. Node images: `USER 1000:1000`, their `node` user.
+  their `nonroot` user. Node images: `USER 1000:1000`, their `node` user. .NET 8+ images:
+  `USER 1654:1654`, their `app` user (creating another `app` would fail the build).
 - Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`), plain
   `busybox` (whose applets depend on how it was built: Debian's BusyBox has no `adduser`, a
   defect that `dockfix verify` found by building) and bases whose family cannot be known (a private image, an `ARG` without default): a numeric
@@ -63,8 +64,10 @@ Display-only (no fix) when the image switches user itself: `gosu`, `su-exec`, `s
 `runuser`, `chroot --userspec`, `s6-setuidgid` or `su -c` in the file or in the
 entrypoint script copied from the build context, s6-overlay's `/init`, and official
 images whose entrypoint drops privileges (`postgres`, `redis`, `mysql`, `mongo`,
-`rabbitmq`…) or whose server starts as root by design (`nginx`, `httpd`, `php:*-apache`):
-running those as non-root breaks them. Also display-only when a user is created without a
+`rabbitmq`…) or whose server starts as root by design (`nginx`, `httpd`, `php:*-apache`,
+`tomcat`, or a CMD/ENTRYPOINT that runs `httpd`, `apache2ctl`, `nginx`, `catalina.sh`, `sshd`
+whatever the base): running those as non-root breaks them. Also display-only when the
+command runs a file under `/root`, which a non-root user cannot read, and when a user is created without a
 fixed UID (`USER <name>` would add hadolint's DL3066). Windows images are left alone, as
 are bases that already run as non-root (distroless `:nonroot`, Chainguard, Bitnami, and
 other images known to set a non-root `USER`).
@@ -165,7 +168,12 @@ _ROOT_SERVERS = frozenset(
         "docker",
         "gitlab/gitlab-ce",
         "gitlab/gitlab-ee",
+        "tomcat",
     }
+)
+# Server programs that start as root by design and drop to their own user for the workers.
+_ROOT_SERVER_PROGRAMS = frozenset(
+    {"httpd", "apache2", "apache2ctl", "apachectl", "nginx", "catalina.sh", "sshd"}
 )
 # Images known to run as a non-root user by default.
 _NONROOT_IMAGES = (
@@ -330,6 +338,13 @@ def _image_matches(full: str, pattern: str) -> bool:
     return full == pattern
 
 
+def _dotnet_app_user(path: str, tag: str) -> bool:
+    if not re.match(r"dotnet/(nightly/)?(aspnet|runtime|runtime-deps|sdk)$", path):
+        return False
+    m = re.match(r"(\d+)\.", tag or "")
+    return m is not None and int(m.group(1)) >= 8
+
+
 def classify(ref: str) -> Base:
     registry, path, tag = _split_ref(ref)
     full = f"{registry}/{path}" if registry else path
@@ -350,6 +365,10 @@ def classify(ref: str) -> Base:
         return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID)
     if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
         return Base(ref, "nonroot-uid", nonroot_default=True)
+    if registry == "mcr.microsoft.com" and _dotnet_app_user(path, tag):
+        # .NET 8+ images ship the user `app` (UID 1654, `$APP_UID`); creating another
+        # `app` would fail the build (found on real Dockerfiles).
+        return Base(ref, "nonroot-uid", uid=1654, why="the .NET 8+ image's `app` user is UID 1654")
     if path.startswith("bitnami/") and path != "bitnami/minideb":
         return Base(
             ref, "nonroot-uid", nonroot_default=True, uid=1001, why="Bitnami images run as UID 1001"
@@ -632,6 +651,16 @@ class RootUser(Fixer):
                 prog = argv[1]  # ["sh", "/entrypoint.sh"]
             if prog == "/init":
                 return "the entrypoint is s6-overlay's `/init`, which manages users itself"
+            if prog.rsplit("/", 1)[-1] in _ROOT_SERVER_PROGRAMS:
+                return (
+                    f"`{prog}` starts as root by design and runs its workers as its own user; "
+                    "use its unprivileged setup instead of a USER line"
+                )
+            if any(a == "/root" or a.startswith("/root/") for a in argv):
+                return (
+                    "the command runs a file under /root, which a non-root user cannot read; "
+                    "move it before adding a USER"
+                )
             script = self._entrypoint_script(ctx, lineage, instr, prog)
             if script is not None:
                 m = _DROP_PRIVILEGES.search(script[1])

@@ -363,7 +363,8 @@ def test_idempotent() -> None:
         ("scratch", "nonroot-uid"),
         ("docker.io/library/ruby:3.3", "debian"),
         ("eclipse-temurin:21-jre-alpine", "alpine"),
-        ("mcr.microsoft.com/dotnet/aspnet:8.0", "debian"),
+        ("mcr.microsoft.com/dotnet/aspnet:8.0", "nonroot-uid"),  # its `app` user, UID 1654
+        ("mcr.microsoft.com/dotnet/aspnet:7.0", "debian"),
         ("openjdk:21", "numeric"),
         ("mcr.microsoft.com/windows/nanoserver:ltsc2022", "windows"),
     ],
@@ -434,3 +435,34 @@ def test_documented_example_is_what_the_fix_does() -> None:
     example = doc.split("## Example", 1)[1].split("\n## ", 1)[0]
     before, after = re.findall(r"```dockerfile\n(.*?)```", example, re.S)
     assert fix(before, unsafe=True)[0] == after
+
+
+# --- found on real Dockerfiles --------------------------------------------------------------
+
+
+def test_dotnet8_reuses_the_images_app_user() -> None:
+    src = 'FROM mcr.microsoft.com/dotnet/aspnet:8.0\nWORKDIR /app\nCOPY app.dll .\nENTRYPOINT ["dotnet", "app.dll"]\n'
+    out, _ = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)
+    assert "groupadd" not in out and "USER 1654:1654" in out
+
+
+@pytest.mark.parametrize(
+    ("src", "why"),
+    [
+        (
+            'FROM rockylinux:9\nRUN dnf install -y httpd && dnf clean all\nCMD ["httpd", "-DFOREGROUND"]\n',
+            "starts as root by design",
+        ),
+        (
+            'FROM tomcat:10-jdk21\nCOPY app.war /usr/local/tomcat/webapps/ROOT.war\nCMD ["catalina.sh", "run"]\n',
+            "starts as root by design",
+        ),
+        (
+            'FROM debian:bookworm-slim\nCOPY job.sh /root/job.sh\nCMD ["bash", "/root/job.sh"]\n',
+            "under /root",
+        ),
+    ],
+)
+def test_images_that_need_root_at_run_time_are_display_only(src: str, why: str) -> None:
+    out, left = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)
+    assert out == src and why in left[0].reason
