@@ -469,6 +469,20 @@ class _Created:
     line: int
 
 
+def _chowned_to_unknown_user(
+    instrs: list[Instruction], created: set[str]
+) -> tuple[str, int] | None:
+    """(user, line) of a `--chown` to a named user the file does not create, if any."""
+    for instr in instrs:
+        flag = instr.flag("chown") if instr.keyword in ("COPY", "ADD") else None
+        if flag is None or not flag.value or "$" in flag.value:
+            continue
+        user = flag.value.split(":", 1)[0]
+        if user and not user.isdigit() and user not in created and user != "root":
+            return user, instr.start_line
+    return None
+
+
 def _created_users(doc: Dockerfile, instrs: list[Instruction]) -> list[_Created]:
     out: list[_Created] = []
     for instr in instrs:
@@ -732,6 +746,19 @@ class RootUser(Fixer):
         user_value: str | None = None
         earlier = [u for u in users if (v := _user_value(doc, u)) is not None and not _is_root(v)]
         created = _created_users(doc, lineage.instructions)
+        foreign = _chowned_to_unknown_user(lineage.instructions, {c.name for c in created})
+        if not earlier and foreign is not None and base.uid is None:
+            # `COPY --chown=payara:payara` of a user the file never creates: the base image
+            # provides that user (and probably runs as it); a fresh UID could not write its files.
+            return self.finding(
+                at,
+                message,
+                reason=(
+                    f"line {foreign[1]} hands files to `{foreign[0]}`, a user the base image "
+                    f"provides: add `USER {foreign[0]}` (or its numeric UID) if the image does "
+                    "not already run as it"
+                ),
+            )
         if earlier:
             user_value = (_user_value(doc, earlier[-1]) or "").strip()
             notes.append(f"switches back to the user of line {earlier[-1].start_line}")

@@ -466,3 +466,9 @@ def test_dotnet8_reuses_the_images_app_user() -> None:
 def test_images_that_need_root_at_run_time_are_display_only(src: str, why: str) -> None:
     out, left = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)
     assert out == src and why in left[0].reason
+
+
+def test_a_user_the_base_provides_is_not_replaced() -> None:
+    src = "FROM payara/server-full:6.2024.1\nCOPY --chown=payara:payara app.war /opt/payara/deployments/\n"
+    out, left = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)
+    assert out == src and "a user the base image provides" in left[0].reason
