@@ -89,7 +89,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from dockfix.context import FixContext
-from dockfix.edits import insert_after, insert_before
+from dockfix.edits import insert_after, insert_before, keyword_style
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -863,12 +863,12 @@ class RootUser(Fixer):
         anchor = next((i for i in instrs[after + 1 :] if i.keyword in ("CMD", "ENTRYPOINT")), None)
         anchor_idx = instrs.index(anchor) if anchor is not None else len(instrs)
         prev = instrs[anchor_idx - 1] if anchor_idx > 0 else final.from_instruction
-        user_line = f"USER {user_value}"
+        user_line = f"{keyword_style(doc, 'USER')} {user_value}"
         edits: list[Edit] = []
         lines: list[str] = []
         if create is not None:
             # A RUN of its own: the user command on a continuation line.
-            new_run = [f"RUN {create[0]} {doc.escape}", f" && {create[1]}"]
+            new_run = [f"{keyword_style(doc, 'RUN')} {create[0]} {doc.escape}", f" && {create[1]}"]
             joined = self._join(doc, prev, " && ".join(create))
             if joined is not None:
                 edits.append(joined)

@@ -23,6 +23,7 @@ __all__ = [
     "indent_of",
     "insert_after",
     "insert_before",
+    "keyword_style",
     "replace_instruction_header",
     "replace_logical",
 ]
@@ -65,6 +66,12 @@ def indent_of(doc: Dockerfile, instr: Instruction) -> str:
     start = ln.start + (1 if instr.start_line == 1 and doc.has_bom else 0)
     text = doc.source[start : ln.end]
     return text[: len(text) - len(text.lstrip(" \t"))]
+
+
+def keyword_style(doc: Dockerfile, keyword: str) -> str:
+    """``keyword`` in the file's own case: lower case when most instructions are written so."""
+    lower = sum(1 for i in doc.instructions if i.keyword_raw.islower())
+    return keyword.lower() if lower * 2 > len(doc.instructions) else keyword.upper()
 
 
 def continuation(doc: Dockerfile) -> str:
