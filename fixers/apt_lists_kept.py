@@ -38,7 +38,8 @@ RUN apt-get update \
 ```
 
 ## Fix safety
-Safe when nothing later needs what is removed. Nothing is reported when a `--mount` (cache,
+Safe when nothing later needs what is removed. A file that turns yum/dnf's `keepcache` on
+keeps its packages on purpose and is left alone. Nothing is reported when a `--mount` (cache,
 tmpfs or bind) covers the lists or the cache: they are then not in the layer, and `rm` would
 empty the cache. For apt, the stage's later `RUN`s, and the `RUN`s of stages built `FROM` it,
 are checked: one that installs without its own `apt-get update` would fail once the lists are
@@ -169,6 +170,7 @@ RPM_TOOLS = (
 _TEXT_APT_CONSUMER = lazy_re(
     r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
 )
+_KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
 _TEXT_APT_UPDATE = lazy_re(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
 
 
@@ -545,6 +547,8 @@ class AptListsKept(Fixer):
             covered, unknown = _mount_cover(doc, owner, tool.cache_dirs)
             if covered:
                 continue
+            if _KEEPCACHE.search(_text_before(owner)):
+                continue  # the file turned `keepcache` on: it keeps the packages on purpose
             message = (
                 f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
             )
@@ -672,3 +676,16 @@ def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int |
                 if c.program == program and any(o in ("-C", "--cacheonly") for o in _opts(c)):
                     return instr.start_line
     return None
+
+
+def _text_before(owner: Instruction) -> str:
+    """The stage's RUN text up to and including ``owner`` (heredoc bodies included)."""
+    stage = owner.stage
+    if stage is None:
+        return owner.logical
+    parts: list[str] = []
+    for instr in stage.instructions:
+        parts.append(instr.logical + "".join(h.body for h in instr.heredocs))
+        if instr is owner:
+            break
+    return "\n".join(parts)

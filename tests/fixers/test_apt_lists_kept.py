@@ -455,3 +455,10 @@ def test_a_later_install_behind_a_wrapper_keeps_the_lists(later: str) -> None:
     out, left = dockfix.fix(src, select=["DF103"], unsafe_fixes=True)
     assert out == src
     assert left and "cannot follow" in left[0].reason
+
+
+def test_keepcache_turned_on_by_the_file_is_respected() -> None:
+    src = "FROM centos:7\nRUN sed -i 's/.*keepcache.*/keepcache=1/' /etc/yum.conf\nRUN yum install -y rpm-build\n"
+    assert dockfix.fix(src, select=["DF103"]) == (src, [])
+    plain = "FROM centos:7\nRUN yum install -y rpm-build\n"
+    assert dockfix.fix(plain, select=["DF103"])[0] != plain
