@@ -110,8 +110,10 @@ class ShellFormEntrypoint(Fixer):
 
     def _check_one(self, doc: Dockerfile, instr: Instruction, stage: Stage) -> Finding:
         kw = instr.keyword
+        shell = shell_in_effect(stage, instr)
+        runner = " ".join(shell[1]) if shell is not None else "/bin/sh -c"
         message = (
-            f"{kw} in shell form runs the program under /bin/sh -c, which may keep signals from it"
+            f"{kw} in shell form runs the program under {runner}, which may keep signals from it"
         )
 
         def display(reason: str) -> Finding:
