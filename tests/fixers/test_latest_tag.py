@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,28 +10,10 @@ import dockfix
 from dockfix.fixer import Applicability, Finding
 from dockfix.runner import RunOptions, fix_text_with
 from hadolint_runner import hadolint_codes
-from support.pinning import PinningImages, isolate, seed_pinning_images, start_registry
-from support.registry_server import FaultProxy, RegistryServer
+from support.pinning import PinningImages, isolate
+from support.registry_server import FaultProxy
 
 CODE = "DF203"
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
-    server = start_registry(tmp_path_factory.mktemp("df203-registry"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def images(registry: RegistryServer) -> PinningImages:
-    return seed_pinning_images(registry.url)
-
-
-@pytest.fixture
-def proxy(registry: RegistryServer, images: PinningImages) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as front:
-        yield front
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,27 +25,9 @@ from dockfix.fixer import Applicability, Finding
 from dockfix.runner import RunOptions, fix_text_with, process_paths
 from hadolint_runner import hadolint_codes
 from support.pinning import PinningImages, isolate, seed_pinning_images, start_registry
-from support.registry_server import FaultProxy, RegistryServer
+from support.registry_server import FaultProxy
 
 CODE = "DF202"
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
-    server = start_registry(tmp_path_factory.mktemp("df202-registry"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def images(registry: RegistryServer) -> PinningImages:
-    return seed_pinning_images(registry.url)
-
-
-@pytest.fixture
-def proxy(registry: RegistryServer, images: PinningImages) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as front:
-        yield front
 
 
 @pytest.fixture
