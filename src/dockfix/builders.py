@@ -548,6 +548,18 @@ class Builder(ABC):
         return self.name
 
 
+def _storage_options(root: str | None, run_root: str | None, driver: str | None) -> list[str]:
+    """containers/storage options shared by buildah and podman."""
+    out: list[str] = []
+    if root:
+        out += ["--root", root]
+    if run_root:
+        out += ["--runroot", run_root]
+    if driver:
+        out += ["--storage-driver", driver]
+    return out
+
+
 def _build_arg_options(build_args: Mapping[str, str]) -> list[str]:
     out: list[str] = []
     for key, value in build_args.items():
@@ -597,14 +609,10 @@ class BuildahBuilder(Builder):
         return environ
 
     def base_command(self) -> list[str]:
-        cmd = [self.executable]
-        if self.storage_root:
-            cmd += ["--root", self.storage_root]
-        if self.run_root:
-            cmd += ["--runroot", self.run_root]
-        if self.storage_driver:
-            cmd += ["--storage-driver", self.storage_driver]
-        return cmd
+        return [
+            self.executable,
+            *_storage_options(self.storage_root, self.run_root, self.storage_driver),
+        ]
 
     def is_available(self) -> bool:
         if shutil.which(self.executable) is None:
@@ -728,14 +736,10 @@ class PodmanBuilder(Builder):
     image_format: str = "docker"
 
     def base_command(self) -> list[str]:
-        cmd = [self.executable]
-        if self.storage_root:
-            cmd += ["--root", self.storage_root]
-        if self.run_root:
-            cmd += ["--runroot", self.run_root]
-        if self.storage_driver:
-            cmd += ["--storage-driver", self.storage_driver]
-        return cmd
+        return [
+            self.executable,
+            *_storage_options(self.storage_root, self.run_root, self.storage_driver),
+        ]
 
     def is_available(self) -> bool:
         if shutil.which(self.executable) is None:
