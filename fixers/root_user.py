@@ -824,6 +824,14 @@ class RootUser(Fixer):
             notes.append(
                 f"the VOLUME on line {volumes[-1].start_line} is owned by root; make it writable"
             )
+        workdirs = [i for i in final.instructions if i.keyword == "WORKDIR"]
+        if workdirs and workdirs[-1].args not in ("/", "") and not (earlier or created):
+            # WORKDIR creates its directory as root, and COPY --chown does not change an
+            # existing directory's owner: the app cannot create files there by itself.
+            notes.append(
+                f"the WORKDIR `{workdirs[-1].args}` stays owned by root; chown it if the "
+                "application writes there"
+            )
         desc = f"run as `USER {user_value}`" + (" (created in the image)" if create else "")
         full = message + (f" — {'; '.join(n for n in notes if n)}" if notes else "")
         return self.finding(at, full, Fix.unsafe(*edits, description=desc))

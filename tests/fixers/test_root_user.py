@@ -472,3 +472,9 @@ def test_a_user_the_base_provides_is_not_replaced() -> None:
     src = "FROM payara/server-full:6.2024.1\nCOPY --chown=payara:payara app.war /opt/payara/deployments/\n"
     out, left = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)
     assert out == src and "a user the base image provides" in left[0].reason
+
+
+def test_a_root_owned_workdir_is_named() -> None:
+    src = 'FROM alpine:3.20\nWORKDIR /data\nCOPY server /usr/local/bin/server\nCMD ["/usr/local/bin/server"]\n'
+    (finding,) = dockfix.fix(src, select=["DF201"])[1]
+    assert "the WORKDIR `/data` stays owned by root" in finding.message
