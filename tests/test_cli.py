@@ -187,3 +187,11 @@ def test_rule_prints_documentation(tmp_path: Path) -> None:
         check=False,
     )
     assert "DF102  apt-update-alone" in r.stdout
+
+
+def test_write_with_stdin_prints_the_text(tmp_path: Path) -> None:
+    r = dockfix("fix", "--write", "-", cwd=tmp_path, stdin=UPDATE_ALONE.encode())
+    assert r.returncode == 0 and r.stdout == FIXED
+    r = dockfix("fix", "--write", "-", cwd=tmp_path, stdin=CLEAN.encode())
+    assert r.stdout == CLEAN
+    assert list(tmp_path.iterdir()) == []  # nothing written to disk, no file named "-"

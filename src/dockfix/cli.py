@@ -127,7 +127,7 @@ class _Run:
         if "-" in paths:
             data = sys.stdin.buffer.read()
             name = self.kw["stdin_filename"]
-            rep = FileReport(display_path(Path(name)) if name else "-")
+            rep = FileReport(display_path(Path(name)) if name else "-", from_stdin=True)
             from dockfix.source_io import SourceError, decode
 
             try:
@@ -377,6 +377,11 @@ def _fix_pass(
             proposed[ch.path] = ch.content
             fresh.append(ch)
         out.file_changes = fresh
+        if rep.from_stdin and mode == "write":
+            # as black and ruff do: standard input in, the (fixed) text out, changed or not
+            sys.stdout.write(out.fixed)
+            changed += out.fixed != out.original
+            continue
         if not out.changed:
             continue
         changed += 1

@@ -64,6 +64,7 @@ class FileReport:
     mode: int | None = None
     written: bool = False
     write_errors: list[str] = field(default_factory=list)
+    from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
 
 
 def display_path(path: Path) -> str:
