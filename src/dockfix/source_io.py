@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +83,8 @@ def write_atomic(
 
     ``expected_digest`` None means the file is new and must not exist yet.
     """
+    import tempfile  # only runs that write need it
+
     data = text.encode("utf-8")
     if expected_digest is not None and mode is not None and not mode & 0o200:
         # Respect a read-only mode even when running as root (CI, containers).
