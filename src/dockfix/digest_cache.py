@@ -20,7 +20,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -210,6 +209,8 @@ class DigestCache:
         }
         directory = self._path.parent
         directory.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only a run that saves the cache needs it
+
         fd, tmp_name = tempfile.mkstemp(prefix=".digests-", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
