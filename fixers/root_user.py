@@ -67,7 +67,8 @@ images whose entrypoint drops privileges (`postgres`, `redis`, `mysql`, `mongo`,
 `rabbitmq`…) or whose server starts as root by design (`nginx`, `httpd`, `php:*-apache`,
 `tomcat`, or a CMD/ENTRYPOINT that runs `httpd`, `apache2ctl`, `nginx`, `catalina.sh`, `sshd`
 whatever the base): running those as non-root breaks them. Also display-only when the
-command runs a file under `/root`, which a non-root user cannot read, and when a user is created without a
+command runs a file under `/root`, which a non-root user cannot read, when the image has
+`ONBUILD` triggers (they run in child builds as this user), and when a user is created without a
 fixed UID (`USER <name>` would add hadolint's DL3066). Windows images are left alone, as
 are bases that already run as non-root (distroless `:nonroot`, Chainguard, Bitnami, and
 other images known to set a non-root `USER`).
@@ -109,6 +110,13 @@ from ._run_script import (
 NONROOT_UID = 65532  # distroless and Chainguard `nonroot`
 _PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
+_ROOT_HOME_DATA = lazy_re(
+    r"(?:^|[\s=:'\"])(?:/root/|~/)|\$HOME\b|\$\{HOME\}|pip3?\s+install\s+(?:\S+\s+)*--user\b"
+    r"|nltk\.download|playwright\s+install|spacy\s+download|huggingface-cli\s+download"
+)
+_ROOT_SERVER_WORD = lazy_re(
+    r"(?:^|[\s/;&|'\"])(nginx|httpd|apache2ctl|apachectl|apache2|sshd)(?=$|[\s;&|'\"])"
+)
 _DROP_PRIVILEGES = lazy_re(
     r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|setuidgid|chpst\s+-u)\b"
     r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
@@ -683,6 +691,24 @@ class RootUser(Fixer):
                         f"the entrypoint script `{script[0]}` uses `{m.group(0).split()[0]}`: "
                         "it switches user itself, and running it as non-root would break that"
                     )
+                server = _ROOT_SERVER_WORD.search(script[1])
+                if server:
+                    return (
+                        f"the entrypoint script `{script[0]}` starts `{server.group(1)}`, which "
+                        "starts as root by design and runs its workers as its own user"
+                    )
+            # `sh -c "nginx -g 'daemon off;'"`, `CMD service nginx start && …`
+            server = _ROOT_SERVER_WORD.search(" ".join(argv))
+            if server:
+                return (
+                    f"the command starts `{server.group(1)}`, which starts as root by design and "
+                    "runs its workers as its own user"
+                )
+        if any(i.keyword == "ONBUILD" for i in lineage.instructions):
+            return (
+                "the image has ONBUILD triggers: they run in the child images' builds as this "
+                "image's user, and installing or copying as non-root there would fail"
+            )
         return ""
 
     @staticmethod
@@ -823,6 +849,22 @@ class RootUser(Fixer):
         if volumes:
             notes.append(
                 f"the VOLUME on line {volumes[-1].start_line} is owned by root; make it writable"
+            )
+        home_user = next(
+            (
+                i
+                for i in lineage.instructions
+                if i.keyword in ("RUN", "COPY", "ADD", "ENV")
+                and _ROOT_HOME_DATA.search(i.logical + "".join(h.body for h in i.heredocs))
+            ),
+            None,
+        )
+        if home_user is not None:
+            # Data the build stored in root's HOME (downloads, `pip --user`, tool caches) is
+            # unreadable for the new user: /root is 0700.
+            notes.append(
+                f"line {home_user.start_line} puts data under root's HOME (/root), which the new "
+                "user cannot read"
             )
         workdirs = [i for i in final.instructions if i.keyword == "WORKDIR"]
         if workdirs and workdirs[-1].args not in ("/", "") and not (earlier or created):
