@@ -88,6 +88,11 @@ The Cargo `target` directory is mounted only when the same `RUN` copies the buil
 it and no other instruction reads it (what is in a cache mount is gone from the image after
 the `RUN`).
 
+No mount (display-only) where the cache is where the dependencies live and the image needs
+them: Yarn 2+ with Plug'n'Play (its default; `nodeLinker: node-modules` in `.yarnrc.yml`
+allows a mount), and go, maven, gradle or cargo when the stage's CMD/ENTRYPOINT runs the
+tool at container start (`CMD go test ./...`).
+
 ## Options
 - `python` (default true): pip, uv and Poetry.
 - `node` (default true): npm, Yarn, pnpm and Bun.
@@ -729,6 +734,7 @@ class CacheMount(Fixer):
                         )
                     plans.append(plan)
         self._check_references(doc, ctx, stages, plans, blockers)
+        _block_stores_the_image_needs(ctx, stages, plans, blockers)
         _drop_repeated_docker_clean(plans)
         for plan in plans:
             if not plan.changes and not (plan.reason and not plan.mounted):
@@ -1088,3 +1094,42 @@ class CacheMount(Fixer):
             return found
         norm = [prog, *argv[1:]]
         return [t for t in TOOLS if self._enabled(t) and t.matches(norm)]
+
+
+# Tools whose "cache" is where the dependencies live: a program that runs them when the
+# container starts (`CMD go test ./...`, `mvn spring-boot:run`) needs the store in the image.
+_RUNTIME_STORE_TOOLS = {
+    "go": lazy_re(r"(?:^|[\s/;&|'\"])go\s+(?:run|test|build|generate|vet|install)\b"),
+    "maven": lazy_re(r"(?:^|[\s/;&|'\"])mvnw?\s"),
+    "gradle": lazy_re(r"(?:^|[\s/;&|'\"])gradlew?\s"),
+    "cargo": lazy_re(r"(?:^|[\s/;&|'\"])cargo\s+(?:run|test|build)\b"),
+}
+_YARN_NODE_LINKER = lazy_re(r"^\s*nodeLinker\s*:\s*['\"]?(node-modules|pnpm)\b", re.M)
+
+
+def _block_stores_the_image_needs(
+    ctx: FixContext, stages: list[Stage], plans: list[_Plan], blockers: dict[str, str]
+) -> None:
+    """Tools whose downloads must stay in the image: no mount for them (found on real files)."""
+    tools = {plan.tool.name for plan in plans}
+    for st in stages:
+        for instr in st.instructions:
+            if instr.keyword not in ("CMD", "ENTRYPOINT"):
+                continue
+            text = " ".join(instr.json_args) if instr.json_args is not None else instr.args
+            for tool, pattern in _RUNTIME_STORE_TOOLS.items():
+                if tool in tools and pattern.search(text):
+                    blockers.setdefault(
+                        tool,
+                        f"line {instr.start_line} runs {tool} when the container starts, which "
+                        "needs the downloaded dependencies in the image",
+                    )
+    if "yarn" in tools and any(p.env is not None and p.env.yarn_berry for p in plans):
+        # Yarn 2+ with Plug'n'Play (its default) keeps the packages only in its cache.
+        rc = ctx.read_text(".yarnrc.yml") if ctx.has_context else None
+        if rc is None or not _YARN_NODE_LINKER.search(rc):
+            blockers.setdefault(
+                "yarn",
+                "Yarn 2+ with Plug'n'Play keeps the packages in its cache: a cache mount would "
+                "leave them out of the image (set `nodeLinker: node-modules` to use one)",
+            )

@@ -725,3 +725,27 @@ def test_property_outputs_parse_and_are_stable(
         pos = out.find(c, pos)
         assert pos >= 0
         pos += len(c)
+
+
+# --- found on real Dockerfiles --------------------------------------------------------------
+
+
+def test_yarn_plug_n_play_keeps_its_cache_in_the_image(tmp_path: Path) -> None:
+    (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-4.1.0.cjs\n")
+    (tmp_path / "package.json").write_text("{}\n")
+    (tmp_path / "yarn.lock").write_text("")
+    src = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD ["yarn", "start"]\n'
+    out, left = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF104"], unsafe_fixes=True)
+    assert out == src and "Plug'n'Play" in left[0].reason
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    out, _ = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF104"], unsafe_fixes=True)
+    assert "--mount=type=cache" in out
+
+
+def test_a_tool_run_at_container_start_keeps_its_store() -> None:
+    src = (
+        "FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\n"
+        'COPY . .\nCMD ["go", "test", "./..."]\n'
+    )
+    out, left = dockfix.fix(src, select=["DF104"], unsafe_fixes=True)
+    assert out == src and "when the container starts" in left[0].reason
