@@ -1955,6 +1955,12 @@ class _Check:
         plan = _Plan(tool="pnpm")
         if not fetch:  # `pnpm fetch` reads the lock file only
             plan.need(found)
+        else:
+            # ... but corepack picks the pnpm version from package.json's `packageManager`:
+            # without it the early fetch could run another pnpm than the rest of the build.
+            manifest = posixpath.join(project, "package.json")
+            if '"packageManager"' in (self.tree.read(manifest) or ""):
+                plan.need(manifest)
         plan.need(lock, required=fetch)
         plan.need(posixpath.join(project, ".npmrc"), required=False)
         plan.need(posixpath.join(project, "pnpm-workspace.yaml"), required=False)

@@ -1282,3 +1282,12 @@ def test_property_odd_manifests_never_crash(
     found = findings(tmp, src, {manifest: content, "src/main.rs": ""})
     for f in found:  # a finding always explains itself or carries a fix
         assert f.fix is not None or f.reason
+
+
+def test_pnpm_fetch_takes_package_json_when_it_pins_pnpm(tmp_path: Path) -> None:
+    # found on real Dockerfiles: corepack reads `packageManager` to pick the pnpm version
+    (tmp_path / "package.json").write_text('{"name": "x", "packageManager": "pnpm@9.1.0"}\n')
+    (tmp_path / "pnpm-lock.yaml").write_text("lockfileVersion: '9.0'\n")
+    src = 'FROM node:20\nWORKDIR /app\nRUN corepack enable\nCOPY . .\nRUN pnpm fetch\nCMD ["node", "index.js"]\n'
+    out, _ = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF101"])
+    assert "COPY package.json pnpm-lock.yaml ./\nRUN pnpm fetch\nCOPY . .\n" in out
