@@ -210,8 +210,13 @@ class CopyWholeBuildDir(Fixer):
                 continue
             if is_within(cwd, src):
                 return "unknown"
-            if eco == "cargo" and is_within(src, posixpath.join(cwd, "target")):
-                return "unknown"
+            target = posixpath.join(cwd, "target")
+            if eco == "cargo" and is_within(src, target):
+                # `target`, `target/release`, `target/<triple>/release` are trees; a path below
+                # them (`target/release/libx.so`) already names one artifact.
+                depth = len(posixpath.relpath(src, target).split("/"))
+                if src == target or depth <= 1 or (depth == 2 and "-" in src.split("/")[-2]):
+                    return "unknown"
         return None
 
     # --- Go and Cargo -------------------------------------------------------------------

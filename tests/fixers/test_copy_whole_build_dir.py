@@ -30,8 +30,11 @@ def cargo_toml(name: str, bins: tuple[str, ...] = ()) -> str:
 
 
 def run(
-    text: str, context: Path | None = EMPTY_CONTEXT, files: dict[str, str] | None = None,
-    *, unsafe: bool = False,
+    text: str,
+    context: Path | None = EMPTY_CONTEXT,
+    files: dict[str, str] | None = None,
+    *,
+    unsafe: bool = False,
 ) -> tuple[str, list[Finding]]:
     """Fix with DF301 only; the fixer must not raise (the engine would hide that)."""
     assert not files or context is not EMPTY_CONTEXT
@@ -43,14 +46,23 @@ def run(
     ctx = FixContext(path=context / "Dockerfile" if context else None, context_dir=context)
     list(all_fixers()[CODE]().check(dockfix.parse(text), ctx))
     fixed, findings = dockfix.fix(
-        text, path=context / "Dockerfile" if context else None, context_dir=context,
-        select=[CODE], unsafe_fixes=unsafe, offline=True,
+        text,
+        path=context / "Dockerfile" if context else None,
+        context_dir=context,
+        select=[CODE],
+        unsafe_fixes=unsafe,
+        offline=True,
     )
     if fixed != text:
         assert buildkit_rejects(fixed) is None
-        again, left = dockfix.fix(fixed, path=context / "Dockerfile" if context else None,
-                                  context_dir=context, select=[CODE], unsafe_fixes=unsafe,
-                                  offline=True)
+        again, left = dockfix.fix(
+            fixed,
+            path=context / "Dockerfile" if context else None,
+            context_dir=context,
+            select=[CODE],
+            unsafe_fixes=unsafe,
+            offline=True,
+        )
         assert again == fixed and left == [], "not idempotent"
     return fixed, findings
 
@@ -128,8 +140,10 @@ def test_explicit_bin_needs_no_manifest() -> None:
 @pytest.mark.parametrize(
     ("build", "artifact"),
     [
-        ("cargo build --release --target aarch64-unknown-linux-gnu --bin api",
-         "/src/target/aarch64-unknown-linux-gnu/release/api"),
+        (
+            "cargo build --release --target aarch64-unknown-linux-gnu --bin api",
+            "/src/target/aarch64-unknown-linux-gnu/release/api",
+        ),
         ("cargo build --profile dist --bin api", "/src/target/dist/api"),
         ("cargo build --bin api", "/src/target/debug/api"),
         ("CARGO_TARGET_DIR=/cache/t cargo build -r --bin api", "/cache/t/release/api"),
@@ -143,10 +157,10 @@ def test_target_triple_profile_and_target_dir(build: str, artifact: str) -> None
     src = (
         f"FROM rust:1.85 AS b\nWORKDIR /src\nCOPY . .\nRUN {build}\n"
         f"FROM debian:bookworm-slim\nCOPY --from=b {tree} /app\n"
-        f'CMD ["/app{artifact[len(tree):]}"]\n'
+        f'CMD ["/app{artifact[len(tree) :]}"]\n'
     )
     out, left = run(src, unsafe=True)
-    assert f"COPY --from=b {artifact} /app{artifact[len(tree):]}\n" in out, left
+    assert f"COPY --from=b {artifact} /app{artifact[len(tree) :]}\n" in out, left
 
 
 def test_cargo_target_dir_env_and_cargo_config(tmp_path: Path) -> None:
@@ -162,7 +176,8 @@ def test_cargo_target_dir_env_and_cargo_config(tmp_path: Path) -> None:
     out, _ = run(src, tmp_path, files, unsafe=True)
     assert "COPY --from=builder /w/build-out/release/api /app/release/api\n" in out
     src_env = src.replace("RUN cargo", "ENV CARGO_TARGET_DIR=/t\nRUN cargo").replace(
-        "/w/build-out /app", "/t /app")
+        "/w/build-out /app", "/t /app"
+    )
     out, _ = run(src_env, tmp_path, unsafe=True)
     assert "COPY --from=builder /t/release/api /app/release/api\n" in out
 
@@ -191,7 +206,7 @@ def test_member_crate_built_in_its_directory_uses_the_workspace_target(tmp_path:
     }
     src = (
         "FROM rust:1.85 AS b\nWORKDIR /ws\nCOPY . .\nRUN cd api && cargo build --release\n"
-        "FROM debian:bookworm-slim\nCOPY --from=b /ws/target /app\nCMD [\"/app/release/api\"]\n"
+        'FROM debian:bookworm-slim\nCOPY --from=b /ws/target /app\nCMD ["/app/release/api"]\n'
     )
     out, _ = run(src, tmp_path, files, unsafe=True)
     assert "COPY --from=b /ws/target/release/api /app/release/api\n" in out
@@ -210,10 +225,18 @@ def test_manifest_missing_from_context_is_display_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "dest", "new_source", "new_dest"),
     [
-        ("/build/target/release", "/usr/local/bin", "/build/target/release/api",
-         "/usr/local/bin/api"),
-        ("/build/target/release/", "/usr/local/bin/", "/build/target/release/api",
-         "/usr/local/bin/api"),
+        (
+            "/build/target/release",
+            "/usr/local/bin",
+            "/build/target/release/api",
+            "/usr/local/bin/api",
+        ),
+        (
+            "/build/target/release/",
+            "/usr/local/bin/",
+            "/build/target/release/api",
+            "/usr/local/bin/api",
+        ),
         ("build/target", ".", "build/target/release/api", "./release/api"),
         ("/build/target", "./", "/build/target/release/api", "./release/api"),
         ("/build/target", "bin", "/build/target/release/api", "bin/release/api"),
@@ -255,7 +278,7 @@ def test_crlf_bom_and_missing_final_newline_are_kept() -> None:
     src = (
         "\ufefffrom golang:1.22 as b\r\nworkdir /src\r\ncopy . .\r\n"
         "run go build -o server ./cmd/server\r\n"
-        "from alpine:3.19\r\ncopy --from=b /src /app\r\ncmd [\"/app/server\"]"
+        'from alpine:3.19\r\ncopy --from=b /src /app\r\ncmd ["/app/server"]'
     )
     out, _ = run(src, unsafe=True)
     assert out == src.replace("copy --from=b /src /app", "copy --from=b /src/server /app/server")
@@ -264,7 +287,7 @@ def test_crlf_bom_and_missing_final_newline_are_kept() -> None:
 def test_numeric_from_reference() -> None:
     src = (
         "FROM golang:1.22\nWORKDIR /go/src/app\nCOPY . .\nRUN go build -o /go/src/app/svc .\n"
-        "FROM alpine:3.19\nCOPY --from=0 /go /go\nCMD [\"/go/src/app/svc\"]\n"
+        'FROM alpine:3.19\nCOPY --from=0 /go /go\nCMD ["/go/src/app/svc"]\n'
     )
     out, _ = run(src, unsafe=True)
     assert "COPY --from=0 /go/src/app/svc /go/src/app/svc\n" in out
@@ -277,7 +300,7 @@ def test_go_binary_name_from_module_path_with_major_version(tmp_path: Path) -> N
     files = {"go.mod": "module github.com/acme/shop/v2\n\ngo 1.22\n", "main.go": "package main\n"}
     src = (
         "FROM golang:1.22 AS b\nWORKDIR /src\nCOPY . .\nRUN go build\n"
-        "FROM alpine:3.19\nCOPY --from=b /src /app\nCMD [\"/app/shop\"]\n"
+        'FROM alpine:3.19\nCOPY --from=b /src /app\nCMD ["/app/shop"]\n'
     )
     out, _ = run(src, tmp_path, files, unsafe=True)
     assert "COPY --from=b /src/shop /app/shop\n" in out
@@ -287,7 +310,7 @@ def test_go_output_dir_with_slash_and_cd() -> None:
     src = (
         "FROM golang:1.22 AS b\nWORKDIR /src\nCOPY . .\n"
         "RUN cd services && go build -o ../bin/ ./cmd/gateway\n"
-        "FROM alpine:3.19\nCOPY --from=b /src /app\nCMD [\"/app/bin/gateway\"]\n"
+        'FROM alpine:3.19\nCOPY --from=b /src /app\nCMD ["/app/bin/gateway"]\n'
     )
     out, _ = run(src, unsafe=True)
     assert "COPY --from=b /src/bin/gateway /app/bin/gateway\n" in out
@@ -297,7 +320,7 @@ def test_go_output_from_arg_default() -> None:
     src = (
         "ARG APP=billing\nFROM golang:1.22 AS b\nARG APP\nWORKDIR /src\nCOPY . .\n"
         "RUN go build -o /src/$APP ./cmd/$APP\n"
-        "FROM alpine:3.19\nCOPY --from=b /src /app\nCMD [\"/app/billing\"]\n"
+        'FROM alpine:3.19\nCOPY --from=b /src /app\nCMD ["/app/billing"]\n'
     )
     out, _ = run(src, unsafe=True)
     assert "COPY --from=b /src/billing /app/billing\n" in out
@@ -318,7 +341,7 @@ def test_unknown_variable_in_output_is_display_only() -> None:
 def test_project_tree_without_a_build_context_is_display_only() -> None:
     src = (
         "FROM golang:1.22 AS b\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\n"
-        "FROM alpine:3.19\nCOPY --from=b /src /srv\nCMD [\"/srv/app\"]\n"
+        'FROM alpine:3.19\nCOPY --from=b /src /srv\nCMD ["/srv/app"]\n'
     )
     out, left = run(src, None, unsafe=True)
     assert out == src
@@ -326,7 +349,7 @@ def test_project_tree_without_a_build_context_is_display_only() -> None:
     # Cargo's target directory holds only build outputs: no context needed.
     src = (
         "FROM rust:1.85 AS b\nWORKDIR /src\nCOPY . .\nRUN cargo build -r --bin api\n"
-        "FROM debian:12\nCOPY --from=b /src/target /srv\nCMD [\"/srv/release/api\"]\n"
+        'FROM debian:12\nCOPY --from=b /src/target /srv\nCMD ["/srv/release/api"]\n'
     )
     out, _ = run(src, None, unsafe=True)
     assert "COPY --from=b /src/target/release/api /srv/release/api\n" in out
@@ -335,7 +358,7 @@ def test_project_tree_without_a_build_context_is_display_only() -> None:
 def test_dedicated_output_dir_is_not_a_build_tree() -> None:
     src = (
         "FROM golang:1.22 AS b\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n"
-        "FROM alpine:3.19\nCOPY --from=b /out /usr/local/bin\nCMD [\"app\"]\n"
+        'FROM alpine:3.19\nCOPY --from=b /out /usr/local/bin\nCMD ["app"]\n'
     )
     assert run(src, unsafe=True) == (src, [])
 
@@ -352,14 +375,20 @@ GO_TREE = (
 @pytest.mark.parametrize(
     ("runtime", "reason"),
     [
-        ("COPY --from=b /src /app\nCMD [\"/app/server\", \"-c\", \"/app/config.yaml\"]\n",
-         "uses `/app/config.yaml` from the copied tree"),
-        ("COPY --from=b /src /app\nWORKDIR /app\nCMD [\"./server\", \"--env\", \".env\"]\n",
-         "uses `/app/.env`"),
+        (
+            'COPY --from=b /src /app\nCMD ["/app/server", "-c", "/app/config.yaml"]\n',
+            "uses `/app/config.yaml` from the copied tree",
+        ),
+        (
+            'COPY --from=b /src /app\nWORKDIR /app\nCMD ["./server", "--env", ".env"]\n',
+            "uses `/app/.env`",
+        ),
         ("COPY --from=b /src /app /extra/\n", "several sources"),
         ("COPY --from=b --parents /src /app\n", "`--parents`"),
-        ("COPY --from=b /src /app\nFROM alpine:3.19\nCOPY --from=1 /app/migrations /m\n",
-         "uses `/app/migrations`"),
+        (
+            "COPY --from=b /src /app\nFROM alpine:3.19\nCOPY --from=1 /app/migrations /m\n",
+            "uses `/app/migrations`",
+        ),
     ],
 )
 def test_display_only_cases(runtime: str, reason: str) -> None:
@@ -382,16 +411,20 @@ def test_labels_and_env_names_are_not_paths() -> None:
 
 def test_runtime_assets_in_the_tree_are_display_only(tmp_path: Path) -> None:
     files = {"go.mod": "module x\n", "main.go": "package main\n", "migrations/1.sql": ""}
-    src = GO_TREE + "COPY --from=b /src /app\nCMD [\"/app/server\"]\n"
+    src = GO_TREE + 'COPY --from=b /src /app\nCMD ["/app/server"]\n'
     out, left = run(src, tmp_path, files, unsafe=True)
     assert out == src
     assert "`migrations`" in left[0].reason
 
 
 def test_dockerignored_assets_do_not_count(tmp_path: Path) -> None:
-    files = {"go.mod": "module x\n", "main.go": "package main\n", "static/a.css": "",
-             ".dockerignore": "static\n"}
-    src = GO_TREE + "COPY --from=b /src /app\nCMD [\"/app/server\"]\n"
+    files = {
+        "go.mod": "module x\n",
+        "main.go": "package main\n",
+        "static/a.css": "",
+        ".dockerignore": "static\n",
+    }
+    src = GO_TREE + 'COPY --from=b /src /app\nCMD ["/app/server"]\n'
     out, _ = run(src, tmp_path, files, unsafe=True)
     assert "COPY --from=b /src/server /app/server\n" in out
 
@@ -430,7 +463,7 @@ WORKDIR /app
 
 
 def test_node_dist_node_modules_and_package_json() -> None:
-    src = NODE_BUILD + "COPY --from=build /app .\nCMD [\"node\", \"dist/main.js\"]\n"
+    src = NODE_BUILD + 'COPY --from=build /app .\nCMD ["node", "dist/main.js"]\n'
     out, _ = run(src, unsafe=True)
     assert out == NODE_BUILD + (
         "COPY --from=build /app/package.json ./package.json\n"
@@ -441,9 +474,12 @@ def test_node_dist_node_modules_and_package_json() -> None:
 
 
 def test_node_env_production_install_counts_as_pruned() -> None:
-    src = NODE_BUILD.replace(" && npm prune --omit=dev", "").replace(
-        "RUN npm ci", "RUN npm run build\nENV NODE_ENV=production\nRUN npm ci"
-    ) + "COPY --from=build /app /app\nCMD [\"node\", \"/app/build/index.js\"]\n"
+    src = (
+        NODE_BUILD.replace(" && npm prune --omit=dev", "").replace(
+            "RUN npm ci", "RUN npm run build\nENV NODE_ENV=production\nRUN npm ci"
+        )
+        + 'COPY --from=build /app /app\nCMD ["node", "/app/build/index.js"]\n'
+    )
     out, _ = run(src, unsafe=True)
     assert "COPY --from=build /app/build /app/build\n" in out
 
@@ -499,3 +535,14 @@ def test_narrowed_copy_puts_the_binary_where_the_tree_had_it(
         old_dest, "out", binary
     )
     assert not new_dest.endswith("/")  # a file destination, not a directory
+
+
+def test_a_single_file_below_the_cargo_target_is_already_the_artifact() -> None:
+    # found on real Dockerfiles: `cargo build --lib` then one `.so` copied out
+    src = (
+        "FROM rust:1.80 AS build\nWORKDIR /src\nCOPY . .\nRUN cargo build --release --lib\n"
+        'FROM debian:bookworm-slim\nCOPY --from=build /src/target/release/libx.so /app/libx.so\nCMD ["/app/run"]\n'
+    )
+    assert dockfix.fix(src, select=["DF301"]) == (src, [])
+    tree = src.replace("/src/target/release/libx.so /app/libx.so", "/src/target/release /app")
+    assert dockfix.fix(tree, select=["DF301"])[1]
