@@ -115,6 +115,11 @@ class ShellFormEntrypoint(Fixer):
         message = (
             f"{kw} in shell form runs the program under {runner}, which may keep signals from it"
         )
+        if instr.args.split(None, 1)[:1] == ["exec"]:
+            # `exec` already hands PID 1 to the program; what is left is the shell form itself
+            message = f"{kw} in shell form starts under {runner} (`exec` hands over PID 1)"
+            if kw == "ENTRYPOINT":
+                message += ", and ignores the arguments of CMD and `docker run`"
 
         def display(reason: str) -> Finding:
             return self.finding(instr, message, reason=reason)
