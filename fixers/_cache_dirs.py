@@ -54,6 +54,12 @@ WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command",
 BASE_IMAGE_ENV: dict[str, dict[str, str]] = {
     "golang": {"GOPATH": "/go"},
     "rust": {"CARGO_HOME": "/usr/local/cargo", "RUSTUP_HOME": "/usr/local/rustup"},
+    # built FROM the official rust image, so they keep its CARGO_HOME (found on real files)
+    "rustlang/rust": {"CARGO_HOME": "/usr/local/cargo", "RUSTUP_HOME": "/usr/local/rustup"},
+    "lukemathwalker/cargo-chef": {
+        "CARGO_HOME": "/usr/local/cargo",
+        "RUSTUP_HOME": "/usr/local/rustup",
+    },
     "gradle": {"GRADLE_USER_HOME": "/home/gradle/.gradle"},
 }
 # Users official images create: name -> (uid, gid, home).

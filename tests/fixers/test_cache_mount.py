@@ -749,3 +749,9 @@ def test_a_tool_run_at_container_start_keeps_its_store() -> None:
     )
     out, left = dockfix.fix(src, select=["DF104"], unsafe_fixes=True)
     assert out == src and "when the container starts" in left[0].reason
+
+
+def test_images_built_on_the_rust_image_keep_its_cargo_home() -> None:
+    src = "FROM lukemathwalker/cargo-chef:latest-rust-1 AS chef\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
+    out, _ = dockfix.fix(src, select=["DF104"], unsafe_fixes=True)
+    assert "target=/usr/local/cargo/registry" in out and "/root/.cargo" not in out
