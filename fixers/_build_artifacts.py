@@ -596,7 +596,20 @@ class StageBuild:
 
 
 def analyse_stage(doc: Dockerfile, stage: Stage, ctx: FixContext) -> StageBuild:
-    """The builds the stage (with the stages it derives from) runs, and their outputs."""
+    """The builds the stage (with the stages it derives from) runs, and their outputs.
+
+    Computed once per tree and build context: DF301, DF302 and DF303 all ask.
+    """
+    key = ("stage_build", stage.index, id(ctx))
+    cached = doc.cache.get(key)
+    if isinstance(cached, StageBuild):
+        return cached
+    result = _analyse_stage(doc, stage, ctx)
+    doc.cache[key] = result
+    return result
+
+
+def _analyse_stage(doc: Dockerfile, stage: Stage, ctx: FixContext) -> StageBuild:
     result = StageBuild()
     base = base_image(doc, stage)
     if doc.escape != "\\" or (base is not None and base.is_windows):

@@ -57,6 +57,15 @@ class ImageSite:
 
 
 def image_sites(doc: Dockerfile) -> list[ImageSite]:
+    """Every image reference of the file (shared by DF202 and DF203: computed once per tree)."""
+    cached = doc.cache.get("image_sites")
+    if not isinstance(cached, tuple):
+        cached = tuple(_image_sites(doc))
+        doc.cache["image_sites"] = cached
+    return list(cached)
+
+
+def _image_sites(doc: Dockerfile) -> list[ImageSite]:
     stages = {st.name for st in doc.stages if st.name}
     sites: list[ImageSite] = []
     syntax = _syntax_site(doc)

@@ -189,7 +189,16 @@ def _shebang(body: str) -> list[str] | None:
 
 
 def analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
-    """The scripts of a RUN (or of ``ONBUILD RUN``)."""
+    """The scripts of a RUN (or of ``ONBUILD RUN``), computed once per instruction."""
+    cached = owner.cache.get("run_analysis")
+    if isinstance(cached, RunAnalysis):
+        return cached
+    out = _analyse_run(doc, owner)
+    owner.cache["run_analysis"] = out
+    return out
+
+
+def _analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     instr = owner.trigger if owner.trigger is not None else owner
     out = RunAnalysis(instr, owner)
     shell = shell_argv(doc, owner.stage, owner)

@@ -306,6 +306,8 @@ class Dockerfile:
         self.error = error
         self.stages: list[Stage] = []
         self.global_args: dict[str, str | None] = {}
+        # Derived data computed once per tree by whoever needs it (fixers share analyses).
+        self.cache: dict[object, object] = {}
         self._line_owner: list[int] | None = None
         _build_stages(self)
 
