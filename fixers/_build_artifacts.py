@@ -216,6 +216,13 @@ def stage_chain(stage: Stage) -> list[Stage]:
 
 def base_image(doc: Dockerfile, stage: Stage) -> BaseImage | None:
     """The external image at the root of the stage's chain; None when unknown or `scratch`."""
+    key = ("base_image", stage.index)
+    if key not in doc.cache:
+        doc.cache[key] = _base_image(doc, stage)
+    return doc.cache[key]  # type: ignore[return-value]
+
+
+def _base_image(doc: Dockerfile, stage: Stage) -> BaseImage | None:
     root = stage_chain(stage)[0]
     if root.parent is not None or not root.base:
         return None

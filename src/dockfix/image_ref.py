@@ -24,6 +24,7 @@ digest without rewriting the user's spelling: ``golang:1.20`` becomes
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -138,6 +139,12 @@ class ImageRef:
     @classmethod
     def parse(cls, text: str) -> ImageRef:
         """Parse *text*; raise :class:`ValueError` (with the reason) when it is not valid."""
+        if cls is ImageRef and isinstance(text, str):
+            return _parse_cached(text)  # several fixers parse the same references
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> ImageRef:
         if not isinstance(text, str):
             raise TypeError(f"image reference must be a string, not {type(text).__name__}")
         if has_variables(text):
@@ -300,3 +307,9 @@ def _explain_invalid(text: str) -> str:
     if "@" in text and not _DIGEST_RE.match(text.rsplit("@", 1)[1]):
         return f"invalid reference {text!r}: malformed digest"
     return f"invalid reference format: {text!r}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> ImageRef:
+    # ImageRef is frozen, so one parsed value can be shared; errors are not cached (raised anew)
+    return ImageRef._parse(text)

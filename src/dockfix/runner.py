@@ -82,13 +82,24 @@ def _config_for(directory: str, config_file: str | None) -> Config:
     return find_config(Path(directory))
 
 
+@lru_cache(maxsize=1024)
+def _selected(
+    select: tuple[str, ...] | None, ignore: tuple[str, ...], extend: tuple[str, ...]
+) -> list[str]:
+    return select_codes(select, ignore, extend)
+
+
 def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer]:
     fixers = all_fixers()
     select = list(opts.select) if opts.select is not None else cfg.select
     ignore = [*cfg.ignore, *opts.ignore]
     if path is not None:
         ignore.extend(cfg.ignores_for(path))
-    codes = select_codes(select, ignore, [*cfg.extend_select, *opts.extend_select])
+    codes = _selected(
+        tuple(select) if select is not None else None,
+        tuple(ignore),
+        (*cfg.extend_select, *opts.extend_select),
+    )
     if opts.only_code is not None:
         codes = [c for c in codes if c == opts.only_code]
     return [fixers[c](cfg.fixer_options.get(c)) for c in codes]
