@@ -380,6 +380,33 @@ class Builder(ABC):
         """Whether this builder can build here (installed, and its daemon reachable)."""
         return shutil.which(self.executable) is not None
 
+    def _responds(self, *commands: list[str]) -> bool:
+        """Installed, and each probe command exits 0 (``version``, ``info``, …)."""
+        if shutil.which(self.executable) is None:
+            return False
+        try:
+            return all(self.run(c, check=False, timeout=30).returncode == 0 for c in commands)
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+    def _build_tail(
+        self,
+        context_dir: Path,
+        build_args: Mapping[str, str],
+        target: str | None,
+        tag: str | None,
+        no_cache: bool,
+    ) -> list[str]:
+        """The arguments every builder's ``build`` ends with, the context last."""
+        args = _build_arg_options(build_args)
+        if target:
+            args += ["--target", target]
+        if tag:
+            args += ["--tag", tag]
+        if no_cache:
+            args.append("--no-cache")
+        return [*args, *self.extra_build_args, str(context_dir)]
+
     # -- commands
     def _environ(self) -> dict[str, str]:
         environ = dict(os.environ)
@@ -615,12 +642,7 @@ class BuildahBuilder(Builder):
         ]
 
     def is_available(self) -> bool:
-        if shutil.which(self.executable) is None:
-            return False
-        try:
-            return self.run(["version"], check=False, timeout=30).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+        return self._responds(["version"])
 
     def build_command(
         self,
@@ -643,16 +665,7 @@ class BuildahBuilder(Builder):
             args += ["--network", self.network]
         if self.signature_policy:
             args += ["--signature-policy", self.signature_policy]
-        args += _build_arg_options(build_args)
-        if target:
-            args += ["--target", target]
-        if tag:
-            args += ["--tag", tag]
-        if no_cache:
-            args.append("--no-cache")
-        args += list(self.extra_build_args)
-        args.append(str(context_dir))
-        return args
+        return args + self._build_tail(context_dir, build_args, target, tag, no_cache)
 
     def parse_steps(self, log: str) -> tuple[BuildStep, ...]:
         return parse_buildah_steps(log)
@@ -742,12 +755,7 @@ class PodmanBuilder(Builder):
         ]
 
     def is_available(self) -> bool:
-        if shutil.which(self.executable) is None:
-            return False
-        try:
-            return self.run(["info"], check=False, timeout=30).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+        return self._responds(["info"])
 
     def build_command(
         self,
@@ -766,16 +774,7 @@ class PodmanBuilder(Builder):
             args += ["--isolation", self.isolation]
         if self.network:
             args += ["--network", self.network]
-        args += _build_arg_options(build_args)
-        if target:
-            args += ["--target", target]
-        if tag:
-            args += ["--tag", tag]
-        if no_cache:
-            args.append("--no-cache")
-        args += list(self.extra_build_args)
-        args.append(str(context_dir))
-        return args
+        return args + self._build_tail(context_dir, build_args, target, tag, no_cache)
 
     def parse_steps(self, log: str) -> tuple[BuildStep, ...]:
         return parse_buildah_steps(log)
@@ -815,14 +814,7 @@ class DockerBuildxBuilder(Builder):
     buildx_builder: str | None = None
 
     def is_available(self) -> bool:
-        if shutil.which(self.executable) is None:
-            return False
-        try:
-            if self.run(["buildx", "version"], check=False, timeout=30).returncode != 0:
-                return False
-            return self.run(["info"], check=False, timeout=30).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            return False
+        return self._responds(["buildx", "version"], ["info"])
 
     def _environ(self) -> dict[str, str]:
         environ = super()._environ()
@@ -846,16 +838,7 @@ class DockerBuildxBuilder(Builder):
         args += ["--file", str(dockerfile), "--iidfile", str(iidfile)]
         if self.network:
             args += ["--network", self.network]
-        args += _build_arg_options(build_args)
-        if target:
-            args += ["--target", target]
-        if tag:
-            args += ["--tag", tag]
-        if no_cache:
-            args.append("--no-cache")
-        args += list(self.extra_build_args)
-        args.append(str(context_dir))
-        return args
+        return args + self._build_tail(context_dir, build_args, target, tag, no_cache)
 
     def parse_steps(self, log: str) -> tuple[BuildStep, ...]:
         return parse_buildkit_steps(log)
