@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
-from dockfix.shell import ChainItem, ShellScript, SimpleCommand, parse_shell
+from dockfix.shell import OPTIONS_WITH_VALUE, ChainItem, ShellScript, SimpleCommand, parse_shell
 
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Heredoc, Instruction, Stage
@@ -267,67 +267,6 @@ def _analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
 # --- commands --------------------------------------------------------------------------------
 
 # Options of apt-get / apt / apk / dnf / yum / zypper that take a separate argument.
-_OPTION_ARGS = {
-    "apt-get": {
-        "-o",
-        "-c",
-        "-t",
-        "-a",
-        "--option",
-        "--config-file",
-        "--target-release",
-        "--default-release",
-        "--host-architecture",
-        "--chdir",
-    },
-    "apt": {"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release"},
-    "aptitude": {"-o", "-t", "-F", "-w", "--target-release", "--display-format"},
-    "apk": {
-        "-X",
-        "-p",
-        "--repository",
-        "--root",
-        "--cache-dir",
-        "--arch",
-        "--keys-dir",
-        "--repositories-file",
-        "-t",
-        "--virtual",
-    },
-    "dnf": {
-        "-c",
-        "--config",
-        "--releasever",
-        "--installroot",
-        "--setopt",
-        "--repo",
-        "--enablerepo",
-        "--disablerepo",
-        "--repoid",
-        "-x",
-        "--exclude",
-    },
-    "yum": {
-        "-c",
-        "--config",
-        "--releasever",
-        "--installroot",
-        "--setopt",
-        "--enablerepo",
-        "--disablerepo",
-        "-x",
-        "--exclude",
-    },
-    "microdnf": {
-        "--config",
-        "--releasever",
-        "--installroot",
-        "--setopt",
-        "--enablerepo",
-        "--disablerepo",
-    },
-    "zypper": {"-r", "--repo", "-R", "--root", "-D", "--reposd-dir", "-C", "--cache-dir"},
-}
 
 
 def subcommand(cmd: SimpleCommand) -> tuple[str, str, int] | None:
@@ -349,7 +288,7 @@ def subcommand(cmd: SimpleCommand) -> tuple[str, str, int] | None:
     if k >= len(words):
         return None
     prog = words[k].value.rsplit("/", 1)[-1]
-    takes_arg = _OPTION_ARGS.get(prog, set())
+    takes_arg = OPTIONS_WITH_VALUE.get(prog, frozenset())
     j = k + 1
     while j < len(words):
         v = words[j].value

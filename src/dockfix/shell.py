@@ -39,82 +39,88 @@ WRAPPERS_WITH_OPERAND = frozenset({"timeout"})
 # `apt-get -o Dpkg::Options::=--force-confnew install` has the subcommand `install`.
 OPTIONS_WITH_VALUE: dict[str, frozenset[str]] = {
     "apt-get": frozenset(
-        {
-            "-o",
-            "-c",
-            "-t",
-            "-a",
-            "--option",
+        [
+            "--chdir",
             "--config-file",
-            "--target-release",
             "--default-release",
             "--host-architecture",
-        }
-    ),
-    "apt": frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release"}),
-    "apk": frozenset(
-        {
-            "-X",
-            "--repository",
-            "-p",
-            "--root",
-            "--arch",
-            "--keys-dir",
-            "--cache-dir",
+            "--option",
+            "--target-release",
+            "-a",
+            "-c",
+            "-o",
             "-t",
-            "--virtual",
+        ]
+    ),
+    "apt": frozenset(["--config-file", "--option", "--target-release", "-a", "-c", "-o", "-t"]),
+    "apk": frozenset(
+        [
+            "--arch",
+            "--cache-dir",
+            "--keys-dir",
             "--repositories-file",
-        }
+            "--repository",
+            "--root",
+            "--virtual",
+            "-X",
+            "-p",
+            "-t",
+        ]
     ),
     "dnf": frozenset(
-        {
-            "--setopt",
-            "--releasever",
-            "--installroot",
-            "-c",
+        [
             "--config",
-            "--repo",
-            "--enablerepo",
             "--disablerepo",
-            "-x",
+            "--enablerepo",
             "--exclude",
-        }
+            "--installroot",
+            "--releasever",
+            "--repo",
+            "--repoid",
+            "--setopt",
+            "-c",
+            "-x",
+        ]
     ),
     "yum": frozenset(
-        {
-            "--setopt",
-            "--releasever",
-            "--installroot",
-            "-c",
-            "--enablerepo",
+        [
+            "--config",
             "--disablerepo",
-            "-x",
+            "--enablerepo",
             "--exclude",
-        }
+            "--installroot",
+            "--releasever",
+            "--setopt",
+            "-c",
+            "-x",
+        ]
     ),
     "microdnf": frozenset(
-        {"--setopt", "--releasever", "--installroot", "--enablerepo", "--disablerepo"}
+        ["--config", "--disablerepo", "--enablerepo", "--installroot", "--releasever", "--setopt"]
     ),
-    "zypper": frozenset({"-r", "--repo", "--root", "-R"}),
+    "zypper": frozenset(
+        ["--cache-dir", "--repo", "--reposd-dir", "--root", "-C", "-D", "-R", "-r"]
+    ),
     "pip": frozenset(
-        {
-            "-r",
-            "--requirement",
-            "-c",
-            "--constraint",
-            "-i",
-            "--index-url",
-            "--extra-index-url",
-            "-t",
-            "--target",
-            "--prefix",
-            "--root",
-            "-f",
-            "--find-links",
+        [
             "--cache-dir",
-        }
+            "--constraint",
+            "--extra-index-url",
+            "--find-links",
+            "--index-url",
+            "--prefix",
+            "--requirement",
+            "--root",
+            "--target",
+            "-c",
+            "-f",
+            "-i",
+            "-r",
+            "-t",
+        ]
     ),
-    "npm": frozenset({"--prefix", "-w", "--workspace", "--cache"}),
+    "npm": frozenset(["--cache", "--prefix", "--workspace", "-w"]),
+    "aptitude": frozenset(["--display-format", "--target-release", "-F", "-o", "-t", "-w"]),
 }
 
 
