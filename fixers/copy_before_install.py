@@ -1007,6 +1007,17 @@ class _Check:
             return cmd.path(explicit)
         return cmd.cwd
 
+    def node_project(self, cmd: _Cmd, explicit: str | None) -> tuple[str, str] | None:
+        """(package.json, its directory) for a Node install run from ``cmd``'s directory
+        (or the one its ``--cwd``/``--prefix`` names); None when it cannot be resolved."""
+        start = self.project_dir(cmd, explicit)
+        if start is None:
+            return None
+        pkg_json = self.tree.find_up(start, ("package.json",)) or posixpath.join(
+            start, "package.json"
+        )
+        return pkg_json, posixpath.dirname(pkg_json)
+
     # --- helpers: commands that need nothing from the project ---------------------------------
     def helper(self, cmd: _Cmd) -> _Plan | _Refusal | str:
         argv = cmd.argv
@@ -1782,13 +1793,10 @@ class _Check:
         if _has(opts, "-w", "--workspace", "--workspaces", "-ws"):
             return f"`{text}` installs workspaces (a monorepo)"
         prefix = _values(opts, "--prefix", "-C")
-        start = self.project_dir(cmd, prefix[-1][0] if prefix else None)
-        if start is None:
+        found = self.node_project(cmd, prefix[-1][0] if prefix else None)
+        if found is None:
             return f"`{text}` runs in a directory dockfix cannot resolve"
-        pkg_json = self.tree.find_up(start, ("package.json",)) or posixpath.join(
-            start, "package.json"
-        )
-        project = posixpath.dirname(pkg_json)
+        pkg_json, project = found
         ci = sub in m.manager.frozen_subcommands
         plan = _Plan(tool="npm")
         plan.need(pkg_json)
@@ -1837,13 +1845,10 @@ class _Check:
         if pos:
             return _Refusal(f"`{text}` is not a plain install", False)
         cwd_opt = _values(opts, "--cwd")
-        start = self.project_dir(cmd, cwd_opt[-1][0] if cwd_opt else None)
-        if start is None:
+        found = self.node_project(cmd, cwd_opt[-1][0] if cwd_opt else None)
+        if found is None:
             return f"`{text}` runs in a directory dockfix cannot resolve"
-        pkg_json = self.tree.find_up(start, ("package.json",)) or posixpath.join(
-            start, "package.json"
-        )
-        project = posixpath.dirname(pkg_json)
+        pkg_json, project = found
         plan = _Plan(tool="yarn")
         plan.need(pkg_json)
         lock = posixpath.join(project, "yarn.lock")
@@ -2009,13 +2014,10 @@ class _Check:
         if _has(opts, "-g", "--global"):
             return _Refusal(f"`{text}` installs the project globally", False)
         cwd_opt = _values(opts, "--cwd")
-        start = self.project_dir(cmd, cwd_opt[-1][0] if cwd_opt else None)
-        if start is None:
+        found = self.node_project(cmd, cwd_opt[-1][0] if cwd_opt else None)
+        if found is None:
             return f"`{text}` runs in a directory dockfix cannot resolve"
-        pkg_json = self.tree.find_up(start, ("package.json",)) or posixpath.join(
-            start, "package.json"
-        )
-        project = posixpath.dirname(pkg_json)
+        pkg_json, project = found
         plan = _Plan(tool="bun")
         plan.need(pkg_json)
         locks = [posixpath.join(project, n) for n in ("bun.lock", "bun.lockb")]
