@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.image_ref import ImageRef
-from dockfix.shell import parse_shell, shell_of
+from dockfix.shell import blank_heredoc_words, heredoc_shell_of, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
@@ -490,13 +490,10 @@ def run_commands(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Comm
     else:
         # The command line without its `<<EOF` words: empty (or `sh`/`bash`) means the
         # heredoc bodies are the script; anything else reads them as data.
-        line = instr.logical
-        for h in sorted(instr.heredocs, key=lambda h: -h.word_start):
-            line = line[: h.word_start] + " " * (h.word_end - h.word_start) + line[h.word_end :]
-        script = parse_shell(line[instr.args_start :], instr.args_start)
-        if script.has_error:
+        script = shell_of(instr)
+        if script is None or script.has_error:
             return None
-        scripts = [(script, line)]
+        scripts = [(script, blank_heredoc_words(instr))]
         names = [c.name for c in script.commands if c.words]
         runs_bodies = not names or (
             len(names) == 1
@@ -505,14 +502,14 @@ def run_commands(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Comm
                 w.value.startswith("-") and "c" not in w.value for w in script.commands[0].words[1:]
             )
         )
-        for h in instr.heredocs if runs_bodies else []:
+        for number, h in enumerate(instr.heredocs if runs_bodies else []):
             first = h.body.lstrip().split("\n", 1)[0]
             if first.startswith("#!") and not re.search(r"\b(ba|da|a)?sh\b", first):
                 return None
-            body = parse_shell(h.body)
+            body = heredoc_shell_of(instr, number)
             if body.has_error:
                 return None
-            scripts.append((body, h.body))
+            scripts.append((body, body.text))
     out: list[Command] = []
     env: dict[str, str | None] = dict(scope)
     for sh, text in scripts:

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
-from dockfix.shell import OPTIONS_WITH_VALUE, ChainItem, ShellScript, SimpleCommand, parse_shell
+from dockfix.shell import (
+    OPTIONS_WITH_VALUE,
+    ChainItem,
+    ShellScript,
+    SimpleCommand,
+    heredoc_shell_of,
+    parse_shell,
+    shell_of,
+)
 
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Heredoc, Instruction, Stage
@@ -165,14 +173,6 @@ def _reads_stdin_script(args: list[str]) -> bool:
     return not any("c" in a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
 
 
-def _blank_heredoc_words(instr: Instruction) -> str:
-    text = list(instr.logical)
-    for h in instr.heredocs:
-        for k in range(h.word_start, min(h.word_end, len(text))):
-            text[k] = " "
-    return "".join(text)
-
-
 def _normalise_body(body: str) -> str:
     # BuildKit reads bodies line by line and drops the CR of CRLF; a space keeps offsets.
     return body.replace("\r\n", " \n")
@@ -220,8 +220,9 @@ def _analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
             if name in POSIX_SHELLS:
                 out.opaque = "exec-form RUN runs a shell script this tool cannot read"
         return out
-    line = _blank_heredoc_words(instr)[instr.args_start :]
-    parsed_line = parse_shell(line, instr.args_start)
+    parsed_line = shell_of(instr)
+    assert parsed_line is not None  # shell form
+    line = parsed_line.text
     if not instr.heredocs:
         errexit = _set_errexit(parsed_line, shell_errexit)
         out.scripts.append(Script(instr, owner, parsed_line, "line", errexit=errexit))
@@ -258,7 +259,7 @@ def _analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
             out.opaque = f"the heredoc script runs with `{' '.join(bang)}`"
             return out
         interp_errexit = _errexit_flags(args)
-    parsed_body = parse_shell(body, 0)
+    parsed_body = heredoc_shell_of(instr, 0)  # the one heredoc is the script
     errexit = _set_errexit(parsed_body, interp_errexit)
     out.scripts.append(Script(instr, owner, parsed_body, "body", body_script, errexit=errexit))
     return out

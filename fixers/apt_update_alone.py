@@ -56,7 +56,7 @@ from dockfix.context import FixContext
 from dockfix.edits import delete_instruction
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
 from dockfix.fixers._lazy import lazy_re
-from dockfix.shell import ChainItem, ShellScript, SimpleCommand, parse_shell, shell_of
+from dockfix.shell import ChainItem, ShellScript, SimpleCommand, heredoc_shell_of, shell_of
 from dockfix.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -156,7 +156,7 @@ class AptUpdateAlone(Fixer):
 
     def _check_heredoc_script(self, instr: Instruction) -> Iterator[Finding]:
         """`RUN <<EOF` scripts are reported, never edited: their shell is not ours to read."""
-        body = parse_shell(instr.heredocs[0].body)
+        body = heredoc_shell_of(instr, 0)
         if body.has_error:
             return
         for mgr in MANAGERS:

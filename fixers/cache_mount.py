@@ -117,7 +117,7 @@ from typing import TYPE_CHECKING
 from dockfix.edits import add_syntax_directive, continuation
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
 from dockfix.fixers._lazy import lazy_re
-from dockfix.shell import ShellScript, SimpleCommand, Word, parse_shell
+from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
 from ._cache_dirs import (
@@ -259,13 +259,7 @@ def _accounts_created(script: ShellScript, known: dict[str, _Account]) -> None:
 
 def _command_line(instr: Instruction) -> ShellScript | None:
     """The command line of a shell-form RUN (heredoc words blanked), or None for exec form."""
-    if instr.json_args is not None:
-        return None
-    text = list(instr.logical)
-    for h in instr.heredocs:
-        for k in range(h.word_start, min(h.word_end, len(text))):
-            text[k] = " "
-    return parse_shell("".join(text)[instr.args_start :], instr.args_start)
+    return shell_of(instr) if instr.trigger is None else None
 
 
 def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
@@ -783,7 +777,7 @@ class CacheMount(Fixer):
                 heredoc.body.startswith("#!") and not _SH_SHEBANG.match(heredoc.body)
             ):
                 return []
-            script = parse_shell(heredoc.body.replace("\r\n", " \n"), 0)
+            script = heredoc_shell_of(instr, 0)
             body = True
         if script.has_error:
             for tool in TOOLS:

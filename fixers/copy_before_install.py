@@ -2672,9 +2672,7 @@ class _Check:
             return self.fixer.finding(
                 self.copy, message, reason="the rewrite would not parse; please report this file"
             )
-        if _dl3059_hits(fixed) > _dl3059_hits(self.doc.source) and not _dl3059_hits(
-            self.doc.source
-        ):
+        if not _dl3059_hits(self.doc) and _dl3059_hits(fixed):
             return self.fixer.finding(
                 self.copy,
                 message,
@@ -2957,24 +2955,23 @@ def _insert_after(doc: Dockerfile, instr: Instruction, lines: list[str]) -> Edit
     return Edit.insert(instr.next, body)
 
 
-def _apply(source: str, edits: list[Edit]) -> str | None:
+def _apply(source: str, edits: list[Edit]) -> Dockerfile | None:
+    """The edited file's tree, or None when the edits do not apply or the result does not
+    parse."""
     from dockfix.edits import apply_edits
-    from dockfix.syntax import ParseError, parse
+    from dockfix.syntax import parse_lossless
 
     try:
-        fixed = apply_edits(source, edits)
-        parse(fixed)
-    except (ValueError, ParseError):
+        fixed = parse_lossless(apply_edits(source, edits))
+    except ValueError:
         return None
-    return fixed
+    return fixed if fixed.error is None else None
 
 
-def _dl3059_hits(source: str) -> int:
+def _dl3059_hits(doc: Dockerfile) -> int:
     """hadolint DL3059: consecutive single-command RUNs with the same flags (comments between)."""
     from dockfix.shell import shell_of
-    from dockfix.syntax import parse
 
-    doc = parse(source)
     hits = 0
     prev: tuple[tuple[str, ...], int] | None = None
     for instr in doc.instructions:

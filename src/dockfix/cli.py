@@ -8,6 +8,7 @@ processed.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -162,9 +163,9 @@ class _Run:
         from dockfix.discovery import iter_dockerfiles
         from dockfix.runner import _config_for
 
-        def excluded(p: Path) -> bool:
+        def excluded(p: str) -> bool:
             try:
-                cfg = _config_for(str(p.parent), self.opts.config_file)
+                cfg = _config_for(os.path.dirname(p) or ".", self.opts.config_file)
             except ConfigError:
                 return False
             return cfg.is_excluded(p)

@@ -47,18 +47,27 @@ class Config:
     refresh: bool = False
     respect_gitignore: bool = True
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
+    fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
-    def relative(self, path: Path) -> str | None:
+    def relative(self, path: Path | str) -> str | None:
         # abspath, not resolve(): a pattern names the path as written, and a symlink loop
-        # must be reported when the file is read, not crash here.
-        try:
-            return Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root)).as_posix()
-        except ValueError:
-            return None
+        # must be reported when the file is read, not crash here. Strings, not PurePath
+        # arithmetic: this runs for every file and directory of a monorepo.
+        full = os.path.abspath(path)
+        root = _abspath(self.root)
+        if full == root:
+            return "."
+        prefix = root if root.endswith("/") else root + "/"
+        return full[len(prefix) :] if full.startswith(prefix) else None
 
     def ignores_for(self, path: Path) -> list[str]:
-        rel = self.relative(path)
         out: list[str] = []
+        if not self.per_file_ignores:
+            return out
+        rel = self.relative(path)
         if rel is None:
             return out
         for pattern, codes in self.per_file_ignores.items():
@@ -67,6 +76,8 @@ class Config:
         return out
 
     def context_for(self, path: Path) -> Path | None:
+        if not self.contexts:
+            return None
         rel = self.relative(path)
         if rel is None:
             return None
@@ -75,9 +86,16 @@ class Config:
                 return Path(os.path.abspath(self.root / ctx))
         return None
 
-    def is_excluded(self, path: Path) -> bool:
+    def is_excluded(self, path: Path | str) -> bool:
+        if not self.exclude:
+            return False
         rel = self.relative(path)
         return rel is not None and any(_glob_match(rel, p) for p in self.exclude)
+
+
+@lru_cache(maxsize=64)
+def _abspath(path: Path) -> str:
+    return os.path.abspath(path)
 
 
 def _glob_match(rel: str, pattern: str) -> bool:
@@ -93,16 +111,25 @@ def _glob_match(rel: str, pattern: str) -> bool:
     return False
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    import tomllib
-
+def _read_config_bytes(path: Path) -> bytes:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+            return fh.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _load_toml(path: Path, data: bytes | None = None) -> dict[str, Any]:
+    import tomllib
+
+    if data is None:
+        data = _read_config_bytes(path)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
 
 
 def _str_list(value: Any, key: str, where: Path) -> list[str]:
@@ -193,15 +220,20 @@ def _fixer_options(fixer: Any, values: dict[str, Any], key: str, path: Path) -> 
 
 
 def load_config_file(path: Path) -> Config:
-    data = _load_toml(path)
     if path.name == "pyproject.toml":
+        raw = _read_config_bytes(path)
+        if b"dockfix" not in raw:
+            # Most of a monorepo's pyproject.toml files are other tools' business: no table
+            # can be named without the word, so skip parsing them.
+            return Config(path=None, root=path.parent)
+        data = _load_toml(path, raw)
         table = data.get("tool", {}).get("dockfix")
         if table is None:
             return Config(path=None, root=path.parent)
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: `[tool.dockfix]` must be a table")
         return config_from_table(table, path)
-    return config_from_table(data, path)
+    return config_from_table(_load_toml(path), path)
 
 
 def find_config(directory: Path) -> Config:
@@ -213,13 +245,12 @@ def find_config(directory: Path) -> Config:
 def _find_config(directory: str) -> Config:
     # One directory at a time, memoised: a monorepo's 10,000 service folders share parents,
     # so each folder costs two stat calls instead of a walk to the root.
-    d = Path(directory)
-    df = d / "dockfix.toml"
-    if df.is_file():
-        return load_config_file(df)
-    pp = d / "pyproject.toml"
-    if pp.is_file():
-        cfg = load_config_file(pp)
+    df = os.path.join(directory, "dockfix.toml")
+    if os.path.isfile(df):
+        return load_config_file(Path(df))
+    pp = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pp):
+        cfg = load_config_file(Path(pp))
         if cfg.path is not None:
             return cfg
     parent = os.path.dirname(directory)

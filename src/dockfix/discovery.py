@@ -27,10 +27,10 @@ def is_dockerfile_name(name: str) -> bool:
     return low.endswith(".dockerfile") or low.endswith(".containerfile")
 
 
-def _gitignore_spec(directory: Path) -> Any:
-    path = directory / ".gitignore"
+def _gitignore_spec(directory: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(os.path.join(directory, ".gitignore"), "rb") as fh:
+            text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return None
     import pathspec
@@ -42,9 +42,10 @@ def iter_dockerfiles(
     paths: Iterable[Path],
     *,
     respect_gitignore: bool = True,
-    excluded: Callable[[Path], bool] | None = None,
+    excluded: Callable[[str], bool] | None = None,
 ) -> Iterator[Path]:
-    """Dockerfiles under ``paths`` in a stable (sorted) order, each once."""
+    """Dockerfiles under ``paths`` in a stable (sorted) order, each once; ``excluded`` is
+    asked about each directory and Dockerfile path met while walking."""
     seen: set[Path] = set()
     for root in paths:
         if not root.is_dir():
@@ -67,26 +68,29 @@ def iter_dockerfiles(
 
 
 def _walk(
-    root: Path, respect_gitignore: bool, excluded: Callable[[Path], bool] | None
+    root: Path, respect_gitignore: bool, excluded: Callable[[str], bool] | None
 ) -> Iterator[Path]:
-    # (directory, [(spec, base dir)]) — gitignore specs apply relative to their own dir
-    stack: list[tuple[Path, list[tuple[Any, Path]]]] = [(root, [])]
+    # Strings, not Path objects, while walking: a monorepo has tens of thousands of entries.
+    # (directory, [(spec, absolute base dir + "/")]): gitignore specs apply relative to their
+    # own directory.
+    top = str(root)
+    stack: list[tuple[str, list[tuple[Any, str]]]] = [(top, [])]
     if respect_gitignore:
-        stack = [(root, _parent_gitignores(root))]
-    out: list[Path] = []
+        stack = [(top, _parent_gitignores(root))]
+    out: list[str] = []
     while stack:
         directory, specs = stack.pop()
         if respect_gitignore:
             spec = _gitignore_spec(directory)
             if spec is not None:
-                specs = [*specs, (spec, Path(os.path.abspath(directory)))]
+                specs = [*specs, (spec, os.path.abspath(directory).rstrip("/") + "/")]
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError:
             continue
-        subdirs: list[Path] = []
+        subdirs: list[str] = []
         for entry in entries:
-            p = Path(entry.path)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
@@ -95,33 +99,37 @@ def _walk(
                 continue
             if not is_dir and not is_dockerfile_name(entry.name):
                 continue  # only directories and Dockerfiles are worth matching against ignores
-            if specs and _ignored(p, is_dir, specs):
+            path = entry.path
+            if specs and _ignored(path, is_dir, specs):
                 continue
-            if excluded is not None and excluded(p):
+            if excluded is not None and excluded(path):
                 continue
             if is_dir:
-                subdirs.append(p)
-            elif is_dockerfile_name(entry.name):
-                out.append(p)
+                subdirs.append(path)
+            else:
+                out.append(path)
         for sub in reversed(subdirs):
             stack.append((sub, specs))
-    yield from sorted(out)
+    # The order of sorted Paths: component by component.
+    out.sort(key=lambda p: p.split("/"))
+    for p in out:
+        yield Path(p)
 
 
-def _ignored(path: Path, is_dir: bool, specs: list[tuple[Any, Path]]) -> bool:
+def _ignored(path: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
+    full = os.path.abspath(path)
     for spec, base in specs:
-        try:
-            rel = Path(os.path.abspath(path)).relative_to(base).as_posix()
-        except ValueError:
+        if not full.startswith(base):
             continue
+        rel = full[len(base) :]
         if spec.match_file(rel + "/" if is_dir else rel):
             return True
     return False
 
 
-def _parent_gitignores(root: Path) -> list[tuple[Any, Path]]:
+def _parent_gitignores(root: Path) -> list[tuple[Any, str]]:
     """``.gitignore`` files above ``root`` up to the repository top (where ``.git`` is)."""
-    specs: list[tuple[Any, Path]] = []
+    specs: list[tuple[Any, str]] = []
     d = Path(os.path.abspath(root))
     chain = []
     for parent in d.parents:
@@ -131,7 +139,7 @@ def _parent_gitignores(root: Path) -> list[tuple[Any, Path]]:
     else:
         return specs
     for parent in reversed(chain):
-        spec = _gitignore_spec(parent)
+        spec = _gitignore_spec(str(parent))
         if spec is not None:
-            specs.append((spec, parent))
+            specs.append((spec, str(parent).rstrip("/") + "/"))
     return specs

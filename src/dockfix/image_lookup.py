@@ -37,6 +37,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -332,12 +333,23 @@ def _version_tag(
 _OFFLINE_CACHES: dict[tuple[str, float, int, int], DigestCache] = {}
 
 
+@lru_cache(maxsize=8)
+def _default_cache_path(xdg: str | None, home: str | None) -> Path:
+    """The default cache file for these environment values (worked out once per process)."""
+    from dockfix.digest_cache import default_cache_path
+
+    env = {k: v for k, v in (("XDG_CACHE_HOME", xdg), ("HOME", home)) if v is not None}
+    return default_cache_path(env)
+
+
 def _shared_cache(path: Path | None, ttl: float) -> DigestCache:
     """One read-only view of the cache file per process for offline runs (many files, one
     file read); online runs make their own, since they write."""
-    from dockfix.digest_cache import DigestCache, default_cache_path
+    from dockfix.digest_cache import DigestCache
 
-    where = path if path is not None else default_cache_path()
+    where = path if path is not None else _default_cache_path(
+        os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
+    )
     try:
         st = os.stat(where)
         stamp = (st.st_mtime_ns, st.st_size)

@@ -68,8 +68,14 @@ class FileReport:
 
 
 def display_path(path: Path) -> str:
+    # The common case without relpath()'s work: a path under the working directory.
+    full = os.path.abspath(path)
+    cwd = os.getcwd()
+    prefix = cwd if cwd.endswith("/") else cwd + "/"
+    if full.startswith(prefix):
+        return full[len(prefix) :]
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(full, cwd)
     except ValueError:
         return path.as_posix()
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
@@ -90,7 +96,6 @@ def _selected(
 
 
 def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer]:
-    fixers = all_fixers()
     select = list(opts.select) if opts.select is not None else cfg.select
     ignore = [*cfg.ignore, *opts.ignore]
     if path is not None:
@@ -102,7 +107,18 @@ def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer
     )
     if opts.only_code is not None:
         codes = [c for c in codes if c == opts.only_code]
-    return [fixers[c](cfg.fixer_options.get(c)) for c in codes]
+    return list(_instances(cfg, tuple(codes)))
+
+
+def _instances(cfg: Config, codes: tuple[str, ...]) -> tuple[Fixer, ...]:
+    # Fixers keep no state between files, so one set of instances serves every file that
+    # shares a configuration and a selection.
+    made = cfg.fixer_instances.get(codes)
+    if made is None:
+        fixers = all_fixers()
+        made = tuple(fixers[c](cfg.fixer_options.get(c)) for c in codes)
+        cfg.fixer_instances[codes] = made
+    return made
 
 
 def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:

@@ -377,13 +377,32 @@ def shell_of(instr: Instruction) -> ShellScript | None:
 
 def _parse_instruction(target: Instruction) -> ShellScript:
     start = target.args_start
-    logical = target.logical
-    if target.heredocs:
-        # tree-sitter reads `<<EOF` as a redirect that swallows the rest of the line; blank
-        # the words (offsets kept) so the commands around them parse as written.
-        chars = list(logical)
-        for h in target.heredocs:
-            for k in range(h.word_start, h.word_end):
-                chars[k] = " "
-        logical = "".join(chars)
-    return parse_shell(logical[start:], start)
+    return parse_shell(blank_heredoc_words(target)[start:], start)
+
+
+def blank_heredoc_words(instr: Instruction) -> str:
+    """The instruction's logical text with its ``<<EOF`` words blanked (offsets kept).
+
+    tree-sitter reads ``<<EOF`` as a redirect that swallows the rest of the line; blanked,
+    the commands around it parse as written."""
+    if not instr.heredocs:
+        return instr.logical
+    chars = list(instr.logical)
+    for h in instr.heredocs:
+        for k in range(h.word_start, min(h.word_end, len(chars))):
+            chars[k] = " "
+    return "".join(chars)
+
+
+def heredoc_shell_of(instr: Instruction, number: int = 0) -> ShellScript:
+    """A heredoc body of ``instr`` read as a shell script (offsets relative to the body).
+
+    BuildKit drops the CR of CRLF body lines; a space stands in for it, so offsets still
+    match the body. Parsed once per tree, like :func:`shell_of`."""
+    key = f"heredoc-shell:{number}"
+    cached = instr.cache.get(key)
+    if isinstance(cached, ShellScript):
+        return cached
+    script = parse_shell(instr.heredocs[number].body.replace("\r\n", " \n"), 0)
+    instr.cache[key] = script
+    return script

@@ -46,30 +46,47 @@ def decode(data: bytes) -> str:
 
 
 def read_source(path: Path) -> Source:
+    # Open first and ask the descriptor: one path lookup for the common case. The
+    # descriptive errors (dangling link, loop, directory) come from looking again.
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise SourceError("dangling symbolic link") from None
-        raise SourceError("no such file") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the run
     except OSError as exc:
-        if exc.errno == 40:  # ELOOP
-            raise SourceError("symbolic link loop") from None
-        raise SourceError(exc.strerror or str(exc)) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise SourceError("is a directory, not a Dockerfile")
-    if not stat.S_ISREG(st.st_mode):
-        raise SourceError("not a regular file")
-    if st.st_size > MAX_BYTES:
-        raise SourceError(f"too large for a Dockerfile ({st.st_size / 1048576:.1f} MB; limit 8 MB)")
+        raise _open_error(path, exc) from None
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except PermissionError:
-        raise SourceError("permission denied (cannot read)") from None
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise SourceError("is a directory, not a Dockerfile")
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError("not a regular file")
+        if st.st_size > MAX_BYTES:
+            raise SourceError(
+                f"too large for a Dockerfile ({st.st_size / 1048576:.1f} MB; limit 8 MB)"
+            )
+        chunks = []
+        while chunk := os.read(fd, MAX_BYTES + 1):  # may return less than asked: read to EOF
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > MAX_BYTES:
+                break
+        data = b"".join(chunks)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
     return Source(path, decode(data), _digest(data), stat.S_IMODE(st.st_mode))
+
+
+def _open_error(path: Path, exc: OSError) -> SourceError:
+    if isinstance(exc, FileNotFoundError):
+        if os.path.islink(path):
+            return SourceError("dangling symbolic link")
+        return SourceError("no such file")
+    if exc.errno == 40:  # ELOOP
+        return SourceError("symbolic link loop")
+    if isinstance(exc, IsADirectoryError) or os.path.isdir(path):
+        return SourceError("is a directory, not a Dockerfile")
+    if isinstance(exc, PermissionError):
+        return SourceError("permission denied (cannot read)")
+    return SourceError(exc.strerror or str(exc))
 
 
 def read_stdin_bytes(data: bytes) -> str:
