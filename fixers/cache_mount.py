@@ -108,6 +108,7 @@ none (hadolint DL3042 and DL3060 keep being satisfied, see Fix safety).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
@@ -131,6 +132,7 @@ from ._cache_dirs import (
     find_cache_uses,
     image_name,
     program_argv,
+    tool_for,
     tool_named,
 )
 
@@ -639,10 +641,11 @@ def _copy_touches(
 ) -> bool:
     """Whether a COPY/ADD puts files into the cache directory, or (``--from`` one of the
     tree's stages) reads from it."""
-    words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
-    if not words or instr.heredocs:
+    if instr.heredocs:
         return False
-    paths = [w.strip("\"'") for w in words]
+    paths = _copy_paths(instr)
+    if not paths:
+        return False
     dest = posixpath.normpath(posixpath.join(workdir, paths[-1]))
     sources = paths[:-1]
     if from_stage and any(
@@ -659,6 +662,17 @@ def _copy_touches(
     if instr.flag("from") is not None:
         return True  # another image or stage: cannot be known
     return any(ctx.exists(posixpath.join(s, rest)) for s in sources if "://" not in s)
+
+
+def _copy_paths(instr: Instruction) -> list[str]:
+    """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
+    cached = instr.cache.get("copy-paths")
+    if isinstance(cached, list):
+        return cached
+    words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
+    paths = [w.strip("\"'") for w in words]
+    instr.cache["copy-paths"] = paths
+    return paths
 
 
 @register
@@ -685,7 +699,11 @@ class CacheMount(Fixer):
     uses_context = True
 
     def _enabled(self, tool: Tool) -> bool:
-        return bool(self.settings.get(tool.option, False))
+        return tool.option in self._enabled_options
+
+    @functools.cached_property
+    def _enabled_options(self) -> frozenset[str]:
+        return frozenset(name for name, on in self.settings.items() if on)
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         from dockfix.suppression import Suppressions
@@ -784,6 +802,8 @@ class CacheMount(Fixer):
                 if self._enabled(tool) and re.search(tool.hint, instr.logical + " "):
                     blockers.setdefault(tool.name, f"the RUN on line {line} cannot be parsed")
             return []
+        if not any(tool_for(c, self._enabled) for c in script.commands):
+            return []  # no package manager runs here: the RUN's environment does not matter
         env_or_reason = _run_env(doc, stage, instr, ctx)
         env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
         probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")

@@ -24,8 +24,9 @@ class FixContext:
     refresh: bool = False
     # Run-wide services shared by all files (e.g. the registry resolver); keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
+    _exists: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def has_context(self) -> bool:
         return self.context_dir is not None and self.context_dir.is_dir()
 
@@ -37,8 +38,17 @@ class FixContext:
         return self.context_dir / rel if rel not in ("", ".") else self.context_dir
 
     def exists(self, rel: str) -> bool:
-        p = self.context_path(rel)
-        return p is not None and p.exists()
+        # Several fixers ask about the same few names (lock files, manifests): ask the file
+        # system once per file checked. The context does not change during a run.
+        if self.context_dir is None:
+            return False
+        known = self._exists.get(rel)
+        if known is None:
+            rel_clean = rel.strip("/")  # as pathlib reads it: "dir/" is "dir"
+            base = os.fspath(self.context_dir)
+            full = os.path.join(base, rel_clean) if rel_clean not in ("", ".") else base
+            known = self._exists[rel] = os.path.exists(full)
+        return known
 
     def read_text(self, rel: str) -> str | None:
         """A context file's text (UTF-8, errors replaced), or None when absent/unreadable."""

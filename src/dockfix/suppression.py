@@ -27,7 +27,13 @@ class Suppressions:
 
     @classmethod
     def of(cls, doc: Dockerfile) -> Suppressions:
-        s = cls()
+        """The file's global suppressions (read once per tree)."""
+        cached = doc.cache.get("suppressions")
+        if isinstance(cached, Suppressions):
+            return cached
+        s = doc.cache["suppressions"] = cls()
+        if "ignore" not in doc.source:
+            return s
         for ln in doc.lines:
             text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
             if not text.startswith("#") or "ignore" not in text:

@@ -65,20 +65,16 @@ class ParseError(ValueError):
         self.line = line
 
 
+_GO_SPACE_CHARS = "".join(sorted(_GO_SPACE))
+_GO_WORD_RE = re.compile("[^" + re.escape(_GO_SPACE_CHARS) + "]+")
+
+
 def _lstrip_go(s: str) -> str:
-    i = 0
-    n = len(s)
-    while i < n and s[i] in _GO_SPACE:
-        i += 1
-    return s[i:]
+    return s.lstrip(_GO_SPACE_CHARS)
 
 
 def _strip_go(s: str) -> str:
-    s = _lstrip_go(s)
-    j = len(s)
-    while j > 0 and s[j - 1] in _GO_SPACE:
-        j -= 1
-    return s[:j]
+    return s.strip(_GO_SPACE_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,21 +217,8 @@ class Instruction:
 
     def args_words(self) -> list[tuple[str, int, int]]:
         """Whitespace-separated argument words with their logical offsets."""
-        out: list[tuple[str, int, int]] = []
-        text = self.logical
-        i = self.args_start
-        n = len(text)
-        while i < n:
-            while i < n and text[i] in _GO_SPACE:
-                i += 1
-            if i >= n:
-                break
-            j = i
-            while j < n and text[j] not in _GO_SPACE:
-                j += 1
-            out.append((text[i:j], i, j))
-            i = j
-        return out
+        found = _GO_WORD_RE.finditer(self.logical, self.args_start)
+        return [(m.group(), m.start(), m.end()) for m in found]
 
     def __str__(self) -> str:
         return self.source[self.start : self.next]
@@ -1001,7 +984,12 @@ def _dollar(line: str, i: int) -> int | None:
 
 
 def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
+    # Read for every scope question about the stage: split once per tree.
+    cached = instr.cache.get("arg-pairs")
+    if isinstance(cached, list):
+        return cached
     out: list[tuple[str, str | None]] = []
+    instr.cache["arg-pairs"] = out
     for w in parse_words(instr.logical[instr.args_start :], "\\"):
         if "=" in w:
             k, v = w.split("=", 1)
@@ -1012,6 +1000,15 @@ def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
 
 
 def _env_pairs(instr: Instruction) -> list[tuple[str, str]]:
+    cached = instr.cache.get("env-pairs")
+    if isinstance(cached, list):
+        return cached
+    pairs = _read_env_pairs(instr)
+    instr.cache["env-pairs"] = pairs
+    return pairs
+
+
+def _read_env_pairs(instr: Instruction) -> list[tuple[str, str]]:
     rest = instr.logical[instr.args_start :]
     words = parse_words(rest, "\\")
     if not words:
@@ -1035,12 +1032,12 @@ def _strip_quotes(v: str) -> str:
 
 def arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
     """``ARG a=1 b`` → ``[("a", "1"), ("b", None)]`` (quotes removed from values)."""
-    return _arg_pairs(instr)
+    return list(_arg_pairs(instr))
 
 
 def env_pairs(instr: Instruction) -> list[tuple[str, str]]:
     """``ENV a=1 b=2`` and legacy ``ENV a 1`` as name/value pairs."""
-    return _env_pairs(instr)
+    return list(_env_pairs(instr))
 
 
 def _build_stages(doc: Dockerfile) -> None:
