@@ -244,6 +244,18 @@ def is_scratch(doc: Dockerfile, stage: Stage) -> bool:
 
 def scope_at(stage: Stage, instr: Instruction | None) -> Scope:
     """Variables in scope before ``instr`` (ARG values included, global defaults applied)."""
+    # Asked for most instructions of a stage by several fixers: worked out once per tree
+    # (a copy each time: callers may add to it).
+    if instr is None:
+        return _scope_at(stage, None)
+    key = f"scope@{stage.index}"
+    cached = instr.cache.get(key)
+    if not isinstance(cached, dict):
+        cached = instr.cache[key] = _scope_at(stage, instr)
+    return dict(cached)
+
+
+def _scope_at(stage: Stage, instr: Instruction | None) -> Scope:
     scope: Scope = {}
     for name, value in stage.variables_at(instr).items():
         scope[name] = value
@@ -256,6 +268,16 @@ def scope_at(stage: Stage, instr: Instruction | None) -> Scope:
 
 def workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str | None:
     """The absolute WORKDIR in effect before ``instr`` (end of stage when None)."""
+    if instr is None:
+        return _workdir_at(doc, stage, None)
+    key = f"workdir@{stage.index}"
+    if key not in instr.cache:  # once per tree, like scope_at
+        instr.cache[key] = _workdir_at(doc, stage, instr)
+    value = instr.cache[key]
+    return value if isinstance(value, str) else None
+
+
+def _workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str | None:
     base = base_image(doc, stage)
     cwd: str | None
     if is_scratch(doc, stage) or (base is not None and base.is_distroless):

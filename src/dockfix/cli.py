@@ -160,7 +160,7 @@ class _Run:
 
     def _discover(self, paths: Sequence[str]) -> list[str]:
         from dockfix.config import ConfigError
-        from dockfix.discovery import iter_dockerfiles
+        from dockfix.discovery import iter_dockerfile_paths
         from dockfix.runner import _config_for
 
         def excluded(p: str) -> bool:
@@ -181,10 +181,11 @@ class _Run:
             except ConfigError as exc:
                 self.errors.append(f"error: {exc}")
                 continue
-            for f in iter_dockerfiles(
-                [p], respect_gitignore=cfg.respect_gitignore, excluded=excluded
-            ):
-                found.append(str(f))
+            found.extend(
+                iter_dockerfile_paths(
+                    [raw], respect_gitignore=cfg.respect_gitignore, excluded=excluded
+                )
+            )
         return found
 
 

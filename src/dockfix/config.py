@@ -236,7 +236,7 @@ def load_config_file(path: Path) -> Config:
     return config_from_table(_load_toml(path), path)
 
 
-def find_config(directory: Path) -> Config:
+def find_config(directory: Path | str) -> Config:
     """The nearest configuration at or above ``directory`` (defaults when there is none)."""
     return _find_config(os.path.abspath(directory))
 

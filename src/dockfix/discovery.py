@@ -45,84 +45,98 @@ def iter_dockerfiles(
     excluded: Callable[[str], bool] | None = None,
 ) -> Iterator[Path]:
     """Dockerfiles under ``paths`` in a stable (sorted) order, each once; ``excluded`` is
-    asked about each directory and Dockerfile path met while walking."""
-    seen: set[Path] = set()
-    for root in paths:
-        if not root.is_dir():
+    asked about each directory and Dockerfile met while walking (by absolute path)."""
+    for p in iter_dockerfile_paths(
+        [str(p) for p in paths], respect_gitignore=respect_gitignore, excluded=excluded
+    ):
+        yield Path(p)
+
+
+def iter_dockerfile_paths(
+    paths: Iterable[str],
+    *,
+    respect_gitignore: bool = True,
+    excluded: Callable[[str], bool] | None = None,
+) -> Iterator[str]:
+    """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks."""
+    seen: set[str] = set()
+    for given in paths:
+        root = str(Path(given))  # as Path spells it: "./a/" is "a" (".." kept, unlike normpath)
+        if not os.path.isdir(root):
             # Named explicitly: taken even when it is not a regular file, so that the run
             # reports why it cannot be read.
-            key = root.absolute()
+            key = os.path.abspath(root)
             if key not in seen:
                 seen.add(key)
                 yield root
             continue
         found = False
-        for p in _walk(root, respect_gitignore, excluded):
+        for p, key in _walk(root, respect_gitignore, excluded):
             found = True
-            key = p.absolute()
             if key not in seen:
                 seen.add(key)
                 yield p
-        if not found and is_dockerfile_name(root.name):
+        if not found and is_dockerfile_name(os.path.basename(root)):
             yield root  # `dockfix check Dockerfile/` where Dockerfile is a directory: say so
 
 
 def _walk(
-    root: Path, respect_gitignore: bool, excluded: Callable[[str], bool] | None
-) -> Iterator[Path]:
-    # Strings, not Path objects, while walking: a monorepo has tens of thousands of entries.
-    # (directory, [(spec, absolute base dir + "/")]): gitignore specs apply relative to their
-    # own directory.
-    top = str(root)
-    stack: list[tuple[str, list[tuple[Any, str]]]] = [(top, [])]
+    root: str, respect_gitignore: bool, excluded: Callable[[str], bool] | None
+) -> list[tuple[str, str]]:
+    """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order."""
+    # Strings, not Path objects: a monorepo has tens of thousands of entries.
+    # Stack items: (directory, its absolute path, [(gitignore spec, its absolute dir + "/")]).
+    top = os.path.abspath(root)
+    stack: list[tuple[str, str, list[tuple[Any, str]]]] = [(root, top, [])]
     if respect_gitignore:
-        stack = [(top, _parent_gitignores(root))]
-    out: list[str] = []
+        stack = [(root, top, _parent_gitignores(Path(top)))]
+    out: list[tuple[str, str]] = []
     while stack:
-        directory, specs = stack.pop()
+        directory, dir_abs, specs = stack.pop()
+        base = dir_abs.rstrip("/") + "/"
         if respect_gitignore:
             spec = _gitignore_spec(directory)
             if spec is not None:
-                specs = [*specs, (spec, os.path.abspath(directory).rstrip("/") + "/")]
+                specs = [*specs, (spec, base)]
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError:
             continue
-        subdirs: list[str] = []
+        subdirs: list[tuple[str, str]] = []
         for entry in entries:
+            name = entry.name
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
-            if is_dir and entry.name in SKIP_DIRS:
-                continue
-            if not is_dir and not is_dockerfile_name(entry.name):
-                continue  # only directories and Dockerfiles are worth matching against ignores
-            path = entry.path
-            if specs and _ignored(path, is_dir, specs):
-                continue
-            if excluded is not None and excluded(path):
-                continue
             if is_dir:
-                subdirs.append(path)
+                if name in SKIP_DIRS:
+                    continue
+            elif not is_dockerfile_name(name):
+                continue  # only directories and Dockerfiles are worth matching against ignores
+            full = base + name
+            if specs and _ignored(full, is_dir, specs):
+                continue
+            if excluded is not None and excluded(full):
+                continue
+            path = name if directory == "." else os.path.join(directory, name)
+            if is_dir:
+                subdirs.append((path, full))
             else:
-                out.append(path)
-        for sub in reversed(subdirs):
-            stack.append((sub, specs))
+                out.append((path, full))
+        for sub, sub_abs in reversed(subdirs):
+            stack.append((sub, sub_abs, specs))
     # The order of sorted Paths: component by component.
-    out.sort(key=lambda p: p.split("/"))
-    for p in out:
-        yield Path(p)
+    out.sort(key=lambda item: item[0].split("/"))
+    return out
 
 
-def _ignored(path: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
-    full = os.path.abspath(path)
+def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
     for spec, base in specs:
-        if not full.startswith(base):
-            continue
-        rel = full[len(base) :]
-        if spec.match_file(rel + "/" if is_dir else rel):
+        if full.startswith(base) and spec.match_file(
+            full[len(base) :] + "/" if is_dir else full[len(base) :]
+        ):
             return True
     return False
 

@@ -85,7 +85,7 @@ def display_path(path: Path) -> str:
 def _config_for(directory: str, config_file: str | None) -> Config:
     if config_file:
         return load_config_file(Path(config_file))
-    return find_config(Path(directory))
+    return find_config(directory)
 
 
 @lru_cache(maxsize=1024)
