@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import threading
 import time
@@ -29,7 +28,13 @@ from typing import Any
 
 __all__ = ["DEFAULT_TTL", "CacheEntry", "CacheHit", "DigestCache", "default_cache_path"]
 
-logger = logging.getLogger("dockfix.registry.cache")
+
+def _warn(message: str, *args: object) -> None:
+    # logging costs milliseconds to import; a one-file run with a healthy cache never needs it
+    import logging
+
+    logging.getLogger("dockfix.registry.cache").warning(message, *args)
+
 
 DEFAULT_TTL = 24 * 60 * 60.0
 _FORMAT_VERSION = 1
@@ -171,15 +176,15 @@ class DigestCache:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            logger.warning("cannot read digest cache %s: %s", self._path, exc.strerror)
+            _warn("cannot read digest cache %s: %s", self._path, exc.strerror)
             return {}
         try:
             data: Any = json.loads(raw)
         except ValueError:
-            logger.warning("ignoring corrupt digest cache %s", self._path)
+            _warn("ignoring corrupt digest cache %s", self._path)
             return {}
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
-            logger.warning("ignoring digest cache %s: unknown format", self._path)
+            _warn("ignoring digest cache %s: unknown format", self._path)
             return {}
         entries = data.get("entries")
         result: dict[str, CacheEntry] = {}

@@ -220,9 +220,38 @@ def _matches(cmd: SimpleCommand, prefix: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=1)
 def _parser() -> Any:
     import tree_sitter
+
+    return tree_sitter.Parser(tree_sitter.Language(_bash_language()))
+
+
+def _bash_language() -> object:
+    """The bash grammar. ``tree_sitter_bash/__init__`` imports ``importlib.resources`` (several
+    milliseconds, for its highlight queries) before the grammar: load the grammar's extension
+    module on its own when it is where that package keeps it, else import the package."""
+    import importlib.machinery
+    import importlib.util
+    import os
+    import sys
+
+    spec = importlib.util.find_spec("tree_sitter_bash")
+    folder = spec.submodule_search_locations if spec is not None else None
+    if folder:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(next(iter(folder)), "_binding" + suffix)
+            if not os.path.isfile(path):
+                continue
+            name = "tree_sitter_bash._binding"
+            if name in sys.modules:
+                return sys.modules[name].language()
+            binding = importlib.util.spec_from_file_location(name, path)
+            if binding is None or binding.loader is None:
+                break
+            module = importlib.util.module_from_spec(binding)
+            binding.loader.exec_module(module)
+            return module.language()
     import tree_sitter_bash
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return tree_sitter_bash.language()
 
 
 def _unquote(raw: str) -> str:
