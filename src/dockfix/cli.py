@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,23 +142,28 @@ class _Run:
             paths = [p for p in paths if p != "-"]
             if not paths:
                 return out
-        files = self._discover(paths)
-        results = process_paths(files, self.opts, self.kw["jobs"] or None)
-        if len(files) >= PROGRESS_MIN_FILES and sys.stderr.isatty() and not self.kw["quiet"]:
-            # files done / total on stderr; stdout (diffs, JSON) stays clean for pipes
-            with click.progressbar(
-                results, length=len(files), label="dockfix", file=sys.stderr
-            ) as bar:
-                out.extend(bar)
+        jobs = self.kw["jobs"] or None
+        if sys.stderr.isatty() and not self.kw["quiet"]:
+            files = list(self._discover(paths))  # a progress bar needs the total first
+            results = process_paths(files, self.opts, jobs)
+            if len(files) >= PROGRESS_MIN_FILES:
+                # files done / total on stderr; stdout (diffs, JSON) stays clean for pipes
+                with click.progressbar(
+                    results, length=len(files), label="dockfix", file=sys.stderr
+                ) as bar:
+                    out.extend(bar)
+            else:
+                out.extend(results)
         else:
-            out.extend(results)
+            # Files are processed while the walk goes on.
+            out.extend(process_paths(self._discover(paths), self.opts, jobs))
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
                 click.echo(f"{rep.path}: {'error' if rep.error else f'{n} findings'}", err=True)
         return out
 
-    def _discover(self, paths: Sequence[str]) -> list[str]:
+    def _discover(self, paths: Sequence[str]) -> Iterator[str]:
         from dockfix.config import ConfigError
         from dockfix.discovery import iter_dockerfile_paths
         from dockfix.runner import _config_for
@@ -170,7 +175,6 @@ class _Run:
                 return False
             return cfg.is_excluded(p)
 
-        found: list[str] = []
         for raw in paths:
             p = Path(raw)
             if not p.exists() and not p.is_symlink():
@@ -181,12 +185,9 @@ class _Run:
             except ConfigError as exc:
                 self.errors.append(f"error: {exc}")
                 continue
-            found.extend(
-                iter_dockerfile_paths(
-                    [raw], respect_gitignore=cfg.respect_gitignore, excluded=excluded
-                )
+            yield from iter_dockerfile_paths(
+                [raw], respect_gitignore=cfg.respect_gitignore, excluded=excluded
             )
-        return found
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -82,54 +82,61 @@ def iter_dockerfile_paths(
 
 def _walk(
     root: str, respect_gitignore: bool, excluded: Callable[[str], bool] | None
-) -> list[tuple[str, str]]:
-    """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order."""
+) -> Iterator[tuple[str, str]]:
+    """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order.
+
+    Depth first, each directory's entries by name: the order of sorted paths (component by
+    component), produced as the walk goes so that a run can start before it ends."""
     # Strings, not Path objects: a monorepo has tens of thousands of entries.
-    # Stack items: (directory, its absolute path, [(gitignore spec, its absolute dir + "/")]).
     top = os.path.abspath(root)
-    stack: list[tuple[str, str, list[tuple[Any, str]]]] = [(root, top, [])]
-    if respect_gitignore:
-        stack = [(root, top, _parent_gitignores(Path(top)))]
-    out: list[tuple[str, str]] = []
+    specs: list[tuple[Any, str]] = _parent_gitignores(Path(top)) if respect_gitignore else []
+    # One frame per open directory: its remaining entries (reversed, to pop in order).
+    stack = [_open_dir(root, top, specs, respect_gitignore)]
     while stack:
-        directory, dir_abs, specs = stack.pop()
-        base = dir_abs.rstrip("/") + "/"
-        if respect_gitignore:
-            spec = _gitignore_spec(directory)
-            if spec is not None:
-                specs = [*specs, (spec, base)]
-        try:
-            with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
+        directory, base, dir_specs, entries = stack[-1]
+        if not entries:
+            stack.pop()
             continue
-        subdirs: list[tuple[str, str]] = []
-        for entry in entries:
-            name = entry.name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if name in SKIP_DIRS:
-                    continue
-            elif not is_dockerfile_name(name):
-                continue  # only directories and Dockerfiles are worth matching against ignores
-            full = base + name
-            if specs and _ignored(full, is_dir, specs):
-                continue
-            if excluded is not None and excluded(full):
-                continue
-            path = name if directory == "." else os.path.join(directory, name)
-            if is_dir:
-                subdirs.append((path, full))
-            else:
-                out.append((path, full))
-        for sub, sub_abs in reversed(subdirs):
-            stack.append((sub, sub_abs, specs))
-    # The order of sorted Paths: component by component.
-    out.sort(key=lambda item: item[0].split("/"))
-    return out
+        name, is_dir = entries.pop()
+        full = base + name
+        if dir_specs and _ignored(full, is_dir, dir_specs):
+            continue
+        if excluded is not None and excluded(full):
+            continue
+        path = name if directory == "." else os.path.join(directory, name)
+        if is_dir:
+            stack.append(_open_dir(path, full, dir_specs, respect_gitignore))
+        else:
+            yield path, full
+
+
+def _open_dir(
+    directory: str, dir_abs: str, specs: list[tuple[Any, str]], respect_gitignore: bool
+) -> tuple[str, str, list[tuple[Any, str]], list[tuple[str, bool]]]:
+    """A directory's walk frame: its name, absolute base ("…/"), the gitignore specs that
+    apply inside it, and the entries worth looking at, sorted by name, reversed."""
+    base = dir_abs.rstrip("/") + "/"
+    if respect_gitignore:
+        spec = _gitignore_spec(directory)
+        if spec is not None:
+            specs = [*specs, (spec, base)]
+    entries: list[tuple[str, bool]] = []
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if entry.name not in SKIP_DIRS:
+                        entries.append((entry.name, True))
+                elif is_dockerfile_name(entry.name):
+                    entries.append((entry.name, False))
+    except OSError:
+        pass
+    entries.sort(reverse=True)
+    return directory, base, specs, entries
 
 
 def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:

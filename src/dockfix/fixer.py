@@ -63,6 +63,10 @@ class Edit:
     def delete(cls, start: int, end: int) -> Edit:
         return cls(start, end, "")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Findings travel from worker processes by the thousand: pickle as a plain call.
+        return (Edit, (self.start, self.end, self.text))
+
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
@@ -87,6 +91,9 @@ class Fix:
     @classmethod
     def unsafe(cls, *edits: Edit, description: str = "") -> Fix:
         return cls(tuple(edits), Applicability.UNSAFE, description)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Fix, (self.edits, self.applicability, self.description, self.file_changes))
 
 
 @dataclass(slots=True)
@@ -115,6 +122,24 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As Edit: a plain call pickles and loads several times faster than slot state.
+        return (
+            Finding,
+            (
+                self.code,
+                self.message,
+                self.line,
+                self.column,
+                self.end_line,
+                self.end_column,
+                self.fix,
+                self.reason,
+                self.path,
+                self.hadolint,
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)

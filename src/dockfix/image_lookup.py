@@ -160,14 +160,30 @@ class RegistrySettings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> RegistrySettings:
         env = os.environ if environ is None else environ
-        cache = env.get("DOCKFIX_DIGEST_CACHE", "").strip()
-        return cls(
-            cache_path=Path(cache) if cache and cache.lower() != "off" else None,
-            use_cache=cache.lower() != "off",
-            cache_ttl=_positive(env.get("DOCKFIX_DIGEST_CACHE_TTL"), cls.cache_ttl),
-            timeout=_positive(env.get("DOCKFIX_REGISTRY_TIMEOUT"), cls.timeout),
-            max_per_host=int(_positive(env.get("DOCKFIX_REGISTRY_CONCURRENCY"), cls.max_per_host)),
-        )
+        return _settings(*(env.get(name) for name in _SETTINGS_ENV))
+
+
+_SETTINGS_ENV = (
+    "DOCKFIX_DIGEST_CACHE",
+    "DOCKFIX_DIGEST_CACHE_TTL",
+    "DOCKFIX_REGISTRY_TIMEOUT",
+    "DOCKFIX_REGISTRY_CONCURRENCY",
+)
+
+
+@lru_cache(maxsize=16)
+def _settings(
+    cache: str | None, ttl: str | None, timeout: str | None, concurrency: str | None
+) -> RegistrySettings:
+    """The settings for these environment values (asked for once per file checked)."""
+    cache = (cache or "").strip()
+    return RegistrySettings(
+        cache_path=Path(cache) if cache and cache.lower() != "off" else None,
+        use_cache=cache.lower() != "off",
+        cache_ttl=_positive(ttl, RegistrySettings.cache_ttl),
+        timeout=_positive(timeout, RegistrySettings.timeout),
+        max_per_host=int(_positive(concurrency, RegistrySettings.max_per_host)),
+    )
 
 
 def _positive(text: str | None, default: float) -> float:

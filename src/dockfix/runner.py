@@ -12,10 +12,11 @@ lookup is one warning, on the first file that needs it; it never makes the run f
 
 from __future__ import annotations
 
-import contextlib
+import collections
 import hashlib
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ from dockfix.source_io import SourceError, read_source, write_atomic
 from dockfix.syntax import Dockerfile, parse_lossless
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
     from dockfix.image_lookup import ImageLookups, ImageQuery
 
@@ -298,39 +299,77 @@ def _prefetch(
 
 
 def process_paths(
-    paths: Sequence[str], opts: RunOptions, jobs: int | None = None
+    paths: Iterable[str], opts: RunOptions, jobs: int | None = None
 ) -> Iterator[FileReport]:
-    """Reports in input order; worker processes only for runs large enough to pay for them."""
-    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    parallel = workers > 1 and len(paths) >= PARALLEL_THRESHOLD
-    size = max(16, len(paths) // (workers * 8))
-    chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
-    with contextlib.ExitStack() as stack:
-        pool = None
-        if parallel:
-            from concurrent.futures import ProcessPoolExecutor
+    """Reports in input order; worker processes only for runs large enough to pay for them.
 
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-        warnings: dict[int, list[str]] = {}
-        if opts.image_lookups is None and not opts.offline:
-            # Offline there is nothing to share between files: each file answers from the
-            # cache as it is processed, and no file is read twice.
-            opts, warnings = _prefetch(paths, opts, pool, size)
-        if pool is None:
-            reports: Iterator[FileReport] = (process_path(p, opts) for p in paths)
-        else:
-            reports = (
-                report
-                for batch in pool.map(_process_chunk, [(c, opts) for c in chunks])
-                for report in batch
+    ``paths`` may be a generator (the directory walk): offline, the workers start on the first
+    files while the walk goes on. A run with registry lookups reads every path first, to look
+    each image up once for the whole run."""
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    it = iter(paths)
+    head = list(itertools.islice(it, PARALLEL_THRESHOLD))
+    parallel = workers > 1 and len(head) >= PARALLEL_THRESHOLD
+    # Offline there is nothing to share between files: each file answers from the cache as it
+    # is processed, and no file is read twice.
+    prefetch = opts.image_lookups is None and not opts.offline
+    warnings: dict[int, list[str]] = {}  # by file index: lookup failures to show there
+    if not parallel:
+        source: Iterable[str] = itertools.chain(head, it)
+        if prefetch:
+            names = [*head, *it]
+            opts, warnings = _prefetch(names, opts, None, 0)
+            source = names
+        yield from _with_warnings((process_path(p, opts) for p in source), warnings)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        if prefetch:
+            names = [*head, *it]
+            size = max(16, len(names) // (workers * 8))
+            opts, warnings = _prefetch(names, opts, pool, size)
+            chunks: Iterable[list[str]] = (
+                names[i : i + size] for i in range(0, len(names), size)
             )
-        pending: list[str] = []
-        for index, report in enumerate(reports):
-            pending.extend(warnings.pop(index, ()))
-            if pending and report.outcome is not None:
-                report.outcome.warnings[:0] = pending
-                pending = []
-            yield report
+        else:
+            chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
+        yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings)
+
+
+STREAM_CHUNK = 48  # files per task: small enough to keep both workers busy to the end
+
+
+def _chunks(paths: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(itertools.islice(paths, size)):
+        yield chunk
+
+
+def _run_chunks(
+    pool: Executor, chunks: Iterable[list[str]], opts: RunOptions
+) -> Iterator[FileReport]:
+    """Submit each chunk as it comes (the walk may still be going) and yield the reports in
+    order, each chunk's as soon as it and those before it are done."""
+    pending: collections.deque[Future[list[FileReport]]] = collections.deque()
+    for chunk in chunks:
+        pending.append(pool.submit(_process_chunk, (chunk, opts)))
+        while pending and pending[0].done():
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
+
+
+def _with_warnings(
+    reports: Iterable[FileReport], warnings: dict[int, list[str]]
+) -> Iterator[FileReport]:
+    """Attach the run's lookup warnings to the first file that can show them."""
+    pending: list[str] = []
+    for index, report in enumerate(reports):
+        pending.extend(warnings.pop(index, ()))
+        if pending and report.outcome is not None:
+            report.outcome.warnings[:0] = pending
+            pending = []
+        yield report
 
 
 def write_fixed_text(report: FileReport) -> None:
