@@ -1171,7 +1171,14 @@ def _read_toml(
     rel = context_source(doc, st, image_path, ctx)
     if rel is None:
         return None
-    text = ctx.read_text(rel)
+    key = ("toml", rel)
+    if key not in ctx.memo:  # several crates and fixers read the same manifest
+        ctx.memo[key] = _parse_toml(ctx.read_text(rel))
+    data = ctx.memo[key]
+    return data if isinstance(data, dict) else None
+
+
+def _parse_toml(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     import tomllib

@@ -102,6 +102,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -302,16 +303,16 @@ class _Tree:
             return "outside"
         if self.blind or self.ctx is None:
             return "unknown"
-        p = self.ctx.context_path(rel)
-        if p is None:
+        if self.ctx.context_dir is None:
             return "unknown"
-        if p.is_symlink():
+        st = self.ctx.lstat(rel)
+        if st is not None and stat.S_ISLNK(st.st_mode):
             return "excluded" if rel and self._excluded(rel) else "symlink"
-        if not p.exists():
+        if st is None:
             return "missing"
         if rel and self._excluded(rel):
             return "excluded"
-        return "dir" if p.is_dir() else "file"
+        return "dir" if stat.S_ISDIR(st.st_mode) else "file"
 
     def is_file(self, path: str) -> bool:
         return self.state(path) == "file"

@@ -85,6 +85,7 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Iterator
@@ -553,7 +554,7 @@ def _is_dev_file(ctx: FixContext) -> bool:
     if ctx.path is None:
         return False
     name = ctx.path.name
-    if ".devcontainer" in ctx.path.parts:
+    if ".devcontainer" in os.fspath(ctx.path).replace(os.sep, "/").split("/"):
         return True
     stem = re.sub(r"(?i)dockerfile", "", name)
     return bool(_DEV_FILE.search(stem))

@@ -24,11 +24,26 @@ class FixContext:
     refresh: bool = False
     # Run-wide services shared by all files (e.g. the registry resolver); keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
+    # True when the caller knows ``context_dir`` is a directory (it just read a file in it).
+    context_is_dir: bool = False
+    # Answers about the context, asked again and again by several fixers: the context does
+    # not change during a run, so the file system is asked once per file checked.
     _exists: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _texts: dict[str, str | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _lstats: dict[str, os.stat_result | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Derived data about the context (a parsed manifest…), computed once per file checked by
+    # whichever fixer needs it first; keyed by the fixer helpers that fill it.
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def has_context(self) -> bool:
-        return self.context_dir is not None and self.context_dir.is_dir()
+        if self.context_dir is None:
+            return False
+        return self.context_is_dir or self.context_dir.is_dir()
 
     def context_path(self, rel: str) -> Path | None:
         """The absolute path of a context-relative path, or None without a context."""
@@ -52,13 +67,31 @@ class FixContext:
 
     def read_text(self, rel: str) -> str | None:
         """A context file's text (UTF-8, errors replaced), or None when absent/unreadable."""
+        if rel in self._texts:
+            return self._texts[rel]
         p = self.context_path(rel)
-        if p is None:
-            return None
-        try:
-            return p.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
+        text: str | None = None
+        if p is not None:
+            try:
+                text = p.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = None
+        self._texts[rel] = text
+        return text
+
+    def lstat(self, rel: str) -> os.stat_result | None:
+        """A context path's own status (symbolic links not followed), None when absent."""
+        if rel in self._lstats:
+            return self._lstats[rel]
+        p = self.context_path(rel)
+        st: os.stat_result | None = None
+        if p is not None:
+            try:
+                st = os.lstat(p)
+            except (OSError, ValueError):
+                st = None
+        self._lstats[rel] = st
+        return st
 
     def read_bytes(self, rel: str, limit: int = 1 << 20) -> bytes | None:
         """At most ``limit`` bytes of a context file (for sniffing), or None when unreadable."""

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -347,6 +347,21 @@ def _version_tag(
 
 
 _OFFLINE_CACHES: dict[tuple[str, float, int, int], DigestCache] = {}
+# Inside one_cache_read(): the cache views already checked, by (path, ttl).
+_BATCH_VIEWS: dict[tuple[str, float], DigestCache] | None = None
+
+
+@contextlib.contextmanager
+def one_cache_read() -> Iterator[None]:
+    """Within this block, offline lookups check the cache file once (not once per file): a
+    batch of files is answered from one view of it."""
+    global _BATCH_VIEWS
+    outer = _BATCH_VIEWS
+    _BATCH_VIEWS = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _BATCH_VIEWS = outer
 
 
 @lru_cache(maxsize=8)
@@ -366,6 +381,9 @@ def _shared_cache(path: Path | None, ttl: float) -> DigestCache:
     where = path if path is not None else _default_cache_path(
         os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
     )
+    batch_key = (str(where), ttl)
+    if _BATCH_VIEWS is not None and batch_key in _BATCH_VIEWS:
+        return _BATCH_VIEWS[batch_key]
     try:
         st = os.stat(where)
         stamp = (st.st_mtime_ns, st.st_size)
@@ -375,4 +393,6 @@ def _shared_cache(path: Path | None, ttl: float) -> DigestCache:
     cache = _OFFLINE_CACHES.get(key)
     if cache is None:
         cache = _OFFLINE_CACHES[key] = DigestCache(path, ttl=ttl)
+    if _BATCH_VIEWS is not None:
+        _BATCH_VIEWS[batch_key] = cache
     return cache

@@ -69,7 +69,11 @@ class FileReport:
 
 
 def display_path(path: Path) -> str:
-    # The common case without relpath()'s work: a path under the working directory.
+    # The common cases without relpath()'s work: a relative path as the walk spells it, a
+    # path under the working directory.
+    text = path.as_posix()
+    if not path.is_absolute() and ".." not in text.split("/"):
+        return text
     full = os.path.abspath(path)
     cwd = os.getcwd()
     prefix = cwd if cwd.endswith("/") else cwd + "/"
@@ -82,11 +86,38 @@ def display_path(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-@lru_cache(maxsize=256)
 def _config_for(directory: str, config_file: str | None) -> Config:
+    known = _KNOWN_CONFIGS.get(directory)
+    if known is not None and config_file is None:
+        return known
+    return _find_config_for(directory, config_file)
+
+
+@lru_cache(maxsize=256)
+def _find_config_for(directory: str, config_file: str | None) -> Config:
     if config_file:
         return load_config_file(Path(config_file))
     return find_config(directory)
+
+
+# The configurations of a worker's current chunk, found by the main process while it walked
+# the tree (by directory, as process_path spells it): not looked up twice.
+_KNOWN_CONFIGS: dict[str, Config] = {}
+
+
+def _configs_of(paths: Sequence[str], opts: RunOptions) -> dict[str, Config]:
+    """The configuration of each path's directory, where the main process knows it already."""
+    if opts.config_file:
+        return {}
+    out: dict[str, Config] = {}
+    for p in paths:
+        directory = os.path.dirname(p) or "."
+        if directory not in out:
+            try:
+                out[directory] = _config_for(directory, None)
+            except ConfigError:
+                continue  # the worker reports it with the file
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -137,7 +168,10 @@ def fix_text_with(
     opts: RunOptions,
     cfg: Config | None = None,
     shown: str | None = None,
+    read_from_path: bool = False,
 ) -> FixOutcome:
+    """Fix one text; ``read_from_path``: it was just read from ``path`` (so its directory
+    exists)."""
     if cfg is None:
         directory = str(path.parent if path is not None else Path.cwd())
         cfg = _config_for(directory, opts.config_file)
@@ -147,6 +181,7 @@ def fix_text_with(
         context_dir = cfg.context_for(path) or path.parent
     else:
         context_dir = None
+    known_dir = read_from_path and path is not None and context_dir == path.parent
     unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
     ctx = FixContext(
         path=path,
@@ -155,6 +190,7 @@ def fix_text_with(
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
         services=_services(cfg, opts),
+        context_is_dir=known_dir,
     )
     fixers = build_fixers(cfg, opts, path)
     lookup_warnings: list[str] = []
@@ -190,7 +226,9 @@ def process_path(path_str: str, opts: RunOptions) -> FileReport:
     report.digest = src.digest
     report.mode = src.mode
     try:
-        report.outcome = fix_text_with(src.text, path, opts, shown=report.path)
+        report.outcome = fix_text_with(
+            src.text, path, opts, shown=report.path, read_from_path=True
+        )
     except ConfigError as exc:
         report.error = f"configuration error: {exc}"
         return report
@@ -199,9 +237,19 @@ def process_path(path_str: str, opts: RunOptions) -> FileReport:
     return report
 
 
-def _process_chunk(args: tuple[list[str], RunOptions]) -> list[FileReport]:
-    paths, opts = args
-    return [process_path(p, opts) for p in paths]
+def _process_chunk(
+    args: tuple[list[str], RunOptions, dict[str, Config]],
+) -> list[FileReport]:
+    from dockfix.image_lookup import one_cache_read
+
+    paths, opts, configs = args
+    _KNOWN_CONFIGS.clear()
+    _KNOWN_CONFIGS.update(configs)
+    try:
+        with one_cache_read():
+            return [process_path(p, opts) for p in paths]
+    finally:
+        _KNOWN_CONFIGS.clear()
 
 
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
@@ -320,7 +368,11 @@ def process_paths(
             names = [*head, *it]
             opts, warnings = _prefetch(names, opts, None, 0)
             source = names
-        yield from _with_warnings((process_path(p, opts) for p in source), warnings)
+        batches = _chunks(iter(source), STREAM_CHUNK)
+        yield from _with_warnings(
+            (report for batch in batches for report in _process_chunk((batch, opts, {}))),
+            warnings,
+        )
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -337,7 +389,9 @@ def process_paths(
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings)
 
 
-STREAM_CHUNK = 48  # files per task: small enough to keep both workers busy to the end
+# Files per task (and per view of the digest cache): small enough to keep every worker busy
+# to the end of the run.
+STREAM_CHUNK = 48
 
 
 def _chunks(paths: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -352,7 +406,7 @@ def _run_chunks(
     order, each chunk's as soon as it and those before it are done."""
     pending: collections.deque[Future[list[FileReport]]] = collections.deque()
     for chunk in chunks:
-        pending.append(pool.submit(_process_chunk, (chunk, opts)))
+        pending.append(pool.submit(_process_chunk, (chunk, opts, _configs_of(chunk, opts))))
         while pending and pending[0].done():
             yield from pending.popleft().result()
     while pending:

@@ -140,6 +140,9 @@ class SimpleCommand:
     end: int
     top_level: bool  # part of the top-level chain, not nested in a compound or pipeline
     redirects: list[Word] = field(default_factory=list)
+    # argv and subcommand, worked out on first use: fixers ask for them many times.
+    _argv: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    _subcommand: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -148,6 +151,11 @@ class SimpleCommand:
     @property
     def argv(self) -> list[str]:
         """The words' values, with wrappers such as ``sudo`` and ``env X=1`` removed."""
+        if self._argv is None:
+            self._argv = tuple(self._unwrapped())
+        return list(self._argv)
+
+    def _unwrapped(self) -> list[str]:
         vals = [w.value for w in self.words]
         while vals and vals[0].rsplit("/", 1)[-1] in WRAPPERS:
             wrapper = vals[0].rsplit("/", 1)[-1]
@@ -163,6 +171,11 @@ class SimpleCommand:
 
     def subcommand(self) -> tuple[str, str]:
         """(program, first non-option argument), skipping option values: `apt-get -o X install`."""
+        if self._subcommand is None:
+            self._subcommand = self._find_subcommand()
+        return self._subcommand
+
+    def _find_subcommand(self) -> tuple[str, str]:
         argv = self.argv
         if not argv:
             return "", ""

@@ -217,8 +217,11 @@ class Instruction:
 
     def args_words(self) -> list[tuple[str, int, int]]:
         """Whitespace-separated argument words with their logical offsets."""
-        found = _GO_WORD_RE.finditer(self.logical, self.args_start)
-        return [(m.group(), m.start(), m.end()) for m in found]
+        cached = self.cache.get("args-words")
+        if not isinstance(cached, list):
+            found = _GO_WORD_RE.finditer(self.logical, self.args_start)
+            cached = self.cache["args-words"] = [(m.group(), m.start(), m.end()) for m in found]
+        return list(cached)  # a copy: callers may change their list
 
     def __str__(self) -> str:
         return self.source[self.start : self.next]
