@@ -19,7 +19,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.image_ref import ImageRef
@@ -168,8 +168,7 @@ def is_within(path: str, root: str) -> bool:
 # --- images and stages --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BaseImage:
+class BaseImage(NamedTuple):
     """The external image a stage starts from, with ARGs expanded."""
 
     reference: str
@@ -312,7 +311,7 @@ def _unquote_word(word: str) -> str:
 # --- COPY/ADD -----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class CopyParts:
     sources: list[str]
     dest: str
@@ -486,7 +485,7 @@ def runtime_assets(names: list[str]) -> list[str]:
 # --- the commands of a RUN ----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Command:
     argv: list[str | None]  # None: a word whose value is unknown (an unset variable)
     env: dict[str, str | None]  # inline assignments, `export`s and the stage's ENV/ARG
@@ -590,7 +589,7 @@ def cache_mount_targets(doc: Dockerfile, stage: Stage, instr: Instruction) -> li
 # --- artifacts ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Artifact:
     ecosystem: str  # "go" or "cargo"
     path: str  # where the build wrote it
@@ -603,14 +602,14 @@ class Artifact:
     locations: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class NodeBuild:
     run: Instruction
     project_dir: str
     prod_modules: bool  # node_modules hold production dependencies only
 
 
-@dataclass
+@dataclass(eq=False)
 class StageBuild:
     """What the stage's chain builds."""
 

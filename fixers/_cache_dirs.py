@@ -32,6 +32,7 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand, Word
@@ -123,8 +124,7 @@ def expand(text: str, env: Mapping[str, str | None], depth: int = 0) -> str | No
     return None if "$" in result else result
 
 
-@dataclass(frozen=True)
-class RunEnv:
+class RunEnv(NamedTuple):
     """What decides cache locations at one RUN."""
 
     env: Mapping[str, str | None]  # ENV/ARG in scope (raw values) over the base image's
@@ -162,7 +162,7 @@ class RunEnv:
         return self.path(self.var("XDG_CACHE_HOME") or "~/.cache")
 
 
-@dataclass
+@dataclass(eq=False)
 class CacheUse:
     """One command that would fill a cache, and what a mount for it needs."""
 
@@ -175,8 +175,7 @@ class CacheUse:
     reason: str = ""  # why no mount can be added for this command
 
 
-@dataclass(frozen=True)
-class Tool:
+class Tool(NamedTuple):
     name: str
     option: str  # the fixer option that enables it
     matches: Callable[[list[str]], bool]
@@ -737,12 +736,16 @@ def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None
 
 
 def find_cache_uses(
-    commands: Sequence[SimpleCommand], env: RunEnv, enabled: Callable[[Tool], bool]
+    commands: Sequence[SimpleCommand],
+    env: RunEnv,
+    enabled: Callable[[Tool], bool],
+    tools: Sequence[Tool | None] | None = None,
 ) -> list[CacheUse]:
-    """The commands of a script that use a package cache, with their mount targets."""
+    """The commands of a script that use a package cache, with their mount targets
+    (``tools``: each command's :func:`tool_for`, when the caller has them already)."""
     uses: list[CacheUse] = []
-    for cmd in commands:
-        tool = tool_for(cmd, enabled)
+    for index, cmd in enumerate(commands):
+        tool = tools[index] if tools is not None else tool_for(cmd, enabled)
         if tool is None:
             continue
         argv, k = program_argv(cmd)

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
 
@@ -159,8 +158,7 @@ SHELL_BUILTINS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PlainWord:
+class PlainWord(NamedTuple):
     value: str  # the argument the shell passes (quotes removed)
     raw: str  # as written
     start: int  # logical offsets
@@ -266,8 +264,7 @@ def _tree_sitter_agrees(text: str, offset: int, words: list[PlainWord]) -> str:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
-class JsonElement:
+class JsonElement(NamedTuple):
     value: str
     start: int  # logical offsets of the quoted token
     end: int

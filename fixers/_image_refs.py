@@ -20,7 +20,7 @@ is a site with a ``problem`` and no ``ref``: the fixers report it display-only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.image_ref import ImageRef, has_variables
@@ -34,8 +34,7 @@ _ANY_VARIABLE = lazy_re(rf"\$\{{?({_NAME})")
 _SYNTAX_LINE = lazy_re(r"[\t ]*#[\t ]*syntax[\t ]*=[\t ]*(\S(?:.*\S)?)[\t ]*", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ImageSite:
+class ImageSite(NamedTuple):
     """One image reference: where it is, its text as written and, when editable, its span."""
 
     where: str  # "FROM", "COPY --from", "RUN --mount from", "# syntax" (for messages)

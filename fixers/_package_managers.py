@@ -14,7 +14,7 @@ the official images, and ``cache_env`` the variables that move them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
 
@@ -27,8 +27,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class PackageManager:
+class PackageManager(NamedTuple):
     name: str  # the tool: "npm"
     ecosystem: str  # "node", "python", ...
     executables: tuple[str, ...]  # argv[0] after the directory is removed
@@ -427,8 +426,7 @@ _PIP_EXE = lazy_re(r"pip(?:\d+(?:\.\d+)*)?\Z")
 _PYTHON_EXE = lazy_re(r"python(?:\d+(?:\.\d+)*)?\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class InstallMatch:
+class InstallMatch(NamedTuple):
     """A command recognised as a package manager invocation."""
 
     manager: PackageManager

@@ -59,7 +59,7 @@ _APPENDABLE_KINDS = frozenset(
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class Script:
     """One parsed piece of shell code of a RUN."""
 
@@ -95,7 +95,7 @@ class Script:
         return self.instr.logical[start:end]
 
 
-@dataclass
+@dataclass(eq=False)
 class RunAnalysis:
     instr: Instruction
     owner: Instruction

@@ -66,6 +66,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
@@ -112,8 +113,7 @@ APK_INDEX_USERS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class RpmTool:
+class RpmTool(NamedTuple):
     program: str
     installs: frozenset[str]
     clean: str  # the command that is appended
@@ -174,7 +174,7 @@ _KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
 _TEXT_APT_UPDATE = lazy_re(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
 
 
-@dataclass
+@dataclass(eq=False)
 class Cmd:
     """A package-manager command found in a RUN, in execution order."""
 
@@ -186,7 +186,7 @@ class Cmd:
     order: tuple[int, int]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Plan:
     edits: list[Edit] = field(default_factory=list)
     unsafe_why: list[str] = field(default_factory=list)

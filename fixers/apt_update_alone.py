@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.edits import delete_instruction
@@ -61,8 +61,7 @@ from dockfix.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 
-@dataclass(frozen=True)
-class Manager:
+class Manager(NamedTuple):
     name: str
     refresh: frozenset[tuple[str, str]]  # (program, subcommand)
     consumers: frozenset[tuple[str, str]]  # subcommand "*" = any

@@ -189,7 +189,7 @@ def _is_windows(doc: Dockerfile, stage: Stage) -> bool:
 # --- who runs the RUN, and where ---------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Account:
     uid: int | None = None
     gid: int | None = None
@@ -373,7 +373,7 @@ def _frontend_problem(doc: Dockerfile) -> str:
 # --- one RUN, one tool ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Plan:
     """What giving one tool a cache mount in one RUN takes."""
 
@@ -802,13 +802,14 @@ class CacheMount(Fixer):
                 if self._enabled(tool) and re.search(tool.hint, instr.logical + " "):
                     blockers.setdefault(tool.name, f"the RUN on line {line} cannot be parsed")
             return []
-        if not any(tool_for(c, self._enabled) for c in script.commands):
+        tools = [tool_for(c, self._enabled) for c in script.commands]
+        if not any(tools):
             return []  # no package manager runs here: the RUN's environment does not matter
         env_or_reason = _run_env(doc, stage, instr, ctx)
         env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
         probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")
         by_tool: dict[str, list[CacheUse]] = {}
-        for use in find_cache_uses(script.commands, probe_env, self._enabled):
+        for use in find_cache_uses(script.commands, probe_env, self._enabled, tools):
             by_tool.setdefault(use.tool, []).append(use)
         plans: list[_Plan] = []
         for name, uses in by_tool.items():

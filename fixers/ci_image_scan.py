@@ -265,7 +265,7 @@ def _is_true(node: Any) -> bool | None:
 # --- workflows on disk -------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Workflow:
     path: Path
     rel: str  # ".github/workflows/ci.yml"
@@ -276,14 +276,14 @@ class Workflow:
     scans: list[ScanSite] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class ScanSite:
     job_id: str
     repository: str | None  # the scanned image's repository; None when it cannot be read
     script: str | None = None  # a `run:` scan's script (its image is read from the text)
 
 
-@dataclass
+@dataclass(eq=False)
 class Site:
     """One place where a workflow builds an image (or hands a Dockerfile to another workflow)."""
 
@@ -976,7 +976,7 @@ def _shell_tag_to_expression(
 # --- writing the step --------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Lines:
     text: str
     starts: list[int]
@@ -1083,7 +1083,7 @@ def _yaml_value(value: str) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Insertion:
     site: Site
     at: int

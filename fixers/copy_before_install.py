@@ -355,14 +355,14 @@ class _Tree:
 # --- what a command needs and does -------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Need:
     path: str  # container path
     required: bool
     is_dir: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class _Plan:
     tool: str
     installs: bool = True  # a dependency install (not a helper such as apt-get)
@@ -381,7 +381,7 @@ class _Plan:
         self.needs.append(_Need(path, required, is_dir))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Refusal:
     """The command cannot run before the full copy. ``install``: it is a dependency install
     that cannot be split (reported); otherwise it just reads the tree and the walk stops."""
@@ -391,7 +391,7 @@ class _Refusal:
     label: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Cmd:
     argv: list[str]
     words: list[Word | None]  # parallel to argv; None in exec form
@@ -621,7 +621,7 @@ def _windows_stage(stage: Stage) -> bool:
     return False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _CopySource:
     src: str
     dest: str  # as written
@@ -675,7 +675,7 @@ def _workdir_at(stage: Stage, index: int, doc: Dockerfile) -> str | None:
     return cwd
 
 
-@dataclass
+@dataclass(eq=False)
 class _RunResult:
     instr: Instruction
     kind: str  # install | transparent | reader | split | mixed

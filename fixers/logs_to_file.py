@@ -61,7 +61,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
 from dockfix.fixers._lazy import lazy_re
@@ -391,7 +391,7 @@ class LogsToFile(Fixer):
 # --- redirections in a shell command -----------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _RedirectPlan:
     targets: list[str]  # log files written
     removals: list[tuple[int, int]]  # character ranges of the text to remove
@@ -604,8 +604,7 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 # --- server options ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _OptionUse:
+class _OptionUse(NamedTuple):
     program: str
     option: str
     value: str

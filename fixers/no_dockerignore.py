@@ -84,7 +84,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.dockerignore import DockerIgnore, go_clean, go_filepath_match
 from dockfix.fixer import Applicability, FileChange, Finding, Fix, Fixer, Resolves, register
@@ -146,8 +146,7 @@ _BUILDS = lazy_re(
 )
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     pattern: str
     kind: str  # "secret" | "config" | "vcs" | "cache" | "deps" | "build"
     group: str  # the comment it is listed under
@@ -210,7 +209,7 @@ _OUTPUT_MARKERS = {
 # --- the context on disk ---------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class ContextIndex:
     """Relative paths of the context (files and directories), listed with bounds."""
 
@@ -254,7 +253,7 @@ class ContextIndex:
 # --- what the Dockerfiles read ----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class Reach:
     """What the build reads from the context."""
 

@@ -83,11 +83,12 @@ hadolint DL3002 · Trivy DS-0002 · Checkov CKV_DOCKER_3, CKV_DOCKER_8.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.edits import insert_after, insert_before, keyword_style
@@ -296,8 +297,7 @@ _RHEL_MINIMAL_IMAGES = frozenset(
 )
 
 
-@dataclass
-class Base:
+class Base(NamedTuple):
     """What is known about the final stage's base image."""
 
     ref: str  # as resolved (``scratch``, ``python:3.12-slim``), "" when unknown
@@ -309,7 +309,7 @@ class Base:
     blocked_by_entrypoint: bool = False  # only while the base's own ENTRYPOINT is used
 
 
-@dataclass
+@dataclass(eq=False)
 class Lineage:
     """The final stage and the stages it is built FROM, oldest first."""
 
@@ -353,7 +353,9 @@ def _dotnet_app_user(path: str, tag: str) -> bool:
     return m is not None and int(m.group(1)) >= 8
 
 
+@functools.lru_cache(maxsize=512)
 def classify(ref: str) -> Base:
+    """What the base image is known to be (a monorepo's files share a few bases: cached)."""
     registry, path, tag = _split_ref(ref)
     full = f"{registry}/{path}" if registry else path
     short = path.rsplit("/", 1)[-1]
@@ -469,7 +471,7 @@ def _user_value(doc: Dockerfile, instr: Instruction) -> str | None:
     return expand(raw, scope)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Created:
     name: str
     uid: str | None

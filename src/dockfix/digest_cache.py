@@ -22,9 +22,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["DEFAULT_TTL", "CacheEntry", "CacheHit", "DigestCache", "default_cache_path"]
 
@@ -52,16 +51,14 @@ def default_cache_path(environ: Mapping[str, str] | None = None) -> Path:
     return base / "dockfix" / "digests.json"
 
 
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
+class CacheEntry(NamedTuple):
     digest: str
     media_type: str
     fetched_at: float  # seconds since the epoch
     tag: str | None = None  # an answer about tags (e.g. the version tag sharing the digest)
 
 
-@dataclass(frozen=True, slots=True)
-class CacheHit:
+class CacheHit(NamedTuple):
     entry: CacheEntry
     stale: bool
 

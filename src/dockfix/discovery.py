@@ -116,11 +116,8 @@ def _open_dir(
     """A directory's walk frame: its name, absolute base ("…/"), the gitignore specs that
     apply inside it, and the entries worth looking at, sorted by name, reversed."""
     base = dir_abs.rstrip("/") + "/"
-    if respect_gitignore:
-        spec = _gitignore_spec(directory)
-        if spec is not None:
-            specs = [*specs, (spec, base)]
     entries: list[tuple[str, bool]] = []
+    has_gitignore = False
     try:
         with os.scandir(directory) as it:
             for entry in it:
@@ -133,8 +130,15 @@ def _open_dir(
                         entries.append((entry.name, True))
                 elif is_dockerfile_name(entry.name):
                     entries.append((entry.name, False))
+                elif entry.name == ".gitignore":
+                    has_gitignore = True
     except OSError:
         pass
+    # Only a directory that lists a .gitignore is asked for one: most have none.
+    if respect_gitignore and has_gitignore:
+        spec = _gitignore_spec(directory)
+        if spec is not None:
+            specs = [*specs, (spec, base)]
     entries.sort(reverse=True)
     return directory, base, specs, entries
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -47,8 +47,7 @@ class Applicability(enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace ``source[start:end]`` of the Dockerfile with ``text`` (offsets in characters)."""
 
     start: int
@@ -63,13 +62,8 @@ class Edit:
     def delete(cls, start: int, end: int) -> Edit:
         return cls(start, end, "")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Findings travel from worker processes by the thousand: pickle as a plain call.
-        return (Edit, (self.start, self.end, self.text))
 
-
-@dataclass(frozen=True, slots=True)
-class FileChange:
+class FileChange(NamedTuple):
     """Write a whole file other than the Dockerfile; ``original`` None means it is created."""
 
     path: Path
@@ -77,8 +71,7 @@ class FileChange:
     original: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     edits: tuple[Edit, ...]
     applicability: Applicability
     description: str = ""
@@ -91,9 +84,6 @@ class Fix:
     @classmethod
     def unsafe(cls, *edits: Edit, description: str = "") -> Fix:
         return cls(tuple(edits), Applicability.UNSAFE, description)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Fix, (self.edits, self.applicability, self.description, self.file_changes))
 
 
 @dataclass(slots=True)
@@ -124,7 +114,8 @@ class Finding:
         return (self.path, self.line, self.column, self.code)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # As Edit: a plain call pickles and loads several times faster than slot state.
+        # Findings travel from worker processes by the thousand: a plain call pickles and
+        # loads several times faster than slot state.
         return (
             Finding,
             (
@@ -142,8 +133,7 @@ class Finding:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Resolves:
+class Resolves(NamedTuple):
     """Rules of other tools that a fixer's fix resolves (also used to honour their pragmas)."""
 
     hadolint: tuple[str, ...] = ()
@@ -151,8 +141,7 @@ class Resolves:
     checkov: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """A fixer option, set in config as ``[tool.dockfix.<fixer-name>] <key> = value``."""
 
     type: type

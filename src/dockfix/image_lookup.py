@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from dockfix.image_ref import ImageRef
 
@@ -72,8 +72,7 @@ def short_digest(digest: str) -> str:
     return f"{algorithm}:{hex_part[:12]}"
 
 
-@dataclass(frozen=True, slots=True)
-class ImageQuery:
+class ImageQuery(NamedTuple):
     """One lookup a fixer needs; ``reference`` is a parseable reference without variables."""
 
     kind: QueryKind
@@ -102,8 +101,7 @@ class ImageQuery:
         return self.kind, ImageRef.parse(self.reference).key
 
 
-@dataclass(frozen=True, slots=True)
-class LookupAnswer:
+class LookupAnswer(NamedTuple):
     """The answer to one :class:`ImageQuery` (picklable)."""
 
     digest: str | None = None  # the tag's digest (for ``version-tag``: the moving tag's)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "DOCKER_HUB_API_HOST",
@@ -118,8 +118,7 @@ def _split_domain(name: str) -> tuple[str | None, str]:
     return None, name
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """A parsed image reference.
 
     ``registry`` is the API host to talk to (``registry-1.docker.io`` for Docker Hub,

@@ -13,21 +13,20 @@ lookup is one warning, on the first file that needs it; it never makes the run f
 from __future__ import annotations
 
 import collections
-import hashlib
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.catalog import all_fixers, select_codes
 from dockfix.config import Config, ConfigError, find_config, load_config_file
 from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
 from dockfix.fixer import FileChange, Fixer
-from dockfix.source_io import SourceError, read_source, write_atomic
+from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
 from dockfix.syntax import Dockerfile, parse_lossless
 
 if TYPE_CHECKING:
@@ -38,8 +37,7 @@ if TYPE_CHECKING:
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
@@ -61,7 +59,6 @@ class FileReport:
     path: str  # as displayed (relative to the working directory when possible)
     outcome: FixOutcome | None = None
     error: str | None = None
-    digest: str | None = None
     mode: int | None = None
     written: bool = False
     write_errors: list[str] = field(default_factory=list)
@@ -223,7 +220,6 @@ def process_path(path_str: str, opts: RunOptions) -> FileReport:
     except SourceError as exc:
         report.error = str(exc)
         return report
-    report.digest = src.digest
     report.mode = src.mode
     try:
         report.outcome = fix_text_with(
@@ -313,7 +309,7 @@ def _prefetch(
     wanted = [i for i, p in enumerate(paths) if _network_fixers(Path(p), opts)[0]]
     if not wanted:
         # Nothing to look up: say so, so that no file looks up on its own.
-        return replace(opts, image_lookups=ImageLookups({}, opts.offline)), {}
+        return opts._replace(image_lookups=ImageLookups({}, opts.offline)), {}
     names = [paths[i] for i in wanted]
     if pool is None or len(names) < PARALLEL_THRESHOLD:
         per_file = [_queries_for_path(p, opts) for p in names]
@@ -343,7 +339,7 @@ def _prefetch(
     warnings: dict[int, list[str]] = {}
     for key, message in lookups.failures():
         warnings.setdefault(first_user.get(key, 0), []).append(message)
-    return replace(opts, image_lookups=lookups), warnings
+    return opts._replace(image_lookups=lookups), warnings
 
 
 def process_paths(
@@ -432,7 +428,10 @@ def write_fixed_text(report: FileReport) -> None:
     if out is None or out.fixed == out.original:
         return
     try:
-        write_atomic(Path(report.path), out.fixed, expected_digest=report.digest, mode=report.mode)
+        # The file must still hold what was read: the digest of the original text is the
+        # digest of those bytes (strict UTF-8 round-trips).
+        expected = text_digest(out.original)
+        write_atomic(Path(report.path), out.fixed, expected_digest=expected, mode=report.mode)
         report.written = True
     except SourceError as exc:
         report.write_errors.append(f"{report.path}: {exc}")
@@ -441,7 +440,7 @@ def write_fixed_text(report: FileReport) -> None:
 def write_file_change(ch: FileChange, report: FileReport) -> None:
     expected = None
     if ch.original is not None:
-        expected = hashlib.sha256(ch.original.encode("utf-8")).hexdigest()
+        expected = text_digest(ch.original)
     mode = None
     if ch.original is None:
         umask = os.umask(0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from dockfix.syntax import Instruction
@@ -124,8 +124,9 @@ OPTIONS_WITH_VALUE: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
+    """A shell word (a named tuple: scripts have many, and it is the cheapest record to make)."""
+
     raw: str  # as written
     value: str  # with simple quoting removed
     start: int  # logical offsets

@@ -9,11 +9,10 @@ replace the file only if it has not changed since it was read.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MAX_BYTES = 8 * 1024 * 1024  # no real Dockerfile is near this; a larger file is not one
 
@@ -22,15 +21,25 @@ class SourceError(Exception):
     """A file that cannot be read or written; the message is the reason, for one line."""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     path: Path
     text: str
-    digest: str  # sha256 of the bytes read
     mode: int | None
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the bytes read (strict UTF-8 decodes and encodes back to them)."""
+        return text_digest(self.text)
+
+
+def text_digest(text: str) -> str:
+    """The sha256 of a text's UTF-8 bytes: what a file read as that text held."""
+    return _digest(text.encode("utf-8", "surrogatepass"))
 
 
 def _digest(data: bytes) -> str:
+    import hashlib  # only runs that write compare digests; a check never needs it
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -72,7 +81,7 @@ def read_source(path: Path) -> Source:
         raise SourceError(exc.strerror or str(exc)) from None
     finally:
         os.close(fd)
-    return Source(path, decode(data), _digest(data), stat.S_IMODE(st.st_mode))
+    return Source(path, decode(data), stat.S_IMODE(st.st_mode))
 
 
 def _open_error(path: Path, exc: OSError) -> SourceError:

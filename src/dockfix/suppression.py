@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dockfix.syntax import Dockerfile, Instruction
 
-_PRAGMA_RE = re.compile(
-    r"#\s*(dockfix|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$", re.I
-)
+
+@lru_cache(maxsize=1)
+def _pragma_re() -> re.Pattern[str]:
+    # Compiled on first use: most files have no pragma, and a one-file run pays every import.
+    return re.compile(
+        r"#\s*(dockfix|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$", re.I
+    )
 
 
 @dataclass
@@ -38,7 +43,7 @@ class Suppressions:
             text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
             if not text.startswith("#") or "ignore" not in text:
                 continue
-            m = _PRAGMA_RE.match(text)
+            m = _pragma_re().match(text)
             if m and m.group(2):
                 target = s.dockfix_global if m.group(1).lower() == "dockfix" else s.hadolint_global
                 target.update(_codes(m.group(3)))
@@ -54,7 +59,7 @@ class Suppressions:
         if instr is None:
             return False
         for line in doc.comment_lines_above(instr):
-            m = _PRAGMA_RE.match(line)
+            m = _pragma_re().match(line)
             if not m or m.group(2):
                 continue
             codes = _codes(m.group(3))
@@ -71,4 +76,4 @@ def _codes(text: str) -> set[str]:
 
 
 def is_pragma(line: str) -> bool:
-    return _PRAGMA_RE.match(line.lstrip(" \t")) is not None
+    return _pragma_re().match(line.lstrip(" \t")) is not None

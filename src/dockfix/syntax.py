@@ -24,6 +24,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "Directive",
@@ -77,9 +78,11 @@ def _strip_go(s: str) -> str:
     return s.strip(_GO_SPACE_CHARS)
 
 
-@dataclass(frozen=True, slots=True)
-class PhysicalLine:
-    """One physical line: ``text[start:end]`` is its content, ``text[end:next]`` its line break."""
+class PhysicalLine(NamedTuple):
+    """One physical line: ``text[start:end]`` is its content, ``text[end:next]`` its line break.
+
+    (A named tuple, not a frozen dataclass: made for every line of every parse, and half the
+    cost to make.)"""
 
     number: int
     start: int
@@ -87,8 +90,7 @@ class PhysicalLine:
     next: int  # start of the following line (== len(text) at EOF)
 
 
-@dataclass(frozen=True, slots=True)
-class Directive:
+class Directive(NamedTuple):
     key: str  # lower case
     value: str
     line: int
