@@ -725,9 +725,20 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
     return argv, k
 
 
+# The programs the matchers above accept as argv[0], besides pip's and python's names (a
+# quick no for the many commands that are none of them: cp, chmod, echo, …).
+_TOOL_PROGRAMS = frozenset(
+    {"uv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
+    | {"gradlew", "apt-get", "apt", "apk"}
+)
+
+
 def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None:
     argv, _ = program_argv(cmd)
     if not argv:
+        return None
+    prog = argv[0]
+    if prog not in _TOOL_PROGRAMS and not (_PIP_NAME.match(prog) or _PYTHON_NAME.match(prog)):
         return None
     for tool in TOOLS:
         if enabled(tool) and tool.matches(argv):

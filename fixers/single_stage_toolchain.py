@@ -175,6 +175,7 @@ _DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534
 # Debian `-dev` packages whose runtime library distroless base/cc already ship.
 _PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc++-12-dev"})
 _DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
+_DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)
 
 
 @register
@@ -556,7 +557,7 @@ def _is_dev_file(ctx: FixContext) -> bool:
     name = ctx.path.name
     if ".devcontainer" in os.fspath(ctx.path).replace(os.sep, "/").split("/"):
         return True
-    stem = re.sub(r"(?i)dockerfile", "", name)
+    stem = _DOCKERFILE_WORD.sub("", name)
     return bool(_DEV_FILE.search(stem))
 
 

@@ -317,11 +317,12 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
         if t == "comment":
             comments.append((pos(node.start_byte), pos(node.end_byte)))
             return
+        kids = node.children  # (a new list of new nodes at each access: read once)
         if t == "command":
             words: list[Word] = []
             assigns: list[Word] = []
             redirects: list[Word] = []
-            for c in node.children:
+            for c in kids:
                 if c.type == "variable_assignment":
                     assigns.append(word_of(c))
                 elif c.type == "command_name":
@@ -337,8 +338,8 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
                     words, assigns, pos(node.start_byte), pos(node.end_byte), top, redirects
                 )
             )
-            for c in node.children:
-                if c.type not in (
+            for c in kids:
+                if c.child_count and c.type not in (
                     "command_name",
                     "word",
                     "string",
@@ -347,8 +348,10 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
                 ):
                     visit(c, False)
             return
-        for c in node.children:
-            visit(c, False)
+        for c in kids:
+            # A leaf holds no command; only a comment among them is worth a visit.
+            if c.child_count or c.type == "comment":
+                visit(c, False)
 
     def flatten(node: Any, op: str | None, op_start: int) -> None:
         # `list` nodes are left-nested binary chains: (a && b) || c

@@ -71,12 +71,13 @@ def read_source(path: Path) -> Source:
             raise SourceError(
                 f"too large for a Dockerfile ({st.st_size / 1048576:.1f} MB; limit 8 MB)"
             )
-        chunks = []
-        while chunk := os.read(fd, MAX_BYTES + 1):  # may return less than asked: read to EOF
-            chunks.append(chunk)
-            if sum(map(len, chunks)) > MAX_BYTES:
-                break
-        data = b"".join(chunks)
+        # One read of the size fstat gave, plus a byte to see the end of the file.
+        data = os.read(fd, st.st_size + 1)
+        if len(data) > st.st_size:  # it grew since (or /proc-like): read on to its end
+            chunks = [data]
+            while (chunk := os.read(fd, MAX_BYTES + 1)) and len(data) <= MAX_BYTES:
+                chunks.append(chunk)
+                data = b"".join(chunks)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from None
     finally:

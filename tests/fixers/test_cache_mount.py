@@ -755,3 +755,30 @@ def test_images_built_on_the_rust_image_keep_its_cargo_home() -> None:
     src = "FROM lukemathwalker/cargo-chef:latest-rust-1 AS chef\nWORKDIR /app\nCOPY . .\nRUN cargo build --release\n"
     out, _ = dockfix.fix(src, select=["DF104"], unsafe_fixes=True)
     assert "target=/usr/local/cargo/registry" in out and "/root/.cargo" not in out
+
+
+def test_every_tool_matcher_names_a_known_program() -> None:
+    """tool_for() rules out other programs before asking the matchers: each tool's own
+    programs must be among those it lets through."""
+    from dockfix.fixers._cache_dirs import _TOOL_PROGRAMS, TOOLS
+
+    samples = {
+        "pip": ["pip", "install", "x"],
+        "uv": ["uv", "pip", "install", "x"],
+        "poetry": ["poetry", "install"],
+        "npm": ["npm", "ci"],
+        "yarn": ["yarn", "install"],
+        "pnpm": ["pnpm", "install"],
+        "bun": ["bun", "install"],
+        "go": ["go", "build", "./..."],
+        "cargo": ["cargo", "build"],
+        "maven": ["mvn", "package"],
+        "gradle": ["gradle", "build"],
+        "apt": ["apt-get", "install", "-y", "curl"],
+        "apk": ["apk", "add", "curl"],
+    }
+    assert {t.name for t in TOOLS} == set(samples)
+    for tool in TOOLS:
+        argv = samples[tool.name]
+        assert tool.matches(argv), tool.name
+        assert argv[0] in _TOOL_PROGRAMS or tool.name == "pip"
