@@ -226,6 +226,17 @@ def _expand(text: str, scope: dict[str, str | None]) -> str | None:
 
 def _scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dict[str, str | None]:
     """ARG/ENV values in effect before ``instr`` (end of stage when None), expanded in order."""
+    # Asked again for every RUN and WORKDIR of a stage: once per tree (a copy each time).
+    key = ("cbi-scope", stage.index, instr.index if instr is not None else None)
+    cached = doc.cache.get(key)
+    if not isinstance(cached, dict):
+        cached = doc.cache[key] = _read_scope(doc, stage, instr)
+    return dict(cached)
+
+
+def _read_scope(
+    doc: Dockerfile, stage: Stage, instr: Instruction | None
+) -> dict[str, str | None]:
     from dockfix.syntax import arg_pairs, env_pairs
 
     global_scope: dict[str, str | None] = {}
@@ -660,6 +671,14 @@ def _initial_workdir(stage: Stage, doc: Dockerfile) -> str | None:
 
 
 def _workdir_at(stage: Stage, index: int, doc: Dockerfile) -> str | None:
+    key = ("cbi-workdir", stage.index, index)  # once per tree, like _scope
+    if key not in doc.cache:
+        doc.cache[key] = _read_workdir(stage, index, doc)
+    value = doc.cache[key]
+    return value if isinstance(value, str) else None
+
+
+def _read_workdir(stage: Stage, index: int, doc: Dockerfile) -> str | None:
     cwd = _initial_workdir(stage, doc)
     for instr in stage.instructions[:index]:
         if instr.keyword != "WORKDIR":
