@@ -95,6 +95,18 @@ def test_write_is_idempotent_and_keeps_mode(repo: Path) -> None:
     assert not list(repo.rglob("*.dockfix-tmp"))
 
 
+def test_a_file_named_twice_is_fixed_once(repo: Path) -> None:
+    # `dockfix fix --write . svc-a/Dockerfile` (a directory and a file in it, as a script or a
+    # hook may pass them): one report and one write, not a second write refused as "changed".
+    check = dockfix("check", "--output-format", "concise", "svc-c", ".", cwd=repo)
+    assert check.stdout.count("svc-c/worker.dockerfile:2:1: DF102") == 1
+    r = dockfix("fix", "--write", ".", "svc-a/Dockerfile", "./svc-a/../svc-a/Dockerfile", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert (repo / "svc-a" / "Dockerfile").read_bytes() == FIXED.encode()
+    assert r.stderr.count("fixed svc-a/Dockerfile") == 1
+    assert "changed on disk" not in r.stderr
+
+
 def test_exit_non_zero_on_fix(repo: Path) -> None:
     assert dockfix("fix", "--write", "--exit-non-zero-on-fix", ".", cwd=repo).returncode == 1
     assert dockfix("fix", "--write", "--exit-non-zero-on-fix", ".", cwd=repo).returncode == 0

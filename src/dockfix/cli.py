@@ -176,6 +176,7 @@ class _Run:
                 return False
             return cfg.is_excluded(p)
 
+        seen: set[str] = set()  # `dockfix fix --write . Dockerfile` takes the file once
         for raw in paths:
             p = Path(raw)
             if not p.exists() and not p.is_symlink():
@@ -187,7 +188,7 @@ class _Run:
                 self.errors.append(f"error: {exc}")
                 continue
             yield from iter_dockerfile_paths(
-                [raw], respect_gitignore=cfg.respect_gitignore, excluded=excluded
+                [raw], respect_gitignore=cfg.respect_gitignore, excluded=excluded, seen=seen
             )
 
 

@@ -57,9 +57,14 @@ def iter_dockerfile_paths(
     *,
     respect_gitignore: bool = True,
     excluded: Callable[[str], bool] | None = None,
+    seen: set[str] | None = None,
 ) -> Iterator[str]:
-    """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks."""
-    seen: set[str] = set()
+    """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks.
+
+    ``seen``: absolute paths already taken (shared between calls, a file named twice on the
+    command line is checked, and written, once)."""
+    if seen is None:
+        seen = set()
     for given in paths:
         root = str(Path(given))  # as Path spells it: "./a/" is "a" (".." kept, unlike normpath)
         if not os.path.isdir(root):
