@@ -223,6 +223,7 @@ _DEBIAN_IMAGES = frozenset(
         "buildpack-deps",
         "python",
         "node",
+        "openjdk",  # some variants only: see _openjdk_on_debian
         "golang",
         "ruby",
         "php",
@@ -431,12 +432,21 @@ def classify(ref: str) -> Base:
         and path.startswith("dotnet/")
         and not any(w in tag for w in ("azurelinux", "cbl-mariner"))
     ):
-        if full == "openjdk" and not any(w in tag for w in _DEBIAN_TAG_WORDS):
+        if full == "openjdk" and not _openjdk_on_debian(tag):
             return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
         return Base(ref, "debian", why=f"`{ref}` is Debian/Ubuntu-based")
     if any(w in tag for w in ("ubi8", "ubi9", "rockylinux", "centos")):
         return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
     return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
+
+
+def _openjdk_on_debian(tag: str) -> bool:
+    """The official openjdk images: the `-slim` variants, the Debian-named ones and the
+    default variant of 8 and 11 are Debian; the default of 12 and later is Oracle Linux
+    (slim: no `useradd`)."""
+    if any(w in tag for w in _DEBIAN_TAG_WORDS):  # codenames and `slim`
+        return "oraclelinux" not in tag
+    return re.match(r"(8|11)(u\d+)?(\.[\d.]+)?(-jdk|-jre)?$", tag) is not None
 
 
 def _is_root(user: str) -> bool:

@@ -365,7 +365,13 @@ def test_idempotent() -> None:
         ("eclipse-temurin:21-jre-alpine", "alpine"),
         ("mcr.microsoft.com/dotnet/aspnet:8.0", "nonroot-uid"),  # its `app` user, UID 1654
         ("mcr.microsoft.com/dotnet/aspnet:7.0", "debian"),
-        ("openjdk:21", "numeric"),
+        ("openjdk:21", "numeric"),  # Oracle Linux slim: no useradd
+        ("openjdk:21-oraclelinux8", "numeric"),
+        ("openjdk:17-slim", "debian"),
+        ("openjdk:17-jdk-slim-bullseye", "debian"),
+        ("openjdk:11-jre", "debian"),
+        ("openjdk:8", "debian"),
+        ("openjdk:8u342-jdk", "debian"),
         ("mcr.microsoft.com/windows/nanoserver:ltsc2022", "windows"),
     ],
 )
