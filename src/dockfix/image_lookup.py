@@ -147,8 +147,7 @@ class ImageLookups:
         )
 
 
-@dataclass(frozen=True)
-class RegistrySettings:
+class RegistrySettings(NamedTuple):
     cache_path: Path | None = None  # None: the user's cache directory
     use_cache: bool = True
     cache_ttl: float = 24 * 60 * 60.0
@@ -160,6 +159,8 @@ class RegistrySettings:
         env = os.environ if environ is None else environ
         return _settings(*(env.get(name) for name in _SETTINGS_ENV))
 
+
+_DEFAULTS = RegistrySettings._field_defaults
 
 _SETTINGS_ENV = (
     "DOCKFIX_DIGEST_CACHE",
@@ -178,9 +179,9 @@ def _settings(
     return RegistrySettings(
         cache_path=Path(cache) if cache and cache.lower() != "off" else None,
         use_cache=cache.lower() != "off",
-        cache_ttl=_positive(ttl, RegistrySettings.cache_ttl),
-        timeout=_positive(timeout, RegistrySettings.timeout),
-        max_per_host=int(_positive(concurrency, RegistrySettings.max_per_host)),
+        cache_ttl=_positive(ttl, _DEFAULTS["cache_ttl"]),
+        timeout=_positive(timeout, _DEFAULTS["timeout"]),
+        max_per_host=int(_positive(concurrency, _DEFAULTS["max_per_host"])),
     )
 
 

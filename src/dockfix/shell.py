@@ -194,8 +194,7 @@ class SimpleCommand:
         return argv[0], ""
 
 
-@dataclass(slots=True)
-class ChainItem:
+class ChainItem(NamedTuple):
     """One element of the top-level chain: the operator before it and what it runs."""
 
     op: str | None  # None for the first item; '&&', '||', ';', '&', '\n'

@@ -98,8 +98,7 @@ class Directive(NamedTuple):
     end: int
 
 
-@dataclass(slots=True)
-class Flag:
+class Flag(NamedTuple):
     """A ``--name=value`` word before an instruction's arguments."""
 
     name: str  # without the leading dashes, as written
