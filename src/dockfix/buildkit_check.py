@@ -24,6 +24,14 @@ def available() -> bool:
     return _module() is not None
 
 
+def go_runtime_loaded() -> bool:
+    """Whether this process has loaded BuildKit's parser. Its Go runtime starts threads when
+    it loads and does not survive ``fork()``: a forked child that calls it can hang."""
+    import sys
+
+    return "dockerfile" in sys.modules
+
+
 def buildkit_rejects(text: str) -> str | None:
     """BuildKit's error message for a file it rejects; None when it accepts it or is absent."""
     mod = _module()

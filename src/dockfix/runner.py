@@ -372,7 +372,7 @@ def process_paths(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
         if prefetch:
             names = [*head, *it]
             size = max(16, len(names) // (workers * 8))
@@ -383,6 +383,19 @@ def process_paths(
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings)
+
+
+def _worker_context() -> Any:
+    """How to start workers: forked (cheap: they inherit the imports) unless this process has
+    loaded BuildKit's Go parser, whose runtime a forked child cannot use (a long-lived caller
+    of the Python API, the test suite); then started afresh."""
+    import multiprocessing
+
+    from dockfix.buildkit_check import go_runtime_loaded
+
+    if go_runtime_loaded() or "fork" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork")
 
 
 # Files per task (and per view of the digest cache): small enough to keep every worker busy

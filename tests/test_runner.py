@@ -1,0 +1,62 @@
+"""Running many files: worker processes, the order of reports, and the walk feeding them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from dockfix.discovery import iter_dockerfile_paths
+from dockfix.runner import PARALLEL_THRESHOLD, RunOptions, process_paths
+
+UPDATE_ALONE = "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
+FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
+
+
+def _monorepo(root: Path, files: int) -> None:
+    for i in range(files):
+        service = root / f"team-{i % 7}" / f"svc-{i:04d}"
+        service.mkdir(parents=True)
+        text = UPDATE_ALONE if i % 3 else "FROM debian:bookworm\n"
+        (service / "Dockerfile").write_text(text)
+
+
+def test_parallel_reports_match_a_sequential_run_in_order(tmp_path: Path) -> None:
+    _monorepo(tmp_path, PARALLEL_THRESHOLD + 57)
+    paths = list(iter_dockerfile_paths([str(tmp_path)]))
+    opts = RunOptions(select=("DF102",), offline=True)
+    one = [(r.path, r.outcome.fixed if r.outcome else None) for r in process_paths(paths, opts, 1)]
+    walked = process_paths(iter_dockerfile_paths([str(tmp_path)]), opts, jobs=2)  # a generator
+    two = [(r.path, r.outcome.fixed if r.outcome else None) for r in walked]
+    assert two == one
+    assert [p for p, _ in one] == sorted((p for p, _ in one), key=lambda p: p.split("/"))
+    assert sum(fixed == FIXED for _, fixed in one) == len(paths) * 2 // 3
+
+
+def test_workers_do_not_hang_after_buildkit_parser_loaded(tmp_path: Path) -> None:
+    # BuildKit's parser is Go; its runtime does not survive fork(). A process that has used
+    # it (a long-lived API caller) must still be able to run a parallel fix, whose workers
+    # call it on every changed file. In a subprocess, with a timeout: a hang fails the test.
+    _monorepo(tmp_path, PARALLEL_THRESHOLD + 20)
+    script = textwrap.dedent(
+        f"""
+        from dockfix.buildkit_check import buildkit_rejects
+        from dockfix.discovery import iter_dockerfile_paths
+        from dockfix.runner import RunOptions, process_paths
+
+        # Enough parsing for Go's garbage collector to run its threads (one call may not).
+        for i in range(1000):
+            assert buildkit_rejects(f"FROM scratch\\nRUN echo {{i}}\\n" * 20) is None
+        opts = RunOptions(select=("DF102",), offline=True)
+        paths = list(iter_dockerfile_paths([{str(tmp_path)!r}]))
+        reports = list(process_paths(paths, opts, jobs=2))
+        print(sum(r.outcome is not None and r.outcome.fixed != r.outcome.original
+                  for r in reports))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) == (PARALLEL_THRESHOLD + 20) * 2 // 3
