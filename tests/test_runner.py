@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from dockfix.discovery import iter_dockerfile_paths
 from dockfix.runner import PARALLEL_THRESHOLD, RunOptions, process_paths
@@ -55,8 +59,18 @@ def test_workers_do_not_hang_after_buildkit_parser_loaded(tmp_path: Path) -> Non
                   for r in reports))
         """
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its workers too can be stopped if it hangs
     )
-    assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout.strip()) == (PARALLEL_THRESHOLD + 20) * 2 // 3
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("a parallel run hung after BuildKit's parser was loaded")
+    assert proc.returncode == 0, err
+    assert int(out.strip()) == (PARALLEL_THRESHOLD + 20) * 2 // 3
