@@ -26,14 +26,10 @@ class Source(NamedTuple):
     text: str
     mode: int | None
 
-    @property
-    def digest(self) -> str:
-        """sha256 of the bytes read (strict UTF-8 decodes and encodes back to them)."""
-        return text_digest(self.text)
-
 
 def text_digest(text: str) -> str:
-    """The sha256 of a text's UTF-8 bytes: what a file read as that text held."""
+    """The sha256 of a text's UTF-8 bytes: what a file read as that text held (strict UTF-8
+    decodes and encodes back to the same bytes)."""
     return _digest(text.encode("utf-8", "surrogatepass"))
 
 
@@ -73,11 +69,11 @@ def read_source(path: Path) -> Source:
             )
         # One read of the size fstat gave, plus a byte to see the end of the file.
         data = os.read(fd, st.st_size + 1)
-        if len(data) > st.st_size:  # it grew since (or /proc-like): read on to its end
-            chunks = [data]
-            while (chunk := os.read(fd, MAX_BYTES + 1)) and len(data) <= MAX_BYTES:
-                chunks.append(chunk)
-                data = b"".join(chunks)
+        # More than that: it grew since (or is /proc-like). Read on, to its end or the limit.
+        while st.st_size < len(data) <= MAX_BYTES and (
+            more := os.read(fd, MAX_BYTES + 1 - len(data))
+        ):
+            data += more
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from None
     finally:

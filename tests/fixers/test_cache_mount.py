@@ -760,25 +760,29 @@ def test_images_built_on_the_rust_image_keep_its_cargo_home() -> None:
 def test_every_tool_matcher_names_a_known_program() -> None:
     """tool_for() rules out other programs before asking the matchers: each tool's own
     programs must be among those it lets through."""
-    from dockfix.fixers._cache_dirs import _TOOL_PROGRAMS, TOOLS
+    from dockfix.fixers._cache_dirs import TOOLS, tool_for
+    from dockfix.shell import parse_shell
 
     samples = {
-        "pip": ["pip", "install", "x"],
-        "uv": ["uv", "pip", "install", "x"],
-        "poetry": ["poetry", "install"],
-        "npm": ["npm", "ci"],
-        "yarn": ["yarn", "install"],
-        "pnpm": ["pnpm", "install"],
-        "bun": ["bun", "install"],
-        "go": ["go", "build", "./..."],
-        "cargo": ["cargo", "build"],
-        "maven": ["mvn", "package"],
-        "gradle": ["gradle", "build"],
-        "apt": ["apt-get", "install", "-y", "curl"],
-        "apk": ["apk", "add", "curl"],
+        "pip": ["pip install x", "python3 -m pip install x", "/usr/bin/pip3.12 install x"],
+        "uv": ["uv pip install x", "uv sync"],
+        "poetry": ["poetry install"],
+        "npm": ["npm ci", "sudo npm ci"],
+        "yarn": ["yarn install"],
+        "pnpm": ["pnpm install"],
+        "bun": ["bun install"],
+        "go": ["go build ./...", "go mod download"],
+        "cargo": ["cargo build --release"],
+        "maven": ["mvn package", "./mvnw package"],
+        "gradle": ["gradle build", "./gradlew build"],
+        "apt": ["apt-get install -y curl", "apt install curl"],
+        "apk": ["apk add curl"],
     }
     assert {t.name for t in TOOLS} == set(samples)
     for tool in TOOLS:
-        argv = samples[tool.name]
-        assert tool.matches(argv), tool.name
-        assert argv[0] in _TOOL_PROGRAMS or tool.name == "pip"
+        for line in samples[tool.name]:
+            (cmd,) = parse_shell(line).commands
+            found = tool_for(cmd, lambda t: True)
+            assert found is not None and found.name == tool.name, line
+    (other,) = parse_shell("cp -r pip npm /dst").commands
+    assert tool_for(other, lambda t: True) is None
