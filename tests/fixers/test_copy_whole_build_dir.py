@@ -19,7 +19,9 @@ from dockfix.fixer import Applicability, Finding
 CODE = "DF301"
 RUST_MAIN = "fn main() {}\n"
 # A build context with nothing in it (the default for inline tests).
-EMPTY_CONTEXT = Path(tempfile.mkdtemp(prefix="dockfix-df301-"))
+# Removed when the test process exits.
+_EMPTY_DIR = tempfile.TemporaryDirectory(prefix="dockfix-df301-")
+EMPTY_CONTEXT = Path(_EMPTY_DIR.name)
 
 
 def cargo_toml(name: str, bins: tuple[str, ...] = ()) -> str:

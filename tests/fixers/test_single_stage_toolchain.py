@@ -17,7 +17,9 @@ from dockfix.fixer import Applicability, Finding
 
 CODE = "DF302"
 # A build context with nothing in it (the default for inline tests).
-EMPTY_CONTEXT = Path(tempfile.mkdtemp(prefix="dockfix-df302-"))
+# Removed when the test process exits.
+_EMPTY_DIR = tempfile.TemporaryDirectory(prefix="dockfix-df302-")
+EMPTY_CONTEXT = Path(_EMPTY_DIR.name)
 
 
 def run(
