@@ -190,11 +190,14 @@ def _shebang(body: str) -> list[str] | None:
 
 def analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     """The scripts of a RUN (or of ``ONBUILD RUN``), computed once per instruction."""
-    cached = owner.cache.get("run_analysis")
+    # Kept by the tree, not by the instruction: the analysis refers to its instruction, and a
+    # cycle would leave the whole tree to the garbage collector.
+    key = ("run_analysis", owner)
+    cached = doc.cache.get(key)
     if isinstance(cached, RunAnalysis):
         return cached
     out = _analyse_run(doc, owner)
-    owner.cache["run_analysis"] = out
+    doc.cache[key] = out
     return out
 
 

@@ -234,9 +234,7 @@ def _scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dict[str
     return dict(cached)
 
 
-def _read_scope(
-    doc: Dockerfile, stage: Stage, instr: Instruction | None
-) -> dict[str, str | None]:
+def _read_scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dict[str, str | None]:
     from dockfix.syntax import arg_pairs, env_pairs
 
     global_scope: dict[str, str | None] = {}
@@ -555,6 +553,43 @@ def _shell_unquote(raw: str) -> str:
 
 
 _LOCAL_ARCHIVE = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+
+
+class _Requirements:
+    """The requirements of a `[project]` table, the project's own extras expanded, each once.
+
+    A class, not a recursive nested function: such a closure holds itself in a cell, a
+    cycle that would leave the whole analysis to the garbage collector."""
+
+    def __init__(self, name: str, optional: dict[str, Any]) -> None:
+        self.name = name
+        self.optional = optional
+        self.deps: list[str] = []
+        self.seen: set[str] = set()
+
+    def add(self, specs: Any, depth: int = 0) -> str:
+        """Take ``specs``; a reason when they are not a plain list of static requirements."""
+        if not isinstance(specs, list) or depth > 5:
+            return "its dependencies are not a plain list"
+        name, optional = self.name, self.optional
+        for s in specs:
+            if not isinstance(s, str):
+                return "its dependencies are not a plain list"
+            if _req_name(s) == name and name:
+                inner = re.findall(r"\[([^\]]*)\]", s.split(";", 1)[0])
+                for x in (x for e in inner for x in e.split(",") if x.strip()):
+                    err = self.add(
+                        optional.get(_canonical(x)) or optional.get(x.strip()), depth + 1
+                    )
+                    if err:
+                        return err
+                continue
+            if _is_local_requirement(s):
+                return f"it depends on the local path `{s}`"
+            if s not in self.seen:
+                self.seen.add(s)
+                self.deps.append(s)
+        return ""
 
 
 def _is_local_requirement(spec: str) -> bool:
@@ -1490,40 +1525,16 @@ class _Check:
             optional = proj.get("optional-dependencies")
             if not isinstance(optional, dict):
                 optional = {}
-            deps: list[str] = []
-            seen: set[str] = set()
-
-            def add(specs: Any, depth: int = 0) -> str:
-                if not isinstance(specs, list) or depth > 5:
-                    return "its dependencies are not a plain list"
-                for s in specs:
-                    if not isinstance(s, str):
-                        return "its dependencies are not a plain list"
-                    if _req_name(s) == name and name:
-                        inner = re.findall(r"\[([^\]]*)\]", s.split(";", 1)[0])
-                        for x in (x for e in inner for x in e.split(",") if x.strip()):
-                            err = add(
-                                optional.get(_canonical(x)) or optional.get(x.strip()), depth + 1
-                            )
-                            if err:
-                                return err
-                        continue
-                    if _is_local_requirement(s):
-                        return f"it depends on the local path `{s}`"
-                    if s not in seen:
-                        seen.add(s)
-                        deps.append(s)
-                return ""
-
-            err = add(proj.get("dependencies", []))
+            pick = _Requirements(name, optional)
+            err = pick.add(proj.get("dependencies", []))
             canon_optional = {_canonical(k): v for k, v in optional.items()}
             for x in sorted(extras):
                 if x not in canon_optional:
                     return f"the extra `{x}` is not declared statically"
-                err = err or add(canon_optional[x])
+                err = err or pick.add(canon_optional[x])
             if err:
                 return err
-            return deps, [pyproject]
+            return pick.deps, [pyproject]
         if _table(data, "tool", "poetry"):
             return "its dependencies are declared for Poetry, not in [project]"
         setup_py = posixpath.join(project, "setup.py")

@@ -175,6 +175,26 @@ def test_gitignore_and_exclude_respected(repo: Path) -> None:
     assert r.returncode == 0, r.stdout
 
 
+def test_nested_configurations_found_by_the_walk(tmp_path: Path) -> None:
+    """The walk tells the configuration lookup which folders hold a config file: each file
+    still gets its nearest one, through folders without one and past other tools'
+    pyproject.toml files, and a symbolic link named dockfix.toml counts like the file."""
+    svc = tmp_path / "services"
+    for name in ("a", "b/deep/er", "c", "d", "e"):
+        (svc / name).mkdir(parents=True)
+        (svc / name / "Dockerfile").write_bytes(UPDATE_ALONE.encode())
+    (tmp_path / "dockfix.toml").write_text('exclude = ["services/c"]\n')
+    (svc / "a" / "dockfix.toml").write_text('ignore = ["DF102"]\n')
+    (svc / "b" / "pyproject.toml").write_text('[tool.black]\nline-length = 99\n')
+    (svc / "b" / "deep" / "dockfix.toml").write_text('ignore = ["DF102"]\n')
+    (tmp_path / "shared.toml").write_text('ignore = ["DF102"]\n')
+    (svc / "d" / "dockfix.toml").symlink_to(tmp_path / "shared.toml")
+    (svc / "e" / "dockfix.toml.orig").write_text('ignore = ["DF102"]\n')  # not the name
+    r = dockfix("check", "--output-format", "concise", ".", cwd=tmp_path)
+    flagged = sorted(line.split(":")[0] for line in r.stdout.splitlines() if "DF102" in line)
+    assert flagged == ["services/e/Dockerfile"], r.stdout + r.stderr
+
+
 def test_bad_config_is_a_clear_error(repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.dockfix]\nselekt = ["DF102"]\n')
     r = dockfix("check", ".", cwd=repo)

@@ -74,3 +74,49 @@ def test_workers_do_not_hang_after_buildkit_parser_loaded(tmp_path: Path) -> Non
         pytest.fail("a parallel run hung after BuildKit's parser was loaded")
     assert proc.returncode == 0, err
     assert int(out.strip()) == (PARALLEL_THRESHOLD + 20) * 2 // 3
+
+
+def test_reports_cross_the_process_boundary_unchanged(tmp_path: Path) -> None:
+    """The wire format (plain tuples) rebuilds every field: findings, fixes, edits, file
+    changes, applied fixes and warnings, in fix and in check mode."""
+    import pickle
+
+    from dockfix.wire import pack_report, unpack_report
+
+    (tmp_path / "package.json").write_text('{"name": "a", "version": "1.0.0"}\n')
+    (tmp_path / "Dockerfile").write_text(
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN apt-get update\n"
+        "RUN apt-get install -y curl\nCMD node server.js\n"
+    )
+    for apply in (True, False):
+        opts = RunOptions(offline=True, unsafe_fixes=True, apply_fixes=apply)
+        [report] = process_paths([str(tmp_path / "Dockerfile")], opts, 1)
+        assert report.outcome is not None and report.outcome.findings
+        assert any(f.fix is not None for f in report.outcome.findings + report.outcome.applied)
+        back = unpack_report(pickle.loads(pickle.dumps(pack_report(report))))
+        assert back == report
+    assert report.outcome.file_changes or report.outcome.applied == []
+
+
+def test_a_checked_tree_is_freed_without_the_garbage_collector(tmp_path: Path) -> None:
+    """Trees, shell parses and RUN analyses hold no reference cycles: a large run frees each
+    file's objects as soon as it is done instead of leaving them to the collector's scans."""
+    import gc
+
+    from dockfix.runner import process_path
+
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    # Every fixture case's Dockerfile: all fixers, multi-stage files, heredocs, ONBUILD, CRLF.
+    paths = sorted(str(p) for p in fixtures.glob("*/*/Dockerfile"))
+    assert len(paths) > 100
+    opts = RunOptions(offline=True, unsafe_fixes=True)
+    for p in paths:  # warm up: imports and per-process caches are not garbage
+        process_path(p, opts)
+    gc.collect()
+    gc.disable()
+    try:
+        for p in paths:
+            process_path(p, opts)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

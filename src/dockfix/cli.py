@@ -165,16 +165,25 @@ class _Run:
         return out
 
     def _discover(self, paths: Sequence[str]) -> Iterator[str]:
-        from dockfix.config import ConfigError
+        from dockfix.config import Config, ConfigError, note_listing
         from dockfix.discovery import iter_dockerfile_paths
         from dockfix.runner import _config_for
 
+        # The walk asks about every entry: each directory's configuration is looked up once,
+        # and the usual one, without `exclude`, is remembered as None.
+        by_dir: dict[str, Config | None] = {}
+
         def excluded(p: str) -> bool:
+            directory = os.path.dirname(p)
             try:
-                cfg = _config_for(os.path.dirname(p) or ".", self.opts.config_file)
-            except ConfigError:
-                return False
-            return cfg.is_excluded(p)
+                cfg = by_dir[directory]
+            except KeyError:
+                try:
+                    found = _config_for(directory or ".", self.opts.config_file)
+                except ConfigError:
+                    found = None
+                cfg = by_dir[directory] = found if found is not None and found.exclude else None
+            return cfg is not None and cfg.is_excluded(p)
 
         seen: set[str] = set()  # `dockfix fix --write . Dockerfile` takes the file once
         for raw in paths:
@@ -188,7 +197,11 @@ class _Run:
                 self.errors.append(f"error: {exc}")
                 continue
             yield from iter_dockerfile_paths(
-                [raw], respect_gitignore=cfg.respect_gitignore, excluded=excluded, seen=seen
+                [raw],
+                respect_gitignore=cfg.respect_gitignore,
+                excluded=excluded,
+                seen=seen,
+                listed=note_listing,
             )
 
 

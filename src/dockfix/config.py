@@ -241,10 +241,35 @@ def find_config(directory: Path | str) -> Config:
     return _find_config(os.path.abspath(directory))
 
 
+CONFIG_FILES = ("dockfix.toml", "pyproject.toml")
+# Directories a walk has listed (absolute path -> whether a name of CONFIG_FILES is there, in
+# any letter case): a directory without one needs no stat call to say so.
+_LISTED: dict[str, bool] = {}
+
+
+def note_listing(directory: str, names: list[str]) -> None:
+    """What a directory walk saw in ``directory`` (absolute): its non-directory names."""
+    if len(_LISTED) >= 65536:
+        _LISTED.clear()
+    _LISTED[directory] = any(n.lower() in CONFIG_FILES for n in names)
+
+
 @lru_cache(maxsize=65536)
 def _find_config(directory: str) -> Config:
     # One directory at a time, memoised: a monorepo's 10,000 service folders share parents,
-    # so each folder costs two stat calls instead of a walk to the root.
+    # so each folder costs two stat calls instead of a walk to the root, and none when the
+    # walk's listing shows neither file.
+    if _LISTED.get(directory, True):
+        found = _config_in(directory)
+        if found is not None:
+            return found
+    parent = os.path.dirname(directory)
+    if parent == directory:
+        return Config(path=None, root=Path.cwd())
+    return _find_config(parent)
+
+
+def _config_in(directory: str) -> Config | None:
     df = os.path.join(directory, "dockfix.toml")
     if os.path.isfile(df):
         return load_config_file(Path(df))
@@ -253,7 +278,4 @@ def _find_config(directory: str) -> Config:
         cfg = load_config_file(Path(pp))
         if cfg.path is not None:
             return cfg
-    parent = os.path.dirname(directory)
-    if parent == directory:
-        return Config(path=None, root=Path.cwd())
-    return _find_config(parent)
+    return None

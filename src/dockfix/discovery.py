@@ -58,11 +58,15 @@ def iter_dockerfile_paths(
     respect_gitignore: bool = True,
     excluded: Callable[[str], bool] | None = None,
     seen: set[str] | None = None,
+    listed: Callable[[str, list[str]], None] | None = None,
 ) -> Iterator[str]:
     """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks.
 
     ``seen``: absolute paths already taken (shared between calls, a file named twice on the
-    command line is checked, and written, once)."""
+    command line is checked, and written, once). ``listed``: told each walked directory's
+    absolute path and the names in it that are neither directories nor Dockerfiles, before
+    ``excluded`` is asked about its entries (the configuration lookup reads it instead of
+    asking the file system again)."""
     if seen is None:
         seen = set()
     for given in paths:
@@ -76,7 +80,7 @@ def iter_dockerfile_paths(
                 yield root
             continue
         found = False
-        for p, key in _walk(root, respect_gitignore, excluded):
+        for p, key in _walk(root, respect_gitignore, excluded, listed):
             found = True
             if key not in seen:
                 seen.add(key)
@@ -86,7 +90,10 @@ def iter_dockerfile_paths(
 
 
 def _walk(
-    root: str, respect_gitignore: bool, excluded: Callable[[str], bool] | None
+    root: str,
+    respect_gitignore: bool,
+    excluded: Callable[[str], bool] | None,
+    listed: Callable[[str, list[str]], None] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order.
 
@@ -96,7 +103,7 @@ def _walk(
     top = os.path.abspath(root)
     specs: list[tuple[Any, str]] = _parent_gitignores(Path(top)) if respect_gitignore else []
     # One frame per open directory: its remaining entries (reversed, to pop in order).
-    stack = [_open_dir(root, top, specs, respect_gitignore)]
+    stack = [_open_dir(root, top, specs, respect_gitignore, listed)]
     while stack:
         directory, base, dir_specs, entries = stack[-1]
         if not entries:
@@ -110,19 +117,25 @@ def _walk(
             continue
         path = name if directory == "." else os.path.join(directory, name)
         if is_dir:
-            stack.append(_open_dir(path, full, dir_specs, respect_gitignore))
+            stack.append(_open_dir(path, full, dir_specs, respect_gitignore, listed))
         else:
             yield path, full
 
 
 def _open_dir(
-    directory: str, dir_abs: str, specs: list[tuple[Any, str]], respect_gitignore: bool
+    directory: str,
+    dir_abs: str,
+    specs: list[tuple[Any, str]],
+    respect_gitignore: bool,
+    listed: Callable[[str, list[str]], None] | None = None,
 ) -> tuple[str, str, list[tuple[Any, str]], list[tuple[str, bool]]]:
     """A directory's walk frame: its name, absolute base ("…/"), the gitignore specs that
     apply inside it, and the entries worth looking at, sorted by name, reversed."""
     base = dir_abs.rstrip("/") + "/"
     entries: list[tuple[str, bool]] = []
+    others: list[str] = []
     has_gitignore = False
+    listing_ok = True
     try:
         with os.scandir(directory) as it:
             for entry in it:
@@ -135,10 +148,14 @@ def _open_dir(
                         entries.append((entry.name, True))
                 elif is_dockerfile_name(entry.name):
                     entries.append((entry.name, False))
-                elif entry.name == ".gitignore":
-                    has_gitignore = True
+                else:
+                    others.append(entry.name)
+                    if entry.name == ".gitignore":
+                        has_gitignore = True
     except OSError:
-        pass
+        listing_ok = False
+    if listed is not None and listing_ok:
+        listed(dir_abs, others)
     # Only a directory that lists a .gitignore is asked for one: most have none.
     if respect_gitignore and has_gitignore:
         spec = _gitignore_spec(directory)

@@ -211,7 +211,7 @@ def resolve_image_queries(
         return ImageLookups({}, offline)
     from dockfix.digest_cache import DigestCache
 
-    settings = settings or RegistrySettings.from_environ()
+    settings = settings or _BATCH_SETTINGS or RegistrySettings.from_environ()
     cache = None
     if settings.use_cache:
         if offline:
@@ -346,21 +346,24 @@ def _version_tag(
 
 
 _OFFLINE_CACHES: dict[tuple[str, float, int, int], DigestCache] = {}
-# Inside one_cache_read(): the cache views already checked, by (path, ttl).
-_BATCH_VIEWS: dict[tuple[str, float], DigestCache] | None = None
+# Inside one_cache_read(): the cache views already checked, by (path as configured, ttl), and
+# the settings read from the environment (which a batch does not change).
+_BATCH_VIEWS: dict[tuple[Path | None, float], DigestCache] | None = None
+_BATCH_SETTINGS: RegistrySettings | None = None
 
 
 @contextlib.contextmanager
 def one_cache_read() -> Iterator[None]:
     """Within this block, offline lookups check the cache file once (not once per file): a
     batch of files is answered from one view of it."""
-    global _BATCH_VIEWS
-    outer = _BATCH_VIEWS
-    _BATCH_VIEWS = {} if outer is None else outer
+    global _BATCH_VIEWS, _BATCH_SETTINGS
+    outer, outer_settings = _BATCH_VIEWS, _BATCH_SETTINGS
+    if outer is None:
+        _BATCH_VIEWS, _BATCH_SETTINGS = {}, RegistrySettings.from_environ()
     try:
         yield
     finally:
-        _BATCH_VIEWS = outer
+        _BATCH_VIEWS, _BATCH_SETTINGS = outer, outer_settings
 
 
 @lru_cache(maxsize=8)
@@ -377,12 +380,12 @@ def _shared_cache(path: Path | None, ttl: float) -> DigestCache:
     file read); online runs make their own, since they write."""
     from dockfix.digest_cache import DigestCache
 
+    batch_key = (path, ttl)
+    if _BATCH_VIEWS is not None and batch_key in _BATCH_VIEWS:
+        return _BATCH_VIEWS[batch_key]
     where = path if path is not None else _default_cache_path(
         os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
     )
-    batch_key = (str(where), ttl)
-    if _BATCH_VIEWS is not None and batch_key in _BATCH_VIEWS:
-        return _BATCH_VIEWS[batch_key]
     try:
         st = os.stat(where)
         stamp = (st.st_mtime_ns, st.st_size)

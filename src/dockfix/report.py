@@ -90,10 +90,15 @@ def render(findings: Iterable[Finding], fmt: str, unsafe: bool, sources: dict[st
 
         return json.dumps(sarif_report(items), indent=2, ensure_ascii=False) + "\n"
     blocks = []
+    split: dict[str, list[str] | None] = {}  # each file's lines, split once for its findings
     for f in items:
-        src = sources.get(f.path)
-        blocks.append(full_block(f, unsafe, src.split("\n") if src is not None else None))
-    return "".join(b + "\n\n" for b in blocks)
+        lines = split.get(f.path)
+        if lines is None and f.path not in split:
+            src = sources.get(f.path)
+            lines = split[f.path] = src.split("\n") if src is not None else None
+        blocks.append(full_block(f, unsafe, lines))
+        blocks.append("\n\n")
+    return "".join(blocks)
 
 
 def _gh_escape_data(s: str) -> str:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
     from dockfix.image_lookup import ImageLookups, ImageQuery
+    from dockfix.wire import Packed
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
@@ -248,6 +249,13 @@ def _process_chunk(
         _KNOWN_CONFIGS.clear()
 
 
+def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list[Packed]:
+    """:func:`_process_chunk` in a worker: the reports as plain tuples (see ``wire``)."""
+    from dockfix.wire import pack_report
+
+    return [pack_report(r) for r in _process_chunk(args)]
+
+
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
     queries: list[ImageQuery] = []
     for fixer in fixers:
@@ -413,13 +421,15 @@ def _run_chunks(
 ) -> Iterator[FileReport]:
     """Submit each chunk as it comes (the walk may still be going) and yield the reports in
     order, each chunk's as soon as it and those before it are done."""
-    pending: collections.deque[Future[list[FileReport]]] = collections.deque()
+    from dockfix.wire import unpack_report
+
+    pending: collections.deque[Future[list[Packed]]] = collections.deque()
     for chunk in chunks:
-        pending.append(pool.submit(_process_chunk, (chunk, opts, _configs_of(chunk, opts))))
+        pending.append(pool.submit(_packed_chunk, (chunk, opts, _configs_of(chunk, opts))))
         while pending and pending[0].done():
-            yield from pending.popleft().result()
+            yield from map(unpack_report, pending.popleft().result())
     while pending:
-        yield from pending.popleft().result()
+        yield from map(unpack_report, pending.popleft().result())
 
 
 def _with_warnings(

@@ -289,35 +289,73 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
     """Parse shell text; offsets in the result are ``offset`` + character index in ``text``."""
     data = text.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
-    # tree-sitter reports byte offsets; map them to character offsets.
-    if len(data) == len(text):
-
-        def pos(b: int) -> int:
-            return offset + b
-    else:
-        table: list[int] = []
-        for i, ch in enumerate(text):
-            table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
-        table.append(len(text))
-
-        def pos(b: int) -> int:
-            return offset + table[b]
-
-    commands: list[SimpleCommand] = []
-    comments: list[tuple[int, int]] = []
-    chain: list[ChainItem] = []
-
-    def word_of(node: Any) -> Word:
-        raw = data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
-        return Word(raw, _unquote(raw), pos(node.start_byte), pos(node.end_byte))
-
-    def visit(node: Any, top: bool) -> None:
-        t = node.type
+    builder = _ScriptBuilder(text, data, offset)
+    root = tree.root_node
+    pending_op: str | None = None
+    pending_start = offset
+    pos = builder.pos
+    chain = builder.chain
+    for child in root.children:
+        t = child.type
+        if t in _CHAIN_OPS:
+            pending_op = t
+            pending_start = pos(child.start_byte)
+            continue
         if t == "comment":
-            comments.append((pos(node.start_byte), pos(node.end_byte)))
+            builder.comments.append((pos(child.start_byte), pos(child.end_byte)))
+            continue
+        if chain and pending_op is None:
+            # tree-sitter separates statements by newlines without a node
+            pending_op = "\n"
+            pending_start = pos(child.start_byte)
+        builder.flatten(
+            child, pending_op if chain else None, pending_start if chain else pos(child.start_byte)
+        )
+        pending_op = None
+    commands = builder.commands
+    commands.sort(key=lambda c: c.start)
+    return ShellScript(text, offset, chain, commands, root.has_error, builder.comments)
+
+
+class _ScriptBuilder:
+    """The walk of one tree-sitter tree into commands, chain items and comments.
+
+    Methods, not nested functions: recursive closures reach themselves through their cells,
+    and that cycle would leave every parse to the garbage collector instead of freeing it
+    with its script."""
+
+    def __init__(self, text: str, data: bytes, offset: int) -> None:
+        self.data = data
+        self.offset = offset
+        self.commands: list[SimpleCommand] = []
+        self.comments: list[tuple[int, int]] = []
+        self.chain: list[ChainItem] = []
+        # tree-sitter reports byte offsets; map them to character offsets.
+        self.table: list[int] | None = None
+        if len(data) != len(text):
+            table: list[int] = []
+            for i, ch in enumerate(text):
+                table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+            table.append(len(text))
+            self.table = table
+
+    def pos(self, b: int) -> int:
+        table = self.table
+        return self.offset + (b if table is None else table[b])
+
+    def word_of(self, node: Any) -> Word:
+        raw = self.data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
+        return Word(raw, _unquote(raw), self.pos(node.start_byte), self.pos(node.end_byte))
+
+    def visit(self, node: Any, top: bool) -> None:
+        t = node.type
+        pos = self.pos
+        if t == "comment":
+            self.comments.append((pos(node.start_byte), pos(node.end_byte)))
             return
         kids = node.children  # (a new list of new nodes at each access: read once)
         if t == "command":
+            word_of = self.word_of
             words: list[Word] = []
             assigns: list[Word] = []
             redirects: list[Word] = []
@@ -329,10 +367,10 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
                 elif c.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                     redirects.append(word_of(c))
                 elif c.type == "comment":
-                    comments.append((pos(c.start_byte), pos(c.end_byte)))
+                    self.comments.append((pos(c.start_byte), pos(c.end_byte)))
                 else:
                     words.append(word_of(c))
-            commands.append(
+            self.commands.append(
                 SimpleCommand(
                     words, assigns, pos(node.start_byte), pos(node.end_byte), top, redirects
                 )
@@ -345,61 +383,44 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
                     "raw_string",
                     "variable_assignment",
                 ):
-                    visit(c, False)
+                    self.visit(c, False)
             return
         for c in kids:
             # A leaf holds no command; only a comment among them is worth a visit.
             if c.child_count or c.type == "comment":
-                visit(c, False)
+                self.visit(c, False)
 
-    def flatten(node: Any, op: str | None, op_start: int) -> None:
+    def flatten(self, node: Any, op: str | None, op_start: int) -> None:
+        pos = self.pos
         # `list` nodes are left-nested binary chains: (a && b) || c
         if node.type == "list":
             kids = node.children
-            flatten(kids[0], op, op_start)
+            self.flatten(kids[0], op, op_start)
             i = 1
             while i < len(kids):
                 o = kids[i]
                 nxt = kids[i + 1] if i + 1 < len(kids) else None
                 if nxt is not None:
-                    flatten(nxt, o.type, pos(o.start_byte))
+                    self.flatten(nxt, o.type, pos(o.start_byte))
                 i += 2
             return
         if node.type == "command":
-            visit(node, True)
-            chain.append(
+            self.visit(node, True)
+            self.chain.append(
                 ChainItem(
-                    op, op_start, pos(node.start_byte), pos(node.end_byte), commands[-1], "command"
+                    op,
+                    op_start,
+                    pos(node.start_byte),
+                    pos(node.end_byte),
+                    self.commands[-1],
+                    "command",
                 )
             )
             return
-        visit(node, False)
-        chain.append(
+        self.visit(node, False)
+        self.chain.append(
             ChainItem(op, op_start, pos(node.start_byte), pos(node.end_byte), None, node.type)
         )
-
-    root = tree.root_node
-    pending_op: str | None = None
-    pending_start = offset
-    for child in root.children:
-        t = child.type
-        if t in _CHAIN_OPS:
-            pending_op = t
-            pending_start = pos(child.start_byte)
-            continue
-        if t == "comment":
-            comments.append((pos(child.start_byte), pos(child.end_byte)))
-            continue
-        if chain and pending_op is None:
-            # tree-sitter separates statements by newlines without a node
-            pending_op = "\n"
-            pending_start = pos(child.start_byte)
-        flatten(
-            child, pending_op if chain else None, pending_start if chain else pos(child.start_byte)
-        )
-        pending_op = None
-    commands.sort(key=lambda c: c.start)
-    return ShellScript(text, offset, chain, commands, root.has_error, comments)
 
 
 def shell_of(instr: Instruction) -> ShellScript | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -153,16 +154,27 @@ class Instruction:
     json_args: list[str] | None = None
     heredocs: list[Heredoc] = field(default_factory=list)
     trigger: Instruction | None = None  # ONBUILD's instruction
-    stage: Stage | None = None
     comments: list[PhysicalLine] = field(default_factory=list)  # comment lines inside the span
     index: int = 0
     # Derived data computed once per tree by whoever needs it (e.g. the parsed shell script).
     cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     keyword: str = field(init=False, default="")  # upper case; set once, read very often
+    # The stage, held weakly: the stage holds its instructions, and a tree without cycles
+    # is freed as soon as its file is done, not by the garbage collector's scans.
+    _stage: weakref.ref[Stage] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.keyword = self.keyword_raw.upper()
+
+    @property
+    def stage(self) -> Stage | None:
+        ref = self._stage
+        return ref() if ref is not None else None
+
+    @stage.setter
+    def stage(self, value: Stage | None) -> None:
+        self._stage = weakref.ref(value) if value is not None else None
 
     @property
     def text(self) -> str:
