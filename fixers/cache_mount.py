@@ -1009,7 +1009,8 @@ class CacheMount(Fixer):
         for p in plans:
             by_tool.setdefault(p.tool.name, []).append(p)
         for tool, group in by_tool.items():
-            targets = {t for p in group for t in p.targets}
+            # In plan order (a set's order changes between runs, and the message names one).
+            targets = list(dict.fromkeys(t for p in group for t in p.targets))
             homes = {p.env.home for p in group if p.env is not None}
             for instr in doc.instructions:
                 in_tree = instr.stage is not None and instr.stage in stages

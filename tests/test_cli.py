@@ -227,3 +227,71 @@ def test_write_with_stdin_prints_the_text(tmp_path: Path) -> None:
     r = dockfix("fix", "--write", "-", cwd=tmp_path, stdin=CLEAN.encode())
     assert r.stdout == CLEAN
     assert list(tmp_path.iterdir()) == []  # nothing written to disk, no file named "-"
+
+
+def test_output_is_the_same_under_every_hash_seed() -> None:
+    """Bots diff dockfix's output between runs: no message may depend on the order of a set
+    (string hashing changes it from one process to the next)."""
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "dockfix", *args, "--offline", "--unsafe-fixes", "."],
+                cwd=fixtures,
+                env=env,
+                capture_output=True,
+                check=False,
+                timeout=300,
+            ).stdout
+            for args in (("check", "--output-format", "json"), ("fix",))
+        ]
+        assert all(runs)
+        outputs.add(tuple(runs))
+    assert len(outputs) == 1
+
+
+def test_walk_skips_what_git_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk's .gitignore rules agree with git itself (`git ls-files --others
+    --exclude-standard`) on negations, directory patterns, anchors, `**`, escapes and nested
+    .gitignore files."""
+    from dockfix.discovery import iter_dockerfile_paths
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text(
+        "*.log\nbuild/\n!build/keep/\n/top-only\ndocs/**/Dockerfile.gen\n\\#hash\n"
+        "nested/*\n!nested/svc\nspaced \n*.tmp.Dockerfile\n!keep.tmp.Dockerfile\n"
+    )
+    names = [
+        "Dockerfile",
+        "build/Dockerfile",
+        "build/keep/Dockerfile",
+        "top-only/Dockerfile",
+        "sub/top-only/Dockerfile",
+        "docs/a/b/Dockerfile.gen",
+        "docs/Dockerfile.gen",
+        "#hash/Dockerfile",
+        "nested/other/Dockerfile",
+        "nested/svc/Dockerfile",
+        "nested/svc/local.Dockerfile",
+        "spaced/Dockerfile",
+        "svc/x.tmp.Dockerfile",
+        "svc/keep.tmp.Dockerfile",
+        "svc/app.log/Dockerfile",
+    ]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("FROM scratch\n")
+    (tmp_path / "nested" / "svc" / ".gitignore").write_text("local.Dockerfile\n")
+    listed = subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    by_git = sorted(p for p in listed if p in names)
+    monkeypatch.chdir(tmp_path)
+    assert sorted(iter_dockerfile_paths(["."])) == by_git
+    assert 4 <= len(by_git) < len(names)

@@ -93,3 +93,33 @@ def test_full_shows_source_and_rationale(repo: Path) -> None:
     assert "svc,1/Dockerfile:2:1: DF102 [*]" in r.stdout
     assert "     2 | RUN apt-get update" in r.stdout
     assert "= Fix: move `apt-get update` into the RUN on line 3" in r.stdout
+
+
+def test_full_output_rendered_file_by_file_equals_the_whole_render(tmp_path: Path) -> None:
+    """`check` renders each file's full output as the file comes in; joined, the parts are
+    the text of one render over every finding (sorted by path, line, column and code): over
+    the fixtures, and over folders whose names sort differently as strings and as the walk
+    takes them (`a-b/` before `a/` as strings, after it in the walk)."""
+    import random
+
+    from dockfix.discovery import iter_dockerfile_paths
+    from dockfix.report import join_full_files, render, render_full_file
+    from dockfix.runner import RunOptions, process_paths
+
+    for name in ("a", "a-b", "a.b", "a/b"):
+        (tmp_path / name).mkdir(parents=True, exist_ok=True)
+        (tmp_path / name / "Dockerfile").write_text(DOCKERFILE)
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    paths = list(iter_dockerfile_paths([str(fixtures), str(tmp_path)]))
+    reports = [
+        r for r in process_paths(paths, RunOptions(offline=True), jobs=1) if r.outcome is not None
+    ]
+    walked = [r.path for r in reports if r.path.startswith(str(tmp_path))]
+    assert walked != sorted(walked)
+    findings = [f for r in reports for f in r.outcome.findings]
+    assert len(findings) > 200
+    sources = {r.path: r.outcome.original for r in reports}
+    whole = render(findings, "full", False, sources)
+    parts = [(r.path, render_full_file(r.outcome.findings, False, r.outcome.original)) for r in reports]
+    random.Random(7).shuffle(parts)  # workers finish in any order
+    assert join_full_files(parts) == whole

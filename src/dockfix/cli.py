@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +119,25 @@ class _Run:
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(2)
 
-    def reports(self) -> list[Any]:
+    def reports(self, each: Callable[[Any], None] | None = None) -> list[Any]:
+        """Every file's report; ``each`` is called with each one as soon as it is done."""
+        out = []
+        for rep in self._reports():
+            if each is not None:
+                each(rep)
+            out.append(rep)
+        if self.kw["verbose"]:
+            for rep in out:
+                n = len(rep.outcome.findings) if rep.outcome is not None else 0
+                click.echo(f"{rep.path}: {'error' if rep.error else f'{n} findings'}", err=True)
+        return out
+
+    def _reports(self) -> Iterator[Any]:
         from dockfix.config import ConfigError
         from dockfix.runner import FileReport, display_path, fix_text_with, process_paths
 
         _tune_gc()
         paths: Sequence[str] = self.kw["paths"] or (".",)
-        out: list[FileReport] = []
         if "-" in paths:
             data = sys.stdin.buffer.read()
             name = self.kw["stdin_filename"]
@@ -139,10 +151,10 @@ class _Run:
                 rep.error = outcome.error
             except (SourceError, ConfigError) as exc:
                 rep.error = str(exc)
-            out.append(rep)
+            yield rep
             paths = [p for p in paths if p != "-"]
             if not paths:
-                return out
+                return
         jobs = self.kw["jobs"] or None
         if sys.stderr.isatty() and not self.kw["quiet"]:
             files = list(self._discover(paths))  # a progress bar needs the total first
@@ -152,17 +164,12 @@ class _Run:
                 with click.progressbar(
                     results, length=len(files), label="dockfix", file=sys.stderr
                 ) as bar:
-                    out.extend(bar)
+                    yield from bar
             else:
-                out.extend(results)
+                yield from results
         else:
             # Files are processed while the walk goes on.
-            out.extend(process_paths(self._discover(paths), self.opts, jobs))
-        if self.kw["verbose"]:
-            for rep in out:
-                n = len(rep.outcome.findings) if rep.outcome is not None else 0
-                click.echo(f"{rep.path}: {'error' if rep.error else f'{n} findings'}", err=True)
-        return out
+            yield from process_paths(self._discover(paths), self.opts, jobs)
 
     def _discover(self, paths: Sequence[str]) -> Iterator[str]:
         from dockfix.config import Config, ConfigError, note_listing
@@ -224,12 +231,23 @@ def main() -> None:
 @_common
 def check(**kw: Any) -> None:
     """List findings (`path:line:col: CODE message`, [*] where a fix is available)."""
-    from dockfix.report import render, statistics
+    from dockfix.report import join_full_files, render, render_full_file, statistics
 
     run = _Run(kw, apply_fixes=False)
     run.validate()
-    reports = run.reports()
     unsafe = bool(run.opts.unsafe_fixes)
+    fmt = kw["output_format"] or "full"
+    # The full output is rendered file by file while the others are still being checked.
+    parts: list[tuple[str, str]] = []
+
+    def render_one(rep: Any) -> None:
+        if not rep.error and rep.outcome is not None and rep.outcome.findings:
+            parts.append(
+                (rep.path, render_full_file(rep.outcome.findings, unsafe, rep.outcome.original))
+            )
+
+    full = fmt == "full" and not kw["statistics"]
+    reports = run.reports(render_one if full else None)
     findings = []
     sources: dict[str, str] = {}
     for rep in reports:
@@ -241,9 +259,10 @@ def check(**kw: Any) -> None:
             sources[rep.path] = rep.outcome.original
             for w in rep.outcome.warnings:
                 click.echo(f"warning: {rep.path}: {w}", err=True)
-    fmt = kw["output_format"] or "full"
     if kw["statistics"]:
         click.echo(statistics(findings, unsafe), nl=False)
+    elif full and len({path for path, _ in parts}) == len(parts):
+        click.echo(join_full_files(parts), nl=False)
     else:
         click.echo(render(findings, fmt, unsafe, sources), nl=False)
     if fmt in ("full", "concise") and not kw["quiet"]:

@@ -236,9 +236,12 @@ def load_config_file(path: Path) -> Config:
     return config_from_table(_load_toml(path), path)
 
 
-def find_config(directory: Path | str) -> Config:
-    """The nearest configuration at or above ``directory`` (defaults when there is none)."""
-    return _find_config(os.path.abspath(directory))
+def find_config(directory: Path | str, cwd: str | None = None) -> Config:
+    """The nearest configuration at or above ``directory`` (defaults when there is none);
+    ``cwd``: the working directory, when the caller asked for it already."""
+    if cwd is None:
+        return _find_config(os.path.abspath(directory))
+    return _find_config(os.path.normpath(os.path.join(cwd, directory)))
 
 
 CONFIG_FILES = ("dockfix.toml", "pyproject.toml")

@@ -35,7 +35,8 @@ def _gitignore_spec(directory: str) -> Any:
         return None
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())
+    # GitIgnoreSpec: git's own rules (the "gitwildmatch" pattern kind is deprecated).
+    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
 
 def iter_dockerfiles(

@@ -108,11 +108,12 @@ def _configs_of(paths: Sequence[str], opts: RunOptions) -> dict[str, Config]:
     if opts.config_file:
         return {}
     out: dict[str, Config] = {}
+    cwd = os.getcwd()  # once for the chunk, not once per folder
     for p in paths:
         directory = os.path.dirname(p) or "."
         if directory not in out:
             try:
-                out[directory] = _config_for(directory, None)
+                out[directory] = find_config(directory, cwd)
             except ConfigError:
                 continue  # the worker reports it with the file
     return out
