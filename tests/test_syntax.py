@@ -156,3 +156,22 @@ def test_key_value_arguments_are_trimmed_before_splitting() -> None:
     # character left by a continuation is dropped, not read as a word
     text = "\ufeffLABEL \\ \\\n# c\n"
     assert dockfix_spans(text) == buildkit_spans(text) == [("LABEL", 1, 2)]
+
+
+def test_instructions_keep_their_stage_while_held() -> None:
+    """An instruction's stage lives as long as the instruction, even when the caller keeps
+    only the instruction list (the API example's loop)."""
+    import gc
+
+    from dockfix.syntax import released_trees
+
+    text = "FROM alpine AS base\nRUN true\nFROM base\nONBUILD RUN echo hi\nCMD [\"sh\"]\n"
+    instructions = parse(text).instructions
+    gc.collect()
+    assert [i.stage.index if i.stage else None for i in instructions] == [0, 0, 1, 1, 1]
+    assert instructions[3].trigger is not None and instructions[3].trigger.stage is not None
+    # Inside released_trees() (what a run uses) the same tree is taken apart at the end.
+    with released_trees():
+        inside = parse(text).instructions
+        assert all(i.stage is not None for i in inside)
+    assert all(i.stage is None for i in inside)

@@ -27,7 +27,7 @@ from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
 from dockfix.fixer import FileChange, Fixer
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
-from dockfix.syntax import Dockerfile, parse_lossless
+from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -215,6 +215,11 @@ def fix_text_with(
 
 
 def process_path(path_str: str, opts: RunOptions) -> FileReport:
+    with released_trees():  # the report keeps texts and findings, no tree
+        return _process_path(path_str, opts)
+
+
+def _process_path(path_str: str, opts: RunOptions) -> FileReport:
     path = Path(path_str)
     report = FileReport(display_path(path))
     try:
