@@ -295,3 +295,21 @@ def test_walk_skips_what_git_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(tmp_path)
     assert sorted(iter_dockerfile_paths(["."])) == by_git
     assert 4 <= len(by_git) < len(names)
+
+
+def test_output_cut_short_by_the_reader_is_no_error() -> None:
+    """`dockfix check | head -1`: the reader closes the pipe; the exit status stays that of
+    the check and nothing about the broken pipe is printed."""
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dockfix", "check", "--offline", "."],
+        cwd=fixtures,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"DF1")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (1, 2)
+    assert "Traceback" not in err and "BrokenPipe" not in err
