@@ -176,9 +176,14 @@ def _lineage_before(stage: Stage, instr: Instruction) -> Iterator[Instruction]:
 
 
 def _base_image(doc: Dockerfile, stage: Stage) -> str:
+    key = ("cache_mount.base_image", stage)  # asked for every RUN: once per stage
+    cached = doc.cache.get(key)
+    if isinstance(cached, str):
+        return cached
     root = _chain(stage)[0]
     ref = expand(root.base, doc.global_args) if root.base else None
-    return image_name(ref) if ref else ""
+    name = doc.cache[key] = image_name(ref) if ref else ""
+    return name
 
 
 def _is_windows(doc: Dockerfile, stage: Stage) -> bool:

@@ -665,14 +665,17 @@ class RootUser(Fixer):
     # --- why not --------------------------------------------------------------------------
 
     def _drops_privileges(self, doc: Dockerfile, ctx: FixContext, lineage: Lineage) -> str:
-        for instr in lineage.instructions:
-            text = instr.logical + "".join(h.body for h in instr.heredocs)
-            m = _DROP_PRIVILEGES.search(text)
-            if m:
-                return (
-                    f"line {instr.start_line} uses `{m.group(0).split()[0]}`: the image switches "
-                    "user itself, and running it as non-root would break that"
-                )
+        texts = [i.logical + "".join(h.body for h in i.heredocs) for i in lineage.instructions]
+        # One search over all of them first: a match inside one text is a match in the joined
+        # text, so none there means none anywhere (the usual case); else find the first one.
+        if _DROP_PRIVILEGES.search("\n".join(texts)):
+            for instr, text in zip(lineage.instructions, texts, strict=True):
+                m = _DROP_PRIVILEGES.search(text)
+                if m:
+                    return (
+                        f"line {instr.start_line} uses `{m.group(0).split()[0]}`: the image "
+                        "switches user itself, and running it as non-root would break that"
+                    )
         entry = [i for i in lineage.instructions if i.keyword in ("ENTRYPOINT", "CMD")]
         for instr in entry[-2:]:
             argv = instr.json_args if instr.json_args is not None else instr.args.split()

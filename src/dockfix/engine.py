@@ -60,6 +60,9 @@ def collect_findings(
                 f"{fixer.code} failed on this file ({type(exc).__name__}: {exc}); skipped"
             )
             continue
+        if not sup.any_pragma:
+            found.extend(results)
+            continue
         for f in results:
             instr = doc.instruction_at_line(f.line)
             hadolint = f.hadolint if f.hadolint is not None else fixer.resolves.hadolint

@@ -29,6 +29,8 @@ def _pragma_re() -> re.Pattern[str]:
 class Suppressions:
     dockfix_global: set[str] = field(default_factory=set)
     hadolint_global: set[str] = field(default_factory=set)
+    # False when the file has no pragma at all (most files): nothing is suppressed.
+    any_pragma: bool = True
 
     @classmethod
     def of(cls, doc: Dockerfile) -> Suppressions:
@@ -38,6 +40,7 @@ class Suppressions:
             return cached
         s = doc.cache["suppressions"] = cls()
         if "ignore" not in doc.source:
+            s.any_pragma = False
             return s
         for ln in doc.lines:
             text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
