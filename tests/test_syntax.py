@@ -175,3 +175,29 @@ def test_instructions_keep_their_stage_while_held() -> None:
         inside = parse(text).instructions
         assert all(i.stage is not None for i in inside)
     assert all(i.stage is None for i in inside)
+
+
+def test_released_trees_are_per_thread() -> None:
+    """A thread's released_trees() block leaves the trees other threads parse meanwhile
+    alone (a server may check files from a thread pool)."""
+    import threading
+
+    from dockfix.syntax import Dockerfile, released_trees
+
+    parsed = threading.Event()
+    done = threading.Event()
+    held: list[Dockerfile] = []
+
+    def other() -> None:
+        held.append(parse("FROM alpine\nRUN true\n"))
+        parsed.set()
+        done.wait(10)
+
+    t = threading.Thread(target=other)
+    with released_trees():
+        t.start()
+        assert parsed.wait(10)
+        parse("FROM alpine\n")
+    done.set()
+    t.join(10)
+    assert all(i.stage is not None for i in held[0].instructions)
