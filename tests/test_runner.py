@@ -93,9 +93,31 @@ def test_reports_cross_the_process_boundary_unchanged(tmp_path: Path) -> None:
         [report] = process_paths([str(tmp_path / "Dockerfile")], opts, 1)
         assert report.outcome is not None and report.outcome.findings
         assert any(f.fix is not None for f in report.outcome.findings + report.outcome.applied)
+        assert bool(report.outcome.applied) == apply  # fix mode carries applied fixes too
         back = unpack_report(pickle.loads(pickle.dumps(pack_report(report))))
         assert back == report
-    assert report.outcome.file_changes or report.outcome.applied == []
+
+
+def test_the_wire_format_carries_every_field() -> None:
+    """A field added to a report, outcome, finding, fix or edit must be added to ``wire`` too:
+    the packed tuples have one item per field."""
+    import dataclasses
+
+    from dockfix.engine import FixOutcome
+    from dockfix.fixer import Applicability, Edit, Finding, Fix
+    from dockfix.runner import FileReport
+    from dockfix.wire import pack_report
+
+    fix = Fix((Edit(0, 1, "x"),), Applicability.SAFE, "d")
+    finding = Finding("DF102", "m", 1, fix=fix)
+    outcome = FixOutcome("a", "b", [finding], [finding])
+    packed = pack_report(FileReport("p", outcome))
+    assert len(packed) == len(dataclasses.fields(FileReport))
+    assert len(packed[1]) == len(dataclasses.fields(FixOutcome))
+    packed_finding = packed[1][2][0]
+    assert len(packed_finding) == len(dataclasses.fields(Finding))
+    assert len(packed_finding[6]) == len(Fix._fields)
+    assert len(packed_finding[6][0][0]) == len(Edit._fields)
 
 
 def test_a_checked_tree_is_freed_without_the_garbage_collector(tmp_path: Path) -> None:
