@@ -45,26 +45,24 @@ def run(
             p = context / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(content)
-    ctx = FixContext(path=context / "Dockerfile" if context else None, context_dir=context)
+    path = context / "Dockerfile" if context else None
+    ctx = FixContext(path=path, context_dir=context)
     list(all_fixers()[CODE]().check(dockfix.parse(text), ctx))
-    fixed, findings = dockfix.fix(
-        text,
-        path=context / "Dockerfile" if context else None,
-        context_dir=context,
-        select=[CODE],
-        unsafe_fixes=unsafe,
-        offline=True,
-    )
-    if fixed != text:
-        assert buildkit_rejects(fixed) is None
-        again, left = dockfix.fix(
-            fixed,
-            path=context / "Dockerfile" if context else None,
+
+    def fix(source: str) -> tuple[str, list[Finding]]:
+        return dockfix.fix(
+            source,
+            path=path,
             context_dir=context,
             select=[CODE],
             unsafe_fixes=unsafe,
             offline=True,
         )
+
+    fixed, findings = fix(text)
+    if fixed != text:
+        assert buildkit_rejects(fixed) is None
+        again, left = fix(fixed)
         assert again == fixed and left == [], "not idempotent"
     return fixed, findings
 

@@ -467,6 +467,14 @@ def test_dotnet8_reuses_the_images_app_user() -> None:
             'FROM debian:bookworm-slim\nCOPY job.sh /root/job.sh\nCMD ["bash", "/root/job.sh"]\n',
             "under /root",
         ),
+        (
+            'FROM debian\nRUN apt-get update && apt-get install -y nginx\nCMD ["sh", "-c", "nginx -g \\"daemon off;\\""]\n',
+            "starts `nginx`",
+        ),
+        (
+            'FROM python:3.12-slim\nONBUILD COPY . /app\nONBUILD RUN pip install -r /app/requirements.txt\nCMD ["python"]\n',
+            "ONBUILD triggers",
+        ),
     ],
 )
 def test_images_that_need_root_at_run_time_are_display_only(src: str, why: str) -> None:
@@ -484,24 +492,6 @@ def test_a_root_owned_workdir_is_named() -> None:
     src = 'FROM alpine:3.20\nWORKDIR /data\nCOPY server /usr/local/bin/server\nCMD ["/usr/local/bin/server"]\n'
     (finding,) = dockfix.fix(src, select=["DF201"])[1]
     assert "the WORKDIR `/data` stays owned by root" in finding.message
-
-
-@pytest.mark.parametrize(
-    ("src", "why"),
-    [
-        (
-            'FROM debian\nRUN apt-get update && apt-get install -y nginx\nCMD ["sh", "-c", "nginx -g \\"daemon off;\\""]\n',
-            "starts `nginx`",
-        ),
-        (
-            'FROM python:3.12-slim\nONBUILD COPY . /app\nONBUILD RUN pip install -r /app/requirements.txt\nCMD ["python"]\n',
-            "ONBUILD triggers",
-        ),
-    ],
-)
-def test_more_images_that_need_root_are_display_only(src: str, why: str) -> None:
-    out, left = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)
-    assert out == src and why in left[0].reason
 
 
 def test_data_in_roots_home_is_named() -> None:
