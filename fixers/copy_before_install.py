@@ -525,6 +525,8 @@ def _glob_prefix(path: str) -> str:
 
 def _shell_unquote(raw: str) -> str:
     """Shell quote removal (variables are left for :func:`_expand`)."""
+    if "'" not in raw and '"' not in raw and "\\" not in raw:
+        return raw  # most words: nothing to remove
     out: list[str] = []
     i = 0
     n = len(raw)
