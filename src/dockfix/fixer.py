@@ -113,25 +113,6 @@ class Finding:
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Findings travel from worker processes by the thousand: a plain call pickles and
-        # loads several times faster than slot state.
-        return (
-            Finding,
-            (
-                self.code,
-                self.message,
-                self.line,
-                self.column,
-                self.end_line,
-                self.end_column,
-                self.fix,
-                self.reason,
-                self.path,
-                self.hadolint,
-            ),
-        )
-
 
 class Resolves(NamedTuple):
     """Rules of other tools that a fixer's fix resolves (also used to honour their pragmas)."""

@@ -6,6 +6,7 @@ format prints times or absolute paths that differ between runs of the same tree.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -89,16 +90,11 @@ def render(findings: Iterable[Finding], fmt: str, unsafe: bool, sources: dict[st
         from dockfix.sarif import sarif_report
 
         return json.dumps(sarif_report(items), indent=2, ensure_ascii=False) + "\n"
-    blocks = []
-    split: dict[str, list[str] | None] = {}  # each file's lines, split once for its findings
-    for f in items:
-        lines = split.get(f.path)
-        if lines is None and f.path not in split:
-            src = sources.get(f.path)
-            lines = split[f.path] = src.split("\n") if src is not None else None
-        blocks.append(full_block(f, unsafe, lines))
-        blocks.append("\n\n")
-    return "".join(blocks)
+    # Sorted by path first: each file's findings are one run, rendered with its source.
+    return "".join(
+        render_full_file(group, unsafe, sources.get(path))
+        for path, group in itertools.groupby(items, key=lambda f: f.path)
+    )
 
 
 def render_full_file(findings: Iterable[Finding], unsafe: bool, source: str | None) -> str:

@@ -55,6 +55,8 @@ class Suppressions:
     def suppressed(
         self, doc: Dockerfile, instr: Instruction | None, code: str, hadolint: tuple[str, ...]
     ) -> bool:
+        if not self.any_pragma:
+            return False
         if "ALL" in self.dockfix_global or code in self.dockfix_global:
             return True
         if any(h in self.hadolint_global for h in hadolint):
