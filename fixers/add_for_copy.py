@@ -109,7 +109,6 @@ _PLAIN_NAMES = _word_set(
     """
 )
 _SNIFF_BYTES = 1 << 20
-_OCTAL_RE = lazy_re(rb"[0-7]+")
 
 
 @register
@@ -350,7 +349,7 @@ def _tar_header(block: bytes) -> bool:
         return False
     # Go's parseOctal: trim spaces and NULs at both ends, then stop at the first NUL.
     field = block[148:156].strip(b" \x00").split(b"\x00", 1)[0]
-    if not _OCTAL_RE.fullmatch(field):
+    if not field or field.strip(b"01234567"):  # not all octal digits
         return False
     stored = int(field, 8)
     unsigned = sum(block[:148]) + 8 * 0x20 + sum(block[156:])

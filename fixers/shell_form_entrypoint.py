@@ -111,7 +111,12 @@ class ShellFormEntrypoint(Fixer):
     def _check_one(self, doc: Dockerfile, instr: Instruction, stage: Stage) -> Finding:
         kw = instr.keyword
         shell = shell_in_effect(stage, instr)
-        runner = " ".join(shell[1]) if shell is not None else "/bin/sh -c"
+        if shell is None:
+            runner = "/bin/sh -c"
+        elif shell[1] is None:  # not JSON: BuildKit refuses it at build time; name it as written
+            runner = f"`SHELL {shell[0].args.strip()}`"
+        else:
+            runner = " ".join(shell[1])
         message = (
             f"{kw} in shell form runs the program under {runner}, which may keep signals from it"
         )

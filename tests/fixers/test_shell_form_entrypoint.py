@@ -247,6 +247,17 @@ def test_shell_in_parent_stage_counts() -> None:
     assert "cmd" in only(src).reason
 
 
+def test_shell_not_in_json_form_is_named_as_written() -> None:
+    # BuildKit parses `SHELL /bin/bash -c` and refuses it only when building: the finding
+    # names it as written and leaves the CMD alone.
+    src = "FROM alpine:3.20\nSHELL /bin/bash -c\nCMD app --serve\n"
+    finding = only(src)
+    assert "`SHELL /bin/bash -c`" in finding.message
+    assert finding.applicability is Applicability.DISPLAY_ONLY
+    assert "not a JSON list" in finding.reason
+    assert run(src, unsafe=True) == src
+
+
 def test_onbuild_trigger_is_display_only() -> None:
     src = "FROM alpine:3.20\nONBUILD CMD app --serve\n"
     finding = only(src)
