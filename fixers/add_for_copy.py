@@ -64,7 +64,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
-from dockfix.fixers._lazy import lazy_re
 
 from ._cmdline import match_keyword_case, stage_chain, verified_edits
 

@@ -3133,6 +3133,14 @@ def _cargo_dependency_tables(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield _table(data, "replace")
 
 
+def _callee_name(func: Any) -> str:
+    import libcst as cst
+
+    if isinstance(func, cst.Name):
+        return func.value
+    return func.attr.value if isinstance(func, cst.Attribute) else ""
+
+
 def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
     """A literal ``install_requires`` (plus requested extras) from setup.py, read with libcst."""
     import libcst as cst
@@ -3141,20 +3149,14 @@ def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError:
         return "setup.py does not parse"
+    # `setup(...)` and `setuptools.setup(...)`, wherever they are
     calls: list[cst.Call] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            f = node.func
-            name = (
-                f.value
-                if isinstance(f, cst.Name)
-                else (f.attr.value if isinstance(f, cst.Attribute) else "")
-            )
-            if name == "setup":
-                calls.append(node)
-
-    module.visit(Finder())
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call) and _callee_name(node.func) == "setup":
+            calls.append(node)
+        stack.extend(node.children)
     if len(calls) != 1:
         return "setup.py does not call setup() exactly once"
     call = calls[0]

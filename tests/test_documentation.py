@@ -46,3 +46,25 @@ def test_documented_example_is_what_the_fixer_does(code: str) -> None:
     assert out.applied or out.findings, f"{code} finds nothing in its own example"
     if out.fixed != before:  # fixers that need a build context only report here
         assert out.fixed == after
+
+
+def test_a_compiled_rule_module_is_documented_from_its_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A module compiled by mypyc has no docstring at run time: the rule's page comes from the
+    source file installed beside the extension."""
+    import sys
+    import types
+
+    from dockfix.fixer import Fixer
+
+    (tmp_path / "compiled_rule.py").write_text('"""## What it does\n\nIt works."""\n')
+    module = types.ModuleType("compiled_rule")
+    module.__file__ = str(tmp_path / "compiled_rule.cpython-311-x86_64-linux-gnu.so")
+    module.__doc__ = None
+    sys.modules["compiled_rule"] = module
+    try:
+        rule = type("CompiledRule", (Fixer,), {"__module__": "compiled_rule", "summary": "S"})
+        assert rule.documentation() == "## What it does\n\nIt works."
+        (tmp_path / "compiled_rule.py").unlink()  # no source installed: the summary at least
+        assert rule.documentation() == "S"
+    finally:
+        del sys.modules["compiled_rule"]

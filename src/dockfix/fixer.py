@@ -186,8 +186,26 @@ class Fixer:
     @classmethod
     def documentation(cls) -> str:
         module = sys.modules.get(cls.__module__)
-        doc = inspect.getdoc(module) if module is not None else None
-        return doc or inspect.getdoc(cls) or cls.summary
+        doc = _module_docstring(module) if module is not None else None
+        own = cls.__dict__.get("__doc__")  # not Fixer's, which inspect.getdoc would inherit
+        return doc or (inspect.cleandoc(own) if own else "") or cls.summary
+
+
+def _module_docstring(module: Any) -> str | None:
+    """A module's docstring, cleaned like ``inspect.getdoc``. A module compiled to a C
+    extension (the mypyc build) has none at run time, so read it from the source file that is
+    installed beside it."""
+    filename = getattr(module, "__file__", None) or ""
+    if filename.endswith(".py") or not filename:
+        return inspect.getdoc(module)
+    import ast
+
+    stem = Path(filename).name.split(".", 1)[0]
+    try:
+        source = Path(filename).with_name(stem + ".py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return ast.get_docstring(ast.parse(source))
 
 
 _F = TypeVar("_F", bound=type[Fixer])

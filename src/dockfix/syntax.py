@@ -433,12 +433,9 @@ def parse(text: str) -> Dockerfile:
     return doc
 
 
-class _Arena(threading.local):
-    # The trees parsed inside released_trees() by this thread, taken apart when it ends.
-    trees: list[Dockerfile] | None = None
-
-
-_ARENA = _Arena()
+# `_ARENA.trees`: the trees parsed inside released_trees() by this thread, taken apart when it
+# ends (a plain threading.local, not a subclass: compiled builds keep its per-thread lookup).
+_ARENA = threading.local()
 
 
 @contextlib.contextmanager
@@ -450,10 +447,11 @@ def released_trees() -> Iterator[None]:
     cycle that only the garbage collector frees, and its scans cost a large run about 5 %.
     Taken apart, a tree is freed at once. Trees parsed outside such a block, or by another
     thread, keep their links for as long as anyone holds them."""
-    if _ARENA.trees is not None:
+    if getattr(_ARENA, "trees", None) is not None:
         yield  # an outer block takes them apart
         return
-    _ARENA.trees = arena = list[Dockerfile]()
+    arena: list[Dockerfile] = []
+    _ARENA.trees = arena
     try:
         yield
     finally:
@@ -614,7 +612,7 @@ def parse_lossless(text: str) -> Dockerfile:
     if not instructions and error is None:
         fail("file with no instructions")
     doc = Dockerfile(text, lines, instructions, directives, escape, error)
-    arena = _ARENA.trees
+    arena: list[Dockerfile] | None = getattr(_ARENA, "trees", None)
     if arena is not None:
         arena.append(doc)
     return doc

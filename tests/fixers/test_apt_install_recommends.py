@@ -193,9 +193,9 @@ def test_property_flag_added_once_and_only_inserted(
 def test_documented_example_is_what_the_fix_does() -> None:
     import re
 
-    from dockfix.fixers import apt_install_recommends as module
+    from dockfix.fixers.apt_install_recommends import AptInstallRecommends
 
-    doc = module.__doc__ or ""
+    doc = AptInstallRecommends.documentation()
     example = doc.split("## Example", 1)[1].split("\n## ", 1)[0]
     before, after = re.findall(r"```dockerfile\n(.*?)```", example, re.S)
     assert fix(before, unsafe=True)[0] == after

@@ -429,9 +429,9 @@ def test_property_only_insertions_and_stable(
 def test_documented_example_is_what_the_fix_does() -> None:
     import re
 
-    from dockfix.fixers import apt_lists_kept as module
+    from dockfix.fixers.apt_lists_kept import AptListsKept
 
-    doc = module.__doc__ or ""
+    doc = AptListsKept.documentation()
     example = doc.split("## Example", 1)[1].split("\n## ", 1)[0]
     before, after = re.findall(r"```dockerfile\n(.*?)```", example, re.S)
     assert fix(before, unsafe=True)[0] == after

@@ -435,9 +435,7 @@ def test_property_user_lands_before_the_command_and_is_stable(
 def test_documented_example_is_what_the_fix_does() -> None:
     import re
 
-    from dockfix.fixers import root_user as module
-
-    doc = module.__doc__ or ""
+    doc = RootUser.documentation()
     example = doc.split("## Example", 1)[1].split("\n## ", 1)[0]
     before, after = re.findall(r"```dockerfile\n(.*?)```", example, re.S)
     assert fix(before, unsafe=True)[0] == after
