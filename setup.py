@@ -15,11 +15,13 @@ from setuptools import setup
 ROOT = Path(__file__).resolve().parent
 STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after these paths
 
-# The engine's per-file work. The rest of the engine (CLI, discovery, configuration, reports,
-# registry and build code) runs once per run or waits on I/O: compiling it gains nothing.
+# What runs once per file: the workers' engine, and the main process's walk, unpacking and
+# rendering. The rest (CLI, configuration, registry and build code) runs once per run or
+# waits on I/O; `runner` and `config` also define what is pickled to the workers.
 ENGINE = [
     "syntax", "shell", "variables", "edits", "suppression", "invariants", "engine",
     "image_ref", "dockerignore", "context",
+    "discovery", "wire", "report", "diffing",
 ]
 # Fixer modules left interpreted: `_lazy` builds patterns through __getattr__, which a compiled
 # class does not fall back to; the others define closures inside methods of a class whose base

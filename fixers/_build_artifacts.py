@@ -323,6 +323,16 @@ class CopyParts:
 
 def copy_parts(instr: Instruction) -> CopyParts | None:
     """Sources and destination of a COPY/ADD without heredocs; None when not readable."""
+    # once per tree: every query about what the stage's COPYs put where reads them all
+    if "copy-parts" in instr.cache:
+        cached = instr.cache["copy-parts"]
+        return cached if isinstance(cached, CopyParts) else None
+    parts = _copy_parts(instr)
+    instr.cache["copy-parts"] = parts
+    return parts
+
+
+def _copy_parts(instr: Instruction) -> CopyParts | None:
     if instr.heredocs:
         return None
     if instr.json_args is not None:
@@ -349,14 +359,14 @@ def _context_is_dir(ctx: FixContext, rel: str) -> bool | None:
     rel = rel.strip("/")
     if rel in ("", "."):
         return True
+    key = ("context-is-dir", rel)  # asked once per COPY source for every path looked up
+    if key in ctx.memo:
+        known = ctx.memo[key]
+        return known if isinstance(known, bool) else None
     p = ctx.context_path(rel)
-    if p is None:
-        return None
-    if p.is_dir():
-        return True
-    if p.exists():
-        return False
-    return None
+    answer = None if p is None else True if p.is_dir() else False if p.exists() else None
+    ctx.memo[key] = answer
+    return answer
 
 
 def context_source(

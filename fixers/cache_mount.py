@@ -108,12 +108,11 @@ none (hadolint DL3042 and DL3060 keep being satisfied, see Fix safety).
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
@@ -703,12 +702,14 @@ class CacheMount(Fixer):
     }
     uses_context = True
 
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        # Asked for every command of every RUN. (Not a cached_property: a compiled build
+        # would run it at every access.)
+        self._enabled_options = frozenset(name for name, on in self.settings.items() if on)
+
     def _enabled(self, tool: Tool) -> bool:
         return tool.option in self._enabled_options
-
-    @functools.cached_property
-    def _enabled_options(self) -> frozenset[str]:
-        return frozenset(name for name, on in self.settings.items() if on)
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         from dockfix.suppression import Suppressions

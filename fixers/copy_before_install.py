@@ -1263,7 +1263,7 @@ class _Check:
         return reader
 
     # --- Python --------------------------------------------------------------------------------
-    _PIP_VALUE_OPTS = _words("""-r --requirement -c --constraint --constraints -e --editable -i --index-url
+    _PIP_VALUE_OPTS: ClassVar[frozenset[str]] = _words("""-r --requirement -c --constraint --constraints -e --editable -i --index-url
         --extra-index-url -f --find-links -t --target --prefix --root --src --platform
         --python-version --implementation --abi --only-binary --no-binary --progress-bar
         --upgrade-strategy --trusted-host --cache-dir --log --log-file --timeout --retries
@@ -1274,7 +1274,7 @@ class _Check:
         --prerelease --index-strategy --python-platform --link-mode --reinstall-package
         --upgrade-package -P --no-build-package --no-binary-package --only-binary-package
         --refresh-package --exclude-newer --config-setting --torch-backend""")
-    _PIP_BOOTSTRAP = frozenset(
+    _PIP_BOOTSTRAP: ClassVar[frozenset[str]] = frozenset(
         {
             "pip",
             "setuptools",
@@ -1560,7 +1560,7 @@ class _Check:
                 return False
         return True
 
-    _UV_VALUE_OPTS = _words("""--project --directory --package --extra --group --only-group --no-group --python -p
+    _UV_VALUE_OPTS: ClassVar[frozenset[str]] = _words("""--project --directory --package --extra --group --only-group --no-group --python -p
         --index --default-index --index-url --extra-index-url --find-links -f
         --no-install-package --upgrade-package -P --reinstall-package --resolution --prerelease
         --index-strategy --keyring-provider --link-mode --config-setting -C --exclude-newer
@@ -1645,7 +1645,7 @@ class _Check:
             )
         return plan
 
-    _POETRY_VALUE_OPTS = _words("-C --directory -P --project --with --without --only -E --extras")
+    _POETRY_VALUE_OPTS: ClassVar[frozenset[str]] = _words("-C --directory -P --project --with --without --only -E --extras")
 
     def poetry(self, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         opts, _ = _parse_opts(cmd.argv[m.exe_index + 1 :], self._POETRY_VALUE_OPTS, 0)
@@ -1693,7 +1693,7 @@ class _Check:
                 plan.reinstall = True
         return plan
 
-    _PIPENV_VALUE_OPTS = _words(
+    _PIPENV_VALUE_OPTS: ClassVar[frozenset[str]] = _words(
         "--python --categories -r --requirements --extra-pip-args --pypi-mirror"
     )
 
@@ -1741,7 +1741,7 @@ class _Check:
         return plan
 
     # --- JavaScript ----------------------------------------------------------------------------
-    _NODE_LIFECYCLE = (
+    _NODE_LIFECYCLE: ClassVar[tuple[str, ...]] = (
         "preinstall",
         "install",
         "postinstall",
@@ -1809,7 +1809,7 @@ class _Check:
         text = self.tree.read(posixpath.join(project, ".npmrc")) or ""
         return bool(re.search(r"(?m)^\s*ignore-scripts\s*=\s*true\s*$", text))
 
-    _NPM_VALUE_OPTS = _words("""--prefix -C -w --workspace --omit --include --registry --cache --loglevel
+    _NPM_VALUE_OPTS: ClassVar[frozenset[str]] = _words("""--prefix -C -w --workspace --omit --include --registry --cache --loglevel
         --install-strategy --userconfig --globalconfig --before --tag --only --also
         --audit-level --cpu --os --libc""")
 
@@ -1867,7 +1867,7 @@ class _Check:
             )
         return plan
 
-    _YARN_VALUE_OPTS = _words(
+    _YARN_VALUE_OPTS: ClassVar[frozenset[str]] = _words(
         "--cwd --network-timeout --modules-folder --cache-folder --mutex --registry --mode"
     )
 
@@ -1969,7 +1969,7 @@ class _Check:
             )
         return plan
 
-    _PNPM_VALUE_OPTS = _words("-C --dir --filter -F --store-dir --reporter")
+    _PNPM_VALUE_OPTS: ClassVar[frozenset[str]] = _words("-C --dir --filter -F --store-dir --reporter")
 
     def pnpm(self, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         sub = m.subcommand[0]
@@ -2203,7 +2203,7 @@ class _Check:
                 plan.writes.append(p)
         return plan
 
-    _GEMFILE_BLOCKERS = (
+    _GEMFILE_BLOCKERS: ClassVar[tuple[tuple[re.Pattern[str], str], ...]] = (
         (re.compile(r"(?m)^\s*gemspec\b"), "the Gemfile loads the project's gemspec"),
         (
             re.compile(r"\bpath\s*[:=(]|:path\s*=>|^\s*path\s+['\"]", re.M),
@@ -2284,7 +2284,7 @@ class _Check:
             )
         return plan
 
-    _COMPOSER_SCRIPT_EVENTS = _words("""pre-install-cmd post-install-cmd pre-autoload-dump post-autoload-dump
+    _COMPOSER_SCRIPT_EVENTS: ClassVar[frozenset[str]] = _words("""pre-install-cmd post-install-cmd pre-autoload-dump post-autoload-dump
         pre-package-install post-package-install pre-operations-exec pre-pool-create
         pre-dependencies-solving post-dependencies-solving""")
 
@@ -2355,7 +2355,7 @@ class _Check:
         return plan
 
     # --- Java, .NET, Elixir ---------------------------------------------------------------------
-    _MAVEN_GOALS = frozenset(
+    _MAVEN_GOALS: ClassVar[frozenset[str]] = frozenset(
         {
             "dependency:go-offline",
             "dependency:resolve",
@@ -2461,7 +2461,7 @@ class _Check:
             plan.blockers.append("a .mvn directory above the project configures Maven")
         return plan
 
-    _GRADLE_TASKS = frozenset({"dependencies", "androidDependencies", "buildEnvironment"})
+    _GRADLE_TASKS: ClassVar[frozenset[str]] = frozenset({"dependencies", "androidDependencies", "buildEnvironment"})
 
     def gradle(self, cmd: _Cmd) -> _Plan | _Refusal | str:
         text = cmd.text.strip()

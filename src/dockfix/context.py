@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,12 +37,18 @@ class FixContext:
     # Derived data about the context (a parsed manifest…), computed once per file checked by
     # whichever fixer needs it first; keyed by the fixer helpers that fill it.
     memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The answers behind the properties below, once known. (Not functools.cached_property:
+    # the compiled build turns it into a plain property, recomputed at every access.)
+    _known: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
     def has_context(self) -> bool:
-        if self.context_dir is None:
-            return False
-        return self.context_is_dir or self.context_dir.is_dir()
+        known = self._known
+        if "has_context" not in known:
+            known["has_context"] = self.context_dir is not None and (
+                self.context_is_dir or self.context_dir.is_dir()
+            )
+        return bool(known["has_context"])
 
     def context_path(self, rel: str) -> Path | None:
         """The absolute path of a context-relative path, or None without a context."""
@@ -114,21 +119,36 @@ class FixContext:
         except OSError:
             return []
 
-    @cached_property
+    @property
     def dockerignore_file(self) -> Path | None:
         """The ignore file BuildKit uses: ``<Dockerfile>.dockerignore`` first, then the root one."""
+        known = self._known
+        if "dockerignore_file" not in known:
+            known["dockerignore_file"] = self._find_dockerignore_file()
+        found = known["dockerignore_file"]
+        return found if isinstance(found, Path) else None
+
+    def _find_dockerignore_file(self) -> Path | None:
         if self.context_dir is None:
             return None
-        if self.path is not None:
-            specific = self.path.with_name(self.path.name + ".dockerignore")
-            if specific.is_file():
-                return specific
-        root = self.context_dir / ".dockerignore"
-        return root if root.is_file() else None
+        # os.path on strings: pathlib costs a few microseconds a call, and every file asks
+        if self.path is not None and self.path.name:
+            specific = f"{self.path}.dockerignore"
+            if os.path.isfile(specific):
+                return Path(specific)
+        root = os.path.join(self.context_dir, ".dockerignore")
+        return Path(root) if os.path.isfile(root) else None
 
-    @cached_property
+    @property
     def dockerignore(self) -> DockerIgnore | None:
         """The parsed ignore patterns, or None when the context has no ignore file."""
+        known = self._known
+        if "dockerignore" not in known:
+            known["dockerignore"] = self._read_dockerignore()
+        ignore: DockerIgnore | None = known["dockerignore"]
+        return ignore
+
+    def _read_dockerignore(self) -> DockerIgnore | None:
         from dockfix.dockerignore import DockerIgnore
 
         f = self.dockerignore_file

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 __all__ = ["DockerIgnore", "Pattern", "go_clean", "go_filepath_match", "read_patterns"]
@@ -516,25 +517,7 @@ class Pattern:
     @classmethod
     def parse(cls, raw: str) -> Pattern:
         """``patternmatcher.New`` for one pattern: trim, clean, ``!``, validate, compile."""
-        p = go_clean(_go_trim_space(raw))
-        exception = p.startswith("!")
-        if exception:
-            if len(p) == 1:
-                raise ValueError('illegal exclusion pattern: "!"')
-            p = p[1:]
-        try:
-            _go_match(p, ".")
-        except _BadPattern:
-            raise ValueError(f"syntax error in pattern {p!r}") from None
-        kind, go_regexp = _compile(p)
-        compiled = None
-        if kind == "regexp":
-            try:
-                compiled = re.compile(_go_regexp_to_python(go_regexp), re.ASCII)
-            except _RegexpError as e:
-                # Upstream compiles lazily: the build fails once the pattern is evaluated.
-                raise ValueError(f"pattern {p!r} is not a valid expression: {e}") from None
-        return cls(p, exception, kind, compiled)
+        return _parse_pattern(raw)
 
     def matches(self, path: str) -> bool:
         """Whether the pattern matches this exact slash path (upstream ``Pattern.match``)."""
@@ -552,6 +535,31 @@ class Pattern:
 
     def __str__(self) -> str:
         return "!" + self.text if self.exception else self.text
+
+
+@lru_cache(maxsize=4096)
+def _parse_pattern(raw: str) -> Pattern:
+    # A pattern is immutable, and the same ones (`.git`, `node_modules`, `**/*.md`) recur in
+    # the ignore files of a monorepo's services: each is parsed and compiled once per process.
+    p = go_clean(_go_trim_space(raw))
+    exception = p.startswith("!")
+    if exception:
+        if len(p) == 1:
+            raise ValueError('illegal exclusion pattern: "!"')
+        p = p[1:]
+    try:
+        _go_match(p, ".")
+    except _BadPattern:
+        raise ValueError(f"syntax error in pattern {p!r}") from None
+    kind, go_regexp = _compile(p)
+    compiled = None
+    if kind == "regexp":
+        try:
+            compiled = re.compile(_go_regexp_to_python(go_regexp), re.ASCII)
+        except _RegexpError as e:
+            # Upstream compiles lazily: the build fails once the pattern is evaluated.
+            raise ValueError(f"pattern {p!r} is not a valid expression: {e}") from None
+    return Pattern(p, exception, kind, compiled)
 
 
 class DockerIgnore:

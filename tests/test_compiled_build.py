@@ -1,0 +1,73 @@
+"""What the compiled build (``DOCKFIX_COMPILE=1``, setup.py) relies on in the sources.
+
+The compiled build itself is tested by running the whole suite against it
+(``scripts/test-compiled``, called by CI); these checks run on every build.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup_lists() -> tuple[list[str], set[str]]:
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    values: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in ("ENGINE", "INTERPRETED_FIXERS"):
+                values[name] = ast.literal_eval(node.value)
+    engine = values["ENGINE"]
+    interpreted = values["INTERPRETED_FIXERS"]
+    assert isinstance(engine, list) and isinstance(interpreted, set)
+    return engine, interpreted
+
+
+def compiled_sources() -> list[Path]:
+    engine, interpreted = _setup_lists()
+    files = [ROOT / "src" / "dockfix" / f"{m}.py" for m in engine]
+    files += [p for p in sorted((ROOT / "fixers").glob("*.py")) if p.stem not in interpreted]
+    return files
+
+
+def test_the_compiled_modules_exist() -> None:
+    engine, interpreted = _setup_lists()
+    for module in engine:
+        assert (ROOT / "src" / "dockfix" / f"{module}.py").is_file(), module
+    for module in interpreted:
+        assert (ROOT / "fixers" / f"{module}.py").is_file(), module
+
+
+def test_class_constants_of_compiled_classes_are_class_variables() -> None:
+    """In a class that mypyc compiles to a native class, an attribute assigned in the class
+    body without ``ClassVar`` is an instance default: it is built again for every instance
+    (a frozenset, a compiled regex…) instead of once."""
+    found = []
+    for path in compiled_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef) or node.bases or node.decorator_list:
+                continue  # a subclass (of Fixer, NamedTuple…) or a dataclass: not this case
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign) or (
+                    isinstance(stmt, ast.AnnAssign)
+                    and stmt.value is not None
+                    and "ClassVar" not in ast.unparse(stmt.annotation)
+                ):
+                    found.append(f"{path.name}:{stmt.lineno} {node.name}")
+    assert found == []
+
+
+def test_compiled_modules_do_not_use_cached_property() -> None:
+    """mypyc compiles ``functools.cached_property`` as a plain property: the value would be
+    computed again at every access (a file read, a parse) in the compiled build only."""
+    found = [
+        f"{path.name}:{node.lineno}"
+        for path in compiled_sources()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef)
+        and any("cached_property" in ast.unparse(d) for d in node.decorator_list)
+    ]
+    assert found == []
