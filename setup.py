@@ -24,12 +24,9 @@ ENGINE = [
     "discovery", "wire", "report", "diffing",
 ]
 # Fixer modules left interpreted: `_lazy` builds patterns through __getattr__, which a compiled
-# class does not fall back to; the others define closures inside methods of a class whose base
-# (Fixer) is interpreted, which this mypyc cannot compile. Together ~5 % of a file's work.
-INTERPRETED_FIXERS = {
-    "__init__", "_lazy", "copy_whole_build_dir", "logs_to_file", "maintainer",
-    "shell_form_entrypoint", "single_stage_toolchain",
-}
+# class does not fall back to. (A fixer must not define functions inside its methods: mypyc
+# cannot compile those in a class whose base, Fixer, is interpreted; tests/test_compiled_build.)
+INTERPRETED_FIXERS = {"__init__", "_lazy"}
 MYPY_CONFIG = "[mypy]\nignore_missing_imports = True\n"
 
 

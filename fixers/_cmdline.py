@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from dockfix.fixers._lazy import lazy_re
 
 if TYPE_CHECKING:
-    from dockfix.fixer import Edit
+    from dockfix.fixer import Edit, Finding, Fixer
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 __all__ = [
     "JsonElement",
     "PlainWord",
     "descendant_stages",
+    "display_finding",
     "json_elements",
     "json_string",
     "match_keyword_case",
@@ -416,6 +417,13 @@ def posix_shell_problem(shell: list[str] | None) -> str:
 
 
 # --- verification --------------------------------------------------------------------------
+
+
+def display_finding(fixer: Fixer, at: Instruction, message: str, reason: str) -> Finding:
+    """A finding shown with the reason it is not fixed; bound with ``functools.partial`` to
+    the instruction and message (a nested function would keep the compiled build from
+    compiling the fixer)."""
+    return fixer.finding(at, message, reason=reason)
 
 
 def verified_edits(

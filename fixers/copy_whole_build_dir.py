@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.edits import indent_of, replace_instruction_header, replace_logical
@@ -89,6 +90,7 @@ from dockfix.fixers._build_artifacts import (
     tree_references,
     workdir_at,
 )
+from dockfix.fixers._cmdline import display_finding
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -164,8 +166,7 @@ class CopyWholeBuildDir(Fixer):
         }[kind]
         message = f"`COPY --from={from_name} {src}` copies {what} into the image"
 
-        def display(reason: str) -> Finding:
-            return self.finding(instr, message, reason=reason)
+        display = partial(display_finding, self, instr, message)
 
         if len(parts.sources) != 1:
             return display("the COPY has several sources; narrow each by hand")

@@ -60,7 +60,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
@@ -166,6 +166,16 @@ _ENV_LOG_RE = lazy_re(r"LOG_?(FILE|PATH|DIR)$|^(ACCESS|ERROR)_?LOG$")
 _MAX_CONFIG_BYTES = 1 << 20
 
 
+# What the edited instruction must be (module functions bound with functools.partial: a
+# nested function would keep the compiled build from compiling this fixer).
+def _args_are(expected: str, new: Instruction) -> bool:
+    return new.args.strip() == expected
+
+
+def _json_args_are(values: list[str] | None, new: Instruction) -> bool:
+    return new.json_args is not None and new.json_args == values
+
+
 @register
 class LogsToFile(Fixer):
     code = "DF403"
@@ -266,15 +276,9 @@ class LogsToFile(Fixer):
         edits = _removal_edits(doc, instr, remove)
         expected = _expected_logical(instr, remove)
         if json_form:
-            new_values = _json_after(instr, remove)
-
-            def accept(new: Instruction) -> bool:
-                return new.json_args is not None and new.json_args == new_values
+            accept = partial(_json_args_are, _json_after(instr, remove))
         else:
-
-            def accept(new: Instruction) -> bool:
-                return new.args.strip() == expected
-
+            accept = partial(_args_are, expected)
         if not verified_edits(doc, instr, edits, accept):
             return self.finding(
                 instr, message, reason="the option and its value span continuation lines"
@@ -300,7 +304,7 @@ class LogsToFile(Fixer):
         ranges = [(base + s, base + e, "") for s, e in plan.removals]
         edits = _removal_edits(doc, instr, ranges)
         expected = _expected_logical(instr, ranges)
-        if not verified_edits(doc, instr, edits, lambda new: new.args.strip() == expected):
+        if not verified_edits(doc, instr, edits, partial(_args_are, expected)):
             yield self.finding(
                 instr,
                 message,

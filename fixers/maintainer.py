@@ -45,6 +45,7 @@ hadolint DL4000 · Trivy DS-0022 · Checkov CKV_DOCKER_6 · BuildKit check Maint
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
@@ -56,6 +57,18 @@ if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _DEFAULT_LABEL = "org.opencontainers.image.authors"
+
+
+def _one_label(value: str, escape: str, new: Instruction) -> bool:
+    """Whether the edited instruction is a LABEL of one key whose value reads as ``value``."""
+    from dockfix.syntax import parse_words
+
+    words = parse_words(new.logical[new.args_start :], escape)
+    return (
+        new.keyword == "LABEL"
+        and len(words) == 1
+        and process_double_quoted(words[0].split("=", 1)[1], escape) == value
+    )
 
 
 @register
@@ -104,17 +117,7 @@ class Maintainer(Fixer):
         end = instr.source_span(instr.keyword_start, len(instr.logical.rstrip()))[1]
         edit = Edit(start, end, text)
 
-        def same_value(new: Instruction) -> bool:
-            from dockfix.syntax import parse_words
-
-            words = parse_words(new.logical[new.args_start :], doc.escape)
-            return (
-                new.keyword == "LABEL"
-                and len(words) == 1
-                and process_double_quoted(words[0].split("=", 1)[1], doc.escape) == value
-            )
-
-        if not verified_edits(doc, instr, [edit], same_value):
+        if not verified_edits(doc, instr, [edit], partial(_one_label, value, doc.escape)):
             return self.finding(instr, message, reason="the value could not be quoted for LABEL")
         return self.finding(
             instr,

@@ -59,6 +59,7 @@ hadolint DL3025 · BuildKit check JSONArgsRecommended · Trivy: none · Checkov:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
@@ -68,6 +69,7 @@ from ._cmdline import (
     SHELL_KEYWORDS,
     PlainWord,
     descendant_stages,
+    display_finding,
     json_string,
     plain_words,
     posix_shell_problem,
@@ -126,8 +128,7 @@ class ShellFormEntrypoint(Fixer):
             if kw == "ENTRYPOINT":
                 message += ", and ignores the arguments of CMD and `docker run`"
 
-        def display(reason: str) -> Finding:
-            return self.finding(instr, message, reason=reason)
+        display = partial(display_finding, self, instr, message)
 
         problem = _shell_problem(doc, instr, stage)
         if problem:

@@ -88,7 +88,8 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.edits import replace_logical
@@ -110,6 +111,7 @@ from dockfix.fixers._build_artifacts import (
     start_command,
     workdir_at,
 )
+from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._lazy import lazy_re
 from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs, env_pairs
@@ -252,8 +254,7 @@ class SingleStageToolchain(Fixer):
         ctx: FixContext,
         message: str,
     ) -> Finding:
-        def display(reason: str) -> Finding:
-            return self.finding(stage.from_instruction, message, reason=reason)
+        display = partial(display_finding, self, stage.from_instruction, message)
 
         runs = [i for i in stage.instructions if i.keyword == "RUN"]
         last_run = runs[-1]
@@ -505,10 +506,8 @@ class SingleStageToolchain(Fixer):
         runtime_path: str,
     ) -> list[Edit] | str:
         frm = stage.from_instruction
-        lower = frm.keyword_raw.islower()
-
-        def kw(word: str) -> str:
-            return word.lower() if lower else word
+        # keywords written in the FROM's case
+        kw: Callable[[str], str] = str.lower if frm.keyword_raw.islower() else str
 
         edits: list[Edit] = []
         alias = stage.alias

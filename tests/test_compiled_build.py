@@ -71,3 +71,18 @@ def test_compiled_modules_do_not_use_cached_property() -> None:
         and any("cached_property" in ast.unparse(d) for d in node.decorator_list)
     ]
     assert found == []
+
+
+def test_fixer_methods_define_no_functions() -> None:
+    """mypyc cannot compile a function or lambda defined inside a method of a class whose base
+    is interpreted (every Fixer subclass): the build fails. Module functions bound with
+    ``functools.partial`` do the same job."""
+    found = []
+    for path in compiled_sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.bases):
+            for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+                for node in ast.walk(method):
+                    if node is not method and isinstance(node, ast.FunctionDef | ast.Lambda):
+                        found.append(f"{path.name}:{node.lineno} in {cls.name}.{method.name}")
+    assert found == []
