@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -48,9 +49,10 @@ def test_documented_example_is_what_the_fixer_does(code: str) -> None:
         assert out.fixed == after
 
 
-def test_a_compiled_rule_module_is_documented_from_its_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_compiled_rule_module_is_documented_from_its_source(tmp_path: Path) -> None:
     """A module compiled by mypyc has no docstring at run time: the rule's page comes from the
     source file installed beside the extension."""
+    import importlib.machinery
     import sys
     import types
 
@@ -58,7 +60,8 @@ def test_a_compiled_rule_module_is_documented_from_its_source(tmp_path) -> None:
 
     (tmp_path / "compiled_rule.py").write_text('"""## What it does\n\nIt works."""\n')
     module = types.ModuleType("compiled_rule")
-    module.__file__ = str(tmp_path / "compiled_rule.cpython-311-x86_64-linux-gnu.so")
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]  # .cpython-311-x86_64-linux-gnu.so
+    module.__file__ = str(tmp_path / f"compiled_rule{suffix}")
     module.__doc__ = None
     sys.modules["compiled_rule"] = module
     try:

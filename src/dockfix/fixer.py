@@ -195,9 +195,11 @@ def _module_docstring(module: Any) -> str | None:
     """A module's docstring, cleaned like ``inspect.getdoc``. A module compiled to a C
     extension (the mypyc build) has none at run time, so read it from the source file that is
     installed beside it."""
+    import importlib.machinery
+
     filename = getattr(module, "__file__", None) or ""
-    if filename.endswith(".py") or not filename:
-        return inspect.getdoc(module)
+    if not filename.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return inspect.getdoc(module)  # source or bytecode: the docstring is there
     import ast
 
     stem = Path(filename).name.split(".", 1)[0]
