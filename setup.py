@@ -17,8 +17,9 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 
 # What runs once per file: the workers' engine, and the main process's walk, unpacking and
 # rendering. The rest (CLI, configuration, registry and build code) runs once per run or
-# waits on I/O; `runner` and `config` also define what is pickled to the workers.
-ENGINE = [
+# waits on I/O; `runner`, `config` and `image_lookup` also define what is pickled to the
+# workers, and a compiled frozen dataclass does not unpickle.
+COMPILED_MODULES = [
     "syntax", "shell", "variables", "edits", "suppression", "invariants", "engine",
     "image_ref", "dockerignore", "context",
     "discovery", "wire", "report", "diffing",
@@ -42,7 +43,7 @@ def _stage() -> tuple[list[str], list[str]]:
                     ignore=shutil.ignore_patterns("__pycache__"))
     (STAGE / "mypy.ini").write_text(MYPY_CONFIG, encoding="utf-8")
     every = sorted(str(p) for p in STAGE.glob("dockfix/**/*.py"))
-    chosen = [str(STAGE / "dockfix" / f"{m}.py") for m in ENGINE]
+    chosen = [str(STAGE / "dockfix" / f"{m}.py") for m in COMPILED_MODULES]
     chosen += sorted(
         str(p) for p in (STAGE / "dockfix" / "fixers").glob("*.py")
         if p.stem not in INTERPRETED_FIXERS

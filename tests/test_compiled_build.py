@@ -18,9 +18,9 @@ def _setup_lists() -> tuple[list[str], set[str]]:
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
-            if name in ("ENGINE", "INTERPRETED_FIXERS"):
+            if name in ("COMPILED_MODULES", "INTERPRETED_FIXERS"):
                 values[name] = ast.literal_eval(node.value)
-    engine = values["ENGINE"]
+    engine = values["COMPILED_MODULES"]
     interpreted = values["INTERPRETED_FIXERS"]
     assert isinstance(engine, list) and isinstance(interpreted, set)
     return engine, interpreted
