@@ -364,7 +364,11 @@ def _context_is_dir(ctx: FixContext, rel: str) -> bool | None:
         known = ctx.memo[key]
         return known if isinstance(known, bool) else None
     p = ctx.context_path(rel)
-    answer = None if p is None else True if p.is_dir() else False if p.exists() else None
+    answer: bool | None = None  # not there, or no context to look in
+    if p is not None and p.is_dir():
+        answer = True
+    elif p is not None and p.exists():
+        answer = False
     ctx.memo[key] = answer
     return answer
 
