@@ -36,8 +36,7 @@ def _stage() -> tuple[list[str], list[str]]:
     the modules as they are imported. Returns (every module, the modules to compile)."""
     if STAGE.exists():
         shutil.rmtree(STAGE)
-    (STAGE / "dockfix").mkdir(parents=True)
-    shutil.copytree(ROOT / "src" / "dockfix", STAGE / "dockfix", dirs_exist_ok=True,
+    shutil.copytree(ROOT / "src" / "dockfix", STAGE / "dockfix",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "fixers", STAGE / "dockfix" / "fixers",
                     ignore=shutil.ignore_patterns("__pycache__"))

@@ -6,6 +6,7 @@ Everything here is read lazily, so fixers that need no context cost nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,14 +42,19 @@ class FixContext:
     # the compiled build turns it into a plain property, recomputed at every access.)
     _known: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, called the first time ``key`` is asked for and remembered."""
+        known = self._known
+        if key not in known:
+            known[key] = compute()
+        return known[key]
+
     @property
     def has_context(self) -> bool:
-        known = self._known
-        if "has_context" not in known:
-            known["has_context"] = self.context_dir is not None and (
-                self.context_is_dir or self.context_dir.is_dir()
-            )
-        return bool(known["has_context"])
+        return bool(self._once("has_context", self._find_context))
+
+    def _find_context(self) -> bool:
+        return self.context_dir is not None and (self.context_is_dir or self.context_dir.is_dir())
 
     def context_path(self, rel: str) -> Path | None:
         """The absolute path of a context-relative path, or None without a context."""
@@ -122,10 +128,7 @@ class FixContext:
     @property
     def dockerignore_file(self) -> Path | None:
         """The ignore file BuildKit uses: ``<Dockerfile>.dockerignore`` first, then the root one."""
-        known = self._known
-        if "dockerignore_file" not in known:
-            known["dockerignore_file"] = self._find_dockerignore_file()
-        found = known["dockerignore_file"]
+        found = self._once("dockerignore_file", self._find_dockerignore_file)
         return found if isinstance(found, Path) else None
 
     def _find_dockerignore_file(self) -> Path | None:
@@ -142,10 +145,7 @@ class FixContext:
     @property
     def dockerignore(self) -> DockerIgnore | None:
         """The parsed ignore patterns, or None when the context has no ignore file."""
-        known = self._known
-        if "dockerignore" not in known:
-            known["dockerignore"] = self._read_dockerignore()
-        ignore: DockerIgnore | None = known["dockerignore"]
+        ignore: DockerIgnore | None = self._once("dockerignore", self._read_dockerignore)
         return ignore
 
     def _read_dockerignore(self) -> DockerIgnore | None:
