@@ -39,12 +39,13 @@ class Suppressions:
         if isinstance(cached, Suppressions):
             return cached
         s = doc.cache["suppressions"] = cls()
-        if "ignore" not in doc.source:
+        # Pragmas are read in any case (the pattern is case-insensitive), so the quick test is too.
+        if "ignore" not in doc.source.lower():
             s.any_pragma = False
             return s
         for ln in doc.lines:
             text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
-            if not text.startswith("#") or "ignore" not in text:
+            if not text.startswith("#") or "ignore" not in text.lower():
                 continue
             m = _pragma_re().match(text)
             if m and m.group(2):
