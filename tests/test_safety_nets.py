@@ -117,11 +117,18 @@ def test_a_body_reread_as_instructions_is_refused(site: Path, tmp_path: Path) ->
 # --- pragmas, directives, instructions ------------------------------------------------------
 
 
-@pytest.mark.parametrize("pragma", ["# hadolint ignore=DL3008", "# dockfix ignore=DF102"])
+@pytest.mark.parametrize(
+    ("head", "pragma"),
+    [
+        ("FROM debian:bookworm\n", "# hadolint ignore=DL3008"),
+        ("FROM debian:bookworm\n", "# dockfix ignore=DF102"),
+        ("\ufeff", "# hadolint ignore=DL3008"),  # the first line, after a BOM
+    ],
+)
 def test_an_instruction_between_a_pragma_and_its_instruction_is_refused(
-    site: Path, tmp_path: Path, pragma: str
+    site: Path, tmp_path: Path, head: str, pragma: str
 ) -> None:
-    text = f"FROM debian:bookworm\n{pragma}\nRUN apt-get install -y curl\n"
+    text = f"{head}{pragma}\nRUN apt-get install -y curl\n"
     run = fix_with(site, tmp_path, text, "BAD104")
     assert_refused(run, "BAD104", f"pragma `{pragma}` is no longer directly above its instruction")
 

@@ -46,3 +46,8 @@ def test_ignore_all_without_global_covers_only_the_instruction_below() -> None:
     out, left = fix(text)
     assert "# dockfix ignore=ALL\nMAINTAINER me\n" in out
     assert "USER" in out and "--no-install-recommends" in out and left == []
+
+
+def test_a_pragma_on_the_first_line_of_a_file_with_a_bom_is_honoured() -> None:
+    text = '\ufeff# dockfix ignore=DF201\nFROM debian\nCMD ["x"]\n'
+    assert dockfix.fix(text, select=["DF201"], unsafe_fixes=True) == (text, [])
