@@ -81,13 +81,13 @@ def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) ->
         for h in instr.heredocs:
             if _covered(ordered, h.body_start, max(h.body_end, h.body_start + 1)):
                 continue
-            moved = new_heredocs.get(_map(ordered, deltas, h.body_start))
-            if moved is None or moved.body != h.body:
+            now = new_heredocs.get(_map(ordered, deltas, h.body_start))
+            if now is None or now.body != h.body:
                 return f"heredoc body <<{h.name} (line {instr.start_line}) changed or was re-read"
-            if _opener(moved) != _opener(h):
+            if _opener(now) != _opener(h):
                 return (
                     f"heredoc {_opener(h)} (line {instr.start_line}) now opens as "
-                    f"{_opener(moved)}, which changes how its body is read"
+                    f"{_opener(now)}, which changes how its body is read"
                 )
 
     # Pragmas stay directly above the instruction they were written for.
