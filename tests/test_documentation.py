@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -9,6 +10,11 @@ import pytest
 
 import dockfix
 from dockfix.catalog import all_fixers
+from dockfix.context import FixContext
+from dockfix.digest_cache import DigestCache
+from dockfix.image_lookup import VERSION_TAG_SUFFIX
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 FIXERS = all_fixers()
 SECTIONS = ("What it does", "Why is this bad", "Example", "Fix safety", "Options", "Resolves")
@@ -88,6 +94,36 @@ def test_documented_example_is_what_the_fixer_does(code: str, tmp_path: Path) ->
         assert out.fixed.endswith(after) and out.fixed != before
     else:
         assert out.fixed == after
+
+
+# The version tags the network fixers' examples show for the moving tags they replace.
+EXAMPLE_VERSION_TAGS = {"node": "23.5.0", "python": "3.13.1"}
+
+
+@pytest.mark.parametrize("code", [c for c, f in FIXERS.items() if f.needs_network])
+def test_documented_example_of_a_network_fixer_is_what_it_does(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry answers from the digest cache (offline), seeded with made-up digests: the
+    example's `sha256:…` stands for whatever digest the registry gives."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    example = _example(code)
+    assert example is not None
+    before, after = example
+    cache = DigestCache()
+    for query in FIXERS[code]().image_queries(dockfix.parse(before), FixContext(offline=True)):
+        key = query.key[1]
+        digest = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        if query.kind == "version-tag":
+            name = key.rsplit("/", 1)[1].split(":")[0]
+            tag = EXAMPLE_VERSION_TAGS[name]
+            cache.put(key + VERSION_TAG_SUFFIX, digest, OCI_INDEX, tag=tag)
+        else:
+            cache.put(key, digest, OCI_INDEX)
+    cache.save()
+    out = dockfix.fix_outcome(before, select=[code], unsafe_fixes=True, offline=True)
+    assert out.applied and out.findings == [] and out.warnings == []
+    assert re.fullmatch(re.escape(after).replace("…", "[0-9a-f]{64}"), out.fixed), out.fixed
 
 
 def test_documented_dockerignore_is_what_df204_writes(tmp_path: Path) -> None:
