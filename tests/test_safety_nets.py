@@ -80,7 +80,9 @@ TABBED = (
 def test_dash_on_a_heredoc_with_tabs_is_refused(site: Path, tmp_path: Path) -> None:
     run = fix_with(site, tmp_path, TABBED, "BAD101")
     assert_refused(
-        run, "BAD101", "heredoc <<EOF (line 2) now opens as <<-EOF, which changes how its body is read"
+        run,
+        "BAD101",
+        "heredoc <<EOF (line 2) now opens as <<-EOF, which changes how its body is read",
     )
 
 

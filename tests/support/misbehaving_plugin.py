@@ -19,6 +19,12 @@ from dockfix.syntax import Dockerfile, Heredoc, Instruction
 MODULE = "dockfix_misbehaving"
 
 
+def _heredocs(doc: Dockerfile) -> Iterator[tuple[Instruction, Heredoc]]:
+    for instr in doc.instructions:
+        for h in instr.heredocs:
+            yield instr, h
+
+
 def _word_at(instr: Instruction, h: Heredoc) -> int:
     """Source offset of a heredoc word's ``<<``."""
     return instr.to_source(h.word_start)
@@ -32,11 +38,10 @@ class DashHeredoc(Fixer):
     summary = "a heredoc that does not strip tabs"
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for instr in doc.instructions:
-            for h in instr.heredocs:
-                if not h.strip_tabs and h.fd is None:
-                    at = _word_at(instr, h) + 2
-                    yield self.finding(instr, "use <<-", Fix.safe(Edit.insert(at, "-")))
+        for instr, h in _heredocs(doc):
+            if not h.strip_tabs and h.fd is None:
+                at = _word_at(instr, h) + 2
+                yield self.finding(instr, "use <<-", Fix.safe(Edit.insert(at, "-")))
 
 
 class QuoteHeredoc(Fixer):
@@ -47,12 +52,11 @@ class QuoteHeredoc(Fixer):
     summary = "a heredoc delimiter that is not quoted"
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for instr in doc.instructions:
-            for h in instr.heredocs:
-                if not h.quoted:
-                    s = instr.to_source(h.word_end - len(h.name))
-                    fix = Fix.safe(Edit(s, s + len(h.name), f"'{h.name}'"))
-                    yield self.finding(instr, "quote it", fix)
+        for instr, h in _heredocs(doc):
+            if not h.quoted:
+                s = instr.to_source(h.word_end - len(h.name))
+                fix = Fix.safe(Edit(s, s + len(h.name), f"'{h.name}'"))
+                yield self.finding(instr, "quote it", fix)
 
 
 class UnquoteHeredoc(Fixer):
@@ -63,12 +67,11 @@ class UnquoteHeredoc(Fixer):
     summary = "a heredoc delimiter that is quoted"
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for instr in doc.instructions:
-            for h in instr.heredocs:
-                if h.quoted:
-                    s = _word_at(instr, h) + 2 + (1 if h.strip_tabs else 0)
-                    e = instr.to_source(h.word_end)
-                    yield self.finding(instr, "unquote it", Fix.safe(Edit(s, e, h.name)))
+        for instr, h in _heredocs(doc):
+            if h.quoted:
+                s = _word_at(instr, h) + 2 + (1 if h.strip_tabs else 0)
+                e = instr.to_source(h.word_end)
+                yield self.finding(instr, "unquote it", Fix.safe(Edit(s, e, h.name)))
 
 
 class SplitPragma(Fixer):
@@ -94,11 +97,10 @@ class CloseHeredocEarly(Fixer):
     summary = "a heredoc with a body"
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for instr in doc.instructions:
-            for h in instr.heredocs:
-                if h.body:
-                    fix = Fix.safe(Edit.insert(h.body_start, f"{h.name}{doc.eol}"))
-                    yield self.finding(instr, "close it", fix)
+        for instr, h in _heredocs(doc):
+            if h.body:
+                fix = Fix.safe(Edit.insert(h.body_start, f"{h.name}{doc.eol}"))
+                yield self.finding(instr, "close it", fix)
 
 
 class SpaceHeredoc(Fixer):
@@ -110,11 +112,10 @@ class SpaceHeredoc(Fixer):
     summary = "a heredoc word without a space"
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for instr in doc.instructions:
-            for h in instr.heredocs:
-                at = _word_at(instr, h) + 2
-                if not h.strip_tabs and doc.source[at] != " ":
-                    yield self.finding(instr, "space it", Fix.safe(Edit.insert(at, " ")))
+        for instr, h in _heredocs(doc):
+            at = _word_at(instr, h) + 2
+            if not h.strip_tabs and doc.source[at] != " ":
+                yield self.finding(instr, "space it", Fix.safe(Edit.insert(at, " ")))
 
 
 class OverlappingEdits(Fixer):
@@ -178,6 +179,8 @@ def install(site: Path) -> None:
     (site / f"{MODULE}.py").write_text(Path(__file__).read_text(encoding="utf-8"))
     info = site / "misbehaving_fixers-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: misbehaving-fixers\nVersion: 1.0\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: misbehaving-fixers\nVersion: 1.0\n"
+    )
     points = "".join(f"{cls.name} = {MODULE}:{cls.__name__}\n" for cls in FIXERS)
     (info / "entry_points.txt").write_text(f"[dockfix.fixers]\n{points}")
