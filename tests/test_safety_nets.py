@@ -16,8 +16,10 @@ from typing import NamedTuple
 
 import pytest
 
+import dockfix
 from dockfix.edits import apply_edits
 from dockfix.fixer import Edit
+from dockfix.invariants import check_invariants
 from support import misbehaving_plugin
 
 
@@ -199,3 +201,31 @@ def test_a_fix_buildkits_parser_rejects_is_not_written(site: Path, tmp_path: Pat
         "warning: Dockerfile: BuildKit's parser rejects the fixed text (Syntax error - can't "
         'find = in "make". Must be of the form: name=value); kept the original'
     ]
+
+
+# --- each part of a heredoc's opener, on the invariant itself ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "problem"),
+    [
+        ("RUN <<EOF", "RUN <<-EOF", "now opens as <<-EOF"),
+        ("RUN <<-EOF", "RUN <<EOF", "now opens as <<EOF"),
+        ("RUN <<EOF", 'RUN <<"EOF"', "now opens as <<'EOF'"),
+        ("RUN cat <<EOF", "RUN cat 3<<EOF", "now opens as 3<<EOF"),
+        ('RUN <<"EOF"', "RUN <<'EOF'", None),  # quoted either way: read the same
+        ("RUN <<EOF", "RUN  <<EOF", None),
+    ],
+)
+def test_what_decides_how_a_heredoc_body_is_read(
+    before: str, after: str, problem: str | None
+) -> None:
+    body = "\techo $HOME\nEOF\n"
+    old = dockfix.parse(f"FROM alpine\n{before}\n{body}")
+    edit = Edit(12, 12 + len(before), after)  # the header line only
+    new = dockfix.parse(apply_edits(old.source, [edit]))
+    found = check_invariants(old, new, [edit])
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
