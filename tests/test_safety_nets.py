@@ -68,10 +68,12 @@ def assert_refused(run: Run, code: str, reason: str) -> None:
 
 # --- heredocs: a header edit must not change how an untouched body is read ---------------
 
+# With <<- BuildKit strips every body line's leading tabs: the tab-indented printf and the
+# inner heredoc's line would run without them.
 TABBED = (
     "FROM alpine\n"
     "RUN <<EOF\n"
-    "printf '\\tkeep-this-tab\\n'\n"
+    "\tprintf '\\tkeep-this-tab\\n'\n"
     "cat > /etc/motd <<INNER\n"
     "\tindented by a tab\n"
     "INNER\n"
