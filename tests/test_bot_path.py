@@ -80,13 +80,14 @@ def test_commit_per_code_branch_pr_body_and_push(repo: Path, tmp_path: Path) -> 
 
     body_md = (tmp_path / "body.md").read_text()
     assert "| DF102 | [apt-update-alone](" in body_md
-    assert "### `services/api/Dockerfile`" in body_md
-    assert "Why: Each `RUN` is a cached layer." in body_md
+    assert "### DF102 [apt-update-alone](" in body_md
+    assert "- `services/api/Dockerfile`: line 2: " in body_md
+    assert body_md.count("Why: Each `RUN` is a cached layer.") == 1
     assert re.search(
         r"`services/broken/Dockerfile:2` \*\*DF102\*\* .* the user changes on line 3", body_md
     )
 
-    # Re-running on the same tree: nothing to commit, same PR body (deterministic).
+    # Re-running from main (the branch is replaced, as asked): same PR body (deterministic).
     git("checkout", "-q", "main", cwd=repo)
     r2 = dockfix(
         "fix",
@@ -95,6 +96,7 @@ def test_commit_per_code_branch_pr_body_and_push(repo: Path, tmp_path: Path) -> 
         "--commit",
         "--branch",
         "dockfix/fixes",
+        "--force-branch",
         "--pr-body",
         "../body2.md",
         ".",

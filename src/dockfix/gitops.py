@@ -2,15 +2,22 @@
 
 ``dockfix fix --write --commit`` applies the selected fixers one code at a time, in code
 order, and commits what each changed as ``dockfix: <CODE> <name> (<n> files)`` with the files
-listed in the body, so a reviewer can drop one kind of change by dropping one commit. Only
-files dockfix wrote are committed. A work tree with uncommitted changes to tracked files is
-refused unless ``--allow-dirty`` is given.
+listed in the body. Only files dockfix wrote are committed, and never a file git does not track
+or one with uncommitted changes (it would carry the user's own edits). A work tree with
+uncommitted changes to tracked files is refused unless ``--allow-dirty`` is given.
+
+Nothing is lost: an existing ``--branch`` is never moved unless ``--force-branch`` says so, and
+a detached HEAD needs ``--branch`` (commits on it would be left unreachable). Two fixers can
+change neighbouring or the same lines, so a commit does not always revert on its own:
+:func:`note_revert_dependencies` checks each commit's revert with ``git merge-tree`` and names
+the commits it must be reverted with, in the messages and the PR body.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +32,9 @@ class CodeCommit:
     name: str
     files: list[str] = field(default_factory=list)
     sha: str = ""
+    # Later commits (by code) that change lines this commit's revert would conflict with;
+    # None: not checked (git older than 2.38 has no `merge-tree --write-tree`).
+    revert_with: list[str] | None = field(default_factory=list)
 
 
 def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -54,9 +64,48 @@ def dirty_files(root: Path) -> list[str]:
     return [line[3:] for line in out.splitlines() if line.strip()]
 
 
-def checkout_branch(root: Path, name: str) -> None:
-    """Create the branch at HEAD, or reset it to HEAD when it exists (bots re-run)."""
-    git("checkout", "-q", "-B", name, cwd=root)
+def tracked_files(root: Path) -> set[str]:
+    """Every path git tracks, relative to ``root``."""
+    return set(git("ls-files", "-z", cwd=root).split("\0")) - {""}
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch; None on a detached HEAD."""
+    try:
+        return git("symbolic-ref", "-q", "--short", "HEAD", cwd=root).strip()
+    except GitError:
+        return None
+
+
+class BranchExists(GitError):
+    pass
+
+
+def start_branch(root: Path, name: str, force: bool) -> str:
+    """Check out a new branch ``name`` at HEAD; returns what was replaced ("" when nothing).
+
+    An existing branch is left where it is (``BranchExists``) unless ``force``: its commits
+    would survive only in the reflog. Being on it already moves nothing (the commits go on
+    top, as without ``--branch``)."""
+    git("check-ref-format", "--branch", name, cwd=root)
+    if current_branch(root) == name:
+        return ""
+    try:
+        old = git("rev-parse", "-q", "--verify", f"refs/heads/{name}^{{commit}}", cwd=root).strip()
+    except GitError:
+        old = ""
+    if old and not force:
+        raise BranchExists(
+            f"branch `{name}` exists (at {describe(root, old)}); pass --force-branch to replace it"
+        )
+    git("checkout", "-q", "-B" if old else "-b", name, cwd=root)
+    return f"replaced branch `{name}` (was {describe(root, old)})" if old else ""
+
+
+def describe(root: Path, sha: str) -> str:
+    """``abc1234 "subject"``: a commit as a one-line message names it."""
+    short, _, subject = git("log", "-1", "--format=%h %s", sha, cwd=root).strip().partition(" ")
+    return f'{short} "{subject}"'
 
 
 def _identity_env(root: Path) -> dict[str, str]:
@@ -99,3 +148,120 @@ def commit_files(root: Path, files: list[Path], code: str, name: str) -> CodeCom
     )
     info.sha = git("rev-parse", "HEAD", cwd=root).strip()
     return info
+
+
+_MERGE_TREE = ("git", "merge-tree", "--write-tree", "--name-only", "--no-messages")
+_IDENTITY_VARS = (
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+    "GIT_COMMITTER_DATE",
+)
+
+
+class _NoMergeTree(GitError):
+    """This git cannot merge without a work tree (``merge-tree --write-tree``: git 2.38)."""
+
+
+def _revert_conflicts(root: Path, onto: str, shas: Sequence[str]) -> list[str]:
+    """Revert ``shas`` in turn on ``onto``, in memory: the files of the first conflict, or []."""
+    env = _identity_env(root)
+    current = onto
+    for sha in shas:
+        # A commit holding the parent's tree on top of ``sha``: merging it into ``current``
+        # (merge base: ``sha``) is exactly ``git revert sha``.
+        undo = git("commit-tree", f"{sha}^^{{tree}}", "-p", sha, "-m", "revert", cwd=root, env=env)
+        proc = subprocess.run(
+            [*_MERGE_TREE, current, undo.strip()],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode not in (0, 1):
+            raise _NoMergeTree(proc.stderr.strip())
+        tree, _, rest = proc.stdout.partition("\n")
+        if proc.returncode == 1:
+            return sorted({name for name in rest.split("\n\n", 1)[0].split("\n") if name})
+        current = git("commit-tree", tree, "-p", current, "-m", "revert", cwd=root, env=env)
+        current = current.strip()
+    return []
+
+
+def note_revert_dependencies(root: Path, commits: Sequence[CodeCommit]) -> None:
+    """Find which of this run's commits (oldest first, HEAD the last) revert on their own.
+
+    A commit that does not gets ``revert_with``: the later commits that change its conflicting
+    files, checked to revert together with it (newest first); where they do not, every later
+    commit (undoing a whole suffix of the branch always applies). Its message then says so."""
+    made = [c for c in commits if c.sha]
+    if not made:
+        return
+    head = made[-1].sha
+    try:
+        for i, commit in enumerate(made):
+            conflicts = _revert_conflicts(root, head, [commit.sha])
+            if not conflicts:
+                continue
+            later = made[i + 1 :]
+            together = [c for c in later if set(c.files) & set(conflicts)]
+            if not together or _revert_conflicts(
+                root, head, [*(c.sha for c in reversed(together)), commit.sha]
+            ):
+                together = later
+            commit.revert_with = [c.code for c in together]
+    except _NoMergeTree:
+        for commit in made:
+            commit.revert_with = None
+        return
+    _restate_messages(root, made)
+
+
+def revert_note(commit: CodeCommit) -> str:
+    """What a commit's message says about reverting it ("" when it reverts on its own)."""
+    if not commit.revert_with:
+        return ""
+    others = ", ".join(commit.revert_with)
+    return (
+        f"Reverting this commit alone conflicts with later changes to the same lines: "
+        f"revert it together with the {others} commit{'s' if len(commit.revert_with) > 1 else ''}"
+        " (newest first)."
+    )
+
+
+def _restate_messages(root: Path, made: Sequence[CodeCommit]) -> None:
+    """Re-create this run's commits from the first that needs a note, with the note in its
+    message (same trees, authors and dates), and move the checked-out branch to the new tip."""
+    first = next((i for i, c in enumerate(made) if c.revert_with), None)
+    if first is None:
+        return
+    old_head = made[-1].sha
+    parent = git("rev-parse", f"{made[first].sha}^", cwd=root).strip()
+    for commit in made[first:]:
+        fields = git(
+            "log",
+            "-1",
+            "--date=raw",
+            "--format=%an%x00%ae%x00%ad%x00%cn%x00%ce%x00%cd%x00%B",
+            commit.sha,
+            cwd=root,
+        ).split("\0")
+        env = dict(zip(_IDENTITY_VARS, fields[:6], strict=True))
+        message = fields[6].rstrip("\n")
+        note = revert_note(commit)
+        if note:
+            message += "\n\n" + note
+        commit.sha = git(
+            "commit-tree",
+            f"{commit.sha}^{{tree}}",
+            "-p",
+            parent,
+            "-m",
+            message,
+            cwd=root,
+            env=env,
+        ).strip()
+        parent = commit.sha
+    git("update-ref", "-m", "dockfix: note revert dependencies", "HEAD", parent, old_head, cwd=root)

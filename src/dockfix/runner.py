@@ -356,16 +356,43 @@ def _prefetch(
     return opts._replace(image_lookups=lookups), warnings
 
 
+def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
+    """Each file once, a symlink under its target's path: ``Dockerfile ->
+    docker/Dockerfile.debian`` and the file itself are one file, diffed and written once.
+
+    A link to a file outside the working directory is skipped, with a note: its diff would
+    not apply to the tree, and a write would change a file elsewhere. A dangling link is
+    passed on as it is (reading it says why it fails)."""
+    seen: set[str] = set()
+    prefix = os.path.join(os.getcwd(), "")
+    for p in paths:
+        real = os.path.abspath(p)
+        if os.path.islink(p):  # one lstat: most paths are not links
+            target = os.path.realpath(p)
+            if os.path.exists(target):
+                if not target.startswith(prefix):
+                    notes.append(
+                        f"{p}: symlink to {target}, outside the working directory; skipped"
+                    )
+                    continue
+                real = target
+                p = display_path(Path(target))
+        if real not in seen:
+            seen.add(real)
+            yield p
+
+
 def process_paths(
-    paths: Iterable[str], opts: RunOptions, jobs: int | None = None
+    paths: Iterable[str], opts: RunOptions, jobs: int | None = None, notes: list[str] | None = None
 ) -> Iterator[FileReport]:
     """Reports in input order; worker processes only for runs large enough to pay for them.
 
     ``paths`` may be a generator (the directory walk): offline, the workers start on the first
     files while the walk goes on. A run with registry lookups reads every path first, to look
-    each image up once for the whole run."""
+    each image up once for the whole run. Symlinks: see :func:`one_path_per_file` (its notes
+    go to ``notes``)."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    it = iter(paths)
+    it = one_path_per_file(paths, notes if notes is not None else [])
     head = list(itertools.islice(it, PARALLEL_THRESHOLD))
     parallel = workers > 1 and len(head) >= PARALLEL_THRESHOLD
     # Offline there is nothing to share between files: each file answers from the cache as it
