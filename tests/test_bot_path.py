@@ -128,3 +128,93 @@ def test_commit_outside_git_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(SERVICES["services/api/Dockerfile"])
     r = dockfix("fix", "--commit", ".", cwd=tmp_path)
     assert r.returncode == 2 and "--commit needs a git work tree" in r.stderr
+
+
+def _tip(repo: Path, ref: str) -> str:
+    return git("rev-parse", ref, cwd=repo).strip()
+
+
+def test_existing_branch_is_never_moved_without_force_branch(repo: Path) -> None:
+    """A branch of that name with its own work is refused; --force-branch names what it
+    replaces (the old tip stays in the reflog)."""
+    git("checkout", "-q", "-b", "dockfix/fixes", cwd=repo)
+    (repo / "NOTES.md").write_text("someone's own work\n")
+    git("add", "NOTES.md", cwd=repo)
+    git("commit", "-q", "-m", "own work on the branch", cwd=repo)
+    own = _tip(repo, "dockfix/fixes")
+    git("checkout", "-q", "main", cwd=repo)
+
+    r = dockfix("fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", ".", cwd=repo)
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "dockfix/fixes" in lines[0] and "--force-branch" in lines[0]
+    assert _tip(repo, "dockfix/fixes") == own
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "main"
+    assert git("status", "--porcelain", cwd=repo) == ""  # nothing written either
+
+    r = dockfix(
+        "fix",
+        "--select",
+        "DF102",
+        "--commit",
+        "--branch",
+        "dockfix/fixes",
+        "--force-branch",
+        ".",
+        cwd=repo,
+    )
+    assert r.returncode == 0, r.stderr
+    replaced = [ln for ln in r.stderr.splitlines() if "replaced branch" in ln]
+    assert replaced == [
+        f'replaced branch `dockfix/fixes` (was {own[:7]} "own work on the branch")'
+    ], r.stderr
+    assert git("merge-base", "main", "dockfix/fixes", cwd=repo).strip() == _tip(repo, "main")
+    assert "NOTES.md" not in git("ls-tree", "-r", "--name-only", "dockfix/fixes", cwd=repo)
+
+
+def test_on_the_branch_already_commits_on_top(repo: Path) -> None:
+    git("checkout", "-q", "-b", "dockfix/fixes", cwd=repo)
+    (repo / "NOTES.md").write_text("own work\n")
+    git("add", "NOTES.md", cwd=repo)
+    git("commit", "-q", "-m", "own work", cwd=repo)
+    own = _tip(repo, "HEAD")
+    r = dockfix("fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert git("rev-parse", "HEAD~1", cwd=repo).strip() == own
+    assert "replaced" not in r.stderr
+
+
+def test_detached_head_needs_a_branch(repo: Path) -> None:
+    git("checkout", "-q", "--detach", "HEAD", cwd=repo)
+    start = _tip(repo, "HEAD")
+    r = dockfix("fix", "--select", "DF102", "--commit", ".", cwd=repo)
+    assert r.returncode == 2
+    assert "HEAD is detached" in r.stderr and "--branch" in r.stderr
+    assert _tip(repo, "HEAD") == start and git("status", "--porcelain", cwd=repo) == ""
+    r = dockfix("fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "dockfix/fixes"
+    assert git("rev-parse", "HEAD~1", cwd=repo).strip() == start
+
+
+def test_untracked_and_dirty_dockerfiles_are_left_alone(repo: Path) -> None:
+    """An untracked Dockerfile committed onto the branch would vanish from the work tree at
+    the next checkout of main; a file with uncommitted edits would carry them into a dockfix
+    commit. Both are left as they are, with one line each."""
+    new = repo / "services" / "new" / "Dockerfile"
+    new.parent.mkdir()
+    new.write_text(SERVICES["services/api/Dockerfile"])
+    api = repo / "services" / "api" / "Dockerfile"
+    edited = SERVICES["services/api/Dockerfile"] + "EXPOSE 8080\n"
+    api.write_text(edited)
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert "skipped services/new/Dockerfile: git does not track it" in r.stderr
+    assert "skipped services/api/Dockerfile: it has uncommitted changes" in r.stderr
+    assert new.read_text() == SERVICES["services/api/Dockerfile"]
+    assert api.read_text() == edited
+    committed = git("show", "--name-only", "--format=", "HEAD", cwd=repo).split()
+    assert committed == ["services/worker/Dockerfile"]
+    git("checkout", "-q", "HEAD~1", cwd=repo)  # the untracked file survives a checkout
+    assert new.read_text() == SERVICES["services/api/Dockerfile"]

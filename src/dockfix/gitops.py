@@ -207,10 +207,12 @@ def note_revert_dependencies(root: Path, commits: Sequence[CodeCommit]) -> None:
                 continue
             later = made[i + 1 :]
             together = [c for c in later if set(c.files) & set(conflicts)]
-            if not together or _revert_conflicts(
-                root, head, [*(c.sha for c in reversed(together)), commit.sha]
-            ):
+            if not together or not _reverts_with(root, head, commit, together):
                 together = later
+            for other in list(together):  # keep only those it needs
+                fewer = [c for c in together if c is not other]
+                if _reverts_with(root, head, commit, fewer):
+                    together = fewer
             commit.revert_with = [c.code for c in together]
     except _NoMergeTree:
         for commit in made:
@@ -219,13 +221,22 @@ def note_revert_dependencies(root: Path, commits: Sequence[CodeCommit]) -> None:
     _restate_messages(root, made)
 
 
+def _reverts_with(
+    root: Path, head: str, commit: CodeCommit, together: Sequence[CodeCommit]
+) -> bool:
+    """Whether reverting ``together`` (newest first), then ``commit``, applies cleanly."""
+    shas = [*(c.sha for c in reversed(together)), commit.sha]
+    return not _revert_conflicts(root, head, shas)
+
+
 def revert_note(commit: CodeCommit) -> str:
     """What a commit's message says about reverting it ("" when it reverts on its own)."""
     if not commit.revert_with:
         return ""
     others = ", ".join(commit.revert_with)
     return (
-        f"Reverting this commit alone conflicts with later changes to the same lines: "
+        f"Reverting this commit alone conflicts with later changes to the same or "
+        f"neighbouring lines: "
         f"revert it together with the {others} commit{'s' if len(commit.revert_with) > 1 else ''}"
         " (newest first)."
     )
