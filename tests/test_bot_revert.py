@@ -66,9 +66,9 @@ def test_every_commit_reverts_as_its_message_says(tmp_path: Path) -> None:
     git("config", "user.name", "Dev", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-q", "-m", "initial", cwd=repo)
+    args = ["--offline", "--unsafe-fixes", "--select", "ALL", "--commit", "--branch", "fx"]
     r = subprocess.run(
-        [sys.executable, "-m", "dockfix", "fix", "--offline", "--unsafe-fixes"]
-        + ["--select", "ALL", "--commit", "--branch", "fx", "--pr-body", "../pr.md", "."],
+        [sys.executable, "-m", "dockfix", "fix", *args, "--pr-body", "../pr.md", "."],
         cwd=repo,
         capture_output=True,
         text=True,
