@@ -118,3 +118,18 @@ def test_rationale_matches_the_edit(tmp_path: Path) -> None:
     assert "apt" not in why_for["alpine/Dockerfile"]
     assert "`apt-get update`" in why_for["debian/Dockerfile"]
     assert body.count("Why: ") == 2
+
+
+def test_action_uploads_the_overflow_file() -> None:
+    """The Action's pr mode writes the body where it uploads the cut-off part from."""
+    import yaml
+
+    from dockfix.prbody import overflow_path
+
+    action = (Path(__file__).resolve().parents[1] / "action.yml").read_text()
+    steps = yaml.safe_load(action)["runs"]["steps"]
+    body = '"$RUNNER_TEMP/dockfix-pr.md"'
+    assert any(body in str(s.get("run", "")) for s in steps)
+    full = overflow_path(Path("dockfix-pr.md")).name
+    uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert [s["with"]["path"] for s in uploads] == ["${{ runner.temp }}/" + full]
