@@ -163,7 +163,10 @@ class _Run:
                 return
         jobs = self.kw["jobs"] or None
         if sys.stderr.isatty() and not self.kw["quiet"]:
-            files = list(self._discover(paths))  # a progress bar needs the total first
+            from dockfix.runner import one_path_per_file
+
+            # a progress bar needs the total first (a symlink and its target: one file)
+            files = list(one_path_per_file(self._discover(paths), self.notes))
             results = process_paths(files, self.opts, jobs, self.notes)
             if len(files) >= PROGRESS_MIN_FILES:
                 # files done / total on stderr; stdout (diffs, JSON) stays clean for pipes
@@ -393,7 +396,17 @@ def fix(
     if kw["statistics"]:
         click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
     if pr_body is not None:
-        _write_pr_body(pr_body, pr_body_limit, run, applied, left, (verified, commits))
+        import contextlib
+
+        from dockfix.config import ConfigError
+        from dockfix.prbody import write_pr_body
+        from dockfix.runner import _config_for
+        from dockfix.verify import pr_section
+
+        if pr_body_limit is None:
+            with contextlib.suppress(ConfigError):  # a bad file is reported with the files
+                pr_body_limit = _config_for(".", run.opts.config_file).pr_body_limit
+        write_pr_body(pr_body, pr_body_limit, applied, left, pr_section(verified), commits)
     if not kw["quiet"]:
         _, more = fixable_summary(left, unsafe)
         msg = f"{len(applied)} fixed, {len(left)} left"
@@ -408,32 +421,6 @@ def fix(
     else:
         status = 1 if (exit_non_zero_on_fix and changed) else 0
     _finish(run.errors, status)
-
-
-def _write_pr_body(
-    path: Path, limit: int | None, run: _Run, applied: list[Any], left: list[Any], extra: Any
-) -> None:
-    """The description, cut to the limit; the whole of it in ``<body>.full.md`` when cut."""
-    from dockfix.config import ConfigError
-    from dockfix.prbody import DEFAULT_LIMIT, overflow_path, pr_bodies
-    from dockfix.runner import _config_for
-    from dockfix.verify import pr_section
-
-    if limit is None:
-        try:
-            limit = _config_for(".", run.opts.config_file).pr_body_limit
-        except ConfigError:
-            limit = None  # reported with the files
-    overflow = overflow_path(path)
-    verified, commits = extra
-    body, full = pr_bodies(
-        applied, left, pr_section(verified), commits, limit or DEFAULT_LIMIT, overflow.name
-    )
-    path.write_text(body, encoding="utf-8")
-    if body != full:
-        overflow.write_text(full, encoding="utf-8")
-    elif overflow.exists():
-        overflow.unlink()  # an earlier run's: it would be uploaded with this body
 
 
 def _fix_pass(
@@ -507,6 +494,7 @@ def _fix_with_commits(
     from dockfix.catalog import all_fixers
     from dockfix.gitops import (
         GitError,
+        LeftAlone,
         commit_files,
         current_branch,
         dirty_files,
@@ -537,7 +525,7 @@ def _fix_with_commits(
             replaced = start_branch(root, branch, force_branch)
             if replaced:
                 click.echo(replaced, err=True)
-        keep = _Untouchable(root, tracked_files(root), set(dirty))
+        keep = LeftAlone(root, tracked_files(root), set(dirty))
     except GitError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -588,55 +576,6 @@ def _fix_with_commits(
     left = [f for rep in run.reports() if rep.outcome is not None for f in rep.outcome.findings]
     run.opts = base_opts
     return applied, left, len(changed_files), commits
-
-
-class _Untouchable:
-    """The files ``--commit`` must leave alone: untracked ones (a commit would take them into
-    the branch, and a checkout elsewhere then deletes them) and ones with uncommitted changes
-    (a commit would carry the user's edits)."""
-
-    def __init__(self, root: Path, tracked: set[str], dirty: set[str]) -> None:
-        self.root = root.resolve()
-        self.tracked = tracked
-        self.dirty = dirty
-        self.notes: list[str] = []
-        self._noted: set[str] = set()
-
-    def _why(self, path: Path) -> str:
-        rel = os.path.relpath(path.resolve(), self.root).replace(os.sep, "/")
-        if rel in self.dirty:
-            return "it has uncommitted changes"
-        if rel not in self.tracked:
-            return "git does not track it"
-        return ""
-
-    def filter(self, reports: list[Any]) -> list[Any]:
-        from dockfix.runner import display_path
-
-        out = []
-        for rep in reports:
-            if rep.outcome is None or not rep.outcome.changed:
-                out.append(rep)
-                continue
-            why = "" if rep.from_stdin else self._why(Path(rep.path))
-            if not why:
-                changes = []
-                for ch in rep.outcome.file_changes:
-                    ch_why = self._why(ch.path) if ch.original is not None else ""
-                    if ch_why:
-                        self._note(display_path(ch.path), ch_why)
-                    else:
-                        changes.append(ch)
-                rep.outcome.file_changes = changes
-                out.append(rep)
-                continue
-            self._note(rep.path, why)
-        return out
-
-    def _note(self, path: str, why: str) -> None:
-        if path not in self._noted:
-            self._noted.add(path)
-            self.notes.append(f"skipped {path}: {why}; --commit leaves it as it is")
 
 
 @main.command()

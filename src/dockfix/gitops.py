@@ -20,6 +20,10 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dockfix.runner import FileReport
 
 
 class GitError(RuntimeError):
@@ -106,6 +110,57 @@ def describe(root: Path, sha: str) -> str:
     """``abc1234 "subject"``: a commit as a one-line message names it."""
     short, _, subject = git("log", "-1", "--format=%h %s", sha, cwd=root).strip().partition(" ")
     return f'{short} "{subject}"'
+
+
+class LeftAlone:
+    """The files ``--commit`` must leave alone: untracked ones (a commit would take them into
+    the branch, and a checkout elsewhere then deletes them) and ones with uncommitted changes
+    (a commit would carry the user's edits)."""
+
+    def __init__(self, root: Path, tracked: set[str], dirty: set[str]) -> None:
+        self.root = root.resolve()
+        self.tracked = tracked
+        self.dirty = dirty
+        self.notes: list[str] = []
+        self._noted: set[str] = set()
+
+    def _why(self, path: Path) -> str:
+        rel = os.path.relpath(path.resolve(), self.root).replace(os.sep, "/")
+        if rel in self.dirty:
+            return "it has uncommitted changes"
+        if rel not in self.tracked:
+            return "git does not track it"
+        return ""
+
+    def filter(self, reports: list[FileReport]) -> list[FileReport]:
+        """The reports whose changes may be written and committed (files left alone are
+        noted once each)."""
+        from dockfix.runner import display_path
+
+        out = []
+        for rep in reports:
+            if rep.outcome is None or not rep.outcome.changed:
+                out.append(rep)
+                continue
+            why = "" if rep.from_stdin else self._why(Path(rep.path))
+            if not why:
+                changes = []
+                for ch in rep.outcome.file_changes:
+                    ch_why = self._why(ch.path) if ch.original is not None else ""
+                    if ch_why:
+                        self._note(display_path(ch.path), ch_why)
+                    else:
+                        changes.append(ch)
+                rep.outcome.file_changes = changes
+                out.append(rep)
+                continue
+            self._note(rep.path, why)
+        return out
+
+    def _note(self, path: str, why: str) -> None:
+        if path not in self._noted:
+            self._noted.add(path)
+            self.notes.append(f"skipped {path}: {why}; --commit leaves it as it is")
 
 
 def _identity_env(root: Path) -> dict[str, str]:

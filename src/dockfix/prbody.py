@@ -73,6 +73,27 @@ def pr_bodies(
     return _fit(sections, limit, overflow_name), full
 
 
+def write_pr_body(
+    path: Path,
+    limit: int | None,
+    applied: Sequence[Finding],
+    left: Sequence[Finding],
+    verify_section: str = "",
+    commits: Sequence[CodeCommit] = (),
+) -> None:
+    """Write the description to ``path``, cut to ``limit`` (default 60,000); when cut, the
+    full one goes to :func:`overflow_path`, which the cut one names."""
+    overflow = overflow_path(path)
+    body, full = pr_bodies(
+        applied, left, verify_section, commits, limit or DEFAULT_LIMIT, overflow.name
+    )
+    path.write_text(body, encoding="utf-8")
+    if body != full:
+        overflow.write_text(full, encoding="utf-8")
+    elif overflow.exists():
+        overflow.unlink()  # an earlier run's: it would be uploaded with this body
+
+
 def pr_body(
     applied: Sequence[Finding],
     left: Sequence[Finding],
