@@ -167,7 +167,8 @@ def test_existing_branch_is_never_moved_without_force_branch(repo: Path) -> None
     assert r.returncode == 0, r.stderr
     replaced = [ln for ln in r.stderr.splitlines() if "replaced branch" in ln]
     assert replaced == [
-        f'replaced branch `dockfix/fixes` (was {own[:7]} "own work on the branch")'
+        f'replaced branch `dockfix/fixes` (was {own[:7]} "own work on the branch"; its commit'
+        f" not on HEAD stays in the reflog: `git branch dockfix/fixes-old {own[:7]}`)"
     ], r.stderr
     assert git("merge-base", "main", "dockfix/fixes", cwd=repo).strip() == _tip(repo, "main")
     assert "NOTES.md" not in git("ls-tree", "-r", "--name-only", "dockfix/fixes", cwd=repo)

@@ -81,3 +81,14 @@ def test_link_to_a_file_outside_the_tree_is_skipped_with_a_note(tmp_path: Path) 
     ]
     assert outside.read_text() == UPDATE_ALONE
     assert "6 files changed" in r.stderr
+
+
+def test_file_named_through_a_linked_directory_is_taken_once(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _tree(root)
+    os.symlink("svc0", root / "svc0-link")
+    r = dockfix("fix", "--write", "svc0", "svc0-link", cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert "1 file changed" in r.stderr
+    assert "changed on disk" not in r.stderr
+    assert (root / "svc0" / "Dockerfile").read_text() == FIXED

@@ -102,8 +102,20 @@ def start_branch(root: Path, name: str, force: bool) -> str:
         raise BranchExists(
             f"branch `{name}` exists (at {describe(root, old)}); pass --force-branch to replace it"
         )
-    git("checkout", "-q", "-B" if old else "-b", name, cwd=root)
-    return f"replaced branch `{name}` (was {describe(root, old)})" if old else ""
+    if not old:
+        git("checkout", "-q", "-b", name, cwd=root)
+        return ""
+    was = describe(root, old)
+    gone = int(git("rev-list", "--count", f"HEAD..{old}", cwd=root))
+    git("checkout", "-q", "-B", name, cwd=root)
+    if not gone:
+        return f"replaced branch `{name}` (was {was}, already part of HEAD)"
+    return (
+        f"replaced branch `{name}` (was {was}; "
+        f"{'its commit' if gone == 1 else f'its {gone} commits'} not on HEAD "
+        f"{'stays' if gone == 1 else 'stay'} in the reflog: "
+        f"`git branch {name}-old {was.split()[0]}`)"
+    )
 
 
 def describe(root: Path, sha: str) -> str:

@@ -357,29 +357,36 @@ def _prefetch(
 
 
 def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
-    """Each file once, a symlink under its target's path: ``Dockerfile ->
-    docker/Dockerfile.debian`` and the file itself are one file, diffed and written once.
+    """Each file once, under its real path when that is inside the working directory: a
+    symlink ``Dockerfile -> docker/Dockerfile.debian`` and the file itself (or one file named
+    through a linked directory and directly) are one file, diffed and written once.
 
     A link to a file outside the working directory is skipped, with a note: its diff would
     not apply to the tree, and a write would change a file elsewhere. A dangling link is
     passed on as it is (reading it says why it fails)."""
     seen: set[str] = set()
     prefix = os.path.join(os.getcwd(), "")
+    real_dirs: dict[str, str] = {}  # one realpath() per directory, not per file
     for p in paths:
-        real = os.path.abspath(p)
         if os.path.islink(p):  # one lstat: most paths are not links
-            target = os.path.realpath(p)
-            if os.path.exists(target):
-                if not target.startswith(prefix):
-                    notes.append(
-                        f"{p}: symlink to {target}, outside the working directory; skipped"
-                    )
-                    continue
-                real = target
-                p = display_path(Path(target))
-        if real not in seen:
-            seen.add(real)
-            yield p
+            real = os.path.realpath(p)
+            if not os.path.exists(real):
+                real = os.path.abspath(p)
+            elif not real.startswith(prefix):
+                notes.append(f"{p}: symlink to {real}, outside the working directory; skipped")
+                continue
+        else:
+            directory, name = os.path.split(p)
+            real_dir = real_dirs.get(directory)
+            if real_dir is None:
+                real_dir = real_dirs[directory] = os.path.realpath(directory or ".")
+            real = os.path.join(real_dir, name)
+        if real in seen:
+            continue
+        seen.add(real)
+        if real.startswith(prefix) and real != os.path.abspath(p):
+            p = display_path(Path(real))
+        yield p
 
 
 def process_paths(
