@@ -106,3 +106,42 @@ def test_every_commit_reverts_as_its_message_says(tmp_path: Path) -> None:
         assert f"- {code} `{sha[:12]}`: with {', '.join(later)}" in body
     assert any(later for _, later in commits.values()), "no commits on neighbouring lines?"
     assert "drop a commit to drop that change" not in body
+
+
+def test_nothing_is_promised_where_git_cannot_check(tmp_path: Path) -> None:
+    """git before 2.38 has no `merge-tree --write-tree`: the description says the reverts were
+    not checked instead of promising them."""
+    import os
+
+    real_git = shutil.which("git")
+    assert real_git
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case " $* " in *" merge-tree "*) echo "usage: git merge-tree" >&2; exit 129;; esac\n'
+        f'exec {real_git} "$@"\n'
+    )
+    fake.chmod(0o755)
+    repo = tmp_path / "repo"
+    for rel in ("services/py/Dockerfile", "services/py/requirements.txt"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(MULTISTAGE[rel])
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("config", "user.email", "dev@example.invalid", cwd=repo)
+    git("config", "user.name", "Dev", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "initial", cwd=repo)
+    r = subprocess.run(
+        [sys.executable, "-m", "dockfix", "fix", "--offline", "--commit", "--pr-body", "../pr.md"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "committed" in r.stderr
+    body = (tmp_path / "pr.md").read_text()
+    assert "reverts on its own was not checked" in body
+    assert "drop a commit to drop that change" not in body
