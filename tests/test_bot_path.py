@@ -134,6 +134,12 @@ def _tip(repo: Path, ref: str) -> str:
     return git("rev-parse", ref, cwd=repo).strip()
 
 
+def _fix_on_branch(repo: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return dockfix(
+        "fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", *extra, ".", cwd=repo
+    )
+
+
 def test_existing_branch_is_never_moved_without_force_branch(repo: Path) -> None:
     """A branch of that name with its own work is refused; --force-branch names what it
     replaces (the old tip stays in the reflog)."""
@@ -144,7 +150,7 @@ def test_existing_branch_is_never_moved_without_force_branch(repo: Path) -> None
     own = _tip(repo, "dockfix/fixes")
     git("checkout", "-q", "main", cwd=repo)
 
-    r = dockfix("fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", ".", cwd=repo)
+    r = _fix_on_branch(repo)
     assert r.returncode == 2
     lines = r.stderr.splitlines()
     assert len(lines) == 1, r.stderr
@@ -153,17 +159,7 @@ def test_existing_branch_is_never_moved_without_force_branch(repo: Path) -> None
     assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "main"
     assert git("status", "--porcelain", cwd=repo) == ""  # nothing written either
 
-    r = dockfix(
-        "fix",
-        "--select",
-        "DF102",
-        "--commit",
-        "--branch",
-        "dockfix/fixes",
-        "--force-branch",
-        ".",
-        cwd=repo,
-    )
+    r = _fix_on_branch(repo, "--force-branch")
     assert r.returncode == 0, r.stderr
     replaced = [ln for ln in r.stderr.splitlines() if "replaced branch" in ln]
     assert replaced == [
@@ -180,7 +176,7 @@ def test_on_the_branch_already_commits_on_top(repo: Path) -> None:
     git("add", "NOTES.md", cwd=repo)
     git("commit", "-q", "-m", "own work", cwd=repo)
     own = _tip(repo, "HEAD")
-    r = dockfix("fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", ".", cwd=repo)
+    r = _fix_on_branch(repo)
     assert r.returncode == 0, r.stderr
     assert git("rev-parse", "HEAD~1", cwd=repo).strip() == own
     assert "replaced" not in r.stderr
@@ -193,7 +189,7 @@ def test_detached_head_needs_a_branch(repo: Path) -> None:
     assert r.returncode == 2
     assert "HEAD is detached" in r.stderr and "--branch" in r.stderr
     assert _tip(repo, "HEAD") == start and git("status", "--porcelain", cwd=repo) == ""
-    r = dockfix("fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", ".", cwd=repo)
+    r = _fix_on_branch(repo)
     assert r.returncode == 0, r.stderr
     assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "dockfix/fixes"
     assert git("rev-parse", "HEAD~1", cwd=repo).strip() == start

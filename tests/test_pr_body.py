@@ -4,9 +4,9 @@ rule, and a size GitHub accepts, with the full listing in a file next to it."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from test_bot_path import dockfix
 
 MANY_FIXES = (
     "FROM debian:12\n"
@@ -17,16 +17,6 @@ MANY_FIXES = (
     "ADD app.sh /app.sh\n"
     "ENTRYPOINT /app.sh\n"
 )
-
-
-def dockfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def _services(root: Path, n: int) -> list[str]:

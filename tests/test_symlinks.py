@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from test_bot_path import dockfix as run_dockfix
 
 UPDATE_ALONE = "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n"
 FIXED = "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n"
 
 
 def dockfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args, "--offline", "--select", "DF102"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_dockfix(*args, "--offline", "--select", "DF102", cwd=cwd)
 
 
 def _tree(root: Path) -> None:
