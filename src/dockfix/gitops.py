@@ -36,9 +36,10 @@ class CodeCommit:
     name: str
     files: list[str] = field(default_factory=list)
     sha: str = ""
-    # Later commits (by code) that change lines this commit's revert would conflict with;
-    # None: not checked (git older than 2.38 has no `merge-tree --write-tree`).
-    revert_with: list[str] | None = field(default_factory=list)
+    # Later commits (by code) that change lines this commit's revert would conflict with
+    # ([]: it reverts on its own); None: not checked (git older than 2.38 has no
+    # `merge-tree --write-tree`).
+    revert_with: list[str] | None = None
 
 
 def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -81,14 +82,10 @@ def current_branch(root: Path) -> str | None:
         return None
 
 
-class BranchExists(GitError):
-    pass
-
-
 def start_branch(root: Path, name: str, force: bool) -> str:
     """Check out a new branch ``name`` at HEAD; returns what was replaced ("" when nothing).
 
-    An existing branch is left where it is (``BranchExists``) unless ``force``: its commits
+    An existing branch is left where it is (a ``GitError``) unless ``force``: its commits
     would survive only in the reflog. Being on it already moves nothing (the commits go on
     top, as without ``--branch``)."""
     git("check-ref-format", "--branch", name, cwd=root)
@@ -99,7 +96,7 @@ def start_branch(root: Path, name: str, force: bool) -> str:
     except GitError:
         old = ""
     if old and not force:
-        raise BranchExists(
+        raise GitError(
             f"branch `{name}` exists (at {describe(root, old)}); pass --force-branch to replace it"
         )
     if not old:
@@ -232,9 +229,8 @@ class _NoMergeTree(GitError):
     """This git cannot merge without a work tree (``merge-tree --write-tree``: git 2.38)."""
 
 
-def _revert_conflicts(root: Path, onto: str, shas: Sequence[str]) -> list[str]:
+def _revert_conflicts(root: Path, onto: str, shas: Sequence[str], env: dict[str, str]) -> list[str]:
     """Revert ``shas`` in turn on ``onto``, in memory: the files of the first conflict, or []."""
-    env = _identity_env(root)
     current = onto
     for sha in shas:
         # A commit holding the parent's tree on top of ``sha``: merging it into ``current``
@@ -251,7 +247,8 @@ def _revert_conflicts(root: Path, onto: str, shas: Sequence[str]) -> list[str]:
             raise _NoMergeTree(proc.stderr.strip())
         tree, _, rest = proc.stdout.partition("\n")
         if proc.returncode == 1:
-            return sorted({name for name in rest.split("\n\n", 1)[0].split("\n") if name})
+            names = {name for name in rest.split("\n\n", 1)[0].split("\n") if name}
+            return sorted(names) or ["?"]
         current = git("commit-tree", tree, "-p", current, "-m", "revert", cwd=root, env=env)
         current = current.strip()
     return []
@@ -267,33 +264,40 @@ def note_revert_dependencies(root: Path, commits: Sequence[CodeCommit]) -> None:
     if not made:
         return
     head = made[-1].sha
+    env = _identity_env(root)
+    found: list[list[str]] = []
     try:
         for i, commit in enumerate(made):
-            conflicts = _revert_conflicts(root, head, [commit.sha])
+            conflicts = _revert_conflicts(root, head, [commit.sha], env)
             if not conflicts:
+                found.append([])
                 continue
             later = made[i + 1 :]
             together = [c for c in later if set(c.files) & set(conflicts)]
-            if not together or not _reverts_with(root, head, commit, together):
+            if not together or not _reverts_with(root, head, commit, together, env):
                 together = later
             for other in list(together):  # keep only those it needs
                 fewer = [c for c in together if c is not other]
-                if _reverts_with(root, head, commit, fewer):
+                if _reverts_with(root, head, commit, fewer, env):
                     together = fewer
-            commit.revert_with = [c.code for c in together]
+            found.append([c.code for c in together])
     except _NoMergeTree:
-        for commit in made:
-            commit.revert_with = None
-        return
+        return  # not checked: nothing is promised
+    for commit, revert_with in zip(made, found, strict=True):
+        commit.revert_with = revert_with
     _restate_messages(root, made)
 
 
 def _reverts_with(
-    root: Path, head: str, commit: CodeCommit, together: Sequence[CodeCommit]
+    root: Path,
+    head: str,
+    commit: CodeCommit,
+    together: Sequence[CodeCommit],
+    env: dict[str, str],
 ) -> bool:
     """Whether reverting ``together`` (newest first), then ``commit``, applies cleanly."""
     shas = [*(c.sha for c in reversed(together)), commit.sha]
-    return not _revert_conflicts(root, head, shas)
+    return not _revert_conflicts(root, head, shas, env)
 
 
 def revert_note(commit: CodeCommit) -> str:
