@@ -59,6 +59,12 @@ def test_limit_from_the_option_and_the_configuration(tmp_path: Path) -> None:
     assert r.returncode == 1, r.stderr
     assert len((tmp_path / "a.md").read_text(encoding="utf-8")) <= 4000
     assert (tmp_path / "a.full.md").exists()
+    # Too small even for the rationales: the text itself is cut, still naming the full file.
+    r = dockfix(
+        "fix", "--offline", "--pr-body-limit", "1000", "--pr-body", "a.md", ".", cwd=tmp_path
+    )
+    body = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert len(body) <= 1000 and body.rstrip().endswith("the full description is in `a.full.md`)")
     (tmp_path / "dockfix.toml").write_text("pr-body-limit = 5000\n")
     r = dockfix("fix", "--offline", "--pr-body", "a.md", ".", cwd=tmp_path)
     assert r.returncode == 1, r.stderr
