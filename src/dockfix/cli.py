@@ -554,7 +554,7 @@ def _fix_with_commits(
         commits.append(info)
         changed_files.update(info.files)
     for note in keep.notes:
-        click.echo(note, err=True)
+        click.echo(f"note: {note}", err=True)
     try:
         note_revert_dependencies(root, commits)
     except GitError as exc:
