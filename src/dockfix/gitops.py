@@ -229,75 +229,97 @@ class _NoMergeTree(GitError):
     """This git cannot merge without a work tree (``merge-tree --write-tree``: git 2.38)."""
 
 
-def _revert_conflicts(root: Path, onto: str, shas: Sequence[str], env: dict[str, str]) -> list[str]:
-    """Revert ``shas`` in turn on ``onto``, in memory: the files of the first conflict, or []."""
-    current = onto
-    for sha in shas:
-        # A commit holding the parent's tree on top of ``sha``: merging it into ``current``
-        # (merge base: ``sha``) is exactly ``git revert sha``.
-        undo = git("commit-tree", f"{sha}^^{{tree}}", "-p", sha, "-m", "revert", cwd=root, env=env)
+class _Reverts:
+    """``git revert`` of commit sequences on one tip, in memory (``git merge-tree``); the
+    sequences tried share their first steps, which are done once."""
+
+    def __init__(self, root: Path, head: str) -> None:
+        self.root = root
+        self.head = head
+        self.env = _identity_env(root)
+        self._undo: dict[str, str] = {}
+        # (commit, reverted sha) -> (the resulting commit, "") or ("", conflicting files)
+        self._steps: dict[tuple[str, str], tuple[str, list[str]]] = {}
+
+    def conflicts(self, shas: Sequence[str]) -> list[str]:
+        """Revert ``shas`` in turn on the tip: the files of the first conflict, or []."""
+        current = self.head
+        for sha in shas:
+            step = self._steps.get((current, sha))
+            if step is None:
+                step = self._steps[(current, sha)] = self._revert(current, sha)
+            current, files = step
+            if files:
+                return files
+        return []
+
+    def _revert(self, current: str, sha: str) -> tuple[str, list[str]]:
+        undo = self._undo.get(sha)
+        if undo is None:
+            # A commit holding the parent's tree on top of ``sha``: merging it into another
+            # (merge base: ``sha``) is exactly ``git revert sha``.
+            undo = self._undo[sha] = self._commit(f"{sha}^^{{tree}}", sha)
         proc = subprocess.run(
-            [*_MERGE_TREE, current, undo.strip()],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
+            [*_MERGE_TREE, current, undo], cwd=self.root, capture_output=True, text=True
         )
         if proc.returncode not in (0, 1):
             raise _NoMergeTree(proc.stderr.strip())
         tree, _, rest = proc.stdout.partition("\n")
         if proc.returncode == 1:
             names = {name for name in rest.split("\n\n", 1)[0].split("\n") if name}
-            return sorted(names) or ["?"]
-        current = git("commit-tree", tree, "-p", current, "-m", "revert", cwd=root, env=env)
-        current = current.strip()
-    return []
+            return "", sorted(names) or ["?"]
+        return self._commit(tree, current), []
+
+    def _commit(self, tree: str, parent: str) -> str:
+        return git(
+            "commit-tree", tree, "-p", parent, "-m", "revert", cwd=self.root, env=self.env
+        ).strip()
 
 
 def note_revert_dependencies(root: Path, commits: Sequence[CodeCommit]) -> None:
     """Find which of this run's commits (oldest first, HEAD the last) revert on their own.
 
-    A commit that does not gets ``revert_with``: the later commits that change its conflicting
-    files, checked to revert together with it (newest first); where they do not, every later
-    commit (undoing a whole suffix of the branch always applies). Its message then says so."""
+    A commit that does not gets ``revert_with``: the later commits it reverts together with
+    (newest first), checked. Those are the later commits that change its conflicting files
+    and what they revert with in turn, less each of the first that it does not need; where
+    they do not do, every later commit (undoing a whole suffix of the branch always applies).
+    Its message then says so."""
     made = [c for c in commits if c.sha]
     if not made:
         return
-    head = made[-1].sha
-    env = _identity_env(root)
-    found: list[list[str]] = []
+    reverts = _Reverts(root, made[-1].sha)
+    found: dict[str, list[CodeCommit]] = {}
+
+    def closure(direct: list[CodeCommit], later: list[CodeCommit]) -> list[CodeCommit]:
+        codes = {c.code for c in direct}
+        for c in direct:
+            codes.update(d.code for d in found[c.code])
+        return [c for c in later if c.code in codes]
+
+    def clean(commit: CodeCommit, together: list[CodeCommit]) -> bool:
+        return not reverts.conflicts([*(c.sha for c in reversed(together)), commit.sha])
+
     try:
-        for i, commit in enumerate(made):
-            conflicts = _revert_conflicts(root, head, [commit.sha], env)
+        for i in reversed(range(len(made))):  # newest first: the later ones are known
+            commit, later = made[i], made[i + 1 :]
+            conflicts = reverts.conflicts([commit.sha])
             if not conflicts:
-                found.append([])
+                found[commit.code] = []
                 continue
-            later = made[i + 1 :]
-            together = [c for c in later if set(c.files) & set(conflicts)]
-            if not together or not _reverts_with(root, head, commit, together, env):
-                together = later
-            for other in list(together):  # keep only those it needs
-                fewer = [c for c in together if c is not other]
-                if _reverts_with(root, head, commit, fewer, env):
-                    together = fewer
-            found.append([c.code for c in together])
+            direct = [c for c in later if set(c.files) & set(conflicts)]
+            together = closure(direct, later)
+            if not (together and clean(commit, together)):
+                direct = together = later
+            for other in list(direct):  # keep only those it needs
+                fewer = [c for c in direct if c is not other]
+                if clean(commit, closure(fewer, later)):
+                    direct, together = fewer, closure(fewer, later)
+            found[commit.code] = together
     except _NoMergeTree:
         return  # not checked: nothing is promised
-    for commit, revert_with in zip(made, found, strict=True):
-        commit.revert_with = revert_with
+    for commit in made:
+        commit.revert_with = [c.code for c in found[commit.code]]
     _restate_messages(root, made)
-
-
-def _reverts_with(
-    root: Path,
-    head: str,
-    commit: CodeCommit,
-    together: Sequence[CodeCommit],
-    env: dict[str, str],
-) -> bool:
-    """Whether reverting ``together`` (newest first), then ``commit``, applies cleanly."""
-    shas = [*(c.sha for c in reversed(together)), commit.sha]
-    return not _revert_conflicts(root, head, shas, env)
 
 
 def revert_note(commit: CodeCommit) -> str:
