@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -215,3 +216,25 @@ def test_untracked_and_dirty_dockerfiles_are_left_alone(repo: Path) -> None:
     assert committed == ["services/worker/Dockerfile"]
     git("checkout", "-q", "HEAD~1", cwd=repo)  # the untracked file survives a checkout
     assert new.read_text() == SERVICES["services/api/Dockerfile"]
+
+
+def test_refused_in_the_middle_of_a_rebase(repo: Path) -> None:
+    """A rebase stopped to edit a commit: clean tree, detached HEAD. Commits made there, even
+    on a new branch, would be mixed into the rebase."""
+    (repo / "README.md").write_text("second\n")
+    git("commit", "-q", "-am", "second", cwd=repo)
+    subprocess.run(
+        ["git", "rebase", "-q", "-i", "HEAD~1"],
+        cwd=repo,
+        env={**os.environ, "GIT_SEQUENCE_EDITOR": "sed -i s/^pick/edit/"},
+        capture_output=True,
+        check=True,
+    )
+    stopped = _tip(repo, "HEAD")
+    r = _fix_on_branch(repo)
+    assert r.returncode == 2
+    assert (
+        r.stderr == "error: the work tree is in the middle of a rebase; finish or abort it first\n"
+    )
+    assert _tip(repo, "HEAD") == stopped and git("status", "--porcelain", cwd=repo) == ""
+    assert "dockfix/fixes" not in git("branch", "--list", cwd=repo)

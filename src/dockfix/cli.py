@@ -499,6 +499,7 @@ def _fix_with_commits(
         current_branch,
         dirty_files,
         note_revert_dependencies,
+        operation_in_progress,
         start_branch,
         tracked_files,
         work_tree_root,
@@ -511,6 +512,13 @@ def _fix_with_commits(
             click.echo(
                 f"error: the work tree has uncommitted changes ({', '.join(dirty[:5])}); "
                 "commit or stash them, or pass --allow-dirty",
+                err=True,
+            )
+            sys.exit(2)
+        busy = operation_in_progress(root)
+        if busy:
+            click.echo(
+                f"error: the work tree is in the middle of {busy}; finish or abort it first",
                 err=True,
             )
             sys.exit(2)

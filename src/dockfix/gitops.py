@@ -74,6 +74,28 @@ def tracked_files(root: Path) -> set[str]:
     return set(git("ls-files", "-z", cwd=root).split("\0")) - {""}
 
 
+_IN_PROGRESS = {
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or `git am`",
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+    "BISECT_LOG": "a bisect",
+}
+
+
+def operation_in_progress(root: Path) -> str:
+    """The git operation the work tree is in the middle of ("" when none): dockfix's commits
+    would land inside it (a stopped rebase would then carry or drop them)."""
+    names = list(_IN_PROGRESS)
+    args = [arg for n in names for arg in ("--git-path", n)]
+    paths = git("rev-parse", *args, cwd=root).splitlines()
+    for name, path in zip(names, paths, strict=True):
+        if (root / path).exists():
+            return _IN_PROGRESS[name]
+    return ""
+
+
 def current_branch(root: Path) -> str | None:
     """The checked-out branch; None on a detached HEAD."""
     try:
