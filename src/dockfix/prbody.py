@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_LIMIT = 60_000  # characters; GitHub's limit is 65,536
 
 
+@cache  # asked once per change; a monorepo run has thousands
 def why(fixer: type[Fixer]) -> str:
     """The first paragraph of the fixer's "Why is this bad" section, on one line."""
     doc = fixer.documentation()
@@ -92,16 +94,6 @@ def write_pr_body(
         overflow.write_text(full, encoding="utf-8")
     elif overflow.exists():
         overflow.unlink()  # an earlier run's: it would be uploaded with this body
-
-
-def pr_body(
-    applied: Sequence[Finding],
-    left: Sequence[Finding],
-    verify_section: str = "",
-    commits: Sequence[CodeCommit] = (),
-) -> str:
-    """The full description (no limit)."""
-    return _render(_sections(applied, left, verify_section, commits), None, "")
 
 
 def _sections(
