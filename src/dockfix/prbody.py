@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 DEFAULT_LIMIT = 60_000  # characters; GitHub's limit is 65,536
 
 
-@cache  # asked once per change; a monorepo run has thousands
 def why(fixer: type[Fixer]) -> str:
     """The first paragraph of the fixer's "Why is this bad" section, on one line."""
     doc = fixer.documentation()
@@ -35,11 +33,11 @@ def why(fixer: type[Fixer]) -> str:
     return " ".join(m.group(1).split()) if m else fixer.summary
 
 
-def rationale(finding: Finding, fixer: type[Fixer] | None) -> str:
-    """Why this change is made: the fix's own words, else the fixer's documentation."""
+def rationale(finding: Finding, documented: str) -> str:
+    """Why this change is made: the fix's own words, else ``documented`` (:func:`why`)."""
     if finding.fix is not None and finding.fix.rationale:
         return finding.fix.rationale
-    return why(fixer) if fixer is not None else ""
+    return documented
 
 
 def overflow_path(body: Path) -> Path:
@@ -141,8 +139,9 @@ def _sections(
 def _rule_sections(code: str, fx: type[Fixer] | None, found: list[Finding]) -> list[_Section]:
     """A rule's heading, then per rationale (most often one) the rationale and its files."""
     by_why: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    documented = why(fx) if fx is not None else ""
     for f in found:
-        by_why[rationale(f, fx)][f.path].append(f)
+        by_why[rationale(f, documented)][f.path].append(f)
     title = f"[{fx.name}]({_link(fx)})" if fx is not None else code
     nfiles = len({f.path for f in found})
     out = []
