@@ -76,6 +76,12 @@ def test_link_to_a_file_outside_the_tree_is_skipped_with_a_note(tmp_path: Path) 
     ]
     assert outside.read_text() == UPDATE_ALONE
     assert "6 files changed" in r.stderr
+    # Named from elsewhere, the link is outside the working directory too: taken as named.
+    (tmp_path / "third").mkdir()
+    r = dockfix("check", str(root / "linked" / "Dockerfile"), cwd=tmp_path / "third")
+    assert r.returncode == 1, r.stderr
+    assert f"{root}/linked/Dockerfile:2:1: DF102" in r.stdout
+    assert "note:" not in r.stderr
 
 
 def test_file_named_through_a_linked_directory_is_taken_once(tmp_path: Path) -> None:

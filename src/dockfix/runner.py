@@ -361,8 +361,9 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
     symlink ``Dockerfile -> docker/Dockerfile.debian`` and the file itself (or one file named
     through a linked directory and directly) are one file, diffed and written once.
 
-    A link to a file outside the working directory is skipped, with a note: its diff would
-    not apply to the tree, and a write would change a file elsewhere. A dangling link is
+    A link in the working directory to a file outside it is skipped, with a note: its diff
+    would not apply to the tree, and a write would change a file elsewhere. (A link outside
+    the working directory, named on the command line, is taken as named.) A dangling link is
     passed on as it is (reading it says why it fails)."""
     seen: set[str] = set()
     prefix = os.path.join(os.getcwd(), "")
@@ -372,7 +373,7 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
             real = os.path.realpath(p)
             if not os.path.exists(real):
                 real = os.path.abspath(p)
-            elif not real.startswith(prefix):
+            elif not real.startswith(prefix) and os.path.abspath(p).startswith(prefix):
                 notes.append(f"{p}: symlink to {real}, outside the working directory; skipped")
                 continue
         else:
