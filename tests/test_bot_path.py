@@ -238,3 +238,18 @@ def test_refused_in_the_middle_of_a_rebase(repo: Path) -> None:
     )
     assert _tip(repo, "HEAD") == stopped and git("status", "--porcelain", cwd=repo) == ""
     assert "dockfix/fixes" not in git("branch", "--list", cwd=repo)
+
+
+def test_dirty_file_with_a_space_in_its_name_is_left_alone(repo: Path) -> None:
+    odd = repo / "services" / "my api" / "Dockerfile"
+    odd.parent.mkdir()
+    odd.write_text(SERVICES["services/api/Dockerfile"])
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "odd name", cwd=repo)
+    edited = SERVICES["services/api/Dockerfile"] + "EXPOSE 80\n"
+    odd.write_text(edited)
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert "skipped services/my api/Dockerfile: it has uncommitted changes" in r.stderr
+    assert odd.read_text() == edited
+    assert "my api" not in git("show", "--name-only", "--format=", "HEAD", cwd=repo)

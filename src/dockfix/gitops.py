@@ -65,8 +65,14 @@ def work_tree_root(start: Path) -> Path:
 
 def dirty_files(root: Path) -> list[str]:
     """Tracked files with staged or unstaged changes (untracked files do not count)."""
-    out = git("status", "--porcelain", "--untracked-files=no", cwd=root)
-    return [line[3:] for line in out.splitlines() if line.strip()]
+    fields = git("status", "--porcelain", "-z", "--untracked-files=no", cwd=root).split("\0")
+    out = []
+    while fields and fields[0]:
+        entry = fields.pop(0)
+        out.append(entry[3:])  # unquoted with -z: a name with spaces is matched as it is
+        if entry[0] in "RC":
+            out.append(fields.pop(0))  # a rename's or copy's source
+    return out
 
 
 def tracked_files(root: Path) -> set[str]:
