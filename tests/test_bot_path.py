@@ -253,3 +253,22 @@ def test_dirty_file_with_a_space_in_its_name_is_left_alone(repo: Path) -> None:
     assert "skipped services/my api/Dockerfile: it has uncommitted changes" in r.stderr
     assert odd.read_text() == edited
     assert "my api" not in git("show", "--name-only", "--format=", "HEAD", cwd=repo)
+
+
+def test_file_names_are_not_pathspec_patterns(repo: Path) -> None:
+    """`svc[12]/Dockerfile` as a git pathspec also matches `svc1/Dockerfile`, whose
+    uncommitted edits must stay out of dockfix's commit."""
+    for name in ("svc[12]", "svc1"):
+        (repo / name).mkdir()
+        (repo / name / "Dockerfile").write_text(SERVICES["services/api/Dockerfile"])
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "more", cwd=repo)
+    edited = "FROM debian:bookworm\n# the user's edit\n"
+    (repo / "svc1" / "Dockerfile").write_text(edited)
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", "svc[12]", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert git("show", "--name-only", "--format=", "HEAD", cwd=repo).split() == [
+        "svc[12]/Dockerfile"
+    ]
+    assert git("show", "HEAD:svc1/Dockerfile", cwd=repo) == SERVICES["services/api/Dockerfile"]
+    assert (repo / "svc1" / "Dockerfile").read_text() == edited

@@ -222,10 +222,12 @@ def commit_files(root: Path, files: list[Path], code: str, name: str) -> CodeCom
     info = CodeCommit(code, name, rel)
     if not rel:
         return info
-    git("add", "--", *rel, cwd=root)
+    # Names, not patterns: `svc[12]/Dockerfile` must not also take `svc1/Dockerfile`.
+    git("--literal-pathspecs", "add", "--", *rel, cwd=root)
     subject = f"dockfix: {code} {name} ({len(rel)} file{'s' if len(rel) != 1 else ''})"
     body = "\n".join(f"- {r}" for r in rel)
     git(
+        "--literal-pathspecs",
         "commit",
         "-q",
         "--only",
