@@ -25,11 +25,26 @@ TOP_KEYS = {
     "insecure-registries",
     "refresh",
     "respect-gitignore",
+    "min-docker-engine",
 }
 
 
 class ConfigError(ValueError):
     pass
+
+
+# Docker Engine 23.0 made BuildKit the default builder, with a built-in Dockerfile frontend
+# (1.4+) that knows RUN --mount and heredocs.
+DEFAULT_MIN_DOCKER_ENGINE = (23, 0)
+
+
+def _engine_version(value: Any, key: str, where: Path) -> tuple[int, ...]:
+    # A TOML float would read 20.10 as 20.1: a string or an integer only.
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    parts = text.split(".")
+    if not text or not all(p.isdigit() for p in parts):
+        raise ConfigError(f'{where}: `{key}` must be a Docker Engine version such as "23.0"')
+    return tuple(int(p) for p in parts)
 
 
 @dataclass
@@ -46,6 +61,9 @@ class Config:
     insecure_registries: list[str] = field(default_factory=list)
     refresh: bool = False
     respect_gitignore: bool = True
+    # The oldest Docker Engine the Dockerfiles must build with: fixers use the syntax its
+    # built-in Dockerfile frontend knows, and add a `# syntax=` directive only beyond it.
+    min_docker_engine: tuple[int, ...] = DEFAULT_MIN_DOCKER_ENGINE
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
@@ -169,6 +187,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             cfg.refresh = _bool(value, key, path)
         elif key == "respect-gitignore":
             cfg.respect_gitignore = _bool(value, key, path)
+        elif key == "min-docker-engine":
+            cfg.min_docker_engine = _engine_version(value, key, path)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")

@@ -192,6 +192,7 @@ def fix_text_with(
         unsafe_fixes=unsafe,
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
+        min_docker_engine=cfg.min_docker_engine,
         services=_services(cfg, opts),
         context_is_dir=known_dir,
     )
@@ -313,6 +314,7 @@ def _queries_for_path(path_str: str, opts: RunOptions) -> _FileQueries:
         path=path,
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
+        min_docker_engine=cfg.min_docker_engine,
         services=_services(cfg, opts),
     )
     return _FileQueries(_image_queries(doc, fixers, ctx), list(cfg.insecure_registries), ctx.refresh)
