@@ -991,9 +991,12 @@ class RegistryClient:
             except httpx.RequestError as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 logger.debug("%s %s failed (%s), attempt %d", method, url, reason, attempt)
-                if _is_tls_failure(exc):
+                tls = _tls_failure(exc)
+                if tls is not None:
                     # A handshake fails the same way every time: no retry.
                     advice = f"if it serves plain HTTP, use --insecure-registry {host}"
+                    if isinstance(tls, ssl.SSLCertVerificationError):
+                        advice = f"if its CA is private, name it in SSL_CERT_FILE; {advice}"
                     with self._lock:
                         self._given_up.setdefault(host, f"failed TLS earlier ({reason})")
                         self._host_problems.setdefault(host, (f"{host}: TLS failed", advice))
@@ -1264,16 +1267,16 @@ def is_loopback_registry(registry: str) -> bool:
         return False
 
 
-def _is_tls_failure(exc: BaseException) -> bool:
-    """A failed TLS handshake (or certificate check) anywhere in the exception's chain."""
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The failed TLS handshake (or certificate check) in the exception's chain, if any."""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
-            return False
-        if isinstance(seen, ssl.SSLError | ssl.CertificateError):
-            return True
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
 
 
 def _basic_header(creds: Credentials) -> str:

@@ -176,3 +176,59 @@ def test_a_tls_error_names_the_insecure_registry_option(
         f"{proxy.host}: TLS failed",
         f"if it serves plain HTTP, use --insecure-registry {proxy.host}",
     )
+
+
+def test_an_untrusted_certificate_names_ssl_cert_file_and_the_option(
+    tmp_path: Path, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = tmp_path / "server.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(
+        "dockfix.registry_client.is_loopback_registry", lambda registry: False
+    )
+    try:
+        with pytest.raises(RegistryUnavailable) as info:
+            make_client().resolve(ImageRef.parse(f"{host}/team/app:1"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(info.value).endswith(
+        f"if its CA is private, name it in SSL_CERT_FILE; "
+        f"if it serves plain HTTP, use --insecure-registry {host}"
+    )
