@@ -22,10 +22,10 @@ client at all.  ``--offline`` answers from the cache only, entries older than th
 included (with their age, so a fixer can call such a pin unsafe); a query it cannot answer
 is marked ``offline_miss``.  ``refresh`` (``fix --refresh``) skips the cache and asks the
 registry what the tags point at now.  A registry error becomes the answer's ``error`` (one
-line that names the image, never a credential); :meth:`ImageLookups.warnings` says once per
-registry host that failed as a whole ("registry-1.docker.io unreachable: 3 images not pinned;
-use --offline to skip lookups") and once per image for any other failure.  Errors never stop
-the run.
+line that names the image, never a credential).  :meth:`ImageLookups.host_warnings` says
+once per registry host that failed as a whole ("registry-1.docker.io unreachable: 3 images
+not pinned; use --offline to skip lookups"), :meth:`ImageLookups.failures` lists the other
+failures, one per image.  Errors never stop the run.
 
 Tuning from the environment (all optional): ``DOCKFIX_DIGEST_CACHE`` (the cache file, or
 ``off``), ``DOCKFIX_DIGEST_CACHE_TTL`` (seconds, default one day), ``DOCKFIX_REGISTRY_TIMEOUT``

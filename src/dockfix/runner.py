@@ -317,7 +317,8 @@ def _queries_for_path(path_str: str, opts: RunOptions) -> _FileQueries:
         min_docker_engine=cfg.min_docker_engine,
         services=_services(cfg, opts),
     )
-    return _FileQueries(_image_queries(doc, fixers, ctx), list(cfg.insecure_registries), ctx.refresh)
+    queries = _image_queries(doc, fixers, ctx)
+    return _FileQueries(queries, list(cfg.insecure_registries), ctx.refresh)
 
 
 def _collect_chunk(args: tuple[list[str], RunOptions]) -> list[_FileQueries]:
