@@ -755,6 +755,9 @@ class CacheMount(Fixer):
     def _enabled(self, tool: Tool) -> bool:
         return tool.option in self._enabled_options
 
+    def wants_lookups(self, ctx: FixContext) -> bool:
+        return ctx.min_docker_engine < _MOUNT_BUILT_IN_SINCE
+
     def image_queries(self, doc: Dockerfile, ctx: FixContext) -> Iterator[ImageQuery]:
         if _needs_directive(doc, ctx) and any(i.keyword == "RUN" for i in doc.instructions):
             yield _frontend_query()

@@ -34,8 +34,8 @@ to a realm host explicitly trusted for that registry (``token_realm_hosts``; by 
 ``https://auth.docker.io``, Docker's own token service for Docker Hub).  Otherwise the
 token is requested anonymously and, if that is not enough, the error says the credentials
 were withheld.  Credentials never go over plain HTTP to a registry that is neither listed as
-insecure nor on this machine (loopback), and redirects to another origin are followed without the ``Authorization``
-header.  Secrets never appear in exceptions, logs or ``repr``.
+insecure nor on this machine (loopback), and redirects to another origin are followed without
+the ``Authorization`` header.  Secrets never appear in exceptions, logs or ``repr``.
 
 Robustness
 ----------

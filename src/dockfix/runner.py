@@ -199,7 +199,8 @@ def fix_text_with(
     fixers = build_fixers(cfg, opts, path)
     lookup_warnings: list[str] = []
     doc = parse_lossless(text)
-    if opts.image_lookups is None and any(f.needs_network for f in fixers):
+    looks_up = any(f.needs_network and f.wants_lookups(ctx) for f in fixers)
+    if opts.image_lookups is None and looks_up:
         # A single text (standard input, the Python API) or an offline run: look up what this
         # file needs (offline: from the cache only).
         from dockfix.image_lookup import resolve_image_queries
@@ -273,7 +274,7 @@ def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
     queries: list[ImageQuery] = []
     for fixer in fixers:
-        if not fixer.needs_network:
+        if not (fixer.needs_network and fixer.wants_lookups(ctx)):
             continue
         try:
             queries.extend(fixer.image_queries(doc, ctx))
@@ -283,12 +284,28 @@ def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) ->
 
 
 def _network_fixers(path: Path, opts: RunOptions) -> tuple[list[Fixer], Config | None]:
-    """The network fixers enabled for one file (none when its configuration is broken)."""
+    """The network fixers enabled for one file that may look something up for it (none when
+    its configuration is broken)."""
     try:
         cfg = _config_for(str(path.parent), opts.config_file)
-        return [f for f in build_fixers(cfg, opts, path) if f.needs_network], cfg
+        fixers = [f for f in build_fixers(cfg, opts, path) if f.needs_network]
     except ConfigError:
         return [], None
+    if not fixers:
+        return [], cfg
+    ctx = _lookup_context(path, cfg, opts)
+    return [f for f in fixers if f.wants_lookups(ctx)], cfg
+
+
+def _lookup_context(path: Path, cfg: Config, opts: RunOptions) -> FixContext:
+    """What the network fixers know about a file when they say which lookups it needs."""
+    return FixContext(
+        path=path,
+        offline=opts.offline,
+        refresh=opts.refresh or cfg.refresh,
+        min_docker_engine=cfg.min_docker_engine,
+        services=_services(cfg, opts),
+    )
 
 
 class _FileQueries(NamedTuple):
@@ -310,13 +327,7 @@ def _queries_for_path(path_str: str, opts: RunOptions) -> _FileQueries:
     doc = parse_lossless(src.text)
     if doc.error is not None:
         return _FileQueries([], [])
-    ctx = FixContext(
-        path=path,
-        offline=opts.offline,
-        refresh=opts.refresh or cfg.refresh,
-        min_docker_engine=cfg.min_docker_engine,
-        services=_services(cfg, opts),
-    )
+    ctx = _lookup_context(path, cfg, opts)
     queries = _image_queries(doc, fixers, ctx)
     return _FileQueries(queries, list(cfg.insecure_registries), ctx.refresh)
 

@@ -110,13 +110,17 @@ def test_an_unreachable_registry_is_one_line_at_the_top(
 def test_fix_offline_says_which_findings_it_skipped_and_why(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nRUN echo hi\n")
-    proc = run_dockfix(tmp_path, env, "fix", "--offline", "--select", "DF202", ".")
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines()[0] == (
-        "Dockerfile:1:1: DF202 `python:3.12-slim` (FROM) is not pinned to a digest "
-        "(not fixed: skipped: offline, not in cache)"
+    # (DF104's display-only finding, because of the exec-form RUN, is not about --offline)
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nRUN pip install x\nRUN ["pip", "install", "y"]\n'
     )
+    proc = run_dockfix(tmp_path, env, "fix", "--offline", "--select", "DF202,DF104", ".")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "Dockerfile:1:1: DF202 `python:3.12-slim` (FROM) is not pinned to a digest "
+        "(not fixed: skipped: offline, not in cache)",
+        "0 fixed, 2 left; 0 files would change.",
+    ]
 
 
 # ------------------------------------------------------------------------------- plain HTTP
