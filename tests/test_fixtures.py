@@ -28,7 +28,8 @@ def test_there_are_fixtures_for_every_fixer() -> None:
         cases = [c for c in CASES if c.code == code]
         changes = [c for c in cases if any(c.directory.glob("expected*"))]
         assert len(cases) > len(changes), f"{code} has no no-change case"
-        if not fixer.needs_network and code != "DF303":
+        # (DF104 uses the network only for a `# syntax=` line below min-docker-engine 23.0)
+        if (not fixer.needs_network or code == "DF104") and code != "DF303":
             assert changes, f"{code} has no change case"
 
 

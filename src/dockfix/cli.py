@@ -260,6 +260,7 @@ def check(**kw: Any) -> None:
     findings = []
     sources: dict[str, str] = {}
     for rep in reports:
+        _run_warnings(rep)
         if rep.error:
             run.errors.append(f"{rep.path}: {rep.error}")
             continue
@@ -277,6 +278,12 @@ def check(**kw: Any) -> None:
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
     _finish(run.errors, 1 if findings and not kw["exit_zero"] else 0)
+
+
+def _run_warnings(rep: Any) -> None:
+    """Warnings about the whole run (they come with its first report): said before the rest."""
+    for w in rep.run_warnings:
+        click.echo(f"warning: {w}", err=True)
 
 
 def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool) -> None:
@@ -408,6 +415,8 @@ def fix(
                 pr_body_limit = _config_for(".", run.opts.config_file).pr_body_limit
         write_pr_body(pr_body, pr_body_limit, applied, left, pr_section(verified), commits)
     if not kw["quiet"]:
+        if run.opts.offline:
+            _offline_skips(left)
         _, more = fixable_summary(left, unsafe)
         msg = f"{len(applied)} fixed, {len(left)} left"
         if more:
@@ -423,6 +432,18 @@ def fix(
     _finish(run.errors, status)
 
 
+def _offline_skips(left: list[Any]) -> None:
+    """What ``--offline`` left unfixed and why (``check`` shows it with each finding)."""
+    from dockfix.catalog import all_fixers
+
+    fixers = all_fixers()
+    for f in left:
+        fixer = fixers.get(f.code)
+        if fixer is not None and fixer.needs_network and not f.fixable and "offline" in f.reason:
+            where = f"{f.path}:{f.line}:{f.column}"
+            click.echo(f"{where}: {f.code} {f.message} (not fixed: {f.reason})", err=True)
+
+
 def _fix_pass(
     run: _Run, reports: list[Any], mode: str, kw: dict[str, Any]
 ) -> tuple[list[Any], list[Any], int]:
@@ -436,6 +457,7 @@ def _fix_pass(
     proposed: dict[Path, str] = {}
     diff_out: list[str] = []
     for rep in reports:
+        _run_warnings(rep)
         if rep.error:
             run.errors.append(f"{rep.path}: {rep.error}")
             continue

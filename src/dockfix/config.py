@@ -26,11 +26,26 @@ TOP_KEYS = {
     "refresh",
     "respect-gitignore",
     "pr-body-limit",
+    "min-docker-engine",
 }
 
 
 class ConfigError(ValueError):
     pass
+
+
+# Docker Engine 23.0 made BuildKit the default builder, with a built-in Dockerfile frontend
+# (1.4+) that knows RUN --mount and heredocs.
+DEFAULT_MIN_DOCKER_ENGINE = (23, 0)
+
+
+def _engine_version(value: Any, key: str, where: Path) -> tuple[int, ...]:
+    # A TOML float would read 20.10 as 20.1: a string or an integer only.
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    parts = text.split(".")
+    if not text or not all(p.isdigit() for p in parts):
+        raise ConfigError(f'{where}: `{key}` must be a Docker Engine version such as "23.0"')
+    return tuple(int(p) for p in parts)
 
 
 @dataclass
@@ -48,6 +63,9 @@ class Config:
     refresh: bool = False
     respect_gitignore: bool = True
     pr_body_limit: int | None = None  # characters; read from the working directory's file
+    # The oldest Docker Engine the Dockerfiles must build with: fixers use the syntax its
+    # built-in Dockerfile frontend knows, and add a `# syntax=` directive only beyond it.
+    min_docker_engine: tuple[int, ...] = DEFAULT_MIN_DOCKER_ENGINE
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
@@ -175,6 +193,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
                 raise ConfigError(f"{path}: `pr-body-limit` must be a number of characters >= 1000")
             cfg.pr_body_limit = value
+        elif key == "min-docker-engine":
+            cfg.min_docker_engine = _engine_version(value, key, path)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")

@@ -171,6 +171,12 @@ class Fixer:
         """
         return ()
 
+    def wants_lookups(self, ctx: FixContext) -> bool:
+        """Whether :meth:`image_queries` may ask anything for a file with this context (its
+        configuration): only then does the runner read and parse files ahead of the run.
+        By default, ``needs_network``."""
+        return self.needs_network
+
     # --- helpers for fixers -------------------------------------------------------------
     def finding(
         self,

@@ -33,11 +33,20 @@ def pack_report(r: FileReport) -> Packed:
             o.error,
             o.warnings,
         )
-    return (r.path, outcome, r.error, r.mode, r.written, r.write_errors, r.from_stdin)
+    return (
+        r.path,
+        outcome,
+        r.error,
+        r.mode,
+        r.written,
+        r.write_errors,
+        r.from_stdin,
+        r.run_warnings,
+    )
 
 
 def unpack_report(t: Packed) -> FileReport:
-    path, outcome, error, mode, written, write_errors, from_stdin = t
+    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings = t
     o = None
     if outcome is not None:
         original, fixed, findings, applied, file_changes, o_error, warnings = outcome
@@ -50,7 +59,7 @@ def unpack_report(t: Packed) -> FileReport:
             o_error,
             warnings,
         )
-    return FileReport(path, o, error, mode, written, write_errors, from_stdin)
+    return FileReport(path, o, error, mode, written, write_errors, from_stdin, run_warnings)
 
 
 def _pack_finding(f: Finding) -> Packed:
