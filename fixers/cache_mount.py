@@ -115,7 +115,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
@@ -682,6 +682,7 @@ def _copy_paths(instr: Instruction) -> list[str]:
 @register
 class CacheMount(Fixer):
     code = "DF104"
+    severity = Severity.INFO
     name = "cache-mount"
     summary = "Package manager downloads in a RUN without a BuildKit cache mount"
     resolves = Resolves()

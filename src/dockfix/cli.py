@@ -229,8 +229,15 @@ def main() -> None:
 
 @main.command()
 @_common
-def check(**kw: Any) -> None:
-    """List findings (`path:line:col: CODE message`, [*] where a fix is available)."""
+@click.option(
+    "--failure-threshold",
+    type=click.Choice(["error", "warning", "info", "style", "none"]),
+    default=None,
+    help="Exit 1 only for findings of this severity or higher (default: style, every one).",
+)
+def check(failure_threshold: str | None, **kw: Any) -> None:
+    """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
+    available)."""
     from dockfix.report import join_full_files, render, render_full_file, statistics
 
     run = _Run(kw, apply_fixes=False)
@@ -265,9 +272,28 @@ def check(**kw: Any) -> None:
         click.echo(join_full_files(parts), nl=False)
     else:
         click.echo(render(findings, fmt, unsafe, sources), nl=False)
+    failing = [f for f in findings if _fails(f, failure_threshold, run.opts.config_file)]
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
-    _finish(run.errors, 1 if findings and not kw["exit_zero"] else 0)
+        if len(failing) < len(findings):
+            click.echo(f"{len(findings) - len(failing)} below the failure threshold.", err=True)
+    _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
+
+
+def _fails(finding: Any, threshold: str | None, config_file: str | None) -> bool:
+    """Whether a finding fails `check`: its severity against --failure-threshold, else against
+    the `failure-threshold` of its file's configuration (default: every finding fails)."""
+    from dockfix.config import ConfigError
+    from dockfix.fixer import fails
+    from dockfix.runner import _config_for
+
+    if threshold is None:
+        try:
+            cfg = _config_for(os.path.dirname(finding.path) or ".", config_file)
+        except ConfigError:
+            cfg = None  # reported with the file
+        threshold = cfg.failure_threshold if cfg is not None else None
+    return fails(finding.severity, threshold or "style")
 
 
 def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool) -> None:
@@ -628,7 +654,7 @@ def rule(code: str | None, show_all: bool) -> None:
     if show_all or not code:
         for c, f in fixers.items():
             off = "" if f.default_enabled else "  (off unless selected)"
-            click.echo(f"{c}  {f.name:<28} {f.summary}{off}")
+            click.echo(f"{c}  {f.name:<28} {f.severity.value:<8} {f.summary}{off}")
         return
     key = code.upper()
     fx = fixers.get(key) or next((f for f in fixers.values() if f.name == code.lower()), None)
@@ -636,6 +662,8 @@ def rule(code: str | None, show_all: bool) -> None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(2)
     click.echo(f"# {fx.code} {fx.name}\n")
+    security = " (security)" if fx.security else ""
+    click.echo(f"Severity: {fx.severity}{security}; set it with `[tool.dockfix.severity]`.\n")
     click.echo(fx.documentation())
 
 

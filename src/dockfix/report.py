@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dockfix.catalog import all_fixers
-from dockfix.fixer import Applicability, Finding
+from dockfix.fixer import Applicability, Finding, Severity
 
 FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")
 
@@ -27,7 +27,7 @@ def _marker(f: Finding, unsafe: bool) -> str:
 
 
 def concise_line(f: Finding, unsafe: bool) -> str:
-    return f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.message}"
+    return f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.severity}: {f.message}"
 
 
 def full_block(f: Finding, unsafe: bool, source_lines: Sequence[str] | None) -> str:
@@ -60,6 +60,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "code": f.code,
         "name": fixers[f.code].name if f.code in fixers else None,
         "message": f.message,
+        "severity": f.severity.value,
         "applicability": f.applicability.value,
         "reason": f.reason or None,
         "fix": None,
@@ -121,12 +122,21 @@ def _gh_escape_prop(s: str) -> str:
     return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+# Workflow commands have three levels; info and style findings are notices.
+GITHUB_COMMAND = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "notice",
+    Severity.STYLE: "notice",
+}
+
+
 def github_line(f: Finding) -> str:
     props = f"file={_gh_escape_prop(f.path)},line={f.line},col={f.column}"
     if f.end_line:
         props += f",endLine={f.end_line}"
     props += f",title={_gh_escape_prop(f.code)}"
-    return f"::warning {props}::{_gh_escape_data(f'{f.code} {f.message}')}"
+    return f"::{GITHUB_COMMAND[f.severity]} {props}::{_gh_escape_data(f'{f.code} {f.message}')}"
 
 
 def statistics(findings: Iterable[Finding], unsafe: bool) -> str:
