@@ -66,6 +66,13 @@ _COMMON = [
 ]
 
 
+_SARIF_ROOT = click.option(
+    "--sarif-root",
+    type=click.Path(exists=True, file_okay=False),
+    help="Directory SARIF URIs are relative to (default: the files' git work tree).",
+)
+
+
 def _common(f: Any) -> Any:
     for deco in reversed(_COMMON):
         f = deco(f)
@@ -101,6 +108,10 @@ class _Run:
             insecure_registries=tuple(kw["insecure_registry"]),
         )
         self.errors: list[str] = []
+        # What `fix` changes, by the Dockerfile's path: (path, original or None, new) of the
+        # Dockerfile and of each other file its fixes edit; and the Dockerfiles written.
+        self.file_edits: dict[str, list[tuple[str, str | None, str]]] = {}
+        self.written: set[str] = set()
 
     def validate(self) -> None:
         from dockfix.catalog import SelectionError, resolve_code
@@ -229,6 +240,7 @@ def main() -> None:
 
 @main.command()
 @_common
+@_SARIF_ROOT
 @click.option(
     "--failure-threshold",
     type=click.Choice(["error", "warning", "info", "style", "none"]),
@@ -271,7 +283,7 @@ def check(failure_threshold: str | None, **kw: Any) -> None:
     elif full and len({path for path, _ in parts}) == len(parts):
         click.echo(join_full_files(parts), nl=False)
     else:
-        click.echo(render(findings, fmt, unsafe, sources), nl=False)
+        click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
     failing = [f for f in findings if _fails(f, failure_threshold, run.opts.config_file)]
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
@@ -320,8 +332,14 @@ def _finish(errors: list[str], status: int) -> None:
 
 @main.command()
 @_common
+@_SARIF_ROOT
 @click.option(
     "--diff", "mode", flag_value="diff", default=True, help="Print a unified diff (the default)."
+)
+@click.option(
+    "--diff-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the diff (of what is written, with --write) to this file, not to stdout.",
 )
 @click.option("--write", "-w", "mode", flag_value="write", help="Edit the files in place.")
 @click.option(
@@ -363,7 +381,7 @@ def fix(
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
     from dockfix.engine import fixable_summary
-    from dockfix.report import render, statistics
+    from dockfix.report import STRUCTURED_FORMATS, render, render_fix, statistics
 
     run = _Run(kw, apply_fixes=True, refresh=refresh)
     run.validate()
@@ -387,10 +405,18 @@ def fix(
         if r.status in ("defect", "differs"):
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
-    if fmt is not None:
+    if fmt in STRUCTURED_FORMATS:
+        edits = run.file_edits
+        click.echo(
+            render_fix(fmt, applied, left, edits, run.written, mode == "diff", kw["sarif_root"]),
+            nl=False,
+        )
+    elif fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
+    if kw["diff_file"] is not None:
+        _write_diff_file(run, kw["diff_file"], mode)
     if kw["statistics"]:
-        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
+        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff" or fmt is not None)
     if pr_body is not None:
         from dockfix.prbody import pr_body as make_body
         from dockfix.verify import pr_section
@@ -416,14 +442,12 @@ def _fix_pass(
     run: _Run, reports: list[Any], mode: str, kw: dict[str, Any]
 ) -> tuple[list[Any], list[Any], int]:
     """Show or write one run's results; returns (applied, left, files changed)."""
-    from dockfix.diffing import unified_diff
     from dockfix.runner import display_path, write_file_change, write_fixed_text
 
     applied: list[Any] = []
     left: list[Any] = []
     changed = 0
     proposed: dict[Path, str] = {}
-    diff_out: list[str] = []
     for rep in reports:
         if rep.error:
             run.errors.append(f"{rep.path}: {rep.error}")
@@ -449,30 +473,61 @@ def _fix_pass(
             proposed[ch.path] = ch.content
             fresh.append(ch)
         out.file_changes = fresh
+        if out.changed:
+            run.file_edits[rep.path] = [
+                (rep.path, out.original, out.fixed),
+                *((display_path(ch.path), ch.original, ch.content) for ch in fresh),
+            ]
         if rep.from_stdin and mode == "write":
             # as black and ruff do: standard input in, the (fixed) text out, changed or not
-            sys.stdout.write(out.fixed)
+            if _diff_to_stdout(kw):
+                sys.stdout.write(out.fixed)
             changed += out.fixed != out.original
             continue
         if not out.changed:
             continue
         changed += 1
         if mode == "diff":
-            if out.fixed != out.original:
-                diff_out.append(unified_diff(out.original, out.fixed, rep.path))
-            for ch in fresh:
-                diff_out.append(unified_diff(ch.original, ch.content, display_path(ch.path)))
             continue
         write_fixed_text(rep)
         for ch in fresh:
             write_file_change(ch, rep)
         run.errors.extend(rep.write_errors)
+        if not rep.write_errors:
+            run.written.add(rep.path)
         if not kw["quiet"] and not rep.write_errors:
             codes = ", ".join(sorted({f.code for f in out.applied}))
             click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
-    if mode == "diff":
-        sys.stdout.write("".join(diff_out))
+    if mode == "diff" and _diff_to_stdout(kw):
+        sys.stdout.write(_diff_text(run, mode))
     return applied, left, changed
+
+
+def _diff_to_stdout(kw: dict[str, Any]) -> bool:
+    """Whether `fix` prints its diff (or the fixed standard input): not when a structured
+    format owns standard output, nor when the diff goes to --diff-file."""
+    from dockfix.report import STRUCTURED_FORMATS
+
+    return kw.get("output_format") not in STRUCTURED_FORMATS and kw.get("diff_file") is None
+
+
+def _diff_text(run: _Run, mode: str) -> str:
+    """The unified diff of what `fix` would change (with --write: of what it wrote)."""
+    from dockfix.diffing import unified_diff
+
+    return "".join(
+        unified_diff(old, new, shown)
+        for dockerfile, edits in run.file_edits.items()
+        if mode == "diff" or dockerfile in run.written
+        for shown, old, new in edits
+    )
+
+
+def _write_diff_file(run: _Run, path: Path, mode: str) -> None:
+    try:
+        path.write_text(_diff_text(run, mode), encoding="utf-8")
+    except OSError as exc:
+        run.errors.append(f"{path}: cannot write the diff: {exc.strerror}")
 
 
 def _fix_with_commits(
