@@ -322,3 +322,22 @@ def test_severity_crosses_from_worker_processes() -> None:
     report = FileReport("Dockerfile", FixOutcome("FROM a\n", "FROM a\n", [finding]))
     (back,) = unpack_report(pack_report(report)).outcome.findings  # type: ignore[union-attr]
     assert back.severity is Severity.ERROR
+
+
+def test_readme_severity_table_is_what_the_fixers_declare() -> None:
+    import re
+
+    from dockfix.catalog import all_fixers
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Severity", 1)[1].split("\n### ", 1)[0]
+    documented = {
+        code: severity
+        for severity, codes in re.findall(r"^\| (\w+) \| ((?:DF\d+ ?)+) \|", section, re.M)
+        for code in codes.split()
+    }
+    fixers = all_fixers()
+    assert documented == {c: f.severity.value for c, f in fixers.items()}
+    security = re.search(r"Security rules \(([^)]*)\)", section)
+    assert security is not None
+    assert security.group(1).replace(",", "").split() == [c for c, f in fixers.items() if f.security]
