@@ -340,4 +340,18 @@ def test_readme_severity_table_is_what_the_fixers_declare() -> None:
     assert documented == {c: f.severity.value for c, f in fixers.items()}
     security = re.search(r"Security rules \(([^)]*)\)", section)
     assert security is not None
-    assert security.group(1).replace(",", "").split() == [c for c, f in fixers.items() if f.security]
+    assert security.group(1).replace(",", "").split() == [
+        c for c, f in fixers.items() if f.security
+    ]
+
+
+def test_commit_path_reports_each_file_change_from_before_the_first_commit(repo: Path) -> None:
+    """`fix --commit` runs one pass per code; a file's record holds its whole change."""
+    base = git("rev-parse", "HEAD", cwd=repo).strip()
+    r = dockfix(
+        "fix", *SELECT, "--commit", "--branch", "fixes", "--output-format", "json", ".", cwd=repo
+    )
+    (record,) = json.loads(r.stdout)
+    assert record["written"] and {f["code"] for f in record["applied"]} == {"DF102", "DF103"}
+    git("checkout", "-q", base, cwd=repo)
+    assert record["diff"] == dockfix("fix", *SELECT, ".", cwd=repo).stdout

@@ -474,10 +474,15 @@ def _fix_pass(
             fresh.append(ch)
         out.file_changes = fresh
         if out.changed:
-            run.file_edits[rep.path] = [
+            # --commit runs one pass per code: a file's change is from before the first pass
+            # to after the last
+            edits = {p: (p, old, new) for p, old, new in run.file_edits.get(rep.path, ())}
+            for shown, old, new in [
                 (rep.path, out.original, out.fixed),
                 *((display_path(ch.path), ch.original, ch.content) for ch in fresh),
-            ]
+            ]:
+                edits[shown] = (shown, edits[shown][1] if shown in edits else old, new)
+            run.file_edits[rep.path] = list(edits.values())
         if rep.from_stdin and mode == "write":
             # as black and ruff do: standard input in, the (fixed) text out, changed or not
             if _diff_to_stdout(kw):

@@ -65,6 +65,11 @@ def repository_root(paths: Iterable[str]) -> str:
 
 
 def artifact_location(path: str, root: str) -> dict[str, Any]:
+    return dict(_artifact_location(path, root))
+
+
+@lru_cache(maxsize=65536)  # one per file, not one per finding
+def _artifact_location(path: str, root: str) -> dict[str, Any]:
     full = _real(path)
     rel = os.path.relpath(full, root)
     if rel == ".." or rel.startswith("../"):
