@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+
+from test_output_formats import dockfix
 
 DOCKERFILE = (
     "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\nCMD python app.py\n"
@@ -25,16 +26,6 @@ FIXED = (
 )
 # DF102 and DF103 fix it (safe); DF201 (root, error), DF105 (info) and DF401 are left.
 SELECT = ("--select", "DF102,DF103,DF105,DF201,DF401", "--offline")
-
-
-def dockfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def git(*args: str, cwd: Path) -> str:
