@@ -406,11 +406,9 @@ def fix(
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
     if fmt in STRUCTURED_FORMATS:
-        edits = run.file_edits
-        click.echo(
-            render_fix(fmt, applied, left, edits, run.written, mode == "diff", kw["sarif_root"]),
-            nl=False,
-        )
+        dry_run = mode == "diff"
+        doc = render_fix(fmt, applied, left, run.file_edits, run.written, dry_run, kw["sarif_root"])
+        click.echo(doc, nl=False)
     elif fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
     if kw["diff_file"] is not None:
