@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -280,6 +280,7 @@ def _run_owners(doc: Dockerfile) -> Iterator[Instruction]:
 @register
 class AptListsKept(Fixer):
     code = "DF103"
+    severity = Severity.INFO
     name = "apt-lists-kept"
     summary = "Package lists or caches left in the layer after an install"
     resolves = Resolves(

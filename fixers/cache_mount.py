@@ -121,7 +121,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.image_lookup import ImageLookups, ImageQuery
 from dockfix.image_ref import ImageRef
@@ -724,6 +724,7 @@ def _copy_paths(instr: Instruction) -> list[str]:
 @register
 class CacheMount(Fixer):
     code = "DF104"
+    severity = Severity.INFO
     name = "cache-mount"
     summary = "Package manager downloads in a RUN without a BuildKit cache mount"
     resolves = Resolves()

@@ -60,7 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.image_lookup import ImageQuery, short_digest
 from dockfix.image_ref import ImageRef
 from dockfix.syntax import Dockerfile
@@ -82,6 +82,8 @@ def _message(site: ImageSite, ref: ImageRef) -> str:
 @register
 class LatestTag(Fixer):
     code = "DF203"
+    severity = Severity.WARNING
+    security = True
     name = "latest-tag"
     summary = "An image uses `latest` or no tag"
     resolves = Resolves(

@@ -66,6 +66,13 @@ _COMMON = [
 ]
 
 
+_SARIF_ROOT = click.option(
+    "--sarif-root",
+    type=click.Path(exists=True, file_okay=False),
+    help="Directory SARIF URIs are relative to (default: the files' git work tree).",
+)
+
+
 def _common(f: Any) -> Any:
     for deco in reversed(_COMMON):
         f = deco(f)
@@ -103,6 +110,10 @@ class _Run:
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
         self._shown_notes: set[str] = set()
+        # What `fix` changes, by the Dockerfile's path: (path, original or None, new) of the
+        # Dockerfile and of each other file its fixes edit; and the Dockerfiles written.
+        self.file_edits: dict[str, list[tuple[str, str | None, str]]] = {}
+        self.written: set[str] = set()
 
     def validate(self) -> None:
         from dockfix.catalog import SelectionError, resolve_code
@@ -238,8 +249,16 @@ def main() -> None:
 
 @main.command()
 @_common
-def check(**kw: Any) -> None:
-    """List findings (`path:line:col: CODE message`, [*] where a fix is available)."""
+@_SARIF_ROOT
+@click.option(
+    "--failure-threshold",
+    type=click.Choice(["error", "warning", "info", "style", "none"]),
+    default=None,
+    help="Exit 1 only for findings of this severity or higher (default: style, every one).",
+)
+def check(failure_threshold: str | None, **kw: Any) -> None:
+    """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
+    available)."""
     from dockfix.report import join_full_files, render, render_full_file, statistics
 
     run = _Run(kw, apply_fixes=False)
@@ -274,10 +293,29 @@ def check(**kw: Any) -> None:
     elif full and len({path for path, _ in parts}) == len(parts):
         click.echo(join_full_files(parts), nl=False)
     else:
-        click.echo(render(findings, fmt, unsafe, sources), nl=False)
+        click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
+    failing = [f for f in findings if _fails(f, failure_threshold, run.opts.config_file)]
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
-    _finish(run.errors, 1 if findings and not kw["exit_zero"] else 0)
+        if len(failing) < len(findings):
+            click.echo(f"{len(findings) - len(failing)} below the failure threshold.", err=True)
+    _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
+
+
+def _fails(finding: Any, threshold: str | None, config_file: str | None) -> bool:
+    """Whether a finding fails `check`: its severity against --failure-threshold, else against
+    the `failure-threshold` of its file's configuration (default: every finding fails)."""
+    from dockfix.config import ConfigError
+    from dockfix.fixer import fails
+    from dockfix.runner import _config_for
+
+    if threshold is None:
+        try:
+            cfg = _config_for(os.path.dirname(finding.path) or ".", config_file)
+        except ConfigError:
+            cfg = None  # reported with the file
+        threshold = cfg.failure_threshold if cfg is not None else None
+    return fails(finding.severity, threshold or "style")
 
 
 def _run_warnings(rep: Any) -> None:
@@ -310,8 +348,14 @@ def _finish(errors: list[str], status: int) -> None:
 
 @main.command()
 @_common
+@_SARIF_ROOT
 @click.option(
     "--diff", "mode", flag_value="diff", default=True, help="Print a unified diff (the default)."
+)
+@click.option(
+    "--diff-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the diff (of what is written, with --write) to this file, not to stdout.",
 )
 @click.option("--write", "-w", "mode", flag_value="write", help="Edit the files in place.")
 @click.option(
@@ -369,7 +413,7 @@ def fix(
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
     from dockfix.engine import fixable_summary
-    from dockfix.report import render, statistics
+    from dockfix.report import STRUCTURED_FORMATS, render, render_fix, statistics
 
     run = _Run(kw, apply_fixes=True, refresh=refresh)
     run.validate()
@@ -398,10 +442,16 @@ def fix(
         if r.status in ("defect", "differs"):
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
-    if fmt is not None:
+    if fmt in STRUCTURED_FORMATS:
+        dry_run = mode == "diff"
+        doc = render_fix(fmt, applied, left, run.file_edits, run.written, dry_run, kw["sarif_root"])
+        click.echo(doc, nl=False)
+    elif fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
+    if kw["diff_file"] is not None:
+        _write_diff_file(run, kw["diff_file"], mode)
     if kw["statistics"]:
-        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
+        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff" or fmt is not None)
     if pr_body is not None:
         import contextlib
 
@@ -448,14 +498,12 @@ def _fix_pass(
     run: _Run, reports: list[Any], mode: str, kw: dict[str, Any]
 ) -> tuple[list[Any], list[Any], int]:
     """Show or write one run's results; returns (applied, left, files changed)."""
-    from dockfix.diffing import unified_diff
     from dockfix.runner import display_path, write_file_change, write_fixed_text
 
     applied: list[Any] = []
     left: list[Any] = []
     changed = 0
     proposed: dict[Path, str] = {}
-    diff_out: list[str] = []
     for rep in reports:
         _run_warnings(rep)
         if rep.error:
@@ -482,30 +530,66 @@ def _fix_pass(
             proposed[ch.path] = ch.content
             fresh.append(ch)
         out.file_changes = fresh
+        if out.changed:
+            # --commit runs one pass per code: a file's change is from before the first pass
+            # to after the last
+            edits = {p: (p, old, new) for p, old, new in run.file_edits.get(rep.path, ())}
+            for shown, old, new in [
+                (rep.path, out.original, out.fixed),
+                *((display_path(ch.path), ch.original, ch.content) for ch in fresh),
+            ]:
+                edits[shown] = (shown, edits[shown][1] if shown in edits else old, new)
+            run.file_edits[rep.path] = list(edits.values())
         if rep.from_stdin and mode == "write":
             # as black and ruff do: standard input in, the (fixed) text out, changed or not
-            sys.stdout.write(out.fixed)
+            if _diff_to_stdout(kw):
+                sys.stdout.write(out.fixed)
             changed += out.fixed != out.original
             continue
         if not out.changed:
             continue
         changed += 1
         if mode == "diff":
-            if out.fixed != out.original:
-                diff_out.append(unified_diff(out.original, out.fixed, rep.path))
-            for ch in fresh:
-                diff_out.append(unified_diff(ch.original, ch.content, display_path(ch.path)))
             continue
         write_fixed_text(rep)
         for ch in fresh:
             write_file_change(ch, rep)
         run.errors.extend(rep.write_errors)
+        if not rep.write_errors:
+            run.written.add(rep.path)
         if not kw["quiet"] and not rep.write_errors:
             codes = ", ".join(sorted({f.code for f in out.applied}))
             click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
-    if mode == "diff":
-        sys.stdout.write("".join(diff_out))
+    if mode == "diff" and _diff_to_stdout(kw):
+        sys.stdout.write(_diff_text(run, mode))
     return applied, left, changed
+
+
+def _diff_to_stdout(kw: dict[str, Any]) -> bool:
+    """Whether `fix` prints its diff (or the fixed standard input): not when a structured
+    format owns standard output, nor when the diff goes to --diff-file."""
+    from dockfix.report import STRUCTURED_FORMATS
+
+    return kw.get("output_format") not in STRUCTURED_FORMATS and kw.get("diff_file") is None
+
+
+def _diff_text(run: _Run, mode: str) -> str:
+    """The unified diff of what `fix` would change (with --write: of what it wrote)."""
+    from dockfix.diffing import unified_diff
+
+    return "".join(
+        unified_diff(old, new, shown)
+        for dockerfile, edits in run.file_edits.items()
+        if mode == "diff" or dockerfile in run.written
+        for shown, old, new in edits
+    )
+
+
+def _write_diff_file(run: _Run, path: Path, mode: str) -> None:
+    try:
+        path.write_text(_diff_text(run, mode), encoding="utf-8")
+    except OSError as exc:
+        run.errors.append(f"{path}: cannot write the diff: {exc.strerror}")
 
 
 def _fix_with_commits(
@@ -731,7 +815,7 @@ def rule(code: str | None, show_all: bool) -> None:
     if show_all or not code:
         for c, f in fixers.items():
             off = "" if f.default_enabled else "  (off unless selected)"
-            click.echo(f"{c}  {f.name:<28} {f.summary}{off}")
+            click.echo(f"{c}  {f.name:<28} {f.severity.value:<8} {f.summary}{off}")
         return
     key = code.upper()
     fx = fixers.get(key) or next((f for f in fixers.values() if f.name == code.lower()), None)
@@ -739,6 +823,8 @@ def rule(code: str | None, show_all: bool) -> None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(2)
     click.echo(f"# {fx.code} {fx.name}\n")
+    security = " (security)" if fx.security else ""
+    click.echo(f"Severity: {fx.severity}{security}; set it with `[tool.dockfix.severity]`.\n")
     click.echo(fx.documentation())
 
 

@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dockfix.fixer import FAILURE_THRESHOLDS, Severity
+
 TOP_KEYS = {
     "select",
     "ignore",
@@ -27,6 +29,8 @@ TOP_KEYS = {
     "respect-gitignore",
     "pr-body-limit",
     "min-docker-engine",
+    "severity",
+    "failure-threshold",
 }
 
 
@@ -67,6 +71,8 @@ class Config:
     # built-in Dockerfile frontend knows, and add a `# syntax=` directive only beyond it.
     min_docker_engine: tuple[int, ...] = DEFAULT_MIN_DOCKER_ENGINE
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)  # by code: the configured ones
+    failure_threshold: str | None = None
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -207,6 +213,14 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
                     f"{path}: `context` must be a table of Dockerfile glob = directory"
                 )
             cfg.contexts = dict(value)
+        elif key == "severity":
+            cfg.severity = _severities(value, path)
+        elif key == "failure-threshold":
+            if value not in FAILURE_THRESHOLDS:
+                raise ConfigError(
+                    f"{path}: `failure-threshold` must be one of {', '.join(FAILURE_THRESHOLDS)}"
+                )
+            cfg.failure_threshold = value
         elif key in by_name or key.upper() in fixers:
             code = by_name.get(key, key.upper())
             if not isinstance(value, dict):
@@ -222,6 +236,28 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
         except SelectionError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
     return cfg
+
+
+def _severities(table: Any, path: Path) -> dict[str, Severity]:
+    """``{ "DF201" = "error", "DF4" = "info" }``: a selector (code, prefix, name, ALL) per
+    severity; a more specific selector wins over a broader one, whatever their order."""
+    from dockfix.catalog import SelectionError, resolve_code
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `severity` must be a table of rule = severity")
+    allowed = ", ".join(s.value for s in Severity)
+    resolved: list[tuple[list[str], Severity]] = []
+    for selector, value in table.items():
+        if value not in {s.value for s in Severity}:
+            raise ConfigError(f"{path}: `severity.{selector}` must be one of {allowed}")
+        try:
+            resolved.append((resolve_code(selector), Severity(value)))
+        except SelectionError as exc:
+            raise ConfigError(f"{path}: `severity`: {exc}") from exc
+    out: dict[str, Severity] = {}
+    for codes, severity in sorted(resolved, key=lambda item: -len(item[0])):
+        out.update(dict.fromkeys(codes, severity))
+    return out
 
 
 def _fixer_options(fixer: Any, values: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

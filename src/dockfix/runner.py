@@ -218,8 +218,11 @@ def fix_text_with(
     outcome.warnings[:0] = lookup_warnings
     if shown is None:
         shown = display_path(path) if path is not None else "-"
+    fixer_classes = all_fixers()
     for f in [*outcome.findings, *outcome.applied]:
         f.path = shown
+        known = fixer_classes.get(f.code)
+        f.severity = cfg.severity.get(f.code) or (known.severity if known else f.severity)
     return outcome
 
 

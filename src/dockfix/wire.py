@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from dockfix.engine import FixOutcome
-from dockfix.fixer import Applicability, Edit, Finding, Fix
+from dockfix.fixer import Applicability, Edit, Finding, Fix, Severity
 from dockfix.runner import FileReport
 
 _APPLICABILITY = {a.value: a for a in Applicability}
+_SEVERITY = {s.value: s for s in Severity}
 
 Packed = tuple[Any, ...]
 
@@ -84,11 +85,12 @@ def _pack_finding(f: Finding) -> Packed:
         f.reason,
         f.path,
         f.hadolint,
+        f.severity.value,
     )
 
 
 def _unpack_finding(t: Packed) -> Finding:
-    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint = t
+    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint, sev = t
     fix = None
     if packed_fix is not None:
         edits, applicability, description, file_changes, rationale = packed_fix
@@ -99,4 +101,16 @@ def _unpack_finding(t: Packed) -> Finding:
             file_changes,
             rationale,
         )
-    return Finding(code, message, line, column, end_line, end_column, fix, reason, path, hadolint)
+    return Finding(
+        code,
+        message,
+        line,
+        column,
+        end_line,
+        end_column,
+        fix,
+        reason,
+        path,
+        hadolint,
+        _SEVERITY[sev],
+    )
