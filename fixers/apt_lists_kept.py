@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dockfix.context import FixContext
-from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
