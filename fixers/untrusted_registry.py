@@ -28,16 +28,13 @@ from there: an image from elsewhere skips that scan, may disappear or change wit
 and is a supply-chain risk.
 
 ## Example
-With `trusted-registries = ["registry.example.com"]`:
+With `trusted-registries = ["registry.example.com"]`, both images are reported:
 ```dockerfile
 FROM python:3.12-slim
 COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/uv
 ```
-Use instead (after mirroring the images):
-```dockerfile
-FROM registry.example.com/mirror/python:3.12-slim
-COPY --from=registry.example.com/mirror/uv:0.5 /uv /bin/uv
-```
+Use instead, after mirroring them: `FROM registry.example.com/mirror/python:3.12-slim` and
+`COPY --from=registry.example.com/mirror/uv:0.5 /uv /bin/uv`.
 
 ## Fix safety
 Display-only: only a person knows where the trusted copy of an image lives, and whether it is
