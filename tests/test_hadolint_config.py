@@ -225,7 +225,7 @@ def test_override_and_failure_threshold_set_checks_exit_code(tmp_path: Path) -> 
     # `dockfix rule` says where the severity came from
     (work / "dockfix.toml").unlink()
     rule = run_dockfix("rule", "DF502", cwd=work, env=env).stdout
-    assert "Severity: error, from `override` in .hadolint.yaml" in rule
+    assert "Severity: error, from `override` in .hadolint.yaml (DL4000)" in rule
     rule = run_dockfix("rule", "DF401", cwd=work, env=env).stdout
     assert "Severity: warning, from the rule's default" in rule
 
@@ -404,3 +404,33 @@ def test_a_finding_matches_only_the_hadolint_rule_of_its_case() -> None:
     assert [f.code for f in out.findings] == ["DF203"]
     assert dockfix.fix_outcome(latest.replace("python", "python:latest"), select=["DF203"],
                                offline=True).findings == []  # fmt: skip
+
+
+def test_documented_example_of_df205(tmp_path: Path) -> None:
+    import re
+
+    doc = all_fixers()["DF205"].documentation()
+    example = re.search(r"## Example\n.*?```dockerfile\n(.*?)```", doc, re.S)
+    assert example is not None
+    env = isolated_env(tmp_path)
+    (tmp_path / "Dockerfile").write_text(example.group(1))
+    (tmp_path / "dockfix.toml").write_text('trusted-registries = ["registry.example.com"]\n')
+    found = dockfix_findings("Dockerfile", cwd=tmp_path, env=env, extra=("--select", "DF205"))
+    assert found == {("DF205", 1), ("DF205", 2)}
+
+
+def test_worker_processes_honour_the_configuration(tmp_path: Path) -> None:
+    """A run large enough for worker processes: the settings travel with the options."""
+    env = isolated_env(tmp_path)
+    for i in range(220):
+        folder = tmp_path / f"svc{i:03}"
+        folder.mkdir()
+        (folder / "Dockerfile").write_text("FROM quay.io/org/base:1\nMAINTAINER Jane\n")
+    (tmp_path / ".hadolint.yaml").write_text("ignored: [DL4000]\ntrustedRegistries: [quay.io]\n")
+    args = ("check", "--offline", "--select", "DF502,DF205", "--jobs", "2", ".")
+    r = run_dockfix(*args, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout[:500] + r.stderr
+    (tmp_path / ".hadolint.yaml").write_text("trustedRegistries: [docker.io]\n")
+    r = run_dockfix(*args, "--output-format", "json", cwd=tmp_path, env=env)
+    codes = [f["code"] for f in json.loads(r.stdout)]
+    assert codes.count("DF502") == 220 and codes.count("DF205") == 220

@@ -781,8 +781,11 @@ def _rule_settings(fx: Any, hadolint: Any) -> str:
     ]
     ignored = sorted(set(fx.resolves.hadolint) & hadolint.ignored) if hadolint else []
     if ignored:
+        whole = len(ignored) == len(set(fx.resolves.hadolint))
         lines.append(
-            f"Off: `ignored` in {hadolint.path} lists {' '.join(ignored)}, which it resolves."
+            f"{'Off' if whole else 'Partly off'}: `ignored` in {hadolint.path} lists "
+            f"{' '.join(ignored)}, which it resolves"
+            + ("." if whole else "; its findings matching the other rules are reported.")
         )
     return "\n".join(lines) + "\n"
 

@@ -246,7 +246,8 @@ def severity_of(
             matched = fixer.resolves.hadolint if fixer is not None else ()
         overridden = hadolint.severity_for(matched)
         if overridden is not None:
-            return overridden, f"`override` in {hadolint.path}"
+            listed = " ".join(c for c in matched if c in hadolint.override)
+            return overridden, f"`override` in {hadolint.path} ({listed})"
     if fixer is not None:
         return fixer.severity, "the rule's default"
     return (finding.severity if finding is not None else Severity.WARNING), "the rule's default"
