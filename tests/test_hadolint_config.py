@@ -385,6 +385,9 @@ def test_known_hadolint_keys_and_good_values_are_read_without_warnings(tmp_path:
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing set\n")
     assert load_hadolint_config(empty).warnings == ()
+    empty.write_text("ignored:\ntrustedRegistries:\n")  # hadolint reads these as not set
+    unset = load_hadolint_config(empty)
+    assert unset.warnings == () and unset.trusted_registries is None and not unset.ignored
 
 
 def test_a_finding_matches_only_the_hadolint_rule_of_its_case() -> None:

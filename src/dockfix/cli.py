@@ -8,6 +8,7 @@ processed.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -232,9 +233,10 @@ class _Run:
             )
 
 
+@functools.lru_cache(maxsize=4)
 def _hadolint_config(path: str | None, skip: bool) -> Any:
     """The run's hadolint configuration (`--hadolint-config`, else found as hadolint finds
-    it), its warnings shown once."""
+    it), its warnings shown once (`fix --verify` makes two runs of one configuration)."""
     from dockfix.hadolint_config import find_hadolint_config, load_hadolint_config
     from dockfix.runner import display_path
 

@@ -73,7 +73,7 @@ def find_hadolint_config(
     cwd: str | None = None, environ: Mapping[str, str] | None = None
 ) -> Path | None:
     for path in candidate_paths(cwd or os.getcwd(), os.environ if environ is None else environ):
-        if path.is_file():
+        if os.path.isfile(path):  # never raises: an unreadable home is a place without one
             return path
     return None
 
@@ -99,6 +99,8 @@ def load_hadolint_config(path: Path, shown: str | None = None) -> HadolintConfig
     threshold: str | None = None
     trusted: tuple[str, ...] | None = None
     for key, value in data.items():
+        if value is None:
+            continue  # `ignored:` with nothing under it: not set, as hadolint reads it
         if key == "ignored":
             codes = _codes(value)
             if codes is None:
