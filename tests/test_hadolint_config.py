@@ -92,6 +92,14 @@ def dockfix_findings(
 
 
 @pytest.fixture
+def sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """An empty working directory, and an environment whose home is the test's own."""
+    work = tmp_path / "work"
+    work.mkdir()
+    return work, isolated_env(tmp_path)
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     for name, text in DOCKERFILES.items():
@@ -191,10 +199,10 @@ def test_lookup_order_is_hadolints(tmp_path: Path) -> None:
     assert candidate_paths(str(work), {"HOME": str(home)})[2] == home / ".config/hadolint.yaml"
 
 
-def test_override_and_failure_threshold_set_checks_exit_code(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+def test_override_and_failure_threshold_set_checks_exit_code(
+    sandbox: tuple[Path, dict[str, str]],
+) -> None:
+    work, env = sandbox
     # DF502 (style) resolves DL4000; DF401 (warning) resolves DL3025
     (work / "Dockerfile").write_text("FROM debian:12\nMAINTAINER Jane\nCMD echo hi\n")
     selected = ("--select", "DF502,DF401")
@@ -230,10 +238,8 @@ def test_override_and_failure_threshold_set_checks_exit_code(tmp_path: Path) -> 
     assert "Severity: warning, from the rule's default" in rule
 
 
-def test_ignored_switches_fixes_off_and_rule_says_so(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+def test_ignored_switches_fixes_off_and_rule_says_so(sandbox: tuple[Path, dict[str, str]]) -> None:
+    work, env = sandbox
     text = "FROM debian:12\nMAINTAINER Jane\n"
     (work / "Dockerfile").write_text(text)
     (work / ".hadolint.yaml").write_text("ignored: [DL4000]\n")
@@ -245,13 +251,11 @@ def test_ignored_switches_fixes_off_and_rule_says_so(tmp_path: Path) -> None:
     assert "Off: `ignored` in .hadolint.yaml lists DL4000" in rule
 
 
-def test_hadolint_config_option_names_the_file(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+def test_hadolint_config_option_names_the_file(sandbox: tuple[Path, dict[str, str]]) -> None:
+    work, env = sandbox
     (work / "Dockerfile").write_text("FROM debian:12\nMAINTAINER Jane\n")
     (work / ".hadolint.yaml").write_text("ignored: []\n")
-    other = tmp_path / "ci-hadolint.yaml"
+    other = work.parent / "ci-hadolint.yaml"
     other.write_text("ignored: [DL4000]\n")
     args = ("check", "--offline", "--select", "DF502", "Dockerfile")
     assert run_dockfix(*args, cwd=work, env=env).returncode == 1
@@ -282,11 +286,9 @@ UNTRUSTED = (
     [["docker.io"], ["docker.io", "*.gcr.io"], ["gcr.io", "hub.docker.com"], ["quay.io"]],
 )
 def test_trusted_registries_report_the_lines_hadolint_reports(
-    tmp_path: Path, trusted: list[str]
+    sandbox: tuple[Path, dict[str, str]], trusted: list[str]
 ) -> None:
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+    work, env = sandbox
     (work / "Dockerfile").write_text(UNTRUSTED)
     (work / ".hadolint.yaml").write_text(f"trustedRegistries: {json.dumps(trusted)}\n")
     hadolint = {line for code, line in run_hadolint("Dockerfile", cwd=work, env=env)
@@ -297,10 +299,10 @@ def test_trusted_registries_report_the_lines_hadolint_reports(
     assert ours == hadolint
 
 
-def test_trusted_registries_dockfix_setting_wins_and_unset_is_off(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+def test_trusted_registries_dockfix_setting_wins_and_unset_is_off(
+    sandbox: tuple[Path, dict[str, str]],
+) -> None:
+    work, env = sandbox
     (work / "Dockerfile").write_text(UNTRUSTED)
 
     def lines() -> set[int]:
@@ -317,12 +319,10 @@ def test_trusted_registries_dockfix_setting_wins_and_unset_is_off(tmp_path: Path
     assert "checked against the trusted registries (quay.io, docker.io)" in r.stdout
 
 
-def test_arg_driven_images(tmp_path: Path) -> None:
+def test_arg_driven_images(sandbox: tuple[Path, dict[str, str]]) -> None:
     """An ARG default is the image pulled unless overridden: judged; no default: not known,
     not reported; a variable registry: not known either."""
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+    work, env = sandbox
     (work / "Dockerfile").write_text(
         "ARG BASE=quay.io/org/base:1\nARG CHOSEN\nARG REGISTRY=quay.io\nARG PY=3.12\n"
         "FROM $BASE AS a\nFROM ${CHOSEN} AS b\nFROM ${REGISTRY}/org/c:1 AS c\n"
@@ -348,11 +348,9 @@ def test_arg_driven_images(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_hadolint_config_is_one_warning(
-    tmp_path: Path, content: str | bytes, warning: str
+    sandbox: tuple[Path, dict[str, str]], content: str | bytes, warning: str
 ) -> None:
-    env = isolated_env(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
+    work, env = sandbox
     (work / "Dockerfile").write_text("FROM debian:12\nMAINTAINER Jane\n")
     path = work / ".hadolint.yaml"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
