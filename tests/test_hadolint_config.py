@@ -224,6 +224,8 @@ def test_override_and_failure_threshold_set_checks_exit_code(
     (work / "dockfix.toml").write_text('[severity]\nDF502 = "style"\n')
     r = check()
     assert r.returncode == 0 and "DF502 [-] style:" in r.stdout
+    rule = run_dockfix("rule", "DF502", cwd=work, env=env).stdout
+    assert f"Severity: style, from `severity` in {work / 'dockfix.toml'}" in rule
     # …its failure-threshold over hadolint's…
     (work / "dockfix.toml").write_text('failure-threshold = "warning"\n')
     assert check().returncode == 1
