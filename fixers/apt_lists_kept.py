@@ -128,6 +128,17 @@ APK_INDEX_USERS = frozenset(
 )
 
 
+# The hadolint rule each package manager's kept cache violates.
+_HADOLINT_BY_PROGRAM = {
+    "apt-get": "DL3009",
+    "apk": "DL3019",
+    "yum": "DL3032",
+    "zypper": "DL3036",
+    "dnf": "DL3040",
+    "microdnf": "DL3040",
+}
+
+
 class RpmTool(NamedTuple):
     program: str
     installs: frozenset[str]
@@ -301,9 +312,11 @@ class AptListsKept(Fixer):
                 continue
             found = self._apt(doc, owner, analysis, cmds)
             if found is not None:
+                found.hadolint = (_HADOLINT_BY_PROGRAM["apt-get"],)
                 yield found
             found = self._apk(doc, owner, analysis, cmds)
             if found is not None:
+                found.hadolint = (_HADOLINT_BY_PROGRAM["apk"],)
                 yield found
             yield from self._rpm(doc, owner, analysis, cmds)
 
@@ -571,14 +584,17 @@ class AptListsKept(Fixer):
                 f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
             )
             if unknown:
-                yield self.finding(owner, message, reason=unknown)
+                yield self._tool_finding(tool.program, owner, message, reason=unknown)
                 continue
             if last.script.kind == "exec":
-                yield self.finding(owner, message, reason="exec-form RUN: add the clean-up by hand")
+                yield self._tool_finding(
+                    tool.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
+                )
                 continue
             later = _later_cacheonly(doc, owner, tool.program)
             if later is not None:
-                yield self.finding(
+                yield self._tool_finding(
+                    tool.program,
                     owner,
                     message,
                     reason=(
@@ -588,10 +604,29 @@ class AptListsKept(Fixer):
                 continue
             edit, why = append_command(doc, last.script, tool.clean)
             if edit is None:
-                yield self.finding(owner, message, reason=why)
+                yield self._tool_finding(tool.program, owner, message, reason=why)
                 continue
-            fix = Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY)
-            yield self.finding(owner, message, fix)
+            yield self._tool_finding(
+                tool.program,
+                owner,
+                message,
+                Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
+            )
+
+    def _tool_finding(
+        self,
+        program: str,
+        owner: Instruction,
+        message: str,
+        fix: Fix | None = None,
+        *,
+        reason: str = "",
+    ) -> Finding:
+        """A finding naming the hadolint rule of its package manager (a `# hadolint ignore=`
+        of one manager's rule leaves the others reported)."""
+        found = self.finding(owner, message, fix, reason=reason)
+        found.hadolint = (_HADOLINT_BY_PROGRAM.get(program, "DL3040"),)
+        return found
 
 
 def _update_text(update: Cmd) -> str:

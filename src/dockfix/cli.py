@@ -8,6 +8,7 @@ processed.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,14 @@ _COMMON = [
         "config_file",
         type=click.Path(exists=True, dir_okay=False),
         help="Use this configuration file.",
+    ),
+    click.option(
+        "--hadolint-config",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Read hadolint's settings from this file (default: found as hadolint finds it).",
+    ),
+    click.option(
+        "--no-hadolint-config", is_flag=True, help="Do not read hadolint's configuration."
     ),
     click.option(
         "--context",
@@ -106,6 +115,7 @@ class _Run:
             config_file=kw["config_file"],
             apply_fixes=apply_fixes,
             insecure_registries=tuple(kw["insecure_registry"]),
+            hadolint=_hadolint_config(kw["hadolint_config"], kw["no_hadolint_config"]),
         )
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
@@ -232,6 +242,24 @@ class _Run:
             )
 
 
+@functools.lru_cache(maxsize=4)
+def _hadolint_config(path: str | None, skip: bool) -> Any:
+    """The run's hadolint configuration (`--hadolint-config`, else found as hadolint finds
+    it), its warnings shown once (`fix --verify` makes two runs of one configuration)."""
+    from dockfix.hadolint_config import find_hadolint_config, load_hadolint_config
+    from dockfix.runner import display_path
+
+    if skip:
+        return None
+    found = Path(path) if path else find_hadolint_config()
+    if found is None:
+        return None
+    hadolint = load_hadolint_config(found, display_path(found))
+    for warning in hadolint.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return hadolint
+
+
 def _tune_gc() -> None:
     """Each file makes and drops a few thousand objects: collect the young ones less often and
     never rescan what was imported (as mypy does; about 3 % of a large run)."""
@@ -294,7 +322,7 @@ def check(failure_threshold: str | None, **kw: Any) -> None:
         click.echo(join_full_files(parts), nl=False)
     else:
         click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
-    failing = [f for f in findings if _fails(f, failure_threshold, run.opts.config_file)]
+    failing = [f for f in findings if _fails(f, failure_threshold, run.opts)]
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
         if len(failing) < len(findings):
@@ -302,19 +330,22 @@ def check(failure_threshold: str | None, **kw: Any) -> None:
     _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
 
 
-def _fails(finding: Any, threshold: str | None, config_file: str | None) -> bool:
+def _fails(finding: Any, threshold: str | None, opts: Any) -> bool:
     """Whether a finding fails `check`: its severity against --failure-threshold, else against
-    the `failure-threshold` of its file's configuration (default: every finding fails)."""
+    the `failure-threshold` of its file's configuration, else hadolint's (default: every
+    finding fails)."""
     from dockfix.config import ConfigError
     from dockfix.fixer import fails
     from dockfix.runner import _config_for
 
     if threshold is None:
         try:
-            cfg = _config_for(os.path.dirname(finding.path) or ".", config_file)
+            cfg = _config_for(os.path.dirname(finding.path) or ".", opts.config_file)
         except ConfigError:
             cfg = None  # reported with the file
         threshold = cfg.failure_threshold if cfg is not None else None
+    if threshold is None and opts.hadolint is not None:
+        threshold = opts.hadolint.failure_threshold
     return fails(finding.severity, threshold or "style")
 
 
@@ -807,7 +838,15 @@ def _verify_reports(
 @main.command()
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="List every fixer.")
-def rule(code: str | None, show_all: bool) -> None:
+@click.option(
+    "--hadolint-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Show the rule as this hadolint configuration sets it.",
+)
+@click.option("--no-hadolint-config", is_flag=True, help="Do not read hadolint's configuration.")
+def rule(
+    code: str | None, show_all: bool, hadolint_config: str | None, no_hadolint_config: bool
+) -> None:
     """Print a fixer's documentation (`dockfix rule DF102`), or list them all."""
     from dockfix.catalog import all_fixers
 
@@ -823,9 +862,37 @@ def rule(code: str | None, show_all: bool) -> None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(2)
     click.echo(f"# {fx.code} {fx.name}\n")
-    security = " (security)" if fx.security else ""
-    click.echo(f"Severity: {fx.severity}{security}; set it with `[tool.dockfix.severity]`.\n")
+    click.echo(_rule_settings(fx, _hadolint_config(hadolint_config, no_hadolint_config)))
     click.echo(fx.documentation())
+
+
+def _rule_settings(fx: Any, hadolint: Any) -> str:
+    """How the configuration of the working directory sets a rule, saying where each value
+    came from."""
+    from dockfix.config import ConfigError, find_config
+    from dockfix.runner import severity_of
+
+    try:
+        cfg = find_config(".")
+    except ConfigError as exc:
+        click.echo(f"warning: {exc}", err=True)
+        from dockfix.config import Config
+
+        cfg = Config()
+    severity, source = severity_of(None, fx, cfg, hadolint)
+    security = " (security)" if fx.security else ""
+    lines = [
+        f"Severity: {severity}{security}, from {source}; set it with `[tool.dockfix.severity]`."
+    ]
+    ignored = sorted(set(fx.resolves.hadolint) & hadolint.ignored) if hadolint else []
+    if ignored:
+        whole = len(ignored) == len(set(fx.resolves.hadolint))
+        lines.append(
+            f"{'Off' if whole else 'Partly off'}: `ignored` in {hadolint.path} lists "
+            f"{' '.join(ignored)}, which it resolves"
+            + ("." if whole else "; its findings matching the other rules are reported.")
+        )
+    return "\n".join(lines) + "\n"
 
 
 def entry() -> None:

@@ -31,6 +31,7 @@ TOP_KEYS = {
     "min-docker-engine",
     "severity",
     "failure-threshold",
+    "trusted-registries",
 }
 
 
@@ -73,6 +74,7 @@ class Config:
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     severity: dict[str, Severity] = field(default_factory=dict)  # by code: the configured ones
     failure_threshold: str | None = None
+    trusted_registries: list[str] | None = None  # None: not set (hadolint's may apply)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -191,6 +193,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             cfg.exclude = _str_list(value, key, path)
         elif key == "insecure-registries":
             cfg.insecure_registries = _str_list(value, key, path)
+        elif key == "trusted-registries":
+            cfg.trusted_registries = [r.lower() for r in _str_list(value, key, path)]
         elif key == "refresh":
             cfg.refresh = _bool(value, key, path)
         elif key == "respect-gitignore":

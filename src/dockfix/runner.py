@@ -27,13 +27,14 @@ from dockfix.catalog import all_fixers, select_codes
 from dockfix.config import Config, ConfigError, find_config, load_config_file
 from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
-from dockfix.fixer import FileChange, Fixer
+from dockfix.fixer import FileChange, Finding, Fixer, Severity
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
+    from dockfix.hadolint_config import HadolintConfig
     from dockfix.image_lookup import ImageLookups, ImageQuery
     from dockfix.wire import Packed
 
@@ -55,6 +56,8 @@ class RunOptions(NamedTuple):
     # The registry answers for the network fixers, looked up once for the whole run (None:
     # not yet; fix_text_with then looks up what its one file needs).
     image_lookups: ImageLookups | None = None
+    # hadolint's configuration for the run (`.hadolint.yaml`), None when there is none.
+    hadolint: HadolintConfig | None = None
 
 
 @dataclass
@@ -162,6 +165,14 @@ def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
     }
     if opts.image_lookups is not None:
         services["image_lookups"] = opts.image_lookups
+    hadolint = opts.hadolint
+    if hadolint is not None and hadolint.ignored:
+        services["hadolint_ignored"] = hadolint.ignored  # read by the engine, as a global pragma
+    # dockfix's own setting wins over hadolint's trustedRegistries.
+    if cfg.trusted_registries is not None:
+        services["trusted_registries"] = tuple(cfg.trusted_registries)
+    elif hadolint is not None and hadolint.trusted_registries is not None:
+        services["trusted_registries"] = hadolint.trusted_registries
     return services
 
 
@@ -221,9 +232,34 @@ def fix_text_with(
     fixer_classes = all_fixers()
     for f in [*outcome.findings, *outcome.applied]:
         f.path = shown
-        known = fixer_classes.get(f.code)
-        f.severity = cfg.severity.get(f.code) or (known.severity if known else f.severity)
+        f.severity = severity_of(f, fixer_classes.get(f.code), cfg, opts.hadolint)[0]
     return outcome
+
+
+def severity_of(
+    finding: Finding | None,
+    fixer: type[Fixer] | None,
+    cfg: Config,
+    hadolint: HadolintConfig | None,
+) -> tuple[Severity, str]:
+    """A finding's (or, with ``finding`` None, a rule's) severity and where it comes from:
+    dockfix's `[severity]` table, else hadolint's `override` for the rules it matches, else
+    the fixer's default."""
+    code = finding.code if finding is not None else fixer.code if fixer is not None else ""
+    configured = cfg.severity.get(code)
+    if configured is not None:
+        return configured, f"`severity` in {cfg.path}"
+    if hadolint is not None and hadolint.override:
+        matched = finding.hadolint if finding is not None else None
+        if matched is None:
+            matched = fixer.resolves.hadolint if fixer is not None else ()
+        overridden = hadolint.severity_for(matched)
+        if overridden is not None:
+            listed = " ".join(c for c in matched if c in hadolint.override)
+            return overridden, f"`override` in {hadolint.path} ({listed})"
+    if fixer is not None:
+        return fixer.severity, "the rule's default"
+    return (finding.severity if finding is not None else Severity.WARNING), "the rule's default"
 
 
 def process_path(path_str: str, opts: RunOptions) -> FileReport:
