@@ -11,6 +11,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dockfix.catalog import all_fixers
@@ -148,18 +149,14 @@ def render_fix(
         fixed = sorted(applied, key=Finding.sort_key) if dry_run else []
         items = sorted([*fixed, *left], key=Finding.sort_key)
         fixed_ids = {id(f) for f in fixed}
-        texts = texts or {}
-
-        def text_of(f: Finding) -> str | None:
-            pair = texts.get(f.path)
-            return None if pair is None else pair[0 if id(f) in fixed_ids else 1]
-
+        known: Mapping[str, tuple[str, str]] = texts or {}
+        text_of = partial(_text_of, known, fixed_ids)
         if fmt in CI_FORMATS:
             from dockfix.ci_formats import render_ci
             from dockfix.repo_paths import report_root
 
-            root = report_root([*texts, *(f.path for f in items)], sarif_root)
-            return render_ci(fmt, items, files=texts, root=root, text_of=text_of, suggest=False)
+            root = report_root([*known, *(f.path for f in items)], sarif_root)
+            return render_ci(fmt, items, files=known, root=root, text_of=text_of, suggest=False)
         from dockfix.sarif import sarif_report
 
         doc = sarif_report(items, sarif_root, fixed, file_edits, text_of)
@@ -185,6 +182,14 @@ def render_fix(
     if fmt == "json-lines":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+
+def _text_of(
+    texts: Mapping[str, tuple[str, str]], fixed_ids: Collection[int], f: Finding
+) -> str | None:
+    """The text ``f``'s lines are in: its file's original if ``f`` is fixed, else the fixed."""
+    pair = texts.get(f.path)
+    return None if pair is None else pair[0 if id(f) in fixed_ids else 1]
 
 
 def render_full_file(findings: Iterable[Finding], unsafe: bool, source: str | None) -> str:
