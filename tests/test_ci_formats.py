@@ -241,6 +241,11 @@ def test_gitlab_and_codeclimate_match_their_field_lists(repo: Path) -> None:
     assert by_code["DF102"]["severity"] == "major"
     assert by_code["DF105"]["severity"] == "minor"
     assert by_code["DF102"]["location"]["lines"]["begin"] == 2
+    # --sarif-root sets the root of every format's paths
+    r = dockfix(
+        "check", *SELECT, "--output-format", "gitlab", "--sarif-root", "services", ".", cwd=repo
+    )
+    assert {i["location"]["path"] for i in json.loads(r.stdout)} == {"api/Dockerfile"}
     climate = json.loads(run("codeclimate", "check", cwd=repo).stdout)
     jsonschema.Draft202012Validator(CODECLIMATE_SCHEMA).validate(climate)
     assert [i["fingerprint"] for i in climate] == [i["fingerprint"] for i in gitlab]
