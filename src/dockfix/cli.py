@@ -59,7 +59,12 @@ _COMMON = [
     ),
     click.option(
         "--output-format",
-        type=click.Choice(["full", "concise", "json", "json-lines", "sarif", "github"]),
+        type=click.Choice(
+            [
+                *("full", "concise", "json", "json-lines", "sarif", "github"),
+                *("checkstyle", "gitlab", "codeclimate", "junit", "rdjson"),  # report.CI_FORMATS
+            ]
+        ),
         default=None,
         help="How findings are printed.",
     ),
@@ -78,7 +83,8 @@ _COMMON = [
 _SARIF_ROOT = click.option(
     "--sarif-root",
     type=click.Path(exists=True, file_okay=False),
-    help="Directory SARIF URIs are relative to (default: the files' git work tree).",
+    help="Directory the paths of sarif and the CI formats are relative to (default: the files'"
+    " git work tree).",
 )
 
 
@@ -124,6 +130,9 @@ class _Run:
         # Dockerfile and of each other file its fixes edit; and the Dockerfiles written.
         self.file_edits: dict[str, list[tuple[str, str | None, str]]] = {}
         self.written: set[str] = set()
+        # Each Dockerfile `fix` processed: (original, fixed) text, the texts the findings it
+        # fixed and those left are on.
+        self.texts: dict[str, tuple[str, str]] = {}
 
     def validate(self) -> None:
         from dockfix.catalog import SelectionError, resolve_code
@@ -475,7 +484,9 @@ def fix(
     fmt = kw["output_format"]
     if fmt in STRUCTURED_FORMATS:
         dry_run = mode == "diff"
-        doc = render_fix(fmt, applied, left, run.file_edits, run.written, dry_run, kw["sarif_root"])
+        doc = render_fix(
+            fmt, applied, left, run.file_edits, run.written, dry_run, kw["sarif_root"], run.texts
+        )
         click.echo(doc, nl=False)
     elif fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
@@ -547,6 +558,7 @@ def _fix_pass(
             click.echo(f"warning: {rep.path}: {w}", err=True)
         left.extend(out.findings)
         applied.extend(out.applied)
+        run.texts[rep.path] = (run.texts.get(rep.path, (out.original, ""))[0], out.fixed)
         # Several Dockerfiles of one context may propose the same new file: take it once.
         fresh = []
         for ch in out.file_changes:

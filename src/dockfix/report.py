@@ -1,4 +1,5 @@
-"""Turning findings into output for people (full, concise) and machines (json, json-lines).
+"""Turning findings into output for people (full, concise) and machines (json, json-lines;
+SARIF in :mod:`dockfix.sarif`, the CI formats in :mod:`dockfix.ci_formats`).
 
 Every format is deterministic: findings are sorted by path, line, column and code, and no
 format prints times or absolute paths that differ between runs of the same tree.
@@ -10,6 +11,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dockfix.catalog import all_fixers
@@ -18,10 +20,11 @@ from dockfix.fixer import Applicability, Finding, Severity
 if TYPE_CHECKING:
     from dockfix.sarif import FileEdit
 
-FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")
+CI_FORMATS = ("checkstyle", "gitlab", "codeclimate", "junit", "rdjson")  # ci_formats.py's
+FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", *CI_FORMATS)
 # Formats a program reads: they own standard output, so `fix` puts its diff inside them (or in
 # --diff-file), never beside them.
-STRUCTURED_FORMATS = ("json", "json-lines", "sarif")
+STRUCTURED_FORMATS = ("json", "json-lines", "sarif", *CI_FORMATS)
 
 
 def _marker(f: Finding, unsafe: bool) -> str:
@@ -102,7 +105,20 @@ def render(
     if fmt == "sarif":
         from dockfix.sarif import sarif_report
 
-        return json.dumps(sarif_report(items, sarif_root), indent=2, ensure_ascii=False) + "\n"
+        doc = sarif_report(items, sarif_root, text_of=lambda f: sources.get(f.path))
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt in CI_FORMATS:
+        from dockfix.ci_formats import render_ci
+        from dockfix.repo_paths import report_root
+
+        return render_ci(
+            fmt,
+            items,
+            files=sources,
+            root=report_root([*sources, *(f.path for f in items)], sarif_root),
+            text_of=lambda f: sources.get(f.path),
+            suggest=True,
+        )
     # Sorted by path first: each file's findings are one run, rendered with its source.
     return "".join(
         render_full_file(group, unsafe, sources.get(path))
@@ -118,20 +134,32 @@ def render_fix(
     written: Collection[str],
     dry_run: bool,
     sarif_root: str | None = None,
+    texts: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
     """`fix`'s output in a structured format. json and json-lines: one record per file with a
     change or a finding left: its `diff` (what `fix` would change, or changed with --write:
     the Dockerfile and any other file its fixes edit), `written`, the findings it fixes
-    (`applied`) and those left (`findings`). sarif: the findings left and, in a dry run
-    (nothing written), the fixed ones too, each file's change as a SARIF fix."""
+    (`applied`) and those left (`findings`). sarif and the CI formats: the findings left and,
+    in a dry run (nothing written), the fixed ones too; in SARIF, each file's change as a
+    SARIF fix. ``texts``: each Dockerfile's (original, fixed) text, the texts the fixed and
+    the left findings' lines are in."""
     from dockfix.diffing import unified_diff
 
-    if fmt == "sarif":
-        from dockfix.sarif import sarif_report
-
+    if fmt == "sarif" or fmt in CI_FORMATS:
         fixed = sorted(applied, key=Finding.sort_key) if dry_run else []
         items = sorted([*fixed, *left], key=Finding.sort_key)
-        doc = sarif_report(items, sarif_root, fixed, file_edits)
+        fixed_ids = {id(f) for f in fixed}
+        known: Mapping[str, tuple[str, str]] = texts or {}
+        text_of = partial(_text_of, known, fixed_ids)
+        if fmt in CI_FORMATS:
+            from dockfix.ci_formats import render_ci
+            from dockfix.repo_paths import report_root
+
+            root = report_root([*known, *(f.path for f in items)], sarif_root)
+            return render_ci(fmt, items, files=known, root=root, text_of=text_of, suggest=False)
+        from dockfix.sarif import sarif_report
+
+        doc = sarif_report(items, sarif_root, fixed, file_edits, text_of)
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     by_path: dict[str, tuple[list[Finding], list[Finding]]] = {p: ([], []) for p in file_edits}
     for group, findings in enumerate((applied, left)):
@@ -154,6 +182,14 @@ def render_fix(
     if fmt == "json-lines":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+
+def _text_of(
+    texts: Mapping[str, tuple[str, str]], fixed_ids: Collection[int], f: Finding
+) -> str | None:
+    """The text ``f``'s lines are in: its file's original if ``f`` is fixed, else the fixed."""
+    pair = texts.get(f.path)
+    return None if pair is None else pair[0 if id(f) in fixed_ids else 1]
 
 
 def render_full_file(findings: Iterable[Finding], unsafe: bool, source: str | None) -> str:

@@ -8,10 +8,7 @@ the findings' severities; security fixers' rules carry the ``security`` tag and 
 
 from __future__ import annotations
 
-import os
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +16,9 @@ from urllib.parse import quote
 from dockfix import __version__
 from dockfix.catalog import all_fixers
 from dockfix.diffing import replacements
+from dockfix.fingerprints import FINGERPRINT_KEY, fingerprints
 from dockfix.fixer import SECURITY_SEVERITY, SEVERITY_ORDER, Applicability, Finding, Severity
+from dockfix.repo_paths import relative_path, report_root, resolved
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULE_URL = "https://github.com/dockfix/dockfix/blob/main/fixers/{module}.py"
@@ -38,43 +37,17 @@ _URI_SAFE = "/!$&'()*+,;=@~"
 FileEdit = tuple[str, str | None, str]
 
 
-@lru_cache(maxsize=4096)
-def git_top_level(directory: str) -> str | None:
-    """The work tree (where ``.git`` is, a directory or a worktree's file) holding the
-    absolute ``directory``, or None."""
-    if os.path.exists(os.path.join(directory, ".git")):
-        return directory
-    parent = os.path.dirname(directory)
-    return None if parent == directory else git_top_level(parent)
-
-
-def _real(path: str) -> str:
-    # The directory resolved (as git reports its top level), the file name kept.
-    full = os.path.abspath(path)
-    return os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
-
-
-def repository_root(paths: Iterable[str]) -> str:
-    """The root the URIs are relative to: the work tree most of the files are in (the first
-    in path order on a tie); the working directory when none is in one."""
-    tops = Counter(git_top_level(os.path.dirname(_real(p))) for p in sorted(set(paths)))
-    tops.pop(None, None)
-    if not tops:
-        return os.path.realpath(os.getcwd())
-    return str(tops.most_common(1)[0][0])
-
-
 def artifact_location(path: str, root: str) -> dict[str, Any]:
-    return dict(_artifact_location(path, root))
+    rel = relative_path(path, root)
+    if rel is None:
+        return {"uri": Path(resolved(path)).as_uri()}
+    return {"uri": quote(rel, safe=_URI_SAFE), "uriBaseId": SRCROOT}
 
 
-@lru_cache(maxsize=65536)  # one per file, not one per finding
-def _artifact_location(path: str, root: str) -> dict[str, Any]:
-    full = _real(path)
-    rel = os.path.relpath(full, root)
-    if rel == ".." or rel.startswith("../"):
-        return {"uri": Path(full).as_uri()}
-    return {"uri": quote(Path(rel).as_posix(), safe=_URI_SAFE), "uriBaseId": SRCROOT}
+def rule_url(code: str) -> str | None:
+    """Where a rule's documentation is read (its fixer's module), or None for no fixer."""
+    fx = all_fixers().get(code)
+    return None if fx is None else RULE_URL.format(module=fx.__module__.rsplit(".", 1)[-1])
 
 
 def _rule(code: str, severity: Severity | None) -> dict[str, Any]:
@@ -98,7 +71,7 @@ def _rule(code: str, severity: Severity | None) -> dict[str, Any]:
         "shortDescription": {"text": fx.summary},
         "fullDescription": {"text": fx.summary},
         "help": {"text": doc, "markdown": doc},
-        "helpUri": RULE_URL.format(module=fx.__module__.rsplit(".", 1)[-1]),
+        "helpUri": rule_url(code),
         "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": properties,
     }
@@ -130,13 +103,14 @@ def sarif_report(
     root: str | None = None,
     fixed: Sequence[Finding] = (),
     file_edits: Mapping[str, Sequence[FileEdit]] | None = None,
+    text_of: Callable[[Finding], str | None] | None = None,
 ) -> dict[str, Any]:
     """The SARIF log of ``findings`` (sorted). ``fixed``: those among them whose fixes the run
     would apply; the first of each file carries that file's whole change (``file_edits``, by
-    the findings' path) as its SARIF ``fixes``."""
-    if root is None:
-        root = repository_root(f.path for f in findings)
-    root = os.path.realpath(root)
+    the findings' path) as its SARIF ``fixes``. ``text_of``: the text a finding's lines are
+    in, for its fingerprint."""
+    root = report_root((f.path for f in findings), root)
+    prints = fingerprints(findings, root, text_of)
     codes = sorted({f.code for f in findings})
     index = {c: i for i, c in enumerate(codes)}
     # A rule's level is its findings' (the most severe, should configurations differ).
@@ -150,7 +124,7 @@ def sarif_report(
         carrier.setdefault(f.path, id(f))
     fixed_ids = {id(f) for f in fixed}
     results = []
-    for f in findings:
+    for f, fingerprint in zip(findings, prints, strict=True):
         region: dict[str, Any] = {"startLine": f.line, "startColumn": f.column}
         if f.end_line:
             region["endLine"] = f.end_line
@@ -170,6 +144,7 @@ def sarif_report(
                     }
                 }
             ],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
             "properties": {
                 "applicability": (
                     f.fix.applicability if f.fix else Applicability.DISPLAY_ONLY
