@@ -35,7 +35,8 @@ def ignore_pragma_edits(doc: Dockerfile, findings: Iterable[Finding]) -> list[Ed
     if file_level and (edit := global_ignore_pragma_edit(doc, file_level)) is not None:
         edits.append(edit)
     for instr, codes in by_instruction.values():
-        if (edit := ignore_pragma_edit(doc, instr, codes)) is not None:
+        codes -= file_level  # the global pragma silences them in the whole file already
+        if codes and (edit := ignore_pragma_edit(doc, instr, codes)) is not None:
             edits.append(edit)
     return edits
 
