@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dockfix.baseline import add_ignore_pragmas
 from dockfix.edits import ignore_pragma_edit
 from dockfix.fixer import Finding
@@ -163,3 +165,37 @@ def test_a_file_that_cannot_be_written_is_one_error_line_others_still_get_pragma
     assert "a/Dockerfile: file is read-only" in r.stderr
     assert "# dockfix ignore=DF502" in (tmp_path / "b" / "Dockerfile").read_text()
     assert (tmp_path / "a" / "Dockerfile").read_text() == SRC
+
+
+@pytest.mark.parametrize(
+    ("text", "findings", "expected"),
+    [
+        # ONBUILD: above the ONBUILD line; no final line break: none added
+        (
+            "FROM a\nONBUILD RUN apt-get update",
+            [("DF102", 2)],
+            "FROM a\n# dockfix ignore=DF102\nONBUILD RUN apt-get update",
+        ),
+        # a comment inside a continued instruction belongs to it: the pragma goes above it all
+        (
+            "FROM a\nRUN x \\\n# inner\n  && y\n",
+            [("DF102", 4)],
+            "FROM a\n# dockfix ignore=DF102\nRUN x \\\n# inner\n  && y\n",
+        ),
+        # a global pragma already there takes the new code
+        (
+            "# syntax=x\n# dockfix global ignore=DF101\nFROM a\n",
+            [("DF204", 0)],
+            "# syntax=x\n# dockfix global ignore=DF101,DF204\nFROM a\n",
+        ),
+        # a blank line between a comment and the instruction: the pragma goes below it
+        (
+            "FROM a\n# c\n\nRUN z\n",
+            [("DF102", 4)],
+            "FROM a\n# c\n\n# dockfix ignore=DF102\nRUN z\n",
+        ),
+    ],
+)
+def test_pragma_placement(text: str, findings: list[tuple[str, int]], expected: str) -> None:
+    out, _, problem = add_ignore_pragmas(text, [Finding(c, "m", line) for c, line in findings])
+    assert (out, problem) == (expected, None)

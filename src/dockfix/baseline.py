@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from dockfix.buildkit_check import buildkit_rejects
 from dockfix.edits import global_ignore_pragma_edit, ignore_pragma_edit
 from dockfix.engine import apply_checked
 from dockfix.fixer import Edit, Finding
@@ -49,6 +50,8 @@ def add_ignore_pragmas(text: str, findings: Iterable[Finding]) -> tuple[str, int
         return text, 0, f"does not parse ({doc.error})"
     edits = ignore_pragma_edits(doc, findings)
     new_text, _, problem = apply_checked(doc, edits)
+    if problem is None and new_text != text and (rejected := buildkit_rejects(new_text)):
+        problem = f"BuildKit's parser rejects the result ({rejected})"
     if problem is not None:
         return text, 0, problem
     return new_text, len(edits), None
