@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from dockfix.edits import ignore_pragma_edit
 from dockfix.fixer import Finding
 from dockfix.runner import RunOptions, fix_text_with
 from dockfix.syntax import parse_lossless
+from support.cli import run_dockfix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SELECT = ["DF102", "DF105", "DF201", "DF502"]
@@ -111,32 +110,21 @@ def test_the_reusable_edit_names_nothing_when_every_code_is_ignored_already() ->
     assert ignore_pragma_edit(doc, doc.instructions[1], ["DF202"]) is None
 
 
-def dockfix_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
 def test_round_trip_on_every_shipped_fixture(tmp_path: Path) -> None:
     tree = tmp_path / "fixtures"
     shutil.copytree(FIXTURES, tree)
     args = ("check", "--select", "ALL", "--offline", ".")
-    before = dockfix_cli(*args, cwd=tree)
+    before = run_dockfix(*args, cwd=tree)
     assert before.returncode == 1
-    r = dockfix_cli(*args, "--add-noqa", cwd=tree)
+    r = run_dockfix(*args, "--add-noqa", cwd=tree)
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     added = int(r.stderr.split("Added ")[1].split()[0])
     assert added > 100
-    after = dockfix_cli(*args, cwd=tree)
+    after = run_dockfix(*args, cwd=tree)
     assert after.returncode == 0, after.stdout
     snapshot = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}
-    again = dockfix_cli(*args, "--add-noqa", cwd=tree)
+    again = run_dockfix(*args, "--add-noqa", cwd=tree)
     assert "Added 0 ignore pragmas." in again.stderr
     assert {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()} == snapshot
     # CRLF files stay CRLF
@@ -148,7 +136,7 @@ def test_round_trip_on_every_shipped_fixture(tmp_path: Path) -> None:
 
 
 def test_add_noqa_refuses_standard_input(tmp_path: Path) -> None:
-    r = dockfix_cli("check", "--add-noqa", "-", cwd=tmp_path)
+    r = run_dockfix("check", "--add-noqa", "-", cwd=tmp_path)
     assert r.returncode == 2 and "standard input" in r.stderr
 
 
@@ -160,7 +148,7 @@ def test_a_file_that_cannot_be_written_is_one_error_line_others_still_get_pragma
     (tmp_path / "a" / "Dockerfile").write_text(SRC)
     (tmp_path / "b" / "Dockerfile").write_text(SRC)
     (tmp_path / "a" / "Dockerfile").chmod(0o444)
-    r = dockfix_cli("check", "--select", ",".join(SELECT), "--add-noqa", ".", cwd=tmp_path)
+    r = run_dockfix("check", "--select", ",".join(SELECT), "--add-noqa", ".", cwd=tmp_path)
     assert r.returncode == 2
     assert "a/Dockerfile: file is read-only" in r.stderr
     assert "# dockfix ignore=DF502" in (tmp_path / "b" / "Dockerfile").read_text()

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from support.cli import git, run_dockfix
+
 DOCKERFILE = "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
 
 
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def dockfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args, "--select", "DF102"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_dockfix(*args, "--select", "DF102", cwd=cwd)
 
 
 @pytest.fixture

@@ -3,28 +3,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dockfix.config import ConfigError, load_config_file
+from support.cli import run_dockfix
 
 UPDATE_ALONE = (
     "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\nMAINTAINER a\n"
 )
-
-
-def dockfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -90,7 +78,7 @@ def test_a_cycle_and_a_missing_base_are_one_line_errors(monorepo: Path, tmp_path
     (monorepo / "dockfix.toml").write_text('extend = "services/dockfix.toml"\n')
     with pytest.raises(ConfigError, match=r"`extend` makes a cycle \(.*services/dockfix.toml"):
         load_config_file(monorepo / "services" / "dockfix.toml")
-    r = dockfix("check", "services/web", cwd=monorepo)
+    r = run_dockfix("check", "services/web", cwd=monorepo)
     assert r.returncode == 2
     errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "makes a cycle" in errors[0]
@@ -107,7 +95,7 @@ def test_an_error_in_the_base_names_the_base(monorepo: Path) -> None:
 
 
 def test_check_uses_the_merged_configuration(monorepo: Path) -> None:
-    r = dockfix("check", "--output-format", "concise", ".", cwd=monorepo)
+    r = run_dockfix("check", "--output-format", "concise", ".", cwd=monorepo)
     codes = sorted(line.split()[1] for line in r.stdout.splitlines() if ": DF" in line)
     # DF102 (base select), DF201 (own extend-select); DF105 per-file ignored, DF502 ignored;
     # legacy/ excluded by the base, services/legacy/ not
@@ -116,7 +104,7 @@ def test_check_uses_the_merged_configuration(monorepo: Path) -> None:
 
 
 def test_show_settings_says_where_each_value_came_from(monorepo: Path) -> None:
-    r = dockfix(
+    r = run_dockfix(
         "check", "--show-settings", "--extend-select", "DF402", "services/web", cwd=monorepo
     )
     assert r.returncode == 0, r.stderr
@@ -133,13 +121,13 @@ def test_show_settings_says_where_each_value_came_from(monorepo: Path) -> None:
 
 
 def test_show_files_lists_what_discovery_finds_and_checks_nothing(monorepo: Path) -> None:
-    r = dockfix("check", "--show-files", ".", cwd=monorepo)
+    r = run_dockfix("check", "--show-files", ".", cwd=monorepo)
     assert r.returncode == 0
     assert r.stdout == "services/legacy/Dockerfile\nservices/web/Dockerfile\n"
 
 
 def test_show_fixes_lists_the_fixes_per_file_and_code(monorepo: Path) -> None:
-    r = dockfix("fix", "--show-fixes", "--write", "services", cwd=monorepo)
+    r = run_dockfix("fix", "--show-fixes", "--write", "services", cwd=monorepo)
     assert r.returncode == 0, r.stderr
     assert (
         "Fixed 5 findings:\n"
@@ -151,5 +139,5 @@ def test_show_fixes_lists_the_fixes_per_file_and_code(monorepo: Path) -> None:
         "    1 × DF102 (apt-update-alone)\n"
         "    1 × DF201 (root-user)\n"
     ) in r.stderr
-    r = dockfix("check", "--show-fixes", "services", cwd=monorepo)
+    r = run_dockfix("check", "--show-fixes", "services", cwd=monorepo)
     assert "Would fix nothing." in r.stderr
