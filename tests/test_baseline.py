@@ -12,6 +12,7 @@ from dockfix.edits import ignore_pragma_edit
 from dockfix.fixer import Finding
 from dockfix.runner import RunOptions, fix_text_with
 from dockfix.syntax import parse_lossless
+from hadolint_runner import hadolint_codes_or_skip
 from support.cli import run_dockfix
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -78,6 +79,16 @@ def test_a_hadolint_pragma_stays_directly_above_its_instruction() -> None:
     text = "FROM debian:bookworm\n# hadolint ignore=DL3009\nRUN apt-get update\n"
     out, _ = baseline(text, ["DF102"])
     assert out.endswith("# dockfix ignore=DF102\n# hadolint ignore=DL3009\nRUN apt-get update\n")
+
+
+def test_real_hadolint_still_honours_its_pragma_after_the_baseline() -> None:
+    text = "FROM debian:bookworm\n# hadolint ignore=DL3009\nRUN apt-get update\n"
+    assert "DL3009" not in hadolint_codes_or_skip(text)
+    out, _ = baseline(text, ["DF102"])
+    assert "DL3009" not in hadolint_codes_or_skip(out)
+    # inserting directly above the RUN (below the hadolint line) would have re-opened it
+    wrong = text.replace("RUN", "# dockfix ignore=DF102\nRUN")
+    assert "DL3009" in hadolint_codes_or_skip(wrong)
 
 
 def test_a_multi_line_instruction_and_a_heredoc_get_the_pragma_above_their_first_line() -> None:
