@@ -77,6 +77,9 @@ class Config:
     # The file each key was read from (keys as written in TOML, fixer tables by code): a key
     # inherited through `extend` comes from the base file, and its paths are relative to it.
     origins: dict[str, Path] = field(default_factory=dict)
+    _roots: dict[str | None, str] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -87,12 +90,20 @@ class Config:
         origin = self.origins.get(key)
         return origin.parent if origin is not None else self.root
 
+    def _root_text(self, key: str | None) -> str:
+        # Asked for every entry of a walk: a dictionary lookup once the key was seen.
+        known = self._roots.get(key)
+        if known is None:
+            root = self.root if key is None else self.root_of(key)
+            known = self._roots[key] = os.path.abspath(root)
+        return known
+
     def relative(self, path: Path | str, key: str | None = None) -> str | None:
         # abspath, not resolve(): a pattern names the path as written, and a symlink loop
         # must be reported when the file is read, not crash here. Strings, not PurePath
         # arithmetic: this runs for every file and directory of a monorepo.
         full = os.path.abspath(path)
-        root = _abspath(self.root if key is None else self.root_of(key))
+        root = self._root_text(key)
         if full == root:
             return "."
         prefix = root if root.endswith("/") else root + "/"
@@ -126,11 +137,6 @@ class Config:
             return False
         rel = self.relative(path, "exclude")
         return rel is not None and any(_glob_match(rel, p) for p in self.exclude)
-
-
-@lru_cache(maxsize=64)
-def _abspath(path: Path) -> str:
-    return os.path.abspath(path)
 
 
 def _glob_match(rel: str, pattern: str) -> bool:
