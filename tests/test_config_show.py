@@ -141,3 +141,25 @@ def test_show_fixes_lists_the_fixes_per_file_and_code(monorepo: Path) -> None:
     ) in r.stderr
     r = run_dockfix("check", "--show-fixes", "services", cwd=monorepo)
     assert "Would fix nothing." in r.stderr
+
+
+def test_every_configuration_key_is_merged_by_extend() -> None:
+    from dockfix.config import _ATTRIBUTES, TOP_KEYS
+
+    # a key added without a merge rule would be read as a fixer's table by `extend`
+    assert set(_ATTRIBUTES) == TOP_KEYS - {"extend"}
+
+
+def test_extend_merges_severities_code_by_code_and_takes_the_own_threshold(
+    monorepo: Path,
+) -> None:
+    (monorepo / "dockfix.toml").write_text(
+        'failure-threshold = "info"\nmin-docker-engine = "20.10"\n'
+        '[severity]\nDF102 = "error"\nDF105 = "style"\n'
+    )
+    (monorepo / "services" / "dockfix.toml").write_text(
+        'extend = "../dockfix.toml"\nfailure-threshold = "warning"\n[severity]\nDF105 = "info"\n'
+    )
+    cfg = load_config_file(monorepo / "services" / "dockfix.toml")
+    assert {c: s.value for c, s in cfg.severity.items()} == {"DF102": "error", "DF105": "info"}
+    assert cfg.failure_threshold == "warning" and cfg.min_docker_engine == (20, 10)

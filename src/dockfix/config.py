@@ -363,19 +363,24 @@ _ATTRIBUTES = {
     "refresh": "refresh",
     "respect-gitignore": "respect_gitignore",
     "pr-body-limit": "pr_body_limit",
+    "min-docker-engine": "min_docker_engine",
+    "severity": "severity",
+    "failure-threshold": "failure_threshold",
 }
 
 
 def _merged(base: Config, own: Config) -> Config:
     """``own`` over ``base``, as ruff's ``extend``: a key ``own`` sets replaces the base's value
-    (lists and tables too), except ``extend-select``, which adds to it, and a fixer's options
-    table, which is merged option by option."""
+    (lists and tables too), except ``extend-select``, which adds to it, and the tables of a
+    fixer's options and of severities, merged entry by entry (by code)."""
     out = Config(path=own.path, root=own.root)
     for cfg in (base, own):
         for key, origin in cfg.origins.items():
             attr = _ATTRIBUTES.get(key)
             if attr is None:  # a fixer's options, by code
                 out.fixer_options.setdefault(key, {}).update(cfg.fixer_options[key])
+            elif key == "severity":  # a table by code, merged code by code
+                out.severity = {**out.severity, **cfg.severity}
             elif key == "extend-select":
                 out.extend_select = [*out.extend_select, *cfg.extend_select]
             else:

@@ -58,8 +58,12 @@ def _settings(cfg: Config, opts: RunOptions, path: Path) -> list[tuple[str, Any,
     else:
         where = "default: the Dockerfile's directory"
     rows.append(("context", display_path(context or path.parent), where))
-    for key in ("exclude", "refresh", "respect-gitignore", "pr-body-limit"):
+    for key in ("exclude", "refresh", "respect-gitignore", "pr-body-limit", "failure-threshold"):
         rows.append((key, getattr(cfg, key.replace("-", "_")), source(key)))
+    engine = ".".join(map(str, cfg.min_docker_engine))
+    rows.append(("min-docker-engine", engine, source("min-docker-engine")))
+    for code, severity in sorted(cfg.severity.items()):
+        rows.append((f"severity.{code}", severity.value, source("severity")))
     rows.append(("offline", opts.offline, COMMAND_LINE if opts.offline else DEFAULT))
     for code in sorted(cfg.fixer_options):
         for name, value in sorted(cfg.fixer_options[code].items()):
