@@ -12,11 +12,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dockfix import __version__
+
+if TYPE_CHECKING:
+    from dockfix.gitops import ChangedFiles
 
 _COMMON = [
     click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
@@ -134,7 +137,7 @@ class _Run:
             apply_fixes=apply_fixes,
             insecure_registries=tuple(kw["insecure_registry"]),
         )
-        self.changed: Any = None  # gitops.ChangedFiles with --changed-since
+        self.changed: ChangedFiles | None = None  # with --changed-since
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
         self._shown_notes: set[str] = set()
@@ -231,17 +234,17 @@ class _Run:
         found = self._discover_all(paths)
         if self.changed is None:
             return found
-        return self._changed_only(found)
+        return self._changed_only(self.changed, found)
 
-    def _changed_only(self, paths: Iterator[str]) -> Iterator[str]:
+    def _changed_only(self, changed: ChangedFiles, paths: Iterator[str]) -> Iterator[str]:
         """The Dockerfiles --changed-since keeps: its bytes or its build context changed."""
         from dockfix.config import ConfigError
         from dockfix.runner import _config_for, context_dir_of
 
         for p in paths:
-            if not self.changed.contains(p):
+            if not changed.contains(p):
                 self.errors.append(
-                    f"{p}: outside the git work tree {self.changed.root}; "
+                    f"{p}: outside the git work tree {changed.root}; "
                     "--changed-since cannot tell whether it changed"
                 )
                 continue
@@ -252,7 +255,7 @@ class _Run:
                 yield p  # processing it reports the configuration error
                 continue
             context = context_dir_of(path, cfg, self.opts) or path.parent
-            if self.changed.touches(p, str(context)):
+            if changed.touches(p, str(context)):
                 yield p
 
     def _discover_all(self, paths: Sequence[str]) -> Iterator[str]:
