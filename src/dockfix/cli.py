@@ -13,11 +13,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dockfix import __version__
+
+if TYPE_CHECKING:
+    from dockfix.gitops import ChangedFiles
 
 _COMMON = [
     click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
@@ -75,6 +78,11 @@ _COMMON = [
     click.option(
         "--insecure-registry", multiple=True, help="HOST:PORT reached over plain HTTP (repeatable)."
     ),
+    click.option(
+        "--changed-since",
+        metavar="REF",
+        help="Only Dockerfiles whose bytes or build context changed since this git revision.",
+    ),
     click.option("--quiet", "-q", is_flag=True, help="Print only what the format requires."),
     click.option("--verbose", "-v", is_flag=True, help="Also print files without findings."),
 ]
@@ -90,6 +98,28 @@ _SARIF_ROOT = click.option(
 
 def _common(f: Any) -> Any:
     for deco in reversed(_COMMON):
+        f = deco(f)
+    return f
+
+
+# What `check` and `fix` can show instead of (or besides) their usual output, as ruff does.
+_SHOW = [
+    click.option(
+        "--show-fixes", is_flag=True, help="List the fixes applied (or that would be), per file."
+    ),
+    click.option(
+        "--show-settings",
+        is_flag=True,
+        help="Print the resolved settings for the first file, and where each came from.",
+    ),
+    click.option(
+        "--show-files", is_flag=True, help="Print the Dockerfiles discovery finds, then exit."
+    ),
+]
+
+
+def _show(f: Any) -> Any:
+    for deco in reversed(_SHOW):
         f = deco(f)
     return f
 
@@ -123,6 +153,7 @@ class _Run:
             insecure_registries=tuple(kw["insecure_registry"]),
             hadolint=_hadolint_config(kw["hadolint_config"], kw["no_hadolint_config"]),
         )
+        self.changed: ChangedFiles | None = None  # with --changed-since
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
         self._shown_notes: set[str] = set()
@@ -148,6 +179,14 @@ class _Run:
             try:
                 load_config_file(Path(self.opts.config_file))
             except ConfigError as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(2)
+        if self.kw.get("changed_since"):
+            from dockfix.gitops import GitError, changed_since
+
+            try:
+                self.changed = changed_since(Path.cwd(), self.kw["changed_since"])
+            except GitError as exc:
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(2)
 
@@ -211,6 +250,34 @@ class _Run:
             yield from process_paths(self._discover(paths), self.opts, jobs, self.notes)
 
     def _discover(self, paths: Sequence[str]) -> Iterator[str]:
+        found = self._discover_all(paths)
+        if self.changed is None:
+            return found
+        return self._changed_only(self.changed, found)
+
+    def _changed_only(self, changed: ChangedFiles, paths: Iterator[str]) -> Iterator[str]:
+        """The Dockerfiles --changed-since keeps: its bytes or its build context changed."""
+        from dockfix.config import ConfigError
+        from dockfix.runner import _config_for, context_dir_of
+
+        for p in paths:
+            if not changed.contains(p):
+                self.errors.append(
+                    f"{p}: outside the git work tree {changed.root}; "
+                    "--changed-since cannot tell whether it changed"
+                )
+                continue
+            path = Path(p)
+            try:
+                cfg = _config_for(str(path.parent), self.opts.config_file)
+            except ConfigError:
+                yield p  # processing it reports the configuration error
+                continue
+            context = context_dir_of(path, cfg, self.opts) or path.parent
+            if changed.touches(p, str(context)):
+                yield p
+
+    def _discover_all(self, paths: Sequence[str]) -> Iterator[str]:
         from dockfix.config import Config, ConfigError, note_listing
         from dockfix.discovery import iter_dockerfile_paths
         from dockfix.runner import _config_for
@@ -293,13 +360,29 @@ def main() -> None:
     default=None,
     help="Exit 1 only for findings of this severity or higher (default: style, every one).",
 )
-def check(failure_threshold: str | None, **kw: Any) -> None:
+@_show
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Write a `# dockfix ignore=` pragma for every finding (a baseline), then exit.",
+)
+def check(
+    failure_threshold: str | None,
+    add_noqa: bool,
+    show_fixes: bool,
+    show_settings: bool,
+    show_files: bool,
+    **kw: Any,
+) -> None:
     """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
     available)."""
     from dockfix.report import join_full_files, render, render_full_file, statistics
 
     run = _Run(kw, apply_fixes=False)
     run.validate()
+    _show_instead(run, show_settings, show_files)
+    if add_noqa:
+        _add_noqa(run)
     unsafe = bool(run.opts.unsafe_fixes)
     fmt = kw["output_format"] or "full"
     # The full output is rendered file by file while the others are still being checked.
@@ -336,6 +419,10 @@ def check(failure_threshold: str | None, **kw: Any) -> None:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
         if len(failing) < len(findings):
             click.echo(f"{len(findings) - len(failing)} below the failure threshold.", err=True)
+    if show_fixes:
+        from dockfix.engine import fix_applies
+
+        _echo_fixes([f for f in findings if fix_applies(f, unsafe)], "Would fix")
     _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
 
 
@@ -364,6 +451,73 @@ def _run_warnings(rep: Any) -> None:
         click.echo(f"warning: {w}", err=True)
 
 
+def _echo_fixes(fixed: list[Any], verb: str) -> None:
+    from dockfix.catalog import all_fixers
+    from dockfix.show import fixes_text
+
+    names = {code: fixer.name for code, fixer in all_fixers().items()}
+    click.echo(fixes_text(fixed, names, verb), nl=False, err=True)
+
+
+def _show_instead(run: _Run, show_settings: bool, show_files: bool) -> None:
+    """--show-files, --show-settings: print what was asked and exit (nothing is checked)."""
+    if not (show_settings or show_files):
+        return
+    paths = [p for p in run.kw["paths"] or (".",) if p != "-"]
+    files = list(run._discover(paths))
+    if show_files:
+        for p in files:
+            click.echo(p)
+    if show_settings:
+        from dockfix.config import ConfigError
+        from dockfix.runner import _config_for
+        from dockfix.show import settings_text
+
+        if not files:
+            run.errors.append("error: --show-settings: no Dockerfile found")
+        else:
+            path = Path(files[0])
+            try:
+                cfg = _config_for(str(path.parent), run.opts.config_file)
+                click.echo(settings_text(cfg, run.opts, path), nl=False)
+            except ConfigError as exc:
+                run.errors.append(f"error: {exc}")
+    _finish(run.errors, 0)
+
+
+def _add_noqa(run: _Run) -> None:
+    """check --add-noqa: write a pragma for every finding left, then exit 0 (2 on errors)."""
+    from dockfix.baseline import add_ignore_pragmas
+    from dockfix.runner import write_fixed_text
+
+    if "-" in run.kw["paths"]:
+        raise click.UsageError("--add-noqa edits files; it does not read standard input")
+    added = 0
+    for rep in run.reports():
+        _run_warnings(rep)
+        if rep.error:
+            run.errors.append(f"{rep.path}: {rep.error}")
+            continue
+        out = rep.outcome
+        if out is None or not out.findings:
+            continue
+        for w in out.warnings:
+            click.echo(f"warning: {rep.path}: {w}", err=True)
+        text, n, problem = add_ignore_pragmas(out.original, out.findings)
+        if problem is not None:
+            run.errors.append(f"{rep.path}: ignore pragmas not added: {problem}")
+            continue
+        out.fixed = text
+        write_fixed_text(rep)
+        if rep.write_errors:
+            run.errors.extend(rep.write_errors)
+        else:
+            added += n
+    if not run.kw["quiet"]:
+        click.echo(f"Added {added} ignore pragma{'s' if added != 1 else ''}.", err=True)
+    _finish(run.errors, 0)
+
+
 def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool) -> None:
     from dockfix.engine import fixable_summary
 
@@ -389,6 +543,7 @@ def _finish(errors: list[str], status: int) -> None:
 @main.command()
 @_common
 @_SARIF_ROOT
+@_show
 @click.option(
     "--diff", "mode", flag_value="diff", default=True, help="Print a unified diff (the default)."
 )
@@ -449,6 +604,9 @@ def fix(
     pr_body: Path | None,
     pr_body_limit: int | None,
     verify_builds: bool,
+    show_fixes: bool,
+    show_settings: bool,
+    show_files: bool,
     **kw: Any,
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
@@ -457,6 +615,7 @@ def fix(
 
     run = _Run(kw, apply_fixes=True, refresh=refresh)
     run.validate()
+    _show_instead(run, show_settings, show_files)
     if branch and not commit:
         raise click.UsageError("--branch goes with --commit")
     if force_branch and not branch:
@@ -515,6 +674,8 @@ def fix(
             msg += f" ({more} more with `--unsafe-fixes`)"
         verb = "would change" if mode == "diff" else "changed"
         click.echo(f"{msg}; {changed} file{'s' if changed != 1 else ''} {verb}.", err=True)
+    if show_fixes:
+        _echo_fixes(applied, "Would fix" if mode == "diff" else "Fixed")
     if kw["exit_zero"]:
         status = 0
     elif mode == "diff":

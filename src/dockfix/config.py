@@ -17,6 +17,7 @@ from typing import Any
 from dockfix.fixer import FAILURE_THRESHOLDS, Severity
 
 TOP_KEYS = {
+    "extend",
     "select",
     "ignore",
     "extend-select",
@@ -75,17 +76,36 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)  # by code: the configured ones
     failure_threshold: str | None = None
     trusted_registries: list[str] | None = None  # None: not set (hadolint's may apply)
+    # The file each key was read from (keys as written in TOML, fixer tables by code): a key
+    # inherited through `extend` comes from the base file, and its paths are relative to it.
+    origins: dict[str, Path] = field(default_factory=dict)
+    _roots: dict[str | None, str] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
 
-    def relative(self, path: Path | str) -> str | None:
+    def root_of(self, key: str) -> Path:
+        """The directory the paths of a key are relative to: its file's."""
+        origin = self.origins.get(key)
+        return origin.parent if origin is not None else self.root
+
+    def _root_text(self, key: str | None) -> str:
+        # Asked for every entry of a walk: a dictionary lookup once the key was seen.
+        known = self._roots.get(key)
+        if known is None:
+            root = self.root if key is None else self.root_of(key)
+            known = self._roots[key] = os.path.abspath(root)
+        return known
+
+    def relative(self, path: Path | str, key: str | None = None) -> str | None:
         # abspath, not resolve(): a pattern names the path as written, and a symlink loop
         # must be reported when the file is read, not crash here. Strings, not PurePath
         # arithmetic: this runs for every file and directory of a monorepo.
         full = os.path.abspath(path)
-        root = _abspath(self.root)
+        root = self._root_text(key)
         if full == root:
             return "."
         prefix = root if root.endswith("/") else root + "/"
@@ -95,7 +115,7 @@ class Config:
         out: list[str] = []
         if not self.per_file_ignores:
             return out
-        rel = self.relative(path)
+        rel = self.relative(path, "per-file-ignores")
         if rel is None:
             return out
         for pattern, codes in self.per_file_ignores.items():
@@ -106,24 +126,19 @@ class Config:
     def context_for(self, path: Path) -> Path | None:
         if not self.contexts:
             return None
-        rel = self.relative(path)
+        rel = self.relative(path, "context")
         if rel is None:
             return None
         for pattern, ctx in self.contexts.items():
             if _glob_match(rel, pattern):
-                return Path(os.path.abspath(self.root / ctx))
+                return Path(os.path.abspath(self.root_of("context") / ctx))
         return None
 
     def is_excluded(self, path: Path | str) -> bool:
         if not self.exclude:
             return False
-        rel = self.relative(path)
+        rel = self.relative(path, "exclude")
         return rel is not None and any(_glob_match(rel, p) for p in self.exclude)
-
-
-@lru_cache(maxsize=64)
-def _abspath(path: Path) -> str:
-    return os.path.abspath(path)
 
 
 def _glob_match(rel: str, pattern: str) -> bool:
@@ -181,6 +196,9 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
     by_name = {f.name: c for c, f in fixers.items()}
     cfg = Config(path=path, root=path.parent)
     for key, value in table.items():
+        if key == "extend":
+            continue  # read by load_config_file
+        cfg.origins[key] = path
         if key == "select":
             cfg.select = _str_list(value, key, path)
         elif key == "ignore":
@@ -230,6 +248,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: `{key}` must be a table of options for {code}")
             cfg.fixer_options[code] = _fixer_options(fixers[code], value, key, path)
+            del cfg.origins[key]
+            cfg.origins[code] = path
         else:
             raise ConfigError(f"{path}: unknown key `{key}`")
     from dockfix.catalog import SelectionError, resolve_code
@@ -285,21 +305,93 @@ def _fixer_options(fixer: Any, values: dict[str, Any], key: str, path: Path) -> 
     return out
 
 
-def load_config_file(path: Path) -> Config:
+def _table_of(path: Path) -> dict[str, Any] | None:
+    """A file's dockfix table; None for a pyproject.toml without one."""
     if path.name == "pyproject.toml":
         raw = _read_config_bytes(path)
         if b"dockfix" not in raw:
             # Most of a monorepo's pyproject.toml files are other tools' business: no table
             # can be named without the word, so skip parsing them.
-            return Config(path=None, root=path.parent)
+            return None
         data = _load_toml(path, raw)
         table = data.get("tool", {}).get("dockfix")
         if table is None:
-            return Config(path=None, root=path.parent)
+            return None
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: `[tool.dockfix]` must be a table")
-        return config_from_table(table, path)
-    return config_from_table(_load_toml(path), path)
+        return table
+    return _load_toml(path)
+
+
+def load_config_file(path: Path) -> Config:
+    table = _table_of(path)
+    if table is None:
+        return Config(path=None, root=path.parent)
+    cfg = config_from_table(table, path)
+    if "extend" in table:
+        base = _extended(path, table["extend"], (os.path.realpath(path),))
+        cfg = _merged(base, cfg)
+    return cfg
+
+
+def _extended(path: Path, value: Any, chain: tuple[str, ...]) -> Config:
+    """The configuration ``path`` extends (itself merged with what it extends), read relative
+    to ``path``; ``chain``: the files on the way, to refuse a cycle."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: `extend` must be the path of a configuration file")
+    base = Path(os.path.normpath(path.parent / os.path.expanduser(value)))
+    if os.path.realpath(base) in chain:
+        files = " -> ".join([*chain, os.path.realpath(base)])
+        raise ConfigError(f"{path}: `extend` makes a cycle ({files})")
+    if not base.is_file():
+        raise ConfigError(f"{path}: `extend`: no such file {base}")
+    table = _table_of(base)
+    if table is None:
+        return Config(path=None, root=path.parent)
+    cfg = config_from_table(table, base)
+    if "extend" in table:
+        cfg = _merged(_extended(base, table["extend"], (*chain, os.path.realpath(base))), cfg)
+    return cfg
+
+
+# Configuration keys and the Config attribute holding each.
+_ATTRIBUTES = {
+    "select": "select",
+    "ignore": "ignore",
+    "extend-select": "extend_select",
+    "unsafe-fixes": "unsafe_fixes",
+    "exclude": "exclude",
+    "per-file-ignores": "per_file_ignores",
+    "context": "contexts",
+    "insecure-registries": "insecure_registries",
+    "refresh": "refresh",
+    "respect-gitignore": "respect_gitignore",
+    "pr-body-limit": "pr_body_limit",
+    "min-docker-engine": "min_docker_engine",
+    "severity": "severity",
+    "failure-threshold": "failure_threshold",
+    "trusted-registries": "trusted_registries",
+}
+
+
+def _merged(base: Config, own: Config) -> Config:
+    """``own`` over ``base``, as ruff's ``extend``: a key ``own`` sets replaces the base's value
+    (lists and tables too), except ``extend-select``, which adds to it, and the tables of a
+    fixer's options and of severities, merged entry by entry (by code)."""
+    out = Config(path=own.path, root=own.root)
+    for cfg in (base, own):
+        for key, origin in cfg.origins.items():
+            attr = _ATTRIBUTES.get(key)
+            if attr is None:  # a fixer's options, by code
+                out.fixer_options.setdefault(key, {}).update(cfg.fixer_options[key])
+            elif key == "severity":  # a table by code, merged code by code
+                out.severity = {**out.severity, **cfg.severity}
+            elif key == "extend-select":
+                out.extend_select = [*out.extend_select, *cfg.extend_select]
+            else:
+                setattr(out, attr, getattr(cfg, attr))
+            out.origins[key] = origin
+    return out
 
 
 def find_config(directory: Path | str, cwd: str | None = None) -> Config:

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 
 from dockfix.fixer import Edit
+from dockfix.suppression import read_pragma
 from dockfix.syntax import Dockerfile, Instruction
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "continuation",
     "delete_instruction",
     "edits_overlap",
+    "global_ignore_pragma_edit",
+    "ignore_pragma_edit",
     "indent_of",
     "insert_after",
     "insert_before",
@@ -139,3 +142,65 @@ def add_syntax_directive(doc: Dockerfile, value: str = "docker/dockerfile:1") ->
         return None
     at = 1 if doc.has_bom else 0
     return Edit.insert(at, f"# syntax={value}{doc.eol}")
+
+
+def _merged_pragma(
+    doc: Dockerfile, number: int, is_global: bool, codes: Sequence[str]
+) -> tuple[bool, Edit | None]:
+    """Whether line ``number`` holds a dockfix pragma of that kind, and the edit adding
+    ``codes`` to it (None when it names them all already)."""
+    ln = doc.line(number)
+    pragma = read_pragma(doc.source[ln.start : ln.end])
+    if pragma is None or pragma.tool != "dockfix" or pragma.is_global != is_global:
+        return False, None
+    if "ALL" in pragma.codes or pragma.codes.issuperset(codes):
+        return True, None
+    start, end = pragma.codes_span
+    merged = ",".join(sorted(pragma.codes.union(codes)))
+    return True, Edit(ln.start + start, ln.start + end, merged)
+
+
+def ignore_pragma_edit(doc: Dockerfile, instr: Instruction, codes: Iterable[str]) -> Edit | None:
+    """``# dockfix ignore=CODES`` for an instruction: the codes added to the dockfix pragma of
+    its comment block when there is one, a new line directly above it otherwise (above the
+    ``# hadolint ignore=`` lines that end the block: hadolint reads only the line directly
+    above). None when the pragma names every code already."""
+    wanted = sorted(set(codes))
+    above = doc.comment_lines_above(instr)
+    first = instr.start_line - len(above)
+    for number in range(instr.start_line - 1, first - 1, -1):
+        found, edit = _merged_pragma(doc, number, False, wanted)
+        if found:
+            return edit
+    line = instr.start_line
+    while line > first:
+        pragma = read_pragma(doc.line_text(line - 1))
+        if pragma is None or pragma.tool != "hadolint" or pragma.is_global:
+            break
+        line -= 1
+    at = doc.line(line).start
+    if line == 1 and doc.has_bom:
+        at += 1
+    return Edit.insert(at, f"{indent_of(doc, instr)}# dockfix ignore={','.join(wanted)}{doc.eol}")
+
+
+def global_ignore_pragma_edit(doc: Dockerfile, codes: Iterable[str]) -> Edit | None:
+    """``# dockfix global ignore=CODES`` for findings no instruction carries: the codes added
+    to the file's global dockfix pragma, or a new line below the parser directives. None when
+    a global pragma names every code already."""
+    wanted = sorted(set(codes))
+    for ln in doc.lines:
+        found, edit = _merged_pragma(doc, ln.number, True, wanted)
+        if found:
+            return edit
+    after = doc.directives[-1].line if doc.directives else 0
+    text = f"# dockfix global ignore={','.join(wanted)}"
+    if after < len(doc.lines):
+        at = doc.line(after + 1).start
+        if after == 0 and doc.has_bom:
+            at += 1
+        return Edit.insert(at, text + doc.eol)
+    last = doc.lines[-1] if doc.lines else None
+    if last is not None and last.next == last.end:  # no line break at the end: add one first
+        return Edit.insert(last.end, doc.eol + text)
+    return Edit.insert(len(doc.source), text + doc.eol)

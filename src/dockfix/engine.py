@@ -80,7 +80,8 @@ def collect_findings(
     return found
 
 
-def _applicable(f: Finding, unsafe: bool) -> bool:
+def fix_applies(f: Finding, unsafe: bool) -> bool:
+    """Whether `dockfix fix` applies this finding's fix (with ``--unsafe-fixes`` when ``unsafe``)."""
     if f.fix is None or f.fix.applicability is Applicability.DISPLAY_ONLY:
         return False
     return f.fix.applicability is Applicability.SAFE or unsafe
@@ -119,7 +120,7 @@ def fix_document(
     rounds = 0
     while True:
         findings = collect_findings(doc, active, ctx, out.warnings)
-        todo = [f for f in findings if _applicable(f, unsafe)] if apply else []
+        todo = [f for f in findings if fix_applies(f, unsafe)] if apply else []
         if not todo or rounds >= MAX_ROUNDS:
             if todo:
                 out.warnings.append(f"fixes did not converge after {MAX_ROUNDS} rounds")
@@ -189,6 +190,12 @@ def _apply_group(doc: Dockerfile, chosen: Iterable[Finding]) -> tuple[str, Docke
     for f in chosen:
         assert f.fix is not None
         edits.extend(f.fix.edits)
+    return apply_checked(doc, edits)
+
+
+def apply_checked(doc: Dockerfile, edits: Sequence[Edit]) -> tuple[str, Dockerfile, str | None]:
+    """Apply edits to a tree's text and check the result (it parses, the invariants hold):
+    (new text, its tree, the problem or None). Every edit dockfix makes goes through here."""
     if not edits:
         return doc.source, doc, None
     try:

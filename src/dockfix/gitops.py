@@ -399,3 +399,70 @@ def _restate_messages(root: Path, made: Sequence[CodeCommit]) -> None:
         ).strip()
         parent = commit.sha
     git("update-ref", "-m", "dockfix: note revert dependencies", "HEAD", parent, old_head, cwd=root)
+
+
+@dataclass
+class ChangedFiles:
+    """What changed in a work tree since a revision (``--changed-since``): absolute paths."""
+
+    root: str  # the work tree's top, resolved
+    paths: set[str] = field(default_factory=set)
+    # Every directory holding a changed path, at any depth: a context changed when it is one.
+    directories: set[str] = field(default_factory=set)
+
+    def touches(self, dockerfile: str, context: str) -> bool:
+        """Whether the Dockerfile's bytes or anything under its build context changed."""
+        return os.path.realpath(dockerfile) in self.paths or (
+            os.path.realpath(context) in self.directories
+        )
+
+    def contains(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == self.root or real.startswith(self.root.rstrip("/") + "/")
+
+
+def changed_since(start: Path, ref: str) -> ChangedFiles:
+    """The files changed between ``ref`` and the work tree (staged or not, both names of a
+    rename, deleted files) and the untracked files git does not ignore: what a pull request
+    touched, and what a local run has not committed yet."""
+    try:
+        top = git("rev-parse", "--show-toplevel", cwd=start).strip()
+    except (GitError, FileNotFoundError):
+        raise GitError("--changed-since needs a git work tree") from None
+    try:
+        sha = git(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", cwd=start
+        )
+    except GitError:
+        raise GitError(f"--changed-since: unknown revision `{ref}`") from None
+    root = os.path.realpath(top)
+    fields = git(
+        "diff",
+        "--name-status",
+        "-z",
+        "--find-renames",
+        "--no-ext-diff",
+        sha.strip(),
+        "--",
+        cwd=Path(root),
+    ).split("\0")
+    names: list[str] = []
+    while fields and fields[0]:
+        status = fields.pop(0)
+        names.append(fields.pop(0))
+        if status[0] in "RC":
+            names.append(fields.pop(0))  # the new name; the old one above
+    names.extend(
+        n
+        for n in git("ls-files", "--others", "--exclude-standard", "-z", cwd=Path(root)).split("\0")
+        if n
+    )
+    out = ChangedFiles(root)
+    for name in names:
+        full = os.path.join(root, name)
+        out.paths.add(full)
+        directory = os.path.dirname(full)
+        while directory not in out.directories and len(directory) >= len(root):
+            out.directories.add(directory)
+            directory = os.path.dirname(directory)
+    return out

@@ -176,6 +176,16 @@ def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
     return services
 
 
+def context_dir_of(path: Path | None, cfg: Config, opts: RunOptions) -> Path | None:
+    """A Dockerfile's build context: ``--context``, the configuration's ``context`` for it,
+    or its directory."""
+    if opts.context:
+        return Path(opts.context)
+    if path is not None:
+        return cfg.context_for(path) or path.parent
+    return None
+
+
 def fix_text_with(
     text: str,
     path: Path | None,
@@ -189,12 +199,7 @@ def fix_text_with(
     if cfg is None:
         directory = str(path.parent if path is not None else Path.cwd())
         cfg = _config_for(directory, opts.config_file)
-    if opts.context:
-        context_dir: Path | None = Path(opts.context)
-    elif path is not None:
-        context_dir = cfg.context_for(path) or path.parent
-    else:
-        context_dir = None
+    context_dir = context_dir_of(path, cfg, opts)
     known_dir = read_from_path and path is not None and context_dir == path.parent
     unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
     ctx = FixContext(

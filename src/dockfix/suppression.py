@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from dockfix.syntax import Dockerfile, Instruction
 
@@ -83,3 +84,27 @@ def _codes(text: str) -> set[str]:
 
 def is_pragma(line: str) -> bool:
     return _pragma_re().match(line.lstrip(" \t")) is not None
+
+
+class Pragma(NamedTuple):
+    """An ignore pragma read from a comment line; ``codes_span``: where its codes are written."""
+
+    tool: str  # "dockfix" or "hadolint"
+    is_global: bool
+    codes: frozenset[str]
+    codes_span: tuple[int, int]
+
+
+def read_pragma(line: str) -> Pragma | None:
+    """The ignore pragma on a comment line (leading blanks allowed), or None."""
+    stripped = line.lstrip(" \t\ufeff")
+    m = _pragma_re().match(stripped)
+    if m is None:
+        return None
+    skip = len(line) - len(stripped)
+    return Pragma(
+        m.group(1).lower(),
+        bool(m.group(2)),
+        frozenset(_codes(m.group(3))),
+        (m.start(3) + skip, m.end(3) + skip),
+    )
