@@ -108,8 +108,10 @@ none (hadolint DL3042 and DL3060 keep being satisfied, see Fix safety).
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
+from collections import ChainMap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -134,6 +136,7 @@ from ._cache_dirs import (
     tool_for,
     tool_named,
 )
+from ._run_script import shell_argv
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -268,14 +271,142 @@ def _command_line(instr: Instruction) -> ShellScript | None:
     return shell_of(instr) if instr.trigger is None else None
 
 
+@dataclass(eq=False)
+class _Before:
+    """What the instructions before one instruction of a stage tree leave for it: read in one
+    walk per stage, since every RUN asks (a walk per RUN made a file's cost quadratic)."""
+
+    user: str | None = None  # the last USER, as written
+    workdir: str = "/"
+    # useradd/adduser of earlier RUNs, by name (a new dict only where a RUN adds one)
+    accounts: dict[str, _Account] = field(default_factory=dict)
+    berry: bool = False  # corepack or `yarn set version` ran
+    docker_clean: bool = False  # an instruction mentions docker-clean
+    # a USER or WORKDIR with a variable: the walk per RUN decides (it expands them with the
+    # RUN's own scope)
+    variables: bool = False
+
+
+def _befores(doc: Dockerfile, stage: Stage) -> dict[Instruction, _Before]:
+    """The :class:`_Before` of every instruction of the stage, and of its end (key: the FROM)."""
+    key = ("cache_mount.befores", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    parent = stage.parent
+    if parent is not None and parent.index < stage.index:
+        state = _befores(doc, parent)[parent.from_instruction]
+    else:
+        state = _Before()
+    out: dict[Instruction, _Before] = {}
+    for i in stage.instructions:
+        out[i] = state
+        state = _after(state, i)
+    out[stage.from_instruction] = state
+    doc.cache[key] = out
+    return out
+
+
+def _after(state: _Before, i: Instruction) -> _Before:
+    """The state after instruction ``i`` (``state`` itself when ``i`` changes nothing)."""
+    changes: dict[str, Any] = {}
+    if "docker-clean" in i.logical and not state.docker_clean:
+        changes["docker_clean"] = True
+    if i.keyword == "USER":
+        changes["user"] = i.args.strip()
+        if "$" in changes["user"]:
+            changes["variables"] = True
+    elif i.keyword == "WORKDIR":
+        wd = i.args.strip().strip("\"'")
+        if "$" in wd:
+            changes["variables"] = True
+        else:
+            changes["workdir"] = posixpath.normpath(posixpath.join(state.workdir, wd))
+    elif i.keyword == "RUN":
+        script = _command_line(i)
+        if script is not None:
+            created: dict[str, _Account] = {}
+            _accounts_created(script, created)
+            if created:
+                changes["accounts"] = {**state.accounts, **created}
+            if not state.berry:
+                for c in script.commands:
+                    argv = program_argv(c)[0]
+                    if argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]:
+                        changes["berry"] = True
+    if not changes:
+        return state
+    return dataclasses.replace(state, **changes)
+
+
+def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before | None:
+    """What comes before ``instr`` in its stage tree; None when a walk must decide."""
+    found = _befores(doc, stage).get(instr)
+    if found is None or found.variables or instr is stage.from_instruction:
+        return None
+    return found
+
+
 def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
     """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
+    before = _before(doc, stage, instr)
+    if before is None:
+        return _run_env_walk(doc, stage, instr, ctx)
+    base = _base_image(doc, stage)
+    scope: Mapping[str, str | None] = ChainMap(
+        stage.scope_at(instr),
+        BASE_IMAGE_ENV.get(base, {}),  # type: ignore[arg-type]
+    )
+    berry = before.berry or ctx.exists(".yarnrc.yml")
+    users = BASE_IMAGE_USERS.get(base, {})
+    return _user_env(scope, before.user, before.accounts, users, before.workdir, base, berry)
+
+
+def _user_env(
+    scope: Mapping[str, str | None],
+    user: str | None,
+    created: Mapping[str, _Account],
+    base_users: Mapping[str, tuple[int | None, int | None, str | None]],
+    workdir: str,
+    base: str,
+    berry: bool,
+) -> RunEnv | str:
+    raw_home = scope.get("HOME")
+    home_env = expand(raw_home, scope) if raw_home else None
+    if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
+        return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
+    name, _, group = user.partition(":")
+    if name.isdigit():
+        # the first account with that uid, in the order a dict of both would list them
+        accounts = {n: _Account(u, g, h) for n, (u, g, h) in base_users.items()}
+        accounts.update(created)
+        acc = next((a for a in accounts.values() if a.uid == int(name)), _Account(int(name)))
+        uid: int | None = int(name)
+    else:
+        found = created.get(name)
+        if found is None and name in base_users:
+            found = _Account(*base_users[name])
+        if found is None:
+            return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
+        acc, uid = found, found.uid
+    if uid is None:
+        return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
+    home = home_env or acc.home
+    if home is None:
+        return f"the home directory of USER {name} is unknown"
+    gid = _int(group) if group else acc.gid
+    return RunEnv(scope, home, uid, gid, workdir, base, berry)
+
+
+def _run_env_walk(
+    doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext
+) -> RunEnv | str:
+    """:func:`_run_env` by walking the stage tree, where a USER or WORKDIR has a variable."""
     base = _base_image(doc, stage)
     scope: dict[str, str | None] = dict(BASE_IMAGE_ENV.get(base, {}))
-    scope.update(stage.variables_at(instr))
-    accounts: dict[str, _Account] = {
-        n: _Account(u, g, h) for n, (u, g, h) in BASE_IMAGE_USERS.get(base, {}).items()
-    }
+    scope.update(stage.scope_at(instr))
+    base_users = BASE_IMAGE_USERS.get(base, {})
+    accounts: dict[str, _Account] = {n: _Account(u, g, h) for n, (u, g, h) in base_users.items()}
     user: str | None = None
     workdir = "/"
     berry = ctx.exists(".yarnrc.yml")
@@ -298,34 +429,18 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
                     berry = (
                         berry or argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]
                     )
-    raw_home = scope.get("HOME")
-    home_env = expand(raw_home, scope) if raw_home else None
-    if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
-        return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
-    name, _, group = user.partition(":")
-    if name.isdigit():
-        acc = next((a for a in accounts.values() if a.uid == int(name)), _Account(int(name)))
-        uid: int | None = int(name)
-    else:
-        found = accounts.get(name)
-        if found is None:
-            return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
-        acc, uid = found, found.uid
-    if uid is None:
-        return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
-    home = home_env or acc.home
-    if home is None:
-        return f"the home directory of USER {name} is unknown"
-    gid = _int(group) if group else acc.gid
-    return RunEnv(scope, home, uid, gid, workdir, base, berry)
+    return _user_env(scope, user, accounts, {}, workdir, base, berry)
 
 
-def _workdir_at(instr: Instruction) -> str:
+def _workdir_at(doc: Dockerfile, instr: Instruction) -> str:
     """The WORKDIR in effect at an instruction ("/" when it cannot be resolved)."""
     stage = instr.stage
     if stage is None:
         return "/"
-    scope = stage.variables_at(instr)
+    before = _before(doc, stage, instr)
+    if before is not None:
+        return before.workdir
+    scope = stage.scope_at(instr)
     workdir = "/"
     for i in _lineage_before(stage, instr):
         if i.keyword == "WORKDIR":
@@ -509,9 +624,10 @@ def _rm_operands(cmd: SimpleCommand) -> list[Word] | None:
 
 def _resolve_rm_operand(raw: str, env: RunEnv) -> str | None:
     """The directory an ``rm`` operand deletes (``dir/*`` counts as ``dir``), None if unknown."""
-    scope = {"HOME": env.home, **{k: v for k, v in env.env.items() if k != "HOME"}}
-    if env.env.get("HOME"):
-        scope["HOME"] = env.env["HOME"]
+    # HOME as the RUN sees it over the variables (a view: copying them all per operand made
+    # a file's cost grow with its length times its number of variables)
+    home = env.env.get("HOME") or env.home
+    scope: Mapping[str, str | None] = ChainMap({"HOME": home}, env.env)  # type: ignore[arg-type]
     value = expand(raw.strip("\"'"), scope)
     if value is None:
         return None
@@ -785,7 +901,7 @@ class CacheMount(Fixer):
         blockers: dict[str, str],
     ) -> list[_Plan]:
         line = instr.start_line
-        if self._shell(stage, instr) not in _POSIX_SHELLS:
+        if self._shell(doc, stage, instr) not in _POSIX_SHELLS:
             return []
         if instr.json_args is not None:
             for tool in self._tools_in_exec(instr.json_args):
@@ -906,21 +1022,24 @@ class CacheMount(Fixer):
             return
         if tool.name == "uv":
             self._plan_uv_link_mode(plan, env)
-        elif tool.name == "apt" and not self._docker_clean_removed(plan):
+        elif tool.name == "apt" and not self._docker_clean_removed(doc, plan):
             self._plan_prefix(plan, _DOCKER_CLEAN)
         elif tool.name == "apk":
             self._plan_apk_link(plan)
         elif tool.name == "cargo":
             self._plan_cargo_target(doc, plan)
 
-    def _docker_clean_removed(self, plan: _Plan) -> bool:
+    def _docker_clean_removed(self, doc: Dockerfile, plan: _Plan) -> bool:
         """Whether this RUN or one before it in its image already handles docker-clean."""
         instr, stage = plan.instr, plan.instr.stage
         if "docker-clean" in instr.logical:
             return True
-        return stage is not None and any(
-            "docker-clean" in i.logical for i in _lineage_before(stage, instr)
-        )
+        if stage is None:
+            return False
+        found = _befores(doc, stage).get(instr)
+        if found is not None:
+            return found.docker_clean
+        return any("docker-clean" in i.logical for i in _lineage_before(stage, instr))
 
     def _plan_uv_link_mode(self, plan: _Plan, env: RunEnv) -> None:
         if env.var("UV_LINK_MODE"):
@@ -1025,7 +1144,7 @@ class CacheMount(Fixer):
                     from_tree = src is not None and (src.value or "").lower() in names
                     if not (in_tree or from_tree):
                         continue
-                    workdir = _workdir_at(instr) if in_tree else "/"
+                    workdir = _workdir_at(doc, instr) if in_tree else "/"
                     hit = next(
                         (t for t in targets if _copy_touches(instr, t, workdir, from_tree, ctx)),
                         None,
@@ -1097,11 +1216,8 @@ class CacheMount(Fixer):
         cont = continuation(doc)
         return "".join(f"{m}{cont}{doc.eol}{indent}" for m in mounts)
 
-    def _shell(self, stage: Stage, instr: Instruction) -> str:
-        argv = ["/bin/sh", "-c"]
-        for i in _lineage_before(stage, instr):
-            if i.keyword == "SHELL" and i.json_args:
-                argv = list(i.json_args)
+    def _shell(self, doc: Dockerfile, stage: Stage, instr: Instruction) -> str:
+        argv = shell_argv(doc, stage, instr)
         return argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if argv else ""
 
     def _tools_in_exec(self, argv: list[str]) -> list[Tool]:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import threading
-from bisect import bisect_right
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -251,28 +252,100 @@ class Stage:
 
     def variables_at(self, instruction: Instruction | None = None) -> dict[str, str | None]:
         """ARG/ENV names in scope before ``instruction`` (end of stage when None), raw values."""
-        scope: dict[str, str | None] = {}
-        if self.parent is not None:
-            scope.update(self.parent.variables_at(None))
-        doc_globals = self._global_args
-        for instr in self.instructions:
-            if instr is instruction:
-                break
-            if instr.keyword == "ARG":
-                for name, value in _arg_pairs(instr):
-                    if value is None and name in doc_globals:
-                        value = doc_globals[name]
-                    if name not in scope or value is not None or scope[name] is None:
-                        scope[name] = value
-            elif instr.keyword == "ENV":
-                for name, value in _env_pairs(instr):
-                    scope[name] = value
-        return scope
+        return dict(self.scope_at(instruction))
+
+    def scope_at(self, instruction: Instruction | None = None) -> Mapping[str, str | None]:
+        """What :meth:`variables_at` returns, as a read-only view: no copy, each look-up a
+        binary search. (Asked for every instruction of a stage: a copy each time would make a
+        file's cost grow with its length times its number of variables.)"""
+        history = self._scope_history
+        if history is None:
+            history = self._scope_history = _ScopeHistory(self)
+        return _ScopeView(history, history.position(instruction))
 
     _global_args: dict[str, str | None] = field(default_factory=dict)
+    _scope_history: _ScopeHistory | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"<Stage {self.index} {self.base!r} as {self.alias!r}>"
+
+
+class _ScopeHistory:
+    """Every value each ARG/ENV name of a stage takes, with where it takes it: the scope at
+    any instruction, found by binary search, built in one walk of the stage."""
+
+    __slots__ = ("indices", "instructions", "values")
+
+    def __init__(self, stage: Stage) -> None:
+        self.instructions = stage.instructions
+        self.indices = [i.index for i in stage.instructions]
+        # name -> (positions, values): the name holds values[k] from positions[k] on
+        self.values: dict[str, tuple[list[int], list[str | None]]] = {}
+        scope: dict[str, str | None] = {}
+        if stage.parent is not None:
+            scope.update(stage.parent.scope_at(None))
+        for name, value in scope.items():
+            self.values[name] = ([-1], [value])
+        doc_globals = stage._global_args
+        for instr in stage.instructions:
+            if instr.keyword == "ARG":
+                for name, arg_value in _arg_pairs(instr):
+                    if arg_value is None and name in doc_globals:
+                        arg_value = doc_globals[name]
+                    if name not in scope or arg_value is not None or scope[name] is None:
+                        scope[name] = arg_value
+                        self._set(name, instr.index, arg_value)
+            elif instr.keyword == "ENV":
+                for name, env_value in _env_pairs(instr):
+                    scope[name] = env_value
+                    self._set(name, instr.index, env_value)
+
+    def _set(self, name: str, at: int, value: str | None) -> None:
+        found = self.values.get(name)
+        if found is None:
+            self.values[name] = ([at], [value])
+        elif found[0][-1] == at:  # set twice by one instruction: the last value counts
+            found[1][-1] = value
+        else:
+            found[0].append(at)
+            found[1].append(value)
+
+    def position(self, instruction: Instruction | None) -> int:
+        """Values set before this position are in scope: the instruction's own index when it
+        belongs to the stage, after every instruction otherwise."""
+        if instruction is not None:
+            k = bisect_left(self.indices, instruction.index)
+            if k < len(self.instructions) and self.instructions[k] is instruction:
+                return instruction.index
+        return sys.maxsize
+
+
+class _ScopeView(Mapping[str, "str | None"]):
+    """The variables in scope at one position of a stage (see :meth:`Stage.scope_at`)."""
+
+    __slots__ = ("_history", "_position")
+
+    def __init__(self, history: _ScopeHistory, position: int) -> None:
+        self._history = history
+        self._position = position
+
+    def __getitem__(self, name: str) -> str | None:
+        found = self._history.values.get(name)
+        if found is None:
+            raise KeyError(name)
+        k = bisect_left(found[0], self._position)
+        if k == 0:
+            raise KeyError(name)
+        return found[1][k - 1]
+
+    def __iter__(self) -> Iterator[str]:
+        position = self._position
+        # first-set order, as a dict filled by walking the stage would have
+        return iter([n for n, (at, _) in self._history.values.items() if at[0] < position])
+
+    def __len__(self) -> int:
+        position = self._position
+        return sum(1 for at, _ in self._history.values.values() if at[0] < position)
 
 
 class Dockerfile:
