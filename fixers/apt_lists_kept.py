@@ -344,7 +344,7 @@ class AptListsKept(Fixer):
         stage = owner.stage
         if stage is None:
             return
-        start = stage.instructions.index(owner) + 1
+        start = stage.local_index(owner) + 1
         self._walk_apt(doc, stage, start, plan, update_text)
         for st in doc.stages[stage.index + 1 :]:
             if stage_base(doc, st)[0] is None and _TEXT_APT_CONSUMER.search(_stage_text(st)):
@@ -357,7 +357,9 @@ class AptListsKept(Fixer):
         self, doc: Dockerfile, stage: Stage, start: int, plan: _Plan, update_text: str
     ) -> None:
         """Walk a stage from ``start`` while the lists are gone only because of the fix."""
-        for instr in stage.instructions[start:]:
+        instrs = stage.instructions
+        for k in range(start, len(instrs)):  # no copy of the rest: it is often left early
+            instr = instrs[k]
             if plan.blocked:
                 return
             target = instr.trigger if instr.trigger is not None else instr

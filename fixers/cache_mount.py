@@ -111,8 +111,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
-from collections import ChainMap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +120,7 @@ from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
+from dockfix.variables import layered
 
 from ._cache_dirs import (
     BASE_IMAGE_ENV,
@@ -166,15 +166,6 @@ def _chain(stage: Stage) -> list[Stage]:
         st = st.parent
     out.reverse()
     return out
-
-
-def _lineage_before(stage: Stage, instr: Instruction) -> Iterator[Instruction]:
-    """The instructions that run before ``instr`` in its stage and the stages it builds on."""
-    for st in _chain(stage):
-        for i in st.instructions:
-            if i is instr:
-                return
-            yield i
 
 
 def _base_image(doc: Dockerfile, stage: Stage) -> str:
@@ -274,54 +265,70 @@ def _command_line(instr: Instruction) -> ShellScript | None:
 @dataclass(eq=False)
 class _Before:
     """What the instructions before one instruction of a stage tree leave for it: read in one
-    walk per stage, since every RUN asks (a walk per RUN made a file's cost quadratic)."""
+    walk per stage, since every RUN asks (a walk per RUN made a file's cost quadratic). A USER
+    or WORKDIR is expanded with the variables in scope where it is written, as BuildKit does."""
 
-    user: str | None = None  # the last USER, as written
-    workdir: str = "/"
+    user: str | None = None  # the last USER, expanded
+    workdir: str = "/"  # expanded over the base image's environment
+    # without it, and None once a WORKDIR cannot be resolved (for COPY/ADD)
+    plain_workdir: str | None = "/"
+    problem: str = ""  # the first USER or WORKDIR that cannot be resolved
     # useradd/adduser of earlier RUNs, by name (a new dict only where a RUN adds one)
     accounts: dict[str, _Account] = field(default_factory=dict)
     berry: bool = False  # corepack or `yarn set version` ran
     docker_clean: bool = False  # an instruction mentions docker-clean
-    # a USER or WORKDIR with a variable: the walk per RUN decides (it expands them with the
-    # RUN's own scope)
-    variables: bool = False
 
 
-def _befores(doc: Dockerfile, stage: Stage) -> dict[Instruction, _Before]:
-    """The :class:`_Before` of every instruction of the stage, and of its end (key: the FROM)."""
+def _befores(doc: Dockerfile, stage: Stage, base: str) -> dict[Instruction, _Before]:
+    """The :class:`_Before` of every instruction of the stage, and of its end (key: the FROM),
+    in a stage tree built on the image ``base``."""
     key = ("cache_mount.befores", stage)
     cached = doc.cache.get(key)
     if isinstance(cached, dict):
         return cached
     parent = stage.parent
     if parent is not None and parent.index < stage.index:
-        state = _befores(doc, parent)[parent.from_instruction]
+        state = _befores(doc, parent, base)[parent.from_instruction]
     else:
         state = _Before()
+    base_env = BASE_IMAGE_ENV.get(base, {})
     out: dict[Instruction, _Before] = {}
     for i in stage.instructions:
         out[i] = state
-        state = _after(state, i)
+        state = _after(state, stage, i, base_env)
     out[stage.from_instruction] = state
     doc.cache[key] = out
     return out
 
 
-def _after(state: _Before, i: Instruction) -> _Before:
+def _after(state: _Before, stage: Stage, i: Instruction, base_env: Mapping[str, str]) -> _Before:
     """The state after instruction ``i`` (``state`` itself when ``i`` changes nothing)."""
     changes: dict[str, Any] = {}
     if "docker-clean" in i.logical and not state.docker_clean:
         changes["docker_clean"] = True
-    if i.keyword == "USER":
-        changes["user"] = i.args.strip()
-        if "$" in changes["user"]:
-            changes["variables"] = True
-    elif i.keyword == "WORKDIR":
-        wd = i.args.strip().strip("\"'")
-        if "$" in wd:
-            changes["variables"] = True
+    if i.keyword in ("USER", "WORKDIR"):
+        raw = i.args.strip()
+        scope = stage.scope_at(i)
+        env = layered(scope, base_env)
+        if i.keyword == "USER":
+            changes["user"] = expand(raw, env)
+            if changes["user"] is None and not state.problem:
+                changes["problem"] = "the USER cannot be resolved"
         else:
-            changes["workdir"] = posixpath.normpath(posixpath.join(state.workdir, wd))
+            raw = raw.strip("\"'")
+            wd = expand(raw, env)
+            if wd is None:
+                if not state.problem:
+                    changes["problem"] = "the WORKDIR cannot be resolved"
+            else:
+                changes["workdir"] = posixpath.normpath(posixpath.join(state.workdir, wd))
+            if state.plain_workdir is not None:
+                plain = expand(raw, scope)
+                changes["plain_workdir"] = (
+                    None
+                    if plain is None
+                    else posixpath.normpath(posixpath.join(state.plain_workdir, plain))
+                )
     elif i.keyword == "RUN":
         script = _command_line(i)
         if script is not None:
@@ -339,51 +346,37 @@ def _after(state: _Before, i: Instruction) -> _Before:
     return dataclasses.replace(state, **changes)
 
 
-def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before | None:
-    """What comes before ``instr`` in its stage tree; None when a walk must decide."""
-    found = _befores(doc, stage).get(instr)
-    if found is None or found.variables or instr is stage.from_instruction:
-        return None
-    return found
+def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before:
+    """What comes before ``instr`` in its stage tree (the stage's end for an instruction not
+    in it)."""
+    states = _befores(doc, stage, _base_image(doc, stage))
+    return states.get(instr) or states[stage.from_instruction]
 
 
 def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
     """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
     before = _before(doc, stage, instr)
-    if before is None:
-        return _run_env_walk(doc, stage, instr, ctx)
+    if before.problem:
+        return before.problem
     base = _base_image(doc, stage)
-    scope: Mapping[str, str | None] = ChainMap(
-        stage.scope_at(instr),
-        BASE_IMAGE_ENV.get(base, {}),  # type: ignore[arg-type]
-    )
+    scope = layered(stage.scope_at(instr), BASE_IMAGE_ENV.get(base, {}))
     berry = before.berry or ctx.exists(".yarnrc.yml")
-    users = BASE_IMAGE_USERS.get(base, {})
-    return _user_env(scope, before.user, before.accounts, users, before.workdir, base, berry)
-
-
-def _user_env(
-    scope: Mapping[str, str | None],
-    user: str | None,
-    created: Mapping[str, _Account],
-    base_users: Mapping[str, tuple[int | None, int | None, str | None]],
-    workdir: str,
-    base: str,
-    berry: bool,
-) -> RunEnv | str:
+    user = before.user
     raw_home = scope.get("HOME")
     home_env = expand(raw_home, scope) if raw_home else None
+    workdir = before.workdir
     if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
         return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
+    base_users = BASE_IMAGE_USERS.get(base, {})
     name, _, group = user.partition(":")
     if name.isdigit():
         # the first account with that uid, in the order a dict of both would list them
         accounts = {n: _Account(u, g, h) for n, (u, g, h) in base_users.items()}
-        accounts.update(created)
+        accounts.update(before.accounts)
         acc = next((a for a in accounts.values() if a.uid == int(name)), _Account(int(name)))
         uid: int | None = int(name)
     else:
-        found = created.get(name)
+        found = before.accounts.get(name)
         if found is None and name in base_users:
             found = _Account(*base_users[name])
         if found is None:
@@ -398,57 +391,12 @@ def _user_env(
     return RunEnv(scope, home, uid, gid, workdir, base, berry)
 
 
-def _run_env_walk(
-    doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext
-) -> RunEnv | str:
-    """:func:`_run_env` by walking the stage tree, where a USER or WORKDIR has a variable."""
-    base = _base_image(doc, stage)
-    scope: dict[str, str | None] = dict(BASE_IMAGE_ENV.get(base, {}))
-    scope.update(stage.scope_at(instr))
-    base_users = BASE_IMAGE_USERS.get(base, {})
-    accounts: dict[str, _Account] = {n: _Account(u, g, h) for n, (u, g, h) in base_users.items()}
-    user: str | None = None
-    workdir = "/"
-    berry = ctx.exists(".yarnrc.yml")
-    for i in _lineage_before(stage, instr):
-        if i.keyword == "USER":
-            user = expand(i.args.strip(), scope)
-            if user is None:
-                return "the USER cannot be resolved"
-        elif i.keyword == "WORKDIR":
-            wd = expand(i.args.strip().strip("\"'"), scope)
-            if wd is None:
-                return "the WORKDIR cannot be resolved"
-            workdir = posixpath.normpath(posixpath.join(workdir, wd))
-        elif i.keyword == "RUN":
-            script = _command_line(i)
-            if script is not None:
-                _accounts_created(script, accounts)
-                for c in script.commands:
-                    argv = program_argv(c)[0]
-                    berry = (
-                        berry or argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]
-                    )
-    return _user_env(scope, user, accounts, {}, workdir, base, berry)
-
-
 def _workdir_at(doc: Dockerfile, instr: Instruction) -> str:
     """The WORKDIR in effect at an instruction ("/" when it cannot be resolved)."""
     stage = instr.stage
     if stage is None:
         return "/"
-    before = _before(doc, stage, instr)
-    if before is not None:
-        return before.workdir
-    scope = stage.scope_at(instr)
-    workdir = "/"
-    for i in _lineage_before(stage, instr):
-        if i.keyword == "WORKDIR":
-            wd = expand(i.args.strip().strip("\"'"), scope)
-            if wd is None:
-                return "/"
-            workdir = posixpath.normpath(posixpath.join(workdir, wd))
-    return workdir
+    return _before(doc, stage, instr).plain_workdir or "/"
 
 
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
@@ -627,7 +575,7 @@ def _resolve_rm_operand(raw: str, env: RunEnv) -> str | None:
     # HOME as the RUN sees it over the variables (a view: copying them all per operand made
     # a file's cost grow with its length times its number of variables)
     home = env.env.get("HOME") or env.home
-    scope: Mapping[str, str | None] = ChainMap({"HOME": home}, env.env)  # type: ignore[arg-type]
+    scope = layered({"HOME": home}, env.env)
     value = expand(raw.strip("\"'"), scope)
     if value is None:
         return None
@@ -705,12 +653,19 @@ def _is_apk_link(cmd: SimpleCommand) -> bool:
     )
 
 
+def _forms(target: str, homes: Iterable[str]) -> tuple[str, ...]:
+    """The ways a command may name ``target``: as it is, and from any of the homes it is in
+    (``~/…``, ``$HOME/…``). None without a home: the user running the commands is unknown."""
+    forms = {target: None}
+    for home in sorted(homes):
+        if home != "/" and _under(target, home):
+            rel = target[len(home.rstrip("/")) :]
+            forms.update(dict.fromkeys(("~" + rel, "$HOME" + rel, "${HOME}" + rel)))
+    return tuple(forms) if homes else ()
+
+
 def _mentions(text: str, target: str, home: str) -> bool:
-    forms = {target}
-    if home != "/" and _under(target, home):
-        rel = target[len(home.rstrip("/")) :]
-        forms |= {"~" + rel, "$HOME" + rel, "${HOME}" + rel}
-    return any(f in text for f in forms)
+    return any(f in text for f in _forms(target, (home,)))
 
 
 def _comment_mentions_cache(doc: Dockerfile, plan: _Plan) -> bool:
@@ -1034,12 +989,7 @@ class CacheMount(Fixer):
         instr, stage = plan.instr, plan.instr.stage
         if "docker-clean" in instr.logical:
             return True
-        if stage is None:
-            return False
-        found = _befores(doc, stage).get(instr)
-        if found is not None:
-            return found.docker_clean
-        return any("docker-clean" in i.logical for i in _lineage_before(stage, instr))
+        return stage is not None and _before(doc, stage, instr).docker_clean
 
     def _plan_uv_link_mode(self, plan: _Plan, env: RunEnv) -> None:
         if env.var("UV_LINK_MODE"):
@@ -1137,6 +1087,8 @@ class CacheMount(Fixer):
             # In plan order (a set's order changes between runs, and the message names one).
             targets = list(dict.fromkeys(t for p in group for t in p.targets))
             homes = {p.env.home for p in group if p.env is not None}
+            # How each target may be written, worked out once for all instructions
+            forms = [(t, _forms(t, homes)) for t in targets]
             for instr in doc.instructions:
                 in_tree = instr.stage is not None and instr.stage in stages
                 if instr.keyword in ("COPY", "ADD"):
@@ -1156,9 +1108,7 @@ class CacheMount(Fixer):
                         continue  # its commands were checked with its plan
                     text = instr.logical[instr.args_start :]
                     text += "".join(h.body for h in instr.heredocs)
-                    hit = next(
-                        (t for t in targets if any(_mentions(text, t, h) for h in homes)), None
-                    )
+                    hit = next((t for t, fs in forms if any(f in text for f in fs)), None)
                 else:
                     continue
                 if hit is not None:

@@ -38,6 +38,7 @@ __all__ = [
     "ParseError",
     "PhysicalLine",
     "Stage",
+    "VariableHistory",
     "parse",
     "parse_lossless",
 ]
@@ -255,77 +256,96 @@ class Stage:
         return dict(self.scope_at(instruction))
 
     def scope_at(self, instruction: Instruction | None = None) -> Mapping[str, str | None]:
-        """What :meth:`variables_at` returns, as a read-only view: no copy, each look-up a
-        binary search. (Asked for every instruction of a stage: a copy each time would make a
-        file's cost grow with its length times its number of variables.)"""
-        history = self._scope_history
+        """What :meth:`variables_at` returns, as a read-only view (no copy; each look-up a
+        binary search)."""
+        history = self._history
         if history is None:
-            history = self._scope_history = _ScopeHistory(self)
-        return _ScopeView(history, history.position(instruction))
+            history = self._history = _stage_history(self)
+        return history.at(self.position(instruction))
+
+    def position(self, instruction: Instruction | None) -> int:
+        """Where ``instruction`` is for :class:`VariableHistory`: its index in the file when
+        it belongs to the stage, after every instruction otherwise (None: the stage's end)."""
+        if instruction is not None and self.local_index(instruction) >= 0:
+            return instruction.index
+        return sys.maxsize
+
+    def local_index(self, instruction: Instruction) -> int:
+        """``instructions.index(instruction)`` by binary search; -1 when it is not there."""
+        indices = self._indices
+        if indices is None or len(indices) != len(self.instructions):
+            indices = self._indices = [i.index for i in self.instructions]
+        k = bisect_left(indices, instruction.index)
+        if k < len(indices) and self.instructions[k] is instruction:
+            return k
+        return -1
 
     _global_args: dict[str, str | None] = field(default_factory=dict)
-    _scope_history: _ScopeHistory | None = field(default=None, repr=False)
+    _history: VariableHistory | None = field(default=None, repr=False)
+    _indices: list[int] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"<Stage {self.index} {self.base!r} as {self.alias!r}>"
 
 
-class _ScopeHistory:
-    """Every value each ARG/ENV name of a stage takes, with where it takes it: the scope at
-    any instruction, found by binary search, built in one walk of the stage."""
+class VariableHistory:
+    """Every value each variable takes in a stage, with where it takes it: the variables at
+    any position, found by binary search, from one walk of the stage. (Variables are asked
+    for at every instruction: a copy of them each time would make a file's cost grow with
+    its length times its number of variables.)"""
 
-    __slots__ = ("indices", "instructions", "values")
+    __slots__ = ("values",)
 
-    def __init__(self, stage: Stage) -> None:
-        self.instructions = stage.instructions
-        self.indices = [i.index for i in stage.instructions]
+    def __init__(self, initial: Mapping[str, str | None] | None = None) -> None:
         # name -> (positions, values): the name holds values[k] from positions[k] on
         self.values: dict[str, tuple[list[int], list[str | None]]] = {}
-        scope: dict[str, str | None] = {}
-        if stage.parent is not None:
-            scope.update(stage.parent.scope_at(None))
-        for name, value in scope.items():
+        for name, value in (initial or {}).items():
             self.values[name] = ([-1], [value])
-        doc_globals = stage._global_args
-        for instr in stage.instructions:
-            if instr.keyword == "ARG":
-                for name, arg_value in _arg_pairs(instr):
-                    if arg_value is None and name in doc_globals:
-                        arg_value = doc_globals[name]
-                    if name not in scope or arg_value is not None or scope[name] is None:
-                        scope[name] = arg_value
-                        self._set(name, instr.index, arg_value)
-            elif instr.keyword == "ENV":
-                for name, env_value in _env_pairs(instr):
-                    scope[name] = env_value
-                    self._set(name, instr.index, env_value)
 
-    def _set(self, name: str, at: int, value: str | None) -> None:
+    def set(self, name: str, position: int, value: str | None) -> None:
+        """``name`` holds ``value`` after ``position`` (positions only grow)."""
         found = self.values.get(name)
         if found is None:
-            self.values[name] = ([at], [value])
-        elif found[0][-1] == at:  # set twice by one instruction: the last value counts
+            self.values[name] = ([position], [value])
+        elif found[0][-1] == position:  # set twice at one position: the last value counts
             found[1][-1] = value
         else:
-            found[0].append(at)
+            found[0].append(position)
             found[1].append(value)
 
-    def position(self, instruction: Instruction | None) -> int:
-        """Values set before this position are in scope: the instruction's own index when it
-        belongs to the stage, after every instruction otherwise."""
-        if instruction is not None:
-            k = bisect_left(self.indices, instruction.index)
-            if k < len(self.instructions) and self.instructions[k] is instruction:
-                return instruction.index
-        return sys.maxsize
+    def at(self, position: int) -> Mapping[str, str | None]:
+        """The variables set before ``position``, as a read-only view."""
+        return _ScopeView(self, position)
+
+
+def _stage_history(stage: Stage) -> VariableHistory:
+    """``Stage.variables_at``'s answers for every instruction of the stage."""
+    scope: dict[str, str | None] = {}
+    if stage.parent is not None:
+        scope.update(stage.parent.scope_at(None))
+    history = VariableHistory(scope)
+    doc_globals = stage._global_args
+    for instr in stage.instructions:
+        if instr.keyword == "ARG":
+            for name, arg_value in _arg_pairs(instr):
+                if arg_value is None and name in doc_globals:
+                    arg_value = doc_globals[name]
+                if name not in scope or arg_value is not None or scope[name] is None:
+                    scope[name] = arg_value
+                    history.set(name, instr.index, arg_value)
+        elif instr.keyword == "ENV":
+            for name, env_value in _env_pairs(instr):
+                scope[name] = env_value
+                history.set(name, instr.index, env_value)
+    return history
 
 
 class _ScopeView(Mapping[str, "str | None"]):
-    """The variables in scope at one position of a stage (see :meth:`Stage.scope_at`)."""
+    """The variables in scope at one position of a stage (see :class:`VariableHistory`)."""
 
     __slots__ = ("_history", "_position")
 
-    def __init__(self, history: _ScopeHistory, position: int) -> None:
+    def __init__(self, history: VariableHistory, position: int) -> None:
         self._history = history
         self._position = position
 
