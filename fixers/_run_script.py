@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import shlex
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -514,7 +514,7 @@ _VAR_RE = lazy_re(
 )
 
 
-def expand(text: str, scope: dict[str, str | None]) -> str | None:
+def expand(text: str, scope: Mapping[str, str | None]) -> str | None:
     """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` with known values; None when unknown."""
     unknown = False
 

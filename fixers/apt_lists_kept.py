@@ -73,6 +73,7 @@ from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, re
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.variables import layered
 
 from ._run_script import (
     RunAnalysis,
@@ -232,8 +233,7 @@ def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
 def _mount_cover(doc: Dockerfile, owner: Instruction, paths: tuple[str, ...]) -> tuple[bool, str]:
     """(covered, reason when unknown): whether a --mount sits on or in the paths."""
     instr = owner.trigger if owner.trigger is not None else owner
-    scope = owner.stage.variables_at(owner) if owner.stage is not None else {}
-    scope = {**doc.global_args, **scope}
+    scope = layered(owner.stage.scope_at(owner) if owner.stage is not None else {}, doc.global_args)
     for _kind, target in mount_targets(instr):
         if not target:
             continue

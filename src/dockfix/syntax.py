@@ -294,19 +294,21 @@ class VariableHistory:
     for at every instruction: a copy of them each time would make a file's cost grow with
     its length times its number of variables.)"""
 
-    __slots__ = ("values",)
+    __slots__ = ("by_lower", "values")
 
     def __init__(self, initial: Mapping[str, str | None] | None = None) -> None:
         # name -> (positions, values): the name holds values[k] from positions[k] on
         self.values: dict[str, tuple[list[int], list[str | None]]] = {}
+        self.by_lower: dict[str, list[str]] = {}  # the names, by their lower case
         for name, value in (initial or {}).items():
-            self.values[name] = ([-1], [value])
+            self.set(name, -1, value)
 
     def set(self, name: str, position: int, value: str | None) -> None:
         """``name`` holds ``value`` after ``position`` (positions only grow)."""
         found = self.values.get(name)
         if found is None:
             self.values[name] = ([position], [value])
+            self.by_lower.setdefault(name.lower(), []).append(name)
         elif found[0][-1] == position:  # set twice at one position: the last value counts
             found[1][-1] = value
         else:
@@ -362,6 +364,12 @@ class _ScopeView(Mapping[str, "str | None"]):
         position = self._position
         # first-set order, as a dict filled by walking the stage would have
         return iter([n for n, (at, _) in self._history.values.items() if at[0] < position])
+
+    def keys_like(self, lower: str) -> list[str]:
+        """The names that are ``lower`` in lower case, in the order of iteration."""
+        position = self._position
+        values = self._history.values
+        return [n for n in self._history.by_lower.get(lower, ()) if values[n][0][0] < position]
 
     def __len__(self) -> int:
         position = self._position
