@@ -294,8 +294,6 @@ class VariableHistory:
     for at every instruction: a copy of them each time would make a file's cost grow with
     its length times its number of variables.)"""
 
-    __slots__ = ("by_lower", "values")
-
     def __init__(self, initial: Mapping[str, str | None] | None = None) -> None:
         # name -> (positions, values): the name holds values[k] from positions[k] on
         self.values: dict[str, tuple[list[int], list[str | None]]] = {}
