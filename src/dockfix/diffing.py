@@ -61,8 +61,9 @@ def _unified_lines(
     if len(a) + len(b) <= LARGE:
         yield from difflib.unified_diff(a, b, fromfile, tofile, n=context, lineterm="\n")
         return
-    matcher = difflib.SequenceMatcher(None, a, b)
-    # difflib groups the hunks from the blocks it is given as from its own
+    # difflib groups the hunks from the blocks it is given as from its own (made empty: its
+    # index of the whole file is not needed)
+    matcher = difflib.SequenceMatcher(None, [], [])
     setattr(matcher, "matching_blocks", _matching_blocks(a, b))  # noqa: B010
     groups = list(matcher.get_grouped_opcodes(context))
     if not groups:
