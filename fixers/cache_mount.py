@@ -108,7 +108,6 @@ none (hadolint DL3042 and DL3060 keep being satisfied, see Fix safety).
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -343,7 +342,16 @@ def _after(state: _Before, stage: Stage, i: Instruction, base_env: Mapping[str, 
                         changes["berry"] = True
     if not changes:
         return state
-    return dataclasses.replace(state, **changes)
+    # (not dataclasses.replace: spelled out, as the compiled build's classes are not plain)
+    return _Before(
+        user=changes.get("user", state.user),
+        workdir=changes.get("workdir", state.workdir),
+        plain_workdir=changes.get("plain_workdir", state.plain_workdir),
+        problem=changes.get("problem", state.problem),
+        accounts=changes.get("accounts", state.accounts),
+        berry=changes.get("berry", state.berry),
+        docker_clean=changes.get("docker_clean", state.docker_clean),
+    )
 
 
 def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before:

@@ -63,7 +63,7 @@ def _unified_lines(
         return
     # difflib groups the hunks from the blocks it is given as from its own (made empty: its
     # index of the whole file is not needed)
-    matcher = difflib.SequenceMatcher(None, [], [])
+    matcher: difflib.SequenceMatcher[str] = difflib.SequenceMatcher(None, [], [])
     setattr(matcher, "matching_blocks", _matching_blocks(a, b))  # noqa: B010
     groups = list(matcher.get_grouped_opcodes(context))
     if not groups:
