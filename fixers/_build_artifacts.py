@@ -267,16 +267,19 @@ def _scope_at(stage: Stage, instr: Instruction | None) -> Scope:
 
 def workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str | None:
     """The absolute WORKDIR in effect before ``instr`` (end of stage when None)."""
-    if instr is None:
-        return _workdir_at(doc, stage, None)
-    key = f"workdir@{stage.index}"
-    if key not in instr.cache:  # once per tree, like scope_at
-        instr.cache[key] = _workdir_at(doc, stage, instr)
-    value = instr.cache[key]
-    return value if isinstance(value, str) else None
+    befores, end = _workdirs(doc, stage)
+    return befores.get(instr, end) if instr is not None else end
 
 
-def _workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str | None:
+def _workdirs(
+    doc: Dockerfile, stage: Stage
+) -> tuple[dict[Instruction, str | None], str | None]:
+    """The WORKDIR before each instruction of the stage and the stages it builds on, and at
+    its end: one walk per tree (asked for most instructions by several fixers)."""
+    key = ("workdirs", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, tuple):
+        return cached
     base = base_image(doc, stage)
     cwd: str | None
     if is_scratch(doc, stage) or (base is not None and base.is_distroless):
@@ -285,20 +288,22 @@ def _workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str
         cwd = IMAGE_WORKDIRS.get(base.name)
     else:
         cwd = None
+    befores: dict[Instruction, str | None] = {}
     for st in stage_chain(stage):
         for i in st.instructions:
-            if i is instr:
-                return cwd
+            befores.setdefault(i, cwd)  # the first time, as a walk would stop there
             if i.keyword == "WORKDIR":
                 cwd = _workdir_value(st, i, cwd)
-    return cwd
+    doc.cache[key] = (befores, cwd)
+    return befores, cwd
 
 
 def _workdir_value(st: Stage, instr: Instruction, cwd: str | None) -> str | None:
     raw = instr.args
     if not raw or raw.startswith("["):
         return None
-    value = expand(_unquote_word(raw), scope_at(st, instr))
+    word = _unquote_word(raw)
+    value = expand(word, scope_at(st, instr)) if "$" in word else word
     return resolve_path(value, cwd) if value is not None else None
 
 

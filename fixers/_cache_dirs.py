@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -124,6 +125,20 @@ def expand(text: str, env: Mapping[str, str | None], depth: int = 0) -> str | No
     return None if "$" in result else result
 
 
+def _keys_like(env: Mapping[str, str | None], lower: str) -> list[str]:
+    """The keys of ``env`` that are ``lower`` in lower case, in its order. A stage's variables
+    answer from their index: a scan of them for every command grew with the file's length."""
+    if isinstance(env, ChainMap):
+        found: dict[str, None] = {}
+        for layer in reversed(env.maps):  # ChainMap's own order
+            found.update(dict.fromkeys(_keys_like(layer, lower)))
+        return list(found)
+    keys_like = getattr(env, "keys_like", None)
+    if keys_like is not None:
+        return list(keys_like(lower))
+    return [k for k in env if k.lower() == lower]
+
+
 class RunEnv(NamedTuple):
     """What decides cache locations at one RUN."""
 
@@ -142,12 +157,10 @@ class RunEnv(NamedTuple):
         return expand(raw, self.env)
 
     def var_any_case(self, name: str) -> str | None:
-        low = name.lower()
-        for k in self.env:
-            if k.lower() == low:
-                v = self.var(k)
-                if v is not None:
-                    return v
+        for k in _keys_like(self.env, name.lower()):
+            v = self.var(k)
+            if v is not None:
+                return v
         return None
 
     def path(self, p: str) -> str:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -118,9 +119,41 @@ class RunAnalysis:
 
 def shell_argv(doc: Dockerfile, stage: Stage | None, before: Instruction) -> list[str]:
     """The SHELL in effect for ``before`` (inherited from parent stages), default ``sh -c``."""
+    if stage is None:
+        return ["/bin/sh", "-c"]
+    if before.stage is not stage or doc.instructions[before.index] is not before:
+        return _shell_argv_walk(stage, before)  # an ONBUILD trigger, or another stage's
+    at, argvs = _stage_shells(doc, stage)
+    k = bisect_left(at, before.index)  # the SHELLs before it: one look-up, not a walk
+    return list(argvs[k])
+
+
+def _stage_shells(doc: Dockerfile, stage: Stage) -> tuple[list[int], list[list[str]]]:
+    """(indices of the stage's SHELLs, the argv in effect up to each and after the last),
+    once per tree: asked for every RUN."""
+    key = ("stage_shells", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, tuple):
+        return cached
+    parent = stage.parent
+    if parent is not None and parent.index < stage.index:
+        argv = _stage_shells(doc, parent)[1][-1]
+    else:
+        argv = ["/bin/sh", "-c"]
+    at: list[int] = []
+    argvs = [argv]
+    for i in stage.instructions:
+        if i.keyword == "SHELL" and i.json_args:
+            at.append(i.index)
+            argvs.append(list(i.json_args))
+    doc.cache[key] = (at, argvs)
+    return at, argvs
+
+
+def _shell_argv_walk(stage: Stage, before: Instruction) -> list[str]:
     argv = ["/bin/sh", "-c"]
     chain: list[Stage] = []
-    st = stage
+    st: Stage | None = stage
     while st is not None and st not in chain:
         chain.append(st)
         st = st.parent
@@ -481,7 +514,7 @@ _VAR_RE = lazy_re(
 )
 
 
-def expand(text: str, scope: dict[str, str | None]) -> str | None:
+def expand(text: str, scope: Mapping[str, str | None]) -> str | None:
     """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` with known values; None when unknown."""
     unknown = False
 

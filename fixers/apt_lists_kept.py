@@ -73,6 +73,7 @@ from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, registe
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.variables import layered
 
 from ._run_script import (
     RunAnalysis,
@@ -258,8 +259,7 @@ def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
 def _mount_cover(doc: Dockerfile, owner: Instruction, paths: tuple[str, ...]) -> tuple[bool, str]:
     """(covered, reason when unknown): whether a --mount sits on or in the paths."""
     instr = owner.trigger if owner.trigger is not None else owner
-    scope = owner.stage.variables_at(owner) if owner.stage is not None else {}
-    scope = {**doc.global_args, **scope}
+    scope = layered(owner.stage.scope_at(owner) if owner.stage is not None else {}, doc.global_args)
     for _kind, target in mount_targets(instr):
         if not target:
             continue
@@ -375,7 +375,7 @@ class AptListsKept(Fixer):
         stage = owner.stage
         if stage is None:
             return
-        start = stage.instructions.index(owner) + 1
+        start = stage.local_index(owner) + 1
         self._walk_apt(doc, stage, start, plan, update_text)
         for st in doc.stages[stage.index + 1 :]:
             if stage_base(doc, st)[0] is None and _TEXT_APT_CONSUMER.search(_stage_text(st)):
@@ -388,7 +388,9 @@ class AptListsKept(Fixer):
         self, doc: Dockerfile, stage: Stage, start: int, plan: _Plan, update_text: str
     ) -> None:
         """Walk a stage from ``start`` while the lists are gone only because of the fix."""
-        for instr in stage.instructions[start:]:
+        instrs = stage.instructions
+        for k in range(start, len(instrs)):  # no copy of the rest: it is often left early
+            instr = instrs[k]
             if plan.blocked:
                 return
             target = instr.trigger if instr.trigger is not None else instr

@@ -198,9 +198,7 @@ class AptUpdateAlone(Fixer):
             return self.finding(
                 instr, message, reason="a suppression pragma is attached to this RUN"
             )
-        between = stage.instructions[
-            stage.instructions.index(instr) + 1 : stage.instructions.index(t_instr)
-        ]
+        between = stage.instructions[stage.local_index(instr) + 1 : stage.local_index(t_instr)]
         verdict, why = _between_verdict(between, mgr)
         if verdict is None:
             return self.finding(instr, message, reason=why)
@@ -235,8 +233,9 @@ class AptUpdateAlone(Fixer):
     def _target(
         self, stage: Stage, instr: Instruction, mgr: Manager
     ) -> tuple[Instruction, ShellScript, SimpleCommand] | None:
-        after = stage.instructions[stage.instructions.index(instr) + 1 :]
-        for cand in after:
+        instrs = stage.instructions
+        for k in range(stage.local_index(instr) + 1, len(instrs)):  # no copy of the rest
+            cand = instrs[k]
             if cand.keyword != "RUN":
                 continue
             script = shell_of(cand)

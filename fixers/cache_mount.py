@@ -116,7 +116,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +127,7 @@ from dockfix.image_lookup import ImageLookups, ImageQuery
 from dockfix.image_ref import ImageRef
 from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
+from dockfix.variables import layered
 
 from ._cache_dirs import (
     BASE_IMAGE_ENV,
@@ -142,6 +143,7 @@ from ._cache_dirs import (
     tool_for,
     tool_named,
 )
+from ._run_script import shell_argv
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -171,15 +173,6 @@ def _chain(stage: Stage) -> list[Stage]:
         st = st.parent
     out.reverse()
     return out
-
-
-def _lineage_before(stage: Stage, instr: Instruction) -> Iterator[Instruction]:
-    """The instructions that run before ``instr`` in its stage and the stages it builds on."""
-    for st in _chain(stage):
-        for i in st.instructions:
-            if i is instr:
-                return
-            yield i
 
 
 def _base_image(doc: Dockerfile, stage: Stage) -> str:
@@ -276,46 +269,132 @@ def _command_line(instr: Instruction) -> ShellScript | None:
     return shell_of(instr) if instr.trigger is None else None
 
 
-def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
-    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
-    base = _base_image(doc, stage)
-    scope: dict[str, str | None] = dict(BASE_IMAGE_ENV.get(base, {}))
-    scope.update(stage.variables_at(instr))
-    accounts: dict[str, _Account] = {
-        n: _Account(u, g, h) for n, (u, g, h) in BASE_IMAGE_USERS.get(base, {}).items()
-    }
-    user: str | None = None
-    workdir = "/"
-    berry = ctx.exists(".yarnrc.yml")
-    for i in _lineage_before(stage, instr):
+@dataclass(eq=False)
+class _Before:
+    """What the instructions before one instruction of a stage tree leave for it: read in one
+    walk per stage, since every RUN asks (a walk per RUN made a file's cost quadratic). A USER
+    or WORKDIR is expanded with the variables in scope where it is written, as BuildKit does."""
+
+    user: str | None = None  # the last USER, expanded
+    workdir: str = "/"  # expanded over the base image's environment
+    # without it, and None once a WORKDIR cannot be resolved (for COPY/ADD)
+    plain_workdir: str | None = "/"
+    problem: str = ""  # the first USER or WORKDIR that cannot be resolved
+    # useradd/adduser of earlier RUNs, by name (a new dict only where a RUN adds one)
+    accounts: dict[str, _Account] = field(default_factory=dict)
+    berry: bool = False  # corepack or `yarn set version` ran
+    docker_clean: bool = False  # an instruction mentions docker-clean
+
+
+def _befores(doc: Dockerfile, stage: Stage, base: str) -> dict[Instruction, _Before]:
+    """The :class:`_Before` of every instruction of the stage, and of its end (key: the FROM),
+    in a stage tree built on the image ``base``."""
+    key = ("cache_mount.befores", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    parent = stage.parent
+    if parent is not None and parent.index < stage.index:
+        state = _befores(doc, parent, base)[parent.from_instruction]
+    else:
+        state = _Before()
+    base_env = BASE_IMAGE_ENV.get(base, {})
+    out: dict[Instruction, _Before] = {}
+    for i in stage.instructions:
+        out[i] = state
+        state = _after(state, stage, i, base_env)
+    out[stage.from_instruction] = state
+    doc.cache[key] = out
+    return out
+
+
+def _after(state: _Before, stage: Stage, i: Instruction, base_env: Mapping[str, str]) -> _Before:
+    """The state after instruction ``i`` (``state`` itself when ``i`` changes nothing)."""
+    changes: dict[str, Any] = {}
+    if "docker-clean" in i.logical and not state.docker_clean:
+        changes["docker_clean"] = True
+    if i.keyword in ("USER", "WORKDIR"):
+        raw = i.args.strip()
+        scope = stage.scope_at(i)
+        env = layered(scope, base_env)
         if i.keyword == "USER":
-            user = expand(i.args.strip(), scope)
-            if user is None:
-                return "the USER cannot be resolved"
-        elif i.keyword == "WORKDIR":
-            wd = expand(i.args.strip().strip("\"'"), scope)
+            changes["user"] = expand(raw, env)
+            if changes["user"] is None and not state.problem:
+                changes["problem"] = "the USER cannot be resolved"
+        else:
+            raw = raw.strip("\"'")
+            wd = expand(raw, env)
             if wd is None:
-                return "the WORKDIR cannot be resolved"
-            workdir = posixpath.normpath(posixpath.join(workdir, wd))
-        elif i.keyword == "RUN":
-            script = _command_line(i)
-            if script is not None:
-                _accounts_created(script, accounts)
+                if not state.problem:
+                    changes["problem"] = "the WORKDIR cannot be resolved"
+            else:
+                changes["workdir"] = posixpath.normpath(posixpath.join(state.workdir, wd))
+            if state.plain_workdir is not None:
+                plain = expand(raw, scope)
+                changes["plain_workdir"] = (
+                    None
+                    if plain is None
+                    else posixpath.normpath(posixpath.join(state.plain_workdir, plain))
+                )
+    elif i.keyword == "RUN":
+        script = _command_line(i)
+        if script is not None:
+            created: dict[str, _Account] = {}
+            _accounts_created(script, created)
+            if created:
+                changes["accounts"] = {**state.accounts, **created}
+            if not state.berry:
                 for c in script.commands:
                     argv = program_argv(c)[0]
-                    berry = (
-                        berry or argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]
-                    )
+                    if argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]:
+                        changes["berry"] = True
+    if not changes:
+        return state
+    # (not dataclasses.replace: spelled out, as the compiled build's classes are not plain)
+    return _Before(
+        user=changes.get("user", state.user),
+        workdir=changes.get("workdir", state.workdir),
+        plain_workdir=changes.get("plain_workdir", state.plain_workdir),
+        problem=changes.get("problem", state.problem),
+        accounts=changes.get("accounts", state.accounts),
+        berry=changes.get("berry", state.berry),
+        docker_clean=changes.get("docker_clean", state.docker_clean),
+    )
+
+
+def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before:
+    """What comes before ``instr`` in its stage tree (the stage's end for an instruction not
+    in it)."""
+    states = _befores(doc, stage, _base_image(doc, stage))
+    return states.get(instr) or states[stage.from_instruction]
+
+
+def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
+    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
+    before = _before(doc, stage, instr)
+    if before.problem:
+        return before.problem
+    base = _base_image(doc, stage)
+    scope = layered(stage.scope_at(instr), BASE_IMAGE_ENV.get(base, {}))
+    berry = before.berry or ctx.exists(".yarnrc.yml")
+    user = before.user
     raw_home = scope.get("HOME")
     home_env = expand(raw_home, scope) if raw_home else None
+    workdir = before.workdir
     if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
         return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
+    base_users = BASE_IMAGE_USERS.get(base, {})
     name, _, group = user.partition(":")
     if name.isdigit():
+        # the first account with that uid, in the order a dict of both would list them
+        accounts = {n: _Account(u, g, h) for n, (u, g, h) in base_users.items()}
+        accounts.update(before.accounts)
         acc = next((a for a in accounts.values() if a.uid == int(name)), _Account(int(name)))
         uid: int | None = int(name)
     else:
-        found = accounts.get(name)
+        found = before.accounts.get(name)
+        if found is None and name in base_users:
+            found = _Account(*base_users[name])
         if found is None:
             return f"the uid of USER {name} is unknown (a cache mount belongs to root)"
         acc, uid = found, found.uid
@@ -328,20 +407,12 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
     return RunEnv(scope, home, uid, gid, workdir, base, berry)
 
 
-def _workdir_at(instr: Instruction) -> str:
+def _workdir_at(doc: Dockerfile, instr: Instruction) -> str:
     """The WORKDIR in effect at an instruction ("/" when it cannot be resolved)."""
     stage = instr.stage
     if stage is None:
         return "/"
-    scope = stage.variables_at(instr)
-    workdir = "/"
-    for i in _lineage_before(stage, instr):
-        if i.keyword == "WORKDIR":
-            wd = expand(i.args.strip().strip("\"'"), scope)
-            if wd is None:
-                return "/"
-            workdir = posixpath.normpath(posixpath.join(workdir, wd))
-    return workdir
+    return _before(doc, stage, instr).plain_workdir or "/"
 
 
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
@@ -551,9 +622,10 @@ def _rm_operands(cmd: SimpleCommand) -> list[Word] | None:
 
 def _resolve_rm_operand(raw: str, env: RunEnv) -> str | None:
     """The directory an ``rm`` operand deletes (``dir/*`` counts as ``dir``), None if unknown."""
-    scope = {"HOME": env.home, **{k: v for k, v in env.env.items() if k != "HOME"}}
-    if env.env.get("HOME"):
-        scope["HOME"] = env.env["HOME"]
+    # HOME as the RUN sees it over the variables (a view: copying them all per operand made
+    # a file's cost grow with its length times its number of variables)
+    home = env.env.get("HOME") or env.home
+    scope = layered({"HOME": home}, env.env)
     value = expand(raw.strip("\"'"), scope)
     if value is None:
         return None
@@ -631,12 +703,19 @@ def _is_apk_link(cmd: SimpleCommand) -> bool:
     )
 
 
+def _forms(target: str, homes: Iterable[str]) -> tuple[str, ...]:
+    """The ways a command may name ``target``: as it is, and from any of the homes it is in
+    (``~/…``, ``$HOME/…``). None without a home: the user running the commands is unknown."""
+    forms = {target: None}
+    for home in sorted(homes):
+        if home != "/" and _under(target, home):
+            rel = target[len(home.rstrip("/")) :]
+            forms.update(dict.fromkeys(("~" + rel, "$HOME" + rel, "${HOME}" + rel)))
+    return tuple(forms) if homes else ()
+
+
 def _mentions(text: str, target: str, home: str) -> bool:
-    forms = {target}
-    if home != "/" and _under(target, home):
-        rel = target[len(home.rstrip("/")) :]
-        forms |= {"~" + rel, "$HOME" + rel, "${HOME}" + rel}
-    return any(f in text for f in forms)
+    return any(f in text for f in _forms(target, (home,)))
 
 
 def _comment_mentions_cache(doc: Dockerfile, plan: _Plan) -> bool:
@@ -841,7 +920,7 @@ class CacheMount(Fixer):
         blockers: dict[str, str],
     ) -> list[_Plan]:
         line = instr.start_line
-        if self._shell(stage, instr) not in _POSIX_SHELLS:
+        if self._shell(doc, stage, instr) not in _POSIX_SHELLS:
             return []
         if instr.json_args is not None:
             for tool in self._tools_in_exec(instr.json_args):
@@ -962,21 +1041,19 @@ class CacheMount(Fixer):
             return
         if tool.name == "uv":
             self._plan_uv_link_mode(plan, env)
-        elif tool.name == "apt" and not self._docker_clean_removed(plan):
+        elif tool.name == "apt" and not self._docker_clean_removed(doc, plan):
             self._plan_prefix(plan, _DOCKER_CLEAN)
         elif tool.name == "apk":
             self._plan_apk_link(plan)
         elif tool.name == "cargo":
             self._plan_cargo_target(doc, plan)
 
-    def _docker_clean_removed(self, plan: _Plan) -> bool:
+    def _docker_clean_removed(self, doc: Dockerfile, plan: _Plan) -> bool:
         """Whether this RUN or one before it in its image already handles docker-clean."""
         instr, stage = plan.instr, plan.instr.stage
         if "docker-clean" in instr.logical:
             return True
-        return stage is not None and any(
-            "docker-clean" in i.logical for i in _lineage_before(stage, instr)
-        )
+        return stage is not None and _before(doc, stage, instr).docker_clean
 
     def _plan_uv_link_mode(self, plan: _Plan, env: RunEnv) -> None:
         if env.var("UV_LINK_MODE"):
@@ -1074,6 +1151,8 @@ class CacheMount(Fixer):
             # In plan order (a set's order changes between runs, and the message names one).
             targets = list(dict.fromkeys(t for p in group for t in p.targets))
             homes = {p.env.home for p in group if p.env is not None}
+            # How each target may be written, worked out once for all instructions
+            forms = [(t, _forms(t, homes)) for t in targets]
             for instr in doc.instructions:
                 in_tree = instr.stage is not None and instr.stage in stages
                 if instr.keyword in ("COPY", "ADD"):
@@ -1081,7 +1160,7 @@ class CacheMount(Fixer):
                     from_tree = src is not None and (src.value or "").lower() in names
                     if not (in_tree or from_tree):
                         continue
-                    workdir = _workdir_at(instr) if in_tree else "/"
+                    workdir = _workdir_at(doc, instr) if in_tree else "/"
                     hit = next(
                         (t for t in targets if _copy_touches(instr, t, workdir, from_tree, ctx)),
                         None,
@@ -1093,9 +1172,7 @@ class CacheMount(Fixer):
                         continue  # its commands were checked with its plan
                     text = instr.logical[instr.args_start :]
                     text += "".join(h.body for h in instr.heredocs)
-                    hit = next(
-                        (t for t in targets if any(_mentions(text, t, h) for h in homes)), None
-                    )
+                    hit = next((t for t, fs in forms if any(f in text for f in fs)), None)
                 else:
                     continue
                 if hit is not None:
@@ -1154,11 +1231,8 @@ class CacheMount(Fixer):
         cont = continuation(doc)
         return "".join(f"{m}{cont}{doc.eol}{indent}" for m in mounts)
 
-    def _shell(self, stage: Stage, instr: Instruction) -> str:
-        argv = ["/bin/sh", "-c"]
-        for i in _lineage_before(stage, instr):
-            if i.keyword == "SHELL" and i.json_args:
-                argv = list(i.json_args)
+    def _shell(self, doc: Dockerfile, stage: Stage, instr: Instruction) -> str:
+        argv = shell_argv(doc, stage, instr)
         return argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if argv else ""
 
     def _tools_in_exec(self, argv: list[str]) -> list[Tool]:

@@ -103,7 +103,8 @@ import json
 import posixpath
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -114,6 +115,8 @@ from dockfix.fixers._package_managers import (
     match_command,
     truthy,
 )
+from dockfix.syntax import VariableHistory
+from dockfix.variables import layered
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -186,7 +189,7 @@ def _rel(path: str, root: str) -> str:
     return path[len(root.rstrip("/")) + 1 :]
 
 
-def _expand(text: str, scope: dict[str, str | None]) -> str | None:
+def _expand(text: str, scope: Mapping[str, str | None]) -> str | None:
     """Expand ``$VAR``/``${VAR...}`` like BuildKit; None when a value is unknown.
 
     ``scope`` holds values already expanded (see :func:`_scope`); None marks a build argument
@@ -224,19 +227,20 @@ def _expand(text: str, scope: dict[str, str | None]) -> str | None:
     return None if unknown else out
 
 
-def _scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dict[str, str | None]:
-    """ARG/ENV values in effect before ``instr`` (end of stage when None), expanded in order."""
-    # Asked again for every RUN and WORKDIR of a stage: once per tree (a copy each time).
-    key = ("cbi-scope", stage.index, instr.index if instr is not None else None)
-    cached = doc.cache.get(key)
-    if not isinstance(cached, dict):
-        cached = doc.cache[key] = _read_scope(doc, stage, instr)
-    return dict(cached)
+def _scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> Mapping[str, str | None]:
+    """ARG/ENV values in effect before ``instr`` (end of stage when None), expanded in order
+    (a read-only view)."""
+    return _scope_history(doc, stage).at(stage.position(instr))
 
 
-def _read_scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dict[str, str | None]:
+def _scope_history(doc: Dockerfile, stage: Stage) -> VariableHistory:
+    # Asked for every RUN and WORKDIR of a stage: one walk per tree.
     from dockfix.syntax import arg_pairs, env_pairs
 
+    key = ("cbi-scope", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, VariableHistory):
+        return cached
     global_scope: dict[str, str | None] = {}
     for gi in doc.instructions:
         if gi.keyword == "FROM":
@@ -247,9 +251,8 @@ def _read_scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dic
     scope: dict[str, str | None] = {}
     if stage.parent is not None and stage.parent is not stage:
         scope.update(_scope(doc, stage.parent, None))
+    history = doc.cache[key] = VariableHistory(scope)
     for i in stage.instructions:
-        if i is instr:
-            break
         if i.keyword == "ARG":
             for name, value in arg_pairs(i):
                 if value is None:
@@ -259,10 +262,19 @@ def _read_scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> dic
                     scope[name] = value
                 else:
                     scope[name] = _expand(value, scope)
+                history.set(name, i.index, scope[name])
         elif i.keyword == "ENV":
             for name, value in env_pairs(i):
                 scope[name] = _expand(value, scope)
-    return scope
+                history.set(name, i.index, scope[name])
+    return history
+
+
+def _copy_env(env: MutableMapping[str, str | None]) -> MutableMapping[str, str | None]:
+    """A copy of a RUN's variables: what the RUN set copied, the stage's shared (a view)."""
+    if isinstance(env, ChainMap) and len(env.maps) == 2:
+        return ChainMap(dict(env.maps[0]), env.maps[1])
+    return dict(env)
 
 
 def _unquote(text: str) -> str:
@@ -405,7 +417,7 @@ class _Cmd:
     argv: list[str]
     words: list[Word | None]  # parallel to argv; None in exec form
     cwd: str | None
-    env: dict[str, str | None]
+    env: MutableMapping[str, str | None]
     node: SimpleCommand | None
     exec_form: bool
     text: str  # the command as written (logical)
@@ -687,19 +699,29 @@ def _whole_tree_copy(instr: Instruction) -> _CopySource | None:
     return _CopySource(args[0], args[1])
 
 
-def _default_home(stage: Stage, index: int) -> str | None:
+def _default_home(doc: Dockerfile, stage: Stage, index: int) -> str | None:
     """$HOME for the user a RUN runs as: /root unless a USER instruction changed the user."""
-    st: Stage | None = stage
-    limit = index
-    while st is not None:
-        for instr in reversed(st.instructions[:limit]):
-            if instr.keyword == "USER":
-                user = instr.args.split(":", 1)[0].strip()
-                return "/root" if user in ("root", "0") else None
-        parent = st.parent
-        limit = len(parent.instructions) if parent is not None else 0
-        st = parent if parent is not st else None
-    return "/root"
+    return _stage_homes(doc, stage)[index]
+
+
+def _stage_homes(doc: Dockerfile, stage: Stage) -> list[str | None]:
+    """:func:`_default_home` before each instruction of the stage and at its end; once per
+    tree (a walk back from every RUN made a file's cost quadratic)."""
+    key = ("cbi-homes", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, list):
+        return cached
+    parent = stage.parent
+    home = _stage_homes(doc, parent)[-1] if parent is not None and parent is not stage else "/root"
+    homes: list[str | None] = []
+    for instr in stage.instructions:
+        homes.append(home)
+        if instr.keyword == "USER":
+            user = instr.args.split(":", 1)[0].strip()
+            home = "/root" if user in ("root", "0") else None
+    homes.append(home)
+    doc.cache[key] = homes
+    return homes
 
 
 def _initial_workdir(stage: Stage, doc: Dockerfile) -> str | None:
@@ -709,16 +731,20 @@ def _initial_workdir(stage: Stage, doc: Dockerfile) -> str | None:
 
 
 def _workdir_at(stage: Stage, index: int, doc: Dockerfile) -> str | None:
-    key = ("cbi-workdir", stage.index, index)  # once per tree, like _scope
-    if key not in doc.cache:
-        doc.cache[key] = _read_workdir(stage, index, doc)
-    value = doc.cache[key]
-    return value if isinstance(value, str) else None
+    """The WORKDIR before the stage's instruction ``index`` (its end for the length)."""
+    return _stage_workdirs(stage, doc)[index]
 
 
-def _read_workdir(stage: Stage, index: int, doc: Dockerfile) -> str | None:
+def _stage_workdirs(stage: Stage, doc: Dockerfile) -> list[str | None]:
+    """The WORKDIR before each instruction of the stage and at its end, once per tree."""
+    key = ("cbi-workdirs", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, list):
+        return cached
     cwd = _initial_workdir(stage, doc)
-    for instr in stage.instructions[:index]:
+    out: list[str | None] = []
+    for instr in stage.instructions:
+        out.append(cwd)
         if instr.keyword != "WORKDIR":
             continue
         value = _expand(_unquote(instr.args), _scope(doc, stage, instr))
@@ -729,7 +755,9 @@ def _read_workdir(stage: Stage, index: int, doc: Dockerfile) -> str | None:
             cwd = posixpath.normpath(value)
         elif cwd is not None:
             cwd = _join(cwd, value)
-    return cwd
+    out.append(cwd)
+    doc.cache[key] = out
+    return out
 
 
 @dataclass(eq=False)
@@ -814,7 +842,7 @@ class _Check:
     def later_install(self, blocker: Instruction, why: str) -> Finding | None:
         """An install further down, past an instruction that may read the tree: report only."""
         instrs = self.stage.instructions
-        for j in range(instrs.index(blocker) + 1, len(instrs)):
+        for j in range(self.stage.local_index(blocker) + 1, len(instrs)):
             instr = instrs[j]
             if _whole_tree_copy(instr) is not None:
                 return None
@@ -851,8 +879,8 @@ class _Check:
                 res.reason = "it bind-mounts the build context"
                 return res
         cwd = _workdir_at(self.stage, index, self.doc)
-        env = dict(_scope(self.doc, self.stage, instr))
-        home = _default_home(self.stage, index)
+        env = layered(_scope(self.doc, self.stage, instr))
+        home = _default_home(self.doc, self.stage, index)
         if instr.json_args is not None:
             argv = list(instr.json_args)
             if not argv:
@@ -914,7 +942,7 @@ class _Check:
                 state.append((idx, text.strip()))
                 k = idx + 1
                 continue
-            cmd = _Cmd(argv, list(words), cwd, dict(env), node, False, text, home)
+            cmd = _Cmd(argv, list(words), cwd, _copy_env(env), node, False, text, home)
             for a in node.assignments:
                 name, _, value = a.value.partition("=")
                 cmd.env[name] = _unquote(value)
@@ -990,7 +1018,9 @@ class _Check:
             for n in plan.needs
         ) or bool(plan.blockers)
 
-    def state_command(self, cmd: _Cmd) -> tuple[str | None, dict[str, str | None]] | bool | None:
+    def state_command(
+        self, cmd: _Cmd
+    ) -> tuple[str | None, MutableMapping[str, str | None]] | bool | None:
         """``cd``/``set``/``export``/``source``: the new (cwd, env), False when unknown, else None."""
         name = cmd.argv[0]
         if name == "cd":
@@ -1001,7 +1031,7 @@ class _Check:
         if name == "set":
             return (cmd.cwd, cmd.env)
         if name == "export":
-            env = dict(cmd.env)
+            env = _copy_env(cmd.env)
             for a in cmd.argv[1:]:
                 if a.startswith("-"):
                     return False
@@ -1486,7 +1516,7 @@ class _Check:
         deps, sources = declared
         if not deps:
             return f"{what}; it declares no dependencies to install first"
-        if {_canonical(d) for d in deps} <= self.earlier.get("pip-specs", set()):
+        if self.earlier.covers("pip-specs", {_canonical(d) for d in deps}):
             return _Refusal(f"{what}; its dependencies are installed by an earlier RUN", False)
         quoted = [_shell_quote(d) for d in deps]
         if any(q is None for q in quoted):
@@ -2256,7 +2286,7 @@ class _Check:
             or _has(opts, "--frozen")
             or truthy(cmd.env.get("BUNDLE_FROZEN"))
             or self.bundle_frozen
-            or self.earlier.get("bundle-frozen") == {"yes"}
+            or "bundle-frozen" in self.earlier
         )
         bundle_path = _values(opts, "--path")
         path_value = bundle_path[-1][0] if bundle_path else cmd.env.get("BUNDLE_PATH")
@@ -2884,7 +2914,7 @@ class _Check:
                 created.add(t)
                 t = posixpath.dirname(t)
         instrs = self.stage.instructions
-        for j in range(self.index + 1, instrs.index(last)):
+        for j in range(self.index + 1, self.stage.local_index(last)):
             if instrs[j].keyword != "WORKDIR":
                 continue
             path = _workdir_at(self.stage, j + 1, self.doc)
@@ -2918,7 +2948,7 @@ class _Check:
 
         text = self.doc.source[copy.start + len(indent_of(self.doc, copy)) : copy.end]
         stage = self.stage
-        later = stage.instructions.index(insert_after)
+        later = stage.local_index(insert_after)
         scope_then = _scope(self.doc, stage, copy)
         scope_now = _scope(self.doc, stage, insert_after)
         for name in _var_names(" ".join(f.raw for f in copy.flags)):
@@ -3039,9 +3069,9 @@ def _plan_node(r: _RunResult, p: _Plan) -> SimpleCommand | None:
 
 def _run_cwd_for(check: _Check, r: _RunResult, p: _Plan) -> str:
     """The working directory when the plan's command runs (after the RUN's `cd`s)."""
-    index = check.stage.instructions.index(r.instr)
+    index = check.stage.local_index(r.instr)
     cwd = _workdir_at(check.stage, index, check.doc) or "/"
-    env = dict(_scope(check.doc, check.stage, r.instr))
+    env = layered(_scope(check.doc, check.stage, r.instr))
     node = _plan_node(r, p)
     if r.script is None or node is None:
         return cwd
@@ -3206,7 +3236,7 @@ def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
     return deps
 
 
-def _install_labels(instr: Instruction, earlier: dict[str, set[str]]) -> list[str]:
+def _install_labels(instr: Instruction, earlier: _Earlier) -> list[str]:
     """The dependency installs a RUN runs (as written), by command recognition only."""
     from dockfix.shell import shell_of
 
@@ -3239,65 +3269,115 @@ def _install_labels(instr: Instruction, earlier: dict[str, set[str]]) -> list[st
     return out
 
 
-def _earlier_installs(doc: Dockerfile, stage: Stage, index: int) -> dict[str, set[str]]:
+class _Earlier:
+    """Package managers that already installed from manifests before a copy (incl. parents),
+    as :func:`_run_installs` names them, for the RUNs before the copy. Looked up where asked,
+    not gathered for every copy (that made a file's cost quadratic)."""
+
+    def __init__(self, own: _StageInstalls, before: int, parents: list[_StageInstalls]) -> None:
+        self._own = own
+        self._before = before  # the copy's index in the stage
+        self._parents = parents
+
+    def __contains__(self, key: str) -> bool:
+        if self._own.first.get(key, self._before) < self._before:
+            return True
+        return any(key in p.first for p in self._parents)
+
+    def covers(self, key: str, items: set[str]) -> bool:
+        """Whether every one of ``items`` was installed under ``key`` before the copy."""
+        own = self._own.items.get(key, {})
+        return all(
+            own.get(x, self._before) < self._before
+            or any(x in p.items.get(key, ()) for p in self._parents)
+            for x in items
+        )
+
+
+@dataclass(eq=False)
+class _StageInstalls:
+    """What the RUNs of one stage install, with the index of the first RUN that does."""
+
+    first: dict[str, int] = field(default_factory=dict)  # key -> index
+    items: dict[str, dict[str, int]] = field(default_factory=dict)  # key -> item -> index
+
+
+def _earlier_installs(doc: Dockerfile, stage: Stage, index: int) -> _Earlier:
     """Package managers that already installed from manifests before this copy (incl. parents).
 
     A later install of the same tool after a whole-tree copy is then the project half of an
     existing split (``uv sync --no-install-project`` … ``COPY . .`` … ``uv sync``).
     """
+    parents: list[_StageInstalls] = []
+    st = stage.parent
+    while st is not None and len(parents) < 19:  # as far back as 20 stages
+        parents.append(_stage_installs(doc, st))
+        st = st.parent if st.parent is not st else None
+    return _Earlier(_stage_installs(doc, stage), index, parents)
+
+
+def _stage_installs(doc: Dockerfile, stage: Stage) -> _StageInstalls:
+    """:class:`_StageInstalls` of a stage, once per tree."""
+    key = ("cbi-installs", stage)
+    cached = doc.cache.get(key)
+    if isinstance(cached, _StageInstalls):
+        return cached
+    out = _StageInstalls()
+    for k, instr in enumerate(stage.instructions):
+        if instr.keyword != "RUN":
+            continue
+        for name, items in _run_installs(instr).items():
+            out.first.setdefault(name, k)
+            known = out.items.setdefault(name, {})
+            for x in items:
+                known.setdefault(x, k)
+    doc.cache[key] = out
+    return out
+
+
+def _run_installs(instr: Instruction) -> dict[str, set[str]]:
+    """What one RUN installs from manifests, by package manager (see _earlier_installs)."""
     from dockfix.shell import shell_of
 
     out: dict[str, set[str]] = {}
-    chain: list[tuple[Stage, int]] = []
-    st: Stage | None = stage
-    idx = index
-    while st is not None and len(chain) < 20:
-        chain.append((st, idx))
-        parent = st.parent
-        idx = len(parent.instructions) if parent is not None else 0
-        st = parent if parent is not st else None
-    for s, limit in chain:
-        for instr in s.instructions[:limit]:
-            if instr.keyword != "RUN":
-                continue
-            script = shell_of(instr) if instr.json_args is None else None
-            commands = (
-                [instr.json_args]
-                if instr.json_args is not None
-                else [_argv_words(c)[0] for c in (script.commands if script else [])]
-            )
-            for argv in commands:
-                if not argv:
-                    continue
-                if re.search(
-                    r"bundle\s+config\s+(set\s+)?(--\w+\s+)*(frozen|deployment)\s+"
-                    r"['\"]?(true|1)",
-                    " ".join(argv),
-                ):
-                    out["bundle-frozen"] = {"yes"}
-                exe = argv[0].rsplit("/", 1)[-1]
-                if exe in ("mvn", "mvnw") and any(a.startswith("dependency:") for a in argv):
-                    out.setdefault("maven", set())
-                    continue
-                if exe in ("gradle", "gradlew") and "dependencies" in argv:
-                    out.setdefault("gradle", set())
-                    continue
-                m = match_command(argv)
-                if m is None or not m.is_install:
-                    continue
-                rest = argv[m.args_index :]
-                name = m.manager.name
-                if name in ("pip", "uv-pip"):
-                    specs = out.setdefault("pip-specs", set())
-                    positional = [a for a in rest if not a.startswith("-")]
-                    specs.update(_canonical(a) for a in positional)
-                    if any(
-                        a.startswith(("-r", "--requirement", "-c", "--constraint", "--group"))
-                        for a in rest
-                    ) or (name == "uv-pip" and m.subcommand[-1] == "sync"):
-                        out.setdefault("pip", set())
-                    continue
-                if any(a in ("-g", "--global") for a in rest):
-                    continue
-                out.setdefault(name, set())
+    script = shell_of(instr) if instr.json_args is None else None
+    commands = (
+        [instr.json_args]
+        if instr.json_args is not None
+        else [_argv_words(c)[0] for c in (script.commands if script else [])]
+    )
+    for argv in commands:
+        if not argv:
+            continue
+        if re.search(
+            r"bundle\s+config\s+(set\s+)?(--\w+\s+)*(frozen|deployment)\s+"
+            r"['\"]?(true|1)",
+            " ".join(argv),
+        ):
+            out["bundle-frozen"] = {"yes"}
+        exe = argv[0].rsplit("/", 1)[-1]
+        if exe in ("mvn", "mvnw") and any(a.startswith("dependency:") for a in argv):
+            out.setdefault("maven", set())
+            continue
+        if exe in ("gradle", "gradlew") and "dependencies" in argv:
+            out.setdefault("gradle", set())
+            continue
+        m = match_command(argv)
+        if m is None or not m.is_install:
+            continue
+        rest = argv[m.args_index :]
+        name = m.manager.name
+        if name in ("pip", "uv-pip"):
+            specs = out.setdefault("pip-specs", set())
+            positional = [a for a in rest if not a.startswith("-")]
+            specs.update(_canonical(a) for a in positional)
+            if any(
+                a.startswith(("-r", "--requirement", "-c", "--constraint", "--group"))
+                for a in rest
+            ) or (name == "uv-pip" and m.subcommand[-1] == "sync"):
+                out.setdefault("pip", set())
+            continue
+        if any(a in ("-g", "--global") for a in rest):
+            continue
+        out.setdefault(name, set())
     return out

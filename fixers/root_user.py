@@ -95,6 +95,7 @@ from dockfix.edits import insert_after, insert_before, keyword_style
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.variables import layered
 
 from ._run_script import (
     POSIX_SHELLS,
@@ -477,8 +478,7 @@ def _user_value(doc: Dockerfile, instr: Instruction) -> str | None:
     if "$" not in raw:
         return raw
     stage = instr.stage
-    scope = {**doc.global_args, **(stage.variables_at(instr) if stage else {})}
-    return expand(raw, scope)
+    return expand(raw, layered(stage.scope_at(instr) if stage else {}, doc.global_args))
 
 
 @dataclass(eq=False)
@@ -587,9 +587,9 @@ def _ports_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]:
     for instr in instrs:
         if instr.keyword != "EXPOSE":
             continue
-        scope = instr.stage.variables_at(instr) if instr.stage else {}
+        scope = layered(instr.stage.scope_at(instr) if instr.stage else {}, doc.global_args)
         for word, _, _ in instr.args_words():
-            value = expand(word, {**doc.global_args, **scope}) if "$" in word else word
+            value = expand(word, scope) if "$" in word else word
             if value is None:
                 continue
             m = re.match(r"(\d+)", value)

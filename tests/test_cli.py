@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from dockfix.diffing import LARGE, unified_diff
 
 UPDATE_ALONE = "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
 FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
@@ -78,6 +81,36 @@ def test_diff_marks_missing_final_newline(tmp_path: Path) -> None:
     (tmp_path / "p.patch").write_text(r.stdout)
     subprocess.run(["git", "apply", "p.patch"], cwd=tmp_path, check=True)
     assert (tmp_path / "Dockerfile").read_bytes() == FIXED.rstrip("\n").encode()
+
+
+def test_diff_of_a_long_file_applies_and_matches_difflib_where_it_can(tmp_path: Path) -> None:
+    """Long files are matched on their unique lines first (difflib alone grows with the
+    square of the length): the hunks still apply, and are difflib's where the change is
+    unambiguous."""
+    blocks = [
+        f"RUN echo {i}\nRUN apt-get update\nRUN apt-get install -y p{i}\n" for i in range(900)
+    ]
+    old = "FROM debian:bookworm\n" + "".join(blocks)
+    new = old.replace("RUN echo 1", "RUN echo one").replace("p899\n", "p899\nUSER 1000\n")
+    assert old.count("\n") + new.count("\n") > LARGE
+    diff = unified_diff(old, new, "Dockerfile")
+    with_difflib = "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            "a/Dockerfile",
+            "b/Dockerfile",
+            n=3,
+        )
+    )
+    assert diff == with_difflib
+    # A change difflib shows elsewhere (repeated lines around it): the patch still applies.
+    new = old.replace("RUN apt-get update\nRUN apt-get install -y p450\n", "")
+    (tmp_path / "Dockerfile").write_text(old)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "p.patch").write_text(unified_diff(old, new, "Dockerfile"))
+    subprocess.run(["git", "apply", "p.patch"], cwd=tmp_path, check=True)
+    assert (tmp_path / "Dockerfile").read_text() == new
 
 
 def test_write_is_idempotent_and_keeps_mode(repo: Path) -> None:
@@ -185,7 +218,7 @@ def test_nested_configurations_found_by_the_walk(tmp_path: Path) -> None:
         (svc / name / "Dockerfile").write_bytes(UPDATE_ALONE.encode())
     (tmp_path / "dockfix.toml").write_text('exclude = ["services/c"]\n')
     (svc / "a" / "dockfix.toml").write_text('ignore = ["DF102"]\n')
-    (svc / "b" / "pyproject.toml").write_text('[tool.black]\nline-length = 99\n')
+    (svc / "b" / "pyproject.toml").write_text("[tool.black]\nline-length = 99\n")
     (svc / "b" / "deep" / "dockfix.toml").write_text('ignore = ["DF102"]\n')
     (tmp_path / "shared.toml").write_text('ignore = ["DF102"]\n')
     (svc / "d" / "dockfix.toml").symlink_to(tmp_path / "shared.toml")

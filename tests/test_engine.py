@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dockfix.context import FixContext
-from dockfix.edits import insert_after
+from dockfix.edits import TakenEdits, edits_overlap, insert_after
 from dockfix.engine import fix_document
 from dockfix.fixer import Edit, Finding, Fix, Fixer
+from dockfix.invariants import _Edits
 from dockfix.syntax import Dockerfile
 
 
@@ -82,3 +85,45 @@ def test_a_good_fixer_survives_a_bad_one() -> None:
     fixed, warnings = run(text, BreakHeredoc(), AppendUser())
     assert fixed == "FROM a\nRUN <<EOF\necho\nEOF\nCMD x\nUSER 1000\n"
     assert len(warnings) == 1 and warnings[0].startswith("T002")
+
+
+# --- the range questions of a fix round, by binary search ----------------------------------
+
+_edit = st.builds(
+    lambda start, length, text: Edit(start, start + length, text),
+    st.integers(0, 60),
+    st.integers(0, 8),
+    st.sampled_from(["", "x", "\n", "\r\nab", "yz"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_edit, min_size=1, max_size=3), max_size=12))
+def test_taken_edits_answer_as_a_scan_of_them(groups: list[list[Edit]]) -> None:
+    taken = TakenEdits()
+    scanned: list[Edit] = []
+    for group in groups:
+        assert taken.overlaps(group) == edits_overlap(group, scanned)
+        if not edits_overlap(group, scanned):
+            taken.add(group)
+            scanned.extend(group)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_edit, max_size=10), st.integers(0, 70), st.integers(0, 10))
+def test_invariant_ranges_answer_as_a_scan_of_the_edits(
+    edits: list[Edit], start: int, length: int
+) -> None:
+    ordered: list[Edit] = []
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if not ordered or e.start >= ordered[-1].end:  # the engine applies no overlapping edits
+            ordered.append(e)
+    ranges = _Edits(ordered)
+    end = start + length
+    assert ranges.covered(start, end) == any(e.start < end and start < e.end for e in ordered)
+    shift = 0
+    for e in ordered:
+        if e.end > start:
+            break
+        shift += len(e.text) - (e.end - e.start)
+    assert ranges.map(start) == start + shift

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
 from dockerfile_strategies import dockerfiles
-from dockfix.syntax import ParseError, parse, parse_lossless
+from dockfix.syntax import (
+    Instruction,
+    ParseError,
+    Stage,
+    arg_pairs,
+    env_pairs,
+    parse,
+    parse_lossless,
+)
 
 CASES: list[str] = json.loads(
     (Path(__file__).parent / "data" / "parser_cases.json").read_text("utf-8")
@@ -81,6 +89,45 @@ def test_variables_in_scope() -> None:
     one, two = doc.stages
     assert one.variables_at(one.instructions[2]) == {"V": "1", "HOME": "/home/app"}
     assert two.parent is one and two.variables_at()["HOME"] == "/home/app"
+
+
+def _scope_by_walking(stage: Stage, instr: Instruction | None) -> dict[str, str | None]:
+    """The scope as a walk of the stage reads it: what Stage.scope_at must answer."""
+    scope: dict[str, str | None] = {}
+    if stage.parent is not None:
+        scope.update(_scope_by_walking(stage.parent, None))
+    for i in stage.instructions:
+        if i is instr:
+            break
+        if i.keyword == "ARG":
+            for name, value in arg_pairs(i):
+                if value is None and name in stage._global_args:
+                    value = stage._global_args[name]
+                if name not in scope or value is not None or scope[name] is None:
+                    scope[name] = value
+        elif i.keyword == "ENV":
+            scope.update(env_pairs(i))
+    return scope
+
+
+def test_scope_views_answer_as_a_walk_of_the_stage() -> None:
+    doc = parse(
+        "ARG V=1\nARG W\nFROM a AS one\nARG V\nENV HOME=/home/app A=1\nARG W\nARG V=2\n"
+        "RUN x\nENV A=3 A=4\nONBUILD RUN z\nFROM one\nARG V\nENV B=$A\nRUN y\nARG C\n"
+    )
+    for stage in doc.stages:
+        for instr in [*stage.instructions, stage.from_instruction, None]:
+            view = stage.scope_at(instr)
+            expected = _scope_by_walking(stage, instr)
+            assert dict(view) == expected and list(view) == list(expected)
+            assert stage.variables_at(instr) == expected
+            assert all(view.get(k) == v and k in view for k, v in expected.items())
+            assert "NOPE" not in view and view.get("NOPE") is None
+        trigger = next(i.trigger for i in doc.instructions if i.trigger is not None)
+        assert dict(stage.scope_at(trigger)) == _scope_by_walking(stage, trigger)
+    one = doc.stages[0]
+    assert [one.local_index(i) for i in one.instructions] == list(range(len(one.instructions)))
+    assert one.local_index(one.from_instruction) == -1
 
 
 @pytest.mark.parametrize(

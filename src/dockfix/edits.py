@@ -9,6 +9,7 @@ and its escape character for continuations.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 
 from dockfix.fixer import Edit
@@ -16,6 +17,7 @@ from dockfix.suppression import read_pragma
 from dockfix.syntax import Dockerfile, Instruction
 
 __all__ = [
+    "TakenEdits",
     "add_syntax_directive",
     "apply_edits",
     "continuation",
@@ -50,17 +52,44 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 
 def edits_overlap(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
     """Whether two groups of edits touch the same text (or insert at the same point)."""
-    for x in a:
-        for y in b:
-            if x.start < y.end and y.start < x.end:
+    return any(_conflict(x, y) for x in a for y in b)
+
+
+def _conflict(x: Edit, y: Edit) -> bool:
+    if x.start < y.end and y.start < x.end:
+        return True
+    if x.start == y.start and (x.start == x.end or y.start == y.end):
+        return True
+    if x.start == x.end and y.start < x.start < y.end:
+        return True
+    return y.start == y.end and x.start < y.start < x.end
+
+
+class TakenEdits:
+    """The edits chosen so far in a fix round, asked :func:`edits_overlap` for each new
+    group by binary search (a scan of all of them for every finding made a file's cost grow
+    with the square of its number of findings)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._edits: list[Edit] = []
+        self._longest = 0  # the longest range among them
+
+    def overlaps(self, edits: Sequence[Edit]) -> bool:
+        for x in edits:
+            # an edit that touches x starts at most the longest range before it, and not after
+            lo = bisect_left(self._starts, x.start - self._longest)
+            hi = bisect_right(self._starts, x.end)
+            if any(_conflict(x, y) for y in self._edits[lo:hi]):
                 return True
-            if x.start == y.start and (x.start == x.end or y.start == y.end):
-                return True
-            if x.start == x.end and y.start < x.start < y.end:
-                return True
-            if y.start == y.end and x.start < y.start < x.end:
-                return True
-    return False
+        return False
+
+    def add(self, edits: Iterable[Edit]) -> None:
+        for e in edits:
+            k = bisect_right(self._starts, e.start)
+            self._starts.insert(k, e.start)
+            self._edits.insert(k, e)
+            self._longest = max(self._longest, e.end - e.start)
 
 
 def indent_of(doc: Dockerfile, instr: Instruction) -> str:

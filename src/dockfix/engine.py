@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dockfix.buildkit_check import buildkit_rejects
 from dockfix.context import FixContext
-from dockfix.edits import apply_edits, edits_overlap
+from dockfix.edits import TakenEdits, apply_edits
 from dockfix.fixer import Applicability, Edit, FileChange, Finding, Fixer
 from dockfix.invariants import check_invariants
 from dockfix.suppression import Suppressions
@@ -128,13 +128,13 @@ def fix_document(
             break
         rounds += 1
         chosen: list[Finding] = []
-        taken: list[Edit] = []
+        taken = TakenEdits()
         for f in todo:
             assert f.fix is not None
-            if edits_overlap(f.fix.edits, taken):
+            if taken.overlaps(f.fix.edits):
                 continue  # applied in a later round, on the new text
             chosen.append(f)
-            taken.extend(f.fix.edits)
+            taken.add(f.fix.edits)
         new_text, new_doc, bad = _apply_group(doc, chosen)
         if bad:
             # Find the fixer that broke the file, drop it for this file, keep the rest.

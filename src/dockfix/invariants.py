@@ -9,6 +9,7 @@ the new tree there.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from dockfix.fixer import Edit
@@ -16,28 +17,39 @@ from dockfix.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Heredoc
 
 
-def _mapper(edits: Sequence[Edit]) -> tuple[list[Edit], list[int]]:
-    ordered = sorted(edits, key=lambda e: (e.start, e.end))
-    deltas = []
-    total = 0
-    for e in ordered:
-        total += len(e.text) - (e.end - e.start)
-        deltas.append(total)
-    return ordered, deltas
+class _Edits:
+    """The edits of one fix round, sorted, for range questions by binary search (asked for
+    every instruction of the file: a scan of the edits each time made a file's cost grow
+    with its length times its number of edits).
 
+    The engine applies only edits that do not overlap, so sorted by start their ends do not
+    decrease either."""
 
-def _covered(ordered: Sequence[Edit], start: int, end: int) -> bool:
-    return any(e.start < end and start < e.end for e in ordered)
+    def __init__(self, edits: Sequence[Edit]) -> None:
+        self.ordered = sorted(edits, key=lambda e: (e.start, e.end))
+        self.starts = [e.start for e in self.ordered]
+        self.ends = [e.end for e in self.ordered]
+        self.deltas: list[int] = []
+        total = 0
+        for e in self.ordered:
+            total += len(e.text) - (e.end - e.start)
+            self.deltas.append(total)
+        # where text is appended to a line (an insertion that does not start a new line)
+        self.appends = {
+            e.start
+            for e in self.ordered
+            if e.start == e.end and not e.text.startswith("\n") and not e.text.startswith("\r\n")
+        }
 
+    def covered(self, start: int, end: int) -> bool:
+        """Whether an edit touches ``[start, end)`` (an insertion strictly inside it counts)."""
+        k = bisect_right(self.ends, start)  # the first edit that ends after ``start``
+        return k < len(self.ordered) and self.starts[k] < end
 
-def _map(ordered: Sequence[Edit], deltas: Sequence[int], offset: int) -> int:
-    shift = 0
-    for e, d in zip(ordered, deltas, strict=True):
-        if e.end <= offset:  # an insertion at the offset moves the text there too
-            shift = d
-        else:
-            break
-    return offset + shift
+    def map(self, offset: int) -> int:
+        """Where an untouched original offset is in the new text."""
+        k = bisect_right(self.ends, offset)  # an insertion at the offset moves the text there too
+        return offset + (self.deltas[k - 1] if k else 0)
 
 
 def _opener(h: Heredoc) -> str:
@@ -51,25 +63,22 @@ def _opener(h: Heredoc) -> str:
 
 def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) -> str | None:
     """A description of the first broken invariant, or None."""
-    ordered, deltas = _mapper(edits)
+    ed = _Edits(edits)
 
     # Directives: every original directive is still a directive with the same value.
     new_dirs = {(d.key, d.value) for d in new.directives}
     for d in old.directives:
-        if (d.key, d.value) not in new_dirs and not _covered(ordered, d.start, d.end + 1):
+        if (d.key, d.value) not in new_dirs and not ed.covered(d.start, d.end + 1):
             return f"directive `# {d.key}={d.value}` is no longer a parser directive"
 
     # Instructions outside the edits are still the same instructions: an insertion after an
     # instruction that ends in a dangling continuation would otherwise be absorbed into it.
     new_by_start = {i.start: i for i in new.instructions}
     for instr in old.instructions:
-        if _covered(ordered, instr.start, instr.next) or any(
-            # text appended to the last line belongs to the instruction; a new line does not
-            e.start == e.end == instr.end and not e.text.startswith(("\n", "\r\n"))
-            for e in ordered
-        ):
+        # text appended to the last line belongs to the instruction; a new line does not
+        if ed.covered(instr.start, instr.next) or instr.end in ed.appends:
             continue
-        moved = new_by_start.get(_map(ordered, deltas, instr.start))
+        moved = new_by_start.get(ed.map(instr.start))
         if moved is None or moved.logical != instr.logical:
             return f"{instr.keyword} on line {instr.start_line} changed although no edit covers it"
 
@@ -79,9 +88,9 @@ def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) ->
     new_heredocs = {h.body_start: h for i in new.instructions for h in i.heredocs}
     for instr in old.instructions:
         for h in instr.heredocs:
-            if _covered(ordered, h.body_start, max(h.body_end, h.body_start + 1)):
+            if ed.covered(h.body_start, max(h.body_end, h.body_start + 1)):
                 continue
-            now = new_heredocs.get(_map(ordered, deltas, h.body_start))
+            now = new_heredocs.get(ed.map(h.body_start))
             if now is None or now.body != h.body:
                 return f"heredoc body <<{h.name} (line {instr.start_line}) changed or was re-read"
             if _opener(now) != _opener(h):
@@ -98,12 +107,11 @@ def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) ->
             if not is_pragma(line):
                 continue
             ln = old.line(n - k)
-            if _covered(ordered, ln.start, ln.next):
+            if ed.covered(ln.start, ln.next):
                 continue
-            if _covered(ordered, instr.start, instr.start + 1):
+            if ed.covered(instr.start, instr.start + 1):
                 continue
-            new_instr_start = _map(ordered, deltas, instr.start)
-            target = next((i for i in new.instructions if i.start == new_instr_start), None)
+            target = new_by_start.get(ed.map(instr.start))
             if target is None:
                 continue  # the instruction itself was removed or rewritten by an edit
             new_above = new.comment_lines_above(target)

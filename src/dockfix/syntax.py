@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import threading
-from bisect import bisect_right
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -37,6 +38,7 @@ __all__ = [
     "ParseError",
     "PhysicalLine",
     "Stage",
+    "VariableHistory",
     "parse",
     "parse_lossless",
 ]
@@ -251,28 +253,125 @@ class Stage:
 
     def variables_at(self, instruction: Instruction | None = None) -> dict[str, str | None]:
         """ARG/ENV names in scope before ``instruction`` (end of stage when None), raw values."""
-        scope: dict[str, str | None] = {}
-        if self.parent is not None:
-            scope.update(self.parent.variables_at(None))
-        doc_globals = self._global_args
-        for instr in self.instructions:
-            if instr is instruction:
-                break
-            if instr.keyword == "ARG":
-                for name, value in _arg_pairs(instr):
-                    if value is None and name in doc_globals:
-                        value = doc_globals[name]
-                    if name not in scope or value is not None or scope[name] is None:
-                        scope[name] = value
-            elif instr.keyword == "ENV":
-                for name, value in _env_pairs(instr):
-                    scope[name] = value
-        return scope
+        return dict(self.scope_at(instruction))
+
+    def scope_at(self, instruction: Instruction | None = None) -> Mapping[str, str | None]:
+        """What :meth:`variables_at` returns, as a read-only view (no copy; each look-up a
+        binary search)."""
+        history = self._history
+        if history is None:
+            history = self._history = _stage_history(self)
+        return history.at(self.position(instruction))
+
+    def position(self, instruction: Instruction | None) -> int:
+        """Where ``instruction`` is for :class:`VariableHistory`: its index in the file when
+        it belongs to the stage, after every instruction otherwise (None: the stage's end)."""
+        if instruction is not None and self.local_index(instruction) >= 0:
+            return instruction.index
+        return sys.maxsize
+
+    def local_index(self, instruction: Instruction) -> int:
+        """``instructions.index(instruction)`` by binary search; -1 when it is not there."""
+        indices = self._indices
+        if indices is None or len(indices) != len(self.instructions):
+            indices = self._indices = [i.index for i in self.instructions]
+        k = bisect_left(indices, instruction.index)
+        if k < len(indices) and self.instructions[k] is instruction:
+            return k
+        return -1
 
     _global_args: dict[str, str | None] = field(default_factory=dict)
+    _history: VariableHistory | None = field(default=None, repr=False)
+    _indices: list[int] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"<Stage {self.index} {self.base!r} as {self.alias!r}>"
+
+
+class VariableHistory:
+    """Every value each variable takes in a stage, with where it takes it: the variables at
+    any position, found by binary search, from one walk of the stage. (Variables are asked
+    for at every instruction: a copy of them each time would make a file's cost grow with
+    its length times its number of variables.)"""
+
+    def __init__(self, initial: Mapping[str, str | None] | None = None) -> None:
+        # name -> (positions, values): the name holds values[k] from positions[k] on
+        self.values: dict[str, tuple[list[int], list[str | None]]] = {}
+        self.by_lower: dict[str, list[str]] = {}  # the names, by their lower case
+        for name, value in (initial or {}).items():
+            self.set(name, -1, value)
+
+    def set(self, name: str, position: int, value: str | None) -> None:
+        """``name`` holds ``value`` after ``position`` (positions only grow)."""
+        found = self.values.get(name)
+        if found is None:
+            self.values[name] = ([position], [value])
+            self.by_lower.setdefault(name.lower(), []).append(name)
+        elif found[0][-1] == position:  # set twice at one position: the last value counts
+            found[1][-1] = value
+        else:
+            found[0].append(position)
+            found[1].append(value)
+
+    def at(self, position: int) -> Mapping[str, str | None]:
+        """The variables set before ``position``, as a read-only view."""
+        return _ScopeView(self, position)
+
+
+def _stage_history(stage: Stage) -> VariableHistory:
+    """``Stage.variables_at``'s answers for every instruction of the stage."""
+    scope: dict[str, str | None] = {}
+    if stage.parent is not None:
+        scope.update(stage.parent.scope_at(None))
+    history = VariableHistory(scope)
+    doc_globals = stage._global_args
+    for instr in stage.instructions:
+        if instr.keyword == "ARG":
+            for name, arg_value in _arg_pairs(instr):
+                if arg_value is None and name in doc_globals:
+                    arg_value = doc_globals[name]
+                if name not in scope or arg_value is not None or scope[name] is None:
+                    scope[name] = arg_value
+                    history.set(name, instr.index, arg_value)
+        elif instr.keyword == "ENV":
+            for name, env_value in _env_pairs(instr):
+                scope[name] = env_value
+                history.set(name, instr.index, env_value)
+    return history
+
+
+class _ScopeView(Mapping[str, "str | None"]):
+    """The variables in scope at one position of a stage (see :class:`VariableHistory`)."""
+
+    __slots__ = ("_history", "_position")
+
+    def __init__(self, history: VariableHistory, position: int) -> None:
+        self._history = history
+        self._position = position
+
+    def __getitem__(self, name: str) -> str | None:
+        found = self._history.values.get(name)
+        if found is None:
+            raise KeyError(name)
+        k = bisect_left(found[0], self._position)
+        if k == 0:
+            raise KeyError(name)
+        return found[1][k - 1]
+
+    def __iter__(self) -> Iterator[str]:
+        position = self._position
+        # first-set order, as a dict filled by walking the stage would have
+        return iter([n for n, (at, _) in self._history.values.items() if at[0] < position])
+
+    def keys_like(self, lower: str) -> list[str]:
+        """The names that are ``lower`` in lower case, in the order of iteration."""
+        position = self._position
+        values = self._history.values
+        return [n for n in self._history.by_lower.get(lower, ()) if values[n][0][0] < position]
+
+    def __len__(self) -> int:
+        position = self._position
+        return sum(1 for at, _ in self._history.values.values() if at[0] < position)
 
 
 class Dockerfile:

@@ -7,7 +7,9 @@ would see without ``--build-arg`` overrides, or None when it depends on an unkno
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
+from typing import cast
 
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
@@ -46,3 +48,11 @@ def expand(text: str, variables: Mapping[str, str | None], escape: str = "\\") -
 
 def has_variables(text: str) -> bool:
     return "$" in text and _VAR.search(text) is not None
+
+
+def layered(*scopes: Mapping[str, str | None]) -> MutableMapping[str, str | None]:
+    """The scopes as one, the first winning; what is set goes into a new first layer. A view,
+    not a copy: a stage's variables are looked at from every instruction, and a copy of them
+    each time made a file's cost grow with its length times its number of variables."""
+    layers = [cast("MutableMapping[str, str | None]", s) for s in scopes]
+    return ChainMap({}, *layers)

@@ -307,6 +307,20 @@ def test_non_root_user_with_known_uid() -> None:
     assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1001 pip install" in out
 
 
+def test_user_and_workdir_are_read_with_the_variables_where_they_are_written() -> None:
+    # BuildKit expands USER and WORKDIR where it meets them: a later ENV of the same name does
+    # not change who runs the RUN or where
+    src = (
+        "FROM python:3.12\nRUN useradd -m -u 1001 app\nARG WHO=app\nUSER $WHO\n"
+        "ENV WHO=nobody\nRUN pip install --user flask\n"
+    )
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1001 pip install" in out
+    src = "FROM node:20\nENV D=/srv\nWORKDIR $D\nENV D=/tmp\nRUN npm ci --cache .npm\n"
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/srv/.npm npm ci --cache .npm" in out
+
+
 def test_numeric_user_with_home_env() -> None:
     src = "FROM node:20\nENV HOME=/home/build\nUSER 1500:1500\nRUN npm ci\n"
     out, _ = fix(src)
