@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
     from dockfix.image_lookup import ImageLookups, ImageQuery
+    from dockfix.input_log import InputLog
     from dockfix.wire import Packed
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
@@ -55,6 +56,8 @@ class RunOptions(NamedTuple):
     # The registry answers for the network fixers, looked up once for the whole run (None:
     # not yet; fix_text_with then looks up what its one file needs).
     image_lookups: ImageLookups | None = None
+    # The results cache's directory (None: every file is checked; see dockfix.results_cache).
+    cache_dir: str | None = None
 
 
 @dataclass
@@ -68,6 +71,7 @@ class FileReport:
     from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
     # Warnings about the whole run (a registry that could not be reached), on its first report.
     run_warnings: list[str] = field(default_factory=list)
+    cached: bool = False  # the outcome came from the results cache: the file was not re-checked
 
 
 def display_path(path: Path) -> str:
@@ -165,16 +169,19 @@ def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
     return services
 
 
-def fix_text_with(
-    text: str,
-    path: Path | None,
-    opts: RunOptions,
-    cfg: Config | None = None,
-    shown: str | None = None,
-    read_from_path: bool = False,
-) -> FixOutcome:
-    """Fix one text; ``read_from_path``: it was just read from ``path`` (so its directory
-    exists)."""
+class FileSettings(NamedTuple):
+    """What decides how one file is checked, before its text is read."""
+
+    cfg: Config
+    ctx: FixContext
+    fixers: list[Fixer]
+    unsafe: bool
+
+
+def file_settings(
+    path: Path | None, opts: RunOptions, cfg: Config | None = None, read_from_path: bool = False
+) -> FileSettings:
+    """``read_from_path``: the file was just read from ``path`` (so its directory exists)."""
     if cfg is None:
         directory = str(path.parent if path is not None else Path.cwd())
         cfg = _config_for(directory, opts.config_file)
@@ -196,7 +203,24 @@ def fix_text_with(
         services=_services(cfg, opts),
         context_is_dir=known_dir,
     )
-    fixers = build_fixers(cfg, opts, path)
+    return FileSettings(cfg, ctx, build_fixers(cfg, opts, path), unsafe)
+
+
+def fix_text_with(
+    text: str,
+    path: Path | None,
+    opts: RunOptions,
+    cfg: Config | None = None,
+    shown: str | None = None,
+    read_from_path: bool = False,
+    settings: FileSettings | None = None,
+    inputs: InputLog | None = None,
+) -> FixOutcome:
+    """Fix one text; ``read_from_path``: it was just read from ``path`` (so its directory
+    exists). ``inputs``: record there what the fixers read (for the results cache)."""
+    if settings is None:
+        settings = file_settings(path, opts, cfg, read_from_path)
+    cfg, ctx, fixers, unsafe = settings
     lookup_warnings: list[str] = []
     doc = parse_lossless(text)
     looks_up = any(f.needs_network and f.wants_lookups(ctx) for f in fixers)
@@ -214,7 +238,15 @@ def fix_text_with(
         )
         ctx.services["image_lookups"] = lookups
         lookup_warnings = lookups.host_warnings() + [m for _, m in lookups.failures()]
-    outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
+    if inputs is None:
+        outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
+    else:
+        from dockfix.input_log import recording
+
+        with recording(inputs):
+            outcome = fix_document(
+                text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc
+            )
     outcome.warnings[:0] = lookup_warnings
     if shown is None:
         shown = display_path(path) if path is not None else "-"
@@ -241,9 +273,14 @@ def _process_path(path_str: str, opts: RunOptions) -> FileReport:
         return report
     report.mode = src.mode
     try:
-        report.outcome = fix_text_with(
-            src.text, path, opts, shown=report.path, read_from_path=True
-        )
+        if opts.cache_dir is not None:
+            from dockfix.results_cache import cached_outcome
+
+            report.outcome, report.cached = cached_outcome(src.text, path, opts, report.path)
+        else:
+            report.outcome = fix_text_with(
+                src.text, path, opts, shown=report.path, read_from_path=True
+            )
     except ConfigError as exc:
         report.error = f"configuration error: {exc}"
         return report
