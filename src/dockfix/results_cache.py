@@ -137,13 +137,14 @@ def settings_key(settings: FileSettings, opts: RunOptions) -> str:
     return f"{known[2]}\0{codes}\0{unsafe}\0{ctx.context_dir}\0{ctx.refresh}\0{ctx.services.get('insecure_registries')!r}"
 
 
-def _entry_path(cache_dir: str, abs_path: str) -> Path:
+def _entry_path(cache_dir: str, abs_path: str) -> str:
+    # strings, not pathlib: a warm run spends its time on such per-file overheads
     h = hashlib.blake2b(abs_path.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return results_dir(cache_dir) / h[:2] / h[2:]
+    return os.path.join(cache_dir, RESULTS_DIR, h[:2], h[2:])
 
 
 # ---------------------------------------------------------------- entries
-def _read_entry(entry: Path, abs_path: str) -> tuple[tuple[Any, ...] | None, str | None]:
+def _read_entry(entry: str, abs_path: str) -> tuple[tuple[Any, ...] | None, str | None]:
     """(the entry's fields, or None) and the reason it was not trusted, if it exists."""
     try:
         with open(entry, "rb") as fh:
@@ -176,10 +177,11 @@ _MADE: set[Path] = set()
 _WRITE_FAILED: list[str] = []
 
 
-def _write_entry(entry: Path, fields: tuple[Any, ...]) -> str | None:
+def _write_entry(entry_name: str, fields: tuple[Any, ...]) -> str | None:
     """Write one entry atomically; a warning the first time writing fails in this process."""
     if _WRITE_FAILED:
         return None
+    entry = Path(entry_name)
     payload = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
     data = _MAGIC + hashlib.blake2b(payload, digest_size=_CHECK_SIZE).digest() + payload
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
