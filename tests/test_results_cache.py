@@ -23,7 +23,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("a", "b"):
         (root / name).mkdir(parents=True)
         (root / name / "Dockerfile").write_text(NODE)
-        (root / name / "package.json").write_text('{"name": "%s"}\n' % name)
+        (root / name / "package.json").write_text(f'{{"name": "{name}"}}\n')
     (root / "b" / ".dockerignore").write_text("node_modules\n")
     monkeypatch.chdir(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

@@ -182,28 +182,26 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             log.listed.add(path)
 
 
-def _recording_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+def _note_status(path: Any, kwargs: dict[str, Any], follow: bool) -> None:
     log = _active
-    if log is not None:
-        if kwargs.get("dir_fd") is not None:
-            log.unknown = True
-        else:
-            found = _as_path(path, log)
-            if found is not None:
-                (log.stated if kwargs.get("follow_symlinks", True) else log.lstated).add(found)
+    if log is None:
+        return
+    if kwargs.get("dir_fd") is not None:
+        log.unknown = True
+        return
+    found = _as_path(path, log)
+    if found is not None:
+        (log.stated if follow and kwargs.get("follow_symlinks", True) else log.lstated).add(found)
+
+
+def _recording_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    _note_status(path, kwargs, True)
     result: os.stat_result = _outer_stat(path, *args, **kwargs)
     return result
 
 
 def _recording_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    log = _active
-    if log is not None:
-        if kwargs.get("dir_fd") is not None:
-            log.unknown = True
-        else:
-            found = _as_path(path, log)
-            if found is not None:
-                log.lstated.add(found)
+    _note_status(path, kwargs, False)
     result: os.stat_result = _outer_lstat(path, *args, **kwargs)
     return result
 
