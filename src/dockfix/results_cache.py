@@ -1,9 +1,11 @@
 """The results cache: a file whose inputs did not change is not checked again.
 
-One entry per Dockerfile (``<cache-dir>/results-v1/<2 hex>/<30 hex>``, named by a hash of its
-absolute path), written by the process that checked the file: no two processes of a run
-write the same entry, and a change re-checks (and rewrites) that file's entry only. An entry
-holds the file's outcome and what it was computed from:
+One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v1/<2 hex>``,
+by a hash of the file's absolute path). The workers send the entries they computed back with
+the reports, and the run writes them at its end, each shard it touched once (a new file per
+entry cost more than half of a file's check on the benchmark's machine). A change re-checks
+that file only, and rewrites one shard. An entry holds the file's outcome and what it was
+computed from:
 
 - the settings: dockfix's version and fixer set (the source of dockfix and of every fixer's
   module), the resolved configuration, the run's options, the selected codes, the build
@@ -16,9 +18,10 @@ holds the file's outcome and what it was computed from:
   digest cache's entries are read again and compared (an entry that went stale re-checks the
   file); online, the run's lookups answer them (a registry that moved a tag re-checks it).
 
-Entry files carry a magic header and a checksum and are written to a temporary name then
-renamed: a corrupt or truncated entry is reported (one warning) and ignored, and runs that
-share the cache only ever replace whole entries.
+Shard files carry a magic header and a checksum and are written to a temporary name then
+renamed: a corrupt or truncated shard is reported (one warning) and ignored, and runs that
+share the cache only ever replace whole shards (two runs writing the same shard at once may
+lose the other's new entries, never corrupt it).
 """
 
 from __future__ import annotations
@@ -137,74 +140,101 @@ def settings_key(settings: FileSettings, opts: RunOptions) -> str:
     return f"{known[2]}\0{codes}\0{unsafe}\0{ctx.context_dir}\0{ctx.refresh}\0{ctx.services.get('insecure_registries')!r}"
 
 
-def _entry_path(cache_dir: str, abs_path: str) -> str:
+SHARDS = 256
+
+
+def _shard_path(cache_dir: str, abs_path: str) -> str:
     # strings, not pathlib: a warm run spends its time on such per-file overheads
-    h = hashlib.blake2b(abs_path.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-    return os.path.join(cache_dir, RESULTS_DIR, h[:2], h[2:])
+    h = hashlib.blake2b(abs_path.encode("utf-8", "surrogateescape"), digest_size=1).hexdigest()
+    return os.path.join(cache_dir, RESULTS_DIR, h)
 
 
-# ---------------------------------------------------------------- entries
-def _read_entry(entry: str, abs_path: str) -> tuple[tuple[Any, ...] | None, str | None]:
-    """(the entry's fields, or None) and the reason it was not trusted, if it exists."""
+# ---------------------------------------------------------------- shards
+# A shard holds the entries of the Dockerfiles whose path hashes to it, each pickled on its
+# own (a file's entry is unpickled only when that file is looked up). Each process reads a
+# shard once while it does not change (its status is the key).
+_LOADED: dict[str, tuple[tuple[int, ...], dict[str, bytes]]] = {}
+_REPORTED: set[str] = set()  # damaged shards this process warned about
+
+
+def _load_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
+    """A shard's entries (empty when there is none) and a warning when it is damaged (once
+    per process and shard)."""
     try:
-        with open(entry, "rb") as fh:
+        st = os.stat(shard)
+    except OSError:
+        return {}, None
+    stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    known = _LOADED.get(shard)
+    if known is not None and known[0] == stamp:
+        return known[1], None
+    entries, problem = _read_shard(shard)
+    _LOADED[shard] = (stamp, entries)
+    if problem is None or shard in _REPORTED:
+        return entries, None
+    _REPORTED.add(shard)
+    return entries, f"results cache file {shard} is {problem}; ignored, its files re-checked"
+
+
+def _read_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
+    try:
+        with open(shard, "rb") as fh:
             data = fh.read()
     except FileNotFoundError:
-        return None, None
+        return {}, None
     except OSError as exc:
-        return None, f"cannot read results cache entry {entry}: {exc.strerror}; ignored"
-    problem = None
+        return {}, f"unreadable ({exc.strerror})"
     if len(data) < _HEADER or not data.startswith(_MAGIC):
-        problem = "truncated" if _MAGIC.startswith(data[: len(_MAGIC)]) else "not a cache entry"
-    elif (
+        return {}, "corrupt (truncated)" if _MAGIC.startswith(data[: len(_MAGIC)]) else (
+            "corrupt (not a cache file)"
+        )
+    if (
         hashlib.blake2b(data[_HEADER:], digest_size=_CHECK_SIZE).digest()
         != data[len(_MAGIC) : _HEADER]
     ):
-        problem = "checksum mismatch"
-    if problem is None:
-        try:
-            fields = pickle.loads(data[_HEADER:])
-        except Exception:  # a checksummed payload that does not load: another format
-            fields = None
-        if isinstance(fields, tuple) and len(fields) == 6 and fields[0] == abs_path:
-            return fields, None
-        problem = "unreadable"
-    return None, f"results cache entry {entry} is corrupt ({problem}); ignored, file re-checked"
-
-
-# Directories this process made, and whether a failed write was reported already.
-_MADE: set[Path] = set()
-_WRITE_FAILED: list[str] = []
-
-
-def _write_entry(entry_name: str, fields: tuple[Any, ...]) -> str | None:
-    """Write one entry atomically; a warning the first time writing fails in this process."""
-    if _WRITE_FAILED:
-        return None
-    entry = Path(entry_name)
-    payload = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
-    data = _MAGIC + hashlib.blake2b(payload, digest_size=_CHECK_SIZE).digest() + payload
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+        return {}, "corrupt (checksum mismatch)"
     try:
-        if entry.parent not in _MADE:
-            top = entry.parent.parent
-            if not top.is_dir():
-                top.mkdir(parents=True, exist_ok=True)
-                (top / "CACHEDIR.TAG").write_text(
-                    "Signature: 8a477f597d28d172789f06886806bc55\n"
-                    "# dockfix's results cache (`dockfix clean` removes it)\n"
-                )
-            entry.parent.mkdir(exist_ok=True)
-            _MADE.add(entry.parent)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, entry)
+        entries = pickle.loads(data[_HEADER:])
+    except Exception:  # a checksummed payload that does not load: another format
+        entries = None
+    if not isinstance(entries, dict):
+        return {}, "corrupt (unreadable)"
+    return entries, None
+
+
+def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
+    """Write a run's new entries, each shard once (merged with what is on disk, written to a
+    temporary file then renamed: a concurrent run loses at most the other's new entries);
+    a warning when the cache cannot be written."""
+    by_shard: dict[str, list[tuple[str, bytes]]] = {}
+    for abs_path, entry in new:
+        by_shard.setdefault(_shard_path(cache_dir, abs_path), []).append((abs_path, entry))
+    if not by_shard:
+        return None
+    top = results_dir(cache_dir)
+    try:
+        if not top.is_dir():
+            top.mkdir(parents=True, exist_ok=True)
+            (top / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n"
+                "# dockfix's results cache (`dockfix clean` removes it)\n"
+            )
+        for shard, items in by_shard.items():
+            entries = dict(_read_shard(shard)[0])  # a damaged shard is replaced
+            entries.update(items)
+            payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+            check = hashlib.blake2b(payload, digest_size=_CHECK_SIZE).digest()
+            tmp = f"{shard}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(_MAGIC + check + payload)
+                os.replace(tmp, shard)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        _WRITE_FAILED.append(str(exc))
-        where = entry.parent.parent
-        return f"cannot write the results cache in {where}: {exc.strerror}; not cached"
+        return f"cannot write the results cache in {top}: {exc.strerror}; results not kept"
     return None
 
 
@@ -216,38 +246,51 @@ def _restored(packed: Any, text: str, shown: str) -> FixOutcome:
     return outcome
 
 
-def cached_outcome(text: str, path: Path, opts: RunOptions, shown: str) -> tuple[FixOutcome, bool]:
+def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
+    data = entries.get(abs_path)
+    if data is None:
+        return None
+    try:
+        fields = pickle.loads(data)  # checksummed with its shard
+    except Exception:
+        return None
+    return fields if isinstance(fields, tuple) and len(fields) == 5 else None
+
+
+def cached_outcome(
+    text: str, path: Path, opts: RunOptions, shown: str
+) -> tuple[FixOutcome, bool, tuple[str, bytes] | None]:
     """The file's outcome from the cache when nothing it depends on changed (and True), else
-    computed and stored (and False)."""
+    computed (and False, with the entry to store: see :func:`save`)."""
     assert opts.cache_dir is not None
     settings = file_settings(path, opts, read_from_path=True)
     key = settings_key(settings, opts)
     abs_path = os.path.abspath(path)
     digest = text_digest(text)
-    entry_file = _entry_path(opts.cache_dir, abs_path)
-    fields, warning = _read_entry(entry_file, abs_path)
+    entries, warning = _load_shard(_shard_path(opts.cache_dir, abs_path))
+    fields = _entry(entries, abs_path)
     if fields is not None:
-        _, settings_then, digest_then, deps, packed = fields[:5]
+        settings_then, digest_then, deps, packed, answers = fields
         if (
             settings_then == key
             and digest_then == digest
-            and _same_answers(fields[5], opts)
+            and _same_answers(answers, opts)
             and still_valid(deps)
         ):
-            return _restored(packed, text, shown), True
+            return _restored(packed, text, shown), True, None
     log = InputLog()
     outcome = fix_text_with(text, path, opts, shown=shown, settings=settings, inputs=log)
     deps_now = log.dependencies(abs_path, _skip(opts.cache_dir))
+    new = None
     if deps_now is not None:
         packed_now = pack_outcome(outcome)
         fixed = None if outcome.fixed == outcome.original else outcome.fixed
         stored = (fixed, *packed_now[2:])
-        failed = _write_entry(entry_file, (abs_path, key, digest, deps_now, stored, log.answers))
-        if failed:
-            outcome.warnings.append(failed)
+        fields = (key, digest, deps_now, stored, log.answers)
+        new = (abs_path, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
     if warning:
         outcome.warnings.append(warning)
-    return outcome, False
+    return outcome, False, new
 
 
 def _same_answers(answers: dict[tuple[str, str], Any], opts: RunOptions) -> bool:

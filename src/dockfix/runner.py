@@ -72,6 +72,8 @@ class FileReport:
     # Warnings about the whole run (a registry that could not be reached), on its first report.
     run_warnings: list[str] = field(default_factory=list)
     cached: bool = False  # the outcome came from the results cache: the file was not re-checked
+    # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
+    cache_entry: tuple[str, bytes] | None = None
 
 
 def display_path(path: Path) -> str:
@@ -276,7 +278,9 @@ def _process_path(path_str: str, opts: RunOptions) -> FileReport:
         if opts.cache_dir is not None:
             from dockfix.results_cache import cached_outcome
 
-            report.outcome, report.cached = cached_outcome(src.text, path, opts, report.path)
+            report.outcome, report.cached, report.cache_entry = cached_outcome(
+                src.text, path, opts, report.path
+            )
         else:
             report.outcome = fix_text_with(
                 src.text, path, opts, shown=report.path, read_from_path=True
@@ -460,6 +464,29 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
 def process_paths(
     paths: Iterable[str], opts: RunOptions, jobs: int | None = None, notes: list[str] | None = None
 ) -> Iterator[FileReport]:
+    """Reports in input order (see :func:`_process_paths`); with the results cache, the new
+    entries are written once the last report is taken (a failure to: one line in ``notes``)."""
+    notes = notes if notes is not None else []
+    reports = _process_paths(paths, opts, jobs, notes)
+    if opts.cache_dir is None:
+        yield from reports
+        return
+    new: list[tuple[str, bytes]] = []
+    for report in reports:
+        if report.cache_entry is not None:
+            new.append(report.cache_entry)
+            report.cache_entry = None
+        yield report
+    from dockfix.results_cache import save
+
+    failed = save(opts.cache_dir, new)
+    if failed:
+        notes.append(failed)
+
+
+def _process_paths(
+    paths: Iterable[str], opts: RunOptions, jobs: int | None, notes: list[str]
+) -> Iterator[FileReport]:
     """Reports in input order; worker processes only for runs large enough to pay for them.
 
     ``paths`` may be a generator (the directory walk): offline, the workers start on the first
@@ -467,7 +494,7 @@ def process_paths(
     each image up once for the whole run. Symlinks: see :func:`one_path_per_file` (its notes
     go to ``notes``)."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    it = one_path_per_file(paths, notes if notes is not None else [])
+    it = one_path_per_file(paths, notes)
     head = list(itertools.islice(it, PARALLEL_THRESHOLD))
     parallel = workers > 1 and len(head) >= PARALLEL_THRESHOLD
     # Offline there is nothing to share between files: each file answers from the cache as it

@@ -33,6 +33,7 @@ def pack_report(r: FileReport) -> Packed:
         r.from_stdin,
         r.run_warnings,
         r.cached,
+        r.cache_entry,
     )
 
 
