@@ -231,3 +231,21 @@ def test_damaged_entry_gives_one_warning_and_correct_results(
     assert err.count("(cached)") == still_cached
     code, out, err = _cli("check", "--offline", "-v", ".")  # rewritten: trusted again
     assert out == expected and "warning:" not in err and err.count("(cached)") == 2
+
+
+def test_parallel_run_saves_the_workers_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockfix.runner import PARALLEL_THRESHOLD
+
+    monkeypatch.chdir(tmp_path)
+    names = []
+    for i in range(PARALLEL_THRESHOLD):
+        (tmp_path / f"s{i}").mkdir()
+        (tmp_path / f"s{i}" / "Dockerfile").write_text(APT if i % 2 else "FROM scratch\n")
+        names.append(f"s{i}/Dockerfile")
+    opts = RunOptions(offline=True, cache_dir=str(tmp_path / "cache"), select=("DF103",))
+    cold = list(process_paths(names, opts, jobs=2))
+    warm = list(process_paths(names, opts, jobs=2))
+    assert not any(r.cached for r in cold) and all(r.cached for r in warm)
+    assert [len(r.outcome.findings) for r in warm] == [len(r.outcome.findings) for r in cold]  # type: ignore[union-attr]

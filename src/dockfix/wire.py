@@ -38,9 +38,11 @@ def pack_report(r: FileReport) -> Packed:
 
 
 def unpack_report(t: Packed) -> FileReport:
-    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached = t
+    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t
     o = None if outcome is None else unpack_outcome(outcome)
-    return FileReport(path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached)
+    return FileReport(
+        path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry
+    )
 
 
 def pack_outcome(o: FixOutcome) -> Packed:
