@@ -83,6 +83,11 @@ _COMMON = [
         metavar="REF",
         help="Only Dockerfiles whose bytes or build context changed since this git revision.",
     ),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Check every file again: neither read nor write the results cache.",
+    ),
     click.option("--quiet", "-q", is_flag=True, help="Print only what the format requires."),
     click.option("--verbose", "-v", is_flag=True, help="Also print files without findings."),
 ]
@@ -136,7 +141,9 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 class _Run:
     """State shared by ``check`` and ``fix``: options, reports, exit status."""
 
-    def __init__(self, kw: dict[str, Any], apply_fixes: bool, refresh: bool = False) -> None:
+    def __init__(
+        self, kw: dict[str, Any], apply_fixes: bool, refresh: bool = False, cache: bool = True
+    ) -> None:
         from dockfix.runner import RunOptions
 
         self.kw = kw
@@ -154,6 +161,8 @@ class _Run:
             hadolint=_hadolint_config(kw["hadolint_config"], kw["no_hadolint_config"]),
         )
         self.changed: ChangedFiles | None = None  # with --changed-since
+        if cache and not kw["no_cache"]:
+            self.opts = self.opts._replace(cache_dir=str(_cache_dir(kw["config_file"])))
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
         self._shown_notes: set[str] = set()
@@ -204,7 +213,8 @@ class _Run:
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
-                click.echo(f"{rep.path}: {'error' if rep.error else f'{n} findings'}", err=True)
+                status = "error" if rep.error else f"{n} findings"
+                click.echo(f"{rep.path}: {status}{' (cached)' if rep.cached else ''}", err=True)
         return out
 
     def _reports(self) -> Iterator[Any]:
@@ -334,6 +344,19 @@ def _hadolint_config(path: str | None, skip: bool) -> Any:
     for warning in hadolint.warnings:
         click.echo(f"warning: {warning}", err=True)
     return hadolint
+
+def _cache_dir(config_file: str | None) -> Path:
+    """The results cache's directory: ``$DOCKFIX_CACHE_DIR``, the working directory's
+    ``cache-dir`` setting, or the default."""
+    from dockfix.config import ConfigError
+    from dockfix.results_cache import cache_dir_for
+    from dockfix.runner import _config_for
+
+    try:
+        configured = _config_for(".", config_file).cache_dir
+    except ConfigError:
+        configured = None  # reported with the files
+    return cache_dir_for(configured)
 
 
 def _tune_gc() -> None:
@@ -613,7 +636,8 @@ def fix(
     from dockfix.engine import fixable_summary
     from dockfix.report import STRUCTURED_FORMATS, render, render_fix, statistics
 
-    run = _Run(kw, apply_fixes=True, refresh=refresh)
+    # Only a dry run reads the results cache: --write and --commit check every file.
+    run = _Run(kw, apply_fixes=True, refresh=refresh, cache=mode == "diff" and not commit)
     run.validate()
     _show_instead(run, show_settings, show_files)
     if branch and not commit:
@@ -1006,6 +1030,30 @@ def _verify_reports(
         except BuilderError as exc:
             checked.append(VerifyResult(rep.path, status="error", message=str(exc)))
     return run, checked
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Use this configuration file (for its `cache-dir`).",
+)
+def clean(config_file: str | None) -> None:
+    """Remove the results cache (the digest cache stays: see `--refresh`)."""
+    from dockfix.results_cache import clean as remove_results
+    from dockfix.results_cache import results_dir
+
+    cache_dir = _cache_dir(config_file)
+    try:
+        removed = remove_results(cache_dir)
+    except OSError as exc:
+        click.echo(f"error: cannot remove {results_dir(cache_dir)}: {exc.strerror}", err=True)
+        sys.exit(2)
+    if removed is None:
+        click.echo(f"No results cache at {results_dir(cache_dir)}.", err=True)
+    else:
+        click.echo(f"Removed {results_dir(cache_dir)} ({removed} files).", err=True)
 
 
 @main.command()

@@ -33,6 +33,7 @@ TOP_KEYS = {
     "severity",
     "failure-threshold",
     "trusted-registries",
+    "cache-dir",
 }
 
 
@@ -82,6 +83,7 @@ class Config:
     _roots: dict[str | None, str] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+    cache_dir: Path | None = None  # the results cache (read from the working directory's file)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -243,6 +245,10 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
                     f"{path}: `failure-threshold` must be one of {', '.join(FAILURE_THRESHOLDS)}"
                 )
             cfg.failure_threshold = value
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{path}: `cache-dir` must be a directory path")
+            cfg.cache_dir = path.parent / os.path.expanduser(value)
         elif key in by_name or key.upper() in fixers:
             code = by_name.get(key, key.upper())
             if not isinstance(value, dict):

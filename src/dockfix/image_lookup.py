@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from dockfix.image_ref import ImageRef
+from dockfix.input_log import note_answer
 
 if TYPE_CHECKING:
     from dockfix.digest_cache import DigestCache
@@ -140,9 +141,12 @@ class ImageLookups:
 
     def get(self, query: ImageQuery) -> LookupAnswer | None:
         try:
-            return self.answers.get(query.key)
+            key = query.key
         except ValueError:
             return None
+        answer = self.answers.get(key)
+        note_answer(key, answer)  # the results cache keys the file's outcome on it
+        return answer
 
     def failures(self) -> list[tuple[tuple[str, str], str]]:
         """(key, message) for each lookup that failed (not offline misses, not those of a
@@ -212,6 +216,20 @@ def _positive(text: str | None, default: float) -> float:
     except ValueError:
         return default
     return value if value > 0 else default
+
+
+def current_answer(
+    key: tuple[str, str], lookups: ImageLookups | None, offline: bool
+) -> LookupAnswer | None:
+    """The answer a file would get now: from the run's lookups, else (offline) from the
+    digest cache, as :func:`resolve_image_queries` answers it."""
+    if lookups is not None:
+        return lookups.answers.get(key)
+    if not offline:
+        raise ValueError("online answers come from the run's lookups")
+    settings = _BATCH_SETTINGS or RegistrySettings.from_environ()
+    cache = _shared_cache(settings.cache_path, settings.cache_ttl) if settings.use_cache else None
+    return _cached_answer(cache, key, offline)
 
 
 def resolve_image_queries(

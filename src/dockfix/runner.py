@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from dockfix.hadolint_config import HadolintConfig
     from dockfix.image_lookup import ImageLookups, ImageQuery
+    from dockfix.input_log import InputLog
     from dockfix.wire import Packed
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
@@ -58,6 +59,8 @@ class RunOptions(NamedTuple):
     image_lookups: ImageLookups | None = None
     # hadolint's configuration for the run (`.hadolint.yaml`), None when there is none.
     hadolint: HadolintConfig | None = None
+    # The results cache's directory (None: every file is checked; see dockfix.results_cache).
+    cache_dir: str | None = None
 
 
 @dataclass
@@ -71,6 +74,9 @@ class FileReport:
     from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
     # Warnings about the whole run (a registry that could not be reached), on its first report.
     run_warnings: list[str] = field(default_factory=list)
+    cached: bool = False  # the outcome came from the results cache: the file was not re-checked
+    # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
+    cache_entry: tuple[str, bytes] | None = None
 
 
 def display_path(path: Path) -> str:
@@ -186,16 +192,20 @@ def context_dir_of(path: Path | None, cfg: Config, opts: RunOptions) -> Path | N
     return None
 
 
-def fix_text_with(
-    text: str,
-    path: Path | None,
-    opts: RunOptions,
-    cfg: Config | None = None,
-    shown: str | None = None,
-    read_from_path: bool = False,
-) -> FixOutcome:
-    """Fix one text; ``read_from_path``: it was just read from ``path`` (so its directory
-    exists)."""
+
+class FileSettings(NamedTuple):
+    """What decides how one file is checked, before its text is read."""
+
+    cfg: Config
+    ctx: FixContext
+    fixers: list[Fixer]
+    unsafe: bool
+
+
+def file_settings(
+    path: Path | None, opts: RunOptions, cfg: Config | None = None, read_from_path: bool = False
+) -> FileSettings:
+    """``read_from_path``: the file was just read from ``path`` (so its directory exists)."""
     if cfg is None:
         directory = str(path.parent if path is not None else Path.cwd())
         cfg = _config_for(directory, opts.config_file)
@@ -212,7 +222,24 @@ def fix_text_with(
         services=_services(cfg, opts),
         context_is_dir=known_dir,
     )
-    fixers = build_fixers(cfg, opts, path)
+    return FileSettings(cfg, ctx, build_fixers(cfg, opts, path), unsafe)
+
+
+def fix_text_with(
+    text: str,
+    path: Path | None,
+    opts: RunOptions,
+    cfg: Config | None = None,
+    shown: str | None = None,
+    read_from_path: bool = False,
+    settings: FileSettings | None = None,
+    inputs: InputLog | None = None,
+) -> FixOutcome:
+    """Fix one text; ``read_from_path``: it was just read from ``path`` (so its directory
+    exists). ``inputs``: record there what the fixers read (for the results cache)."""
+    if settings is None:
+        settings = file_settings(path, opts, cfg, read_from_path)
+    cfg, ctx, fixers, unsafe = settings
     lookup_warnings: list[str] = []
     doc = parse_lossless(text)
     looks_up = any(f.needs_network and f.wants_lookups(ctx) for f in fixers)
@@ -230,7 +257,15 @@ def fix_text_with(
         )
         ctx.services["image_lookups"] = lookups
         lookup_warnings = lookups.host_warnings() + [m for _, m in lookups.failures()]
-    outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
+    if inputs is None:
+        outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
+    else:
+        from dockfix.input_log import recording
+
+        with recording(inputs):
+            outcome = fix_document(
+                text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc
+            )
     outcome.warnings[:0] = lookup_warnings
     if shown is None:
         shown = display_path(path) if path is not None else "-"
@@ -282,9 +317,16 @@ def _process_path(path_str: str, opts: RunOptions) -> FileReport:
         return report
     report.mode = src.mode
     try:
-        report.outcome = fix_text_with(
-            src.text, path, opts, shown=report.path, read_from_path=True
-        )
+        if opts.cache_dir is not None:
+            from dockfix.results_cache import cached_outcome
+
+            report.outcome, report.cached, report.cache_entry = cached_outcome(
+                src.text, path, opts, report.path
+            )
+        else:
+            report.outcome = fix_text_with(
+                src.text, path, opts, shown=report.path, read_from_path=True
+            )
     except ConfigError as exc:
         report.error = f"configuration error: {exc}"
         return report
@@ -464,6 +506,29 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
 def process_paths(
     paths: Iterable[str], opts: RunOptions, jobs: int | None = None, notes: list[str] | None = None
 ) -> Iterator[FileReport]:
+    """Reports in input order (see :func:`_process_paths`); with the results cache, the new
+    entries are written once the last report is taken (a failure to: one line in ``notes``)."""
+    notes = notes if notes is not None else []
+    reports = _process_paths(paths, opts, jobs, notes)
+    if opts.cache_dir is None:
+        yield from reports
+        return
+    new: list[tuple[str, bytes]] = []
+    for report in reports:
+        if report.cache_entry is not None:
+            new.append(report.cache_entry)
+            report.cache_entry = None
+        yield report
+    from dockfix.results_cache import save
+
+    failed = save(opts.cache_dir, new)
+    if failed:
+        notes.append(failed)
+
+
+def _process_paths(
+    paths: Iterable[str], opts: RunOptions, jobs: int | None, notes: list[str]
+) -> Iterator[FileReport]:
     """Reports in input order; worker processes only for runs large enough to pay for them.
 
     ``paths`` may be a generator (the directory walk): offline, the workers start on the first
@@ -471,7 +536,7 @@ def process_paths(
     each image up once for the whole run. Symlinks: see :func:`one_path_per_file` (its notes
     go to ``notes``)."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    it = one_path_per_file(paths, notes if notes is not None else [])
+    it = one_path_per_file(paths, notes)
     head = list(itertools.islice(it, PARALLEL_THRESHOLD))
     parallel = workers > 1 and len(head) >= PARALLEL_THRESHOLD
     # Offline there is nothing to share between files: each file answers from the cache as it

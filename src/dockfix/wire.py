@@ -22,18 +22,7 @@ Packed = tuple[Any, ...]
 
 
 def pack_report(r: FileReport) -> Packed:
-    o = r.outcome
-    outcome = None
-    if o is not None:
-        outcome = (
-            o.original,
-            o.fixed,
-            [_pack_finding(f) for f in o.findings],
-            [_pack_finding(f) for f in o.applied],
-            o.file_changes,
-            o.error,
-            o.warnings,
-        )
+    outcome = None if r.outcome is None else pack_outcome(r.outcome)
     return (
         r.path,
         outcome,
@@ -43,24 +32,43 @@ def pack_report(r: FileReport) -> Packed:
         r.write_errors,
         r.from_stdin,
         r.run_warnings,
+        r.cached,
+        r.cache_entry,
     )
 
 
 def unpack_report(t: Packed) -> FileReport:
-    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings = t
-    o = None
-    if outcome is not None:
-        original, fixed, findings, applied, file_changes, o_error, warnings = outcome
-        o = FixOutcome(
-            original,
-            fixed,
-            [_unpack_finding(f) for f in findings],
-            [_unpack_finding(f) for f in applied],
-            file_changes,
-            o_error,
-            warnings,
-        )
-    return FileReport(path, o, error, mode, written, write_errors, from_stdin, run_warnings)
+    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t
+    o = None if outcome is None else unpack_outcome(outcome)
+    return FileReport(
+        path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry
+    )
+
+
+def pack_outcome(o: FixOutcome) -> Packed:
+    """An outcome as tuples (also how the results cache stores it)."""
+    return (
+        o.original,
+        o.fixed,
+        [_pack_finding(f) for f in o.findings],
+        [_pack_finding(f) for f in o.applied],
+        o.file_changes,
+        o.error,
+        o.warnings,
+    )
+
+
+def unpack_outcome(t: Packed) -> FixOutcome:
+    original, fixed, findings, applied, file_changes, error, warnings = t
+    return FixOutcome(
+        original,
+        fixed,
+        [_unpack_finding(f) for f in findings],
+        [_unpack_finding(f) for f in applied],
+        file_changes,
+        error,
+        warnings,
+    )
 
 
 def _pack_finding(f: Finding) -> Packed:

@@ -1,0 +1,280 @@
+"""The results cache: a file is checked again exactly when something it depends on changed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import dockfix
+from dockfix import results_cache
+from dockfix.cli import main
+from dockfix.runner import FileReport, RunOptions, process_paths
+
+NODE = "FROM node:20\nCOPY . .\nRUN npm install\n"
+APT = "FROM python:3.12\nRUN apt-get update && apt-get install -y curl\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        (root / name / "Dockerfile").write_text(NODE)
+        (root / name / "package.json").write_text(f'{{"name": "{name}"}}\n')
+    (root / "b" / ".dockerignore").write_text("node_modules\n")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("DOCKFIX_CACHE_DIR", raising=False)
+    return root
+
+
+def _run(cache: Path | None, **opts: object) -> dict[str, FileReport]:
+    options = RunOptions(offline=True, cache_dir=str(cache) if cache else None, **opts)  # type: ignore[arg-type]
+    return {r.path: r for r in process_paths(["a/Dockerfile", "b/Dockerfile"], options)}
+
+
+def _rechecked(reports: dict[str, FileReport]) -> list[str]:
+    return sorted(path for path, r in reports.items() if not r.cached)
+
+
+def _findings(reports: dict[str, FileReport]) -> dict[str, list[tuple[str, int, bool]]]:
+    assert all(r.outcome is not None for r in reports.values())
+    return {
+        path: [(f.code, f.line, f.fix is not None) for f in r.outcome.findings]  # type: ignore[union-attr]
+        for path, r in reports.items()
+    }
+
+
+def test_warm_run_checks_nothing_and_gives_the_same_findings(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = _run(cache)
+    assert _rechecked(cold) == ["a/Dockerfile", "b/Dockerfile"]
+    warm = _run(cache)
+    assert _rechecked(warm) == []
+    assert _findings(warm) == _findings(cold) == _findings(_run(None))
+    assert warm["a/Dockerfile"].outcome.findings[0].path == "a/Dockerfile"  # type: ignore[union-attr]
+
+
+def test_a_changed_package_json_rechecks_that_file_only(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _run(cache)
+    (repo / "a" / "package.json").write_text("not json\n")  # DF101 can no longer plan its fix
+    after = _run(cache)
+    assert _rechecked(after) == ["a/Dockerfile"]
+    assert _findings(after) == _findings(_run(None))
+
+
+def test_dockerignore_created_or_changed_rechecks_that_file_only(
+    repo: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    _run(cache)
+    (repo / "a" / ".dockerignore").write_text("*.log\n")  # did not exist: an absent input
+    assert _rechecked(_run(cache)) == ["a/Dockerfile"]
+    (repo / "b" / ".dockerignore").write_text("node_modules\n*.md\n")
+    assert _rechecked(_run(cache)) == ["b/Dockerfile"]
+    assert _rechecked(_run(cache)) == []
+
+
+def test_same_bytes_rewritten_stay_cached(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _run(cache)
+    manifest = repo / "a" / "package.json"
+    st = manifest.stat()
+    manifest.write_bytes(manifest.read_bytes())  # a checkout: new mtime, same content
+    os.utime(manifest, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert _rechecked(_run(cache)) == []
+
+
+def test_changed_dockerfile_and_settings_recheck(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _run(cache)
+    (repo / "b" / "Dockerfile").write_text(APT)
+    assert _rechecked(_run(cache)) == ["b/Dockerfile"]
+    assert _rechecked(_run(cache, unsafe_fixes=True)) == ["a/Dockerfile", "b/Dockerfile"]
+    assert _rechecked(_run(cache, select=("DF101",))) == ["a/Dockerfile", "b/Dockerfile"]
+    _run(cache)
+    (repo / "dockfix.toml").write_text('[severity]\nDF101 = "error"\n')
+    from dockfix import config, runner
+
+    config._find_config.cache_clear()  # as a new run finds it
+    runner._find_config_for.cache_clear()
+    after = _run(cache)
+    assert _rechecked(after) == ["a/Dockerfile", "b/Dockerfile"]
+    assert after["a/Dockerfile"].outcome.findings  # type: ignore[union-attr]
+
+
+def test_another_dockfix_version_or_fixer_set_rechecks(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    _run(cache)
+    results_cache.tool_fingerprint.cache_clear()
+    monkeypatch.setattr(dockfix, "__version__", "99.0")
+    assert _rechecked(_run(cache)) == ["a/Dockerfile", "b/Dockerfile"]
+    results_cache.tool_fingerprint.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    _run(cache)
+    # A fixer module whose source changed (an upgrade of a plug-in, an edited fixer).
+    from dockfix.catalog import all_fixers
+
+    module = os.path.abspath(__import__(all_fixers()["DF101"].__module__, fromlist=["x"]).__file__)
+    real_open = open
+
+    def patched_open(name: object, *args: object, **kwargs: object) -> object:
+        handle = real_open(name, *args, **kwargs)  # type: ignore[call-overload]
+        if name == module:
+            import io
+
+            return io.BytesIO(handle.read() + b"\n# edited\n")
+        return handle
+
+    monkeypatch.setattr("builtins.open", patched_open)
+    results_cache.tool_fingerprint.cache_clear()
+    try:
+        assert _rechecked(_run(cache)) == ["a/Dockerfile", "b/Dockerfile"]
+    finally:
+        monkeypatch.undo()
+        results_cache.tool_fingerprint.cache_clear()
+
+
+def test_a_new_digest_cache_answer_rechecks_the_files_that_used_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    from dockfix.digest_cache import DigestCache
+
+    cache = tmp_path / "cache"
+    (repo / "b" / "Dockerfile").write_text(APT)
+    _run(cache)
+    digests = DigestCache()  # where offline lookups read: $XDG_CACHE_HOME/dockfix
+    digests.put(
+        "registry-1.docker.io/library/node:20",
+        "sha256:" + "ab" * 32,
+        "application/vnd.oci.image.index.v1+json",
+    )
+    digests.save()
+    after = _run(cache)
+    assert _rechecked(after) == ["a/Dockerfile"]
+    assert _findings(after) == _findings(_run(None))
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_cache_dir_no_cache_and_clean(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "from-config"
+    (repo / "dockfix.toml").write_text(f'cache-dir = "{cache}"\n')
+    code, out, err = _cli("check", "--offline", "--no-cache", "-v", ".")
+    assert code == 1 and "(cached)" not in err and not cache.exists()
+    _cli("check", "--offline", ".")
+    code, out_warm, err = _cli("check", "--offline", "-v", ".")
+    assert code == 1 and err.count("(cached)") == 2 and out_warm == out
+    code, _, err = _cli("check", "--offline", "--no-cache", "-v", ".")
+    assert "(cached)" not in err
+    # The environment variable wins over the setting.
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "from-env"))
+    _cli("check", "--offline", ".")
+    assert (tmp_path / "from-env" / "results-v1").is_dir()
+    monkeypatch.delenv("DOCKFIX_CACHE_DIR")
+    shards = {results_cache._shard_path(str(cache), str(repo / d / "Dockerfile")) for d in "ab"}
+    code, _, err = _cli("clean")
+    assert code == 0 and err == f"Removed {cache / 'results-v1'} ({len(shards) + 1} files).\n"
+    assert not cache.exists()
+    code, _, err = _cli("clean")
+    assert code == 0 and "No results cache" in err
+
+
+def test_fix_dry_run_is_cached_but_write_always_processes(repo: Path, tmp_path: Path) -> None:
+    os.environ["DOCKFIX_CACHE_DIR"] = str(tmp_path / "cache")
+    try:
+        code, diff, _ = _cli("fix", "--offline", ".")
+        code2, diff2, err = _cli("fix", "--offline", "-v", ".")
+        assert code == code2 == 1 and diff2 == diff and err.count("(cached)") == 2
+        code, _, err = _cli("fix", "--offline", "--write", "-v", ".")
+        assert "(cached)" not in err
+        assert "COPY package.json" in (repo / "a" / "Dockerfile").read_text()
+    finally:
+        del os.environ["DOCKFIX_CACHE_DIR"]
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncate", "empty"])
+def test_damaged_entry_gives_one_warning_and_correct_results(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(cache))
+    _, expected, _ = _cli("check", "--offline", "--no-cache", ".")
+    _cli("check", "--offline", ".")
+    shards = [results_cache._shard_path(str(cache), str(repo / d / "Dockerfile")) for d in "ab"]
+    entries = [Path(shards[0])]
+    still_cached = 1 if shards[0] != shards[1] else 0
+    data = entries[0].read_bytes()
+    if damage == "corrupt":
+        entries[0].write_bytes(data[:-40] + bytes(40))
+    elif damage == "truncate":
+        entries[0].write_bytes(data[: len(data) // 2])
+    else:
+        entries[0].write_bytes(data[:5])
+    code, out, err = _cli("check", "--offline", "-v", ".")
+    assert code == 1 and out == expected
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "corrupt" in warnings[0], err
+    assert err.count("(cached)") == still_cached
+    code, out, err = _cli("check", "--offline", "-v", ".")  # rewritten: trusted again
+    assert out == expected and "warning:" not in err and err.count("(cached)") == 2
+
+
+def test_parallel_run_saves_the_workers_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockfix.runner import PARALLEL_THRESHOLD
+
+    monkeypatch.chdir(tmp_path)
+    names = []
+    for i in range(PARALLEL_THRESHOLD):
+        (tmp_path / f"s{i}").mkdir()
+        (tmp_path / f"s{i}" / "Dockerfile").write_text(APT if i % 2 else "FROM scratch\n")
+        names.append(f"s{i}/Dockerfile")
+    opts = RunOptions(offline=True, cache_dir=str(tmp_path / "cache"), select=("DF103",))
+    cold = list(process_paths(names, opts, jobs=2))
+    warm = list(process_paths(names, opts, jobs=2))
+    assert not any(r.cached for r in cold) and all(r.cached for r in warm)
+    assert [len(r.outcome.findings) for r in warm] == [len(r.outcome.findings) for r in cold]  # type: ignore[union-attr]
+
+
+def test_hadolint_configuration_is_keyed_the_same_in_every_process(
+    repo: Path, tmp_path: Path
+) -> None:
+    """`.hadolint.yaml`'s `ignored` is a set: its key must not follow the process's string
+    hashing, or every new process would miss the cache; a changed file re-checks."""
+    import subprocess
+    import sys
+
+    (repo / ".hadolint.yaml").write_text("ignored: [DL3008, DL3009, DL3015, DL3016, DL3059]\n")
+    env = dict(os.environ, DOCKFIX_CACHE_DIR=str(tmp_path / "cache"), HOME=str(tmp_path))
+
+    def cached(seed: str) -> list[bool]:
+        out = subprocess.run(
+            [sys.executable, "-m", "dockfix", "check", "-v", "--offline", "a", "b"],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+        )
+        lines = [ln for ln in (out.stdout + out.stderr).splitlines() if ln.startswith(("a/", "b/"))]
+        lines = [ln for ln in lines if "Dockerfile:" in ln and "finding" in ln]
+        assert len(lines) == 2, out.stdout + out.stderr
+        return ["(cached)" in ln for ln in lines]
+
+    assert cached("1") == [False, False]
+    assert cached("2") == [True, True]
+    (repo / ".hadolint.yaml").write_text("ignored: [DL3008]\n")
+    assert cached("3") == [False, False]
