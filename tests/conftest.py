@@ -16,6 +16,19 @@ os.environ["XDG_CACHE_HOME"] = _TEST_CACHE.name
 # tests import their helpers (buildkit_oracle, fixture_cases) as top-level modules
 sys.path.insert(0, str(Path(__file__).parent))
 
+import itertools  # noqa: E402
+
+import pytest  # noqa: E402
+
+_RESULTS_CACHES = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _own_results_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own results cache: a result cached by one test (with its monkeypatched
+    fixers or registry) is never another test's answer."""
+    path = os.path.join(_TEST_CACHE.name, "results", str(next(_RESULTS_CACHES)))
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", path)
 
 
 def pytest_unconfigure(config: Any) -> None:
