@@ -3,14 +3,15 @@
 Exit codes: ``check`` 0 no findings, 1 findings; ``fix`` (dry run) 0 no diff, 1 a diff;
 ``fix --write`` 0 (1 with ``--exit-non-zero-on-fix`` when something changed); 2 for any
 error (a file that cannot be read or parsed, bad configuration), after every other file was
-processed.
+processed; 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,17 +123,19 @@ class _Run:
     def reports(self, each: Callable[[Any], None] | None = None) -> list[Any]:
         """Every file's report; ``each`` is called with each one as soon as it is done."""
         out = []
-        for rep in self._reports():
-            if each is not None:
-                each(rep)
-            out.append(rep)
+        # closing(): on Ctrl-C the walk and its worker processes stop at once.
+        with contextlib.closing(self._reports()) as reports:
+            for rep in reports:
+                if each is not None:
+                    each(rep)
+                out.append(rep)
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
                 click.echo(f"{rep.path}: {'error' if rep.error else f'{n} findings'}", err=True)
         return out
 
-    def _reports(self) -> Iterator[Any]:
+    def _reports(self) -> Generator[Any, None, None]:
         from dockfix.config import ConfigError
         from dockfix.runner import FileReport, display_path, fix_text_with, process_paths
 
@@ -646,8 +649,13 @@ def entry() -> None:
     stopped), and an interpreter shutdown would free a large run's objects one by one, which
     takes longer than the rest of the exit (mypy exits the same way)."""
     try:
-        main()
-        code: object = 0
+        # Not click's standalone mode, which turns Ctrl-C into exit 1, the status of findings.
+        code: object = main.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        code = 130  # interrupted (128 + SIGINT), as shells report it
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
     except SystemExit as exc:
         code = exc.code
     if isinstance(code, int):
@@ -657,8 +665,6 @@ def entry() -> None:
     else:  # sys.exit("message"), as Python itself reports it
         print(code, file=sys.stderr)
         status = 1
-    import contextlib
-
     for stream in (sys.stdout, sys.stderr):
         # A closed pipe (`dockfix check | head`): nothing more can be written.
         with contextlib.suppress(OSError, ValueError):

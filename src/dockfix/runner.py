@@ -13,6 +13,7 @@ lookup is one warning, on the first file that needs it; it never makes the run f
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -386,7 +387,15 @@ def process_paths(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
+    with (
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_worker_context(),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        ) as pool,
+        _cancelled_on_exit(pool),
+    ):
         if prefetch:
             names = [*head, *it]
             size = max(16, len(names) // (workers * 8))
@@ -397,6 +406,36 @@ def process_paths(
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings)
+
+
+def _start_worker(parent: int) -> None:
+    """In a worker: Ctrl-C reaches the whole process group, but the main process alone stops
+    the run (a worker's traceback would only bury its message). A worker outlives an
+    interrupted main process only briefly: it exits once it finds itself orphaned."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _cancelled_on_exit(pool: Executor) -> Iterator[None]:
+    """Stopped early (Ctrl-C, a closed generator): drop the chunks not started, rather than
+    wait for the whole run."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def _worker_context() -> Any:
