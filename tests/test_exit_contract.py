@@ -4,6 +4,7 @@ problem one line naming the path, and the other files still processed."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,3 +116,61 @@ def test_interrupt_during_a_write_waits_for_the_write(tmp_path: Path) -> None:
             write_atomic(target, FIXED, expected_digest=text_digest(UPDATE_ALONE))
     assert target.read_text() == FIXED
     assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]
+
+
+def run_dockfix(
+    *args: str, cwd: Path, no_override: bool = False
+) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "dockfix", *args, "--select", "DF102"]
+    if no_override:
+        # root without CAP_DAC_OVERRIDE respects file modes, as any other user does
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *cmd]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env, timeout=120
+    )
+
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv"
+)
+
+
+def _tree(root: Path, *names: str) -> None:
+    os.chmod(root, 0o777)
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o777)
+        path.write_text(UPDATE_ALONE)
+        os.chmod(path, 0o666)
+
+
+@needs_root
+def test_unreadable_file_named_on_the_command_line_is_one_line(tmp_path: Path) -> None:
+    _tree(tmp_path, "secret.Dockerfile", "ok/Dockerfile")
+    os.chmod(tmp_path / "secret.Dockerfile", 0o000)
+    r = run_dockfix(
+        "check", "secret.Dockerfile", "missing/Dockerfile", "ok", cwd=tmp_path, no_override=True
+    )
+    assert r.returncode == 2, r.stderr
+    assert "ok/Dockerfile:2:1: DF102" in r.stdout  # the others are still processed
+    assert "secret.Dockerfile: permission denied (cannot read)\n" in r.stderr
+    assert "missing/Dockerfile: no such file or directory\n" in r.stderr
+    assert "Usage:" not in r.stderr
+
+
+@needs_root
+def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
+    _tree(tmp_path, "svc/locked/Dockerfile", "svc/ok/Dockerfile", "gone/Dockerfile")
+    os.chmod(tmp_path / "svc" / "locked", 0o000)
+    os.chmod(tmp_path / "gone", 0o000)
+    try:
+        r = run_dockfix("check", "svc", "gone", cwd=tmp_path, no_override=True)
+    finally:
+        os.chmod(tmp_path / "svc" / "locked", 0o755)
+        os.chmod(tmp_path / "gone", 0o755)
+    assert r.returncode == 2, r.stderr
+    assert "svc/ok/Dockerfile:2:1: DF102" in r.stdout
+    assert "svc/locked: permission denied; directory not searched\n" in r.stderr
+    assert "gone: permission denied; directory not searched\n" in r.stderr

@@ -20,7 +20,8 @@ import click
 from dockfix import __version__
 
 _COMMON = [
-    click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+    # Not click's readability check: an unreadable file is one error line, the rest still run.
+    click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False)),
     click.option(
         "--select", help="Comma-separated codes, prefixes or names to enable (ALL for every fixer)."
     ),
@@ -212,6 +213,7 @@ class _Run:
                 excluded=excluded,
                 seen=seen,
                 listed=note_listing,
+                unreadable=lambda d, why: self.errors.append(f"{d}: {why}"),
             )
 
 

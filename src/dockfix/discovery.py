@@ -60,6 +60,7 @@ def iter_dockerfile_paths(
     excluded: Callable[[str], bool] | None = None,
     seen: set[str] | None = None,
     listed: Callable[[str, list[str]], None] | None = None,
+    unreadable: Callable[[str, str], None] | None = None,
 ) -> Iterator[str]:
     """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks.
 
@@ -67,7 +68,8 @@ def iter_dockerfile_paths(
     command line is checked, and written, once). ``listed``: told each walked directory's
     absolute path and the names in it that are neither directories nor Dockerfiles, before
     ``excluded`` is asked about its entries (the configuration lookup reads it instead of
-    asking the file system again)."""
+    asking the file system again). ``unreadable``: told each directory that cannot be listed
+    (as the walk spells it) and why; the walk goes on without it."""
     if seen is None:
         seen = set()
     for given in paths:
@@ -81,7 +83,7 @@ def iter_dockerfile_paths(
                 yield root
             continue
         found = False
-        for p, key in _walk(root, respect_gitignore, excluded, listed):
+        for p, key in _walk(root, respect_gitignore, excluded, listed, unreadable):
             found = True
             if key not in seen:
                 seen.add(key)
@@ -95,6 +97,7 @@ def _walk(
     respect_gitignore: bool,
     excluded: Callable[[str], bool] | None,
     listed: Callable[[str, list[str]], None] | None = None,
+    unreadable: Callable[[str, str], None] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order.
 
@@ -104,7 +107,7 @@ def _walk(
     top = os.path.abspath(root)
     specs: list[tuple[Any, str]] = _parent_gitignores(Path(top)) if respect_gitignore else []
     # One frame per open directory: its remaining entries (reversed, to pop in order).
-    stack = [_open_dir(root, top, specs, respect_gitignore, listed)]
+    stack = [_open_dir(root, top, specs, respect_gitignore, listed, unreadable)]
     while stack:
         directory, base, dir_specs, entries = stack[-1]
         if not entries:
@@ -118,7 +121,9 @@ def _walk(
             continue
         path = name if directory == "." else os.path.join(directory, name)
         if is_dir:
-            stack.append(_open_dir(path, full, dir_specs, respect_gitignore, listed))
+            stack.append(
+                _open_dir(path, full, dir_specs, respect_gitignore, listed, unreadable)
+            )
         else:
             yield path, full
 
@@ -129,6 +134,7 @@ def _open_dir(
     specs: list[tuple[Any, str]],
     respect_gitignore: bool,
     listed: Callable[[str, list[str]], None] | None = None,
+    unreadable: Callable[[str, str], None] | None = None,
 ) -> tuple[str, str, list[tuple[Any, str]], list[tuple[str, bool]]]:
     """A directory's walk frame: its name, absolute base ("…/"), the gitignore specs that
     apply inside it, and the entries worth looking at, sorted by name, reversed."""
@@ -153,8 +159,11 @@ def _open_dir(
                     others.append(entry.name)
                     if entry.name == ".gitignore":
                         has_gitignore = True
-    except OSError:
+    except OSError as exc:
         listing_ok = False
+        if unreadable is not None:
+            why = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+            unreadable(directory, f"{why or exc}; directory not searched")
     if listed is not None and listing_ok:
         listed(dir_abs, others)
     # Only a directory that lists a .gitignore is asked for one: most have none.
