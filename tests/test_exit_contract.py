@@ -174,3 +174,15 @@ def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
     assert "svc/ok/Dockerfile:2:1: DF102" in r.stdout
     assert "svc/locked: permission denied; directory not searched\n" in r.stderr
     assert "gone: permission denied; directory not searched\n" in r.stderr
+
+
+def test_summary_does_not_count_a_file_whose_write_failed(tmp_path: Path) -> None:
+    _tree(tmp_path, "ro/Dockerfile", "rw/Dockerfile")
+    os.chmod(tmp_path / "ro" / "Dockerfile", 0o444)  # refused even as root
+    r = run_dockfix("fix", "--write", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert "1 fixed, 1 left; 1 file changed." in lines
+    assert "ro/Dockerfile: file is read-only (mode 0444); not overwritten" in lines
+    assert (tmp_path / "ro" / "Dockerfile").read_text() == UPDATE_ALONE
+    assert (tmp_path / "rw" / "Dockerfile").read_text() == FIXED

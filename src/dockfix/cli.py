@@ -435,8 +435,8 @@ def _fix_pass(
             continue
         if not out.changed:
             continue
-        changed += 1
         if mode == "diff":
+            changed += 1
             if out.fixed != out.original:
                 diff_out.append(unified_diff(out.original, out.fixed, rep.path))
             for ch in fresh:
@@ -446,6 +446,12 @@ def _fix_pass(
         for ch in fresh:
             write_file_change(ch, rep)
         run.errors.extend(rep.write_errors)
+        if not rep.written:
+            # Nothing of it reached the disk: its fixes are still to do, the file unchanged.
+            del applied[len(applied) - len(out.applied) :]
+            left.extend(out.applied)
+            continue
+        changed += 1
         if not kw["quiet"] and not rep.write_errors:
             codes = ", ".join(sorted({f.code for f in out.applied}))
             click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
