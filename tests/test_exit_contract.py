@@ -186,3 +186,56 @@ def test_summary_does_not_count_a_file_whose_write_failed(tmp_path: Path) -> Non
     assert "ro/Dockerfile: file is read-only (mode 0444); not overwritten" in lines
     assert (tmp_path / "ro" / "Dockerfile").read_text() == UPDATE_ALONE
     assert (tmp_path / "rw" / "Dockerfile").read_text() == FIXED
+
+
+def test_unknown_instruction_is_an_error_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FORM alpine\n")
+    (tmp_path / "app.dockerfile").write_text("from alpine\nonbuild Run make\nOnBuild from x\n")
+    (tmp_path / "ok.dockerfile").write_text(UPDATE_ALONE)
+    r = run_dockfix("check", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert "Dockerfile: BuildKit would reject this file: line 1: unknown instruction FORM" in lines
+    assert (
+        "app.dockerfile: BuildKit would reject this file: line 3: "
+        "FROM isn't allowed as an ONBUILD trigger"
+    ) in lines
+    assert "ok.dockerfile:2:1: DF102" in r.stdout
+    # lower-case and ONBUILD triggers of every kind are instructions
+    (tmp_path / "app.dockerfile").write_text("from alpine\nonbuild Run make\n")
+    assert run_dockfix("check", "app.dockerfile", cwd=tmp_path).returncode == 0
+
+
+def test_discovery_skips_what_is_clearly_not_a_dockerfile(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(UPDATE_ALONE)
+    (tmp_path / "Dockerfile.md").write_text("# Build notes\n\nBuild with `make`.\n")
+    (tmp_path / "Dockerfile.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "Dockerfile.bin").write_bytes(b"FROM a\n\x00\x01")
+    r = run_dockfix("check", ".", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "Dockerfile.md" not in r.stderr + r.stdout
+    assert "Dockerfile.png" not in r.stderr + r.stdout
+    assert "Dockerfile.bin" not in r.stderr + r.stdout
+    # named explicitly, a file is still checked, and says why it is not a Dockerfile
+    r = run_dockfix("check", "Dockerfile.md", "Dockerfile.bin", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "Dockerfile.md: BuildKit would reject this file: line 3: unknown instruction Build" in (
+        r.stderr
+    )
+    assert "Dockerfile.bin: binary file (contains NUL bytes)" in r.stderr
+
+
+def test_pre_commit_hooks_exclude_what_discovery_skips() -> None:
+    import re
+
+    import yaml
+
+    from dockfix.discovery import NOT_DOCKERFILE_SUFFIXES, is_dockerfile_name
+
+    root = Path(__file__).resolve().parents[1]
+    for hook in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text()):
+        exclude = re.compile(str(hook["exclude"]))
+        for suffix in NOT_DOCKERFILE_SUFFIXES:
+            name = f"svc/Dockerfile.{suffix.upper()}"
+            assert exclude.search(name), name
+            assert not is_dockerfile_name(name.rsplit("/", 1)[-1])

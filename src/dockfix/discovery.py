@@ -2,7 +2,8 @@
 
 A directory is walked for ``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``, ``*.dockerfile``,
 ``Containerfile`` and ``Containerfile.*`` (case-insensitively for the bare names), skipping
-``.git``, what ``.gitignore`` files exclude (nested ones too, matched with ``pathspec``'s git
+names whose suffix says they are something else (``Dockerfile.md``, ``Dockerfile.png``),
+``Dockerfile.*`` files holding NUL bytes, ``.git``, what ``.gitignore`` files exclude (nested ones too, matched with ``pathspec``'s git
 rules) and the configuration's ``exclude``. A path named explicitly is always taken, as ruff
 does. ``*.dockerignore`` files are never Dockerfiles.
 """
@@ -15,11 +16,22 @@ from pathlib import Path
 from typing import Any
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"})
+# `Dockerfile.md`, `Dockerfile.png`: names the patterns match that are documentation, images,
+# data, scripts or leftovers, never built; the pre-commit hooks exclude the same suffixes.
+NOT_DOCKERFILE_SUFFIXES = frozenset(
+    {"dockerignore", "md", "markdown", "rst", "adoc", "txt", "html", "pdf", "log"}
+    | {"png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "bmp"}
+    | {"json", "yaml", "yml", "toml", "ini", "xml", "csv", "lock"}
+    | {"sh", "bash", "py", "ps1", "bat", "cmd", "js", "ts", "go", "rb"}
+    | {"orig", "rej", "patch", "diff", "swp", "bak"}
+    | {"zip", "gz", "tgz", "tar", "bz2", "xz", "7z", "jar", "exe", "so", "dll"}
+)
+SNIFF_BYTES = 8192
 
 
 def is_dockerfile_name(name: str) -> bool:
     low = name.lower()
-    if low.endswith(".dockerignore"):
+    if low.rpartition(".")[2] in NOT_DOCKERFILE_SUFFIXES:
         return False
     for base in ("dockerfile", "containerfile"):
         if low == base or low.startswith(base + "."):
@@ -153,7 +165,7 @@ def _open_dir(
                 if is_dir:
                     if entry.name not in SKIP_DIRS:
                         entries.append((entry.name, True))
-                elif is_dockerfile_name(entry.name):
+                elif is_dockerfile_name(entry.name) and not _binary_variant(entry):
                     entries.append((entry.name, False))
                 else:
                     others.append(entry.name)
@@ -173,6 +185,19 @@ def _open_dir(
             specs = [*specs, (spec, base)]
     entries.sort(reverse=True)
     return directory, base, specs, entries
+
+
+def _binary_variant(entry: os.DirEntry[str]) -> bool:
+    """A ``Dockerfile.<suffix>`` holding NUL bytes (`Dockerfile.bin`): not taken by the walk,
+    which never opens the plain names (a named file is still read, and the reason given)."""
+    low = entry.name.lower()
+    if not low.startswith(("dockerfile.", "containerfile.")):
+        return False
+    try:
+        with open(entry.path, "rb") as fh:
+            return b"\0" in fh.read(SNIFF_BYTES)
+    except OSError:
+        return False  # the run says why it cannot be read
 
 
 def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:

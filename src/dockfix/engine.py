@@ -21,7 +21,7 @@ from dockfix.edits import apply_edits, edits_overlap
 from dockfix.fixer import Applicability, Edit, FileChange, Finding, Fixer
 from dockfix.invariants import check_invariants
 from dockfix.suppression import Suppressions
-from dockfix.syntax import Dockerfile, parse_lossless
+from dockfix.syntax import Dockerfile, build_error, parse_lossless
 
 MAX_ROUNDS = 10
 # DOCKFIX_STRICT=1 (the test suite sets it): a fixer that raises fails loudly instead of
@@ -104,8 +104,9 @@ def fix_document(
     out = FixOutcome(original=text, fixed=text)
     if doc is None or doc.source is not text:
         doc = parse_lossless(text)
-    if doc.error is not None:
-        out.error = f"BuildKit would reject this file: {doc.error}"
+    problem = doc.error or build_error(doc)
+    if problem is not None:
+        out.error = f"BuildKit would reject this file: {problem}"
         return out
     active = list(fixers)
     changes: dict[Path, FileChange] = {}
