@@ -239,3 +239,19 @@ def test_pre_commit_hooks_exclude_what_discovery_skips() -> None:
             name = f"svc/Dockerfile.{suffix.upper()}"
             assert exclude.search(name), name
             assert not is_dockerfile_name(name.rsplit("/", 1)[-1])
+
+
+def test_suppression_comment_with_a_colon_and_unknown_codes(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian\n"
+        "# dockfix: ignore=DF102\n"
+        "RUN apt-get update\n"
+        "RUN apt-get install -y curl\n"
+        "# dockfix global ignore=DF999, df1\n"
+    )
+    r = run_dockfix("check", "Dockerfile", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout  # the colon form suppresses, as the plain one does
+    lines = r.stderr.splitlines()
+    assert "warning: Dockerfile: line 5: unknown rule code DF999 in suppression comment" in lines
+    assert "warning: Dockerfile: line 5: unknown rule code DF1 in suppression comment" in lines
+    assert "DF102" not in r.stderr

@@ -28,6 +28,7 @@ from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
 from dockfix.fixer import FileChange, Fixer
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
+from dockfix.suppression import unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 
 if TYPE_CHECKING:
@@ -208,6 +209,11 @@ def fix_text_with(
         lookup_warnings = [message for _, message in lookups.failures()]
     outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
     outcome.warnings[:0] = lookup_warnings
+    if outcome.error is None:
+        outcome.warnings.extend(
+            f"line {line}: unknown rule code {code} in suppression comment"
+            for line, code in unknown_codes(doc, all_fixers())
+        )
     if shown is None:
         shown = display_path(path) if path is not None else "-"
     for f in [*outcome.findings, *outcome.applied]:
