@@ -255,3 +255,21 @@ def test_suppression_comment_with_a_colon_and_unknown_codes(tmp_path: Path) -> N
     assert "warning: Dockerfile: line 5: unknown rule code DF999 in suppression comment" in lines
     assert "warning: Dockerfile: line 5: unknown rule code DF1 in suppression comment" in lines
     assert "DF102" not in r.stderr
+
+
+def test_directory_where_everything_is_ignored_says_so(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    for name in ("vendor/a/Dockerfile", "vendor/b/Dockerfile", "vendor/Dockerfile.old"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(UPDATE_ALONE)
+    (tmp_path / ".gitignore").write_text("vendor/a/\nDockerfile.old\nvendor/b/Dockerfile\n")
+    (tmp_path / "empty").mkdir()
+    r = run_dockfix("check", "vendor", "empty", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr  # as ruff: a warning, not an error
+    lines = r.stderr.splitlines()
+    assert (
+        "warning: no Dockerfiles found under vendor "
+        "(2 Dockerfiles and 1 directory skipped by .gitignore / exclude)"
+    ) in lines
+    assert "warning: no Dockerfiles found under empty" in lines
+    assert "All checks passed" not in r.stderr

@@ -207,14 +207,35 @@ class _Run:
             except ConfigError as exc:
                 self.errors.append(f"error: {exc}")
                 continue
-            yield from iter_dockerfile_paths(
+            skipped = {False: 0, True: 0}  # by "is a directory"
+
+            def note_skipped(is_dir: bool, skipped: dict[bool, int] = skipped) -> None:
+                skipped[is_dir] += 1
+
+            found = False
+            for found_path in iter_dockerfile_paths(
                 [raw],
                 respect_gitignore=cfg.respect_gitignore,
                 excluded=excluded,
                 seen=seen,
                 listed=note_listing,
                 unreadable=lambda d, why: self.errors.append(f"{d}: {why}"),
-            )
+                skipped=note_skipped,
+            ):
+                found = True
+                yield found_path
+            if not found and p.is_dir():
+                _warn_nothing_found(raw, skipped[False], skipped[True])
+
+
+def _warn_nothing_found(directory: str, files: int, dirs: int) -> None:
+    """A directory named on the command line gave no Dockerfile: say so (exit status
+    unchanged, as ruff does), so that a run where all was ignored never reads as clean."""
+    parts = [f"{files} Dockerfile{'s' if files != 1 else ''}"] if files else []
+    if dirs:
+        parts.append(f"{dirs} director{'ies' if dirs != 1 else 'y'}")
+    why = f" ({' and '.join(parts)} skipped by .gitignore / exclude)" if parts else ""
+    click.echo(f"warning: no Dockerfiles found under {directory}{why}", err=True)
 
 
 def _tune_gc() -> None:
@@ -279,7 +300,7 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool)
     from dockfix.engine import fixable_summary
 
     if not findings:
-        what = "No findings" if errors else "All checks passed"
+        what = "No findings" if errors or not nfiles else "All checks passed"
         click.echo(f"{what} ({nfiles} file{'s' if nfiles != 1 else ''} checked).", err=True)
         return
     now, more = fixable_summary(findings, unsafe)

@@ -73,6 +73,7 @@ def iter_dockerfile_paths(
     seen: set[str] | None = None,
     listed: Callable[[str, list[str]], None] | None = None,
     unreadable: Callable[[str, str], None] | None = None,
+    skipped: Callable[[bool], None] | None = None,
 ) -> Iterator[str]:
     """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks.
 
@@ -81,7 +82,8 @@ def iter_dockerfile_paths(
     absolute path and the names in it that are neither directories nor Dockerfiles, before
     ``excluded`` is asked about its entries (the configuration lookup reads it instead of
     asking the file system again). ``unreadable``: told each directory that cannot be listed
-    (as the walk spells it) and why; the walk goes on without it."""
+    (as the walk spells it) and why; the walk goes on without it. ``skipped``: told of each
+    Dockerfile (False) or directory (True) that ``.gitignore`` or ``excluded`` left out."""
     if seen is None:
         seen = set()
     for given in paths:
@@ -95,7 +97,7 @@ def iter_dockerfile_paths(
                 yield root
             continue
         found = False
-        for p, key in _walk(root, respect_gitignore, excluded, listed, unreadable):
+        for p, key in _walk(root, respect_gitignore, excluded, listed, unreadable, skipped):
             found = True
             if key not in seen:
                 seen.add(key)
@@ -110,6 +112,7 @@ def _walk(
     excluded: Callable[[str], bool] | None,
     listed: Callable[[str, list[str]], None] | None = None,
     unreadable: Callable[[str, str], None] | None = None,
+    skipped: Callable[[bool], None] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order.
 
@@ -127,9 +130,11 @@ def _walk(
             continue
         name, is_dir = entries.pop()
         full = base + name
-        if dir_specs and _ignored(full, is_dir, dir_specs):
-            continue
-        if excluded is not None and excluded(full):
+        if (dir_specs and _ignored(full, is_dir, dir_specs)) or (
+            excluded is not None and excluded(full)
+        ):
+            if skipped is not None:
+                skipped(is_dir)
             continue
         path = name if directory == "." else os.path.join(directory, name)
         if is_dir:
