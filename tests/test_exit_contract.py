@@ -273,3 +273,77 @@ def test_directory_where_everything_is_ignored_says_so(tmp_path: Path) -> None:
     ) in lines
     assert "warning: no Dockerfiles found under empty" in lines
     assert "All checks passed" not in r.stderr
+
+
+def _git_repo(root: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+
+def test_force_exclude_applies_exclude_to_named_paths(tmp_path: Path) -> None:
+    _git_repo(tmp_path)
+    (tmp_path / "dockfix.toml").write_text('exclude = ["legacy", "*.generated.dockerfile"]\n')
+    _tree(tmp_path, "legacy/Dockerfile", "svc/Dockerfile", "svc/x.generated.dockerfile")
+    named = ["legacy/Dockerfile", "svc/Dockerfile", "svc/x.generated.dockerfile"]
+    r = run_dockfix("check", *named, cwd=tmp_path)
+    assert r.stdout.count("DF102") == 3  # named: checked, as ruff does without the option
+    r = run_dockfix("check", "--force-exclude", *named, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "svc/Dockerfile:2:1: DF102" in r.stdout
+    assert "legacy" not in r.stdout and "generated" not in r.stdout
+
+
+def test_pre_commit_hooks_force_exclude() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    for hook in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text()):
+        assert "--force-exclude" in str(hook["entry"]).split()
+
+
+def test_git_info_exclude_and_global_excludes_are_honoured(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git_repo(repo)
+    home = tmp_path / "home"
+    (home / ".config" / "git").mkdir(parents=True)
+    (home / ".config" / "git" / "ignore").write_text("from-default-global/\n")
+    (tmp_path / "custom-ignore").write_text("from-core-excludesfile/\n")
+    (repo / ".git" / "info" / "exclude").write_text("from-info-exclude/\n")
+    names = ["from-info-exclude", "from-default-global", "from-core-excludesfile", "kept"]
+    _tree(repo, *(f"{n}/Dockerfile" for n in names))
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": "", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("GIT_CONFIG_GLOBAL", None)
+
+    def ignored_by_git() -> set[str]:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return {line[3:].rstrip("/") for line in out.splitlines() if line.startswith("!! ")}
+
+    def checked() -> set[str]:
+        r = subprocess.run(
+            [sys.executable, "-m", "dockfix", "check", "--select", "DF102", "."],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return {line.split("/")[0] for line in r.stdout.splitlines() if ":2:1: DF102" in line}
+
+    assert ignored_by_git() == {"from-info-exclude", "from-default-global"}
+    assert checked() == {"kept", "from-core-excludesfile"}
+    subprocess.run(
+        ["git", "config", "core.excludesFile", str(tmp_path / "custom-ignore")],
+        cwd=repo,
+        env=env,
+        check=True,
+    )
+    # core.excludesFile replaces the default global file, as git reads it
+    assert ignored_by_git() == {"from-info-exclude", "from-core-excludesfile"}
+    assert checked() == {"kept", "from-default-global"}

@@ -51,6 +51,11 @@ _COMMON = [
         "--stdin-filename", help="The path to report for a Dockerfile read from standard input."
     ),
     click.option(
+        "--force-exclude",
+        is_flag=True,
+        help="Apply the configured `exclude` to paths named on the command line too (pre-commit).",
+    ),
+    click.option(
         "--output-format",
         type=click.Choice(["full", "concise", "json", "json-lines", "sarif", "github"]),
         default=None,
@@ -199,6 +204,8 @@ class _Run:
         seen: set[str] = set()  # `dockfix fix --write . Dockerfile` takes the file once
         for raw in paths:
             p = Path(raw)
+            if self.kw["force_exclude"] and excluded(os.path.abspath(raw)):
+                continue  # as ruff: `exclude` applies to what pre-commit names, too
             if not p.exists() and not p.is_symlink():
                 self.errors.append(f"{raw}: no such file or directory")
                 continue

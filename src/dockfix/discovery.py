@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -215,9 +216,14 @@ def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
 
 
 def _parent_gitignores(root: Path) -> list[tuple[Any, str]]:
-    """``.gitignore`` files above ``root`` up to the repository top (where ``.git`` is)."""
+    """What git ignores above ``root``: the user's global excludes file and the repository's
+    ``.git/info/exclude`` (both relative to the repository top), then the ``.gitignore`` files
+    from the top down to ``root``'s parent."""
     specs: list[tuple[Any, str]] = []
     d = Path(os.path.abspath(root))
+    if (d / ".git").exists():  # the top itself: its .gitignore is read by the walk
+        specs.extend(_repository_excludes(str(d)))
+        return specs
     chain = []
     for parent in d.parents:
         chain.append(parent)
@@ -225,8 +231,78 @@ def _parent_gitignores(root: Path) -> list[tuple[Any, str]]:
             break
     else:
         return specs
+    specs.extend(_repository_excludes(str(chain[-1])))
     for parent in reversed(chain):
         spec = _gitignore_spec(str(parent))
         if spec is not None:
             specs.append((spec, str(parent).rstrip("/") + "/"))
     return specs
+
+
+@lru_cache(maxsize=16)
+def _repository_excludes(top: str) -> tuple[tuple[Any, str], ...]:
+    """The exclude files git reads besides ``.gitignore``, as (spec, base) pairs for ``top``.
+
+    Read with pathspec, as ``.gitignore`` is: the walk prunes ignored directories as it goes,
+    which a ``git check-ignore`` round trip per entry would only slow down."""
+    import pathspec
+
+    base = top.rstrip("/") + "/"
+    specs = []
+    for path in (_global_excludes_file(top), _git_dir_file(top, "info/exclude")):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        specs.append((pathspec.GitIgnoreSpec.from_lines(text.splitlines()), base))
+    return tuple(specs)
+
+
+def _git_dir_file(top: str, name: str) -> str | None:
+    """``name`` in the repository's (common) git directory; a linked worktree's ``.git`` is a
+    file naming its git directory, whose ``commondir`` names the shared one."""
+    git = os.path.join(top, ".git")
+    if os.path.isfile(git):
+        try:
+            with open(git, encoding="utf-8") as fh:
+                pointer = fh.read().strip()
+        except OSError:
+            return None
+        if not pointer.startswith("gitdir:"):
+            return None
+        git = os.path.join(top, pointer[len("gitdir:") :].strip())
+        try:
+            with open(os.path.join(git, "commondir"), encoding="utf-8") as fh:
+                git = os.path.join(git, fh.read().strip())
+        except OSError:
+            pass
+    return os.path.join(git, name)
+
+
+def _global_excludes_file(top: str) -> str | None:
+    """``core.excludesFile`` as git reads it in ``top`` (global, system or repository
+    configuration), else git's default ``$XDG_CONFIG_HOME/git/ignore``."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is not None:
+        try:
+            found = subprocess.run(
+                ["git", "config", "--path", "--get", "core.excludesFile"],
+                cwd=top,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=10,
+            )
+        except (OSError, subprocess.SubprocessError):
+            found = None
+        if found is not None and found.returncode == 0 and found.stdout.strip():
+            return os.path.join(top, found.stdout.strip())
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(
+        os.path.expanduser("~"), ".config"
+    )
+    return os.path.join(config_home, "git", "ignore")
