@@ -4,7 +4,6 @@ problem one line naming the path, and the other files still processed."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,8 +14,8 @@ import pytest
 
 from dockfix import source_io
 from dockfix.source_io import text_digest, write_atomic
+from test_bad_input import UPDATE_ALONE, needs_root, run_dockfix
 
-UPDATE_ALONE = "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n"
 FIXED = "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
 
 # A third-party fixer that takes its time, so that a run can be interrupted half-way.
@@ -116,24 +115,6 @@ def test_interrupt_during_a_write_waits_for_the_write(tmp_path: Path) -> None:
             write_atomic(target, FIXED, expected_digest=text_digest(UPDATE_ALONE))
     assert target.read_text() == FIXED
     assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]
-
-
-def run_dockfix(
-    *args: str, cwd: Path, no_override: bool = False
-) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "dockfix", *args, "--select", "DF102"]
-    if no_override:
-        # root without CAP_DAC_OVERRIDE respects file modes, as any other user does
-        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *cmd]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env, timeout=120
-    )
-
-
-needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv"
-)
 
 
 def _tree(root: Path, *names: str) -> None:

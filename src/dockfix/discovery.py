@@ -221,7 +221,8 @@ def _parent_gitignores(root: Path) -> list[tuple[Any, str]]:
     from the top down to ``root``'s parent."""
     specs: list[tuple[Any, str]] = []
     d = Path(os.path.abspath(root))
-    if (d / ".git").exists():  # the top itself: its .gitignore is read by the walk
+    # os.path.exists: an unlisted directory is reported by the walk, not raised here
+    if os.path.exists(d / ".git"):  # the top itself: its .gitignore is read by the walk
         specs.extend(_repository_excludes(str(d)))
         return specs
     chain = []
