@@ -228,7 +228,7 @@ def _parent_gitignores(root: Path) -> list[tuple[Any, str]]:
     chain = []
     for parent in d.parents:
         chain.append(parent)
-        if (parent / ".git").exists():
+        if os.path.exists(parent / ".git"):
             break
     else:
         return specs
