@@ -129,12 +129,16 @@ def _tree(root: Path, *names: str) -> None:
 
 @needs_root
 def test_unreadable_file_named_on_the_command_line_is_one_line(tmp_path: Path) -> None:
-    _tree(tmp_path, "secret.Dockerfile", "ok/Dockerfile")
+    _tree(tmp_path, "secret.Dockerfile", "ok/Dockerfile", "closed/Dockerfile")
     os.chmod(tmp_path / "secret.Dockerfile", 0o000)
-    r = run_dockfix(
-        "check", "secret.Dockerfile", "missing/Dockerfile", "ok", cwd=tmp_path, no_override=True
-    )
+    os.chmod(tmp_path / "closed", 0o666)  # listable, not searchable
+    named = ["secret.Dockerfile", "missing/Dockerfile", "closed/Dockerfile", "ok"]
+    try:
+        r = run_dockfix("check", *named, cwd=tmp_path, no_override=True)
+    finally:
+        os.chmod(tmp_path / "closed", 0o777)
     assert r.returncode == 2, r.stderr
+    assert "closed/Dockerfile: permission denied (cannot read)\n" in r.stderr
     assert "ok/Dockerfile:2:1: DF102" in r.stdout  # the others are still processed
     assert "secret.Dockerfile: permission denied (cannot read)\n" in r.stderr
     assert "missing/Dockerfile: no such file or directory\n" in r.stderr

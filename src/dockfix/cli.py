@@ -206,11 +206,16 @@ class _Run:
             p = Path(raw)
             if self.kw["force_exclude"] and excluded(os.path.abspath(raw)):
                 continue  # as ruff: `exclude` applies to what pre-commit names, too
-            if not p.exists() and not p.is_symlink():
+            try:
+                os.lstat(raw)
+            except (FileNotFoundError, NotADirectoryError):
                 self.errors.append(f"{raw}: no such file or directory")
                 continue
+            except OSError:
+                pass  # a directory on its way cannot be searched: reading the file says so
+            is_dir = os.path.isdir(raw)
             try:
-                cfg = _config_for(str(p if p.is_dir() else p.parent), self.opts.config_file)
+                cfg = _config_for(str(p if is_dir else p.parent), self.opts.config_file)
             except ConfigError as exc:
                 self.errors.append(f"error: {exc}")
                 continue
@@ -231,7 +236,7 @@ class _Run:
             ):
                 found = True
                 yield found_path
-            if not found and p.is_dir():
+            if not found and is_dir:
                 _warn_nothing_found(raw, skipped[False], skipped[True])
 
 
