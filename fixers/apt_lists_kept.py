@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dockfix.context import FixContext
-from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -108,6 +108,21 @@ APT_CONSUMERS = frozenset(
 )
 APT_READERS = frozenset({"apt-cache", "apt-file"})  # read the lists, any subcommand
 APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")
+# Why each kind of edit is made (the PR description shows the one that fits the edit).
+APT_WHY = (
+    "The lists are downloaded by `apt-get update` and are only needed while installing; left "
+    "behind they add tens of megabytes to the image, and a later layer that deletes them does "
+    "not shrink the earlier one."
+)
+APK_WHY = (
+    "Without `--no-cache`, `apk add` keeps the package index it fetched in the layer: megabytes "
+    "the running image never reads, which a later layer cannot take back."
+)
+RPM_WHY = (
+    "The package manager keeps its downloaded metadata and packages in the layer after an "
+    "install; cleaning in the same `RUN` keeps them out of the image (a later layer that "
+    "deletes them does not shrink this one)."
+)
 APK_INDEX_USERS = frozenset(
     {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
 )
@@ -333,9 +348,11 @@ class AptListsKept(Fixer):
             return self.finding(owner, message, reason=plan.blocked)
         desc = f"append `{APT_RM}` to the RUN"
         if plan.unsafe_why:
-            fix = Fix(tuple(plan.edits), Applicability.UNSAFE, desc)
+            fix = Fix.unsafe(*plan.edits, description=desc, rationale=APT_WHY)
             return self.finding(owner, f"{message} ({'; '.join(plan.unsafe_why)})", fix)
-        return self.finding(owner, message, Fix.safe(*plan.edits, description=desc))
+        return self.finding(
+            owner, message, Fix.safe(*plan.edits, description=desc, rationale=APT_WHY)
+        )
 
     def _apt_later(
         self, doc: Dockerfile, owner: Instruction, plan: _Plan, update_text: str
@@ -525,9 +542,9 @@ class AptListsKept(Fixer):
             return self.finding(
                 owner,
                 f"{message} ({'; '.join(unsafe)})",
-                Fix(tuple(edits), Applicability.UNSAFE, desc),
+                Fix.unsafe(*edits, description=desc, rationale=APK_WHY),
             )
-        return self.finding(owner, message, Fix.safe(*edits, description=desc))
+        return self.finding(owner, message, Fix.safe(*edits, description=desc, rationale=APK_WHY))
 
     # --- dnf, yum, microdnf, zypper -------------------------------------------------------
 
@@ -572,7 +589,8 @@ class AptListsKept(Fixer):
             if edit is None:
                 yield self.finding(owner, message, reason=why)
                 continue
-            yield self.finding(owner, message, Fix.safe(edit, description=f"append `{tool.clean}`"))
+            fix = Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY)
+            yield self.finding(owner, message, fix)
 
 
 def _update_text(update: Cmd) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -80,13 +81,14 @@ def test_commit_per_code_branch_pr_body_and_push(repo: Path, tmp_path: Path) -> 
 
     body_md = (tmp_path / "body.md").read_text()
     assert "| DF102 | [apt-update-alone](" in body_md
-    assert "### `services/api/Dockerfile`" in body_md
-    assert "Why: Each `RUN` is a cached layer." in body_md
+    assert "### DF102 [apt-update-alone](" in body_md
+    assert "- `services/api/Dockerfile`: line 2: " in body_md
+    assert body_md.count("Why: Each `RUN` is a cached layer.") == 1
     assert re.search(
         r"`services/broken/Dockerfile:2` \*\*DF102\*\* .* the user changes on line 3", body_md
     )
 
-    # Re-running on the same tree: nothing to commit, same PR body (deterministic).
+    # Re-running from main (the branch is replaced, as asked): same PR body (deterministic).
     git("checkout", "-q", "main", cwd=repo)
     r2 = dockfix(
         "fix",
@@ -95,6 +97,7 @@ def test_commit_per_code_branch_pr_body_and_push(repo: Path, tmp_path: Path) -> 
         "--commit",
         "--branch",
         "dockfix/fixes",
+        "--force-branch",
         "--pr-body",
         "../body2.md",
         ".",
@@ -126,3 +129,146 @@ def test_commit_outside_git_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(SERVICES["services/api/Dockerfile"])
     r = dockfix("fix", "--commit", ".", cwd=tmp_path)
     assert r.returncode == 2 and "--commit needs a git work tree" in r.stderr
+
+
+def _tip(repo: Path, ref: str) -> str:
+    return git("rev-parse", ref, cwd=repo).strip()
+
+
+def _fix_on_branch(repo: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return dockfix(
+        "fix", "--select", "DF102", "--commit", "--branch", "dockfix/fixes", *extra, ".", cwd=repo
+    )
+
+
+def test_existing_branch_is_never_moved_without_force_branch(repo: Path) -> None:
+    """A branch of that name with its own work is refused; --force-branch names what it
+    replaces (the old tip stays in the reflog)."""
+    git("checkout", "-q", "-b", "dockfix/fixes", cwd=repo)
+    (repo / "NOTES.md").write_text("someone's own work\n")
+    git("add", "NOTES.md", cwd=repo)
+    git("commit", "-q", "-m", "own work on the branch", cwd=repo)
+    own = _tip(repo, "dockfix/fixes")
+    git("checkout", "-q", "main", cwd=repo)
+
+    r = _fix_on_branch(repo)
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "dockfix/fixes" in lines[0] and "--force-branch" in lines[0]
+    assert _tip(repo, "dockfix/fixes") == own
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "main"
+    assert git("status", "--porcelain", cwd=repo) == ""  # nothing written either
+
+    r = _fix_on_branch(repo, "--force-branch")
+    assert r.returncode == 0, r.stderr
+    replaced = [ln for ln in r.stderr.splitlines() if "replaced branch" in ln]
+    assert replaced == [
+        f'replaced branch `dockfix/fixes` (was {own[:7]} "own work on the branch"; its commit'
+        f" not on HEAD stays in the reflog: `git branch dockfix/fixes-old {own[:7]}`)"
+    ], r.stderr
+    assert git("merge-base", "main", "dockfix/fixes", cwd=repo).strip() == _tip(repo, "main")
+    assert "NOTES.md" not in git("ls-tree", "-r", "--name-only", "dockfix/fixes", cwd=repo)
+
+
+def test_on_the_branch_already_commits_on_top(repo: Path) -> None:
+    git("checkout", "-q", "-b", "dockfix/fixes", cwd=repo)
+    (repo / "NOTES.md").write_text("own work\n")
+    git("add", "NOTES.md", cwd=repo)
+    git("commit", "-q", "-m", "own work", cwd=repo)
+    own = _tip(repo, "HEAD")
+    r = _fix_on_branch(repo)
+    assert r.returncode == 0, r.stderr
+    assert git("rev-parse", "HEAD~1", cwd=repo).strip() == own
+    assert "replaced" not in r.stderr
+
+
+def test_detached_head_needs_a_branch(repo: Path) -> None:
+    git("checkout", "-q", "--detach", "HEAD", cwd=repo)
+    start = _tip(repo, "HEAD")
+    r = dockfix("fix", "--select", "DF102", "--commit", ".", cwd=repo)
+    assert r.returncode == 2
+    assert "HEAD is detached" in r.stderr and "--branch" in r.stderr
+    assert _tip(repo, "HEAD") == start and git("status", "--porcelain", cwd=repo) == ""
+    r = _fix_on_branch(repo)
+    assert r.returncode == 0, r.stderr
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=repo).strip() == "dockfix/fixes"
+    assert git("rev-parse", "HEAD~1", cwd=repo).strip() == start
+
+
+def test_untracked_and_dirty_dockerfiles_are_left_alone(repo: Path) -> None:
+    """An untracked Dockerfile committed onto the branch would vanish from the work tree at
+    the next checkout of main; a file with uncommitted edits would carry them into a dockfix
+    commit. Both are left as they are, with one line each."""
+    new = repo / "services" / "new" / "Dockerfile"
+    new.parent.mkdir()
+    new.write_text(SERVICES["services/api/Dockerfile"])
+    api = repo / "services" / "api" / "Dockerfile"
+    edited = SERVICES["services/api/Dockerfile"] + "EXPOSE 8080\n"
+    api.write_text(edited)
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert "skipped services/new/Dockerfile: git does not track it" in r.stderr
+    assert "skipped services/api/Dockerfile: it has uncommitted changes" in r.stderr
+    assert new.read_text() == SERVICES["services/api/Dockerfile"]
+    assert api.read_text() == edited
+    committed = git("show", "--name-only", "--format=", "HEAD", cwd=repo).split()
+    assert committed == ["services/worker/Dockerfile"]
+    git("checkout", "-q", "HEAD~1", cwd=repo)  # the untracked file survives a checkout
+    assert new.read_text() == SERVICES["services/api/Dockerfile"]
+
+
+def test_refused_in_the_middle_of_a_rebase(repo: Path) -> None:
+    """A rebase stopped to edit a commit: clean tree, detached HEAD. Commits made there, even
+    on a new branch, would be mixed into the rebase."""
+    (repo / "README.md").write_text("second\n")
+    git("commit", "-q", "-am", "second", cwd=repo)
+    subprocess.run(
+        ["git", "rebase", "-q", "-i", "HEAD~1"],
+        cwd=repo,
+        env={**os.environ, "GIT_SEQUENCE_EDITOR": "sed -i s/^pick/edit/"},
+        capture_output=True,
+        check=True,
+    )
+    stopped = _tip(repo, "HEAD")
+    r = _fix_on_branch(repo)
+    assert r.returncode == 2
+    assert (
+        r.stderr == "error: the work tree is in the middle of a rebase; finish or abort it first\n"
+    )
+    assert _tip(repo, "HEAD") == stopped and git("status", "--porcelain", cwd=repo) == ""
+    assert "dockfix/fixes" not in git("branch", "--list", cwd=repo)
+
+
+def test_dirty_file_with_a_space_in_its_name_is_left_alone(repo: Path) -> None:
+    odd = repo / "services" / "my api" / "Dockerfile"
+    odd.parent.mkdir()
+    odd.write_text(SERVICES["services/api/Dockerfile"])
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "odd name", cwd=repo)
+    edited = SERVICES["services/api/Dockerfile"] + "EXPOSE 80\n"
+    odd.write_text(edited)
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", ".", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert "skipped services/my api/Dockerfile: it has uncommitted changes" in r.stderr
+    assert odd.read_text() == edited
+    assert "my api" not in git("show", "--name-only", "--format=", "HEAD", cwd=repo)
+
+
+def test_file_names_are_not_pathspec_patterns(repo: Path) -> None:
+    """`svc[12]/Dockerfile` as a git pathspec also matches `svc1/Dockerfile`, whose
+    uncommitted edits must stay out of dockfix's commit."""
+    for name in ("svc[12]", "svc1"):
+        (repo / name).mkdir()
+        (repo / name / "Dockerfile").write_text(SERVICES["services/api/Dockerfile"])
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "more", cwd=repo)
+    edited = "FROM debian:bookworm\n# the user's edit\n"
+    (repo / "svc1" / "Dockerfile").write_text(edited)
+    r = dockfix("fix", "--select", "DF102", "--commit", "--allow-dirty", "svc[12]", cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert git("show", "--name-only", "--format=", "HEAD", cwd=repo).split() == [
+        "svc[12]/Dockerfile"
+    ]
+    assert git("show", "HEAD:svc1/Dockerfile", cwd=repo) == SERVICES["services/api/Dockerfile"]
+    assert (repo / "svc1" / "Dockerfile").read_text() == edited

@@ -58,17 +58,20 @@ def test_json_lines_match_json(repo: Path) -> None:
 
 def test_sarif(repo: Path) -> None:
     r = dockfix("check", "--select", "DF102,DF401", "--output-format", "sarif", ".", cwd=repo)
+    assert r.returncode == 1  # findings, as with every other format
     doc = json.loads(r.stdout)
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
     run = doc["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["DF102", "DF401"]
     assert "Why is this bad" in rules[0]["help"]["markdown"]
+    assert sorted(res["ruleId"] for res in run["results"]) == ["DF102", "DF401"]
     for res in run["results"]:
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
         loc = res["locations"][0]["physicalLocation"]
         assert loc["artifactLocation"]["uri"] == "svc,1/Dockerfile"
-        assert loc["region"]["startLine"] >= 1 and res["level"] == "warning"
+        assert loc["region"]["startLine"] == {"DF102": 2, "DF401": 4}[res["ruleId"]]
+        assert res["level"] == "warning"
 
 
 def test_github_annotations_are_escaped(repo: Path) -> None:

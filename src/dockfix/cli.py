@@ -108,6 +108,8 @@ class _Run:
             insecure_registries=tuple(kw["insecure_registry"]),
         )
         self.errors: list[str] = []
+        self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
+        self._shown_notes: set[str] = set()
 
     def validate(self) -> None:
         from dockfix.catalog import SelectionError, resolve_code
@@ -135,6 +137,10 @@ class _Run:
                 if each is not None:
                     each(rep)
                 out.append(rep)
+        for note in self.notes:
+            if note not in self._shown_notes:
+                self._shown_notes.add(note)
+                click.echo(f"note: {note}", err=True)
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
@@ -166,8 +172,11 @@ class _Run:
                 return
         jobs = self.kw["jobs"] or None
         if sys.stderr.isatty() and not self.kw["quiet"]:
-            files = list(self._discover(paths))  # a progress bar needs the total first
-            results = process_paths(files, self.opts, jobs)
+            from dockfix.runner import one_path_per_file
+
+            # a progress bar needs the total first (a symlink and its target: one file)
+            files = list(one_path_per_file(self._discover(paths), self.notes))
+            results = process_paths(files, self.opts, jobs, self.notes)
             if len(files) >= PROGRESS_MIN_FILES:
                 # files done / total on stderr; stdout (diffs, JSON) stays clean for pipes
                 with click.progressbar(
@@ -178,7 +187,7 @@ class _Run:
                 yield from results
         else:
             # Files are processed while the walk goes on.
-            yield from process_paths(self._discover(paths), self.opts, jobs)
+            yield from process_paths(self._discover(paths), self.opts, jobs, self.notes)
 
     def _discover(self, paths: Sequence[str]) -> Iterator[str]:
         from dockfix.config import Config, ConfigError, note_listing
@@ -345,7 +354,15 @@ def _finish(errors: list[str], status: int) -> None:
 @click.option(
     "--commit", is_flag=True, help="Write, then commit each fixer's changes separately (git)."
 )
-@click.option("--branch", help="With --commit: create or reset this branch first.")
+@click.option(
+    "--branch",
+    help="With --commit: create this branch first (an existing one is refused).",
+)
+@click.option(
+    "--force-branch",
+    is_flag=True,
+    help="With --branch: replace an existing branch of that name (says what it was).",
+)
 @click.option(
     "--allow-dirty",
     is_flag=True,
@@ -355,6 +372,12 @@ def _finish(errors: list[str], status: int) -> None:
     "--pr-body",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write a Markdown PR description here.",
+)
+@click.option(
+    "--pr-body-limit",
+    type=click.IntRange(min=1000),
+    default=None,
+    help="Longest PR description, in characters (default 60000); the rest goes to <body>.full.md.",
 )
 @click.option(
     "--verify",
@@ -368,8 +391,10 @@ def fix(
     refresh: bool,
     commit: bool,
     branch: str | None,
+    force_branch: bool,
     allow_dirty: bool,
     pr_body: Path | None,
+    pr_body_limit: int | None,
     verify_builds: bool,
     **kw: Any,
 ) -> None:
@@ -381,14 +406,19 @@ def fix(
     run.validate()
     if branch and not commit:
         raise click.UsageError("--branch goes with --commit")
+    if force_branch and not branch:
+        raise click.UsageError("--force-branch goes with --branch")
     unsafe = bool(run.opts.unsafe_fixes)
     verified: list[Any] = []
+    commits: list[Any] = []
     if commit:
         mode = "write"
         if verify_builds:
             # the whole fix, in memory, before anything is committed: what the branch will hold
             verified = _verify_reports(kw, None, (), None, False, False, run.reports())[1]
-        applied, left, changed = _fix_with_commits(run, branch, allow_dirty, kw)
+        applied, left, changed, commits = _fix_with_commits(
+            run, branch, force_branch, allow_dirty, kw
+        )
     else:
         reports = run.reports()
         if verify_builds:
@@ -404,10 +434,17 @@ def fix(
     if kw["statistics"]:
         click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
     if pr_body is not None:
-        from dockfix.prbody import pr_body as make_body
+        import contextlib
+
+        from dockfix.config import ConfigError
+        from dockfix.prbody import write_pr_body
+        from dockfix.runner import _config_for
         from dockfix.verify import pr_section
 
-        pr_body.write_text(make_body(applied, left, pr_section(verified)), encoding="utf-8")
+        if pr_body_limit is None:
+            with contextlib.suppress(ConfigError):  # a bad file is reported with the files
+                pr_body_limit = _config_for(".", run.opts.config_file).pr_body_limit
+        write_pr_body(pr_body, pr_body_limit, applied, left, pr_section(verified), commits)
     if not kw["quiet"]:
         _, more = fixable_summary(left, unsafe)
         msg = f"{len(applied)} fixed, {len(left)} left"
@@ -494,11 +531,23 @@ def _fix_pass(
 
 
 def _fix_with_commits(
-    run: _Run, branch: str | None, allow_dirty: bool, kw: dict[str, Any]
-) -> tuple[list[Any], list[Any], int]:
-    """One pass and one commit per fixer code, in code order."""
+    run: _Run, branch: str | None, force_branch: bool, allow_dirty: bool, kw: dict[str, Any]
+) -> tuple[list[Any], list[Any], int, list[Any]]:
+    """One pass and one commit per fixer code, in code order; returns (applied, left, files
+    changed, the commits)."""
     from dockfix.catalog import all_fixers
-    from dockfix.gitops import GitError, checkout_branch, commit_files, dirty_files, work_tree_root
+    from dockfix.gitops import (
+        GitError,
+        LeftAlone,
+        commit_files,
+        current_branch,
+        dirty_files,
+        note_revert_dependencies,
+        operation_in_progress,
+        start_branch,
+        tracked_files,
+        work_tree_root,
+    )
 
     try:
         root = work_tree_root(Path.cwd())
@@ -510,17 +559,35 @@ def _fix_with_commits(
                 err=True,
             )
             sys.exit(2)
+        busy = operation_in_progress(root)
+        if busy:
+            click.echo(
+                f"error: the work tree is in the middle of {busy}; finish or abort it first",
+                err=True,
+            )
+            sys.exit(2)
+        if not branch and current_branch(root) is None:
+            click.echo(
+                "error: HEAD is detached: commits made there are lost at the next checkout; "
+                "pass --branch NAME",
+                err=True,
+            )
+            sys.exit(2)
         if branch:
-            checkout_branch(root, branch)
+            replaced = start_branch(root, branch, force_branch)
+            if replaced:
+                click.echo(replaced, err=True)
+        keep = LeftAlone(root, tracked_files(root), set(dirty))
     except GitError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     base_opts = run.opts
     applied: list[Any] = []
     changed_files: set[str] = set()
+    commits: list[Any] = []
     for code, fixer in all_fixers().items():
         run.opts = base_opts._replace(only_code=code)
-        reports = run.reports()
+        reports = keep.filter(run.reports())
         pass_applied, _, _ = _fix_pass(run, reports, "write", {**kw, "quiet": True})
         files: list[Path] = []
         for rep in reports:
@@ -536,17 +603,31 @@ def _fix_with_commits(
         except GitError as exc:
             run.errors.append(f"error: {exc}")
             break
+        commits.append(info)
         changed_files.update(info.files)
-        if not kw["quiet"]:
+    for note in keep.notes:
+        click.echo(f"note: {note}", err=True)
+    try:
+        note_revert_dependencies(root, commits)
+    except GitError as exc:
+        run.errors.append(f"error: {exc}")
+    if not kw["quiet"]:
+        from dockfix.gitops import revert_note
+
+        for info in commits:
+            n = len(info.files)
             click.echo(
-                f"committed {info.sha[:12]} dockfix: {code} {fixer.name} ({len(info.files)} files)",
+                f"committed {info.sha[:12]} dockfix: {info.code} {info.name} "
+                f"({n} file{'s' if n != 1 else ''})",
                 err=True,
             )
+            if info.revert_with:
+                click.echo(f"  {revert_note(info)}", err=True)
     # What is left, on the final tree.
     run.opts = base_opts._replace(apply_fixes=False)
     left = [f for rep in run.reports() if rep.outcome is not None for f in rep.outcome.findings]
     run.opts = base_opts
-    return applied, left, len(changed_files)
+    return applied, left, len(changed_files), commits
 
 
 @main.command()

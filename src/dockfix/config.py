@@ -25,6 +25,7 @@ TOP_KEYS = {
     "insecure-registries",
     "refresh",
     "respect-gitignore",
+    "pr-body-limit",
 }
 
 
@@ -46,6 +47,7 @@ class Config:
     insecure_registries: list[str] = field(default_factory=list)
     refresh: bool = False
     respect_gitignore: bool = True
+    pr_body_limit: int | None = None  # characters; read from the working directory's file
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
@@ -169,6 +171,10 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             cfg.refresh = _bool(value, key, path)
         elif key == "respect-gitignore":
             cfg.respect_gitignore = _bool(value, key, path)
+        elif key == "pr-body-limit":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
+                raise ConfigError(f"{path}: `pr-body-limit` must be a number of characters >= 1000")
+            cfg.pr_body_limit = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")

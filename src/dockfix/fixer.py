@@ -76,14 +76,17 @@ class Fix(NamedTuple):
     applicability: Applicability
     description: str = ""
     file_changes: tuple[FileChange, ...] = ()
+    # Why this change, in one or two sentences, where the fixer's "Why is this bad" text
+    # does not fit the edit made (the PR description shows it; empty: that text).
+    rationale: str = ""
 
     @classmethod
-    def safe(cls, *edits: Edit, description: str = "") -> Fix:
-        return cls(tuple(edits), Applicability.SAFE, description)
+    def safe(cls, *edits: Edit, description: str = "", rationale: str = "") -> Fix:
+        return cls(tuple(edits), Applicability.SAFE, description, rationale=rationale)
 
     @classmethod
-    def unsafe(cls, *edits: Edit, description: str = "") -> Fix:
-        return cls(tuple(edits), Applicability.UNSAFE, description)
+    def unsafe(cls, *edits: Edit, description: str = "", rationale: str = "") -> Fix:
+        return cls(tuple(edits), Applicability.UNSAFE, description, rationale=rationale)
 
 
 @dataclass(slots=True)

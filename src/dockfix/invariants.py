@@ -2,8 +2,9 @@
 
 Bytes outside the edits are identical by construction (edits are applied as ranges). What a
 range edit can still break is structure: a directive that is no longer first, a pragma no
-longer directly above its instruction, a heredoc body that is now read as instructions. Each
-check maps an untouched original offset through the edits and looks at the new tree there.
+longer directly above its instruction, a heredoc body that is now read as instructions or
+read differently. Each check maps an untouched original offset through the edits and looks at
+the new tree there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from dockfix.fixer import Edit
 from dockfix.suppression import is_pragma
-from dockfix.syntax import Dockerfile
+from dockfix.syntax import Dockerfile, Heredoc
 
 
 def _mapper(edits: Sequence[Edit]) -> tuple[list[Edit], list[int]]:
@@ -39,6 +40,15 @@ def _map(ordered: Sequence[Edit], deltas: Sequence[int], offset: int) -> int:
     return offset + shift
 
 
+def _opener(h: Heredoc) -> str:
+    """What decides how a heredoc body is read: the fd it feeds, ``-`` (leading tabs
+    stripped), a quoted delimiter (no expansion) and the delimiter itself."""
+    fd = "" if h.fd is None else str(h.fd)
+    dash = "-" if h.strip_tabs else ""
+    quote = "'" if h.quoted else ""
+    return f"{fd}<<{dash}{quote}{h.name}{quote}"
+
+
 def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) -> str | None:
     """A description of the first broken invariant, or None."""
     ordered, deltas = _mapper(edits)
@@ -63,14 +73,22 @@ def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) ->
         if moved is None or moved.logical != instr.logical:
             return f"{instr.keyword} on line {instr.start_line} changed although no edit covers it"
 
-    # Heredoc bodies outside edits still start a heredoc body at the mapped offset.
-    new_bodies = {h.body_start: h.body for i in new.instructions for h in i.heredocs}
+    # Heredoc bodies outside edits still start a heredoc body at the mapped offset, and are
+    # still read the same way: an edit of the header alone (``<<EOF`` to ``<<-EOF`` or
+    # ``<<'EOF'``) keeps the body's bytes but changes the script BuildKit runs.
+    new_heredocs = {h.body_start: h for i in new.instructions for h in i.heredocs}
     for instr in old.instructions:
         for h in instr.heredocs:
             if _covered(ordered, h.body_start, max(h.body_end, h.body_start + 1)):
                 continue
-            if new_bodies.get(_map(ordered, deltas, h.body_start)) != h.body:
+            now = new_heredocs.get(_map(ordered, deltas, h.body_start))
+            if now is None or now.body != h.body:
                 return f"heredoc body <<{h.name} (line {instr.start_line}) changed or was re-read"
+            if _opener(now) != _opener(h):
+                return (
+                    f"heredoc {_opener(h)} (line {instr.start_line}) now opens as "
+                    f"{_opener(now)}, which changes how its body is read"
+                )
 
     # Pragmas stay directly above the instruction they were written for.
     for instr in old.instructions:

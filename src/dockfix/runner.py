@@ -363,16 +363,51 @@ def _prefetch(
     return opts._replace(image_lookups=lookups), warnings
 
 
+def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
+    """Each file once, under its real path when that is inside the working directory: a
+    symlink ``Dockerfile -> docker/Dockerfile.debian`` and the file itself (or one file named
+    through a linked directory and directly) are one file, diffed and written once.
+
+    A link in the working directory to a file outside it is skipped, with a note: its diff
+    would not apply to the tree, and a write would change a file elsewhere. (A link outside
+    the working directory, named on the command line, is taken as named.) A dangling link is
+    passed on as it is (reading it says why it fails)."""
+    seen: set[str] = set()
+    prefix = os.path.join(os.getcwd(), "")
+    real_dirs: dict[str, str] = {}  # one realpath() per directory, not per file
+    for p in paths:
+        if os.path.islink(p):  # one lstat: most paths are not links
+            real = os.path.realpath(p)
+            if not os.path.exists(real):
+                real = os.path.abspath(p)
+            elif not real.startswith(prefix) and os.path.abspath(p).startswith(prefix):
+                notes.append(f"{p}: symlink to {real}, outside the working directory; skipped")
+                continue
+        else:
+            directory, name = os.path.split(p)
+            real_dir = real_dirs.get(directory)
+            if real_dir is None:
+                real_dir = real_dirs[directory] = os.path.realpath(directory or ".")
+            real = os.path.join(real_dir, name)
+        if real in seen:
+            continue
+        seen.add(real)
+        if real.startswith(prefix) and real != os.path.abspath(p):
+            p = display_path(Path(real))
+        yield p
+
+
 def process_paths(
-    paths: Iterable[str], opts: RunOptions, jobs: int | None = None
+    paths: Iterable[str], opts: RunOptions, jobs: int | None = None, notes: list[str] | None = None
 ) -> Iterator[FileReport]:
     """Reports in input order; worker processes only for runs large enough to pay for them.
 
     ``paths`` may be a generator (the directory walk): offline, the workers start on the first
     files while the walk goes on. A run with registry lookups reads every path first, to look
-    each image up once for the whole run."""
+    each image up once for the whole run. Symlinks: see :func:`one_path_per_file` (its notes
+    go to ``notes``)."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    it = iter(paths)
+    it = one_path_per_file(paths, notes if notes is not None else [])
     head = list(itertools.islice(it, PARALLEL_THRESHOLD))
     parallel = workers > 1 and len(head) >= PARALLEL_THRESHOLD
     # Offline there is nothing to share between files: each file answers from the cache as it

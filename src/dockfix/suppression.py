@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -42,15 +42,12 @@ class Suppressions:
         if isinstance(cached, Suppressions):
             return cached
         s = doc.cache["suppressions"] = cls()
-        if "ignore" not in doc.source:
+        # Pragmas are read in any case (the pattern is case-insensitive), so the quick test is too.
+        if "ignore" not in doc.source.lower():
             s.any_pragma = False
             return s
-        for ln in doc.lines:
-            text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
-            if not text.startswith("#") or "ignore" not in text:
-                continue
-            m = _pragma_re().match(text)
-            if m and m.group(2):
+        for _, m in _pragma_lines(doc):
+            if m.group(2):
                 target = s.dockfix_global if m.group(1).lower() == "dockfix" else s.hadolint_global
                 target.update(_codes(m.group(3)))
         return s
@@ -82,18 +79,25 @@ class Suppressions:
 def unknown_codes(doc: Dockerfile, known: Collection[str]) -> list[tuple[int, str]]:
     """(line, code) of each code in a ``# dockfix`` pragma that is neither ``ALL`` nor in
     ``known``: a typo that would otherwise leave the finding in place without a word."""
-    if "ignore" not in doc.source:
+    if "ignore" not in doc.source.lower():
         return []
     out: list[tuple[int, str]] = []
+    for number, m in _pragma_lines(doc):
+        if m.group(1).lower() == "dockfix":
+            bad = _codes(m.group(3)) - {"ALL", *known}
+            out.extend((number, code) for code in sorted(bad))
+    return out
+
+
+def _pragma_lines(doc: Dockerfile) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line number, match) of each pragma line, anywhere in the file."""
     for ln in doc.lines:
         text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
-        if not text.startswith("#") or "ignore" not in text:
+        if not text.startswith("#") or "ignore" not in text.lower():
             continue
         m = _pragma_re().match(text)
-        if m and m.group(1).lower() == "dockfix":
-            bad = _codes(m.group(3)) - {"ALL", *known}
-            out.extend((ln.number, code) for code in sorted(bad))
-    return out
+        if m:
+            yield ln.number, m
 
 
 def _codes(text: str) -> set[str]:

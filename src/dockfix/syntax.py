@@ -366,7 +366,10 @@ class Dockerfile:
         n = instr.start_line - 1
         last_directive = self.directives[-1].line if self.directives else 0
         while n > last_directive:
-            text = _lstrip_go(self.line_text(n))
+            text = self.line_text(n)
+            if n == 1 and self.has_bom:
+                text = text[1:]  # the BOM is not text of the line: a pragma may follow it
+            text = _lstrip_go(text)
             if not text.startswith("#") or self.instruction_at_line(n) is not None:
                 break
             out.append(text)

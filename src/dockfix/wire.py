@@ -62,6 +62,7 @@ def _pack_finding(f: Finding) -> Packed:
             fix.applicability.value,
             fix.description,
             fix.file_changes,
+            fix.rationale,
         )
     return (
         f.code,
@@ -81,11 +82,12 @@ def _unpack_finding(t: Packed) -> Finding:
     code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint = t
     fix = None
     if packed_fix is not None:
-        edits, applicability, description, file_changes = packed_fix
+        edits, applicability, description, file_changes, rationale = packed_fix
         fix = Fix(
             tuple([Edit(*e) for e in edits]),
             _APPLICABILITY[applicability],
             description,
             file_changes,
+            rationale,
         )
     return Finding(code, message, line, column, end_line, end_column, fix, reason, path, hadolint)

@@ -96,6 +96,22 @@ def test_old_frontend_is_display_only() -> None:
     ]
 
 
+
+@pytest.mark.parametrize(
+    ("version", "knows_run_mount"),
+    [("1.1", False), ("1.1.9", False), ("1.2", True), ("1.2.0", True), ("1.3", True), ("0.9", False), ("2", True)],
+)  # fmt: skip
+def test_run_mount_arrived_in_frontend_1_2(version: str, knows_run_mount: bool) -> None:
+    src = f"# syntax=docker/dockerfile:{version}\nFROM python:3.12\nRUN pip install flask\n"
+    out, left = fix(src)
+    if knows_run_mount:
+        assert (out, left) == (src.replace("RUN pip", f"RUN {PIP} pip"), [])
+    else:
+        assert out == src
+        assert reasons(left) == [
+            f"`# syntax=docker/dockerfile:{version}` predates RUN --mount (docker/dockerfile:1.2)"
+        ]
+
 @pytest.mark.parametrize(
     "frontend",
     [

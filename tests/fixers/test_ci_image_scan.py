@@ -286,7 +286,7 @@ def test_only_the_dockerfile_the_workflow_builds_proposes_the_change(tmp_path: P
             ".github/workflows/ci.yml": wf,
         },
     )
-    assert proposed(run(root, "services/api/Dockerfile"), root) is not None
+    assert proposed(run(root, "services/api/Dockerfile"), root) == wf + SCAN.format(ref="api:ci")
     for other in ("services/worker/Dockerfile", "Dockerfile"):
         out = run(root, other)
         assert out.file_changes == [] and findings(out) == []
@@ -310,7 +310,8 @@ def test_build_push_action_paths(tmp_path: Path, with_: str, dockerfile: str) ->
         f"        with:\n{extra}          load: true\n          tags: x:ci\n"
     )
     root = make_repo(tmp_path, {dockerfile: DOCKERFILE, ".github/workflows/ci.yml": wf})
-    assert proposed(run(root, dockerfile), root) is not None
+    # the scan goes right after the build and scans the image the build tagged
+    assert proposed(run(root, dockerfile), root) == wf + SCAN.format(ref="x:ci")
 
 
 @pytest.mark.parametrize(
@@ -327,7 +328,7 @@ def test_build_push_action_paths(tmp_path: Path, with_: str, dockerfile: str) ->
 def test_docker_build_paths(tmp_path: Path, step: str, dockerfile: str) -> None:
     wf = workflow(f"      - {step}\n")
     root = make_repo(tmp_path, {dockerfile: DOCKERFILE, ".github/workflows/ci.yml": wf})
-    assert proposed(run(root, dockerfile), root) is not None
+    assert proposed(run(root, dockerfile), root) == wf + SCAN.format(ref="x:ci")
 
 
 def test_matrix_paths_relate_each_listed_service_display_only(tmp_path: Path) -> None:
@@ -726,10 +727,9 @@ def test_an_edited_workflow_is_read_again(tmp_path: Path) -> None:
         {"Dockerfile": DOCKERFILE, ".github/workflows/ci.yml": workflow("      - run: echo\n")},
     )
     assert findings(run(root)) == []
-    (root / ".github/workflows/ci.yml").write_text(
-        workflow("      - run: docker build -t fresh .\n")
-    )
-    assert proposed(run(root), root) is not None
+    edited = workflow("      - run: docker build -t fresh .\n")
+    (root / ".github/workflows/ci.yml").write_text(edited)
+    assert proposed(run(root), root) == edited + SCAN.format(ref="fresh")
 
 
 def test_broken_yaml_and_non_utf8_workflows_are_skipped(tmp_path: Path) -> None:

@@ -142,6 +142,33 @@ def test_pip_install_dot_with_static_dependencies_is_unsafe(tmp_path: Path) -> N
     assert_valid(tmp_path, out, files)
 
 
+
+@pytest.mark.parametrize(
+    ("pragma", "merged"),
+    [
+        ("# hadolint ignore=DL3003", "# hadolint ignore=DL3003,DL3013"),
+        ("# hadolint ignore=DL3003 # cd is fine here", "# hadolint ignore=DL3003,DL3013 # cd is fine here"),
+        ("# hadolint ignore=DL3013,DL3042", "# hadolint ignore=DL3013,DL3042"),  # nothing to add
+    ],
+)  # fmt: skip
+def test_dl3013_joins_the_hadolint_pragma_already_above_the_install(
+    tmp_path: Path, pragma: str, merged: str
+) -> None:
+    # hadolint reads only the pragma line directly above an instruction: a second pragma line
+    # would make it ignore the first, so the code joins the existing line.
+    src = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{pragma}\nRUN pip install --no-cache-dir .\n"
+    files = {
+        "pyproject.toml": '[project]\nname = "svc"\nversion = "1"\ndependencies = ["httpx"]\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    }
+    out, _ = fix(tmp_path, src, files, unsafe=True)
+    assert out == (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml ./\n"
+        f"{merged}\nRUN pip install --no-cache-dir httpx\n"
+        f"COPY . .\n{pragma}\nRUN pip install --no-cache-dir .\n"
+    )
+    assert_valid(tmp_path, out, files)
+
 def test_pip_install_editable_with_extras_from_setup_py(tmp_path: Path) -> None:
     src = 'FROM python:3.11\nWORKDIR /w\nCOPY . .\nRUN pip install -e ".[api]"\n'
     files = {

@@ -276,6 +276,26 @@ def test_privileged_port_and_volume_are_mentioned() -> None:
     assert "the VOLUME on line 3 is owned by root" in left[0].message
 
 
+
+@pytest.mark.parametrize(
+    ("expose", "named"),
+    [
+        ("1023 1024", "1023"),
+        ("1024 8080", None),  # 1024 is the first port anyone may bind
+        ("1 0 65535", "1"),  # port 0 is no port
+        ("1023/udp", "1023/udp"),
+        ("${PORT}", "1023"),  # ARG PORT=1023
+    ],
+)
+def test_privileged_ports_are_those_below_1024(expose: str, named: str | None) -> None:
+    src = f'FROM debian\nARG PORT=1023\nEXPOSE {expose}\nCMD ["x"]\n'
+    _, left = fix(src, unsafe=False)
+    note = f"EXPOSE {named}: ports below 1024 need root outside Docker's default sysctl"
+    if named is None:
+        assert "ports below 1024" not in left[0].message
+    else:
+        assert note in left[0].message
+
 def test_no_dl3059_next_to_a_short_run_that_cannot_be_joined() -> None:
     src = 'FROM debian:12\nRUN ["echo", "hi"]\nCMD ["x"]\n'
     out, left = fix(src)
