@@ -180,10 +180,9 @@ def test_unknown_instruction_is_an_error_with_its_line(tmp_path: Path) -> None:
     r = run_dockfix("check", ".", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     lines = r.stderr.splitlines()
-    assert "Dockerfile: BuildKit would reject this file: line 1: unknown instruction FORM" in lines
+    assert "Dockerfile:1: BuildKit would reject this file: unknown instruction FORM" in lines
     assert (
-        "app.dockerfile: BuildKit would reject this file: line 3: "
-        "FROM isn't allowed as an ONBUILD trigger"
+        "app.dockerfile:3: BuildKit would reject this file: FROM isn't allowed as an ONBUILD trigger"
     ) in lines
     assert "ok.dockerfile:2:1: DF102" in r.stdout
     # lower-case and ONBUILD triggers of every kind are instructions
@@ -204,9 +203,7 @@ def test_discovery_skips_what_is_clearly_not_a_dockerfile(tmp_path: Path) -> Non
     # named explicitly, a file is still checked, and says why it is not a Dockerfile
     r = run_dockfix("check", "Dockerfile.md", "Dockerfile.bin", cwd=tmp_path)
     assert r.returncode == 2
-    assert "Dockerfile.md: BuildKit would reject this file: line 3: unknown instruction Build" in (
-        r.stderr
-    )
+    assert "Dockerfile.md:3: BuildKit would reject this file: unknown instruction Build" in r.stderr
     assert "Dockerfile.bin: binary file (contains NUL bytes)" in r.stderr
 
 

@@ -299,7 +299,7 @@ def check(**kw: Any) -> None:
     sources: dict[str, str] = {}
     for rep in reports:
         if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
+            run.errors.append(rep.error_message())
             continue
         if rep.outcome is not None:
             findings.extend(rep.outcome.findings)
@@ -475,7 +475,7 @@ def _fix_pass(
     diff_out: list[str] = []
     for rep in reports:
         if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
+            run.errors.append(rep.error_message())
             continue
         out = rep.outcome
         if out is None:
@@ -715,7 +715,7 @@ def _verify_reports(
     checked: list[VerifyResult] = []
     for rep in reports:
         if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
+            run.errors.append(rep.error_message())
             continue
         if rep.outcome is None or not rep.outcome.changed:
             continue

@@ -38,6 +38,7 @@ class FixOutcome:
     file_changes: list[FileChange] = field(default_factory=list)
     error: str | None = None  # the file could not be processed at all
     warnings: list[str] = field(default_factory=list)
+    error_line: int | None = None  # where the error is, when it is on one line
 
     @property
     def changed(self) -> bool:
@@ -106,7 +107,8 @@ def fix_document(
         doc = parse_lossless(text)
     problem = doc.error or build_error(doc)
     if problem is not None:
-        out.error = f"BuildKit would reject this file: {problem}"
+        out.error = f"BuildKit would reject this file: {problem.reason}"
+        out.error_line = problem.line
         return out
     active = list(fixers)
     changes: dict[Path, FileChange] = {}

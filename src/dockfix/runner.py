@@ -67,6 +67,11 @@ class FileReport:
     write_errors: list[str] = field(default_factory=list)
     from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
 
+    def error_message(self) -> str:
+        """The error as one line: ``path:line: reason`` where it has a line (as findings)."""
+        line = self.outcome.error_line if self.outcome is not None else None
+        return f"{self.path}:{line}: {self.error}" if line else f"{self.path}: {self.error}"
+
 
 def display_path(path: Path) -> str:
     # The common cases without relpath()'s work: a relative path as the walk spells it, a

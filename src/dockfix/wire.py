@@ -32,6 +32,7 @@ def pack_report(r: FileReport) -> Packed:
             o.file_changes,
             o.error,
             o.warnings,
+            o.error_line,
         )
     return (r.path, outcome, r.error, r.mode, r.written, r.write_errors, r.from_stdin)
 
@@ -40,7 +41,7 @@ def unpack_report(t: Packed) -> FileReport:
     path, outcome, error, mode, written, write_errors, from_stdin = t
     o = None
     if outcome is not None:
-        original, fixed, findings, applied, file_changes, o_error, warnings = outcome
+        original, fixed, findings, applied, file_changes, o_error, warnings, error_line = outcome
         o = FixOutcome(
             original,
             fixed,
@@ -49,6 +50,7 @@ def unpack_report(t: Packed) -> FileReport:
             file_changes,
             o_error,
             warnings,
+            error_line,
         )
     return FileReport(path, o, error, mode, written, write_errors, from_stdin)
 
