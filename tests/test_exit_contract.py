@@ -329,3 +329,17 @@ def test_git_info_exclude_and_global_excludes_are_honoured(tmp_path: Path) -> No
     # core.excludesFile replaces the default global file, as git reads it
     assert ignored_by_git() == {"from-info-exclude", "from-core-excludesfile"}
     assert checked() == {"kept", "from-default-global"}
+
+
+def test_commit_mode_says_each_warning_once(tmp_path: Path) -> None:
+    _git_repo(tmp_path)
+    for key, value in (("user.email", "ci@example.invalid"), ("user.name", "CI")):
+        subprocess.run(["git", "config", key, value], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text("# dockfix global ignore=DF999\n" + UPDATE_ALONE)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run(["git", "commit", "-qm", "init"], cwd=tmp_path, check=True)
+    r = run_dockfix("fix", "--commit", "--offline", ".", "missing", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    # --commit runs once per fixer; each line is still said once
+    assert r.stderr.count("unknown rule code DF999 in suppression comment") == 1, r.stderr
+    assert r.stderr.count("missing: no such file or directory") == 1, r.stderr

@@ -109,7 +109,13 @@ class _Run:
         )
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
-        self._shown_notes: set[str] = set()
+        self._shown: set[str] = set()
+
+    def say_once(self, line: str) -> None:
+        """Print a line on stderr unless this run did already (--commit runs once per fixer)."""
+        if line not in self._shown:
+            self._shown.add(line)
+            click.echo(line, err=True)
 
     def validate(self) -> None:
         from dockfix.catalog import SelectionError, resolve_code
@@ -138,9 +144,7 @@ class _Run:
                     each(rep)
                 out.append(rep)
         for note in self.notes:
-            if note not in self._shown_notes:
-                self._shown_notes.add(note)
-                click.echo(f"note: {note}", err=True)
+            self.say_once(f"note: {note}")
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
@@ -246,17 +250,17 @@ class _Run:
                 found = True
                 yield found_path
             if not found and is_dir:
-                _warn_nothing_found(raw, skipped[False], skipped[True])
+                self.say_once(_nothing_found(raw, skipped[False], skipped[True]))
 
 
-def _warn_nothing_found(directory: str, files: int, dirs: int) -> None:
+def _nothing_found(directory: str, files: int, dirs: int) -> str:
     """A directory named on the command line gave no Dockerfile: say so (exit status
     unchanged, as ruff does), so that a run where all was ignored never reads as clean."""
     parts = [f"{files} Dockerfile{'s' if files != 1 else ''}"] if files else []
     if dirs:
         parts.append(f"{dirs} director{'ies' if dirs != 1 else 'y'}")
     why = f" ({' and '.join(parts)} skipped by .gitignore / exclude)" if parts else ""
-    click.echo(f"warning: no Dockerfiles found under {directory}{why}", err=True)
+    return f"warning: no Dockerfiles found under {directory}{why}"
 
 
 def _tune_gc() -> None:
@@ -305,7 +309,7 @@ def check(**kw: Any) -> None:
             findings.extend(rep.outcome.findings)
             sources[rep.path] = rep.outcome.original
             for w in rep.outcome.warnings:
-                click.echo(f"warning: {rep.path}: {w}", err=True)
+                run.say_once(f"warning: {rep.path}: {w}")
     if kw["statistics"]:
         click.echo(statistics(findings, unsafe), nl=False)
     elif full and len({path for path, _ in parts}) == len(parts):
@@ -334,7 +338,7 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool)
 
 
 def _finish(errors: list[str], status: int) -> None:
-    for e in errors:
+    for e in dict.fromkeys(errors):  # each once: --commit walks the tree once per fixer
         click.echo(e, err=True)
     sys.exit(2 if errors else status)
 
@@ -481,7 +485,7 @@ def _fix_pass(
         if out is None:
             continue
         for w in out.warnings:
-            click.echo(f"warning: {rep.path}: {w}", err=True)
+            run.say_once(f"warning: {rep.path}: {w}")
         left.extend(out.findings)
         applied.extend(out.applied)
         # Several Dockerfiles of one context may propose the same new file: take it once.
