@@ -63,7 +63,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 
 from ._cmdline import match_keyword_case, stage_chain, verified_edits
 
@@ -113,6 +113,7 @@ _SNIFF_BYTES = 1 << 20
 @register
 class AddForCopy(Fixer):
     code = "DF501"
+    severity = Severity.WARNING
     name = "add-for-copy"
     summary = "ADD of local files or directories: COPY does the same without unpacking archives"
     resolves = Resolves(hadolint=("DL3020",), trivy=("DS-0005",), checkov=("CKV_DOCKER_4",))

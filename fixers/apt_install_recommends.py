@@ -45,7 +45,7 @@ import json
 from collections.abc import Iterator
 
 from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
@@ -73,6 +73,7 @@ def _decided(cmd: SimpleCommand) -> bool:
 @register
 class AptInstallRecommends(Fixer):
     code = "DF105"
+    severity = Severity.INFO
     name = "apt-install-recommends"
     summary = "Packages installed with apt-get without --no-install-recommends"
     resolves = Resolves(hadolint=("DL3015",), trivy=("DS-0029",), checkov=())

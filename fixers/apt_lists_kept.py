@@ -69,7 +69,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -126,6 +126,17 @@ RPM_WHY = (
 APK_INDEX_USERS = frozenset(
     {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
 )
+
+
+# The hadolint rule each package manager's kept cache violates.
+_HADOLINT_BY_PROGRAM = {
+    "apt-get": "DL3009",
+    "apk": "DL3019",
+    "yum": "DL3032",
+    "zypper": "DL3036",
+    "dnf": "DL3040",
+    "microdnf": "DL3040",
+}
 
 
 class RpmTool(NamedTuple):
@@ -280,6 +291,7 @@ def _run_owners(doc: Dockerfile) -> Iterator[Instruction]:
 @register
 class AptListsKept(Fixer):
     code = "DF103"
+    severity = Severity.INFO
     name = "apt-lists-kept"
     summary = "Package lists or caches left in the layer after an install"
     resolves = Resolves(
@@ -300,9 +312,11 @@ class AptListsKept(Fixer):
                 continue
             found = self._apt(doc, owner, analysis, cmds)
             if found is not None:
+                found.hadolint = (_HADOLINT_BY_PROGRAM["apt-get"],)
                 yield found
             found = self._apk(doc, owner, analysis, cmds)
             if found is not None:
+                found.hadolint = (_HADOLINT_BY_PROGRAM["apk"],)
                 yield found
             yield from self._rpm(doc, owner, analysis, cmds)
 
@@ -570,14 +584,17 @@ class AptListsKept(Fixer):
                 f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
             )
             if unknown:
-                yield self.finding(owner, message, reason=unknown)
+                yield self._tool_finding(tool.program, owner, message, reason=unknown)
                 continue
             if last.script.kind == "exec":
-                yield self.finding(owner, message, reason="exec-form RUN: add the clean-up by hand")
+                yield self._tool_finding(
+                    tool.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
+                )
                 continue
             later = _later_cacheonly(doc, owner, tool.program)
             if later is not None:
-                yield self.finding(
+                yield self._tool_finding(
+                    tool.program,
                     owner,
                     message,
                     reason=(
@@ -587,10 +604,29 @@ class AptListsKept(Fixer):
                 continue
             edit, why = append_command(doc, last.script, tool.clean)
             if edit is None:
-                yield self.finding(owner, message, reason=why)
+                yield self._tool_finding(tool.program, owner, message, reason=why)
                 continue
-            fix = Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY)
-            yield self.finding(owner, message, fix)
+            yield self._tool_finding(
+                tool.program,
+                owner,
+                message,
+                Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
+            )
+
+    def _tool_finding(
+        self,
+        program: str,
+        owner: Instruction,
+        message: str,
+        fix: Fix | None = None,
+        *,
+        reason: str = "",
+    ) -> Finding:
+        """A finding naming the hadolint rule of its package manager (a `# hadolint ignore=`
+        of one manager's rule leaves the others reported)."""
+        found = self.finding(owner, message, fix, reason=reason)
+        found.hadolint = (_HADOLINT_BY_PROGRAM.get(program, "DL3040"),)
+        return found
 
 
 def _update_text(update: Cmd) -> str:

@@ -54,7 +54,7 @@ from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.edits import delete_instruction
-from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.shell import ChainItem, ShellScript, SimpleCommand, heredoc_shell_of, shell_of
 from dockfix.suppression import is_pragma
@@ -134,6 +134,7 @@ def _is(cmd: SimpleCommand, pairs: frozenset[tuple[str, str]]) -> bool:
 @register
 class AptUpdateAlone(Fixer):
     code = "DF102"
+    severity = Severity.WARNING
     name = "apt-update-alone"
     summary = "Package index update in a RUN without the install"
     resolves = Resolves(hadolint=(), trivy=("DS-0017",), checkov=("CKV_DOCKER_5",))

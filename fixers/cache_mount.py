@@ -30,8 +30,13 @@ is switched on for the `RUN` only (`ln -s /var/cache/apk /etc/apk/cache && … &
 /etc/apk/cache`) and `--no-cache` becomes `--update-cache`, which still reads a fresh index.
 A `RUN` that already mounts a cache but defeats it with such a flag gets only the removal.
 
-`RUN --mount` needs BuildKit: `# syntax=docker/dockerfile:1` is added as the first line when
-the file has no syntax directive (other directives such as `# escape=` stay valid below it).
+`RUN --mount` needs BuildKit, whose Dockerfile frontend built into Docker Engine 23.0 and later
+knows it: no `# syntax=` directive is added. When the configuration says older engines must
+build the files (`min-docker-engine = "20.10"`), `# syntax=docker/dockerfile:1@sha256:…` is
+added as the first line of a file without a syntax directive (other directives such as
+`# escape=` stay valid below it), pinned to the digest the tag points at now (looked up like
+DF202's, so DF202 has nothing to say about it); when that digest cannot be known (offline, not
+in cache; a registry error), the finding is display-only.
 The new flag goes after the existing flags; a `RUN` that spans lines gets one flag per line,
 in the file's continuation style.
 
@@ -49,7 +54,6 @@ RUN pip install --no-cache-dir -r requirements.txt
 ```
 Use instead:
 ```dockerfile
-# syntax=docker/dockerfile:1
 FROM python:3.12-slim
 COPY requirements.txt .
 RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
@@ -94,6 +98,8 @@ allows a mount), and go, maven, gradle or cargo when the stage's CMD/ENTRYPOINT 
 tool at container start (`CMD go test ./...`).
 
 ## Options
+The run-wide `min-docker-engine` (default `"23.0"`, see above) decides whether a `# syntax=`
+directive is added.
 - `python` (default true): pip, uv and Poetry.
 - `node` (default true): npm, Yarn, pnpm and Bun.
 - `go` (default true): the Go module and build caches.
@@ -115,8 +121,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
+from dockfix.image_lookup import ImageLookups, ImageQuery
+from dockfix.image_ref import ImageRef
 from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
@@ -372,6 +380,40 @@ def _frontend_problem(doc: Dockerfile) -> str:
     if major > 1 or (major == 1 and (minor is None or int(minor) >= 2)):
         return ""
     return f"`# syntax={value}` predates RUN --mount (docker/dockerfile:1.2)"
+
+
+# RUN --mount is built into the Dockerfile frontend of Docker Engine 23.0 and later; older
+# engines need the frontend image named by a `# syntax=` directive.
+_MOUNT_BUILT_IN_SINCE = (23, 0)
+_FRONTEND = "docker/dockerfile:1"
+
+
+def _frontend_query() -> ImageQuery:
+    return ImageQuery.digest_of(ImageRef.parse(_FRONTEND))
+
+
+def _needs_directive(doc: Dockerfile, ctx: FixContext) -> bool:
+    return ctx.min_docker_engine < _MOUNT_BUILT_IN_SINCE and doc.directive("syntax") is None
+
+
+def _pinned_directive(ctx: FixContext) -> tuple[str | None, str]:
+    """The ``# syntax=`` value to write, pinned to a digest; or None and why there is none
+    (dockfix writes no line that DF202 would report)."""
+    lookups = ctx.services.get("image_lookups")
+    answer = lookups.get(_frontend_query()) if isinstance(lookups, ImageLookups) else None
+    if answer is not None and answer.ok and answer.digest is not None:
+        return f"{_FRONTEND}@{answer.digest}", ""
+    if answer is None:
+        why = "the registry was not asked"
+    elif answer.offline_miss:
+        why = "offline, not in cache"
+    else:
+        why = answer.error or "no digest"
+    engine = ".".join(map(str, ctx.min_docker_engine))
+    return None, (
+        f"min-docker-engine is {engine}: engines before 23.0 need `# syntax={_FRONTEND}` for "
+        f"RUN --mount, and its digest is not known ({why})"
+    )
 
 
 # --- one RUN, one tool ---------------------------------------------------------------------------
@@ -682,6 +724,7 @@ def _copy_paths(instr: Instruction) -> list[str]:
 @register
 class CacheMount(Fixer):
     code = "DF104"
+    severity = Severity.INFO
     name = "cache-mount"
     summary = "Package manager downloads in a RUN without a BuildKit cache mount"
     resolves = Resolves()
@@ -701,6 +744,8 @@ class CacheMount(Fixer):
         ),
     }
     uses_context = True
+    # Only for the pinned `# syntax=` directive that engines older than min-docker-engine need.
+    needs_network = True
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -711,6 +756,13 @@ class CacheMount(Fixer):
     def _enabled(self, tool: Tool) -> bool:
         return tool.option in self._enabled_options
 
+    def wants_lookups(self, ctx: FixContext) -> bool:
+        return ctx.min_docker_engine < _MOUNT_BUILT_IN_SINCE
+
+    def image_queries(self, doc: Dockerfile, ctx: FixContext) -> Iterator[ImageQuery]:
+        if _needs_directive(doc, ctx) and any(i.keyword == "RUN" for i in doc.instructions):
+            yield _frontend_query()
+
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         from dockfix.suppression import Suppressions
 
@@ -718,13 +770,16 @@ class CacheMount(Fixer):
             return
         suppressions = Suppressions.of(doc)
         frontend = _frontend_problem(doc)
+        directive: str | None = None
+        if not frontend and _needs_directive(doc, ctx):
+            directive, frontend = _pinned_directive(ctx)
         # Stage trees: stages joined by `FROM <stage>` share what RUNs leave in a directory.
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
             trees.setdefault(_chain(st)[0].index, []).append(st)
         for stages in trees.values():
             if not _is_windows(doc, stages[0]):
-                yield from self._check_tree(doc, ctx, stages, frontend, suppressions)
+                yield from self._check_tree(doc, ctx, stages, frontend, directive, suppressions)
 
     def _check_tree(
         self,
@@ -732,6 +787,7 @@ class CacheMount(Fixer):
         ctx: FixContext,
         stages: list[Stage],
         frontend: str,
+        directive: str | None,
         suppressions: Suppressions,
     ) -> Iterator[Finding]:
         plans: list[_Plan] = []
@@ -767,7 +823,7 @@ class CacheMount(Fixer):
             if reason:
                 yield self.finding(plan.instr, message, reason=reason)
                 continue
-            edits = self._edits(doc, plan)
+            edits = self._edits(doc, plan, directive)
             if plan.missing:
                 fix = Fix.unsafe(*edits, description=f"mount a build cache on {where}")
             else:
@@ -1049,12 +1105,13 @@ class CacheMount(Fixer):
 
     # --- edits ----------------------------------------------------------------------------------
 
-    def _edits(self, doc: Dockerfile, plan: _Plan) -> list[Edit]:
+    def _edits(self, doc: Dockerfile, plan: _Plan, directive: str | None) -> list[Edit]:
+        """``directive``: the ``# syntax=`` value a new mount needs (None: none needed)."""
         instr = plan.instr
         inserts: dict[int, list[str]] = {}
         edits: list[Edit] = []
         if plan.missing:
-            syntax = add_syntax_directive(doc)
+            syntax = add_syntax_directive(doc, directive) if directive is not None else None
             if syntax is not None:
                 edits.append(syntax)
             mounts = [self._mount_flag(plan, t) for t in plan.missing]

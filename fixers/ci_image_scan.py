@@ -141,7 +141,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dockfix.fixer import Applicability, FileChange, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import (
+    Applicability,
+    FileChange,
+    Finding,
+    Fix,
+    Fixer,
+    Option,
+    Resolves,
+    Severity,
+    register,
+)
 from dockfix.fixers._lazy import lazy_re
 
 if TYPE_CHECKING:
@@ -1252,6 +1262,8 @@ def _append_newline(data: Any, path: tuple[str | int, ...]) -> None:
 @register
 class CiImageScan(Fixer):
     code = "DF601"
+    severity = Severity.INFO
+    security = True
     name = "ci-image-scan"
     summary = "The CI workflow that builds this image does not scan it for vulnerabilities"
     resolves = Resolves()

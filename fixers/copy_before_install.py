@@ -107,7 +107,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import (
     InstallMatch,
@@ -630,6 +630,7 @@ def _req_name(spec: str) -> str:
 @register
 class CopyBeforeInstall(Fixer):
     code = "DF101"
+    severity = Severity.WARNING
     name = "copy-before-install"
     summary = "The whole build context is copied before the dependency install"
     resolves = Resolves()

@@ -72,7 +72,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.edits import indent_of, replace_instruction_header, replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     DISTROLESS_PATH,
     Artifact,
@@ -109,6 +109,7 @@ _NO_CONTEXT = (
 @register
 class CopyWholeBuildDir(Fixer):
     code = "DF301"
+    severity = Severity.INFO
     name = "copy-whole-build-dir"
     summary = "A `COPY --from` copies a whole build tree where one artifact is needed"
     resolves = Resolves()

@@ -60,8 +60,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
-from dockfix.image_lookup import ImageQuery, short_digest
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.image_lookup import ImageLookups, ImageQuery, short_digest
 from dockfix.image_ref import ImageRef
 from dockfix.syntax import Dockerfile
 
@@ -82,6 +82,8 @@ def _message(site: ImageSite, ref: ImageRef) -> str:
 @register
 class LatestTag(Fixer):
     code = "DF203"
+    severity = Severity.WARNING
+    security = True
     name = "latest-tag"
     summary = "An image uses `latest` or no tag"
     resolves = Resolves(
@@ -98,60 +100,72 @@ class LatestTag(Fixer):
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         lookups = lookups_of(ctx)
         for site in image_sites(doc):
-            ref = site.ref
-            if ref is None:
-                shown = _parse(site.text)
-                if site.problem and shown is not None and _floats(shown) and not shown.digest:
-                    yield self.finding(site.line, _message(site, shown), reason=site.problem)
-                continue
-            if not _floats(ref):
-                continue
-            answer = lookups.get(ImageQuery.version_tag_of(ref)) if lookups is not None else None
-            reason = lookup_reason(answer)
-            if ref.digest is not None:
-                # Pinned already: only name the version when the pin is today's `latest`.
-                if (
-                    reason is None
-                    and answer is not None
-                    and answer.digest == ref.digest
-                    and answer.version_tag
-                ):
-                    edit = Edit(
-                        site.start, site.end, ref.with_tag(answer.version_tag, digest=ref.digest)
-                    )
-                    yield self.finding(
-                        site.line,
-                        f"{_message(site, ref)}; the pinned image is tagged `{answer.version_tag}`",
-                        Fix.safe(
-                            edit,
-                            description=f"name the version: {ref.name_as_written}:"
-                            f"{answer.version_tag} (same digest {short_digest(ref.digest)})",
-                        ),
-                    )
-                continue
-            if reason is not None or answer is None or answer.digest is None:
-                yield self.finding(site.line, _message(site, ref), reason=reason or NOT_LOOKED_UP)
-                continue
-            digest = answer.digest
-            if answer.version_tag:
-                new_text = ref.with_tag(answer.version_tag, digest=digest)
-                description = (
-                    f"use {ref.name_as_written}:{answer.version_tag}, the image `latest` is "
-                    f"today, pinned to {short_digest(digest)} ({answer.kind_label})"
+            found = self._check_site(site, lookups)
+            if found is not None:
+                yield found
+
+    def _check_site(self, site: ImageSite, lookups: ImageLookups | None) -> Finding | None:
+        found = self._site_finding(site, lookups)
+        if found is not None:
+            # hadolint's rule for the case: DL3006 without a tag, DL3007 for `latest`
+            shown = site.ref or _parse(site.text)
+            found.hadolint = ("DL3006",) if shown is None or shown.tag is None else ("DL3007",)
+        return found
+
+    def _site_finding(self, site: ImageSite, lookups: ImageLookups | None) -> Finding | None:
+        ref = site.ref
+        if ref is None:
+            shown = _parse(site.text)
+            if site.problem and shown is not None and _floats(shown) and not shown.digest:
+                return self.finding(site.line, _message(site, shown), reason=site.problem)
+            return None
+        if not _floats(ref):
+            return None
+        answer = lookups.get(ImageQuery.version_tag_of(ref)) if lookups is not None else None
+        reason = lookup_reason(answer)
+        if ref.digest is not None:
+            # Pinned already: only name the version when the pin is today's `latest`.
+            if (
+                reason is None
+                and answer is not None
+                and answer.digest == ref.digest
+                and answer.version_tag
+            ):
+                edit = Edit(
+                    site.start, site.end, ref.with_tag(answer.version_tag, digest=ref.digest)
                 )
-            else:
-                new_text = ref.with_digest(digest)
-                description = (
-                    f"pin {ref.without_digest()} (latest) to {short_digest(digest)} "
-                    f"({answer.kind_label}); no version tag shares its digest, so it stays "
-                    "`latest`, pinned"
+                return self.finding(
+                    site.line,
+                    f"{_message(site, ref)}; the pinned image is tagged `{answer.version_tag}`",
+                    Fix.safe(
+                        edit,
+                        description=f"name the version: {ref.name_as_written}:"
+                        f"{answer.version_tag} (same digest {short_digest(ref.digest)})",
+                    ),
                 )
-            edit = Edit(site.start, site.end, new_text)
-            if answer.stale_age is not None:
-                fix = Fix.unsafe(edit, description=description + stale_note(answer))
-            else:
-                fix = Fix.safe(edit, description=description)
-            yield self.finding(site.line, _message(site, ref), fix)
+            return None
+        if reason is not None or answer is None or answer.digest is None:
+            return self.finding(site.line, _message(site, ref), reason=reason or NOT_LOOKED_UP)
+        digest = answer.digest
+        if answer.version_tag:
+            new_text = ref.with_tag(answer.version_tag, digest=digest)
+            description = (
+                f"use {ref.name_as_written}:{answer.version_tag}, the image `latest` is "
+                f"today, pinned to {short_digest(digest)} ({answer.kind_label})"
+            )
+        else:
+            new_text = ref.with_digest(digest)
+            description = (
+                f"pin {ref.without_digest()} (latest) to {short_digest(digest)} "
+                f"({answer.kind_label}); no version tag shares its digest, so it stays "
+                "`latest`, pinned"
+            )
+        edit = Edit(site.start, site.end, new_text)
+        if answer.stale_age is not None:
+            fix = Fix.unsafe(edit, description=description + stale_note(answer))
+        else:
+            fix = Fix.safe(edit, description=description)
+        return self.finding(site.line, _message(site, ref), fix)
 
 
 def _parse(text: str) -> ImageRef | None:

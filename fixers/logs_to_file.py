@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 
 from ._cmdline import (
@@ -179,6 +179,7 @@ def _json_args_are(values: list[str] | None, new: Instruction) -> bool:
 @register
 class LogsToFile(Fixer):
     code = "DF403"
+    severity = Severity.INFO
     name = "logs-to-file"
     summary = "Logs written to files inside the container instead of stdout/stderr"
     resolves = Resolves()

@@ -48,7 +48,7 @@ from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 
 from ._cmdline import match_keyword_case, stage_chain, verified_edits
 
@@ -74,6 +74,7 @@ def _one_label(value: str, escape: str, new: Instruction) -> bool:
 @register
 class Maintainer(Fixer):
     code = "DF502"
+    severity = Severity.STYLE
     name = "maintainer"
     summary = "MAINTAINER is deprecated: use LABEL org.opencontainers.image.authors"
     resolves = Resolves(hadolint=("DL4000",), trivy=("DS-0022",), checkov=("CKV_DOCKER_6",))

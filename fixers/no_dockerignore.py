@@ -87,7 +87,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.dockerignore import DockerIgnore, go_clean, go_filepath_match
-from dockfix.fixer import Applicability, FileChange, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import (
+    Applicability,
+    FileChange,
+    Finding,
+    Fix,
+    Fixer,
+    Resolves,
+    Severity,
+    register,
+)
 from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, parse_lossless, parse_words
 
@@ -397,6 +406,8 @@ def _unknown_reason(reach: Reach) -> str:
 @register
 class NoDockerignore(Fixer):
     code = "DF204"
+    severity = Severity.WARNING
+    security = True
     name = "no-dockerignore"
     summary = "The build context has no .dockerignore, or its .dockerignore lets secrets in"
     resolves = Resolves()

@@ -81,7 +81,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.edits import insert_after, insert_before
-from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     BaseImage,
     base_image,
@@ -155,6 +155,7 @@ _INSTALLERS = {
 @register
 class NoHealthcheck(Fixer):
     code = "DF402"
+    severity = Severity.INFO
     name = "no-healthcheck"
     summary = "A service image has no HEALTHCHECK"
     resolves = Resolves(hadolint=("DL3057",), trivy=("DS-0026",), checkov=("CKV_DOCKER_2",))

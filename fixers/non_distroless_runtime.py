@@ -64,7 +64,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Finding, Fixer, Resolves, register
+from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     DISTROLESS_PATH,
     Artifact,
@@ -111,6 +111,7 @@ _METADATA = frozenset(
 @register
 class NonDistrolessRuntime(Fixer):
     code = "DF303"
+    severity = Severity.INFO
     name = "non-distroless-runtime"
     summary = "A runtime stage that only runs a binary is based on a full distro"
     resolves = Resolves()

@@ -92,7 +92,7 @@ from typing import ClassVar, NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.edits import insert_after, insert_before, keyword_style
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -612,6 +612,8 @@ def _workdir_at(instrs: list[Instruction], until: Instruction) -> str:
 @register
 class RootUser(Fixer):
     code = "DF201"
+    severity = Severity.ERROR
+    security = True
     name = "root-user"
     summary = "The image runs as root"
     resolves = Resolves(

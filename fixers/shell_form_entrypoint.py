@@ -62,7 +62,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 
 from ._cmdline import (
     SHELL_BUILTINS,
@@ -87,6 +87,7 @@ if TYPE_CHECKING:
 @register
 class ShellFormEntrypoint(Fixer):
     code = "DF401"
+    severity = Severity.WARNING
     name = "shell-form-entrypoint"
     summary = "CMD/ENTRYPOINT in shell form: the program runs under /bin/sh and may miss signals"
     resolves = Resolves(hadolint=("DL3025",))

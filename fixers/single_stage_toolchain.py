@@ -93,7 +93,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.edits import replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     DISTROLESS_PATH,
     TOOLCHAIN_PATH,
@@ -183,6 +183,7 @@ _DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)
 @register
 class SingleStageToolchain(Fixer):
     code = "DF302"
+    severity = Severity.INFO
     name = "single-stage-toolchain"
     summary = "The final image is the toolchain image that built the service"
     resolves = Resolves()

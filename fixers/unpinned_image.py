@@ -80,7 +80,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, register
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.image_lookup import ImageLookups, ImageQuery, LookupAnswer, short_digest
 from dockfix.image_ref import ImageRef
 from dockfix.syntax import Dockerfile
@@ -118,6 +118,8 @@ def lookups_of(ctx: FixContext) -> ImageLookups | None:
 @register
 class UnpinnedImage(Fixer):
     code = "DF202"
+    severity = Severity.WARNING
+    security = True
     name = "unpinned-image"
     summary = "An image is pulled by tag alone, without a digest"
     resolves = Resolves()

@@ -60,5 +60,5 @@ def test_entry_point_fixer_is_loaded(tmp_path: Path) -> None:
     assert "ORG001  no-org-label" in r.stdout
     r = run("check", "--select", "ORG001", ".")
     assert r.returncode == 1
-    assert "Dockerfile:1:1: ORG001 no `org.example.team` label" in r.stdout
+    assert "Dockerfile:1:1: ORG001 warning: no `org.example.team` label" in r.stdout
     assert "Nobody knows whom to page." in run("rule", "ORG001").stdout

@@ -9,6 +9,7 @@ processed; 130 when interrupted (Ctrl-C).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -43,6 +44,14 @@ _COMMON = [
         help="Use this configuration file.",
     ),
     click.option(
+        "--hadolint-config",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Read hadolint's settings from this file (default: found as hadolint finds it).",
+    ),
+    click.option(
+        "--no-hadolint-config", is_flag=True, help="Do not read hadolint's configuration."
+    ),
+    click.option(
         "--context",
         type=click.Path(file_okay=False),
         help="Build context directory (default: the Dockerfile's).",
@@ -71,6 +80,13 @@ _COMMON = [
     click.option("--quiet", "-q", is_flag=True, help="Print only what the format requires."),
     click.option("--verbose", "-v", is_flag=True, help="Also print files without findings."),
 ]
+
+
+_SARIF_ROOT = click.option(
+    "--sarif-root",
+    type=click.Path(exists=True, file_okay=False),
+    help="Directory SARIF URIs are relative to (default: the files' git work tree).",
+)
 
 
 def _common(f: Any) -> Any:
@@ -106,10 +122,15 @@ class _Run:
             config_file=kw["config_file"],
             apply_fixes=apply_fixes,
             insecure_registries=tuple(kw["insecure_registry"]),
+            hadolint=_hadolint_config(kw["hadolint_config"], kw["no_hadolint_config"]),
         )
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
         self._shown: set[str] = set()
+        # What `fix` changes, by the Dockerfile's path: (path, original or None, new) of the
+        # Dockerfile and of each other file its fixes edit; and the Dockerfiles written.
+        self.file_edits: dict[str, list[tuple[str, str | None, str]]] = {}
+        self.written: set[str] = set()
 
     def say_once(self, line: str) -> None:
         """Print a line on stderr unless this run did already (--commit runs once per fixer)."""
@@ -263,6 +284,24 @@ def _nothing_found(directory: str, files: int, dirs: int) -> str:
     return f"warning: no Dockerfiles found under {directory}{why}"
 
 
+@functools.lru_cache(maxsize=4)
+def _hadolint_config(path: str | None, skip: bool) -> Any:
+    """The run's hadolint configuration (`--hadolint-config`, else found as hadolint finds
+    it), its warnings shown once (`fix --verify` makes two runs of one configuration)."""
+    from dockfix.hadolint_config import find_hadolint_config, load_hadolint_config
+    from dockfix.runner import display_path
+
+    if skip:
+        return None
+    found = Path(path) if path else find_hadolint_config()
+    if found is None:
+        return None
+    hadolint = load_hadolint_config(found, display_path(found))
+    for warning in hadolint.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return hadolint
+
+
 def _tune_gc() -> None:
     """Each file makes and drops a few thousand objects: collect the young ones less often and
     never rescan what was imported (as mypy does; about 3 % of a large run)."""
@@ -280,8 +319,16 @@ def main() -> None:
 
 @main.command()
 @_common
-def check(**kw: Any) -> None:
-    """List findings (`path:line:col: CODE message`, [*] where a fix is available)."""
+@_SARIF_ROOT
+@click.option(
+    "--failure-threshold",
+    type=click.Choice(["error", "warning", "info", "style", "none"]),
+    default=None,
+    help="Exit 1 only for findings of this severity or higher (default: style, every one).",
+)
+def check(failure_threshold: str | None, **kw: Any) -> None:
+    """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
+    available)."""
     from dockfix.report import join_full_files, render, render_full_file, statistics
 
     run = _Run(kw, apply_fixes=False)
@@ -302,6 +349,7 @@ def check(**kw: Any) -> None:
     findings = []
     sources: dict[str, str] = {}
     for rep in reports:
+        _run_warnings(run, rep)
         if rep.error:
             run.errors.append(rep.error_message())
             continue
@@ -315,10 +363,39 @@ def check(**kw: Any) -> None:
     elif full and len({path for path, _ in parts}) == len(parts):
         click.echo(join_full_files(parts), nl=False)
     else:
-        click.echo(render(findings, fmt, unsafe, sources), nl=False)
+        click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
+    failing = [f for f in findings if _fails(f, failure_threshold, run.opts)]
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
-    _finish(run.errors, 1 if findings and not kw["exit_zero"] else 0)
+        if len(failing) < len(findings):
+            click.echo(f"{len(findings) - len(failing)} below the failure threshold.", err=True)
+    _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
+
+
+def _fails(finding: Any, threshold: str | None, opts: Any) -> bool:
+    """Whether a finding fails `check`: its severity against --failure-threshold, else against
+    the `failure-threshold` of its file's configuration, else hadolint's (default: every
+    finding fails)."""
+    from dockfix.config import ConfigError
+    from dockfix.fixer import fails
+    from dockfix.runner import _config_for
+
+    if threshold is None:
+        try:
+            cfg = _config_for(os.path.dirname(finding.path) or ".", opts.config_file)
+        except ConfigError:
+            cfg = None  # reported with the file
+        threshold = cfg.failure_threshold if cfg is not None else None
+    if threshold is None and opts.hadolint is not None:
+        threshold = opts.hadolint.failure_threshold
+    return fails(finding.severity, threshold or "style")
+
+
+def _run_warnings(run: _Run, rep: Any) -> None:
+    """Warnings about the whole run (they come with its first report): said before the rest,
+    once (--commit runs once per fixer)."""
+    for w in rep.run_warnings:
+        run.say_once(f"warning: {w}")
 
 
 def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool) -> None:
@@ -345,8 +422,14 @@ def _finish(errors: list[str], status: int) -> None:
 
 @main.command()
 @_common
+@_SARIF_ROOT
 @click.option(
     "--diff", "mode", flag_value="diff", default=True, help="Print a unified diff (the default)."
+)
+@click.option(
+    "--diff-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the diff (of what is written, with --write) to this file, not to stdout.",
 )
 @click.option("--write", "-w", "mode", flag_value="write", help="Edit the files in place.")
 @click.option(
@@ -404,7 +487,7 @@ def fix(
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
     from dockfix.engine import fixable_summary
-    from dockfix.report import render, statistics
+    from dockfix.report import STRUCTURED_FORMATS, render, render_fix, statistics
 
     run = _Run(kw, apply_fixes=True, refresh=refresh)
     run.validate()
@@ -433,10 +516,16 @@ def fix(
         if r.status in ("defect", "differs"):
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
-    if fmt is not None:
+    if fmt in STRUCTURED_FORMATS:
+        dry_run = mode == "diff"
+        doc = render_fix(fmt, applied, left, run.file_edits, run.written, dry_run, kw["sarif_root"])
+        click.echo(doc, nl=False)
+    elif fmt is not None:
         click.echo(render(left, fmt, unsafe, {}), nl=False)
+    if kw["diff_file"] is not None:
+        _write_diff_file(run, kw["diff_file"], mode)
     if kw["statistics"]:
-        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff")
+        click.echo(statistics(left, unsafe), nl=False, err=mode == "diff" or fmt is not None)
     if pr_body is not None:
         import contextlib
 
@@ -450,6 +539,8 @@ def fix(
                 pr_body_limit = _config_for(".", run.opts.config_file).pr_body_limit
         write_pr_body(pr_body, pr_body_limit, applied, left, pr_section(verified), commits)
     if not kw["quiet"]:
+        if run.opts.offline:
+            _offline_skips(left)
         _, more = fixable_summary(left, unsafe)
         msg = f"{len(applied)} fixed, {len(left)} left"
         if more:
@@ -465,19 +556,30 @@ def fix(
     _finish(run.errors, status)
 
 
+def _offline_skips(left: list[Any]) -> None:
+    """What ``--offline`` left unfixed and why (``check`` shows it with each finding)."""
+    from dockfix.catalog import all_fixers
+
+    fixers = all_fixers()
+    for f in left:
+        fixer = fixers.get(f.code)
+        if fixer is not None and fixer.needs_network and not f.fixable and "offline" in f.reason:
+            where = f"{f.path}:{f.line}:{f.column}"
+            click.echo(f"{where}: {f.code} {f.message} (not fixed: {f.reason})", err=True)
+
+
 def _fix_pass(
     run: _Run, reports: list[Any], mode: str, kw: dict[str, Any]
 ) -> tuple[list[Any], list[Any], int]:
     """Show or write one run's results; returns (applied, left, files changed)."""
-    from dockfix.diffing import unified_diff
     from dockfix.runner import display_path, write_file_change, write_fixed_text
 
     applied: list[Any] = []
     left: list[Any] = []
     changed = 0
     proposed: dict[Path, str] = {}
-    diff_out: list[str] = []
     for rep in reports:
+        _run_warnings(run, rep)
         if rep.error:
             run.errors.append(rep.error_message())
             continue
@@ -502,19 +604,26 @@ def _fix_pass(
             proposed[ch.path] = ch.content
             fresh.append(ch)
         out.file_changes = fresh
+        if out.changed:
+            # --commit runs one pass per code: a file's change is from before the first pass
+            # to after the last
+            edits = {p: (p, old, new) for p, old, new in run.file_edits.get(rep.path, ())}
+            for shown, old, new in [
+                (rep.path, out.original, out.fixed),
+                *((display_path(ch.path), ch.original, ch.content) for ch in fresh),
+            ]:
+                edits[shown] = (shown, edits[shown][1] if shown in edits else old, new)
+            run.file_edits[rep.path] = list(edits.values())
         if rep.from_stdin and mode == "write":
             # as black and ruff do: standard input in, the (fixed) text out, changed or not
-            sys.stdout.write(out.fixed)
+            if _diff_to_stdout(kw):
+                sys.stdout.write(out.fixed)
             changed += out.fixed != out.original
             continue
         if not out.changed:
             continue
         if mode == "diff":
             changed += 1
-            if out.fixed != out.original:
-                diff_out.append(unified_diff(out.original, out.fixed, rep.path))
-            for ch in fresh:
-                diff_out.append(unified_diff(ch.original, ch.content, display_path(ch.path)))
             continue
         write_fixed_text(rep)
         for ch in fresh:
@@ -526,12 +635,41 @@ def _fix_pass(
             left.extend(out.applied)
             continue
         changed += 1
+        if not rep.write_errors:
+            run.written.add(rep.path)
         if not kw["quiet"] and not rep.write_errors:
             codes = ", ".join(sorted({f.code for f in out.applied}))
             click.echo(f"fixed {rep.path} ({len(out.applied)}: {codes})", err=True)
-    if mode == "diff":
-        sys.stdout.write("".join(diff_out))
+    if mode == "diff" and _diff_to_stdout(kw):
+        sys.stdout.write(_diff_text(run, mode))
     return applied, left, changed
+
+
+def _diff_to_stdout(kw: dict[str, Any]) -> bool:
+    """Whether `fix` prints its diff (or the fixed standard input): not when a structured
+    format owns standard output, nor when the diff goes to --diff-file."""
+    from dockfix.report import STRUCTURED_FORMATS
+
+    return kw.get("output_format") not in STRUCTURED_FORMATS and kw.get("diff_file") is None
+
+
+def _diff_text(run: _Run, mode: str) -> str:
+    """The unified diff of what `fix` would change (with --write: of what it wrote)."""
+    from dockfix.diffing import unified_diff
+
+    return "".join(
+        unified_diff(old, new, shown)
+        for dockerfile, edits in run.file_edits.items()
+        if mode == "diff" or dockerfile in run.written
+        for shown, old, new in edits
+    )
+
+
+def _write_diff_file(run: _Run, path: Path, mode: str) -> None:
+    try:
+        path.write_text(_diff_text(run, mode), encoding="utf-8")
+    except OSError as exc:
+        run.errors.append(f"{path}: cannot write the diff: {exc.strerror}")
 
 
 def _fix_with_commits(
@@ -749,7 +887,15 @@ def _verify_reports(
 @main.command()
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="List every fixer.")
-def rule(code: str | None, show_all: bool) -> None:
+@click.option(
+    "--hadolint-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Show the rule as this hadolint configuration sets it.",
+)
+@click.option("--no-hadolint-config", is_flag=True, help="Do not read hadolint's configuration.")
+def rule(
+    code: str | None, show_all: bool, hadolint_config: str | None, no_hadolint_config: bool
+) -> None:
     """Print a fixer's documentation (`dockfix rule DF102`), or list them all."""
     from dockfix.catalog import all_fixers
 
@@ -757,7 +903,7 @@ def rule(code: str | None, show_all: bool) -> None:
     if show_all or not code:
         for c, f in fixers.items():
             off = "" if f.default_enabled else "  (off unless selected)"
-            click.echo(f"{c}  {f.name:<28} {f.summary}{off}")
+            click.echo(f"{c}  {f.name:<28} {f.severity.value:<8} {f.summary}{off}")
         return
     key = code.upper()
     fx = fixers.get(key) or next((f for f in fixers.values() if f.name == code.lower()), None)
@@ -765,7 +911,37 @@ def rule(code: str | None, show_all: bool) -> None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(2)
     click.echo(f"# {fx.code} {fx.name}\n")
+    click.echo(_rule_settings(fx, _hadolint_config(hadolint_config, no_hadolint_config)))
     click.echo(fx.documentation())
+
+
+def _rule_settings(fx: Any, hadolint: Any) -> str:
+    """How the configuration of the working directory sets a rule, saying where each value
+    came from."""
+    from dockfix.config import ConfigError, find_config
+    from dockfix.runner import severity_of
+
+    try:
+        cfg = find_config(".")
+    except ConfigError as exc:
+        click.echo(f"warning: {exc}", err=True)
+        from dockfix.config import Config
+
+        cfg = Config()
+    severity, source = severity_of(None, fx, cfg, hadolint)
+    security = " (security)" if fx.security else ""
+    lines = [
+        f"Severity: {severity}{security}, from {source}; set it with `[tool.dockfix.severity]`."
+    ]
+    ignored = sorted(set(fx.resolves.hadolint) & hadolint.ignored) if hadolint else []
+    if ignored:
+        whole = len(ignored) == len(set(fx.resolves.hadolint))
+        lines.append(
+            f"{'Off' if whole else 'Partly off'}: `ignored` in {hadolint.path} lists "
+            f"{' '.join(ignored)}, which it resolves"
+            + ("." if whole else "; its findings matching the other rules are reported.")
+        )
+    return "\n".join(lines) + "\n"
 
 
 def entry() -> None:

@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dockfix.fixer import FAILURE_THRESHOLDS, Severity
+
 TOP_KEYS = {
     "select",
     "ignore",
@@ -26,11 +28,29 @@ TOP_KEYS = {
     "refresh",
     "respect-gitignore",
     "pr-body-limit",
+    "min-docker-engine",
+    "severity",
+    "failure-threshold",
+    "trusted-registries",
 }
 
 
 class ConfigError(ValueError):
     pass
+
+
+# Docker Engine 23.0 made BuildKit the default builder, with a built-in Dockerfile frontend
+# (1.4+) that knows RUN --mount and heredocs.
+DEFAULT_MIN_DOCKER_ENGINE = (23, 0)
+
+
+def _engine_version(value: Any, key: str, where: Path) -> tuple[int, ...]:
+    # A TOML float would read 20.10 as 20.1: a string or an integer only.
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    parts = text.split(".")
+    if not text or not all(p.isdigit() for p in parts):
+        raise ConfigError(f'{where}: `{key}` must be a Docker Engine version such as "23.0"')
+    return tuple(int(p) for p in parts)
 
 
 @dataclass
@@ -48,7 +68,13 @@ class Config:
     refresh: bool = False
     respect_gitignore: bool = True
     pr_body_limit: int | None = None  # characters; read from the working directory's file
+    # The oldest Docker Engine the Dockerfiles must build with: fixers use the syntax its
+    # built-in Dockerfile frontend knows, and add a `# syntax=` directive only beyond it.
+    min_docker_engine: tuple[int, ...] = DEFAULT_MIN_DOCKER_ENGINE
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)  # by code: the configured ones
+    failure_threshold: str | None = None
+    trusted_registries: list[str] | None = None  # None: not set (hadolint's may apply)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -167,6 +193,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             cfg.exclude = _str_list(value, key, path)
         elif key == "insecure-registries":
             cfg.insecure_registries = _str_list(value, key, path)
+        elif key == "trusted-registries":
+            cfg.trusted_registries = [r.lower() for r in _str_list(value, key, path)]
         elif key == "refresh":
             cfg.refresh = _bool(value, key, path)
         elif key == "respect-gitignore":
@@ -175,6 +203,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
                 raise ConfigError(f"{path}: `pr-body-limit` must be a number of characters >= 1000")
             cfg.pr_body_limit = value
+        elif key == "min-docker-engine":
+            cfg.min_docker_engine = _engine_version(value, key, path)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")
@@ -187,6 +217,14 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
                     f"{path}: `context` must be a table of Dockerfile glob = directory"
                 )
             cfg.contexts = dict(value)
+        elif key == "severity":
+            cfg.severity = _severities(value, path)
+        elif key == "failure-threshold":
+            if value not in FAILURE_THRESHOLDS:
+                raise ConfigError(
+                    f"{path}: `failure-threshold` must be one of {', '.join(FAILURE_THRESHOLDS)}"
+                )
+            cfg.failure_threshold = value
         elif key in by_name or key.upper() in fixers:
             code = by_name.get(key, key.upper())
             if not isinstance(value, dict):
@@ -202,6 +240,28 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
         except SelectionError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
     return cfg
+
+
+def _severities(table: Any, path: Path) -> dict[str, Severity]:
+    """``{ "DF201" = "error", "DF4" = "info" }``: a selector (code, prefix, name, ALL) per
+    severity; a more specific selector wins over a broader one, whatever their order."""
+    from dockfix.catalog import SelectionError, resolve_code
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `severity` must be a table of rule = severity")
+    allowed = ", ".join(s.value for s in Severity)
+    resolved: list[tuple[list[str], Severity]] = []
+    for selector, value in table.items():
+        if value not in {s.value for s in Severity}:
+            raise ConfigError(f"{path}: `severity.{selector}` must be one of {allowed}")
+        try:
+            resolved.append((resolve_code(selector), Severity(value)))
+        except SelectionError as exc:
+            raise ConfigError(f"{path}: `severity`: {exc}") from exc
+    out: dict[str, Severity] = {}
+    for codes, severity in sorted(resolved, key=lambda item: -len(item[0])):
+        out.update(dict.fromkeys(codes, severity))
+    return out
 
 
 def _fixer_options(fixer: Any, values: dict[str, Any], key: str, path: Path) -> dict[str, Any]:

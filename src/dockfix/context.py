@@ -22,6 +22,8 @@ class FixContext:
     unsafe_fixes: bool = False
     offline: bool = False
     refresh: bool = False
+    # The oldest Docker Engine the file must build with (configuration `min-docker-engine`).
+    min_docker_engine: tuple[int, ...] = (23, 0)
     # Run-wide services shared by all files (e.g. the registry resolver); keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
     # True when the caller knows ``context_dir`` is a directory (it just read a file in it).

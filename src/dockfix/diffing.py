@@ -45,3 +45,18 @@ def unified_diff(old: str | None, new: str, path: str, context: int = 3) -> str:
         else:
             out.append(line)
     return "".join(out)
+
+
+def replacements(old: str | None, new: str) -> list[tuple[int, int, str]]:
+    """What turns ``old`` (None: a new file) into ``new``, as (character offset in ``old``,
+    characters removed, text inserted), line by line as :func:`unified_diff` matches them."""
+    a = _lines(old) if old is not None else []
+    b = _lines(new)
+    starts = [0]
+    for line in a:
+        starts.append(starts[-1] + len(line))
+    return [
+        (starts[i1], starts[i2] - starts[i1], "".join(b[j1:j2]))
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes()
+        if tag != "equal"
+    ]

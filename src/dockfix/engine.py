@@ -48,8 +48,12 @@ class FixOutcome:
 def collect_findings(
     doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext, warnings: list[str]
 ) -> list[Finding]:
-    """Every unsuppressed finding of every fixer on one parsed file."""
+    """Every unsuppressed finding of every fixer on one parsed file.
+
+    ``ctx.services["hadolint_ignored"]`` (hadolint's `ignored:` setting) acts as a
+    ``# hadolint global ignore=`` line in every file."""
     sup = Suppressions.of(doc)
+    ignored: frozenset[str] = ctx.services.get("hadolint_ignored", frozenset())
     found: list[Finding] = []
     for fixer in fixers:
         try:
@@ -61,13 +65,16 @@ def collect_findings(
                 f"{fixer.code} failed on this file ({type(exc).__name__}: {exc}); skipped"
             )
             continue
-        if not sup.any_pragma:
+        if not sup.any_pragma and not ignored:
             found.extend(results)
             continue
         for f in results:
-            instr = doc.instruction_at_line(f.line)
             hadolint = f.hadolint if f.hadolint is not None else fixer.resolves.hadolint
-            if sup.suppressed(doc, instr, f.code, hadolint):
+            if ignored and any(h in ignored for h in hadolint):
+                continue
+            if sup.any_pragma and sup.suppressed(
+                doc, doc.instruction_at_line(f.line), f.code, hadolint
+            ):
                 continue
             found.append(f)
     found.sort(key=lambda f: (f.line, f.column, f.code))

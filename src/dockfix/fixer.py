@@ -33,6 +33,7 @@ __all__ = [
     "Fixer",
     "Option",
     "Resolves",
+    "Severity",
     "register",
     "registered_fixers",
 ]
@@ -45,6 +46,46 @@ class Applicability(enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Severity(enum.Enum):
+    """How much a finding matters, as hadolint grades it; ``check --failure-threshold`` says
+    from which severity on a finding fails the run."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    STYLE = "style"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# From the most to the least severe; `none` as a failure threshold: no finding fails.
+SEVERITY_ORDER: tuple[Severity, ...] = (
+    Severity.ERROR,
+    Severity.WARNING,
+    Severity.INFO,
+    Severity.STYLE,
+)
+FAILURE_THRESHOLDS: tuple[str, ...] = (*(s.value for s in SEVERITY_ORDER), "none")
+
+# SARIF `security-severity` (a CVSS-like score) of a security fixer's findings, by severity:
+# GitHub code scanning shows 7.0-8.9 as high, 4.0-6.9 as medium and 0.1-3.9 as low.
+SECURITY_SEVERITY: Mapping[Severity, str] = {
+    Severity.ERROR: "7.5",
+    Severity.WARNING: "5.0",
+    Severity.INFO: "3.0",
+    Severity.STYLE: "1.0",
+}
+
+
+def fails(severity: Severity, threshold: str) -> bool:
+    """Whether a finding of ``severity`` fails a run whose failure threshold is ``threshold``
+    (a severity's value, or ``none``)."""
+    if threshold == "none":
+        return False
+    return SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(Severity(threshold))
 
 
 class Edit(NamedTuple):
@@ -104,6 +145,8 @@ class Finding:
     # The hadolint rules this finding matches, when narrower than the fixer's `resolves`:
     # a `# hadolint ignore=` pragma suppresses the finding only for these.
     hadolint: tuple[str, ...] | None = None
+    # The fixer's default, or the configured one (set by the runner for the file's config).
+    severity: Severity = Severity.WARNING
 
     @property
     def applicability(self) -> Applicability:
@@ -143,6 +186,11 @@ class Fixer:
     resolves: ClassVar[Resolves] = Resolves()
     options: ClassVar[Mapping[str, Option]] = {}
     needs_network: ClassVar[bool] = False
+    # The default severity of its findings (configurable per rule: `[tool.dockfix.severity]`).
+    severity: ClassVar[Severity] = Severity.WARNING
+    # Its findings are about the image's security: SARIF tags the rule `security` and gives it
+    # a `security-severity` (SECURITY_SEVERITY), so code scanning shows a security alert.
+    security: ClassVar[bool] = False
     # Off unless selected by code (fixers that edit files other than Dockerfiles).
     default_enabled: ClassVar[bool] = True
     # Fixers that need no build context read nothing from disk; the engine can skip I/O.
@@ -171,6 +219,12 @@ class Fixer:
         """
         return ()
 
+    def wants_lookups(self, ctx: FixContext) -> bool:
+        """Whether :meth:`image_queries` may ask anything for a file with this context (its
+        configuration): only then does the runner read and parse files ahead of the run.
+        By default, ``needs_network``."""
+        return self.needs_network
+
     # --- helpers for fixers -------------------------------------------------------------
     def finding(
         self,
@@ -183,8 +237,12 @@ class Fixer:
     ) -> Finding:
         """A finding located at an instruction (its first line) or at a line number."""
         if isinstance(at, int):
-            return Finding(self.code, message, at, column, at, None, fix, reason)
-        return Finding(self.code, message, at.start_line, column, at.end_line, None, fix, reason)
+            line, end_line = at, at
+        else:
+            line, end_line = at.start_line, at.end_line
+        return Finding(
+            self.code, message, line, column, end_line, None, fix, reason, severity=self.severity
+        )
 
     @classmethod
     def documentation(cls) -> str:

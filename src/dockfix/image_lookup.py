@@ -20,9 +20,12 @@ Kinds of query:
 Fresh cache entries answer first, so a warm run (or any ``--offline`` run) builds no HTTP
 client at all.  ``--offline`` answers from the cache only, entries older than the TTL
 included (with their age, so a fixer can call such a pin unsafe); a query it cannot answer
-is marked ``offline_miss``.  A registry error becomes the answer's ``error`` (one line that names the
-image, never a credential); :meth:`ImageLookups.failures` lists them so the run can print one
-warning per image.  Errors never stop the run.
+is marked ``offline_miss``.  ``refresh`` (``fix --refresh``) skips the cache and asks the
+registry what the tags point at now.  A registry error becomes the answer's ``error`` (one
+line that names the image, never a credential).  :meth:`ImageLookups.host_warnings` says
+once per registry host that failed as a whole ("registry-1.docker.io unreachable: 3 images
+not pinned; use --offline to skip lookups"), :meth:`ImageLookups.failures` lists the other
+failures, one per image.  Errors never stop the run.
 
 Tuning from the environment (all optional): ``DOCKFIX_DIGEST_CACHE`` (the cache file, or
 ``off``), ``DOCKFIX_DIGEST_CACHE_TTL`` (seconds, default one day), ``DOCKFIX_REGISTRY_TIMEOUT``
@@ -111,6 +114,9 @@ class LookupAnswer(NamedTuple):
     offline_miss: bool = False
     # When the answer is a cache entry older than the TTL (only served offline): its age.
     stale_age: float | None = None
+    # When the image's registry failed as a whole: what happened and what to do (said once
+    # per host, see ImageLookups.warnings).
+    host_problem: tuple[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -139,12 +145,27 @@ class ImageLookups:
             return None
 
     def failures(self) -> list[tuple[tuple[str, str], str]]:
-        """(key, message) for each lookup that failed (not offline misses), in key order."""
+        """(key, message) for each lookup that failed (not offline misses, not those of a
+        registry that failed as a whole: see :meth:`host_warnings`), in key order."""
         return sorted(
             (key, answer.error)
             for key, answer in self.answers.items()
-            if answer.error is not None and not answer.offline_miss
+            if answer.error is not None and not answer.offline_miss and not answer.host_problem
         )
+
+    def host_warnings(self) -> list[str]:
+        """One line per registry host that failed as a whole, with the number of images
+        left unpinned for it: ``registry-1.docker.io unreachable: 3 images not pinned; use
+        --offline to skip lookups``."""
+        images: dict[tuple[str, str], set[str]] = {}
+        for (_, lookup_key), answer in self.answers.items():
+            if answer.host_problem is not None:
+                images.setdefault(answer.host_problem, set()).add(lookup_key)
+        lines = []
+        for (problem, advice), keys in sorted(images.items()):
+            count = f"{len(keys)} image{'s' if len(keys) != 1 else ''}"
+            lines.append(f"{problem}: {count} not pinned; {advice}")
+        return lines
 
 
 class RegistrySettings(NamedTuple):
@@ -198,9 +219,12 @@ def resolve_image_queries(
     *,
     insecure_registries: Iterable[str] = (),
     offline: bool = False,
+    refresh: bool = False,
     settings: RegistrySettings | None = None,
 ) -> ImageLookups:
-    """Answer every unique query once (see the module docstring); never raises for a lookup."""
+    """Answer every unique query once (see the module docstring); never raises for a lookup.
+
+    ``refresh``: ask the registry even where the cache has a fresh answer (offline: ignored)."""
     unique: dict[tuple[str, str], ImageQuery] = {}
     for query in queries:
         try:
@@ -222,8 +246,9 @@ def resolve_image_queries(
     # client at all, not even its import.
     answers: dict[tuple[str, str], LookupAnswer] = {}
     missing: dict[tuple[str, str], ImageQuery] = {}
+    refresh = refresh and not offline
     for key, query in unique.items():
-        cached = _cached_answer(cache, key, offline)
+        cached = None if refresh else _cached_answer(cache, key, offline)
         if cached is not None:
             answers[key] = cached
         else:
@@ -235,11 +260,12 @@ def resolve_image_queries(
     client = RegistryClient(
         insecure_registries=insecure_registries,
         cache=cache,
+        refresh=refresh,
         max_per_host=settings.max_per_host,
         timeout=settings.timeout,
     )
     try:
-        answers.update(_resolve_all(client, cache, missing))
+        answers.update(_resolve_all(client, None if refresh else cache, cache, missing))
     finally:
         client.close()  # also saves the cache
     return ImageLookups(answers, offline)
@@ -247,9 +273,11 @@ def resolve_image_queries(
 
 def _resolve_all(
     client: RegistryClient,
+    readable: DigestCache | None,
     cache: DigestCache | None,
     unique: Mapping[tuple[str, str], ImageQuery],
 ) -> dict[tuple[str, str], LookupAnswer]:
+    """``readable``: the cache to answer from (None for a refresh); ``cache``: to write to."""
     from concurrent.futures import ThreadPoolExecutor
 
     refs = {key: ImageRef.parse(query.reference) for key, query in unique.items()}
@@ -267,7 +295,7 @@ def _resolve_all(
         with ThreadPoolExecutor(max_workers=min(8, len(version_keys))) as pool:
             futures = {
                 key: pool.submit(
-                    _version_tag, client, cache, refs[key], _answer(resolved[refs[key]])
+                    _version_tag, client, readable, cache, refs[key], _answer(resolved[refs[key]])
                 )
                 for key in version_keys
             }
@@ -302,10 +330,12 @@ def _cached_answer(
 
 
 def _answer(result: object) -> LookupAnswer:
-    from dockfix.registry_client import RegistryError, Resolved
+    from dockfix.registry_client import RegistryError, RegistryUnavailable, Resolved
 
     if isinstance(result, Resolved):
         return LookupAnswer(result.digest, result.media_type)
+    if isinstance(result, RegistryUnavailable) and result.host_problem is not None:
+        return LookupAnswer(error=_one_line(str(result)), host_problem=result.host_problem)
     if isinstance(result, RegistryError):
         return LookupAnswer(error=_one_line(str(result)))
     return LookupAnswer(error=f"unexpected lookup result {type(result).__name__}")
@@ -317,6 +347,7 @@ def _one_line(text: str) -> str:
 
 def _version_tag(
     client: RegistryClient,
+    readable: DigestCache | None,
     cache: DigestCache | None,
     ref: ImageRef,
     base: LookupAnswer,
@@ -327,7 +358,7 @@ def _version_tag(
     if not base.ok or base.digest is None:
         return base
     key = ref.key + VERSION_TAG_SUFFIX
-    hit = cache.get(key) if cache is not None else None
+    hit = readable.get(key) if readable is not None else None
     if hit is not None and hit.entry.digest == base.digest and not hit.stale:
         return LookupAnswer(base.digest, base.media_type, hit.entry.tag or None)
     try:

@@ -33,9 +33,9 @@ GCR/Artifact Registry, ACR, Harbor and ECR Public work this way; gitlab.com does
 to a realm host explicitly trusted for that registry (``token_realm_hosts``; by default only
 ``https://auth.docker.io``, Docker's own token service for Docker Hub).  Otherwise the
 token is requested anonymously and, if that is not enough, the error says the credentials
-were withheld.  Credentials never go over plain HTTP to a registry that is not listed as
-insecure, and redirects to another origin are followed without the ``Authorization``
-header.  Secrets never appear in exceptions, logs or ``repr``.
+were withheld.  Credentials never go over plain HTTP to a registry that is neither listed as
+insecure nor on this machine (loopback), and redirects to another origin are followed without
+the ``Authorization`` header.  Secrets never appear in exceptions, logs or ``repr``.
 
 Robustness
 ----------
@@ -97,6 +97,7 @@ __all__ = [
     "RegistryProtocolError",
     "RegistryUnavailable",
     "Resolved",
+    "is_loopback_registry",
     "parse_version_tag",
     "version_candidates",
 ]
@@ -191,7 +192,23 @@ class RateLimited(RegistryError):
 
 
 class RegistryUnavailable(RegistryError):
-    """Connection errors, timeouts or 5xx answers, after all retries."""
+    """Connection errors, timeouts or 5xx answers, after all retries.
+
+    ``host_problem``, when the whole host failed (no answer at all, or a failed TLS
+    handshake): what went wrong with it and what to do, e.g. ``("registry-1.docker.io
+    unreachable", "use --offline to skip lookups")``, so a run can say it once per host.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reference: str | None = None,
+        status: int | None = None,
+        host_problem: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, reference=reference, status=status)
+        self.host_problem = host_problem
 
 
 class RegistryProtocolError(RegistryError):
@@ -365,9 +382,13 @@ class RegistryClient:
 
     Parameters:
         insecure_registries: ``host[:port]`` values spoken to over plain HTTP (exact match
-            with :attr:`ImageRef.registry`); every other registry uses verified TLS.
+            with :attr:`ImageRef.registry`); loopback registries (``localhost``,
+            ``127.0.0.0/8``, ``::1``) are too, as Docker does; every other registry uses
+            verified TLS.
         cache: persistent digest cache; None for none.
         offline: answer only from *cache* (stale entries too); never touch the network.
+        refresh: ask the registry even when the cache holds a fresh answer (the new answer
+            replaces it), as ``dockfix fix --refresh`` wants what the tags point at now.
         max_per_host: concurrent requests per host.
         timeout: seconds for connect/read/write/pool, per request.
         max_tries: attempts per request for connection errors, timeouts, 5xx and 429.
@@ -389,6 +410,7 @@ class RegistryClient:
         insecure_registries: Iterable[str] = (),
         cache: DigestCache | None = None,
         offline: bool = False,
+        refresh: bool = False,
         max_per_host: int = 8,
         timeout: float = 20.0,
         max_tries: int = 3,
@@ -409,6 +431,7 @@ class RegistryClient:
         self._insecure = frozenset(host.lower() for host in insecure_registries)
         self._cache = cache
         self._offline = offline
+        self._refresh = refresh and not offline
         self._max_per_host = max_per_host
         self._timeout = timeout
         self._max_tries = max_tries
@@ -441,6 +464,8 @@ class RegistryClient:
         self._secrets: set[str] = set()
         # Hosts that did not answer (or rate-limited us for too long): why, for the message.
         self._given_up: dict[str, str] = {}
+        # Of those, the ones that failed as a whole: (what happened, what to do).
+        self._host_problems: dict[str, tuple[str, str]] = {}
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -610,7 +635,7 @@ class RegistryClient:
     def _resolve_uncached(self, ref: ImageRef) -> Resolved:
         key = ref.key
         hit = self._cache.get(key) if self._cache is not None else None
-        if hit is not None and (not hit.stale or self._offline):
+        if hit is not None and (self._offline or not (hit.stale or self._refresh)):
             return Resolved(
                 digest=hit.entry.digest,
                 media_type=hit.entry.media_type,
@@ -807,8 +832,11 @@ class RegistryClient:
         return list(dict.fromkeys(tags))
 
     # ------------------------------------------------------------------ HTTP plumbing
+    def _plain_http(self, registry: str) -> bool:
+        return registry.lower() in self._insecure or is_loopback_registry(registry)
+
     def _base_url(self, registry: str) -> str:
-        scheme = "http" if registry.lower() in self._insecure else "https"
+        scheme = "http" if self._plain_http(registry) else "https"
         return f"{scheme}://{registry}"
 
     def _get_http(self) -> httpx.Client:
@@ -948,7 +976,9 @@ class RegistryClient:
                             self._requests[host] += 1
                     if given_up is not None:
                         raise RegistryUnavailable(
-                            f"{what}: skipped: {host} {given_up}", reference=what
+                            f"{what}: skipped: {host} {given_up}",
+                            reference=what,
+                            host_problem=self._host_problems.get(host),
                         )
                     request = http.build_request(
                         method, url, headers=headers, data=dict(form) if form else None
@@ -961,13 +991,31 @@ class RegistryClient:
             except httpx.RequestError as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 logger.debug("%s %s failed (%s), attempt %d", method, url, reason, attempt)
+                tls = _tls_failure(exc)
+                if tls is not None:
+                    # A handshake fails the same way every time: no retry.
+                    advice = f"if it serves plain HTTP, use --insecure-registry {host}"
+                    if isinstance(tls, ssl.SSLCertVerificationError):
+                        advice = f"if its CA is private, name it in SSL_CERT_FILE; {advice}"
+                    with self._lock:
+                        self._given_up.setdefault(host, f"failed TLS earlier ({reason})")
+                        self._host_problems.setdefault(host, (f"{host}: TLS failed", advice))
+                    raise RegistryUnavailable(
+                        f"{what}: TLS with {host} failed ({reason}); {advice}",
+                        reference=what,
+                        host_problem=self._host_problems[host],
+                    ) from None
                 if last_try:
                     with self._lock:
                         self._given_up.setdefault(host, f"gave no answer earlier ({reason})")
+                        self._host_problems.setdefault(
+                            host, (f"{host} unreachable", "use --offline to skip lookups")
+                        )
                     raise RegistryUnavailable(
                         f"{what}: could not get an answer from {host} ({reason}) "
                         f"after {attempt} tries",
                         reference=what,
+                        host_problem=self._host_problems[host],
                     ) from None
                 self._sleep(self._backoff_delay(attempt))
                 continue
@@ -1072,8 +1120,8 @@ class RegistryClient:
         return f"Bearer {token.value}" if token is not None else None
 
     def _may_send_to_registry(self, registry: str) -> bool:
-        # Over plain HTTP only when the user listed the registry as insecure.
-        return self._base_url(registry).startswith("https://") or registry.lower() in self._insecure
+        # Over plain HTTP only to a registry listed as insecure, or on this machine.
+        return self._base_url(registry).startswith("https://") or self._plain_http(registry)
 
     def _realm_credentials(self, registry: str, realm: httpx.URL) -> Credentials | None:
         creds = self._credentials(registry)
@@ -1198,6 +1246,37 @@ class RegistryClient:
                 self._cache.save()
             except OSError as exc:
                 logger.warning("could not save the digest cache: %s", exc.strerror)
+
+
+def is_loopback_registry(registry: str) -> bool:
+    """``localhost``, ``127.0.0.0/8`` or ``::1``, with or without a port (``[::1]:5000``):
+    a registry on this machine, which Docker reaches over plain HTTP without being told.
+    Names are not resolved: a name other than ``localhost`` counts as remote."""
+    host = registry.lower()
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    if host == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The failed TLS handshake (or certificate check) in the exception's chain, if any."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _basic_header(creds: Credentials) -> str:

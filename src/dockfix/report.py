@@ -9,13 +9,19 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from dockfix.catalog import all_fixers
-from dockfix.fixer import Applicability, Finding
+from dockfix.fixer import Applicability, Finding, Severity
+
+if TYPE_CHECKING:
+    from dockfix.sarif import FileEdit
 
 FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github")
+# Formats a program reads: they own standard output, so `fix` puts its diff inside them (or in
+# --diff-file), never beside them.
+STRUCTURED_FORMATS = ("json", "json-lines", "sarif")
 
 
 def _marker(f: Finding, unsafe: bool) -> str:
@@ -27,7 +33,7 @@ def _marker(f: Finding, unsafe: bool) -> str:
 
 
 def concise_line(f: Finding, unsafe: bool) -> str:
-    return f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.message}"
+    return f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.severity}: {f.message}"
 
 
 def full_block(f: Finding, unsafe: bool, source_lines: Sequence[str] | None) -> str:
@@ -60,6 +66,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "code": f.code,
         "name": fixers[f.code].name if f.code in fixers else None,
         "message": f.message,
+        "severity": f.severity.value,
         "applicability": f.applicability.value,
         "reason": f.reason or None,
         "fix": None,
@@ -76,7 +83,13 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return d
 
 
-def render(findings: Iterable[Finding], fmt: str, unsafe: bool, sources: dict[str, str]) -> str:
+def render(
+    findings: Iterable[Finding],
+    fmt: str,
+    unsafe: bool,
+    sources: dict[str, str],
+    sarif_root: str | None = None,
+) -> str:
     items = sorted(findings, key=Finding.sort_key)
     if fmt == "json":
         return json.dumps([finding_dict(f) for f in items], indent=2, ensure_ascii=False) + "\n"
@@ -89,12 +102,58 @@ def render(findings: Iterable[Finding], fmt: str, unsafe: bool, sources: dict[st
     if fmt == "sarif":
         from dockfix.sarif import sarif_report
 
-        return json.dumps(sarif_report(items), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(sarif_report(items, sarif_root), indent=2, ensure_ascii=False) + "\n"
     # Sorted by path first: each file's findings are one run, rendered with its source.
     return "".join(
         render_full_file(group, unsafe, sources.get(path))
         for path, group in itertools.groupby(items, key=lambda f: f.path)
     )
+
+
+def render_fix(
+    fmt: str,
+    applied: Sequence[Finding],
+    left: Sequence[Finding],
+    file_edits: Mapping[str, Sequence[FileEdit]],
+    written: Collection[str],
+    dry_run: bool,
+    sarif_root: str | None = None,
+) -> str:
+    """`fix`'s output in a structured format. json and json-lines: one record per file with a
+    change or a finding left: its `diff` (what `fix` would change, or changed with --write:
+    the Dockerfile and any other file its fixes edit), `written`, the findings it fixes
+    (`applied`) and those left (`findings`). sarif: the findings left and, in a dry run
+    (nothing written), the fixed ones too, each file's change as a SARIF fix."""
+    from dockfix.diffing import unified_diff
+
+    if fmt == "sarif":
+        from dockfix.sarif import sarif_report
+
+        fixed = sorted(applied, key=Finding.sort_key) if dry_run else []
+        items = sorted([*fixed, *left], key=Finding.sort_key)
+        doc = sarif_report(items, sarif_root, fixed, file_edits)
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    by_path: dict[str, tuple[list[Finding], list[Finding]]] = {p: ([], []) for p in file_edits}
+    for group, findings in enumerate((applied, left)):
+        for f in findings:
+            by_path.setdefault(f.path, ([], []))[group].append(f)
+    records = []
+    for path in sorted(by_path):
+        done, remaining = by_path[path]
+        edits = file_edits.get(path, ())
+        records.append(
+            {
+                "path": path,
+                "diff": "".join(unified_diff(old, new, p) for p, old, new in edits),
+                "files": [p for p, old, new in edits if old != new],
+                "written": path in written,
+                "applied": [finding_dict(f) for f in sorted(done, key=Finding.sort_key)],
+                "findings": [finding_dict(f) for f in sorted(remaining, key=Finding.sort_key)],
+            }
+        )
+    if fmt == "json-lines":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
 
 
 def render_full_file(findings: Iterable[Finding], unsafe: bool, source: str | None) -> str:
@@ -121,12 +180,21 @@ def _gh_escape_prop(s: str) -> str:
     return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+# Workflow commands have three levels; info and style findings are notices.
+GITHUB_COMMAND = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "notice",
+    Severity.STYLE: "notice",
+}
+
+
 def github_line(f: Finding) -> str:
     props = f"file={_gh_escape_prop(f.path)},line={f.line},col={f.column}"
     if f.end_line:
         props += f",endLine={f.end_line}"
     props += f",title={_gh_escape_prop(f.code)}"
-    return f"::warning {props}::{_gh_escape_data(f'{f.code} {f.message}')}"
+    return f"::{GITHUB_COMMAND[f.severity]} {props}::{_gh_escape_data(f'{f.code} {f.message}')}"
 
 
 def statistics(findings: Iterable[Finding], unsafe: bool) -> str:

@@ -7,7 +7,9 @@ the order the files were discovered, so output is deterministic whatever the par
 When a network fixer is enabled, a prefetch phase runs first: the registry lookups of every file
 are collected (in the workers too), each unique one is answered once for the whole run
 (:mod:`dockfix.image_lookup`), and the answers travel with the options to every file. A failed
-lookup is one warning, on the first file that needs it; it never makes the run fail.
+lookup is one warning, on the first file that needs it; a registry that failed as a whole
+(unreachable, TLS) is one warning for the run, on the first report (``run_warnings``). Neither
+makes the run fail.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dockfix.catalog import all_fixers, select_codes
 from dockfix.config import Config, ConfigError, find_config, load_config_file
 from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
-from dockfix.fixer import FileChange, Fixer
+from dockfix.fixer import FileChange, Finding, Fixer, Severity
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
 from dockfix.suppression import unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
@@ -34,6 +36,7 @@ from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
+    from dockfix.hadolint_config import HadolintConfig
     from dockfix.image_lookup import ImageLookups, ImageQuery
     from dockfix.wire import Packed
 
@@ -55,6 +58,8 @@ class RunOptions(NamedTuple):
     # The registry answers for the network fixers, looked up once for the whole run (None:
     # not yet; fix_text_with then looks up what its one file needs).
     image_lookups: ImageLookups | None = None
+    # hadolint's configuration for the run (`.hadolint.yaml`), None when there is none.
+    hadolint: HadolintConfig | None = None
 
 
 @dataclass
@@ -66,6 +71,8 @@ class FileReport:
     written: bool = False
     write_errors: list[str] = field(default_factory=list)
     from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
+    # Warnings about the whole run (a registry that could not be reached), on its first report.
+    run_warnings: list[str] = field(default_factory=list)
 
     def error_message(self) -> str:
         """The error as one line: ``path:line: reason`` where it has a line (as findings)."""
@@ -165,6 +172,14 @@ def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
     }
     if opts.image_lookups is not None:
         services["image_lookups"] = opts.image_lookups
+    hadolint = opts.hadolint
+    if hadolint is not None and hadolint.ignored:
+        services["hadolint_ignored"] = hadolint.ignored  # read by the engine, as a global pragma
+    # dockfix's own setting wins over hadolint's trustedRegistries.
+    if cfg.trusted_registries is not None:
+        services["trusted_registries"] = tuple(cfg.trusted_registries)
+    elif hadolint is not None and hadolint.trusted_registries is not None:
+        services["trusted_registries"] = hadolint.trusted_registries
     return services
 
 
@@ -195,23 +210,28 @@ def fix_text_with(
         unsafe_fixes=unsafe,
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
+        min_docker_engine=cfg.min_docker_engine,
         services=_services(cfg, opts),
         context_is_dir=known_dir,
     )
     fixers = build_fixers(cfg, opts, path)
     lookup_warnings: list[str] = []
     doc = parse_lossless(text)
-    if opts.image_lookups is None and any(f.needs_network for f in fixers):
+    looks_up = any(f.needs_network and f.wants_lookups(ctx) for f in fixers)
+    if opts.image_lookups is None and looks_up:
         # A single text (standard input, the Python API) or an offline run: look up what this
         # file needs (offline: from the cache only).
         from dockfix.image_lookup import resolve_image_queries
 
         queries = _image_queries(doc, fixers, ctx) if doc.error is None else []
         lookups = resolve_image_queries(
-            queries, insecure_registries=ctx.services["insecure_registries"], offline=opts.offline
+            queries,
+            insecure_registries=ctx.services["insecure_registries"],
+            offline=opts.offline,
+            refresh=ctx.refresh,
         )
         ctx.services["image_lookups"] = lookups
-        lookup_warnings = [message for _, message in lookups.failures()]
+        lookup_warnings = lookups.host_warnings() + [m for _, m in lookups.failures()]
     outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
     outcome.warnings[:0] = lookup_warnings
     if outcome.error is None:
@@ -221,9 +241,37 @@ def fix_text_with(
         )
     if shown is None:
         shown = display_path(path) if path is not None else "-"
+    fixer_classes = all_fixers()
     for f in [*outcome.findings, *outcome.applied]:
         f.path = shown
+        f.severity = severity_of(f, fixer_classes.get(f.code), cfg, opts.hadolint)[0]
     return outcome
+
+
+def severity_of(
+    finding: Finding | None,
+    fixer: type[Fixer] | None,
+    cfg: Config,
+    hadolint: HadolintConfig | None,
+) -> tuple[Severity, str]:
+    """A finding's (or, with ``finding`` None, a rule's) severity and where it comes from:
+    dockfix's `[severity]` table, else hadolint's `override` for the rules it matches, else
+    the fixer's default."""
+    code = finding.code if finding is not None else fixer.code if fixer is not None else ""
+    configured = cfg.severity.get(code)
+    if configured is not None:
+        return configured, f"`severity` in {cfg.path}"
+    if hadolint is not None and hadolint.override:
+        matched = finding.hadolint if finding is not None else None
+        if matched is None:
+            matched = fixer.resolves.hadolint if fixer is not None else ()
+        overridden = hadolint.severity_for(matched)
+        if overridden is not None:
+            listed = " ".join(c for c in matched if c in hadolint.override)
+            return overridden, f"`override` in {hadolint.path} ({listed})"
+    if fixer is not None:
+        return fixer.severity, "the rule's default"
+    return (finding.severity if finding is not None else Severity.WARNING), "the rule's default"
 
 
 def process_path(path_str: str, opts: RunOptions) -> FileReport:
@@ -277,7 +325,7 @@ def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
     queries: list[ImageQuery] = []
     for fixer in fixers:
-        if not fixer.needs_network:
+        if not (fixer.needs_network and fixer.wants_lookups(ctx)):
             continue
         try:
             queries.extend(fixer.image_queries(doc, ctx))
@@ -287,55 +335,72 @@ def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) ->
 
 
 def _network_fixers(path: Path, opts: RunOptions) -> tuple[list[Fixer], Config | None]:
-    """The network fixers enabled for one file (none when its configuration is broken)."""
+    """The network fixers enabled for one file that may look something up for it (none when
+    its configuration is broken)."""
     try:
         cfg = _config_for(str(path.parent), opts.config_file)
-        return [f for f in build_fixers(cfg, opts, path) if f.needs_network], cfg
+        fixers = [f for f in build_fixers(cfg, opts, path) if f.needs_network]
     except ConfigError:
         return [], None
+    if not fixers:
+        return [], cfg
+    ctx = _lookup_context(path, cfg, opts)
+    return [f for f in fixers if f.wants_lookups(ctx)], cfg
 
 
-def _queries_for_path(path_str: str, opts: RunOptions) -> tuple[list[ImageQuery], list[str]]:
-    """The registry lookups one file needs, and the insecure registries its config lists."""
-    path = Path(path_str)
-    fixers, cfg = _network_fixers(path, opts)
-    if not fixers or cfg is None:
-        return [], []
-    try:
-        src = read_source(path)
-    except SourceError:
-        return [], []  # reported when the file is processed
-    doc = parse_lossless(src.text)
-    if doc.error is not None:
-        return [], []
-    ctx = FixContext(
+def _lookup_context(path: Path, cfg: Config, opts: RunOptions) -> FixContext:
+    """What the network fixers know about a file when they say which lookups it needs."""
+    return FixContext(
         path=path,
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
+        min_docker_engine=cfg.min_docker_engine,
         services=_services(cfg, opts),
     )
-    return _image_queries(doc, fixers, ctx), list(cfg.insecure_registries)
 
 
-def _collect_chunk(
-    args: tuple[list[str], RunOptions],
-) -> list[tuple[list[ImageQuery], list[str]]]:
+class _FileQueries(NamedTuple):
+    queries: list[ImageQuery]
+    insecure_registries: list[str]  # what the file's configuration lists
+    refresh: bool = False  # its configuration says `refresh = true`
+
+
+def _queries_for_path(path_str: str, opts: RunOptions) -> _FileQueries:
+    """The registry lookups one file needs, and what its configuration says about them."""
+    path = Path(path_str)
+    fixers, cfg = _network_fixers(path, opts)
+    if not fixers or cfg is None:
+        return _FileQueries([], [])
+    try:
+        src = read_source(path)
+    except SourceError:
+        return _FileQueries([], [])  # reported when the file is processed
+    doc = parse_lossless(src.text)
+    if doc.error is not None:
+        return _FileQueries([], [])
+    ctx = _lookup_context(path, cfg, opts)
+    queries = _image_queries(doc, fixers, ctx)
+    return _FileQueries(queries, list(cfg.insecure_registries), ctx.refresh)
+
+
+def _collect_chunk(args: tuple[list[str], RunOptions]) -> list[_FileQueries]:
     paths, opts = args
     return [_queries_for_path(p, opts) for p in paths]
 
 
 def _prefetch(
     paths: Sequence[str], opts: RunOptions, pool: Executor | None, chunk_size: int
-) -> tuple[RunOptions, dict[int, list[str]]]:
-    """Look up every file's registry queries at once; returns the options carrying the answers
-    and, by file index, the warnings to show (each failed lookup once, on its first file)."""
+) -> tuple[RunOptions, dict[int, list[str]], list[str]]:
+    """Look up every file's registry queries at once; returns the options carrying the answers,
+    by file index the warnings to show (each failed lookup once, on its first file), and the
+    run's warnings (once per registry host that failed as a whole)."""
     from dockfix.image_lookup import ImageLookups, resolve_image_queries
 
     # Only files with a network fixer enabled are read and parsed (in the workers if many).
     wanted = [i for i, p in enumerate(paths) if _network_fixers(Path(p), opts)[0]]
     if not wanted:
         # Nothing to look up: say so, so that no file looks up on its own.
-        return opts._replace(image_lookups=ImageLookups({}, opts.offline)), {}
+        return opts._replace(image_lookups=ImageLookups({}, opts.offline)), {}, []
     names = [paths[i] for i in wanted]
     if pool is None or len(names) < PARALLEL_THRESHOLD:
         per_file = [_queries_for_path(p, opts) for p in names]
@@ -350,7 +415,7 @@ def _prefetch(
     # the files' configurations list.
     insecure = {*opts.insecure_registries}
     first_user: dict[tuple[str, str], int] = {}
-    for index, (queries, file_insecure) in zip(wanted, per_file, strict=True):
+    for index, (queries, file_insecure, _) in zip(wanted, per_file, strict=True):
         insecure.update(file_insecure)
         for query in queries:
             try:
@@ -358,14 +423,15 @@ def _prefetch(
             except ValueError:
                 continue
     lookups = resolve_image_queries(
-        [q for queries, _ in per_file for q in queries],
+        [q for file in per_file for q in file.queries],
         insecure_registries=sorted(insecure),
         offline=opts.offline,
+        refresh=opts.refresh or any(file.refresh for file in per_file),
     )
     warnings: dict[int, list[str]] = {}
     for key, message in lookups.failures():
         warnings.setdefault(first_user.get(key, 0), []).append(message)
-    return opts._replace(image_lookups=lookups), warnings
+    return opts._replace(image_lookups=lookups), warnings, lookups.host_warnings()
 
 
 def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
@@ -419,16 +485,18 @@ def process_paths(
     # is processed, and no file is read twice.
     prefetch = opts.image_lookups is None and not opts.offline
     warnings: dict[int, list[str]] = {}  # by file index: lookup failures to show there
+    run_warnings: list[str] = []  # registries that failed as a whole: said first
     if not parallel:
         source: Iterable[str] = itertools.chain(head, it)
         if prefetch:
             names = [*head, *it]
-            opts, warnings = _prefetch(names, opts, None, 0)
+            opts, warnings, run_warnings = _prefetch(names, opts, None, 0)
             source = names
         batches = _chunks(iter(source), STREAM_CHUNK)
         yield from _with_warnings(
             (report for batch in batches for report in _process_chunk((batch, opts, {}))),
             warnings,
+            run_warnings,
         )
         return
     from concurrent.futures import ProcessPoolExecutor
@@ -445,13 +513,13 @@ def process_paths(
         if prefetch:
             names = [*head, *it]
             size = max(16, len(names) // (workers * 8))
-            opts, warnings = _prefetch(names, opts, pool, size)
+            opts, warnings, run_warnings = _prefetch(names, opts, pool, size)
             chunks: Iterable[list[str]] = (
                 names[i : i + size] for i in range(0, len(names), size)
             )
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
-        yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings)
+        yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings, run_warnings)
 
 
 def _start_worker(parent: int) -> None:
@@ -524,11 +592,14 @@ def _run_chunks(
 
 
 def _with_warnings(
-    reports: Iterable[FileReport], warnings: dict[int, list[str]]
+    reports: Iterable[FileReport], warnings: dict[int, list[str]], run_warnings: list[str]
 ) -> Iterator[FileReport]:
-    """Attach the run's lookup warnings to the first file that can show them."""
+    """Attach the run's lookup warnings to the first file that can show them, and the
+    warnings about the whole run to the first report."""
     pending: list[str] = []
     for index, report in enumerate(reports):
+        if index == 0:
+            report.run_warnings[:0] = run_warnings
         pending.extend(warnings.pop(index, ()))
         if pending and report.outcome is not None:
             report.outcome.warnings[:0] = pending

@@ -1,23 +1,97 @@
-"""SARIF 2.1.0 output, as GitHub code scanning accepts it: one run, rules from the fixers' docs."""
+"""SARIF 2.1.0 output, as GitHub code scanning accepts it: one run, rules from the fixers' docs.
+
+Artifact URIs are relative to the repository root (``%SRCROOT%``): the git work tree the files
+are in, or ``--sarif-root``; a file outside it gets an absolute ``file://`` URI. Levels come from
+the findings' severities; security fixers' rules carry the ``security`` tag and a
+``security-severity``, so code scanning shows their findings as security alerts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from dockfix import __version__
 from dockfix.catalog import all_fixers
-from dockfix.fixer import Applicability, Finding
+from dockfix.diffing import replacements
+from dockfix.fixer import SECURITY_SEVERITY, SEVERITY_ORDER, Applicability, Finding, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULE_URL = "https://github.com/dockfix/dockfix/blob/main/fixers/{module}.py"
+SRCROOT = "%SRCROOT%"
+LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+    Severity.STYLE: "note",
+}
+# Characters a relative URI keeps as they are (RFC 3986 path characters but `:`, which would
+# make the first segment look like a scheme).
+_URI_SAFE = "/!$&'()*+,;=@~"
+
+# A file's changes for a SARIF fix: (displayed path, original text or None if new, new text).
+FileEdit = tuple[str, str | None, str]
 
 
-def _rule(code: str) -> dict[str, Any]:
+@lru_cache(maxsize=4096)
+def git_top_level(directory: str) -> str | None:
+    """The work tree (where ``.git`` is, a directory or a worktree's file) holding the
+    absolute ``directory``, or None."""
+    if os.path.exists(os.path.join(directory, ".git")):
+        return directory
+    parent = os.path.dirname(directory)
+    return None if parent == directory else git_top_level(parent)
+
+
+def _real(path: str) -> str:
+    # The directory resolved (as git reports its top level), the file name kept.
+    full = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))
+
+
+def repository_root(paths: Iterable[str]) -> str:
+    """The root the URIs are relative to: the work tree most of the files are in (the first
+    in path order on a tie); the working directory when none is in one."""
+    tops = Counter(git_top_level(os.path.dirname(_real(p))) for p in sorted(set(paths)))
+    tops.pop(None, None)
+    if not tops:
+        return os.path.realpath(os.getcwd())
+    return str(tops.most_common(1)[0][0])
+
+
+def artifact_location(path: str, root: str) -> dict[str, Any]:
+    return dict(_artifact_location(path, root))
+
+
+@lru_cache(maxsize=65536)  # one per file, not one per finding
+def _artifact_location(path: str, root: str) -> dict[str, Any]:
+    full = _real(path)
+    rel = os.path.relpath(full, root)
+    if rel == ".." or rel.startswith("../"):
+        return {"uri": Path(full).as_uri()}
+    return {"uri": quote(Path(rel).as_posix(), safe=_URI_SAFE), "uriBaseId": SRCROOT}
+
+
+def _rule(code: str, severity: Severity | None) -> dict[str, Any]:
     fx = all_fixers().get(code)
     if fx is None:
         return {"id": code, "name": code}
     doc = fx.documentation()
+    severity = severity or fx.severity
+    properties: dict[str, Any] = {
+        "tags": [
+            "dockerfile",
+            *(["security"] if fx.security else []),
+            *(f"hadolint:{h}" for h in fx.resolves.hadolint),
+        ],
+    }
+    if fx.security:
+        properties["security-severity"] = SECURITY_SEVERITY[severity]
     return {
         "id": code,
         "name": fx.name,
@@ -25,15 +99,56 @@ def _rule(code: str) -> dict[str, Any]:
         "fullDescription": {"text": fx.summary},
         "help": {"text": doc, "markdown": doc},
         "helpUri": RULE_URL.format(module=fx.__module__.rsplit(".", 1)[-1]),
-        "properties": {
-            "tags": ["dockerfile", *(f"hadolint:{h}" for h in fx.resolves.hadolint)],
-        },
+        "defaultConfiguration": {"level": LEVEL[severity]},
+        "properties": properties,
     }
 
 
-def sarif_report(findings: Sequence[Finding]) -> dict[str, Any]:
+def _fix(description: str, edits: Sequence[FileEdit], root: str) -> dict[str, Any]:
+    changes = []
+    for path, old, new in edits:
+        found = replacements(old, new)
+        if not found:
+            continue
+        changes.append(
+            {
+                "artifactLocation": artifact_location(path, root),
+                "replacements": [
+                    {
+                        "deletedRegion": {"charOffset": offset, "charLength": length},
+                        "insertedContent": {"text": text},
+                    }
+                    for offset, length, text in found
+                ],
+            }
+        )
+    return {"description": {"text": description}, "artifactChanges": changes}
+
+
+def sarif_report(
+    findings: Sequence[Finding],
+    root: str | None = None,
+    fixed: Sequence[Finding] = (),
+    file_edits: Mapping[str, Sequence[FileEdit]] | None = None,
+) -> dict[str, Any]:
+    """The SARIF log of ``findings`` (sorted). ``fixed``: those among them whose fixes the run
+    would apply; the first of each file carries that file's whole change (``file_edits``, by
+    the findings' path) as its SARIF ``fixes``."""
+    if root is None:
+        root = repository_root(f.path for f in findings)
+    root = os.path.realpath(root)
     codes = sorted({f.code for f in findings})
     index = {c: i for i, c in enumerate(codes)}
+    # A rule's level is its findings' (the most severe, should configurations differ).
+    rule_severity: dict[str, Severity] = {}
+    for f in findings:
+        known = rule_severity.get(f.code)
+        if known is None or SEVERITY_ORDER.index(f.severity) < SEVERITY_ORDER.index(known):
+            rule_severity[f.code] = f.severity
+    carrier: dict[str, int] = {}  # path -> id() of the finding that carries the file's fix
+    for f in fixed:
+        carrier.setdefault(f.path, id(f))
+    fixed_ids = {id(f) for f in fixed}
     results = []
     for f in findings:
         region: dict[str, Any] = {"startLine": f.line, "startColumn": f.column}
@@ -42,25 +157,34 @@ def sarif_report(findings: Sequence[Finding]) -> dict[str, Any]:
         text = f.message
         if f.reason:
             text += f" (not fixed: {f.reason})"
-        results.append(
-            {
-                "ruleId": f.code,
-                "ruleIndex": index[f.code],
-                "level": "warning",
-                "message": {"text": text},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                            "region": region,
-                        }
+        result: dict[str, Any] = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": LEVEL[f.severity],
+            "message": {"text": text},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": artifact_location(f.path, root),
+                        "region": region,
                     }
-                ],
-                "properties": {
-                    "applicability": (f.fix.applicability if f.fix else Applicability.DISPLAY_ONLY).value
-                },
-            }
-        )
+                }
+            ],
+            "properties": {
+                "applicability": (
+                    f.fix.applicability if f.fix else Applicability.DISPLAY_ONLY
+                ).value,
+                "severity": f.severity.value,
+            },
+        }
+        if id(f) in fixed_ids:
+            result["properties"]["fixed"] = True
+        if carrier.get(f.path) == id(f) and file_edits and f.path in file_edits:
+            codes_fixed = sorted({g.code for g in fixed if g.path == f.path})
+            fix = _fix(f"dockfix fix: {', '.join(codes_fixed)}", file_edits[f.path], root)
+            if fix["artifactChanges"]:
+                result["fixes"] = [fix]
+        results.append(result)
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -71,9 +195,10 @@ def sarif_report(findings: Sequence[Finding]) -> dict[str, Any]:
                         "name": "dockfix",
                         "version": __version__,
                         "informationUri": "https://github.com/dockfix/dockfix",
-                        "rules": [_rule(c) for c in codes],
+                        "rules": [_rule(c, rule_severity.get(c)) for c in codes],
                     }
                 },
+                "originalUriBaseIds": {SRCROOT: {"uri": Path(root).as_uri().rstrip("/") + "/"}},
                 "results": results,
             }
         ],

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from dockfix.engine import FixOutcome
-from dockfix.fixer import Applicability, Edit, Finding, Fix
+from dockfix.fixer import Applicability, Edit, Finding, Fix, Severity
 from dockfix.runner import FileReport
 
 _APPLICABILITY = {a.value: a for a in Applicability}
+_SEVERITY = {s.value: s for s in Severity}
 
 Packed = tuple[Any, ...]
 
@@ -34,11 +35,20 @@ def pack_report(r: FileReport) -> Packed:
             o.warnings,
             o.error_line,
         )
-    return (r.path, outcome, r.error, r.mode, r.written, r.write_errors, r.from_stdin)
+    return (
+        r.path,
+        outcome,
+        r.error,
+        r.mode,
+        r.written,
+        r.write_errors,
+        r.from_stdin,
+        r.run_warnings,
+    )
 
 
 def unpack_report(t: Packed) -> FileReport:
-    path, outcome, error, mode, written, write_errors, from_stdin = t
+    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings = t
     o = None
     if outcome is not None:
         original, fixed, findings, applied, file_changes, o_error, warnings, error_line = outcome
@@ -52,7 +62,7 @@ def unpack_report(t: Packed) -> FileReport:
             warnings,
             error_line,
         )
-    return FileReport(path, o, error, mode, written, write_errors, from_stdin)
+    return FileReport(path, o, error, mode, written, write_errors, from_stdin, run_warnings)
 
 
 def _pack_finding(f: Finding) -> Packed:
@@ -77,11 +87,12 @@ def _pack_finding(f: Finding) -> Packed:
         f.reason,
         f.path,
         f.hadolint,
+        f.severity.value,
     )
 
 
 def _unpack_finding(t: Packed) -> Finding:
-    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint = t
+    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint, sev = t
     fix = None
     if packed_fix is not None:
         edits, applicability, description, file_changes, rationale = packed_fix
@@ -92,4 +103,16 @@ def _unpack_finding(t: Packed) -> Finding:
             file_changes,
             rationale,
         )
-    return Finding(code, message, line, column, end_line, end_column, fix, reason, path, hadolint)
+    return Finding(
+        code,
+        message,
+        line,
+        column,
+        end_line,
+        end_column,
+        fix,
+        reason,
+        path,
+        hadolint,
+        _SEVERITY[sev],
+    )

@@ -42,6 +42,11 @@ def buildenv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildEnv]:
     else:
         if find_registry_binary() is None:
             missing.append("docker-registry (apt-get install docker-registry)")
+    if missing:
+        from support.system_packages import apt_packages, note_missing
+
+        reason = "build environment incomplete: " + "; ".join(missing)
+        note_missing(apt_packages(missing), "bash .ci/install-build-deps", reason)
     require(missing)
 
     root = tmp_path_factory.mktemp("buildenv")

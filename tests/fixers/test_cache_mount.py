@@ -11,18 +11,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
+from dockfix.config import ConfigError, load_config_file
 from dockfix.context import FixContext
 from dockfix.engine import fix_document
 from dockfix.fixer import Applicability, Finding
 from dockfix.fixers.cache_mount import CacheMount
+from dockfix.image_lookup import ImageLookups, ImageQuery, LookupAnswer
+from dockfix.image_ref import ImageRef
 from hadolint_runner import hadolint_codes
+from support.registry_server import OCI_IMAGE_INDEX as OCI_INDEX
 
 PIP = "--mount=type=cache,target=/root/.cache/pip"
-SYNTAX = "# syntax=docker/dockerfile:1\n"
+FRONTEND_DIGEST = "sha256:" + "5e" * 32
+# What a file gets when engines older than 23.0 must build it: the frontend, pinned.
+SYNTAX = f"# syntax=docker/dockerfile:1@{FRONTEND_DIGEST}\n"
 
 
 def fix(text: str, unsafe: bool = True) -> tuple[str, list[Finding]]:
     return dockfix.fix(text, select=["DF104"], unsafe_fixes=unsafe)
+
+
+def fix_for_old_engines(text: str, *, known: bool = True) -> tuple[str, list[Finding]]:
+    """DF104 with `min-docker-engine = "20.10"`; ``known``: the run looked up the digest of
+    docker/dockerfile:1 (the answer the runner hands every fixer)."""
+    query = ImageQuery.digest_of(ImageRef.parse("docker/dockerfile:1"))
+    answers = {query.key: LookupAnswer(FRONTEND_DIGEST, OCI_INDEX)} if known else {}
+    ctx = FixContext(
+        min_docker_engine=(20, 10), services={"image_lookups": ImageLookups(answers)}
+    )
+    out = fix_document(text, [CacheMount()], ctx, unsafe=True)
+    return out.fixed, out.findings
 
 
 def fix_with(
@@ -53,7 +71,7 @@ def test_pip_gets_a_mount_and_loses_no_cache_dir() -> None:
     )
     out, left = fix(src)
     assert out == (
-        SYNTAX + "FROM python:3.12-slim\nCOPY requirements.txt .\n"
+        "FROM python:3.12-slim\nCOPY requirements.txt .\n"
         f"RUN {PIP} pip install -r requirements.txt\n"
     )
     assert left == []
@@ -74,16 +92,50 @@ def test_existing_syntax_directive_is_kept() -> None:
     assert out == f"# syntax=docker/dockerfile:1.7\nFROM python:3.12\nRUN {PIP} pip install flask\n"
 
 
+def test_engines_with_run_mount_built_in_get_no_syntax_directive() -> None:
+    # Docker Engine 23.0+ (the default min-docker-engine) knows RUN --mount without one.
+    out, left = fix("FROM python:3.12\nRUN pip install flask\n")
+    assert out == f"FROM python:3.12\nRUN {PIP} pip install flask\n"
+    assert left == []
+
+
+def test_older_engines_get_the_frontend_pinned_by_digest() -> None:
+    out, left = fix_for_old_engines("FROM python:3.12\nRUN pip install flask\n")
+    assert out == SYNTAX + f"FROM python:3.12\nRUN {PIP} pip install flask\n"
+    assert left == []
+    assert_valid(out)
+
+
+def test_older_engines_without_the_frontend_digest_are_display_only() -> None:
+    src = "FROM python:3.12\nRUN pip install flask\n"
+    out, left = fix_for_old_engines(src, known=False)
+    assert out == src
+    assert reasons(left) == [
+        "min-docker-engine is 20.10: engines before 23.0 need `# syntax=docker/dockerfile:1` "
+        "for RUN --mount, and its digest is not known (the registry was not asked)"
+    ]
+
+
+@pytest.mark.parametrize(("value", "parsed"), [('"20.10"', (20, 10)), ("23", (23,))])
+def test_min_docker_engine_setting(tmp_path: Path, value: str, parsed: tuple[int, ...]) -> None:
+    config = tmp_path / "dockfix.toml"
+    config.write_text(f"min-docker-engine = {value}\n")
+    assert load_config_file(config).min_docker_engine == parsed
+    config.write_text("min-docker-engine = 20.10\n")  # a TOML float: 20.1
+    with pytest.raises(ConfigError, match="Docker Engine version"):
+        load_config_file(config)
+
+
 def test_syntax_goes_above_escape_and_both_stay_directives() -> None:
     src = "# escape=\\\nFROM python:3.12\nRUN pip install flask\n"
-    out, _ = fix(src)
+    out, _ = fix_for_old_engines(src)
     assert out.startswith(SYNTAX + "# escape=\\\n")
     assert [d.key for d in dockfix.parse(out).directives] == ["syntax", "escape"]
 
 
 def test_syntax_goes_above_a_leading_comment() -> None:
     src = "# Build the API\nFROM python:3.12\nRUN pip install flask\n"
-    out, _ = fix(src)
+    out, _ = fix_for_old_engines(src)
     assert out.startswith(SYNTAX + "# Build the API\n")
 
 
@@ -140,7 +192,7 @@ def test_multiline_run_gets_one_flag_per_line() -> None:
         " && rm -rf /root/.cache/pip\n"
     )
     out, _ = fix(src)
-    assert out == SYNTAX + (
+    assert out == (
         f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n"
     )
     assert_valid(out)
@@ -149,7 +201,7 @@ def test_multiline_run_gets_one_flag_per_line() -> None:
 def test_flag_alone_on_the_last_line() -> None:
     out, _ = fix('FROM python:3.12\nRUN pip install -r req.txt \\\n    --no-cache-dir\nCMD ["x"]\n')
     assert (
-        out == SYNTAX + f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
+        out == f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
     )
     assert_valid(out)
 
@@ -172,8 +224,7 @@ def test_a_run_of_another_tool_reading_the_cache_blocks() -> None:
     out, left = fix(src)
     assert PIP not in out
     assert "--mount=type=cache,target=/root/.npm npm ci" in out  # npm itself is fine
-    # (line numbers are those of the fixed text, one line longer)
-    assert reasons(left) == ["line 4 touches the cache directory /root/.cache/pip"]
+    assert reasons(left) == ["line 3 touches the cache directory /root/.cache/pip"]
 
 
 def test_onbuild_is_left_alone() -> None:
@@ -184,7 +235,7 @@ def test_onbuild_is_left_alone() -> None:
 def test_leading_operator_style_aligns_the_command() -> None:
     src = "FROM golang:1.22\nRUN go mod download \\\n && go build -o /app .\n"
     out, _ = fix(src)
-    assert out == SYNTAX + (
+    assert out == (
         "FROM golang:1.22\n"
         "RUN --mount=type=cache,target=/go/pkg/mod \\\n"
         "    --mount=type=cache,target=/root/.cache/go-build \\\n"
@@ -197,7 +248,7 @@ def test_leading_operator_style_aligns_the_command() -> None:
 def test_new_flag_goes_after_existing_flags() -> None:
     src = "FROM python:3.12\nRUN --mount=type=secret,id=netrc \\\n    pip install -r req.txt\n"
     out, _ = fix(src)
-    assert out == SYNTAX + (
+    assert out == (
         "FROM python:3.12\nRUN --mount=type=secret,id=netrc \\\n"
         f"    {PIP} \\\n"
         "    pip install -r req.txt\n"
@@ -207,7 +258,7 @@ def test_new_flag_goes_after_existing_flags() -> None:
 def test_comment_inside_continuation_survives() -> None:
     src = "FROM python:3.12\nRUN pip install flask \\\n    # the web server\n    gunicorn\n"
     out, _ = fix(src)
-    assert out == SYNTAX + (
+    assert out == (
         f"FROM python:3.12\n"
         f"RUN {PIP} \\\n"
         f"    pip install flask \\\n"
@@ -219,9 +270,9 @@ def test_comment_inside_continuation_survives() -> None:
 
 def test_crlf_bom_and_missing_final_newline_are_kept() -> None:
     src = "\ufeffFROM node:20\r\nWORKDIR /app\r\nRUN npm ci \\\r\n && npm cache clean --force"
-    out, _ = fix(src)
+    out, _ = fix_for_old_engines(src)
     assert out == (
-        "\ufeff# syntax=docker/dockerfile:1\r\nFROM node:20\r\nWORKDIR /app\r\n"
+        f"\ufeff{SYNTAX[:-1]}\r\nFROM node:20\r\nWORKDIR /app\r\n"
         "RUN --mount=type=cache,target=/root/.npm \\\r\n    npm ci"
     )
     assert_valid(out)
@@ -229,7 +280,7 @@ def test_crlf_bom_and_missing_final_newline_are_kept() -> None:
 
 def test_lower_case_keyword() -> None:
     out, _ = fix("from python:3.12\nrun pip install flask\n")
-    assert out == SYNTAX + f"from python:3.12\nrun {PIP} pip install flask\n"
+    assert out == f"from python:3.12\nrun {PIP} pip install flask\n"
 
 
 # --- where the cache is -------------------------------------------------------------------------
@@ -311,7 +362,7 @@ def test_pnpm_and_bun() -> None:
 def test_uv_gets_link_mode_copy_on_the_command() -> None:
     src = "FROM python:3.12\nRUN uv venv && uv pip install --no-cache -r req.txt\n"
     out, _ = fix(src)
-    assert out == SYNTAX + (
+    assert out == (
         "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/uv "
         "uv venv && UV_LINK_MODE=copy uv pip install -r req.txt\n"
     )
@@ -433,7 +484,7 @@ def test_apt_mounts_locked_caches_and_drops_docker_clean() -> None:
         " && rm -rf /var/lib/apt/lists/*\n"
     )
     out, left = fix_with(src, {"system_packages": True})
-    assert out == SYNTAX + (
+    assert out == (
         "FROM debian:bookworm\n"
         "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n"
         "    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n"
@@ -459,7 +510,7 @@ def test_docker_clean_goes_once_per_image() -> None:
 def test_apk_links_the_cache_for_the_run_only() -> None:
     src = "FROM alpine:3.20\nRUN apk add --no-cache curl\n"
     out, left = fix_with(src, {"system_packages": True})
-    assert out == SYNTAX + (
+    assert out == (
         "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk,sharing=locked "
         "ln -s /var/cache/apk /etc/apk/cache && apk add --update-cache curl && rm /etc/apk/cache\n"
     )
@@ -545,7 +596,7 @@ def test_comment_explaining_the_choice() -> None:
 def test_heredoc_script_gets_a_mount_but_is_not_edited() -> None:
     src = "FROM python:3.12\nRUN <<EOF\nset -e\npip install flask\nEOF\n"
     out, _ = fix(src)
-    assert out == SYNTAX + f"FROM python:3.12\nRUN {PIP} <<EOF\nset -e\npip install flask\nEOF\n"
+    assert out == f"FROM python:3.12\nRUN {PIP} <<EOF\nset -e\npip install flask\nEOF\n"
     assert_valid(out)
     src = "FROM python:3.12\nRUN <<EOF\npip install --no-cache-dir flask\nEOF\n"
     out, left = fix(src)
@@ -591,7 +642,7 @@ def test_unrelated_stage_trees_are_independent() -> None:
     )
     out, left = fix(src)
     assert f"RUN {PIP} pip install x" in out
-    assert [f.line for f in left] == [6]
+    assert [f.line for f in left] == [5]
 
 
 def test_copy_from_the_cache_blocks() -> None:
@@ -802,3 +853,58 @@ def test_every_tool_matcher_names_a_known_program() -> None:
             assert found is not None and found.name == tool.name, line
     (other,) = parse_shell("cp -r pip npm /dst").commands
     assert tool_for(other, lambda t: True) is None
+
+
+# ------------------------------------------------------------------------------- lines it writes
+_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "DF104-cache-mount"
+
+
+@pytest.mark.parametrize("min_engine", [None, "20.10"])
+def test_fix_then_check_finds_nothing_on_a_line_dockfix_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, min_engine: str | None
+) -> None:
+    """Every DF104 fixture through `fix --write`, then `check`: DF202 reports nothing it did
+    not report before (the `# syntax=` line DF104 wrote used to be an unpinned image)."""
+    import shutil
+
+    from dockfix.digest_cache import DigestCache
+    from dockfix.runner import RunOptions, process_paths
+
+    cache = DigestCache(tmp_path / "digests.json")
+    # docker/dockerfile:1 as a run that reached Docker Hub cached it (this test is offline).
+    cache.put("registry-1.docker.io/docker/dockerfile:1", FRONTEND_DIGEST, OCI_INDEX)
+    cache.save()
+    monkeypatch.setenv("DOCKFIX_DIGEST_CACHE", str(cache.path))
+    repo = tmp_path / "repo"
+    shutil.copytree(_FIXTURES, repo, ignore=shutil.ignore_patterns("expected*"))
+    if min_engine is not None:
+        (repo / "dockfix.toml").write_text(f'min-docker-engine = "{min_engine}"\n')
+    paths = sorted(str(p) for p in repo.glob("*/Dockerfile"))
+
+    def pin_findings() -> dict[str, list[str]]:
+        opts = RunOptions(select=("DF202",), offline=True, apply_fixes=False)
+        return {
+            r.path: [f.message for f in r.outcome.findings]
+            for r in process_paths(paths, opts, jobs=1)
+            if r.outcome is not None
+        }
+
+    before = pin_findings()
+    fix_opts = RunOptions(select=("DF104",), offline=True, unsafe_fixes=True)
+    changed = []
+    for report in process_paths(paths, fix_opts, jobs=1):
+        assert report.outcome is not None and report.error is None
+        if report.outcome.fixed != report.outcome.original:
+            Path(report.path).write_text(report.outcome.fixed, encoding="utf-8", newline="")
+            changed.append(report)
+    assert len(changed) == 6
+    assert pin_findings() == before
+    outcomes = [r.outcome for r in changed if r.outcome is not None]
+    added = [o for o in outcomes if "# syntax=" not in o.original]
+    assert len(added) == 5
+    for outcome in added:
+        fixed = outcome.fixed.lstrip("\ufeff")
+        if min_engine is None:
+            assert "# syntax=" not in fixed
+        else:
+            assert fixed.startswith(SYNTAX[:-1])

@@ -45,6 +45,7 @@ from support.registry_server import (  # noqa: E402
     TokenSetup,
     find_registry_binary,
 )
+from support.system_packages import note_missing  # noqa: E402
 
 
 def unavailable(reason: str) -> None:
@@ -58,7 +59,9 @@ def unavailable(reason: str) -> None:
 def registry_binary() -> str:
     binary = find_registry_binary()
     if binary is None:
-        unavailable("docker-registry not installed (run .ci/install-registry-deps)")
+        reason = "docker-registry not installed (run .ci/install-registry-deps)"
+        note_missing(["docker-registry"], "bash .ci/install-registry-deps", reason)
+        unavailable(reason)
         raise AssertionError("unreachable")
     return binary
 

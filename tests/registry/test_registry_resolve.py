@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+import dockfix.registry_client
 from dockfix.image_ref import ImageRef
 from dockfix.registry_client import (
     DigestVerificationError,
@@ -182,10 +183,13 @@ def test_tampered_digest_lookup_is_rejected(
 
 
 def test_plain_http_only_for_insecure_registries(
-    proxy: FaultProxy, seeded: Seeded, make_client: ClientFactory
+    proxy: FaultProxy, seeded: Seeded, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Not listed as insecure: the client speaks TLS to the plain-HTTP proxy and fails.
+    # A remote registry (the loopback proxy, made to look remote: loopback registries are
+    # plain HTTP) not listed as insecure: the client speaks TLS to the plain-HTTP proxy and
+    # fails.
+    monkeypatch.setattr(dockfix.registry_client, "is_loopback_registry", lambda registry: False)
     client = make_client(max_tries=1)
-    with pytest.raises(RegistryUnavailable, match="could not get an answer"):
+    with pytest.raises(RegistryUnavailable, match="TLS with"):
         client.resolve(ref(proxy, "test/multi:1.0"))
     assert proxy.request_count == 0  # no plain-HTTP request was ever made

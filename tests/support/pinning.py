@@ -31,6 +31,7 @@ from .registry_server import (
     RegistryStartError,
     find_registry_binary,
 )
+from .system_packages import note_missing
 
 __all__ = ["PinningImages", "isolate", "seed_pinning_images", "start_registry"]
 
@@ -86,7 +87,9 @@ def start_registry(workdir: Path, **kwargs: Any) -> RegistryServer:
 
     binary = find_registry_binary()
     reason = "docker-registry not installed (run .ci/install-registry-deps)"
-    if binary is not None:
+    if binary is None:
+        note_missing(["docker-registry"], "bash .ci/install-registry-deps", reason)
+    else:
         try:
             return RegistryServer(workdir, binary=binary, **kwargs).start()
         except (RegistryStartError, OSError) as exc:
