@@ -107,5 +107,5 @@ def fix_outcome(
         cfg = replace(cfg, fixer_options=merged)
     outcome = fix_text_with(text, p, opts, cfg)
     if outcome.error:
-        raise ParseError(outcome.error)
+        raise ParseError(outcome.error, outcome.error_line)
     return outcome

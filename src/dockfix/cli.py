@@ -3,15 +3,16 @@
 Exit codes: ``check`` 0 no findings, 1 findings; ``fix`` (dry run) 0 no diff, 1 a diff;
 ``fix --write`` 0 (1 with ``--exit-non-zero-on-fix`` when something changed); 2 for any
 error (a file that cannot be read or parsed, bad configuration), after every other file was
-processed.
+processed; 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     from dockfix.gitops import ChangedFiles
 
 _COMMON = [
-    click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+    # Not click's readability check: an unreadable file is one error line, the rest still run.
+    click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False)),
     click.option(
         "--select", help="Comma-separated codes, prefixes or names to enable (ALL for every fixer)."
     ),
@@ -59,6 +61,11 @@ _COMMON = [
     ),
     click.option(
         "--stdin-filename", help="The path to report for a Dockerfile read from standard input."
+    ),
+    click.option(
+        "--force-exclude",
+        is_flag=True,
+        help="Apply the configured `exclude` to paths named on the command line too (pre-commit).",
     ),
     click.option(
         "--output-format",
@@ -165,7 +172,7 @@ class _Run:
             self.opts = self.opts._replace(cache_dir=str(_cache_dir(kw["config_file"])))
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
-        self._shown_notes: set[str] = set()
+        self._shown: set[str] = set()
         # What `fix` changes, by the Dockerfile's path: (path, original or None, new) of the
         # Dockerfile and of each other file its fixes edit; and the Dockerfiles written.
         self.file_edits: dict[str, list[tuple[str, str | None, str]]] = {}
@@ -173,6 +180,12 @@ class _Run:
         # Each Dockerfile `fix` processed: (original, fixed) text, the texts the findings it
         # fixed and those left are on.
         self.texts: dict[str, tuple[str, str]] = {}
+
+    def say_once(self, line: str) -> None:
+        """Print a line on stderr unless this run did already (--commit runs once per fixer)."""
+        if line not in self._shown:
+            self._shown.add(line)
+            click.echo(line, err=True)
 
     def validate(self) -> None:
         from dockfix.catalog import SelectionError, resolve_code
@@ -202,14 +215,14 @@ class _Run:
     def reports(self, each: Callable[[Any], None] | None = None) -> list[Any]:
         """Every file's report; ``each`` is called with each one as soon as it is done."""
         out = []
-        for rep in self._reports():
-            if each is not None:
-                each(rep)
-            out.append(rep)
+        # closing(): on Ctrl-C the walk and its worker processes stop at once.
+        with contextlib.closing(self._reports()) as reports:
+            for rep in reports:
+                if each is not None:
+                    each(rep)
+                out.append(rep)
         for note in self.notes:
-            if note not in self._shown_notes:
-                self._shown_notes.add(note)
-                click.echo(f"note: {note}", err=True)
+            self.say_once(f"note: {note}")
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
@@ -217,7 +230,7 @@ class _Run:
                 click.echo(f"{rep.path}: {status}{' (cached)' if rep.cached else ''}", err=True)
         return out
 
-    def _reports(self) -> Iterator[Any]:
+    def _reports(self) -> Generator[Any, None, None]:
         from dockfix.config import ConfigError
         from dockfix.runner import FileReport, display_path, fix_text_with, process_paths
 
@@ -311,21 +324,50 @@ class _Run:
         seen: set[str] = set()  # `dockfix fix --write . Dockerfile` takes the file once
         for raw in paths:
             p = Path(raw)
-            if not p.exists() and not p.is_symlink():
+            if self.kw["force_exclude"] and excluded(os.path.abspath(raw)):
+                continue  # as ruff: `exclude` applies to what pre-commit names, too
+            try:
+                os.lstat(raw)
+            except (FileNotFoundError, NotADirectoryError):
                 self.errors.append(f"{raw}: no such file or directory")
                 continue
+            except OSError:
+                pass  # a directory on its way cannot be searched: reading the file says so
+            is_dir = os.path.isdir(raw)
             try:
-                cfg = _config_for(str(p if p.is_dir() else p.parent), self.opts.config_file)
+                cfg = _config_for(str(p if is_dir else p.parent), self.opts.config_file)
             except ConfigError as exc:
                 self.errors.append(f"error: {exc}")
                 continue
-            yield from iter_dockerfile_paths(
+            skipped = {False: 0, True: 0}  # by "is a directory"
+
+            def note_skipped(is_dir: bool, skipped: dict[bool, int] = skipped) -> None:
+                skipped[is_dir] += 1
+
+            found = False
+            for found_path in iter_dockerfile_paths(
                 [raw],
                 respect_gitignore=cfg.respect_gitignore,
                 excluded=excluded,
                 seen=seen,
                 listed=note_listing,
-            )
+                unreadable=lambda d, why: self.errors.append(f"{d}: {why}"),
+                skipped=note_skipped,
+            ):
+                found = True
+                yield found_path
+            if not found and is_dir:
+                self.say_once(_nothing_found(raw, skipped[False], skipped[True]))
+
+
+def _nothing_found(directory: str, files: int, dirs: int) -> str:
+    """A directory named on the command line gave no Dockerfile: say so (exit status
+    unchanged, as ruff does), so that a run where all was ignored never reads as clean."""
+    parts = [f"{files} Dockerfile{'s' if files != 1 else ''}"] if files else []
+    if dirs:
+        parts.append(f"{dirs} director{'ies' if dirs != 1 else 'y'}")
+    why = f" ({' and '.join(parts)} skipped by .gitignore / exclude)" if parts else ""
+    return f"warning: no Dockerfiles found under {directory}{why}"
 
 
 @functools.lru_cache(maxsize=4)
@@ -422,15 +464,15 @@ def check(
     findings = []
     sources: dict[str, str] = {}
     for rep in reports:
-        _run_warnings(rep)
+        _run_warnings(run, rep)
         if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
+            run.errors.append(rep.error_message())
             continue
         if rep.outcome is not None:
             findings.extend(rep.outcome.findings)
             sources[rep.path] = rep.outcome.original
             for w in rep.outcome.warnings:
-                click.echo(f"warning: {rep.path}: {w}", err=True)
+                run.say_once(f"warning: {rep.path}: {w}")
     if kw["statistics"]:
         click.echo(statistics(findings, unsafe), nl=False)
     elif full and len({path for path, _ in parts}) == len(parts):
@@ -468,10 +510,11 @@ def _fails(finding: Any, threshold: str | None, opts: Any) -> bool:
     return fails(finding.severity, threshold or "style")
 
 
-def _run_warnings(rep: Any) -> None:
-    """Warnings about the whole run (they come with its first report): said before the rest."""
+def _run_warnings(run: _Run, rep: Any) -> None:
+    """Warnings about the whole run (they come with its first report): said before the rest,
+    once (--commit runs once per fixer)."""
     for w in rep.run_warnings:
-        click.echo(f"warning: {w}", err=True)
+        run.say_once(f"warning: {w}")
 
 
 def _echo_fixes(fixed: list[Any], verb: str) -> None:
@@ -545,7 +588,7 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool)
     from dockfix.engine import fixable_summary
 
     if not findings:
-        what = "No findings" if errors else "All checks passed"
+        what = "No findings" if errors or not nfiles else "All checks passed"
         click.echo(f"{what} ({nfiles} file{'s' if nfiles != 1 else ''} checked).", err=True)
         return
     now, more = fixable_summary(findings, unsafe)
@@ -558,7 +601,7 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool)
 
 
 def _finish(errors: list[str], status: int) -> None:
-    for e in errors:
+    for e in dict.fromkeys(errors):  # each once: --commit walks the tree once per fixer
         click.echo(e, err=True)
     sys.exit(2 if errors else status)
 
@@ -732,15 +775,15 @@ def _fix_pass(
     changed = 0
     proposed: dict[Path, str] = {}
     for rep in reports:
-        _run_warnings(rep)
+        _run_warnings(run, rep)
         if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
+            run.errors.append(rep.error_message())
             continue
         out = rep.outcome
         if out is None:
             continue
         for w in out.warnings:
-            click.echo(f"warning: {rep.path}: {w}", err=True)
+            run.say_once(f"warning: {rep.path}: {w}")
         left.extend(out.findings)
         applied.extend(out.applied)
         run.texts[rep.path] = (run.texts.get(rep.path, (out.original, ""))[0], out.fixed)
@@ -776,13 +819,19 @@ def _fix_pass(
             continue
         if not out.changed:
             continue
-        changed += 1
         if mode == "diff":
+            changed += 1
             continue
         write_fixed_text(rep)
         for ch in fresh:
             write_file_change(ch, rep)
         run.errors.extend(rep.write_errors)
+        if not rep.written:
+            # Nothing of it reached the disk: its fixes are still to do, the file unchanged.
+            del applied[len(applied) - len(out.applied) :]
+            left.extend(out.applied)
+            continue
+        changed += 1
         if not rep.write_errors:
             run.written.add(rep.path)
         if not kw["quiet"] and not rep.write_errors:
@@ -1005,7 +1054,7 @@ def _verify_reports(
     checked: list[VerifyResult] = []
     for rep in reports:
         if rep.error:
-            run.errors.append(f"{rep.path}: {rep.error}")
+            run.errors.append(rep.error_message())
             continue
         if rep.outcome is None or not rep.outcome.changed:
             continue
@@ -1123,8 +1172,13 @@ def entry() -> None:
     stopped), and an interpreter shutdown would free a large run's objects one by one, which
     takes longer than the rest of the exit (mypy exits the same way)."""
     try:
-        main()
-        code: object = 0
+        # Not click's standalone mode, which turns Ctrl-C into exit 1, the status of findings.
+        code: object = main.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        code = 130  # interrupted (128 + SIGINT), as shells report it
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
     except SystemExit as exc:
         code = exc.code
     if isinstance(code, int):
@@ -1134,8 +1188,6 @@ def entry() -> None:
     else:  # sys.exit("message"), as Python itself reports it
         print(code, file=sys.stderr)
         status = 1
-    import contextlib
-
     for stream in (sys.stdout, sys.stderr):
         # A closed pipe (`dockfix check | head`): nothing more can be written.
         with contextlib.suppress(OSError, ValueError):

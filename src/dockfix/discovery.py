@@ -2,7 +2,8 @@
 
 A directory is walked for ``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``, ``*.dockerfile``,
 ``Containerfile`` and ``Containerfile.*`` (case-insensitively for the bare names), skipping
-``.git``, what ``.gitignore`` files exclude (nested ones too, matched with ``pathspec``'s git
+names whose suffix says they are something else (``Dockerfile.md``, ``Dockerfile.png``),
+``Dockerfile.*`` files holding NUL bytes, ``.git``, what ``.gitignore`` files exclude (nested ones too, matched with ``pathspec``'s git
 rules) and the configuration's ``exclude``. A path named explicitly is always taken, as ruff
 does. ``*.dockerignore`` files are never Dockerfiles.
 """
@@ -11,15 +12,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"})
+# `Dockerfile.md`, `Dockerfile.png`: names the patterns match that are documentation, images,
+# data, scripts or leftovers, never built; the pre-commit hooks exclude the same suffixes.
+NOT_DOCKERFILE_SUFFIXES = frozenset(
+    {"dockerignore", "md", "markdown", "rst", "adoc", "txt", "html", "pdf", "log"}
+    | {"png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "bmp"}
+    | {"json", "yaml", "yml", "toml", "ini", "xml", "csv", "lock"}
+    | {"sh", "bash", "py", "ps1", "bat", "cmd", "js", "ts", "go", "rb"}
+    | {"orig", "rej", "patch", "diff", "swp", "bak"}
+    | {"zip", "gz", "tgz", "tar", "bz2", "xz", "7z", "jar", "exe", "so", "dll"}
+)
+SNIFF_BYTES = 8192
 
 
 def is_dockerfile_name(name: str) -> bool:
     low = name.lower()
-    if low.endswith(".dockerignore"):
+    if low.rpartition(".")[2] in NOT_DOCKERFILE_SUFFIXES:
         return False
     for base in ("dockerfile", "containerfile"):
         if low == base or low.startswith(base + "."):
@@ -60,6 +73,8 @@ def iter_dockerfile_paths(
     excluded: Callable[[str], bool] | None = None,
     seen: set[str] | None = None,
     listed: Callable[[str, list[str]], None] | None = None,
+    unreadable: Callable[[str, str], None] | None = None,
+    skipped: Callable[[bool], None] | None = None,
 ) -> Iterator[str]:
     """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks.
 
@@ -67,7 +82,9 @@ def iter_dockerfile_paths(
     command line is checked, and written, once). ``listed``: told each walked directory's
     absolute path and the names in it that are neither directories nor Dockerfiles, before
     ``excluded`` is asked about its entries (the configuration lookup reads it instead of
-    asking the file system again)."""
+    asking the file system again). ``unreadable``: told each directory that cannot be listed
+    (as the walk spells it) and why; the walk goes on without it. ``skipped``: told of each
+    Dockerfile (False) or directory (True) that ``.gitignore`` or ``excluded`` left out."""
     if seen is None:
         seen = set()
     for given in paths:
@@ -81,7 +98,7 @@ def iter_dockerfile_paths(
                 yield root
             continue
         found = False
-        for p, key in _walk(root, respect_gitignore, excluded, listed):
+        for p, key in _walk(root, respect_gitignore, excluded, listed, unreadable, skipped):
             found = True
             if key not in seen:
                 seen.add(key)
@@ -95,6 +112,8 @@ def _walk(
     respect_gitignore: bool,
     excluded: Callable[[str], bool] | None,
     listed: Callable[[str, list[str]], None] | None = None,
+    unreadable: Callable[[str, str], None] | None = None,
+    skipped: Callable[[bool], None] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order.
 
@@ -104,7 +123,7 @@ def _walk(
     top = os.path.abspath(root)
     specs: list[tuple[Any, str]] = _parent_gitignores(Path(top)) if respect_gitignore else []
     # One frame per open directory: its remaining entries (reversed, to pop in order).
-    stack = [_open_dir(root, top, specs, respect_gitignore, listed)]
+    stack = [_open_dir(root, top, specs, respect_gitignore, listed, unreadable)]
     while stack:
         directory, base, dir_specs, entries = stack[-1]
         if not entries:
@@ -112,13 +131,17 @@ def _walk(
             continue
         name, is_dir = entries.pop()
         full = base + name
-        if dir_specs and _ignored(full, is_dir, dir_specs):
-            continue
-        if excluded is not None and excluded(full):
+        if (dir_specs and _ignored(full, is_dir, dir_specs)) or (
+            excluded is not None and excluded(full)
+        ):
+            if skipped is not None:
+                skipped(is_dir)
             continue
         path = name if directory == "." else os.path.join(directory, name)
         if is_dir:
-            stack.append(_open_dir(path, full, dir_specs, respect_gitignore, listed))
+            stack.append(
+                _open_dir(path, full, dir_specs, respect_gitignore, listed, unreadable)
+            )
         else:
             yield path, full
 
@@ -129,6 +152,7 @@ def _open_dir(
     specs: list[tuple[Any, str]],
     respect_gitignore: bool,
     listed: Callable[[str, list[str]], None] | None = None,
+    unreadable: Callable[[str, str], None] | None = None,
 ) -> tuple[str, str, list[tuple[Any, str]], list[tuple[str, bool]]]:
     """A directory's walk frame: its name, absolute base ("…/"), the gitignore specs that
     apply inside it, and the entries worth looking at, sorted by name, reversed."""
@@ -147,14 +171,17 @@ def _open_dir(
                 if is_dir:
                     if entry.name not in SKIP_DIRS:
                         entries.append((entry.name, True))
-                elif is_dockerfile_name(entry.name):
+                elif is_dockerfile_name(entry.name) and not _binary_variant(entry):
                     entries.append((entry.name, False))
                 else:
                     others.append(entry.name)
                     if entry.name == ".gitignore":
                         has_gitignore = True
-    except OSError:
+    except OSError as exc:
         listing_ok = False
+        if unreadable is not None:
+            why = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+            unreadable(directory, f"{why or exc}; directory not searched")
     if listed is not None and listing_ok:
         listed(dir_abs, others)
     # Only a directory that lists a .gitignore is asked for one: most have none.
@@ -164,6 +191,19 @@ def _open_dir(
             specs = [*specs, (spec, base)]
     entries.sort(reverse=True)
     return directory, base, specs, entries
+
+
+def _binary_variant(entry: os.DirEntry[str]) -> bool:
+    """A ``Dockerfile.<suffix>`` holding NUL bytes (`Dockerfile.bin`): not taken by the walk,
+    which never opens the plain names (a named file is still read, and the reason given)."""
+    low = entry.name.lower()
+    if not low.startswith(("dockerfile.", "containerfile.")):
+        return False
+    try:
+        with open(entry.path, "rb") as fh:
+            return b"\0" in fh.read(SNIFF_BYTES)
+    except OSError:
+        return False  # the run says why it cannot be read
 
 
 def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
@@ -176,18 +216,94 @@ def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
 
 
 def _parent_gitignores(root: Path) -> list[tuple[Any, str]]:
-    """``.gitignore`` files above ``root`` up to the repository top (where ``.git`` is)."""
+    """What git ignores above ``root``: the user's global excludes file and the repository's
+    ``.git/info/exclude`` (both relative to the repository top), then the ``.gitignore`` files
+    from the top down to ``root``'s parent."""
     specs: list[tuple[Any, str]] = []
     d = Path(os.path.abspath(root))
+    # os.path.exists: an unlisted directory is reported by the walk, not raised here
+    if os.path.exists(d / ".git"):  # the top itself: its .gitignore is read by the walk
+        specs.extend(_repository_excludes(str(d)))
+        return specs
     chain = []
     for parent in d.parents:
         chain.append(parent)
-        if (parent / ".git").exists():
+        if os.path.exists(parent / ".git"):
             break
     else:
         return specs
+    specs.extend(_repository_excludes(str(chain[-1])))
     for parent in reversed(chain):
         spec = _gitignore_spec(str(parent))
         if spec is not None:
             specs.append((spec, str(parent).rstrip("/") + "/"))
     return specs
+
+
+@lru_cache(maxsize=16)
+def _repository_excludes(top: str) -> tuple[tuple[Any, str], ...]:
+    """The exclude files git reads besides ``.gitignore``, as (spec, base) pairs for ``top``.
+
+    Read with pathspec, as ``.gitignore`` is: the walk prunes ignored directories as it goes,
+    which a ``git check-ignore`` round trip per entry would only slow down."""
+    import pathspec
+
+    base = top.rstrip("/") + "/"
+    specs = []
+    for path in (_global_excludes_file(top), _git_dir_file(top, "info/exclude")):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                text = fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        specs.append((pathspec.GitIgnoreSpec.from_lines(text.splitlines()), base))
+    return tuple(specs)
+
+
+def _git_dir_file(top: str, name: str) -> str | None:
+    """``name`` in the repository's (common) git directory; a linked worktree's ``.git`` is a
+    file naming its git directory, whose ``commondir`` names the shared one."""
+    git = os.path.join(top, ".git")
+    if os.path.isfile(git):
+        try:
+            with open(git, encoding="utf-8") as fh:
+                pointer = fh.read().strip()
+        except OSError:
+            return None
+        if not pointer.startswith("gitdir:"):
+            return None
+        git = os.path.join(top, pointer[len("gitdir:") :].strip())
+        try:
+            with open(os.path.join(git, "commondir"), encoding="utf-8") as fh:
+                git = os.path.join(git, fh.read().strip())
+        except OSError:
+            pass
+    return os.path.join(git, name)
+
+
+def _global_excludes_file(top: str) -> str | None:
+    """``core.excludesFile`` as git reads it in ``top`` (global, system or repository
+    configuration), else git's default ``$XDG_CONFIG_HOME/git/ignore``."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is not None:
+        try:
+            found = subprocess.run(
+                ["git", "config", "--path", "--get", "core.excludesFile"],
+                cwd=top,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=10,
+            )
+        except (OSError, subprocess.SubprocessError):
+            found = None
+        if found is not None and found.returncode == 0 and found.stdout.strip():
+            return os.path.join(top, found.stdout.strip())
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(
+        os.path.expanduser("~"), ".config"
+    )
+    return os.path.join(config_home, "git", "ignore")

@@ -21,7 +21,7 @@ from dockfix.edits import TakenEdits, apply_edits
 from dockfix.fixer import Applicability, Edit, FileChange, Finding, Fixer
 from dockfix.invariants import check_invariants
 from dockfix.suppression import Suppressions
-from dockfix.syntax import Dockerfile, parse_lossless
+from dockfix.syntax import Dockerfile, build_error, parse_lossless
 
 MAX_ROUNDS = 10
 # DOCKFIX_STRICT=1 (the test suite sets it): a fixer that raises fails loudly instead of
@@ -38,6 +38,7 @@ class FixOutcome:
     file_changes: list[FileChange] = field(default_factory=list)
     error: str | None = None  # the file could not be processed at all
     warnings: list[str] = field(default_factory=list)
+    error_line: int | None = None  # where the error is, when it is on one line
 
     @property
     def changed(self) -> bool:
@@ -112,8 +113,10 @@ def fix_document(
     out = FixOutcome(original=text, fixed=text)
     if doc is None or doc.source is not text:
         doc = parse_lossless(text)
-    if doc.error is not None:
-        out.error = f"BuildKit would reject this file: {doc.error}"
+    problem = doc.error or build_error(doc)
+    if problem is not None:
+        out.error = f"BuildKit would reject this file: {problem.reason}"
+        out.error_line = problem.line
         return out
     active = list(fixers)
     changes: dict[Path, FileChange] = {}

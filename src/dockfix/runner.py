@@ -15,6 +15,7 @@ makes the run fail.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +30,7 @@ from dockfix.context import FixContext
 from dockfix.engine import FixOutcome, fix_document
 from dockfix.fixer import FileChange, Finding, Fixer, Severity
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
+from dockfix.suppression import unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 
 if TYPE_CHECKING:
@@ -77,6 +79,11 @@ class FileReport:
     cached: bool = False  # the outcome came from the results cache: the file was not re-checked
     # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
     cache_entry: tuple[str, bytes] | None = None
+
+    def error_message(self) -> str:
+        """The error as one line: ``path:line: reason`` where it has a line (as findings)."""
+        line = self.outcome.error_line if self.outcome is not None else None
+        return f"{self.path}:{line}: {self.error}" if line else f"{self.path}: {self.error}"
 
 
 def display_path(path: Path) -> str:
@@ -267,6 +274,11 @@ def fix_text_with(
                 text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc
             )
     outcome.warnings[:0] = lookup_warnings
+    if outcome.error is None:
+        outcome.warnings.extend(
+            f"line {line}: unknown rule code {code} in suppression comment"
+            for line, code in unknown_codes(doc, all_fixers())
+        )
     if shown is None:
         shown = display_path(path) if path is not None else "-"
     fixer_classes = all_fixers()
@@ -559,7 +571,15 @@ def _process_paths(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
+    with (
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_worker_context(),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        ) as pool,
+        _cancelled_on_exit(pool),
+    ):
         if prefetch:
             names = [*head, *it]
             size = max(16, len(names) // (workers * 8))
@@ -570,6 +590,36 @@ def _process_paths(
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings, run_warnings)
+
+
+def _start_worker(parent: int) -> None:
+    """In a worker: Ctrl-C reaches the whole process group, but the main process alone stops
+    the run (a worker's traceback would only bury its message). A worker outlives an
+    interrupted main process only briefly: it exits once it finds itself orphaned."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _cancelled_on_exit(pool: Executor) -> Iterator[None]:
+    """Stopped early (Ctrl-C, a closed generator): drop the chunks not started, rather than
+    wait for the whole run."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def _worker_context() -> Any:

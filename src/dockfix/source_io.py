@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -106,6 +107,35 @@ def write_atomic(
 
     ``expected_digest`` None means the file is new and must not exist yet.
     """
+    with _interrupts_deferred():
+        _write_atomic(path, text, expected_digest, mode)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C during a write takes effect once the write is done or undone: never a temporary
+    file left behind, never a half-replaced file. (Python runs signal handlers in the main
+    thread only, whichever thread the signal reached; blocking it there would not do.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+def _write_atomic(path: Path, text: str, expected_digest: str | None, mode: int | None) -> None:
     import tempfile  # only runs that write need it
 
     data = text.encode("utf-8")

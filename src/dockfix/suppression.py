@@ -1,8 +1,9 @@
 """Suppression comments: ``# dockfix ignore=…`` and the hadolint pragmas users already have.
 
-- ``# dockfix ignore=DF101,DF103`` in the comment block directly above an instruction
-  suppresses those codes for it; ``# dockfix global ignore=…`` anywhere suppresses them for
-  the whole file. ``ALL`` suppresses every code.
+- ``# dockfix ignore=DF101,DF103`` (or ``# dockfix: ignore=…``) in the comment block directly
+  above an instruction suppresses those codes for it; ``# dockfix global ignore=…`` anywhere
+  suppresses them for the whole file. ``ALL`` suppresses every code. A code no fixer has
+  suppresses nothing: :func:`unknown_codes` names it so that the run can warn.
 - ``# hadolint ignore=DL3008 DL3009`` (and ``global ignore``) suppress a dockfix finding
   when its fixer declares that it resolves one of those hadolint rules, so existing pragmas
   keep working.
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -22,7 +24,8 @@ from dockfix.syntax import Dockerfile, Instruction
 def _pragma_re() -> re.Pattern[str]:
     # Compiled on first use: most files have no pragma, and a one-file run pays every import.
     return re.compile(
-        r"#\s*(dockfix|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$", re.I
+        r"#\s*(dockfix|hadolint)(?:\s*:\s*|\s+)(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$",
+        re.I,
     )
 
 
@@ -44,12 +47,8 @@ class Suppressions:
         if "ignore" not in doc.source.lower():
             s.any_pragma = False
             return s
-        for ln in doc.lines:
-            text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
-            if not text.startswith("#") or "ignore" not in text.lower():
-                continue
-            m = _pragma_re().match(text)
-            if m and m.group(2):
+        for _, m in _pragma_lines(doc):
+            if m.group(2):
                 target = s.dockfix_global if m.group(1).lower() == "dockfix" else s.hadolint_global
                 target.update(_codes(m.group(3)))
         return s
@@ -76,6 +75,30 @@ class Suppressions:
             elif any(h in codes for h in hadolint):
                 return True
         return False
+
+
+def unknown_codes(doc: Dockerfile, known: Collection[str]) -> list[tuple[int, str]]:
+    """(line, code) of each code in a ``# dockfix`` pragma that is neither ``ALL`` nor in
+    ``known``: a typo that would otherwise leave the finding in place without a word."""
+    if "ignore" not in doc.source.lower():
+        return []
+    out: list[tuple[int, str]] = []
+    for number, m in _pragma_lines(doc):
+        if m.group(1).lower() == "dockfix":
+            bad = _codes(m.group(3)) - {"ALL", *known}
+            out.extend((number, code) for code in sorted(bad))
+    return out
+
+
+def _pragma_lines(doc: Dockerfile) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line number, match) of each pragma line, anywhere in the file."""
+    for ln in doc.lines:
+        text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
+        if not text.startswith("#") or "ignore" not in text.lower():
+            continue
+        m = _pragma_re().match(text)
+        if m:
+            yield ln.number, m
 
 
 def _codes(text: str) -> set[str]:

@@ -45,6 +45,13 @@ __all__ = [
 
 MAX_LINE_BYTES = 65535
 KNOWN_DIRECTIVES = ("syntax", "escape", "check")
+# What BuildKit builds (frontend/dockerfile/instructions/parse.go); anything else the parser
+# accepts and the build then rejects as an unknown instruction.
+INSTRUCTIONS = frozenset(
+    {"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL"}
+    | {"MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
+)
+NOT_ONBUILD_TRIGGERS = frozenset({"ONBUILD", "FROM", "MAINTAINER"})
 HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "ADD", "COPY", "VOLUME"})
 
@@ -533,6 +540,24 @@ def parse(text: str) -> Dockerfile:
     if doc.error is not None:
         raise doc.error
     return doc
+
+
+def build_error(doc: Dockerfile) -> ParseError | None:
+    """What the build rejects in a file BuildKit's parser accepts: an unknown instruction
+    (keywords are case-insensitive) or a trigger ONBUILD does not allow."""
+    for instr in doc.instructions:
+        if instr.keyword not in INSTRUCTIONS:
+            return ParseError(f"unknown instruction {instr.keyword_raw}", instr.start_line)
+        trigger = instr.trigger
+        if trigger is None:
+            continue
+        if trigger.keyword in NOT_ONBUILD_TRIGGERS:
+            return ParseError(
+                f"{trigger.keyword} isn't allowed as an ONBUILD trigger", instr.start_line
+            )
+        if trigger.keyword not in INSTRUCTIONS:
+            return ParseError(f"unknown instruction {trigger.keyword_raw}", instr.start_line)
+    return None
 
 
 # `_ARENA.trees`: the trees parsed inside released_trees() by this thread, taken apart when it

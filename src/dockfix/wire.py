@@ -55,11 +55,12 @@ def pack_outcome(o: FixOutcome) -> Packed:
         o.file_changes,
         o.error,
         o.warnings,
+        o.error_line,
     )
 
 
 def unpack_outcome(t: Packed) -> FixOutcome:
-    original, fixed, findings, applied, file_changes, error, warnings = t
+    original, fixed, findings, applied, file_changes, error, warnings, error_line = t
     return FixOutcome(
         original,
         fixed,
@@ -68,6 +69,7 @@ def unpack_outcome(t: Packed) -> FixOutcome:
         file_changes,
         error,
         warnings,
+        error_line,
     )
 
 
