@@ -828,6 +828,34 @@ def rule(code: str | None, show_all: bool) -> None:
     click.echo(fx.documentation())
 
 
+@main.command()
+@click.option(
+    "--allow-network",
+    is_flag=True,
+    help="Let network fixers query registries (default: the digest cache only, as --offline).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Use this configuration file for every document.",
+)
+@click.option("--stdio", is_flag=True, hidden=True, help="Accepted for editors that pass it.")
+def server(allow_network: bool, config_file: str | None, stdio: bool) -> None:
+    """Run the language server (LSP, on stdin/stdout) for editors."""
+    try:
+        from dockfix.lsp_server import serve
+    except ImportError as exc:
+        if exc.name not in ("pygls", "lsprotocol") and "pygls" not in str(exc):
+            raise
+        click.echo(
+            "error: `dockfix server` needs pygls; install it with: pip install 'dockfix[lsp]'",
+            err=True,
+        )
+        sys.exit(2)
+    serve(allow_network=allow_network, config_file=config_file)
+
+
 def entry() -> None:
     """The `dockfix` program: :func:`main`, then an immediate exit once the output is flushed.
 
