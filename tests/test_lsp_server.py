@@ -328,3 +328,77 @@ def test_version_does_not_import_the_server() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, timeout=60)
     assert proc.stdout.decode().splitlines()[-1] == "[]"
+
+
+@pytest.mark.asyncio
+async def test_a_fix_that_creates_another_file(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "dockfix.toml").write_text('extend-select = ["DF204"]\n')
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".env").write_text("TOKEN=x\n")
+    await start(client)
+    path = tmp_path / "Dockerfile"
+    text = "FROM python:3.12\nCOPY . /app\n"
+    diagnostics = by_code(await open_doc(client, path, text))
+    [action] = [
+        a
+        for a in await actions_at(client, path, diagnostics["DF204"], ["quickfix"])
+        if a.title.startswith("Fix DF204")
+    ]
+    assert action.title.endswith("(unsafe)")
+    assert action.edit is not None and action.edit.document_changes is not None
+    create, write = action.edit.document_changes
+    ignore_file = tmp_path / ".dockerignore"
+    assert isinstance(create, types.CreateFile) and create.uri == ignore_file.as_uri()
+    assert isinstance(write, types.TextDocumentEdit)
+    assert write.text_document.uri == ignore_file.as_uri()
+    [insert] = write.edits
+    assert not ignore_file.exists()
+    path.write_text(text)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dockfix",
+            "fix",
+            "--write",
+            "--offline",
+            "--unsafe-fixes",
+            "--select",
+            "DF204",
+            str(path),
+        ],
+        capture_output=True,
+        check=False,
+        timeout=120,
+        input=b"",
+    )
+    assert ignore_file.read_text() == insert.new_text, cli.stderr
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # merged into the pragma already there, its spacing and line ending kept
+        (
+            "FROM a\r\n# dockfix ignore=DF105 \r\nRUN apt-get update\r\n",
+            "FROM a\r\n# dockfix ignore=DF105,DF102 \r\nRUN apt-get update\r\n",
+        ),
+        # a new line on top of the block: hadolint's pragma stays next to its instruction
+        (
+            "FROM a\n\t# hadolint ignore=DL3009\n\tRUN apt-get update\n",
+            "FROM a\n\t# dockfix ignore=DF102\n\t# hadolint ignore=DL3009\n\tRUN apt-get update\n",
+        ),
+        # a global pragma is not merged into
+        (
+            "# dockfix global ignore=DF201\nRUN apt-get update\n",
+            "# dockfix ignore=DF102\n# dockfix global ignore=DF201\nRUN apt-get update\n",
+        ),
+    ],
+)
+def test_ignore_comment_edit(before: str, after: str) -> None:
+    from dockfix.edits import apply_edits
+    from dockfix.suppression import ignore_edit
+    from dockfix.syntax import parse_lossless
+
+    doc = parse_lossless(before)
+    assert apply_edits(before, [ignore_edit(doc, doc.instructions[-1], "DF102")]) == after
