@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_lsp
@@ -53,20 +54,6 @@ async def open_doc(
             text_document=types.TextDocumentItem(
                 uri=uri, language_id=language_id, version=1, text=text
             )
-        )
-    )
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    return list(client.diagnostics[uri])
-
-
-async def change_doc(
-    client: LanguageClient, path: Path, text: str, version: int
-) -> list[types.Diagnostic]:
-    uri = path.as_uri()
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
         )
     )
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
@@ -219,7 +206,19 @@ async def test_ignore_comment_silences_the_code_on_recheck(
         "  # dockfix ignore=DF102\r\n",
         "  RUN apt-get update\r\n",
     ]
-    after = by_code(await change_doc(client, path, text, 2))
+    # sent as an editor sends it: the range that changed, as the action's edit gives it
+    assert ignore[0].edit.changes is not None
+    [edit] = ignore[0].edit.changes[path.as_uri()]
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=edit.range, text=edit.new_text)
+            ],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    after = by_code(client.diagnostics[path.as_uri()])
     assert "DF102" not in after
     assert {"DF105", "DF201"} <= set(after)
     assert (after["DF105"].range.start.line, after["DF105"].range.start.character) == (3, 0)
@@ -402,3 +401,25 @@ def test_ignore_comment_edit(before: str, after: str) -> None:
 
     doc = parse_lossless(before)
     assert apply_edits(before, [ignore_edit(doc, doc.instructions[-1], "DF102")]) == after
+
+
+@pytest.mark.parametrize(
+    ("severity", "expected"),
+    [
+        (None, types.DiagnosticSeverity.Warning),
+        ("error", types.DiagnosticSeverity.Error),
+        ("info", types.DiagnosticSeverity.Information),
+        ("style", types.DiagnosticSeverity.Hint),
+    ],
+)
+def test_finding_severity_in_the_editor(severity: str | None, expected: object) -> None:
+    from types import SimpleNamespace
+
+    from dockfix.lsp_server import diagnostic_severity
+
+    finding: Any = (
+        SimpleNamespace(code="DF102")
+        if severity is None
+        else SimpleNamespace(code="DF102", severity=severity)
+    )
+    assert diagnostic_severity(finding) == expected
