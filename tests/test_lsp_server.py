@@ -47,7 +47,8 @@ async def start(client: LanguageClient, options: dict[str, object] | None = None
 
 async def open_doc(
     client: LanguageClient, path: Path, text: str, language_id: str = "dockerfile"
-) -> list[types.Diagnostic]:
+) -> dict[str, types.Diagnostic]:
+    """Open a document; its diagnostics by code."""
     uri = path.as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
@@ -57,7 +58,7 @@ async def open_doc(
         )
     )
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    return list(client.diagnostics[uri])
+    return by_code(client.diagnostics[uri])
 
 
 async def actions_at(
@@ -71,6 +72,14 @@ async def actions_at(
         )
     )
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
+
+
+async def titled(
+    client: LanguageClient, path: Path, diagnostic: types.Diagnostic, prefix: str
+) -> list[types.CodeAction]:
+    """The quick fixes at a diagnostic whose title starts with ``prefix``."""
+    actions = await actions_at(client, path, diagnostic, ["quickfix"])
+    return [a for a in actions if a.title.startswith(prefix)]
 
 
 def offset(text: str, pos: types.Position) -> int:
@@ -119,7 +128,7 @@ async def test_diagnostics_carry_code_range_severity_and_rule_text(
     client: LanguageClient, tmp_path: Path
 ) -> None:
     await start(client)
-    diagnostics = by_code(await open_doc(client, tmp_path / "Dockerfile", SOURCE))
+    diagnostics = await open_doc(client, tmp_path / "Dockerfile", SOURCE)
     assert set(diagnostics) == {"DF102", "DF105", "DF201", "DF202", "DF401"}
     update = diagnostics["DF102"]
     assert (update.range.start.line, update.range.start.character) == (1, 0)
@@ -147,22 +156,14 @@ async def test_quick_fix_is_the_engine_fix_and_unsafe_ones_say_so(
 ) -> None:
     await start(client)
     path = tmp_path / "Dockerfile"
-    diagnostics = by_code(await open_doc(client, path, SOURCE))
-    safe = [
-        a
-        for a in await actions_at(client, path, diagnostics["DF102"], ["quickfix"])
-        if a.title.startswith("Fix DF102")
-    ]
+    diagnostics = await open_doc(client, path, SOURCE)
+    safe = await titled(client, path, diagnostics["DF102"], "Fix DF102")
     assert len(safe) == 1 and safe[0].is_preferred and "(unsafe)" not in safe[0].title
     assert safe[0].edit is not None
     fixed = apply(SOURCE, safe[0].edit, path.as_uri())
     assert fixed == cli_fix(path, SOURCE, "--select", "DF102")
     assert fixed != SOURCE
-    unsafe = [
-        a
-        for a in await actions_at(client, path, diagnostics["DF105"], ["quickfix"])
-        if a.title.startswith("Fix DF105")
-    ]
+    unsafe = await titled(client, path, diagnostics["DF105"], "Fix DF105")
     assert len(unsafe) == 1 and unsafe[0].title.endswith("(unsafe)")
     assert not unsafe[0].is_preferred
     assert unsafe[0].edit is not None
@@ -170,8 +171,7 @@ async def test_quick_fix_is_the_engine_fix_and_unsafe_ones_say_so(
         path, SOURCE, "--select", "DF105", "--unsafe-fixes"
     )
     # display-only offline: nothing to apply, only the ignore comment
-    pinned = await actions_at(client, path, diagnostics["DF202"], ["quickfix"])
-    assert [a.title for a in pinned if a.title.startswith("Fix DF202")] == []
+    assert await titled(client, path, diagnostics["DF202"], "Fix DF202") == []
 
 
 @pytest.mark.asyncio
@@ -179,7 +179,7 @@ async def test_fix_all_equals_dockfix_fix(client: LanguageClient, tmp_path: Path
     await start(client)
     path = tmp_path / "Dockerfile"
     diagnostics = await open_doc(client, path, SOURCE)
-    actions = await actions_at(client, path, diagnostics[0], ["source.fixAll"])
+    actions = await actions_at(client, path, diagnostics["DF102"], ["source.fixAll"])
     assert [a.kind for a in actions] == ["source.fixAll.dockfix"]
     assert actions[0].edit is not None
     fixed = apply(SOURCE, actions[0].edit, path.as_uri())
@@ -193,12 +193,8 @@ async def test_ignore_comment_silences_the_code_on_recheck(
 ) -> None:
     await start(client)
     path = tmp_path / "Dockerfile"
-    diagnostics = by_code(await open_doc(client, path, SOURCE))
-    ignore = [
-        a
-        for a in await actions_at(client, path, diagnostics["DF102"], ["quickfix"])
-        if a.title.startswith("Ignore DF102")
-    ]
+    diagnostics = await open_doc(client, path, SOURCE)
+    ignore = await titled(client, path, diagnostics["DF102"], "Ignore DF102")
     assert len(ignore) == 1 and ignore[0].edit is not None
     text = apply(SOURCE, ignore[0].edit, path.as_uri())
     # the instruction's indentation and the file's CRLF
@@ -231,7 +227,7 @@ async def test_configuration_beside_the_document_and_its_edits(
     (tmp_path / "dockfix.toml").write_text('ignore = ["DF201"]\n')
     await start(client)
     path = tmp_path / "svc.dockerfile"
-    codes = set(by_code(await open_doc(client, path, SOURCE)))
+    codes = set(await open_doc(client, path, SOURCE))
     assert "DF201" not in codes and "DF102" in codes
     # an edited configuration applies from the next check on, without a restart
     (tmp_path / "dockfix.toml").write_text('ignore = ["DF201", "DF102"]\n')
@@ -256,7 +252,7 @@ async def test_documents_by_language_id_and_close_clears(
         )
     )
     build = tmp_path / "build.txt"  # not a Dockerfile name, but the editor says it is one
-    assert "DF102" in by_code(await open_doc(client, build, SOURCE, language_id="dockerfile"))
+    assert "DF102" in await open_doc(client, build, SOURCE, language_id="dockerfile")
     assert notes.as_uri() not in client.diagnostics  # notifications arrive in order
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(build.as_uri()))
@@ -296,7 +292,7 @@ async def test_registry_lookups_stay_offline_unless_allowed(
     (tmp_path / "dockfix.toml").write_text(f'insecure-registries = ["{host}"]\n')
     await start(client, {"allowNetwork": True} if allow_network else None)
     text = f"FROM {host}/team/app:1.0\nUSER app\n"
-    diagnostics = by_code(await open_doc(client, tmp_path / "Dockerfile", text))
+    diagnostics = await open_doc(client, tmp_path / "Dockerfile", text)
     assert "DF202" in diagnostics
     registry.sock.close()
     # the positive case shows the listener would have seen a lookup
@@ -337,12 +333,8 @@ async def test_a_fix_that_creates_another_file(client: LanguageClient, tmp_path:
     await start(client)
     path = tmp_path / "Dockerfile"
     text = "FROM python:3.12\nCOPY . /app\n"
-    diagnostics = by_code(await open_doc(client, path, text))
-    [action] = [
-        a
-        for a in await actions_at(client, path, diagnostics["DF204"], ["quickfix"])
-        if a.title.startswith("Fix DF204")
-    ]
+    diagnostics = await open_doc(client, path, text)
+    [action] = await titled(client, path, diagnostics["DF204"], "Fix DF204")
     assert action.title.endswith("(unsafe)")
     assert action.edit is not None and action.edit.document_changes is not None
     create, write = action.edit.document_changes
