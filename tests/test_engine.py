@@ -8,9 +8,9 @@ import pytest
 
 from dockfix.context import FixContext
 from dockfix.edits import insert_after
-from dockfix.engine import fix_document
+from dockfix.engine import fix_document, fix_one
 from dockfix.fixer import Edit, Finding, Fix, Fixer
-from dockfix.syntax import Dockerfile
+from dockfix.syntax import Dockerfile, parse_lossless
 
 
 class AppendUser(Fixer):
@@ -82,3 +82,14 @@ def test_a_good_fixer_survives_a_bad_one() -> None:
     fixed, warnings = run(text, BreakHeredoc(), AppendUser())
     assert fixed == "FROM a\nRUN <<EOF\necho\nEOF\nCMD x\nUSER 1000\n"
     assert len(warnings) == 1 and warnings[0].startswith("T002")
+
+
+def test_one_finding_fix_is_verified_like_a_round() -> None:
+    """What an editor's quick fix applies: the fix alone, refused when a round would be."""
+    good = parse_lossless("FROM a\nCMD x")
+    [finding] = AppendUser().check(good, FixContext())
+    assert fix_one(good, finding) == ("FROM a\nCMD x\nUSER 1000", None)
+    broken = parse_lossless("FROM a\nRUN <<EOF\necho\nEOF\nRUN b\n")
+    [finding] = BreakHeredoc().check(broken, FixContext())
+    fixed, refused = fix_one(broken, finding)
+    assert fixed == broken.source and refused is not None

@@ -39,7 +39,7 @@ from dockfix.fixer import Applicability, FileChange, Finding
 from dockfix.runner import RunOptions, fix_text_with
 from dockfix.source_io import SourceError, write_atomic
 from dockfix.suppression import ignore_edit
-from dockfix.syntax import parse_lossless
+from dockfix.syntax import Dockerfile, parse_lossless
 
 SOURCE = "dockfix"
 FIX_ALL = "source.fixAll.dockfix"
@@ -121,12 +121,12 @@ class DockfixServer(LanguageServer):
         opts = RunOptions(
             offline=not self.allow_network, apply_fixes=apply, config_file=self.config_file
         )
-        out = fix_text_with(text, path, opts, self.config_for(path))
-        for warning in out.warnings:
-            self.window_log_message(
-                types.LogMessageParams(type=types.MessageType.Warning, message=f"{uri}: {warning}")
-            )
-        return out
+        return fix_text_with(text, path, opts, self.config_for(path))
+
+    def log(self, uri: str, message: str) -> None:
+        self.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Warning, message=f"{uri}: {message}")
+        )
 
     def units(self) -> Callable[[str], int]:
         return self.workspace.position_codec.client_num_units
@@ -141,6 +141,8 @@ class DockfixServer(LanguageServer):
         except ConfigError as exc:
             diagnostics = [_file_diagnostic(f"configuration error: {exc}")]
         else:
+            for warning in out.warnings:
+                self.log(uri, warning)
             if out.error:
                 diagnostics = [_file_diagnostic(out.error)]
             else:
@@ -190,7 +192,9 @@ class DockfixServer(LanguageServer):
                 continue
             if f.fix is not None and f.fixable:
                 fixed, refused = fix_one(tree, f)
-                if refused is None:
+                if refused is not None:
+                    self.log(uri, f"{f.code} proposed a fix that was not offered: {refused}")
+                else:
                     unsafe = f.fix.applicability is Applicability.UNSAFE
                     what = f.fix.description or f.message
                     fixes.append(
@@ -220,7 +224,7 @@ class DockfixServer(LanguageServer):
         if out.error or not out.changed:
             return []
         unsafe = any(f.applicability is Applicability.UNSAFE for f in out.applied)
-        title = "dockfix: fix all" + (" (unsafe fixes included)" if unsafe else " safe fixes")
+        title = "dockfix: apply all " + ("fixes (unsafe included)" if unsafe else "safe fixes")
         return [
             types.CodeAction(
                 title=title,
@@ -282,7 +286,9 @@ class DockfixServer(LanguageServer):
 
 def rule_text(code: str) -> str:
     """What ``dockfix rule CODE`` prints."""
-    fixer = all_fixers()[code]
+    fixer = all_fixers().get(code)
+    if fixer is None:
+        return f"# {code}\n"
     return f"# {fixer.code} {fixer.name}\n\n{fixer.documentation()}\n"
 
 
@@ -305,7 +311,7 @@ def _path_of(uri: str) -> Path | None:
     return Path(fs) if fs else None
 
 
-def _span(tree: Any, f: Finding) -> tuple[int, int]:
+def _span(tree: Dockerfile, f: Finding) -> tuple[int, int]:
     """A finding's character range in the text it was found on."""
     count = len(tree.lines)
     if not count:
