@@ -10,7 +10,6 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_lsp
@@ -395,23 +394,11 @@ def test_ignore_comment_edit(before: str, after: str) -> None:
     assert apply_edits(before, [ignore_edit(doc, doc.instructions[-1], "DF102")]) == after
 
 
-@pytest.mark.parametrize(
-    ("severity", "expected"),
-    [
-        (None, types.DiagnosticSeverity.Warning),
-        ("error", types.DiagnosticSeverity.Error),
-        ("info", types.DiagnosticSeverity.Information),
-        ("style", types.DiagnosticSeverity.Hint),
-    ],
-)
-def test_finding_severity_in_the_editor(severity: str | None, expected: object) -> None:
-    from types import SimpleNamespace
-
-    from dockfix.lsp_server import diagnostic_severity
-
-    finding: Any = (
-        SimpleNamespace(code="DF102")
-        if severity is None
-        else SimpleNamespace(code="DF102", severity=severity)
-    )
-    assert diagnostic_severity(finding) == expected
+@pytest.mark.asyncio
+async def test_severity_from_the_configuration(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "dockfix.toml").write_text('[severity]\nDF102 = "error"\nDF105 = "style"\n')
+    await start(client)
+    diagnostics = await open_doc(client, tmp_path / "Dockerfile", SOURCE)
+    assert diagnostics["DF102"].severity == types.DiagnosticSeverity.Error
+    assert diagnostics["DF105"].severity == types.DiagnosticSeverity.Hint
+    assert diagnostics["DF401"].severity == types.DiagnosticSeverity.Warning

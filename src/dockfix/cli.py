@@ -809,7 +809,7 @@ def _verify_reports(
 @click.option("--all", "show_all", is_flag=True, help="List every fixer.")
 def rule(code: str | None, show_all: bool) -> None:
     """Print a fixer's documentation (`dockfix rule DF102`), or list them all."""
-    from dockfix.catalog import all_fixers
+    from dockfix.catalog import all_fixers, rule_page
 
     fixers = all_fixers()
     if show_all or not code:
@@ -822,10 +822,7 @@ def rule(code: str | None, show_all: bool) -> None:
     if fx is None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(2)
-    click.echo(f"# {fx.code} {fx.name}\n")
-    security = " (security)" if fx.security else ""
-    click.echo(f"Severity: {fx.severity}{security}; set it with `[tool.dockfix.severity]`.\n")
-    click.echo(fx.documentation())
+    click.echo(rule_page(fx), nl=False)
 
 
 @main.command()

@@ -29,13 +29,13 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from dockfix import __version__
-from dockfix.catalog import all_fixers
+from dockfix.catalog import all_fixers, rule_page
 from dockfix.config import Config, ConfigError, find_config, forget_found_configs, load_config_file
 from dockfix.digest_cache import default_cache_path
 from dockfix.discovery import is_dockerfile_name
 from dockfix.edits import apply_edits
 from dockfix.engine import FixOutcome, fix_one
-from dockfix.fixer import Applicability, FileChange, Finding
+from dockfix.fixer import Applicability, FileChange, Finding, Severity
 from dockfix.runner import RunOptions, fix_text_with
 from dockfix.source_io import SourceError, write_atomic
 from dockfix.suppression import ignore_edit
@@ -46,18 +46,16 @@ FIX_ALL = "source.fixAll.dockfix"
 LANGUAGE_IDS = frozenset({"dockerfile", "containerfile"})
 
 _SEVERITIES = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "info": types.DiagnosticSeverity.Information,
-    "style": types.DiagnosticSeverity.Hint,
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+    Severity.STYLE: types.DiagnosticSeverity.Hint,
 }
 
 
 def diagnostic_severity(finding: Finding) -> types.DiagnosticSeverity:
-    """A finding's severity in the editor; a finding without one is a warning."""
-    level = getattr(finding, "severity", None)
-    name = str(getattr(level, "value", level) or "warning").lower()
-    return _SEVERITIES.get(name, types.DiagnosticSeverity.Warning)
+    """A finding's severity (hadolint's grades) in the editor's terms."""
+    return _SEVERITIES[finding.severity]
 
 
 class _Positions:
@@ -287,9 +285,7 @@ class DockfixServer(LanguageServer):
 def rule_text(code: str) -> str:
     """What ``dockfix rule CODE`` prints."""
     fixer = all_fixers().get(code)
-    if fixer is None:
-        return f"# {code}\n"
-    return f"# {fixer.code} {fixer.name}\n\n{fixer.documentation()}\n"
+    return rule_page(fixer) if fixer is not None else f"# {code}\n"
 
 
 def rule_uri(code: str) -> str | None:
