@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from dockfix.context import FixContext
 from dockfix.edits import TakenEdits, edits_overlap, insert_after
-from dockfix.engine import fix_document
+from dockfix.engine import fix_document, fix_one
 from dockfix.fixer import Edit, Finding, Fix, Fixer
 from dockfix.invariants import _Edits
-from dockfix.syntax import Dockerfile
+from dockfix.syntax import Dockerfile, parse_lossless
 
 
 class AppendUser(Fixer):
@@ -127,3 +127,14 @@ def test_invariant_ranges_answer_as_a_scan_of_the_edits(
             break
         shift += len(e.text) - (e.end - e.start)
     assert ranges.map(start) == start + shift
+
+
+def test_one_finding_fix_is_verified_like_a_round() -> None:
+    """What an editor's quick fix applies: the fix alone, refused when a round would be."""
+    good = parse_lossless("FROM a\nCMD x")
+    [finding] = AppendUser().check(good, FixContext())
+    assert fix_one(good, finding) == ("FROM a\nCMD x\nUSER 1000", None)
+    broken = parse_lossless("FROM a\nRUN <<EOF\necho\nEOF\nRUN b\n")
+    [finding] = BreakHeredoc().check(broken, FixContext())
+    fixed, refused = fix_one(broken, finding)
+    assert fixed == broken.source and refused is not None

@@ -65,7 +65,9 @@ def _entry_point_targets() -> list[str]:
                 continue  # the first on sys.path wins, as importlib.metadata does
             seen.add(dist)
             try:
-                with open(os.path.join(base or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
+                with open(
+                    os.path.join(base or ".", name, "entry_points.txt"), encoding="utf-8"
+                ) as fh:
                     text = fh.read()
             except OSError:
                 continue
@@ -76,7 +78,9 @@ def _entry_point_targets() -> list[str]:
                 line = line.strip()
                 if line.startswith("[") and line.endswith("]"):
                     section = line[1:-1].strip()
-                elif section == ENTRY_POINT_GROUP and "=" in line and not line.startswith(("#", ";")):
+                elif (
+                    section == ENTRY_POINT_GROUP and "=" in line and not line.startswith(("#", ";"))
+                ):
                     targets.append(line.split("=", 1)[1].strip().split()[0])
     return targets
 
@@ -122,3 +126,15 @@ def select_codes(
     for tok in ignore or []:
         chosen.difference_update(resolve_code(tok))
     return sorted(chosen)
+
+
+def rule_page(fixer: type[Fixer], settings: str | None = None) -> str:
+    """A fixer's documentation as ``dockfix rule CODE`` prints it (and the editor links to);
+    ``settings``: how a configuration sets the rule (default: the rule's own severity)."""
+    if settings is None:
+        security = " (security)" if fixer.security else ""
+        settings = (
+            f"Severity: {fixer.severity}{security}, from the rule's default; set it with "
+            "`[tool.dockfix.severity]`.\n"
+        )
+    return f"# {fixer.code} {fixer.name}\n\n{settings}\n{fixer.documentation()}\n"

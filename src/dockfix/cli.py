@@ -560,7 +560,7 @@ def _add_noqa(run: _Run) -> None:
         raise click.UsageError("--add-noqa edits files; it does not read standard input")
     added = 0
     for rep in run.reports():
-        _run_warnings(rep)
+        _run_warnings(run, rep)
         if rep.error:
             run.errors.append(f"{rep.path}: {rep.error}")
             continue
@@ -1118,7 +1118,7 @@ def rule(
     code: str | None, show_all: bool, hadolint_config: str | None, no_hadolint_config: bool
 ) -> None:
     """Print a fixer's documentation (`dockfix rule DF102`), or list them all."""
-    from dockfix.catalog import all_fixers
+    from dockfix.catalog import all_fixers, rule_page
 
     fixers = all_fixers()
     if show_all or not code:
@@ -1131,9 +1131,36 @@ def rule(
     if fx is None:
         click.echo(f"error: unknown rule `{code}`", err=True)
         sys.exit(2)
-    click.echo(f"# {fx.code} {fx.name}\n")
-    click.echo(_rule_settings(fx, _hadolint_config(hadolint_config, no_hadolint_config)))
-    click.echo(fx.documentation())
+    hadolint = _hadolint_config(hadolint_config, no_hadolint_config)
+    click.echo(rule_page(fx, _rule_settings(fx, hadolint)), nl=False)
+
+
+@main.command()
+@click.option(
+    "--allow-network",
+    is_flag=True,
+    help="Let network fixers query registries (default: the digest cache only, as --offline).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Use this configuration file for every document.",
+)
+@click.option("--stdio", is_flag=True, hidden=True, help="Accepted for editors that pass it.")
+def server(allow_network: bool, config_file: str | None, stdio: bool) -> None:
+    """Run the language server (LSP, on stdin/stdout) for editors."""
+    try:
+        from dockfix.lsp_server import serve
+    except ImportError as exc:
+        if exc.name not in ("pygls", "lsprotocol") and "pygls" not in str(exc):
+            raise
+        click.echo(
+            "error: `dockfix server` needs pygls; install it with: pip install 'dockfix[lsp]'",
+            err=True,
+        )
+        sys.exit(2)
+    serve(allow_network=allow_network, config_file=config_file)
 
 
 def _rule_settings(fx: Any, hadolint: Any) -> str:

@@ -436,6 +436,13 @@ def _find_config(directory: str) -> Config:
     return _find_config(parent)
 
 
+def forget_found_configs() -> None:
+    """Look configuration files up afresh: a long-running caller (``dockfix server``) sees a
+    ``dockfix.toml`` the user has just edited."""
+    _find_config.cache_clear()
+    _LISTED.clear()
+
+
 def _config_in(directory: str) -> Config | None:
     df = os.path.join(directory, "dockfix.toml")
     if os.path.isfile(df):

@@ -188,6 +188,18 @@ def fix_document(
     return out
 
 
+def fix_one(doc: Dockerfile, finding: Finding) -> tuple[str, str | None]:
+    """The text with one finding's fix applied, verified as :func:`fix_document` verifies a
+    round (it parses, keeps the invariants, BuildKit's parser accepts it): ``(text, None)``,
+    or ``(doc.source, why it was refused)``. For an editor's quick fix of one finding."""
+    new_text, _new_doc, err = _apply_group(doc, [finding])
+    if err is None and new_text != doc.source:
+        rejected = buildkit_rejects(new_text)
+        if rejected and not buildkit_rejects(doc.source):
+            err = f"BuildKit's parser rejects the fixed text ({rejected})"
+    return (doc.source, err) if err else (new_text, None)
+
+
 def _apply_group(doc: Dockerfile, chosen: Iterable[Finding]) -> tuple[str, Dockerfile, str | None]:
     edits: list[Edit] = []
     for f in chosen:
