@@ -368,30 +368,31 @@ async def test_a_fix_that_creates_another_file(client: LanguageClient, tmp_path:
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        # merged into the pragma already there, its spacing and line ending kept
+        # merged into the pragma already there (codes sorted), its spacing and line ending kept
         (
             "FROM a\r\n# dockfix ignore=DF105 \r\nRUN apt-get update\r\n",
-            "FROM a\r\n# dockfix ignore=DF105,DF102 \r\nRUN apt-get update\r\n",
+            "FROM a\r\n# dockfix ignore=DF102,DF105 \r\nRUN apt-get update\r\n",
         ),
-        # a new line on top of the block: hadolint's pragma stays next to its instruction
+        # a new line above the hadolint pragma: hadolint's pragma stays next to its instruction
         (
             "FROM a\n\t# hadolint ignore=DL3009\n\tRUN apt-get update\n",
             "FROM a\n\t# dockfix ignore=DF102\n\t# hadolint ignore=DL3009\n\tRUN apt-get update\n",
         ),
-        # a global pragma is not merged into
+        # a global pragma is not merged into: the new line goes directly above the instruction
         (
             "# dockfix global ignore=DF201\nRUN apt-get update\n",
-            "# dockfix ignore=DF102\n# dockfix global ignore=DF201\nRUN apt-get update\n",
+            "# dockfix global ignore=DF201\n# dockfix ignore=DF102\nRUN apt-get update\n",
         ),
     ],
 )
 def test_ignore_comment_edit(before: str, after: str) -> None:
-    from dockfix.edits import apply_edits
-    from dockfix.suppression import ignore_edit
+    from dockfix.edits import apply_edits, ignore_pragma_edit
     from dockfix.syntax import parse_lossless
 
     doc = parse_lossless(before)
-    assert apply_edits(before, [ignore_edit(doc, doc.instructions[-1], "DF102")]) == after
+    edit = ignore_pragma_edit(doc, doc.instructions[-1], ["DF102"])
+    assert edit is not None
+    assert apply_edits(before, [edit]) == after
 
 
 @pytest.mark.asyncio

@@ -33,12 +33,11 @@ from dockfix.catalog import all_fixers, rule_page
 from dockfix.config import Config, ConfigError, find_config, forget_found_configs, load_config_file
 from dockfix.digest_cache import default_cache_path
 from dockfix.discovery import is_dockerfile_name
-from dockfix.edits import apply_edits
+from dockfix.edits import apply_edits, ignore_pragma_edit
 from dockfix.engine import FixOutcome, fix_one
 from dockfix.fixer import Applicability, FileChange, Finding, Severity
 from dockfix.runner import RunOptions, fix_text_with
 from dockfix.source_io import SourceError, write_atomic
-from dockfix.suppression import ignore_edit
 from dockfix.syntax import Dockerfile, parse_lossless
 
 SOURCE = "dockfix"
@@ -205,8 +204,9 @@ class DockfixServer(LanguageServer):
                         )
                     )
             instr = tree.instruction_at_line(f.line)
-            if instr is not None:
-                ignored = apply_edits(text, [ignore_edit(tree, instr, f.code)])
+            pragma = None if instr is None else ignore_pragma_edit(tree, instr, [f.code])
+            if pragma is not None:
+                ignored = apply_edits(text, [pragma])
                 ignores.append(
                     types.CodeAction(
                         title=f"Ignore {f.code} for this instruction (# dockfix ignore={f.code})",

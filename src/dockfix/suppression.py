@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from dockfix.edits import insert_before
-from dockfix.fixer import Edit
 from dockfix.syntax import Dockerfile, Instruction
 
 
@@ -105,23 +103,6 @@ def _pragma_lines(doc: Dockerfile) -> Iterator[tuple[int, re.Match[str]]]:
 
 def _codes(text: str) -> set[str]:
     return {c.upper() for c in re.split(r"[\s,]+", text) if c}
-
-
-def ignore_edit(doc: Dockerfile, instr: Instruction, code: str) -> Edit:
-    """The edit that suppresses ``code`` for one instruction: the code added to a
-    ``# dockfix ignore=`` line already in the comment block above it, or a new such line at
-    the top of that block (a ``# hadolint ignore=`` line must stay directly above its
-    instruction), in the instruction's indentation and the file's line ending."""
-    first = instr.start_line - len(doc.comment_lines_above(instr))
-    for n in range(first, instr.start_line):
-        ln = doc.line(n)
-        line = doc.source[ln.start : ln.end].rstrip("\r")
-        stripped = line.lstrip(" \t\ufeff")
-        m = _pragma_re().match(stripped)
-        if m and not m.group(2) and m.group(1).lower() == "dockfix":
-            at = ln.start + (len(line) - len(stripped)) + m.end(3)
-            return Edit.insert(at, f",{code}")
-    return insert_before(doc, instr, [f"# dockfix ignore={code}"])
 
 
 def is_pragma(line: str) -> bool:
