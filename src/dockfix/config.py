@@ -377,6 +377,7 @@ _ATTRIBUTES = {
     "severity": "severity",
     "failure-threshold": "failure_threshold",
     "trusted-registries": "trusted_registries",
+    "cache-dir": "cache_dir",
 }
 
 
