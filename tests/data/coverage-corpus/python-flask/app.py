@@ -1,1 +1,1 @@
-from flask import Flask
+app = None
