@@ -19,7 +19,8 @@ root, and writes `USER` numerically (`USER 10001:10001`):
   defect that `dockfix verify` found by building) and bases whose family cannot be known (a private image, an `ARG` without default): a numeric
   `USER 10001:10001` without a passwd entry (`HOME` is then `/`), and the message says so.
 - A user the file already switched to earlier (`USER app` … `USER root`), or created with a
-  fixed UID (`useradd -u 1000 app`), is reused instead of creating another.
+  fixed UID (`useradd -u 1000 app`), is reused instead of creating another, by its UID
+  (`USER node` → `USER 1000:1000`); a named user whose UID is not known is display-only.
 
 The user creation joins the stage's last `RUN` when the new command can be appended safely
 (a separate `RUN` right after a short one would add hadolint's DL3059). When the fix brings
@@ -306,6 +307,7 @@ class Base(NamedTuple):
     family: str  # debian, alpine, rhel, numeric, nonroot-uid, windows
     nonroot_default: bool = False
     uid: int | None = None  # a UID the image already has a user for
+    user: str = ""  # that user's name, when the image has one
     why: str = ""  # how the family was decided, for the message
     blocked: str = ""  # a reason the image must stay root
     blocked_by_entrypoint: bool = False  # only while the base's own ENTRYPOINT is used
@@ -370,17 +372,29 @@ def classify(ref: str) -> Base:
     if registry == "gcr.io" and path.startswith("distroless/"):
         if "nonroot" in tag:
             return Base(ref, "nonroot-uid", nonroot_default=True)
-        return Base(ref, "nonroot-uid", uid=NONROOT_UID, why="distroless images have no `useradd`")
+        return Base(
+            ref,
+            "nonroot-uid",
+            uid=NONROOT_UID,
+            user="nonroot",
+            why="distroless images have no `useradd`",
+        )
     if registry == "cgr.dev":
         if short in ("wolfi-base", "chainguard-base", "busybox"):
             return Base(ref, "alpine", why="Wolfi images come with BusyBox's `adduser`")
-        return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID)
+        return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID, user="nonroot")
     if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
         return Base(ref, "nonroot-uid", nonroot_default=True)
     if registry == "mcr.microsoft.com" and _dotnet_app_user(path, tag):
         # .NET 8+ images ship the user `app` (UID 1654, `$APP_UID`); creating another
         # `app` would fail the build (found on real Dockerfiles).
-        return Base(ref, "nonroot-uid", uid=1654, why="the .NET 8+ image's `app` user is UID 1654")
+        return Base(
+            ref,
+            "nonroot-uid",
+            uid=1654,
+            user="app",
+            why="the .NET 8+ image's `app` user is UID 1654",
+        )
     if path.startswith("bitnami/") and path != "bitnami/minideb":
         return Base(
             ref, "nonroot-uid", nonroot_default=True, uid=1001, why="Bitnami images run as UID 1001"
@@ -412,7 +426,9 @@ def classify(ref: str) -> Base:
         )
     if full == "node":
         family = "alpine" if "alpine" in tag else "debian"
-        return Base(ref, family, uid=1000, why="the node image's `node` user is UID 1000")
+        return Base(
+            ref, family, uid=1000, user="node", why="the node image's `node` user is UID 1000"
+        )
     if full == "busybox" and "alpine" not in tag:
         # BusyBox builds differ in their applets (Debian's has no `addgroup`/`adduser`, and a
         # `busybox` image may be built from it): a numeric user needs none of them.
@@ -470,6 +486,20 @@ def _lineage(doc: Dockerfile, final: Stage) -> Lineage:
     base, assumed = stage_base(doc, stages[0])
     instrs = [i for st in stages for i in st.instructions]
     return Lineage(stages, base, assumed, instrs)
+
+
+def _numeric_user(value: str, created: list[_Created], base: Base) -> str | None:
+    """``value`` (``name[:group]``) as the numeric ``uid[:gid]`` a USER line needs, when the
+    file creates that user with a fixed UID or the base image is known to have it."""
+    name, _, group = value.partition(":")
+    if name.isdigit() and (not group or group.isdigit()):
+        return value
+    for c in reversed(created):
+        if c.name == name and c.uid is not None and (not group or group == name):
+            return f"{c.uid}:{c.gid}" if c.gid else c.uid
+    if base.user and name == base.user and base.uid is not None and group in ("", name):
+        return f"{base.uid}:{base.uid}"
+    return None
 
 
 def _user_value(doc: Dockerfile, instr: Instruction) -> str | None:
@@ -803,7 +833,18 @@ class RootUser(Fixer):
                 ),
             )
         if earlier:
-            user_value = (_user_value(doc, earlier[-1]) or "").strip()
+            named = (_user_value(doc, earlier[-1]) or "").strip()
+            user_value = _numeric_user(named, created, base)
+            if user_value is None:
+                return self.finding(
+                    at,
+                    message,
+                    reason=(
+                        f"line {earlier[-1].start_line} runs as `{named}`, whose UID is not "
+                        f"known here: switch back with `USER <its UID>` (a named USER cannot be "
+                        "verified by runAsNonRoot and adds hadolint DL3066)"
+                    ),
+                )
             notes.append(f"switches back to the user of line {earlier[-1].start_line}")
         elif created:
             c = created[-1]

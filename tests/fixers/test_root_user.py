@@ -14,6 +14,7 @@ from dockfix.edits import apply_edits
 from dockfix.fixer import Applicability, Finding
 from dockfix.fixers.root_user import RootUser, classify
 from dockfix.syntax import parse
+from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 DEBIAN_CREATE = (
     "groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid 10001 "
@@ -171,6 +172,36 @@ def test_last_user_root_switches_back_to_the_earlier_user() -> None:
     assert "(`USER root` on line 4)" in left[0].message
     out, _ = fix(src)
     assert out == src.replace('CMD ["x"]', 'USER 1000\nCMD ["x"]')
+
+
+@pytest.mark.parametrize(
+    ("src", "user"),
+    [
+        # the base image's own user, by name: its known UID (a named USER adds DL3066)
+        (
+            'FROM node:20-slim\nUSER node\nRUN npm ci\nUSER root\nRUN echo a\nCMD ["x"]\n',
+            "1000:1000",
+        ),
+        # a user the file created with a fixed UID, by name
+        (
+            "FROM debian\nRUN useradd -u 2000 -m svc\nUSER svc\nRUN echo a\n"
+            'USER root\nRUN echo b\nCMD ["x"]\n',
+            "2000",
+        ),
+    ],
+)
+def test_switching_back_to_a_named_user_writes_its_uid(src: str, user: str) -> None:
+    out, _ = fix(src)
+    assert out == src.replace('CMD ["x"]', f'USER {user}\nCMD ["x"]')
+    assert hadolint_counts(out)["DL3066"] == hadolint_counts(src)["DL3066"]
+
+
+def test_switching_back_to_a_named_user_of_unknown_uid_is_display_only() -> None:
+    src = 'FROM debian\nUSER www-data\nRUN echo a\nUSER root\nRUN echo b\nCMD ["x"]\n'
+    out, left = fix(src)
+    assert out == src
+    assert left[0].applicability is Applicability.DISPLAY_ONLY
+    assert "line 2 runs as `www-data`, whose UID is not known here" in left[0].reason
 
 
 def test_reused_user_leaves_copy_ownership_alone() -> None:

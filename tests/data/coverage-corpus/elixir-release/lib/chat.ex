@@ -1,0 +1,1 @@
+defmodule Chat do end

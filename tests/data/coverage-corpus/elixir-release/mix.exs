@@ -1,0 +1,2 @@
+defmodule Chat.MixProject do
+end
