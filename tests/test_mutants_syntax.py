@@ -42,9 +42,9 @@ LEXER_WORDS = [
 
 @pytest.mark.parametrize("word", LEXER_WORDS)
 def test_heredoc_detection_follows_buildkit_s_lexer(word: str) -> None:
-    text = f"FROM a\nRUN echo {word} <<EOF\nbody\nEOF\n"
-    assert not newer_parser_differs(text)
-    assert dockfix_spans(text) == buildkit_spans(text)
+    for text in (f"FROM a\nRUN echo {word} <<EOF\nx\nEOF\n", f"FROM a\nRUN <<EOF {word}\nx\nEOF\n"):
+        assert not newer_parser_differs(text)
+        assert dockfix_spans(text) == buildkit_spans(text)
 
 
 @pytest.mark.parametrize(
@@ -60,8 +60,9 @@ def test_heredoc_delimiters_as_buildkit_reads_them(header: str) -> None:
 def test_unquote_keeps_escapes_inside_double_quotes() -> None:
     run = parse('FROM a\nRUN <<"E\\"F"\nbody\nE"F\n').instructions[1]
     assert [(h.name, h.quoted, h.body) for h in run.heredocs] == [('E"F', True, "body\n")]
-    run = parse("FROM a\nRUN <<'A'B\nbody\nAB\n").instructions[1]
-    assert [(h.name, h.quoted) for h in run.heredocs] == [("AB", True)]
+    for header in ("<<'A'B", '<<"A"B'):
+        run = parse(f"FROM a\nRUN {header}\nbody\nAB\n").instructions[1]
+        assert [(h.name, h.quoted) for h in run.heredocs] == [("AB", True)]
 
 
 def test_a_spaced_heredoc_then_another() -> None:
