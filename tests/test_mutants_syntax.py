@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
-from dockfix.syntax import MAX_LINE_BYTES, ParseError, parse, parse_lossless
+from dockfix.syntax import MAX_LINE_BYTES, ParseError, arg_pairs, parse, parse_lossless
 
 # Words before a heredoc: where BuildKit's shell lexer fails, `<<EOF` opens no heredoc.
 LEXER_WORDS = [
@@ -22,6 +22,8 @@ LEXER_WORDS = [
     "${}",
     "${:-x}",
     "${a:-${b}}",
+    "${a:-${}}",
+    "${a:-${:-x}}",
     "${a:-${b}",
     "${a:-\\}}",
     "${a:-x}}",
@@ -73,6 +75,11 @@ def test_a_spaced_heredoc_then_another() -> None:
 def test_a_heredoc_with_a_file_descriptor() -> None:
     run = parse("FROM a\nRUN cat 3<<EOF\nx\nEOF\n").instructions[1]
     assert [(h.name, h.fd) for h in run.heredocs] == [("EOF", 3)]
+
+
+def test_arg_values_are_kept_raw() -> None:
+    arg = parse("FROM a\nARG A=x\\ y B='z'\n").instructions[1]
+    assert arg_pairs(arg) == [("A", "x\\ y"), ("B", "z")]
 
 
 def test_parse_errors_name_the_line() -> None:

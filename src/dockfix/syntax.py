@@ -1016,6 +1016,8 @@ def _dollar(line: str, i: int) -> int | None:
             continue
         # `${` or `$` last: unterminated (None) whether or not it counts as a nested `${`
         if c == "$" and i + 1 < n and line[i + 1] == "{":  # pragma: no mutate
+            if i + 2 < n and line[i + 2] in "}:":
+                return None  # a nested `${}` or `${:` is the lexer's error too
             depth += 1
             i += 2
             continue
