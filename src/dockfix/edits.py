@@ -58,11 +58,8 @@ def edits_overlap(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
 def _conflict(x: Edit, y: Edit) -> bool:
     if x.start < y.end and y.start < x.end:
         return True
-    if x.start == y.start and (x.start == x.end or y.start == y.end):
-        return True
-    if x.start == x.end and y.start < x.start < y.end:
-        return True
-    return y.start == y.end and x.start < y.start < x.end
+    # (an insertion strictly inside a range is caught by the test above)
+    return x.start == y.start and (x.start == x.end or y.start == y.end)
 
 
 class TakenEdits:
@@ -142,16 +139,10 @@ def insert_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> E
 
 def delete_instruction(doc: Dockerfile, instr: Instruction) -> Edit:
     """Remove an instruction with its line break (comments inside its span go with it)."""
-    start = instr.start
-    if instr.next == instr.end and start > 0:
-        # Last line without a break: remove the break before it instead.
-        prev_end = start
-        while prev_end > 0 and doc.source[prev_end - 1] in "\r\n":
-            prev_end -= 1
-            if doc.source[prev_end] == "\n":
-                break
-        return Edit.delete(prev_end, instr.end)
-    return Edit.delete(start, instr.next)
+    if instr.next == instr.end and instr.start_line > 1:
+        # Last line without a break: remove the break before it instead (all of it: `\r\n`).
+        return Edit.delete(doc.line(instr.start_line - 1).end, instr.end)
+    return Edit.delete(instr.start, instr.next)
 
 
 def replace_logical(instr: Instruction, start: int, end: int, text: str) -> Edit:

@@ -1,0 +1,156 @@
+"""The syntax tree at its boundaries (cases scripts/mutation found untested).
+
+Where BuildKit decides (heredocs, whose detection depends on its shell lexer), the packaged
+BuildKit parser is the oracle.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
+from dockfix.syntax import MAX_LINE_BYTES, ParseError, arg_pairs, parse, parse_lossless
+
+# Words before a heredoc: where BuildKit's shell lexer fails, `<<EOF` opens no heredoc.
+LEXER_WORDS = [
+    "$",
+    "$HOME",
+    "$HOME'x'",
+    "a$1b",
+    "${HOME}",
+    "${HOME",
+    "${}",
+    "${:-x}",
+    "${a:-${b}}",
+    "${a:-${}}",
+    "${a:-${:-x}}",
+    "${a:-${b}",
+    "${a:-\\}}",
+    "${a:-x}}",
+    '"$HOME"',
+    '"${HOME}"',
+    '"${HOME"',
+    '"$"',
+    '"a\\"b"',
+    "'${'",
+    "\\${",
+    "a\\ b",
+    "a\\b",
+    "\\'",
+    '"unterminated',
+    "'unterminated",
+]
+
+
+@pytest.mark.parametrize("word", LEXER_WORDS)
+def test_heredoc_detection_follows_buildkit_s_lexer(word: str) -> None:
+    for text in (f"FROM a\nRUN echo {word} <<EOF\nx\nEOF\n", f"FROM a\nRUN <<EOF {word}\nx\nEOF\n"):
+        assert not newer_parser_differs(text)
+        assert dockfix_spans(text) == buildkit_spans(text)
+
+
+@pytest.mark.parametrize(
+    "header", ["RUN <<EOF", "RUN <<'EOF'", 'RUN <<"EOF"', "RUN <<\\EOF", "RUN <<E\\OF"]
+)
+def test_heredoc_delimiters_as_buildkit_reads_them(header: str) -> None:
+    text = f"FROM a\n{header}\nbody\nEOF\nCMD x\n"
+    assert dockfix_spans(text) == buildkit_spans(text)
+    heredoc = parse(text).instructions[1].heredocs[0]
+    assert heredoc.name == "EOF" and heredoc.quoted is (header != "RUN <<EOF")
+
+
+def test_unquote_keeps_escapes_inside_double_quotes() -> None:
+    run = parse('FROM a\nRUN <<"E\\"F"\nbody\nE"F\n').instructions[1]
+    assert [(h.name, h.quoted, h.body) for h in run.heredocs] == [('E"F', True, "body\n")]
+    for header in ("<<'A'B", '<<"A"B'):
+        run = parse(f"FROM a\nRUN {header}\nbody\nAB\n").instructions[1]
+        assert [(h.name, h.quoted) for h in run.heredocs] == [("AB", True)]
+
+
+def test_a_spaced_heredoc_then_another() -> None:
+    run = parse("FROM a\nRUN cat << A <<B\nx\nA\ny\nB\n").instructions[1]
+    assert [(h.name, h.body) for h in run.heredocs] == [("A", "x\n"), ("B", "y\n")]
+
+
+def test_a_heredoc_with_a_file_descriptor() -> None:
+    run = parse("FROM a\nRUN cat 3<<EOF\nx\nEOF\n").instructions[1]
+    assert [(h.name, h.fd) for h in run.heredocs] == [("EOF", 3)]
+
+
+def test_arg_values_are_kept_raw() -> None:
+    arg = parse("FROM a\nARG A=x\\ y B='z'\n").instructions[1]
+    assert arg_pairs(arg) == [("A", "x\\ y"), ("B", "z")]
+
+
+def test_parse_errors_name_the_line() -> None:
+    assert str(ParseError("bad", 3)) == "line 3: bad" and ParseError("bad", 3).reason == "bad"
+    assert str(ParseError("bad")) == "bad"
+
+
+def test_a_line_longer_than_buildkit_accepts_is_an_error() -> None:
+    doc = parse_lossless("FROM a\nRUN " + "é" * MAX_LINE_BYTES + "\nRUN " + "x" * 70000 + "\n")
+    assert doc.error is not None and doc.error.line == 2
+    assert str(doc.error).endswith(
+        f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES}"
+    )
+    assert parse_lossless("FROM a\nRUN " + "x" * 60000 + "\n").error is None
+
+
+def test_lines_of_a_file_that_starts_with_a_blank_line() -> None:
+    for text in ("\nFROM a\n", "\nFROM a\r"):
+        doc = parse(text)
+        assert [(ln.number, ln.start) for ln in doc.lines] == [(1, 0), (2, 1)]
+        assert doc.instructions[0].start_line == 2 and doc.instructions[0].args == "a"
+
+
+def test_instruction_at_line_past_the_end_is_none() -> None:
+    doc = parse("FROM a\n\nRUN b\n")
+    assert [doc.instruction_at_line(n) for n in range(6)] == [
+        None,
+        doc.instructions[0],
+        None,
+        doc.instructions[1],
+        None,
+        None,
+    ]
+
+
+def test_comment_lines_above_are_in_file_order() -> None:
+    doc = parse("FROM a\n# one\n  # two\nRUN b\n")
+    assert doc.comment_lines_above(doc.instructions[1]) == ["# one", "# two"]
+
+
+def test_take_apart_drops_what_the_tree_holds() -> None:
+    doc = parse("FROM a\nONBUILD RUN b\n")
+    doc.cache["analysis"] = object()
+    doc.take_apart()
+    assert doc.cache == {}
+    assert all(i.stage is None for i in doc.instructions)
+    assert doc.instructions[1].trigger is not None and doc.instructions[1].trigger.stage is None
+
+
+def test_offsets_of_an_indented_instruction_map_back_to_the_source() -> None:
+    doc = parse("FROM a\n  RUN echo hi \\\n    there\n")
+    run = doc.instructions[1]
+    s, e = run.source_span(run.args_start, len(run.logical))
+    assert doc.source[s:e] == "echo hi \\\n    there"
+    s, e = run.source_span(run.args_start, run.args_start + 4)
+    assert doc.source[s:e] == "echo"
+
+
+@pytest.mark.parametrize(
+    ("line", "flags"),
+    [
+        ('COPY --chown="a b" x y', [("chown", "a b")]),
+        ('COPY --chown="a\\"b" x y', [("chown", 'a"b')]),
+        ("COPY --chown=a\\ b x y", [("chown", "a b")]),
+        ('COPY --chown="" x y', [("chown", "")]),
+        ("COPY --link x y", [("link", None)]),
+        ("COPY -- --x y", []),
+    ],
+)
+def test_flags_are_unquoted_like_buildkit_does(
+    line: str, flags: list[tuple[str, str | None]]
+) -> None:
+    copy = parse(f"FROM a\n{line}\n").instructions[1]
+    assert [(f.name, f.value) for f in copy.flags] == flags
