@@ -6,10 +6,19 @@ BuildKit parser is the oracle.
 
 from __future__ import annotations
 
+import dockerfile  # type: ignore[import-untyped]
 import pytest
 
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
-from dockfix.syntax import MAX_LINE_BYTES, ParseError, arg_pairs, parse, parse_lossless
+from dockfix.syntax import (
+    MAX_LINE_BYTES,
+    ParseError,
+    _extract_flags,
+    arg_pairs,
+    parse,
+    parse_lossless,
+    parse_words,
+)
 
 # Words before a heredoc: where BuildKit's shell lexer fails, `<<EOF` opens no heredoc.
 LEXER_WORDS = [
@@ -154,3 +163,28 @@ def test_flags_are_unquoted_like_buildkit_does(
 ) -> None:
     copy = parse(f"FROM a\n{line}\n").instructions[1]
     assert [(f.name, f.value) for f in copy.flags] == flags
+
+
+# A logical line ends with an escape only after a trailing `\v`/`\f` (no continuation in
+# BuildKit, trimmed as Go whitespace before the words are split): BuildKit drops that escape.
+@pytest.mark.parametrize("escape", ["\\", "`"])
+@pytest.mark.parametrize("value", ['"b', "b", "'b"])
+def test_an_escape_ending_the_arguments_is_dropped_like_buildkit(escape: str, value: str) -> None:
+    text = f"# escape={escape}\nFROM x\nENV a={value}{escape}\x0b\n"
+    (bk,) = [c.value for c in dockerfile.parse_string(text) if c.cmd.upper() == "ENV"]
+    words = parse_words(f"a={value}{escape}", escape)
+    assert [tuple(w.split("=", 1)) for w in words] == [bk]
+    assert parse_lossless(text).error is None
+
+
+@pytest.mark.parametrize("quote", ['"', ""])
+def test_a_flag_ending_in_an_escape_drops_it_like_buildkit(quote: str) -> None:
+    text = f"FROM x\nRUN --mount={quote}a\\\x0b"
+    (bk,) = [c.flags for c in dockerfile.parse_string(text) if c.cmd.upper() == "RUN"]
+    flags, _ = _extract_flags(f"RUN --mount={quote}a\\", 4)
+    assert tuple(f"--{f.name}={f.value}" for f in flags) == bk
+
+
+def test_empty_quoted_values_and_values_holding_equals_signs() -> None:
+    doc = parse("ARG A=\"\" B='' C=x=y\nFROM x\n")
+    assert arg_pairs(doc.instructions[0]) == [("A", ""), ("B", ""), ("C", "x=y")]
