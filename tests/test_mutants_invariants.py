@@ -60,3 +60,14 @@ def test_heredoc_bodies_are_found_again_after_edits_before_them() -> None:
     assert check(text, Edit.delete(7, 13)) is None  # `RUN b` removed: the bodies move back
     body = text.index("echo")
     assert check(text, Edit(body, body + 4, "true")) is None  # the body edited on purpose
+
+
+def test_an_empty_heredoc_body_is_edited_by_an_edit_of_its_terminator() -> None:
+    # The empty body sits where its terminator starts: rewriting from there on edits the body
+    # on purpose; an insertion there is no edit of it (like one at a body's start), refused.
+    text = "FROM a\nRUN <<EOF\nEOF\n"
+    body = text.rindex("EOF\n")
+    assert check(text, Edit(body, body + 3, "echo hi\nEOF")) is None
+    assert check(text, Edit.insert(body, "echo hi\n")) == (
+        "heredoc body <<EOF (line 2) changed or was re-read"
+    )
