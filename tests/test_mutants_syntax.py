@@ -15,6 +15,7 @@ from dockfix.syntax import (
     ParseError,
     _extract_flags,
     arg_pairs,
+    env_pairs,
     parse,
     parse_lossless,
     parse_words,
@@ -188,3 +189,10 @@ def test_a_flag_ending_in_an_escape_drops_it_like_buildkit(quote: str) -> None:
 def test_empty_quoted_values_and_values_holding_equals_signs() -> None:
     doc = parse("ARG A=\"\" B='' C=x=y\nFROM x\n")
     assert arg_pairs(doc.instructions[0]) == [("A", ""), ("B", ""), ("C", "x=y")]
+
+
+def test_a_value_quoted_in_parts_loses_every_quote() -> None:
+    # BuildKit's shell lexer removes quotes wherever they are: `"a"b'c'` is `abc`.
+    doc = parse('ARG A="a"b\'c\' B=\'"x"\'\nFROM x\nENV C="1"."2"\n')
+    assert arg_pairs(doc.instructions[0]) == [("A", "abc"), ("B", '"x"')]
+    assert env_pairs(doc.instructions[-1]) == [("C", "1.2")]

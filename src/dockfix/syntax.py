@@ -1201,7 +1201,10 @@ def _read_env_pairs(instr: Instruction) -> list[tuple[str, str]]:
 
 
 def _strip_quotes(v: str) -> str:
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+    if "$" not in v and "\\" not in v:
+        return _unquote(v)[0]  # `"a"b'c'` is `abc`: all BuildKit's lexer does to it
+    # `$` stays for the caller to expand: only a value quoted whole loses its quotes
+    if v[0] == v[-1] and v[0] in "'\"":
         return v[1:-1]
     return v
 
