@@ -1130,11 +1130,10 @@ def _dollar(line: str, i: int) -> int | None:
         while i < n and line[i] in _NAME_CHARS:
             i += 1
         return i
-    i += 1
-    if i >= n:
+    r = _brace_name(line, i + 1)
+    if r is None:
         return None
-    if line[i] == "}" or line[i] == ":":
-        return None
+    i = r
     depth = 1
     while i < n:
         c = line[i]
@@ -1143,10 +1142,11 @@ def _dollar(line: str, i: int) -> int | None:
             continue
         # `${` or `$` last: unterminated (None) whether or not it counts as a nested `${`
         if c == "$" and i + 1 < n and line[i + 1] == "{":  # pragma: no mutate
-            if i + 2 < n and line[i + 2] in "}:":
-                return None  # a nested `${}` or `${:` is the lexer's error too
+            r = _brace_name(line, i + 2)
+            if r is None:
+                return None  # a nested `${}`, `${:`, `${\\` … is the lexer's error too
             depth += 1
-            i += 2
+            i = r
             continue
         if c == "}":
             depth -= 1
@@ -1154,6 +1154,29 @@ def _dollar(line: str, i: int) -> int | None:
                 return i + 1
         i += 1
     return None
+
+
+def _brace_name(line: str, i: int) -> int | None:
+    """After ``${``: the end of the name when a ``}`` or a modifier follows it, else None
+    (BuildKit's "bad substitution" / "unsupported modifier")."""
+    n = len(line)
+    if i >= n or line[i] in "{}:":
+        return None
+    if line[i] in _SPECIAL_PARAMS:
+        i += 1
+    elif line[i] in "0123456789":  # `${1}`: a positional name is its digits only
+        while i < n and line[i] in "0123456789":
+            i += 1
+    else:
+        while i < n and line[i] in _NAME_CHARS:
+            i += 1
+    if i >= n or line[i] not in _AFTER_NAME:
+        return None
+    return i
+
+
+_SPECIAL_PARAMS = frozenset("@*#?-$!")  # one character each; digits are a name too
+_AFTER_NAME = frozenset("}:+-?#%/")
 
 
 # --- stages and variables ------------------------------------------------------------------
