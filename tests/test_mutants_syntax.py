@@ -192,11 +192,14 @@ def test_an_escape_ending_the_arguments_is_dropped_like_buildkit(escape: str, va
 
 
 @pytest.mark.parametrize("quote", ['"', ""])
-def test_a_flag_ending_in_an_escape_drops_it_like_buildkit(quote: str) -> None:
-    text = f"FROM x\nRUN --mount={quote}a\\\x0b"
+@pytest.mark.parametrize("end", ["\\\x0b", "\\\x0c\n", "\x0b"])
+def test_a_flag_at_the_end_of_the_line_is_read_like_buildkit(quote: str, end: str) -> None:
+    # `\v`/`\f` after the escape is no continuation; BuildKit trims it, then drops the escape
+    text = f"FROM x\nRUN --mount={quote}a{end}"
     (bk,) = [c.flags for c in dockerfile.parse_string(text) if c.cmd.upper() == "RUN"]
-    flags, _ = _extract_flags(f"RUN --mount={quote}a\\", 4)
+    flags = parse_lossless(text).instructions[1].flags
     assert tuple(f"--{f.name}={f.value}" for f in flags) == bk
+    assert _extract_flags(f"RUN --mount={quote}a\\", 4)[0][0].value == "a"
 
 
 def test_empty_quoted_values_and_values_holding_equals_signs() -> None:

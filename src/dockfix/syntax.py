@@ -785,7 +785,7 @@ def _make_instruction(
 def _extract_flags(logical: str, pos: int) -> tuple[list[Flag], int]:
     """BuildKit's ``extractBuilderFlags``: leading ``--`` words; returns flags and args start."""
     flags: list[Flag] = []
-    n = len(logical)
+    n = len(logical.rstrip(_GO_SPACE_CHARS))  # BuildKit trims the line before reading flags
     i = pos
     while True:
         while i < n and logical[i] in _GO_SPACE:
