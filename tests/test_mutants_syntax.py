@@ -199,7 +199,9 @@ def test_a_flag_at_the_end_of_the_line_is_read_like_buildkit(quote: str, end: st
     (bk,) = [c.flags for c in dockerfile.parse_string(text) if c.cmd.upper() == "RUN"]
     flags = parse_lossless(text).instructions[1].flags
     assert tuple(f"--{f.name}={f.value}" for f in flags) == bk
-    assert _extract_flags(f"RUN --mount={quote}a\\", 4)[0][0].value == "a"
+    line = f"RUN --mount={quote}a\\"
+    (flag,), args_start = _extract_flags(line, 4)
+    assert (flag.value, flag.logical_end, args_start) == ("a", len(line), len(line))
 
 
 def test_empty_quoted_values_and_values_holding_equals_signs() -> None:
