@@ -443,6 +443,7 @@ def check(
     available)."""
     from dockfix.report import join_full_files, render, render_full_file, statistics
 
+    _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
     run.validate()
     _show_instead(run, show_settings, show_files)
@@ -491,20 +492,27 @@ def check(
     _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
 
 
+@functools.lru_cache(maxsize=65536)
+def _configured_threshold(directory: str, config_file: str | None) -> str | None:
+    """The `failure-threshold` of a directory's configuration (asked once per directory, not
+    once per finding)."""
+    from dockfix.config import ConfigError
+    from dockfix.runner import _config_for
+
+    try:
+        return _config_for(directory, config_file).failure_threshold
+    except ConfigError:
+        return None  # reported with the file
+
+
 def _fails(finding: Any, threshold: str | None, opts: Any) -> bool:
     """Whether a finding fails `check`: its severity against --failure-threshold, else against
     the `failure-threshold` of its file's configuration, else hadolint's (default: every
     finding fails)."""
-    from dockfix.config import ConfigError
     from dockfix.fixer import fails
-    from dockfix.runner import _config_for
 
     if threshold is None:
-        try:
-            cfg = _config_for(os.path.dirname(finding.path) or ".", opts.config_file)
-        except ConfigError:
-            cfg = None  # reported with the file
-        threshold = cfg.failure_threshold if cfg is not None else None
+        threshold = _configured_threshold(os.path.dirname(finding.path) or ".", opts.config_file)
     if threshold is None and opts.hadolint is not None:
         threshold = opts.hadolint.failure_threshold
     return fails(finding.severity, threshold or "style")

@@ -111,7 +111,7 @@ def _config_for(directory: str, config_file: str | None) -> Config:
     return _find_config_for(directory, config_file)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=65536)  # one per directory of a monorepo's Dockerfiles
 def _find_config_for(directory: str, config_file: str | None) -> Config:
     if config_file:
         return load_config_file(Path(config_file))
