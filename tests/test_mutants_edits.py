@@ -117,3 +117,12 @@ def test_add_syntax_directive() -> None:
     assert edit == Edit(1, 1, "# syntax=docker/dockerfile:1\r\n")
     assert add_syntax_directive(parse("# syntax=docker/dockerfile:1.7\nFROM a\n")) is None
     assert add_syntax_directive(parse("FROM a\n"), "x/y:2") == Edit(0, 0, "# syntax=x/y:2\n")
+
+
+def test_a_global_pragma_in_a_bom_file_goes_after_the_bom() -> None:
+    from dockfix.edits import global_ignore_pragma_edit
+
+    text = "\ufeffFROM a\nRUN x\n"
+    edit = global_ignore_pragma_edit(parse(text), ["DF102"])
+    assert edit is not None
+    assert apply_edits(text, [edit]) == "\ufeff# dockfix global ignore=DF102\nFROM a\nRUN x\n"

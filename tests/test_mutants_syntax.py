@@ -214,3 +214,12 @@ def test_a_value_quoted_in_parts_loses_every_quote() -> None:
     doc = parse('ARG A="a"b\'c\' B=\'"x"\'\nFROM x\nENV C="1"."2"\n')
     assert arg_pairs(doc.instructions[0]) == [("A", "abc"), ("B", '"x"')]
     assert env_pairs(doc.instructions[-1]) == [("C", "1.2")]
+
+
+def test_an_arg_declared_again_without_a_value_keeps_its_value() -> None:
+    from dockfix.syntax import parse_lossless
+
+    doc = parse_lossless("FROM a\nARG X=1\nARG Y\nARG X\nARG Y\nRUN echo $X\n")
+    stage = doc.stages[0]
+    scope = stage.variables_at(doc.instructions[-1])
+    assert scope["X"] == "1" and scope["Y"] is None
