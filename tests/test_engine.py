@@ -138,3 +138,19 @@ def test_one_finding_fix_is_verified_like_a_round() -> None:
     [finding] = BreakHeredoc().check(broken, FixContext())
     fixed, refused = fix_one(broken, finding)
     assert fixed == broken.source and refused is not None
+
+
+def test_one_finding_fix_that_buildkits_parser_rejects_is_refused() -> None:
+    """fix_one asks BuildKit's parser too, as a round does (a fix `dockfix` itself reads
+    fine: `<< EOF` with a space)."""
+    from support.misbehaving_plugin import SpaceHeredoc
+
+    from dockfix.buildkit_check import buildkit_rejects
+
+    doc = parse_lossless("FROM alpine\nRUN <<EOF\nenv CC=gcc make\nEOF\n")
+    [finding] = SpaceHeredoc().check(doc, FixContext())
+    if not buildkit_rejects("FROM alpine\nRUN << EOF\nenv CC=gcc make\nEOF\n"):
+        pytest.skip("BuildKit's parser (the `dockerfile` package) is not installed")
+    fixed, refused = fix_one(doc, finding)
+    assert fixed == doc.source
+    assert refused is not None and "BuildKit" in refused
