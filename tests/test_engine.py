@@ -143,9 +143,8 @@ def test_one_finding_fix_is_verified_like_a_round() -> None:
 def test_one_finding_fix_that_buildkits_parser_rejects_is_refused() -> None:
     """fix_one asks BuildKit's parser too, as a round does (a fix `dockfix` itself reads
     fine: `<< EOF` with a space)."""
-    from support.misbehaving_plugin import SpaceHeredoc
-
     from dockfix.buildkit_check import buildkit_rejects
+    from support.misbehaving_plugin import SpaceHeredoc
 
     doc = parse_lossless("FROM alpine\nRUN <<EOF\nenv CC=gcc make\nEOF\n")
     [finding] = SpaceHeredoc().check(doc, FixContext())

@@ -155,7 +155,9 @@ def fix_document(
             new_text, new_doc, bad = _apply_group(doc, chosen)
             if bad or not chosen:
                 out.findings = findings
-                break
+                # (equivalent without it: `good` passed as a whole, so `bad` cannot hold here,
+                # and with nothing chosen the round below changes nothing and stops the same)
+                break  # pragma: no mutate
         for f in chosen:
             assert f.fix is not None
             for ch in f.fix.file_changes:
