@@ -126,3 +126,30 @@ def test_a_global_pragma_in_a_bom_file_goes_after_the_bom() -> None:
     edit = global_ignore_pragma_edit(parse(text), ["DF102"])
     assert edit is not None
     assert apply_edits(text, [edit]) == "\ufeff# dockfix global ignore=DF102\nFROM a\nRUN x\n"
+
+
+def test_a_global_pragma_goes_below_every_parser_directive() -> None:
+    from dockfix.edits import global_ignore_pragma_edit
+
+    text = "# syntax=docker/dockerfile:1\n# escape=\\\nFROM a\n"
+    edit = global_ignore_pragma_edit(parse(text), ["DF202"])
+    assert edit is not None
+    assert apply_edits(text, [edit]) == (
+        "# syntax=docker/dockerfile:1\n# escape=\\\n# dockfix global ignore=DF202\nFROM a\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# hadolint ignore=DL3008\nRUN x\n",
+        "# hadolint ignore=DL3008\nRUN x\n# hadolint ignore=DL3009\n",
+    ],
+)
+def test_a_pragma_above_the_first_line_of_the_file(text: str) -> None:
+    from dockfix.edits import ignore_pragma_edit
+
+    doc = parse(text)
+    edit = ignore_pragma_edit(doc, doc.instructions[0], ["DF102"])
+    assert edit is not None
+    assert apply_edits(text, [edit]) == "# dockfix ignore=DF102\n" + text
