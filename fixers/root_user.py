@@ -84,12 +84,11 @@ hadolint DL3002 · Trivy DS-0002 · Checkov CKV_DOCKER_3, CKV_DOCKER_8.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 from dockfix.context import FixContext
 from dockfix.edits import insert_after, insert_before, keyword_style
@@ -98,6 +97,7 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.syntax import Dockerfile, Instruction, Stage
 from dockfix.variables import layered
 
+from ._base_images import Base, classify
 from ._run_script import (
     POSIX_SHELLS,
     analyse_run,
@@ -110,7 +110,6 @@ from ._run_script import (
     subcommand,
 )
 
-NONROOT_UID = 65532  # distroless and Chainguard `nonroot`
 _PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 _ROOT_HOME_DATA = lazy_re(
@@ -125,192 +124,10 @@ _DROP_PRIVILEGES = lazy_re(
     r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
 )
 
-# Official images whose entrypoint starts as root and switches to its own user.
-_ENTRYPOINT_DROPS = frozenset(
-    {
-        "postgres",
-        "redis",
-        "mysql",
-        "mariadb",
-        "mongo",
-        "rabbitmq",
-        "cassandra",
-        "couchdb",
-        "consul",
-        "vault",
-        "hashicorp/consul",
-        "hashicorp/vault",
-        "zookeeper",
-        "neo4j",
-        "influxdb",
-        "percona",
-        "ghost",
-        "redmine",
-    }
-)
-_NOT_DEBIAN = frozenset(
-    {
-        "mysql",
-        "percona",
-        "elasticsearch",
-        "kibana",
-        "logstash",
-        "consul",
-        "vault",
-        "hashicorp/consul",
-        "hashicorp/vault",
-        "sonarqube",
-    }
-)
-# Servers whose master process needs root (binds :80, then workers switch user).
-_ROOT_SERVERS = frozenset(
-    {
-        "nginx",
-        "httpd",
-        "wordpress",
-        "drupal",
-        "joomla",
-        "nextcloud",
-        "owncloud",
-        "phpmyadmin",
-        "mediawiki",
-        "matomo",
-        "friendica",
-        "docker",
-        "gitlab/gitlab-ce",
-        "gitlab/gitlab-ee",
-        "tomcat",
-    }
-)
 # Server programs that start as root by design and drop to their own user for the workers.
 _ROOT_SERVER_PROGRAMS = frozenset(
     {"httpd", "apache2", "apache2ctl", "apachectl", "nginx", "catalina.sh", "sshd"}
 )
-# Images known to run as a non-root user by default.
-_NONROOT_IMAGES = (
-    "nginxinc/nginx-unprivileged",
-    "jenkins/jenkins",
-    "grafana/grafana",
-    "prom/",
-    "quay.io/prometheus/",
-    "docker.elastic.co/",
-    "quay.io/keycloak/",
-    "jupyter/",
-    "quay.io/jupyter/",
-    "apache/airflow",
-    "selenium/",
-    "confluentinc/",
-    "sonatype/nexus3",
-    "elasticsearch",
-    "kibana",
-    "logstash",
-    "solr",
-    "sonarqube",
-    "odoo",
-    "haproxy",
-    "memcached",
-    "registry.access.redhat.com/ubi8/nodejs",
-    "registry.access.redhat.com/ubi9/nodejs",
-    "registry.access.redhat.com/ubi8/python",
-    "registry.access.redhat.com/ubi9/python",
-    "registry.access.redhat.com/ubi9/go-toolset",
-    "registry.access.redhat.com/ubi8/go-toolset",
-    "registry.access.redhat.com/ubi9/openjdk",
-    "registry.access.redhat.com/ubi8/openjdk",
-)
-_DEBIAN_IMAGES = frozenset(
-    {
-        "debian",
-        "ubuntu",
-        "buildpack-deps",
-        "python",
-        "node",
-        "openjdk",  # some variants only: see _openjdk_on_debian
-        "golang",
-        "ruby",
-        "php",
-        "perl",
-        "rust",
-        "eclipse-temurin",
-        "maven",
-        "gradle",
-        "gcc",
-        "r-base",
-        "julia",
-        "haskell",
-        "elixir",
-        "erlang",
-        "clojure",
-        "swift",
-        "pypy",
-        "mono",
-        "dart",
-        "bitnami/minideb",
-        "rocker/r-ver",
-        "continuumio/miniconda3",
-        "condaforge/miniforge3",
-        "tensorflow/tensorflow",
-        "pytorch/pytorch",
-        "mcr.microsoft.com/playwright",
-        "mcr.microsoft.com/devcontainers/base",
-        "kalilinux/kali-rolling",
-    }
-)
-_DEBIAN_TAG_WORDS = (
-    "bookworm",
-    "bullseye",
-    "buster",
-    "trixie",
-    "stretch",
-    "jammy",
-    "noble",
-    "focal",
-    "bionic",
-    "slim",
-    "ubuntu",
-    "debian",
-)
-_RHEL_IMAGES = frozenset(
-    {
-        "centos",
-        "rockylinux",
-        "rockylinux/rockylinux",
-        "almalinux",
-        "oraclelinux",
-        "fedora",
-        "redhat/ubi8",
-        "redhat/ubi9",
-        "redhat/ubi10",
-        "registry.access.redhat.com/ubi8",
-        "registry.access.redhat.com/ubi9",
-        "registry.access.redhat.com/ubi10",
-        "registry.access.redhat.com/ubi8/ubi",
-        "registry.access.redhat.com/ubi9/ubi",
-        "quay.io/centos/centos",
-    }
-)
-_RHEL_MINIMAL_IMAGES = frozenset(
-    {
-        "amazonlinux",
-        "amazoncorretto",
-        "public.ecr.aws/amazonlinux/amazonlinux",
-        "mcr.microsoft.com/cbl-mariner/base/core",
-        "mcr.microsoft.com/azurelinux/base/core",
-    }
-)
-
-
-class Base(NamedTuple):
-    """What is known about the final stage's base image."""
-
-    ref: str  # as resolved (``scratch``, ``python:3.12-slim``), "" when unknown
-    family: str  # debian, alpine, rhel, numeric, nonroot-uid, windows
-    nonroot_default: bool = False
-    uid: int | None = None  # a UID the image already has a user for
-    user: str = ""  # that user's name, when the image has one
-    why: str = ""  # how the family was decided, for the message
-    blocked: str = ""  # a reason the image must stay root
-    blocked_by_entrypoint: bool = False  # only while the base's own ENTRYPOINT is used
 
 
 @dataclass(eq=False)
@@ -321,149 +138,6 @@ class Lineage:
     base: str | None
     assumed_default: bool
     instructions: list[Instruction] = field(default_factory=list)
-
-
-def _split_ref(ref: str) -> tuple[str, str, str]:
-    """(registry or "", repository path, tag) of an image reference, lower case."""
-    ref = ref.lower().split("@", 1)[0]
-    name, tag = ref, ""
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = ref.rsplit(":", 1)
-    first, _, rest = name.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, rest
-    else:
-        registry, path = "", name
-    if registry in ("docker.io", "index.docker.io"):
-        registry = ""
-    if path.startswith("library/"):
-        path = path[len("library/") :]
-    return registry, path, tag
-
-
-def _image_matches(full: str, pattern: str) -> bool:
-    """``full`` is ``pattern``, or lies under it when it ends in ``/``; Red Hat's language
-    images match by prefix (``ubi9/python`` covers ``ubi9/python-311``)."""
-    if pattern.endswith("/") or pattern.startswith("registry.access.redhat.com/"):
-        return full.startswith(pattern)
-    return full == pattern
-
-
-def _dotnet_app_user(path: str, tag: str) -> bool:
-    if not re.match(r"dotnet/(nightly/)?(aspnet|runtime|runtime-deps|sdk)$", path):
-        return False
-    m = re.match(r"(\d+)\.", tag or "")
-    return m is not None and int(m.group(1)) >= 8
-
-
-@functools.lru_cache(maxsize=512)
-def classify(ref: str) -> Base:
-    """What the base image is known to be (a monorepo's files share a few bases: cached)."""
-    registry, path, tag = _split_ref(ref)
-    full = f"{registry}/{path}" if registry else path
-    short = path.rsplit("/", 1)[-1]
-    if full == "scratch":
-        return Base(ref, "nonroot-uid", uid=NONROOT_UID, why="`scratch` has no user database")
-    if any(w in full or w in tag for w in ("windows", "nanoserver", "servercore", "ltsc20")) or (
-        registry == "mcr.microsoft.com" and path.startswith("dotnet/framework")
-    ):
-        return Base(ref, "windows")
-    if registry == "gcr.io" and path.startswith("distroless/"):
-        if "nonroot" in tag:
-            return Base(ref, "nonroot-uid", nonroot_default=True)
-        return Base(
-            ref,
-            "nonroot-uid",
-            uid=NONROOT_UID,
-            user="nonroot",
-            why="distroless images have no `useradd`",
-        )
-    if registry == "cgr.dev":
-        if short in ("wolfi-base", "chainguard-base", "busybox"):
-            return Base(ref, "alpine", why="Wolfi images come with BusyBox's `adduser`")
-        return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID, user="nonroot")
-    if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
-        return Base(ref, "nonroot-uid", nonroot_default=True)
-    if registry == "mcr.microsoft.com" and _dotnet_app_user(path, tag):
-        # .NET 8+ images ship the user `app` (UID 1654, `$APP_UID`); creating another
-        # `app` would fail the build (found on real Dockerfiles).
-        return Base(
-            ref,
-            "nonroot-uid",
-            uid=1654,
-            user="app",
-            why="the .NET 8+ image's `app` user is UID 1654",
-        )
-    if path.startswith("bitnami/") and path != "bitnami/minideb":
-        return Base(
-            ref, "nonroot-uid", nonroot_default=True, uid=1001, why="Bitnami images run as UID 1001"
-        )
-    if any(_image_matches(full, p) for p in _NONROOT_IMAGES):
-        return Base(ref, "numeric", nonroot_default=True)
-    if path.startswith("linuxserver/") or registry == "lscr.io":
-        return Base(
-            ref,
-            "numeric",
-            blocked="LinuxServer.io images start as root and switch to PUID/PGID in their s6 init",
-        )
-    if full in _ENTRYPOINT_DROPS:
-        family = "alpine" if "alpine" in tag else "numeric" if full in _NOT_DEBIAN else "debian"
-        return Base(
-            ref,
-            family,
-            why=f"`{ref}` is {family.capitalize()}-based",
-            blocked=f"the `{short}` image's entrypoint starts as root and "
-            "switches to its own user; running it as non-root breaks that",
-            blocked_by_entrypoint=True,
-        )
-    if full in _ROOT_SERVERS or (full == "php" and ("apache" in tag or "fpm" in tag)):
-        return Base(
-            ref,
-            "numeric",
-            blocked=f"the `{short}` server starts as root by design and "
-            "runs its workers as an unprivileged user; use an unprivileged variant instead",
-        )
-    if full == "node":
-        family = "alpine" if "alpine" in tag else "debian"
-        return Base(
-            ref, family, uid=1000, user="node", why="the node image's `node` user is UID 1000"
-        )
-    if full == "busybox" and "alpine" not in tag:
-        # BusyBox builds differ in their applets (Debian's has no `addgroup`/`adduser`, and a
-        # `busybox` image may be built from it): a numeric user needs none of them.
-        return Base(ref, "numeric", why="a BusyBox image may lack the `adduser` applet")
-    if "alpine" in tag or full == "alpine":
-        return Base(ref, "alpine", why=f"`{ref}` is Alpine-based")
-    if (
-        full in _RHEL_MINIMAL_IMAGES
-        or "minimal" in path
-        or "micro" in path
-        or (full in _RHEL_IMAGES and ("minimal" in tag or "slim" in tag or "micro" in tag))
-    ):
-        return Base(ref, "numeric", why=f"`{ref}` has no `useradd`")
-    if full in _RHEL_IMAGES:
-        return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
-    if full in _DEBIAN_IMAGES or (
-        registry == "mcr.microsoft.com"
-        and path.startswith("dotnet/")
-        and not any(w in tag for w in ("azurelinux", "cbl-mariner"))
-    ):
-        if full == "openjdk" and not _openjdk_on_debian(tag):
-            return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
-        return Base(ref, "debian", why=f"`{ref}` is Debian/Ubuntu-based")
-    if any(w in tag for w in ("ubi8", "ubi9", "rockylinux", "centos")):
-        return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
-    return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
-
-
-def _openjdk_on_debian(tag: str) -> bool:
-    """The official openjdk images: the `-slim` variants, the Debian-named ones and the
-    default variant of 8 and 11 are Debian; the default of 12 and later is Oracle Linux
-    (slim: no `useradd`)."""
-    if any(w in tag for w in _DEBIAN_TAG_WORDS):  # codenames and `slim`
-        return "oraclelinux" not in tag
-    return re.match(r"(8|11)(u\d+)?(\.[\d.]+)?(-jdk|-jre)?$", tag) is not None
 
 
 def _is_root(user: str) -> bool:

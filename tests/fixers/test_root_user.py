@@ -12,7 +12,8 @@ import dockfix
 from dockfix.context import FixContext
 from dockfix.edits import apply_edits
 from dockfix.fixer import Applicability, Finding
-from dockfix.fixers.root_user import RootUser, classify
+from dockfix.fixers._base_images import classify
+from dockfix.fixers.root_user import RootUser
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
