@@ -9,13 +9,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from dockfix.catalog import all_fixers
 from dockfix.hadolint_config import candidate_paths, find_hadolint_config, load_hadolint_config
+from support.cli import run_dockfix
 
 # Dockerfiles on which hadolint reports rules that dockfix fixers resolve, several per file.
 DOCKERFILES = {
@@ -53,18 +53,6 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("XDG_CONFIG_HOME", "HOME")}
     env["HOME"] = str(home)
     return env
-
-
-def run_dockfix(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def run_hadolint(path: str, *, cwd: Path, env: dict[str, str]) -> set[tuple[str, int]]:

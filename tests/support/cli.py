@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 
-def run_dockfix(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_dockfix(
+    *args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "dockfix", *args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
