@@ -100,6 +100,30 @@ def test_ctrl_c_exits_130_and_leaves_every_file_whole(tmp_path: Path, jobs: str)
     assert {f.read_text() for f in files} <= {UPDATE_ALONE, FIXED}
 
 
+def test_ctrl_c_inside_a_c_extension_is_still_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C that lands while BuildKit's Go parser (or a compiled module) runs reaches Python as
+    a SystemError whose cause is the KeyboardInterrupt; CI saw it on the compiled build."""
+    from dockfix import cli
+
+    def interrupted_in_c(**_kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("parse_string returned a result with an exception set") from exc
+
+    def broken(**_kwargs: object) -> None:
+        raise SystemError("a real bug")
+
+    exits: list[int] = []
+    monkeypatch.setattr(cli.os, "_exit", exits.append)
+    monkeypatch.setattr(cli.main, "main", interrupted_in_c)
+    cli.entry()
+    assert exits == [130]
+    monkeypatch.setattr(cli.main, "main", broken)
+    with pytest.raises(SystemError, match="a real bug"):
+        cli.entry()
+
+
 def test_interrupt_during_a_write_waits_for_the_write(tmp_path: Path) -> None:
     target = tmp_path / "Dockerfile"
     target.write_text(UPDATE_ALONE)

@@ -1200,6 +1200,17 @@ def _rule_settings(fx: Any, hadolint: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(16):  # chains are short; a bound keeps a cyclic chain from looping
+        if seen is None:
+            return False
+        if isinstance(seen, (KeyboardInterrupt, click.exceptions.Abort)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def entry() -> None:
     """The `dockfix` program: :func:`main`, then an immediate exit once the output is flushed.
 
@@ -1216,6 +1227,12 @@ def entry() -> None:
         code = exc.exit_code
     except SystemExit as exc:
         code = exc.code
+    except SystemError as exc:
+        # Ctrl-C that lands while a C extension runs (BuildKit's Go parser, a compiled module)
+        # surfaces as "returned a result with an exception set", the KeyboardInterrupt its cause.
+        if not _caused_by_interrupt(exc):
+            raise
+        code = 130
     if isinstance(code, int):
         status = code
     elif code is None:
