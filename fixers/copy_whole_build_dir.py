@@ -74,23 +74,29 @@ from typing import TYPE_CHECKING
 from dockfix.edits import indent_of, replace_instruction_header, replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
-    DISTROLESS_PATH,
-    Artifact,
-    CopyParts,
     StageBuild,
     analyse_stage,
+)
+from dockfix.fixers._build_steps import (
+    Artifact,
+)
+from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._image_paths import (
+    DISTROLESS_PATH,
+    CopyParts,
     ancestors,
     copied_into,
     copy_parts,
-    is_within,
     json_list,
-    resolve_path,
     runtime_assets,
     start_command,
     tree_references,
     workdir_at,
 )
-from dockfix.fixers._cmdline import display_finding
+from dockfix.semantic import (
+    is_within,
+    resolve_path,
+)
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -66,16 +66,22 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
-    DISTROLESS_PATH,
-    Artifact,
     analyse_stage,
+    distroless_image,
+)
+from dockfix.fixers._build_steps import (
+    Artifact,
+    run_commands,
+)
+from dockfix.fixers._image_paths import (
+    DISTROLESS_PATH,
     base_image,
     copy_parts,
-    distroless_image,
-    resolve_path,
-    run_commands,
     start_command,
     workdir_at,
+)
+from dockfix.semantic import (
+    resolve_path,
 )
 
 if TYPE_CHECKING:

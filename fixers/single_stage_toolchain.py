@@ -95,24 +95,30 @@ from typing import TYPE_CHECKING
 from dockfix.edits import replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
+    analyse_stage,
+    distroless_image,
+)
+from dockfix.fixers._build_steps import (
+    Artifact,
+    run_commands,
+)
+from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._image_paths import (
     DISTROLESS_PATH,
     TOOLCHAIN_PATH,
-    Artifact,
     BaseImage,
-    analyse_stage,
     base_image,
     copied_into,
     copy_parts,
-    distroless_image,
-    is_within,
-    resolve_path,
-    run_commands,
     runtime_assets,
     start_command,
     workdir_at,
 )
-from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import (
+    is_within,
+    resolve_path,
+)
 from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs, env_pairs
 

@@ -1,0 +1,58 @@
+"""Answers computed once per tree or per checked file, shared by every fixer that asks.
+
+``@per_tree`` memoises a function whose first argument is the :class:`Dockerfile`: the answer
+is kept by the tree (it goes when the tree goes), keyed by the function itself and its other
+arguments, so two helpers cannot collide on a name and the answer keeps its type.
+``@per_context`` does the same for a function of the :class:`FixContext` (answers about the
+build context: a parsed manifest, whether a path is a directory).
+
+The other arguments must be hashable; stages and instructions are (by identity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+    from dockfix.syntax import Dockerfile
+
+__all__ = ["per_context", "per_tree"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_MISSING = object()
+
+
+def per_tree(
+    fn: Callable[Concatenate[Dockerfile, P], R],
+) -> Callable[Concatenate[Dockerfile, P], R]:
+    """``fn(doc, *args)`` computed once per tree and ``args``."""
+
+    def memoised(doc: Dockerfile, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
+        store = doc.cache
+        found = store.get(key, _MISSING)
+        if found is _MISSING:
+            found = store[key] = fn(doc, *args, **kwargs)
+        return cast("R", found)
+
+    return memoised
+
+
+def per_context(
+    fn: Callable[Concatenate[FixContext, P], R],
+) -> Callable[Concatenate[FixContext, P], R]:
+    """``fn(ctx, *args)`` computed once per checked file and ``args``."""
+
+    def memoised(ctx: FixContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
+        store = ctx.memo
+        found = store.get(key, _MISSING)
+        if found is _MISSING:
+            found = store[key] = fn(ctx, *args, **kwargs)
+        return cast("R", found)
+
+    return memoised
