@@ -7,8 +7,9 @@ A fixer asks this module instead of walking the file again:
 - stages: :func:`stage_chain` (a stage and the stages it is built on), :func:`descendants`
   (the stages built on it), :func:`stage_named_by` (the stage a ``COPY --from`` or a
   ``RUN --mount=from=`` names) and :func:`copies_from` (the instructions that copy out of it);
-- the base image: :func:`base_reference` (the ``FROM`` at the root of a stage's chain with
-  the global ARG defaults expanded) and :func:`base_image` (that reference parsed);
+- the base image: :func:`from_reference` (a stage's ``FROM`` with the global ARG defaults
+  expanded), :func:`base_reference` (that of the root of its chain: the image it starts
+  from) and :func:`base_image` (that reference parsed);
 - the ``USER`` and ``WORKDIR`` in effect before an instruction: :func:`settings_at`,
   :func:`workdir_at`, :func:`user_at`.
 
@@ -35,6 +36,7 @@ __all__ = [
     "copies_from",
     "descendants",
     "expand",
+    "from_reference",
     "has_variables",
     "is_within",
     "layered",
@@ -150,14 +152,20 @@ def copies_from(doc: Dockerfile, stage: Stage) -> list[Instruction]:
 # --- the base image ---------------------------------------------------------------------------
 
 
+def from_reference(doc: Dockerfile, stage: Stage) -> str | None:
+    """The stage's ``FROM`` with the global ARG defaults expanded (an image, ``scratch`` or a
+    stage name); None when it depends on an unknown value."""
+    return expand(stage.base, doc.global_args, doc.escape)
+
+
 @per_tree
 def base_reference(doc: Dockerfile, stage: Stage) -> str | None:
-    """The ``FROM`` at the root of the stage's chain with the global ARG defaults expanded
-    (``scratch`` included); None when it is empty or depends on an unknown value."""
+    """:func:`from_reference` of the root of the stage's chain (the image it starts from,
+    ``scratch`` included); None when it is empty or depends on an unknown value."""
     root = stage_chain(stage)[0]
     if not root.base:
         return None
-    return expand(root.base, doc.global_args, doc.escape)
+    return from_reference(doc, root)
 
 
 @per_tree
