@@ -20,9 +20,22 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 # waits on I/O; `runner`, `config` and `image_lookup` also define what is pickled to the
 # workers, and a compiled frozen dataclass does not unpickle.
 COMPILED_MODULES = [
-    "syntax", "shell", "variables", "edits", "suppression", "invariants", "engine",
-    "image_ref", "dockerignore", "context",
-    "discovery", "wire", "report", "diffing",
+    "syntax",
+    "shell",
+    "variables",
+    "semantic",
+    "memo",
+    "edits",
+    "suppression",
+    "invariants",
+    "engine",
+    "image_ref",
+    "dockerignore",
+    "context",
+    "discovery",
+    "wire",
+    "report",
+    "diffing",
 ]
 # Fixer modules left interpreted: `_lazy` builds patterns through __getattr__, which a compiled
 # class does not fall back to. (A fixer must not define functions inside its methods: mypyc
@@ -36,15 +49,18 @@ def _stage() -> tuple[list[str], list[str]]:
     the modules as they are imported. Returns (every module, the modules to compile)."""
     if STAGE.exists():
         shutil.rmtree(STAGE)
-    shutil.copytree(ROOT / "src" / "dockfix", STAGE / "dockfix",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(ROOT / "fixers", STAGE / "dockfix" / "fixers",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "src" / "dockfix", STAGE / "dockfix", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        ROOT / "fixers", STAGE / "dockfix" / "fixers", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (STAGE / "mypy.ini").write_text(MYPY_CONFIG, encoding="utf-8")
     every = sorted(str(p) for p in STAGE.glob("dockfix/**/*.py"))
     chosen = [str(STAGE / "dockfix" / f"{m}.py") for m in COMPILED_MODULES]
     chosen += sorted(
-        str(p) for p in (STAGE / "dockfix" / "fixers").glob("*.py")
+        str(p)
+        for p in (STAGE / "dockfix" / "fixers").glob("*.py")
         if p.stem not in INTERPRETED_FIXERS
     )
     return every, chosen
@@ -56,12 +72,14 @@ def _extensions() -> list[object]:
     from mypyc.build import mypycify
 
     every, chosen = _stage()
-    return list(mypycify(
-        [f"--config-file={STAGE / 'mypy.ini'}", *every],
-        only_compile_paths=chosen,
-        opt_level="3",
-        target_dir=str(Path("build") / "mypyc"),
-    ))
+    return list(
+        mypycify(
+            [f"--config-file={STAGE / 'mypy.ini'}", *every],
+            only_compile_paths=chosen,
+            opt_level="3",
+            target_dir=str(Path("build") / "mypyc"),
+        )
+    )
 
 
 setup(ext_modules=_extensions())

@@ -18,15 +18,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dockfix.fixers._build_cargo import cargo_build
+from dockfix.fixers._build_go import go_build
+from dockfix.fixers._build_node import is_node_build, node_install_prod
+from dockfix.fixers._build_steps import Artifact, Command, cache_mount_targets, run_commands
+from dockfix.fixers._image_paths import SYSTEM_DIRS, BaseImage, base_image
 from dockfix.memo import per_tree
 from dockfix.semantic import is_within, resolve_path, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
-
-from ._build_cargo import cargo_build
-from ._build_go import go_build
-from ._build_node import is_node_build, node_install_prod
-from ._build_steps import Artifact, Command, cache_mount_targets, run_commands
-from ._image_paths import SYSTEM_DIRS, BaseImage, base_image
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -9,12 +9,11 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any
 
+from dockfix.fixers._build_steps import Artifact, Command
+from dockfix.fixers._image_paths import BaseImage, context_source
 from dockfix.memo import per_context
 from dockfix.semantic import resolve_path
 from dockfix.syntax import Dockerfile, Instruction, Stage
-
-from ._build_steps import Artifact, Command
-from ._image_paths import BaseImage, context_source
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

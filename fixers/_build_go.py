@@ -6,11 +6,8 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from dockfix.semantic import is_within, resolve_path, stage_chain
-from dockfix.syntax import Dockerfile, Instruction, Stage
-
-from ._build_steps import Artifact, Command, run_commands
-from ._image_paths import (
+from dockfix.fixers._build_steps import Artifact, Command, run_commands
+from dockfix.fixers._image_paths import (
     SYSTEM_DIRS,
     BaseImage,
     context_source,
@@ -18,6 +15,8 @@ from ._image_paths import (
     workdir_after,
     workdir_at,
 )
+from dockfix.semantic import is_within, resolve_path, stage_chain
+from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

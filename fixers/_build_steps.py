@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from dockfix.fixers._image_paths import workdir_at
 from dockfix.memo import per_tree
 from dockfix.semantic import expand, resolve_path, scope_at, unquote_word
 from dockfix.shell import blank_heredoc_words, heredoc_shell_of, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
-
-from ._image_paths import workdir_at
 
 
 @dataclass(eq=False)

@@ -64,9 +64,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._cmdline import match_keyword_case, verified_edits
 from dockfix.semantic import stage_chain
-
-from ._cmdline import match_keyword_case, verified_edits
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -71,11 +71,7 @@ from typing import NamedTuple
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import descendants, expand, from_reference, layered
-from dockfix.shell import SimpleCommand
-from dockfix.syntax import Dockerfile, Instruction, Stage
-
-from ._run_script import (
+from dockfix.fixers._run_script import (
     RunAnalysis,
     Script,
     analyse_run,
@@ -86,6 +82,9 @@ from ._run_script import (
     runs_local_script,
     subcommand,
 )
+from dockfix.semantic import descendants, expand, from_reference, layered
+from dockfix.shell import SimpleCommand
+from dockfix.syntax import Dockerfile, Instruction, Stage
 
 APT_LISTS = "/var/lib/apt/lists"
 APT_RM = "rm -rf /var/lib/apt/lists/*"

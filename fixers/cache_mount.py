@@ -122,7 +122,20 @@ from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.fixers._cache_dirs import (
+    BASE_IMAGE_ENV,
+    BASE_IMAGE_USERS,
+    TOOLS,
+    CacheUse,
+    RunEnv,
+    Tool,
+    find_cache_uses,
+    program_argv,
+    tool_for,
+    tool_named,
+)
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_script import shell_argv
 from dockfix.image_lookup import ImageLookups, ImageQuery
 from dockfix.image_ref import ImageRef
 from dockfix.memo import per_tree
@@ -136,20 +149,6 @@ from dockfix.semantic import (
 )
 from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
-
-from ._cache_dirs import (
-    BASE_IMAGE_ENV,
-    BASE_IMAGE_USERS,
-    TOOLS,
-    CacheUse,
-    RunEnv,
-    Tool,
-    find_cache_uses,
-    program_argv,
-    tool_for,
-    tool_named,
-)
-from ._run_script import shell_argv
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -64,15 +64,14 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import descendants, stage_chain
-
-from ._cmdline import (
+from dockfix.fixers._cmdline import (
     JsonElement,
     json_elements,
     json_string,
     verified_edits,
 )
+from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import descendants, stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -49,9 +49,8 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.fixers._cmdline import match_keyword_case, verified_edits
 from dockfix.semantic import stage_chain
-
-from ._cmdline import match_keyword_case, verified_edits
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

@@ -63,9 +63,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.semantic import descendants, stage_chain
-
-from ._cmdline import (
+from dockfix.fixers._cmdline import (
     SHELL_BUILTINS,
     SHELL_KEYWORDS,
     PlainWord,
@@ -77,6 +75,7 @@ from ._cmdline import (
     verified_edits,
     windows_hint,
 )
+from dockfix.semantic import descendants, stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext

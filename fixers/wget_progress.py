@@ -47,11 +47,10 @@ from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_script import Script, analyse_run
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
-
-from ._lazy import lazy_re
-from ._run_script import Script, analyse_run
 
 FLAG = "-q"
 # Options that already choose an output mode (hadolint accepts each of them).
