@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
-from dockfix.memo import per_context
+from dockfix.memo import per_context, per_instruction
 from dockfix.semantic import (
     base_image as parsed_base_image,
 )
@@ -199,18 +199,10 @@ class CopyParts:
     plain: bool  # no quotes, no variables, no wildcards in any word
 
 
+@per_instruction
 def copy_parts(instr: Instruction) -> CopyParts | None:
-    """Sources and destination of a COPY/ADD without heredocs; None when not readable."""
-    # once per tree: every query about what the stage's COPYs put where reads them all
-    if "copy-parts" in instr.cache:
-        cached = instr.cache["copy-parts"]
-        return cached if isinstance(cached, CopyParts) else None
-    parts = _copy_parts(instr)
-    instr.cache["copy-parts"] = parts
-    return parts
-
-
-def _copy_parts(instr: Instruction) -> CopyParts | None:
+    """Sources and destination of a COPY/ADD without heredocs; None when not readable (read
+    once per tree: every query about what the stage's COPYs put where reads them all)."""
     if instr.heredocs:
         return None
     if instr.json_args is not None:

@@ -138,7 +138,7 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import shell_argv
 from dockfix.image_lookup import ImageLookups, ImageQuery
 from dockfix.image_ref import ImageRef
-from dockfix.memo import per_tree
+from dockfix.memo import per_instruction, per_tree
 from dockfix.semantic import (
     base_reference,
     expand,
@@ -736,15 +736,11 @@ def _copy_touches(
     return any(ctx.exists(posixpath.join(s, rest)) for s in sources if "://" not in s)
 
 
+@per_instruction
 def _copy_paths(instr: Instruction) -> list[str]:
     """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
-    cached = instr.cache.get("copy-paths")
-    if isinstance(cached, list):
-        return cached
     words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
-    paths = [w.strip("\"'") for w in words]
-    instr.cache["copy-paths"] = paths
-    return paths
+    return [w.strip("\"'") for w in words]
 
 
 @register

@@ -4,7 +4,9 @@
 is kept by the tree (it goes when the tree goes), keyed by the function itself and its other
 arguments, so two helpers cannot collide on a name and the answer keeps its type.
 ``@per_context`` does the same for a function of the :class:`FixContext` (answers about the
-build context: a parsed manifest, whether a path is a directory).
+build context: a parsed manifest, whether a path is a directory), and ``@per_instruction`` for
+a function of one :class:`Instruction` (its words, its parsed shell script: an answer that must
+not refer back to the instruction, or the tree would be kept alive by a cycle).
 
 The other arguments must be hashable; stages and instructions are (by identity).
 """
@@ -16,9 +18,9 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, cast
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
-    from dockfix.syntax import Dockerfile
+    from dockfix.syntax import Dockerfile, Instruction
 
-__all__ = ["per_context", "per_tree"]
+__all__ = ["per_context", "per_instruction", "per_tree"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -53,6 +55,22 @@ def per_context(
         found = store.get(key, _MISSING)
         if found is _MISSING:
             found = store[key] = fn(ctx, *args, **kwargs)
+        return cast("R", found)
+
+    return memoised
+
+
+def per_instruction(
+    fn: Callable[Concatenate[Instruction, P], R],
+) -> Callable[Concatenate[Instruction, P], R]:
+    """``fn(instr, *args)`` computed once per instruction and ``args``."""
+
+    def memoised(instr: Instruction, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
+        store = instr.cache
+        found = store.get(key, _MISSING)
+        if found is _MISSING:
+            found = store[key] = fn(instr, *args, **kwargs)
         return cast("R", found)
 
     return memoised

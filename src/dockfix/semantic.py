@@ -27,7 +27,7 @@ from typing import NamedTuple, cast
 
 from dockfix.image_ref import ImageRef
 from dockfix.memo import per_tree
-from dockfix.syntax import Dockerfile, Instruction, Stage, expand, has_variables
+from dockfix.syntax import Dockerfile, Instruction, Stage, expand
 
 __all__ = [
     "Settings",
@@ -37,7 +37,6 @@ __all__ = [
     "descendants",
     "expand",
     "from_reference",
-    "has_variables",
     "is_within",
     "layered",
     "resolve_path",

@@ -168,7 +168,7 @@ class Instruction:
     comments: list[PhysicalLine] = field(default_factory=list)  # comment lines inside the span
     index: int = 0
     # Derived data computed once per tree by whoever needs it (e.g. the parsed shell script).
-    cache: dict[str, object] = field(default_factory=dict, repr=False)
+    cache: dict[object, object] = field(default_factory=dict, repr=False)
 
     keyword: str = field(init=False, default="")  # upper case; set once, read very often
 
@@ -1182,8 +1182,9 @@ _AFTER_NAME = frozenset("}:+-?#%/")
 # --- stages and variables ------------------------------------------------------------------
 
 
+# `${V%x}`, `${V#x}`, `${V/a/b}` are not matched: they stay, and make the value unknown
 _VAR = re.compile(
-    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}"
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
     r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
 )
 _EXPANSION_DEPTH = 8  # values that name variables are expanded too, this deep at most
@@ -1232,11 +1233,6 @@ def expand(
     out.append(text[pos:])
     result = "".join(out)
     return None if "$" in result else result
-
-
-def has_variables(text: str) -> bool:
-    """Whether ``text`` names a build variable (``$V``, ``${V…}``)."""
-    return "$" in text and _VAR.search(text) is not None
 
 
 def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
