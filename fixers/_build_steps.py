@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from dockfix.fixers._image_paths import workdir_at
 from dockfix.memo import per_tree
-from dockfix.semantic import expand, resolve_path, scope_at, unquote_word
+from dockfix.semantic import expand, mounts, resolve_path, scope_at, unquote_word
 from dockfix.shell import blank_heredoc_words, heredoc_shell_of, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -117,16 +117,9 @@ def cache_mount_targets(doc: Dockerfile, stage: Stage, instr: Instruction) -> li
     """Absolute targets of the RUN's ``--mount=type=cache`` (and tmpfs) mounts."""
     out: list[str] = []
     cwd = workdir_at(doc, stage, instr)
-    for value in instr.flag_values("mount"):
-        fields: dict[str, str] = {}
-        for kv in value.split(","):
-            key, _, val = kv.partition("=")
-            fields[key.strip()] = val
-        if fields.get("type") not in ("cache", "tmpfs"):
-            continue
-        target = fields.get("target") or fields.get("dst") or fields.get("destination")
-        if target:
-            p = resolve_path(target, cwd)
+    for mount in mounts(instr):
+        if mount.type in ("cache", "tmpfs") and mount.target:
+            p = resolve_path(mount.target, cwd)
             if p is not None:
                 out.append(p)
     return out

@@ -27,7 +27,7 @@ from dockfix.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
 from dockfix.memo import per_tree
 from dockfix.semantic import expand as expand  # re-exported for DF201 until it imports it itself
-from dockfix.semantic import from_reference
+from dockfix.semantic import from_reference, mounts
 from dockfix.shell import (
     OPTIONS_WITH_VALUE,
     ChainItem,
@@ -480,20 +480,7 @@ def chain_item_of(script: Script, cmd: SimpleCommand) -> ChainItem | None:
 
 def mount_targets(instr: Instruction) -> list[tuple[str, str]]:
     """(type, target) of every ``--mount`` of a RUN (type defaults to bind)."""
-    out: list[tuple[str, str]] = []
-    for value in instr.flag_values("mount"):
-        kind = "bind"
-        target = ""
-        for part in value.split(","):
-            k, _, v = part.partition("=")
-            k = k.strip().lower()
-            v = v.strip().strip("\"'")
-            if k == "type":
-                kind = v.lower()
-            elif k in ("target", "dst", "destination"):
-                target = v
-        out.append((kind, target))
-    return out
+    return [(m.type, m.target) for m in mounts(instr)]
 
 
 def paths_related(a: str, b: str) -> bool:

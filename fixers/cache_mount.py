@@ -143,6 +143,7 @@ from dockfix.semantic import (
     base_reference,
     expand,
     layered,
+    mounts,
     settings_at,
     stage_chain,
     workdir_at,
@@ -366,18 +367,13 @@ def _workdir_at(doc: Dockerfile, instr: Instruction) -> str:
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
     """(type, target) of the RUN's ``--mount`` flags; None when a target cannot be resolved."""
     out: list[tuple[str, str]] = []
-    for value in instr.flag_values("mount"):
-        fields: dict[str, str] = {}
-        for part in value.split(","):
-            key, _, val = part.partition("=")
-            fields[key.strip().lower()] = val
-        target = fields.get("target") or fields.get("dst") or fields.get("destination")
-        if not target:
+    for mount in mounts(instr):
+        if not mount.target:
             continue
-        resolved = expand(target.strip("\"'"), env.env)
+        resolved = expand(mount.target, env.env)
         if resolved is None:
             return None
-        out.append((fields.get("type", "bind"), env.path(resolved)))
+        out.append((mount.type, env.path(resolved)))
     return out
 
 

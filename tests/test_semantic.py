@@ -10,11 +10,13 @@ import pytest
 from dockfix.image_ref import ImageRef
 from dockfix.memo import per_tree
 from dockfix.semantic import (
+    Mount,
     base_image,
     base_reference,
     copies_from,
     descendants,
     expand,
+    mounts,
     scope_at,
     settings_after,
     settings_at,
@@ -107,6 +109,20 @@ def test_base_image_of_a_chain() -> None:
     assert ref is not None and ref.short_name == "golang" and ref.tag == "1.22"
     assert base_reference(doc, final) == "scratch"
     assert base_image(doc, final) is None
+
+
+def test_mounts_are_read_once_with_keys_in_any_case() -> None:
+    doc = parse(
+        'FROM a\nRUN --mount=type=Cache,Target="/root/.cache" --mount=from=build,source=/out,'
+        "target=/x --mount=src=.,dst=/src make\n"
+    )
+    run = doc.stages[0].instructions[0]
+    assert mounts(run) == [
+        Mount("cache", "/root/.cache", "", None),
+        Mount("bind", "/x", "/out", "build"),
+        Mount("bind", "/src", ".", None),
+    ]
+    assert mounts(run) is mounts(run)
 
 
 # --- USER and WORKDIR ----------------------------------------------------------------------

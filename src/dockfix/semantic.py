@@ -7,6 +7,7 @@ A fixer asks this module instead of walking the file again:
 - stages: :func:`stage_chain` (a stage and the stages it is built on), :func:`descendants`
   (the stages built on it), :func:`stage_named_by` (the stage a ``COPY --from`` or a
   ``RUN --mount=from=`` names) and :func:`copies_from` (the instructions that copy out of it);
+- a RUN's ``--mount`` flags, read: :func:`mounts`;
 - the base image: :func:`from_reference` (a stage's ``FROM`` with the global ARG defaults
   expanded), :func:`base_reference` (that of the root of its chain: the image it starts
   from) and :func:`base_image` (that reference parsed);
@@ -26,10 +27,11 @@ from collections.abc import Mapping, MutableMapping
 from typing import NamedTuple, cast
 
 from dockfix.image_ref import ImageRef
-from dockfix.memo import per_tree
+from dockfix.memo import per_instruction, per_tree
 from dockfix.syntax import Dockerfile, Instruction, Stage, expand
 
 __all__ = [
+    "Mount",
     "Settings",
     "base_image",
     "base_reference",
@@ -39,6 +41,7 @@ __all__ = [
     "from_reference",
     "is_within",
     "layered",
+    "mounts",
     "resolve_path",
     "scope_at",
     "settings_after",
@@ -145,6 +148,31 @@ def copies_from(doc: Dockerfile, stage: Stage) -> list[Instruction]:
             f = i.flag("from") if i.keyword == "COPY" else None
             if f is not None and stage_named_by(doc, f.value, st) is stage:
                 out.append(i)
+    return out
+
+
+class Mount(NamedTuple):
+    """One ``--mount`` of a RUN, its fields unquoted (keys are case-insensitive)."""
+
+    type: str  # lower case; "bind" when not given
+    target: str  # `target`, `dst` or `destination`; "" when not given
+    source: str  # `source` or `src`; "" when not given
+    from_: str | None  # `from` (a stage or an image), None when not given
+
+
+@per_instruction
+def mounts(instr: Instruction) -> list[Mount]:
+    """The ``--mount`` flags of a RUN, in order."""
+    out: list[Mount] = []
+    for value in instr.flag_values("mount"):
+        fields: dict[str, str] = {}
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            fields[key.strip().lower()] = val.strip().strip("\"'")
+        target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
+        source = fields.get("source") or fields.get("src") or ""
+        kind = fields.get("type", "bind").lower()
+        out.append(Mount(kind, target, source, fields.get("from")))
     return out
 
 
