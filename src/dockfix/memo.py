@@ -66,7 +66,10 @@ def per_instruction(
     """``fn(instr, *args)`` computed once per instruction and ``args``."""
 
     def memoised(instr: Instruction, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
+        # the function alone when it has no other argument: asked for every RUN by every fixer
+        key: object = memoised
+        if args or kwargs:
+            key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
         store = instr.cache
         found = store.get(key, _MISSING)
         if found is _MISSING:
