@@ -117,11 +117,11 @@ def test_mounts_are_read_once_with_keys_in_any_case() -> None:
         "target=/x --mount=src=.,dst=/src make\n"
     )
     run = doc.stages[0].instructions[0]
-    assert mounts(run) == [
+    assert mounts(run) == (
         Mount("cache", "/root/.cache", "", None),
         Mount("bind", "/x", "/out", "build"),
         Mount("bind", "/src", ".", None),
-    ]
+    )
     assert mounts(run) is mounts(run)
 
 

@@ -1,4 +1,5 @@
-"""Answers computed once per tree or per checked file, shared by every fixer that asks.
+"""Answers computed once per tree, per checked file or per instruction, shared by every fixer
+that asks.
 
 ``@per_tree`` memoises a function whose first argument is the :class:`Dockerfile`: the answer
 is kept by the tree (it goes when the tree goes), keyed by the function itself and its other
@@ -8,7 +9,7 @@ build context: a parsed manifest, whether a path is a directory), and ``@per_ins
 a function of one :class:`Instruction` (its words, its parsed shell script: an answer that must
 not refer back to the instruction, or the tree would be kept alive by a cycle).
 
-The other arguments must be hashable; stages and instructions are (by identity).
+The other arguments must be hashable; stages, instructions and contexts are (by identity).
 """
 
 from __future__ import annotations
@@ -24,56 +25,56 @@ __all__ = ["per_context", "per_instruction", "per_tree"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Owner = TypeVar("Owner")
 
 _MISSING = object()
+
+
+def _memoised(
+    fn: Callable[Concatenate[Owner, P], R], store_of: Callable[[Owner], dict[object, object]]
+) -> Callable[Concatenate[Owner, P], R]:
+    def memoised(owner: Owner, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        # the function alone when it has no other argument (asked for every RUN by every fixer)
+        key: object = memoised
+        if args or kwargs:
+            key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
+        store = store_of(owner)
+        found = store.get(key, _MISSING)
+        if found is _MISSING:
+            found = store[key] = fn(owner, *args, **kwargs)
+        return cast("R", found)
+
+    return memoised
+
+
+def _tree_store(doc: Dockerfile) -> dict[object, object]:
+    return doc.cache
+
+
+def _context_store(ctx: FixContext) -> dict[object, object]:
+    return ctx.memo
+
+
+def _instruction_store(instr: Instruction) -> dict[object, object]:
+    return instr.cache
 
 
 def per_tree(
     fn: Callable[Concatenate[Dockerfile, P], R],
 ) -> Callable[Concatenate[Dockerfile, P], R]:
     """``fn(doc, *args)`` computed once per tree and ``args``."""
-
-    def memoised(doc: Dockerfile, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
-        store = doc.cache
-        found = store.get(key, _MISSING)
-        if found is _MISSING:
-            found = store[key] = fn(doc, *args, **kwargs)
-        return cast("R", found)
-
-    return memoised
+    return _memoised(fn, _tree_store)
 
 
 def per_context(
     fn: Callable[Concatenate[FixContext, P], R],
 ) -> Callable[Concatenate[FixContext, P], R]:
     """``fn(ctx, *args)`` computed once per checked file and ``args``."""
-
-    def memoised(ctx: FixContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
-        store = ctx.memo
-        found = store.get(key, _MISSING)
-        if found is _MISSING:
-            found = store[key] = fn(ctx, *args, **kwargs)
-        return cast("R", found)
-
-    return memoised
+    return _memoised(fn, _context_store)
 
 
 def per_instruction(
     fn: Callable[Concatenate[Instruction, P], R],
 ) -> Callable[Concatenate[Instruction, P], R]:
     """``fn(instr, *args)`` computed once per instruction and ``args``."""
-
-    def memoised(instr: Instruction, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        # the function alone when it has no other argument: asked for every RUN by every fixer
-        key: object = memoised
-        if args or kwargs:
-            key = (memoised, args, tuple(kwargs.items())) if kwargs else (memoised, args)
-        store = instr.cache
-        found = store.get(key, _MISSING)
-        if found is _MISSING:
-            found = store[key] = fn(instr, *args, **kwargs)
-        return cast("R", found)
-
-    return memoised
+    return _memoised(fn, _instruction_store)

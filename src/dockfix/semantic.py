@@ -161,7 +161,7 @@ class Mount(NamedTuple):
 
 
 @per_instruction
-def mounts(instr: Instruction) -> list[Mount]:
+def mounts(instr: Instruction) -> tuple[Mount, ...]:
     """The ``--mount`` flags of a RUN, in order."""
     out: list[Mount] = []
     for value in instr.flag_values("mount"):
@@ -173,7 +173,7 @@ def mounts(instr: Instruction) -> list[Mount]:
         source = fields.get("source") or fields.get("src") or ""
         kind = fields.get("type", "bind").lower()
         out.append(Mount(kind, target, source, fields.get("from")))
-    return out
+    return tuple(out)
 
 
 # --- the base image ---------------------------------------------------------------------------
