@@ -356,14 +356,6 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
     return RunEnv(scope, home, uid, gid, workdir, base, berry)
 
 
-def _workdir_at(doc: Dockerfile, instr: Instruction) -> str:
-    """The WORKDIR in effect at an instruction ("/" when it cannot be resolved)."""
-    stage = instr.stage
-    if stage is None:
-        return "/"
-    return workdir_at(doc, stage, instr) or "/"
-
-
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
     """(type, target) of the RUN's ``--mount`` flags; None when a target cannot be resolved."""
     out: list[tuple[str, str]] = []
@@ -1099,7 +1091,11 @@ class CacheMount(Fixer):
                     from_tree = src is not None and (src.value or "").lower() in names
                     if not (in_tree or from_tree):
                         continue
-                    workdir = _workdir_at(doc, instr) if in_tree else "/"
+                    # the WORKDIR in effect ("/" when it cannot be resolved)
+                    instr_stage = instr.stage
+                    workdir = "/"
+                    if in_tree and instr_stage is not None:
+                        workdir = workdir_at(doc, instr_stage, instr) or "/"
                     hit = next(
                         (t for t in targets if _copy_touches(instr, t, workdir, from_tree, ctx)),
                         None,
