@@ -12,8 +12,8 @@ from dockfix.fixers._image_paths import (
     BaseImage,
     context_source,
     copy_parts,
-    workdir_after,
-    workdir_at,
+    image_workdir_after,
+    image_workdir_at,
 )
 from dockfix.semantic import is_within, resolve_path, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -162,11 +162,11 @@ def _is_known_dir(doc: Dockerfile, stage: Stage, path: str) -> bool:
         for i in st.instructions:
             made: list[str | None] = []
             if i.keyword == "WORKDIR":
-                made.append(workdir_after(doc, st, i))
+                made.append(image_workdir_after(doc, st, i))
             elif i.keyword in ("COPY", "ADD"):
                 parts = copy_parts(i)
                 if parts is not None:
-                    d = resolve_path(parts.dest, workdir_at(doc, st, i))
+                    d = resolve_path(parts.dest, image_workdir_at(doc, st, i))
                     # A destination inside ``path`` makes it a directory; so does `dest/`.
                     if d is not None and (parts.dest.endswith("/") or d != path):
                         made.append(d)

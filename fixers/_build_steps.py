@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dockfix.fixers._image_paths import workdir_at
+from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.memo import per_tree
 from dockfix.semantic import expand, mounts, resolve_path, scope_at, unquote_word
 from dockfix.shell import blank_heredoc_words, heredoc_shell_of, shell_of
@@ -45,7 +45,7 @@ def run_commands(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Comm
     None when the RUN's script cannot be read (a parse error, a non-shell heredoc).
     """
     scope = _expanded_scope(doc, stage, instr)
-    cwd = workdir_at(doc, stage, instr)
+    cwd = image_workdir_at(doc, stage, instr)
     if instr.json_args is not None:
         argv: list[str | None] = list(instr.json_args)
         return [Command(argv, dict(scope), cwd, True)]
@@ -116,7 +116,7 @@ def run_commands(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Comm
 def cache_mount_targets(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[str]:
     """Absolute targets of the RUN's ``--mount=type=cache`` (and tmpfs) mounts."""
     out: list[str] = []
-    cwd = workdir_at(doc, stage, instr)
+    cwd = image_workdir_at(doc, stage, instr)
     for mount in mounts(instr):
         if mount.type in ("cache", "tmpfs") and mount.target:
             p = resolve_path(mount.target, cwd)

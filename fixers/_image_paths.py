@@ -30,8 +30,8 @@ from dockfix.semantic import (
     stage_chain,
     stage_named_by,
     unquote_word,
+    workdir_at,
 )
-from dockfix.semantic import workdir_at as semantic_workdir_at
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
@@ -175,13 +175,13 @@ def image_workdir(doc: Dockerfile, stage: Stage) -> str | None:
     return None
 
 
-def workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str | None:
+def image_workdir_at(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> str | None:
     """The absolute WORKDIR in effect before ``instr`` (end of stage when None), starting from
     the base image's own; None when unknown."""
-    return semantic_workdir_at(doc, stage, instr, image_workdir(doc, stage))
+    return workdir_at(doc, stage, instr, image_workdir(doc, stage))
 
 
-def workdir_after(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
+def image_workdir_after(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
     """The WORKDIR in effect right after ``instr`` (the one a WORKDIR sets)."""
     return settings_after(doc, stage, instr, image_workdir(doc, stage)).workdir
 
@@ -277,7 +277,7 @@ def _copy_maps(
         return None
     if "$" in parts.dest:
         return None
-    dest = resolve_path(parts.dest, workdir_at(doc, st, i))
+    dest = resolve_path(parts.dest, image_workdir_at(doc, st, i))
     if dest is None:
         return None
     dest_is_dir = parts.dest.endswith("/") or len(parts.sources) > 1
@@ -319,7 +319,7 @@ def copied_into(doc: Dockerfile, stage: Stage, root: str, ctx: FixContext) -> li
             parts = copy_parts(i)
             if parts is None or "$" in parts.dest:
                 continue
-            dest = resolve_path(parts.dest, workdir_at(doc, st, i))
+            dest = resolve_path(parts.dest, image_workdir_at(doc, st, i))
             if dest is None:
                 continue
             dest_is_dir = parts.dest.endswith("/") or len(parts.sources) > 1
@@ -429,7 +429,7 @@ def tree_references(
             if st is stage and not seen_after:
                 seen_after = i is after
                 continue
-            cwd = workdir_at(doc, st, i)
+            cwd = image_workdir_at(doc, st, i)
             tokens = path_tokens(i)
             if i.keyword in ("CMD", "ENTRYPOINT") and i.json_args and "/" not in i.json_args[0]:
                 tokens = [t for t in tokens if t != i.json_args[0]]

@@ -87,11 +87,11 @@ from dockfix.fixers._image_paths import (
     ancestors,
     copied_into,
     copy_parts,
+    image_workdir_at,
     json_list,
     runtime_assets,
     start_command,
     tree_references,
-    workdir_at,
 )
 from dockfix.semantic import (
     is_within,
@@ -185,7 +185,7 @@ class CopyWholeBuildDir(Fixer):
         if kind == "unknown":
             why = next((p for _, _, p in build.problems), "no artifact of the build is known")
             return display(f"the artifact cannot be named: {why}")
-        dest_abs = resolve_path(parts.dest, workdir_at(doc, stage, instr))
+        dest_abs = resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
         if dest_abs is None:
             return display("the destination is relative to a WORKDIR that is not known")
         if kind == "node":
@@ -213,7 +213,7 @@ class CopyWholeBuildDir(Fixer):
         if node is not None and is_within(node.project_dir, src):
             return "node"
         for run, eco, _ in build.problems:
-            cwd = workdir_at(doc, source_stage, run)
+            cwd = image_workdir_at(doc, source_stage, run)
             if cwd is None:
                 continue
             if is_within(cwd, src):
@@ -297,7 +297,7 @@ class CopyWholeBuildDir(Fixer):
         for i in (entry, cmd):
             if i is not None:
                 words.extend(i.json_args if i.json_args is not None else i.args.split())
-        cwd = workdir_at(doc, stage, None)
+        cwd = image_workdir_at(doc, stage, None)
         used: list[str] = []
         for loc in locations:
             image_path = posixpath.join(dest_abs, loc[len(src) :].lstrip("/"))
@@ -353,7 +353,7 @@ class CopyWholeBuildDir(Fixer):
         for i in (entry, cmd):
             if i is not None:
                 words.extend(i.json_args if i.json_args is not None else i.args.split())
-        cwd = workdir_at(doc, stage, None)
+        cwd = image_workdir_at(doc, stage, None)
         outdirs: set[str] = set()
         for w in words:
             p = resolve_path(w, cwd) if ("/" in w or w.endswith((".js", ".mjs", ".cjs"))) else None

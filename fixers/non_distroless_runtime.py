@@ -77,8 +77,8 @@ from dockfix.fixers._image_paths import (
     DISTROLESS_PATH,
     base_image,
     copy_parts,
+    image_workdir_at,
     start_command,
-    workdir_at,
 )
 from dockfix.semantic import (
     resolve_path,
@@ -182,7 +182,7 @@ class NonDistrolessRuntime(Fixer):
             return None  # shell form needs /bin/sh; no command runs nothing
         program = argv[0]
         if "/" in program:
-            if resolve_path(program, workdir_at(doc, stage, None)) != dest:
+            if resolve_path(program, image_workdir_at(doc, stage, None)) != dest:
                 return None
         elif posixpath.basename(dest) != program or posixpath.dirname(dest) not in DISTROLESS_PATH:
             return None
@@ -207,7 +207,7 @@ class NonDistrolessRuntime(Fixer):
         build = analyse_stage(doc, source_stage, ctx)
         for art in build.artifacts:
             if src in art.locations:
-                dest = resolve_path(parts.dest, workdir_at(doc, stage, instr))
+                dest = resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
                 if dest is None:
                     return None
                 if parts.dest.endswith("/"):

@@ -110,9 +110,9 @@ from dockfix.fixers._image_paths import (
     base_image,
     copied_into,
     copy_parts,
+    image_workdir_at,
     runtime_assets,
     start_command,
-    workdir_at,
 )
 from dockfix.fixers._lazy import lazy_re
 from dockfix.semantic import (
@@ -292,7 +292,7 @@ class SingleStageToolchain(Fixer):
         )
         if not argv:
             return display("the start command is empty")
-        cwd = workdir_at(doc, stage, None)
+        cwd = image_workdir_at(doc, stage, None)
         chosen = self._binary(argv[0], artifacts, base, cwd)
         if isinstance(chosen, str):
             return display(chosen)
@@ -528,7 +528,7 @@ class SingleStageToolchain(Fixer):
         eol = doc.eol
         lines = ["", f"{kw('FROM')} {runtime}"]
         # The process keeps its working directory (distroless starts in `/`).
-        cwd = workdir_at(doc, stage, last_run)
+        cwd = image_workdir_at(doc, stage, last_run)
         if cwd is None:
             return "the build stage's WORKDIR is not known"
         if cwd != "/":
@@ -600,4 +600,4 @@ def _copy_dest(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
     parts = copy_parts(instr)
     if parts is None or "$" in parts.dest:
         return None
-    return resolve_path(parts.dest, workdir_at(doc, stage, instr))
+    return resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
