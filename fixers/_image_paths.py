@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
-from dockfix.memo import per_context, per_instruction
+from dockfix.memo import per_context, per_instruction, per_tree
 from dockfix.semantic import (
     base_image as parsed_base_image,
 )
@@ -153,6 +153,7 @@ class BaseImage(NamedTuple):
         )
 
 
+@per_tree
 def base_image(doc: Dockerfile, stage: Stage) -> BaseImage | None:
     """The external image at the root of the stage's chain; None when unknown or `scratch`."""
     ref = parsed_base_image(doc, stage)
@@ -165,6 +166,7 @@ def is_scratch(doc: Dockerfile, stage: Stage) -> bool:
     return (base_reference(doc, stage) or "").lower() == "scratch"
 
 
+@per_tree
 def image_workdir(doc: Dockerfile, stage: Stage) -> str | None:
     """The WORKDIR the chain's base image starts in; None when this module does not know it."""
     base = base_image(doc, stage)
