@@ -57,7 +57,11 @@ from ._cmdline import verified_edits
 
 # BuildKit splits a legacy `KEY name value` at the first run of these (parser's reWhitespace).
 _LEGACY_SPLIT = re.compile(r"([^\t\v\f\r ]+)[\t\v\f\r ]+")
-_GO_TRIM = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # noqa: E501
+# Go's unicode.IsSpace, which BuildKit trims the line with (Python's also has \x1c-\x1f).
+_GO_TRIM = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _one_word(word: str, escape: str, new: Instruction) -> bool:

@@ -26,7 +26,10 @@ def pairs(text: str) -> list[tuple[str, ...]]:
         ("ENV PATH /app/bin:$PATH", "ENV PATH=/app/bin:$PATH"),
         ('ENV GREETING "hello world"', 'ENV GREETING="hello world"'),
         ("ENV A =b", "ENV A==b"),
-        ("LABEL org.opencontainers.image.version 1.2", "LABEL org.opencontainers.image.version=1.2"),
+        (
+            "LABEL org.opencontainers.image.version 1.2",
+            "LABEL org.opencontainers.image.version=1.2",
+        ),
         ("ENV A \\\n    b", "ENV A=b"),
         ("ENV A it's here", "ENV A=it's here"),
     ],
@@ -67,7 +70,7 @@ def test_escape_directive_backtick() -> None:
     ("line", "reason"),
     [
         ('ENV A "x y" z', "quotes: quote it by hand"),
-        ("ENV A \"a\" b", "quotes: quote it by hand"),
+        ('ENV A "a" b', "quotes: quote it by hand"),
         ("ENV A a\\ b c", "quotes: quote it by hand"),
         ("ENV $NAME value", "uses a variable"),
         ("ENV A \\\n# why\n  b", "comment lines"),
