@@ -91,7 +91,7 @@ class UseraddLastlog(Fixer):
     code = "DF510"
     severity = Severity.WARNING
     name = "useradd-lastlog"
-    summary = "useradd of a high UID without -l: a lastlog file of hundreds of MB"
+    summary = "A useradd of a high UID without -l writes a lastlog file of hundreds of MB"
     resolves = Resolves(hadolint=("DL3046",), trivy=(), checkov=())
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
