@@ -30,7 +30,7 @@ the flag, so the same image is pulled and built. Only that exact value is remove
 None.
 
 ## Resolves
-BuildKit check RedundantTargetPlatform · hadolint: none · Trivy: none · Checkov: none.
+hadolint DL3065 · BuildKit check RedundantTargetPlatform · Trivy: none · Checkov: none.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class RedundantTargetPlatform(Fixer):
     severity = Severity.STYLE
     name = "redundant-target-platform"
     summary = "FROM --platform=$TARGETPLATFORM repeats the default platform"
-    resolves = Resolves()
+    resolves = Resolves(hadolint=("DL3065",), trivy=(), checkov=())
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

@@ -37,7 +37,7 @@ Names that only contain such a word inside another (`KEYBOARD`, `AUTHOR`) and na
 None.
 
 ## Resolves
-BuildKit check SecretsUsedInArgOrEnv · hadolint: none · Trivy: none · Checkov: none.
+hadolint DL3064 · BuildKit check SecretsUsedInArgOrEnv · Trivy: none · Checkov: none.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class SecretInArgEnv(Fixer):
     severity = Severity.WARNING
     name = "secret-in-arg-env"
     summary = "A secret passed through ARG or ENV is stored in the image"
-    resolves = Resolves()
+    resolves = Resolves(hadolint=("DL3064",), trivy=(), checkov=())
     security = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

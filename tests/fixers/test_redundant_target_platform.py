@@ -7,6 +7,7 @@ import pytest
 
 import dockfix
 from dockfix.fixer import Finding
+from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 
 def fix(text: str) -> tuple[str, list[Finding]]:
@@ -26,6 +27,9 @@ def test_flag_removed(before: str, after: str) -> None:
     assert out == f"{after}\nRUN true\n" and left == []
     froms = [c for c in dockerfile.parse_string(out) if c.cmd.upper() == "FROM"]
     assert [c.flags for c in froms] == [()]
+    # (hadolint matches the unquoted `$TARGETPLATFORM` only)
+    assert hadolint_counts(f"{before}\nRUN true\n")["DL3065"] == (0 if '"' in before else 1)
+    assert hadolint_counts(out)["DL3065"] == 0
     assert fix(out) == (out, [])
 
 
