@@ -49,7 +49,8 @@ from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, registe
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
-from ._run_script import Script, analyse_run
+from ._run_commands import program_index, run_commands, uneditable
+from ._run_script import Script
 
 # apt subcommands that apt-get runs the same way, and the apt-get name of each.
 _SAME = {
@@ -73,14 +74,6 @@ _SAME = {
 _SAME["full-upgrade"] = "dist-upgrade"
 _SAME["dist-upgrade"] = "dist-upgrade"
 _SAME["upgrade"] = "upgrade --with-new-pkgs"  # what `apt upgrade` does
-
-
-def _apt_index(cmd: SimpleCommand) -> int | None:
-    argv = cmd.argv
-    if not argv or argv[0] != "apt":
-        return None
-    k = len(cmd.words) - len(argv)
-    return k if k >= 0 and cmd.words[k].value.rsplit("/", 1)[-1] == "apt" else None
 
 
 def _install_checks(argv: list[str]) -> str:
@@ -111,15 +104,10 @@ class AptNotAptGet(Fixer):
     resolves = Resolves(hadolint=("DL3027",), trivy=(), checkov=())
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner in doc.instructions:
-            target = owner.trigger if owner.trigger is not None else owner
-            if target.keyword != "RUN":
-                continue
-            for script in analyse_run(doc, owner).scripts:
-                for cmd in script.parsed.commands:
-                    k = _apt_index(cmd)
-                    if k is not None:
-                        yield self._finding(owner, script, cmd, k)
+        for owner, script, cmd in run_commands(doc):
+            k = program_index(cmd, "apt")
+            if k is not None:
+                yield self._finding(owner, script, cmd, k)
 
     def _finding(self, owner: Instruction, script: Script, cmd: SimpleCommand, k: int) -> Finding:
         sub = cmd.subcommand()[1]
@@ -133,10 +121,9 @@ class AptNotAptGet(Fixer):
             why = _install_checks(cmd.argv)
             if why:
                 return self.finding(owner, message, reason=why)
-        if script.kind == "exec":
-            return self.finding(owner, message, reason="exec-form RUN: change it by hand")
-        if not script.editable:
-            return self.finding(owner, message, reason="the RUN's shell code could not be parsed")
+        why = uneditable(script, "change it")
+        if why:
+            return self.finding(owner, message, reason=why)
         word = cmd.words[k]
         edits = [Edit.insert(script.end_to_source(word.end), "-get")]
         if new_sub != sub:

@@ -45,20 +45,12 @@ from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, registe
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
-from ._run_script import Script, analyse_run
+from ._run_commands import program_index, run_commands, uneditable
+from ._run_script import Script
 
 HIGH_UID = 100000  # six digits, where hadolint reports it
 # Short options of useradd that take a value (the rest of a `-mu…` cluster is that value).
 _VALUE_SHORT = frozenset("bcdefgGkKpsuUZ")
-
-
-def _useradd_index(cmd: SimpleCommand) -> int | None:
-    argv = cmd.argv
-    if not argv or argv[0] != "useradd":
-        return None
-    k = len(cmd.words) - len(argv)
-    ok = k >= 0 and cmd.words[k].value.rsplit("/", 1)[-1] == "useradd"
-    return k if ok else None
 
 
 def _uid_and_log_init(args: list[str]) -> tuple[int | None, bool]:
@@ -95,26 +87,20 @@ class UseraddLastlog(Fixer):
     resolves = Resolves(hadolint=("DL3046",), trivy=(), checkov=())
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner in doc.instructions:
-            target = owner.trigger if owner.trigger is not None else owner
-            if target.keyword != "RUN":
+        for owner, script, cmd in run_commands(doc):
+            k = program_index(cmd, "useradd")
+            if k is None:
                 continue
-            for script in analyse_run(doc, owner).scripts:
-                for cmd in script.parsed.commands:
-                    k = _useradd_index(cmd)
-                    if k is None:
-                        continue
-                    uid, no_log = _uid_and_log_init([w.value for w in cmd.words[k + 1 :]])
-                    if uid is not None and uid >= HIGH_UID and not no_log:
-                        yield self._finding(owner, script, cmd, k, uid)
+            uid, no_log = _uid_and_log_init([w.value for w in cmd.words[k + 1 :]])
+            if uid is not None and uid >= HIGH_UID and not no_log:
+                yield self._finding(owner, script, cmd, k, uid)
 
     def _finding(
         self, owner: Instruction, script: Script, cmd: SimpleCommand, k: int, uid: int
     ) -> Finding:
         message = f"`useradd` of UID {uid} without `-l`: the image stores a huge lastlog file"
-        if script.kind == "exec":
-            return self.finding(owner, message, reason="exec-form RUN: add `-l` by hand")
-        if not script.editable:
-            return self.finding(owner, message, reason="the RUN's shell code could not be parsed")
+        why = uneditable(script, "add `-l`")
+        if why:
+            return self.finding(owner, message, reason=why)
         edit = Edit.insert(script.end_to_source(cmd.words[k].end), " -l")
         return self.finding(owner, message, Fix.safe(edit, description="add `-l`"))
