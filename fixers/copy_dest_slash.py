@@ -24,8 +24,8 @@ COPY nginx.conf mime.types /etc/nginx/
 ## Fix safety
 **Unsafe**: where the destination already is a directory in the image, the files land in
 the same places. Where it does not exist yet, the fixed instruction creates the directory
-and copies every source into it, which the legacy builder refused to build and BuildKit
-builds differently (each source is copied to the one path, the last one winning); a reviewer
+and copies every source into it, which the legacy builder refused to build and which may
+differ from what BuildKit made of the instruction without the slash; a reviewer
 should confirm the directory was meant.
 
 Windows stages and destinations written with quotes are left alone.
