@@ -96,9 +96,13 @@ class CdWorkdir(Fixer):
             return self.finding(
                 run, message, reason="exec-form RUN: its shell string is not edited"
             )
+        if script.kind == "body":
+            return self.finding(
+                run, message, reason="the `cd` is in a heredoc script: edit it by hand"
+            )
         chain = script.parsed.chain
         first = chain[0].command if chain else None
-        if script.kind != "line" or count > 1 or first is None or first.argv[:1] != ["cd"]:
+        if count > 1 or first is None or first.argv[:1] != ["cd"]:
             return self.finding(
                 run,
                 message,

@@ -76,6 +76,12 @@ def test_display_only_with_the_reason(run: str, reason: str) -> None:
     assert reason in left[0].reason
 
 
+def test_heredoc_script_is_display_only() -> None:
+    src = "FROM debian:12\nRUN <<EOF\ncd /opt\nmake\nEOF\n"
+    out, left = fix(src)
+    assert out == src and "heredoc script" in left[0].reason
+
+
 def test_unknown_base_directory_is_display_only() -> None:
     src = "FROM example.com/team/base:1\nRUN cd build && make\n"
     out, left = fix(src)
