@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._build_cargo import cargo_build
 from dockfix.fixers._build_go import go_build
 from dockfix.fixers._build_node import is_node_build, node_install_prod
-from dockfix.fixers._build_steps import Artifact, Command, cache_mount_targets, run_commands
+from dockfix.fixers._build_steps import Artifact, Command, cache_mount_targets, run_steps
 from dockfix.fixers._image_paths import SYSTEM_DIRS, BaseImage, base_image
 from dockfix.memo import per_tree
 from dockfix.semantic import is_within, resolve_path, stage_chain
@@ -68,7 +68,7 @@ def _analysed_stage(doc: Dockerfile, stage: Stage, ctx: FixContext) -> StageBuil
         for instr in st.instructions:
             if instr.keyword != "RUN":
                 continue
-            cmds = run_commands(doc, st, instr)
+            cmds = run_steps(doc, st, instr)
             if cmds is None:
                 if re.search(
                     r"\b(go|cargo)\s+build\b",

@@ -6,7 +6,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from dockfix.fixers._build_steps import Artifact, Command, run_commands
+from dockfix.fixers._build_steps import Artifact, Command, run_steps
 from dockfix.fixers._image_paths import (
     SYSTEM_DIRS,
     BaseImage,
@@ -171,7 +171,7 @@ def _is_known_dir(doc: Dockerfile, stage: Stage, path: str) -> bool:
                     if d is not None and (parts.dest.endswith("/") or d != path):
                         made.append(d)
             elif i.keyword == "RUN":
-                for c in run_commands(doc, st, i) or []:
+                for c in run_steps(doc, st, i) or []:
                     if c.argv and c.argv[0] == "mkdir":
                         made.extend(
                             resolve_path(a, c.cwd)

@@ -39,7 +39,7 @@ class Command:
     top_level: bool
 
 
-def run_commands(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command] | None:
+def run_steps(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command] | None:
     """The simple commands of a RUN in order, with their environment and directory.
 
     None when the RUN's script cannot be read (a parse error, a non-shell heredoc).

@@ -71,7 +71,7 @@ from dockfix.fixers._build_artifacts import (
 )
 from dockfix.fixers._build_steps import (
     Artifact,
-    run_commands,
+    run_steps,
 )
 from dockfix.fixers._image_paths import (
     DISTROLESS_PATH,
@@ -219,7 +219,7 @@ class NonDistrolessRuntime(Fixer):
         """Whether a RUN only does what distroless images already provide."""
         if instr.flags:
             return False
-        cmds = run_commands(doc, stage, instr)
+        cmds = run_steps(doc, stage, instr)
         if cmds is None:
             return False
         for c in cmds:

@@ -100,7 +100,7 @@ from dockfix.fixers._build_artifacts import (
 )
 from dockfix.fixers._build_steps import (
     Artifact,
-    run_commands,
+    run_steps,
 )
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._image_paths import (
@@ -344,7 +344,7 @@ class SingleStageToolchain(Fixer):
         for i in stage.instructions:
             if i.keyword != "RUN":
                 continue
-            for c in run_commands(doc, stage, i) or []:
+            for c in run_steps(doc, stage, i) or []:
                 words = [w for w in c.argv if w]
                 if len(words) > 2 and words[0] in ("apt-get", "apt") and "install" in words:
                     libs.extend(
