@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockfix.fixers._build_steps import Artifact, Command
@@ -50,6 +51,20 @@ _CARGO_INSTALL_FLAGS = frozenset(
 )
 
 
+@dataclass(eq=False)
+class _CargoArgs:
+    """What the options of a `cargo build`/`cargo install` choose."""
+
+    bins: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    target_dir: str | None = None
+    profile: str = "dev"
+    whole_workspace: bool = False
+    install_path: str | None = None
+    install_root: str | None = None
+
+
 def cargo_build(
     doc: Dockerfile,
     st: Stage,
@@ -59,27 +74,29 @@ def cargo_build(
     base: BaseImage | None,
 ) -> tuple[list[Artifact], str | None]:
     install = cmd.argv[1] == "install"
-    args = cmd.argv[2:]
-    bins: list[str] = []
-    packages: list[str] = []
-    targets: list[str] = []
-    target_dir: str | None = None
-    profile = "release" if install else "dev"
-    whole_workspace = False
-    install_path: str | None = None
-    install_root: str | None = None
+    opts = _cargo_args(cmd.argv[2:], install)
+    if isinstance(opts, str):
+        return [], opts
+    if install:
+        return _installed(doc, st, cmd, instr, ctx, base, opts)
+    return _built(doc, st, cmd, instr, ctx, base, opts)
+
+
+def _cargo_args(args: list[str | None], install: bool) -> _CargoArgs | str:
+    """The options of the command, or why its output cannot be known."""
+    opts = _CargoArgs(profile="release" if install else "dev")
     value_flags = _CARGO_VALUE_FLAGS | (_CARGO_INSTALL_FLAGS if install else frozenset())
     i = 0
     while i < len(args):
         a = args[i]
         if a is None:
-            return [], "a `cargo` argument uses a variable whose value is unknown"
+            return "a `cargo` argument uses a variable whose value is unknown"
         if a == "--":
             break
         if not a.startswith("-"):
             if install:
-                return [], "the binaries of a crate installed from a registry are not known"
-            return [], f"unexpected argument `{a}`"
+                return "the binaries of a crate installed from a registry are not known"
+            return f"unexpected argument `{a}`"
         if a.startswith("--"):
             name, eq, value = a[2:].partition("=")
         else:
@@ -88,77 +105,102 @@ def cargo_build(
         if name in value_flags:
             if not eq:
                 if i + 1 >= len(args) or args[i + 1] is None:
-                    return [], f"`{a}` takes a variable whose value is unknown"
+                    return f"`{a}` takes a variable whose value is unknown"
                 value = args[i + 1] or ""
                 i += 1
-            if name == "bin":
-                bins.append(value)
-            elif name in ("p", "package"):
-                packages.append(value)
-            elif name == "target":
-                targets.append(value)
-            elif name == "target-dir":
-                target_dir = value
-            elif name == "profile":
-                profile = value
-            elif name == "path":
-                install_path = value
-            elif name == "root":
-                install_root = value
-            elif name in ("git", "index", "registry"):
-                return [], "the binaries of a crate installed from elsewhere are not known"
-            elif name in ("manifest-path", "artifact-dir", "out-dir"):
-                return [], f"`--{name}` moves the build"
-            elif name == "config" and (
-                "target" in value or "profile" in value or "install" in value
-            ):
-                return [], "`--config` changes the build's target or output"
-            elif name in ("example", "test", "bench"):
-                return [], f"`--{name}` builds no service binary"
+            problem = _value_option(opts, name, value)
+            if problem:
+                return problem
         elif name in ("release", "r"):
-            profile = "release"
+            opts.profile = "release"
         elif name == "debug" and install:
-            profile = "dev"
+            opts.profile = "dev"
         elif name in ("workspace", "all", "bins"):
-            whole_workspace = whole_workspace or name != "bins"
+            opts.whole_workspace = opts.whole_workspace or name != "bins"
         elif name in ("lib", "examples", "tests", "benches"):
-            return [], f"`--{name}` builds no service binary"
+            return f"`--{name}` builds no service binary"
         i += 1
-    if install:
-        if install_path is None:
-            return [], "the binaries of a crate installed from a registry are not known"
-        root = install_root
-        if root is None:
-            for key in ("CARGO_INSTALL_ROOT", "CARGO_HOME"):
-                if key in cmd.env:
-                    root = cmd.env[key]
-                    if root is None:
-                        return [], f"{key}'s value is unknown"
-                    break
-        if root is None and base is not None and base.is_official and base.name == "rust":
-            root = "/usr/local/cargo"  # CARGO_HOME of the official image
-        bin_dir = resolve_path(posixpath.join(root, "bin"), cmd.cwd) if root else None
-        crate_dir = resolve_path(install_path, cmd.cwd)
-        if bin_dir is None or crate_dir is None:
-            return [], "the directory `cargo install` writes to is unknown"
-        if not bins:
-            manifest = _read_toml(doc, st, posixpath.join(crate_dir, "Cargo.toml"), ctx)
-            found = _package_bins(doc, st, crate_dir, manifest, ctx) if manifest else None
-            if not found:
-                return [], "the crate's binaries cannot be listed from the build context"
-            bins = found
-        return [
-            Artifact(
-                "cargo",
-                posixpath.join(bin_dir, b),
-                instr,
-                False,
-                bool(base and base.is_alpine),
-                crate_dir,
-                None,
-            )
-            for b in bins
-        ], None
+    return opts
+
+
+def _value_option(opts: _CargoArgs, name: str, value: str) -> str:
+    """Record an option that takes a value; why the output cannot be known, "" when it can."""
+    if name == "bin":
+        opts.bins.append(value)
+    elif name in ("p", "package"):
+        opts.packages.append(value)
+    elif name == "target":
+        opts.targets.append(value)
+    elif name == "target-dir":
+        opts.target_dir = value
+    elif name == "profile":
+        opts.profile = value
+    elif name == "path":
+        opts.install_path = value
+    elif name == "root":
+        opts.install_root = value
+    elif name in ("git", "index", "registry"):
+        return "the binaries of a crate installed from elsewhere are not known"
+    elif name in ("manifest-path", "artifact-dir", "out-dir"):
+        return f"`--{name}` moves the build"
+    elif name == "config" and ("target" in value or "profile" in value or "install" in value):
+        return "`--config` changes the build's target or output"
+    elif name in ("example", "test", "bench"):
+        return f"`--{name}` builds no service binary"
+    return ""
+
+
+def _installed(
+    doc: Dockerfile,
+    st: Stage,
+    cmd: Command,
+    instr: Instruction,
+    ctx: FixContext,
+    base: BaseImage | None,
+    opts: _CargoArgs,
+) -> tuple[list[Artifact], str | None]:
+    """What `cargo install --path` writes."""
+    if opts.install_path is None:
+        return [], "the binaries of a crate installed from a registry are not known"
+    root = opts.install_root
+    if root is None:
+        for key in ("CARGO_INSTALL_ROOT", "CARGO_HOME"):
+            if key in cmd.env:
+                root = cmd.env[key]
+                if root is None:
+                    return [], f"{key}'s value is unknown"
+                break
+    if root is None and base is not None and base.is_official and base.name == "rust":
+        root = "/usr/local/cargo"  # CARGO_HOME of the official image
+    bin_dir = resolve_path(posixpath.join(root, "bin"), cmd.cwd) if root else None
+    crate_dir = resolve_path(opts.install_path, cmd.cwd)
+    if bin_dir is None or crate_dir is None:
+        return [], "the directory `cargo install` writes to is unknown"
+    bins = opts.bins
+    if not bins:
+        manifest = _read_toml(doc, st, posixpath.join(crate_dir, "Cargo.toml"), ctx)
+        found = _package_bins(doc, st, crate_dir, manifest, ctx) if manifest else None
+        if not found:
+            return [], "the crate's binaries cannot be listed from the build context"
+        bins = found
+    musl = bool(base and base.is_alpine)
+    return [
+        Artifact("cargo", posixpath.join(bin_dir, b), instr, False, musl, crate_dir, None)
+        for b in bins
+    ], None
+
+
+def _built(
+    doc: Dockerfile,
+    st: Stage,
+    cmd: Command,
+    instr: Instruction,
+    ctx: FixContext,
+    base: BaseImage | None,
+    opts: _CargoArgs,
+) -> tuple[list[Artifact], str | None]:
+    """What `cargo build` writes: the binaries of the crate or workspace under its target
+    directory (flags, environment and `.cargo/config.toml` move it)."""
     cwd = cmd.cwd
     if cwd is None:
         return [], "the directory cargo runs in is unknown"
@@ -167,6 +209,7 @@ def cargo_build(
     config = _cargo_config(doc, st, cwd, ctx)
     if config is None:
         return [], "a `.cargo/config` in the context sets options dockfix cannot read"
+    targets = opts.targets
     if not targets:
         t = env.get("CARGO_BUILD_TARGET") if "CARGO_BUILD_TARGET" in env else config.get("target")
         if "CARGO_BUILD_TARGET" in env and t is None:
@@ -189,30 +232,27 @@ def cargo_build(
             if parent is not None and "workspace" in parent:
                 root_dir, root_manifest = d, parent
                 break
-    if target_dir is None:
-        for key in ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"):
-            if key in env:
-                if env[key] is None:
-                    return [], f"{key}'s value is unknown"
-                target_dir = env[key]
-                break
-    if target_dir is None and config.get("target-dir"):
-        target_dir = resolve_path(config["target-dir"], config["base"])
-    if target_dir:
-        target_root = resolve_path(target_dir, cwd)
-    else:
-        target_root = posixpath.join(root_dir, "target")
+    target_root, problem = _target_root(opts.target_dir, env, config, cwd, root_dir)
     if target_root is None:
-        return [], "the target directory is unknown"
+        return [], problem
     profile_dir = {"dev": "debug", "test": "debug", "release": "release", "bench": "release"}.get(
-        profile, profile
+        opts.profile, opts.profile
     )
     out_dir = posixpath.join(target_root, *targets, profile_dir)
+    bins = opts.bins
     if not bins:
         if manifest is None:
             return [], "the binary's name is in a Cargo.toml that is not in the build context"
         found = _cargo_bins(
-            doc, st, cwd, manifest, root_dir, root_manifest, packages, whole_workspace, ctx
+            doc,
+            st,
+            cwd,
+            manifest,
+            root_dir,
+            root_manifest,
+            opts.packages,
+            opts.whole_workspace,
+            ctx,
         )
         if found is None:
             return [], "the crate's binaries cannot be listed from the build context"
@@ -227,6 +267,29 @@ def cargo_build(
         Artifact("cargo", posixpath.join(out_dir, b), instr, static, musl, cwd, target_root)
         for b in bins
     ], None
+
+
+def _target_root(
+    target_dir: str | None,
+    env: dict[str, str | None],
+    config: dict[str, str],
+    cwd: str,
+    root_dir: str,
+) -> tuple[str | None, str]:
+    """(the build's target directory, "") or (None, why it is unknown)."""
+    if target_dir is None:
+        for key in ("CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"):
+            if key in env:
+                if env[key] is None:
+                    return None, f"{key}'s value is unknown"
+                target_dir = env[key]
+                break
+    if target_dir is None and config.get("target-dir"):
+        target_dir = resolve_path(config["target-dir"], config["base"])
+    if not target_dir:
+        return posixpath.join(root_dir, "target"), ""
+    found = resolve_path(target_dir, cwd)
+    return (found, "") if found is not None else (None, "the target directory is unknown")
 
 
 def _read_toml(
