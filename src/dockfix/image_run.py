@@ -184,8 +184,6 @@ def compare_runs(before: RunObservation, after: RunObservation) -> RunComparison
                 f"the fixed image exited with code {after.exit_code}, "
                 f"the original with {before.exit_code}"
             )
-        else:
-            notes.append(f"both exited with code {before.exit_code}")
     elif not after.running:
         problems.append(
             f"the fixed image {after.describe()}; the original was still running after "
