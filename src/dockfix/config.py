@@ -34,6 +34,7 @@ TOP_KEYS = {
     "failure-threshold",
     "trusted-registries",
     "cache-dir",
+    "verify",
 }
 
 
