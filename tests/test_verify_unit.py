@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from dockfix.engine import FixOutcome
 from dockfix.fixer import Finding
 from dockfix.image_compare import FileEntry, ImageConfig, compare_images
 from dockfix.verify import _cache_check, _code_file, allowed_changes, verify_outcome
+from support.cli import run_dockfix
 
 
 @dataclass
@@ -200,15 +200,7 @@ def test_a_cache_mount_leaves_an_empty_cache_dir_that_df104_declares() -> None:
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKFIX_")}
-    return subprocess.run(
-        [sys.executable, "-m", "dockfix", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_dockfix(*args, cwd=cwd, env=env, timeout=300)
 
 
 def test_verify_help_lists_the_builder_settings(tmp_path: Path) -> None:
