@@ -173,8 +173,20 @@ def test_fixes_in_stages_the_target_does_not_build_are_not_built(tmp_path: Path)
         ctx / "Dockerfile", "Dockerfile", only_docs, builder, context_dir=ctx, target="app"
     )
     assert result.not_built == ["DF401"]
+    assert result.status == "skipped" and not builder.builds[2:]  # nothing to build for
+    assert result.message == "every fix is in a stage that --target app does not build"
     assert "not built (in stages the target does not need): DF401" in result.format_text()
     assert result.to_dict()["not_built"] == ["DF401"]
+    mixed = FixOutcome(
+        original=original,
+        fixed=fixed,
+        applied=[Finding("DF401", "m", 4), Finding("DF999", "m", 2)],
+    )
+    result = verify_outcome(
+        ctx / "Dockerfile", "Dockerfile", mixed, builder, context_dir=ctx, target="app"
+    )
+    assert result.status == "verified" and result.not_built == ["DF401"]
+    assert result.format_text().splitlines()[0].endswith("intended changes (DF999)")
     whole = verify_outcome(ctx / "Dockerfile", "Dockerfile", only_docs, builder, context_dir=ctx)
     assert whole.not_built == []
 

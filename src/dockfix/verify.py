@@ -170,7 +170,8 @@ class VerifyResult:
             "skipped": "not verified",
             "error": "could not verify",
         }[self.status]
-        lines = [f"{self.path}: {head}" + (f" ({', '.join(self.codes)})" if self.codes else "")]
+        built = [c for c in self.codes if c not in self.not_built]
+        lines = [f"{self.path}: {head}" + (f" ({', '.join(built)})" if built else "")]
         if self.message:
             lines.append(f"  {self.message}")
         if self.report is not None:
@@ -411,6 +412,9 @@ def verify_outcome(
         result.message = "no fixes to verify"
         return result
     result.not_built = _codes_not_built(outcome, target)
+    if result.not_built == codes:
+        result.message = f"every fix is in a stage that --target {target} does not build"
+        return result
     slug = _slug(str(path.resolve()))
     tags = {
         "before": f"localhost/dockfix-verify-{slug}:before",
