@@ -153,6 +153,9 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
             "--builder",
             "buildah",
             "--offline",
+            "--run",
+            "--run-seconds",
+            "3",
             "--pr-body",
             str(tmp_path / "pr.md"),
             "Dockerfile",
@@ -170,8 +173,10 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
         in r.stdout
     )
     assert "size: " in r.stdout
+    assert "run: started like the original: running after 3 s" in r.stdout
     body = (tmp_path / "pr.md").read_text()
     assert body.startswith("### Verified by building")
+    assert "run: started like the original" in body
     assert (app / "Dockerfile").read_text() == (APPS / "debian-service" / "Dockerfile").read_text()
     # the PR bot's path: the fix's PR description carries the same section
     r = subprocess.run(
