@@ -267,3 +267,26 @@ def test_verify_exits_2_when_nothing_could_be_verified(tmp_path: Path) -> None:
     )
     assert r.returncode == 2, r.stdout + r.stderr
     assert "nothing could be verified (no file has fixes)" in r.stderr
+
+
+def test_run_comparison_of_a_service_that_stops_without_its_database() -> None:
+    from dockfix.image_run import RunObservation, compare_runs
+
+    said = "psycopg2.OperationalError: could not connect to server: Connection refused\n"
+    before = RunObservation(exit_code=1, seconds=1.5, output=said)
+    after = RunObservation(exit_code=1, seconds=1.4, output=said)
+    same = compare_runs(before, after)
+    assert same.status == "same"
+    assert same.summary == (
+        "ran like the original: exited with code 1 after 1.4 s; could not probe: "
+        "psycopg2.OperationalError: could not connect to server: Connection refused"
+    )
+    denied = RunObservation(
+        exit_code=1, output=said + "PermissionError: [Errno 13] Permission denied: '/logs/x'\n"
+    )
+    broken = compare_runs(before, denied)
+    assert broken.status == "broken"
+    assert broken.summary == "new permission errors in its output"
+    assert broken.details == [
+        "new permission error: PermissionError: [Errno 13] Permission denied: '/logs/x'"
+    ]

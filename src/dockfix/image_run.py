@@ -184,6 +184,9 @@ def compare_runs(before: RunObservation, after: RunObservation) -> RunComparison
                 f"the fixed image exited with code {after.exit_code}, "
                 f"the original with {before.exit_code}"
             )
+        elif before.exit_code != 0 and _dependency_reason(before.output):
+            # a service that stops without its database: the same failure, nothing to probe
+            notes.append(f"could not probe: {_dependency_reason(before.output)}")
     elif not after.running:
         problems.append(
             f"the fixed image {after.describe()}; the original was still running after "
