@@ -126,7 +126,9 @@ def test_the_changed_file_is_one_a_directory_copy_brings_in(tmp_path: Path) -> N
     )
     dockerfile = "FROM python\nCOPY app/requirements.txt /req.txt\nCOPY app/ /srv/\n"
     assert _code_file(ctx, dockerfile) == "app/main.py"
-    assert _code_file(ctx, "FROM python\nCOPY app/main.py /srv/main.py\n") is None
+    named = "FROM python\nCOPY app/requirements.txt app/main.py /srv/\n"
+    assert _code_file(ctx, named) == "app/main.py"  # named, but no manifest
+    assert _code_file(ctx, "FROM python\nCOPY app/requirements.txt /srv/\n") is None
     assert _code_file(ctx, "FROM python\nCOPY . /srv\n") == "README.md"
 
 

@@ -284,8 +284,9 @@ def _copy_sources(dockerfile_text: str) -> tuple[set[str], set[str]]:
 
 
 def _code_file(context: Path, dockerfile_text: str) -> str | None:
-    """A source file that a directory COPY brings into the image and that no COPY names on
-    its own (not a manifest): changing it is a code-only change."""
+    """A source file the image contains that is no dependency manifest: changing it is a
+    code-only change. One that a directory COPY brings in comes first; else one a COPY
+    names on its own (``ADD worker.sh …``)."""
     from dockfix.dockerignore import DockerIgnore
 
     dirs, named = _copy_sources(dockerfile_text)
@@ -310,6 +311,10 @@ def _code_file(context: Path, dockerfile_text: str) -> str | None:
         if p.name.lower().endswith(".dockerfile") or p.name.startswith(("Dockerfile", "expected")):
             continue
         if p.suffix in SOURCE_SUFFIXES and rel not in named:
+            return rel
+    for rel in sorted(named):
+        path = context / rel
+        if path.is_file() and path.name not in MANIFEST_NAMES and path.suffix in SOURCE_SUFFIXES:
             return rel
     return None
 
@@ -521,7 +526,7 @@ def _cache_check(
     """The steps each version reuses after a code-only change, or why none was measured."""
     rel = _code_file(contexts["before"], outcome.original)
     if rel is None or not (contexts["after"] / rel).is_file():
-        return None, "no source file that a directory COPY brings in (every COPY names its files)"
+        return None, "no source file of the context is in the image (nothing to change)"
     counts: dict[str, tuple[int, int]] = {}
     for side in ("before", "after"):
         _touch(contexts[side] / rel, side)
