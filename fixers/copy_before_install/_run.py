@@ -30,6 +30,7 @@ from dockfix.fixers.copy_before_install._tree import _under
 from dockfix.variables import layered
 
 if TYPE_CHECKING:
+    from dockfix.shell import SimpleCommand
     from dockfix.syntax import Instruction
 
 
@@ -45,7 +46,23 @@ class _RunResult:
     script: Any = None
 
 
+@dataclass(eq=False)
+class _Chain:
+    """The walk of a RUN's command chain: what it learned, and where and why it stopped."""
+
+    cwd: str | None
+    env: MutableMapping[str, str | None]
+    home: str | None
+    plans: list[_Plan] = field(default_factory=list)
+    state: list[tuple[int, str]] = field(default_factory=list)  # (chain index, cd/export…)
+    done: int = 0  # the chain items walked before it stopped
+    reason: str = ""  # what stopped it
+    refused: _Refusal | None = None  # the command that cannot run before the full copy
+
+
 def analyze_run(site: _Site, instr: Instruction, index: int) -> _RunResult:
+    """What one RUN after the copy does: installs from the copied tree, leaves it alone,
+    reads it, or installs and then builds."""
     from dockfix.shell import shell_of
 
     res = _RunResult(instr, "reader")
@@ -64,111 +81,148 @@ def analyze_run(site: _Site, instr: Instruction, index: int) -> _RunResult:
         if not argv:
             return res
         cmd = _Cmd(argv, [None] * len(argv), cwd, env, None, True, " ".join(argv), home)
-        plan = plan_command(site, cmd)
-        res.label = cmd.text
-        if isinstance(plan, _Refusal):
-            res.reason = plan.reason
-            res.kind = "mixed" if plan.install else "reader"
-            return res
-        res.plans = [plan]
-        if plan.edits or plan.stubs or plan.reinstall or plan.hadolint_ignores:
-            res.kind = "mixed"
-            res.reason = "the exec-form install would need rewriting; use the shell form"
-            return res
-        res.kind = "install" if plan.installs and reads_tree(site, plan) else "transparent"
-        return res
+        return _exec_form(site, res, cmd)
     script = shell_of(instr)
     res.script = script
     if script is None or script.has_error or script.comments:
         res.reason = "not a plain command chain"
         return res
-    plans: list[_Plan] = []
-    state: list[tuple[int, str]] = []
-    k = 0
-    reason = ""
-    refused: _Refusal | None = None
+    chain = _Chain(cwd, env, home)
+    _walk_chain(site, instr, script, chain)
+    return _classify(site, res, script, chain)
+
+
+def _exec_form(site: _Site, res: _RunResult, cmd: _Cmd) -> _RunResult:
+    """An exec-form RUN: one command, which the fix cannot rewrite."""
+    plan = plan_command(site, cmd)
+    res.label = cmd.text
+    if isinstance(plan, _Refusal):
+        res.reason = plan.reason
+        res.kind = "mixed" if plan.install else "reader"
+        return res
+    res.plans = [plan]
+    if plan.edits or plan.stubs or plan.reinstall or plan.hadolint_ignores:
+        res.kind = "mixed"
+        res.reason = "the exec-form install would need rewriting; use the shell form"
+        return res
+    res.kind = "install" if plan.installs and reads_tree(site, plan) else "transparent"
+    return res
+
+
+def _walk_chain(site: _Site, instr: Instruction, script: Any, chain: _Chain) -> None:
+    """Plan the chain's commands in order, up to the first that cannot run before the full
+    copy (or that dockfix cannot follow)."""
     for idx, item in enumerate(script.chain):
-        if item.op != "&" and item.command is None and item.kind == "declaration_command":
-            # `export A=1 B=2`: a state change repeated before the commands that move.
-            decl = instr.logical[item.start : item.end].strip()
-            decl_words = decl.split()
-            if decl_words[:1] == ["export"] and not re.search(r"[`(]|\$\(", decl):
-                for w in decl_words[1:]:
-                    name, sep, value = _shell_unquote(w).partition("=")
-                    if sep:
-                        env[name] = _expand(value, env) if "$" in value else value
-                state.append((idx, decl))
-                k = idx + 1
-                continue
-        if item.op == "&" or item.command is None:
-            reason = f"`{instr.logical[item.start : item.end].strip()}`"
-            break
-        node = item.command
-        text = instr.logical[node.start : node.end]
-        if any(
-            r.raw.replace(" ", "")
-            not in ("2>&1", ">/dev/null", "1>/dev/null", "2>/dev/null", "&>/dev/null")
-            for r in node.redirects
-        ):
-            reason = f"`{text.strip()}`"
-            break
-        argv, words = _argv_words(node)
-        if not argv:  # `X=1` alone sets a shell variable for the rest of the RUN
-            for a in node.assignments:
-                name, _, value = a.value.partition("=")
-                env[name] = _unquote(value)
-            state.append((idx, text.strip()))
-            k = idx + 1
+        declaration = item.command is None and item.kind == "declaration_command"
+        if item.op != "&" and declaration and _export(instr, item, idx, chain):
             continue
-        cmd = _Cmd(argv, list(words), cwd, _copy_env(env), node, False, text, home)
+        if item.op == "&" or item.command is None:
+            chain.reason = f"`{instr.logical[item.start : item.end].strip()}`"
+            break
+        if not _walk_command(site, instr, item.command, idx, chain):
+            break
+
+
+def _export(instr: Instruction, item: Any, idx: int, chain: _Chain) -> bool:
+    """`export A=1 B=2`: a state change repeated before the commands that move."""
+    decl = instr.logical[item.start : item.end].strip()
+    decl_words = decl.split()
+    if decl_words[:1] != ["export"] or re.search(r"[`(]|\$\(", decl):
+        return False
+    env = chain.env
+    for w in decl_words[1:]:
+        name, sep, value = _shell_unquote(w).partition("=")
+        if sep:
+            env[name] = _expand(value, env) if "$" in value else value
+    chain.state.append((idx, decl))
+    chain.done = idx + 1
+    return True
+
+
+def _walk_command(
+    site: _Site, instr: Instruction, node: SimpleCommand, idx: int, chain: _Chain
+) -> bool:
+    """Take one command of the chain; False when the walk stops at it."""
+    text = instr.logical[node.start : node.end]
+    if any(
+        r.raw.replace(" ", "")
+        not in ("2>&1", ">/dev/null", "1>/dev/null", "2>/dev/null", "&>/dev/null")
+        for r in node.redirects
+    ):
+        chain.reason = f"`{text.strip()}`"
+        return False
+    argv, words = _argv_words(node)
+    if not argv:  # `X=1` alone sets a shell variable for the rest of the RUN
         for a in node.assignments:
             name, _, value = a.value.partition("=")
-            cmd.env[name] = _unquote(value)
-        st = state_command(site, cmd)
-        if st is not None:
-            if st is False or st is True:
-                reason = f"`{text.strip()}`"
-                break
-            cwd, env = st
-            state.append((idx, text.strip()))
-            k = idx + 1
-            continue
-        plan = plan_command(site, cmd)
-        if isinstance(plan, _Refusal):
-            refused = plan
-            reason = plan.reason if plan.install else f"`{text.strip()}`"
-            break
-        plan.label = text.strip()
-        plans.append(plan)
-        for w in plan.writes:
-            site.generated.add(w)
-        k = idx + 1
+            chain.env[name] = _unquote(value)
+        chain.state.append((idx, text.strip()))
+        chain.done = idx + 1
+        return True
+    cmd = _Cmd(argv, list(words), chain.cwd, _copy_env(chain.env), node, False, text, chain.home)
+    for a in node.assignments:
+        name, _, value = a.value.partition("=")
+        cmd.env[name] = _unquote(value)
+    st = state_command(site, cmd)
+    if st is not None:
+        if st is False or st is True:
+            chain.reason = f"`{text.strip()}`"
+            return False
+        chain.cwd, chain.env = st
+        chain.state.append((idx, text.strip()))
+        chain.done = idx + 1
+        return True
+    plan = plan_command(site, cmd)
+    if isinstance(plan, _Refusal):
+        chain.refused = plan
+        chain.reason = plan.reason if plan.install else f"`{text.strip()}`"
+        return False
+    plan.label = text.strip()
+    chain.plans.append(plan)
+    for w in plan.writes:
+        site.generated.add(w)
+    chain.done = idx + 1
+    return True
+
+
+def _classify(site: _Site, res: _RunResult, script: Any, chain: _Chain) -> _RunResult:
+    """The RUN's kind from the walk of its chain."""
+    plans = chain.plans
+    refused = chain.refused
     res.plans = plans
-    res.state = [t for _, t in state]
+    res.state = [t for _, t in chain.state]
     # An install RUN: it installs, and it (or a command feeding it) reads the tree.
     reads = [p for p in plans if reads_tree(site, p)]
     if not any(p.installs for p in plans):
         reads = []
     res.label = reads[0].label if reads else (refused.label if refused else "")
-    if k == len(script.chain):
+    if chain.done == len(script.chain):
         res.kind = "install" if reads else "transparent"
         return res
-    res.reason = reason
+    res.reason = chain.reason
     if not reads:
         # An install that cannot be split (e.g. `pip install .` with dynamic metadata) is
         # reported; anything else just reads the tree.
         res.kind = "mixed" if refused is not None and refused.install else "reader"
         return res
-    # The install is followed by other commands: split at the `&&` after the install, before
-    # any `cd`/`export` that only served the commands after it.
+    return _split(site, res, script, chain)
+
+
+def _split(site: _Site, res: _RunResult, script: Any, chain: _Chain) -> _RunResult:
+    """The install is followed by other commands: split at the `&&` after the install, before
+    any `cd`/`export` that only served the commands after it."""
+    instr = res.instr
+    reason = chain.reason
     last_plan = max(
         i
-        for i, it in enumerate(script.chain[:k])
+        for i, it in enumerate(script.chain[: chain.done])
         if it.command is not None
-        and any(p.label == instr.logical[it.command.start : it.command.end].strip() for p in plans)
+        and any(
+            p.label == instr.logical[it.command.start : it.command.end].strip() for p in chain.plans
+        )
     )
     k = last_plan + 1
-    res.state = [t for i, t in state if i < k]
+    res.state = [t for i, t in chain.state if i < k]
     ops = [it.op for it in script.chain[k:]]
     if not site.split_runs:
         res.kind = "mixed"
