@@ -49,7 +49,40 @@ _PIP_VALUE_OPTS: frozenset[str] = (
 )
 
 
+# pip's options that name a file it reads, and a place it writes.
+_PIP_FILE_OPTS = (
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "--constraints",
+    "--override",
+    "--overrides",
+    "-b",
+    "--build-constraint",
+    "--build-constraints",
+)
+_PIP_OUTPUT_OPTS = (
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--src",
+    "-w",
+    "--wheel-dir",
+    "-d",
+    "--dest",
+    "--report",
+    "--log",
+    "--log-file",
+)
+_Opts = dict[str, list[tuple[str, int]]]
+_Project = tuple[str, int, int | None]  # (the argument, its argv index, the -e's index)
+
+
 def pip(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
+    """`pip install`, `uv pip install|sync`: the requirement files (followed recursively), the
+    places it writes, and a project it installs from the tree (see :func:`pip_project`)."""
     uv = m.manager.name == "uv-pip"
     sub = m.subcommand[-1]
     args = cmd.argv[m.args_index :]
@@ -57,82 +90,17 @@ def pip(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     plan = _Plan(tool="uv pip" if uv else "pip")
     if cmd.cwd is None:
         return f"`{cmd.text.strip()}` runs in a directory dockfix cannot resolve"
-    files = _values(
-        opts,
-        "-r",
-        "--requirement",
-        "-c",
-        "--constraint",
-        "--constraints",
-        "--override",
-        "--overrides",
-        "-b",
-        "--build-constraint",
-        "--build-constraints",
-    )
+    files = _values(opts, *_PIP_FILE_OPTS)
     if uv and sub == "sync":
         files += pos
         pos = []
-    for value, _ in files:
-        if value == "-" or value.startswith("/dev/"):
-            continue
-        p = cmd.path(value)
-        if p is None:
-            return f"`{cmd.text.strip()}` reads `{value}`, which dockfix cannot resolve"
-        if p in site.generated:
-            continue
-        plan.need(p)
-        err = requirements_file(site, p, plan, cmd.cwd, 0)
-        if err:
-            return err
-    for value, _ in _values(opts, "--group"):
-        path = value.rsplit(":", 1)[0] if ":" in value else "pyproject.toml"
-        p = cmd.path(path)
-        if p is None:
-            return f"`{cmd.text.strip()}` reads `{path}`, which dockfix cannot resolve"
-        plan.need(p)
-    for value, _ in _values(opts, "-f", "--find-links"):
-        if "://" not in value:
-            p = cmd.path(value)
-            if p is None or site.touches_tree(p):
-                return f"`{cmd.text.strip()}` finds packages in the local directory `{value}`"
-    for value, _ in _values(
-        opts,
-        "-t",
-        "--target",
-        "--prefix",
-        "--root",
-        "--src",
-        "-w",
-        "--wheel-dir",
-        "-d",
-        "--dest",
-        "--report",
-        "--log",
-        "--log-file",
-    ):
-        p = cmd.path(value)
-        if p is None:
-            return f"`{cmd.text.strip()}` writes to `{value}`, which dockfix cannot resolve"
-        plan.writes.append(p)
-    projects: list[tuple[str, int, int | None]] = []  # (path, argv index, -e index)
-    for value, idx in _values(opts, "-e", "--editable"):
-        if _is_local_requirement(value):
-            # `-e X` is two words, `-eX` and `--editable=X` one.
-            value_idx = idx + 1 if cmd.argv[idx] in ("-e", "--editable") else idx
-            projects.append((value, value_idx, idx))
-        else:
-            plan.writes.append(_join(cmd.cwd, "src"))  # editable VCS checkouts
-    names: list[str] = []
-    for value, idx in pos:
-        if "$" in value:
-            return _Refusal(
-                f"`{cmd.text.strip()}` installs `{value}`, which dockfix cannot resolve", False
-            )
-        if _is_local_requirement(value):
-            projects.append((value, idx, None))
-        else:
-            names.append(value)
+    err = _pip_files(site, cmd, cmd.cwd, opts, files, plan)
+    if err:
+        return err
+    targets = _pip_targets(cmd, cmd.cwd, opts, pos, plan)
+    if isinstance(targets, _Refusal):
+        return targets
+    projects, names = targets
     tree_projects = []
     for value, idx, e_idx in projects:
         base = value.split("[", 1)[0]
@@ -157,6 +125,66 @@ def pip(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         return f"`{cmd.text.strip()}` installs the project itself, which needs all of its files"
     value, idx, e_idx, p = tree_projects[0]
     return pip_project(site, cmd, plan, value, idx, e_idx, p, names)
+
+
+def _pip_files(
+    site: _Site, cmd: _Cmd, cwd: str, opts: _Opts, files: list[tuple[str, int]], plan: _Plan
+) -> str:
+    """The files pip reads and the places it writes, into ``plan``; why not, when it cannot."""
+    for value, _ in files:
+        if value == "-" or value.startswith("/dev/"):
+            continue
+        p = cmd.path(value)
+        if p is None:
+            return f"`{cmd.text.strip()}` reads `{value}`, which dockfix cannot resolve"
+        if p in site.generated:
+            continue
+        plan.need(p)
+        err = requirements_file(site, p, plan, cwd, 0)
+        if err:
+            return err
+    for value, _ in _values(opts, "--group"):
+        path = value.rsplit(":", 1)[0] if ":" in value else "pyproject.toml"
+        p = cmd.path(path)
+        if p is None:
+            return f"`{cmd.text.strip()}` reads `{path}`, which dockfix cannot resolve"
+        plan.need(p)
+    for value, _ in _values(opts, "-f", "--find-links"):
+        if "://" not in value:
+            p = cmd.path(value)
+            if p is None or site.touches_tree(p):
+                return f"`{cmd.text.strip()}` finds packages in the local directory `{value}`"
+    for value, _ in _values(opts, *_PIP_OUTPUT_OPTS):
+        p = cmd.path(value)
+        if p is None:
+            return f"`{cmd.text.strip()}` writes to `{value}`, which dockfix cannot resolve"
+        plan.writes.append(p)
+    return ""
+
+
+def _pip_targets(
+    cmd: _Cmd, cwd: str, opts: _Opts, pos: list[tuple[str, int]], plan: _Plan
+) -> tuple[list[_Project], list[str]] | _Refusal:
+    """What pip installs: local projects (editable or not) and requirement names."""
+    projects: list[_Project] = []
+    for value, idx in _values(opts, "-e", "--editable"):
+        if _is_local_requirement(value):
+            # `-e X` is two words, `-eX` and `--editable=X` one.
+            value_idx = idx + 1 if cmd.argv[idx] in ("-e", "--editable") else idx
+            projects.append((value, value_idx, idx))
+        else:
+            plan.writes.append(_join(cwd, "src"))  # editable VCS checkouts
+    names: list[str] = []
+    for value, idx in pos:
+        if "$" in value:
+            return _Refusal(
+                f"`{cmd.text.strip()}` installs `{value}`, which dockfix cannot resolve", False
+            )
+        if _is_local_requirement(value):
+            projects.append((value, idx, None))
+        else:
+            names.append(value)
+    return projects, names
 
 
 def requirements_file(site: _Site, path: str, plan: _Plan, cwd: str, depth: int) -> str:
