@@ -204,71 +204,83 @@ def yarn(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     )
     frozen_flag = _has(opts, "--frozen-lockfile", "--pure-lockfile", "--immutable")
     if berry:
-        plan.need(rc_yml_path, required=False)
-        plan.need(posixpath.join(project, ".env.yarn"), required=False)
-        for rel in _yarnrc_paths(rc_yml or ""):
-            plan.need(_join(project, rel))
-        for rel in _patch_paths(json.dumps(pkg)):
-            plan.need(_join(project, rel))
-        for out in (
-            ".pnp.cjs",
-            ".pnp.loader.mjs",
-            ".yarn/install-state.gz",
-            ".yarn/unplugged",
-            ".yarn/build-state.yml",
-        ):
-            plan.writes.append(posixpath.join(project, out))
-        if site.tree.brings(posixpath.join(project, ".yarn/cache")):
-            plan.blockers.append(
-                "the project commits its Yarn cache (.yarn/cache, zero-installs), which the "
-                "install reads and rewrites"
-            )
-        node_package(
-            site,
-            plan,
-            project,
-            ignore_scripts=False,
-            tool="yarn install",
-            lifecycle=("preinstall", "install", "postinstall", "prepare"),
-        )
-        frozen = (
-            frozen_flag
-            or truthy(cmd.env.get("YARN_ENABLE_IMMUTABLE_INSTALLS"))
-            or bool(re.search(r"(?m)^enableImmutableInstalls:\s*true", rc_yml or ""))
-        )
+        frozen = _yarn_berry(site, cmd, plan, project, pkg, rc_yml) or frozen_flag
     else:
-        plan.need(posixpath.join(project, ".yarnrc"), required=False)
-        plan.need(posixpath.join(project, ".npmrc"), required=False)
-        rc = site.tree.read(posixpath.join(project, ".yarnrc")) or ""
-        mpath = re.search(r'(?m)^\s*yarn-path\s+"?([^"\n]+)"?', rc)
-        if mpath:
-            plan.need(_join(project, mpath.group(1).strip()))
-        if re.search(r"(?m)^\s*yarn-offline-mirror\s", rc):
-            plan.blockers.append("the install reads the offline mirror named in .yarnrc")
-        ignore = (
-            _has(opts, "--ignore-scripts")
-            or npmrc_ignores_scripts(site, project)
-            or bool(re.search(r"(?m)^\s*ignore-scripts\s+true", rc))
-        )
-        node_package(
-            site,
-            plan,
-            project,
-            ignore_scripts=ignore,
-            tool="yarn install",
-            lifecycle=("preinstall", "install", "postinstall", "prepublish", "prepare"),
-        )
-        frozen = (
-            frozen_flag
-            or truthy(cmd.env.get("YARN_FROZEN_LOCKFILE"))
-            or bool(re.search(r"(?m)^\s*(--install\.)?frozen-lockfile\s+true", rc))
-        )
+        frozen = _yarn_classic(site, cmd, opts, plan, project) or frozen_flag
     if site.tree.is_file(lock) and not frozen:
         plan.unsafe.append(
             f"`{text}` may rewrite yarn.lock; after the split the image keeps the context's "
             "yarn.lock instead (use --frozen-lockfile, or --immutable with Yarn 2+)"
         )
     return plan
+
+
+def _yarn_berry(
+    site: _Site, cmd: _Cmd, plan: _Plan, project: str, pkg: dict[str, Any], rc_yml: str | None
+) -> bool:
+    """Yarn 2+ (Berry): its configuration, Plug'n'Play files, patches and committed cache;
+    whether the install is immutable by configuration."""
+    plan.need(posixpath.join(project, ".yarnrc.yml"), required=False)
+    plan.need(posixpath.join(project, ".env.yarn"), required=False)
+    for rel in _yarnrc_paths(rc_yml or ""):
+        plan.need(_join(project, rel))
+    for rel in _patch_paths(json.dumps(pkg)):
+        plan.need(_join(project, rel))
+    for out in (
+        ".pnp.cjs",
+        ".pnp.loader.mjs",
+        ".yarn/install-state.gz",
+        ".yarn/unplugged",
+        ".yarn/build-state.yml",
+    ):
+        plan.writes.append(posixpath.join(project, out))
+    if site.tree.brings(posixpath.join(project, ".yarn/cache")):
+        plan.blockers.append(
+            "the project commits its Yarn cache (.yarn/cache, zero-installs), which the "
+            "install reads and rewrites"
+        )
+    node_package(
+        site,
+        plan,
+        project,
+        ignore_scripts=False,
+        tool="yarn install",
+        lifecycle=("preinstall", "install", "postinstall", "prepare"),
+    )
+    return truthy(cmd.env.get("YARN_ENABLE_IMMUTABLE_INSTALLS")) or bool(
+        re.search(r"(?m)^enableImmutableInstalls:\s*true", rc_yml or "")
+    )
+
+
+def _yarn_classic(
+    site: _Site, cmd: _Cmd, opts: dict[str, list[tuple[str, int]]], plan: _Plan, project: str
+) -> bool:
+    """Yarn 1: .yarnrc and .npmrc, its lifecycle scripts; whether the lock file is frozen by
+    configuration."""
+    plan.need(posixpath.join(project, ".yarnrc"), required=False)
+    plan.need(posixpath.join(project, ".npmrc"), required=False)
+    rc = site.tree.read(posixpath.join(project, ".yarnrc")) or ""
+    mpath = re.search(r'(?m)^\s*yarn-path\s+"?([^"\n]+)"?', rc)
+    if mpath:
+        plan.need(_join(project, mpath.group(1).strip()))
+    if re.search(r"(?m)^\s*yarn-offline-mirror\s", rc):
+        plan.blockers.append("the install reads the offline mirror named in .yarnrc")
+    ignore = (
+        _has(opts, "--ignore-scripts")
+        or npmrc_ignores_scripts(site, project)
+        or bool(re.search(r"(?m)^\s*ignore-scripts\s+true", rc))
+    )
+    node_package(
+        site,
+        plan,
+        project,
+        ignore_scripts=ignore,
+        tool="yarn install",
+        lifecycle=("preinstall", "install", "postinstall", "prepublish", "prepare"),
+    )
+    return truthy(cmd.env.get("YARN_FROZEN_LOCKFILE")) or bool(
+        re.search(r"(?m)^\s*(--install\.)?frozen-lockfile\s+true", rc)
+    )
 
 
 _PNPM_VALUE_OPTS: frozenset[str] = _words("-C --dir --filter -F --store-dir --reporter")
