@@ -71,6 +71,19 @@ def maven(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
     project = posixpath.dirname(pom)
     plan.need(pom)
     plan.need(posixpath.join(project, ".mvn"), required=False, is_dir=True)
+    err = _maven_files(cmd, opts, plan, text)
+    if err:
+        return err
+    if site.tree.blind:
+        return plan
+    _read_pom(site, plan, pom, project)
+    return plan
+
+
+def _maven_files(cmd: _Cmd, opts: dict[str, list[tuple[str, int]]], plan: _Plan, text: str) -> str:
+    """The wrapper, settings and toolchains Maven reads, the log and repository it writes;
+    why not, when a path cannot be resolved."""
+    argv = cmd.argv
     exe = argv[0]
     if exe.rsplit("/", 1)[-1] == "mvnw" and cmd.cwd is not None:
         plan.need(cmd.path(exe) or posixpath.join(cmd.cwd, "mvnw"))
@@ -90,18 +103,22 @@ def maven(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
             if p is None:
                 return f"`{text}` writes to a repository dockfix cannot resolve"
             plan.writes.append(p)
-    if site.tree.blind:
-        return plan
+    return ""
+
+
+def _read_pom(site: _Site, plan: _Plan, pom: str, project: str) -> None:
+    """What in the POM makes the resolve need more than the POM: modules, a parent in the
+    project, profiles activated by files, a .mvn directory above it."""
     text_pom = site.tree.read(pom)
     if text_pom is None:
-        return plan
+        return
     from xml.etree import ElementTree
 
     try:
         root = ElementTree.fromstring(text_pom)
     except ElementTree.ParseError:
         plan.blockers.append("pom.xml does not parse")
-        return plan
+        return
     ns = {"m": root.tag[1:].split("}")[0]} if root.tag.startswith("{") else {}
     pre = "m:" if ns else ""
     if root.findall(f"{pre}modules/{pre}module", ns):
@@ -122,7 +139,6 @@ def maven(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
         posixpath.join(project, ".mvn")
     ):
         plan.blockers.append("a .mvn directory above the project configures Maven")
-    return plan
 
 
 _GRADLE_TASKS: frozenset[str] = frozenset(
