@@ -260,6 +260,18 @@ def dotnet(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         p = cmd.path(v)
         if p:
             plan.writes.append(p)
+    locked = _read_msbuild_files(site, plan, proj, project) or _has(opts, "--locked-mode")
+    if lock and site.tree.is_file(lock) and not locked:
+        plan.unsafe.append(
+            "`dotnet restore` without --locked-mode may rewrite packages.lock.json; after "
+            "the split the image keeps the context's lock file instead"
+        )
+    return plan
+
+
+def _read_msbuild_files(site: _Site, plan: _Plan, proj: str, project: str) -> bool:
+    """The MSBuild and NuGet files above the project that the restore reads, what in them
+    needs more (project references, imports); whether one turns on RestoreLockedMode."""
     files = [proj]
     d = project
     while _under(d, site.tree.dest):
@@ -280,7 +292,7 @@ def dotnet(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         if d == site.tree.dest:
             break
         d = posixpath.dirname(d)
-    locked = _has(opts, "--locked-mode")
+    locked = False
     for f in files:
         t = site.tree.read(f) or ""
         if re.search(r"<ProjectReference\b", t):
@@ -290,12 +302,7 @@ def dotnet(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
                 plan.blockers.append(f"{posixpath.basename(f)} imports `{imp}`")
         if re.search(r"<RestoreLockedMode>\s*true", t, re.I):
             locked = True
-    if lock and site.tree.is_file(lock) and not locked:
-        plan.unsafe.append(
-            "`dotnet restore` without --locked-mode may rewrite packages.lock.json; after "
-            "the split the image keeps the context's lock file instead"
-        )
-    return plan
+    return locked
 
 
 def mix(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
