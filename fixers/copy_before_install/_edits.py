@@ -39,17 +39,29 @@ class _NoFix(Exception):
 def rewrite(
     site: _Site, results: list[_RunResult], files: list[str], dirs: list[str]
 ) -> list[Edit]:
+    """The fix's edits: the manifests copied in place of the whole tree, the install commands
+    changed, and the whole-tree copy (and a repeated project install) after the install."""
+    assert site.dest is not None
+    pragmas = [c for c in site.doc.comment_lines_above(site.copy) if _PRAGMA_RE.match(c)]
+    edits = [_manifest_copies(site, files, dirs, pragmas)]
+    for r in results:
+        for p in r.plans:
+            edits.extend(_install_edits(site, r, p))
+    edits.append(_copy_after_install(site, results, files, dirs, pragmas))
+    return edits
+
+
+def _manifest_copies(site: _Site, files: list[str], dirs: list[str], pragmas: list[str]) -> Edit:
+    """The whole-tree copy becomes the copies of the manifests, grouped by the directory they
+    land in (its pragmas repeated above each)."""
     from dockfix.edits import indent_of
 
-    assert site.dest is not None
     doc = site.doc
     eol = doc.eol
     copy = site.copy
     indent = indent_of(doc, copy)
     kw = "copy" if copy.keyword_raw.islower() else "COPY"
     flags = " ".join(f.raw for f in copy.flags)
-    pragmas = [c for c in doc.comment_lines_above(copy) if _PRAGMA_RE.match(c)]
-    # Group the manifests by the directory they land in.
     groups: dict[str, list[str]] = {}
     for f in files:
         groups.setdefault(posixpath.dirname(f), []).append(f)
@@ -61,30 +73,45 @@ def rewrite(
     text = lines[0]
     for extra in lines[1:]:
         text += "".join(f"{eol}{indent}{p}" for p in pragmas) + f"{eol}{indent}{extra}"
-    edits = [Edit(copy.start, copy.end, indent + text)]
-    # Commands of the install RUNs that change.
-    for r in results:
-        for p in r.plans:
-            for s, e, t in p.edits:
-                if r.instr.json_args is not None:
-                    raise _NoFix("the exec-form install would need rewriting")
-                a, b = r.instr.source_span(s, e)
-                edits.append(Edit(a, b, t))
-            if p.stubs:
-                node_start = _plan_node_start(r, p)
-                if node_start is None:
-                    raise _NoFix("cannot place the target stubs for cargo")
-                cwd = _run_cwd_for(site, r, p)
-                rels = [posixpath.relpath(s, cwd) for s in p.stubs]
-                dirs_needed = sorted({posixpath.dirname(x) for x in rels} - {""})
-                stub = f"mkdir -p {' '.join(dirs_needed)} && " if dirs_needed else ""
-                stub += f"touch {' '.join(rels)} && "
-                at = r.instr.to_source(node_start)
-                edits.append(Edit(at, at, stub))
-            if p.hadolint_ignores:
-                pragma = hadolint_pragma(site, r.instr, p.hadolint_ignores)
-                if pragma is not None:
-                    edits.append(pragma)
+    return Edit(copy.start, copy.end, indent + text)
+
+
+def _install_edits(site: _Site, r: _RunResult, p: _Plan) -> list[Edit]:
+    """The changes to one install command: its own edits, cargo's target stubs, a hadolint
+    pragma for the RUN."""
+    edits: list[Edit] = []
+    for s, e, t in p.edits:
+        if r.instr.json_args is not None:
+            raise _NoFix("the exec-form install would need rewriting")
+        a, b = r.instr.source_span(s, e)
+        edits.append(Edit(a, b, t))
+    if p.stubs:
+        node_start = _plan_node_start(r, p)
+        if node_start is None:
+            raise _NoFix("cannot place the target stubs for cargo")
+        cwd = _run_cwd_for(site, r, p)
+        rels = [posixpath.relpath(s, cwd) for s in p.stubs]
+        dirs_needed = sorted({posixpath.dirname(x) for x in rels} - {""})
+        stub = f"mkdir -p {' '.join(dirs_needed)} && " if dirs_needed else ""
+        stub += f"touch {' '.join(rels)} && "
+        at = r.instr.to_source(node_start)
+        edits.append(Edit(at, at, stub))
+    if p.hadolint_ignores:
+        pragma = hadolint_pragma(site, r.instr, p.hadolint_ignores)
+        if pragma is not None:
+            edits.append(pragma)
+    return edits
+
+
+def _copy_after_install(
+    site: _Site, results: list[_RunResult], files: list[str], dirs: list[str], pragmas: list[str]
+) -> Edit:
+    """The whole-tree copy after the last install: inserted below it, or at the `&&` where a
+    split RUN is cut (the commands after it, and a repeated project install, follow)."""
+    from dockfix.edits import indent_of
+
+    doc = site.doc
+    eol = doc.eol
     last = results[-1]
     check_workdirs(site, last.instr, [posixpath.dirname(f) for f in files] + dirs)
     moved = moved_copy(site, last.instr)
@@ -99,27 +126,25 @@ def rewrite(
     prefix = "".join(s + " && " for s in last.state)
     again = "".join(_command_text(last, p) + " && " for p in reinstall)
     run_indent = indent_of(doc, last.instr)
-    if last.kind == "split":
-        chain = last.script.chain
-        prev = chain[last.split_at - 1]
-        nxt = chain[last.split_at]
-        a = last.instr.source_span(prev.start, prev.end)[1]
-        b = last.instr.to_source(nxt.start)
-        comments = [
-            doc.line_text(n).strip()
-            for n in range(last.instr.start_line, last.instr.end_line + 1)
-            if a <= doc.line(n).start < b and doc.line_text(n).strip().startswith("#")
-        ]
-        block = [*comments, *pragmas, moved, *run_pragmas]
-        text = "".join(f"{eol}{run_indent}{x}" for x in block)
-        edits.append(Edit(a, b, text + f"{eol}{run_indent}{head}{prefix}{again}"))
-    else:
+    if last.kind != "split":
         block = [*pragmas, moved]
         if reinstall:
             body = prefix + " && ".join(_command_text(last, p) for p in reinstall)
             block += [*run_pragmas, head + body]
-        edits.append(_insert_after(doc, last.instr, block))
-    return edits
+        return _insert_after(doc, last.instr, block)
+    chain = last.script.chain
+    prev = chain[last.split_at - 1]
+    nxt = chain[last.split_at]
+    a = last.instr.source_span(prev.start, prev.end)[1]
+    b = last.instr.to_source(nxt.start)
+    comments = [
+        doc.line_text(n).strip()
+        for n in range(last.instr.start_line, last.instr.end_line + 1)
+        if a <= doc.line(n).start < b and doc.line_text(n).strip().startswith("#")
+    ]
+    block = [*comments, *pragmas, moved, *run_pragmas]
+    text = "".join(f"{eol}{run_indent}{x}" for x in block)
+    return Edit(a, b, text + f"{eol}{run_indent}{head}{prefix}{again}")
 
 
 def check_workdirs(site: _Site, last: Instruction, targets: list[str]) -> None:
