@@ -1,12 +1,16 @@
-"""Python requirement specifiers, and the dependencies a project declares statically (the
-`[project]` table of pyproject.toml, a literal `install_requires` in setup.py)."""
+"""Python requirement specifiers, requirement files (`-r`, `-c`, followed recursively), and
+the dependencies a project declares statically (the `[project]` table of pyproject.toml, a
+literal `install_requires` in setup.py)."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
 
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers.copy_before_install._command import _list, _load_toml, _Plan, _table
+from dockfix.fixers.copy_before_install._tree import _join, _Tree
 
 _LOCAL_ARCHIVE = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
 
@@ -148,3 +152,107 @@ def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
                 return f"the extra `{x}` is not declared in setup.py"
             deps.extend(d for d in table[x] if d not in deps)
     return deps
+
+
+def requirements_file(tree: _Tree, path: str, plan: _Plan, cwd: str, depth: int) -> str:
+    text = tree.read(path)
+    if text is None or depth > 8:
+        return ""
+    rel = tree.rel(path) or path
+    lines: list[str] = []
+    buf = ""
+    for raw in text.splitlines():
+        line = raw
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        lines.append(buf + line)
+        buf = ""
+    if buf:
+        lines.append(buf)
+    here = posixpath.dirname(path)
+    for line in lines:
+        line = re.sub(r"(^|\s)#.*", "", line).strip()
+        if not line:
+            continue
+        parts = line.split(None, 1)
+        head = parts[0]
+        value = parts[1].strip() if len(parts) > 1 else ""
+        for opt in ("--requirement", "--constraint", "--editable", "--find-links"):
+            if head.startswith(opt + "="):
+                head, value = opt, head.split("=", 1)[1]
+        for short, long_ in (
+            ("-r", "--requirement"),
+            ("-c", "--constraint"),
+            ("-e", "--editable"),
+            ("-f", "--find-links"),
+        ):
+            if head.startswith(short) and len(head) > 2 and not head.startswith("--"):
+                head, value = long_, head[2:]
+            elif head == short:
+                head = long_
+        if head in ("--requirement", "--constraint"):
+            if "$" in value:
+                return f"`{rel}` includes `{value}`, which dockfix cannot resolve"
+            if "://" in value:
+                continue
+            nested = _join(here, value)
+            plan.need(nested)
+            err = requirements_file(tree, nested, plan, cwd, depth + 1)
+            if err:
+                return err
+        elif head == "--editable":
+            if _is_local_requirement(value):
+                return f"`{rel}` installs the local path `{value}`"
+            plan.writes.append(_join(cwd, "src"))
+        elif head == "--find-links":
+            if "://" not in value:
+                return f"`{rel}` finds packages in the local directory `{value}`"
+        elif head.startswith("-"):
+            continue
+        elif _is_local_requirement(line):
+            return f"`{rel}` installs the local path `{line.split()[0]}`"
+    return ""
+
+
+def static_dependencies(
+    tree: _Tree, project: str, extras: set[str]
+) -> tuple[list[str], list[str]] | str:
+    pyproject = posixpath.join(project, "pyproject.toml")
+    data = _load_toml(tree.read(pyproject))
+    if data is None and tree.is_file(pyproject):
+        return "pyproject.toml does not parse"
+    proj = _table(data, "project")
+    if proj:
+        dynamic = _list(proj.get("dynamic"))
+        if "dependencies" in dynamic or (extras and "optional-dependencies" in dynamic):
+            return "its dependencies are dynamic (computed by the build backend)"
+        name = _canonical(str(proj.get("name", "")))
+        optional = proj.get("optional-dependencies")
+        if not isinstance(optional, dict):
+            optional = {}
+        pick = _Requirements(name, optional)
+        err = pick.add(proj.get("dependencies", []))
+        canon_optional = {_canonical(k): v for k, v in optional.items()}
+        for x in sorted(extras):
+            if x not in canon_optional:
+                return f"the extra `{x}` is not declared statically"
+            err = err or pick.add(canon_optional[x])
+        if err:
+            return err
+        return pick.deps, [pyproject]
+    if _table(data, "tool", "poetry"):
+        return "its dependencies are declared for Poetry, not in [project]"
+    setup_py = posixpath.join(project, "setup.py")
+    text = tree.read(setup_py)
+    if text is None:
+        return "it has no static [project.dependencies] or setup.py"
+    if tree.is_file(posixpath.join(project, "setup.cfg")):
+        return "setup.cfg may declare more dependencies"
+    literal = _setup_py_requirements(text, extras)
+    if isinstance(literal, str):
+        return literal
+    bad = [s for s in literal if _is_local_requirement(s)]
+    if bad:
+        return f"it depends on the local path `{bad[0]}`"
+    return literal, [setup_py]

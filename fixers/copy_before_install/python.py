@@ -25,8 +25,8 @@ from dockfix.fixers.copy_before_install._command import (
 from dockfix.fixers.copy_before_install._requirements import (
     _canonical,
     _is_local_requirement,
-    _Requirements,
-    _setup_py_requirements,
+    requirements_file,
+    static_dependencies,
 )
 from dockfix.fixers.copy_before_install._site import _Site
 from dockfix.fixers.copy_before_install._tree import _join, _under
@@ -140,7 +140,7 @@ def _pip_files(
         if p in site.generated:
             continue
         plan.need(p)
-        err = requirements_file(site, p, plan, cwd, 0)
+        err = requirements_file(site.tree, p, plan, cwd, 0)
         if err:
             return err
     for value, _ in _values(opts, "--group"):
@@ -187,67 +187,6 @@ def _pip_targets(
     return projects, names
 
 
-def requirements_file(site: _Site, path: str, plan: _Plan, cwd: str, depth: int) -> str:
-    text = site.tree.read(path)
-    if text is None or depth > 8:
-        return ""
-    rel = site.tree.rel(path) or path
-    lines: list[str] = []
-    buf = ""
-    for raw in text.splitlines():
-        line = raw
-        if line.endswith("\\"):
-            buf += line[:-1] + " "
-            continue
-        lines.append(buf + line)
-        buf = ""
-    if buf:
-        lines.append(buf)
-    here = posixpath.dirname(path)
-    for line in lines:
-        line = re.sub(r"(^|\s)#.*", "", line).strip()
-        if not line:
-            continue
-        parts = line.split(None, 1)
-        head = parts[0]
-        value = parts[1].strip() if len(parts) > 1 else ""
-        for opt in ("--requirement", "--constraint", "--editable", "--find-links"):
-            if head.startswith(opt + "="):
-                head, value = opt, head.split("=", 1)[1]
-        for short, long_ in (
-            ("-r", "--requirement"),
-            ("-c", "--constraint"),
-            ("-e", "--editable"),
-            ("-f", "--find-links"),
-        ):
-            if head.startswith(short) and len(head) > 2 and not head.startswith("--"):
-                head, value = long_, head[2:]
-            elif head == short:
-                head = long_
-        if head in ("--requirement", "--constraint"):
-            if "$" in value:
-                return f"`{rel}` includes `{value}`, which dockfix cannot resolve"
-            if "://" in value:
-                continue
-            nested = _join(here, value)
-            plan.need(nested)
-            err = requirements_file(site, nested, plan, cwd, depth + 1)
-            if err:
-                return err
-        elif head == "--editable":
-            if _is_local_requirement(value):
-                return f"`{rel}` installs the local path `{value}`"
-            plan.writes.append(_join(cwd, "src"))
-        elif head == "--find-links":
-            if "://" not in value:
-                return f"`{rel}` finds packages in the local directory `{value}`"
-        elif head.startswith("-"):
-            continue
-        elif _is_local_requirement(line):
-            return f"`{rel}` installs the local path `{line.split()[0]}`"
-    return ""
-
-
 def pip_project(
     site: _Site,
     cmd: _Cmd,
@@ -267,7 +206,7 @@ def pip_project(
         return plan
     extras = re.findall(r"\[([^\]]*)\]", value)
     wanted = {_canonical(x) for e in extras for x in e.split(",") if x.strip()}
-    declared = static_dependencies(site, path, wanted)
+    declared = static_dependencies(site.tree, path, wanted)
     if isinstance(declared, str):
         return f"{what}; {declared}"
     deps, sources = declared
@@ -298,49 +237,6 @@ def pip_project(
         "the copy still installs any dependency that goes missing)"
     )
     return plan
-
-
-def static_dependencies(
-    site: _Site, project: str, extras: set[str]
-) -> tuple[list[str], list[str]] | str:
-    pyproject = posixpath.join(project, "pyproject.toml")
-    data = _load_toml(site.tree.read(pyproject))
-    if data is None and site.tree.is_file(pyproject):
-        return "pyproject.toml does not parse"
-    proj = _table(data, "project")
-    if proj:
-        dynamic = _list(proj.get("dynamic"))
-        if "dependencies" in dynamic or (extras and "optional-dependencies" in dynamic):
-            return "its dependencies are dynamic (computed by the build backend)"
-        name = _canonical(str(proj.get("name", "")))
-        optional = proj.get("optional-dependencies")
-        if not isinstance(optional, dict):
-            optional = {}
-        pick = _Requirements(name, optional)
-        err = pick.add(proj.get("dependencies", []))
-        canon_optional = {_canonical(k): v for k, v in optional.items()}
-        for x in sorted(extras):
-            if x not in canon_optional:
-                return f"the extra `{x}` is not declared statically"
-            err = err or pick.add(canon_optional[x])
-        if err:
-            return err
-        return pick.deps, [pyproject]
-    if _table(data, "tool", "poetry"):
-        return "its dependencies are declared for Poetry, not in [project]"
-    setup_py = posixpath.join(project, "setup.py")
-    text = site.tree.read(setup_py)
-    if text is None:
-        return "it has no static [project.dependencies] or setup.py"
-    if site.tree.is_file(posixpath.join(project, "setup.cfg")):
-        return "setup.cfg may declare more dependencies"
-    literal = _setup_py_requirements(text, extras)
-    if isinstance(literal, str):
-        return literal
-    bad = [s for s in literal if _is_local_requirement(s)]
-    if bad:
-        return f"it depends on the local path `{bad[0]}`"
-    return literal, [setup_py]
 
 
 def uv_version_ok(site: _Site) -> bool:
