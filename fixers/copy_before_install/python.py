@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import Any
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import InstallMatch, truthy
@@ -289,25 +290,8 @@ def uv_sync(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     data = _load_toml(site.tree.read(pyproject))
     if data is None:
         return plan  # missing: reported when the needs are resolved
-    if _table(data, "tool", "uv", "workspace"):
-        plan.blockers.append("it is a uv workspace; every member's pyproject.toml is needed")
-    d = posixpath.dirname(project)
-    while _under(d, site.tree.dest) and d != project:
-        parent = _load_toml(site.tree.read(posixpath.join(d, "pyproject.toml")))
-        if _table(parent, "tool", "uv", "workspace"):
-            plan.blockers.append("the project is a member of a uv workspace")
-            break
-        if d == site.tree.dest:
-            break
-        d = posixpath.dirname(d)
-    for name, src in _table(data, "tool", "uv", "sources").items():
-        for s in src if isinstance(src, list) else [src]:
-            if isinstance(s, dict) and ("path" in s or "workspace" in s):
-                plan.blockers.append(f"the source of `{name}` is a local path or workspace")
+    _uv_project_blockers(site, plan, data, project)
     proj = _table(data, "project")
-    dynamic = _list(proj.get("dynamic"))
-    if "dependencies" in dynamic or "optional-dependencies" in dynamic:
-        plan.blockers.append("its dependencies are dynamic: uv must build the project")
     uv_tool = _table(data, "tool", "uv")
     package = uv_tool.get("package")
     installs_project = package is not False and (bool(data.get("build-system")) or package is True)
@@ -330,6 +314,30 @@ def uv_sync(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
             "the image keeps the context's uv.lock instead"
         )
     return plan
+
+
+def _uv_project_blockers(site: _Site, plan: _Plan, data: dict[str, Any], project: str) -> None:
+    """What makes `uv sync` need more than the manifests: a workspace (this project's or one
+    above it), local sources, dynamic dependencies."""
+    if _table(data, "tool", "uv", "workspace"):
+        plan.blockers.append("it is a uv workspace; every member's pyproject.toml is needed")
+    d = posixpath.dirname(project)
+    while _under(d, site.tree.dest) and d != project:
+        parent = _load_toml(site.tree.read(posixpath.join(d, "pyproject.toml")))
+        if _table(parent, "tool", "uv", "workspace"):
+            plan.blockers.append("the project is a member of a uv workspace")
+            break
+        if d == site.tree.dest:
+            break
+        d = posixpath.dirname(d)
+    for name, src in _table(data, "tool", "uv", "sources").items():
+        for s in src if isinstance(src, list) else [src]:
+            if isinstance(s, dict) and ("path" in s or "workspace" in s):
+                plan.blockers.append(f"the source of `{name}` is a local path or workspace")
+    proj = _table(data, "project")
+    dynamic = _list(proj.get("dynamic"))
+    if "dependencies" in dynamic or "optional-dependencies" in dynamic:
+        plan.blockers.append("its dependencies are dynamic: uv must build the project")
 
 
 _POETRY_VALUE_OPTS: frozenset[str] = _words(
