@@ -88,20 +88,7 @@ def cargo(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     data = _load_toml(site.tree.read(toml_path))
     if data is None:
         return plan
-    ws = _table(data, "workspace")
-    if ws.get("members") or ws.get("default-members"):
-        plan.blockers.append("Cargo.toml declares a workspace; every member's Cargo.toml is needed")
-    if "workspace" in _table(data, "package"):
-        plan.blockers.append("the package belongs to a Cargo workspace")
-    for key in ("lib", "bin", "example", "test", "bench"):
-        if key in data:
-            plan.blockers.append(
-                f"Cargo.toml declares [{key}] targets, whose source files cargo needs"
-            )
-    for table in _cargo_dependency_tables(data):
-        for name, spec in table.items():
-            if isinstance(spec, dict) and "path" in spec:
-                plan.blockers.append(f"`{name}` is a path dependency")
+    _cargo_manifest_blockers(plan, data)
     # cargo reads a manifest only with at least one target: create the default target files
     # empty for the fetch; the full copy replaces them right after.
     stubs = [
@@ -119,6 +106,25 @@ def cargo(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
             "keeps the context's Cargo.lock instead"
         )
     return plan
+
+
+def _cargo_manifest_blockers(plan: _Plan, data: dict[str, Any]) -> None:
+    """What in Cargo.toml makes the fetch need more than the manifests: a workspace, declared
+    targets, path dependencies."""
+    ws = _table(data, "workspace")
+    if ws.get("members") or ws.get("default-members"):
+        plan.blockers.append("Cargo.toml declares a workspace; every member's Cargo.toml is needed")
+    if "workspace" in _table(data, "package"):
+        plan.blockers.append("the package belongs to a Cargo workspace")
+    for key in ("lib", "bin", "example", "test", "bench"):
+        if key in data:
+            plan.blockers.append(
+                f"Cargo.toml declares [{key}] targets, whose source files cargo needs"
+            )
+    for table in _cargo_dependency_tables(data):
+        for name, spec in table.items():
+            if isinstance(spec, dict) and "path" in spec:
+                plan.blockers.append(f"`{name}` is a path dependency")
 
 
 def _cargo_dependency_tables(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
