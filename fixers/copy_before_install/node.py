@@ -322,6 +322,21 @@ def pnpm(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     plan.writes.append(posixpath.join(project, "node_modules"))
     if site.tree.blind:
         return plan
+    _pnpm_project_files(site, opts, plan, project)
+    frozen = _has(opts, "--frozen-lockfile") or truthy(cmd.env.get("npm_config_frozen_lockfile"))
+    if site.tree.is_file(lock) and not frozen:
+        plan.unsafe.append(
+            f"`{text}` may rewrite pnpm-lock.yaml; after the split the image keeps the "
+            "context's lock file instead (use --frozen-lockfile)"
+        )
+    return plan
+
+
+def _pnpm_project_files(
+    site: _Site, opts: dict[str, list[tuple[str, int]]], plan: _Plan, project: str
+) -> None:
+    """What `pnpm install` reads beside package.json: the workspace file, .pnpmfile.cjs,
+    patches, lifecycle scripts."""
     ws = site.tree.read(posixpath.join(project, "pnpm-workspace.yaml")) or ""
     if re.search(r"(?m)^packages\s*:", ws):
         plan.blockers.append("pnpm-workspace.yaml lists workspace packages (a monorepo)")
@@ -344,13 +359,6 @@ def pnpm(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     for rel in _table(pkg, "pnpm", "patchedDependencies").values():
         if isinstance(rel, str):
             plan.need(_join(project, rel))
-    frozen = _has(opts, "--frozen-lockfile") or truthy(cmd.env.get("npm_config_frozen_lockfile"))
-    if site.tree.is_file(lock) and not frozen:
-        plan.unsafe.append(
-            f"`{text}` may rewrite pnpm-lock.yaml; after the split the image keeps the "
-            "context's lock file instead (use --frozen-lockfile)"
-        )
-    return plan
 
 
 def bun(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
