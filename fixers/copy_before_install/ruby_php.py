@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import Any
 
 from dockfix.fixers._package_managers import InstallMatch, truthy
 from dockfix.fixers.copy_before_install._command import (
@@ -63,16 +64,7 @@ def bundler(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         return _Refusal(f"`{text}` is not a plain install", False)
     if _has(opts, "--binstubs", "--standalone"):
         return f"`{text}` writes binstubs into the project"
-    gemfile_opt = _values(opts, "--gemfile")
-    explicit = gemfile_opt[-1][0] if gemfile_opt else cmd.env.get("BUNDLE_GEMFILE")
-    if explicit:
-        gemfile = cmd.path(explicit)
-    elif cmd.cwd is not None:
-        gemfile = site.tree.find_up(cmd.cwd, ("Gemfile", "gems.rb")) or posixpath.join(
-            cmd.cwd, "Gemfile"
-        )
-    else:
-        gemfile = None
+    gemfile = _gemfile(site, cmd, opts)
     if gemfile is None:
         return f"`{text}` runs in a directory dockfix cannot resolve"
     project = posixpath.dirname(gemfile)
@@ -99,6 +91,35 @@ def bundler(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
         plan.writes.append(posixpath.join(project, "vendor/bundle"))
     if site.tree.blind:
         return plan
+    frozen = _read_gemfile(site, plan, gemfile, project) or frozen
+    if site.tree.is_file(lock) and not frozen:
+        plan.unsafe.append(
+            "`bundle install` outside frozen or deployment mode may rewrite Gemfile.lock "
+            "(platforms, BUNDLED WITH); after the split the image keeps the context's "
+            "Gemfile.lock instead (set BUNDLE_FROZEN=true or BUNDLE_DEPLOYMENT=1)"
+        )
+    return plan
+
+
+def _gemfile(site: _Site, cmd: _Cmd, opts: dict[str, list[tuple[str, int]]]) -> str | None:
+    """The Gemfile `bundle install` reads (--gemfile, $BUNDLE_GEMFILE, or found upwards)."""
+    gemfile_opt = _values(opts, "--gemfile")
+    explicit = gemfile_opt[-1][0] if gemfile_opt else cmd.env.get("BUNDLE_GEMFILE")
+    if explicit:
+        gemfile = cmd.path(explicit)
+    elif cmd.cwd is not None:
+        gemfile = site.tree.find_up(cmd.cwd, ("Gemfile", "gems.rb")) or posixpath.join(
+            cmd.cwd, "Gemfile"
+        )
+    else:
+        gemfile = None
+    return gemfile
+
+
+def _read_gemfile(site: _Site, plan: _Plan, gemfile: str, project: str) -> bool:
+    """What in the Gemfile makes the install need more than the manifests; whether
+    .bundle/config sets frozen or deployment mode."""
+    frozen = False
     config = site.tree.read(posixpath.join(project, ".bundle/config")) or ""
     if re.search(r"(?m)^BUNDLE_(FROZEN|DEPLOYMENT):\s*['\"]?(true|1)", config):
         frozen = True
@@ -109,13 +130,7 @@ def bundler(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
             plan.blockers.append(why)
     for ref in re.findall(r"\bruby\s+file:\s*['\"]([^'\"]+)['\"]", code):
         plan.need(_join(project, ref))
-    if site.tree.is_file(lock) and not frozen:
-        plan.unsafe.append(
-            "`bundle install` outside frozen or deployment mode may rewrite Gemfile.lock "
-            "(platforms, BUNDLED WITH); after the split the image keeps the context's "
-            "Gemfile.lock instead (set BUNDLE_FROZEN=true or BUNDLE_DEPLOYMENT=1)"
-        )
-    return plan
+    return frozen
 
 
 _COMPOSER_SCRIPT_EVENTS: frozenset[str] = (
@@ -154,6 +169,18 @@ def composer(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     config = _table(data, "config")
     vendor = cmd.env.get("COMPOSER_VENDOR_DIR") or str(config.get("vendor-dir", "vendor"))
     plan.writes.append(_join(project, vendor))
+    _composer_blockers(plan, opts, data, config)
+    return plan
+
+
+def _composer_blockers(
+    plan: _Plan,
+    opts: dict[str, list[tuple[str, int]]],
+    data: dict[str, Any],
+    config: dict[str, Any],
+) -> None:
+    """What makes `composer install` read the project: scripts, classmap or optimized
+    autoloading, plugins, path and artifact repositories."""
     if not _has(opts, "--no-scripts"):
         events = sorted(set(_table(data, "scripts")) & _COMPOSER_SCRIPT_EVENTS)
         if events:
@@ -185,7 +212,6 @@ def composer(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:
     for repo in data.get("repositories", []) if isinstance(data.get("repositories"), list) else []:
         if isinstance(repo, dict) and repo.get("type") in ("path", "artifact"):
             plan.blockers.append(f"a `{repo.get('type')}` repository reads local files")
-    return plan
 
 
 def other_subcommand(
