@@ -27,6 +27,7 @@ _UNSAFE_NAME_RE = lazy_re(r"[\s$*?\[\]{}\\'\"`#]")
 
 
 def build(fixer: Fixer, site: _Site, results: list[_RunResult]) -> Finding | None:
+    """The copy's finding, with a safe or unsafe fix or the reason there is none."""
     installs = [r for r in results if r.kind in ("install", "split")]
     label = installs[0].label
     message = site.message(label)
@@ -59,18 +60,7 @@ def build(fixer: Fixer, site: _Site, results: list[_RunResult]) -> Finding | Non
         return fixer.finding(site.copy, message, reason=_join_reasons(blockers))
     if not files and not dirs:
         return None
-    unsafe = _dedupe([u for r in results for p in r.plans for u in p.unsafe])
-    for r in results:
-        if (
-            r.kind == "split"
-            and any(f.name == "mount" and "type=cache" in (f.value or "") for f in r.instr.flags)
-            and any(p.tool in _FETCH_INTO_CACHE for p in r.plans)
-        ):
-            unsafe.append(
-                "the download lands in the RUN's cache mount; split from the build, the "
-                "build step relies on the cache mount still holding it (a layer restored "
-                "from a remote cache does not bring the mount back)"
-            )
+    unsafe = _unsafe_reasons(results)
     try:
         edits = rewrite(site, results, files, dirs)
     except _NoFix as e:
@@ -94,6 +84,24 @@ def build(fixer: Fixer, site: _Site, results: list[_RunResult]) -> Finding | Non
         fix = Fix.unsafe(*edits, description=f"{description} (unsafe: {why})")
         return fixer.finding(site.copy, message, fix, reason=why)
     return fixer.finding(site.copy, message, Fix.safe(*edits, description=description))
+
+
+def _unsafe_reasons(results: list[_RunResult]) -> list[str]:
+    """Why the fix is unsafe (none: it is safe): the installs' own reasons, and a download
+    into a cache mount split from the build that reads it."""
+    unsafe = _dedupe([u for r in results for p in r.plans for u in p.unsafe])
+    for r in results:
+        if (
+            r.kind == "split"
+            and any(f.name == "mount" and "type=cache" in (f.value or "") for f in r.instr.flags)
+            and any(p.tool in _FETCH_INTO_CACHE for p in r.plans)
+        ):
+            unsafe.append(
+                "the download lands in the RUN's cache mount; split from the build, the "
+                "build step relies on the cache mount still holding it (a layer restored "
+                "from a remote cache does not bring the mount back)"
+            )
+    return unsafe
 
 
 def resolve_needs(
