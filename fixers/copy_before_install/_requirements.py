@@ -90,6 +90,25 @@ def _callee_name(func: Any) -> str:
     return func.attr.value if isinstance(func, cst.Attribute) else ""
 
 
+def _literal_strings(node: Any) -> list[str] | None:
+    """The values of a literal list or tuple of string literals (None: anything else)."""
+    import libcst as cst
+
+    if not isinstance(node, cst.List | cst.Tuple):
+        return None
+    out = []
+    for el in node.elements:
+        v = el.value
+        if isinstance(v, cst.SimpleString | cst.ConcatenatedString):
+            s = v.evaluated_value
+            if not isinstance(s, str):
+                return None
+            out.append(s)
+        else:
+            return None
+    return out
+
+
 def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
     """A literal ``install_requires`` (plus requested extras) from setup.py, read with libcst."""
     import libcst as cst
@@ -113,24 +132,9 @@ def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
         return "setup() receives **kwargs"
     kwargs = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
 
-    def strings(node: cst.BaseExpression) -> list[str] | None:
-        if not isinstance(node, cst.List | cst.Tuple):
-            return None
-        out = []
-        for el in node.elements:
-            v = el.value
-            if isinstance(v, cst.SimpleString | cst.ConcatenatedString):
-                s = v.evaluated_value
-                if not isinstance(s, str):
-                    return None
-                out.append(s)
-            else:
-                return None
-        return out
-
     deps: list[str] = []
     if "install_requires" in kwargs:
-        got = strings(kwargs["install_requires"])
+        got = _literal_strings(kwargs["install_requires"])
         if got is None:
             return "install_requires in setup.py is not a literal list"
         deps.extend(got)
@@ -142,7 +146,7 @@ def _setup_py_requirements(text: str, extras: set[str]) -> list[str] | str:
         for el in ex.elements:
             if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
                 return "extras_require in setup.py is not a literal dict"
-            got = strings(el.value)
+            got = _literal_strings(el.value)
             key = el.key.evaluated_value
             if got is None or not isinstance(key, str):
                 return "extras_require in setup.py is not a literal dict"
