@@ -111,6 +111,8 @@ def _read_workflow(path: Path, rel: str, size: int) -> Workflow | None:
 
 
 def _analyse(wf: Workflow) -> None:
+    """Each job's builds (`wf.sites`) and image scans (`wf.scans`), and why a build's scan
+    cannot be proposed."""
     root = wf.root
     reusable = _is_reusable(root)
     wf_env = _env(_get(root, "env"))
@@ -127,93 +129,106 @@ def _analyse(wf: Workflow) -> None:
         steps = _get(job, "steps")
         if not _is_seq(steps):
             continue
-        defaults = _get(_get(job, "defaults"), "run")
-        job_sites: list[Site] = []
-        buildx_builder = False  # a docker-container builder: images stay in its cache
-        buildx_installed = False  # ... and `docker build` is buildx with that builder
-        scanned = False
-        for index, step in enumerate(steps.value):
-            if not _is_map(step):
-                continue
-            uses = _uses(step)
-            if _is_image_scan_step(step):
-                scanned = True
-                wf.scans.append(
-                    ScanSite(job_id, _scan_repository(step, env), _text(_get(step, "run")))
-                )
-                continue
-            if _action_is(uses, "docker/setup-buildx-action"):
-                with_ = _get(step, "with")
-                driver = (_text(_get(with_, "driver")) or "docker-container").strip()
-                if driver != "docker":
-                    buildx_builder = True
-                    buildx_installed = buildx_installed or _is_true(_get(with_, "install")) is True
-                continue
-            if _action_is(uses, _BUILD_ACTION):
-                job_sites.append(
-                    _action_site(job_id, steps, index, step, matrix, env, buildx_builder)
-                )
-                continue
-            run = _text(_get(step, "run"))
-            if run is not None:
-                shell = (
-                    _text(_get(step, "shell"))
-                    or _text(_get(defaults, "shell"))
-                    or _text(_get(wf_defaults, "shell"))
-                    or "bash"
-                ).strip()
-                if shell.split()[0] not in ("bash", "sh"):
-                    continue
-                cwd = (
-                    _text(_get(step, "working-directory"))
-                    or _text(_get(defaults, "working-directory"))
-                    or _text(_get(wf_defaults, "working-directory"))
-                    or ""
-                ).strip()
-                job_sites.extend(
-                    _run_sites(
-                        job_id,
-                        index,
-                        step,
-                        run,
-                        cwd,
-                        matrix,
-                        env,
-                        _env(_get(step, "env")),
-                        buildx_builder,
-                        buildx_installed,
-                    )
-                )
-        problem = ""
-        if reusable:
-            problem = (
-                "this is a reusable workflow (`on: workflow_call`): the image and the failing "
-                "policy are its callers' choice; add the scan where they are decided"
-            )
-        elif matrix is not None:
-            problem = (
-                f"job `{job_id}` runs as a matrix (`strategy.matrix`): each variant builds its "
-                "own image, so the scan's image reference is not one fixed value; add the scan "
-                "by hand with the matrix expressions"
-            )
-        elif len(job_sites) > 1:
-            lines = ", ".join(str(s.line) for s in job_sites)
-            problem = (
-                f"job `{job_id}` has {len(job_sites)} build steps (lines {lines}); which "
-                "image to scan, and where, is unclear"
-            )
-        else:
-            runs_on = _runs_on_text(_get(job, "runs-on")).lower()
-            if "windows" in runs_on or "macos" in runs_on:
-                problem = (
-                    f"job `{job_id}` runs on {_text(_get(job, 'runs-on')) or 'Windows/macOS'}; "
-                    "the Trivy action runs on Linux runners"
-                )
+        defaults = (_get(_get(job, "defaults"), "run"), wf_defaults)
+        job_sites, scanned = _job_steps(wf, job_id, steps, defaults, matrix, env)
+        problem = _job_problem(job_id, job, reusable, matrix, job_sites)
         for site in job_sites:
             site.scanned = scanned
             if problem:
                 site.problem = problem
         wf.sites.extend(job_sites)
+
+
+def _job_steps(
+    wf: Workflow,
+    job_id: str,
+    steps: Any,
+    defaults: tuple[Any, Any],
+    matrix: dict[str, list[str]] | None,
+    env: dict[str, str],
+) -> tuple[list[Site], bool]:
+    """The job's build sites (its scans go to `wf.scans`), and whether an image scan runs in
+    it. ``defaults``: the job's and the workflow's `defaults.run`."""
+    job_sites: list[Site] = []
+    buildx_builder = False  # a docker-container builder: images stay in its cache
+    buildx_installed = False  # ... and `docker build` is buildx with that builder
+    scanned = False
+    for index, step in enumerate(steps.value):
+        if not _is_map(step):
+            continue
+        uses = _uses(step)
+        if _is_image_scan_step(step):
+            scanned = True
+            wf.scans.append(ScanSite(job_id, _scan_repository(step, env), _text(_get(step, "run"))))
+            continue
+        if _action_is(uses, "docker/setup-buildx-action"):
+            with_ = _get(step, "with")
+            driver = (_text(_get(with_, "driver")) or "docker-container").strip()
+            if driver != "docker":
+                buildx_builder = True
+                buildx_installed = buildx_installed or _is_true(_get(with_, "install")) is True
+            continue
+        if _action_is(uses, _BUILD_ACTION):
+            job_sites.append(_action_site(job_id, steps, index, step, matrix, env, buildx_builder))
+            continue
+        run = _text(_get(step, "run"))
+        if run is None:
+            continue
+        shell = _step_default(step, defaults, "shell") or "bash"
+        if shell.strip().split()[0] not in ("bash", "sh"):
+            continue
+        cwd = (_step_default(step, defaults, "working-directory") or "").strip()
+        step_env = _env(_get(step, "env"))
+        job_sites.extend(
+            _run_sites(
+                job_id,
+                index,
+                step,
+                run,
+                cwd,
+                matrix,
+                env,
+                step_env,
+                buildx_builder,
+                buildx_installed,
+            )
+        )
+    return job_sites, scanned
+
+
+def _step_default(step: Any, defaults: tuple[Any, Any], key: str) -> str | None:
+    """A step's `shell` or `working-directory`, else the job's default, else the workflow's."""
+    return _text(_get(step, key)) or _text(_get(defaults[0], key)) or _text(_get(defaults[1], key))
+
+
+def _job_problem(
+    job_id: str, job: Any, reusable: bool, matrix: dict[str, list[str]] | None, sites: list[Site]
+) -> str:
+    """Why no scan step can be proposed for the job's build ("" when it can)."""
+    if reusable:
+        return (
+            "this is a reusable workflow (`on: workflow_call`): the image and the failing "
+            "policy are its callers' choice; add the scan where they are decided"
+        )
+    if matrix is not None:
+        return (
+            f"job `{job_id}` runs as a matrix (`strategy.matrix`): each variant builds its "
+            "own image, so the scan's image reference is not one fixed value; add the scan "
+            "by hand with the matrix expressions"
+        )
+    if len(sites) > 1:
+        lines = ", ".join(str(s.line) for s in sites)
+        return (
+            f"job `{job_id}` has {len(sites)} build steps (lines {lines}); which "
+            "image to scan, and where, is unclear"
+        )
+    runs_on = _runs_on_text(_get(job, "runs-on")).lower()
+    if "windows" in runs_on or "macos" in runs_on:
+        return (
+            f"job `{job_id}` runs on {_text(_get(job, 'runs-on')) or 'Windows/macOS'}; "
+            "the Trivy action runs on Linux runners"
+        )
+    return ""
 
 
 def _runs_on_text(node: Any) -> str:
