@@ -72,7 +72,22 @@ def _action_site(
     env: Mapping[str, str],
     buildx_builder: bool,
 ) -> Site:
+    """A `docker/build-push-action` step: what it builds, and the image a scan can read."""
     with_ = _get(step, "with")
+    site = Site(job_id, index, step, step.start_mark.line + 1, _action_dockerfiles(with_, matrix))
+    site.target = (_text(_get(with_, "target")) or "").strip() or None
+    site.problem = _action_output_problem(with_, buildx_builder)
+    if site.problem:
+        return site
+    _check_common(site, step)
+    if site.problem:
+        return site
+    _action_image(site, steps, with_, env)
+    return site
+
+
+def _action_dockerfiles(with_: Any, matrix: dict[str, list[str]] | None) -> tuple[str, ...]:
+    """The repository paths of the Dockerfiles the step may build (`file:` and `context:`)."""
     file = (_text(_get(with_, "file")) or "").strip() or None
     context = _text(_get(with_, "context"))
     context = context.strip() if context is not None else None
@@ -80,66 +95,64 @@ def _action_site(
         # The Git context: the repository itself (`{{defaultContext}}:sub` for a subdirectory);
         # a Dockerfile path is then relative to that context.
         sub = context.split(":", 1)[1] if context and ":" in context else ""
-        dockerfiles = _dockerfiles(sub, file or "Dockerfile", None, matrix)
-    elif "://" in context or context.startswith("git@"):
-        dockerfiles = ()
-    else:
-        dockerfiles = _dockerfiles("", file, context, matrix)
-    site = Site(job_id, index, step, step.start_mark.line + 1, dockerfiles)
-    site.target = (_text(_get(with_, "target")) or "").strip() or None
+        return _dockerfiles(sub, file or "Dockerfile", None, matrix)
+    if "://" in context or context.startswith("git@"):
+        return ()
+    return _dockerfiles("", file, context, matrix)
+
+
+def _action_output_problem(with_: Any, buildx_builder: bool) -> str:
+    """Why the built image is not where a scan can read it ("" when it is)."""
     if _get(with_, "outputs") is not None:
-        site.problem = (
-            "the build writes its result with `outputs:`; what the scan can read is unclear"
-        )
-        return site
+        return "the build writes its result with `outputs:`; what the scan can read is unclear"
     push, load = _is_true(_get(with_, "push")), _is_true(_get(with_, "load"))
     if push is None or load is None:
-        site.problem = (
+        return (
             "`push`/`load` are expressions: on some runs the image may be neither pushed nor "
             "loaded, and the scan would fail to find it"
         )
-        return site
     if not push and not load and (buildx_builder or _get(with_, "builder") is not None):
-        site.problem = (
+        return (
             "the image is neither pushed nor loaded (`push: true` or `load: true`), and the "
             "Buildx builder keeps it in its cache where the scan cannot find it"
         )
-        return site
-    _check_common(site, step)
-    if site.problem:
-        return site
+    return ""
+
+
+def _action_image(site: Site, steps: Any, with_: Any, env: Mapping[str, str]) -> None:
+    """The image the scan reads: the first of `tags:`, or the first tag of the
+    `docker/metadata-action` step whose output the tags are; else why not (`site.problem`)."""
     tags_node = _get(with_, "tags")
     if tags_node is None:
         site.problem = "the build step has no `tags:`, so there is no image name to scan"
-        return site
+        return
     if not _is_scalar(tags_node):
         site.problem = "`tags:` is not a string (a YAML list is not a valid action input)"
-        return site
+        return
     first = _first_tag(tags_node.value)
     if first is None:
         site.problem = "the build step has no `tags:`, so there is no image name to scan"
-        return site
+        return
     whole = _EXPR.fullmatch(first)
-    if whole:
-        meta = re.fullmatch(r"steps\.([\w-]+)\.outputs\.tags", first[3:-2].strip())
-        meta_step = _step_with_id(steps, meta.group(1)) if meta else None
-        if (
-            meta is None
-            or meta_step is None
-            or not _action_is(_uses(meta_step), "docker/metadata-action")
-        ):
-            site.problem = (
-                f"the tags come from an expression (`{first}`) that may hold several tags; "
-                "set the scan's image-ref by hand"
-            )
-            return site
-        site.image_ref = f"${{{{ fromJSON(steps.{meta.group(1)}.outputs.json).tags[0] }}}}"
-        images = _text(_get(_get(meta_step, "with"), "images")) or ""
-        site.repository = _metadata_repository(images, env)
-        return site
-    site.image_ref = first
-    site.repository = image_repository(_with_env(first, env))
-    return site
+    if not whole:
+        site.image_ref = first
+        site.repository = image_repository(_with_env(first, env))
+        return
+    meta = re.fullmatch(r"steps\.([\w-]+)\.outputs\.tags", first[3:-2].strip())
+    meta_step = _step_with_id(steps, meta.group(1)) if meta else None
+    if (
+        meta is None
+        or meta_step is None
+        or not _action_is(_uses(meta_step), "docker/metadata-action")
+    ):
+        site.problem = (
+            f"the tags come from an expression (`{first}`) that may hold several tags; "
+            "set the scan's image-ref by hand"
+        )
+        return
+    site.image_ref = f"${{{{ fromJSON(steps.{meta.group(1)}.outputs.json).tags[0] }}}}"
+    images = _text(_get(_get(meta_step, "with"), "images")) or ""
+    site.repository = _metadata_repository(images, env)
 
 
 def _metadata_repository(images: str, env: Mapping[str, str]) -> str | None:
