@@ -119,25 +119,8 @@ def _docker_build_site(
     buildx_builder: bool,
     buildx_installed: bool,
 ) -> Site | None:
-    opts: dict[str, list[str]] = {}
-    positional: list[str] = []
-    i = 0
-    while i < len(args):
-        value = args[i][1]
-        if value.startswith("-") and value != "-":
-            name, eq, inline = value.partition("=")
-            if name in _DOCKER_VALUE_OPTIONS:
-                if eq:
-                    opts.setdefault(name, []).append(inline)
-                elif i + 1 < len(args):
-                    opts.setdefault(name, []).append(args[i + 1][1])
-                    i += 1
-            else:
-                opts.setdefault(name, []).append("true")
-            i += 1
-            continue
-        positional.append(value)
-        i += 1
+    """A `docker build` command: what it builds, and the image a scan can read."""
+    opts, positional = _build_options(args)
     if len(positional) != 1:
         return None  # not a build command we can read (no context, or a mis-parsed option)
     context = positional[0]
@@ -181,6 +164,30 @@ def _docker_build_site(
     site.image_ref = ref
     site.repository = image_repository(_with_env(ref, env))
     return site
+
+
+def _build_options(args: list[tuple[Word, str]]) -> tuple[dict[str, list[str]], list[str]]:
+    """The build command's options (name: values; "true" for a switch) and positional words."""
+    opts: dict[str, list[str]] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        value = args[i][1]
+        if value.startswith("-") and value != "-":
+            name, eq, inline = value.partition("=")
+            if name in _DOCKER_VALUE_OPTIONS:
+                if eq:
+                    opts.setdefault(name, []).append(inline)
+                elif i + 1 < len(args):
+                    opts.setdefault(name, []).append(args[i + 1][1])
+                    i += 1
+            else:
+                opts.setdefault(name, []).append("true")
+            i += 1
+            continue
+        positional.append(value)
+        i += 1
+    return opts, positional
 
 
 def _shell_tag_to_expression(
