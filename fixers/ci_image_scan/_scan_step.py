@@ -176,32 +176,11 @@ def _plan(
     if ref is None:
         return f"the image reference `{site.image_ref}` cannot be written as a YAML value"
     eol = _eol_near(wf.text, lines.starts[lines.line_of(key.index)])
-    ind = " " * key_col
-    body: list[tuple[str, str]] = []
-    expected: dict[str, Any] = {}
-    if _get(step, "name") is not None:
-        body.append(("name", "Scan image for vulnerabilities"))
-        expected["name"] = "Scan image for vulnerabilities"
-    cond = _get(step, "if")
-    if cond is not None:
-        if not _is_scalar(cond) or cond.start_mark.line != cond.end_mark.line:
-            return "the build step's `if:` spans several lines"
-        body.append(("if", wf.text[cond.start_mark.index : cond.end_mark.index]))
-        expected["if"] = _SAME_AS_BUILD_IF
-    body.append(("uses", action))
-    expected["uses"] = action.split(" #", 1)[0].strip()
-    out = [f"{' ' * dash_col}-{dash.group(2)}{k}: {v}" if i == 0 else f"{ind}{k}: {v}"
-           for i, (k, v) in enumerate(body)]  # fmt: skip
-    inputs: list[tuple[str, str, Any]] = [
-        ("image-ref", ref, site.image_ref),
-        ("severity", severity, severity),
-        ("exit-code", "1", 1),
-    ]
-    if ignore_unfixed:
-        inputs.append(("ignore-unfixed", "true", True))
-    out.append(f"{ind}with:")
-    out.extend(f"{ind}{' ' * sub}{k}: {v}" for k, v, _ in inputs)
-    expected["with"] = {k: loaded for k, _, loaded in inputs}
+    lead = f"{' ' * dash_col}-{dash.group(2)}"  # the build step's `- `, as written
+    written = _step_lines(wf, site, action, severity, ignore_unfixed, ref, lead, key_col, sub)
+    if isinstance(written, str):
+        return written
+    out, expected = written
     # A blank line right after a keep-chomped (`|+`) scalar would become part of its value.
     separated = _steps_separated(lines, steps, site.index, at) and (
         _block_chomping(wf.text, _last_leaf(step)[0]) != "+"
@@ -217,6 +196,48 @@ def _plan(
         if leaf.end_mark.index == len(wf.text) and _block_chomping(wf.text, leaf) in ("+", ""):
             grows = path
     return _Insertion(site, at, text, expected, grows)
+
+
+def _step_lines(
+    wf: Workflow,
+    site: Site,
+    action: str,
+    severity: str,
+    ignore_unfixed: bool,
+    ref: str,
+    lead: str,
+    key_col: int,
+    sub: int,
+) -> tuple[list[str], dict[str, Any]] | str:
+    """The scan step's lines (without line ends) and what it must read back as; or why it
+    cannot be written. ``lead``: the build step's `- `; ``sub``: the indent of `with:` keys."""
+    step = site.step
+    ind = " " * key_col
+    body: list[tuple[str, str]] = []
+    expected: dict[str, Any] = {}
+    if _get(step, "name") is not None:
+        body.append(("name", "Scan image for vulnerabilities"))
+        expected["name"] = "Scan image for vulnerabilities"
+    cond = _get(step, "if")
+    if cond is not None:
+        if not _is_scalar(cond) or cond.start_mark.line != cond.end_mark.line:
+            return "the build step's `if:` spans several lines"
+        body.append(("if", wf.text[cond.start_mark.index : cond.end_mark.index]))
+        expected["if"] = _SAME_AS_BUILD_IF
+    body.append(("uses", action))
+    expected["uses"] = action.split(" #", 1)[0].strip()
+    out = [f"{lead}{k}: {v}" if i == 0 else f"{ind}{k}: {v}" for i, (k, v) in enumerate(body)]
+    inputs: list[tuple[str, str, Any]] = [
+        ("image-ref", ref, site.image_ref),
+        ("severity", severity, severity),
+        ("exit-code", "1", 1),
+    ]
+    if ignore_unfixed:
+        inputs.append(("ignore-unfixed", "true", True))
+    out.append(f"{ind}with:")
+    out.extend(f"{ind}{' ' * sub}{k}: {v}" for k, v, _ in inputs)
+    expected["with"] = {k: loaded for k, _, loaded in inputs}
+    return out, expected
 
 
 def _eol_near(text: str, line_start: int) -> str:
