@@ -14,7 +14,9 @@ lines of what the service needs.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
+import shlex
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -139,3 +141,145 @@ def variables_from_image(doc: Dockerfile, stage: Stage, after: Sequence[Instruct
             if name not in declared:
                 return f"`${name}` at line {i.start_line}"
     return None
+
+
+# Packages a build installs for itself (compilers, headers, fetch tools): the runtime stage
+# does not need them. Any other package may be used by the service at run time.
+BUILD_ONLY_PACKAGES = frozenset(
+    {
+        "build-essential",
+        "gcc",
+        "g++",
+        "make",
+        "cmake",
+        "python3",
+        "python",
+        "git",
+        "curl",
+        "wget",
+        "ca-certificates",
+        "gnupg",
+        "unzip",
+        "xz-utils",
+        "pkg-config",
+        "libc6-dev",
+        "musl-dev",
+        "build-base",
+        "python3-dev",
+        "openssh-client",
+    }
+)
+_INSTALLERS = {
+    "apt-get": "install",
+    "apt": "install",
+    "apk": "add",
+    "yum": "install",
+    "dnf": "install",
+    "microdnf": "install",
+}
+
+
+def stage_problem(
+    doc: Dockerfile, stage: Stage, split_after: Instruction, users: frozenset[str]
+) -> str | None:
+    """Why splitting ``stage`` after ``split_after`` could lose something the service needs
+    (checked: settings using build variables, users and `--chown` owners created in the
+    stage, OS packages it installs, files copied from other stages or outside the project);
+    None when nothing was found. ``users`` are the users the runtime image has."""
+    from dockfix.fixers._build_artifacts import copy_parts, run_commands
+
+    split = stage.instructions.index(split_after) + 1
+    before = stage.instructions[:split]
+    for i in stage.instructions:
+        if i.keyword in ("SHELL", "ONBUILD"):
+            return f"`{i.keyword}` at line {i.start_line} changes how the stage builds"
+        if i.keyword == "USER":
+            name = i.args.split(":")[0].strip()
+            if name not in users and not numeric_user(i):
+                return f"`USER {i.args}` at line {i.start_line} names a user created in the stage"
+        if i.keyword in ("COPY", "ADD"):
+            chown = i.flag("chown")
+            owner = (chown.value or "").split(":")[0] if chown is not None else ""
+            if owner and not owner.isdigit() and owner not in users:
+                return (
+                    f"`--chown={chown.value if chown else ''}` at line {i.start_line} "
+                    "names a user created in the stage"
+                )
+    for i in before:
+        if i.keyword in CARRIED_KEYWORDS and "$" in i.logical[i.args_start :]:
+            return (
+                f"`{i.keyword}` at line {i.start_line} uses a build variable; copied into "
+                "the runtime stage it could change value"
+            )
+        if i.keyword == "COPY" and i.flag("from") is not None:
+            return f"the COPY --from at line {i.start_line} brings files the service may read"
+        if i.keyword == "RUN":
+            for c in run_commands(doc, stage, i) or []:
+                words = [w or "" for w in c.argv]
+                verb = _INSTALLERS.get(words[0] if words else "")
+                if verb is None or verb not in words:
+                    continue
+                names = [w for w in words[words.index(verb) + 1 :] if not w.startswith("-")]
+                extra = [w for w in names if w.split("=")[0] not in BUILD_ONLY_PACKAGES]
+                if extra:
+                    return (
+                        f"`{words[0]} {verb} {extra[0]}` at line {i.start_line} installs a "
+                        "package the service may use at run time"
+                    )
+    cwd = workdir_at(doc, stage, split_after)
+    for i in before:
+        if i.keyword in ("COPY", "ADD") and i.flag("from") is None:
+            parts = copy_parts(i)
+            here = workdir_at(doc, stage, i)
+            dest = None if parts is None or "$" in parts.dest else parts.dest
+            if dest is not None and here is not None:
+                dest = posixpath.normpath(posixpath.join(here, dest))
+            if dest is None or cwd is None:
+                return f"the destination of the {i.keyword} at line {i.start_line} is unknown"
+            if not (dest == cwd or dest.startswith(cwd.rstrip("/") + "/")):
+                return (
+                    f"the {i.keyword} at line {i.start_line} puts files in `{dest}`, outside "
+                    f"the project (`{cwd}`); the service may read them at run time"
+                )
+    return None
+
+
+def healthcheck_problem(stage: Stage, runtime: str, builder: str) -> str | None:
+    """Why the stage's HEALTHCHECK would not run on the smaller ``runtime`` image."""
+    if runtime == builder:
+        return None
+    for i in stage.instructions:
+        if i.keyword == "HEALTHCHECK" and i.args.split()[:1] != ["NONE"]:
+            text = i.logical[i.args_start :]
+            for tool in ("curl", "wget"):
+                if tool in text:
+                    return (
+                        f"the HEALTHCHECK at line {i.start_line} runs `{tool}`, which "
+                        f"`{runtime}` does not have"
+                    )
+    return None
+
+
+def start_argv(stage: Stage) -> list[str] | str:
+    """The start command's words (ENTRYPOINT then CMD; shell form split when it is one
+    plain command), or why they cannot be read."""
+    from dockfix.fixers._build_artifacts import start_command
+
+    entry, cmd = start_command(stage)
+    argv: list[str] = []
+    for start in (entry, cmd):
+        if start is None:
+            continue
+        if start.json_args is not None:
+            argv += start.json_args
+            continue
+        try:
+            words = shlex.split(start.args)
+        except ValueError:
+            return f"the {start.keyword} at line {start.start_line} cannot be read"
+        if any(c in start.args for c in "$&|;<>`"):
+            return f"the shell-form {start.keyword} at line {start.start_line} is a script"
+        argv += words
+    if entry is not None and entry.json_args is not None and argv[:1] == ["docker-entrypoint.sh"]:
+        argv = argv[1:]
+    return argv or "the start command is empty"
