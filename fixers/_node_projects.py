@@ -48,7 +48,14 @@ class ContextFiles(NamedTuple):
     ctx: FixContext
 
     def rel(self, image_path: str) -> str | None:
-        return context_source(self.doc, self.stage, image_path, self.ctx)
+        found = context_source(self.doc, self.stage, image_path, self.ctx)
+        if found is None:
+            # `COPY pom.xml .` puts the file inside the working directory; context_source
+            # reads a single-file COPY to a destination without `/` as the file's new name.
+            parent = context_source(self.doc, self.stage, posixpath.dirname(image_path), self.ctx)
+            if parent is not None and posixpath.basename(parent) == posixpath.basename(image_path):
+                found = parent
+        return found
 
     def text(self, image_path: str) -> str | None:
         rel = self.rel(image_path)
@@ -271,7 +278,9 @@ def _tool_output(files: ContextFiles, project: str, words: list[str]) -> BuildOu
         out = _flag(words, "--outDir")
         if out is not None:
             return BuildOutput([posixpath.normpath(out)], False, False)
-        config = _flag(words, "-p", "--project") or "tsconfig.json"
+        config = _flag(words, "-p", "--project", "-b", "--build") or "tsconfig.json"
+        if config.startswith("-"):
+            config = "tsconfig.json"
         return _tsconfig_out(files, project, config)
     if prog == "nest" and sub == "build":
         config = _flag(words, "-p", "--path")
@@ -295,7 +304,8 @@ def _tool_output(files: ContextFiles, project: str, words: list[str]) -> BuildOu
     if prog == "tsup":
         out = _flag(words, "-d", "--out-dir") or "dist"
         return BuildOutput([posixpath.normpath(out)], False, False)
-    return f"`{' '.join(words[:2])}` writes where its own configuration says, which is not read"
+    shown = ' '.join(w for w in words[:2] if not w.startswith('-'))
+    return f"`{shown}` writes where its own configuration says, which is not read"
 
 
 def _tsconfig_out(files: ContextFiles, project: str, config: str) -> BuildOutput | str:
@@ -307,6 +317,8 @@ def _tsconfig_out(files: ContextFiles, project: str, config: str) -> BuildOutput
         if data is None:
             return f"`{posixpath.relpath(path, project)}` is not in the build context or not valid"
         options = data.get("compilerOptions") or {}
+        if isinstance(options, dict) and options.get("noEmit") is True:
+            return BuildOutput([], False, False)  # a type check
         out = options.get("outDir") if isinstance(options, dict) else None
         if isinstance(out, str):
             full = posixpath.normpath(posixpath.join(posixpath.dirname(path), out))

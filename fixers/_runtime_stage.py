@@ -79,13 +79,16 @@ def split_stage(
     runtime: str,
     copies: Sequence[tuple[str, str]],
     builder_lines: Sequence[str] = (),
+    workdir: str | None = None,
+    runtime_lines: Sequence[str] = (),
 ) -> tuple[str, list[Edit]] | str:
     """(the build stage's name, the edits) that end the build stage after ``split_after``
     and start a runtime stage on ``runtime``; or why not.
 
     ``copies`` are (path in the build stage, destination) pairs for the runtime stage's
     `COPY --from` lines; ``builder_lines`` are instructions added at the end of the build
-    stage (a prune of development dependencies).
+    stage (a prune of development dependencies); ``workdir`` replaces the build stage's
+    working directory in the runtime stage, and ``runtime_lines`` follow the copies.
     """
     frm = stage.from_instruction
     kw = keyword_case(frm)
@@ -98,7 +101,7 @@ def split_stage(
             return "the FROM line cannot be read"
         _, _, end = words[0]
         edits.append(replace_logical(frm, end, end, f" {kw('AS')} {alias}"))
-    cwd = workdir_at(doc, stage, split_after)
+    cwd = workdir or workdir_at(doc, stage, split_after)
     if cwd is None:
         return "the build stage's WORKDIR is not known"
     lines = [*builder_lines, "", f"{kw('FROM')} {runtime}"]
@@ -117,6 +120,7 @@ def split_stage(
         lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
         lines.append(doc.source[i.start : i.end])
     lines.extend(f"{kw('COPY')} --from={alias} {src} {dest}" for src, dest in copies)
+    lines.extend(runtime_lines)
     text = doc.eol.join(lines)
     if split_after.next == split_after.end:  # the file ends without a line break: keep it so
         edits.append(Edit.insert(split_after.end, doc.eol + text))

@@ -6,7 +6,7 @@ Finds a final stage based on the official `node` image that installs the depende
 and then runs the service. It offers the split into a build stage and a runtime stage:
 
 - the `FROM` gets a stage name (`AS build`) when it has none;
-- the build stage ends with a prune of the development dependencies (`npm prune
+- the build stage's last `RUN` then prunes the development dependencies (`npm prune
   --omit=dev`, `yarn install --production`, `yarn workspaces focus --all --production`,
   `pnpm prune --prod`), unless the stage already installs production dependencies only;
 - a runtime stage on the `-slim` variant of the same `node` version (an `-alpine` or `-slim`
@@ -15,7 +15,8 @@ and then runs the service. It offers the split into a build stage and a runtime 
   `package.json`, the pruned `node_modules`, the build output and the files of the project
   a service reads at run time (`views/`, `public/`, `config/`, `.env` …);
 - for Next.js with `output: "standalone"` in `next.config.*`, it copies `.next/standalone`,
-  `.next/static` and `public/` instead, and the start command becomes `node server.js`.
+  `.next/static` and `public/` instead, the start command becomes `node server.js`, and
+  `HOSTNAME=0.0.0.0` keeps the server listening on every address as `next start` did.
 
 The build output is read from the build context: the script the `RUN` calls in
 `package.json`, `tsc`'s `--outDir` or the tsconfig's `compilerOptions.outDir` (through
@@ -48,8 +49,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
-RUN npm run build
-RUN npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim
 WORKDIR /app
@@ -94,6 +94,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from dockfix.edits import replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     analyse_stage,
@@ -216,15 +217,24 @@ class NodeSingleStage(Fixer):
         if problem:
             return display(problem)
         copies = self._copies(doc, stage, project, output, ctx)
-        builder = (
-            []
-            if build.node.prod_modules or output.standalone
-            else [f"{keyword_case(stage.from_instruction)('RUN')} {PRUNE_COMMANDS[manager]}"]
-        )
-        done = split_stage(doc, stage, split_after, runtime, copies, builder)
+        kw = keyword_case(stage.from_instruction)
+        prune: list[Edit] = []
+        builder: list[str] = []
+        if not (build.node.prod_modules or output.standalone):
+            # Chained to the last RUN (consecutive RUNs are hadolint's DL3059).
+            if split_after.json_args is None and not split_after.heredocs:
+                end = len(split_after.logical.rstrip())
+                prune.append(
+                    replace_logical(split_after, end, end, f" && {PRUNE_COMMANDS[manager]}")
+                )
+            else:
+                builder.append(f"{kw('RUN')} {PRUNE_COMMANDS[manager]}")
+        # `next start` listens on every address; the standalone server on $HOSTNAME's only.
+        extra = [f"{kw('ENV')} HOSTNAME=0.0.0.0"] if output.standalone else []
+        done = split_stage(doc, stage, split_after, runtime, copies, builder, runtime_lines=extra)
         if isinstance(done, str):
             return display(done)
-        edits = done[1]
+        edits = prune + done[1]
         if output.standalone:
             edits.append(_standalone_cmd(stage))
         what = (

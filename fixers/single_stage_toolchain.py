@@ -1,11 +1,10 @@
 """DF302 single-stage-toolchain: the image that runs the service is the image that built it.
 
 ## What it does
-Finds a final stage based on a toolchain image (`golang`, `rust`, `node`, `maven`, `gradle`,
-a JDK, the .NET SDK) that both builds the service (`go build`, `cargo build`, `npm run build`,
-`mvn package`, `gradle build`, `dotnet publish`) and runs it (`CMD`/`ENTRYPOINT`).
+Finds a final stage based on a Go or Rust toolchain image (`golang`, `rust`) that both
+builds the service (`go build`, `cargo build`) and runs it (`CMD`/`ENTRYPOINT`).
 
-For Go and Rust it offers the split into a build stage and a runtime stage that copies the one
+It offers the split into a build stage and a runtime stage that copies the one
 binary the start command runs:
 
 - the `FROM` gets a stage name (`AS build`) when it has none;
@@ -24,7 +23,7 @@ binary the start command runs:
 - everything after the build (`EXPOSE`, `ENV`, `CMD`, `COPY` of runtime files, …) now belongs
   to the runtime stage without being moved.
 
-For other ecosystems the finding is display-only and names the recommended shape.
+Node, Java and .NET services are split by DF305, DF306 and DF307.
 
 The `:nonroot` images run as uid 65532 by default, so the runtime stage needs no `USER`
 line (DF201 treats a `:nonroot` distroless base as non-root).
@@ -122,36 +121,9 @@ if TYPE_CHECKING:
     from dockfix.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
-# Toolchain images by the last component of their repository.
-_ECOSYSTEMS = {
-    "golang": "go",
-    "rust": "cargo",
-    "node": "node",
-    "bun": "node",
-    "maven": "java",
-    "gradle": "java",
-    "openjdk": "java",
-    "eclipse-temurin": "java",
-    "amazoncorretto": "java",
-    "sdk": "dotnet",
-}
-_SHAPES = {
-    "node": "build in a `node` stage, then run from `node:<version>-slim` or "
-    "`gcr.io/distroless/nodejs<major>-debian12` with only `package.json`, production "
-    "`node_modules` and the build output",
-    "java": "build the jar in a `maven`/`gradle` stage, then run it on a JRE "
-    "(`eclipse-temurin:<version>-jre` or `gcr.io/distroless/java<version>-debian12`)",
-    "dotnet": "`dotnet publish` in the SDK stage, then run the published folder on "
-    "`mcr.microsoft.com/dotnet/aspnet` or `…/runtime`",
-}
-_BUILD_PATTERNS = {
-    "node": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?build\b|\btsc\b"),
-    "java": re.compile(
-        r"\b(mvn|mvnw|gradle|gradlew)\b[^&|;]*\b(package|install|verify|build|"
-        r"bootJar|assemble|installDist|shadowJar|jar)\b"
-    ),
-    "dotnet": re.compile(r"\bdotnet\s+(publish|build)\b"),
-}
+# Toolchain images by the last component of their repository. Node, Java and .NET builds
+# have their own rules (DF305, DF306, DF307): what they run is not one binary.
+_ECOSYSTEMS = {"golang": "go", "rust": "cargo"}
 # Instructions that may follow the build in the runtime stage.
 _RUNTIME_KEYWORDS = frozenset(
     {
@@ -202,24 +174,12 @@ class SingleStageToolchain(Fixer):
         if base is None or base.is_distroless or base.is_windows or doc.escape != "\\":
             return
         eco = _ECOSYSTEMS.get(base.name)
-        if eco == "dotnet" and base.repository != "dotnet/sdk":
-            eco = None
         if eco is None:
             return
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:
             return  # no start command: a build or base image, not a service
         shown = base.reference
-        if eco in _SHAPES:
-            if not self._builds_with_pattern(stage, _BUILD_PATTERNS[eco]):
-                return
-            yield self.finding(
-                stage.from_instruction,
-                f"the final stage builds with `{shown}` and runs the result: the image keeps "
-                "the whole toolchain",
-                reason=f"which files the service needs at run time cannot be known; {_SHAPES[eco]}",
-            )
-            return
         build = analyse_stage(doc, stage, ctx)
         own_runs = [r for r in build.build_runs if r.stage is stage]
         if not own_runs:
@@ -230,14 +190,6 @@ class SingleStageToolchain(Fixer):
             f"whole {lang} toolchain"
         )
         yield self._rewrite(doc, stage, base, eco, build.artifacts, own_runs, ctx, message)
-
-    def _builds_with_pattern(self, stage: Stage, pattern: re.Pattern[str]) -> bool:
-        for i in stage.instructions:
-            if i.keyword == "RUN":
-                text = i.logical[i.args_start :] + "".join(h.body for h in i.heredocs)
-                if pattern.search(text):
-                    return True
-        return False
 
     # --- the split ----------------------------------------------------------------------
     def _rewrite(
