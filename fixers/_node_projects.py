@@ -259,10 +259,10 @@ def _tool_output(files: ContextFiles, project: str, words: list[str]) -> BuildOu
     prog = posixpath.basename(words[0])
     sub = words[1] if len(words) > 1 else ""
     if (prog, sub) in STATIC_BUILDERS:
-        out = _flag(words, "--outDir", "--output-path", "--dest") or (
+        site = _flag(words, "--outDir", "--output-path", "--dest") or (
             "build" if prog == "react-scripts" else "dist"
         )
-        return BuildOutput([posixpath.normpath(out)], False, True)
+        return BuildOutput([posixpath.normpath(site)], False, True)
     if prog == "next" and sub == "build":
         for cfg in NEXT_CONFIGS:
             text = files.text(posixpath.join(project, cfg))
@@ -283,11 +283,9 @@ def _tool_output(files: ContextFiles, project: str, words: list[str]) -> BuildOu
             config = "tsconfig.json"
         return _tsconfig_out(files, project, config)
     if prog == "nest" and sub == "build":
-        config = _flag(words, "-p", "--path")
-        if config is None:
-            has_build = files.exists(posixpath.join(project, "tsconfig.build.json"))
-            config = "tsconfig.build.json" if has_build else "tsconfig.json"
-        return _tsconfig_out(files, project, config)
+        has_build = files.exists(posixpath.join(project, "tsconfig.build.json"))
+        default = "tsconfig.build.json" if has_build else "tsconfig.json"
+        return _tsconfig_out(files, project, _flag(words, "-p", "--path") or default)
     if prog in ("babel", "swc"):
         out = _flag(words, "-d", "--out-dir")
         if out is None:
