@@ -29,11 +29,22 @@ from dockfix.syntax import arg_pairs
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
+    from dockfix.fixers._build_artifacts import BaseImage
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Settings written before the build that the runtime stage must keep.
 CARRIED_KEYWORDS = frozenset(
     {"ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "VOLUME", "CMD", "ENTRYPOINT", "HEALTHCHECK"}
+)
+# What a built image may differ in after a split (`dockfix verify`): a new runtime base.
+SPLIT_IMAGE_CHANGES = (
+    "files:/**",
+    "config:Env",
+    "config:WorkingDir",
+    "config:User",
+    "config:Entrypoint",
+    "config:Cmd",
+    "config:Labels",
 )
 _DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
 _DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)
@@ -129,6 +140,32 @@ def split_stage(
     return alias, edits
 
 
+def carried_variable_problem(before: Sequence[Instruction]) -> str | None:
+    """A runtime setting written before the split that uses a variable: copied into the
+    runtime stage, it could expand differently there."""
+    for i in before:
+        if i.keyword in CARRIED_KEYWORDS and "$" in i.logical[i.args_start :]:
+            return (
+                f"`{i.keyword}` at line {i.start_line} uses a build variable; copied into "
+                "the runtime stage it could change value"
+            )
+    return None
+
+
+def service_stage(doc: Dockerfile, ctx: FixContext) -> tuple[Stage, BaseImage] | None:
+    """The final stage and its base image when it is a Linux service image built from an
+    external image (it has a start command); None otherwise."""
+    from dockfix.fixers._build_artifacts import base_image, start_command
+
+    stage = doc.final_stage
+    if stage is None or stage.parent is not None or is_dev_file(ctx) or doc.escape != "\\":
+        return None
+    base = base_image(doc, stage)
+    if base is None or base.is_windows or start_command(stage) == (None, None):
+        return None
+    return stage, base
+
+
 def variables_from_image(doc: Dockerfile, stage: Stage, after: Sequence[Instruction]) -> str | None:
     """A variable that instructions after the split use without the file declaring it (it
     comes from the build image, e.g. `$MAVEN_HOME`), or None."""
@@ -209,12 +246,10 @@ def stage_problem(
                     f"`--chown={chown.value if chown else ''}` at line {i.start_line} "
                     "names a user created in the stage"
                 )
+    problem = carried_variable_problem(before)
+    if problem:
+        return problem
     for i in before:
-        if i.keyword in CARRIED_KEYWORDS and "$" in i.logical[i.args_start :]:
-            return (
-                f"`{i.keyword}` at line {i.start_line} uses a build variable; copied into "
-                "the runtime stage it could change value"
-            )
         if i.keyword == "COPY" and i.flag("from") is not None:
             return f"the COPY --from at line {i.start_line} brings files the service may read"
         if i.keyword == "RUN":

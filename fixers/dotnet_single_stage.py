@@ -76,19 +76,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
-    base_image,
     copied_into,
     is_within,
     resolve_path,
     run_commands,
-    start_command,
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._node_projects import ContextFiles
 from dockfix.fixers._runtime_stage import (
+    SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
-    is_dev_file,
+    service_stage,
     split_stage,
     stage_problem,
     start_argv,
@@ -133,15 +132,7 @@ class DotnetSingleStage(Fixer):
     name = "dotnet-single-stage"
     summary = "A .NET service runs in the SDK image that published it"
     resolves = Resolves()
-    image_changes = (
-        "files:/**",
-        "config:Env",
-        "config:WorkingDir",
-        "config:User",
-        "config:Entrypoint",
-        "config:Cmd",
-        "config:Labels",
-    )  # a new runtime base
+    image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
@@ -150,15 +141,10 @@ class DotnetSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        stage = doc.final_stage
-        if stage is None or stage.parent is not None or is_dev_file(ctx) or doc.escape != "\\":
+        found = service_stage(doc, ctx)
+        if found is None or found[1].repository != "dotnet/sdk":
             return None
-        base = base_image(doc, stage)
-        if base is None or base.repository != "dotnet/sdk" or base.is_windows:
-            return None
-        entry, cmd = start_command(stage)
-        if entry is None and cmd is None:
-            return None
+        stage, base = found
         publish = _publish(doc, stage)
         if publish is None:
             return None

@@ -81,21 +81,20 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
-    base_image,
     copied_into,
     is_within,
     resolve_path,
     run_commands,
     runtime_assets,
-    start_command,
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._jvm_projects import JDK_IMAGES, gradle_jar, jdk_version, jre_image, maven_jar
 from dockfix.fixers._node_projects import ContextFiles
 from dockfix.fixers._runtime_stage import (
+    SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
-    is_dev_file,
+    service_stage,
     split_stage,
     stage_problem,
     start_argv,
@@ -119,15 +118,7 @@ class JavaSingleStage(Fixer):
     name = "java-single-stage"
     summary = "A Java service runs in the JDK and build-tool image that built it"
     resolves = Resolves()
-    image_changes = (
-        "files:/**",
-        "config:Env",
-        "config:WorkingDir",
-        "config:User",
-        "config:Entrypoint",
-        "config:Cmd",
-        "config:Labels",
-    )  # a new runtime base
+    image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
@@ -136,19 +127,14 @@ class JavaSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        stage = doc.final_stage
-        if stage is None or stage.parent is not None or is_dev_file(ctx) or doc.escape != "\\":
+        found = service_stage(doc, ctx)
+        if found is None or found[1].name not in JDK_IMAGES:
             return None
-        base = base_image(doc, stage)
-        if base is None or base.name not in JDK_IMAGES or base.is_windows:
+        stage, base = found
+        built = _build(doc, stage)
+        if built is None:
             return None
-        entry, cmd = start_command(stage)
-        if entry is None and cmd is None:
-            return None
-        found = _build(doc, stage)
-        if found is None:
-            return None
-        run, tool, project = found
+        run, tool, project = built
         message = (
             f"the final stage builds with `{base.reference}` and runs the jar: the image keeps "
             f"the JDK, {'Maven' if tool == 'maven' else 'Gradle'}, the sources and the "

@@ -98,13 +98,11 @@ from dockfix.edits import replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     analyse_stage,
-    base_image,
     copied_into,
     is_within,
     resolve_path,
     run_commands,
     runtime_assets,
-    start_command,
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
@@ -121,9 +119,10 @@ from dockfix.fixers._node_projects import (
     start_words,
 )
 from dockfix.fixers._runtime_stage import (
+    SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
-    is_dev_file,
     keyword_case,
+    service_stage,
     split_stage,
     stage_problem,
     start_argv,
@@ -149,15 +148,7 @@ class NodeSingleStage(Fixer):
     name = "node-single-stage"
     summary = "A Node service runs in the image that installed its dev dependencies and built it"
     resolves = Resolves()
-    image_changes = (
-        "files:/**",
-        "config:Env",
-        "config:WorkingDir",
-        "config:User",
-        "config:Entrypoint",
-        "config:Cmd",
-        "config:Labels",
-    )  # a new runtime base
+    image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
@@ -166,15 +157,10 @@ class NodeSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        stage = doc.final_stage
-        if stage is None or stage.parent is not None or is_dev_file(ctx) or doc.escape != "\\":
+        found = service_stage(doc, ctx)
+        if found is None or found[1].name != "node":
             return None
-        base = base_image(doc, stage)
-        if base is None or base.name != "node" or base.is_windows:
-            return None
-        entry, cmd = start_command(stage)
-        if entry is None and cmd is None:
-            return None
+        stage, base = found
         build = analyse_stage(doc, stage, ctx)
         if build.node is None or build.node.run not in stage.instructions:
             return None

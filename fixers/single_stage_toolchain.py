@@ -110,7 +110,7 @@ from dockfix.fixers._build_artifacts import (
 )
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._runtime_stage import (
-    CARRIED_KEYWORDS,
+    carried_variable_problem,
     is_dev_file,
     numeric_user,
     split_stage,
@@ -344,12 +344,9 @@ class SingleStageToolchain(Fixer):
                         f"the HEALTHCHECK at line {i.start_line} needs a shell or tools that "
                         "distroless images do not have"
                     )
-        for i in before:
-            if i.keyword in CARRIED_KEYWORDS and "$" in i.logical[i.args_start :]:
-                return (
-                    f"`{i.keyword}` at line {i.start_line} uses a build variable; copied into "
-                    "the runtime stage it could change value"
-                )
+        problem = carried_variable_problem(before)
+        if problem:
+            return problem
         # Variables the runtime instructions use must be declared in the file: the toolchain
         # image's own (GOPATH, CARGO_HOME…) do not exist in distroless.
         undeclared = variables_from_image(doc, stage, after)
