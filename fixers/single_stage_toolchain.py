@@ -110,6 +110,7 @@ from dockfix.fixers._build_artifacts import (
 )
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._runtime_stage import (
+    SPLIT_IMAGE_CHANGES,
     carried_variable_problem,
     is_dev_file,
     numeric_user,
@@ -155,15 +156,7 @@ class SingleStageToolchain(Fixer):
     name = "single-stage-toolchain"
     summary = "The final image is the toolchain image that built the service"
     resolves = Resolves()
-    image_changes = (
-        "files:/**",
-        "config:Env",
-        "config:WorkingDir",
-        "config:User",
-        "config:Entrypoint",
-        "config:Cmd",
-        "config:Labels",
-    )  # a new runtime base
+    image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
