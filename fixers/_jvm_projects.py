@@ -31,6 +31,31 @@ _QUOTED = r"""["']([^"'$]+)["']"""
 class Jar(NamedTuple):
     path: str  # relative to the project directory
     spring_boot: bool
+    # Spring Boot version when the build configures layers explicitly (`<layers>` /
+    # `layered {}`): the jar can be extracted into layers for the runtime image.
+    layered_boot: tuple[int, int] | None = None
+
+
+def _version(text: str | None) -> tuple[int, int] | None:
+    m = re.match(r"(\d+)\.(\d+)", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+LAYERS = ("dependencies", "spring-boot-loader", "snapshot-dependencies", "application")
+
+
+def layer_extract(jar: str, destination: str, boot: tuple[int, int]) -> str:
+    """The command that extracts a layered Spring Boot jar (`tools` mode since 3.3)."""
+    if boot >= (3, 3):
+        return f"java -Djarmode=tools -jar {jar} extract --layers --launcher --destination {destination}"
+    return f"java -Djarmode=layertools -jar {jar} extract --destination {destination}"
+
+
+def jar_launcher(boot: tuple[int, int]) -> str:
+    """The main class that starts an extracted Spring Boot application (moved in 3.2)."""
+    if boot >= (3, 2):
+        return "org.springframework.boot.loader.launch.JarLauncher"
+    return "org.springframework.boot.loader.JarLauncher"
 
 
 def jdk_version(repository_name: str, tag: str) -> str | None:
@@ -46,9 +71,15 @@ def jdk_version(repository_name: str, tag: str) -> str | None:
     return m.group(1) if m else None
 
 
+# Operating systems the Temurin JRE tags come in (`21-jre-alpine`, `17-jre-jammy` …).
+_JRE_SYSTEMS = ("alpine", "noble", "jammy", "focal", "ubi9-minimal")
+
+
 def jre_image(version: str, tag: str) -> str:
-    """The Eclipse Temurin JRE of the same Java version (and Alpine when the JDK was)."""
-    return f"eclipse-temurin:{version}-jre" + ("-alpine" if "alpine" in tag else "")
+    """The Eclipse Temurin JRE of the same Java version, on the JDK tag's system when it
+    names one (Alpine stays Alpine: the jar may load musl-built native libraries)."""
+    system = next((s for s in _JRE_SYSTEMS if s in tag), None)
+    return f"eclipse-temurin:{version}-jre" + (f"-{system}" if system else "")
 
 
 def _strip_ns(root: ET.Element) -> None:
@@ -100,9 +131,15 @@ def maven_jar(files: ContextFiles, project: str) -> Jar | str:
         return f"the jar name `{final}` in `pom.xml` uses a property that is not set there"
     plugins = {_text(p, "artifactId"): p for p in root.iterfind("build/plugins/plugin")}
     if "spring-boot-maven-plugin" in plugins:
-        classifier = _text(plugins["spring-boot-maven-plugin"], ".//configuration/classifier")
+        boot_plugin = plugins["spring-boot-maven-plugin"]
+        classifier = _text(boot_plugin, ".//configuration/classifier")
         name = f"{final}-{classifier}" if classifier else final
-        return Jar(f"target/{name}.jar", True)
+        layered = None
+        if _text(boot_plugin, ".//configuration/layers/enabled") == "true":
+            parent = _text(root, "parent/version")
+            own = _text(root, "parent/artifactId") == "spring-boot-starter-parent"
+            layered = _version(_text(boot_plugin, "version") or (parent if own else None))
+        return Jar(f"target/{name}.jar", True, layered)
     if "maven-shade-plugin" in plugins:
         if _text(plugins["maven-shade-plugin"], ".//shadedArtifactAttached") == "true":
             return "maven-shade-plugin attaches the shaded jar under a classifier"
@@ -159,12 +196,17 @@ def gradle_jar(files: ContextFiles, project: str) -> Jar | str:
     fixed = re.search(
         r"(bootJar|shadowJar)\b[^{}]*\{[^{}]*archiveFileName\s*(?:=|\.set\()\s*" + _QUOTED, build
     )
+    layered = None
+    if boot and re.search(r"\blayered\s*\{", build):
+        m = re.search(r"""org\.springframework\.boot["']\)?\s+version\s+["']([\d.]+)""", build)
+        layered = _version(m.group(1) if m else None)
     if fixed:
-        return Jar(f"build/libs/{fixed.group(2)}", fixed.group(1) == "bootJar")
+        is_boot = fixed.group(1) == "bootJar"
+        return Jar(f"build/libs/{fixed.group(2)}", is_boot, layered if is_boot else None)
     if "archiveFileName" in build or "archiveClassifier" in build:
         return "the build file changes the jar's name in a way that is not analysed"
     if boot:
-        return Jar(f"build/libs/{stem}.jar", True)
+        return Jar(f"build/libs/{stem}.jar", True, layered)
     if shadow:
         return Jar(f"build/libs/{stem}-all.jar", False)
     if re.search(r"\b(implementation|runtimeOnly|api|compile)\s*[\(\s'\"]", build):

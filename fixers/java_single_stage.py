@@ -15,6 +15,13 @@ start command needs no edit:
 - Gradle: `build/libs/<archivesName>-<version>.jar` (`rootProject.name` or the directory
   name), the `bootJar`/`shadowJar` `archiveFileName` when set, `-all` for Shadow.
 
+A Spring Boot jar whose build configures layers (`<layers><enabled>true</enabled>` in the
+plugin's configuration, `bootJar { layered { … } }`) is extracted in the build stage
+(`-Djarmode=layertools`, `-Djarmode=tools` from Boot 3.3) and its four layers are copied
+one `COPY` each, dependencies first, so a code change leaves the dependency layers cached;
+the exec-form start command then runs the launcher class (`…loader.launch.JarLauncher`
+from Boot 3.2) instead of `-jar`, with the same JVM options and arguments.
+
 The runtime stage gets the working directory, copies of the runtime settings written
 before the build (`ENV`, `EXPOSE`, `LABEL`, `HEALTHCHECK`, `CMD`, `ENTRYPOINT` …) and the
 files of the project a service reads at run time (`config/`, `application.yml` …);
@@ -60,8 +67,8 @@ Display-only, with the reason, when the jar cannot be named from the build files
 dependencies no plugin bundles, a computed name or build directory), the tag names no Java
 version, the start command is not `java -jar` on that jar (a classpath, a script), it uses
 other files of the build stage, a `HEALTHCHECK` needs `curl`/`wget`, the stage installs OS
-packages or creates a user, or files are copied outside the project. Spring Boot layered
-jars are not extracted (the fat jar is copied as it is). Files named `Dockerfile.dev` or
+packages or creates a user, or files are copied outside the project. A layered jar whose
+start command is in shell form or not in the runtime part of the stage is copied whole. Files named `Dockerfile.dev` or
 under `.devcontainer/` are not reported.
 
 ## Options
@@ -79,21 +86,35 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.edits import replace_logical
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     copied_into,
     is_within,
+    json_list,
     resolve_path,
     run_commands,
     runtime_assets,
+    start_command,
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
-from dockfix.fixers._jvm_projects import JDK_IMAGES, gradle_jar, jdk_version, jre_image, maven_jar
+from dockfix.fixers._jvm_projects import (
+    JDK_IMAGES,
+    LAYERS,
+    Jar,
+    gradle_jar,
+    jar_launcher,
+    jdk_version,
+    jre_image,
+    layer_extract,
+    maven_jar,
+)
 from dockfix.fixers._node_projects import ContextFiles
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
+    keyword_case,
     service_stage,
     split_stage,
     stage_problem,
@@ -169,14 +190,17 @@ class JavaSingleStage(Fixer):
         problem = healthcheck_problem(stage, runtime, base.reference)
         if problem:
             return display(problem)
-        copies = [(jar_path, jar_path)]
-        copies += [(posixpath.join(project, n),) * 2 for n in runtime_assets(names)]
-        done = split_stage(doc, stage, run, runtime, copies)
+        assets = [(posixpath.join(project, n),) * 2 for n in runtime_assets(names)]
+        layered = _layered(doc, stage, run, jar, jar_path)
+        copies, edits = layered if layered is not None else ([(jar_path, jar_path)], [])
+        done = split_stage(doc, stage, run, runtime, copies + assets)
         if isinstance(done, str):
             return display(done)
+        how = "its extracted layers" if layered is not None else f"`{jar.path}`"
         fix = Fix.unsafe(
+            *edits,
             *done[1],
-            description=f"build in a named stage and run `{jar.path}` on `{runtime}`",
+            description=f"build in a named stage and run {how} on `{runtime}`",
         )
         return self.finding(stage.from_instruction, message, fix)
 
@@ -197,6 +221,38 @@ def _build(doc: Dockerfile, stage: Stage) -> tuple[Instruction, str, str | None]
                 project = None  # another build file or directory
             found = (i, tool, project)
     return found
+
+
+def _layered(
+    doc: Dockerfile, stage: Stage, run: Instruction, jar: Jar, jar_path: str
+) -> tuple[list[tuple[str, str]], list[Edit]] | None:
+    """The copies and edits that run a layered Spring Boot jar from its extracted layers
+    (one image layer each: a code change leaves the dependency layers cached); None when
+    the jar is not configured as layered or the start command cannot be rewritten (the fat
+    jar is copied then)."""
+    boot = jar.layered_boot
+    entry, cmd = start_command(stage)
+    start = entry if cmd is None else cmd if entry is None else None
+    if boot is None or start is None or start.json_args is None:
+        return None
+    if run.json_args is not None or run.heredocs:
+        return None
+    argv = list(start.json_args)
+    at = argv.index("-jar") if "-jar" in argv else -1
+    index = stage.instructions.index
+    if at < 0 or at + 1 >= len(argv) or index(start) < index(run):
+        return None
+    if workdir_at(doc, stage, None) != workdir_at(doc, stage, run):
+        return None  # the layers go to the working directory, the launcher's classpath
+    argv[at : at + 2] = [jar_launcher(boot)]
+    dest = posixpath.join(posixpath.dirname(jar_path), "extracted")
+    end = len(run.logical.rstrip())
+    kw = keyword_case(stage.from_instruction)
+    edits = [
+        replace_logical(run, end, end, f" && {layer_extract(jar_path, dest, boot)}"),
+        Edit(start.start, start.header_end, f"{kw(start.keyword)} {json_list(argv)}"),
+    ]
+    return [(f"{dest}/{layer}/", "./") for layer in LAYERS], edits
 
 
 def _start_problem(stage: Stage, jar_path: str, project: str, cwd: str | None) -> str | None:

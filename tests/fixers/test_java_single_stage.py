@@ -189,3 +189,51 @@ def test_jre_image_or_no_build_is_not_reported(tmp_path: Path) -> None:
         'FROM maven:3.9-eclipse-temurin-21\nCOPY app.jar /app.jar\nCMD ["java", "-jar", "/app.jar"]\n',
     ):
         assert run(src, tmp_path, {}) == (src, [])
+
+
+LAYERED = POM.replace(
+    "<artifactId>spring-boot-maven-plugin</artifactId>",
+    "<artifactId>spring-boot-maven-plugin</artifactId>"
+    "<configuration><layers><enabled>true</enabled></layers></configuration>",
+)
+
+
+@pytest.mark.parametrize(
+    ("boot", "extract", "launcher"),
+    [
+        ("3.2.5", "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
+         "--destination /app/target/extracted", "org.springframework.boot.loader.launch.JarLauncher"),
+        ("3.3.1", "java -Djarmode=tools -jar /app/target/orders-1.4.0.jar extract --layers "
+         "--launcher --destination /app/target/extracted",
+         "org.springframework.boot.loader.launch.JarLauncher"),
+        ("2.7.18", "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
+         "--destination /app/target/extracted", "org.springframework.boot.loader.JarLauncher"),
+    ],
+)
+def test_layered_spring_boot_jar_is_extracted(
+    tmp_path: Path, boot: str, extract: str, launcher: str
+) -> None:
+    src = MAVEN.replace('CMD ["java", "-jar", "{jar}"]',
+                        'ENTRYPOINT ["java", "-Xss512k", "-jar", "target/orders-1.4.0.jar", "--debug"]')
+    pom = LAYERED.replace("{final}", "").replace("<version>3.2.5</version>", f"<version>{boot}</version>")
+    out, left = run(src, tmp_path, {"pom.xml": pom})
+    assert left == []
+    assert out.endswith(
+        f"RUN mvn -B package -DskipTests && {extract}\n"
+        "\n"
+        "FROM eclipse-temurin:21-jre\n"
+        "WORKDIR /app\n"
+        "COPY --from=build /app/target/extracted/dependencies/ ./\n"
+        "COPY --from=build /app/target/extracted/spring-boot-loader/ ./\n"
+        "COPY --from=build /app/target/extracted/snapshot-dependencies/ ./\n"
+        "COPY --from=build /app/target/extracted/application/ ./\n"
+        "EXPOSE 8080\n"
+        f'ENTRYPOINT ["java", "-Xss512k", "{launcher}", "--debug"]\n'
+    )
+
+
+def test_layered_jar_with_shell_form_start_is_copied_whole(tmp_path: Path) -> None:
+    src = MAVEN.replace('CMD ["java", "-jar", "{jar}"]', "CMD java -jar target/orders-1.4.0.jar")
+    out, _ = run(src, tmp_path, {"pom.xml": LAYERED.replace("{final}", "")})
+    assert "COPY --from=build /app/target/orders-1.4.0.jar /app/target/orders-1.4.0.jar\n" in out
+    assert "extract" not in out
