@@ -92,6 +92,7 @@ def split_stage(
     builder_lines: Sequence[str] = (),
     workdir: str | None = None,
     runtime_lines: Sequence[str] = (),
+    users: frozenset[str] = frozenset(),
 ) -> tuple[str, list[Edit]] | str:
     """(the build stage's name, the edits) that end the build stage after ``split_after``
     and start a runtime stage on ``runtime``; or why not.
@@ -100,6 +101,8 @@ def split_stage(
     `COPY --from` lines; ``builder_lines`` are instructions added at the end of the build
     stage (a prune of development dependencies); ``workdir`` replaces the build stage's
     working directory in the runtime stage, and ``runtime_lines`` follow the copies.
+    A `USER` written before the split is carried when numeric or one of ``users`` (the
+    users the runtime image has).
     """
     frm = stage.from_instruction
     kw = keyword_case(frm)
@@ -123,7 +126,9 @@ def split_stage(
     # Build arguments the runtime instructions use must be declared there too.
     used = set(_VARIABLE.findall("".join(i.logical[i.args_start :] for i in after)))
     for i in before:
-        carried = i.keyword in CARRIED_KEYWORDS or (i.keyword == "USER" and numeric_user(i))
+        carried = i.keyword in CARRIED_KEYWORDS or (
+            i.keyword == "USER" and (numeric_user(i) or i.args.split(":")[0].strip() in users)
+        )
         if i.keyword == "ARG":
             carried = any(name in used for name, _ in arg_pairs(i))
         if not carried:

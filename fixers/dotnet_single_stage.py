@@ -182,7 +182,13 @@ class DotnetSingleStage(Fixer):
             return display(problem)
         # ASP.NET reads appsettings.json from the working directory: the published copy.
         done = split_stage(
-            doc, stage, publish.run, runtime, [(publish.output,) * 2], workdir=publish.output
+            doc,
+            stage,
+            publish.run,
+            runtime,
+            [(publish.output,) * 2],
+            workdir=publish.output,
+            users=_IMAGE_USERS,
         )
         if isinstance(done, str):
             return display(done)

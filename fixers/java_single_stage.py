@@ -193,7 +193,7 @@ class JavaSingleStage(Fixer):
         assets = [(posixpath.join(project, n),) * 2 for n in runtime_assets(names)]
         layered = _layered(doc, stage, run, jar, jar_path)
         copies, edits = layered if layered is not None else ([(jar_path, jar_path)], [])
-        done = split_stage(doc, stage, run, runtime, copies + assets)
+        done = split_stage(doc, stage, run, runtime, copies + assets, users=_IMAGE_USERS)
         if isinstance(done, str):
             return display(done)
         how = "its extracted layers" if layered is not None else f"`{jar.path}`"

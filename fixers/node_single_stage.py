@@ -217,7 +217,16 @@ class NodeSingleStage(Fixer):
                 builder.append(f"{kw('RUN')} {PRUNE_COMMANDS[manager]}")
         # `next start` listens on every address; the standalone server on $HOSTNAME's only.
         extra = [f"{kw('ENV')} HOSTNAME=0.0.0.0"] if output.standalone else []
-        done = split_stage(doc, stage, split_after, runtime, copies, builder, runtime_lines=extra)
+        done = split_stage(
+            doc,
+            stage,
+            split_after,
+            runtime,
+            copies,
+            builder,
+            runtime_lines=extra,
+            users=_IMAGE_USERS,
+        )
         if isinstance(done, str):
             return display(done)
         edits = prune + done[1]

@@ -26,7 +26,7 @@ from dockfix.builders import BuildahBuilder
 
 APPS = Path(__file__).resolve().parent / "apps"
 # The rewrites each app is here to prove (the app is skipped by the others' helpers).
-REWRITES = {"express-api": "DF305", "typescript-service": "DF305"}
+REWRITES = {"express-api": "DF305", "typescript-service": "DF305", "next-storefront": "DF305"}
 pytestmark = pytest.mark.slow
 
 SIZES: list[tuple[str, int, int]] = []

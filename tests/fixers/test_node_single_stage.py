@@ -268,3 +268,11 @@ def test_development_dockerfile_is_not_reported(tmp_path: Path) -> None:
         offline=True,
     )
     assert left == []
+
+
+def test_user_node_before_the_build_is_kept_in_the_runtime(tmp_path: Path) -> None:
+    files = {**TS, "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'}
+    src = DOCKERFILE.replace("COPY . .", "USER node\nCOPY --chown=node:node . .")
+    out, _ = run(src, tmp_path, files)
+    runtime = out.split("FROM node:20-slim\n", 1)[1]
+    assert runtime.startswith("WORKDIR /app\nUSER node\n")
