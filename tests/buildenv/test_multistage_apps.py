@@ -101,3 +101,64 @@ def test_rewritten_app_builds_starts_serves_and_is_smaller(
     before, after = (buildah_builder.image_size(i) for i in images)
     SIZES.append((app, before, after))
     assert after < before
+
+
+FIXTURES = APPS.parent.parent.parent / "fixtures"
+# Fixtures whose build tools cannot run here (Maven Central and NuGet are out of reach): the
+# build RUN is replaced by a stub that writes what the real tool writes, where it writes it
+# (Maven: target/<finalName>.jar; Gradle: build/libs/<name>-<version>.jar; Spring Boot's
+# extract: one directory per layer; dotnet publish: <assembly>.dll in the -o folder), and
+# every image by the Debian one. The rewritten file must then build, and its runtime stage
+# must hold the file its start command runs.
+STUB_BUILDS = {
+    "DF306-java-single-stage/maven-spring-boot": (
+        "mvn -B package -DskipTests",
+        "mkdir -p target && echo jar > target/orders-service.jar",
+        "/opt/orders/target/orders-service.jar",
+    ),
+    "DF306-java-single-stage/gradle-kts-boot-alpine": (
+        "gradle bootJar --no-daemon",
+        "mkdir -p build/libs && echo jar > build/libs/inventory-0.3.1.jar",
+        "/home/gradle/inventory/build/libs/inventory-0.3.1.jar",
+    ),
+    "DF306-java-single-stage/maven-layered-jar": (
+        "./mvnw install -DskipTests && java -Djarmode=tools -jar "
+        "/workspace/app/target/orders-1.4.0.jar extract --layers --launcher "
+        "--destination /workspace/app/target/extracted",
+        "mkdir -p target/extracted && cd target/extracted"
+        " && mkdir -p dependencies/BOOT-INF/lib spring-boot-loader/org/springframework/boot/"
+        "loader/launch snapshot-dependencies application/BOOT-INF/classes"
+        " && echo class > spring-boot-loader/org/springframework/boot/loader/launch/"
+        "JarLauncher.class && echo lib > dependencies/BOOT-INF/lib/spring-core.jar",
+        "/workspace/app/org/springframework/boot/loader/launch/JarLauncher.class",
+    ),
+    "DF307-dotnet-single-stage/aspnet-publish": (
+        "dotnet publish -c Release -o /app/publish --no-restore",
+        "mkdir -p /app/publish && echo dll > /app/publish/Orders.Api.dll",
+        "/app/publish/Orders.Api.dll",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STUB_BUILDS))
+def test_java_and_dotnet_rewrites_build_with_a_stub_artifact(
+    case: str, buildah_builder: BuildahBuilder, tmp_path: Path
+) -> None:
+    import re
+    import shutil
+
+    build, stub, needed = STUB_BUILDS[case]
+    context = tmp_path / "context"
+    shutil.copytree(FIXTURES / case, context)
+    fixed = (context / "expected.unsafe.Dockerfile").read_text()
+    assert f"RUN {build}\n" in fixed
+    text = fixed.replace(f"RUN {build}\n", f"RUN {stub}\n")
+    # other steps of the tools (dependency:go-offline, restore) download only
+    text = re.sub(r"(?m)^RUN (mvn|\./mvnw|gradle|\./gradlew|dotnet) .*$", "RUN true", text)
+    text = re.sub(r"(?m)^FROM \S+", "FROM debian:bookworm-slim", text)
+    (context / "Dockerfile").write_text(text)
+    result = buildah_builder.build(context / "Dockerfile", context, timeout=900)
+    assert result.success, result.log_tail(40)
+    assert result.image_id is not None
+    paths = {f.path for f in buildah_builder.list_filesystem(result.image_id)}
+    assert needed in paths, sorted(p for p in paths if p.startswith(needed.rsplit("/", 2)[0]))
