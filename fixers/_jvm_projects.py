@@ -16,8 +16,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import NamedTuple
 
+from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._lazy import lazy_re
-from dockfix.fixers._node_projects import ContextFiles
 
 # The JDK version in the tags of the build images: `maven:3.9-eclipse-temurin-21`,
 # `gradle:8.7-jdk17-alpine`, `eclipse-temurin:21-jdk`, `openjdk:17-jdk-slim`.

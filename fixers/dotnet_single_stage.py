@@ -83,7 +83,7 @@ from dockfix.fixers._build_artifacts import (
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
-from dockfix.fixers._node_projects import ContextFiles
+from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,

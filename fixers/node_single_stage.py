@@ -106,12 +106,12 @@ from dockfix.fixers._build_artifacts import (
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._node_projects import (
     PRUNE_COMMANDS,
     SOURCE_RUNNERS,
     STATIC_SERVERS,
     BuildOutput,
-    ContextFiles,
     build_output,
     package_manager,
     run_script_name,
