@@ -5,8 +5,8 @@ Finds a final stage based on a JDK build image (`maven`, `gradle`, `eclipse-temu
 JDK tags, `openjdk`, `amazoncorretto`) that builds a jar with Maven or Gradle (`mvn
 package`, `./mvnw verify`, `gradle build`, `./gradlew bootJar` …) and runs it with
 `java -jar`. It offers the split into a build stage and a runtime stage on the Eclipse
-Temurin JRE of the same Java version (`eclipse-temurin:<version>-jre`, `-jre-alpine` for
-an Alpine builder) that copies the one jar the build file names, to the same path, so the
+Temurin JRE of the same Java version (`eclipse-temurin:<version>-jre`, on the JDK tag's
+system when it names one: `-jre-alpine`, `-jre-jammy` …) that copies the one jar the build file names, to the same path, so the
 start command needs no edit:
 
 - Maven: `target/<finalName>.jar`, `finalName` defaulting to `<artifactId>-<version>`
