@@ -101,15 +101,21 @@ def script_words(script: str) -> list[list[str]] | None:
             return None
         while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
             words = words[1:]  # NODE_ENV=production tsc
-        if words[:1] in (["npx"], ["pnpx"]):
-            words = words[1:]
-            while words and words[0].startswith("-"):
-                words = words[1:]
-        elif words[:2] in (["pnpm", "exec"], ["yarn", "exec"], ["npm", "exec"]):
-            words = words[2:]
+        words = without_runner(words)
         if words:
             out.append(words)
     return out
+
+
+def without_runner(words: list[str]) -> list[str]:
+    """The command `npx tsc …`, `pnpm exec nest build …` runs: `tsc …`, `nest build …`."""
+    if words[:1] in (["npx"], ["pnpx"]):
+        words = words[1:]
+        while words and words[0].startswith("-"):
+            words = words[1:]
+    elif words[:2] in (["pnpm", "exec"], ["yarn", "exec"], ["npm", "exec"]):
+        words = words[2:]
+    return words
 
 
 def run_script_name(words: list[str]) -> str | None:

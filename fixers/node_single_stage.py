@@ -117,6 +117,7 @@ from dockfix.fixers._node_projects import (
     run_script_name,
     slim_reference,
     start_words,
+    without_runner,
 )
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
@@ -195,7 +196,9 @@ class NodeSingleStage(Fixer):
         output = self._output(doc, stage, build.node.run, files, project, scripts)
         if isinstance(output, str):
             return display(output)
-        start = self._start(stage, scripts, output, workdir_at(doc, stage, None), project)
+        main = pkg.get("main") if isinstance(pkg.get("main"), str) else "index.js"
+        cwd = workdir_at(doc, stage, None)
+        start = self._start(stage, scripts, output, cwd, project, str(main))
         if start is not None:
             return display(start)
         runtime = slim_reference(base.reference, base.tag)
@@ -274,9 +277,12 @@ class NodeSingleStage(Fixer):
             if len(words) != len(c.argv) or not words:
                 continue
             name = run_script_name(words)
-            prog = posixpath.basename(words[0])
-            if (name or "").startswith(_BUILD_SUBCOMMANDS) or prog in ("tsc", "npx"):
+            if (name or "").startswith(_BUILD_SUBCOMMANDS):
                 return build_output(files, project, scripts, words)
+            if words[:1] in (["npx"], ["pnpx"], ["tsc"]):
+                direct = without_runner(words)
+                if direct:
+                    return build_output(files, project, scripts, direct)
         return f"the build command at line {run.start_line} cannot be read"
 
     def _start(
@@ -286,6 +292,7 @@ class NodeSingleStage(Fixer):
         output: BuildOutput,
         cwd: str | None,
         project: str,
+        main: str,
     ) -> str | None:
         argv = start_argv(stage)
         if isinstance(argv, str):
@@ -322,8 +329,10 @@ class NodeSingleStage(Fixer):
                 continue
             elif w.startswith("-") or (script_seen and not w.startswith((".", "/"))):
                 continue  # a flag, or an argument of the script that names no file
-            script_seen = True
             path = resolve_path(w, cwd)
+            if not script_seen and path == project:
+                path = posixpath.normpath(posixpath.join(project, main))  # `node .` runs main
+            script_seen = True
             if path is None or not any(is_within(path, r) for r in roots):
                 return (
                     f"the start command uses `{w}`, which is not in the build output "

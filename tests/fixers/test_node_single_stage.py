@@ -276,3 +276,18 @@ def test_user_node_before_the_build_is_kept_in_the_runtime(tmp_path: Path) -> No
     out, _ = run(src, tmp_path, files)
     runtime = out.split("FROM node:20-slim\n", 1)[1]
     assert runtime.startswith("WORKDIR /app\nUSER node\n")
+
+
+@pytest.mark.parametrize(
+    ("build", "cmd"),
+    [
+        ("npx tsc -p tsconfig.json", '["node", "dist/main.js"]'),  # the compiler run directly
+        ("npm run build", '["node", "."]'),  # `node .` runs package.json's main
+    ],
+)
+def test_direct_compiler_and_package_main(tmp_path: Path, build: str, cmd: str) -> None:
+    files = {**TS, "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'}
+    files["package.json"] = json.dumps({**json.loads(TS["package.json"]), "main": "dist/main.js"})
+    src = DOCKERFILE.replace("npm run build", build).replace('["npm", "start"]', cmd)
+    out, left = run(src, tmp_path, files)
+    assert left == [] and "COPY --from=build /app/dist ./dist\n" in out, left and left[0].reason
