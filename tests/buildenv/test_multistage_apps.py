@@ -84,7 +84,9 @@ def test_rewritten_app_builds_starts_serves_and_is_smaller(
     path = APPS / app / "Dockerfile"
     settings = _service_settings(app)
     assert settings["kind"] == "service"
-    probe = str(settings["probe"])
+    probes = settings["probe"]
+    assert isinstance(probes, list) and probes
+    probe = str(probes[0])
     env = {str(k): str(v) for k, v in dict(settings.get("env", {})).items()}  # type: ignore[call-overload]
     outcome = dockfix.fix_outcome(path.read_text(), path=path, unsafe_fixes=True, offline=True)
     assert REWRITES[app] in {f.code for f in outcome.applied}, outcome.fixed
