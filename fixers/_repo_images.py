@@ -1,0 +1,111 @@
+"""Images built from another Dockerfile of the same repository (for DF201).
+
+`FROM acme/app-base:1.4` in a monorepo usually names an image that `base/Dockerfile` or
+`Dockerfile.app-base` next to it builds. What that file's final stage sets (its `USER`) is
+what the child image inherits, so a child need not add a user its base already switches to.
+
+The image is matched to a file by name only: the last path part of the reference
+(`app-base`) as `Dockerfile.app-base`, `app-base.Dockerfile` or `app-base/Dockerfile`, and
+without a `-base`/`_base` suffix or `base-` prefix as a directory (`base/Dockerfile` for
+`app-base`), searched from the repository's top (the nearest directory with `.git`), at most
+four levels deep.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockfix.syntax import parse
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+
+_MAX_DEPTH = 4
+_MAX_DIRS = 3000
+_SKIP = frozenset({"node_modules", "vendor", "__pycache__", "venv", ".venv", "dist", "build"})
+
+
+def _repo_root(start: Path) -> Path | None:
+    here = start
+    for _ in range(10):
+        if (here / ".git").exists():
+            return here
+        if here.parent == here:
+            return None
+        here = here.parent
+    return None
+
+
+def _candidates(ref: str) -> tuple[set[str], set[str]]:
+    """(file names, directory names) that may build ``ref``."""
+    name = ref.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    files = {f"dockerfile.{name}", f"{name}.dockerfile"}
+    dirs = {name}
+    for suffix in ("-base", "_base"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            dirs.add("base")
+            dirs.add(name[: -len(suffix)])
+    if name.startswith("base-"):
+        dirs.add("base")
+    return files, dirs
+
+
+def _user_of(path: Path) -> str | None:
+    """The non-root USER the file's final stage (or a stage it builds FROM) ends with."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        doc = parse(text)
+    except (OSError, ValueError):
+        return None
+    stage = doc.final_stage
+    seen: set[int] = set()
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        users = [i for i in stage.instructions if i.keyword == "USER"]
+        if users:
+            value = users[-1].args.strip()
+            name = value.split(":", 1)[0]
+            return None if name in ("root", "0") or "$" in value else value
+        stage = stage.parent
+    return None
+
+
+def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
+    """(Dockerfile, USER) when another Dockerfile of the repository builds ``ref`` and
+    leaves it running as a non-root user."""
+    if ctx.path is None or "$" in ref:
+        return None
+    key = ("repository_base_user", ref)
+    if key in ctx.memo:
+        return ctx.memo[key]  # type: ignore[return-value]
+    found: tuple[str, str] | None = None
+    own = ctx.path.resolve()
+    root = _repo_root(own.parent)
+    if root is not None:
+        files, dirs = _candidates(ref)
+        found = _search(root, own, files, dirs)
+    ctx.memo[key] = found
+    return found
+
+
+def _search(root: Path, own: Path, files: set[str], dirs: set[str]) -> tuple[str, str] | None:
+    visited = 0
+    for here, subdirs, names in os.walk(root):
+        visited += 1
+        depth = len(Path(here).relative_to(root).parts)
+        subdirs[:] = [
+            d for d in sorted(subdirs) if not d.startswith(".") and d not in _SKIP
+        ] if depth < _MAX_DEPTH and visited < _MAX_DIRS else []
+        in_named_dir = os.path.basename(here).lower() in dirs
+        for n in names:
+            low = n.lower()
+            if low in files or (in_named_dir and low == "dockerfile"):
+                path = Path(here) / n
+                if path.resolve() == own:
+                    continue
+                user = _user_of(path)
+                if user is not None:
+                    return (str(path.relative_to(root)), user)
+    return None
