@@ -13,6 +13,7 @@ four levels deep.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,8 +76,8 @@ def _user_of(path: Path) -> str | None:
 def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
     """(Dockerfile, USER) when another Dockerfile of the repository builds ``ref`` and
     leaves it running as a non-root user."""
-    if ctx.path is None or "$" in ref:
-        return None
+    if ctx.path is None or "$" in ref or "/" not in ref.split("@", 1)[0]:
+        return None  # an official image (`python:3.12`) is not built here
     key = ("repository_base_user", ref)
     if key in ctx.memo:
         return ctx.memo[key]  # type: ignore[return-value]
@@ -84,28 +85,34 @@ def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
     own = ctx.path.resolve()
     root = _repo_root(own.parent)
     if root is not None:
-        files, dirs = _candidates(ref)
-        found = _search(root, own, files, dirs)
+        rel = str(own.relative_to(root))
+        found = next((f for f in _search(str(root), ref) if f[0] != rel), None)
     ctx.memo[key] = found
     return found
 
 
-def _search(root: Path, own: Path, files: set[str], dirs: set[str]) -> tuple[str, str] | None:
-    visited = 0
-    for here, subdirs, names in os.walk(root):
-        visited += 1
+@functools.lru_cache(maxsize=256)
+def _search(root_text: str, ref: str) -> tuple[tuple[str, str], ...]:
+    """Asked once per base image of a run: the files of a monorepo share a few bases."""
+    files, dirs = _candidates(ref)
+    return tuple(_walk(Path(root_text), files, dirs))
+
+
+def _walk(root: Path, files: set[str], dirs: set[str]) -> list[tuple[str, str]]:
+    """(Dockerfile relative to ``root``, USER) of the files that may build the image."""
+    out: list[tuple[str, str]] = []
+    for visited, (here, subdirs, names) in enumerate(os.walk(root), 1):
         depth = len(Path(here).relative_to(root).parts)
+        keep = depth < _MAX_DEPTH and visited < _MAX_DIRS
         subdirs[:] = [
-            d for d in sorted(subdirs) if not d.startswith(".") and d not in _SKIP
-        ] if depth < _MAX_DEPTH and visited < _MAX_DIRS else []
+            d for d in sorted(subdirs) if keep and not d.startswith(".") and d not in _SKIP
+        ]
         in_named_dir = os.path.basename(here).lower() in dirs
-        for n in names:
+        for n in sorted(names):
             low = n.lower()
             if low in files or (in_named_dir and low == "dockerfile"):
                 path = Path(here) / n
-                if path.resolve() == own:
-                    continue
                 user = _user_of(path)
                 if user is not None:
-                    return (str(path.relative_to(root)), user)
-    return None
+                    out.append((str(path.relative_to(root)), user))
+    return out

@@ -105,7 +105,9 @@ _PORT_PATTERNS: tuple[str, ...] = (
     r"\.run\([^)\n]*\bport\s*=\s*(\d+)",
     r"\.listen\(\s*(\d+)\s*[,)]",
 )
-_BIND_OPTION = lazy_re(r"(?:^|\s)(?:--bind|-b|--listen|--host)(?:=|\s+)\S*:(\d+)\b|--port(?:=|\s+)(\d+)\b")
+_BIND_OPTION = lazy_re(
+    r"(?:^|\s)(?:--bind|-b|--listen|--host)(?:=|\s+)\S*:(\d+)\b|--port(?:=|\s+)(\d+)\b"
+)
 
 
 @dataclass(eq=False)
@@ -333,7 +335,8 @@ def analyse(
     doc: Dockerfile, ctx: FixContext, instrs: list[Instruction], command: list[Instruction]
 ) -> WriteAnalysis:
     """What ``instrs`` (the final stage and the stages it is built FROM) and the build context
-    say about where the application writes; ``command`` the CMD/ENTRYPOINT in effect."""
+    say about where the application writes; ``command`` the CMD/ENTRYPOINT in effect. Sources
+    that other stages compile (a Go server's `ListenAndServe(":80")`) are read too."""
     cwd = workdir_at(instrs, None)
     found = WriteAnalysis(workdir=cwd)
     if cwd == "?":
@@ -366,7 +369,7 @@ def analyse(
             rel = files.get(target) if target else None
             if rel is None:
                 rel = next((r for p, r in files.items() if word and p.endswith("/" + word)), None)
-            if rel is None or not rel.endswith(_SHELL_SUFFIXES) and not _is_shell(ctx, rel):
+            if rel is None or (not rel.endswith(_SHELL_SUFFIXES) and not _is_shell(ctx, rel)):
                 continue
             text = ctx.read_text(rel)
             if text is not None and rel not in scripts_read:
@@ -374,6 +377,17 @@ def analyse(
                 _scan_shell(text, cwd, f"`{rel}`", found)
     found.checked.extend(f"`{s}`" for s in scripts_read)
     sources = [(p, r) for p, r in sorted(files.items()) if r.endswith(_SOURCE_SUFFIXES)]
+    lineage = {id(i) for i in instrs}
+    others = [i for i in doc.instructions if id(i) not in lineage and i.stage is not None]
+    if others and ctx.has_context:
+        # compiled in a build stage: relative paths still resolve against the final WORKDIR
+        built = image_files(ctx, others)
+        seen = {r for _, r in sources}
+        sources += [
+            (_abs(posixpath.basename(p), cwd), r)
+            for p, r in sorted(built.items())
+            if r.endswith(_SOURCE_SUFFIXES) and r not in seen
+        ]
     for image_path, rel in sources:
         data = ctx.read_bytes(rel, _MAX_BYTES)
         if data is None or b"\0" in data[:1024]:

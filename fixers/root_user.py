@@ -36,6 +36,46 @@ most admission policies reject such images; they can only verify a numeric `USER
 ```dockerfile
 FROM python:3.12-slim
 WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir --upgrade pip \
+ && pip install --no-cache-dir -r requirements.txt
+COPY . .
+ENV DATA_DIR=/srv/data
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+Use instead:
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-log-init --create-home app
+COPY requirements.txt .
+RUN pip install --no-cache-dir --upgrade pip \
+ && pip install --no-cache-dir -r requirements.txt
+COPY . .
+ENV DATA_DIR=/srv/data
+EXPOSE 8000
+RUN mkdir -p /srv/data \
+ && chown -R 10001:10001 /srv/data
+USER 10001:10001
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+The user is created before the stage's first `COPY`/`ADD` (a code change does not run that
+again); the code stays owned by root. The paths the application writes get their owner
+after the last `RUN` (before a `VOLUME` that covers them), just before `USER`. Each joins the
+`RUN` before it (with `&&`) when that is safe: never after a last command whose status `set
+-e` ignores (`! { ldd … | grep 'not found'; }`), never on an inner heredoc's terminator line.
+
+## Why is this bad
+A process that runs as root in the container is root on the container's filesystem and, with
+a kernel or runtime escape, much closer to root on the host. Kubernetes' `runAsNonRoot` and
+most admission policies reject such images; they can only verify a numeric `USER`.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir -r requirements.txt
 ENV DATA_DIR=/srv/data
@@ -315,6 +355,7 @@ def _ports_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]:
 
 
 _ROOT_ONLY_TOOLS = lazy_re(r"\b(?:npx\s+(?:-y\s+)?)?playwright\s+install\b")
+_METADATA = frozenset({"ENV", "EXPOSE", "LABEL", "ARG", "STOPSIGNAL", "HEALTHCHECK"})
 _STATEMENT_ENDS = frozenset({"}", ")", "fi", "done", "esac"})
 
 
@@ -766,8 +807,29 @@ class RootUser(Fixer):
             else:
                 late = [*create, *late]
         if late:
+            # After the last RUN when only metadata follows it (ENV, EXPOSE, LABEL…).
+            last_run = instrs[runs[-1]] if runs and runs[-1] < anchor_idx else None
+            if last_run is not None and all(
+                i.keyword in _METADATA for i in instrs[runs[-1] + 1 : anchor_idx]
+            ):
+                prev = last_run
+            # Before a VOLUME that nothing runs after: the classic builder drops what a RUN
+            # changes in a volume after its VOLUME line.
+            volume = next(
+                (k for k, i in enumerate(instrs[:anchor_idx]) if i.keyword == "VOLUME"), None
+            )
+            before_volume = volume is not None and not any(k > volume for k in runs)
             joined = self._join(doc, prev, " && ".join(late))
-            if joined is not None:
+            if before_volume and volume is not None:
+                at_volume = instrs[volume - 1] if volume > 0 else final.from_instruction
+                joined = self._join(doc, at_volume, " && ".join(late))
+                if joined is None and _dl3059_pair(doc, at_volume):
+                    return None, (
+                        f"the ownership of {', '.join(owned)} cannot be placed before the "
+                        "VOLUME without a new hadolint DL3059 finding"
+                    )
+                edits.append(joined or insert_before(doc, instrs[volume], _new_run(doc, late)))
+            elif joined is not None:
                 edits.append(joined)
             elif not _dl3059_pair(doc, prev) and not _dl3059_pair(doc, anchor):
                 lines.extend(_new_run(doc, late))
@@ -895,6 +957,9 @@ def _ownership_commands(
 
 def _write_summary(writes: WriteAnalysis, given: list[tuple[str, str, bool]]) -> str:
     parts = [f"checked {', '.join(writes.checked)} for what the application writes"]
+    if writes.handed is not None:
+        owner, path, line = writes.handed
+        parts.append(f"`{path}` stays `{owner}`'s (line {line})")
     if given:
         parts.append(
             "gives the user "
@@ -903,7 +968,7 @@ def _write_summary(writes: WriteAnalysis, given: list[tuple[str, str, bool]]) ->
                 for p, how, code in given
             )
         )
-    else:
+    elif writes.handed is None:
         parts.append("found nothing it writes: the application's files stay owned by root")
     if writes.unknown:
         parts.append("could not know " + "; ".join(writes.unknown))

@@ -68,11 +68,20 @@ def test_only_applied_with_unsafe_fixes() -> None:
     assert left[0].message.startswith("the image runs as root: no USER in the final stage")
 
 
-def test_new_run_after_a_non_run_instruction() -> None:
+def test_joined_to_the_last_run_across_metadata() -> None:
     src = 'FROM alpine:3.19\nRUN apk add --no-cache curl\nEXPOSE 8080\nENTRYPOINT ["curl"]\n'
     out, _ = fix(src)
     assert out == (
-        "FROM alpine:3.19\nRUN apk add --no-cache curl\nEXPOSE 8080\n"
+        f"FROM alpine:3.19\nRUN apk add --no-cache curl && {ALPINE_CREATE}\nEXPOSE 8080\n"
+        'USER 10001:10001\nENTRYPOINT ["curl"]\n'
+    )
+
+
+def test_new_run_after_a_workdir() -> None:
+    src = 'FROM alpine:3.19\nRUN apk add --no-cache curl\nWORKDIR /w\nENTRYPOINT ["curl"]\n'
+    out, _ = fix(src)
+    assert out == (
+        "FROM alpine:3.19\nRUN apk add --no-cache curl\nWORKDIR /w\n"
         f'{ALPINE_RUN}\nUSER 10001:10001\nENTRYPOINT ["curl"]\n'
     )
 
@@ -360,7 +369,7 @@ def test_aspnet_before_8_with_its_port_set_is_fixed() -> None:
 
 def test_volume_and_data_env_are_given_to_the_user() -> None:
     src = 'FROM debian:12\nENV DATA_FOLDER=/srv/data\nVOLUME /uploads\nCOPY app /app\nCMD ["/app"]\n'
-    out, left = fix(src)
+    out, _ = fix(src)
     assert "RUN mkdir -p /uploads /srv/data \\\n && chown -R 10001:10001 /uploads /srv/data\n" in out
     (finding,) = fix(src, unsafe=False)[1]
     assert "gives the user `/uploads` (VOLUME on line 3), `/srv/data` (ENV DATA_FOLDER)" in (
