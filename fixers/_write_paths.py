@@ -47,6 +47,7 @@ _DATA_ENV = lazy_re(
     r"(?:_(?:DIR|DIRECTORY|FOLDER|PATH|ROOT|FILE|URL|URI|HOME))?$"
 )
 _FILE_LIKE = lazy_re(r"\.(?:log|db|sqlite3?|pid|lock|json|txt|csv)$")
+_PATH_PART = lazy_re(r"\s*/\s*(['\"])([^'\"\n]+)\1")
 _SQLITE_URL = lazy_re(r"sqlite3?:///([^'\"\s?]+)")
 # Options of servers and tools whose value is a file they write.
 _WRITE_OPTIONS = frozenset(
@@ -185,7 +186,9 @@ def image_files(
             if st is None:
                 continue
             if not (st.st_mode & 0o040000):  # a file
-                target = dest_abs + "/" + posixpath.basename(rel) if into_dir else dest_abs
+                target = (
+                    dest_abs.rstrip("/") + "/" + posixpath.basename(rel) if into_dir else dest_abs
+                )
                 out[posixpath.normpath(target)] = rel
                 continue
             _walk(ctx, rel, dest_abs, out, limit)
@@ -227,7 +230,7 @@ def _scan_shell(text: str, cwd: str, how: str, found: WriteAnalysis) -> None:
         target = m.group(1)
         if target.startswith(("/dev/", "&")) or "$" in target:
             continue
-        found.add(_abs(target, cwd), how)
+        found.add(_file_or_dir(_abs(target, cwd), "file"), how)
     try:
         script = parse_shell(text)
     except Exception:  # a script tree-sitter cannot read: its redirects were still seen
@@ -264,6 +267,10 @@ def _scan_source(text: str, image_path: str, cwd: str, name: str, found: WriteAn
     for pattern, kind, relative_to in _SOURCE_WRITES:
         for m in re.finditer(pattern, text):
             path = m.group(2)
+            pos = m.end()
+            while relative_to == "base" and (more := _PATH_PART.match(text, pos)):
+                path += "/" + more.group(2)  # `BASE_DIR / "db" / "app.sqlite3"`
+                pos = more.end()
             if "://" in path or path in ("-", "") or path.startswith("/dev/"):
                 continue
             start = {"cwd": cwd, "here": here, "base": base}[relative_to]

@@ -445,7 +445,8 @@ class RootUser(Fixer):
     resolves = Resolves(
         hadolint=("DL3002",), trivy=("DS-0002",), checkov=("CKV_DOCKER_3", "CKV_DOCKER_8")
     )
-    image_changes = ("config:User", "user-added", "owner:/**")
+    # `added`: the directories the application writes, made by `mkdir -p` (anywhere).
+    image_changes = ("config:User", "user-added", "owner:/**", "added:/**")
     options: ClassVar[Mapping[str, Option]] = {
         "user": Option(str, "app", "name of the non-root user the fix creates"),
         "uid": Option(int, 10001, "UID and GID of that user"),
