@@ -86,21 +86,25 @@ def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
     root = _repo_root(own.parent)
     if root is not None:
         rel = str(own.relative_to(root))
-        found = next((f for f in _search(str(root), ref) if f[0] != rel), None)
+        for candidate in _search(str(root), ref):
+            user = _user_of(root / candidate) if candidate != rel else None
+            if user is not None:
+                found = (candidate, user)
+                break
     ctx.memo[key] = found
     return found
 
 
 @functools.lru_cache(maxsize=256)
-def _search(root_text: str, ref: str) -> tuple[tuple[str, str], ...]:
-    """Asked once per base image of a run: the files of a monorepo share a few bases."""
+def _search(root_text: str, ref: str) -> tuple[str, ...]:
+    """The Dockerfiles that may build ``ref``, relative to the repository's top: walked once
+    per base image of a run (a monorepo's files share a few bases), read each time."""
     files, dirs = _candidates(ref)
     return tuple(_walk(Path(root_text), files, dirs))
 
 
-def _walk(root: Path, files: set[str], dirs: set[str]) -> list[tuple[str, str]]:
-    """(Dockerfile relative to ``root``, USER) of the files that may build the image."""
-    out: list[tuple[str, str]] = []
+def _walk(root: Path, files: set[str], dirs: set[str]) -> list[str]:
+    out: list[str] = []
     for visited, (here, subdirs, names) in enumerate(os.walk(root), 1):
         depth = len(Path(here).relative_to(root).parts)
         keep = depth < _MAX_DEPTH and visited < _MAX_DIRS
@@ -111,8 +115,5 @@ def _walk(root: Path, files: set[str], dirs: set[str]) -> list[tuple[str, str]]:
         for n in sorted(names):
             low = n.lower()
             if low in files or (in_named_dir and low == "dockerfile"):
-                path = Path(here) / n
-                user = _user_of(path)
-                if user is not None:
-                    out.append((str(path.relative_to(root)), user))
+                out.append(str((Path(here) / n).relative_to(root)))
     return out

@@ -36,6 +36,20 @@ if TYPE_CHECKING:
 
 # Directories anyone may write, or that are not on the image's file system at run time.
 _NOT_IMAGE = ("/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run", "/dev/shm")
+_SHARED_DIRS = frozenset(
+    {
+        "/var/log",
+        "/var/lib",
+        "/var",
+        "/var/cache",
+        "/etc",
+        "/opt",
+        "/srv",
+        "/usr",
+        "/usr/local",
+        "/home",
+    }
+)
 _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".rb")
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MAX_FILES = 400
@@ -115,6 +129,7 @@ _BIND_OPTION = lazy_re(
 class Write:
     path: str  # absolute, normalised: a directory the user must be able to write into
     how: str  # where it was seen, for the message ("ENV DATA_FOLDER", "app.py")
+    file: bool = False  # a single file (in a directory the system shares: `/var/log`)
 
 
 @dataclass(eq=False)
@@ -127,24 +142,28 @@ class WriteAnalysis:
     workdir: str = "/"
     code_dirs: list[str] = field(default_factory=list)  # where context files land
 
-    def add(self, path: str, how: str) -> None:
+    def add(self, path: str, how: str, file: bool = False) -> None:
         path = posixpath.normpath(path)
         if any(path == d or path.startswith(d + "/") for d in _NOT_IMAGE):
             return
         if not any(w.path == path for w in self.writes):
-            self.writes.append(Write(path, how))
+            self.writes.append(Write(path, how, file))
+
+    def write(self, path: str, kind: str, how: str) -> None:
+        """A write of ``kind`` ("file", "dir", "?": by its name) at ``path``: the directory
+        must be writable (log rotation and SQLite's journal create files next to a file),
+        except in a directory the system shares (`/var/log`), where the file alone is given."""
+        path = posixpath.normpath(path)
+        if kind == "dir" or (kind == "?" and not _FILE_LIKE.search(path)):
+            self.add(path, how)
+        elif posixpath.dirname(path) in _SHARED_DIRS:
+            self.add(path, how, file=True)
+        else:
+            self.add(posixpath.dirname(path) or "/", how)
 
 
 def _abs(path: str, cwd: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, path))
-
-
-def _file_or_dir(path: str, kind: str) -> str:
-    """The directory that must be writable for a write of ``kind`` at ``path``: a file's
-    directory (log rotation and SQLite's journal create files next to it)."""
-    if kind == "file" or (kind == "?" and _FILE_LIKE.search(path)):
-        return posixpath.dirname(path) or "/"
-    return path
 
 
 def workdir_at(instrs: list[Instruction], until: Instruction | None) -> str:
@@ -230,7 +249,7 @@ def _scan_shell(text: str, cwd: str, how: str, found: WriteAnalysis) -> None:
         target = m.group(1)
         if target.startswith(("/dev/", "&")) or "$" in target:
             continue
-        found.add(_file_or_dir(_abs(target, cwd), "file"), how)
+        found.write(_abs(target, cwd), "file", how)
     try:
         script = parse_shell(text)
     except Exception:  # a script tree-sitter cannot read: its redirects were still seen
@@ -246,14 +265,14 @@ def _scan_argv(argv: list[str], cwd: str, how: str, found: WriteAnalysis) -> Non
     if prog in ("mkdir", "touch", "tee"):
         for a in argv[1:]:
             if not a.startswith("-") and "$" not in a:
-                found.add(_file_or_dir(_abs(a, cwd), "file" if prog != "mkdir" else "dir"), how)
+                found.write(_abs(a, cwd), "file" if prog != "mkdir" else "dir", how)
         return
     for k, a in enumerate(argv):
         opt, eq, value = a.partition("=")
         if opt in _WRITE_OPTIONS:
             value = value if eq else (argv[k + 1] if k + 1 < len(argv) else "")
             if value and value != "-" and not value.startswith("/dev/") and "$" not in value:
-                found.add(_file_or_dir(_abs(value, cwd), "file"), how)
+                found.write(_abs(value, cwd), "file", how)
     line = " ".join(argv)
     for m in _BIND_OPTION.finditer(line):
         port = int(m.group(1) or m.group(2))
@@ -277,9 +296,9 @@ def _scan_source(text: str, image_path: str, cwd: str, name: str, found: WriteAn
             full = _abs(path, start)
             if full == start and relative_to != "cwd":
                 continue
-            found.add(_file_or_dir(full, kind), name)
+            found.write(full, kind, name)
     for m in _SQLITE_URL.finditer(text):
-        found.add(_file_or_dir(_abs(m.group(1), cwd), "file"), name)
+        found.write(_abs(m.group(1), cwd), "file", name)
     computed = _COMPUTED_WRITE.search(text)
     if computed:
         line = text.count("\n", 0, computed.start()) + 1
@@ -306,10 +325,10 @@ def _env_writes(doc: Dockerfile, instrs: list[Instruction], cwd: str, found: Wri
             value = value.strip("\"'")
             url = _SQLITE_URL.search(value)
             if url:
-                found.add(_file_or_dir(_abs(url.group(1), cwd), "file"), f"ENV {name}")
+                found.write(_abs(url.group(1), cwd), "file", f"ENV {name}")
             elif value.startswith("/"):
                 kind = "file" if _FILE_LIKE.search(value) else "dir"
-                found.add(_file_or_dir(value, kind), f"ENV {name}")
+                found.write(value, kind, f"ENV {name}")
 
 
 def _env_names(instr: Instruction) -> list[str]:

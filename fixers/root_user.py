@@ -914,9 +914,10 @@ def _new_run(doc: Dockerfile, commands: list[str]) -> list[str]:
     return [f"{line} {doc.escape}" for line in lines[:-1]] + [lines[-1]]
 
 
-def _written_dirs(writes: WriteAnalysis) -> tuple[list[tuple[str, str, bool]], str]:
-    """(directory, how it is known, code directory) the user must own, or a reason not to."""
-    out: list[tuple[str, str, bool]] = []
+def _written_dirs(writes: WriteAnalysis) -> tuple[list[tuple[str, str, str]], str]:
+    """(path, how it is known, what: "dir" | "code" | "file") the user must own, or a reason
+    not to."""
+    out: list[tuple[str, str, str]] = []
     handed = writes.handed[1] if writes.handed else None
     for w in writes.writes:
         p = w.path
@@ -933,30 +934,34 @@ def _written_dirs(writes: WriteAnalysis) -> tuple[list[tuple[str, str, bool]], s
         code = p == writes.workdir or any(
             d == p or d.startswith(p + "/") for d in writes.code_dirs
         )
-        out.append((p, w.how, code))
-    fresh = [p for p, _, code in out if not code]
+        out.append((p, w.how, "file" if w.file else "code" if code else "dir"))
+    fresh = [p for p, _, what in out if what == "dir"]
     # `chown -R /data` covers `/data/db`
     out = [
-        (p, how, code)
-        for p, how, code in out
-        if code or not any(p.startswith(q + "/") for q in fresh)
+        (p, how, what)
+        for p, how, what in out
+        if what == "code" or not any(p.startswith(q + "/") for q in fresh)
     ]
     return out, ""
 
 
 def _ownership_commands(
-    given: list[tuple[str, str, bool]], writes: WriteAnalysis, user_value: str
+    given: list[tuple[str, str, str]], writes: WriteAnalysis, user_value: str
 ) -> list[str]:
-    fresh = " ".join(shlex.quote(p) for p, _, code in given if not code)
-    shallow = " ".join(shlex.quote(p) for p, _, code in given if code)
+    def quoted(kind: str) -> str:
+        return " ".join(shlex.quote(p) for p, _, what in given if what == kind)
+
+    fresh, shallow, files = quoted("dir"), quoted("code"), quoted("file")
     out = [f"mkdir -p {fresh}", f"chown -R {user_value} {fresh}"] if fresh else []
     if shallow:
         # the application's code directory itself, not the code in it
         out.append(f"chown {user_value} {shallow}")
+    if files:
+        out += [f"touch {files}", f"chown {user_value} {files}"]
     return out
 
 
-def _write_summary(writes: WriteAnalysis, given: list[tuple[str, str, bool]]) -> str:
+def _write_summary(writes: WriteAnalysis, given: list[tuple[str, str, str]]) -> str:
     parts = [f"checked {', '.join(writes.checked)} for what the application writes"]
     if writes.handed is not None:
         owner, path, line = writes.handed
@@ -965,8 +970,8 @@ def _write_summary(writes: WriteAnalysis, given: list[tuple[str, str, bool]]) ->
         parts.append(
             "gives the user "
             + ", ".join(
-                f"`{p}`{' (the directory, not its files)' if code else ''} ({how})"
-                for p, how, code in given
+                f"`{p}`{' (the directory, not its files)' if what == 'code' else ''} ({how})"
+                for p, how, what in given
             )
         )
     elif writes.handed is None:

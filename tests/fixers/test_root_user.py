@@ -351,7 +351,10 @@ def test_privileged_port_is_display_only_unless_configured(tmp_path: Path) -> No
             'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nCOPY out /app\nENTRYPOINT ["dotnet", "/app/a.dll"]\n',
             "80 (ASP.NET images before .NET 8",
         ),
-        ('FROM python:3.12-slim\nCMD ["gunicorn", "--bind", "0.0.0.0:80", "app:app"]\n', "80 (the CMD)"),
+        (
+            'FROM python:3.12-slim\nCMD ["gunicorn", "--bind", "0.0.0.0:80", "app:app"]\n',
+            "80 (the CMD)",
+        ),
     ],
 )
 def test_privileged_ports_seen_outside_expose(src: str, named: str) -> None:
@@ -368,14 +371,17 @@ def test_aspnet_before_8_with_its_port_set_is_fixed() -> None:
 
 
 def test_volume_and_data_env_are_given_to_the_user() -> None:
-    src = 'FROM debian:12\nENV DATA_FOLDER=/srv/data\nVOLUME /uploads\nCOPY app /app\nCMD ["/app"]\n'
+    src = (
+        'FROM debian:12\nENV DATA_FOLDER=/srv/data\nVOLUME /uploads\nCOPY app /app\nCMD ["/app"]\n'
+    )
     out, _ = fix(src)
-    assert "RUN mkdir -p /uploads /srv/data \\\n && chown -R 10001:10001 /uploads /srv/data\n" in out
+    assert (
+        "RUN mkdir -p /uploads /srv/data \\\n && chown -R 10001:10001 /uploads /srv/data\n" in out
+    )
     (finding,) = fix(src, unsafe=False)[1]
     assert "gives the user `/uploads` (VOLUME on line 3), `/srv/data` (ENV DATA_FOLDER)" in (
         finding.message
     )
-
 
 
 @pytest.mark.parametrize(
@@ -395,6 +401,7 @@ def test_privileged_ports_are_those_below_1024(expose: str, named: str | None) -
         assert left[0].applicability is Applicability.UNSAFE
     else:
         assert f"binds port {named} (EXPOSE)" in left[0].reason
+
 
 def test_no_dl3059_next_to_a_short_run_that_cannot_be_joined() -> None:
     src = 'FROM debian:12\nRUN ["echo", "hi"]\nCMD ["x"]\n'
@@ -618,3 +625,76 @@ def test_data_in_roots_home_is_named() -> None:
     src = 'FROM python:3.12-slim\nRUN pip install --user flask\nCMD ["python", "app.py"]\n'
     (finding,) = dockfix.fix(src, select=["DF201"])[1]
     assert "line 2 puts data under root's HOME" in finding.message
+
+
+# --- where the application writes (issue 14) ----------------------------------------------
+
+
+def test_unprivileged_port_start_must_be_a_port_number(tmp_path: Path) -> None:
+    from dockfix.config import ConfigError
+
+    (tmp_path / "dockfix.toml").write_text("unprivileged-port-start = true\n")
+    with pytest.raises(ConfigError, match="`unprivileged-port-start` must be a port number"):
+        fix('FROM debian\nCMD ["x"]\n', path=tmp_path / "Dockerfile")
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        # `set -e` ignores a negated command's status: `; useradd` would decide the RUN's
+        "RUN set -e; make; \\\n    ! { ldd /usr/local/bin/tool | grep 'not found'; }",
+        "RUN set -e; make; \\\n    test -x /usr/local/bin/tool || exit 1",
+    ],
+)
+def test_never_joined_after_a_check_that_set_e_ignores(run: str) -> None:
+    src = f'FROM debian:12\n{run}\nCMD ["tool"]\n'
+    out, _ = fix(src)
+    assert out == src.replace('CMD ["tool"]', f'{DEBIAN_RUN}\nUSER 10001:10001\nCMD ["tool"]')
+
+
+def test_joined_with_and_after_a_check_when_the_chain_uses_and() -> None:
+    src = (
+        "FROM debian:12\nRUN make \\\n && ! { ldd /usr/local/bin/tool | grep 'not found'; }\n"
+        'CMD ["tool"]\n'
+    )
+    out, _ = fix(src)
+    assert f"grep 'not found'; }} \\\n && {DEBIAN_CREATE}\nUSER 10001:10001\n" in out
+
+
+def test_base_built_by_another_dockerfile_of_the_repository(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "images" / "app-base").mkdir(parents=True)
+    base = tmp_path / "images" / "app-base" / "Dockerfile"
+    base.write_text("FROM debian:12\nRUN useradd -u 10001 app\nUSER 10001\n")
+    (tmp_path / "svc").mkdir()
+    src = 'FROM registry.example.com/acme/app-base:1.4\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert fix(src, path=tmp_path / "svc" / "Dockerfile") == (src, [])
+    base.write_text("FROM debian:12\nRUN echo\n")  # a base that runs as root: the finding stays
+    (tmp_path / "other").mkdir()
+    _, left = fix(src, unsafe=False, path=tmp_path / "other" / "Dockerfile")
+    assert [f.code for f in left] == ["DF201"]
+
+
+def test_sources_name_the_paths_they_write(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import logging.handlers, sqlite3\n"
+        "h = logging.handlers.RotatingFileHandler('/var/log/shop/app.log')\n"
+        "db = sqlite3.connect('data/shop.db')\n"
+        "def save(name, body):\n    open(name, 'w').write(body)\n"
+    )
+    src = 'FROM python:3.12-slim\nWORKDIR /srv\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    out, _ = fix(src, path=tmp_path / "Dockerfile")
+    assert (
+        "mkdir -p /var/log/shop /srv/data \\\n && chown -R 10001:10001 /var/log/shop /srv/data"
+        in out
+    )
+    (finding,) = fix(src, unsafe=False, path=tmp_path / "Dockerfile")[1]
+    assert "checked VOLUME and ENV, the CMD, 1 source file" in finding.message
+    assert "`app.py` line 5 writes to a path computed at run time" in finding.message
+
+
+def test_the_start_script_names_the_files_it_writes(tmp_path: Path) -> None:
+    (tmp_path / "boot.sh").write_text("#!/bin/sh\nexec server >> /logs/server.log 2>&1\n")
+    src = 'FROM debian:12\nCOPY boot.sh /boot.sh\nENTRYPOINT ["/boot.sh"]\n'
+    (finding,) = fix(src, unsafe=False, path=tmp_path / "Dockerfile")[1]
+    assert "gives the user `/logs` (`boot.sh`)" in finding.message
