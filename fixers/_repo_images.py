@@ -28,15 +28,12 @@ _MAX_DIRS = 3000
 _SKIP = frozenset({"node_modules", "vendor", "__pycache__", "venv", ".venv", "dist", "build"})
 
 
+@functools.lru_cache(maxsize=4096)
 def _repo_root(start: Path) -> Path | None:
-    here = start
-    for _ in range(10):
-        if (here / ".git").exists():
-            return here
-        if here.parent == here:
-            return None
-        here = here.parent
-    return None
+    """The nearest directory at or above ``start`` with `.git` (a monorepo's files share it)."""
+    if (start / ".git").exists():
+        return start
+    return None if start.parent == start else _repo_root(start.parent)
 
 
 def _candidates(ref: str) -> tuple[set[str], set[str]]:

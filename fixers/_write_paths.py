@@ -178,10 +178,14 @@ def workdir_at(instrs: list[Instruction], until: Instruction | None) -> str:
 
 
 def image_files(
-    ctx: FixContext, instrs: list[Instruction], limit: int = _MAX_FILES
+    ctx: FixContext,
+    instrs: list[Instruction],
+    limit: int = _MAX_FILES,
+    missing: list[str] | None = None,
 ) -> dict[str, str]:
     """Image path -> context path of the files COPY/ADD bring in from the build context
-    (at most ``limit``; directories walked, `.dockerignore` respected)."""
+    (at most ``limit``; directories walked, `.dockerignore` respected); sources the context
+    lacks or that use wildcards or variables are added to ``missing``."""
     out: dict[str, str] = {}
     if not ctx.has_context:
         return out
@@ -199,10 +203,14 @@ def image_files(
         into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
         for src in sources:
             if any(c in src for c in "*?[$") or "://" in src:
+                if missing is not None and "://" not in src:
+                    missing.append(src)
                 continue
             rel = posixpath.normpath(src.lstrip("/")) if src.strip("/.") else "."
             st = ctx.lstat(rel)
             if st is None:
+                if missing is not None:
+                    missing.append(src)
                 continue
             if not (st.st_mode & 0o040000):  # a file
                 target = (
@@ -377,7 +385,8 @@ def analyse(
                     found.add(w, f"VOLUME on line {instr.start_line}")
     found.checked.append("VOLUME and ENV")
     _env_writes(doc, instrs, cwd, found)
-    files = image_files(ctx, instrs) if ctx.has_context else {}
+    unread: list[str] = []
+    files = image_files(ctx, instrs, missing=unread) if ctx.has_context else {}
     found.code_dirs = sorted({posixpath.dirname(p) for p in files})
     scripts_read: list[str] = []
     for instr in command:
@@ -423,6 +432,9 @@ def analyse(
         found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
     if len(files) >= _MAX_FILES:
         found.unknown.append(f"files beyond the first {_MAX_FILES} copied from the context")
+    if unread:
+        named = ", ".join(f"`{u}`" for u in unread[:3]) + (" …" if len(unread) > 3 else "")
+        found.unknown.append(f"what the copied {named} write (not read from the context)")
     if not ctx.has_context:
         found.unknown.append("the application's own files (no build context)")
     elif any(i.keyword in ("COPY", "ADD") and i.flag("from") is not None for i in instrs):
