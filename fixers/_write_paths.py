@@ -58,7 +58,7 @@ _SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", "venv", ".venv", 
 
 _DATA_ENV = lazy_re(
     r"^(?:[A-Z0-9]+_)*(?:DATA|UPLOADS?|MEDIA|LOGS?|STORAGE|STATE|DB|DATABASE|SQLITE)"
-    r"(?:_(?:DIR|DIRECTORY|FOLDER|PATH|ROOT|FILE|URL|URI|HOME))?$"
+    r"_(?:DIR|DIRECTORY|FOLDER|PATH|ROOT|FILE|URL|URI|HOME)$"
 )
 _FILE_LIKE = lazy_re(r"\.(?:log|db|sqlite3?|pid|lock|json|txt|csv)$")
 _PATH_PART = lazy_re(r"\s*/\s*(['\"])([^'\"\n]+)\1")

@@ -698,3 +698,23 @@ def test_the_start_script_names_the_files_it_writes(tmp_path: Path) -> None:
     src = 'FROM debian:12\nCOPY boot.sh /boot.sh\nENTRYPOINT ["/boot.sh"]\n'
     (finding,) = fix(src, unsafe=False, path=tmp_path / "Dockerfile")[1]
     assert "gives the user `/logs` (`boot.sh`)" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("env", "given"),
+    [
+        ("DATA_FOLDER=/data", "/data"),
+        ("APP_LOG_DIR=/var/log/app", "/var/log/app"),
+        ("DATABASE_URL=sqlite:////srv/db/app.sqlite3", "/srv/db"),
+        ("NLTK_DATA=/usr/share/nltk_data", None),  # data the image reads: not handed over
+        ("DATABASE_URL=postgres://db/app", None),
+        ("LOG_LEVEL=info", None),
+    ],
+)
+def test_data_directories_named_by_env(env: str, given: str | None) -> None:
+    src = f'FROM debian:12\nENV {env}\nCOPY app /app\nCMD ["/app"]\n'
+    out, _ = fix(src)
+    if given is None:
+        assert "chown" not in out
+    else:
+        assert f"mkdir -p {given} \\\n && chown -R 10001:10001 {given}\n" in out
