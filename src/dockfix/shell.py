@@ -472,3 +472,39 @@ def heredoc_shell_of(instr: Instruction, number: int = 0) -> ShellScript:
     script = parse_shell(instr.heredocs[number].body.replace("\r\n", " \n"), 0)
     instr.cache[key] = script
     return script
+
+
+class Pipeline(NamedTuple):
+    """A pipeline `a | b` anywhere in a script (inside `$(…)`, subshells, `if` bodies too)."""
+
+    parts: list[str]  # each command's text, in order
+    negated: bool  # `! a | b`, or inside a `! …`: its status is inverted
+    start: int  # offsets in the parsed text
+    end: int
+
+
+def pipelines(text: str) -> list[Pipeline]:
+    """Every pipeline of shell ``text`` (offsets are character indices into ``text``)."""
+    data = text.encode("utf-8", "surrogatepass")
+    out: list[Pipeline] = []
+    stack = [_parser().parse(data).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "pipeline":
+            parts = [
+                data[c.start_byte : c.end_byte].decode("utf-8", "surrogatepass")
+                for c in node.named_children
+            ]
+            # tree-sitter reads `! a | b` as a pipeline whose first part is `! a`
+            negated = bool(node.named_children) and node.named_children[0].type == (
+                "negated_command"
+            )
+            up = node.parent
+            while up is not None and not negated:
+                negated = up.type == "negated_command"
+                up = up.parent
+            start = len(data[: node.start_byte].decode("utf-8", "surrogatepass"))
+            end = len(data[: node.end_byte].decode("utf-8", "surrogatepass"))
+            out.append(Pipeline(parts, negated, start, end))
+        stack.extend(reversed(node.children))
+    return out
