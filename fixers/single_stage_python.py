@@ -301,22 +301,23 @@ class SingleStagePython(Fixer):
                     f"the start command runs `{words[0]} run`, and `{words[0]}` stays in the "
                     "builder stage"
                 )
-            text = " ".join(words)
-            scripts = [w for w in words if w.endswith(".sh")]
-            for script in scripts:
+            texts = [(f"the start command (line {i.start_line})", " ".join(words))]
+            for script in (w for w in words if w.endswith(".sh")):
                 body = ctx.read_text(posixpath.basename(script)) if ctx.has_context else None
                 if body is None:
                     return (
                         f"the start script `{script}` cannot be read from the build context, "
                         "so whether it installs or compiles packages at start is unknown"
                     )
-                text += "\n" + body
-            for word in (*_RUNTIME_INSTALLERS, *BUILD_PROGRAMS):
-                if any(w.strip("\"'();&|") == word for w in text.split()):
-                    return (
-                        f"the start command (line {i.start_line}) runs `{word}`: packages "
-                        "installed or compiled at start need the builder's tools"
-                    )
+                texts.append((f"the start script `{script}`", body))
+            for where, text in texts:
+                tokens = {w.strip("\"'();&|") for w in text.split()}
+                for word in (*_RUNTIME_INSTALLERS, *BUILD_PROGRAMS):
+                    if word in tokens:
+                        return (
+                            f"{where} runs `{word}`: packages installed or compiled at start "
+                            "need the builder's tools"
+                        )
         return None
 
 
