@@ -116,6 +116,7 @@ from dockfix.fixers._build_artifacts import (
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
+    BUILD_ONLY,
     BUILD_PROGRAMS,
     RuntimeBase,
     is_build_only,
@@ -422,8 +423,8 @@ def _runtime_libraries(packages: list[str], release: str | None) -> list[str] | 
         if not is_build_only(name):
             out.append(p)
             continue
-        if not name.endswith("-dev"):
-            continue
+        if name in BUILD_ONLY:
+            continue  # compilers, `git`, the interpreter's own headers
         if "=" in p:
             return f"`{p}` is pinned; the version of its runtime library cannot be derived"
         libs = runtime_packages(name, release)
