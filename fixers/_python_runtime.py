@@ -8,9 +8,12 @@ display-only: guessing a runtime library would build an image that fails at impo
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
 
 # Needed only to compile wheels: the runtime stage drops them.
 BUILD_ONLY = frozenset(
@@ -240,3 +243,69 @@ def system_library_problem(names: set[str], apt: set[str], image: str) -> str | 
                 f"lacks, and no `apt-get install` names it (`{debs[0]}`)"
             )
     return None
+
+
+def dist_name(word: str) -> str:
+    for sep in ("==", ">=", "<=", "~=", "<", ">", "[", "="):
+        word = word.split(sep, 1)[0]
+    return word.lower()
+
+
+def venv_target(argv: list[str]) -> str | None:
+    """The directory a `python -m venv X` / `virtualenv X` / `uv venv X` creates."""
+    program = argv[0].rsplit("/", 1)[-1]
+    rest: list[str] = []
+    if program.startswith("python") and argv[1:3] == ["-m", "venv"]:
+        rest = argv[3:]
+    elif program == "virtualenv":
+        rest = argv[1:]
+    elif program == "uv" and argv[1:2] == ["venv"]:
+        rest = argv[2:] or [".venv"]
+    else:
+        return None
+    targets = [w for w in rest if not w.startswith("-")]
+    return targets[-1] if targets else None
+
+
+def runtime_libraries(packages: list[str], release: str | None) -> list[str] | str:
+    """The Debian packages the runtime stage installs instead of ``packages``, or why unknown."""
+    out: list[str] = []
+    for p in packages:
+        name = p.split("=")[0]
+        if not is_build_only(name):
+            out.append(p)
+            continue
+        if name in BUILD_ONLY:
+            continue  # compilers, `git`, the interpreter's own headers
+        if "=" in p:
+            return f"`{p}` is pinned; the version of its runtime library cannot be derived"
+        libs = runtime_packages(name, release)
+        if isinstance(libs, str):
+            return libs
+        out += libs
+    return list(dict.fromkeys(out))
+
+
+def full_base_problem(expanded: str, packages: list[str], ctx: FixContext) -> str | None:
+    """On a full `python` base, the service may link libraries the image brought itself."""
+    tag = expanded.rpartition(":")[2]
+    if "slim" in tag:
+        return None
+    names: set[str] = set()
+    for rel in ctx.list_dir("") if ctx.has_context else []:
+        low = rel.lower()
+        if (low.startswith("requirements") and low.endswith((".txt", ".in"))) or rel in (
+            "pyproject.toml",
+            "poetry.lock",
+            "uv.lock",
+            "Pipfile",
+            "Pipfile.lock",
+        ):
+            names |= requirement_names(ctx.read_text(rel) or "")
+    if not names:
+        return (
+            f"on the full `{expanded}` image the dependencies may link libraries it ships "
+            "and `-slim` lacks, and no dependency list (requirements*.txt, pyproject.toml, "
+            "a lock file) could be read from the build context to check"
+        )
+    return system_library_problem(names, {p.split("=")[0] for p in packages}, expanded)

@@ -116,14 +116,14 @@ from dockfix.fixers._build_artifacts import (
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
-    BUILD_ONLY,
     BUILD_PROGRAMS,
     RuntimeBase,
+    dist_name,
+    full_base_problem,
     is_build_only,
-    requirement_names,
-    runtime_packages,
+    runtime_libraries,
     slim_variant,
-    system_library_problem,
+    venv_target,
 )
 from dockfix.suppression import is_pragma
 from dockfix.syntax import env_pairs
@@ -233,11 +233,11 @@ class SingleStagePython(Fixer):
             self._runs_problem(runs, before, after)
             or self._settings_problem(stage, before)
             or self._start_problem(stage, after, ctx)
-            or _full_base_problem(stage.base, expanded, packages, ctx)
+            or full_base_problem(expanded, packages, ctx)
         )
         if problem:
             return display(problem)
-        libraries = _runtime_libraries(packages, runtime.release)
+        libraries = runtime_libraries(packages, runtime.release)
         if isinstance(libraries, str):
             return display(libraries)
         env = _environment(doc, stage, runs, before)
@@ -346,7 +346,7 @@ def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
         if program in _SETUP_PROGRAMS:
             kinds.add("setup")
             continue
-        if program in _NEUTRAL_PROGRAMS or _creates_venv(argv) is not None:
+        if program in _NEUTRAL_PROGRAMS or venv_target(argv) is not None:
             kinds.add("neutral")
             continue
         if "setup.py" in argv and ("develop" in argv or "install" in argv):
@@ -364,8 +364,10 @@ def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
             continue
         problem = problem or _install_problem(argv[match.args_index :], match.manager.name, instr)
         named = [w for w in argv[match.args_index :] if not w.startswith("-")]
-        tool_only = match.manager.name == "pip" and "-r" not in " ".join(argv) and named
-        if tool_only and all(_dist_name(w) in _TOOLS for w in named):
+        args = argv[match.args_index :]
+        files = any(a.startswith(("-r", "--requirement", "-c", "--constraint")) for a in args)
+        tool_only = match.manager.name == "pip" and not files and named
+        if tool_only and all(dist_name(w) in _TOOLS for w in named):
             kinds.add("neutral")
         else:
             kinds.add("deps")
@@ -389,76 +391,9 @@ def _install_problem(args: list[str], manager: str, instr: Instruction) -> str:
     return ""
 
 
-def _dist_name(word: str) -> str:
-    for sep in ("==", ">=", "<=", "~=", "<", ">", "[", "="):
-        word = word.split(sep, 1)[0]
-    return word.lower()
-
-
-def _creates_venv(argv: list[str]) -> str | None:
-    """The directory a `python -m venv X` / `virtualenv X` / `uv venv X` creates."""
-    program = argv[0].rsplit("/", 1)[-1]
-    rest: list[str] = []
-    if program.startswith("python") and argv[1:3] == ["-m", "venv"]:
-        rest = argv[3:]
-    elif program == "virtualenv":
-        rest = argv[1:]
-    elif program == "uv" and argv[1:2] == ["venv"]:
-        rest = argv[2:] or [".venv"]
-    else:
-        return None
-    targets = [w for w in rest if not w.startswith("-")]
-    return targets[-1] if targets else None
-
-
 def _calls_build_program(r: _Run) -> bool:
     words = r.instr.logical[r.instr.args_start :].replace("&&", " ").replace(";", " ").split()
     return any(w.rsplit("/", 1)[-1] in BUILD_PROGRAMS for w in words)
-
-
-def _runtime_libraries(packages: list[str], release: str | None) -> list[str] | str:
-    out: list[str] = []
-    for p in packages:
-        name = p.split("=")[0]
-        if not is_build_only(name):
-            out.append(p)
-            continue
-        if name in BUILD_ONLY:
-            continue  # compilers, `git`, the interpreter's own headers
-        if "=" in p:
-            return f"`{p}` is pinned; the version of its runtime library cannot be derived"
-        libs = runtime_packages(name, release)
-        if isinstance(libs, str):
-            return libs
-        out += libs
-    return list(dict.fromkeys(out))
-
-
-def _full_base_problem(
-    written: str, expanded: str, packages: list[str], ctx: FixContext
-) -> str | None:
-    """On a full `python` base, the service may link libraries the image brought itself."""
-    tag = expanded.rpartition(":")[2]
-    if "slim" in tag:
-        return None
-    names: set[str] = set()
-    for rel in ctx.list_dir("") if ctx.has_context else []:
-        low = rel.lower()
-        if (low.startswith("requirements") and low.endswith((".txt", ".in"))) or rel in (
-            "pyproject.toml",
-            "poetry.lock",
-            "uv.lock",
-            "Pipfile",
-            "Pipfile.lock",
-        ):
-            names |= requirement_names(ctx.read_text(rel) or "")
-    if not names:
-        return (
-            f"on the full `{expanded}` image the dependencies may link libraries it ships "
-            "and `-slim` lacks, and no dependency list (requirements*.txt, pyproject.toml, "
-            "a lock file) could be read from the build context to check"
-        )
-    return system_library_problem(names, {p.split("=")[0] for p in packages}, expanded)
 
 
 def _environment(
@@ -471,7 +406,7 @@ def _environment(
             continue
         for c in run_commands(doc, stage, r.instr) or []:
             argv = [w or "" for w in c.argv]
-            venv = _creates_venv(argv) if argv and argv[0] else None
+            venv = venv_target(argv) if argv and argv[0] else None
             if venv is not None:
                 path = resolve_path(venv, c.cwd)
                 if path is None:
