@@ -34,6 +34,8 @@ pytestmark = pytest.mark.slow
 PYTHON_APPS = {
     "django-psycopg2": "shop ok: libpq 15",
     "pillow-thumbnails": "JPEG thumbnail:",
+    "flask-poetry": "<h1>notes ok</h1>",
+    "starlette-uv": '{"status":"api ok"}',
 }
 SUMMARY: list[str] = []
 
