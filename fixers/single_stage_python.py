@@ -89,7 +89,7 @@ compiled at run time); `uv run`/`poetry run`/`pipenv run` as the start command; 
 `python-ldap`, `pyodbc`, `python-magic`…) with no matching `apt-get install`, or no build
 context to read the dependency list from. Files that are already multi-stage are not
 reported; neither are images whose only gain would be the venv (a `-slim` base without build
-packages).
+packages), nor development images (`Dockerfile.dev`, `*.dev.Dockerfile`, `.devcontainer/`).
 
 ## Options
 None.
@@ -114,6 +114,7 @@ from dockfix.fixers._build_artifacts import (
     start_command,
 )
 from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
@@ -185,7 +186,7 @@ class SingleStagePython(Fixer):
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        if len(doc.stages) != 1 or doc.escape != "\\":
+        if len(doc.stages) != 1 or doc.escape != "\\" or is_dev_file(ctx):
             return
         stage = doc.stages[0]
         base = base_image(doc, stage)

@@ -85,7 +85,6 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -112,7 +111,7 @@ from dockfix.fixers._build_artifacts import (
     workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
-from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._dev_images import is_dev_file
 from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs, env_pairs
 
@@ -176,8 +175,6 @@ _CARRIED_KEYWORDS = frozenset(
 _DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # Debian `-dev` packages whose runtime library distroless base/cc already ship.
 _PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc++-12-dev"})
-_DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
-_DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)
 
 
 @register
@@ -200,7 +197,7 @@ class SingleStageToolchain(Fixer):
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage
-        if stage is None or stage.parent is not None or _is_dev_file(ctx):
+        if stage is None or stage.parent is not None or is_dev_file(ctx):
             return
         base = base_image(doc, stage)
         if base is None or base.is_distroless or base.is_windows or doc.escape != "\\":
@@ -549,16 +546,6 @@ class SingleStageToolchain(Fixer):
         else:
             edits.append(Edit.insert(last_run.next, text + eol))
         return edits
-
-
-def _is_dev_file(ctx: FixContext) -> bool:
-    if ctx.path is None:
-        return False
-    name = ctx.path.name
-    if ".devcontainer" in os.fspath(ctx.path).replace(os.sep, "/").split("/"):
-        return True
-    stem = _DOCKERFILE_WORD.sub("", name)
-    return bool(_DEV_FILE.search(stem))
 
 
 def _free_name(doc: Dockerfile) -> str:

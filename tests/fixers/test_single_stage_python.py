@@ -235,3 +235,17 @@ def test_full_base_checks_the_dependency_list(tmp_path: Path) -> None:
 def test_not_reported(text: str, tmp_path: Path) -> None:
     fixed, findings = run(text, tmp_path)
     assert fixed == text and findings == []
+
+
+@pytest.mark.parametrize("name", ["Dockerfile.dev", "dev.Dockerfile", "Dockerfile-development"])
+def test_development_images_are_not_reported(name: str, tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("gunicorn\n")
+    fixed, findings = dockfix.fix(
+        PIP,
+        path=tmp_path / name,
+        context_dir=tmp_path,
+        select=[CODE],
+        unsafe_fixes=True,
+        offline=True,
+    )
+    assert fixed == PIP and findings == []
