@@ -33,28 +33,16 @@ def run(
     files: dict[str, str] | None = None,
     *,
     select: list[str] | None = None,
+    name: str = "Dockerfile",
 ) -> tuple[str, list[Finding]]:
+    """Fix with ``select`` (DF304 alone by default), checking BuildKit and idempotence."""
     for rel, content in (files or {"requirements.txt": "gunicorn\n"}).items():
         (tmp_path / rel).write_text(content)
-    path = tmp_path / "Dockerfile"
-    fixed, findings = dockfix.fix(
-        text,
-        path=path,
-        context_dir=tmp_path,
-        select=select or [CODE],
-        unsafe_fixes=True,
-        offline=True,
-    )
+    options = {"path": tmp_path / name, "context_dir": tmp_path, "select": select or [CODE]}
+    fixed, findings = dockfix.fix(text, unsafe_fixes=True, offline=True, **options)
     if fixed != text:
         assert buildkit_rejects(fixed) is None
-        again, _ = dockfix.fix(
-            fixed,
-            path=path,
-            context_dir=tmp_path,
-            select=select or [CODE],
-            unsafe_fixes=True,
-            offline=True,
-        )
+        again, _ = dockfix.fix(fixed, unsafe_fixes=True, offline=True, **options)
         assert again == fixed, "not idempotent"
     return fixed, findings
 
@@ -239,13 +227,5 @@ def test_not_reported(text: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["Dockerfile.dev", "dev.Dockerfile", "Dockerfile-development"])
 def test_development_images_are_not_reported(name: str, tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text("gunicorn\n")
-    fixed, findings = dockfix.fix(
-        PIP,
-        path=tmp_path / name,
-        context_dir=tmp_path,
-        select=[CODE],
-        unsafe_fixes=True,
-        offline=True,
-    )
+    fixed, findings = run(PIP, tmp_path, name=name)
     assert fixed == PIP and findings == []
