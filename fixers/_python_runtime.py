@@ -49,6 +49,9 @@ BUILD_ONLY = frozenset(
 BUILD_PROGRAMS = frozenset(
     {"gcc", "cc", "g++", "c++", "make", "cmake", "ninja", "clang", "git", "cargo", "rustc"}
 )
+# Programs of the full image (buildpack-deps) that `-slim` lacks, used by health checks and
+# start scripts.
+FULL_IMAGE_TOOLS = frozenset({"curl", "wget", "git", "make", "gcc", "unzip", "ssh", "convert"})
 # `-dev` packages whose runtime library every official python image already has (the
 # interpreter links them: ssl, ctypes, zlib, bz2, lzma, sqlite3, readline, uuid, expat).
 PROVIDED_BY_PYTHON = frozenset(

@@ -100,7 +100,6 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
@@ -109,15 +108,18 @@ from dockfix.edits import insert_before, replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     base_image,
+    context_source,
     resolve_path,
     run_commands,
     start_command,
+    workdir_at,
 )
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
+    FULL_IMAGE_TOOLS,
     RuntimeBase,
     dist_name,
     full_base_problem,
@@ -233,8 +235,9 @@ class SingleStagePython(Fixer):
         problem = (
             self._runs_problem(runs, before, after)
             or self._settings_problem(stage, before)
-            or self._start_problem(stage, after, ctx)
+            or self._start_problem(doc, stage, ctx)
             or full_base_problem(expanded, packages, ctx)
+            or _full_base_tools_problem(expanded, after, packages)
         )
         if problem:
             return display(problem)
@@ -293,7 +296,7 @@ class SingleStagePython(Fixer):
                     )
         return None
 
-    def _start_problem(self, stage: Stage, after: list[Instruction], ctx: FixContext) -> str | None:
+    def _start_problem(self, doc: Dockerfile, stage: Stage, ctx: FixContext) -> str | None:
         for i in start_command(stage):
             if i is None:
                 continue
@@ -305,7 +308,9 @@ class SingleStagePython(Fixer):
                 )
             texts = [(f"the start command (line {i.start_line})", " ".join(words))]
             for script in (w for w in words if w.endswith(".sh")):
-                body = ctx.read_text(posixpath.basename(script)) if ctx.has_context else None
+                path = resolve_path(script, workdir_at(doc, stage, None))
+                rel = context_source(doc, stage, path, ctx) if path and ctx.has_context else None
+                body = ctx.read_text(rel) if rel is not None else None
                 if body is None:
                     return (
                         f"the start script `{script}` cannot be read from the build context, "
@@ -321,6 +326,27 @@ class SingleStagePython(Fixer):
                             "need the builder's tools"
                         )
         return None
+
+
+def _full_base_tools_problem(
+    expanded: str, after: list[Instruction], packages: list[str]
+) -> str | None:
+    """The full image's tools that `-slim` lacks, used after the install (a HEALTHCHECK's
+    `curl`) without an `apt-get install` of their own."""
+    if "slim" in expanded.rpartition(":")[2]:
+        return None
+    installed = {p.split("=")[0] for p in packages}
+    for i in after:
+        if i.keyword not in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            continue
+        words = set(i.logical[i.args_start :].replace('"', " ").replace(",", " ").split())
+        for tool in sorted(words & FULL_IMAGE_TOOLS):
+            if tool not in installed:
+                return (
+                    f"`{tool}` at line {i.start_line} comes with the full `{expanded}` image; "
+                    f"the -slim image has it only with an `apt-get install {tool}`"
+                )
+    return None
 
 
 # --- reading the stage ----------------------------------------------------------------------

@@ -229,3 +229,34 @@ def test_not_reported(text: str, tmp_path: Path) -> None:
 def test_development_images_are_not_reported(name: str, tmp_path: Path) -> None:
     fixed, findings = run(PIP, tmp_path, name=name)
     assert fixed == PIP and findings == []
+
+
+def test_full_base_tool_used_by_the_healthcheck_is_display_only(tmp_path: Path) -> None:
+    text = (
+        "FROM python:3.11-bookworm\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+        "HEALTHCHECK CMD curl -f http://localhost:8000/ || exit 1\n"
+        'CMD ["gunicorn", "app:app"]\n'
+    )
+    fixed, findings = run(text, tmp_path)
+    assert fixed == text
+    assert "`curl` at line 5 comes with the full `python:3.11-bookworm` image" in reason(findings)
+    fixed, _ = run(
+        text.replace("WORKDIR", "RUN apt-get update && apt-get install -y curl\nWORKDIR"), tmp_path
+    )
+    assert "--no-install-recommends curl &&" in fixed
+
+
+def test_start_script_is_read_where_the_copy_took_it_from(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    text = PIP.replace(
+        "CMD [",
+        'COPY docker/start.sh /usr/local/bin/\nENTRYPOINT ["/usr/local/bin/start.sh"]\nCMD [',
+    )
+    files = {"requirements.txt": "x\n", "docker/start.sh": '#!/bin/sh\nmake assets\nexec "$@"\n'}
+    fixed, findings = run(text, tmp_path, files)
+    assert fixed == text
+    assert "the start script `/usr/local/bin/start.sh` runs `make`" in reason(findings)
+    (tmp_path / "docker/start.sh").write_text('#!/bin/sh\nexec "$@"\n')
+    fixed, _ = run(text, tmp_path, {"requirements.txt": "x\n"})
+    assert fixed != text
