@@ -36,6 +36,7 @@ PYTHON_APPS = {
     "pillow-thumbnails": "JPEG thumbnail:",
     "flask-poetry": "<h1>notes ok</h1>",
     "starlette-uv": '{"status":"api ok"}',
+    "flask-pipenv": "feeds ok: 2 items, first: parsed by lxml",
 }
 SUMMARY: list[str] = []
 
