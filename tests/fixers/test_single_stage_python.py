@@ -260,3 +260,11 @@ def test_start_script_is_read_where_the_copy_took_it_from(tmp_path: Path) -> Non
     (tmp_path / "docker/start.sh").write_text('#!/bin/sh\nexec "$@"\n')
     fixed, _ = run(text, tmp_path, {"requirements.txt": "x\n"})
     assert fixed != text
+
+
+def test_crlf_and_bom_are_kept(tmp_path: Path) -> None:
+    text = "\ufeff" + PIP.replace("\n", "\r\n")
+    fixed, _ = run(text, tmp_path)
+    assert fixed.startswith("\ufeffFROM python:3.12-slim-bookworm AS build\r\n")
+    assert "\n" not in fixed.replace("\r\n", "")
+    assert "\r\n\r\nFROM python:3.12-slim-bookworm\r\n" in fixed
