@@ -175,6 +175,7 @@ class _Run(NamedTuple):
 class _Env(NamedTuple):
     path: str  # the environment's directory
     create: bool  # whether the builder must create it (`python -m venv`)
+    uv: bool  # uv's project environment (`uv sync` makes it)
 
 
 @register
@@ -433,30 +434,60 @@ def _environment(
             continue
         for c in run_commands(doc, stage, r.instr) or []:
             argv = [w or "" for w in c.argv]
-            venv = venv_target(argv) if argv and argv[0] else None
+            if not argv or not argv[0]:
+                continue
+            venv = venv_target(argv)
             if venv is not None:
                 path = resolve_path(venv, c.cwd)
                 if path is None:
                     return f"the directory of the virtual environment `{venv}` is unknown"
-                found.append(_Env(path, False))
+                found.append(_Env(path, False, False))
             elif argv[0].rsplit("/", 1)[-1] == "uv" and argv[1:2] == ["sync"]:
                 target = c.env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
                 path = resolve_path(target, c.cwd)
                 if path is None:
                     return "the directory `uv sync` installs into is unknown"
-                found.append(_Env(path, False))
+                found.append(_Env(path, False, True))
     paths = {e.path for e in found}
     if len(paths) > 1:
         return "the dependencies go to several environments: " + ", ".join(sorted(paths))
     if found:
-        return found[0]
+        return (
+            found[0]
+            if found[0].uv or _installs_into(doc, stage, runs, found[0].path)
+            else (
+                f"the file creates `{found[0].path}`, but the install does not run with it "
+                "active (`PATH` or `VIRTUAL_ENV`), so where the packages go is unknown"
+            )
+        )
     for i in before:
         if i.keyword == "ENV" and any(name == "VIRTUAL_ENV" for name, _ in env_pairs(i)):
             return (
                 f"`VIRTUAL_ENV` is set at line {i.start_line} but no RUN creates the "
                 "environment before the install"
             )
-    return _Env(_DEFAULT_ENV, True)
+    return _Env(_DEFAULT_ENV, True, False)
+
+
+def _installs_into(doc: Dockerfile, stage: Stage, runs: list[_Run], env: str) -> bool:
+    """Whether every dependency install runs with the environment active (an `ENV` puts its
+    `bin` on `PATH` or sets `VIRTUAL_ENV`) or calls its `pip` by path."""
+    for r in runs:
+        if r.kind != "deps":
+            continue
+        active = any(
+            (name == "PATH" and f"{env}/bin" in (value or "").split(":"))
+            or (name == "VIRTUAL_ENV" and value == env)
+            for i in stage.instructions[: stage.instructions.index(r.instr)]
+            if i.keyword == "ENV"
+            for name, value in env_pairs(i)
+        )
+        for c in run_commands(doc, stage, r.instr) or []:
+            argv = [w or "" for w in c.argv]
+            by_path = bool(argv) and argv[0].startswith(f"{env}/bin/")
+            if argv and match_command(argv) and not (active or by_path):
+                return False
+    return True
 
 
 # --- writing the two stages -----------------------------------------------------------------

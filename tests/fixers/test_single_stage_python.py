@@ -268,3 +268,14 @@ def test_crlf_and_bom_are_kept(tmp_path: Path) -> None:
     assert fixed.startswith("\ufeffFROM python:3.12-slim-bookworm AS build\r\n")
     assert "\n" not in fixed.replace("\r\n", "")
     assert "\r\n\r\nFROM python:3.12-slim-bookworm\r\n" in fixed
+
+
+def test_venv_created_but_not_used_by_the_install_is_display_only(tmp_path: Path) -> None:
+    text = PIP.replace(
+        "COPY requirements.txt .\n", "RUN python -m venv /venv\nCOPY requirements.txt .\n"
+    )
+    fixed, findings = run(text, tmp_path)
+    assert fixed == text
+    assert "creates `/venv`, but the install does not run with it active" in reason(findings)
+    fixed, _ = run(text.replace("RUN pip install", "RUN /venv/bin/pip install"), tmp_path)
+    assert "COPY --from=build /venv /venv\n" in fixed
