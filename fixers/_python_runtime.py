@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockfix.fixers._build_artifacts import run_commands
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import match_command
+from dockfix.syntax import env_pairs
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
+    from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Needed only to compile wheels: the runtime stage drops them.
 BUILD_ONLY = frozenset(
@@ -312,3 +316,56 @@ def full_base_problem(expanded: str, packages: list[str], ctx: FixContext) -> st
             "a lock file) could be read from the build context to check"
         )
     return system_library_problem(names, {p.split("=")[0] for p in packages}, expanded)
+
+
+def full_base_tools_problem(
+    expanded: str, after: list[Instruction], packages: list[str]
+) -> str | None:
+    """The full image's tools that `-slim` lacks, used after the install (a HEALTHCHECK's
+    `curl`) without an `apt-get install` of their own."""
+    if "slim" in expanded.rpartition(":")[2]:
+        return None
+    installed = {p.split("=")[0] for p in packages}
+    for i in after:
+        if i.keyword not in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            continue
+        words = set(i.logical[i.args_start :].replace('"', " ").replace(",", " ").split())
+        for tool in sorted(words & FULL_IMAGE_TOOLS):
+            if tool not in installed:
+                return (
+                    f"`{tool}` at line {i.start_line} comes with the full `{expanded}` image; "
+                    f"the -slim image has it only with an `apt-get install {tool}`"
+                )
+    return None
+
+
+def install_problem(args: list[str], manager: str, line: int) -> str:
+    """Why an install's flags keep the packages out of a virtual environment (else "")."""
+    at = f"at line {line}"
+    for flag in ("-e", "--editable"):
+        if any(a == flag or a.startswith(flag + "=") for a in args):
+            return f"the editable install {at} ({flag}) links the source tree, not a copy"
+    for flag in ("--user", "--target", "-t", "--prefix", "--root", "--system"):
+        used = any(a == flag or a.startswith(flag + "=") for a in args)
+        if used and not (flag == "--system" and manager == "pipenv"):
+            return f"`{flag}` {at} installs outside a virtual environment"
+    return ""
+
+
+def installs_into(doc: Dockerfile, stage: Stage, installs: list[Instruction], env: str) -> bool:
+    """Whether every dependency install runs with the environment active (an `ENV` puts its
+    `bin` on `PATH` or sets `VIRTUAL_ENV`) or calls its `pip` by path."""
+    for instr in installs:
+        active = any(
+            (name == "PATH" and f"{env}/bin" in (value or "").split(":"))
+            or (name == "VIRTUAL_ENV" and value == env)
+            for i in stage.instructions[: stage.instructions.index(instr)]
+            if i.keyword == "ENV"
+            for name, value in env_pairs(i)
+        )
+        for c in run_commands(doc, stage, instr) or []:
+            argv = [w or "" for w in c.argv]
+            by_path = bool(argv) and argv[0].startswith(f"{env}/bin/")
+            if argv and match_command(argv) and not (active or by_path):
+                return False
+    return True

@@ -119,10 +119,12 @@ from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
-    FULL_IMAGE_TOOLS,
     RuntimeBase,
     dist_name,
     full_base_problem,
+    full_base_tools_problem,
+    install_problem,
+    installs_into,
     is_build_only,
     runtime_libraries,
     slim_variant,
@@ -238,7 +240,7 @@ class SingleStagePython(Fixer):
             or self._settings_problem(stage, before)
             or self._start_problem(doc, stage, ctx)
             or full_base_problem(expanded, packages, ctx)
-            or _full_base_tools_problem(expanded, after, packages)
+            or full_base_tools_problem(expanded, after, packages)
         )
         if problem:
             return display(problem)
@@ -329,27 +331,6 @@ class SingleStagePython(Fixer):
         return None
 
 
-def _full_base_tools_problem(
-    expanded: str, after: list[Instruction], packages: list[str]
-) -> str | None:
-    """The full image's tools that `-slim` lacks, used after the install (a HEALTHCHECK's
-    `curl`) without an `apt-get install` of their own."""
-    if "slim" in expanded.rpartition(":")[2]:
-        return None
-    installed = {p.split("=")[0] for p in packages}
-    for i in after:
-        if i.keyword not in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK"):
-            continue
-        words = set(i.logical[i.args_start :].replace('"', " ").replace(",", " ").split())
-        for tool in sorted(words & FULL_IMAGE_TOOLS):
-            if tool not in installed:
-                return (
-                    f"`{tool}` at line {i.start_line} comes with the full `{expanded}` image; "
-                    f"the -slim image has it only with an `apt-get install {tool}`"
-                )
-    return None
-
-
 # --- reading the stage ----------------------------------------------------------------------
 
 
@@ -390,7 +371,9 @@ def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
         if not match.is_install:
             kinds.add("neutral")  # `poetry config …`, `pip --version`
             continue
-        problem = problem or _install_problem(argv[match.args_index :], match.manager.name, instr)
+        problem = problem or install_problem(
+            argv[match.args_index :], match.manager.name, instr.start_line
+        )
         named = [w for w in argv[match.args_index :] if not w.startswith("-")]
         args = argv[match.args_index :]
         files = any(a.startswith(("-r", "--requirement", "-c", "--constraint")) for a in args)
@@ -405,18 +388,6 @@ def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
                 return _Run(instr, "other", packages, problem)
             return _Run(instr, kind, packages, problem)
     return _Run(instr, "neutral", packages, problem)
-
-
-def _install_problem(args: list[str], manager: str, instr: Instruction) -> str:
-    at = f"at line {instr.start_line}"
-    for flag in ("-e", "--editable"):
-        if any(a == flag or a.startswith(flag + "=") for a in args):
-            return f"the editable install {at} ({flag}) links the source tree, not a copy"
-    for flag in ("--user", "--target", "-t", "--prefix", "--root", "--system"):
-        used = any(a == flag or a.startswith(flag + "=") for a in args)
-        if used and not (flag == "--system" and manager == "pipenv"):
-            return f"`{flag}` {at} installs outside a virtual environment"
-    return ""
 
 
 def _calls_build_program(r: _Run) -> bool:
@@ -454,7 +425,8 @@ def _environment(
     if found:
         return (
             found[0]
-            if found[0].uv or _installs_into(doc, stage, runs, found[0].path)
+            if found[0].uv
+            or installs_into(doc, stage, [r.instr for r in runs if r.kind == "deps"], found[0].path)
             else (
                 f"the file creates `{found[0].path}`, but the install does not run with it "
                 "active (`PATH` or `VIRTUAL_ENV`), so where the packages go is unknown"
@@ -467,27 +439,6 @@ def _environment(
                 "environment before the install"
             )
     return _Env(_DEFAULT_ENV, True, False)
-
-
-def _installs_into(doc: Dockerfile, stage: Stage, runs: list[_Run], env: str) -> bool:
-    """Whether every dependency install runs with the environment active (an `ENV` puts its
-    `bin` on `PATH` or sets `VIRTUAL_ENV`) or calls its `pip` by path."""
-    for r in runs:
-        if r.kind != "deps":
-            continue
-        active = any(
-            (name == "PATH" and f"{env}/bin" in (value or "").split(":"))
-            or (name == "VIRTUAL_ENV" and value == env)
-            for i in stage.instructions[: stage.instructions.index(r.instr)]
-            if i.keyword == "ENV"
-            for name, value in env_pairs(i)
-        )
-        for c in run_commands(doc, stage, r.instr) or []:
-            argv = [w or "" for w in c.argv]
-            by_path = bool(argv) and argv[0].startswith(f"{env}/bin/")
-            if argv and match_command(argv) and not (active or by_path):
-                return False
-    return True
 
 
 # --- writing the two stages -----------------------------------------------------------------
