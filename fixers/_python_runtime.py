@@ -1,5 +1,6 @@
-"""Facts about Python service images for DF304: the official image's `-slim` variant, which
-Debian packages only build wheels, and which runtime library each `-dev` package was for.
+"""Facts and checks behind DF304: the official image's `-slim` variant, which Debian
+packages only build wheels, which runtime library each `-dev` package was for, which install
+flags leave a virtual environment, and which dependencies need the full image's libraries.
 
 The tables are Debian's package names. A `-dev` package that is not listed makes DF304's fix
 display-only: guessing a runtime library would build an image that fails at import time.
