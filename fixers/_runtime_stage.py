@@ -13,15 +13,14 @@ lines of what the service needs.
 
 from __future__ import annotations
 
-import os
 import posixpath
-import re
 import shlex
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from dockfix.edits import replace_logical
 from dockfix.fixer import Edit
+from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._lazy import lazy_re
 from dockfix.suppression import is_pragma
@@ -46,20 +45,7 @@ SPLIT_IMAGE_CHANGES = (
     "config:Cmd",
     "config:Labels",
 )
-_DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
-_DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)
 _VARIABLE = lazy_re(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def is_dev_file(ctx: FixContext) -> bool:
-    """`Dockerfile.dev`, `*.dev.Dockerfile`, files under `.devcontainer/`: development images,
-    which keep their toolchain on purpose."""
-    if ctx.path is None:
-        return False
-    if ".devcontainer" in os.fspath(ctx.path).replace(os.sep, "/").split("/"):
-        return True
-    stem = _DOCKERFILE_WORD.sub("", ctx.path.name)
-    return bool(_DEV_FILE.search(stem))
 
 
 def free_stage_name(doc: Dockerfile) -> str:

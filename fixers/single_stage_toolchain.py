@@ -100,6 +100,7 @@ from dockfix.fixers._build_steps import (
     run_steps,
 )
 from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import (
     DISTROLESS_PATH,
     TOOLCHAIN_PATH,
@@ -114,7 +115,6 @@ from dockfix.fixers._image_paths import (
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     carried_variable_problem,
-    is_dev_file,
     numeric_user,
     split_stage,
     variables_from_image,

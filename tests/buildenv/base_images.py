@@ -9,8 +9,10 @@ No Docker Hub here: the images that fixture Dockerfiles name (``busybox``,
   (suites renamed to bookworm if the machine runs another release), "slim" the way the
   official images are (no docs, man pages or translations; debuerreotype's apt settings),
   then one with ``python3``/``python3-pip`` and one with ``nodejs``/``npm`` (Debian's, so
-  version 18 behind the ``node:20-slim`` tags), and the full ``node:20`` with the build
-  tools of buildpack-deps on top, as on Docker Hub.
+  version 18 behind the ``node:20-slim`` tags), the full ``node:20`` with the build
+  tools of buildpack-deps on top, as on Docker Hub, and the full ``python:3.11``, which adds
+  buildpack-deps' compilers, ``-dev`` headers, git and ImageMagick to the Python one, as the
+  official tag does.
 
 Every image carries the machine's CA bundle, so ``pip``, ``npm``, ``curl`` and ``apt``
 inside builds reach their registries through whatever TLS setup the machine has.
@@ -412,8 +414,6 @@ PYTHON = BaseImage(
     tags=(
         "library/python:3.11-slim",
         "library/python:3.11-slim-bookworm",
-        "library/python:3.11",
-        "library/python:3.11-bookworm",
         "library/python:3-slim",
     ),
     packages=("python3", "python3-pip", "python3-venv", "ca-certificates"),
@@ -427,6 +427,70 @@ PYTHON = BaseImage(
         " ln -sf /usr/bin/pip3 /usr/local/bin/pip3"
     ),
     description="mmdebstrap minbase, slim, Debian's python3 (3.11) and pip",
+)
+# The full `python:<v>` image is built on buildpack-deps (compilers, `-dev` headers, git,
+# ImageMagick…): what DF304's fixture apps on `python:3.11-bookworm` really start from.
+PYTHON_FULL = BaseImage(
+    name="python-full",
+    kind="debian",
+    tags=("library/python:3.11", "library/python:3.11-bookworm"),
+    packages=(
+        *PYTHON.packages,
+        "python3-dev",
+        # buildpack-deps:bookworm (curl, scm and the full variant), as the official image
+        "curl",
+        "gnupg",
+        "netbase",
+        "wget",
+        "git",
+        "openssh-client",
+        "procps",
+        "autoconf",
+        "automake",
+        "bzip2",
+        "default-libmysqlclient-dev",
+        "dpkg-dev",
+        "file",
+        "g++",
+        "gcc",
+        "imagemagick",
+        "libbz2-dev",
+        "libc6-dev",
+        "libcurl4-openssl-dev",
+        "libdb-dev",
+        "libevent-dev",
+        "libffi-dev",
+        "libgdbm-dev",
+        "libglib2.0-dev",
+        "libgmp-dev",
+        "libjpeg-dev",
+        "libkrb5-dev",
+        "liblzma-dev",
+        "libmagickcore-dev",
+        "libmagickwand-dev",
+        "libmaxminddb-dev",
+        "libncurses5-dev",
+        "libncursesw5-dev",
+        "libpng-dev",
+        "libpq-dev",
+        "libreadline-dev",
+        "libsqlite3-dev",
+        "libssl-dev",
+        "libtool",
+        "libwebp-dev",
+        "libxml2-dev",
+        "libxslt-dev",
+        "libyaml-dev",
+        "make",
+        "patch",
+        "unzip",
+        "xz-utils",
+        "zlib1g-dev",
+    ),
+    env=PYTHON.env,
+    cmd=PYTHON.cmd,
+    chroot_script=PYTHON.chroot_script,
+    description="the python image plus buildpack-deps' packages, like the official full tag",
 )
 NODE = BaseImage(
     name="node",
@@ -474,7 +538,7 @@ NODE_FULL = BaseImage(
     chroot_script=NODE.chroot_script,
     description="the node image plus buildpack-deps' build tools (gcc, make, git, curl, python3)",
 )
-ALL_IMAGES: tuple[BaseImage, ...] = (BUSYBOX, DEBIAN, PYTHON, NODE, NODE_FULL)
+ALL_IMAGES: tuple[BaseImage, ...] = (BUSYBOX, DEBIAN, PYTHON, PYTHON_FULL, NODE, NODE_FULL)
 
 
 # ============================================================================ making images

@@ -114,6 +114,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("build environment")
         for line in _SUMMARY:
             terminalreporter.write_line(line)
+    python_runtime = sys.modules.get("test_python_runtime")
+    if python_runtime is not None and getattr(python_runtime, "SUMMARY", None):
+        terminalreporter.section("DF304: Python images before and after")
+        for line in python_runtime.SUMMARY:
+            terminalreporter.write_line(line)
     verified = sys.modules.get("test_verify")
     if verified is not None and getattr(verified, "SUMMARY", None):
         terminalreporter.section("dockfix verify: before and after")

@@ -1,0 +1,517 @@
+"""DF304 single-stage-python: a Python service image keeps the compilers that built its wheels.
+
+## What it does
+Finds a single-stage image on the official `python` image that installs the service's
+dependencies (`pip install -r requirements*.txt`, `poetry install`, `uv sync`,
+`pipenv install`, `pip install .`) and either installs build-only Debian packages for it
+(`gcc`, `build-essential`, `*-dev` headers, `git`, `pkg-config`…) or starts from the full
+`python:<version>` image. It offers the split into two stages:
+
+- the `FROM` gets a stage name (`AS build`); before the first dependency install the builder
+  creates a virtual environment, `RUN python -m venv /opt/venv` with
+  `ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"`, into which pip, Poetry (which uses
+  an active `VIRTUAL_ENV`, also with `virtualenvs.create false`) and Pipenv install. `uv sync`
+  keeps uv's own environment (`.venv` in the project, or `UV_PROJECT_ENVIRONMENT`), and an
+  environment the file already creates (`python -m venv`, `virtualenv`, `uv venv`) is kept;
+- a runtime stage on the `-slim` variant of the same tag (`3.12` → `3.12-slim`,
+  `3.12-bookworm` → `3.12-slim-bookworm`, `${PYTHON_VERSION}` → `${PYTHON_VERSION}-slim`)
+  starts right after the last dependency install. It repeats, in their order, the
+  instructions written before that point that the running service needs (`ARG`, `ENV`,
+  `LABEL`, `WORKDIR`, `COPY`/`ADD` from the context, `EXPOSE`, `USER root`, `RUN`s that only
+  create users or directories, …), installs instead of the build packages only the Debian
+  packages the service uses at run time: the ones that are not build tools, and the runtime
+  library of each `-dev` package (`libpq-dev` → `libpq5`, `libjpeg-dev` → `libjpeg62-turbo`,
+  `libxml2-dev` → `libxml2`, `libxslt1-dev` → `libxslt1.1`, `default-libmysqlclient-dev` →
+  `libmariadb3`…; the table is `fixers/_python_runtime.py`; headers of libraries the Python
+  image links anyway, like `libssl-dev` or `libffi-dev`, need nothing), then copies the
+  environment from the builder and puts its `bin` on `PATH`;
+- everything after the last install (`COPY . .`, `RUN python manage.py collectstatic`,
+  `EXPOSE`, `USER`, `HEALTHCHECK`, `CMD`…) now belongs to the runtime stage without being moved.
+
+No `USER` is added: DF201 makes the new final stage non-root in the same run.
+
+## Why is this bad
+Compilers, headers and `git` are some 200 MB that the service never runs, and the full
+`python` image is close to 1 GB against about 130 MB for `-slim`: slower pulls and cold
+starts, and hundreds of packages whose CVEs scanners report. Compiled wheels only need the
+shared libraries they link.
+
+## Example
+```dockerfile
+FROM python:3.12-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+Use instead:
+```dockerfile
+FROM python:3.12-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+RUN pip install --no-cache-dir -r requirements.txt
+
+FROM python:3.12-slim-bookworm
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+COPY --from=build /opt/venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+COPY . .
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+
+## Fix safety
+Always unsafe: the service then runs from a virtual environment on the `-slim` image, which
+lacks the compilers, headers and tools of the original (and, from a full `python` image,
+`curl`, `git` and many libraries); `--no-install-recommends` is used for the runtime
+libraries; the runtime `apt-get install` is unpinned like the `-dev` packages it replaces.
+
+Display-only, with the reason, when the result cannot be known to work: a base that is not
+the official `python` image, a tag without a Python version or pinned by digest, an Alpine
+tag; a `-dev` package not in the table, pinned to a version, or whose runtime library was
+renamed between Debian releases while the tag names no release; editable installs
+(`pip install -e`, `setup.py develop`), `pip install --user/--target/--prefix`,
+`uv pip install --system`; a `RUN` before the last install that does more than install
+packages or create users and directories; a `USER` other than root before it; a
+`COPY --from` other than uv's binary; compilers, `git` or package installs in a later `RUN`
+or in the start command (also in a start script read from the build context: packages
+compiled at run time); `uv run`/`poetry run`/`pipenv run` as the start command; on a full
+`python` base, a dependency that links a system library (`psycopg2`, `mysqlclient`,
+`python-ldap`, `pyodbc`, `python-magic`…) with no matching `apt-get install`, or no build
+context to read the dependency list from. Files that are already multi-stage are not
+reported; neither are images whose only gain would be the venv (a `-slim` base without build
+packages), nor development images (`Dockerfile.dev`, `*.dev.Dockerfile`, `.devcontainer/`).
+
+## Options
+None.
+
+## Resolves
+hadolint: none · Trivy: none · Checkov: none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
+
+from dockfix.edits import insert_before, replace_logical
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._build_artifacts import (
+    base_image,
+    context_source,
+    resolve_path,
+    run_commands,
+    start_command,
+    workdir_at,
+)
+from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._dev_images import is_dev_file
+from dockfix.fixers._package_managers import match_command
+from dockfix.fixers._python_runtime import (
+    BUILD_PROGRAMS,
+    RuntimeBase,
+    dist_name,
+    full_base_problem,
+    full_base_tools_problem,
+    install_problem,
+    installs_into,
+    is_build_only,
+    runtime_libraries,
+    slim_variant,
+    venv_target,
+)
+from dockfix.suppression import is_pragma
+from dockfix.syntax import env_pairs
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+    from dockfix.syntax import Dockerfile, Instruction, Stage
+
+_DEFAULT_ENV = "/opt/venv"
+_TOOLS = frozenset({"pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "virtualenv"})
+_SETUP_PROGRAMS = frozenset(
+    {"useradd", "groupadd", "adduser", "addgroup", "mkdir", "chown", "chmod", "ln"}
+)
+_NEUTRAL_PROGRAMS = frozenset({"rm", "true", "set", "echo", "apt-mark"})
+_APT = frozenset({"apt-get", "apt"})
+_CARRIED = frozenset(
+    {
+        "ARG",
+        "ENV",
+        "LABEL",
+        "WORKDIR",
+        "EXPOSE",
+        "STOPSIGNAL",
+        "VOLUME",
+        "HEALTHCHECK",
+        "CMD",
+        "ENTRYPOINT",
+        "SHELL",
+        "MAINTAINER",
+        "USER",
+        "COPY",
+        "ADD",
+    }
+)
+_RUNTIME_INSTALLERS = ("pip", "poetry", "uv", "pipenv", "setup.py", "build_ext", "cythonize")
+_UV_BINARIES = frozenset({"/uv", "/uvx", "/bin/uv", "/bin/uvx", "/usr/local/bin/uv"})
+
+
+class _Run(NamedTuple):
+    instr: Instruction
+    kind: str  # "deps", "apt", "setup", "neutral" or "other"
+    apt_packages: list[str]
+    problem: str  # why the fix cannot be written, found while reading the RUN
+
+
+class _Env(NamedTuple):
+    path: str  # the environment's directory
+    create: bool  # whether the builder must create it (`python -m venv`)
+    uv: bool  # uv's project environment (`uv sync` makes it)
+
+
+@register
+class SingleStagePython(Fixer):
+    code = "DF304"
+    severity = Severity.INFO
+    name = "single-stage-python"
+    summary = "A Python service image keeps the build tools its dependencies were compiled with"
+    resolves = Resolves()
+    image_changes = ("files:/**", "config:Env", "config:WorkingDir", "config:User", "config:Labels")
+    uses_context = True
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        if len(doc.stages) != 1 or doc.escape != "\\" or is_dev_file(ctx):
+            return
+        stage = doc.stages[0]
+        base = base_image(doc, stage)
+        if base is None or "python" not in base.name or base.is_windows:
+            return
+        entry, cmd = start_command(stage)
+        if entry is None and cmd is None:
+            return  # a base or tool image, not a service
+        runs = [_read_run(doc, stage, i) for i in stage.instructions if i.keyword == "RUN"]
+        installs = [r for r in runs if r.kind == "deps"]
+        if not installs:
+            return
+        split = installs[-1].instr
+        cut = stage.instructions.index(split) + 1
+        before, after = stage.instructions[:cut], stage.instructions[cut:]
+        packages = [p for r in runs if r.instr in before for p in r.apt_packages]
+        build_only = [p for p in packages if is_build_only(p.split("=")[0])]
+        full_base = "slim" not in base.tag and "alpine" not in base.tag
+        if not build_only and not full_base:
+            return
+        kept = ", ".join(f"`{p}`" for p in build_only[:4]) or "the full image's build tools"
+        message = (
+            f"the image that runs the service installs its Python dependencies on "
+            f"`{base.reference}` and keeps {kept}"
+        )
+        yield self._rewrite(doc, stage, base.reference, runs, before, after, packages, ctx, message)
+
+    def _rewrite(
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        expanded: str,
+        runs: list[_Run],
+        before: list[Instruction],
+        after: list[Instruction],
+        packages: list[str],
+        ctx: FixContext,
+        message: str,
+    ) -> Finding:
+        display = partial(display_finding, self, stage.from_instruction, message)
+        runtime = slim_variant(stage.base, expanded)
+        if isinstance(runtime, str):
+            return display(runtime)
+        problem = (
+            self._runs_problem(runs, before, after)
+            or self._settings_problem(stage, before)
+            or self._start_problem(doc, stage, ctx)
+            or full_base_problem(expanded, packages, ctx)
+            or full_base_tools_problem(expanded, after, packages)
+        )
+        if problem:
+            return display(problem)
+        libraries = runtime_libraries(packages, runtime.release)
+        if isinstance(libraries, str):
+            return display(libraries)
+        env = _environment(doc, stage, runs, before)
+        if isinstance(env, str):
+            return display(env)
+        edits = _edits(doc, stage, runs, before, after, runtime, libraries, env)
+        if isinstance(edits, str):
+            return display(edits)
+        fix = Fix.unsafe(
+            *edits,
+            description=(
+                f"install into `{env.path}` in a builder stage and run from `{runtime.text}`"
+            ),
+        )
+        return self.finding(stage.from_instruction, message, fix)
+
+    def _runs_problem(
+        self, runs: list[_Run], before: list[Instruction], after: list[Instruction]
+    ) -> str | None:
+        for r in runs:
+            if r.problem:
+                return r.problem
+            if r.instr in before and r.kind == "other":
+                return (
+                    f"the RUN at line {r.instr.start_line} does more than install packages or "
+                    "create users and directories; what it makes may be needed at run time"
+                )
+            if r.instr in after:
+                late = [p for p in r.apt_packages if is_build_only(p.split("=")[0])]
+                if late or (r.kind == "other" and _calls_build_program(r)):
+                    return (
+                        f"the RUN at line {r.instr.start_line} runs after the dependency install "
+                        "and uses build tools the runtime stage would not have"
+                    )
+        return None
+
+    def _settings_problem(self, stage: Stage, before: list[Instruction]) -> str | None:
+        for i in before:
+            if i.keyword == "ONBUILD":
+                return f"`ONBUILD` at line {i.start_line} would run in both stages"
+            if i.keyword == "USER" and i.args.split(":")[0].strip() not in ("root", "0"):
+                return (
+                    f"`USER {i.args.strip()}` at line {i.start_line} installs the dependencies "
+                    "as another user; where they go cannot be known"
+                )
+            if i.keyword in ("COPY", "ADD") and i.flag("from") is not None:
+                words = i.json_args or [w for w, _, _ in i.args_words()]
+                if not set(words[:-1]) <= _UV_BINARIES:
+                    return (
+                        f"the COPY --from at line {i.start_line} brings files from another "
+                        "image that the service may need at run time"
+                    )
+        return None
+
+    def _start_problem(self, doc: Dockerfile, stage: Stage, ctx: FixContext) -> str | None:
+        for i in start_command(stage):
+            if i is None:
+                continue
+            words = i.json_args if i.json_args is not None else i.args.split()
+            if words and words[0] in ("uv", "poetry", "pipenv") and "run" in words[1:3]:
+                return (
+                    f"the start command runs `{words[0]} run`, and `{words[0]}` stays in the "
+                    "builder stage"
+                )
+            texts = [(f"the start command (line {i.start_line})", " ".join(words))]
+            for script in (w for w in words if w.endswith(".sh")):
+                path = resolve_path(script, workdir_at(doc, stage, None))
+                rel = context_source(doc, stage, path, ctx) if path and ctx.has_context else None
+                body = ctx.read_text(rel) if rel is not None else None
+                if body is None:
+                    return (
+                        f"the start script `{script}` cannot be read from the build context, "
+                        "so whether it installs or compiles packages at start is unknown"
+                    )
+                texts.append((f"the start script `{script}`", body))
+            for where, text in texts:
+                tokens = {w.strip("\"'();&|") for w in text.split()}
+                for word in (*_RUNTIME_INSTALLERS, *BUILD_PROGRAMS):
+                    if word in tokens:
+                        return (
+                            f"{where} runs `{word}`: packages installed or compiled at start "
+                            "need the builder's tools"
+                        )
+        return None
+
+
+# --- reading the stage ----------------------------------------------------------------------
+
+
+def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
+    commands = run_commands(doc, stage, instr)
+    if commands is None:
+        return _Run(instr, "other", [], "")
+    kinds: set[str] = set()
+    packages: list[str] = []
+    problem = ""
+    for c in commands:
+        argv = [w or "" for w in c.argv]
+        if not argv or not argv[0]:
+            kinds.add("other")
+            continue
+        program = argv[0].rsplit("/", 1)[-1]
+        if program in _APT:
+            if "install" in argv:
+                packages += [w for w in argv[argv.index("install") + 1 :] if not w.startswith("-")]
+                kinds.add("apt")
+            continue
+        if program in _SETUP_PROGRAMS:
+            kinds.add("setup")
+            continue
+        if program in _NEUTRAL_PROGRAMS or venv_target(argv) is not None:
+            kinds.add("neutral")
+            continue
+        if "setup.py" in argv and ("develop" in argv or "install" in argv):
+            problem = problem or (
+                f"`python setup.py {'develop' if 'develop' in argv else 'install'}` at line "
+                f"{instr.start_line} installs outside a virtual environment's control"
+            )
+            continue
+        match = match_command(argv)
+        if match is None or match.manager.ecosystem != "python":
+            kinds.add("other")
+            continue
+        if not match.is_install:
+            kinds.add("neutral")  # `poetry config …`, `pip --version`
+            continue
+        problem = problem or install_problem(
+            argv[match.args_index :], match.manager.name, instr.start_line
+        )
+        named = [w for w in argv[match.args_index :] if not w.startswith("-")]
+        args = argv[match.args_index :]
+        files = any(a.startswith(("-r", "--requirement", "-c", "--constraint")) for a in args)
+        tool_only = match.manager.name == "pip" and not files and named
+        if tool_only and all(dist_name(w) in _TOOLS for w in named):
+            kinds.add("neutral")
+        else:
+            kinds.add("deps")
+    for kind in ("deps", "other", "apt", "setup", "neutral"):
+        if kind in kinds:
+            if kind == "setup" and kinds & {"apt", "deps"}:
+                return _Run(instr, "other", packages, problem)
+            return _Run(instr, kind, packages, problem)
+    return _Run(instr, "neutral", packages, problem)
+
+
+def _calls_build_program(r: _Run) -> bool:
+    words = r.instr.logical[r.instr.args_start :].replace("&&", " ").replace(";", " ").split()
+    return any(w.rsplit("/", 1)[-1] in BUILD_PROGRAMS for w in words)
+
+
+def _environment(
+    doc: Dockerfile, stage: Stage, runs: list[_Run], before: list[Instruction]
+) -> _Env | str:
+    """Where the builder installs the dependencies."""
+    found: list[_Env] = []
+    for r in runs:
+        if r.instr not in before:
+            continue
+        for c in run_commands(doc, stage, r.instr) or []:
+            argv = [w or "" for w in c.argv]
+            if not argv or not argv[0]:
+                continue
+            venv = venv_target(argv)
+            if venv is not None:
+                path = resolve_path(venv, c.cwd)
+                if path is None:
+                    return f"the directory of the virtual environment `{venv}` is unknown"
+                found.append(_Env(path, False, False))
+            elif argv[0].rsplit("/", 1)[-1] == "uv" and argv[1:2] == ["sync"]:
+                target = c.env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
+                path = resolve_path(target, c.cwd)
+                if path is None:
+                    return "the directory `uv sync` installs into is unknown"
+                found.append(_Env(path, False, True))
+    paths = {e.path for e in found}
+    if len(paths) > 1:
+        return "the dependencies go to several environments: " + ", ".join(sorted(paths))
+    if found:
+        return (
+            found[0]
+            if found[0].uv
+            or installs_into(doc, stage, [r.instr for r in runs if r.kind == "deps"], found[0].path)
+            else (
+                f"the file creates `{found[0].path}`, but the install does not run with it "
+                "active (`PATH` or `VIRTUAL_ENV`), so where the packages go is unknown"
+            )
+        )
+    for i in before:
+        if i.keyword == "ENV" and any(name == "VIRTUAL_ENV" for name, _ in env_pairs(i)):
+            return (
+                f"`VIRTUAL_ENV` is set at line {i.start_line} but no RUN creates the "
+                "environment before the install"
+            )
+    return _Env(_DEFAULT_ENV, True, False)
+
+
+# --- writing the two stages -----------------------------------------------------------------
+
+
+def _edits(
+    doc: Dockerfile,
+    stage: Stage,
+    runs: list[_Run],
+    before: list[Instruction],
+    after: list[Instruction],
+    runtime: RuntimeBase,
+    libraries: list[str],
+    env: _Env,
+) -> list[Edit] | str:
+    frm = stage.from_instruction
+    kw: Callable[[str], str] = str.lower if frm.keyword_raw.islower() else str
+    words = frm.args_words()
+    if not words:
+        return "the FROM line cannot be read"
+    _, image_start, image_end = words[0]
+    edits: list[Edit] = []
+    alias = stage.alias or "build"
+    if stage.alias is None:
+        edits.append(replace_logical(frm, image_end, image_end, f" {kw('AS')} {alias}"))
+    env_line = f'{kw("ENV")} VIRTUAL_ENV={env.path} PATH="{env.path}/bin:$PATH"'
+    if env.create:
+        first = next(r.instr for r in runs if r.kind == "deps")
+        edits.append(
+            insert_before(doc, first, [f"{kw('RUN')} python -m venv {env.path}", env_line])
+        )
+    flags = frm.logical[frm.args_start : image_start]
+    lines = ["", f"{kw('FROM')} {flags}{runtime.text}"]
+    apt_written = False
+    kinds = {r.instr: r for r in runs}
+    for i in before:
+        r = kinds.get(i)
+        if r is not None and r.kind in ("apt", "deps") and r.apt_packages:
+            if libraries and not apt_written:
+                codes = {"DL3008"}
+                for c in doc.comment_lines_above(i):
+                    if c.lstrip().startswith("# hadolint ignore="):
+                        codes |= set(c.split("=", 1)[1].replace(" ", ",").split(","))
+                lines.append(f"# hadolint ignore={','.join(sorted(c for c in codes if c))}")
+                lines.append(
+                    f"{kw('RUN')} apt-get update && apt-get install -y --no-install-recommends "
+                    f"{' '.join(libraries)} && rm -rf /var/lib/apt/lists/*"
+                )
+                apt_written = True
+            continue
+        if r is not None and r.kind != "setup":
+            continue
+        if i.keyword in ("COPY", "ADD") and i.flag("from") is not None:
+            continue  # uv's binary: the builder's tool
+        if r is None and i.keyword not in _CARRIED:
+            return f"`{i.keyword}` at line {i.start_line} cannot be carried into the runtime stage"
+        lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
+        lines.append(doc.source[i.start : i.end].rstrip("\r\n"))
+    lines.append(f"{kw('COPY')} --from={alias} {env.path} {env.path}")
+    on_path = any(
+        name == "PATH" and f"{env.path}/bin" in (value or "")
+        for i in (*before, *after)
+        if i.keyword == "ENV"
+        for name, value in env_pairs(i)
+    )
+    if env.create:
+        lines.append(env_line)
+    elif not on_path:
+        lines.append(f'{kw("ENV")} PATH="{env.path}/bin:$PATH"')
+    split = before[-1]
+    text = doc.eol.join(lines)
+    if split.next == split.end:  # the file ends without a line break: keep it so
+        edits.append(Edit.insert(split.end, doc.eol + text))
+    else:
+        edits.append(Edit.insert(split.next, text + doc.eol))
+    return edits
