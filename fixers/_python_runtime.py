@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from dockfix.fixers._build_artifacts import run_commands
+from dockfix.fixers._build_steps import run_steps
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import match_command
 from dockfix.syntax import env_pairs
@@ -364,7 +364,7 @@ def installs_into(doc: Dockerfile, stage: Stage, installs: list[Instruction], en
             if i.keyword == "ENV"
             for name, value in env_pairs(i)
         )
-        for c in run_commands(doc, stage, instr) or []:
+        for c in run_steps(doc, stage, instr) or []:
             argv = [w or "" for w in c.argv]
             by_path = bool(argv) and argv[0].startswith(f"{env}/bin/")
             if argv and match_command(argv) and not (active or by_path):

@@ -124,6 +124,7 @@ class Publish(NamedTuple):
 @register
 class DotnetSingleStage(Fixer):
     code = "DF307"
+    restructures = True
     severity = Severity.INFO
     name = "dotnet-single-stage"
     summary = "A .NET service runs in the SDK image that published it"

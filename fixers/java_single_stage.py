@@ -134,6 +134,7 @@ _IMAGE_USERS = frozenset({"root", "0"})
 @register
 class JavaSingleStage(Fixer):
     code = "DF306"
+    restructures = True
     severity = Severity.INFO
     name = "java-single-stage"
     summary = "A Java service runs in the JDK and build-tool image that built it"

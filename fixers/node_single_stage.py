@@ -140,6 +140,7 @@ _IMAGE_USERS = frozenset({"root", "0", "node", "1000"})
 @register
 class NodeSingleStage(Fixer):
     code = "DF305"
+    restructures = True
     severity = Severity.INFO
     name = "node-single-stage"
     summary = "A Node service runs in the image that installed its dev dependencies and built it"

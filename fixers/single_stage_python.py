@@ -106,16 +106,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.edits import insert_before, replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._build_artifacts import (
-    base_image,
-    context_source,
-    resolve_path,
-    run_commands,
-    start_command,
-    workdir_at,
-)
+from dockfix.fixers._build_steps import run_steps
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._dev_images import is_dev_file
+from dockfix.fixers._image_paths import base_image, context_source, image_workdir_at, start_command
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
@@ -130,6 +124,7 @@ from dockfix.fixers._python_runtime import (
     slim_variant,
     venv_target,
 )
+from dockfix.semantic import resolve_path
 from dockfix.suppression import is_pragma
 from dockfix.syntax import env_pairs
 
@@ -183,6 +178,7 @@ class _Env(NamedTuple):
 @register
 class SingleStagePython(Fixer):
     code = "DF304"
+    restructures = True
     severity = Severity.INFO
     name = "single-stage-python"
     summary = "A Python service image keeps the build tools its dependencies were compiled with"
@@ -311,7 +307,7 @@ class SingleStagePython(Fixer):
                 )
             texts = [(f"the start command (line {i.start_line})", " ".join(words))]
             for script in (w for w in words if w.endswith(".sh")):
-                path = resolve_path(script, workdir_at(doc, stage, None))
+                path = resolve_path(script, image_workdir_at(doc, stage, None))
                 rel = context_source(doc, stage, path, ctx) if path and ctx.has_context else None
                 body = ctx.read_text(rel) if rel is not None else None
                 if body is None:
@@ -335,7 +331,7 @@ class SingleStagePython(Fixer):
 
 
 def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
-    commands = run_commands(doc, stage, instr)
+    commands = run_steps(doc, stage, instr)
     if commands is None:
         return _Run(instr, "other", [], "")
     kinds: set[str] = set()
@@ -403,7 +399,7 @@ def _environment(
     for r in runs:
         if r.instr not in before:
             continue
-        for c in run_commands(doc, stage, r.instr) or []:
+        for c in run_steps(doc, stage, r.instr) or []:
             argv = [w or "" for w in c.argv]
             if not argv or not argv[0]:
                 continue

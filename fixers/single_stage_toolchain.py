@@ -158,6 +158,7 @@ _PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc+
 @register
 class SingleStageToolchain(Fixer):
     code = "DF302"
+    restructures = True
     severity = Severity.INFO
     name = "single-stage-toolchain"
     summary = "The final image is the toolchain image that built the service"

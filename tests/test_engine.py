@@ -153,3 +153,40 @@ def test_one_finding_fix_that_buildkits_parser_rejects_is_refused() -> None:
     fixed, refused = fix_one(doc, finding)
     assert fixed == doc.source
     assert refused is not None and "BuildKit" in refused
+
+
+class SplitStage(Fixer):
+    """Splits a one-stage file: the runtime stage starts after the last RUN."""
+
+    code = "T004"
+    name = "split-stage"
+    summary = "splits the stage"
+    restructures = True
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        if len(doc.stages) == 1:
+            last_run = [i for i in doc.instructions if i.keyword == "RUN"][-1]
+            edit = insert_after(doc, last_run, ["", "FROM runtime", "COPY --from=0 /out /out"])
+            yield self.finding(last_run, "one stage", Fix.safe(edit))
+
+
+class LabelFinalStage(Fixer):
+    code = "T005"
+    name = "label-final-stage"
+    summary = "labels the final stage"
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        final = doc.stages[-1]
+        if "LABEL" not in doc.source:
+            edit = insert_after(doc, final.from_instruction, ["LABEL final=yes"])
+            yield self.finding(final.from_instruction, "no label", Fix.safe(edit))
+
+
+def test_a_restructuring_fix_goes_alone_and_first() -> None:
+    """In the same round as the split, the final stage's label would land in the builder."""
+    text = "FROM build\nRUN make\nCMD run\n"
+    fixed, warnings = run(text, LabelFinalStage(), SplitStage())
+    assert warnings == []
+    builder, runtime = fixed.split("\nFROM runtime\n")
+    assert builder == "FROM build\nRUN make\n"
+    assert runtime == "LABEL final=yes\nCOPY --from=0 /out /out\nCMD run\n"

@@ -119,6 +119,7 @@ def fix_document(
         out.error_line = problem.line
         return out
     active = list(fixers)
+    restructuring = {f.code for f in active if f.restructures}
     changes: dict[Path, FileChange] = {}
     rounds = 0
     while True:
@@ -132,6 +133,9 @@ def fix_document(
         rounds += 1
         chosen: list[Finding] = []
         taken = TakenEdits()
+        first_restructure = next((f for f in todo if f.code in restructuring), None)
+        if first_restructure is not None:
+            todo = [first_restructure]  # alone: the next round sees the new stages
         for f in todo:
             assert f.fix is not None
             if taken.overlaps(f.fix.edits):

@@ -195,6 +195,10 @@ class Fixer:
     default_enabled: ClassVar[bool] = True
     # Fixers that need no build context read nothing from disk; the engine can skip I/O.
     uses_context: ClassVar[bool] = False
+    # Its fix changes the file's structure (splits a stage in two): the engine applies it alone
+    # and first in its round, so the other fixes are worked out on the new stages (a non-root
+    # user belongs in the new runtime stage, not in the builder).
+    restructures: ClassVar[bool] = False
     # What a built image may differ in after this fixer's fix, for `dockfix verify`:
     # "config:<Field>" (User, Cmd, Entrypoint, Healthcheck, …), "label:<key>", "env:<key>",
     # "apt-lists-removed", "caches-removed[:dir,…]", "user-added", "owner:<glob>",
