@@ -117,7 +117,6 @@ class AddForCopy(Fixer):
     name = "add-for-copy"
     summary = "ADD of local files or directories: COPY does the same without unpacking archives"
     resolves = Resolves(hadolint=("DL3020",), trivy=("DS-0005",), checkov=("CKV_DOCKER_4",))
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

@@ -196,7 +196,6 @@ class SingleStageToolchain(Fixer):
         "config:Cmd",
         "config:Labels",
     )  # a new runtime base
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage

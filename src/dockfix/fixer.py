@@ -141,7 +141,7 @@ class Finding:
     fix: Fix | None = None
     # Why a finding has no applicable fix (shown with display-only findings).
     reason: str = ""
-    path: str = ""  # filled by the engine
+    path: str = ""  # the file as displayed; filled by the runner, not by the fixer
     # The hadolint rules this finding matches, when narrower than the fixer's `resolves`:
     # a `# hadolint ignore=` pragma suppresses the finding only for these.
     hadolint: tuple[str, ...] | None = None
@@ -193,8 +193,6 @@ class Fixer:
     security: ClassVar[bool] = False
     # Off unless selected by code (fixers that edit files other than Dockerfiles).
     default_enabled: ClassVar[bool] = True
-    # Fixers that need no build context read nothing from disk; the engine can skip I/O.
-    uses_context: ClassVar[bool] = False
     # What a built image may differ in after this fixer's fix, for `dockfix verify`:
     # "config:<Field>" (User, Cmd, Entrypoint, Healthcheck, …), "label:<key>", "env:<key>",
     # "apt-lists-removed", "caches-removed[:dir,…]", "user-added", "owner:<glob>",

@@ -138,6 +138,9 @@ class ImageLookups:
 
     answers: Mapping[tuple[str, str], LookupAnswer] = field(default_factory=dict)
     offline: bool = False
+    # Problems met on the way that failed no lookup (a corrupt digest cache, an unreadable
+    # config.json), one line each, for the run's warnings.
+    notes: tuple[str, ...] = ()
 
     def get(self, query: ImageQuery) -> LookupAnswer | None:
         try:
@@ -170,6 +173,11 @@ class ImageLookups:
             count = f"{len(keys)} image{'s' if len(keys) != 1 else ''}"
             lines.append(f"{problem}: {count} not pinned; {advice}")
         return lines
+
+    def warnings(self) -> list[str]:
+        """What to tell the user about the lookups as a whole: :meth:`host_warnings`, then
+        the :attr:`notes`."""
+        return [*self.host_warnings(), *self.notes]
 
 
 class RegistrySettings(NamedTuple):
@@ -272,7 +280,7 @@ def resolve_image_queries(
         else:
             missing[key] = query
     if not missing:
-        return ImageLookups(answers, offline)
+        return ImageLookups(answers, offline, _taken(cache))
     from dockfix.registry_client import RegistryClient
 
     client = RegistryClient(
@@ -286,7 +294,16 @@ def resolve_image_queries(
         answers.update(_resolve_all(client, None if refresh else cache, cache, missing))
     finally:
         client.close()  # also saves the cache
-    return ImageLookups(answers, offline)
+    return ImageLookups(answers, offline, (*_taken(cache), *client.take_warnings()))
+
+
+def _taken(cache: DigestCache | None) -> tuple[str, ...]:
+    """The cache's warnings, once (an offline view is shared by the files of a process)."""
+    if cache is None or not cache.warnings:
+        return ()
+    taken = tuple(cache.warnings)
+    cache.warnings.clear()
+    return taken
 
 
 def _resolve_all(

@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -27,11 +26,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dockfix.catalog import all_fixers, select_codes
 from dockfix.config import Config, ConfigError, find_config, load_config_file
 from dockfix.context import FixContext
-from dockfix.engine import FixOutcome, fix_document
+from dockfix.engine import FileReport, FixOutcome, fix_document
 from dockfix.fixer import FileChange, Finding, Fixer, Severity
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
 from dockfix.suppression import unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
+from dockfix.wire import Packed, pack_report, unpack_report
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from dockfix.hadolint_config import HadolintConfig
     from dockfix.image_lookup import ImageLookups, ImageQuery
     from dockfix.input_log import InputLog
-    from dockfix.wire import Packed
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
@@ -65,27 +64,6 @@ class RunOptions(NamedTuple):
     cache_dir: str | None = None
 
 
-@dataclass
-class FileReport:
-    path: str  # as displayed (relative to the working directory when possible)
-    outcome: FixOutcome | None = None
-    error: str | None = None
-    mode: int | None = None
-    written: bool = False
-    write_errors: list[str] = field(default_factory=list)
-    from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
-    # Warnings about the whole run (a registry that could not be reached), on its first report.
-    run_warnings: list[str] = field(default_factory=list)
-    cached: bool = False  # the outcome came from the results cache: the file was not re-checked
-    # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
-    cache_entry: tuple[str, bytes] | None = None
-
-    def error_message(self) -> str:
-        """The error as one line: ``path:line: reason`` where it has a line (as findings)."""
-        line = self.outcome.error_line if self.outcome is not None else None
-        return f"{self.path}:{line}: {self.error}" if line else f"{self.path}: {self.error}"
-
-
 def display_path(path: Path) -> str:
     # The common cases without relpath()'s work: a relative path as the walk spells it, a
     # path under the working directory.
@@ -104,7 +82,9 @@ def display_path(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-def _config_for(directory: str, config_file: str | None) -> Config:
+def config_for(directory: str, config_file: str | None) -> Config:
+    """The configuration that applies to the files of ``directory`` (``--config``'s file when
+    given), found once per directory for the run."""
     known = _KNOWN_CONFIGS.get(directory)
     if known is not None and config_file is None:
         return known
@@ -215,14 +195,13 @@ def file_settings(
     """``read_from_path``: the file was just read from ``path`` (so its directory exists)."""
     if cfg is None:
         directory = str(path.parent if path is not None else Path.cwd())
-        cfg = _config_for(directory, opts.config_file)
+        cfg = config_for(directory, opts.config_file)
     context_dir = context_dir_of(path, cfg, opts)
     known_dir = read_from_path and path is not None and context_dir == path.parent
     unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
     ctx = FixContext(
         path=path,
         context_dir=context_dir,
-        unsafe_fixes=unsafe,
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
         min_docker_engine=cfg.min_docker_engine,
@@ -263,7 +242,7 @@ def fix_text_with(
             refresh=ctx.refresh,
         )
         ctx.services["image_lookups"] = lookups
-        lookup_warnings = lookups.host_warnings() + [m for _, m in lookups.failures()]
+        lookup_warnings = lookups.warnings() + [m for _, m in lookups.failures()]
     if inputs is None:
         outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
     else:
@@ -364,8 +343,6 @@ def _process_chunk(
 
 def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list[Packed]:
     """:func:`_process_chunk` in a worker: the reports as plain tuples (see ``wire``)."""
-    from dockfix.wire import pack_report
-
     return [pack_report(r) for r in _process_chunk(args)]
 
 
@@ -385,7 +362,7 @@ def _network_fixers(path: Path, opts: RunOptions) -> tuple[list[Fixer], Config |
     """The network fixers enabled for one file that may look something up for it (none when
     its configuration is broken)."""
     try:
-        cfg = _config_for(str(path.parent), opts.config_file)
+        cfg = config_for(str(path.parent), opts.config_file)
         fixers = [f for f in build_fixers(cfg, opts, path) if f.needs_network]
     except ConfigError:
         return [], None
@@ -478,7 +455,7 @@ def _prefetch(
     warnings: dict[int, list[str]] = {}
     for key, message in lookups.failures():
         warnings.setdefault(first_user.get(key, 0), []).append(message)
-    return opts._replace(image_lookups=lookups), warnings, lookups.host_warnings()
+    return opts._replace(image_lookups=lookups), warnings, lookups.warnings()
 
 
 def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
@@ -650,8 +627,6 @@ def _run_chunks(
 ) -> Iterator[FileReport]:
     """Submit each chunk as it comes (the walk may still be going) and yield the reports in
     order, each chunk's as soon as it and those before it are done."""
-    from dockfix.wire import unpack_report
-
     pending: collections.deque[Future[list[Packed]]] = collections.deque()
     for chunk in chunks:
         pending.append(pool.submit(_packed_chunk, (chunk, opts, _configs_of(chunk, opts))))

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockfix.engine import FixOutcome
+from dockfix.engine import FileReport, FixOutcome
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Severity
-from dockfix.runner import FileReport
 
 _APPLICABILITY = {a.value: a for a in Applicability}
 _SEVERITY = {s.value: s for s in Severity}
@@ -56,11 +55,12 @@ def pack_outcome(o: FixOutcome) -> Packed:
         o.error,
         o.warnings,
         o.error_line,
+        o.unsafe,
     )
 
 
 def unpack_outcome(t: Packed) -> FixOutcome:
-    original, fixed, findings, applied, file_changes, error, warnings, error_line = t
+    original, fixed, findings, applied, file_changes, error, warnings, error_line, unsafe = t
     return FixOutcome(
         original,
         fixed,
@@ -70,6 +70,7 @@ def unpack_outcome(t: Packed) -> FixOutcome:
         error,
         warnings,
         error_line,
+        unsafe,
     )
 
 
