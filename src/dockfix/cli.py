@@ -393,6 +393,7 @@ def _hadolint_config(path: str | None, skip: bool) -> Any:
         click.echo(f"warning: {warning}", err=True)
     return hadolint
 
+
 def _cache_dir(config_file: str | None) -> Path:
     """The results cache's directory: ``$DOCKFIX_CACHE_DIR``, the working directory's
     ``cache-dir`` setting, or the default."""
@@ -491,11 +492,15 @@ def check(
         click.echo(join_full_files(parts), nl=False)
     else:
         click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
-    failing = [f for f in findings if _fails(f, failure_threshold, run.opts)]
+    failing = sum(
+        _failing(rep.outcome.findings, _threshold(rep.path, failure_threshold, run.opts))
+        for rep in reports
+        if not rep.error and rep.outcome is not None
+    )
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
-        if len(failing) < len(findings):
-            click.echo(f"{len(findings) - len(failing)} below the failure threshold.", err=True)
+        if failing < len(findings):
+            click.echo(f"{len(findings) - failing} below the failure threshold.", err=True)
     if show_fixes:
         from dockfix.engine import fix_applies
 
@@ -516,17 +521,21 @@ def _configured_threshold(directory: str, config_file: str | None) -> str | None
         return None  # reported with the file
 
 
-def _fails(finding: Any, threshold: str | None, opts: Any) -> bool:
-    """Whether a finding fails `check`: its severity against --failure-threshold, else against
-    the `failure-threshold` of its file's configuration, else hadolint's (default: every
-    finding fails)."""
-    from dockfix.fixer import fails
-
+def _threshold(path: str, threshold: str | None, opts: Any) -> str:
+    """The failure threshold of a file's findings: --failure-threshold, else the
+    `failure-threshold` of its configuration, else hadolint's (default: every finding fails)."""
     if threshold is None:
-        threshold = _configured_threshold(os.path.dirname(finding.path) or ".", opts.config_file)
+        threshold = _configured_threshold(os.path.dirname(path) or ".", opts.config_file)
     if threshold is None and opts.hadolint is not None:
         threshold = opts.hadolint.failure_threshold
-    return fails(finding.severity, threshold or "style")
+    return threshold or "style"
+
+
+def _failing(findings: list[Any], threshold: str) -> int:
+    """How many of one file's findings fail `check` (see :func:`_threshold`)."""
+    from dockfix.fixer import fails
+
+    return sum(1 for f in findings if fails(f.severity, threshold))
 
 
 def _run_warnings(run: _Run, rep: Any) -> None:

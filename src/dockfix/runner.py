@@ -179,7 +179,6 @@ def context_dir_of(path: Path | None, cfg: Config, opts: RunOptions) -> Path | N
     return None
 
 
-
 class FileSettings(NamedTuple):
     """What decides how one file is checked, before its text is read."""
 
@@ -189,26 +188,72 @@ class FileSettings(NamedTuple):
     unsafe: bool
 
 
+class SharedSettings(NamedTuple):
+    """What the files under one configuration share in a run: resolved once per
+    configuration (a monorepo's thousands of service folders share a few), not per file."""
+
+    opts: RunOptions  # the run's options they were resolved for
+    cfg: Config
+    services: dict[str, Any]  # copied into each file's context (a file may add to it)
+    unsafe: bool  # --unsafe-fixes, else the configuration's `unsafe-fixes`
+    refresh: bool
+    # The fixers, the same for every file; None when the configuration's `per-file-ignores`
+    # or `context` patterns make them (or the build context) depend on the file.
+    fixers: list[Fixer] | None
+
+
+# By the configuration's identity (the entry keeps it alive, so the identity is not reused).
+_SHARED: dict[int, SharedSettings] = {}
+
+
+def shared_settings(directory: str, opts: RunOptions) -> SharedSettings:
+    """The settings the files of ``directory`` share with every file under its configuration
+    (see :class:`SharedSettings`)."""
+    cfg = config_for(directory, opts.config_file)
+    known = _SHARED.get(id(cfg))
+    if known is not None and known.opts is opts and known.cfg is cfg:
+        return known
+    unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
+    per_file = bool(cfg.per_file_ignores or cfg.contexts)
+    made = SharedSettings(
+        opts,
+        cfg,
+        _services(cfg, opts),
+        unsafe,
+        opts.refresh or cfg.refresh,
+        None if per_file else build_fixers(cfg, opts, None),
+    )
+    if len(_SHARED) >= 4096:
+        _SHARED.clear()
+    _SHARED[id(cfg)] = made
+    return made
+
+
 def file_settings(
     path: Path | None, opts: RunOptions, cfg: Config | None = None, read_from_path: bool = False
 ) -> FileSettings:
     """``read_from_path``: the file was just read from ``path`` (so its directory exists)."""
     if cfg is None:
-        directory = str(path.parent if path is not None else Path.cwd())
-        cfg = config_for(directory, opts.config_file)
+        shared = shared_settings(str(path.parent if path is not None else Path.cwd()), opts)
+        cfg, services = shared.cfg, dict(shared.services)
+        unsafe, refresh = shared.unsafe, shared.refresh
+        fixers = shared.fixers if shared.fixers is not None else build_fixers(cfg, opts, path)
+    else:
+        unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
+        services, refresh = _services(cfg, opts), opts.refresh or cfg.refresh
+        fixers = build_fixers(cfg, opts, path)
     context_dir = context_dir_of(path, cfg, opts)
     known_dir = read_from_path and path is not None and context_dir == path.parent
-    unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
     ctx = FixContext(
         path=path,
         context_dir=context_dir,
         offline=opts.offline,
-        refresh=opts.refresh or cfg.refresh,
+        refresh=refresh,
         min_docker_engine=cfg.min_docker_engine,
-        services=_services(cfg, opts),
+        services=services,
         context_is_dir=known_dir,
     )
-    return FileSettings(cfg, ctx, build_fixers(cfg, opts, path), unsafe)
+    return FileSettings(cfg, ctx, fixers, unsafe)
 
 
 def fix_text_with(
@@ -469,7 +514,7 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
     passed on as it is (reading it says why it fails)."""
     seen: set[str] = set()
     prefix = os.path.join(os.getcwd(), "")
-    real_dirs: dict[str, str] = {}  # one realpath() per directory, not per file
+    real_dirs: dict[str, str] = {}  # by directory as spelled: each worked out once
     for p in paths:
         if os.path.islink(p):  # one lstat: most paths are not links
             real = os.path.realpath(p)
@@ -480,16 +525,27 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
                 continue
         else:
             directory, name = os.path.split(p)
-            real_dir = real_dirs.get(directory)
-            if real_dir is None:
-                real_dir = real_dirs[directory] = os.path.realpath(directory or ".")
-            real = os.path.join(real_dir, name)
+            real = os.path.join(_real_dir(directory, real_dirs), name)
         if real in seen:
             continue
         seen.add(real)
         if real.startswith(prefix) and real != os.path.abspath(p):
             p = display_path(Path(real))
         yield p
+
+
+def _real_dir(directory: str, known: dict[str, str]) -> str:
+    """``os.path.realpath(directory)``, worked out from its parent's when it is no link
+    itself: one lstat per directory of a monorepo's tree, instead of one per component."""
+    real = known.get(directory)
+    if real is None:
+        parent, name = os.path.split(directory)
+        if name in ("", ".", "..") or parent == directory or os.path.islink(directory):
+            real = os.path.realpath(directory or ".")
+        else:
+            real = os.path.join(_real_dir(parent, known), name)
+        known[directory] = real
+    return real
 
 
 def process_paths(
@@ -561,9 +617,7 @@ def _process_paths(
             names = [*head, *it]
             size = max(16, len(names) // (workers * 8))
             opts, warnings, run_warnings = _prefetch(names, opts, pool, size)
-            chunks: Iterable[list[str]] = (
-                names[i : i + size] for i in range(0, len(names), size)
-            )
+            chunks: Iterable[list[str]] = (names[i : i + size] for i in range(0, len(names), size))
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings, run_warnings)
