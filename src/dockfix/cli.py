@@ -452,6 +452,9 @@ def check(
 
     _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
+    # Only these formats print the fixes' edits: the others need not carry them.
+    keep_edits = kw["output_format"] in ("json", "json-lines", "rdjson")
+    run.opts = run.opts._replace(keep_edits=keep_edits)
     run.validate()
     _show_instead(run, show_settings, show_files)
     if add_noqa:

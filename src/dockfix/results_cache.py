@@ -167,7 +167,9 @@ def _key_around_context(
     """:func:`settings_key` but for the build context: the text before it and after it."""
     known = _BASE_KEYS.get((id(cfg), id(opts)))
     if known is None:
-        plain_opts = opts._replace(image_lookups=None, cache_dir=None, hadolint=None)
+        plain_opts = opts._replace(
+            image_lookups=None, cache_dir=None, hadolint=None, keep_edits=True
+        )
         text = (
             f"{tool_fingerprint()}\0{os.getcwd()}\0{cfg!r}\0{plain_opts!r}"
             f"\0{_hadolint_key(opts.hadolint)!r}"

@@ -62,6 +62,9 @@ class RunOptions(NamedTuple):
     hadolint: HadolintConfig | None = None
     # The results cache's directory (None: every file is checked; see dockfix.results_cache).
     cache_dir: str | None = None
+    # Whether the findings' edits come back from worker processes: `check` needs them only
+    # for the formats that print them (json, json-lines, rdjson), `fix` always.
+    keep_edits: bool = True
 
 
 def display_path(path: Path) -> str:
@@ -388,7 +391,8 @@ def _process_chunk(
 
 def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list[Packed]:
     """:func:`_process_chunk` in a worker: the reports as plain tuples (see ``wire``)."""
-    return [pack_report(r) for r in _process_chunk(args)]
+    keep_edits = args[1].keep_edits
+    return [pack_report(r, keep_edits) for r in _process_chunk(args)]
 
 
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
