@@ -41,12 +41,12 @@ from dockfix.fixer import Fixer
 from dockfix.hadolint_config import HadolintConfig
 from dockfix.input_log import InputLog, skip_prefixes, still_valid
 from dockfix.runner import (
-    SharedSettings,
     FileSettings,
     RunOptions,
-    shared_settings,
+    SharedSettings,
     file_settings,
     fix_text_with,
+    shared_settings,
 )
 from dockfix.source_io import text_digest
 from dockfix.wire import pack_outcome, unpack_outcome
