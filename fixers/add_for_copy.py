@@ -113,6 +113,7 @@ _SNIFF_BYTES = 1 << 20
 @register
 class AddForCopy(Fixer):
     code = "DF501"
+    acts_on = frozenset({"ADD"})
     severity = Severity.WARNING
     name = "add-for-copy"
     summary = "ADD of local files or directories: COPY does the same without unpacking archives"

@@ -87,6 +87,7 @@ if TYPE_CHECKING:
 @register
 class ShellFormEntrypoint(Fixer):
     code = "DF401"
+    acts_on = frozenset({"CMD", "ENTRYPOINT"})
     severity = Severity.WARNING
     name = "shell-form-entrypoint"
     summary = "CMD/ENTRYPOINT in shell form: the program runs under /bin/sh and may miss signals"

@@ -84,7 +84,13 @@ def collect_findings(
     sup = Suppressions.of(doc)
     ignored: frozenset[str] = ctx.services.get("hadolint_ignored", frozenset())
     found: list[Finding] = []
+    keywords: frozenset[str] | None = None
     for fixer in fixers:
+        if fixer.acts_on:
+            if keywords is None:
+                keywords = instruction_keywords(doc)
+            if keywords.isdisjoint(fixer.acts_on):
+                continue  # nothing it reports on (Fixer.acts_on)
         try:
             results = list(fixer.check(doc, ctx))
         except Exception as exc:  # a fixer bug must not stop the run
@@ -113,6 +119,14 @@ def collect_findings(
 # Whether fixes marked unsafe apply: one value for every finding, or the paths of the files
 # where they do (each file's outcome says, as its configuration resolved it).
 UnsafeFor = bool | AbstractSet[str]
+
+
+def instruction_keywords(doc: Dockerfile) -> frozenset[str]:
+    """The keywords of a file's instructions and of its ONBUILD triggers."""
+    found = {i.keyword for i in doc.instructions}
+    if "ONBUILD" in found:
+        found.update(i.trigger.keyword for i in doc.instructions if i.trigger is not None)
+    return frozenset(found)
 
 
 def unsafe_applies(f: Finding, unsafe: UnsafeFor) -> bool:

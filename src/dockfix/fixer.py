@@ -193,6 +193,9 @@ class Fixer:
     security: ClassVar[bool] = False
     # Off unless selected by code (fixers that edit files other than Dockerfiles).
     default_enabled: ClassVar[bool] = True
+    # The instruction keywords (upper case) the fixer reports on, ONBUILD triggers included:
+    # the engine does not run it on a file that has none of them. Empty: every file.
+    acts_on: ClassVar[frozenset[str]] = frozenset()
     # What a built image may differ in after this fixer's fix, for `dockfix verify`:
     # "config:<Field>" (User, Cmd, Entrypoint, Healthcheck, …), "label:<key>", "env:<key>",
     # "apt-lists-removed", "caches-removed[:dir,…]", "user-added", "owner:<glob>",
