@@ -235,9 +235,14 @@ def current_answer(
         return lookups.answers.get(key)
     if not offline:
         raise ValueError("online answers come from the run's lookups")
+    if _BATCH_ANSWERS is not None and key in _BATCH_ANSWERS:
+        return _BATCH_ANSWERS[key]
     settings = _BATCH_SETTINGS or RegistrySettings.from_environ()
     cache = _shared_cache(settings.cache_path, settings.cache_ttl) if settings.use_cache else None
-    return _cached_answer(cache, key, offline)
+    answer = _cached_answer(cache, key, offline)
+    if _BATCH_ANSWERS is not None and (answer is None or answer.stale_age is None):
+        _BATCH_ANSWERS[key] = answer  # (a stale answer's age goes on growing)
+    return answer
 
 
 def resolve_image_queries(
@@ -416,20 +421,24 @@ _OFFLINE_CACHES: dict[tuple[str, float, int, int], DigestCache] = {}
 # the settings read from the environment (which a batch does not change).
 _BATCH_VIEWS: dict[tuple[Path | None, float], DigestCache] | None = None
 _BATCH_SETTINGS: RegistrySettings | None = None
+# And the offline answers given so far (the results cache asks for the same few images for
+# file after file): one view of the cache gives each the same answer.
+_BATCH_ANSWERS: dict[tuple[str, str], LookupAnswer | None] | None = None
 
 
 @contextlib.contextmanager
 def one_cache_read() -> Iterator[None]:
     """Within this block, offline lookups check the cache file once (not once per file): a
     batch of files is answered from one view of it."""
-    global _BATCH_VIEWS, _BATCH_SETTINGS
-    outer, outer_settings = _BATCH_VIEWS, _BATCH_SETTINGS
+    global _BATCH_VIEWS, _BATCH_SETTINGS, _BATCH_ANSWERS
+    outer, outer_settings, outer_answers = _BATCH_VIEWS, _BATCH_SETTINGS, _BATCH_ANSWERS
     if outer is None:
         _BATCH_VIEWS, _BATCH_SETTINGS = {}, RegistrySettings.from_environ()
+        _BATCH_ANSWERS = {}
     try:
         yield
     finally:
-        _BATCH_VIEWS, _BATCH_SETTINGS = outer, outer_settings
+        _BATCH_VIEWS, _BATCH_SETTINGS, _BATCH_ANSWERS = outer, outer_settings, outer_answers
 
 
 @lru_cache(maxsize=8)
