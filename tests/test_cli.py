@@ -18,9 +18,11 @@ FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
 CLEAN = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
 
 
-def dockfix(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def dockfix(
+    *args: str, cwd: Path, stdin: bytes | None = None, select: str = "DF102"
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "dockfix", *args, "--select", "DF102"],
+        [sys.executable, "-m", "dockfix", *args, "--select", select],
         cwd=cwd,
         input=stdin,
         capture_output=True,
@@ -358,16 +360,9 @@ def test_unsafe_fixes_set_in_the_configuration_count_in_check_as_fix_applies_the
     )
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "dockfix", *args, "--offline", "--no-cache"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return dockfix(*args, "--offline", "--no-cache", cwd=tmp_path, select="DF105")
 
-    check = ("check", "--select", "DF105", ".")
+    check = ("check", ".")
     before = run(*check)
     assert "DF105 [-] " in before.stdout
     assert "[-] 1 more fixable with `dockfix fix --unsafe-fixes`." in before.stderr
@@ -377,6 +372,6 @@ def test_unsafe_fixes_set_in_the_configuration_count_in_check_as_fix_applies_the
     assert "[*] 1 fixable with `dockfix fix`." in after.stderr
     assert "--unsafe-fixes" not in after.stderr
     assert "[*] " in run(*check, "--statistics").stdout
-    assert "--no-install-recommends" in run("fix", "--select", "DF105", ".").stdout
+    assert "--no-install-recommends" in run("fix", ".").stdout
     # the command line still wins over the configuration
     assert "DF105 [-] " in run(*check, "--no-unsafe-fixes").stdout
