@@ -20,13 +20,15 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 # waits on I/O; `runner`, `config` and `image_lookup` also define what is pickled to the
 # workers, and a compiled frozen dataclass does not unpickle.
 COMPILED_MODULES = [
-    "syntax", "shell", "variables", "edits", "suppression", "invariants", "engine",
-    "image_ref", "dockerignore", "context",
+    "syntax", "shell", "variables", "semantic", "memo", "edits", "suppression", "invariants",
+    "engine", "image_ref", "dockerignore", "context",
     "discovery", "wire", "report", "diffing",
 ]
-# Fixer modules left interpreted: `_lazy` builds patterns through __getattr__, which a compiled
-# class does not fall back to. (A fixer must not define functions inside its methods: mypyc
-# cannot compile those in a class whose base, Fixer, is interpreted; tests/test_compiled_build.)
+# Fixer modules left interpreted, as paths below fixers/ without `.py`: `_lazy` builds patterns
+# through __getattr__, which a compiled class does not fall back to. Every other module is
+# compiled, those of a fixer that is a package (`copy_before_install/…`) too. (A fixer must not
+# define functions inside its methods: mypyc cannot compile those in a class whose base, Fixer,
+# is interpreted; tests/test_compiled_build.)
 INTERPRETED_FIXERS = {"__init__", "_lazy"}
 MYPY_CONFIG = "[mypy]\nignore_missing_imports = True\n"
 
@@ -43,9 +45,10 @@ def _stage() -> tuple[list[str], list[str]]:
     (STAGE / "mypy.ini").write_text(MYPY_CONFIG, encoding="utf-8")
     every = sorted(str(p) for p in STAGE.glob("dockfix/**/*.py"))
     chosen = [str(STAGE / "dockfix" / f"{m}.py") for m in COMPILED_MODULES]
+    fixers = STAGE / "dockfix" / "fixers"
     chosen += sorted(
-        str(p) for p in (STAGE / "dockfix" / "fixers").glob("*.py")
-        if p.stem not in INTERPRETED_FIXERS
+        str(p) for p in fixers.rglob("*.py")
+        if p.relative_to(fixers).with_suffix("").as_posix() not in INTERPRETED_FIXERS
     )
     return every, chosen
 

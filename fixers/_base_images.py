@@ -11,6 +11,8 @@ import functools
 import re
 from typing import NamedTuple
 
+from dockfix.image_ref import ImageRef
+
 NONROOT_UID = 65532  # distroless and Chainguard `nonroot`
 
 # Official images whose entrypoint starts as root and switches to its own user.
@@ -198,22 +200,10 @@ class Base(NamedTuple):
 
 
 def _split_ref(ref: str) -> tuple[str, str, str]:
-    """(registry or "", repository path, tag) of an image reference, lower case."""
-    ref = ref.lower().split("@", 1)[0]
-    name, tag = ref, ""
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = ref.rsplit(":", 1)
-    first, _, rest = name.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, rest
-    else:
-        registry, path = "", name
-    if registry in ("docker.io", "index.docker.io"):
-        registry = ""
-    if path.startswith("library/"):
-        path = path[len("library/") :]
-    return registry, path, tag
+    """(registry or "" for Docker Hub, repository without ``library/``, tag), lower case."""
+    parsed = ImageRef.parse_loose(ref.lower())
+    registry = "" if parsed.is_docker_hub else (parsed.domain or "")
+    return registry, parsed.short_name, parsed.tag or ""
 
 
 def _image_matches(full: str, pattern: str) -> bool:

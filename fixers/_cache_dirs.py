@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import expand
 from dockfix.shell import SimpleCommand, Word
 
 __all__ = [
@@ -45,9 +46,7 @@ __all__ = [
     "CacheUse",
     "RunEnv",
     "Tool",
-    "expand",
     "find_cache_uses",
-    "image_name",
 ]
 
 WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"})
@@ -70,59 +69,6 @@ BASE_IMAGE_USERS: dict[str, dict[str, tuple[int, int, str]]] = {
     "oven/bun": {"bun": (1000, 1000, "/home/bun")},
     "gradle": {"gradle": (1000, 1000, "/home/gradle")},
 }
-
-
-def image_name(ref: str) -> str:
-    """``docker.io/library/golang:1.22-alpine@sha…`` → ``golang``; ``oven/bun:1`` → ``oven/bun``."""
-    ref = ref.split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        ref = ref[: len(ref) - len(last)] + last.split(":", 1)[0]
-    parts = ref.lower().split("/")
-    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        parts = parts[1:]
-    if parts[:1] == ["library"]:
-        parts = parts[1:]
-    return "/".join(parts)
-
-
-_VAR_RE = lazy_re(
-    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-def expand(text: str, env: Mapping[str, str | None], depth: int = 0) -> str | None:
-    """Expand ``$V``, ``${V}``, ``${V:-w}``, ``${V-w}``, ``${V:+w}``; None when unknown."""
-    if "$" not in text:
-        return text
-    if depth > 8:
-        return None
-    out: list[str] = []
-    pos = 0
-    for m in _VAR_RE.finditer(text):
-        out.append(text[pos : m.start()])
-        pos = m.end()
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3)
-        value = env.get(name)
-        present = name in env and value is not None
-        if op in (":-", "-"):
-            use_word = not present or (op == ":-" and value == "")
-            chosen = word if use_word else value
-        elif op in (":+", "+"):
-            chosen = word if present and (op == "+" or value != "") else ""
-        else:
-            if not present:
-                return None
-            chosen = value
-        assert chosen is not None
-        sub = expand(chosen, env, depth + 1)
-        if sub is None:
-            return None
-        out.append(sub)
-    out.append(text[pos:])
-    result = "".join(out)
-    return None if "$" in result else result
 
 
 def _keys_like(env: Mapping[str, str | None], lower: str) -> list[str]:

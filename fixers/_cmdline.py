@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import stage_chain
 
 if TYPE_CHECKING:
     from dockfix.fixer import Edit, Finding, Fixer
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = [
     "JsonElement",
     "PlainWord",
-    "descendant_stages",
     "display_finding",
     "json_elements",
     "json_string",
@@ -35,7 +35,6 @@ __all__ = [
     "plain_words",
     "posix_shell_problem",
     "shell_in_effect",
-    "stage_chain",
     "verified_edits",
     "windows_hint",
 ]
@@ -334,21 +333,6 @@ def match_keyword_case(written: str, keyword: str) -> str:
 # --- stages ----------------------------------------------------------------------------------
 
 
-def stage_chain(stage: Stage) -> Iterator[Stage]:
-    """The stage, then the stage it is built FROM, and so on (cycles cannot occur)."""
-    seen: set[int] = set()
-    st: Stage | None = stage
-    while st is not None and id(st) not in seen:
-        seen.add(id(st))
-        yield st
-        st = st.parent
-
-
-def descendant_stages(doc: Dockerfile, stage: Stage) -> list[Stage]:
-    """Stages built FROM ``stage`` directly or through other stages."""
-    return [st for st in doc.stages if st is not stage and stage in list(stage_chain(st))]
-
-
 _WINDOWS_BASE_RE = lazy_re(r"windows|nanoserver|servercore|mcr\.microsoft\.com/powershell", re.I)
 
 
@@ -356,7 +340,7 @@ def windows_hint(doc: Dockerfile, stage: Stage) -> str:
     """Why the stage may be a Windows image ('' when nothing suggests it)."""
     if doc.escape == "`":
         return "the file uses the backtick escape character, as Windows Dockerfiles do"
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         if st.platform and "windows" in st.platform.lower():
             return f"the stage's platform is {st.platform}"
         if st.parent is None and _WINDOWS_BASE_RE.search(st.base):
@@ -372,7 +356,7 @@ def shell_in_effect(
     Returns (instruction, its JSON list or None when not JSON), or None when the default
     shell applies — as far as this file tells: a base image may set its own SHELL.
     """
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         found: Instruction | None = None
         for instr in st.instructions:
             if st is stage and instr is before:

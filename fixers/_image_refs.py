@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.image_ref import ImageRef, has_variables
+from dockfix.memo import per_tree
 from dockfix.syntax import Dockerfile, Flag, Instruction
 
 __all__ = ["ImageSite", "image_sites"]
@@ -57,11 +58,12 @@ class ImageSite(NamedTuple):
 
 def image_sites(doc: Dockerfile) -> list[ImageSite]:
     """Every image reference of the file (shared by DF202 and DF203: computed once per tree)."""
-    cached = doc.cache.get("image_sites")
-    if not isinstance(cached, tuple):
-        cached = tuple(_image_sites(doc))
-        doc.cache["image_sites"] = cached
-    return list(cached)
+    return list(_found_sites(doc))
+
+
+@per_tree
+def _found_sites(doc: Dockerfile) -> tuple[ImageSite, ...]:
+    return tuple(_image_sites(doc))
 
 
 def _image_sites(doc: Dockerfile) -> list[ImageSite]:

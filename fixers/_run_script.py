@@ -19,12 +19,15 @@ from __future__ import annotations
 import re
 import shlex
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
+from dockfix.memo import per_tree
+from dockfix.semantic import expand as expand  # re-exported for DF201 until it imports it itself
+from dockfix.semantic import from_reference, mounts
 from dockfix.shell import (
     OPTIONS_WITH_VALUE,
     ChainItem,
@@ -128,13 +131,10 @@ def shell_argv(doc: Dockerfile, stage: Stage | None, before: Instruction) -> lis
     return list(argvs[k])
 
 
+@per_tree
 def _stage_shells(doc: Dockerfile, stage: Stage) -> tuple[list[int], list[list[str]]]:
     """(indices of the stage's SHELLs, the argv in effect up to each and after the last),
     once per tree: asked for every RUN."""
-    key = ("stage_shells", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, tuple):
-        return cached
     parent = stage.parent
     if parent is not None and parent.index < stage.index:
         argv = _stage_shells(doc, parent)[1][-1]
@@ -146,7 +146,6 @@ def _stage_shells(doc: Dockerfile, stage: Stage) -> tuple[list[int], list[list[s
         if i.keyword == "SHELL" and i.json_args:
             at.append(i.index)
             argvs.append(list(i.json_args))
-    doc.cache[key] = (at, argvs)
     return at, argvs
 
 
@@ -225,16 +224,11 @@ def analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     """The scripts of a RUN (or of ``ONBUILD RUN``), computed once per instruction."""
     # Kept by the tree, not by the instruction: the analysis refers to its instruction, and a
     # cycle would leave the whole tree to the garbage collector.
-    key = ("run_analysis", owner)
-    cached = doc.cache.get(key)
-    if isinstance(cached, RunAnalysis):
-        return cached
-    out = _analyse_run(doc, owner)
-    doc.cache[key] = out
-    return out
+    return _analysed_run(doc, owner)
 
 
-def _analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
+@per_tree
+def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     instr = owner.trigger if owner.trigger is not None else owner
     out = RunAnalysis(instr, owner)
     shell = shell_argv(doc, owner.stage, owner)
@@ -486,20 +480,7 @@ def chain_item_of(script: Script, cmd: SimpleCommand) -> ChainItem | None:
 
 def mount_targets(instr: Instruction) -> list[tuple[str, str]]:
     """(type, target) of every ``--mount`` of a RUN (type defaults to bind)."""
-    out: list[tuple[str, str]] = []
-    for value in instr.flag_values("mount"):
-        kind = "bind"
-        target = ""
-        for part in value.split(","):
-            k, _, v = part.partition("=")
-            k = k.strip().lower()
-            v = v.strip().strip("\"'")
-            if k == "type":
-                kind = v.lower()
-            elif k in ("target", "dst", "destination"):
-                target = v
-        out.append((kind, target))
-    return out
+    return [(m.type, m.target) for m in mounts(instr)]
 
 
 def paths_related(a: str, b: str) -> bool:
@@ -507,72 +488,6 @@ def paths_related(a: str, b: str) -> bool:
     a = a.rstrip("/") or "/"
     b = b.rstrip("/") or "/"
     return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
-
-
-_VAR_RE = lazy_re(
-    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-def expand(text: str, scope: Mapping[str, str | None]) -> str | None:
-    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-default}`` with known values; None when unknown."""
-    unknown = False
-
-    def sub(m: re.Match[str]) -> str:
-        nonlocal unknown
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3)
-        value = scope.get(name)
-        if op in (":-", "-"):
-            if value is None or (op == ":-" and value == ""):
-                return word or ""
-            return value
-        if op in (":+", "+"):
-            return word or "" if value else ""
-        if value is None:
-            unknown = True
-            return ""
-        return value
-
-    out = _VAR_RE.sub(sub, text)
-    return None if unknown or "$" in out else out
-
-
-def stage_base(doc: Dockerfile, stage: Stage) -> tuple[str | None, bool]:
-    """The base of a stage with global ARG defaults expanded; (None, …) when unknown.
-
-    The flag says whether a default ARG value was used.
-    """
-    base = stage.base
-    if "$" not in base:
-        return base, False
-    value = expand(base, dict(doc.global_args))
-    return value, value is not None
-
-
-def parent_stage(doc: Dockerfile, stage: Stage) -> Stage | None:
-    """The earlier stage this one is built FROM (names given by an ARG resolved too)."""
-    if stage.parent is not None:
-        return stage.parent
-    base, _ = stage_base(doc, stage)
-    if base is None:
-        return None
-    found = doc.stage_named(base) if not base.isdigit() else None
-    if found is not None and found.index < stage.index:
-        return found
-    return None
-
-
-def descendants(doc: Dockerfile, stage: Stage) -> list[Stage]:
-    """Later stages built FROM this stage, directly or through others (file order)."""
-    out: list[Stage] = []
-    family = {stage.index}
-    for st in doc.stages[stage.index + 1 :]:
-        p = parent_stage(doc, st)
-        if p is not None and p.index in family:
-            family.add(st.index)
-            out.append(st)
-    return out
 
 
 _SCRIPT_RE = lazy_re(r"(^|/)[\w.-]+\.(sh|bash)$")
@@ -596,3 +511,17 @@ def runs_local_script(analysis: RunAnalysis) -> str | None:
             ):
                 return " ".join(argv[:2])
     return None
+
+
+# --- kept for DF201 until root_user.py asks dockfix.semantic itself (then delete) ------------
+
+
+def stage_base(doc: Dockerfile, stage: Stage) -> tuple[str | None, bool]:
+    """:func:`dockfix.semantic.from_reference`, and whether a variable was expanded."""
+    value = from_reference(doc, stage)
+    return value, "$" in stage.base and value is not None
+
+
+def parent_stage(doc: Dockerfile, stage: Stage) -> Stage | None:
+    """``stage.parent`` (the tree resolves ``FROM $VAR`` naming a stage already)."""
+    return stage.parent

@@ -64,12 +64,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-
-from ._cmdline import match_keyword_case, stage_chain, verified_edits
+from dockfix.fixers._cmdline import match_keyword_case, verified_edits
+from dockfix.semantic import stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
-    from dockfix.syntax import Dockerfile, Instruction
+from dockfix.syntax import Dockerfile, Instruction
 
 # Flags that mean the same on COPY. Anything else (ADD-only or unknown) keeps ADD.
 _COPY_FLAGS = frozenset({"chown", "chmod", "link", "exclude"})
@@ -281,7 +281,7 @@ def _workdir_set(add: Instruction) -> bool:
     stage = add.stage
     if stage is None:
         return False
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         for instr in st.instructions:
             if st is stage and (instr is add or instr.trigger is add):
                 break

@@ -47,10 +47,9 @@ from collections.abc import Iterator
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_script import Script, analyse_run, subcommand
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
-
-from ._run_script import Script, analyse_run, subcommand
 
 FLAG = "--no-install-recommends"
 _APT_PROGRAMS = frozenset({"apt-get", "apt"})

@@ -71,25 +71,20 @@ from typing import NamedTuple
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
-from dockfix.shell import SimpleCommand
-from dockfix.syntax import Dockerfile, Instruction, Stage
-from dockfix.variables import layered
-
-from ._run_script import (
+from dockfix.fixers._run_script import (
     RunAnalysis,
     Script,
     analyse_run,
     append_command,
     chain_item_of,
-    descendants,
-    expand,
     mount_targets,
-    parent_stage,
     paths_related,
     runs_local_script,
-    stage_base,
     subcommand,
 )
+from dockfix.semantic import descendants, expand, from_reference, layered
+from dockfix.shell import SimpleCommand
+from dockfix.syntax import Dockerfile, Instruction, Stage
 
 APT_LISTS = "/var/lib/apt/lists"
 APT_RM = "rm -rf /var/lib/apt/lists/*"
@@ -277,7 +272,7 @@ def _stage_in_image(doc: Dockerfile, stage: Stage | None) -> bool:
     return (
         stage is doc.final_stage
         or bool(descendants(doc, stage))
-        or any(stage_base(doc, st)[0] is None for st in doc.stages[stage.index + 1 :])
+        or any(from_reference(doc, st) is None for st in doc.stages[stage.index + 1 :])
     )
 
 
@@ -378,7 +373,7 @@ class AptListsKept(Fixer):
         start = stage.local_index(owner) + 1
         self._walk_apt(doc, stage, start, plan, update_text)
         for st in doc.stages[stage.index + 1 :]:
-            if stage_base(doc, st)[0] is None and _TEXT_APT_CONSUMER.search(_stage_text(st)):
+            if from_reference(doc, st) is None and _TEXT_APT_CONSUMER.search(_stage_text(st)):
                 plan.unsafe_why.append(
                     f"line {st.from_instruction.start_line} builds FROM a variable that may name "
                     "this stage and installs with apt"
@@ -400,7 +395,7 @@ class AptListsKept(Fixer):
             if restored:
                 return  # from here on the file behaves as before
         for child in doc.stages[stage.index + 1 :]:
-            if parent_stage(doc, child) is stage:
+            if child.parent is stage:
                 self._walk_apt(doc, child, 0, plan, update_text)
 
     def _apt_later_run(

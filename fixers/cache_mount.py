@@ -122,28 +122,34 @@ from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
-from dockfix.fixers._lazy import lazy_re
-from dockfix.image_lookup import ImageLookups, ImageQuery
-from dockfix.image_ref import ImageRef
-from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
-from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
-from dockfix.variables import layered
-
-from ._cache_dirs import (
+from dockfix.fixers._cache_dirs import (
     BASE_IMAGE_ENV,
     BASE_IMAGE_USERS,
     TOOLS,
     CacheUse,
     RunEnv,
     Tool,
-    expand,
     find_cache_uses,
-    image_name,
     program_argv,
     tool_for,
     tool_named,
 )
-from ._run_script import shell_argv
+from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_script import shell_argv
+from dockfix.image_lookup import ImageLookups, ImageQuery
+from dockfix.image_ref import ImageRef
+from dockfix.memo import per_instruction, per_tree
+from dockfix.semantic import (
+    base_reference,
+    expand,
+    layered,
+    mounts,
+    settings_at,
+    stage_chain,
+    workdir_at,
+)
+from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
+from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -164,26 +170,12 @@ def _under(path: str, root: str) -> bool:
 # --- the stage tree ---------------------------------------------------------------------------
 
 
-def _chain(stage: Stage) -> list[Stage]:
-    """The stage and its ancestors, root first."""
-    out: list[Stage] = []
-    st: Stage | None = stage
-    while st is not None and st not in out:
-        out.append(st)
-        st = st.parent
-    out.reverse()
-    return out
-
-
+@per_tree
 def _base_image(doc: Dockerfile, stage: Stage) -> str:
-    key = ("cache_mount.base_image", stage)  # asked for every RUN: once per stage
-    cached = doc.cache.get(key)
-    if isinstance(cached, str):
-        return cached
-    root = _chain(stage)[0]
-    ref = expand(root.base, doc.global_args) if root.base else None
-    name = doc.cache[key] = image_name(ref) if ref else ""
-    return name
+    """The short name of the stage tree's base image (``golang``), "" when unknown: asked for
+    every RUN."""
+    ref = base_reference(doc, stage)
+    return ImageRef.parse_loose(ref).short_name if ref else ""
 
 
 def _is_windows(doc: Dockerfile, stage: Stage) -> bool:
@@ -271,116 +263,73 @@ def _command_line(instr: Instruction) -> ShellScript | None:
 
 @dataclass(eq=False)
 class _Before:
-    """What the instructions before one instruction of a stage tree leave for it: read in one
-    walk per stage, since every RUN asks (a walk per RUN made a file's cost quadratic). A USER
-    or WORKDIR is expanded with the variables in scope where it is written, as BuildKit does."""
+    """What the RUNs before one instruction of a stage tree leave for it (the USER and WORKDIR
+    are the engine's: :func:`dockfix.semantic.settings_at`): read in one walk per stage,
+    since every RUN asks (a walk per RUN made a file's cost quadratic)."""
 
-    user: str | None = None  # the last USER, expanded
-    workdir: str = "/"  # expanded over the base image's environment
-    # without it, and None once a WORKDIR cannot be resolved (for COPY/ADD)
-    plain_workdir: str | None = "/"
-    problem: str = ""  # the first USER or WORKDIR that cannot be resolved
     # useradd/adduser of earlier RUNs, by name (a new dict only where a RUN adds one)
     accounts: dict[str, _Account] = field(default_factory=dict)
     berry: bool = False  # corepack or `yarn set version` ran
     docker_clean: bool = False  # an instruction mentions docker-clean
 
 
-def _befores(doc: Dockerfile, stage: Stage, base: str) -> dict[Instruction, _Before]:
-    """The :class:`_Before` of every instruction of the stage, and of its end (key: the FROM),
-    in a stage tree built on the image ``base``."""
-    key = ("cache_mount.befores", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, dict):
-        return cached
+@per_tree
+def _befores(doc: Dockerfile, stage: Stage) -> dict[Instruction, _Before]:
+    """The :class:`_Before` of every instruction of the stage, and of its end (key: the FROM)."""
     parent = stage.parent
     if parent is not None and parent.index < stage.index:
-        state = _befores(doc, parent, base)[parent.from_instruction]
+        state = _befores(doc, parent)[parent.from_instruction]
     else:
         state = _Before()
-    base_env = BASE_IMAGE_ENV.get(base, {})
     out: dict[Instruction, _Before] = {}
     for i in stage.instructions:
         out[i] = state
-        state = _after(state, stage, i, base_env)
+        state = _after(state, i)
     out[stage.from_instruction] = state
-    doc.cache[key] = out
     return out
 
 
-def _after(state: _Before, stage: Stage, i: Instruction, base_env: Mapping[str, str]) -> _Before:
+def _after(state: _Before, i: Instruction) -> _Before:
     """The state after instruction ``i`` (``state`` itself when ``i`` changes nothing)."""
-    changes: dict[str, Any] = {}
-    if "docker-clean" in i.logical and not state.docker_clean:
-        changes["docker_clean"] = True
-    if i.keyword in ("USER", "WORKDIR"):
-        raw = i.args.strip()
-        scope = stage.scope_at(i)
-        env = layered(scope, base_env)
-        if i.keyword == "USER":
-            changes["user"] = expand(raw, env)
-            if changes["user"] is None and not state.problem:
-                changes["problem"] = "the USER cannot be resolved"
-        else:
-            raw = raw.strip("\"'")
-            wd = expand(raw, env)
-            if wd is None:
-                if not state.problem:
-                    changes["problem"] = "the WORKDIR cannot be resolved"
-            else:
-                changes["workdir"] = posixpath.normpath(posixpath.join(state.workdir, wd))
-            if state.plain_workdir is not None:
-                plain = expand(raw, scope)
-                changes["plain_workdir"] = (
-                    None
-                    if plain is None
-                    else posixpath.normpath(posixpath.join(state.plain_workdir, plain))
-                )
-    elif i.keyword == "RUN":
-        script = _command_line(i)
-        if script is not None:
-            created: dict[str, _Account] = {}
-            _accounts_created(script, created)
-            if created:
-                changes["accounts"] = {**state.accounts, **created}
-            if not state.berry:
-                for c in script.commands:
-                    argv = program_argv(c)[0]
-                    if argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]:
-                        changes["berry"] = True
-    if not changes:
+    docker_clean = state.docker_clean or "docker-clean" in i.logical
+    accounts, berry = state.accounts, state.berry
+    script = _command_line(i) if i.keyword == "RUN" else None
+    if script is not None:
+        created: dict[str, _Account] = {}
+        _accounts_created(script, created)
+        if created:
+            accounts = {**state.accounts, **created}
+        if not berry:
+            for c in script.commands:
+                argv = program_argv(c)[0]
+                if argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]:
+                    berry = True
+    if (accounts, berry, docker_clean) == (state.accounts, state.berry, state.docker_clean):
         return state
-    # (not dataclasses.replace: spelled out, as the compiled build's classes are not plain)
-    return _Before(
-        user=changes.get("user", state.user),
-        workdir=changes.get("workdir", state.workdir),
-        plain_workdir=changes.get("plain_workdir", state.plain_workdir),
-        problem=changes.get("problem", state.problem),
-        accounts=changes.get("accounts", state.accounts),
-        berry=changes.get("berry", state.berry),
-        docker_clean=changes.get("docker_clean", state.docker_clean),
-    )
+    return _Before(accounts, berry, docker_clean)
 
 
 def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before:
     """What comes before ``instr`` in its stage tree (the stage's end for an instruction not
     in it)."""
-    states = _befores(doc, stage, _base_image(doc, stage))
+    states = _befores(doc, stage)
     return states.get(instr) or states[stage.from_instruction]
 
 
 def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
     """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
-    before = _before(doc, stage, instr)
-    if before.problem:
-        return before.problem
     base = _base_image(doc, stage)
-    scope = layered(stage.scope_at(instr), BASE_IMAGE_ENV.get(base, {}))
+    base_env = BASE_IMAGE_ENV.get(base, {})
+    settings = settings_at(doc, stage, instr, "/", base_env)
+    if settings.unresolved:
+        return settings.unresolved
+    before = _before(doc, stage, instr)
+    scope = layered(stage.scope_at(instr), base_env)
     berry = before.berry or ctx.exists(".yarnrc.yml")
-    user = before.user
+    user = settings.user
     raw_home = scope.get("HOME")
     home_env = expand(raw_home, scope) if raw_home else None
-    workdir = before.workdir
+    workdir = settings.workdir or "/"
     if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
         return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
     base_users = BASE_IMAGE_USERS.get(base, {})
@@ -407,29 +356,16 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
     return RunEnv(scope, home, uid, gid, workdir, base, berry)
 
 
-def _workdir_at(doc: Dockerfile, instr: Instruction) -> str:
-    """The WORKDIR in effect at an instruction ("/" when it cannot be resolved)."""
-    stage = instr.stage
-    if stage is None:
-        return "/"
-    return _before(doc, stage, instr).plain_workdir or "/"
-
-
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
     """(type, target) of the RUN's ``--mount`` flags; None when a target cannot be resolved."""
     out: list[tuple[str, str]] = []
-    for value in instr.flag_values("mount"):
-        fields: dict[str, str] = {}
-        for part in value.split(","):
-            key, _, val = part.partition("=")
-            fields[key.strip().lower()] = val
-        target = fields.get("target") or fields.get("dst") or fields.get("destination")
-        if not target:
+    for mount in mounts(instr):
+        if not mount.target:
             continue
-        resolved = expand(target.strip("\"'"), env.env)
+        resolved = expand(mount.target, env.env)
         if resolved is None:
             return None
-        out.append((fields.get("type", "bind"), env.path(resolved)))
+        out.append((mount.type, env.path(resolved)))
     return out
 
 
@@ -439,10 +375,9 @@ def _frontend_problem(doc: Dockerfile) -> str:
     if d is None:
         return ""
     value = d.value.strip()
-    ref = value.split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    tag = last.split(":", 1)[1] if ":" in last else ""
-    if image_name(ref) not in ("docker/dockerfile", "docker/dockerfile-upstream"):
+    ref = ImageRef.parse_loose(value)
+    tag = ref.tag or ""
+    if ref.short_name not in ("docker/dockerfile", "docker/dockerfile-upstream"):
         return f"the `# syntax={value}` frontend is not docker/dockerfile"
     m = re.match(r"(\d+)(?:\.(\d+))?", tag)
     if m is None or "experimental" in tag:
@@ -754,7 +689,7 @@ def _drop_repeated_docker_clean(plans: list[_Plan]) -> None:
         if not any(t == _DOCKER_CLEAN for _, t in plan.inserts):
             continue
         stage = plan.instr.stage
-        chain = _chain(stage) if stage is not None else []
+        chain = stage_chain(stage) if stage is not None else []
         if any(d.instr.stage in chain for d in done):
             plan.inserts = [(o, t) for o, t in plan.inserts if t != _DOCKER_CLEAN]
         else:
@@ -789,15 +724,11 @@ def _copy_touches(
     return any(ctx.exists(posixpath.join(s, rest)) for s in sources if "://" not in s)
 
 
+@per_instruction
 def _copy_paths(instr: Instruction) -> list[str]:
     """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
-    cached = instr.cache.get("copy-paths")
-    if isinstance(cached, list):
-        return cached
     words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
-    paths = [w.strip("\"'") for w in words]
-    instr.cache["copy-paths"] = paths
-    return paths
+    return [w.strip("\"'") for w in words]
 
 
 @register
@@ -854,7 +785,7 @@ class CacheMount(Fixer):
         # Stage trees: stages joined by `FROM <stage>` share what RUNs leave in a directory.
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
-            trees.setdefault(_chain(st)[0].index, []).append(st)
+            trees.setdefault(stage_chain(st)[0].index, []).append(st)
         for stages in trees.values():
             if not _is_windows(doc, stages[0]):
                 yield from self._check_tree(doc, ctx, stages, frontend, directive, suppressions)
@@ -1159,7 +1090,11 @@ class CacheMount(Fixer):
                     from_tree = src is not None and (src.value or "").lower() in names
                     if not (in_tree or from_tree):
                         continue
-                    workdir = _workdir_at(doc, instr) if in_tree else "/"
+                    # the WORKDIR in effect ("/" when it cannot be resolved)
+                    instr_stage = instr.stage
+                    workdir = "/"
+                    if in_tree and instr_stage is not None:
+                        workdir = workdir_at(doc, instr_stage, instr) or "/"
                     hit = next(
                         (t for t in targets if _copy_touches(instr, t, workdir, from_tree, ctx)),
                         None,

@@ -74,23 +74,29 @@ from typing import TYPE_CHECKING
 from dockfix.edits import indent_of, replace_instruction_header, replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
-    DISTROLESS_PATH,
-    Artifact,
-    CopyParts,
     StageBuild,
     analyse_stage,
+)
+from dockfix.fixers._build_steps import (
+    Artifact,
+)
+from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._image_paths import (
+    DISTROLESS_PATH,
+    CopyParts,
     ancestors,
     copied_into,
     copy_parts,
-    is_within,
+    image_workdir_at,
     json_list,
-    resolve_path,
     runtime_assets,
     start_command,
     tree_references,
-    workdir_at,
 )
-from dockfix.fixers._cmdline import display_finding
+from dockfix.semantic import (
+    is_within,
+    resolve_path,
+)
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -178,7 +184,7 @@ class CopyWholeBuildDir(Fixer):
         if kind == "unknown":
             why = next((p for _, _, p in build.problems), "no artifact of the build is known")
             return display(f"the artifact cannot be named: {why}")
-        dest_abs = resolve_path(parts.dest, workdir_at(doc, stage, instr))
+        dest_abs = resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
         if dest_abs is None:
             return display("the destination is relative to a WORKDIR that is not known")
         if kind == "node":
@@ -206,7 +212,7 @@ class CopyWholeBuildDir(Fixer):
         if node is not None and is_within(node.project_dir, src):
             return "node"
         for run, eco, _ in build.problems:
-            cwd = workdir_at(doc, source_stage, run)
+            cwd = image_workdir_at(doc, source_stage, run)
             if cwd is None:
                 continue
             if is_within(cwd, src):
@@ -290,7 +296,7 @@ class CopyWholeBuildDir(Fixer):
         for i in (entry, cmd):
             if i is not None:
                 words.extend(i.json_args if i.json_args is not None else i.args.split())
-        cwd = workdir_at(doc, stage, None)
+        cwd = image_workdir_at(doc, stage, None)
         used: list[str] = []
         for loc in locations:
             image_path = posixpath.join(dest_abs, loc[len(src) :].lstrip("/"))
@@ -346,7 +352,7 @@ class CopyWholeBuildDir(Fixer):
         for i in (entry, cmd):
             if i is not None:
                 words.extend(i.json_args if i.json_args is not None else i.args.split())
-        cwd = workdir_at(doc, stage, None)
+        cwd = image_workdir_at(doc, stage, None)
         outdirs: set[str] = set()
         for w in words:
             p = resolve_path(w, cwd) if ("/" in w or w.endswith((".js", ".mjs", ".cjs"))) else None

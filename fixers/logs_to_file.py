@@ -64,16 +64,14 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._lazy import lazy_re
-
-from ._cmdline import (
+from dockfix.fixers._cmdline import (
     JsonElement,
-    descendant_stages,
     json_elements,
     json_string,
-    stage_chain,
     verified_edits,
 )
+from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import descendants, stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -709,7 +707,7 @@ def _runtime_stages(doc: Dockerfile) -> list[Stage]:
             i.keyword in ("CMD", "ENTRYPOINT") for i in st.instructions
         )
         if runs:
-            for base in stage_chain(st):
+            for base in reversed(stage_chain(st)):
                 if base not in out:
                     out.append(base)
     return [st for st in doc.stages if st in out]
@@ -740,7 +738,7 @@ def _installed_servers(script: ShellScript) -> Iterator[tuple[str, str, bool]]:
 def _already_linked(doc: Dockerfile, stage: Stage, logs: dict[str, str]) -> bool:
     """Whether RUNs of the stage, its bases or the stages built on it already point every
     log file at a stream."""
-    stages = [*stage_chain(stage), *descendant_stages(doc, stage)]
+    stages = [*reversed(stage_chain(stage)), *descendants(doc, stage)]
     runs = [i.logical for st in stages for i in st.instructions if i.keyword == "RUN"]
     return all(any(path in r and "/dev/std" in r for r in runs) for path in logs)
 
@@ -748,7 +746,7 @@ def _already_linked(doc: Dockerfile, stage: Stage, logs: dict[str, str]) -> bool
 def _config_problem(ctx: FixContext, stage: Stage, server: str, logs: dict[str, str]) -> str:
     """Why the packaged log paths may not be the ones in use ('' when they are)."""
     dirs = _CONFIG_DIRS[server]
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         for instr in st.instructions:
             if instr.keyword not in ("COPY", "ADD") or instr.heredocs:
                 continue

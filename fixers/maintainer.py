@@ -49,12 +49,12 @@ from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
-
-from ._cmdline import match_keyword_case, stage_chain, verified_edits
+from dockfix.fixers._cmdline import match_keyword_case, verified_edits
+from dockfix.semantic import stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
-    from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _DEFAULT_LABEL = "org.opencontainers.image.authors"
 
@@ -176,7 +176,7 @@ def _label_set(stage: Stage, key: str, escape: str) -> Instruction | None:
     """A LABEL in the stage or the stages it is built FROM that sets ``key``."""
     from dockfix.syntax import parse_words
 
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         for instr in st.instructions:
             if instr.keyword != "LABEL":
                 continue

@@ -98,6 +98,7 @@ from dockfix.fixer import (
     register,
 )
 from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import mounts
 from dockfix.syntax import Dockerfile, Instruction, parse_lossless, parse_words
 
 if TYPE_CHECKING:
@@ -294,16 +295,7 @@ def _source_words(instr: Instruction) -> list[str] | None:
 
 
 def _bind_sources(instr: Instruction) -> list[str]:
-    out: list[str] = []
-    for value in instr.flag_values("mount"):
-        fields: dict[str, str] = {}
-        for part in value.split(","):
-            key, _, val = part.partition("=")
-            fields[key.strip().lower()] = val
-        if fields.get("type", "bind") != "bind" or "from" in fields:
-            continue
-        out.append(fields.get("source") or fields.get("src") or ".")
-    return out
+    return [m.source or "." for m in mounts(instr) if m.type == "bind" and m.from_ is None]
 
 
 def _add_dockerfile(reach: Reach, doc: Dockerfile, prefixes: Iterable[str]) -> None:

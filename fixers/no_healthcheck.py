@@ -82,17 +82,21 @@ from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.edits import insert_after, insert_before
 from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
-from dockfix.fixers._build_artifacts import (
+from dockfix.fixers._build_steps import (
+    run_steps,
+)
+from dockfix.fixers._image_paths import (
     BaseImage,
     base_image,
-    expand,
     is_scratch,
-    run_commands,
-    scope_at,
-    stage_chain,
     start_command,
 )
 from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import (
+    expand,
+    scope_at,
+    stage_chain,
+)
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -340,7 +344,7 @@ class NoHealthcheck(Fixer):
             for i in st.instructions:
                 if i.keyword != "RUN":
                     continue
-                for c in run_commands(doc, st, i) or []:
+                for c in run_steps(doc, st, i) or []:
                     words = [w for w in c.argv if w is not None]
                     if not words:
                         continue

@@ -66,16 +66,22 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
-    DISTROLESS_PATH,
-    Artifact,
     analyse_stage,
+    distroless_image,
+)
+from dockfix.fixers._build_steps import (
+    Artifact,
+    run_steps,
+)
+from dockfix.fixers._image_paths import (
+    DISTROLESS_PATH,
     base_image,
     copy_parts,
-    distroless_image,
-    resolve_path,
-    run_commands,
+    image_workdir_at,
     start_command,
-    workdir_at,
+)
+from dockfix.semantic import (
+    resolve_path,
 )
 
 if TYPE_CHECKING:
@@ -175,7 +181,7 @@ class NonDistrolessRuntime(Fixer):
             return None  # shell form needs /bin/sh; no command runs nothing
         program = argv[0]
         if "/" in program:
-            if resolve_path(program, workdir_at(doc, stage, None)) != dest:
+            if resolve_path(program, image_workdir_at(doc, stage, None)) != dest:
                 return None
         elif posixpath.basename(dest) != program or posixpath.dirname(dest) not in DISTROLESS_PATH:
             return None
@@ -200,7 +206,7 @@ class NonDistrolessRuntime(Fixer):
         build = analyse_stage(doc, source_stage, ctx)
         for art in build.artifacts:
             if src in art.locations:
-                dest = resolve_path(parts.dest, workdir_at(doc, stage, instr))
+                dest = resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
                 if dest is None:
                     return None
                 if parts.dest.endswith("/"):
@@ -212,7 +218,7 @@ class NonDistrolessRuntime(Fixer):
         """Whether a RUN only does what distroless images already provide."""
         if instr.flags:
             return False
-        cmds = run_commands(doc, stage, instr)
+        cmds = run_steps(doc, stage, instr)
         if cmds is None:
             return False
         for c in cmds:

@@ -63,25 +63,23 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-
-from ._cmdline import (
+from dockfix.fixers._cmdline import (
     SHELL_BUILTINS,
     SHELL_KEYWORDS,
     PlainWord,
-    descendant_stages,
     display_finding,
     json_string,
     plain_words,
     posix_shell_problem,
     shell_in_effect,
-    stage_chain,
     verified_edits,
     windows_hint,
 )
+from dockfix.semantic import descendants, stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
-    from dockfix.syntax import Dockerfile, Instruction, Stage
+from dockfix.syntax import Dockerfile, Instruction, Stage
 
 
 @register
@@ -179,7 +177,7 @@ def _shell_problem(doc: Dockerfile, instr: Instruction, stage: Stage) -> str:
         problem = posix_shell_problem(shell[1])
         if problem:
             return f"{problem} (line {shell[0].start_line})"
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         for other in st.instructions:
             if st is stage and other is instr:
                 break
@@ -229,7 +227,7 @@ def _verify(doc: Dockerfile, instr: Instruction, edits: list[Edit], argv: list[s
 def _applicability(doc: Dockerfile, instr: Instruction, stage: Stage) -> tuple[str, str]:
     """('safe' | 'unsafe' | 'display', why) for converting this instruction."""
     if instr.keyword == "ENTRYPOINT":
-        for st in [stage, *descendant_stages(doc, stage)]:
+        for st in [stage, *descendants(doc, stage)]:
             for other in st.instructions:
                 if other.keyword == "CMD":
                     return (
@@ -246,7 +244,7 @@ def _applicability(doc: Dockerfile, instr: Instruction, stage: Stage) -> tuple[s
     later = [o for o in stage.instructions if o.keyword == "CMD" and o.index > instr.index]
     if later:
         return "safe", f"the CMD on line {later[-1].start_line} overrides this one"
-    for st in stage_chain(stage):
+    for st in reversed(stage_chain(stage)):
         entry = [o for o in st.instructions if o.keyword == "ENTRYPOINT"]
         if entry:
             last = entry[-1]

@@ -95,24 +95,30 @@ from typing import TYPE_CHECKING
 from dockfix.edits import replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
+    analyse_stage,
+    distroless_image,
+)
+from dockfix.fixers._build_steps import (
+    Artifact,
+    run_steps,
+)
+from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._image_paths import (
     DISTROLESS_PATH,
     TOOLCHAIN_PATH,
-    Artifact,
     BaseImage,
-    analyse_stage,
     base_image,
     copied_into,
     copy_parts,
-    distroless_image,
-    is_within,
-    resolve_path,
-    run_commands,
+    image_workdir_at,
     runtime_assets,
     start_command,
-    workdir_at,
 )
-from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._lazy import lazy_re
+from dockfix.semantic import (
+    is_within,
+    resolve_path,
+)
 from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs, env_pairs
 
@@ -285,7 +291,7 @@ class SingleStageToolchain(Fixer):
         )
         if not argv:
             return display("the start command is empty")
-        cwd = workdir_at(doc, stage, None)
+        cwd = image_workdir_at(doc, stage, None)
         chosen = self._binary(argv[0], artifacts, base, cwd)
         if isinstance(chosen, str):
             return display(chosen)
@@ -337,7 +343,7 @@ class SingleStageToolchain(Fixer):
         for i in stage.instructions:
             if i.keyword != "RUN":
                 continue
-            for c in run_commands(doc, stage, i) or []:
+            for c in run_steps(doc, stage, i) or []:
                 words = [w for w in c.argv if w]
                 if len(words) > 2 and words[0] in ("apt-get", "apt") and "install" in words:
                     libs.extend(
@@ -521,7 +527,7 @@ class SingleStageToolchain(Fixer):
         eol = doc.eol
         lines = ["", f"{kw('FROM')} {runtime}"]
         # The process keeps its working directory (distroless starts in `/`).
-        cwd = workdir_at(doc, stage, last_run)
+        cwd = image_workdir_at(doc, stage, last_run)
         if cwd is None:
             return "the build stage's WORKDIR is not known"
         if cwd != "/":
@@ -593,4 +599,4 @@ def _copy_dest(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
     parts = copy_parts(instr)
     if parts is None or "$" in parts.dest:
         return None
-    return resolve_path(parts.dest, workdir_at(doc, stage, instr))
+    return resolve_path(parts.dest, image_workdir_at(doc, stage, instr))

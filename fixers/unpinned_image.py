@@ -81,38 +81,11 @@ from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.image_lookup import ImageLookups, ImageQuery, LookupAnswer, short_digest
+from dockfix.fixers._digest_lookups import NOT_LOOKED_UP, lookup_reason, lookups_of, stale_note
+from dockfix.fixers._image_refs import ImageSite, image_sites
+from dockfix.image_lookup import ImageLookups, ImageQuery, short_digest
 from dockfix.image_ref import ImageRef
 from dockfix.syntax import Dockerfile
-
-from ._image_refs import ImageSite, image_sites
-
-OFFLINE_MISS = "skipped: offline, not in cache"
-NOT_LOOKED_UP = "skipped: the registry was not asked for this file"
-
-
-def lookup_reason(answer: LookupAnswer | None) -> str | None:
-    """Why an answer gives no digest (display-only reason), or None when it does."""
-    if answer is None:
-        return NOT_LOOKED_UP
-    if answer.offline_miss:
-        return OFFLINE_MISS
-    if answer.error is not None:
-        return answer.error
-    if answer.digest is None:
-        return NOT_LOOKED_UP
-    return None
-
-
-def stale_note(answer: LookupAnswer) -> str:
-    days = (answer.stale_age or 0) / 86400
-    age = f"{days:.0f} days" if days >= 1.5 else f"{(answer.stale_age or 0) / 3600:.0f} hours"
-    return f"; offline, from a cache entry {age} old: the tag may have moved since"
-
-
-def lookups_of(ctx: FixContext) -> ImageLookups | None:
-    lookups = ctx.services.get("image_lookups")
-    return lookups if isinstance(lookups, ImageLookups) else None
 
 
 @register

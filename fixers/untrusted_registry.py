@@ -54,10 +54,9 @@ from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.fixers._image_refs import ImageSite, image_sites
 from dockfix.image_ref import has_variables
 from dockfix.syntax import Dockerfile
-
-from ._image_refs import ImageSite, image_sites
 
 _DOCKER_HUB_NAMES = frozenset({"docker.io", "hub.docker.com"})
 

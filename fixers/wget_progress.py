@@ -47,11 +47,11 @@ from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_commands import program_index, run_commands, uneditable
+from dockfix.fixers._run_script import Script
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
-
-from ._lazy import lazy_re
-from ._run_script import Script, analyse_run
 
 FLAG = "-q"
 # Options that already choose an output mode (hadolint accepts each of them).
@@ -61,19 +61,6 @@ _VERBOSE = frozenset({"-S", "--server-response", "-d", "--debug", "-v", "--verbo
 
 # The redirections right after a command, then a `|&` pipe (stderr too) if there is one.
 _REDIRECTIONS = lazy_re(r"((?:[ \t]*&?[0-9]*[<>]{1,2}&?[ \t]*[^ \t;&|<>\n]*)*)[ \t]*(\|&)?")
-
-
-def _wget_index(cmd: SimpleCommand) -> int | None:
-    """Index in ``cmd.words`` of the `wget` word, behind wrappers such as `sudo`."""
-    argv = cmd.argv
-    if not argv or argv[0].rsplit("/", 1)[-1] != "wget":
-        return None
-    k = len(cmd.words) - len(argv)
-    if k < 0 or cmd.words[k].value.rsplit("/", 1)[-1] != "wget":
-        return None
-    if any(w.value in ("-v", "-V") for w in cmd.words[:k]):
-        return None  # `command -v wget` looks it up, it does not run it
-    return k
 
 
 def _chooses_output(args: list[str]) -> bool:
@@ -103,23 +90,17 @@ class WgetProgress(Fixer):
     resolves = Resolves(hadolint=("DL3047",), trivy=(), checkov=())
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner in doc.instructions:
-            target = owner.trigger if owner.trigger is not None else owner
-            if target.keyword != "RUN":
+        for owner, script, cmd in run_commands(doc):
+            k = program_index(cmd, "wget")
+            if k is None or _chooses_output([w.value for w in cmd.words[k + 1 :]]):
                 continue
-            for script in analyse_run(doc, owner).scripts:
-                for cmd in script.parsed.commands:
-                    k = _wget_index(cmd)
-                    if k is None or _chooses_output([w.value for w in cmd.words[k + 1 :]]):
-                        continue
-                    yield self._finding(owner, script, cmd, k)
+            yield self._finding(owner, script, cmd, k)
 
     def _finding(self, owner: Instruction, script: Script, cmd: SimpleCommand, k: int) -> Finding:
         message = "`wget` without `-q` writes its progress into the build log"
-        if script.kind == "exec":
-            return self.finding(owner, message, reason="exec-form RUN: add `-q` by hand")
-        if not script.editable:
-            return self.finding(owner, message, reason="the RUN's shell code could not be parsed")
+        why = uneditable(script, "add `-q`")
+        if why:
+            return self.finding(owner, message, reason=why)
         verbose = sorted({w.value for w in cmd.words[k + 1 :]} & _VERBOSE)
         if verbose:
             return self.finding(

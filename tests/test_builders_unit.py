@@ -255,7 +255,7 @@ def test_buildah_command_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         "DOCKFIX_REGISTRIES_CONF",
     ):
         monkeypatch.delenv(var, raising=False)
-    b = BuildahBuilder(executable="buildah")
+    b = BuildahBuilder(executable="buildah", storage_driver="vfs")
     assert b.base_command() == ["buildah", "--storage-driver", "vfs"]
     args = b.build_command(
         tmp_path / "Dockerfile",
@@ -379,3 +379,57 @@ def test_find_builder(tmp_path: Path) -> None:
     found = find_builder("buildah", executable=str(fake), unknown_option=1)
     assert isinstance(found, BuildahBuilder) and found.executable == str(fake)
     assert str(found) == "buildah"
+
+
+def test_storage_driver_default_keeps_a_used_root_else_overlay_where_it_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """vfs was about six times slower than overlay on the same app: overlay is the default
+    where buildah can mount it, and a storage root keeps the driver its images are in."""
+    import dockfix.builders as builders
+
+    monkeypatch.delenv("DOCKFIX_BUILDAH_DRIVER", raising=False)
+    monkeypatch.setattr(builders.shutil, "which", lambda name: f"/usr/bin/{name}")
+    probes: list[str] = []
+
+    def overlay_here(executable: str, workdir: object) -> bool:
+        probes.append(executable)
+        return True
+
+    monkeypatch.setattr(builders, "overlay_works", overlay_here)
+    fresh = BuildahBuilder(executable="buildah", storage_root=str(tmp_path / "fresh"))
+    assert fresh.base_command()[-2:] == ["--storage-driver", "overlay"]
+    used = tmp_path / "used"
+    (used / "vfs-images").mkdir(parents=True)
+    kept = BuildahBuilder(executable="buildah", storage_root=str(used))
+    assert kept.base_command()[-2:] == ["--storage-driver", "vfs"]
+    assert probes == ["buildah"]  # only the fresh root was probed, once
+    fresh.base_command()
+    assert probes == ["buildah"]
+    monkeypatch.setattr(builders, "overlay_works", lambda executable, workdir: False)
+    no_overlay = BuildahBuilder(executable="buildah", storage_root=str(tmp_path / "other"))
+    assert no_overlay.base_command()[-2:] == ["--storage-driver", "vfs"]
+
+
+def test_buildah_builds_and_runs_within_the_hard_limits(tmp_path: Path) -> None:
+    """Newer buildah raises RLIMIT_NOFILE/NPROC to 1048576 in a RUN unless told, which fails
+    where the hard limit is lower; dockfix passes the hard limits on."""
+    import resource
+
+    b = BuildahBuilder(executable="buildah", storage_driver="vfs")
+    args = b.build_command(
+        tmp_path / "Dockerfile",
+        tmp_path,
+        build_args={},
+        target=None,
+        tag=None,
+        no_cache=False,
+        iidfile=tmp_path / "iid",
+    )
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY:
+        assert f"nofile={hard}:{hard}" in args
+    run = b.run_command("ctr", ["sh", "-c", "x"], user="app", env={"A": "1"}, extra_args=["-t"])
+    assert run[-5:] == ["ctr", "--", "sh", "-c", "x"]
+    joined = " ".join(run)
+    assert "run --isolation chroot --user app --env A=1 -t ctr -- sh -c x" in joined

@@ -29,7 +29,12 @@ def _setup_lists() -> tuple[list[str], set[str]]:
 def compiled_sources() -> list[Path]:
     engine, interpreted = _setup_lists()
     files = [ROOT / "src" / "dockfix" / f"{m}.py" for m in engine]
-    files += [p for p in sorted((ROOT / "fixers").glob("*.py")) if p.stem not in interpreted]
+    fixers = ROOT / "fixers"
+    files += [
+        p
+        for p in sorted(fixers.rglob("*.py"))
+        if p.relative_to(fixers).with_suffix("").as_posix() not in interpreted
+    ]
     return files
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from dockfix.semantic import expand
 from dockfix.syntax import parse
-from dockfix.variables import expand
 
 VARS = {"FOO": "xxx", "BAR": "", "NONE": None}
 
@@ -17,7 +17,7 @@ VARS = {"FOO": "xxx", "BAR": "", "NONE": None}
         ("${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}", "aaa  "),
         ("python:${PY:-3.12}-slim", "python:3.12-slim"),
         ("$FOO/x", "xxx/x"),
-        ("\\$FOO", "\\$FOO"),
+        ("\\$FOO", None),  # escaped: not a variable, and not a value a fixer can use
         ("$BAZ", None),
         ("${NONE}", None),
     ],

@@ -15,18 +15,24 @@ All three offer the same :class:`Builder` interface:
 :func:`find_builder` picks one by name, or the first one that works here (buildah, then
 ``docker buildx`` with a reachable daemon, then podman).
 
-buildah runs rootful with ``--isolation chroot`` and the ``vfs`` storage driver by default,
-which need neither a daemon, nor user namespaces, nor fuse/overlay: it works inside a plain
-VM or container as root.  Its storage root, run root, driver, isolation and
-``registries.conf`` come from the constructor or from the environment:
+buildah runs rootful with ``--isolation chroot``, which needs neither a daemon nor user
+namespaces: it works inside a plain VM or container as root.  The storage driver is
+``overlay`` where the kernel mounts it here (vfs copies the whole root file system for every
+step, about six times slower), else ``vfs``; a storage root that already holds images keeps
+its driver.  ``dockfix-buildah`` (a newer buildah that reads heredocs, which
+``.ci/install-build-deps`` provides) is used before ``buildah`` when it is on ``PATH``.
+Settings come from the constructor (the CLI's ``verify`` options and the ``[verify]``
+configuration table) or else from the environment:
 
-=============================== ==========================================
-``DOCKFIX_BUILDAH_ROOT``         storage root (``--root``)
-``DOCKFIX_BUILDAH_RUNROOT``      run root (``--runroot``)
-``DOCKFIX_BUILDAH_DRIVER``       storage driver (default ``vfs``)
-``DOCKFIX_BUILDAH_ISOLATION``    isolation (default ``chroot``)
-``DOCKFIX_REGISTRIES_CONF``      a ``registries.conf`` (else ``CONTAINERS_REGISTRIES_CONF``)
-=============================== ==========================================
+=================================== ==========================================
+``DOCKFIX_BUILDAH``                  the buildah executable
+``DOCKFIX_BUILDAH_ROOT``             storage root (``--root``)
+``DOCKFIX_BUILDAH_RUNROOT``          run root (``--runroot``)
+``DOCKFIX_BUILDAH_DRIVER``           storage driver (default: see above)
+``DOCKFIX_BUILDAH_ISOLATION``        isolation (default ``chroot``)
+``DOCKFIX_REGISTRIES_CONF``          a ``registries.conf`` (else ``CONTAINERS_REGISTRIES_CONF``)
+``DOCKFIX_BUILDAH_SIGNATURE_POLICY`` a signature ``policy.json``
+=================================== ==========================================
 
 Images are built in Docker's image format so that ``HEALTHCHECK``, ``SHELL`` and
 ``ONBUILD`` survive (the OCI format has no place for them).
@@ -39,6 +45,7 @@ import dataclasses
 import json
 import os
 import re
+import resource
 import shutil
 import stat
 import subprocess
@@ -553,6 +560,25 @@ class Builder(ABC):
             return False
         return True
 
+    @contextlib.contextmanager
+    def container(self, image: str) -> Iterator[str]:
+        """A container of ``image`` to run commands in (see :meth:`run_command`)."""
+        raise BuilderError(f"{self.name}: starting images (`verify --run`) needs buildah")
+        yield ""  # pragma: no cover - makes this a generator
+
+    def run_command(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        user: str = "",
+        env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> list[str]:
+        """The command line that runs ``argv`` in ``container`` as ``user``, in the caller's
+        network namespace."""
+        raise BuilderError(f"{self.name}: starting images (`verify --run`) needs buildah")
+
     def _export_listing(self, image: str) -> list[FileEntry]:
         """Create a container of ``image``, export it as a tar stream and list that."""
         created = self.run(["create", image, "/bin/true"])
@@ -587,6 +613,54 @@ def _storage_options(root: str | None, run_root: str | None, driver: str | None)
     return out
 
 
+def ulimit_options() -> list[str]:
+    """``--ulimit`` at this process's hard limits for files and processes.
+
+    Newer buildah raises both to 1048576 in a ``RUN`` unless told, which fails where the
+    hard limit is lower and the process may not raise it (a container without
+    ``CAP_SYS_RESOURCE``).
+    """
+    out: list[str] = []
+    for name, which in (("nofile", resource.RLIMIT_NOFILE), ("nproc", resource.RLIMIT_NPROC)):
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            out += ["--ulimit", f"{name}={hard}:{hard}"]
+    return out
+
+
+def overlay_works(executable: str, workdir: str | os.PathLike[str]) -> bool:
+    """Whether buildah can mount an ``overlay`` container here (a throwaway storage in
+    ``workdir``, which must be on the file system the real storage will use)."""
+    with tempfile.TemporaryDirectory(prefix="dockfix-overlay-probe-", dir=workdir) as tmp:
+        base = [executable, "--root", f"{tmp}/root", "--runroot", f"{tmp}/run"]
+        base += ["--storage-driver", "overlay"]
+        try:
+            made = subprocess.run(
+                [*base, "from", "--quiet", "scratch"], capture_output=True, text=True, check=False
+            )
+            if made.returncode != 0 or not made.stdout.strip():
+                return False
+            ctr = made.stdout.strip().splitlines()[-1]
+            mounted = subprocess.run([*base, "mount", ctr], capture_output=True, check=False)
+            subprocess.run([*base, "umount", ctr], capture_output=True, check=False)
+            subprocess.run([*base, "rm", ctr], capture_output=True, check=False)
+            return mounted.returncode == 0
+        except OSError:
+            return False
+        finally:
+            subprocess.run([*base, "rmi", "--all", "--force"], capture_output=True, check=False)
+
+
+def default_storage_driver(executable: str, storage_root: str | None) -> str:
+    """The driver a storage root already uses, else overlay where it works here, else vfs."""
+    root = Path(storage_root or "/var/lib/containers/storage")
+    for driver in ("overlay", "vfs"):
+        if (root / f"{driver}-images").is_dir():
+            return driver
+    probe_dir = root.parent if root.parent.is_dir() else Path(tempfile.gettempdir())
+    return "overlay" if overlay_works(executable, probe_dir) else "vfs"
+
+
 def _build_arg_options(build_args: Mapping[str, str]) -> list[str]:
     out: list[str] = []
     for key, value in build_args.items():
@@ -599,7 +673,7 @@ def _build_arg_options(build_args: Mapping[str, str]) -> list[str]:
 
 @dataclass
 class BuildahBuilder(Builder):
-    """buildah, rootful, ``--isolation chroot`` and ``vfs`` storage unless told otherwise."""
+    """buildah, rootful, ``--isolation chroot``; overlay storage where it works here."""
 
     name: ClassVar[str] = "buildah"
     storage_root: str | None = None
@@ -611,6 +685,14 @@ class BuildahBuilder(Builder):
     layers: bool = True
     image_format: str = "docker"
 
+    @classmethod
+    def default_executable(cls) -> str:
+        return (
+            os.environ.get("DOCKFIX_BUILDAH")
+            or (HEREDOC_BUILDAH if shutil.which(HEREDOC_BUILDAH) else "")
+            or cls.name
+        )
+
     def __post_init__(self) -> None:
         super().__post_init__()
         environ = self._environ()
@@ -619,7 +701,7 @@ class BuildahBuilder(Builder):
         if self.run_root is None:
             self.run_root = environ.get("DOCKFIX_BUILDAH_RUNROOT") or None
         if self.storage_driver is None:
-            self.storage_driver = environ.get("DOCKFIX_BUILDAH_DRIVER") or "vfs"
+            self.storage_driver = environ.get("DOCKFIX_BUILDAH_DRIVER") or None
         if self.isolation is None:
             self.isolation = environ.get("DOCKFIX_BUILDAH_ISOLATION") or "chroot"
         if self.registries_conf is None:
@@ -636,6 +718,8 @@ class BuildahBuilder(Builder):
         return environ
 
     def base_command(self) -> list[str]:
+        if self.storage_driver is None and shutil.which(self.executable):
+            self.storage_driver = default_storage_driver(self.executable, self.storage_root)
         return [
             self.executable,
             *_storage_options(self.storage_root, self.run_root, self.storage_driver),
@@ -643,6 +727,33 @@ class BuildahBuilder(Builder):
 
     def is_available(self) -> bool:
         return self._responds(["version"])
+
+    @contextlib.contextmanager
+    def container(self, image: str) -> Iterator[str]:
+        ctr = self.run(["from", "--pull=never", "--quiet", *ulimit_options(), image])
+        name = ctr.stdout.strip().splitlines()[-1]
+        try:
+            yield name
+        finally:
+            self.run(["rm", name], check=False)
+
+    def run_command(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        user: str = "",
+        env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> list[str]:
+        args = ["run"]
+        if self.isolation:
+            args += ["--isolation", self.isolation]
+        if user:
+            args += ["--user", user]
+        for key, value in (env or {}).items():
+            args += ["--env", f"{key}={value}"]
+        return [*self.base_command(), *args, *extra_args, container, "--", *argv]
 
     def build_command(
         self,
@@ -656,7 +767,7 @@ class BuildahBuilder(Builder):
         iidfile: Path,
     ) -> list[str]:
         args = ["build", "--file", str(dockerfile), "--iidfile", str(iidfile)]
-        args += ["--format", self.image_format, "--stdin=false"]
+        args += ["--format", self.image_format, "--stdin=false", *ulimit_options()]
         if self.layers:
             args.append("--layers")
         if self.isolation:
@@ -695,15 +806,12 @@ class BuildahBuilder(Builder):
     @contextlib.contextmanager
     def mounted(self, image: str) -> Iterator[Path]:
         """A working container of ``image``, mounted; removed again afterwards."""
-        ctr = self.run(["from", "--pull=never", "--quiet", image]).stdout.strip().splitlines()[-1]
-        try:
+        with self.container(image) as ctr:
             mount = self.run(["mount", ctr]).stdout.strip().splitlines()[-1]
             try:
                 yield Path(mount)
             finally:
                 self.run(["umount", ctr], check=False)
-        finally:
-            self.run(["rm", ctr], check=False)
 
     def list_filesystem(self, image: str) -> list[FileEntry]:
         with self.mounted(image) as root:
@@ -863,6 +971,9 @@ class DockerBuildxBuilder(Builder):
 
 
 # --------------------------------------------------------------------------- discovery
+
+HEREDOC_BUILDAH = "dockfix-buildah"
+"""A buildah new enough for heredocs, preferred when on ``PATH`` (``.ci/install-build-deps``)."""
 
 BUILDER_NAMES: tuple[str, ...] = ("buildah", "docker", "podman")
 """Builder names in the order :func:`find_builder` tries them."""

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -736,7 +736,7 @@ def fix(
         applied, left, changed = _fix_pass(run, reports, mode, kw)
     for r in verified:
         click.echo(r.format_text(), err=True)
-        if r.status in ("defect", "differs"):
+        if r.status in ("defect", "differs", "does-not-start"):
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
     if fmt in STRUCTURED_FORMATS:
@@ -1016,6 +1016,40 @@ def _fix_with_commits(
     "--keep-images", is_flag=True, help="Keep the built images (tagged dockfix-verify-…)."
 )
 @click.option(
+    "--run",
+    "run_images",
+    is_flag=True,
+    help="Also start both images (own network namespace, loopback only) and compare: "
+    "still running, same ports answering, or the same exit code.",
+)
+@click.option(
+    "--run-seconds",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    show_default=True,
+    help="How long a service must keep running before its ports are probed.",
+)
+@click.option("--env", "run_env", multiple=True, help="KEY=VALUE for both runs (repeatable).")
+@click.option(
+    "--run-arg", multiple=True, help="An extra option of the builder's run command (repeatable)."
+)
+@click.option(
+    "--probe",
+    multiple=True,
+    help="A port or a loopback URL to probe besides the EXPOSEd ports (repeatable).",
+)
+@click.option("--storage-driver", help="Builder storage driver (default: overlay where it works).")
+@click.option("--storage-root", help="Builder storage root (buildah/podman --root).")
+@click.option("--run-root", help="Builder run root (buildah/podman --runroot).")
+@click.option(
+    "--registries-conf",
+    type=click.Path(dir_okay=False),
+    help="A containers registries.conf for pulling base images.",
+)
+@click.option(
+    "--signature-policy", type=click.Path(dir_okay=False), help="A containers policy.json."
+)
+@click.option(
     "--pr-body",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the results as a Markdown PR section.",
@@ -1026,11 +1060,54 @@ def verify(
     target: str | None,
     cache_check: bool,
     keep_images: bool,
+    run_images: bool,
+    run_seconds: float,
+    run_env: tuple[str, ...],
+    run_arg: tuple[str, ...],
+    probe: tuple[str, ...],
+    storage_driver: str | None,
+    storage_root: str | None,
+    run_root: str | None,
+    registries_conf: str | None,
+    signature_policy: str | None,
     pr_body: Path | None,
     **kw: Any,
 ) -> None:
-    """Build each fixable Dockerfile before and after its fixes and compare the images."""
-    run, checked = _verify_reports(kw, builder_name, build_arg, target, cache_check, keep_images)
+    """Build each fixable Dockerfile before and after its fixes and compare the images.
+
+    With --run, start both images too: a fixed image that builds but does not start or
+    serve like the original fails (exit 1). Builder settings also come from the
+    configuration's `[verify]` table (builder, buildah, storage-driver, storage-root,
+    run-root, registries-conf, signature-policy) and the DOCKFIX_BUILDAH_* variables.
+    Exit 2 when nothing could be verified.
+    """
+    from dockfix.image_run import RunOptions
+
+    settings = {
+        "storage_driver": storage_driver,
+        "storage_root": storage_root,
+        "run_root": run_root,
+        "registries_conf": registries_conf,
+        "signature_policy": signature_policy,
+    }
+    run_options = None
+    if run_images:
+        run_options = RunOptions(
+            seconds=run_seconds,
+            env=_key_values("--env", run_env),
+            run_args=run_arg,
+            probes=probe,
+        )
+    run, checked = _verify_reports(
+        kw,
+        builder_name,
+        build_arg,
+        target,
+        cache_check,
+        keep_images,
+        settings={k: v for k, v in settings.items() if v},
+        run_options=run_options,
+    )
     fmt = kw["output_format"] or "full"
     if fmt == "json":
         import json
@@ -1052,7 +1129,21 @@ def verify(
     for r in checked:
         if r.status == "error":
             run.errors.append(f"{r.path}: {r.message}")
-    _finish(run.errors, 1 if any(r.status in ("defect", "differs") for r in checked) else 0)
+    if not any(r.compared for r in checked) and not run.errors:
+        why = "no file has fixes" if not checked else "no original builds here"
+        run.errors.append(f"error: nothing could be verified ({why})")
+    failed = ("defect", "differs", "does-not-start")
+    _finish(run.errors, 1 if any(r.status in failed for r in checked) else 0)
+
+
+def _key_values(option: str, items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"{option} {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
 
 
 def _verify_reports(
@@ -1063,20 +1154,29 @@ def _verify_reports(
     cache_check: bool,
     keep_images: bool,
     reports: list[Any] | None = None,
+    *,
+    settings: Mapping[str, str] | None = None,
+    run_options: Any = None,
 ) -> tuple[_Run, list[Any]]:
     from dockfix.builders import BuilderError, find_builder
+    from dockfix.config import ConfigError
+    from dockfix.runner import config_for, process_path
     from dockfix.verify import VerifyResult, verify_outcome
 
-    args: dict[str, str] = {}
-    for item in build_arg:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"--build-arg {item!r}: expected KEY=VALUE")
-        args[key] = value
+    args = _key_values("--build-arg", build_arg)
     run = _Run(kw, apply_fixes=True)
     run.validate()
     try:
-        builder = find_builder(builder_name)
+        configured = dict(config_for(".", kw["config_file"]).verify)
+    except ConfigError:
+        configured = {}  # reported with the files
+    configured.update(settings or {})
+    builder_name = builder_name or configured.pop("builder", None)
+    configured.pop("builder", None)
+    if "buildah" in configured:
+        configured["executable"] = configured.pop("buildah")
+    try:
+        builder = find_builder(builder_name, **configured)
     except BuilderError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -1105,11 +1205,23 @@ def _verify_reports(
                     target=target,
                     cache_check=cache_check,
                     keep_images=keep_images,
+                    run=run_options,
+                    variant=_only(run, rep.path, process_path),
                 )
             )
         except BuilderError as exc:
             checked.append(VerifyResult(rep.path, status="error", message=str(exc)))
     return run, checked
+
+
+def _only(run: _Run, path: str, process_path: Any) -> Any:
+    """The fix of ``path`` with one code alone (to tell which fix breaks a start)."""
+
+    def outcome_of(code: str) -> Any:
+        opts = run.opts._replace(select=(code,), extend_select=(), cache_dir=None)
+        return process_path(path, opts).outcome
+
+    return outcome_of
 
 
 @main.command()

@@ -34,6 +34,7 @@ TOP_KEYS = {
     "failure-threshold",
     "trusted-registries",
     "cache-dir",
+    "verify",
 }
 
 
@@ -84,6 +85,8 @@ class Config:
         default_factory=dict, init=False, compare=False, repr=False
     )
     cache_dir: Path | None = None  # the results cache (read from the working directory's file)
+    # `dockfix verify`'s builder settings (the `[verify]` table), by constructor name.
+    verify: dict[str, str] = field(default_factory=dict)
     # Fixer instances made for this configuration, by selected codes (see dockfix.runner).
     fixer_instances: dict[tuple[str, ...], tuple[Any, ...]] = field(
         default_factory=dict, init=False, compare=False, repr=False
@@ -249,6 +252,8 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{path}: `cache-dir` must be a directory path")
             cfg.cache_dir = path.parent / os.path.expanduser(value)
+        elif key == "verify":
+            cfg.verify = _verify_settings(value, path)
         elif key in by_name or key.upper() in fixers:
             code = by_name.get(key, key.upper())
             if not isinstance(value, dict):
@@ -266,6 +271,27 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
         except SelectionError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
     return cfg
+
+
+# `[verify]` keys: the builder settings `dockfix verify` also takes as options.
+VERIFY_KEYS = ("builder", "buildah", "storage-driver")
+VERIFY_PATH_KEYS = ("storage-root", "run-root", "registries-conf", "signature-policy")
+
+
+def _verify_settings(table: Any, path: Path) -> dict[str, str]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `verify` must be a table of builder settings")
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        if key not in VERIFY_KEYS + VERIFY_PATH_KEYS:
+            known = ", ".join(VERIFY_KEYS + VERIFY_PATH_KEYS)
+            raise ConfigError(f"{path}: unknown key `verify.{key}` (known: {known})")
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{path}: `verify.{key}` must be a string")
+        if key in VERIFY_PATH_KEYS or (key == "buildah" and "/" in value):
+            value = str(path.parent / os.path.expanduser(value))
+        out[key.replace("-", "_")] = value
+    return out
 
 
 def _severities(table: Any, path: Path) -> dict[str, Severity]:
@@ -378,6 +404,7 @@ _ATTRIBUTES = {
     "failure-threshold": "failure_threshold",
     "trusted-registries": "trusted_registries",
     "cache-dir": "cache_dir",
+    "verify": "verify",
 }
 
 
@@ -393,6 +420,8 @@ def _merged(base: Config, own: Config) -> Config:
                 out.fixer_options.setdefault(key, {}).update(cfg.fixer_options[key])
             elif key == "severity":  # a table by code, merged code by code
                 out.severity = {**out.severity, **cfg.severity}
+            elif key == "verify":  # builder settings, merged setting by setting
+                out.verify = {**out.verify, **cfg.verify}
             elif key == "extend-select":
                 out.extend_select = [*out.extend_select, *cfg.extend_select]
             else:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from dockfix.dockerignore import DockerIgnore
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: memoised answers are keyed by it
 class FixContext:
     path: Path | None = None  # the Dockerfile, None for standard input / a bare string
     context_dir: Path | None = None  # the build context on disk, None when unknown

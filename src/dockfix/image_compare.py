@@ -463,10 +463,12 @@ DEFAULT_CACHE_DIRS: tuple[str, ...] = (
 
 
 def caches_removed(*dirs: str, reason: str = "package manager cache removed") -> AllowedChanges:
-    """Cache directories (default: pip's, npm's, yarn's) and their contents may disappear."""
+    """Cache directories (default: pip's, npm's, yarn's) and their contents may disappear,
+    or be left empty: a cache mount leaves its mount point (an empty ``/root/.cache/pip``)
+    where the original had a full cache or none."""
     chosen = dirs or DEFAULT_CACHE_DIRS
     patterns = [p for d in chosen for p in (d.rstrip("/"), d.rstrip("/") + "/**")]
-    return paths_removed(*patterns, reason=reason) | apt_archives_removed()
+    return paths_changed(*patterns, reason=reason) | apt_archives_removed()
 
 
 def apt_archives_removed() -> AllowedChanges:

@@ -143,6 +143,16 @@ class ImageRef(NamedTuple):
         return cls._parse(text)
 
     @classmethod
+    def parse_loose(cls, text: str) -> ImageRef:
+        """Parse *text* as :meth:`parse` does, or, when it is not a valid reference (upper case,
+        a variable, a stray character), split it by the same rules without checking each part:
+        for reading the name of an image a fixer has facts about, never for a registry."""
+        try:
+            return cls.parse(text)
+        except ValueError:
+            return _split_loosely(text)
+
+    @classmethod
     def _parse(cls, text: str) -> ImageRef:
         if not isinstance(text, str):
             raise TypeError(f"image reference must be a string, not {type(text).__name__}")
@@ -210,6 +220,14 @@ class ImageRef(NamedTuple):
     def is_docker_hub(self) -> bool:
         """True for Docker Hub references (implicit, ``docker.io`` or ``index.docker.io``)."""
         return self.domain is None or self.domain in _HUB_DOMAINS
+
+    @property
+    def short_name(self) -> str:
+        """The repository without registry and ``library/``, lower case: ``golang`` for
+        ``docker.io/library/golang:1.22``, ``oven/bun`` for ``oven/bun:1``, ``distroless/static``
+        for ``gcr.io/distroless/static``."""
+        path = self.repository.lower()
+        return path[len(_OFFICIAL_PREFIX) :] if path.startswith(_OFFICIAL_PREFIX) else path
 
     @property
     def canonical_name(self) -> str:
@@ -291,6 +309,24 @@ class ImageRef(NamedTuple):
 
     def __str__(self) -> str:
         return self.original
+
+
+def _split_loosely(text: str) -> ImageRef:
+    """``name[:tag][@digest]`` split without validation (see :meth:`ImageRef.parse_loose`)."""
+    rest, at, digest = text.partition("@")
+    last = rest.rsplit("/", 1)[-1]
+    name, tag = rest, None
+    if ":" in last:
+        tag = last.split(":", 1)[1]
+        name = rest[: len(rest) - len(last)] + last.split(":", 1)[0]
+    domain, path = _split_domain(name)
+    if domain is None or domain.lower() in _HUB_DOMAINS:
+        registry = DOCKER_HUB_API_HOST
+        if "/" not in path:
+            path = _OFFICIAL_PREFIX + path
+    else:
+        registry = domain.lower()
+    return ImageRef(text, domain, registry, path, tag, digest if at else None, name)
 
 
 def _explain_invalid(text: str) -> str:

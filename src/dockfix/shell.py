@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from dockfix.memo import per_instruction
+
 if TYPE_CHECKING:
     from dockfix.syntax import Instruction
 
@@ -432,16 +434,12 @@ def shell_of(instr: Instruction) -> ShellScript | None:
     target = instr.trigger if instr.trigger is not None else instr
     if target.json_args is not None:
         return None
-    # Several fixers ask for the same RUN: parse it once per tree (instructions are immutable).
-    cached = target.cache.get("shell")
-    if isinstance(cached, ShellScript):
-        return cached
-    script = _parse_instruction(target)
-    target.cache["shell"] = script
-    return script
+    return _parsed_instruction(target)
 
 
-def _parse_instruction(target: Instruction) -> ShellScript:
+@per_instruction
+def _parsed_instruction(target: Instruction) -> ShellScript:
+    """Several fixers ask for the same RUN: parsed once per tree (instructions are immutable)."""
     start = target.args_start
     return parse_shell(blank_heredoc_words(target)[start:], start)
 
@@ -465,10 +463,45 @@ def heredoc_shell_of(instr: Instruction, number: int = 0) -> ShellScript:
 
     BuildKit drops the CR of CRLF body lines; a space stands in for it, so offsets still
     match the body. Parsed once per tree, like :func:`shell_of`."""
-    key = f"heredoc-shell:{number}"
-    cached = instr.cache.get(key)
-    if isinstance(cached, ShellScript):
-        return cached
-    script = parse_shell(instr.heredocs[number].body.replace("\r\n", " \n"), 0)
-    instr.cache[key] = script
-    return script
+    return _parsed_heredoc(instr, number)
+
+
+@per_instruction
+def _parsed_heredoc(instr: Instruction, number: int) -> ShellScript:
+    return parse_shell(instr.heredocs[number].body.replace("\r\n", " \n"), 0)
+
+
+class Pipeline(NamedTuple):
+    """A pipeline `a | b` anywhere in a script (inside `$(…)`, subshells, `if` bodies too)."""
+
+    parts: list[str]  # each command's text, in order
+    negated: bool  # `! a | b`, or inside a `! …`: its status is inverted
+    start: int  # offsets in the parsed text
+    end: int
+
+
+def pipelines(text: str) -> list[Pipeline]:
+    """Every pipeline of shell ``text`` (offsets are character indices into ``text``)."""
+    data = text.encode("utf-8", "surrogatepass")
+    out: list[Pipeline] = []
+    stack = [_parser().parse(data).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "pipeline":
+            parts = [
+                data[c.start_byte : c.end_byte].decode("utf-8", "surrogatepass")
+                for c in node.named_children
+            ]
+            # tree-sitter reads `! a | b` as a pipeline whose first part is `! a`
+            negated = bool(node.named_children) and node.named_children[0].type == (
+                "negated_command"
+            )
+            up = node.parent
+            while up is not None and not negated:
+                negated = up.type == "negated_command"
+                up = up.parent
+            start = len(data[: node.start_byte].decode("utf-8", "surrogatepass"))
+            end = len(data[: node.end_byte].decode("utf-8", "surrogatepass"))
+            out.append(Pipeline(parts, negated, start, end))
+        stack.extend(reversed(node.children))
+    return out

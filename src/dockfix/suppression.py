@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from dockfix.memo import per_tree
 from dockfix.syntax import Dockerfile, Instruction
 
 
@@ -39,19 +40,7 @@ class Suppressions:
     @classmethod
     def of(cls, doc: Dockerfile) -> Suppressions:
         """The file's global suppressions (read once per tree)."""
-        cached = doc.cache.get("suppressions")
-        if isinstance(cached, Suppressions):
-            return cached
-        s = doc.cache["suppressions"] = cls()
-        # Pragmas are read in any case (the pattern is case-insensitive), so the quick test is too.
-        if "ignore" not in doc.source.lower():
-            s.any_pragma = False
-            return s
-        for _, m in _pragma_lines(doc):
-            if m.group(2):
-                target = s.dockfix_global if m.group(1).lower() == "dockfix" else s.hadolint_global
-                target.update(_codes(m.group(3)))
-        return s
+        return _global_suppressions(doc)
 
     def suppressed(
         self, doc: Dockerfile, instr: Instruction | None, code: str, hadolint: tuple[str, ...]
@@ -131,3 +120,17 @@ def read_pragma(line: str) -> Pragma | None:
         frozenset(_codes(m.group(3))),
         (m.start(3) + skip, m.end(3) + skip),
     )
+
+
+@per_tree
+def _global_suppressions(doc: Dockerfile) -> Suppressions:
+    s = Suppressions()
+    # Pragmas are read in any case (the pattern is case-insensitive), so the quick test is too.
+    if "ignore" not in doc.source.lower():
+        s.any_pragma = False
+        return s
+    for _, m in _pragma_lines(doc):
+        if m.group(2):
+            target = s.dockfix_global if m.group(1).lower() == "dockfix" else s.hadolint_global
+            target.update(_codes(m.group(3)))
+    return s

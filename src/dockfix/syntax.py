@@ -168,7 +168,7 @@ class Instruction:
     comments: list[PhysicalLine] = field(default_factory=list)  # comment lines inside the span
     index: int = 0
     # Derived data computed once per tree by whoever needs it (e.g. the parsed shell script).
-    cache: dict[str, object] = field(default_factory=dict, repr=False)
+    cache: dict[object, object] = field(default_factory=dict, repr=False)
 
     keyword: str = field(init=False, default="")  # upper case; set once, read very often
 
@@ -1182,6 +1182,59 @@ _AFTER_NAME = frozenset("}:+-?#%/")
 # --- stages and variables ------------------------------------------------------------------
 
 
+# `${V%x}`, `${V#x}`, `${V/a/b}` are not matched: they stay, and make the value unknown
+_VAR = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}"
+    r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+)
+_EXPANSION_DEPTH = 8  # values that name variables are expanded too, this deep at most
+
+
+def expand(
+    text: str, variables: Mapping[str, str | None], escape: str = "\\", depth: int = 0
+) -> str | None:
+    """``text`` with ``$V``, ``${V}``, ``${V:-w}``, ``${V-w}``, ``${V:+w}``, ``${V+w}`` replaced
+    as BuildKit does, or None when the result depends on what cannot be known here.
+
+    The result is the value the build sees without ``--build-arg`` overrides. A variable is
+    set when ``variables`` holds a value for it (``ARG V`` without one holds None: unset); a
+    value that names other variables is expanded in turn. None when a plain ``$V`` is unset
+    (an override or the base image may give it a value), and when anything else with ``$``
+    is left: an escaped ``\\$``, ``$1``, ``${V%x}``, a nesting too deep (``ENV P=$P:/x``).
+    """
+    if "$" not in text:
+        return text
+    if depth > _EXPANSION_DEPTH:
+        return None
+    out: list[str] = []
+    pos = 0
+    for m in _VAR.finditer(text):
+        if m.start() > 0 and text[m.start() - 1] == escape:
+            return None
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        name = m.group("braced") or m.group("plain")
+        op = m.group("op")
+        value = variables.get(name)
+        if op is None:
+            chosen = value
+        elif op in (":-", "-"):
+            chosen = m.group("word") if value is None or (op == ":-" and value == "") else value
+        elif value is not None and (op == "+" or value != ""):
+            chosen = m.group("word")
+        else:
+            chosen = ""
+        if chosen is None:
+            return None
+        sub = expand(chosen, variables, escape, depth + 1)
+        if sub is None:
+            return None
+        out.append(sub)
+    out.append(text[pos:])
+    result = "".join(out)
+    return None if "$" in result else result
+
+
 def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
     # Read for every scope question about the stage: split once per tree.
     cached = instr.cache.get("arg-pairs")
@@ -1253,8 +1306,6 @@ def _build_stages(doc: Dockerfile) -> None:
             plat = instr.flag("platform")
             resolved = base
             if "$" in base:
-                from dockfix.variables import expand
-
                 resolved = expand(base, global_args, doc.escape) or base
             parent = doc.stage_named(resolved) if resolved and not resolved.isdigit() else None
             stage = Stage(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dockfix.builders import BuildahBuilder
+from dockfix.builders import BuildahBuilder, overlay_works
 
 HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
@@ -64,7 +64,7 @@ class BuildEnv:
 
     def buildah_base(self) -> list[str]:
         return [
-            "buildah",
+            BuildahBuilder.default_executable(),
             "--root",
             str(self.storage_root),
             "--runroot",
@@ -104,25 +104,7 @@ def choose_driver(workdir: Path) -> str:
     forced = os.environ.get("DOCKFIX_BUILDAH_DRIVER")
     if forced:
         return forced
-    root, run = workdir / "probe-storage", workdir / "probe-run"
-    base = ["buildah", "--root", str(root), "--runroot", str(run), "--storage-driver", "overlay"]
-    try:
-        made = subprocess.run(
-            [*base, "from", "--quiet", "scratch"], capture_output=True, text=True, check=False
-        )
-        ok = made.returncode == 0
-        if ok:
-            ctr = made.stdout.strip().splitlines()[-1]
-            mounted = subprocess.run([*base, "mount", ctr], capture_output=True, check=False)
-            ok = mounted.returncode == 0
-            subprocess.run([*base, "rm", ctr], capture_output=True, check=False)
-        return "overlay" if ok else "vfs"
-    except OSError:
-        return "vfs"
-    finally:
-        for path in (root, run):
-            _unmount_below(path)
-            shutil.rmtree(path, ignore_errors=True)
+    return "overlay" if overlay_works(BuildahBuilder.default_executable(), workdir) else "vfs"
 
 
 def copy_app(name: str, dest: Path) -> Path:

@@ -4,6 +4,10 @@
 against the local registry of base images, compares the image configs and root filesystems
 apart from the changes the applied fixers declare, and counts cache reuse after a code-only
 change. A fixed file that does not build, or an undeclared difference, fails the test.
+
+``test_fixed_image_starts_like_the_original`` runs `verify --run` on every app that has a
+``verify.toml`` (its format: ``tests/buildenv/README.md``), so a new app is picked up by
+adding that file.
 """
 
 from __future__ import annotations
@@ -11,30 +15,43 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import dockfix
 from dockfix.builders import BuildahBuilder
+from dockfix.engine import FixOutcome
+from dockfix.image_run import RunOptions
 from dockfix.verify import VerifyResult, verify_outcome
 
 APPS = Path(__file__).resolve().parent / "apps"
 APP_NAMES = sorted(p.name for p in APPS.iterdir() if (p / "Dockerfile").is_file())
+RUN_APPS = sorted(name for name in APP_NAMES if (APPS / name / "verify.toml").is_file())
 pytestmark = pytest.mark.slow
 
 SUMMARY: list[str] = []
 
 
 def verify(
-    app: str, builder: BuildahBuilder, *, unsafe: bool, cache_check: bool = False
+    app: str,
+    builder: BuildahBuilder,
+    *,
+    unsafe: bool,
+    cache_check: bool = False,
+    run: RunOptions | None = None,
 ) -> VerifyResult:
     path = APPS / app / "Dockerfile"
-    outcome = dockfix.fix_outcome(
-        path.read_bytes().decode("utf-8"), path=path, unsafe_fixes=unsafe, offline=True
-    )
+    text = path.read_bytes().decode("utf-8")
+    outcome = dockfix.fix_outcome(text, path=path, unsafe_fixes=unsafe, offline=True)
     if not outcome.changed:
         pytest.skip(f"no {'unsafe' if unsafe else 'safe'} fix applies to {app}")
+
+    def only(code: str) -> FixOutcome:
+        return dockfix.fix_outcome(text, path=path, select=[code], unsafe_fixes=True, offline=True)
+
     result = verify_outcome(
         path,
         f"{app}/Dockerfile",
@@ -42,9 +59,47 @@ def verify(
         builder,
         context_dir=path.parent,
         cache_check=cache_check,
+        run=run,
+        variant=only,
     )
     SUMMARY.append(("unsafe " if unsafe else "safe ") + result.format_text())
     return result
+
+
+def run_description(app: str) -> tuple[RunOptions, dict[str, Any]]:
+    """The app's ``verify.toml``: how to start it and what the run must show."""
+    spec = tomllib.loads((APPS / app / "verify.toml").read_text(encoding="utf-8"))
+    unknown = set(spec) - {"kind", "probe", "env", "seconds", "expect", "exit-code"}
+    assert not unknown, f"{app}/verify.toml: unknown keys {sorted(unknown)}"
+    assert spec.get("kind") in ("service", "one-shot"), f"{app}/verify.toml: kind"
+    options = RunOptions(
+        seconds=float(spec.get("seconds", 10)),
+        env={str(k): str(v) for k, v in spec.get("env", {}).items()},
+        probes=tuple(str(p) for p in spec.get("probe", ())),
+    )
+    return options, spec
+
+
+@pytest.mark.parametrize("app", RUN_APPS)
+def test_fixed_image_starts_like_the_original(app: str, buildah_builder: BuildahBuilder) -> None:
+    """`verify --run` with every fix, unsafe ones too: the fixed image must start and serve
+    like the original (the suite's figures: builds, starts, size, steps reused)."""
+    options, spec = run_description(app)
+    result = verify(app, buildah_builder, unsafe=True, cache_check=True, run=options)
+    assert result.run is not None, result.format_text()
+    before = result.run.before
+    assert not before.error, result.format_text()  # the original itself starts here
+    if spec["kind"] == "service":
+        assert before.running, f"the original exited: {before.describe()}\n{before.output}"
+    else:
+        assert not before.running and before.exit_code == spec.get("exit-code", 0), (
+            before.describe() + "\n" + before.output
+        )
+    answered = [a.target for a in before.answers if a.answered]
+    for target in spec.get("probe", ()):
+        assert str(target) in answered, f"the original did not answer on {target}"
+    assert result.run.status == spec.get("expect", "same"), result.format_text()
+    assert result.status == "verified", result.format_text()
 
 
 @pytest.mark.parametrize("app", APP_NAMES)
@@ -54,10 +109,14 @@ def test_safe_fixes_keep_the_image(app: str, buildah_builder: BuildahBuilder) ->
     assert result.report is not None and result.report.image_size is not None
 
 
-@pytest.mark.parametrize("app", APP_NAMES)
+# The apps with a verify.toml get the same check, and more, from
+# test_fixed_image_starts_like_the_original: built once, not twice.
+@pytest.mark.parametrize("app", sorted(set(APP_NAMES) - set(RUN_APPS)) or ["(none)"])
 def test_unsafe_fixes_build_and_change_only_what_they_declare(
     app: str, buildah_builder: BuildahBuilder
 ) -> None:
+    if app == "(none)":
+        pytest.skip("every app has a verify.toml")
     result = verify(app, buildah_builder, unsafe=True)
     assert result.status == "verified", result.format_text()
 
@@ -94,6 +153,9 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
             "--builder",
             "buildah",
             "--offline",
+            "--run",
+            "--run-seconds",
+            "3",
             "--pr-body",
             str(tmp_path / "pr.md"),
             "Dockerfile",
@@ -111,8 +173,10 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
         in r.stdout
     )
     assert "size: " in r.stdout
+    assert "run: started like the original: running after 3 s" in r.stdout
     body = (tmp_path / "pr.md").read_text()
     assert body.startswith("### Verified by building")
+    assert "run: started like the original" in body
     assert (app / "Dockerfile").read_text() == (APPS / "debian-service" / "Dockerfile").read_text()
     # the PR bot's path: the fix's PR description carries the same section
     r = subprocess.run(

@@ -15,13 +15,13 @@ import dockfix
 from dockfix.context import FixContext
 from dockfix.fixer import Applicability, Finding
 from dockfix.fixers._package_managers import PACKAGE_MANAGERS, match_command, truthy
-from dockfix.fixers.copy_before_install import (
-    CopyBeforeInstall,
-    _expand,
+from dockfix.fixers.copy_before_install import CopyBeforeInstall
+from dockfix.fixers.copy_before_install._command import (
     _glob_prefix,
     _shell_quote,
     _shell_unquote,
 )
+from dockfix.fixers.copy_before_install._stage import _expand
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_codes
 

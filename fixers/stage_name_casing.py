@@ -1,0 +1,101 @@
+"""DF517 stage-name-casing: a stage named with upper-case letters (`FROM … AS Build`).
+
+## What it does
+Writes a stage's name in lower case where it is defined (`AS build`) and where it is used:
+`FROM Build`, `COPY --from=Build`, `RUN --mount=…,from=Build`.
+
+## Why is this bad
+BuildKit lower-cases stage names when it reads them, so `Build`, `BUILD` and `build` are
+one stage, and a name in capitals looks like an instruction keyword or a variable. BuildKit
+warns about it (check `StageNameCasing`).
+
+## Example
+```dockerfile
+FROM golang:1.22 AS Builder
+RUN go build -o /out/app .
+FROM gcr.io/distroless/static-debian12
+COPY --from=Builder /out/app /app
+```
+Use instead:
+```dockerfile
+FROM golang:1.22 AS builder
+RUN go build -o /out/app .
+FROM gcr.io/distroless/static-debian12
+COPY --from=builder /out/app /app
+```
+
+## Fix safety
+Safe: BuildKit reads stage names in lower case, so the definition and every reference
+name the same stage as before (a `--target` given in any case too). References through
+variables (`COPY --from=$STAGE`) need no change for the same reason and are left alone.
+
+## Options
+None.
+
+## Resolves
+BuildKit check StageNameCasing · hadolint: none · Trivy: none · Checkov: none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dockfix.context import FixContext
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.syntax import Dockerfile, Instruction
+
+
+def _word_edit(instr: Instruction, index: int, names: set[str]) -> Edit | None:
+    """Lower-cases argument word ``index`` when it names one of ``names``."""
+    words = instr.args_words()
+    if len(words) <= index or words[index][0].lower() not in names or words[index][0].islower():
+        return None
+    word, start, end = words[index]
+    s, e = instr.source_span(start, end)
+    return Edit(s, e, word.lower())
+
+
+def _flag_edits(instr: Instruction, names: set[str]) -> list[Edit]:
+    """`--from=Name` and `--mount=…,from=Name` of ``instr`` lower-cased."""
+    out = []
+    for flag in instr.flags:
+        if flag.name not in ("from", "mount"):
+            continue
+        text = instr.logical[flag.logical_start : flag.logical_end]
+        pattern = r"(?<==)([^,=\s\"']+)$" if flag.name == "from" else r"(?<=from=)([^,\s\"']+)"
+        for m in re.finditer(pattern, text):
+            if m.group(1).lower() in names and not m.group(1).islower():
+                s, e = instr.source_span(
+                    flag.logical_start + m.start(), flag.logical_start + m.end()
+                )
+                out.append(Edit(s, e, m.group(1).lower()))
+    return out
+
+
+@register
+class StageNameCasing(Fixer):
+    code = "DF517"
+    severity = Severity.STYLE
+    name = "stage-name-casing"
+    summary = "A stage name with upper-case letters: BuildKit reads it in lower case"
+    resolves = Resolves()
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        names = {s.alias.lower() for s in doc.stages if s.alias and not s.alias.islower()}
+        names.discard("")
+        if not names:
+            return
+        for instr in doc.instructions:
+            edits: list[Edit | None] = []
+            if instr.keyword == "FROM":
+                edits += [_word_edit(instr, 0, names), _word_edit(instr, 2, names)]
+            if instr.keyword in ("COPY", "ADD", "RUN"):
+                edits += _flag_edits(instr, names)
+            found = [e for e in edits if e is not None]
+            if found:
+                yield self.finding(
+                    instr,
+                    "stage names are read in lower case: write them so",
+                    Fix.safe(*found, description="stage name in lower case"),
+                )

@@ -1,0 +1,51 @@
+"""DF517 stage-name-casing: stage names lower-cased where defined and where used."""
+
+from __future__ import annotations
+
+import pytest
+
+import dockfix
+from dockfix.fixer import Finding
+
+
+def fix(text: str) -> tuple[str, list[Finding]]:
+    return dockfix.fix(text, select=["DF517"])
+
+
+def test_definition_and_every_reference() -> None:
+    src = (
+        "FROM node:20 AS Deps\nRUN npm ci\n"
+        "FROM Deps AS Test\nRUN --mount=type=cache,from=Deps,source=/root/.npm,target=/c npm test\n"
+        "FROM node:20-slim\nCOPY --from=Deps /app/node_modules ./node_modules\n"
+        "COPY --from=deps /app/package.json ./\nADD --from=Test /r /r\n"
+    )
+    out, left = fix(src)
+    assert left == []
+    assert out == (
+        "FROM node:20 AS deps\nRUN npm ci\n"
+        "FROM deps AS test\nRUN --mount=type=cache,from=deps,source=/root/.npm,target=/c npm test\n"
+        "FROM node:20-slim\nCOPY --from=deps /app/node_modules ./node_modules\n"
+        "COPY --from=deps /app/package.json ./\nADD --from=test /r /r\n"
+    )
+    doc = dockfix.parse(out)
+    assert [s.alias for s in doc.stages] == ["deps", "test", None]
+    assert doc.stages[1].parent is doc.stages[0]
+    assert fix(out) == (out, [])
+
+
+def test_lowercase_keywords_file() -> None:
+    src = "from golang:1.22 as Build\nrun go build -o /app .\nfrom scratch\ncopy --from=Build /app /app\n"
+    out, _ = fix(src)
+    assert out == src.replace("Build", "build")
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "FROM a:1 AS build\nFROM build\nCOPY --from=build /a /a\n",
+        "FROM a:1 AS build\nARG STAGE=Build\nCOPY --from=$STAGE /a /a\n",
+        "FROM a:1\nCOPY --from=Registry.example.com/img:1 /a /a\n",
+    ],
+)
+def test_no_finding(src: str) -> None:
+    assert fix(src) == (src, [])
