@@ -253,6 +253,7 @@ def file_settings(
         offline=opts.offline,
         refresh=refresh,
         min_docker_engine=cfg.min_docker_engine,
+        unprivileged_port_start=cfg.unprivileged_port_start,
         services=services,
         context_is_dir=known_dir,
     )
