@@ -113,11 +113,11 @@ _SNIFF_BYTES = 1 << 20
 @register
 class AddForCopy(Fixer):
     code = "DF501"
+    acts_on = frozenset({"ADD"})
     severity = Severity.WARNING
     name = "add-for-copy"
     summary = "ADD of local files or directories: COPY does the same without unpacking archives"
     resolves = Resolves(hadolint=("DL3020",), trivy=("DS-0005",), checkov=("CKV_DOCKER_4",))
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

@@ -753,7 +753,6 @@ class CacheMount(Fixer):
             bool, False, "Add cache mounts for apt and apk (changes their configuration)."
         ),
     }
-    uses_context = True
     # Only for the pinned `# syntax=` directive that engines older than min-docker-engine need.
     needs_network = True
 

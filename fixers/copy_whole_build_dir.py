@@ -120,7 +120,6 @@ class CopyWholeBuildDir(Fixer):
     summary = "A `COPY --from` copies a whole build tree where one artifact is needed"
     resolves = Resolves()
     image_changes = ("removed:/**",)  # only the artifact is copied
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         builds: dict[int, StageBuild] = {}

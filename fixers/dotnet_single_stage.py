@@ -130,7 +130,6 @@ class DotnetSingleStage(Fixer):
     summary = "A .NET service runs in the SDK image that published it"
     resolves = Resolves()
     image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         finding = self._finding(doc, ctx)

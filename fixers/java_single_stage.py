@@ -140,7 +140,6 @@ class JavaSingleStage(Fixer):
     summary = "A Java service runs in the JDK and build-tool image that built it"
     resolves = Resolves()
     image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         finding = self._finding(doc, ctx)

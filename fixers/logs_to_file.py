@@ -182,7 +182,6 @@ class LogsToFile(Fixer):
     summary = "Logs written to files inside the container instead of stdout/stderr"
     resolves = Resolves()
     image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**")
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

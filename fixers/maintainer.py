@@ -74,6 +74,7 @@ def _one_label(value: str, escape: str, new: Instruction) -> bool:
 @register
 class Maintainer(Fixer):
     code = "DF502"
+    acts_on = frozenset({"MAINTAINER"})
     severity = Severity.STYLE
     name = "maintainer"
     summary = "MAINTAINER is deprecated: use LABEL org.opencontainers.image.authors"

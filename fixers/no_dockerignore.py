@@ -405,7 +405,6 @@ class NoDockerignore(Fixer):
     resolves = Resolves()
     image_changes = ("removed:/**",)  # excluded paths no longer reach the image
     default_enabled = False  # writes a file other than the Dockerfile
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         if not ctx.has_context or ctx.context_dir is None or not doc.instructions:

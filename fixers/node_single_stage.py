@@ -146,7 +146,6 @@ class NodeSingleStage(Fixer):
     summary = "A Node service runs in the image that installed its dev dependencies and built it"
     resolves = Resolves()
     image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         finding = self._finding(doc, ctx)

@@ -121,7 +121,6 @@ class NonDistrolessRuntime(Fixer):
     name = "non-distroless-runtime"
     summary = "A runtime stage that only runs a binary is based on a full distro"
     resolves = Resolves()
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage

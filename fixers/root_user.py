@@ -451,7 +451,6 @@ class RootUser(Fixer):
         "user": Option(str, "app", "name of the non-root user the fix creates"),
         "uid": Option(int, 10001, "UID and GID of that user"),
     }
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         final = doc.final_stage

@@ -85,6 +85,7 @@ from dockfix.syntax import Dockerfile, Instruction, Stage
 @register
 class ShellFormEntrypoint(Fixer):
     code = "DF401"
+    acts_on = frozenset({"CMD", "ENTRYPOINT"})
     severity = Severity.WARNING
     name = "shell-form-entrypoint"
     summary = "CMD/ENTRYPOINT in shell form: the program runs under /bin/sh and may miss signals"

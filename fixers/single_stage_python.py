@@ -184,7 +184,6 @@ class SingleStagePython(Fixer):
     summary = "A Python service image keeps the build tools its dependencies were compiled with"
     resolves = Resolves()
     image_changes = ("files:/**", "config:Env", "config:WorkingDir", "config:User", "config:Labels")
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         if len(doc.stages) != 1 or doc.escape != "\\" or is_dev_file(ctx):

@@ -164,7 +164,6 @@ class SingleStageToolchain(Fixer):
     summary = "The final image is the toolchain image that built the service"
     resolves = Resolves()
     image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
-    uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage

@@ -83,6 +83,7 @@ def _stderr_taken(script: Script, cmd: SimpleCommand) -> bool:
 @register
 class WgetProgress(Fixer):
     code = "DF503"
+    acts_on = frozenset({"RUN"})
     severity = Severity.INFO
     name = "wget-progress"
     summary = "Downloads with wget without -q: its progress bar fills the build log"

@@ -18,9 +18,11 @@ FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
 CLEAN = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
 
 
-def dockfix(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def dockfix(
+    *args: str, cwd: Path, stdin: bytes | None = None, select: str = "DF102"
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "dockfix", *args, "--select", "DF102"],
+        [sys.executable, "-m", "dockfix", *args, "--select", select],
         cwd=cwd,
         input=stdin,
         capture_output=True,
@@ -346,3 +348,30 @@ def test_output_cut_short_by_the_reader_is_no_error() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) in (1, 2)
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_unsafe_fixes_set_in_the_configuration_count_in_check_as_fix_applies_them(
+    tmp_path: Path,
+) -> None:
+    """`unsafe-fixes = true` in dockfix.toml: `check` calls the unsafe fix fixable now (as
+    `fix` applies it), not "fixable with `dockfix fix --unsafe-fixes`"."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return dockfix(*args, "--offline", "--no-cache", cwd=tmp_path, select="DF105")
+
+    check = ("check", ".")
+    before = run(*check)
+    assert "DF105 [-] " in before.stdout
+    assert "[-] 1 more fixable with `dockfix fix --unsafe-fixes`." in before.stderr
+    (tmp_path / "dockfix.toml").write_text("unsafe-fixes = true\n")
+    after = run(*check)
+    assert "DF105 [*] " in after.stdout
+    assert "[*] 1 fixable with `dockfix fix`." in after.stderr
+    assert "--unsafe-fixes" not in after.stderr
+    assert "[*] " in run(*check, "--statistics").stdout
+    assert "--no-install-recommends" in run("fix", ".").stdout
+    # the command line still wins over the configuration
+    assert "DF105 [-] " in run(*check, "--no-unsafe-fixes").stdout

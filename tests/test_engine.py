@@ -190,3 +190,51 @@ def test_a_restructuring_fix_goes_alone_and_first() -> None:
     builder, runtime = fixed.split("\nFROM runtime\n")
     assert builder == "FROM build\nRUN make\n"
     assert runtime == "LABEL final=yes\nCOPY --from=0 /out /out\nCMD run\n"
+
+
+class _CountsAddChecks(Fixer):
+    code = "T900"
+    name = "counts-add"
+    summary = "counts the files it is run on"
+    acts_on = frozenset({"ADD"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs = 0
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        self.runs += 1
+        yield from ()
+
+
+def test_a_fixer_is_not_run_on_a_file_without_the_instructions_it_acts_on() -> None:
+    fixer = _CountsAddChecks()
+    for text, runs in (
+        ("FROM a\nCOPY x /\n", 0),
+        ("FROM a\nADD x /\n", 1),
+        ("FROM a\nonbuild add x /\n", 2),  # as an ONBUILD trigger too, in any letter case
+    ):
+        fix_document(text, [fixer], FixContext(), apply=False)
+        assert fixer.runs == runs, text
+
+
+def test_what_each_fixer_says_it_acts_on_holds_on_every_fixture() -> None:
+    """A shipped fixer that declares `acts_on` finds nothing in a file without those
+    instructions (so skipping it there changes no output)."""
+    from pathlib import Path
+
+    from dockfix.catalog import all_fixers
+    from dockfix.engine import instruction_keywords
+
+    declared = [cls() for cls in all_fixers().values() if cls.acts_on]
+    assert declared
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    checked = 0
+    for dockerfile in sorted(fixtures.glob("*/*/Dockerfile")):
+        doc = parse_lossless(dockerfile.read_bytes().decode("utf-8"))
+        for fixer in declared:
+            if instruction_keywords(doc).isdisjoint(fixer.acts_on):
+                ctx = FixContext(path=dockerfile, context_dir=dockerfile.parent, offline=True)
+                assert list(fixer.check(doc, ctx)) == [], (fixer.code, dockerfile)
+                checked += 1
+    assert checked

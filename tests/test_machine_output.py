@@ -304,9 +304,8 @@ def test_configured_severities(repo: Path) -> None:
 
 
 def test_severity_crosses_from_worker_processes() -> None:
-    from dockfix.engine import FixOutcome
+    from dockfix.engine import FileReport, FixOutcome
     from dockfix.fixer import Finding, Severity
-    from dockfix.runner import FileReport
     from dockfix.wire import pack_report, unpack_report
 
     finding = Finding("DF201", "root", 1, severity=Severity.ERROR)

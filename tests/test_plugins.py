@@ -30,6 +30,7 @@ class NoOrgLabel(Fixer):
     code = "ORG001"
     name = "no-org-label"
     summary = "The image has no owning team label"
+    uses_context = True  # no longer read by dockfix: a plug-in that still sets it keeps working
 
     def check(self, doc, ctx):
         st = doc.final_stage

@@ -278,3 +278,46 @@ def test_hadolint_configuration_is_keyed_the_same_in_every_process(
     assert cached("2") == [True, True]
     (repo / ".hadolint.yaml").write_text("ignored: [DL3008]\n")
     assert cached("3") == [False, False]
+
+
+def _forget_configs() -> None:
+    from dockfix import runner
+
+    dockfix.config.forget_found_configs()  # as a new run finds them
+    runner._find_config_for.cache_clear()
+
+
+def test_the_key_of_a_directory_s_files_is_the_key_of_each_file(repo: Path, tmp_path: Path) -> None:
+    """A warm run works a directory's settings key out once; it must be the key each of its
+    files would get on its own (per-file patterns and --context included)."""
+    from dockfix.runner import file_settings
+
+    (repo / "dockfix.toml").write_text('[per-file-ignores]\n"b/*" = ["DF101"]\n')
+    _forget_configs()
+    for opts in (
+        RunOptions(offline=True, cache_dir=str(tmp_path / "c")),
+        RunOptions(offline=True, cache_dir=str(tmp_path / "c"), context="b", unsafe_fixes=True),
+    ):
+        for name in ("a/Dockerfile", "b/Dockerfile"):
+            path = Path(name)
+            whole = results_cache.settings_key(file_settings(path, opts, read_from_path=True), opts)
+            assert results_cache._file_key(path, opts) in (whole, None)
+    assert results_cache._file_key(Path("b/Dockerfile"), opts) is None  # per-file patterns
+
+
+def test_per_file_ignores_of_files_in_one_directory_stay_apart(repo: Path, tmp_path: Path) -> None:
+    (repo / "a" / "worker.Dockerfile").write_text(NODE)
+    (repo / "dockfix.toml").write_text('[per-file-ignores]\n"a/worker.Dockerfile" = ["DF101"]\n')
+    _forget_configs()
+    cache = tmp_path / "cache"
+    names = ["a/Dockerfile", "a/worker.Dockerfile"]
+    opts = RunOptions(offline=True, cache_dir=str(cache), apply_fixes=False)
+    runs = [
+        {r.path: r for r in process_paths(names, opts)}
+        for _ in range(2)
+    ]
+    assert _rechecked(runs[1]) == []
+    for reports in runs:
+        codes = {p: {code for code, _, _ in found} for p, found in _findings(reports).items()}
+        assert "DF101" in codes["a/Dockerfile"]
+        assert "DF101" not in codes["a/worker.Dockerfile"]

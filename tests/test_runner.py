@@ -142,3 +142,28 @@ def test_a_checked_tree_is_freed_without_the_garbage_collector(tmp_path: Path) -
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_check_s_output_from_workers_is_a_sequential_run_s_in_every_format(
+    tmp_path: Path,
+) -> None:
+    """Workers send the findings' edits back only for the formats that print them: every
+    format's output is the same as a run without workers (json's edits included)."""
+    _monorepo(tmp_path, PARALLEL_THRESHOLD + 10)
+
+    def check(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dockfix", "check", "--offline", "--no-cache", *args, "."],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert proc.returncode == 1, proc.stderr
+        return proc.stdout
+
+    for fmt in ("full", "concise", "json", "rdjson", "sarif"):
+        parallel = check("--jobs", "2", "--output-format", fmt)
+        assert parallel == check("--jobs", "1", "--output-format", fmt), fmt
+    assert '"start": ' in check("--jobs", "2", "--output-format", "json")

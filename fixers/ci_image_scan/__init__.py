@@ -180,7 +180,6 @@ class CiImageScan(Fixer):
     summary = "The CI workflow that builds this image does not scan it for vulnerabilities"
     resolves = Resolves()
     default_enabled = False
-    uses_context = True
     options: ClassVar[Mapping[str, Option]] = {
         "action": Option(
             str, DEFAULT_ACTION, "the `uses:` of the scan step (a pinned Trivy action)"

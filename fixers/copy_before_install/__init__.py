@@ -146,7 +146,6 @@ class CopyBeforeInstall(Fixer):
     name = "copy-before-install"
     summary = "The whole build context is copied before the dependency install"
     resolves = Resolves()
-    uses_context = True
     options: ClassVar[Mapping[str, Option]] = {
         "split-runs": Option(
             bool,

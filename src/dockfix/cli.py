@@ -180,6 +180,9 @@ class _Run:
         # Each Dockerfile `fix` processed: (original, fixed) text, the texts the findings it
         # fixed and those left are on.
         self.texts: dict[str, tuple[str, str]] = {}
+        # The files where fixes marked unsafe apply (--unsafe-fixes, else each file's
+        # configuration, as the runner resolved it for the file).
+        self.unsafe_paths: set[str] = set()
 
     def say_once(self, line: str) -> None:
         """Print a line on stderr unless this run did already (--commit runs once per fixer)."""
@@ -218,6 +221,8 @@ class _Run:
         # closing(): on Ctrl-C the walk and its worker processes stop at once.
         with contextlib.closing(self._reports()) as reports:
             for rep in reports:
+                if rep.outcome is not None and rep.outcome.unsafe:
+                    self.unsafe_paths.add(rep.path)
                 if each is not None:
                     each(rep)
                 out.append(rep)
@@ -232,7 +237,8 @@ class _Run:
 
     def _reports(self) -> Generator[Any, None, None]:
         from dockfix.config import ConfigError
-        from dockfix.runner import FileReport, display_path, fix_text_with, process_paths
+        from dockfix.engine import FileReport
+        from dockfix.runner import display_path, fix_text_with, process_paths
 
         _tune_gc()
         paths: Sequence[str] = self.kw["paths"] or (".",)
@@ -281,7 +287,7 @@ class _Run:
     def _changed_only(self, changed: ChangedFiles, paths: Iterator[str]) -> Iterator[str]:
         """The Dockerfiles --changed-since keeps: its bytes or its build context changed."""
         from dockfix.config import ConfigError
-        from dockfix.runner import _config_for, context_dir_of
+        from dockfix.runner import config_for, context_dir_of
 
         for p in paths:
             if not changed.contains(p):
@@ -292,7 +298,7 @@ class _Run:
                 continue
             path = Path(p)
             try:
-                cfg = _config_for(str(path.parent), self.opts.config_file)
+                cfg = config_for(str(path.parent), self.opts.config_file)
             except ConfigError:
                 yield p  # processing it reports the configuration error
                 continue
@@ -303,7 +309,7 @@ class _Run:
     def _discover_all(self, paths: Sequence[str]) -> Iterator[str]:
         from dockfix.config import Config, ConfigError, note_listing
         from dockfix.discovery import iter_dockerfile_paths
-        from dockfix.runner import _config_for
+        from dockfix.runner import config_for
 
         # The walk asks about every entry: each directory's configuration is looked up once,
         # and the usual one, without `exclude`, is remembered as None.
@@ -315,7 +321,7 @@ class _Run:
                 cfg = by_dir[directory]
             except KeyError:
                 try:
-                    found = _config_for(directory or ".", self.opts.config_file)
+                    found = config_for(directory or ".", self.opts.config_file)
                 except ConfigError:
                     found = None
                 cfg = by_dir[directory] = found if found is not None and found.exclude else None
@@ -335,7 +341,7 @@ class _Run:
                 pass  # a directory on its way cannot be searched: reading the file says so
             is_dir = os.path.isdir(raw)
             try:
-                cfg = _config_for(str(p if is_dir else p.parent), self.opts.config_file)
+                cfg = config_for(str(p if is_dir else p.parent), self.opts.config_file)
             except ConfigError as exc:
                 self.errors.append(f"error: {exc}")
                 continue
@@ -387,15 +393,16 @@ def _hadolint_config(path: str | None, skip: bool) -> Any:
         click.echo(f"warning: {warning}", err=True)
     return hadolint
 
+
 def _cache_dir(config_file: str | None) -> Path:
     """The results cache's directory: ``$DOCKFIX_CACHE_DIR``, the working directory's
     ``cache-dir`` setting, or the default."""
     from dockfix.config import ConfigError
     from dockfix.results_cache import cache_dir_for
-    from dockfix.runner import _config_for
+    from dockfix.runner import config_for
 
     try:
-        configured = _config_for(".", config_file).cache_dir
+        configured = config_for(".", config_file).cache_dir
     except ConfigError:
         configured = None  # reported with the files
     return cache_dir_for(configured)
@@ -445,11 +452,14 @@ def check(
 
     _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
+    # Only these formats print the fixes' edits: the others need not carry them.
+    keep_edits = kw["output_format"] in ("json", "json-lines", "rdjson")
+    run.opts = run.opts._replace(keep_edits=keep_edits)
     run.validate()
     _show_instead(run, show_settings, show_files)
     if add_noqa:
         _add_noqa(run)
-    unsafe = bool(run.opts.unsafe_fixes)
+    unsafe = run.unsafe_paths
     fmt = kw["output_format"] or "full"
     # The full output is rendered file by file while the others are still being checked.
     parts: list[tuple[str, str]] = []
@@ -457,7 +467,12 @@ def check(
     def render_one(rep: Any) -> None:
         if not rep.error and rep.outcome is not None and rep.outcome.findings:
             parts.append(
-                (rep.path, render_full_file(rep.outcome.findings, unsafe, rep.outcome.original))
+                (
+                    rep.path,
+                    render_full_file(
+                        rep.outcome.findings, rep.outcome.unsafe, rep.outcome.original
+                    ),
+                )
             )
 
     full = fmt == "full" and not kw["statistics"]
@@ -480,11 +495,15 @@ def check(
         click.echo(join_full_files(parts), nl=False)
     else:
         click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
-    failing = [f for f in findings if _fails(f, failure_threshold, run.opts)]
+    failing = sum(
+        _failing(rep.outcome.findings, _threshold(rep.path, failure_threshold, run.opts))
+        for rep in reports
+        if not rep.error and rep.outcome is not None
+    )
     if fmt in ("full", "concise") and not kw["quiet"]:
         _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
-        if len(failing) < len(findings):
-            click.echo(f"{len(findings) - len(failing)} below the failure threshold.", err=True)
+        if failing < len(findings):
+            click.echo(f"{len(findings) - failing} below the failure threshold.", err=True)
     if show_fixes:
         from dockfix.engine import fix_applies
 
@@ -497,25 +516,29 @@ def _configured_threshold(directory: str, config_file: str | None) -> str | None
     """The `failure-threshold` of a directory's configuration (asked once per directory, not
     once per finding)."""
     from dockfix.config import ConfigError
-    from dockfix.runner import _config_for
+    from dockfix.runner import config_for
 
     try:
-        return _config_for(directory, config_file).failure_threshold
+        return config_for(directory, config_file).failure_threshold
     except ConfigError:
         return None  # reported with the file
 
 
-def _fails(finding: Any, threshold: str | None, opts: Any) -> bool:
-    """Whether a finding fails `check`: its severity against --failure-threshold, else against
-    the `failure-threshold` of its file's configuration, else hadolint's (default: every
-    finding fails)."""
-    from dockfix.fixer import fails
-
+def _threshold(path: str, threshold: str | None, opts: Any) -> str:
+    """The failure threshold of a file's findings: --failure-threshold, else the
+    `failure-threshold` of its configuration, else hadolint's (default: every finding fails)."""
     if threshold is None:
-        threshold = _configured_threshold(os.path.dirname(finding.path) or ".", opts.config_file)
+        threshold = _configured_threshold(os.path.dirname(path) or ".", opts.config_file)
     if threshold is None and opts.hadolint is not None:
         threshold = opts.hadolint.failure_threshold
-    return fails(finding.severity, threshold or "style")
+    return threshold or "style"
+
+
+def _failing(findings: list[Any], threshold: str) -> int:
+    """How many of one file's findings fail `check` (see :func:`_threshold`)."""
+    from dockfix.fixer import fails
+
+    return sum(1 for f in findings if fails(f.severity, threshold))
 
 
 def _run_warnings(run: _Run, rep: Any) -> None:
@@ -544,7 +567,7 @@ def _show_instead(run: _Run, show_settings: bool, show_files: bool) -> None:
             click.echo(p)
     if show_settings:
         from dockfix.config import ConfigError
-        from dockfix.runner import _config_for
+        from dockfix.runner import config_for
         from dockfix.show import settings_text
 
         if not files:
@@ -552,7 +575,7 @@ def _show_instead(run: _Run, show_settings: bool, show_files: bool) -> None:
         else:
             path = Path(files[0])
             try:
-                cfg = _config_for(str(path.parent), run.opts.config_file)
+                cfg = config_for(str(path.parent), run.opts.config_file)
                 click.echo(settings_text(cfg, run.opts, path), nl=False)
             except ConfigError as exc:
                 run.errors.append(f"error: {exc}")
@@ -592,7 +615,7 @@ def _add_noqa(run: _Run) -> None:
     _finish(run.errors, 0)
 
 
-def _summary_check(findings: list[Any], nfiles: int, unsafe: bool, errors: bool) -> None:
+def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: bool) -> None:
     from dockfix.engine import fixable_summary
 
     if not findings:
@@ -695,7 +718,7 @@ def fix(
         raise click.UsageError("--branch goes with --commit")
     if force_branch and not branch:
         raise click.UsageError("--force-branch goes with --branch")
-    unsafe = bool(run.opts.unsafe_fixes)
+    unsafe = run.unsafe_paths
     verified: list[Any] = []
     commits: list[Any] = []
     if commit:
@@ -733,12 +756,12 @@ def fix(
 
         from dockfix.config import ConfigError
         from dockfix.prbody import write_pr_body
-        from dockfix.runner import _config_for
+        from dockfix.runner import config_for
         from dockfix.verify import pr_section
 
         if pr_body_limit is None:
             with contextlib.suppress(ConfigError):  # a bad file is reported with the files
-                pr_body_limit = _config_for(".", run.opts.config_file).pr_body_limit
+                pr_body_limit = config_for(".", run.opts.config_file).pr_body_limit
         write_pr_body(pr_body, pr_body_limit, applied, left, pr_section(verified), commits)
     if not kw["quiet"]:
         if run.opts.offline:
@@ -1137,14 +1160,14 @@ def _verify_reports(
 ) -> tuple[_Run, list[Any]]:
     from dockfix.builders import BuilderError, find_builder
     from dockfix.config import ConfigError
-    from dockfix.runner import _config_for, process_path
+    from dockfix.runner import config_for, process_path
     from dockfix.verify import VerifyResult, verify_outcome
 
     args = _key_values("--build-arg", build_arg)
     run = _Run(kw, apply_fixes=True)
     run.validate()
     try:
-        configured = dict(_config_for(".", kw["config_file"]).verify)
+        configured = dict(config_for(".", kw["config_file"]).verify)
     except ConfigError:
         configured = {}  # reported with the files
     configured.update(settings or {})

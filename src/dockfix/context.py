@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 class FixContext:
     path: Path | None = None  # the Dockerfile, None for standard input / a bare string
     context_dir: Path | None = None  # the build context on disk, None when unknown
-    unsafe_fixes: bool = False
     offline: bool = False
     refresh: bool = False
     # The oldest Docker Engine the file must build with (configuration `min-docker-engine`).

@@ -28,13 +28,6 @@ from typing import Any, NamedTuple
 __all__ = ["DEFAULT_TTL", "CacheEntry", "CacheHit", "DigestCache", "default_cache_path"]
 
 
-def _warn(message: str, *args: object) -> None:
-    # logging costs milliseconds to import; a one-file run with a healthy cache never needs it
-    import logging
-
-    logging.getLogger("dockfix.registry.cache").warning(message, *args)
-
-
 DEFAULT_TTL = 24 * 60 * 60.0
 _FORMAT_VERSION = 1
 
@@ -76,6 +69,9 @@ class DigestCache:
         self._path = Path(path) if path is not None else default_cache_path()
         self._ttl = ttl
         self._clock = clock
+        # What went wrong with the cache file (unreadable, corrupt), one line each: taken by
+        # whoever reports the run's warnings (the CLI shows them; nothing here prints).
+        self.warnings: list[str] = []
         self._lock = threading.Lock()
         self._entries: dict[str, CacheEntry] = {}
         self._dirty: set[str] = set()
@@ -173,15 +169,15 @@ class DigestCache:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            _warn("cannot read digest cache %s: %s", self._path, exc.strerror)
+            self.warnings.append(f"cannot read digest cache {self._path}: {exc.strerror}")
             return {}
         try:
             data: Any = json.loads(raw)
         except ValueError:
-            _warn("ignoring corrupt digest cache %s", self._path)
+            self.warnings.append(f"ignoring corrupt digest cache {self._path}")
             return {}
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
-            _warn("ignoring digest cache %s: unknown format", self._path)
+            self.warnings.append(f"ignoring digest cache {self._path}: unknown format")
             return {}
         entries = data.get("entries")
         result: dict[str, CacheEntry] = {}

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 import os
 import subprocess
 import threading
@@ -41,7 +40,6 @@ __all__ = [
     "server_address_for",
 ]
 
-logger = logging.getLogger("dockfix.registry.credentials")
 
 DOCKER_HUB_SERVER_ADDRESS = "https://index.docker.io/v1/"
 """The key Docker stores Docker Hub credentials under."""
@@ -155,6 +153,8 @@ class DockerCredentialStore:
         self._lookup_lock = threading.Lock()  # one helper call at a time, each answer once
         self._config: dict[str, Any] | None = None
         self._memo: dict[str, Credentials | None] = {}
+        # Problems with config.json, one line each (never a credential): the caller reports them.
+        self.warnings: list[str] = []
 
     @property
     def config_path(self) -> Path:
@@ -190,19 +190,19 @@ class DockerCredentialStore:
         except FileNotFoundError:
             raw = None
         except OSError as exc:
-            logger.warning("cannot read %s: %s", self._config_path, exc.strerror)
+            self.warnings.append(f"cannot read {self._config_path}: {exc.strerror}")
             raw = None
         if raw is not None:
             try:
                 loaded = json.loads(raw)
             except ValueError:
                 # Do not echo the parser message: it may quote a slice of the file.
-                logger.warning("ignoring %s: not valid JSON", self._config_path)
+                self.warnings.append(f"ignoring {self._config_path}: not valid JSON")
             else:
                 if isinstance(loaded, dict):
                     config = loaded
                 else:
-                    logger.warning("ignoring %s: not a JSON object", self._config_path)
+                    self.warnings.append(f"ignoring {self._config_path}: not a JSON object")
         with self._lock:
             self._config = config
         return config
@@ -254,13 +254,13 @@ class DockerCredentialStore:
             try:
                 decoded = base64.b64decode(encoded, validate=False).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                logger.warning("ignoring malformed 'auth' value for %s in config.json", server)
+                self.warnings.append(f"ignoring malformed 'auth' value for {server} in config.json")
                 decoded = ""
             user, sep, secret = decoded.partition(":")
             if sep and user:
                 username, password = user, secret
             elif decoded:
-                logger.warning("ignoring malformed 'auth' value for %s in config.json", server)
+                self.warnings.append(f"ignoring malformed 'auth' value for {server} in config.json")
         creds = Credentials(
             server=server,
             source="config.json auths",

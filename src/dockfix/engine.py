@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +40,38 @@ class FixOutcome:
     error: str | None = None  # the file could not be processed at all
     warnings: list[str] = field(default_factory=list)
     error_line: int | None = None  # where the error is, when it is on one line
+    # Whether fixes marked unsafe apply to this file: `--unsafe-fixes`, else its
+    # configuration's `unsafe-fixes` (resolved once, by the runner; what `check` counts
+    # as fixable is what `fix` applies).
+    unsafe: bool = False
 
     @property
     def changed(self) -> bool:
         return self.fixed != self.original or bool(self.file_changes)
+
+
+@dataclass
+class FileReport:
+    """One file's result in a run over many files (:mod:`dockfix.runner`): its outcome, or
+    why it could not be processed, and what writing it did."""
+
+    path: str  # as displayed (relative to the working directory when possible)
+    outcome: FixOutcome | None = None
+    error: str | None = None
+    mode: int | None = None
+    written: bool = False
+    write_errors: list[str] = field(default_factory=list)
+    from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
+    # Warnings about the whole run (a registry that could not be reached), on its first report.
+    run_warnings: list[str] = field(default_factory=list)
+    cached: bool = False  # the outcome came from the results cache: the file was not re-checked
+    # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
+    cache_entry: tuple[str, bytes] | None = None
+
+    def error_message(self) -> str:
+        """The error as one line: ``path:line: reason`` where it has a line (as findings)."""
+        line = self.outcome.error_line if self.outcome is not None else None
+        return f"{self.path}:{line}: {self.error}" if line else f"{self.path}: {self.error}"
 
 
 def collect_findings(
@@ -55,7 +84,13 @@ def collect_findings(
     sup = Suppressions.of(doc)
     ignored: frozenset[str] = ctx.services.get("hadolint_ignored", frozenset())
     found: list[Finding] = []
+    keywords: frozenset[str] | None = None
     for fixer in fixers:
+        if fixer.acts_on:
+            if keywords is None:
+                keywords = instruction_keywords(doc)
+            if keywords.isdisjoint(fixer.acts_on):
+                continue  # nothing it reports on (Fixer.acts_on)
         try:
             results = list(fixer.check(doc, ctx))
         except Exception as exc:  # a fixer bug must not stop the run
@@ -81,11 +116,29 @@ def collect_findings(
     return found
 
 
-def fix_applies(f: Finding, unsafe: bool) -> bool:
+# Whether fixes marked unsafe apply: one value for every finding, or the paths of the files
+# where they do (each file's outcome says, as its configuration resolved it).
+UnsafeFor = bool | AbstractSet[str]
+
+
+def instruction_keywords(doc: Dockerfile) -> frozenset[str]:
+    """The keywords of a file's instructions and of its ONBUILD triggers."""
+    found = {i.keyword for i in doc.instructions}
+    if "ONBUILD" in found:
+        found.update(i.trigger.keyword for i in doc.instructions if i.trigger is not None)
+    return frozenset(found)
+
+
+def unsafe_applies(f: Finding, unsafe: UnsafeFor) -> bool:
+    """Whether fixes marked unsafe apply to ``f``'s file."""
+    return unsafe if isinstance(unsafe, bool) else f.path in unsafe
+
+
+def fix_applies(f: Finding, unsafe: UnsafeFor) -> bool:
     """Whether `dockfix fix` applies this finding's fix (with ``--unsafe-fixes`` when ``unsafe``)."""
     if f.fix is None or f.fix.applicability is Applicability.DISPLAY_ONLY:
         return False
-    return f.fix.applicability is Applicability.SAFE or unsafe
+    return f.fix.applicability is Applicability.SAFE or unsafe_applies(f, unsafe)
 
 
 def _verify(
@@ -110,7 +163,7 @@ def fix_document(
     doc: Dockerfile | None = None,
 ) -> FixOutcome:
     """Fix one text; ``doc`` is its tree when the caller parsed it already."""
-    out = FixOutcome(original=text, fixed=text)
+    out = FixOutcome(original=text, fixed=text, unsafe=unsafe)
     if doc is None or doc.source is not text:
         doc = parse_lossless(text)
     problem = doc.error or build_error(doc)
@@ -227,15 +280,13 @@ def apply_checked(doc: Dockerfile, edits: Sequence[Edit]) -> tuple[str, Dockerfi
     return new_text, new_doc, err
 
 
-def fixable_summary(findings: Iterable[Finding], unsafe: bool) -> tuple[int, int]:
+def fixable_summary(findings: Iterable[Finding], unsafe: UnsafeFor) -> tuple[int, int]:
     """(fixable now, fixable with --unsafe-fixes) among findings."""
     now = more = 0
     for f in findings:
         if f.fix is None:
             continue
-        if f.fix.applicability is Applicability.SAFE or (
-            unsafe and f.fix.applicability is Applicability.UNSAFE
-        ):
+        if fix_applies(f, unsafe):
             now += 1
         elif f.fix.applicability is Applicability.UNSAFE:
             more += 1

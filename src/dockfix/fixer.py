@@ -141,7 +141,7 @@ class Finding:
     fix: Fix | None = None
     # Why a finding has no applicable fix (shown with display-only findings).
     reason: str = ""
-    path: str = ""  # filled by the engine
+    path: str = ""  # the file as displayed; filled by the runner, not by the fixer
     # The hadolint rules this finding matches, when narrower than the fixer's `resolves`:
     # a `# hadolint ignore=` pragma suppresses the finding only for these.
     hadolint: tuple[str, ...] | None = None
@@ -193,8 +193,9 @@ class Fixer:
     security: ClassVar[bool] = False
     # Off unless selected by code (fixers that edit files other than Dockerfiles).
     default_enabled: ClassVar[bool] = True
-    # Fixers that need no build context read nothing from disk; the engine can skip I/O.
-    uses_context: ClassVar[bool] = False
+    # The instruction keywords (upper case) the fixer reports on, ONBUILD triggers included:
+    # the engine does not run it on a file that has none of them. Empty: every file.
+    acts_on: ClassVar[frozenset[str]] = frozenset()
     # Its fix changes the file's structure (splits a stage in two): the engine applies it alone
     # and first in its round, so the other fixes are worked out on the new stages (a non-root
     # user belongs in the new runtime stage, not in the builder).

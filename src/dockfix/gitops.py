@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dockfix.runner import FileReport
+    from dockfix.engine import FileReport
 
 
 class GitError(RuntimeError):

@@ -138,6 +138,9 @@ class ImageLookups:
 
     answers: Mapping[tuple[str, str], LookupAnswer] = field(default_factory=dict)
     offline: bool = False
+    # Problems met on the way that failed no lookup (a corrupt digest cache, an unreadable
+    # config.json), one line each, for the run's warnings.
+    notes: tuple[str, ...] = ()
 
     def get(self, query: ImageQuery) -> LookupAnswer | None:
         try:
@@ -170,6 +173,11 @@ class ImageLookups:
             count = f"{len(keys)} image{'s' if len(keys) != 1 else ''}"
             lines.append(f"{problem}: {count} not pinned; {advice}")
         return lines
+
+    def warnings(self) -> list[str]:
+        """What to tell the user about the lookups as a whole: :meth:`host_warnings`, then
+        the :attr:`notes`."""
+        return [*self.host_warnings(), *self.notes]
 
 
 class RegistrySettings(NamedTuple):
@@ -227,9 +235,14 @@ def current_answer(
         return lookups.answers.get(key)
     if not offline:
         raise ValueError("online answers come from the run's lookups")
+    if _BATCH_ANSWERS is not None and key in _BATCH_ANSWERS:
+        return _BATCH_ANSWERS[key]
     settings = _BATCH_SETTINGS or RegistrySettings.from_environ()
     cache = _shared_cache(settings.cache_path, settings.cache_ttl) if settings.use_cache else None
-    return _cached_answer(cache, key, offline)
+    answer = _cached_answer(cache, key, offline)
+    if _BATCH_ANSWERS is not None and (answer is None or answer.stale_age is None):
+        _BATCH_ANSWERS[key] = answer  # (a stale answer's age goes on growing)
+    return answer
 
 
 def resolve_image_queries(
@@ -272,7 +285,7 @@ def resolve_image_queries(
         else:
             missing[key] = query
     if not missing:
-        return ImageLookups(answers, offline)
+        return ImageLookups(answers, offline, _taken(cache))
     from dockfix.registry_client import RegistryClient
 
     client = RegistryClient(
@@ -286,7 +299,16 @@ def resolve_image_queries(
         answers.update(_resolve_all(client, None if refresh else cache, cache, missing))
     finally:
         client.close()  # also saves the cache
-    return ImageLookups(answers, offline)
+    return ImageLookups(answers, offline, (*_taken(cache), *client.take_warnings()))
+
+
+def _taken(cache: DigestCache | None) -> tuple[str, ...]:
+    """The cache's warnings, once (an offline view is shared by the files of a process)."""
+    if cache is None or not cache.warnings:
+        return ()
+    taken = tuple(cache.warnings)
+    cache.warnings.clear()
+    return taken
 
 
 def _resolve_all(
@@ -399,20 +421,24 @@ _OFFLINE_CACHES: dict[tuple[str, float, int, int], DigestCache] = {}
 # the settings read from the environment (which a batch does not change).
 _BATCH_VIEWS: dict[tuple[Path | None, float], DigestCache] | None = None
 _BATCH_SETTINGS: RegistrySettings | None = None
+# And the offline answers given so far (the results cache asks for the same few images for
+# file after file): one view of the cache gives each the same answer.
+_BATCH_ANSWERS: dict[tuple[str, str], LookupAnswer | None] | None = None
 
 
 @contextlib.contextmanager
 def one_cache_read() -> Iterator[None]:
     """Within this block, offline lookups check the cache file once (not once per file): a
     batch of files is answered from one view of it."""
-    global _BATCH_VIEWS, _BATCH_SETTINGS
-    outer, outer_settings = _BATCH_VIEWS, _BATCH_SETTINGS
+    global _BATCH_VIEWS, _BATCH_SETTINGS, _BATCH_ANSWERS
+    outer, outer_settings, outer_answers = _BATCH_VIEWS, _BATCH_SETTINGS, _BATCH_ANSWERS
     if outer is None:
         _BATCH_VIEWS, _BATCH_SETTINGS = {}, RegistrySettings.from_environ()
+        _BATCH_ANSWERS = {}
     try:
         yield
     finally:
-        _BATCH_VIEWS, _BATCH_SETTINGS = outer, outer_settings
+        _BATCH_VIEWS, _BATCH_SETTINGS, _BATCH_ANSWERS = outer, outer_settings, outer_answers
 
 
 @lru_cache(maxsize=8)

@@ -102,6 +102,8 @@ __all__ = [
     "version_candidates",
 ]
 
+# Debugging only (requests and retries, never a credential): warnings a user should see are
+# returned (see take_warnings), since only the CLI writes to the terminal.
 logger = logging.getLogger("dockfix.registry")
 
 OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -467,6 +469,9 @@ class RegistryClient:
         # Of those, the ones that failed as a whole: (what happened, what to do).
         self._host_problems: dict[str, tuple[str, str]] = {}
         self._closed = False
+        # Problems that do not fail a lookup (the digest cache could not be saved), one line
+        # each; :meth:`take_warnings` hands them, with the credential store's, to the caller.
+        self.warnings: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> RegistryClient:
@@ -486,6 +491,13 @@ class RegistryClient:
         if http is not None:
             http.close()
         self._save_cache()
+
+    def take_warnings(self) -> list[str]:
+        """The warnings so far (this client's and its credential store's), once."""
+        taken = [*self.warnings, *self._store.warnings]
+        self.warnings.clear()
+        self._store.warnings.clear()
+        return taken
 
     def __repr__(self) -> str:
         return (
@@ -1085,7 +1097,6 @@ class RegistryClient:
         try:
             creds = self._store.get(registry)
         except CredentialHelperError as exc:
-            logger.warning("%s", exc)
             creds = None
             with self._lock:
                 self._cred_notes[registry] = str(exc)
@@ -1138,7 +1149,6 @@ class RegistryClient:
             f"credentials for {registry} were not sent to the token service at "
             f"{realm.scheme}://{realm.netloc.decode('ascii')} (a different origin)"
         )
-        logger.info("%s", note)
         with self._lock:
             self._cred_notes[registry] = note
         return None
@@ -1245,7 +1255,7 @@ class RegistryClient:
             try:
                 self._cache.save()
             except OSError as exc:
-                logger.warning("could not save the digest cache: %s", exc.strerror)
+                self.warnings.append(f"could not save the digest cache: {exc.strerror}")
 
 
 def is_loopback_registry(registry: str) -> bool:

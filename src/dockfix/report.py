@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dockfix.catalog import all_fixers
+from dockfix.engine import UnsafeFor, fix_applies
 from dockfix.fixer import Applicability, Finding, Severity
 
 if TYPE_CHECKING:
@@ -27,19 +28,19 @@ FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", *CI_FORMA
 STRUCTURED_FORMATS = ("json", "json-lines", "sarif", *CI_FORMATS)
 
 
-def _marker(f: Finding, unsafe: bool) -> str:
+def _marker(f: Finding, unsafe: UnsafeFor) -> str:
     if f.fix is None or f.fix.applicability is Applicability.DISPLAY_ONLY:
         return ""
-    if f.fix.applicability is Applicability.SAFE or unsafe:
+    if fix_applies(f, unsafe):
         return "[*] "
     return "[-] "  # fixable with --unsafe-fixes
 
 
-def concise_line(f: Finding, unsafe: bool) -> str:
+def concise_line(f: Finding, unsafe: UnsafeFor) -> str:
     return f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.severity}: {f.message}"
 
 
-def full_block(f: Finding, unsafe: bool, source_lines: Sequence[str] | None) -> str:
+def full_block(f: Finding, unsafe: UnsafeFor, source_lines: Sequence[str] | None) -> str:
     out = [concise_line(f, unsafe)]
     if source_lines is not None:
         end = f.end_line or f.line
@@ -89,7 +90,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 def render(
     findings: Iterable[Finding],
     fmt: str,
-    unsafe: bool,
+    unsafe: UnsafeFor,
     sources: dict[str, str],
     sarif_root: str | None = None,
 ) -> str:
@@ -192,7 +193,7 @@ def _text_of(
     return None if pair is None else pair[0 if id(f) in fixed_ids else 1]
 
 
-def render_full_file(findings: Iterable[Finding], unsafe: bool, source: str | None) -> str:
+def render_full_file(findings: Iterable[Finding], unsafe: UnsafeFor, source: str | None) -> str:
     """One file's part of :func:`render`'s full output (its findings share one path): a run
     renders each file as it comes in, instead of all of them once the last one is done."""
     items = sorted(findings, key=Finding.sort_key)
@@ -233,7 +234,7 @@ def github_line(f: Finding) -> str:
     return f"::{GITHUB_COMMAND[f.severity]} {props}::{_gh_escape_data(f'{f.code} {f.message}')}"
 
 
-def statistics(findings: Iterable[Finding], unsafe: bool) -> str:
+def statistics(findings: Iterable[Finding], unsafe: UnsafeFor) -> str:
     counts: Counter[str] = Counter()
     fixable: dict[str, bool] = {}
     for f in findings:

@@ -35,10 +35,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dockfix.config import Config
 from dockfix.engine import FixOutcome
+from dockfix.fixer import Fixer
 from dockfix.hadolint_config import HadolintConfig
 from dockfix.input_log import InputLog, skip_prefixes, still_valid
-from dockfix.runner import FileSettings, RunOptions, file_settings, fix_text_with
+from dockfix.runner import (
+    FileSettings,
+    RunOptions,
+    SharedSettings,
+    file_settings,
+    fix_text_with,
+    shared_settings,
+)
 from dockfix.source_io import text_digest
 from dockfix.wire import pack_outcome, unpack_outcome
 
@@ -142,9 +151,25 @@ def _hadolint_key(hadolint: HadolintConfig | None) -> object:
 def settings_key(settings: FileSettings, opts: RunOptions) -> str:
     """Everything but the file's text and inputs that decides its outcome."""
     cfg, ctx, fixers, unsafe = settings
+    insecure = ctx.services.get("insecure_registries")
+    head, tail = _key_around_context(cfg, opts, fixers, unsafe, ctx.refresh, insecure)
+    return f"{head}{ctx.context_dir}{tail}"
+
+
+def _key_around_context(
+    cfg: Config,
+    opts: RunOptions,
+    fixers: list[Fixer],
+    unsafe: bool,
+    refresh: bool,
+    insecure: object,
+) -> tuple[str, str]:
+    """:func:`settings_key` but for the build context: the text before it and after it."""
     known = _BASE_KEYS.get((id(cfg), id(opts)))
     if known is None:
-        plain_opts = opts._replace(image_lookups=None, cache_dir=None, hadolint=None)
+        plain_opts = opts._replace(
+            image_lookups=None, cache_dir=None, hadolint=None, keep_edits=True
+        )
         text = (
             f"{tool_fingerprint()}\0{os.getcwd()}\0{cfg!r}\0{plain_opts!r}"
             f"\0{_hadolint_key(opts.hadolint)!r}"
@@ -154,7 +179,31 @@ def settings_key(settings: FileSettings, opts: RunOptions) -> str:
             _BASE_KEYS.clear()
         known = _BASE_KEYS[(id(cfg), id(opts))] = (cfg, opts, base)
     codes = ",".join(f.code for f in fixers)
-    return f"{known[2]}\0{codes}\0{unsafe}\0{ctx.context_dir}\0{ctx.refresh}\0{ctx.services.get('insecure_registries')!r}"
+    return f"{known[2]}\0{codes}\0{unsafe}\0", f"\0{refresh}\0{insecure!r}"
+
+
+# The key of the files that share their settings (see SharedSettings) around their build
+# context: (the settings it was made from, the text before the context, the text after).
+_SHARED_KEYS: dict[int, tuple[SharedSettings, str, str]] = {}
+
+
+def _file_key(path: Path, opts: RunOptions) -> str | None:
+    """:func:`settings_key` of a file whose settings are shared with other files, without
+    building the file's context; None when they are not."""
+    shared = shared_settings(str(path.parent), opts)
+    if shared.fixers is None:
+        return None
+    known = _SHARED_KEYS.get(id(shared))
+    if known is None or known[0] is not shared:
+        insecure = shared.services.get("insecure_registries")
+        head, tail = _key_around_context(
+            shared.cfg, opts, shared.fixers, shared.unsafe, shared.refresh, insecure
+        )
+        if len(_SHARED_KEYS) >= 4096:
+            _SHARED_KEYS.clear()
+        known = _SHARED_KEYS[id(shared)] = (shared, head, tail)
+    context_dir = Path(opts.context) if opts.context else path.parent  # as context_dir_of
+    return f"{known[1]}{context_dir}{known[2]}"
 
 
 SHARDS = 256
@@ -280,8 +329,11 @@ def cached_outcome(
     """The file's outcome from the cache when nothing it depends on changed (and True), else
     computed (and False, with the entry to store: see :func:`save`)."""
     assert opts.cache_dir is not None
-    settings = file_settings(path, opts, read_from_path=True)
-    key = settings_key(settings, opts)
+    key = _file_key(path, opts)
+    settings = None
+    if key is None:
+        settings = file_settings(path, opts, read_from_path=True)
+        key = settings_key(settings, opts)
     abs_path = os.path.abspath(path)
     digest = text_digest(text)
     entries, warning = _load_shard(_shard_path(opts.cache_dir, abs_path))
@@ -296,7 +348,9 @@ def cached_outcome(
         ):
             return _restored(packed, text, shown), True, None
     log = InputLog()
-    outcome = fix_text_with(text, path, opts, shown=shown, settings=settings, inputs=log)
+    outcome = fix_text_with(
+        text, path, opts, shown=shown, read_from_path=True, settings=settings, inputs=log
+    )
     deps_now = log.dependencies(abs_path, _skip(opts.cache_dir))
     new = None
     if deps_now is not None:

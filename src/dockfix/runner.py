@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -27,11 +26,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dockfix.catalog import all_fixers, select_codes
 from dockfix.config import Config, ConfigError, find_config, load_config_file
 from dockfix.context import FixContext
-from dockfix.engine import FixOutcome, fix_document
+from dockfix.engine import FileReport, FixOutcome, fix_document
 from dockfix.fixer import FileChange, Finding, Fixer, Severity
 from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
 from dockfix.suppression import unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
+from dockfix.wire import Packed, pack_report, unpack_report
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from dockfix.hadolint_config import HadolintConfig
     from dockfix.image_lookup import ImageLookups, ImageQuery
     from dockfix.input_log import InputLog
-    from dockfix.wire import Packed
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
@@ -63,27 +62,9 @@ class RunOptions(NamedTuple):
     hadolint: HadolintConfig | None = None
     # The results cache's directory (None: every file is checked; see dockfix.results_cache).
     cache_dir: str | None = None
-
-
-@dataclass
-class FileReport:
-    path: str  # as displayed (relative to the working directory when possible)
-    outcome: FixOutcome | None = None
-    error: str | None = None
-    mode: int | None = None
-    written: bool = False
-    write_errors: list[str] = field(default_factory=list)
-    from_stdin: bool = False  # `-`: the fixed text goes to standard output, never to a file
-    # Warnings about the whole run (a registry that could not be reached), on its first report.
-    run_warnings: list[str] = field(default_factory=list)
-    cached: bool = False  # the outcome came from the results cache: the file was not re-checked
-    # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
-    cache_entry: tuple[str, bytes] | None = None
-
-    def error_message(self) -> str:
-        """The error as one line: ``path:line: reason`` where it has a line (as findings)."""
-        line = self.outcome.error_line if self.outcome is not None else None
-        return f"{self.path}:{line}: {self.error}" if line else f"{self.path}: {self.error}"
+    # Whether the findings' edits come back from worker processes: `check` needs them only
+    # for the formats that print them (json, json-lines, rdjson), `fix` always.
+    keep_edits: bool = True
 
 
 def display_path(path: Path) -> str:
@@ -104,7 +85,9 @@ def display_path(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-def _config_for(directory: str, config_file: str | None) -> Config:
+def config_for(directory: str, config_file: str | None) -> Config:
+    """The configuration that applies to the files of ``directory`` (``--config``'s file when
+    given), found once per directory for the run."""
     known = _KNOWN_CONFIGS.get(directory)
     if known is not None and config_file is None:
         return known
@@ -199,7 +182,6 @@ def context_dir_of(path: Path | None, cfg: Config, opts: RunOptions) -> Path | N
     return None
 
 
-
 class FileSettings(NamedTuple):
     """What decides how one file is checked, before its text is read."""
 
@@ -209,28 +191,73 @@ class FileSettings(NamedTuple):
     unsafe: bool
 
 
+class SharedSettings(NamedTuple):
+    """What the files under one configuration share in a run: resolved once per
+    configuration (a monorepo's thousands of service folders share a few), not per file."""
+
+    opts: RunOptions  # the run's options they were resolved for
+    cfg: Config
+    services: dict[str, Any]  # copied into each file's context (a file may add to it)
+    unsafe: bool  # --unsafe-fixes, else the configuration's `unsafe-fixes`
+    refresh: bool
+    # The fixers, the same for every file; None when the configuration's `per-file-ignores`
+    # or `context` patterns make them (or the build context) depend on the file.
+    fixers: list[Fixer] | None
+
+
+# By the configuration's identity (the entry keeps it alive, so the identity is not reused).
+_SHARED: dict[int, SharedSettings] = {}
+
+
+def shared_settings(directory: str, opts: RunOptions) -> SharedSettings:
+    """The settings the files of ``directory`` share with every file under its configuration
+    (see :class:`SharedSettings`)."""
+    cfg = config_for(directory, opts.config_file)
+    known = _SHARED.get(id(cfg))
+    if known is not None and known.opts is opts and known.cfg is cfg:
+        return known
+    unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
+    per_file = bool(cfg.per_file_ignores or cfg.contexts)
+    made = SharedSettings(
+        opts,
+        cfg,
+        _services(cfg, opts),
+        unsafe,
+        opts.refresh or cfg.refresh,
+        None if per_file else build_fixers(cfg, opts, None),
+    )
+    if len(_SHARED) >= 4096:
+        _SHARED.clear()
+    _SHARED[id(cfg)] = made
+    return made
+
+
 def file_settings(
     path: Path | None, opts: RunOptions, cfg: Config | None = None, read_from_path: bool = False
 ) -> FileSettings:
     """``read_from_path``: the file was just read from ``path`` (so its directory exists)."""
     if cfg is None:
-        directory = str(path.parent if path is not None else Path.cwd())
-        cfg = _config_for(directory, opts.config_file)
+        shared = shared_settings(str(path.parent if path is not None else Path.cwd()), opts)
+        cfg, services = shared.cfg, dict(shared.services)
+        unsafe, refresh = shared.unsafe, shared.refresh
+        fixers = shared.fixers if shared.fixers is not None else build_fixers(cfg, opts, path)
+    else:
+        unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
+        services, refresh = _services(cfg, opts), opts.refresh or cfg.refresh
+        fixers = build_fixers(cfg, opts, path)
     context_dir = context_dir_of(path, cfg, opts)
     known_dir = read_from_path and path is not None and context_dir == path.parent
-    unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
     ctx = FixContext(
         path=path,
         context_dir=context_dir,
-        unsafe_fixes=unsafe,
         offline=opts.offline,
-        refresh=opts.refresh or cfg.refresh,
+        refresh=refresh,
         min_docker_engine=cfg.min_docker_engine,
         unprivileged_port_start=cfg.unprivileged_port_start,
-        services=_services(cfg, opts),
+        services=services,
         context_is_dir=known_dir,
     )
-    return FileSettings(cfg, ctx, build_fixers(cfg, opts, path), unsafe)
+    return FileSettings(cfg, ctx, fixers, unsafe)
 
 
 def fix_text_with(
@@ -264,7 +291,7 @@ def fix_text_with(
             refresh=ctx.refresh,
         )
         ctx.services["image_lookups"] = lookups
-        lookup_warnings = lookups.host_warnings() + [m for _, m in lookups.failures()]
+        lookup_warnings = lookups.warnings() + [m for _, m in lookups.failures()]
     if inputs is None:
         outcome = fix_document(text, fixers, ctx, apply=opts.apply_fixes, unsafe=unsafe, doc=doc)
     else:
@@ -365,9 +392,8 @@ def _process_chunk(
 
 def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list[Packed]:
     """:func:`_process_chunk` in a worker: the reports as plain tuples (see ``wire``)."""
-    from dockfix.wire import pack_report
-
-    return [pack_report(r) for r in _process_chunk(args)]
+    keep_edits = args[1].keep_edits
+    return [pack_report(r, keep_edits) for r in _process_chunk(args)]
 
 
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
@@ -386,7 +412,7 @@ def _network_fixers(path: Path, opts: RunOptions) -> tuple[list[Fixer], Config |
     """The network fixers enabled for one file that may look something up for it (none when
     its configuration is broken)."""
     try:
-        cfg = _config_for(str(path.parent), opts.config_file)
+        cfg = config_for(str(path.parent), opts.config_file)
         fixers = [f for f in build_fixers(cfg, opts, path) if f.needs_network]
     except ConfigError:
         return [], None
@@ -479,7 +505,7 @@ def _prefetch(
     warnings: dict[int, list[str]] = {}
     for key, message in lookups.failures():
         warnings.setdefault(first_user.get(key, 0), []).append(message)
-    return opts._replace(image_lookups=lookups), warnings, lookups.host_warnings()
+    return opts._replace(image_lookups=lookups), warnings, lookups.warnings()
 
 
 def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
@@ -493,7 +519,7 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
     passed on as it is (reading it says why it fails)."""
     seen: set[str] = set()
     prefix = os.path.join(os.getcwd(), "")
-    real_dirs: dict[str, str] = {}  # one realpath() per directory, not per file
+    real_dirs: dict[str, str] = {}  # by directory as spelled: each worked out once
     for p in paths:
         if os.path.islink(p):  # one lstat: most paths are not links
             real = os.path.realpath(p)
@@ -504,16 +530,27 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
                 continue
         else:
             directory, name = os.path.split(p)
-            real_dir = real_dirs.get(directory)
-            if real_dir is None:
-                real_dir = real_dirs[directory] = os.path.realpath(directory or ".")
-            real = os.path.join(real_dir, name)
+            real = os.path.join(_real_dir(directory, real_dirs), name)
         if real in seen:
             continue
         seen.add(real)
         if real.startswith(prefix) and real != os.path.abspath(p):
             p = display_path(Path(real))
         yield p
+
+
+def _real_dir(directory: str, known: dict[str, str]) -> str:
+    """``os.path.realpath(directory)``, worked out from its parent's when it is no link
+    itself: one lstat per directory of a monorepo's tree, instead of one per component."""
+    real = known.get(directory)
+    if real is None:
+        parent, name = os.path.split(directory)
+        if name in ("", ".", "..") or parent == directory or os.path.islink(directory):
+            real = os.path.realpath(directory or ".")
+        else:
+            real = os.path.join(_real_dir(parent, known), name)
+        known[directory] = real
+    return real
 
 
 def process_paths(
@@ -585,9 +622,7 @@ def _process_paths(
             names = [*head, *it]
             size = max(16, len(names) // (workers * 8))
             opts, warnings, run_warnings = _prefetch(names, opts, pool, size)
-            chunks: Iterable[list[str]] = (
-                names[i : i + size] for i in range(0, len(names), size)
-            )
+            chunks: Iterable[list[str]] = (names[i : i + size] for i in range(0, len(names), size))
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings, run_warnings)
@@ -651,8 +686,6 @@ def _run_chunks(
 ) -> Iterator[FileReport]:
     """Submit each chunk as it comes (the walk may still be going) and yield the reports in
     order, each chunk's as soon as it and those before it are done."""
-    from dockfix.wire import unpack_report
-
     pending: collections.deque[Future[list[Packed]]] = collections.deque()
     for chunk in chunks:
         pending.append(pool.submit(_packed_chunk, (chunk, opts, _configs_of(chunk, opts))))

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockfix.engine import FixOutcome
+from dockfix.engine import FileReport, FixOutcome
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Severity
-from dockfix.runner import FileReport
 
 _APPLICABILITY = {a.value: a for a in Applicability}
 _SEVERITY = {s.value: s for s in Severity}
@@ -21,8 +20,10 @@ _SEVERITY = {s.value: s for s in Severity}
 Packed = tuple[Any, ...]
 
 
-def pack_report(r: FileReport) -> Packed:
-    outcome = None if r.outcome is None else pack_outcome(r.outcome)
+def pack_report(r: FileReport, keep_edits: bool = True) -> Packed:
+    """``keep_edits`` False: the findings' fixes travel without their edits (what `check`
+    prints in most formats needs only their applicability and description)."""
+    outcome = None if r.outcome is None else pack_outcome(r.outcome, keep_edits)
     return (
         r.path,
         outcome,
@@ -45,22 +46,23 @@ def unpack_report(t: Packed) -> FileReport:
     )
 
 
-def pack_outcome(o: FixOutcome) -> Packed:
+def pack_outcome(o: FixOutcome, keep_edits: bool = True) -> Packed:
     """An outcome as tuples (also how the results cache stores it)."""
     return (
         o.original,
         o.fixed,
-        [_pack_finding(f) for f in o.findings],
-        [_pack_finding(f) for f in o.applied],
+        [_pack_finding(f, keep_edits) for f in o.findings],
+        [_pack_finding(f, keep_edits) for f in o.applied],
         o.file_changes,
         o.error,
         o.warnings,
         o.error_line,
+        o.unsafe,
     )
 
 
 def unpack_outcome(t: Packed) -> FixOutcome:
-    original, fixed, findings, applied, file_changes, error, warnings, error_line = t
+    original, fixed, findings, applied, file_changes, error, warnings, error_line, unsafe = t
     return FixOutcome(
         original,
         fixed,
@@ -70,15 +72,16 @@ def unpack_outcome(t: Packed) -> FixOutcome:
         error,
         warnings,
         error_line,
+        unsafe,
     )
 
 
-def _pack_finding(f: Finding) -> Packed:
+def _pack_finding(f: Finding, keep_edits: bool) -> Packed:
     fix = f.fix
     packed_fix = None
     if fix is not None:
         packed_fix = (
-            [tuple(e) for e in fix.edits],
+            [tuple(e) for e in fix.edits] if keep_edits else [],
             fix.applicability.value,
             fix.description,
             fix.file_changes,

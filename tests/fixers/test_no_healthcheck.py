@@ -28,7 +28,7 @@ def run(
 ) -> tuple[str, list[Finding]]:
     """Fix with DF402 configured with ``options``; the fixer must not raise."""
     fixer = all_fixers()[CODE](options or None)
-    ctx = FixContext(unsafe_fixes=unsafe, offline=True)
+    ctx = FixContext(offline=True)
     out = fix_document(text, [fixer], ctx, unsafe=unsafe)
     assert out.warnings == []
     if out.fixed != text:

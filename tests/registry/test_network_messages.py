@@ -236,3 +236,23 @@ def test_an_untrusted_certificate_names_ssl_cert_file_and_the_option(
         f"if its CA is private, name it in SSL_CERT_FILE; "
         f"if it serves plain HTTP, use --insecure-registry {host}"
     )
+
+
+def test_a_corrupt_digest_cache_is_a_warning_line_of_the_cli(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The digest cache's problems reach the user as the CLI's `warning:` lines (with the
+    file's path when they come with one file's lookups), once, not through Python's logging."""
+    host = f"127.0.0.1:{free_port()}"  # nothing listens there: connection refused
+    (tmp_path / "Dockerfile").write_text(f"FROM {host}/tools/a:1\n")
+    cache = Path(env["DOCKFIX_DIGEST_CACHE"])
+    cache.write_text("{not json")
+    online = run_dockfix(tmp_path, env, "check", "--select", "DF202", ".")
+    assert online.returncode == 1, online.stderr
+    assert f"warning: ignoring corrupt digest cache {cache}\n" in online.stderr
+    assert online.stderr.count("ignoring") == 1, online.stderr
+    cache.write_text("{not json")  # the online run saved a good one
+    offline = run_dockfix(tmp_path, env, "check", "--offline", "--select", "DF202", ".")
+    assert offline.returncode == 1, offline.stderr
+    lines = [line for line in offline.stderr.splitlines() if "digest cache" in line]
+    assert lines == [f"warning: Dockerfile: ignoring corrupt digest cache {cache}"]

@@ -335,3 +335,25 @@ def test_failing_helper_output_is_not_echoed(
         make_client(host).resolve(ImageRef.parse(f"{host}/private/app:1.0"))
     assert "docker-credential-broken" in str(excinfo.value)
     assert_no_secrets(str(excinfo.value), caplog.text)
+
+
+def test_a_broken_docker_config_is_a_warning_the_client_hands_over(tmp_path: Path) -> None:
+    """Problems with config.json are returned to the caller (the CLI prints them), once."""
+    from dockfix.registry_client import RegistryClient
+
+    config = tmp_path / "config.json"
+    config.write_text('{"auths": {"r.example": {"auth": "bm9jb2xvbg=="}}}')  # "nocolon"
+    store = DockerCredentialStore(config)
+    assert store.get("r.example") is None
+    client = RegistryClient(credentials=store)
+    try:
+        assert client.take_warnings() == [
+            "ignoring malformed 'auth' value for r.example in config.json"
+        ]
+        assert client.take_warnings() == []
+    finally:
+        client.close()
+    config.write_text("[1, 2")
+    broken = DockerCredentialStore(config)
+    assert broken.get("r.example") is None
+    assert broken.warnings == [f"ignoring {config}: not valid JSON"]
