@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers.copy_before_install._command import _argv_words
 from dockfix.fixers.copy_before_install._requirements import _canonical
+from dockfix.memo import per_tree
 
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -62,12 +63,9 @@ def _earlier_installs(doc: Dockerfile, stage: Stage, index: int) -> _Earlier:
     return _Earlier(_stage_installs(doc, stage), index, parents)
 
 
+@per_tree
 def _stage_installs(doc: Dockerfile, stage: Stage) -> _StageInstalls:
     """:class:`_StageInstalls` of a stage, once per tree."""
-    key = ("cbi-installs", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, _StageInstalls):
-        return cached
     out = _StageInstalls()
     for k, instr in enumerate(stage.instructions):
         if instr.keyword != "RUN":
@@ -77,7 +75,6 @@ def _stage_installs(doc: Dockerfile, stage: Stage) -> _StageInstalls:
             known = out.items.setdefault(name, {})
             for x in items:
                 known.setdefault(x, k)
-    doc.cache[key] = out
     return out
 
 

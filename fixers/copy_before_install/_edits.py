@@ -21,7 +21,7 @@ from dockfix.fixers.copy_before_install._stage import (
     _workdir_at,
 )
 from dockfix.fixers.copy_before_install._tree import _join, _synthetic_root
-from dockfix.variables import layered
+from dockfix.semantic import layered
 
 if TYPE_CHECKING:
     from dockfix.shell import SimpleCommand

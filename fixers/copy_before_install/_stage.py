@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers.copy_before_install._tree import _IMAGE_WORKDIR, _SYNTHETIC, _join
+from dockfix.memo import per_tree
 from dockfix.syntax import VariableHistory
 
 if TYPE_CHECKING:
@@ -66,14 +67,11 @@ def _scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> Mapping[
     return _scope_history(doc, stage).at(stage.position(instr))
 
 
+@per_tree
 def _scope_history(doc: Dockerfile, stage: Stage) -> VariableHistory:
     # Asked for every RUN and WORKDIR of a stage: one walk per tree.
     from dockfix.syntax import arg_pairs, env_pairs
 
-    key = ("cbi-scope", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, VariableHistory):
-        return cached
     global_scope: dict[str, str | None] = {}
     for gi in doc.instructions:
         if gi.keyword == "FROM":
@@ -84,7 +82,7 @@ def _scope_history(doc: Dockerfile, stage: Stage) -> VariableHistory:
     scope: dict[str, str | None] = {}
     if stage.parent is not None and stage.parent is not stage:
         scope.update(_scope(doc, stage.parent, None))
-    history = doc.cache[key] = VariableHistory(scope)
+    history = VariableHistory(scope)
     for i in stage.instructions:
         if i.keyword == "ARG":
             for name, value in arg_pairs(i):
@@ -125,13 +123,10 @@ def _default_home(doc: Dockerfile, stage: Stage, index: int) -> str | None:
     return _stage_homes(doc, stage)[index]
 
 
+@per_tree
 def _stage_homes(doc: Dockerfile, stage: Stage) -> list[str | None]:
     """:func:`_default_home` before each instruction of the stage and at its end; once per
     tree (a walk back from every RUN made a file's cost quadratic)."""
-    key = ("cbi-homes", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, list):
-        return cached
     parent = stage.parent
     home = _stage_homes(doc, parent)[-1] if parent is not None and parent is not stage else "/root"
     homes: list[str | None] = []
@@ -141,7 +136,6 @@ def _stage_homes(doc: Dockerfile, stage: Stage) -> list[str | None]:
             user = instr.args.split(":", 1)[0].strip()
             home = "/root" if user in ("root", "0") else None
     homes.append(home)
-    doc.cache[key] = homes
     return homes
 
 
@@ -153,15 +147,12 @@ def _initial_workdir(stage: Stage, doc: Dockerfile) -> str | None:
 
 def _workdir_at(stage: Stage, index: int, doc: Dockerfile) -> str | None:
     """The WORKDIR before the stage's instruction ``index`` (its end for the length)."""
-    return _stage_workdirs(stage, doc)[index]
+    return _stage_workdirs(doc, stage)[index]
 
 
-def _stage_workdirs(stage: Stage, doc: Dockerfile) -> list[str | None]:
+@per_tree
+def _stage_workdirs(doc: Dockerfile, stage: Stage) -> list[str | None]:
     """The WORKDIR before each instruction of the stage and at its end, once per tree."""
-    key = ("cbi-workdirs", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, list):
-        return cached
     cwd = _initial_workdir(stage, doc)
     out: list[str | None] = []
     for instr in stage.instructions:
@@ -177,5 +168,4 @@ def _stage_workdirs(stage: Stage, doc: Dockerfile) -> list[str | None]:
         elif cwd is not None:
             cwd = _join(cwd, value)
     out.append(cwd)
-    doc.cache[key] = out
     return out
