@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers.copy_before_install._tree import _IMAGE_WORKDIR, _SYNTHETIC, _join
 from dockfix.memo import per_tree
+from dockfix.semantic import unquote_word
 from dockfix.syntax import VariableHistory
 
 if TYPE_CHECKING:
@@ -108,12 +109,6 @@ def _copy_env(env: MutableMapping[str, str | None]) -> MutableMapping[str, str |
     return dict(env)
 
 
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
-
-
 def _var_names(text: str) -> set[str]:
     return {m.group(1) or m.group(4) for m in _VAR_RE.finditer(text) if m.group(0) != "\\$"}
 
@@ -159,7 +154,7 @@ def _stage_workdirs(doc: Dockerfile, stage: Stage) -> list[str | None]:
         out.append(cwd)
         if instr.keyword != "WORKDIR":
             continue
-        value = _expand(_unquote(instr.args), _scope(doc, stage, instr))
+        value = _expand(unquote_word(instr.args), _scope(doc, stage, instr))
         if value is None:
             # Unknown (a build argument): equal only to itself.
             cwd = f"{_SYNTHETIC}line-{instr.start_line}"
