@@ -1,5 +1,21 @@
 """What the stage says before an instruction: ARG/ENV values (expanded like BuildKit), the
-WORKDIR and $HOME. Each is computed once per stage and tree."""
+WORKDIR and $HOME. Each is computed once per stage and tree.
+
+Why DF101 does not ask :mod:`dockfix.semantic` for these (yet): its answers differ from the
+model's on purpose, and a thin adapter over the model cannot recover them:
+
+- values are expanded where the ARG/ENV sets them (``ENV B=$A`` keeps the ``$A`` of that
+  moment; ``scope_at`` keeps ``$A`` and :func:`dockfix.semantic.expand` reads it later);
+- an ARG without a default, or a variable the file does not set, makes a value unknown even
+  under ``${V:-word}``: a ``--build-arg`` or the base image may set it (the model takes the
+  value the build has without overrides);
+- ``\\$`` is a literal ``$`` (the model gives up);
+- a WORKDIR whose value is unknown is a marker equal only to itself, and a relative WORKDIR
+  after it stays under it (the model's workdir is None from there on);
+- $HOME follows the USER as written (the model's user is expanded).
+
+``tests/fixers/test_copy_before_install.py::test_stage_answers_kept`` pins these answers.
+"""
 
 from __future__ import annotations
 
