@@ -36,8 +36,11 @@ most admission policies reject such images; they can only verify a numeric `USER
 ```dockerfile
 FROM python:3.12-slim
 WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir --upgrade pip \
+ && pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN pip install --no-cache-dir -r requirements.txt
+ENV DATA_DIR=/srv/data
 EXPOSE 8000
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
 ```
@@ -45,15 +48,58 @@ Use instead:
 ```dockerfile
 FROM python:3.12-slim
 WORKDIR /app
-COPY --chown=10001:10001 . .
-RUN pip install --no-cache-dir -r requirements.txt
-EXPOSE 8000
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid 10001 --no-log-init --create-home app
+COPY requirements.txt .
+RUN pip install --no-cache-dir --upgrade pip \
+ && pip install --no-cache-dir -r requirements.txt
+COPY . .
+ENV DATA_DIR=/srv/data
+EXPOSE 8000
+RUN mkdir -p /srv/data \
+ && chown -R 10001:10001 /srv/data
 USER 10001:10001
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
 ```
-When the last `RUN` comes right before the `CMD`, the two commands are appended to it instead.
+The user is created before the stage's first `COPY`/`ADD` (a code change does not run that
+again); the code stays owned by root. The paths the application writes get their owner
+after the last `RUN` (before a `VOLUME` that covers them), just before `USER`. Each joins the
+`RUN` before it (with `&&`) when that is safe: never after a last command whose status `set
+-e` ignores (`! { ldd … | grep 'not found'; }`), never on an inner heredoc's terminator line.
+
+## Why is this bad
+A process that runs as root in the container is root on the container's filesystem and, with
+a kernel or runtime escape, much closer to root on the host. Kubernetes' `runAsNonRoot` and
+most admission policies reject such images; they can only verify a numeric `USER`.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+COPY . .
+RUN pip install --no-cache-dir -r requirements.txt
+ENV DATA_DIR=/srv/data
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+Use instead:
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-log-init --create-home app
+COPY . .
+RUN pip install --no-cache-dir -r requirements.txt
+ENV DATA_DIR=/srv/data
+EXPOSE 8000
+RUN mkdir -p /srv/data \
+ && chown -R 10001:10001 /srv/data
+USER 10001:10001
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+```
+The user is created before the stage's first `COPY`/`ADD` (a code change does not run that
+again); the paths the application writes get their owner after the last `RUN`, just before
+`USER`. Each joins the `RUN` right before it (with `&&`) when that is safe.
 
 ## Fix safety
 Always unsafe: files the application writes at run time outside its `WORKDIR`, ports below
@@ -86,6 +132,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -98,17 +145,22 @@ from dockfix.syntax import Dockerfile, Instruction, Stage
 from dockfix.variables import layered
 
 from ._base_images import Base, classify
+from ._repo_images import repository_base_user
 from ._run_script import (
     POSIX_SHELLS,
+    Script,
     analyse_run,
     append_command,
     expand,
+    last_appendable_item,
     mount_targets,
     parent_stage,
     paths_related,
     stage_base,
     subcommand,
 )
+from ._write_paths import WriteAnalysis, workdir_at
+from ._write_paths import analyse as analyse_writes
 
 _PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
@@ -302,15 +354,85 @@ def _ports_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]:
     return out
 
 
-def _workdir_at(instrs: list[Instruction], until: Instruction) -> str:
-    wd = "/"
-    for i in instrs:
-        if i is until:
-            break
-        if i.keyword == "WORKDIR":
-            value = i.args.strip().strip("\"'")
-            wd = posixpath.normpath(posixpath.join(wd, value)) if "$" not in value else "?"
-    return wd
+_ROOT_ONLY_TOOLS = lazy_re(r"\b(?:npx\s+(?:-y\s+)?)?playwright\s+install\b")
+_METADATA = frozenset({"ENV", "EXPOSE", "LABEL", "ARG", "STOPSIGNAL", "HEALTHCHECK"})
+_STATEMENT_ENDS = frozenset({"}", ")", "fi", "done", "esac"})
+
+
+def _command_instructions(instrs: list[Instruction]) -> list[Instruction]:
+    """The ENTRYPOINT and CMD the image starts with."""
+    out = []
+    for keyword in ("ENTRYPOINT", "CMD"):
+        found = [i for i in instrs if i.keyword == keyword]
+        if found:
+            out.append(found[-1])
+    return out
+
+
+def _root_home_tools(doc: Dockerfile, instrs: list[Instruction]) -> str:
+    """Why tools the image runs live where only root can reach them, or ""."""
+    for instr in instrs:
+        if instr.keyword != "ENV" or instr.stage is None:
+            continue
+        path = instr.stage.scope_at(None).get("PATH") or ""
+        if "PATH" not in instr.args:
+            continue
+        for part in path.split(":"):
+            if part == "/root" or part.startswith("/root/"):
+                return (
+                    f"line {instr.start_line} puts `{part}` on the PATH: /root is readable by "
+                    "root only, so the new user could not run those tools; install them "
+                    "outside /root first"
+                )
+    browsers = any(
+        i.keyword == "ENV" and "PLAYWRIGHT_BROWSERS_PATH" in i.args for i in instrs
+    )
+    for instr in instrs:
+        if instr.keyword == "RUN" and not browsers:
+            m = _ROOT_ONLY_TOOLS.search(instr.logical + "".join(h.body for h in instr.heredocs))
+            if m:
+                return (
+                    f"line {instr.start_line} runs `{m.group(0)}` as root: the browsers land "
+                    "in /root/.cache, which the new user cannot read; set "
+                    "PLAYWRIGHT_BROWSERS_PATH to a shared directory first"
+                )
+    return ""
+
+
+def _aspnet_default_port(doc: Dockerfile, base: Base, instrs: list[Instruction]) -> list[str]:
+    """ASP.NET images before .NET 8 listen on port 80 unless the file says otherwise."""
+    m = re.match(r"mcr\.microsoft\.com/dotnet/(?:core/)?aspnet:(\d+)\.", base.ref.lower())
+    if m is None or int(m.group(1)) >= 8:
+        return []
+    if any(
+        i.keyword == "ENV" and ("ASPNETCORE_URLS" in i.args or "ASPNETCORE_HTTP_PORTS" in i.args)
+        for i in instrs
+    ):
+        return []
+    return [f"80 (ASP.NET images before .NET 8 listen on port 80: `{base.ref}`)"]
+
+
+def _port_number(text: str) -> int:
+    m = re.match(r"\d+", text)
+    return int(m.group(0)) if m else 0
+
+
+def _status_decides(script: Script) -> bool:
+    """Whether the script's last statement is a negation or an `&&`/`||` list: `set -e` does
+    not stop on those, so a command written after them on a new line or after `;` would
+    decide the RUN's status instead (`! { ldd … | grep 'not found'; }` would stop failing)."""
+    chain = script.parsed.chain
+    k = len(chain) - 1
+    while k > 0 and script.text(chain[k].start, chain[k].end).strip() in _STATEMENT_ENDS:
+        k -= 1
+    while k > 0 and chain[k].op in ("&&", "||", "|"):
+        if chain[k].op in ("&&", "||"):
+            return True
+        k -= 1
+    if k < 0:
+        return False
+    first = script.text(chain[k].start, chain[k].end).lstrip()
+    return first.startswith("!") or chain[k].kind == "negated_command"
 
 
 @register
@@ -323,7 +445,8 @@ class RootUser(Fixer):
     resolves = Resolves(
         hadolint=("DL3002",), trivy=("DS-0002",), checkov=("CKV_DOCKER_3", "CKV_DOCKER_8")
     )
-    image_changes = ("config:User", "user-added", "owner:/**")
+    # `added`: the directories the application writes, made by `mkdir -p` (anywhere).
+    image_changes = ("config:User", "user-added", "owner:/**", "added:/**")
     options: ClassVar[Mapping[str, Option]] = {
         "user": Option(str, "app", "name of the non-root user the fix creates"),
         "uid": Option(int, 10001, "UID and GID of that user"),
@@ -351,6 +474,8 @@ class RootUser(Fixer):
                 return  # runs as a chosen (or unknowable) user
         elif base.nonroot_default:
             return
+        elif lineage.base and repository_base_user(ctx, lineage.base):
+            return  # built from this repository's own image, which sets a non-root USER
         at: Instruction = last_user if last_user is not None else final.from_instruction
         if last_user is not None:
             where = f"`USER {last_user.args.strip()}` on line {last_user.start_line}"
@@ -362,11 +487,39 @@ class RootUser(Fixer):
             i.keyword == "ENTRYPOINT" for i in lineage.instructions
         ):
             blocked = ""
-        blocked = blocked or self._drops_privileges(doc, ctx, lineage)
+        blocked = (
+            blocked
+            or self._drops_privileges(doc, ctx, lineage)
+            or _root_home_tools(doc, lineage.instructions)
+        )
         if blocked:
             yield self.finding(at, message, reason=blocked)
             return
-        yield self._fix(doc, final, lineage, base, users, at, message)
+        writes = analyse_writes(
+            doc, ctx, lineage.instructions, _command_instructions(lineage.instructions)
+        )
+        ports = [f"{p} (EXPOSE)" for p in _ports_below_1024(doc, lineage.instructions)]
+        ports += [f"{p} ({how})" for p, how in writes.ports]
+        ports += _aspnet_default_port(doc, base, lineage.instructions)
+        start = ctx.unprivileged_port_start
+        if ports and (start is None or min(_port_number(p) for p in ports) < start):
+            yield self.finding(
+                at,
+                message,
+                reason=(
+                    f"the server binds port {', '.join(ports)}: below 1024 a non-root user "
+                    "needs `net.ipv4.ip_unprivileged_port_start` to be 0 where the image "
+                    "runs (Docker's default, not Kubernetes'); set `unprivileged-port-start "
+                    "= 0` in the configuration if it is, or listen on a port above 1023"
+                ),
+            )
+            return
+        port_note = (
+            f"binds port {', '.join(ports)}, allowed by `unprivileged-port-start = {start}`"
+            if ports
+            else ""
+        )
+        yield self._fix(doc, final, lineage, base, users, at, message, writes, port_note)
 
     # --- why not --------------------------------------------------------------------------
 
@@ -440,7 +593,7 @@ class RootUser(Fixer):
         if not prog or "$" in prog or not ctx.has_context:
             return None
         if "/" in prog:
-            workdir = _workdir_at(lineage.instructions, entry)
+            workdir = workdir_at(lineage.instructions, entry)
             targets = {posixpath.normpath(posixpath.join(workdir, prog))}
         else:  # looked up on the PATH
             targets = {f"{d}/{prog}" for d in _PATH_DIRS}
@@ -451,7 +604,7 @@ class RootUser(Fixer):
             if len(words) < 2:
                 continue
             *sources, dest = words
-            wd = _workdir_at(lineage.instructions, instr)
+            wd = workdir_at(lineage.instructions, instr)
             dest_abs = posixpath.join(wd, dest) if not dest.startswith("/") else dest
             for src in sources:
                 if any(c in src for c in "*?[") or "://" in src:
@@ -478,6 +631,8 @@ class RootUser(Fixer):
         users: list[Instruction],
         at: Instruction,
         message: str,
+        writes: WriteAnalysis,
+        port_note: str,
     ) -> Finding:
         name = str(self.settings["user"])
         uid = int(self.settings["uid"])
@@ -520,6 +675,10 @@ class RootUser(Fixer):
                     ),
                 )
             notes.append(f"switches back to the user of line {earlier[-1].start_line}")
+        elif writes.handed is not None and not created:
+            # `chown -R 1000:2000 /code/media`: the file already chose who writes there.
+            user_value, handed_path, handed_line = writes.handed
+            notes.append(f"uses `{user_value}`, to whom line {handed_line} gives `{handed_path}`")
         elif created:
             c = created[-1]
             if c.uid is None:
@@ -566,22 +725,20 @@ class RootUser(Fixer):
         )
         if create is not None and why:
             notes.append(why)
-        edits, placement_note = self._placement(doc, final, create, user_value, root_at_start)
+        owned: list[str] = []
+        if not (earlier or created):  # a user the file set up has its files arranged already
+            given, blocker = _written_dirs(writes)
+            if blocker:
+                return self.finding(at, message, reason=blocker)
+            owned = _ownership_commands(given, writes, user_value)
+            notes.append(_write_summary(writes, given))
+        edits, placement_note = self._placement(
+            doc, final, create, owned, user_value, root_at_start
+        )
         if edits is None:
             return self.finding(at, message, reason=placement_note)
-        if not (earlier or created):  # a user the file set up has its files arranged already
-            edits.extend(self._chown_edits(final, lineage, user_value))
-        ports = _ports_below_1024(doc, lineage.instructions)
-        if ports:
-            notes.append(
-                f"EXPOSE {', '.join(ports)}: ports below 1024 need root outside Docker's "
-                "default sysctl (e.g. on Kubernetes)"
-            )
-        volumes = [i for i in lineage.instructions if i.keyword == "VOLUME"]
-        if volumes:
-            notes.append(
-                f"the VOLUME on line {volumes[-1].start_line} is owned by root; make it writable"
-            )
+        if port_note:
+            notes.append(port_note)
         home_user = next(
             (
                 i
@@ -597,14 +754,6 @@ class RootUser(Fixer):
             notes.append(
                 f"line {home_user.start_line} puts data under root's HOME (/root), which the new "
                 "user cannot read"
-            )
-        workdirs = [i for i in final.instructions if i.keyword == "WORKDIR"]
-        if workdirs and workdirs[-1].args not in ("/", "") and not (earlier or created):
-            # WORKDIR creates its directory as root, and COPY --chown does not change an
-            # existing directory's owner: the app cannot create files there by itself.
-            notes.append(
-                f"the WORKDIR `{workdirs[-1].args}` stays owned by root; chown it if the "
-                "application writes there"
             )
         desc = f"run as `USER {user_value}`" + (" (created in the image)" if create else "")
         full = message + (f" — {'; '.join(n for n in notes if n)}" if notes else "")
@@ -635,9 +784,12 @@ class RootUser(Fixer):
         doc: Dockerfile,
         final: Stage,
         create: tuple[str, str] | None,
+        owned: list[str],
         user_value: str,
         root_at_start: bool,
     ) -> tuple[list[Edit] | None, str]:
+        """The user creation before the application's first COPY (a code change does not run
+        it again), the ownership of written paths after the last RUN, USER before the command."""
         instrs = list(final.instructions)
         runs = [k for k, i in enumerate(instrs) if i.keyword == "RUN"]
         user_idx = [k for k, i in enumerate(instrs) if i.keyword == "USER"]
@@ -648,23 +800,56 @@ class RootUser(Fixer):
         user_line = f"{keyword_style(doc, 'USER')} {user_value}"
         edits: list[Edit] = []
         lines: list[str] = []
+        late = list(owned)
         if create is not None:
-            # A RUN of its own: the user command on a continuation line.
-            new_run = [f"{keyword_style(doc, 'RUN')} {create[0]} {doc.escape}", f" && {create[1]}"]
-            joined = self._join(doc, prev, " && ".join(create))
-            if joined is not None:
+            early = self._before_first_copy(doc, final, create, root_at_start)
+            if early is not None:
+                edits.append(early)
+            else:
+                late = [*create, *late]
+        if late:
+            # After the last RUN when only metadata follows it (ENV, EXPOSE, LABEL…).
+            last_run = instrs[runs[-1]] if runs and runs[-1] < anchor_idx else None
+            if last_run is not None and all(
+                i.keyword in _METADATA for i in instrs[runs[-1] + 1 : anchor_idx]
+            ):
+                prev = last_run
+            # Before a VOLUME that nothing runs after: the classic builder drops what a RUN
+            # changes in a volume after its VOLUME line.
+            volume = next(
+                (k for k, i in enumerate(instrs[:anchor_idx]) if i.keyword == "VOLUME"), None
+            )
+            before_volume = volume is not None and not any(k > volume for k in runs)
+            joined = self._join(doc, prev, " && ".join(late))
+            if before_volume and volume is not None:
+                at_volume = instrs[volume - 1] if volume > 0 else final.from_instruction
+                joined = self._join(doc, at_volume, " && ".join(late))
+                if joined is None and _dl3059_pair(doc, at_volume):
+                    return None, (
+                        f"the ownership of {', '.join(owned)} cannot be placed before the "
+                        "VOLUME without a new hadolint DL3059 finding"
+                    )
+                edits.append(joined or insert_before(doc, instrs[volume], _new_run(doc, late)))
+            elif joined is not None:
                 edits.append(joined)
             elif not _dl3059_pair(doc, prev) and not _dl3059_pair(doc, anchor):
-                lines.extend(new_run)
+                lines.extend(_new_run(doc, late))
             else:
                 first = instrs[0] if instrs else None
-                # Early in the stage only while it still runs as root there.
-                if first is None or _dl3059_pair(doc, first) or user_idx or not root_at_start:
+                # Early in the stage only while it still runs as root there, and only the
+                # user creation: the written paths' ownership must follow what creates them.
+                if (
+                    first is None
+                    or owned
+                    or _dl3059_pair(doc, first)
+                    or user_idx
+                    or not root_at_start
+                ):
                     return None, (
                         "the user creation cannot be placed without a new hadolint DL3059 "
-                        f"finding; add `RUN {' && '.join(create)}` and `{user_line}` by hand"
+                        f"finding; add `RUN {' && '.join(late)}` and `{user_line}` by hand"
                     )
-                edits.append(insert_before(doc, first, new_run))
+                edits.append(insert_before(doc, first, _new_run(doc, late)))
         lines.append(user_line)
         if anchor is not None:
             edits.append(insert_before(doc, anchor, lines))
@@ -676,9 +861,25 @@ class RootUser(Fixer):
             edits.append(insert_after(doc, last, lines))
         return edits, ""
 
+    def _before_first_copy(
+        self, doc: Dockerfile, final: Stage, create: tuple[str, str], root_at_start: bool
+    ) -> Edit | None:
+        """The user creation just before the stage's first COPY/ADD, while it runs as root."""
+        instrs = list(final.instructions)
+        k = next((k for k, i in enumerate(instrs) if i.keyword in ("COPY", "ADD")), None)
+        if k is None or not root_at_start or any(i.keyword == "USER" for i in instrs[:k]):
+            return None
+        prev = instrs[k - 1] if k > 0 else final.from_instruction
+        joined = self._join(doc, prev, " && ".join(create))
+        if joined is not None:
+            return joined
+        if _dl3059_pair(doc, prev):
+            return None
+        return insert_before(doc, instrs[k], _new_run(doc, list(create)))
+
     @staticmethod
-    def _join(doc: Dockerfile, prev: Instruction, create: str) -> Edit | None:
-        """Append the user creation to the RUN just before the new USER, when that is safe."""
+    def _join(doc: Dockerfile, prev: Instruction, command: str) -> Edit | None:
+        """Append ``command`` to the RUN ``prev``, when that keeps what the RUN does."""
         if prev.keyword != "RUN" or any(
             paths_related(t, "/etc") or paths_related(t, "/home") for _, t in mount_targets(prev)
         ):
@@ -689,26 +890,92 @@ class RootUser(Fixer):
         script = analysis.scripts[0]
         if not script.editable:
             return None
-        edit, _ = append_command(doc, script, create)
+        edit, _ = append_command(doc, script, command)
+        if edit is None:
+            return None
+        written = edit.text.lstrip(" \t\r\n" + doc.escape)
+        if not written.startswith("&&") and _status_decides(script):
+            return None  # `; useradd` or a new line would take over the RUN's exit status
+        last, _ = last_appendable_item(script)
+        if (
+            script.kind == "body"
+            and last is not None
+            and "<<" in script.text(last.start, last.end)
+            and not edit.text.startswith(("\n", "\r\n"))
+        ):
+            return None  # ` && cmd` would land on an inner heredoc's terminator line
         return edit
 
-    @staticmethod
-    def _chown_edits(final: Stage, lineage: Lineage, user_value: str) -> list[Edit]:
-        """`--chown` on COPY/ADD into the WORKDIR of the final stage (the app's directory)."""
-        out: list[Edit] = []
-        for instr in final.instructions:
-            if instr.keyword not in ("COPY", "ADD") or instr.flag("chown") is not None:
-                continue
-            wd = _workdir_at(lineage.instructions, instr)
-            if wd in ("/", "?"):
-                continue
-            words = instr.json_args or [w for w, _, _ in instr.args_words()]
-            if len(words) < 2:
-                continue
-            dest = words[-1].strip("\"'")
-            dest_abs = posixpath.normpath(posixpath.join(wd, dest))
-            if dest_abs != wd:
-                continue
-            at = instr.to_source(instr.keyword_start + len(instr.keyword_raw))
-            out.append(Edit.insert(at, f" --chown={user_value}"))
-        return out
+
+def _new_run(doc: Dockerfile, commands: list[str]) -> list[str]:
+    """A RUN of its own, one command per line (continuation lines starting with `&&`)."""
+    lines = [f"{keyword_style(doc, 'RUN')} {commands[0]}"]
+    lines += [f" && {c}" for c in commands[1:]]
+    return [f"{line} {doc.escape}" for line in lines[:-1]] + [lines[-1]]
+
+
+def _written_dirs(writes: WriteAnalysis) -> tuple[list[tuple[str, str, str]], str]:
+    """(path, how it is known, what: "dir" | "code" | "file") the user must own, or a reason
+    not to."""
+    out: list[tuple[str, str, str]] = []
+    handed = writes.handed[1] if writes.handed else None
+    for w in writes.writes:
+        p = w.path
+        if p == "/":
+            where = " (no WORKDIR)" if writes.workdir == "/" else ""
+            return [], (
+                f"the application writes in `/`{where}, seen in {w.how}: the new user cannot "
+                "be given `/`; set a WORKDIR or a data directory for what it writes"
+            )
+        if p == "/root" or p.startswith("/root/"):
+            return [], f"the application writes under /root (`{p}`, seen in {w.how})"
+        if handed and (p == handed or p.startswith(handed.rstrip("/") + "/")):
+            continue
+        code = p == writes.workdir or any(
+            d == p or d.startswith(p + "/") for d in writes.code_dirs
+        )
+        out.append((p, w.how, "file" if w.file else "code" if code else "dir"))
+    fresh = [p for p, _, what in out if what == "dir"]
+    # `chown -R /data` covers `/data/db`
+    out = [
+        (p, how, what)
+        for p, how, what in out
+        if what == "code" or not any(p.startswith(q + "/") for q in fresh)
+    ]
+    return out, ""
+
+
+def _ownership_commands(
+    given: list[tuple[str, str, str]], writes: WriteAnalysis, user_value: str
+) -> list[str]:
+    def quoted(kind: str) -> str:
+        return " ".join(shlex.quote(p) for p, _, what in given if what == kind)
+
+    fresh, shallow, files = quoted("dir"), quoted("code"), quoted("file")
+    out = [f"mkdir -p {fresh}", f"chown -R {user_value} {fresh}"] if fresh else []
+    if shallow:
+        # the application's code directory itself, not the code in it
+        out.append(f"chown {user_value} {shallow}")
+    if files:
+        out += [f"touch {files}", f"chown {user_value} {files}"]
+    return out
+
+
+def _write_summary(writes: WriteAnalysis, given: list[tuple[str, str, str]]) -> str:
+    parts = [f"checked {', '.join(writes.checked)} for what the application writes"]
+    if writes.handed is not None:
+        owner, path, line = writes.handed
+        parts.append(f"`{path}` stays `{owner}`'s (line {line})")
+    if given:
+        parts.append(
+            "gives the user "
+            + ", ".join(
+                f"`{p}`{' (the directory, not its files)' if what == 'code' else ''} ({how})"
+                for p, how, what in given
+            )
+        )
+    elif writes.handed is None:
+        parts.append("found nothing it writes: the application's files stay owned by root")
+    if writes.unknown:
+        parts.append("could not know " + "; ".join(writes.unknown))
+    return "; ".join(parts)

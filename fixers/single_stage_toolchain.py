@@ -1,11 +1,10 @@
 """DF302 single-stage-toolchain: the image that runs the service is the image that built it.
 
 ## What it does
-Finds a final stage based on a toolchain image (`golang`, `rust`, `node`, `maven`, `gradle`,
-a JDK, the .NET SDK) that both builds the service (`go build`, `cargo build`, `npm run build`,
-`mvn package`, `gradle build`, `dotnet publish`) and runs it (`CMD`/`ENTRYPOINT`).
+Finds a final stage based on a Go or Rust toolchain image (`golang`, `rust`) that both
+builds the service (`go build`, `cargo build`) and runs it (`CMD`/`ENTRYPOINT`).
 
-For Go and Rust it offers the split into a build stage and a runtime stage that copies the one
+It offers the split into a build stage and a runtime stage that copies the one
 binary the start command runs:
 
 - the `FROM` gets a stage name (`AS build`) when it has none;
@@ -24,7 +23,7 @@ binary the start command runs:
 - everything after the build (`EXPOSE`, `ENV`, `CMD`, `COPY` of runtime files, …) now belongs
   to the runtime stage without being moved.
 
-For other ecosystems the finding is display-only and names the recommended shape.
+Node, Java and .NET services are split by DF305, DF306 and DF307.
 
 The `:nonroot` images run as uid 65532 by default, so the runtime stage needs no `USER`
 line (DF201 treats a `:nonroot` distroless base as non-root).
@@ -85,14 +84,12 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.edits import replace_logical
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     analyse_stage,
@@ -114,48 +111,26 @@ from dockfix.fixers._image_paths import (
     runtime_assets,
     start_command,
 )
-from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._runtime_stage import (
+    SPLIT_IMAGE_CHANGES,
+    carried_variable_problem,
+    is_dev_file,
+    numeric_user,
+    split_stage,
+    variables_from_image,
+)
 from dockfix.semantic import (
     is_within,
     resolve_path,
 )
-from dockfix.suppression import is_pragma
-from dockfix.syntax import arg_pairs, env_pairs
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
-# Toolchain images by the last component of their repository.
-_ECOSYSTEMS = {
-    "golang": "go",
-    "rust": "cargo",
-    "node": "node",
-    "bun": "node",
-    "maven": "java",
-    "gradle": "java",
-    "openjdk": "java",
-    "eclipse-temurin": "java",
-    "amazoncorretto": "java",
-    "sdk": "dotnet",
-}
-_SHAPES = {
-    "node": "build in a `node` stage, then run from `node:<version>-slim` or "
-    "`gcr.io/distroless/nodejs<major>-debian12` with only `package.json`, production "
-    "`node_modules` and the build output",
-    "java": "build the jar in a `maven`/`gradle` stage, then run it on a JRE "
-    "(`eclipse-temurin:<version>-jre` or `gcr.io/distroless/java<version>-debian12`)",
-    "dotnet": "`dotnet publish` in the SDK stage, then run the published folder on "
-    "`mcr.microsoft.com/dotnet/aspnet` or `…/runtime`",
-}
-_BUILD_PATTERNS = {
-    "node": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?build\b|\btsc\b"),
-    "java": re.compile(
-        r"\b(mvn|mvnw|gradle|gradlew)\b[^&|;]*\b(package|install|verify|build|"
-        r"bootJar|assemble|installDist|shadowJar|jar)\b"
-    ),
-    "dotnet": re.compile(r"\bdotnet\s+(publish|build)\b"),
-}
+# Toolchain images by the last component of their repository. Node, Java and .NET builds
+# have their own rules (DF305, DF306, DF307): what they run is not one binary.
+_ECOSYSTEMS = {"golang": "go", "rust": "cargo"}
 # Instructions that may follow the build in the runtime stage.
 _RUNTIME_KEYWORDS = frozenset(
     {
@@ -175,15 +150,9 @@ _RUNTIME_KEYWORDS = frozenset(
         "MAINTAINER",
     }
 )
-# Settings written before the build that the runtime stage must keep.
-_CARRIED_KEYWORDS = frozenset(
-    {"ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "VOLUME", "CMD", "ENTRYPOINT", "HEALTHCHECK"}
-)
 _DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # Debian `-dev` packages whose runtime library distroless base/cc already ship.
 _PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc++-12-dev"})
-_DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
-_DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)
 
 
 @register
@@ -193,43 +162,23 @@ class SingleStageToolchain(Fixer):
     name = "single-stage-toolchain"
     summary = "The final image is the toolchain image that built the service"
     resolves = Resolves()
-    image_changes = (
-        "files:/**",
-        "config:Env",
-        "config:WorkingDir",
-        "config:User",
-        "config:Entrypoint",
-        "config:Cmd",
-        "config:Labels",
-    )  # a new runtime base
+    image_changes = SPLIT_IMAGE_CHANGES  # a new runtime base
     uses_context = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage
-        if stage is None or stage.parent is not None or _is_dev_file(ctx):
+        if stage is None or stage.parent is not None or is_dev_file(ctx):
             return
         base = base_image(doc, stage)
         if base is None or base.is_distroless or base.is_windows or doc.escape != "\\":
             return
         eco = _ECOSYSTEMS.get(base.name)
-        if eco == "dotnet" and base.repository != "dotnet/sdk":
-            eco = None
         if eco is None:
             return
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:
             return  # no start command: a build or base image, not a service
         shown = base.reference
-        if eco in _SHAPES:
-            if not self._builds_with_pattern(stage, _BUILD_PATTERNS[eco]):
-                return
-            yield self.finding(
-                stage.from_instruction,
-                f"the final stage builds with `{shown}` and runs the result: the image keeps "
-                "the whole toolchain",
-                reason=f"which files the service needs at run time cannot be known; {_SHAPES[eco]}",
-            )
-            return
         build = analyse_stage(doc, stage, ctx)
         own_runs = [r for r in build.build_runs if r.stage is stage]
         if not own_runs:
@@ -240,14 +189,6 @@ class SingleStageToolchain(Fixer):
             f"whole {lang} toolchain"
         )
         yield self._rewrite(doc, stage, base, eco, build.artifacts, own_runs, ctx, message)
-
-    def _builds_with_pattern(self, stage: Stage, pattern: re.Pattern[str]) -> bool:
-        for i in stage.instructions:
-            if i.keyword == "RUN":
-                text = i.logical[i.args_start :] + "".join(h.body for h in i.heredocs)
-                if pattern.search(text):
-                    return True
-        return False
 
     # --- the split ----------------------------------------------------------------------
     def _rewrite(
@@ -305,7 +246,7 @@ class SingleStageToolchain(Fixer):
         if problem:
             return display(problem)
         runtime = distroless_image(art, base) + ":nonroot"
-        edits = self._edits(doc, stage, before, last_run, runtime, location, runtime_path)
+        edits = self._edits(doc, stage, last_run, runtime, location, runtime_path)
         if isinstance(edits, str):
             return display(edits)
         fix = Fix.unsafe(
@@ -373,7 +314,7 @@ class SingleStageToolchain(Fixer):
     ) -> str | None:
         for i in after:
             if i.keyword == "USER" and (
-                _user_name(i) not in _DISTROLESS_USERS and not _numeric_user(i)
+                _user_name(i) not in _DISTROLESS_USERS and not numeric_user(i)
             ):
                 return (
                     f"`USER {i.args}` names a user created in the build stage; distroless "
@@ -402,27 +343,17 @@ class SingleStageToolchain(Fixer):
                         f"the HEALTHCHECK at line {i.start_line} needs a shell or tools that "
                         "distroless images do not have"
                     )
-        for i in before:
-            if i.keyword in _CARRIED_KEYWORDS and "$" in i.logical[i.args_start :]:
-                return (
-                    f"`{i.keyword}` at line {i.start_line} uses a build variable; copied into "
-                    "the runtime stage it could change value"
-                )
+        problem = carried_variable_problem(before)
+        if problem:
+            return problem
         # Variables the runtime instructions use must be declared in the file: the toolchain
         # image's own (GOPATH, CARGO_HOME…) do not exist in distroless.
-        declared = set(doc.global_args) | {"PATH", "HOME", "HOSTNAME"}
-        for i in stage.instructions:
-            if i.keyword == "ARG":
-                declared.update(name for name, _ in arg_pairs(i))
-            elif i.keyword == "ENV":
-                declared.update(name for name, _ in env_pairs(i))
-        for i in after:
-            for name in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", i.logical[i.args_start :]):
-                if name not in declared:
-                    return (
-                        f"`${name}` at line {i.start_line} comes from the toolchain image, "
-                        "which the runtime stage does not have"
-                    )
+        undeclared = variables_from_image(doc, stage, after)
+        if undeclared is not None:
+            return (
+                f"{undeclared} comes from the toolchain image, which the runtime stage does "
+                "not have"
+            )
         # Arguments of the start command that name files of the build stage.
         runtime_dirs = [d for d in (_copy_dest(doc, stage, i) for i in after) if d]
         words: list[str] = []
@@ -447,7 +378,7 @@ class SingleStageToolchain(Fixer):
                 )
         new_user = "nonroot"
         for i in [*before, *after]:
-            if i.keyword == "USER" and (i in after or _numeric_user(i)):
+            if i.keyword == "USER" and (i in after or numeric_user(i)):
                 new_user = _user_name(i)
         if _effective_user(stage) in (None, "root", "0") and new_user not in ("root", "0"):
             for i in stage.instructions:
@@ -506,84 +437,17 @@ class SingleStageToolchain(Fixer):
         self,
         doc: Dockerfile,
         stage: Stage,
-        before: list[Instruction],
         last_run: Instruction,
         runtime: str,
         location: str,
         runtime_path: str,
     ) -> list[Edit] | str:
-        frm = stage.from_instruction
-        # keywords written in the FROM's case
-        kw: Callable[[str], str] = str.lower if frm.keyword_raw.islower() else str
-
-        edits: list[Edit] = []
-        alias = stage.alias
-        if alias is None:
-            alias = _free_name(doc)
-            words = frm.args_words()
-            if not words:
-                return "the FROM line cannot be read"
-            _, _, end = words[0]
-            edits.append(replace_logical(frm, end, end, f" {kw('AS')} {alias}"))
-        eol = doc.eol
-        lines = ["", f"{kw('FROM')} {runtime}"]
-        # The process keeps its working directory (distroless starts in `/`).
-        cwd = image_workdir_at(doc, stage, last_run)
-        if cwd is None:
-            return "the build stage's WORKDIR is not known"
-        if cwd != "/":
-            lines.append(f"{kw('WORKDIR')} {cwd}")
-        # Build arguments the runtime instructions use must be declared there too.
-        used = set(
-            re.findall(
-                r"\$\{?([A-Za-z_][A-Za-z0-9_]*)",
-                "".join(i.logical[i.args_start :] for i in stage.instructions[len(before) :]),
-            )
-        )
-        for i in before:
-            carried = i.keyword in _CARRIED_KEYWORDS or (i.keyword == "USER" and _numeric_user(i))
-            if i.keyword == "ARG":
-                carried = any(name in used for name, _ in arg_pairs(i))
-            if not carried:
-                continue
-            lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
-            lines.append(doc.source[i.start : i.end])
-        lines.append(f"{kw('COPY')} --from={alias} {location} {runtime_path}")
-        text = eol.join(lines)
-        if last_run.next == last_run.end:  # the file ends without a line break: keep it so
-            edits.append(Edit.insert(last_run.end, eol + text))
-        else:
-            edits.append(Edit.insert(last_run.next, text + eol))
-        return edits
-
-
-def _is_dev_file(ctx: FixContext) -> bool:
-    if ctx.path is None:
-        return False
-    name = ctx.path.name
-    if ".devcontainer" in os.fspath(ctx.path).replace(os.sep, "/").split("/"):
-        return True
-    stem = _DOCKERFILE_WORD.sub("", name)
-    return bool(_DEV_FILE.search(stem))
-
-
-def _free_name(doc: Dockerfile) -> str:
-    taken = {st.name for st in doc.stages if st.name}
-    for name in ("build", "builder", "build-stage"):
-        if name not in taken:
-            return name
-    n = 2
-    while f"build{n}" in taken:
-        n += 1
-    return f"build{n}"
+        done = split_stage(doc, stage, last_run, runtime, [(location, runtime_path)])
+        return done if isinstance(done, str) else done[1]
 
 
 def _user_name(instr: Instruction) -> str:
     return instr.args.split(":")[0].strip()
-
-
-def _numeric_user(instr: Instruction) -> bool:
-    return all(part.strip().isdigit() for part in instr.args.split(":"))
 
 
 def _effective_user(stage: Stage) -> str | None:

@@ -53,6 +53,20 @@ EXAMPLE_CONTEXT: dict[str, dict[str, str]] = {
     "DF101": {"requirements.txt": "flask==3.0.3\n"},
     "DF301": {"Cargo.toml": '[package]\nname = "api"\nversion = "0.1.0"\n', "src/main.rs": ""},
     "DF302": {"go.mod": "module example.com/server\n", "cmd/server/main.go": "package main\n"},
+    "DF305": {
+        "package.json": '{"scripts": {"build": "tsc"}, "devDependencies": {"typescript": "^5"}}',
+        "package-lock.json": '{"lockfileVersion": 3}',
+        "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}',
+    },
+    "DF306": {
+        "pom.xml": "<project><artifactId>orders</artifactId><version>1.4.0</version><build>"
+        "<plugins><plugin><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins>"
+        "</build></project>",
+    },
+    "DF307": {
+        "Orders.Api.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup>'
+        "<TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>",
+    },
 }
 EXAMPLE_OPTIONS: dict[str, dict[str, object]] = {"DF402": {"url": "/healthz"}}
 # Examples whose "Use instead" block shows only the end of the file (the changed stage).

@@ -34,6 +34,7 @@ TOP_KEYS = {
     "failure-threshold",
     "trusted-registries",
     "cache-dir",
+    "unprivileged-port-start",
     "verify",
 }
 
@@ -74,6 +75,8 @@ class Config:
     # The oldest Docker Engine the Dockerfiles must build with: fixers use the syntax its
     # built-in Dockerfile frontend knows, and add a `# syntax=` directive only beyond it.
     min_docker_engine: tuple[int, ...] = DEFAULT_MIN_DOCKER_ENGINE
+    # `net.ipv4.ip_unprivileged_port_start` where the images run; None: not known.
+    unprivileged_port_start: int | None = None
     fixer_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     severity: dict[str, Severity] = field(default_factory=dict)  # by code: the configured ones
     failure_threshold: str | None = None
@@ -248,6 +251,12 @@ def config_from_table(table: dict[str, Any], path: Path) -> Config:
                     f"{path}: `failure-threshold` must be one of {', '.join(FAILURE_THRESHOLDS)}"
                 )
             cfg.failure_threshold = value
+        elif key == "unprivileged-port-start":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+                raise ConfigError(
+                    f"{path}: `unprivileged-port-start` must be a port number (0 to 65535)"
+                )
+            cfg.unprivileged_port_start = value
         elif key == "cache-dir":
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{path}: `cache-dir` must be a directory path")
@@ -404,6 +413,7 @@ _ATTRIBUTES = {
     "failure-threshold": "failure_threshold",
     "trusted-registries": "trusted_registries",
     "cache-dir": "cache_dir",
+    "unprivileged-port-start": "unprivileged_port_start",
     "verify": "verify",
 }
 

@@ -24,6 +24,9 @@ class FixContext:
     refresh: bool = False
     # The oldest Docker Engine the file must build with (configuration `min-docker-engine`).
     min_docker_engine: tuple[int, ...] = (23, 0)
+    # `net.ipv4.ip_unprivileged_port_start` where the images run (configuration
+    # `unprivileged-port-start`), None when not known: below it, only root binds a port.
+    unprivileged_port_start: int | None = None
     # Run-wide services shared by all files (e.g. the registry resolver); keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
     # True when the caller knows ``context_dir`` is a directory (it just read a file in it).

@@ -226,6 +226,7 @@ def file_settings(
         offline=opts.offline,
         refresh=opts.refresh or cfg.refresh,
         min_docker_engine=cfg.min_docker_engine,
+        unprivileged_port_start=cfg.unprivileged_port_start,
         services=_services(cfg, opts),
         context_is_dir=known_dir,
     )

@@ -62,6 +62,14 @@ def _settings(cfg: Config, opts: RunOptions, path: Path) -> list[tuple[str, Any,
         rows.append((key, getattr(cfg, key.replace("-", "_")), source(key)))
     engine = ".".join(map(str, cfg.min_docker_engine))
     rows.append(("min-docker-engine", engine, source("min-docker-engine")))
+    ports = cfg.unprivileged_port_start
+    rows.append(
+        (
+            "unprivileged-port-start",
+            "not known" if ports is None else ports,
+            source("unprivileged-port-start"),
+        )
+    )
     for code, severity in sorted(cfg.severity.items()):
         rows.append((f"severity.{code}", severity.value, source("severity")))
     rows.append(("offline", opts.offline, COMMAND_LINE if opts.offline else DEFAULT))

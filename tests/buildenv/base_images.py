@@ -9,7 +9,8 @@ No Docker Hub here: the images that fixture Dockerfiles name (``busybox``,
   (suites renamed to bookworm if the machine runs another release), "slim" the way the
   official images are (no docs, man pages or translations; debuerreotype's apt settings),
   then one with ``python3``/``python3-pip`` and one with ``nodejs``/``npm`` (Debian's, so
-  version 18 behind the ``node:20`` tags).
+  version 18 behind the ``node:20-slim`` tags), and the full ``node:20`` with the build
+  tools of buildpack-deps on top, as on Docker Hub.
 
 Every image carries the machine's CA bundle, so ``pip``, ``npm``, ``curl`` and ``apt``
 inside builds reach their registries through whatever TLS setup the machine has.
@@ -433,7 +434,6 @@ NODE = BaseImage(
     tags=(
         "library/node:20-slim",
         "library/node:20-bookworm-slim",
-        "library/node:20",
         "library/node:lts-slim",
         "library/node:18-slim",
     ),
@@ -448,7 +448,33 @@ NODE = BaseImage(
     ),
     description="mmdebstrap minbase, slim, Debian's nodejs (18), npm 10, user node",
 )
-ALL_IMAGES: tuple[BaseImage, ...] = (BUSYBOX, DEBIAN, PYTHON, NODE)
+# The full `node:<version>` tags are built on buildpack-deps (compilers, git, curl, Python
+# for node-gyp): a multi-stage rewrite's runtime on `-slim` drops them, as on Docker Hub.
+NODE_FULL = BaseImage(
+    name="node-full",
+    kind="debian",
+    tags=("library/node:20", "library/node:20-bookworm", "library/node:lts"),
+    packages=(
+        *NODE.packages,
+        "build-essential",
+        "python3",
+        "git",
+        "curl",
+        "wget",
+        "gnupg",
+        "procps",
+        "openssh-client",
+        "pkg-config",
+        "xz-utils",
+        "unzip",
+    ),
+    npm_version=NODE.npm_version,
+    env=NODE.env,
+    cmd=NODE.cmd,
+    chroot_script=NODE.chroot_script,
+    description="the node image plus buildpack-deps' build tools (gcc, make, git, curl, python3)",
+)
+ALL_IMAGES: tuple[BaseImage, ...] = (BUSYBOX, DEBIAN, PYTHON, NODE, NODE_FULL)
 
 
 # ============================================================================ making images

@@ -120,3 +120,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for block in verified.SUMMARY:
             for line in block.splitlines():
                 terminalreporter.write_line(line)
+    multistage = sys.modules.get("test_multistage_apps")
+    if multistage is not None and getattr(multistage, "SIZES", None):
+        terminalreporter.section("multi-stage rewrites: size before/after")
+        for app, before, after in multistage.SIZES:
+            terminalreporter.write_line(
+                f"{app}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB "
+                f"({100 * (before - after) / before:.0f} % smaller)"
+            )

@@ -31,18 +31,32 @@ def fix(text: str, unsafe: bool = True, **kw: object) -> tuple[str, list[Finding
     return dockfix.fix(text, select=["DF201"], unsafe_fixes=unsafe, **kw)  # type: ignore[arg-type]
 
 
-def test_debian_joins_the_last_run_and_chowns_the_app() -> None:
+def test_user_created_before_the_app_copy_and_the_code_stays_roots() -> None:
+    # A code change does not run the user creation again, and the application cannot
+    # rewrite its own code: no `--chown` on a COPY of code it does not write.
     src = (
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
         'RUN pip install --no-cache-dir -r requirements.txt\nCMD ["python", "app.py"]\n'
     )
     out, left = fix(src)
     assert out == (
-        "FROM python:3.12-slim\nWORKDIR /app\nCOPY --chown=10001:10001 . .\n"
-        f"RUN pip install --no-cache-dir -r requirements.txt && {DEBIAN_CREATE}\n"
+        f"FROM python:3.12-slim\nWORKDIR /app\n{DEBIAN_RUN}\nCOPY . .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
         'USER 10001:10001\nCMD ["python", "app.py"]\n'
     )
     assert left == []
+
+
+def test_user_creation_joins_the_run_before_the_first_copy() -> None:
+    src = (
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCOPY app /app\n"
+        'CMD ["/app"]\n'
+    )
+    out, _ = fix(src)
+    assert out == (
+        f"FROM debian:12\nRUN apt-get update && apt-get install -y curl && {DEBIAN_CREATE}\n"
+        'COPY app /app\nUSER 10001:10001\nCMD ["/app"]\n'
+    )
 
 
 def test_only_applied_with_unsafe_fixes() -> None:
@@ -54,11 +68,20 @@ def test_only_applied_with_unsafe_fixes() -> None:
     assert left[0].message.startswith("the image runs as root: no USER in the final stage")
 
 
-def test_new_run_after_a_non_run_instruction() -> None:
+def test_joined_to_the_last_run_across_metadata() -> None:
     src = 'FROM alpine:3.19\nRUN apk add --no-cache curl\nEXPOSE 8080\nENTRYPOINT ["curl"]\n'
     out, _ = fix(src)
     assert out == (
-        "FROM alpine:3.19\nRUN apk add --no-cache curl\nEXPOSE 8080\n"
+        f"FROM alpine:3.19\nRUN apk add --no-cache curl && {ALPINE_CREATE}\nEXPOSE 8080\n"
+        'USER 10001:10001\nENTRYPOINT ["curl"]\n'
+    )
+
+
+def test_new_run_after_a_workdir() -> None:
+    src = 'FROM alpine:3.19\nRUN apk add --no-cache curl\nWORKDIR /w\nENTRYPOINT ["curl"]\n'
+    out, _ = fix(src)
+    assert out == (
+        "FROM alpine:3.19\nRUN apk add --no-cache curl\nWORKDIR /w\n"
         f'{ALPINE_RUN}\nUSER 10001:10001\nENTRYPOINT ["curl"]\n'
     )
 
@@ -66,8 +89,8 @@ def test_new_run_after_a_non_run_instruction() -> None:
 def test_no_run_in_the_stage() -> None:
     out, _ = fix('FROM ubuntu:24.04\nCOPY app /usr/local/bin/app\nCMD ["app"]\n')
     assert out == (
-        "FROM ubuntu:24.04\nCOPY app /usr/local/bin/app\n"
-        f'{DEBIAN_RUN}\nUSER 10001:10001\nCMD ["app"]\n'
+        f"FROM ubuntu:24.04\n{DEBIAN_RUN}\nCOPY app /usr/local/bin/app\n"
+        'USER 10001:10001\nCMD ["app"]\n'
     )
 
 
@@ -128,7 +151,7 @@ def test_arg_driven_from_uses_the_default() -> None:
     out, left = fix(src, unsafe=False)
     assert "assumes the default base `alpine:3.19` of the FROM's ARG" in left[0].message
     out, _ = fix(src)
-    assert f"{ALPINE_RUN}\nUSER 10001:10001\nCMD" in out
+    assert f"{ALPINE_RUN}\nCOPY x /x\nUSER 10001:10001\nCMD" in out
 
 
 def test_arg_without_default_is_numeric() -> None:
@@ -279,7 +302,7 @@ def test_own_entrypoint_replaces_the_official_one() -> None:
     src = 'FROM redis:7\nCOPY app /app\nENTRYPOINT ["/app"]\n'
     out, _ = fix(src)
     assert (
-        out == f'FROM redis:7\nCOPY app /app\n{DEBIAN_RUN}\nUSER 10001:10001\nENTRYPOINT ["/app"]\n'
+        out == f'FROM redis:7\n{DEBIAN_RUN}\nCOPY app /app\nUSER 10001:10001\nENTRYPOINT ["/app"]\n'
     )
 
 
@@ -302,11 +325,63 @@ def test_entrypoint_script_read_from_the_build_context(tmp_path: Path) -> None:
 # --- messages, hadolint, file details -----------------------------------------------------------
 
 
-def test_privileged_port_and_volume_are_mentioned() -> None:
-    _, left = fix('FROM debian\nEXPOSE 80/tcp 8080\nVOLUME /data\nCMD ["x"]\n', unsafe=False)
-    assert "EXPOSE 80/tcp: ports below 1024 need root" in left[0].message
-    assert "the VOLUME on line 3 is owned by root" in left[0].message
+def test_privileged_port_is_display_only_unless_configured(tmp_path: Path) -> None:
+    src = 'FROM debian\nEXPOSE 80/tcp 8080\nCMD ["x"]\n'
+    path = tmp_path / "Dockerfile"
+    out, left = fix(src, path=path)
+    assert out == src
+    assert left[0].applicability is Applicability.DISPLAY_ONLY
+    assert "binds port 80/tcp (EXPOSE)" in left[0].reason
+    assert "`unprivileged-port-start = 0`" in left[0].reason
+    (tmp_path / "configured").mkdir()
+    path = tmp_path / "configured" / "Dockerfile"
+    (tmp_path / "configured" / "dockfix.toml").write_text("unprivileged-port-start = 0\n")
+    out, left = fix(src, path=path)
+    assert out.endswith('USER 10001:10001\nCMD ["x"]\n')
+    assert left == []
+    (finding,) = fix(src, unsafe=False, path=path)[1]
+    assert "allowed by `unprivileged-port-start = 0`" in finding.message
 
+
+@pytest.mark.parametrize(
+    ("src", "named"),
+    [
+        # ASP.NET images before .NET 8 listen on port 80 unless told otherwise
+        (
+            'FROM mcr.microsoft.com/dotnet/aspnet:6.0\nCOPY out /app\nENTRYPOINT ["dotnet", "/app/a.dll"]\n',
+            "80 (ASP.NET images before .NET 8",
+        ),
+        (
+            'FROM python:3.12-slim\nCMD ["gunicorn", "--bind", "0.0.0.0:80", "app:app"]\n',
+            "80 (the CMD)",
+        ),
+    ],
+)
+def test_privileged_ports_seen_outside_expose(src: str, named: str) -> None:
+    out, left = fix(src)
+    assert out == src and named in left[0].reason
+
+
+def test_aspnet_before_8_with_its_port_set_is_fixed() -> None:
+    src = (
+        "FROM mcr.microsoft.com/dotnet/aspnet:6.0\nENV ASPNETCORE_URLS=http://+:8080\n"
+        'COPY out /app\nENTRYPOINT ["dotnet", "/app/a.dll"]\n'
+    )
+    assert fix(src)[0].endswith('USER 10001:10001\nENTRYPOINT ["dotnet", "/app/a.dll"]\n')
+
+
+def test_volume_and_data_env_are_given_to_the_user() -> None:
+    src = (
+        'FROM debian:12\nENV DATA_FOLDER=/srv/data\nVOLUME /uploads\nCOPY app /app\nCMD ["/app"]\n'
+    )
+    out, _ = fix(src)
+    assert (
+        "RUN mkdir -p /uploads /srv/data \\\n && chown -R 10001:10001 /uploads /srv/data\n" in out
+    )
+    (finding,) = fix(src, unsafe=False)[1]
+    assert "gives the user `/uploads` (VOLUME on line 3), `/srv/data` (ENV DATA_FOLDER)" in (
+        finding.message
+    )
 
 
 @pytest.mark.parametrize(
@@ -322,11 +397,11 @@ def test_privileged_port_and_volume_are_mentioned() -> None:
 def test_privileged_ports_are_those_below_1024(expose: str, named: str | None) -> None:
     src = f'FROM debian\nARG PORT=1023\nEXPOSE {expose}\nCMD ["x"]\n'
     _, left = fix(src, unsafe=False)
-    note = f"EXPOSE {named}: ports below 1024 need root outside Docker's default sysctl"
     if named is None:
-        assert "ports below 1024" not in left[0].message
+        assert left[0].applicability is Applicability.UNSAFE
     else:
-        assert note in left[0].message
+        assert f"binds port {named} (EXPOSE)" in left[0].reason
+
 
 def test_no_dl3059_next_to_a_short_run_that_cannot_be_joined() -> None:
     src = 'FROM debian:12\nRUN ["echo", "hi"]\nCMD ["x"]\n'
@@ -354,8 +429,8 @@ def test_pragmas_and_comments_stay_with_their_instruction() -> None:
     src = "FROM debian\nCOPY a /a\n# hadolint ignore=DL3025\n# start\nCMD x\n"
     out, _ = fix(src)
     assert out == (
-        "FROM debian\nCOPY a /a\n"
-        f"{DEBIAN_RUN}\nUSER 10001:10001\n"
+        f"FROM debian\n{DEBIAN_RUN}\nCOPY a /a\n"
+        "USER 10001:10001\n"
         "# hadolint ignore=DL3025\n# start\nCMD x\n"
     )
 
@@ -369,9 +444,9 @@ def test_crlf_bom_no_final_newline() -> None:
     src = '\ufeffFROM alpine:3.19\r\nCOPY x /x\r\nCMD ["/x"]'
     out, _ = fix(src)
     assert (
-        out == "\ufeffFROM alpine:3.19\r\nCOPY x /x\r\n"
+        out == "\ufeffFROM alpine:3.19\r\n"
         f"{ALPINE_RUN.replace(chr(10), chr(13) + chr(10))}\r\n"
-        'USER 10001:10001\r\nCMD ["/x"]'
+        'COPY x /x\r\nUSER 10001:10001\r\nCMD ["/x"]'
     )
 
 
@@ -538,13 +613,108 @@ def test_a_user_the_base_provides_is_not_replaced() -> None:
     assert out == src and "a user the base image provides" in left[0].reason
 
 
-def test_a_root_owned_workdir_is_named() -> None:
+def test_the_message_names_what_was_checked_and_what_was_not() -> None:
     src = 'FROM alpine:3.20\nWORKDIR /data\nCOPY server /usr/local/bin/server\nCMD ["/usr/local/bin/server"]\n'
     (finding,) = dockfix.fix(src, select=["DF201"])[1]
-    assert "the WORKDIR `/data` stays owned by root" in finding.message
+    assert "checked VOLUME and ENV, the CMD for what the application writes" in finding.message
+    assert "found nothing it writes: the application's files stay owned by root" in finding.message
+    assert "could not know the application's own files (no build context)" in finding.message
 
 
 def test_data_in_roots_home_is_named() -> None:
     src = 'FROM python:3.12-slim\nRUN pip install --user flask\nCMD ["python", "app.py"]\n'
     (finding,) = dockfix.fix(src, select=["DF201"])[1]
     assert "line 2 puts data under root's HOME" in finding.message
+
+
+# --- where the application writes (issue 14) ----------------------------------------------
+
+
+def test_unprivileged_port_start_must_be_a_port_number(tmp_path: Path) -> None:
+    from dockfix.config import ConfigError
+
+    (tmp_path / "dockfix.toml").write_text("unprivileged-port-start = true\n")
+    with pytest.raises(ConfigError, match="`unprivileged-port-start` must be a port number"):
+        fix('FROM debian\nCMD ["x"]\n', path=tmp_path / "Dockerfile")
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        # `set -e` ignores a negated command's status: `; useradd` would decide the RUN's
+        "RUN set -e; make; \\\n    ! { ldd /usr/local/bin/tool | grep 'not found'; }",
+        "RUN set -e; make; \\\n    test -x /usr/local/bin/tool || exit 1",
+    ],
+)
+def test_never_joined_after_a_check_that_set_e_ignores(run: str) -> None:
+    src = f'FROM debian:12\n{run}\nCMD ["tool"]\n'
+    out, _ = fix(src)
+    assert out == src.replace('CMD ["tool"]', f'{DEBIAN_RUN}\nUSER 10001:10001\nCMD ["tool"]')
+
+
+def test_joined_with_and_after_a_check_when_the_chain_uses_and() -> None:
+    src = (
+        "FROM debian:12\nRUN make \\\n && ! { ldd /usr/local/bin/tool | grep 'not found'; }\n"
+        'CMD ["tool"]\n'
+    )
+    out, _ = fix(src)
+    assert f"grep 'not found'; }} \\\n && {DEBIAN_CREATE}\nUSER 10001:10001\n" in out
+
+
+def test_base_built_by_another_dockerfile_of_the_repository(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "images" / "app-base").mkdir(parents=True)
+    base = tmp_path / "images" / "app-base" / "Dockerfile"
+    base.write_text("FROM debian:12\nRUN useradd -u 10001 app\nUSER 10001\n")
+    (tmp_path / "svc").mkdir()
+    src = 'FROM registry.example.com/acme/app-base:1.4\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert fix(src, path=tmp_path / "svc" / "Dockerfile") == (src, [])
+    base.write_text("FROM debian:12\nRUN echo\n")  # a base that runs as root: the finding stays
+    (tmp_path / "other").mkdir()
+    _, left = fix(src, unsafe=False, path=tmp_path / "other" / "Dockerfile")
+    assert [f.code for f in left] == ["DF201"]
+
+
+def test_sources_name_the_paths_they_write(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import logging.handlers, sqlite3\n"
+        "h = logging.handlers.RotatingFileHandler('/var/log/shop/app.log')\n"
+        "db = sqlite3.connect('data/shop.db')\n"
+        "def save(name, body):\n    open(name, 'w').write(body)\n"
+    )
+    src = 'FROM python:3.12-slim\nWORKDIR /srv\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    out, _ = fix(src, path=tmp_path / "Dockerfile")
+    assert (
+        "mkdir -p /var/log/shop /srv/data \\\n && chown -R 10001:10001 /var/log/shop /srv/data"
+        in out
+    )
+    (finding,) = fix(src, unsafe=False, path=tmp_path / "Dockerfile")[1]
+    assert "checked VOLUME and ENV, the CMD, 1 source file" in finding.message
+    assert "`app.py` line 5 writes to a path computed at run time" in finding.message
+
+
+def test_the_start_script_names_the_files_it_writes(tmp_path: Path) -> None:
+    (tmp_path / "boot.sh").write_text("#!/bin/sh\nexec server >> /logs/server.log 2>&1\n")
+    src = 'FROM debian:12\nCOPY boot.sh /boot.sh\nENTRYPOINT ["/boot.sh"]\n'
+    (finding,) = fix(src, unsafe=False, path=tmp_path / "Dockerfile")[1]
+    assert "gives the user `/logs` (`boot.sh`)" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("env", "given"),
+    [
+        ("DATA_FOLDER=/data", "/data"),
+        ("APP_LOG_DIR=/var/log/app", "/var/log/app"),
+        ("DATABASE_URL=sqlite:////srv/db/app.sqlite3", "/srv/db"),
+        ("NLTK_DATA=/usr/share/nltk_data", None),  # data the image reads: not handed over
+        ("DATABASE_URL=postgres://db/app", None),
+        ("LOG_LEVEL=info", None),
+    ],
+)
+def test_data_directories_named_by_env(env: str, given: str | None) -> None:
+    src = f'FROM debian:12\nENV {env}\nCOPY app /app\nCMD ["/app"]\n'
+    out, _ = fix(src)
+    if given is None:
+        assert "chown" not in out
+    else:
+        assert f"mkdir -p {given} \\\n && chown -R 10001:10001 {given}\n" in out

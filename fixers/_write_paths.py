@@ -1,0 +1,447 @@
+"""Where an image's application writes at run time, and the ports it binds (for DF201).
+
+A non-root user can only run an application that owns what it writes. This module reads
+what a Dockerfile and its build context say about that, without running anything:
+
+- the Dockerfile: `VOLUME`s, `ENV` variables that name data, log or media locations
+  (`DATA_FOLDER=/data`, `DATABASE_URL=sqlite:////data/app.db`), paths the start command
+  writes (`--access-logfile /logs/access.log`, `>> /var/log/app.log`), the working
+  directory (`/` without a `WORKDIR`), ownership the file already hands out
+  (`chown -R 1000:2000 /code/media`);
+- the start script the command runs (`boot.sh`), when the build context holds it;
+- the application's source files the image copies from the context (Python, JavaScript,
+  Go, Ruby): file handlers, `open(…, "w")`, `os.makedirs`, SQLite paths, Django's
+  `MEDIA_ROOT`, upload directories, `ListenAndServe(":80")`.
+
+Writes it sees through a computed path are listed as unknown, as is everything a compiled
+program or an unread source does. The result says what was checked, so a message can name it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dockfix.fixers._lazy import lazy_re
+from dockfix.shell import parse_shell
+from dockfix.variables import layered
+
+from ._run_script import analyse_run, expand
+
+if TYPE_CHECKING:
+    from dockfix.context import FixContext
+    from dockfix.syntax import Dockerfile, Instruction
+
+# Directories anyone may write, or that are not on the image's file system at run time.
+_NOT_IMAGE = ("/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run", "/dev/shm")
+_SHARED_DIRS = frozenset(
+    {
+        "/var/log",
+        "/var/lib",
+        "/var",
+        "/var/cache",
+        "/etc",
+        "/opt",
+        "/srv",
+        "/usr",
+        "/usr/local",
+        "/home",
+    }
+)
+_SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".rb")
+_SHELL_SUFFIXES = (".sh", ".bash")
+_MAX_FILES = 400
+_MAX_BYTES = 256 * 1024
+_SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", "venv", ".venv", "vendor", "dist"})
+
+_DATA_ENV = lazy_re(
+    r"^(?:[A-Z0-9]+_)*(?:DATA|UPLOADS?|MEDIA|LOGS?|STORAGE|STATE|DB|DATABASE|SQLITE)"
+    r"_(?:DIR|DIRECTORY|FOLDER|PATH|ROOT|FILE|URL|URI|HOME)$"
+)
+_FILE_LIKE = lazy_re(r"\.(?:log|db|sqlite3?|pid|lock|json|txt|csv)$")
+_PATH_PART = lazy_re(r"\s*/\s*(['\"])([^'\"\n]+)\1")
+_SQLITE_URL = lazy_re(r"sqlite3?:///([^'\"\s?]+)")
+# Options of servers and tools whose value is a file they write.
+_WRITE_OPTIONS = frozenset(
+    {
+        "--access-logfile",
+        "--error-logfile",
+        "--log-file",
+        "--logfile",
+        "--logto",
+        "--pid",
+        "--pidfile",
+        "--pid-file",
+        "--daemonize",
+    }
+)
+_REDIRECT = lazy_re(r"(?<![<>&0-9])(?:[12]?>>?|&>>?)\s*([^\s;&|<>()'\"]+)")
+_LITERAL = r"""(['"`])([^'"`\n$]+?)\1"""
+_DIRNAME = r"(?:path\.(?:join|resolve)\(\s*__dirname\s*,\s*)"
+_BASE_DIR = r"(?:os\.path\.join\(\s*BASE_DIR\s*,\s*|BASE_DIR\s*/\s*)"
+# (pattern, what it writes: "file" or "dir", relative to: "cwd" | "here" | "base")
+_SOURCE_WRITES: tuple[tuple[str, str, str], ...] = (
+    (r"\bopen\(\s*" + _LITERAL + r"\s*,\s*(?:mode\s*=\s*)?['\"][wax]", "file", "cwd"),
+    (r"\bos\.(?:makedirs|mkdir)\(\s*" + _LITERAL, "dir", "cwd"),
+    (r"\b(?:Rotating|TimedRotating|Watched)?FileHandler\(\s*" + _LITERAL, "file", "cwd"),
+    (r"\bsqlite3\.connect\(\s*" + _LITERAL, "file", "cwd"),
+    (r"\bPath\(\s*" + _LITERAL + r"\s*\)\s*\.(?:mkdir|write_text|write_bytes|touch)", "dir", "cwd"),
+    (r"\b(?:MEDIA_ROOT|UPLOAD_FOLDER|LOG_DIR)\s*=\s*" + _BASE_DIR + _LITERAL, "dir", "base"),
+    (r"['\"]NAME['\"]\s*:\s*" + _BASE_DIR + _LITERAL, "file", "base"),
+    (r"\b(?:MEDIA_ROOT|UPLOAD_FOLDER|LOG_DIR)\s*=\s*" + _LITERAL, "dir", "cwd"),
+    (
+        r"\b(?:writeFile|appendFile|mkdir|createWriteStream|open)(?:Sync)?\(\s*"
+        + _DIRNAME
+        + _LITERAL,
+        "?",
+        "here",
+    ),
+    (
+        r"\b(?:writeFile|appendFile|mkdir|createWriteStream)(?:Sync)?\(\s*" + _LITERAL,
+        "?",
+        "cwd",
+    ),
+    (r"\bdest\s*:\s*" + _LITERAL, "dir", "cwd"),  # multer's upload directory
+    (r"\bnew\s+(?:sqlite3\.)?Database\(\s*" + _DIRNAME + "?" + _LITERAL, "file", "cwd"),
+    (r"\bos\.(?:Create|MkdirAll|Mkdir|OpenFile|WriteFile)\(\s*" + _LITERAL, "?", "cwd"),
+    (r"\bFile\.(?:open|write)\(\s*" + _LITERAL + r"\s*,\s*['\"][wa]", "file", "cwd"),
+)
+# Writes through a path the code computes: their place cannot be known here.
+_COMPUTED_WRITE = lazy_re(
+    r"\bopen\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?['\"][wax]"
+    r"|\b(?:writeFile|appendFile|createWriteStream)(?:Sync)?\(\s*(?!['\"`]|path\.join\(\s*__dirname)"
+    r"[A-Za-z_]"
+    r"|\bos\.(?:Create|WriteFile|OpenFile)\(\s*[A-Za-z_]"
+)
+_PORT_PATTERNS: tuple[str, ...] = (
+    r"ListenAndServe(?:TLS)?\(\s*\"[^\"]*:(\d+)\"",
+    r"\.run\([^)\n]*\bport\s*=\s*(\d+)",
+    r"\.listen\(\s*(\d+)\s*[,)]",
+)
+_BIND_OPTION = lazy_re(
+    r"(?:^|\s)(?:--bind|-b|--listen|--host)(?:=|\s+)\S*:(\d+)\b|--port(?:=|\s+)(\d+)\b"
+)
+
+
+@dataclass(eq=False)
+class Write:
+    path: str  # absolute, normalised: a directory the user must be able to write into
+    how: str  # where it was seen, for the message ("ENV DATA_FOLDER", "app.py")
+    file: bool = False  # a single file (in a directory the system shares: `/var/log`)
+
+
+@dataclass(eq=False)
+class WriteAnalysis:
+    writes: list[Write] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # what was read
+    unknown: list[str] = field(default_factory=list)  # what could not be known
+    ports: list[tuple[int, str]] = field(default_factory=list)  # below 1024, and where seen
+    handed: tuple[str, str, int] | None = None  # (uid:gid, path, line) of an existing chown
+    workdir: str = "/"
+    code_dirs: list[str] = field(default_factory=list)  # where context files land
+
+    def add(self, path: str, how: str, file: bool = False) -> None:
+        path = posixpath.normpath(path)
+        if any(path == d or path.startswith(d + "/") for d in _NOT_IMAGE):
+            return
+        if not any(w.path == path for w in self.writes):
+            self.writes.append(Write(path, how, file))
+
+    def write(self, path: str, kind: str, how: str) -> None:
+        """A write of ``kind`` ("file", "dir", "?": by its name) at ``path``: the directory
+        must be writable (log rotation and SQLite's journal create files next to a file),
+        except in a directory the system shares (`/var/log`), where the file alone is given."""
+        path = posixpath.normpath(path)
+        if kind == "dir" or (kind == "?" and not _FILE_LIKE.search(path)):
+            self.add(path, how)
+        elif posixpath.dirname(path) in _SHARED_DIRS:
+            self.add(path, how, file=True)
+        else:
+            self.add(posixpath.dirname(path) or "/", how)
+
+
+def _abs(path: str, cwd: str) -> str:
+    return posixpath.normpath(posixpath.join(cwd, path))
+
+
+def workdir_at(instrs: list[Instruction], until: Instruction | None) -> str:
+    wd = "/"
+    for i in instrs:
+        if i is until:
+            break
+        if i.keyword == "WORKDIR":
+            value = i.args.strip().strip("\"'")
+            wd = posixpath.normpath(posixpath.join(wd, value)) if "$" not in value else "?"
+    return wd
+
+
+def image_files(
+    ctx: FixContext,
+    instrs: list[Instruction],
+    limit: int = _MAX_FILES,
+    missing: list[str] | None = None,
+) -> dict[str, str]:
+    """Image path -> context path of the files COPY/ADD bring in from the build context
+    (at most ``limit``; directories walked, `.dockerignore` respected); sources the context
+    lacks or that use wildcards or variables are added to ``missing``."""
+    out: dict[str, str] = {}
+    if not ctx.has_context:
+        return out
+    for instr in instrs:
+        if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
+            continue
+        words = instr.json_args or [w for w, _, _ in instr.args_words()]
+        if len(words) < 2:
+            continue
+        *sources, dest = words
+        wd = workdir_at(instrs, instr)
+        if wd == "?" or "$" in dest:
+            continue
+        dest_abs = _abs(dest, wd)
+        into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
+        for src in sources:
+            if any(c in src for c in "*?[$") or "://" in src:
+                if missing is not None and "://" not in src:
+                    missing.append(src)
+                continue
+            rel = posixpath.normpath(src.lstrip("/")) if src.strip("/.") else "."
+            st = ctx.lstat(rel)
+            if st is None:
+                if missing is not None:
+                    missing.append(src)
+                continue
+            if not (st.st_mode & 0o040000):  # a file
+                target = (
+                    dest_abs.rstrip("/") + "/" + posixpath.basename(rel) if into_dir else dest_abs
+                )
+                out[posixpath.normpath(target)] = rel
+                continue
+            _walk(ctx, rel, dest_abs, out, limit)
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def _walk(ctx: FixContext, rel: str, dest: str, out: dict[str, str], limit: int) -> None:
+    stack = [(rel, dest)]
+    while stack and len(out) < limit:
+        here, there = stack.pop()
+        for name in ctx.list_dir("" if here == "." else here):
+            if name in _SKIP_DIRS:
+                continue
+            child = name if here == "." else f"{here}/{name}"
+            if ctx.is_excluded(child):
+                continue
+            st = ctx.lstat(child)
+            if st is None:
+                continue
+            if st.st_mode & 0o040000:
+                stack.append((child, f"{there}/{name}"))
+            elif st.st_mode & 0o100000:
+                out[posixpath.normpath(f"{there}/{name}")] = child
+                if len(out) >= limit:
+                    return
+
+
+def command_argv(doc: Dockerfile, instr: Instruction) -> list[str]:
+    """The words of a CMD/ENTRYPOINT (exec form as is, shell form split by the shell)."""
+    if instr.json_args is not None:
+        return list(instr.json_args)
+    return [w.value for c in parse_shell(instr.args).commands for w in c.words]
+
+
+def _scan_shell(text: str, cwd: str, how: str, found: WriteAnalysis) -> None:
+    for m in _REDIRECT.finditer(text):
+        target = m.group(1)
+        if target.startswith(("/dev/", "&")) or "$" in target:
+            continue
+        found.write(_abs(target, cwd), "file", how)
+    try:
+        script = parse_shell(text)
+    except Exception:  # a script tree-sitter cannot read: its redirects were still seen
+        return
+    for cmd in script.commands:
+        _scan_argv(cmd.argv, cwd, how, found)
+
+
+def _scan_argv(argv: list[str], cwd: str, how: str, found: WriteAnalysis) -> None:
+    if not argv:
+        return
+    prog = argv[0].rsplit("/", 1)[-1]
+    if prog in ("mkdir", "touch", "tee"):
+        for a in argv[1:]:
+            if not a.startswith("-") and "$" not in a:
+                found.write(_abs(a, cwd), "file" if prog != "mkdir" else "dir", how)
+        return
+    for k, a in enumerate(argv):
+        opt, eq, value = a.partition("=")
+        if opt in _WRITE_OPTIONS:
+            value = value if eq else (argv[k + 1] if k + 1 < len(argv) else "")
+            if value and value != "-" and not value.startswith("/dev/") and "$" not in value:
+                found.write(_abs(value, cwd), "file", how)
+    line = " ".join(argv)
+    for m in _BIND_OPTION.finditer(line):
+        port = int(m.group(1) or m.group(2))
+        if 0 < port < 1024:
+            found.ports.append((port, how))
+
+
+def _scan_source(text: str, image_path: str, cwd: str, name: str, found: WriteAnalysis) -> None:
+    here = posixpath.dirname(image_path)
+    base = posixpath.dirname(here)  # Django's BASE_DIR: the settings package's parent
+    for pattern, kind, relative_to in _SOURCE_WRITES:
+        for m in re.finditer(pattern, text):
+            path = m.group(2)
+            pos = m.end()
+            while relative_to == "base" and (more := _PATH_PART.match(text, pos)):
+                path += "/" + more.group(2)  # `BASE_DIR / "db" / "app.sqlite3"`
+                pos = more.end()
+            if "://" in path or path in ("-", "") or path.startswith("/dev/"):
+                continue
+            start = {"cwd": cwd, "here": here, "base": base}[relative_to]
+            full = _abs(path, start)
+            if full == start and relative_to != "cwd":
+                continue
+            found.write(full, kind, name)
+    for m in _SQLITE_URL.finditer(text):
+        found.write(_abs(m.group(1), cwd), "file", name)
+    computed = _COMPUTED_WRITE.search(text)
+    if computed:
+        line = text.count("\n", 0, computed.start()) + 1
+        found.unknown.append(f"{name} line {line} writes to a path computed at run time")
+    for pattern in _PORT_PATTERNS:
+        for m in re.finditer(pattern, text):
+            port = int(m.group(1))
+            if 0 < port < 1024:
+                found.ports.append((port, name))
+
+
+def _env_writes(doc: Dockerfile, instrs: list[Instruction], cwd: str, found: WriteAnalysis) -> None:
+    for instr in instrs:
+        if instr.keyword != "ENV" or instr.stage is None:
+            continue
+        scope = layered(instr.stage.scope_at(None), doc.global_args)
+        for name in _env_names(instr):
+            raw = scope.get(name)
+            if raw is None or not _DATA_ENV.match(name):
+                continue
+            value = expand(raw, scope) if "$" in raw else raw
+            if not value:
+                continue
+            value = value.strip("\"'")
+            url = _SQLITE_URL.search(value)
+            if url:
+                found.write(_abs(url.group(1), cwd), "file", f"ENV {name}")
+            elif value.startswith("/"):
+                kind = "file" if _FILE_LIKE.search(value) else "dir"
+                found.write(value, kind, f"ENV {name}")
+
+
+def _env_names(instr: Instruction) -> list[str]:
+    words = [w for w, _, _ in instr.args_words()]
+    if len(words) >= 2 and "=" not in words[0]:
+        return [words[0]]  # `ENV NAME value`
+    return [w.split("=", 1)[0] for w in words if "=" in w]
+
+
+def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str, int] | None:
+    """(uid:gid, path, line) of a RUN `chown` that hands a path to a numeric non-root user."""
+    for instr in instrs:
+        if instr.keyword != "RUN":
+            continue
+        for _, cmd in analyse_run(doc, instr).commands():
+            argv = cmd.argv
+            if not argv or argv[0] != "chown":
+                continue
+            operands = [a for a in argv[1:] if not a.startswith("-")]
+            if len(operands) < 2:
+                continue
+            owner = operands[0].replace(".", ":")
+            uid, _, gid = owner.partition(":")
+            if uid.isdigit() and uid != "0" and (not gid or gid.isdigit()):
+                return (f"{uid}:{gid or uid}", operands[1], instr.start_line)
+    return None
+
+
+def analyse(
+    doc: Dockerfile, ctx: FixContext, instrs: list[Instruction], command: list[Instruction]
+) -> WriteAnalysis:
+    """What ``instrs`` (the final stage and the stages it is built FROM) and the build context
+    say about where the application writes; ``command`` the CMD/ENTRYPOINT in effect. Sources
+    that other stages compile (a Go server's `ListenAndServe(":80")`) are read too."""
+    cwd = workdir_at(instrs, None)
+    found = WriteAnalysis(workdir=cwd)
+    if cwd == "?":
+        found.unknown.append("the WORKDIR (it uses a variable)")
+        cwd = "/"
+    found.handed = existing_chown(doc, instrs)
+    for instr in instrs:
+        if instr.keyword == "VOLUME":
+            words = instr.json_args or [w for w, _, _ in instr.args_words()]
+            for w in words:
+                if w.startswith("/") and "$" not in w:
+                    found.add(w, f"VOLUME on line {instr.start_line}")
+    found.checked.append("VOLUME and ENV")
+    _env_writes(doc, instrs, cwd, found)
+    unread: list[str] = []
+    files = image_files(ctx, instrs, missing=unread) if ctx.has_context else {}
+    found.code_dirs = sorted({posixpath.dirname(p) for p in files})
+    scripts_read: list[str] = []
+    for instr in command:
+        argv = command_argv(doc, instr)
+        how = f"the {instr.keyword}"
+        if instr.json_args is None:
+            _scan_shell(instr.args, cwd, how, found)
+        else:
+            _scan_argv(argv, cwd, how, found)
+            if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
+                _scan_shell(argv[2], cwd, how, found)
+        found.checked.append(how)
+        for word in argv:
+            target = _abs(word, cwd) if "/" in word else None
+            rel = files.get(target) if target else None
+            if rel is None:
+                rel = next((r for p, r in files.items() if word and p.endswith("/" + word)), None)
+            if rel is None or (not rel.endswith(_SHELL_SUFFIXES) and not _is_shell(ctx, rel)):
+                continue
+            text = ctx.read_text(rel)
+            if text is not None and rel not in scripts_read:
+                scripts_read.append(rel)
+                _scan_shell(text, cwd, f"`{rel}`", found)
+    found.checked.extend(f"`{s}`" for s in scripts_read)
+    sources = [(p, r) for p, r in sorted(files.items()) if r.endswith(_SOURCE_SUFFIXES)]
+    lineage = {id(i) for i in instrs}
+    others = [i for i in doc.instructions if id(i) not in lineage and i.stage is not None]
+    if others and ctx.has_context:
+        # compiled in a build stage: relative paths still resolve against the final WORKDIR
+        built = image_files(ctx, others)
+        seen = {r for _, r in sources}
+        sources += [
+            (_abs(posixpath.basename(p), cwd), r)
+            for p, r in sorted(built.items())
+            if r.endswith(_SOURCE_SUFFIXES) and r not in seen
+        ]
+    for image_path, rel in sources:
+        data = ctx.read_bytes(rel, _MAX_BYTES)
+        if data is None or b"\0" in data[:1024]:
+            continue
+        _scan_source(data.decode("utf-8", "replace"), image_path, cwd, f"`{rel}`", found)
+    if sources:
+        found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
+    if len(files) >= _MAX_FILES:
+        found.unknown.append(f"files beyond the first {_MAX_FILES} copied from the context")
+    if unread:
+        named = ", ".join(f"`{u}`" for u in unread[:3]) + (" …" if len(unread) > 3 else "")
+        found.unknown.append(f"what the copied {named} write (not read from the context)")
+    if not ctx.has_context:
+        found.unknown.append("the application's own files (no build context)")
+    elif any(i.keyword in ("COPY", "ADD") and i.flag("from") is not None for i in instrs):
+        found.unknown.append("programs copied from other stages or images")
+    return found
+
+
+def _is_shell(ctx: FixContext, rel: str) -> bool:
+    head = ctx.read_bytes(rel, 64) or b""
+    return head.startswith(b"#!") and (b"sh" in head.split(b"\n", 1)[0])

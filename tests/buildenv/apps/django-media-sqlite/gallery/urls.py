@@ -1,0 +1,5 @@
+from django.urls import path
+
+from gallery import views
+
+urlpatterns = [path("", views.upload)]
