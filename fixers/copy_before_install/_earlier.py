@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers.copy_before_install._command import _argv_words
 from dockfix.fixers.copy_before_install._requirements import _canonical
+from dockfix.memo import per_tree
+from dockfix.semantic import stage_chain
 
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -54,20 +56,14 @@ def _earlier_installs(doc: Dockerfile, stage: Stage, index: int) -> _Earlier:
     A later install of the same tool after a whole-tree copy is then the project half of an
     existing split (``uv sync --no-install-project`` … ``COPY . .`` … ``uv sync``).
     """
-    parents: list[_StageInstalls] = []
-    st = stage.parent
-    while st is not None and len(parents) < 19:  # as far back as 20 stages
-        parents.append(_stage_installs(doc, st))
-        st = st.parent if st.parent is not st else None
+    built_on = stage_chain(stage)[-2::-1][:19]  # the nearest first, as far back as 20 stages
+    parents = [_stage_installs(doc, st) for st in built_on]
     return _Earlier(_stage_installs(doc, stage), index, parents)
 
 
+@per_tree
 def _stage_installs(doc: Dockerfile, stage: Stage) -> _StageInstalls:
     """:class:`_StageInstalls` of a stage, once per tree."""
-    key = ("cbi-installs", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, _StageInstalls):
-        return cached
     out = _StageInstalls()
     for k, instr in enumerate(stage.instructions):
         if instr.keyword != "RUN":
@@ -77,7 +73,6 @@ def _stage_installs(doc: Dockerfile, stage: Stage) -> _StageInstalls:
             known = out.items.setdefault(name, {})
             for x in items:
                 known.setdefault(x, k)
-    doc.cache[key] = out
     return out
 
 

@@ -16,12 +16,11 @@ from dockfix.fixers.copy_before_install._site import _Site
 from dockfix.fixers.copy_before_install._stage import (
     _expand,
     _scope,
-    _unquote,
     _var_names,
     _workdir_at,
 )
 from dockfix.fixers.copy_before_install._tree import _join, _synthetic_root
-from dockfix.variables import layered
+from dockfix.semantic import layered, unquote_word
 
 if TYPE_CHECKING:
     from dockfix.shell import SimpleCommand
@@ -205,7 +204,7 @@ def moved_copy(site: _Site, insert_after: Instruction) -> str:
     dest = site.source.dest
     cwd_now = _workdir_at(stage, later, site.doc)
     changed = any(scope_then.get(n) != scope_now.get(n) for n in _var_names(dest))
-    relative = not (_expand(_unquote(dest), scope_then) or "").startswith("/")
+    relative = not (_expand(unquote_word(dest), scope_then) or "").startswith("/")
     if not changed and (not relative or cwd_now == site.cwd):
         return text
     if _synthetic_root(site.dest) is not None:

@@ -23,11 +23,10 @@ from dockfix.fixers.copy_before_install._stage import (
     _default_home,
     _expand,
     _scope,
-    _unquote,
     _workdir_at,
 )
 from dockfix.fixers.copy_before_install._tree import _under
-from dockfix.variables import layered
+from dockfix.semantic import layered, unquote_word
 
 if TYPE_CHECKING:
     from dockfix.shell import SimpleCommand
@@ -155,14 +154,14 @@ def _walk_command(
     if not argv:  # `X=1` alone sets a shell variable for the rest of the RUN
         for a in node.assignments:
             name, _, value = a.value.partition("=")
-            chain.env[name] = _unquote(value)
+            chain.env[name] = unquote_word(value)
         chain.state.append((idx, text.strip()))
         chain.done = idx + 1
         return True
     cmd = _Cmd(argv, list(words), chain.cwd, _copy_env(chain.env), node, False, text, chain.home)
     for a in node.assignments:
         name, _, value = a.value.partition("=")
-        cmd.env[name] = _unquote(value)
+        cmd.env[name] = unquote_word(value)
     st = state_command(site, cmd)
     if st is not None:
         if st is False or st is True:
@@ -268,7 +267,7 @@ def state_command(
             if a.startswith("-"):
                 return False
             k, sep, v = a.partition("=")
-            env[k] = _unquote(v) if sep else env.get(k)
+            env[k] = unquote_word(v) if sep else env.get(k)
         return (cmd.cwd, env)
     if name in ("source", "."):
         if len(cmd.argv) < 2:

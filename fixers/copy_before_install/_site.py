@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers.copy_before_install._command import _Cmd
 from dockfix.fixers.copy_before_install._earlier import _earlier_installs
-from dockfix.fixers.copy_before_install._stage import _expand, _scope, _unquote, _workdir_at
+from dockfix.fixers.copy_before_install._stage import _expand, _scope, _workdir_at
 from dockfix.fixers.copy_before_install._tree import _join, _Tree, _under
+from dockfix.semantic import unquote_word
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
@@ -45,7 +46,7 @@ class _Site:
         self.source = source
         self.cwd = _workdir_at(stage, index, doc)
         scope = _scope(doc, stage, self.copy)
-        dest = _expand(_unquote(source.dest), scope)
+        dest = _expand(unquote_word(source.dest), scope)
         self.dest: str | None = None
         if dest is not None:
             if dest.startswith("/"):

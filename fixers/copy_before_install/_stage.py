@@ -1,5 +1,21 @@
 """What the stage says before an instruction: ARG/ENV values (expanded like BuildKit), the
-WORKDIR and $HOME. Each is computed once per stage and tree."""
+WORKDIR and $HOME. Each is computed once per stage and tree.
+
+Why DF101 does not ask :mod:`dockfix.semantic` for these (yet): its answers differ from the
+model's on purpose, and a thin adapter over the model cannot recover them:
+
+- values are expanded where the ARG/ENV sets them (``ENV B=$A`` keeps the ``$A`` of that
+  moment; ``scope_at`` keeps ``$A`` and :func:`dockfix.semantic.expand` reads it later);
+- an ARG without a default, or a variable the file does not set, makes a value unknown even
+  under ``${V:-word}``: a ``--build-arg`` or the base image may set it (the model takes the
+  value the build has without overrides);
+- ``\\$`` is a literal ``$`` (the model gives up);
+- a WORKDIR whose value is unknown is a marker equal only to itself, and a relative WORKDIR
+  after it stays under it (the model's workdir is None from there on);
+- $HOME follows the USER as written (the model's user is expanded).
+
+``tests/fixers/test_copy_before_install.py::test_stage_answers_kept`` pins these answers.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +27,8 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers.copy_before_install._tree import _IMAGE_WORKDIR, _SYNTHETIC, _join
+from dockfix.memo import per_tree
+from dockfix.semantic import unquote_word
 from dockfix.syntax import VariableHistory
 
 if TYPE_CHECKING:
@@ -66,14 +84,11 @@ def _scope(doc: Dockerfile, stage: Stage, instr: Instruction | None) -> Mapping[
     return _scope_history(doc, stage).at(stage.position(instr))
 
 
+@per_tree
 def _scope_history(doc: Dockerfile, stage: Stage) -> VariableHistory:
     # Asked for every RUN and WORKDIR of a stage: one walk per tree.
     from dockfix.syntax import arg_pairs, env_pairs
 
-    key = ("cbi-scope", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, VariableHistory):
-        return cached
     global_scope: dict[str, str | None] = {}
     for gi in doc.instructions:
         if gi.keyword == "FROM":
@@ -84,7 +99,7 @@ def _scope_history(doc: Dockerfile, stage: Stage) -> VariableHistory:
     scope: dict[str, str | None] = {}
     if stage.parent is not None and stage.parent is not stage:
         scope.update(_scope(doc, stage.parent, None))
-    history = doc.cache[key] = VariableHistory(scope)
+    history = VariableHistory(scope)
     for i in stage.instructions:
         if i.keyword == "ARG":
             for name, value in arg_pairs(i):
@@ -110,12 +125,6 @@ def _copy_env(env: MutableMapping[str, str | None]) -> MutableMapping[str, str |
     return dict(env)
 
 
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
-
-
 def _var_names(text: str) -> set[str]:
     return {m.group(1) or m.group(4) for m in _VAR_RE.finditer(text) if m.group(0) != "\\$"}
 
@@ -125,13 +134,10 @@ def _default_home(doc: Dockerfile, stage: Stage, index: int) -> str | None:
     return _stage_homes(doc, stage)[index]
 
 
+@per_tree
 def _stage_homes(doc: Dockerfile, stage: Stage) -> list[str | None]:
     """:func:`_default_home` before each instruction of the stage and at its end; once per
     tree (a walk back from every RUN made a file's cost quadratic)."""
-    key = ("cbi-homes", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, list):
-        return cached
     parent = stage.parent
     home = _stage_homes(doc, parent)[-1] if parent is not None and parent is not stage else "/root"
     homes: list[str | None] = []
@@ -141,7 +147,6 @@ def _stage_homes(doc: Dockerfile, stage: Stage) -> list[str | None]:
             user = instr.args.split(":", 1)[0].strip()
             home = "/root" if user in ("root", "0") else None
     homes.append(home)
-    doc.cache[key] = homes
     return homes
 
 
@@ -153,22 +158,19 @@ def _initial_workdir(stage: Stage, doc: Dockerfile) -> str | None:
 
 def _workdir_at(stage: Stage, index: int, doc: Dockerfile) -> str | None:
     """The WORKDIR before the stage's instruction ``index`` (its end for the length)."""
-    return _stage_workdirs(stage, doc)[index]
+    return _stage_workdirs(doc, stage)[index]
 
 
-def _stage_workdirs(stage: Stage, doc: Dockerfile) -> list[str | None]:
+@per_tree
+def _stage_workdirs(doc: Dockerfile, stage: Stage) -> list[str | None]:
     """The WORKDIR before each instruction of the stage and at its end, once per tree."""
-    key = ("cbi-workdirs", stage)
-    cached = doc.cache.get(key)
-    if isinstance(cached, list):
-        return cached
     cwd = _initial_workdir(stage, doc)
     out: list[str | None] = []
     for instr in stage.instructions:
         out.append(cwd)
         if instr.keyword != "WORKDIR":
             continue
-        value = _expand(_unquote(instr.args), _scope(doc, stage, instr))
+        value = _expand(unquote_word(instr.args), _scope(doc, stage, instr))
         if value is None:
             # Unknown (a build argument): equal only to itself.
             cwd = f"{_SYNTHETIC}line-{instr.start_line}"
@@ -177,5 +179,4 @@ def _stage_workdirs(stage: Stage, doc: Dockerfile) -> list[str | None]:
         elif cwd is not None:
             cwd = _join(cwd, value)
     out.append(cwd)
-    doc.cache[key] = out
     return out

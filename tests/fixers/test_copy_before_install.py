@@ -21,7 +21,7 @@ from dockfix.fixers.copy_before_install._command import (
     _shell_quote,
     _shell_unquote,
 )
-from dockfix.fixers.copy_before_install._stage import _expand
+from dockfix.fixers.copy_before_install._stage import _default_home, _expand, _workdir_at
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_codes
 
@@ -1153,6 +1153,30 @@ def test_helpers() -> None:
     assert _shell_quote("a>=1") == "'a>=1'"
     assert _shell_quote("a; b == 'c'") == "\"a; b == 'c'\""
     assert _shell_quote("a'$b") is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "workdir", "home"),
+    [
+        # expanded where ENV sets it: B keeps the A of that moment
+        ("ENV A=1\nENV B=$A\nENV A=2\nWORKDIR /x/$B", "/x/1", "/root"),
+        # a variable the file does not set, or an ARG without a default: unknown
+        ("WORKDIR ${DIR:-/app}", "/.dockfix-line-2", "/root"),
+        ("ARG DIR\nWORKDIR ${DIR:-/app}", "/.dockfix-line-3", "/root"),
+        ("WORKDIR /a\\$b", "/a$b", "/root"),
+        # a relative WORKDIR under an unknown one stays under its marker
+        ("ARG D\nWORKDIR $D\nWORKDIR sub", "/.dockfix-line-3/sub", "/root"),
+        # $HOME follows the USER as written
+        ("ARG U=root\nUSER $U", "/.dockfix-image-workdir", None),
+    ],
+)
+def test_stage_answers_kept(lines: str, workdir: str, home: str | None) -> None:
+    """DF101's own answers where dockfix.semantic answers otherwise (see _stage's docstring)."""
+    doc = parse(f"FROM alpine\n{lines}\nRUN true\n")
+    stage = doc.stages[0]
+    at = len(stage.instructions) - 1
+    assert _workdir_at(stage, at, doc) == workdir
+    assert _default_home(doc, stage, at) == home
 
 
 # --- properties --------------------------------------------------------------------------------------
