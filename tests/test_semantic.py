@@ -68,7 +68,8 @@ STAGES = """\
 ARG IMG=golang:1.22
 FROM ${IMG} AS build
 ARG IMG
-ENV OUT=/out BIN=$OUT/app
+ENV OUT=/out
+ENV BIN=$OUT/app
 RUN go build -o $BIN
 FROM build AS test
 RUN go test
@@ -255,3 +256,25 @@ def test_no_fixer_imports_another_fixer() -> None:
             if module.startswith("dockfix.fixers.") and parts[2] in fixers and parts[2] != owner:
                 offenders.append(f"{path.relative_to(top)} imports {module}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # BuildKit expands a value when its instruction runs, against what was set before it.
+        ("ENV A=1\nENV B=$A\nENV A=2\n", {"A": "2", "B": "1"}),
+        ("ENV A=1\nENV A=2 B=$A\n", {"A": "2", "B": "1"}),
+        ("ENV P=/a\nENV P=$P:/b\n", {"P": "/a:/b"}),
+        ("ARG V=1\nARG W=$V/x\nARG V=2\n", {"V": "2", "W": "1/x"}),
+        # Unknown when it is set (the base image's PATH): kept as written, for its known part.
+        ("ENV PATH=/root/.bun/bin:$PATH\n", {"PATH": "/root/.bun/bin:$PATH"}),
+    ],
+)
+def test_a_value_is_expanded_where_it_is_set(lines: str, expected: dict[str, str]) -> None:
+    doc = parse("FROM a\n" + lines + "RUN true\n")
+    stage = doc.stages[0]
+    assert dict(scope_at(stage, stage.instructions[-1])) == expected
+    scope = scope_at(stage, stage.instructions[-1])
+    assert {name: expand(f"${name}", scope) for name in expected} == {
+        name: None if "$" in value else value for name, value in expected.items()
+    }

@@ -17,6 +17,7 @@ from dockfix.syntax import (
     Stage,
     arg_pairs,
     env_pairs,
+    expand,
     parse,
     parse_lossless,
 )
@@ -99,14 +100,22 @@ def _scope_by_walking(stage: Stage, instr: Instruction | None) -> dict[str, str 
     for i in stage.instructions:
         if i is instr:
             break
+        before = dict(scope)  # a value is expanded where it is set, against what came before
+
+        def settled(value: str, before: dict[str, str | None] = before) -> str:
+            known = expand(value, before)
+            return value if known is None else known
+
         if i.keyword == "ARG":
             for name, value in arg_pairs(i):
                 if value is None and name in stage._global_args:
                     value = stage._global_args[name]
+                elif value is not None:
+                    value = settled(value)
                 if name not in scope or value is not None or scope[name] is None:
                     scope[name] = value
         elif i.keyword == "ENV":
-            scope.update(env_pairs(i))
+            scope.update((name, settled(value)) for name, value in env_pairs(i))
     return scope
 
 

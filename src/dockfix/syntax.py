@@ -334,17 +334,34 @@ def _stage_history(stage: Stage) -> VariableHistory:
     doc_globals = stage._global_args
     for instr in stage.instructions:
         if instr.keyword == "ARG":
+            before = dict(scope)
             for name, arg_value in _arg_pairs(instr):
                 if arg_value is None and name in doc_globals:
                     arg_value = doc_globals[name]
+                elif arg_value is not None:
+                    arg_value = _settled(arg_value, before)
                 if name not in scope or arg_value is not None or scope[name] is None:
                     scope[name] = arg_value
                     history.set(name, instr.index, arg_value)
         elif instr.keyword == "ENV":
+            before = dict(scope)
             for name, env_value in _env_pairs(instr):
-                scope[name] = env_value
-                history.set(name, instr.index, env_value)
+                scope[name] = _settled(env_value, before)
+                history.set(name, instr.index, scope[name])
     return history
+
+
+def _settled(value: str, before: Mapping[str, str | None]) -> str:
+    """A value as the instruction that sets it leaves it: BuildKit expands it then, against
+    the variables before that instruction (`ENV A=1` / `ENV B=$A` / `ENV A=2` leaves B=1;
+    `ENV P=$P:/x` extends the earlier P). Kept as written when that is not known here
+    (`ENV PATH=/root/.bun/bin:$PATH` on the base image's PATH): fixers read the known part.
+    (Left imprecise: such a value, expanded after a later `ENV` sets what it names, takes
+    that later value.)"""
+    if "$" not in value:
+        return value
+    known = expand(value, before)
+    return value if known is None else known
 
 
 class _ScopeView(Mapping[str, "str | None"]):
