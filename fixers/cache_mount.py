@@ -116,12 +116,27 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockfix.edits import add_syntax_directive, continuation
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.fixers._cache_cleanups import (
+    DOCKER_CLEAN,
+    TRUTHY,
+    Plan,
+    assignment_removal,
+    comment_mentions_cache,
+    continuation_indent,
+    drop_repeated_docker_clean,
+    is_apk_link,
+    mentions,
+    path_forms,
+    plan_cleanups,
+    under,
+    word_removal,
+)
 from dockfix.fixers._cache_dirs import (
     BASE_IMAGE_ENV,
     BASE_IMAGE_USERS,
@@ -148,7 +163,7 @@ from dockfix.semantic import (
     stage_chain,
     workdir_at,
 )
-from dockfix.shell import ShellScript, SimpleCommand, Word, heredoc_shell_of, parse_shell, shell_of
+from dockfix.shell import ShellScript, SimpleCommand, heredoc_shell_of, parse_shell, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
 if TYPE_CHECKING:
@@ -156,15 +171,8 @@ if TYPE_CHECKING:
     from dockfix.suppression import Suppressions
 
 _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
-_TRUTHY = frozenset({"1", "true", "yes", "on"})
 _HADOLINT_RULE = {"pip": "DL3042", "yarn": "DL3060"}
-_RM_FLAG = lazy_re(r"-[rRfvdI]+\Z|--(recursive|force|verbose|dir)\Z")
 _SH_SHEBANG = lazy_re(r"#!\s*/(usr/)?bin/(env\s+)?(ba|da|a)?sh\b")
-
-
-def _under(path: str, root: str) -> bool:
-    """``path`` is ``root`` or inside it."""
-    return path == root or root == "/" or path.startswith(root.rstrip("/") + "/")
 
 
 # --- the stage tree ---------------------------------------------------------------------------
@@ -422,280 +430,6 @@ def _pinned_directive(ctx: FixContext) -> tuple[str | None, str]:
     )
 
 
-# --- one RUN, one tool ---------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class _Plan:
-    """What giving one tool a cache mount in one RUN takes."""
-
-    instr: Instruction
-    tool: Tool
-    uses: list[CacheUse]
-    env: RunEnv | None
-    script: ShellScript  # the command line, or the heredoc script when ``body``
-    body: bool = False
-    escape: str = "\\"
-    missing: list[str] = field(default_factory=list)  # targets to mount
-    mounted: list[str] = field(default_factory=list)  # targets with a cache mount already
-    removals: list[tuple[int, int]] = field(default_factory=list)  # logical ranges to delete
-    deletions: list[tuple[int, int]] = field(default_factory=list)  # source ranges to delete
-    replacements: list[tuple[int, int, str]] = field(default_factory=list)
-    inserts: list[tuple[int, str]] = field(default_factory=list)  # before a logical offset
-    appends: list[tuple[int, str]] = field(default_factory=list)  # after a logical end
-    hadolint_opt_out: bool = False  # an opt-out hadolint asks for is removed
-    reason: str = ""
-
-    @property
-    def targets(self) -> list[str]:
-        return self.missing + self.mounted
-
-    @property
-    def changes(self) -> bool:
-        return bool(self.missing or self.removals or self.deletions or self.replacements)
-
-    def text(self, cmd: SimpleCommand) -> str:
-        return self.script.text[cmd.start - self.script.offset : cmd.end - self.script.offset]
-
-    def fail(self, reason: str) -> None:
-        self.reason = self.reason or reason
-
-
-def _word_removal(plan: _Plan, word: Word) -> None:
-    """Delete a word (a flag, an ``rm`` operand) without touching other lines when possible:
-    a word alone on a continued line goes with its line, otherwise with the blanks before it.
-    """
-    if plan.body:
-        plan.removals.append((word.start, word.end))  # never applied: bodies are not edited
-        return
-    instr = plan.instr
-    src = instr.source
-    s, e = instr.source_span(word.start, word.end)
-    ls = src.rfind("\n", 0, s) + 1
-    le = src.find("\n", e)
-    le = len(src) if le < 0 else le
-    content_end = le - 1 if le > ls and src[le - 1] == "\r" else le
-    before, after = src[ls:s], src[e:content_end]
-    escape = plan.escape
-    if ls > instr.start and not before.strip(" \t") and after.strip(" \t") == escape:
-        plan.deletions.append((ls, min(le + 1, len(src))))  # the whole continued line
-    elif before.strip(" \t") or not after.strip(" \t"):
-        if not before.strip(" \t"):
-            # Alone on the last line: join the previous line's command to what follows.
-            start, _ = _word_span_start(plan, word)
-            if _crosses_comment(instr, instr.to_source(start), e):
-                plan.fail(f"a comment line sits next to `{word.raw}`")
-                return
-            plan.deletions.append((instr.to_source(start), e))
-        else:
-            plan.deletions.append((s - (len(before) - len(before.rstrip(" \t"))), e))
-    else:
-        plan.deletions.append((s, e + len(after) - len(after.lstrip(" \t"))))
-
-
-def _word_span_start(plan: _Plan, word: Word) -> tuple[int, int]:
-    text, off = plan.script.text, plan.script.offset
-    start = word.start
-    while start > off and text[start - 1 - off] in " \t":
-        start -= 1
-    return start, word.end
-
-
-def _crosses_comment(instr: Instruction, start: int, end: int) -> bool:
-    """Whether a source range holds one of the instruction's comment lines."""
-    return any(start <= c.start < end for c in instr.comments)
-
-
-def _assignment_removal(plan: _Plan, word: Word) -> tuple[int, int]:
-    """The script range of a ``VAR=value`` prefix with the blanks after it."""
-    text, off = plan.script.text, plan.script.offset
-    end = word.end
-    while end - off < len(text) and text[end - off] in " \t":
-        end += 1
-    return word.start, end
-
-
-def _remove_command(plan: _Plan, cmd: SimpleCommand) -> None:
-    """Delete a command that is one link of the top-level ``&&`` chain."""
-    chain = plan.script.chain
-    k = next((n for n, item in enumerate(chain) if item.command is cmd), None)
-    if k is None:
-        plan.fail(f"`{plan.text(cmd)}` is inside a compound command or a pipeline")
-        return
-    after = chain[k + 1].op if k + 1 < len(chain) else None
-    if chain[k].op not in (None, "&&") or after not in (None, "&&"):
-        plan.fail(f"`{plan.text(cmd)}` is joined with `;`, `||` or `&`")
-        return
-    if len(chain) == 1:
-        plan.fail(f"the RUN does nothing but `{plan.text(cmd)}`")
-        return
-    rng = (chain[0].start, chain[1].start) if k == 0 else (chain[k - 1].end, chain[k].end)
-    if not plan.body:
-        s, e = plan.instr.source_span(*rng)
-        if _crosses_comment(plan.instr, s, e):
-            plan.fail(f"a comment line sits next to `{plan.text(cmd)}`")
-            return
-    plan.removals.append(rng)
-
-
-def _rm_operands(cmd: SimpleCommand) -> list[Word] | None:
-    """The paths of an ``rm`` command (None for other commands and unknown options)."""
-    argv, k = program_argv(cmd)
-    if argv[:1] != ["rm"]:
-        return None
-    out: list[Word] = []
-    for w in cmd.words[k + 1 :]:
-        if w.value == "--":
-            continue
-        if w.value.startswith("-"):
-            if not _RM_FLAG.match(w.value):
-                return None
-            continue
-        out.append(w)
-    return out
-
-
-def _resolve_rm_operand(raw: str, env: RunEnv) -> str | None:
-    """The directory an ``rm`` operand deletes (``dir/*`` counts as ``dir``), None if unknown."""
-    # HOME as the RUN sees it over the variables (a view: copying them all per operand made
-    # a file's cost grow with its length times its number of variables)
-    home = env.env.get("HOME") or env.home
-    scope = layered({"HOME": home}, env.env)
-    value = expand(raw.strip("\"'"), scope)
-    if value is None:
-        return None
-    for tail in ("/*", "/.*", "/**"):
-        if value.endswith(tail):
-            value = value[: -len(tail)]
-            break
-    if any(c in value for c in "*?["):
-        return None
-    return env.path(value)
-
-
-def _cache_roots(plan: _Plan) -> list[str]:
-    """Directories whose whole removal only throws away this tool's cache."""
-    roots = list(plan.targets)
-    env = plan.env
-    if plan.tool.name == "poetry" and env is not None and plan.targets:
-        base = posixpath.dirname(plan.targets[0])
-        in_project = (env.var("POETRY_VIRTUALENVS_IN_PROJECT") or "").lower() in _TRUTHY
-        no_venv = (env.var("POETRY_VIRTUALENVS_CREATE") or "").lower() in ("false", "0", "no")
-        venvs = env.var("POETRY_VIRTUALENVS_PATH")
-        if in_project or no_venv or (venvs and not _under(env.path(venvs), base)):
-            roots.append(base)
-    return roots
-
-
-def _plan_cleanups(plan: _Plan) -> list[SimpleCommand]:
-    """Remove what empties the cache; return the script's other commands."""
-    tool, env = plan.tool, plan.env
-    assert env is not None
-    roots = _cache_roots(plan)
-    others: list[SimpleCommand] = []
-    for cmd in plan.script.commands:
-        argv, _ = program_argv(cmd)
-        if any(argv[: len(c)] == list(c) for c in tool.clean_commands):
-            plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "yarn"
-            _remove_command(plan, cmd)
-            continue
-        operands = _rm_operands(cmd)
-        if not operands:
-            others.append(cmd)
-            continue
-        hits: list[Word] = []
-        kept = 0
-        for w in operands:
-            path = _resolve_rm_operand(w.value, env)
-            if path is None:
-                if "cache" in w.value.lower():
-                    plan.fail(f"`{plan.text(cmd)}` removes a path that cannot be resolved")
-                kept += 1
-            elif path in roots or any(_under(path, t) for t in plan.targets):
-                hits.append(w)
-            elif any(_under(t, path) for t in plan.targets):
-                plan.fail(
-                    f"`{plan.text(cmd)}` deletes a directory that holds the cache"
-                    " (a mount point cannot be removed)"
-                )
-            else:
-                kept += 1
-        if not hits:
-            others.append(cmd)
-        elif kept == 0:
-            _remove_command(plan, cmd)
-        else:
-            for w in hits:
-                _word_removal(plan, w)
-    return others
-
-
-def _is_apk_link(cmd: SimpleCommand) -> bool:
-    """``ln -s /var/cache/apk /etc/apk/cache`` or ``rm /etc/apk/cache``: apk's cache switch."""
-    argv, _ = program_argv(cmd)
-    return (argv[:1] == ["ln"] and argv[-2:] == ["/var/cache/apk", "/etc/apk/cache"]) or (
-        argv[:1] == ["rm"] and argv[-1:] == ["/etc/apk/cache"]
-    )
-
-
-def _forms(target: str, homes: Iterable[str]) -> tuple[str, ...]:
-    """The ways a command may name ``target``: as it is, and from any of the homes it is in
-    (``~/…``, ``$HOME/…``). None without a home: the user running the commands is unknown."""
-    forms = {target: None}
-    for home in sorted(homes):
-        if home != "/" and _under(target, home):
-            rel = target[len(home.rstrip("/")) :]
-            forms.update(dict.fromkeys(("~" + rel, "$HOME" + rel, "${HOME}" + rel)))
-    return tuple(forms) if homes else ()
-
-
-def _mentions(text: str, target: str, home: str) -> bool:
-    return any(f in text for f in _forms(target, (home,)))
-
-
-def _comment_mentions_cache(doc: Dockerfile, plan: _Plan) -> bool:
-    instr = plan.instr
-    texts = [c for c in doc.comment_lines_above(instr) if "ignore=" not in c]
-    texts += [doc.line_text(c.number) for c in instr.comments]
-    texts += [
-        plan.script.text[a - plan.script.offset : b - plan.script.offset]
-        for a, b in plan.script.comments
-    ]
-    return any("cache" in t.lower() for t in texts)
-
-
-def _continuation_indent(doc: Dockerfile, instr: Instruction) -> str:
-    """Indentation for the command when it moves to a continuation line of its own."""
-    for n in range(instr.start_line + 1, instr.header_end_line + 1):
-        text = doc.line_text(n)
-        body = text.lstrip(" \t")
-        if not body or body.startswith("#"):
-            continue
-        ws = text[: len(text) - len(body)]
-        for op in ("&&", "||", ";", "|"):
-            if body.startswith(op):
-                return ws + " " * (len(op) + 1)  # align with the command after the operator
-        return ws
-    return "    "
-
-
-_DOCKER_CLEAN = "rm -f /etc/apt/apt.conf.d/docker-clean && "
-
-
-def _drop_repeated_docker_clean(plans: list[_Plan]) -> None:
-    """Remove Debian's docker-clean hook once per image: the first apt RUN of each lineage."""
-    done: list[_Plan] = []
-    for plan in plans:
-        if not any(t == _DOCKER_CLEAN for _, t in plan.inserts):
-            continue
-        stage = plan.instr.stage
-        chain = stage_chain(stage) if stage is not None else []
-        if any(d.instr.stage in chain for d in done):
-            plan.inserts = [(o, t) for o, t in plan.inserts if t != _DOCKER_CLEAN]
-        else:
-            done.append(plan)
-
-
 def _copy_touches(
     instr: Instruction, target: str, workdir: str, from_stage: bool, ctx: FixContext
 ) -> bool:
@@ -709,13 +443,13 @@ def _copy_touches(
     dest = posixpath.normpath(posixpath.join(workdir, paths[-1]))
     sources = paths[:-1]
     if from_stage and any(
-        s.startswith("/") and (_under(posixpath.normpath(s), target) or _under(target, s))
+        s.startswith("/") and (under(posixpath.normpath(s), target) or under(target, s))
         for s in sources
     ):
         return True
-    if _under(dest, target):
+    if under(dest, target):
         return True
-    if not _under(target, dest) or dest == "/":
+    if not under(target, dest) or dest == "/":
         return False
     # The destination holds the cache directory: does the COPY bring files there?
     rest = posixpath.relpath(target, dest)
@@ -799,7 +533,7 @@ class CacheMount(Fixer):
         directive: str | None,
         suppressions: Suppressions,
     ) -> Iterator[Finding]:
-        plans: list[_Plan] = []
+        plans: list[Plan] = []
         blockers: dict[str, str] = {}  # tool -> why no RUN of the tree gets its mount
         for st in stages:
             for instr in st.instructions:
@@ -818,7 +552,7 @@ class CacheMount(Fixer):
                     plans.append(plan)
         self._check_references(doc, ctx, stages, plans, blockers)
         _block_stores_the_image_needs(ctx, stages, plans, blockers)
-        _drop_repeated_docker_clean(plans)
+        drop_repeated_docker_clean(plans)
         for plan in plans:
             if not plan.changes and not (plan.reason and not plan.mounted):
                 continue  # nothing to mount and nothing to remove
@@ -848,7 +582,7 @@ class CacheMount(Fixer):
         stage: Stage,
         instr: Instruction,
         blockers: dict[str, str],
-    ) -> list[_Plan]:
+    ) -> list[Plan]:
         line = instr.start_line
         if self._shell(doc, stage, instr) not in _POSIX_SHELLS:
             return []
@@ -882,16 +616,16 @@ class CacheMount(Fixer):
         by_tool: dict[str, list[CacheUse]] = {}
         for use in find_cache_uses(script.commands, probe_env, self._enabled, tools):
             by_tool.setdefault(use.tool, []).append(use)
-        plans: list[_Plan] = []
+        plans: list[Plan] = []
         for name, uses in by_tool.items():
             tool = tool_named(name)
-            plan = _Plan(instr, tool, uses, env, script, body, doc.escape)
+            plan = Plan(instr, tool, uses, env, script, body, doc.escape)
             if env is None:
                 assert isinstance(env_or_reason, str)
                 plan.fail(env_or_reason)
                 plans.append(plan)
                 continue
-            if any((env.var(v) or "").lower() in _TRUTHY for v in tool.no_cache_env):
+            if any((env.var(v) or "").lower() in TRUTHY for v in tool.no_cache_env):
                 continue  # the stage turned the cache off for good (also at run time)
             if name == "uv" and (env.var("UV_LINK_MODE") or "") == "symlink":
                 continue  # links into a mount would dangle once the RUN ends
@@ -900,7 +634,7 @@ class CacheMount(Fixer):
                 plans.append(plan)
         return plans
 
-    def _plan_targets(self, plan: _Plan, env: RunEnv) -> bool:
+    def _plan_targets(self, plan: Plan, env: RunEnv) -> bool:
         """Split the targets into mounted and missing; False when the user mounts their own."""
         targets: list[str] = []
         for use in plan.uses:
@@ -916,19 +650,19 @@ class CacheMount(Fixer):
             plan.fail("an existing --mount target cannot be resolved")
             return True
         for t in targets:
-            covering = [kind for kind, m in existing if _under(t, m)]
+            covering = [kind for kind, m in existing if under(t, m)]
             if covering and all(k != "cache" for k in covering):
                 return False  # a bind or tmpfs mount there: the user decided
             if covering:
                 plan.mounted.append(t)
-            elif any(_under(m, t) for _, m in existing):
+            elif any(under(m, t) for _, m in existing):
                 plan.fail(f"an existing --mount is inside {t}")
                 return True
             else:
                 plan.missing.append(t)
         return True
 
-    def _plan_removals(self, doc: Dockerfile, plan: _Plan) -> None:
+    def _plan_removals(self, doc: Dockerfile, plan: Plan) -> None:
         tool, env = plan.tool, plan.env
         assert env is not None
         if plan.reason:
@@ -943,23 +677,23 @@ class CacheMount(Fixer):
                     # --no-cache also fetched a fresh index: keep that.
                     plan.replacements.append((w.start, w.end, "--update-cache"))
                 else:
-                    _word_removal(plan, w)
+                    word_removal(plan, w)
             for a in use.no_cache_assignments:
                 plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "pip"
-                plan.removals.append(_assignment_removal(plan, a))
-        others = _plan_cleanups(plan)
+                plan.removals.append(assignment_removal(plan, a))
+        others = plan_cleanups(plan)
         # Another command of this RUN that reads or writes the cache directory.
         use_cmds = {id(u.command) for u in plan.uses}
         for cmd in others:
-            if id(cmd) not in use_cmds and not _is_apk_link(cmd):
+            if id(cmd) not in use_cmds and not is_apk_link(cmd):
                 text = plan.text(cmd)
-                hit = next((t for t in plan.targets if _mentions(text, t, env.home)), None)
+                hit = next((t for t in plan.targets if mentions(text, t, env.home)), None)
                 if hit is not None:
                     plan.fail(f"`{text}` uses the cache directory {hit}")
         opted_out = bool(plan.removals or plan.deletions or plan.replacements)
         if opted_out and plan.body:
             plan.fail("the opt-out is inside a heredoc script, which is not edited")
-        if opted_out and _comment_mentions_cache(doc, plan):
+        if opted_out and comment_mentions_cache(doc, plan):
             plan.fail("a comment at this RUN explains its cache choice")
         marker = tool.hadolint_marker
         if plan.hadolint_opt_out and marker and not any(marker in t for t in plan.targets):
@@ -972,20 +706,20 @@ class CacheMount(Fixer):
         if tool.name == "uv":
             self._plan_uv_link_mode(plan, env)
         elif tool.name == "apt" and not self._docker_clean_removed(doc, plan):
-            self._plan_prefix(plan, _DOCKER_CLEAN)
+            self._plan_prefix(plan, DOCKER_CLEAN)
         elif tool.name == "apk":
             self._plan_apk_link(plan)
         elif tool.name == "cargo":
             self._plan_cargo_target(doc, plan)
 
-    def _docker_clean_removed(self, doc: Dockerfile, plan: _Plan) -> bool:
+    def _docker_clean_removed(self, doc: Dockerfile, plan: Plan) -> bool:
         """Whether this RUN or one before it in its image already handles docker-clean."""
         instr, stage = plan.instr, plan.instr.stage
         if "docker-clean" in instr.logical:
             return True
         return stage is not None and _before(doc, stage, instr).docker_clean
 
-    def _plan_uv_link_mode(self, plan: _Plan, env: RunEnv) -> None:
+    def _plan_uv_link_mode(self, plan: Plan, env: RunEnv) -> None:
         if env.var("UV_LINK_MODE"):
             return
         for use in plan.uses:
@@ -1000,13 +734,13 @@ class CacheMount(Fixer):
                 return  # uv falls back to copying (with a warning): the body is not edited
             plan.inserts.append((use.command.start, "UV_LINK_MODE=copy "))
 
-    def _plan_prefix(self, plan: _Plan, text: str) -> None:
+    def _plan_prefix(self, plan: Plan, text: str) -> None:
         if plan.body or not plan.script.chain:
             plan.fail("the RUN's script cannot be extended")
             return
         plan.inserts.append((plan.script.chain[0].start, text))
 
-    def _plan_apk_link(self, plan: _Plan) -> None:
+    def _plan_apk_link(self, plan: Plan) -> None:
         """apk caches packages only through /etc/apk/cache: link it for this RUN only."""
         chain = plan.script.chain
         if plan.body or not chain:
@@ -1015,7 +749,7 @@ class CacheMount(Fixer):
             plan.fail("the RUN is not a plain `&&` chain")
         elif any(a >= chain[-1].end for a, _ in plan.script.comments):
             plan.fail("the RUN ends with a shell comment")
-        elif any(_is_apk_link(c) for c in plan.script.commands):
+        elif any(is_apk_link(c) for c in plan.script.commands):
             return  # the RUN links the cache already
         elif "/etc/apk/cache" in plan.instr.source:
             plan.fail("the Dockerfile already configures /etc/apk/cache")
@@ -1023,7 +757,7 @@ class CacheMount(Fixer):
             plan.inserts.append((chain[0].start, "ln -s /var/cache/apk /etc/apk/cache && "))
             plan.appends.append((chain[-1].end, " && rm /etc/apk/cache"))
 
-    def _plan_cargo_target(self, doc: Dockerfile, plan: _Plan) -> None:
+    def _plan_cargo_target(self, doc: Dockerfile, plan: Plan) -> None:
         """Mount ``target/`` only when this RUN copies the build out and nothing else reads it."""
         env = plan.env
         assert env is not None
@@ -1051,7 +785,7 @@ class CacheMount(Fixer):
                 continue
             for w in cmd.words[k + 1 : -1]:
                 value = w.value.strip("\"'")
-                if not value.startswith("-") and _under(env.path(value), target):
+                if not value.startswith("-") and under(env.path(value), target):
                     copied = True
         if not copied:
             return
@@ -1068,13 +802,13 @@ class CacheMount(Fixer):
         doc: Dockerfile,
         ctx: FixContext,
         stages: list[Stage],
-        plans: list[_Plan],
+        plans: list[Plan],
         blockers: dict[str, str],
     ) -> None:
         """COPY/ADD, WORKDIR, VOLUME and other RUNs that touch a tool's cache directory."""
         names = {st.name for st in stages if st.name} | {str(st.index) for st in stages}
         planned = {(id(p.instr), p.tool.name) for p in plans}
-        by_tool: dict[str, list[_Plan]] = {}
+        by_tool: dict[str, list[Plan]] = {}
         for p in plans:
             by_tool.setdefault(p.tool.name, []).append(p)
         for tool, group in by_tool.items():
@@ -1082,7 +816,7 @@ class CacheMount(Fixer):
             targets = list(dict.fromkeys(t for p in group for t in p.targets))
             homes = {p.env.home for p in group if p.env is not None}
             # How each target may be written, worked out once for all instructions
-            forms = [(t, _forms(t, homes)) for t in targets]
+            forms = [(t, path_forms(t, homes)) for t in targets]
             for instr in doc.instructions:
                 in_tree = instr.stage is not None and instr.stage in stages
                 if instr.keyword in ("COPY", "ADD"):
@@ -1116,7 +850,7 @@ class CacheMount(Fixer):
 
     # --- edits ----------------------------------------------------------------------------------
 
-    def _edits(self, doc: Dockerfile, plan: _Plan, directive: str | None) -> list[Edit]:
+    def _edits(self, doc: Dockerfile, plan: Plan, directive: str | None) -> list[Edit]:
         """``directive``: the ``# syntax=`` value a new mount needs (None: none needed)."""
         instr = plan.instr
         inserts: dict[int, list[str]] = {}
@@ -1145,7 +879,7 @@ class CacheMount(Fixer):
             edits.append(Edit(s, e, text))
         return edits
 
-    def _mount_flag(self, plan: _Plan, target: str) -> str:
+    def _mount_flag(self, plan: Plan, target: str) -> str:
         env = plan.env
         assert env is not None
         parts = ["type=cache", f"target={target}"]
@@ -1161,7 +895,7 @@ class CacheMount(Fixer):
         """The new flags, written before the command: inline, or one per continuation line."""
         if instr.header_end_line == instr.start_line:
             return "".join(m + " " for m in mounts)
-        indent = _continuation_indent(doc, instr)
+        indent = continuation_indent(doc, instr)
         cont = continuation(doc)
         return "".join(f"{m}{cont}{doc.eol}{indent}" for m in mounts)
 
@@ -1195,7 +929,7 @@ _YARN_NODE_LINKER = lazy_re(r"^\s*nodeLinker\s*:\s*['\"]?(node-modules|pnpm)\b",
 
 
 def _block_stores_the_image_needs(
-    ctx: FixContext, stages: list[Stage], plans: list[_Plan], blockers: dict[str, str]
+    ctx: FixContext, stages: list[Stage], plans: list[Plan], blockers: dict[str, str]
 ) -> None:
     """Tools whose downloads must stay in the image: no mount for them (found on real files)."""
     tools = {plan.tool.name for plan in plans}
