@@ -78,6 +78,10 @@ IMAGE_WORKDIRS = {
     "busybox": "/",
     "scratch": "/",
     "python": "/",
+    "eclipse-temurin": "/",
+    "nginx": "/",
+    "httpd": "/usr/local/apache2",
+    "redis": "/data",
 }
 
 # Names in a project tree that services commonly read at run time.
