@@ -116,11 +116,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dockfix.edits import add_syntax_directive, continuation
+from dockfix.edits import add_syntax_directive
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._cache_cleanups import (
     DOCKER_CLEAN,
@@ -128,7 +128,6 @@ from dockfix.fixers._cache_cleanups import (
     Plan,
     assignment_removal,
     comment_mentions_cache,
-    continuation_indent,
     drop_repeated_docker_clean,
     is_apk_link,
     mentions,
@@ -150,8 +149,15 @@ from dockfix.fixers._cache_dirs import (
     tool_named,
 )
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_flags import (
+    FRONTEND,
+    flags_text,
+    frontend_problem,
+    frontend_query,
+    pinned_frontend,
+)
 from dockfix.fixers._run_script import shell_argv
-from dockfix.image_lookup import ImageLookups, ImageQuery
+from dockfix.image_lookup import ImageQuery
 from dockfix.image_ref import ImageRef
 from dockfix.memo import per_instruction, per_tree
 from dockfix.semantic import (
@@ -377,33 +383,14 @@ def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] |
     return out
 
 
-def _frontend_problem(doc: Dockerfile) -> str:
-    """Why the file's ``# syntax=`` frontend may not know ``RUN --mount`` ("" when it does)."""
-    d = doc.directive("syntax")
-    if d is None:
-        return ""
-    value = d.value.strip()
-    ref = ImageRef.parse_loose(value)
-    tag = ref.tag or ""
-    if ref.short_name not in ("docker/dockerfile", "docker/dockerfile-upstream"):
-        return f"the `# syntax={value}` frontend is not docker/dockerfile"
-    m = re.match(r"(\d+)(?:\.(\d+))?", tag)
-    if m is None or "experimental" in tag:
-        return ""
-    major, minor = int(m.group(1)), m.group(2)
-    if major > 1 or (major == 1 and (minor is None or int(minor) >= 2)):
-        return ""
-    return f"`# syntax={value}` predates RUN --mount (docker/dockerfile:1.2)"
-
-
 # RUN --mount is built into the Dockerfile frontend of Docker Engine 23.0 and later; older
 # engines need the frontend image named by a `# syntax=` directive.
 _MOUNT_BUILT_IN_SINCE = (23, 0)
-_FRONTEND = "docker/dockerfile:1"
 
 
-def _frontend_query() -> ImageQuery:
-    return ImageQuery.digest_of(ImageRef.parse(_FRONTEND))
+def _frontend_problem(doc: Dockerfile) -> str:
+    """Why the file's ``# syntax=`` frontend may not know ``RUN --mount`` ("" when it does)."""
+    return frontend_problem(doc, (1, 2), "RUN --mount")
 
 
 def _needs_directive(doc: Dockerfile, ctx: FixContext) -> bool:
@@ -411,22 +398,11 @@ def _needs_directive(doc: Dockerfile, ctx: FixContext) -> bool:
 
 
 def _pinned_directive(ctx: FixContext) -> tuple[str | None, str]:
-    """The ``# syntax=`` value to write, pinned to a digest; or None and why there is none
-    (dockfix writes no line that DF202 would report)."""
-    lookups = ctx.services.get("image_lookups")
-    answer = lookups.get(_frontend_query()) if isinstance(lookups, ImageLookups) else None
-    if answer is not None and answer.ok and answer.digest is not None:
-        return f"{_FRONTEND}@{answer.digest}", ""
-    if answer is None:
-        why = "the registry was not asked"
-    elif answer.offline_miss:
-        why = "offline, not in cache"
-    else:
-        why = answer.error or "no digest"
     engine = ".".join(map(str, ctx.min_docker_engine))
-    return None, (
-        f"min-docker-engine is {engine}: engines before 23.0 need `# syntax={_FRONTEND}` for "
-        f"RUN --mount, and its digest is not known ({why})"
+    return pinned_frontend(
+        ctx,
+        f"min-docker-engine is {engine}: engines before 23.0 need `# syntax={FRONTEND}` for "
+        "RUN --mount",
     )
 
 
@@ -504,7 +480,7 @@ class CacheMount(Fixer):
 
     def image_queries(self, doc: Dockerfile, ctx: FixContext) -> Iterator[ImageQuery]:
         if _needs_directive(doc, ctx) and any(i.keyword == "RUN" for i in doc.instructions):
-            yield _frontend_query()
+            yield frontend_query()
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         from dockfix.suppression import Suppressions
@@ -861,7 +837,7 @@ class CacheMount(Fixer):
                 edits.append(syntax)
             mounts = [self._mount_flag(plan, t) for t in plan.missing]
             inserts.setdefault(instr.to_source(instr.args_start), []).append(
-                self._mount_text(doc, instr, mounts)
+                flags_text(doc, instr, mounts)
             )
         for offset, text in plan.inserts:
             inserts.setdefault(instr.to_source(offset), []).append(text)
@@ -890,14 +866,6 @@ class CacheMount(Fixer):
             if env.gid is not None:
                 parts.append(f"gid={env.gid}")
         return "--mount=" + ",".join(parts)
-
-    def _mount_text(self, doc: Dockerfile, instr: Instruction, mounts: Sequence[str]) -> str:
-        """The new flags, written before the command: inline, or one per continuation line."""
-        if instr.header_end_line == instr.start_line:
-            return "".join(m + " " for m in mounts)
-        indent = continuation_indent(doc, instr)
-        cont = continuation(doc)
-        return "".join(f"{m}{cont}{doc.eol}{indent}" for m in mounts)
 
     def _shell(self, doc: Dockerfile, stage: Stage, instr: Instruction) -> str:
         argv = shell_argv(doc, stage, instr)

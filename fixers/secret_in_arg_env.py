@@ -3,38 +3,63 @@
 ## What it does
 Reports `ARG` and `ENV` instructions whose name looks like a secret (`NPM_TOKEN`,
 `DATABASE_PASSWORD`, `AWS_SECRET_ACCESS_KEY`: a word such as `token`, `password`, `secret`,
-`key`, `auth`, `credentials`, `apikey` between underscores), saying so plainly when the
-Dockerfile itself holds a value for it.
+`key`, `auth`, `credentials`, `apikey` between underscores). A value written in the Dockerfile
+itself is DF526's (an error).
+
+A build argument without a value that only `RUN`s of its stage read becomes a secret mount:
+the `ARG` goes, and each `RUN` after it in the stage (every one of them saw the variable in
+its environment) gets `--mount=type=secret,id=NAME,env=NAME`, which sets the same variable
+for that `RUN` only, from the secret the build command passes.
 
 ## Why is this bad
 Build arguments are recorded in the image's history (`docker history` shows them) and `ENV`
-values are part of the image's configuration: whoever can pull the image can read them, and
-a value written in the Dockerfile is in the repository too. BuildKit warns about it (check
-`SecretsUsedInArgOrEnv`). Secrets belong in a secret mount, which is never stored in a layer:
-`RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci` with
-`docker build --secret id=npm_token,env=NPM_TOKEN`.
+values are part of the image's configuration: whoever can pull the image can read them.
+BuildKit warns about it (check `SecretsUsedInArgOrEnv`). Secrets belong in a secret mount,
+which is never stored in a layer nor in the history.
 
 ## Example
 ```dockerfile
+# syntax=docker/dockerfile:1
 FROM node:20-alpine
+WORKDIR /app
 ARG NPM_TOKEN
-RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci
+COPY package.json package-lock.json ./
+RUN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
 ```
-Use instead:
+Use instead (and build with `docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .`):
 ```dockerfile
+# syntax=docker/dockerfile:1
 FROM node:20-alpine
-RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && npm ci && rm .npmrc
 ```
 
 ## Fix safety
-No fix (display-only): a secret mount needs the build command to pass the secret
-(`docker build --secret …`, the CI job's settings), which this tool cannot change; a value
-written in the Dockerfile must also be rotated, as it is already in the repository's history.
-Names that only contain such a word inside another (`KEYBOARD`, `AUTHOR`) and names with
-`public` (`PUBLIC_KEY`) are not reported.
+Unsafe: the build command must change. `--build-arg NPM_TOKEN=…` no longer reaches the build;
+it must pass `--secret id=NPM_TOKEN,env=NPM_TOKEN` (from the environment variable of the same
+name; `--secret id=NPM_TOKEN,src=token.txt` from a file; in CI, the build action's `secrets`
+input). Without it the variable is unset in the `RUN`, as an `ARG` nobody passes is. The fix's
+description, shown in the pull request body, says so.
+
+`env=` in a secret mount came with the Dockerfile frontend 1.10 (BuildKit 0.16). The file's
+`# syntax=` directive must name `docker/dockerfile:1` (the newest 1.x) or 1.10 or later; a
+file without one gets `# syntax=docker/dockerfile:1@sha256:…`, pinned like DF202's, unless the
+configured `min-docker-engine` is 28.0 or later (whose built-in frontend is newer than 1.10).
+When that digest is not known (offline, not in cache), or the directive names an older
+frontend, the finding is display-only.
+
+Display-only, naming the use found, when the variable is not only read by `RUN`s of its stage:
+an instruction expands it (`ENV`, `LABEL`, `COPY`, a `--mount` option …), an `ONBUILD` trigger
+names it, it is declared before the first `FROM` too (a `FROM` may read it), declared twice in
+the stage, or declared with other names in one `ARG`. Also display-only: an `ENV` (its value is
+also there when the container runs), an `ARG` with a default (the default is in the file),
+Windows stages. Names that only contain such a word inside another (`KEYBOARD`, `AUTHOR`) and
+names with `public` (`PUBLIC_KEY`) are not reported.
 
 ## Options
-None.
+The run-wide `min-docker-engine` (default `"23.0"`) decides whether a `# syntax=` directive
+is needed.
 
 ## Resolves
 hadolint DL3064 · BuildKit check SecretsUsedInArgOrEnv · Trivy: none · Checkov: none.
@@ -46,26 +71,44 @@ import re
 from collections.abc import Iterator
 
 from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._lazy import lazy_re
-from dockfix.syntax import Dockerfile, Instruction, arg_pairs, env_pairs
+from dockfix.edits import add_syntax_directive, delete_instruction
+from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._cmdline import windows_hint
+from dockfix.fixers._run_flags import flags_text, frontend_problem, frontend_query, pinned_frontend
+from dockfix.fixers._secrets import looks_secret, secret_pairs
+from dockfix.image_lookup import ImageQuery
+from dockfix.syntax import Dockerfile, Instruction, Stage, arg_pairs
 
-_SECRET_WORD = lazy_re(
-    r"(?i)(?:^|_)(?:apikey|api_key|auth|credential|credentials|key|passwd|password|pat|"
-    r"secret|token)(?:_|$)"
-)
-_PUBLIC = lazy_re(r"(?i)(?:^|_)public(?:_|$)")
-_VARIABLE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
+__all__ = ["SecretInArgEnv", "looks_secret"]
+
+# `env=` in secret mounts: docker/dockerfile 1.10 (BuildKit 0.16); Docker Engine 28.0 is the
+# first whose built-in frontend is certainly newer (BuildKit 0.20, frontend 1.14).
+_ENV_MOUNT_SINCE = (1, 10)
+_ENV_MOUNT_BUILT_IN_SINCE = (28, 0)
+_FEATURE = "`env=` in secret mounts"
 
 
-def looks_secret(name: str) -> bool:
-    return bool(_SECRET_WORD.search(name)) and not _PUBLIC.search(name)
+def _needs_directive(doc: Dockerfile, ctx: FixContext) -> bool:
+    return doc.directive("syntax") is None and ctx.min_docker_engine < _ENV_MOUNT_BUILT_IN_SINCE
 
 
-def _pairs(instr: Instruction) -> list[tuple[str, str | None]]:
-    if instr.keyword == "ARG":
-        return arg_pairs(instr)
-    return [(k, v) for k, v in env_pairs(instr)]
+def _expands(doc: Dockerfile, instr: Instruction, name: str) -> bool:
+    """Whether the Dockerfile expands ``$name`` in ``instr`` (a RUN's flags only: its command
+    is the shell's)."""
+    pattern = re.compile(r"\$\{?" + re.escape(name) + r"\b")
+    target = instr.trigger if instr.trigger is not None else instr
+    if target.keyword == "RUN" and instr.trigger is None:
+        return any(pattern.search(f.value or "") for f in target.flags)
+    return bool(pattern.search(doc.source[instr.start : instr.end]))
+
+
+def _has_secret_env(run: Instruction, name: str) -> bool:
+    """Whether the RUN already mounts a secret as ``name``."""
+    for value in run.flag_values("mount"):
+        fields = dict(part.strip().partition("=")[::2] for part in value.split(","))
+        if fields.get("type") == "secret" and fields.get("env") == name:
+            return True
+    return False
 
 
 @register
@@ -76,26 +119,100 @@ class SecretInArgEnv(Fixer):
     summary = "A secret passed through ARG or ENV is stored in the image"
     resolves = Resolves(hadolint=("DL3064",), trivy=(), checkov=())
     security = True
+    # Only for the pinned `# syntax=` directive that `env=` in a secret mount may need.
+    needs_network = True
+
+    def wants_lookups(self, ctx: FixContext) -> bool:
+        return ctx.min_docker_engine < _ENV_MOUNT_BUILT_IN_SINCE
+
+    def image_queries(self, doc: Dockerfile, ctx: FixContext) -> Iterator[ImageQuery]:
+        if _needs_directive(doc, ctx) and any(
+            i.keyword == "ARG" and any(not written for _, _, written in secret_pairs(i))
+            for i in doc.instructions
+        ):
+            yield frontend_query()
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
-            if instr.keyword not in ("ARG", "ENV"):
-                continue
-            for name, value in _pairs(instr):
-                if not looks_secret(name):
-                    continue
-                stored = "the image history" if instr.keyword == "ARG" else "the image config"
-                literal = bool(value) and not _VARIABLE.match(value or "")
-                if literal:
-                    message = (
-                        f"`{name}` has a secret-looking value written in the Dockerfile: it is "
-                        f"in the repository and in {stored}"
-                    )
-                    reason = "rotate it, then pass it with a secret mount (`--mount=type=secret`)"
-                else:
-                    message = f"`{name}` looks like a secret: {instr.keyword} keeps it in {stored}"
+            for name, _, written in secret_pairs(instr):
+                if written:
+                    continue  # DF526: a value written in the file
+                if instr.keyword == "ENV":
+                    message = f"`{name}` looks like a secret: ENV keeps it in the image config"
                     reason = (
-                        "use `RUN --mount=type=secret,id=…` and `docker build --secret`; the "
-                        "build command must change too"
+                        "an ENV is also set when the container runs: pass the secret at run "
+                        "time, and to the build with `RUN --mount=type=secret,id=…`"
                     )
-                yield self.finding(instr, message, reason=reason)
+                    yield self.finding(instr, message, reason=reason)
+                    continue
+                yield self._arg_finding(doc, ctx, instr, name)
+
+    def _arg_finding(
+        self, doc: Dockerfile, ctx: FixContext, instr: Instruction, name: str
+    ) -> Finding:
+        message = f"`{name}` looks like a secret: ARG keeps it in the image history"
+        stage = instr.stage
+        if stage is None:
+            why = "declared before the first FROM: pass it to the RUNs that need it as a secret"
+            return self.finding(instr, message, reason=why + _BY_HAND)
+        why = _blocker(doc, stage, instr, name)
+        if not why:
+            why = windows_hint(doc, stage)
+        if not why:
+            why = frontend_problem(doc, _ENV_MOUNT_SINCE, _FEATURE)
+        directive: str | None = None
+        if not why and _needs_directive(doc, ctx):
+            engine = ".".join(map(str, ctx.min_docker_engine))
+            directive, why = pinned_frontend(
+                ctx,
+                f"min-docker-engine is {engine}: {_FEATURE} needs `# syntax=docker/dockerfile:1`",
+            )
+        if why:
+            return self.finding(instr, message, reason=why + _BY_HAND)
+        runs = _runs_after(stage, instr)
+        flag = f"--mount=type=secret,id={name},env={name}"
+        edits = [delete_instruction(doc, instr)]
+        for run in runs:
+            if not _has_secret_env(run, name):
+                edits.append(
+                    Edit.insert(run.to_source(run.args_start), flags_text(doc, run, [flag]))
+                )
+        if directive is not None:
+            syntax = add_syntax_directive(doc, directive)
+            if syntax is not None:
+                edits.append(syntax)
+        lines = ", ".join(str(r.start_line) for r in runs) or "none"
+        description = (
+            f"`{name}` as a secret mount (`env={name}`) on the RUNs after it (lines {lines}); "
+            f"the build must now pass `--secret id={name},env={name}` instead of "
+            f"`--build-arg {name}`"
+        )
+        return self.finding(instr, message, Fix.unsafe(*edits, description=description))
+
+
+_BY_HAND = (
+    "; by hand: `RUN --mount=type=secret,id=…,env=…` and `docker build --secret`, the build "
+    "command must change too"
+)
+
+
+def _runs_after(stage: Stage, arg: Instruction) -> list[Instruction]:
+    after = stage.instructions[stage.instructions.index(arg) + 1 :]
+    return [i for i in after if i.keyword == "RUN"]
+
+
+def _blocker(doc: Dockerfile, stage: Stage, arg: Instruction, name: str) -> str:
+    """Why the ARG cannot become a secret mount ("" when only RUNs of its stage read it)."""
+    if len(arg_pairs(arg)) > 1:
+        return "declared with other names in one ARG"
+    if arg_pairs(arg)[0][1] is not None:
+        return "it has a default value"
+    if name in doc.global_args:
+        return "also declared before the first FROM, where a FROM may read it"
+    for i in stage.instructions[stage.instructions.index(arg) + 1 :]:
+        if i.keyword == "ARG" and any(n == name for n, _ in arg_pairs(i)):
+            return f"declared again on line {i.start_line}"
+        if _expands(doc, i, name):
+            keyword = i.keyword if i.trigger is None else f"ONBUILD {i.trigger.keyword}"
+            return f"{keyword} on line {i.start_line} reads it"
+    return ""
