@@ -77,6 +77,30 @@ def package_manager(files: ContextFiles, project: str, installers: set[str]) -> 
     return tool, True
 
 
+def yarn_classic_problem(files: ContextFiles, project: str) -> str:
+    """Why the Yarn that installs in ``project`` may not be Yarn 1 (classic); "" when the files
+    the image has there say it is: a v1 `yarn.lock`, no `.yarnrc.yml`, no `yarnPath` in
+    `.yarnrc` and no `packageManager` naming Yarn 2+ (each would run Yarn Berry)."""
+    lock = files.text(posixpath.join(project, "yarn.lock"))
+    if lock is None:
+        return f"no `yarn.lock` is copied to {project}, to tell Yarn 1 from Yarn 2+"
+    if "# yarn lockfile v1" not in lock:
+        return "`yarn.lock` is not a Yarn 1 lock file"
+    if files.exists(posixpath.join(project, ".yarnrc.yml")):
+        return "`.yarnrc.yml` configures Yarn 2+"
+    if re.search(
+        r"^\s*yarn-path\b|^\s*yarnPath\b",
+        files.text(posixpath.join(project, ".yarnrc")) or "",
+        re.M,
+    ):
+        return "`.yarnrc` sets the Yarn release to run (`yarn-path`)"
+    manifest = files.json(posixpath.join(project, "package.json")) or {}
+    pm = manifest.get("packageManager")
+    if isinstance(pm, str) and pm.startswith("yarn@") and not pm.startswith("yarn@1."):
+        return f"package.json asks for {pm}"
+    return ""
+
+
 PRUNE_COMMANDS = {
     "npm": "npm prune --omit=dev",
     "yarn": "yarn install --production --frozen-lockfile --prefer-offline",

@@ -9,7 +9,11 @@ in its layer, and cleans up in the same `RUN`:
 - apk: `apk add` without `--no-cache` → adds `--no-cache` (and drops an `apk update` that
   only fed those `apk add`s, or else removes `/var/cache/apk/*`);
 - dnf, yum, microdnf: an install without `<tool> clean all` after it → appends it;
-  zypper: appends `zypper clean --all`.
+  zypper: appends `zypper clean --all`;
+- Yarn 1: `yarn install` without `yarn cache clean` in the same `RUN` → appends it, where the
+  files the image has say the project uses Yarn 1 (a v1 `yarn.lock`, no `.yarnrc.yml`, no
+  `yarnPath`, no `packageManager: yarn@2+`, no `corepack` before); Yarn 2+ caches are where
+  Plug'n'Play reads the packages from, so they are never cleaned.
 
 The new command follows the file's layout: one-line `RUN`s get ` && rm …` appended, a
 multi-line `RUN` gets a new continuation line in its own style (`&&` at line starts or at
@@ -49,15 +53,18 @@ the finding is display-only. A later `RUN` that runs a script (`./install.sh`) c
 apt without updating: the fix is then unsafe too. Likewise for apk: `--no-cache` fetches a
 fresh index, so it is unsafe where the `RUN` used an index fetched by an earlier layer, or
 where a later `apk` command relies on the index this `RUN` stops keeping. A later
-`dnf`/`yum` with `--cacheonly` makes the clean-up display-only. apt lists are only reported in
-stages that end up in an image (the last stage and stages other stages are built FROM), as
-hadolint does.
+`dnf`/`yum` with `--cacheonly` (a later `yarn … --offline`) makes the clean-up display-only.
+apt lists and Yarn caches are only reported in stages that end up in an image (the last stage
+and stages other stages are built FROM), as hadolint does. A Yarn install whose version cannot
+be told (no `yarn.lock` copied, a Berry lock file …) is display-only, naming what was read; one
+with a cache mount on a Yarn cache directory is not reported (the mount keeps the cache out of
+the layer, and DF104 adds such mounts).
 
 ## Options
 None.
 
 ## Resolves
-hadolint DL3009, DL3019, DL3032, DL3036, DL3040 · Trivy DS-0015, DS-0019, DS-0020, DS-0025,
+hadolint DL3009, DL3019, DL3032, DL3036, DL3040, DL3060 · Trivy DS-0015, DS-0019, DS-0020, DS-0025,
 DS-0027 · Checkov: none.
 """
 
@@ -70,7 +77,10 @@ from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._context_files import ContextFiles
+from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._node_projects import yarn_classic_problem
 from dockfix.fixers._run_script import (
     RunAnalysis,
     Script,
@@ -119,6 +129,13 @@ RPM_WHY = (
     "install; cleaning in the same `RUN` keeps them out of the image (a later layer that "
     "deletes them does not shrink this one)."
 )
+YARN_WHY = (
+    "Yarn 1 keeps a copy of every package it downloaded in its cache, next to the installed "
+    "`node_modules`: tens to hundreds of megabytes the running image never reads, which a later "
+    "layer cannot take back."
+)
+YARN_CLEAN = "yarn cache clean"
+_YARN_VERSION_SWITCH = lazy_re(r"\bcorepack\b|\byarn\s+(?:set\s+version|policies\s+set-version)\b")
 APK_INDEX_USERS = frozenset(
     {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
 )
@@ -132,6 +149,7 @@ _HADOLINT_BY_PROGRAM = {
     "zypper": "DL3036",
     "dnf": "DL3040",
     "microdnf": "DL3040",
+    "yarn": "DL3060",
 }
 
 
@@ -290,7 +308,7 @@ class AptListsKept(Fixer):
     name = "apt-lists-kept"
     summary = "Package lists or caches left in the layer after an install"
     resolves = Resolves(
-        hadolint=("DL3009", "DL3019", "DL3032", "DL3036", "DL3040"),
+        hadolint=("DL3009", "DL3019", "DL3032", "DL3036", "DL3040", "DL3060"),
         trivy=("DS-0015", "DS-0019", "DS-0020", "DS-0025", "DS-0027"),
         checkov=(),
     )
@@ -314,6 +332,10 @@ class AptListsKept(Fixer):
                 found.hadolint = (_HADOLINT_BY_PROGRAM["apk"],)
                 yield found
             yield from self._rpm(doc, owner, analysis, cmds)
+            found = self._yarn(doc, ctx, owner, cmds)
+            if found is not None:
+                found.hadolint = (_HADOLINT_BY_PROGRAM["yarn"],)
+                yield found
 
     # --- apt ----------------------------------------------------------------------------
 
@@ -610,6 +632,35 @@ class AptListsKept(Fixer):
                 Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
             )
 
+    # --- yarn ---------------------------------------------------------------------------
+
+    def _yarn(
+        self, doc: Dockerfile, ctx: FixContext, owner: Instruction, cmds: list[Cmd]
+    ) -> Finding | None:
+        yarn = [c for c in cmds if c.program == "yarn"]
+        installs = [c for c in yarn if "install" in c.command.argv]
+        if not installs or any(_is_yarn_clean(c) for c in yarn):
+            return None
+        stage = owner.stage
+        if stage is None or not _stage_in_image(doc, stage):
+            return None
+        if any("yarn" in target for _, target in mount_targets(_target(owner))):
+            return None  # a mount serves the cache: it is not in the layer
+        message = f"`yarn install` without `{YARN_CLEAN}` keeps Yarn's cache in the layer"
+        why = _yarn_classic_problem(doc, ctx, stage, owner, installs)
+        if not why and installs[-1].script.kind == "exec":
+            why = "exec-form RUN: add the clean-up by hand"
+        later = _later_cacheonly(doc, owner, "yarn", ("--offline",))
+        if not why and later is not None:
+            why = f"the RUN on line {later} installs from Yarn's cache (--offline)"
+        edit: Edit | None = None
+        if not why:
+            edit, why = append_command(doc, installs[-1].script, YARN_CLEAN)
+        if edit is None:
+            return self.finding(owner, message, reason=why)
+        fix = Fix.safe(edit, description=f"append `{YARN_CLEAN}`", rationale=YARN_WHY)
+        return self.finding(owner, message, fix)
+
     def _tool_finding(
         self,
         program: str,
@@ -712,7 +763,14 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
     return out
 
 
-def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int | None:
+def _later_cacheonly(
+    doc: Dockerfile,
+    owner: Instruction,
+    program: str,
+    options: tuple[str, ...] = ("-C", "--cacheonly"),
+) -> int | None:
+    """The line of a later RUN (the stage's, or a stage built FROM it) whose ``program`` reads
+    only its cache (one of ``options``); None when there is none."""
     stage = owner.stage
     if stage is None:
         return None
@@ -724,9 +782,36 @@ def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int |
             if target.keyword != "RUN":
                 continue
             for c in _commands(analyse_run(doc, instr)):
-                if c.program == program and any(o in ("-C", "--cacheonly") for o in _opts(c)):
+                if c.program == program and any(o in options for o in _opts(c)):
                     return instr.start_line
     return None
+
+
+def _target(owner: Instruction) -> Instruction:
+    return owner.trigger if owner.trigger is not None else owner
+
+
+def _is_yarn_clean(c: Cmd) -> bool:
+    """`yarn cache clean` anywhere in the command, as hadolint reads it."""
+    argv = c.command.argv
+    return "cache" in argv and "clean" in argv
+
+
+def _yarn_classic_problem(
+    doc: Dockerfile, ctx: FixContext, stage: Stage, owner: Instruction, installs: list[Cmd]
+) -> str:
+    """Why the RUN's Yarn may not be Yarn 1 ("" when the image's files say it is)."""
+    if owner.trigger is not None:
+        return "an ONBUILD RUN: its project is in the images built from this one"
+    if any("--immutable" in c.command.argv for c in installs):
+        return "`--immutable` is a Yarn 2+ option"
+    switch = _YARN_VERSION_SWITCH.search(_text_before(owner))
+    if switch is not None:
+        return f"`{switch.group(0)}` may switch to Yarn 2+, whose cache holds the packages"
+    project = image_workdir_at(doc, stage, owner)
+    if project is None:
+        return "the working directory is not known, to read the project's Yarn files"
+    return yarn_classic_problem(ContextFiles(doc, stage, ctx), project)
 
 
 def _text_before(owner: Instruction) -> str:
