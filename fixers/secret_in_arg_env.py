@@ -7,9 +7,10 @@ Reports `ARG` and `ENV` instructions whose name looks like a secret (`NPM_TOKEN`
 itself is DF526's (an error).
 
 A build argument without a value that only `RUN`s of its stage read becomes a secret mount:
-the `ARG` goes, and each `RUN` after it in the stage (every one of them saw the variable in
-its environment) gets `--mount=type=secret,id=NAME,env=NAME`, which sets the same variable
-for that `RUN` only, from the secret the build command passes.
+the `ARG` goes, and each `RUN` after it in the stage and in the stages built `FROM` it (every
+one of them saw the variable in its environment: BuildKit hands a stage's build arguments to
+the stages built on it) gets `--mount=type=secret,id=NAME,env=NAME`, which sets the same
+variable for that `RUN` only, from the secret the build command passes.
 
 ## Why is this bad
 Build arguments are recorded in the image's history (`docker history` shows them) and `ENV`
@@ -49,13 +50,14 @@ configured `min-docker-engine` is 28.0 or later (whose built-in frontend is newe
 When that digest is not known (offline, not in cache), or the directive names an older
 frontend, the finding is display-only.
 
-Display-only, naming the use found, when the variable is not only read by `RUN`s of its stage:
-an instruction expands it (`ENV`, `LABEL`, `COPY`, a `--mount` option …), an `ONBUILD` trigger
-names it, it is declared before the first `FROM` too (a `FROM` may read it), declared twice in
-the stage, or declared with other names in one `ARG`. Also display-only: an `ENV` (its value is
-also there when the container runs), an `ARG` with a default (the default is in the file),
-Windows stages. Names that only contain such a word inside another (`KEYBOARD`, `AUTHOR`) and
-names with `public` (`PUBLIC_KEY`) are not reported.
+Display-only, naming the use found, when the variable is not only read by `RUN`s: an
+instruction of the stage, or of a stage built `FROM` it, expands it (`ENV`, `LABEL`, `COPY`, a
+`--mount` option …), an `ONBUILD` trigger names it, it is declared before the first `FROM`
+too (a `FROM` may read it), declared again later (that declaration is fixed first), or
+declared with other names in one `ARG`. Also display-only: an `ENV` (its value is also there
+when the container runs), an `ARG` with a default (the default is in the file), Windows
+stages. Names that only contain such a word inside another (`KEYBOARD`, `AUTHOR`) and names
+with `public` (`PUBLIC_KEY`) are not reported.
 
 ## Options
 The run-wide `min-docker-engine` (default `"23.0"`) decides whether a `# syntax=` directive
@@ -77,6 +79,7 @@ from dockfix.fixers._cmdline import windows_hint
 from dockfix.fixers._run_flags import flags_text, frontend_problem, frontend_query, pinned_frontend
 from dockfix.fixers._secrets import looks_secret, secret_pairs
 from dockfix.image_lookup import ImageQuery
+from dockfix.semantic import descendants
 from dockfix.syntax import Dockerfile, Instruction, Stage, arg_pairs
 
 __all__ = ["SecretInArgEnv", "looks_secret"]
@@ -169,7 +172,7 @@ class SecretInArgEnv(Fixer):
             )
         if why:
             return self.finding(instr, message, reason=why + _BY_HAND)
-        runs = _runs_after(stage, instr)
+        runs = _runs_after(doc, stage, instr)
         flag = f"--mount=type=secret,id={name},env={name}"
         edits = [delete_instruction(doc, instr)]
         for run in runs:
@@ -196,9 +199,16 @@ _BY_HAND = (
 )
 
 
-def _runs_after(stage: Stage, arg: Instruction) -> list[Instruction]:
-    after = stage.instructions[stage.instructions.index(arg) + 1 :]
-    return [i for i in after if i.keyword == "RUN"]
+def _after(doc: Dockerfile, stage: Stage, arg: Instruction) -> Iterator[Instruction]:
+    """The instructions that see the ARG's value: the rest of its stage, and the stages built
+    FROM it (BuildKit hands a stage's state, build arguments included, to them)."""
+    yield from stage.instructions[stage.instructions.index(arg) + 1 :]
+    for st in descendants(doc, stage):
+        yield from st.instructions
+
+
+def _runs_after(doc: Dockerfile, stage: Stage, arg: Instruction) -> list[Instruction]:
+    return [i for i in _after(doc, stage, arg) if i.keyword == "RUN"]
 
 
 def _blocker(doc: Dockerfile, stage: Stage, arg: Instruction, name: str) -> str:
@@ -209,7 +219,7 @@ def _blocker(doc: Dockerfile, stage: Stage, arg: Instruction, name: str) -> str:
         return "it has a default value"
     if name in doc.global_args:
         return "also declared before the first FROM, where a FROM may read it"
-    for i in stage.instructions[stage.instructions.index(arg) + 1 :]:
+    for i in _after(doc, stage, arg):
         if i.keyword == "ARG" and any(n == name for n, _ in arg_pairs(i)):
             return f"declared again on line {i.start_line}"
         if _expands(doc, i, name):

@@ -147,6 +147,24 @@ def test_display_only_where_something_else_reads_it(src: str, reason: str) -> No
     assert any(reason in r for r in got), got
 
 
+def test_the_stages_built_from_it_see_it_too() -> None:
+    # BuildKit hands a stage's build arguments to the stages built FROM it
+    src = (
+        "# syntax=docker/dockerfile:1\nFROM golang:1.22 AS deps\nARG GOPROXY_TOKEN\n"
+        "RUN go mod download\nFROM deps AS build\nRUN go build ./...\n"
+        "FROM deps AS labelled\nLABEL token=${GOPROXY_TOKEN}\n"
+    )
+    (got,) = findings(src, ("DF515",))
+    assert "LABEL on line 8 reads it" in got[2]
+    src = src.rsplit("FROM deps AS labelled", 1)[0]
+    out, left = fix(src)
+    flag = "--mount=type=secret,id=GOPROXY_TOKEN,env=GOPROXY_TOKEN"
+    assert left == [] and out == (
+        "# syntax=docker/dockerfile:1\nFROM golang:1.22 AS deps\n"
+        f"RUN {flag} go mod download\nFROM deps AS build\nRUN {flag} go build ./...\n"
+    )
+
+
 def test_an_env_is_never_rewritten() -> None:
     src = "# syntax=docker/dockerfile:1\nFROM node:20\nENV API_TOKEN=$NPM_TOKEN\nRUN npm ci\n"
     (got,) = findings(src, ("DF515",))
