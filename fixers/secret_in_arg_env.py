@@ -184,9 +184,9 @@ class SecretInArgEnv(Fixer):
             syntax = add_syntax_directive(doc, directive)
             if syntax is not None:
                 edits.append(syntax)
-        lines = ", ".join(str(r.start_line) for r in runs) or "none"
+        where = _lines(runs)
         description = (
-            f"`{name}` as a secret mount (`env={name}`) on the RUNs after it (lines {lines}); "
+            f"`{name}` as a secret mount (`env={name}`) on {where}; "
             f"the build must now pass `--secret id={name},env={name}` instead of "
             f"`--build-arg {name}`"
         )
@@ -197,6 +197,13 @@ _BY_HAND = (
     "; by hand: `RUN --mount=type=secret,id=…,env=…` and `docker build --secret`, the build "
     "command must change too"
 )
+
+
+def _lines(runs: list[Instruction]) -> str:
+    if not runs:
+        return "no RUN (none reads it): the ARG removed"
+    numbers = ", ".join(str(r.start_line) for r in runs)
+    return f"the RUN on line {numbers}" if len(runs) == 1 else f"the RUNs on lines {numbers}"
 
 
 def _after(doc: Dockerfile, stage: Stage, arg: Instruction) -> Iterator[Instruction]:
