@@ -314,7 +314,8 @@ class AptListsKept(Fixer):
     )
     image_changes = (
         "apt-lists-removed",
-        "caches-removed:/var/cache/apk,/var/cache/dnf,/var/cache/yum,/var/cache/zypp,/var/cache/apt",
+        "caches-removed:/var/cache/apk,/var/cache/dnf,/var/cache/yum,/var/cache/zypp,/var/cache/apt,"
+        "/usr/local/share/.cache/yarn,/root/.cache/yarn,/home/*/.cache/yarn",
     )
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

@@ -152,6 +152,8 @@ class BinShSymlink(Fixer):
     name = "bin-sh-symlink"
     summary = "RUN replaces /bin/sh to change the build's shell: use SHELL"
     resolves = Resolves(hadolint=("DL4005",), trivy=(), checkov=())
+    # `/bin/sh` stays the image's own (on merged-/usr distributions the link was /usr/bin/sh).
+    image_changes = ("config:Shell", "files:/bin/sh", "files:/usr/bin/sh")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for owner, script, cmd in run_commands(doc):

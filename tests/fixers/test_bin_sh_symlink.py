@@ -81,3 +81,11 @@ def test_other_links_are_not_reported() -> None:
     src = 'FROM ubuntu:24.04\nRUN ln -sf /usr/bin/python3 /usr/bin/python\nCMD ["x"]\n'
     assert fix(src) == (src, [])
     assert hadolint_counts(src)["DL4005"] == 0
+
+
+def test_verify_expects_the_shell_and_bin_sh_to_differ() -> None:
+    from dockfix.verify import allowed_changes
+
+    allowed = allowed_changes(["DF527"])
+    assert allowed.config_fields == {"Shell"}
+    assert {r.pattern for r in allowed.path_rules} >= {"/bin/sh", "/usr/bin/sh"}
