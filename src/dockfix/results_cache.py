@@ -305,11 +305,14 @@ def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
 
 
 def _restored(packed: Any, text: str, shown: str) -> FixOutcome:
-    fixed, rest = packed[0], packed[1:]
-    outcome = unpack_outcome((text, text if fixed is None else fixed, *rest))
-    for f in [*outcome.findings, *outcome.applied]:
-        f.path = shown
-    return outcome
+    return unpack_outcome(stored_as_packed(packed, text), shown)
+
+
+def stored_as_packed(stored: Any, text: str) -> Any:
+    """A stored outcome as :func:`~dockfix.wire.pack_outcome` spells it (the text is not
+    stored twice: ``text`` is the file's, and its fixed text when the fix changed nothing)."""
+    fixed, rest = stored[0], stored[1:]
+    return (text, text if fixed is None else fixed, *rest)
 
 
 def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
@@ -323,30 +326,57 @@ def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
     return fields if isinstance(fields, tuple) and len(fields) == 5 else None
 
 
+class Lookup:
+    """What looking a file up found: the stored outcome when it is still valid, and what
+    computing and storing it again needs otherwise."""
+
+    def __init__(self, text: str, path: Path, opts: RunOptions) -> None:
+        assert opts.cache_dir is not None
+        key = _file_key(path, opts)
+        self.settings = None
+        if key is None:
+            self.settings = file_settings(path, opts, read_from_path=True)
+            key = settings_key(self.settings, opts)
+        self.key = key
+        self.abs_path = os.path.abspath(path)
+        self.digest = text_digest(text)
+        entries, self.warning = _load_shard(_shard_path(opts.cache_dir, self.abs_path))
+        fields = _entry(entries, self.abs_path)
+        self.stored: Any = None
+        if fields is not None:
+            settings_then, digest_then, deps, stored, answers = fields
+            if (
+                settings_then == key
+                and digest_then == self.digest
+                and _same_answers(answers, opts)
+                and still_valid(deps)
+            ):
+                self.stored = stored
+
+
+def packed_hit(found: Lookup, text: str) -> Any:
+    """The stored outcome ``found``, packed (see :mod:`dockfix.wire`); None on a miss. A
+    worker sends it on as it is: its findings are never rebuilt as objects there."""
+    return None if found.stored is None else stored_as_packed(found.stored, text)
+
+
 def cached_outcome(
-    text: str, path: Path, opts: RunOptions, shown: str
+    text: str, path: Path, opts: RunOptions, shown: str, found: Lookup | None = None
 ) -> tuple[FixOutcome, bool, tuple[str, bytes] | None]:
     """The file's outcome from the cache when nothing it depends on changed (and True), else
-    computed (and False, with the entry to store: see :func:`save`)."""
-    assert opts.cache_dir is not None
-    key = _file_key(path, opts)
-    settings = None
-    if key is None:
-        settings = file_settings(path, opts, read_from_path=True)
-        key = settings_key(settings, opts)
-    abs_path = os.path.abspath(path)
-    digest = text_digest(text)
-    entries, warning = _load_shard(_shard_path(opts.cache_dir, abs_path))
-    fields = _entry(entries, abs_path)
-    if fields is not None:
-        settings_then, digest_then, deps, packed, answers = fields
-        if (
-            settings_then == key
-            and digest_then == digest
-            and _same_answers(answers, opts)
-            and still_valid(deps)
-        ):
-            return _restored(packed, text, shown), True, None
+    computed (and False, with the entry to store: see :func:`save`). ``found``: the file's
+    :class:`Lookup`, when the caller made it already."""
+    if found is None:
+        found = Lookup(text, path, opts)
+    if found.stored is not None:
+        return _restored(found.stored, text, shown), True, None
+    key, settings, abs_path, digest, warning = (
+        found.key,
+        found.settings,
+        found.abs_path,
+        found.digest,
+        found.warning,
+    )
     log = InputLog()
     outcome = fix_text_with(
         text, path, opts, shown=shown, read_from_path=True, settings=settings, inputs=log
