@@ -183,11 +183,11 @@ def test_cli_cache_dir_no_cache_and_clean(
     # The environment variable wins over the setting.
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "from-env"))
     _cli("check", "--offline", ".")
-    assert (tmp_path / "from-env" / "results-v1").is_dir()
+    assert (tmp_path / "from-env" / "results-v2").is_dir()
     monkeypatch.delenv("DOCKFIX_CACHE_DIR")
     shards = {results_cache._shard_path(str(cache), str(repo / d / "Dockerfile")) for d in "ab"}
     code, _, err = _cli("clean")
-    assert code == 0 and err == f"Removed {cache / 'results-v1'} ({len(shards) + 1} files).\n"
+    assert code == 0 and err == f"Removed {cache / 'results-v2'} ({len(shards) + 1} files).\n"
     assert not cache.exists()
     code, _, err = _cli("clean")
     assert code == 0 and "No results cache" in err
@@ -363,3 +363,22 @@ def test_a_parallel_warm_run_gives_what_the_cold_one_gave(
     again = list(process_paths([f"project/{n}" for n in names], opts, jobs=2))
     assert [r.path for r in again] == [f"project/{n}" for n in names]
     assert all(f.path == r.path for r in again for f in r.outcome.findings)  # type: ignore[union-attr]
+
+
+def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous release kept a directory per hash prefix (results-v1/ab/cdef…), where a
+    shard file now goes: this release never reads it, warns about nothing, keeps its own
+    results, and `dockfix clean` removes both."""
+    cache = tmp_path / "cache"
+    for prefix in ("00", "7f", "ff"):
+        (cache / "results-v1" / prefix).mkdir(parents=True)
+        (cache / "results-v1" / prefix / ("ab" * 15)).write_bytes(b"old entry")
+    cold = _run(cache)
+    assert all(not r.outcome.warnings for r in cold.values())  # type: ignore[union-attr]
+    assert _rechecked(_run(cache)) == []
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(cache))
+    code, _, err = _cli("clean")
+    assert code == 0 and err.startswith(f"Removed {cache / 'results-v2'} (")
+    assert not cache.exists()

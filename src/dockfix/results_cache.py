@@ -1,6 +1,6 @@
 """The results cache: a file whose inputs did not change is not checked again.
 
-One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v1/<2 hex>``,
+One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v2/<2 hex>``,
 by a hash of the file's absolute path). The workers send the entries they computed back with
 the reports, and the run writes them at its end, each shard it touched once (a new file per
 entry cost more than half of a file's check on the benchmark's machine). A change re-checks
@@ -52,7 +52,9 @@ from dockfix.source_io import text_digest
 from dockfix.wire import pack_outcome, unpack_outcome
 
 CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"
-RESULTS_DIR = "results-v1"  # a new entry format gets a new directory
+# A new entry format or layout gets a new directory: an older release's files are never read
+# as this one's (results-v1 held a directory per hash prefix where v2 has a shard file).
+RESULTS_DIR = "results-v2"
 _MAGIC = b"dockfix-results\x01"
 _CHECK_SIZE = 16
 _HEADER = len(_MAGIC) + _CHECK_SIZE
@@ -86,10 +88,14 @@ def clean(cache_dir: Path) -> int | None:
     import shutil
 
     target = results_dir(cache_dir)
-    if not target.is_dir():
+    # Older releases' results too (results-v1 …): nothing reads them any more.
+    found = [d for d in cache_dir.glob("results-v*") if d.is_dir() and not d.is_symlink()]
+    if not found:
         return None
-    count = sum(len(files) for _, _, files in os.walk(target))
-    shutil.rmtree(target)
+    count = 0
+    for d in sorted(found, key=lambda d: d != target):
+        count += sum(len(files) for _, _, files in os.walk(d))
+        shutil.rmtree(d)
     with contextlib.suppress(OSError):  # other caches, or the user's files: not ours
         cache_dir.rmdir()
     return count
