@@ -372,7 +372,7 @@ def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
     shard file now goes: this release never reads it, warns about nothing, keeps its own
     results, and `dockfix clean` removes both."""
     cache = tmp_path / "cache"
-    for prefix in ("00", "7f", "ff"):
+    for prefix in (f"{n:02x}" for n in range(256)):
         (cache / "results-v1" / prefix).mkdir(parents=True)
         (cache / "results-v1" / prefix / ("ab" * 15)).write_bytes(b"old entry")
     cold = _run(cache)
