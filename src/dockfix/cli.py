@@ -635,6 +635,11 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: b
     click.echo(msg, err=True)
 
 
+# What `fix --verify` counts as a failed verification (a build that breaks, an undeclared
+# difference, an image that no longer starts or serves).
+VERIFY_FAILURES = ("defect", "differs", "does-not-start")
+
+
 def _finish(errors: list[str], status: int) -> None:
     for e in dict.fromkeys(errors):  # each once: --commit walks the tree once per fixer
         click.echo(e, err=True)
@@ -694,6 +699,12 @@ def _finish(errors: list[str], status: int) -> None:
     is_flag=True,
     help="Build each changed file before and after (like `dockfix verify`) and report it.",
 )
+@click.option(
+    "--verify-run",
+    is_flag=True,
+    help="As --verify, and also start both images (like `dockfix verify --run`): a fix after "
+    "which the image no longer starts or serves fails the run.",
+)
 def fix(
     mode: str,
     exit_non_zero_on_fix: bool,
@@ -705,6 +716,7 @@ def fix(
     pr_body: Path | None,
     pr_body_limit: int | None,
     verify_builds: bool,
+    verify_run: bool,
     show_fixes: bool,
     show_settings: bool,
     show_files: bool,
@@ -725,22 +737,40 @@ def fix(
     unsafe = run.unsafe_paths
     verified: list[Any] = []
     commits: list[Any] = []
+    run_options = None
+    if verify_run:
+        from dockfix.image_run import RunOptions
+
+        verify_builds, run_options = True, RunOptions()
     if commit:
         mode = "write"
         if verify_builds:
             # the whole fix, in memory, before anything is committed: what the branch will hold
-            verified = _verify_reports(kw, None, (), None, False, False, run.reports())[1]
+            verified = _verify_reports(
+                kw, None, (), None, False, False, run.reports(), run_options=run_options
+            )[1]
+            if any(r.status in VERIFY_FAILURES for r in verified):
+                # A branch holds only what verified: nothing is written or committed.
+                for r in verified:
+                    click.echo(r.format_text(), err=True)
+                failed = [r.path for r in verified if r.status in VERIFY_FAILURES]
+                run.errors.extend(
+                    f"{path}: verification failed; nothing written or committed" for path in failed
+                )
+                _finish(run.errors, 2)
         applied, left, changed, commits = _fix_with_commits(
             run, branch, force_branch, allow_dirty, kw
         )
     else:
         reports = run.reports()
         if verify_builds:
-            verified = _verify_reports(kw, None, (), None, False, False, reports)[1]
+            verified = _verify_reports(
+                kw, None, (), None, False, False, reports, run_options=run_options
+            )[1]
         applied, left, changed = _fix_pass(run, reports, mode, kw)
     for r in verified:
         click.echo(r.format_text(), err=True)
-        if r.status in ("defect", "differs", "does-not-start"):
+        if r.status in VERIFY_FAILURES:
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
     if fmt in STRUCTURED_FORMATS:
