@@ -300,3 +300,22 @@ def test_a_failed_verification_commits_nothing(
     assert git("rev-parse", "HEAD", cwd=repo) == head
     assert git("branch", "--list", "dockfix/fixes", cwd=repo) == ""
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_failed_verification_writes_nothing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from dockfix import cli
+
+    class Broken:
+        path, status = "services/web/Dockerfile", "defect"
+
+        def format_text(self) -> str:
+            return f"{self.path}: the fixed file does not build"
+
+    monkeypatch.setattr(cli, "_verify_reports", lambda *a, **kw: (None, [Broken()]))
+    monkeypatch.chdir(repo)
+    r = CliRunner().invoke(cli.main, ["fix", "--offline", "--write", "--verify", "."])
+    assert r.exit_code == 2, r.output
+    assert "services/web/Dockerfile: verification failed; nothing written" in r.output
+    assert git("status", "--porcelain", cwd=repo) == ""

@@ -640,6 +640,18 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: b
 VERIFY_FAILURES = ("defect", "differs", "does-not-start")
 
 
+def _stop_unless_verified(run: _Run, verified: list[Any], what: str) -> None:
+    """Before a write: when a fixed file failed its verification, say so and exit 2 with
+    nothing ``what`` (a fix that breaks the build or the start never reaches the tree)."""
+    failed = [r.path for r in verified if r.status in VERIFY_FAILURES]
+    if not failed:
+        return
+    for r in verified:
+        click.echo(r.format_text(), err=True)
+    run.errors.extend(f"{path}: verification failed; nothing {what}" for path in failed)
+    _finish(run.errors, 2)
+
+
 def _finish(errors: list[str], status: int) -> None:
     for e in dict.fromkeys(errors):  # each once: --commit walks the tree once per fixer
         click.echo(e, err=True)
@@ -749,15 +761,7 @@ def fix(
             verified = _verify_reports(
                 kw, None, (), None, False, False, run.reports(), run_options=run_options
             )[1]
-            if any(r.status in VERIFY_FAILURES for r in verified):
-                # A branch holds only what verified: nothing is written or committed.
-                for r in verified:
-                    click.echo(r.format_text(), err=True)
-                failed = [r.path for r in verified if r.status in VERIFY_FAILURES]
-                run.errors.extend(
-                    f"{path}: verification failed; nothing written or committed" for path in failed
-                )
-                _finish(run.errors, 2)
+            _stop_unless_verified(run, verified, "written or committed")
         applied, left, changed, commits = _fix_with_commits(
             run, branch, force_branch, allow_dirty, kw
         )
@@ -767,6 +771,8 @@ def fix(
             verified = _verify_reports(
                 kw, None, (), None, False, False, reports, run_options=run_options
             )[1]
+            if mode == "write":
+                _stop_unless_verified(run, verified, "written")
         applied, left, changed = _fix_pass(run, reports, mode, kw)
     for r in verified:
         click.echo(r.format_text(), err=True)
