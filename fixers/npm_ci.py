@@ -69,9 +69,10 @@ from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_steps import Command, run_steps
 from dockfix.fixers._context_files import ContextFiles
+from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._run_commands import program_index, run_commands, uneditable
 from dockfix.fixers._run_script import Script
-from dockfix.semantic import base_image, resolve_path
+from dockfix.semantic import base_image, mounts, resolve_path
 from dockfix.shell import SimpleCommand, Word
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -245,7 +246,14 @@ class NpmCi(Fixer):
                 reason=f"no build context to look for the lock file beside {cwd}/package.json",
             )
         files = ContextFiles(doc, stage, ctx, owner)
-        lock = next((n for n in LOCK_FILES if files.exists(posixpath.join(cwd, n))), None)
+        lock = next(
+            (
+                n
+                for n in LOCK_FILES
+                if files.exists(posixpath.join(cwd, n)) or _bind_mounted(doc, owner, cwd, n, ctx)
+            ),
+            None,
+        )
         if lock is None:
             return self.finding(owner, message, reason=_why_no_lock(files, cwd))
         npmrc = files.text(posixpath.join(cwd, ".npmrc")) or ""
@@ -273,6 +281,29 @@ class NpmCi(Fixer):
             flag = " " + " ".join(cmd.words[a].value for a, _ in found.production)
         description = f"`npm ci{flag}` (the lock file is {posixpath.join(cwd, lock)})"
         return self.finding(owner, message, Fix.unsafe(*edits, description=description))
+
+
+def _bind_mounted(
+    doc: Dockerfile, owner: Instruction, cwd: str, name: str, ctx: FixContext
+) -> bool:
+    """Whether a `--mount=type=bind` of the build context puts the file ``name`` at ``cwd``
+    for this RUN (`--mount=type=bind,source=package-lock.json,target=package-lock.json`)."""
+    assert owner.stage is not None
+    workdir = image_workdir_at(doc, owner.stage, owner)  # a relative target's directory
+    for m in mounts(owner):
+        if m.type != "bind" or m.from_ is not None or not m.target or "$" in m.target + m.source:
+            continue
+        target = resolve_path(m.target, workdir)
+        source = posixpath.normpath(m.source.lstrip("/")) if m.source.strip("/") else "."
+        if target == posixpath.join(cwd, name):
+            rel = source
+        elif target == cwd:
+            rel = name if source == "." else posixpath.join(source, name)
+        else:
+            continue
+        if ctx.exists(rel) and not ctx.is_excluded(rel):
+            return True
+    return False
 
 
 def _step_of(

@@ -171,3 +171,18 @@ def test_a_workspace_pattern_that_does_not_list_the_package_is_not_its_root(tmp_
     )
     src = "FROM node:20\nWORKDIR /cli\nCOPY tools/cli/package.json ./\nRUN npm install\n"
     assert "no `package-lock.json` or `npm-shrinkwrap.json` beside" in reported(src, ctx).reason
+
+
+def test_a_lock_bind_mounted_from_the_context_counts(tmp_path: Path) -> None:
+    ctx = project(tmp_path)
+    src = (
+        "FROM node:20\nWORKDIR /app\n"
+        "RUN --mount=type=bind,source=package.json,target=package.json \\\n"
+        "    --mount=type=bind,source=package-lock.json,target=package-lock.json \\\n"
+        "    npm install --production\n"
+    )
+    out, _ = fix(src, ctx)
+    assert out == src.replace("npm install --production", "npm ci --omit=dev")
+    # mounted from another stage: not the context's lock
+    other = src.replace("source=package-lock.json,", "from=deps,source=/app/package-lock.json,")
+    assert reported(other, ctx).fix is None
