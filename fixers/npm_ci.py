@@ -45,8 +45,9 @@ CMD ["node", "server.js"]
 `npm install` quietly updated it), and it deletes `node_modules` before installing, so modules
 put there earlier in the stage are gone. The packages installed are the lock file's, which is
 the point, but they may differ from what `npm install` resolved before. `npm install` with
-`--no-package-lock`, `--package-lock=false` or a `.npmrc` that turns the lock off is reported
-without a fix: it never read the lock. An `npm install` of named packages (`npm install
+`--no-package-lock`, `--package-lock=false`, `npm_config_package_lock=false` or a `.npmrc`
+that turns the lock off is reported without a fix: it never read the lock. So is a `node`
+image before Node 10, whose npm may predate `npm ci` (5.7). An `npm install` of named packages (`npm install
 express`) is not this rule's case (hadolint DL3016 asks to pin those).
 
 ## Options
@@ -115,6 +116,7 @@ _CODENAMES = {
     "krypton": 24,
 }
 _MAJOR = re.compile(r"v?([0-9]+)(?:[.-]|$)")
+_LOCK_ENV = ("npm_config_package_lock", "NPM_CONFIG_PACKAGE_LOCK")
 _NPMRC_NO_LOCK = re.compile(r"^\s*package-lock\s*=\s*false\s*$", re.M)
 
 
@@ -235,9 +237,13 @@ class NpmCi(Fixer):
                 reason="the directory it installs in is not known (a `cd` or `WORKDIR` this "
                 "rule cannot follow)",
             )
-        if found.no_lock:
+        env = step.env if step is not None else {}
+        no_lock = found.no_lock or next(
+            (f"{k}=false" for k in _LOCK_ENV if (env.get(k) or "").lower() == "false"), ""
+        )
+        if no_lock:
             return self.finding(
-                owner, message, reason=f"`{found.no_lock}`: this install never reads a lock file"
+                owner, message, reason=f"`{no_lock}`: this install never reads a lock file"
             )
         if not ctx.has_context:
             return self.finding(
@@ -267,7 +273,9 @@ class NpmCi(Fixer):
         generation = npm_generation(doc, stage)
         if generation is not None and generation < 6:
             return self.finding(
-                owner, message, reason="the `node` image's npm is older than 5.7, which has no `ci`"
+                owner,
+                message,
+                reason="this `node` image ships npm 5 or an early 6; `npm ci` needs npm 5.7",
             )
         edits = [Edit(script.to_source(found.sub.start), script.end_to_source(found.sub.end), "ci")]
         flag = ""

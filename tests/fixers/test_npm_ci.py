@@ -186,3 +186,15 @@ def test_a_lock_bind_mounted_from_the_context_counts(tmp_path: Path) -> None:
     # mounted from another stage: not the context's lock
     other = src.replace("source=package-lock.json,", "from=deps,source=/app/package-lock.json,")
     assert reported(other, ctx).fix is None
+
+
+def test_a_lock_turned_off_by_the_environment_is_not_read(tmp_path: Path) -> None:
+    ctx = project(tmp_path)
+    src = f"FROM node:20\nENV npm_config_package_lock=false\n{HEAD}RUN npm install\n"
+    assert "`npm_config_package_lock=false`" in reported(src, ctx).reason
+
+
+def test_an_old_node_image_may_have_no_npm_ci(tmp_path: Path) -> None:
+    ctx = project(tmp_path)
+    f = reported(f"FROM node:8-alpine\n{HEAD}RUN npm install\n", ctx)
+    assert f.fix is None and "npm 5.7" in f.reason
