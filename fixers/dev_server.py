@@ -2,8 +2,10 @@
 
 ## What it does
 Reads the command the image starts with (the `ENTRYPOINT` and `CMD` of the final stage, through
-`tini`/`dumb-init`, `docker-entrypoint.sh`, `sh -c "…"`, `npx`, `bundle exec`, `python -m`) and
-reports a development server, naming the production alternative for each:
+`tini`/`dumb-init`, `sh -c "…"`, `npx`, `bundle exec`, `python -m`, and an entrypoint script
+that runs its arguments: `exec "$@"` read from the build context, or, when the script cannot be
+read, its conventional `*entrypoint*` name) and reports a development server, naming the
+production alternative for each:
 
 | started | instead |
 | --- | --- |
@@ -73,7 +75,7 @@ from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._image_paths import image_workdir_at, start_command
 from dockfix.fixers._node_projects import run_script_name, script_words, without_runner
-from dockfix.semantic import expand, scope_at
+from dockfix.semantic import expand, resolve_path, scope_at
 from dockfix.shell import parse_shell
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -113,14 +115,15 @@ def _words(instr: Instruction) -> list[str]:
     return ["/bin/sh", "-c", instr.args]
 
 
-def _starts(entry: Instruction | None, cmd: Instruction | None) -> list[Start]:
-    """The commands the start command runs, each with the instruction that says it."""
+def _starts(entry: Instruction | None, cmd: Instruction | None, passes: bool) -> list[Start]:
+    """The commands the start command runs, each with the instruction that says it;
+    ``passes``: the ENTRYPOINT is a script that runs its arguments (the CMD)."""
     out: list[Start] = []
     if entry is not None:
         argv = _words(entry)
         if entry.json_args is not None and cmd is not None:
-            if all(posixpath.basename(w) in _INIT or w == "--" for w in argv):
-                _unwrap(argv + _words(cmd), {}, cmd, out, 0)  # the CMD names the server
+            if passes or all(posixpath.basename(w) in _INIT or w == "--" for w in argv):
+                _unwrap(_words(cmd), {}, cmd, out, 0)  # the CMD names the server
                 return out
             argv += _words(cmd)
         _unwrap(argv, {}, entry, out, 0)
@@ -288,7 +291,7 @@ class DevServer(Fixer):
         if (stage.name or "").lower() in DEV_NAMES:
             return
         entry, cmd = start_command(stage)
-        for start in _starts(entry, cmd):
+        for start in _starts(entry, cmd, _runs_its_arguments(doc, stage, ctx, entry)):
             found = _server(doc, stage, ctx, start)
             if found is not None:
                 yield self.finding(
@@ -298,6 +301,25 @@ class DevServer(Fixer):
                     "rewrite of the start command cannot add",
                 )
                 return
+
+
+def _runs_its_arguments(
+    doc: Dockerfile, stage: Stage, ctx: FixContext, entry: Instruction | None
+) -> bool:
+    """Whether an exec-form ENTRYPOINT is a script that ends by running the CMD (`exec "$@"`):
+    read from the build context, or, when it cannot be read, by its conventional name."""
+    if entry is None or not entry.json_args:
+        return False
+    words = [w for w in entry.json_args if posixpath.basename(w) not in _INIT and w != "--"]
+    if len(words) != 1 or "$" in words[0]:
+        return False
+    path = resolve_path(words[0], image_workdir_at(doc, stage, None))
+    text = None
+    if path is not None and ctx.has_context:
+        text = ContextFiles(doc, stage, ctx).text(path)
+    if text is not None:
+        return "$@" in text
+    return "entrypoint" in posixpath.basename(words[0]).lower()
 
 
 def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Server | None:

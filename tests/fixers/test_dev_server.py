@@ -170,3 +170,19 @@ def test_files_named_for_development_are_not_reported(tmp_path: Path, name: str,
     path.parent.mkdir(parents=True, exist_ok=True)
     found = check('FROM node:20\nCMD ["ng", "serve"]\n', path, tmp_path)
     assert (found == []) is dev
+
+
+def test_the_cmd_an_entrypoint_script_runs_is_read(tmp_path: Path) -> None:
+    src = (
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"/app/start.sh\"]\n"
+        'CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]\n'
+    )
+    (tmp_path / "start.sh").write_text('#!/bin/sh\npython manage.py migrate\nexec "$@"\n')
+    (f,) = check(src, tmp_path / "Dockerfile", tmp_path)
+    assert f.line == 5 and "runserver" in f.message
+    # a script that ignores its arguments: the CMD is not what runs
+    (tmp_path / "start.sh").write_text("#!/bin/sh\nexec gunicorn mysite.wsgi\n")
+    assert check(src, tmp_path / "Dockerfile", tmp_path) == []
+    # not readable: an `entrypoint` script is taken to run its arguments, as by convention
+    src = src.replace("/app/start.sh", "/usr/local/bin/app-entrypoint.sh")
+    assert check(src, tmp_path / "Dockerfile", tmp_path)
