@@ -201,6 +201,7 @@ class NpmCi(Fixer):
     name = "npm-ci"
     summary = "`npm install` of a project with a lock file: `npm ci` installs exactly the lock"
     resolves = Resolves()
+    image_changes = ("files:/**",)  # the lock's versions, where npm install resolved others
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for owner, script, cmd in run_commands(doc):

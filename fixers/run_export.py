@@ -264,6 +264,7 @@ class RunExport(Fixer):
     name = "run-export"
     summary = "A RUN that only exports variables: they are gone when the RUN ends"
     resolves = Resolves()
+    image_changes = ("config:Env",)  # the variable is now set (an ARG sets nothing)
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
