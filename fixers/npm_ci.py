@@ -199,7 +199,7 @@ class NpmCi(Fixer):
     acts_on = frozenset({"RUN"})
     severity = Severity.WARNING
     name = "npm-ci"
-    summary = "`npm install` of a project with a lock file: `npm ci` installs exactly the lock"
+    summary = "A project with a lock file installed by `npm install`: `npm ci` installs the lock"
     resolves = Resolves()
     image_changes = ("files:/**",)  # the lock's versions, where npm install resolved others
 
