@@ -174,7 +174,7 @@ def test_files_named_for_development_are_not_reported(tmp_path: Path, name: str,
 
 def test_the_cmd_an_entrypoint_script_runs_is_read(tmp_path: Path) -> None:
     src = (
-        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"/app/start.sh\"]\n"
+        'FROM python:3.12\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["/app/start.sh"]\n'
         'CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]\n'
     )
     (tmp_path / "start.sh").write_text('#!/bin/sh\npython manage.py migrate\nexec "$@"\n')
