@@ -51,6 +51,7 @@ def _example(code: str) -> tuple[str, str] | None:
 # option its docs name ("With `url = …`").
 EXAMPLE_CONTEXT: dict[str, dict[str, str]] = {
     "DF101": {"requirements.txt": "flask==3.0.3\n"},
+    "DF107": {"package.json": '{"name": "api"}', "package-lock.json": '{"lockfileVersion": 3}'},
     "DF301": {"Cargo.toml": '[package]\nname = "api"\nversion = "0.1.0"\n', "src/main.rs": ""},
     "DF302": {"go.mod": "module example.com/server\n", "cmd/server/main.go": "package main\n"},
     "DF305": {
