@@ -28,7 +28,8 @@ def test_documentation_sections(code: str) -> None:
     for section in SECTIONS:
         assert section in headings, f"{code}: no `## {section}` section"
     # the rules it declares are named in its docs, so a reader sees what it replaces
-    for rule in (*fx.resolves.hadolint, *fx.resolves.trivy, *fx.resolves.checkov):
+    resolves = fx.resolves
+    for rule in (*resolves.hadolint, *resolves.trivy, *resolves.checkov, *resolves.buildkit):
         assert rule in doc, f"{code}: declares {rule} but its docs do not mention it"
     assert re.fullmatch(r"[A-Z]+[0-9]+", code) and re.fullmatch(r"[a-z0-9-]+", fx.name)
     assert fx.summary and fx.summary[0].isupper(), f"{code}: summary should start a sentence"
