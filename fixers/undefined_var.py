@@ -39,7 +39,8 @@ LABEL org.opencontainers.image.version=$VERSION
 
 ## Fix safety
 For a global `ARG` or a platform argument the stage does not declare: **unsafe**, `ARG NAME`
-inserted after the stage's `FROM` (once per stage and name, at its first use). It changes the
+inserted after the stage's `FROM` and the `ARG`s right below it (once per stage and name, at
+its first use). It changes the
 build's meaning on purpose: the variable gets the global default (or the platform) where it
 was empty, in this instruction and in every later one of the stage, `RUN` included. Other
 variables: no fix (display-only): whether the base image sets it with `ENV` (BuildKit reads
@@ -82,6 +83,17 @@ def _used_names(instr: Instruction, escape: str) -> list[str]:
             if not use.guarded:
                 names.setdefault(use.name, None)
     return list(names)
+
+
+def _arg_block_end(stage: Stage) -> Instruction:
+    """The stage's FROM, or the last of the ARGs right below it: a new ARG joins them, after
+    any whose value may name the variable (declared before them, it would change them)."""
+    last = stage.from_instruction
+    for instr in stage.instructions:
+        if instr.keyword != "ARG":
+            break
+        last = instr
+    return last
 
 
 def _why(doc: Dockerfile, stage: Stage, name: str) -> tuple[str, bool]:
@@ -144,13 +156,13 @@ class UndefinedVar(Fixer):
                         continue
                     declared.add(name)
                     line = f"{keyword_style(doc, 'ARG')} {name}"
-                    edit = insert_after(doc, stage.from_instruction, [line])
+                    edit = insert_after(doc, _arg_block_end(stage), [line])
                     yield self.finding(
                         instr,
                         f"`${name}` is not defined here, {message}",
                         Fix.unsafe(
                             edit,
-                            description=f"declare `{line}` after the stage's FROM",
+                            description=f"declare `{line}` at the top of the stage",
                             rationale=(
                                 f"`${name}` expanded to an empty string in this stage; "
                                 "declared, it takes the value the build gives it."

@@ -107,3 +107,14 @@ def test_variables_of_the_parent_stage_and_stage_args_count() -> None:
 def test_check_skip_directive_switches_it_off() -> None:
     src = "# check=skip=UndefinedVar\nFROM alpine:3.20\nUSER $APP_UID\n"
     assert check(src) == []
+
+
+def test_new_args_join_the_args_below_the_from_in_the_order_of_use() -> None:
+    src = (
+        "ARG VERSION=1\nARG COMMIT=x\nFROM alpine:3.20\nARG LABEL_PREFIX=org.example.$VERSION\n"
+        "LABEL version=$VERSION revision=$COMMIT\n"
+    )
+    out, left = fix(src)
+    # after the ARG whose value names VERSION: declared above it, it would change its value
+    assert out == src.replace("$VERSION\nLABEL", "$VERSION\nARG VERSION\nARG COMMIT\nLABEL")
+    assert left == []
