@@ -15,7 +15,7 @@ import enum
 import inspect
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
@@ -149,8 +149,9 @@ class Finding:
     severity: Severity = Severity.WARNING
     # The BuildKit checks this finding matches, when narrower than the fixer's `resolves`: a
     # `# check=skip=` directive switches it off only for these. (Read where findings are
-    # collected, before they travel between processes: not part of the wire format.)
-    buildkit: tuple[str, ...] | None = None
+    # collected, before they travel between processes: not part of the wire format, nor of
+    # a finding's equality.)
+    buildkit: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def applicability(self) -> Applicability:
