@@ -15,7 +15,7 @@ import enum
 import inspect
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
@@ -148,10 +148,8 @@ class Finding:
     # The fixer's default, or the configured one (set by the runner for the file's config).
     severity: Severity = Severity.WARNING
     # The BuildKit checks this finding matches, when narrower than the fixer's `resolves`: a
-    # `# check=skip=` directive switches it off only for these. (Read where findings are
-    # collected, before they travel between processes: not part of the wire format, nor of
-    # a finding's equality.)
-    buildkit: tuple[str, ...] | None = field(default=None, compare=False)
+    # `# check=skip=` directive switches it off only for these.
+    buildkit: tuple[str, ...] | None = None
 
     @property
     def applicability(self) -> Applicability:

@@ -99,11 +99,25 @@ def _pack_finding(f: Finding, keep_edits: bool) -> Packed:
         f.path,
         f.hadolint,
         f.severity.value,
+        f.buildkit,
     )
 
 
 def _unpack_finding(t: Packed) -> Finding:
-    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint, sev = t
+    (
+        code,
+        message,
+        line,
+        column,
+        end_line,
+        end_column,
+        packed_fix,
+        reason,
+        path,
+        hadolint,
+        sev,
+        bk,
+    ) = t
     fix = None
     if packed_fix is not None:
         edits, applicability, description, file_changes, rationale = packed_fix
@@ -126,4 +140,5 @@ def _unpack_finding(t: Packed) -> Finding:
         path,
         hadolint,
         _SEVERITY[sev],
+        bk,
     )
