@@ -47,19 +47,10 @@ from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._secret_names import looks_secret
 from dockfix.syntax import Dockerfile, Instruction, arg_pairs, env_pairs
 
-_SECRET_WORD = lazy_re(
-    r"(?i)(?:^|_)(?:apikey|api_key|auth|credential|credentials|key|passwd|password|pat|"
-    r"secret|token)(?:_|$)"
-)
-_PUBLIC = lazy_re(r"(?i)(?:^|_)public(?:_|$)")
 _VARIABLE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
-
-
-def looks_secret(name: str) -> bool:
-    return bool(_SECRET_WORD.search(name)) and not _PUBLIC.search(name)
 
 
 def _pairs(instr: Instruction) -> list[tuple[str, str | None]]:

@@ -40,12 +40,13 @@ LABEL org.opencontainers.image.version=$VERSION
 ## Fix safety
 For a global `ARG` or a platform argument the stage does not declare: **unsafe**, `ARG NAME`
 inserted after the stage's `FROM` and the `ARG`s right below it (once per stage and name, at
-its first use). It changes the
-build's meaning on purpose: the variable gets the global default (or the platform) where it
-was empty, in this instruction and in every later one of the stage, `RUN` included. Other
-variables: no fix (display-only): whether the base image sets it with `ENV` (BuildKit reads
-the image's configuration; dockfix offline does not), whether it is a typo or a missing
-`ARG`, and which value it should have, only a person knows.
+its first use). It changes the build's meaning on purpose: the variable gets the global
+default (or the platform) where it was empty, in this instruction and in every later one of
+the stage, `RUN` included. A secret-looking name (`NPM_TOKEN`, as DF515 reads names) is not
+declared: it would be kept in the image's history. Other variables: no fix (display-only):
+whether the base image sets it with `ENV` (BuildKit reads the image's configuration; dockfix
+offline does not), whether it is a typo or a missing `ARG`, and which value it should have,
+only a person knows.
 
 ## Options
 None.
@@ -61,6 +62,7 @@ from collections.abc import Iterator
 from dockfix.context import FixContext
 from dockfix.edits import insert_after, keyword_style
 from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._secret_names import looks_secret
 from dockfix.semantic import PLATFORM_ARGS, PROXY_ARGS, scope_at, variable_uses
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -99,6 +101,13 @@ def _arg_block_end(stage: Stage) -> Instruction:
 def _why(doc: Dockerfile, stage: Stage, name: str) -> tuple[str, bool]:
     """What the variable is, and whether declaring it in the stage gives it a value."""
     where = f"stage `{stage.alias}`" if stage.alias else "this stage"
+    if name in doc.global_args and looks_secret(name):
+        return (
+            f"a global ARG that {where} does not declare again, and it looks like a secret: "
+            "declared in the stage, it would be kept in the image's history; pass it with "
+            "`RUN --mount=type=secret` instead",
+            False,
+        )
     if name in doc.global_args:
         return (
             f"a global ARG (declared before the first FROM) that {where} does not declare "

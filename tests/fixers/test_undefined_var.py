@@ -118,3 +118,11 @@ def test_new_args_join_the_args_below_the_from_in_the_order_of_use() -> None:
     # after the ARG whose value names VERSION: declared above it, it would change its value
     assert out == src.replace("$VERSION\nLABEL", "$VERSION\nARG VERSION\nARG COMMIT\nLABEL")
     assert left == []
+
+
+def test_a_secret_looking_global_arg_is_not_declared_in_the_stage() -> None:
+    # the new ARG would itself be DF515's finding (a secret kept in the image's history)
+    src = "ARG NPM_TOKEN\nFROM node:20-alpine\nCOPY .npmrc.$NPM_TOKEN /root/.npmrc\n"
+    [found] = check(src)
+    assert found.fix is None and "secret" in found.reason
+    assert dockfix.fix(src, select=["DF518", "DF515"], unsafe_fixes=True)[0] == src
