@@ -384,7 +384,9 @@ def _root_home_tools(doc: Dockerfile, instrs: list[Instruction]) -> str:
                     "root only, so the new user could not run those tools; install them "
                     "outside /root first"
                 )
-    browsers = any(i.keyword == "ENV" and "PLAYWRIGHT_BROWSERS_PATH" in i.args for i in instrs)
+    browsers = any(
+        i.keyword == "ENV" and "PLAYWRIGHT_BROWSERS_PATH" in i.args for i in instrs
+    )
     for instr in instrs:
         if instr.keyword == "RUN" and not browsers:
             m = _ROOT_ONLY_TOOLS.search(instr.logical + "".join(h.body for h in instr.heredocs))
@@ -928,7 +930,9 @@ def _written_dirs(writes: WriteAnalysis) -> tuple[list[tuple[str, str, str]], st
             return [], f"the application writes under /root (`{p}`, seen in {w.how})"
         if handed and (p == handed or p.startswith(handed.rstrip("/") + "/")):
             continue
-        code = p == writes.workdir or any(d == p or d.startswith(p + "/") for d in writes.code_dirs)
+        code = p == writes.workdir or any(
+            d == p or d.startswith(p + "/") for d in writes.code_dirs
+        )
         out.append((p, w.how, "file" if w.file else "code" if code else "dir"))
     fresh = [p for p, _, what in out if what == "dir"]
     # `chown -R /data` covers `/data/db`

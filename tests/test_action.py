@@ -114,7 +114,7 @@ SHELL_DIR = "$(touch${IFS}pwned)"  # a directory name that is shell code, withou
 def repo(tmp_path: Path) -> Path:
     """A checkout whose Dockerfiles live in directories named like shell code."""
     work = tmp_path / "checkout"
-    for name in (SHELL_DIR, 'it\'s"quoted"'):
+    for name in (SHELL_DIR, "it's\"quoted\""):
         (work / name).mkdir(parents=True)
         (work / name / "Dockerfile").write_text(
             "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n"
@@ -186,7 +186,7 @@ def test_sarif_mode_with_hostile_paths_and_args(tmp_path: Path, repo: Path) -> N
     proc = runner.run(
         step_named("Check"),
         mode="sarif",
-        paths=f'{SHELL_DIR}\n  it\'s"quoted"',  # a newline and quotes: two directory names
+        paths=f"{SHELL_DIR}\n  it's\"quoted\"",  # a newline and quotes: two directory names
         args="--offline\n--select\tDF102 ",
     )
     assert proc.returncode == 0, proc.stderr

@@ -130,12 +130,8 @@ def test_expected_changes_to_other_files(case: Case) -> None:
     assert text is not None
     for unsafe, name, expected in _other_file_expectations(case):
         outcome = dockfix.fix_outcome(
-            text,
-            path=case.dockerfile,
-            context_dir=case.directory,
-            select=[case.code],
-            unsafe_fixes=unsafe,
-            offline=True,
+            text, path=case.dockerfile, context_dir=case.directory, select=[case.code],
+            unsafe_fixes=unsafe, offline=True,
         )
         changes = {c.path.name.lstrip("."): c.content for c in outcome.file_changes}
         assert changes.get(name.lstrip(".")) == expected, f"{name}: {sorted(changes)}"

@@ -123,8 +123,6 @@ def test_full_output_rendered_file_by_file_equals_the_whole_render(tmp_path: Pat
     assert len(findings) > 200
     sources = {r.path: r.outcome.original for r in reports}
     whole = render(findings, "full", False, sources)
-    parts = [
-        (r.path, render_full_file(r.outcome.findings, False, r.outcome.original)) for r in reports
-    ]
+    parts = [(r.path, render_full_file(r.outcome.findings, False, r.outcome.original)) for r in reports]
     random.Random(7).shuffle(parts)  # workers finish in any order
     assert join_full_files(parts) == whole

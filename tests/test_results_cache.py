@@ -312,7 +312,10 @@ def test_per_file_ignores_of_files_in_one_directory_stay_apart(repo: Path, tmp_p
     cache = tmp_path / "cache"
     names = ["a/Dockerfile", "a/worker.Dockerfile"]
     opts = RunOptions(offline=True, cache_dir=str(cache), apply_fixes=False)
-    runs = [{r.path: r for r in process_paths(names, opts)} for _ in range(2)]
+    runs = [
+        {r.path: r for r in process_paths(names, opts)}
+        for _ in range(2)
+    ]
     assert _rechecked(runs[1]) == []
     for reports in runs:
         codes = {p: {code for code, _, _ in found} for p, found in _findings(reports).items()}

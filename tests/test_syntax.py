@@ -200,16 +200,10 @@ def test_indented_instruction_offsets_and_edits() -> None:
     assert apply_edits(text, [insert_after(doc, copy, ["RUN x"])]) == (
         "FROM x AS a\nWORKDIR /app\n  COPY . .\n  RUN x\n  RUN make\n"
     )
-    assert (
-        apply_edits(text, [delete_instruction(doc, copy)])
-        == "FROM x AS a\nWORKDIR /app\n  RUN make\n"
-    )
+    assert apply_edits(text, [delete_instruction(doc, copy)]) == "FROM x AS a\nWORKDIR /app\n  RUN make\n"
     bom = "\ufeffFROM a\nRUN b"
     d2 = parse(bom)
-    assert (
-        apply_edits(bom, [insert_before(d2, d2.instructions[0], ["ARG X"])])
-        == "\ufeffARG X\nFROM a\nRUN b"
-    )
+    assert apply_edits(bom, [insert_before(d2, d2.instructions[0], ["ARG X"])]) == "\ufeffARG X\nFROM a\nRUN b"
     assert apply_edits(bom, [delete_instruction(d2, d2.instructions[1])]) == "\ufeffFROM a"
 
 
@@ -227,7 +221,7 @@ def test_instructions_keep_their_stage_while_held() -> None:
 
     from dockfix.syntax import released_trees
 
-    text = 'FROM alpine AS base\nRUN true\nFROM base\nONBUILD RUN echo hi\nCMD ["sh"]\n'
+    text = "FROM alpine AS base\nRUN true\nFROM base\nONBUILD RUN echo hi\nCMD [\"sh\"]\n"
     instructions = parse(text).instructions
     gc.collect()
     assert [i.stage.index if i.stage else None for i in instructions] == [0, 0, 1, 1, 1]

@@ -139,7 +139,9 @@ def _walk(
             continue
         path = name if directory == "." else os.path.join(directory, name)
         if is_dir:
-            stack.append(_open_dir(path, full, dir_specs, respect_gitignore, listed, unreadable))
+            stack.append(
+                _open_dir(path, full, dir_specs, respect_gitignore, listed, unreadable)
+            )
         else:
             yield path, full
 

@@ -458,10 +458,8 @@ def _shared_cache(path: Path | None, ttl: float) -> DigestCache:
     batch_key = (path, ttl)
     if _BATCH_VIEWS is not None and batch_key in _BATCH_VIEWS:
         return _BATCH_VIEWS[batch_key]
-    where = (
-        path
-        if path is not None
-        else _default_cache_path(os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME"))
+    where = path if path is not None else _default_cache_path(
+        os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
     )
     try:
         st = os.stat(where)

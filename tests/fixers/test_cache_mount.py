@@ -36,7 +36,9 @@ def fix_for_old_engines(text: str, *, known: bool = True) -> tuple[str, list[Fin
     docker/dockerfile:1 (the answer the runner hands every fixer)."""
     query = ImageQuery.digest_of(ImageRef.parse("docker/dockerfile:1"))
     answers = {query.key: LookupAnswer(FRONTEND_DIGEST, OCI_INDEX)} if known else {}
-    ctx = FixContext(min_docker_engine=(20, 10), services={"image_lookups": ImageLookups(answers)})
+    ctx = FixContext(
+        min_docker_engine=(20, 10), services={"image_lookups": ImageLookups(answers)}
+    )
     out = fix_document(text, [CacheMount()], ctx, unsafe=True)
     return out.fixed, out.findings
 
@@ -146,6 +148,7 @@ def test_old_frontend_is_display_only() -> None:
     ]
 
 
+
 @pytest.mark.parametrize(
     ("version", "knows_run_mount"),
     [("1.1", False), ("1.1.9", False), ("1.2", True), ("1.2.0", True), ("1.3", True), ("0.9", False), ("2", True)],
@@ -160,7 +163,6 @@ def test_run_mount_arrived_in_frontend_1_2(version: str, knows_run_mount: bool) 
         assert reasons(left) == [
             f"`# syntax=docker/dockerfile:{version}` predates RUN --mount (docker/dockerfile:1.2)"
         ]
-
 
 @pytest.mark.parametrize(
     "frontend",
@@ -190,13 +192,17 @@ def test_multiline_run_gets_one_flag_per_line() -> None:
         " && rm -rf /root/.cache/pip\n"
     )
     out, _ = fix(src)
-    assert out == (f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n")
+    assert out == (
+        f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n"
+    )
     assert_valid(out)
 
 
 def test_flag_alone_on_the_last_line() -> None:
     out, _ = fix('FROM python:3.12\nRUN pip install -r req.txt \\\n    --no-cache-dir\nCMD ["x"]\n')
-    assert out == f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
+    assert (
+        out == f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
+    )
     assert_valid(out)
 
 

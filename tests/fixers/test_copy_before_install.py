@@ -142,6 +142,7 @@ def test_pip_install_dot_with_static_dependencies_is_unsafe(tmp_path: Path) -> N
     assert_valid(tmp_path, out, files)
 
 
+
 @pytest.mark.parametrize(
     ("pragma", "merged"),
     [
@@ -167,7 +168,6 @@ def test_dl3013_joins_the_hadolint_pragma_already_above_the_install(
         f"COPY . .\n{pragma}\nRUN pip install --no-cache-dir .\n"
     )
     assert_valid(tmp_path, out, files)
-
 
 def test_pip_install_editable_with_extras_from_setup_py(tmp_path: Path) -> None:
     src = 'FROM python:3.11\nWORKDIR /w\nCOPY . .\nRUN pip install -e ".[api]"\n'

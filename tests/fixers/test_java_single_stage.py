@@ -201,36 +201,21 @@ LAYERED = POM.replace(
 @pytest.mark.parametrize(
     ("boot", "extract", "launcher"),
     [
-        (
-            "3.2.5",
-            "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
-            "--destination /app/target/extracted",
-            "org.springframework.boot.loader.launch.JarLauncher",
-        ),
-        (
-            "3.3.1",
-            "java -Djarmode=tools -jar /app/target/orders-1.4.0.jar extract --layers "
-            "--launcher --destination /app/target/extracted",
-            "org.springframework.boot.loader.launch.JarLauncher",
-        ),
-        (
-            "2.7.18",
-            "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
-            "--destination /app/target/extracted",
-            "org.springframework.boot.loader.JarLauncher",
-        ),
+        ("3.2.5", "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
+         "--destination /app/target/extracted", "org.springframework.boot.loader.launch.JarLauncher"),
+        ("3.3.1", "java -Djarmode=tools -jar /app/target/orders-1.4.0.jar extract --layers "
+         "--launcher --destination /app/target/extracted",
+         "org.springframework.boot.loader.launch.JarLauncher"),
+        ("2.7.18", "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
+         "--destination /app/target/extracted", "org.springframework.boot.loader.JarLauncher"),
     ],
 )
 def test_layered_spring_boot_jar_is_extracted(
     tmp_path: Path, boot: str, extract: str, launcher: str
 ) -> None:
-    src = MAVEN.replace(
-        'CMD ["java", "-jar", "{jar}"]',
-        'ENTRYPOINT ["java", "-Xss512k", "-jar", "target/orders-1.4.0.jar", "--debug"]',
-    )
-    pom = LAYERED.replace("{final}", "").replace(
-        "<version>3.2.5</version>", f"<version>{boot}</version>"
-    )
+    src = MAVEN.replace('CMD ["java", "-jar", "{jar}"]',
+                        'ENTRYPOINT ["java", "-Xss512k", "-jar", "target/orders-1.4.0.jar", "--debug"]')
+    pom = LAYERED.replace("{final}", "").replace("<version>3.2.5</version>", f"<version>{boot}</version>")
     out, left = run(src, tmp_path, {"pom.xml": pom})
     assert left == []
     assert out.endswith(

@@ -23,7 +23,9 @@ from hadolint_runner import hadolint_codes
 CODE = "DF402"
 
 
-def run(text: str, *, unsafe: bool = True, **options: Any) -> tuple[str, list[Finding]]:
+def run(
+    text: str, *, unsafe: bool = True, **options: Any
+) -> tuple[str, list[Finding]]:
     """Fix with DF402 configured with ``options``; the fixer must not raise."""
     fixer = all_fixers()[CODE](options or None)
     ctx = FixContext(offline=True)
@@ -77,12 +79,8 @@ def test_configured_probe_uses_python_before_cmd() -> None:
 @pytest.mark.parametrize(
     ("base", "run_line", "tool"),
     [
-        (
-            "debian:bookworm-slim",
-            "RUN apt-get update && apt-get install -y --no-install-recommends"
-            " curl=7.88.1-10+deb12u8 && rm -rf /var/lib/apt/lists/*",
-            "curl",
-        ),
+        ("debian:bookworm-slim", "RUN apt-get update && apt-get install -y --no-install-recommends"
+         " curl=7.88.1-10+deb12u8 && rm -rf /var/lib/apt/lists/*", "curl"),
         ("alpine:3.19", "RUN apk add --no-cache wget", "wget"),
         ("ubuntu:24.04", "RUN apt-get install -y wget curl && apt-get purge -y curl", "wget"),
         ("python:3.12-alpine", "RUN true", "python3"),
@@ -96,7 +94,7 @@ def test_configured_probe_uses_python_before_cmd() -> None:
     ],
 )
 def test_probe_tool_comes_from_what_the_image_has(base: str, run_line: str, tool: str) -> None:
-    src = f'FROM {base}\n{run_line}\nEXPOSE 8080\nCMD ["/srv"]\n'
+    src = f"FROM {base}\n{run_line}\nEXPOSE 8080\nCMD [\"/srv\"]\n"
     out, left = run(src, url="/healthz")
     assert left == []
     argv = healthcheck_argv(out)
@@ -106,18 +104,11 @@ def test_probe_tool_comes_from_what_the_image_has(base: str, run_line: str, tool
 
 @pytest.mark.parametrize(
     "base",
-    [
-        "scratch",
-        "gcr.io/distroless/static-debian12:nonroot",
-        "gcr.io/distroless/cc-debian12",
-        "debian:bookworm-slim",
-        "ubuntu:24.04",
-        "golang:1.22-bookworm-slim",
-        "example.com/base:1",
-    ],
+    ["scratch", "gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/cc-debian12",
+     "debian:bookworm-slim", "ubuntu:24.04", "golang:1.22-bookworm-slim" , "example.com/base:1"],
 )
 def test_no_known_tool_is_display_only(base: str) -> None:
-    src = f'FROM {base}\nEXPOSE 8080\nCMD ["/srv"]\n'
+    src = f"FROM {base}\nEXPOSE 8080\nCMD [\"/srv\"]\n"
     out, left = run(src, url="/healthz")
     assert out == src
     assert "no curl, wget or language runtime" in left[0].reason
@@ -126,7 +117,7 @@ def test_no_known_tool_is_display_only(base: str) -> None:
 def test_curl_added_in_the_parent_stage_counts() -> None:
     src = (
         "FROM debian:bookworm-slim AS base\nRUN apt-get install -y curl\n"
-        'FROM base\nEXPOSE 80\nCMD ["/srv"]\n'
+        "FROM base\nEXPOSE 80\nCMD [\"/srv\"]\n"
     )
     out, _ = run(src, url="/")
     assert healthcheck_argv(out)[0] == "curl"
@@ -136,7 +127,8 @@ def test_curl_added_in_the_parent_stage_counts() -> None:
     ("options", "expose", "url"),
     [
         ({"url": "/ready", "port": 9000}, "EXPOSE 8080 9000", "http://localhost:9000/ready"),
-        ({"url": "http://127.0.0.1:8081/live"}, "EXPOSE 8080 8081", "http://127.0.0.1:8081/live"),
+        ({"url": "http://127.0.0.1:8081/live"}, "EXPOSE 8080 8081",
+         "http://127.0.0.1:8081/live"),
         ({"url": "/ready"}, "EXPOSE 8080/tcp 53/udp", "http://localhost:8080/ready"),
         ({"url": "/ready"}, "EXPOSE $PORT", "http://localhost:5000/ready"),
     ],
@@ -144,7 +136,7 @@ def test_curl_added_in_the_parent_stage_counts() -> None:
 def test_port_from_option_or_single_exposed_tcp_port(
     options: dict[str, Any], expose: str, url: str
 ) -> None:
-    src = f'FROM python:3.12\nARG PORT=5000\n{expose}\nCMD ["python3", "app.py"]\n'
+    src = f"FROM python:3.12\nARG PORT=5000\n{expose}\nCMD [\"python3\", \"app.py\"]\n"
     out, _ = run(src, **options)
     assert f"'{url}'" in healthcheck_argv(out)[2]
 
@@ -177,7 +169,7 @@ def test_port_from_the_start_command_without_expose(start: str, port: str) -> No
     ],
 )
 def test_unknown_port_or_unsafe_url_is_display_only(expose: str, url: str, reason: str) -> None:
-    src = f'FROM python:3.12\n{expose}\nCMD ["python3", "app.py"]\n'
+    src = f"FROM python:3.12\n{expose}\nCMD [\"python3\", \"app.py\"]\n"
     out, left = run(src, url=url)
     assert out == src
     assert reason in left[0].reason
@@ -187,13 +179,13 @@ def test_unknown_port_or_unsafe_url_is_display_only(expose: str, url: str, reaso
     "src",
     [
         PY.replace("EXPOSE 8000\n", "EXPOSE 8000\nHEALTHCHECK NONE\n"),
-        PY.replace("EXPOSE 8000\n", 'EXPOSE 8000\nHEALTHCHECK CMD ["/bin/true"]\n'),
-        'FROM python:3.12 AS base\nHEALTHCHECK CMD ["/bin/true"]\nFROM base\nEXPOSE 80\n'
-        'CMD ["python3", "app.py"]\n',
+        PY.replace("EXPOSE 8000\n", "EXPOSE 8000\nHEALTHCHECK CMD [\"/bin/true\"]\n"),
+        "FROM python:3.12 AS base\nHEALTHCHECK CMD [\"/bin/true\"]\nFROM base\nEXPOSE 80\n"
+        "CMD [\"python3\", \"app.py\"]\n",
         "FROM python:3.12\nEXPOSE 8000\n",  # no start command: a base image
-        'FROM python:3.12\nENTRYPOINT ["python3", "-m", "mytool"]\n',  # a CLI
-        'FROM alpine:3.19\nRUN apk add --no-cache curl\nCMD ["sh"]\n',
-        'FROM python:3.12\nEXPOSE 8000\nCMD ["gunicorn", "app:app"]\n'
+        "FROM python:3.12\nENTRYPOINT [\"python3\", \"-m\", \"mytool\"]\n",  # a CLI
+        "FROM alpine:3.19\nRUN apk add --no-cache curl\nCMD [\"sh\"]\n",
+        "FROM python:3.12\nEXPOSE 8000\nCMD [\"gunicorn\", \"app:app\"]\n"
         "FROM python:3.12 AS tests\nRUN pytest\n",  # the final stage runs no server
     ],
 )
@@ -203,12 +195,8 @@ def test_no_finding(src: str) -> None:
 
 @pytest.mark.parametrize(
     "cmd",
-    [
-        'CMD ["gunicorn", "-b", ":8000", "app:app"]',
-        "CMD exec uvicorn app:app --port 8000",
-        'ENTRYPOINT ["python", "-m", "uvicorn", "app:app"]',
-        'CMD ["bundle", "exec", "puma"]',
-    ],
+    ['CMD ["gunicorn", "-b", ":8000", "app:app"]', "CMD exec uvicorn app:app --port 8000",
+     'ENTRYPOINT ["python", "-m", "uvicorn", "app:app"]', 'CMD ["bundle", "exec", "puma"]'],
 )
 def test_server_commands_without_expose_are_reported(cmd: str) -> None:
     src = f"FROM python:3.12\n{cmd}\n"
@@ -232,11 +220,13 @@ def test_inserted_above_the_pragma_block_and_in_file_style() -> None:
     )
     out, _ = run(src, url="/healthz")
     assert out.startswith("\ufefffrom python:3.12-alpine\r\nexpose 8000\r\nhealthcheck ")
-    assert out.endswith("]\r\n# hadolint ignore=DL3025\r\ncmd gunicorn app:app")
+    assert out.endswith(
+        "]\r\n# hadolint ignore=DL3025\r\ncmd gunicorn app:app"
+    )
 
 
 def test_appended_when_the_stage_has_no_cmd_and_no_final_newline() -> None:
-    src = 'FROM python:3.12 AS app\nCMD ["gunicorn", "app:app"]\nFROM app\nEXPOSE 8000'
+    src = "FROM python:3.12 AS app\nCMD [\"gunicorn\", \"app:app\"]\nFROM app\nEXPOSE 8000"
     out, _ = run(src, url="/h")
     assert out.startswith(src + "\nHEALTHCHECK ")
     assert not out.endswith("\n")
@@ -248,7 +238,7 @@ def test_suppressed_by_existing_hadolint_pragma() -> None:
 
 
 def test_node_probe_is_valid_javascript_shape() -> None:
-    src = 'FROM node:20\nEXPOSE 3000\nCMD ["node", "server.js"]\n'
+    src = "FROM node:20\nEXPOSE 3000\nCMD [\"node\", \"server.js\"]\n"
     out, _ = run(src, url="https://localhost:3000/healthz")
     argv = healthcheck_argv(out)
     assert argv[:2] == ["node", "-e"]
@@ -259,14 +249,11 @@ _PATH = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~/?=&%", max_si
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    path=_PATH,
-    base=st.sampled_from(["python:3.12", "node:20", "alpine:3.19", "debian:12"]),
-    port=st.integers(1, 65535),
-)
+@given(path=_PATH, base=st.sampled_from(["python:3.12", "node:20", "alpine:3.19",
+                                          "debian:12"]), port=st.integers(1, 65535))
 def test_probe_is_one_exec_form_argument_list(path: str, base: str, port: int) -> None:
     """Whatever the (safe) URL, the added line is valid JSON exec form carrying it intact."""
-    src = f'FROM {base}\nRUN apt-get install -y curl\nEXPOSE {port}\nCMD ["/srv"]\n'
+    src = f"FROM {base}\nRUN apt-get install -y curl\nEXPOSE {port}\nCMD [\"/srv\"]\n"
     out, left = run(src, url="/" + path)
     assert left == []
     argv = healthcheck_argv(out)
@@ -289,11 +276,8 @@ def test_configured_fixtures(case: Path) -> None:
     outcome = fix_text_with(text, case / "Dockerfile", opts)
     assert outcome.warnings == []
     assert outcome.fixed == expected
-    safe = fix_text_with(
-        text,
-        case / "Dockerfile",
-        RunOptions(select=(CODE,), unsafe_fixes=False, offline=True, context=str(case)),
-    )
+    safe = fix_text_with(text, case / "Dockerfile", RunOptions(
+        select=(CODE,), unsafe_fixes=False, offline=True, context=str(case)))
     assert safe.fixed == text
     if expected != text:
         assert buildkit_rejects(expected) is None

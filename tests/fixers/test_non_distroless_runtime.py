@@ -32,9 +32,8 @@ def run(text: str, context: Path | None = None) -> list[Finding]:
     """The findings; the text must never change, even with unsafe fixes."""
     ctx = FixContext(context_dir=context)
     list(all_fixers()[CODE]().check(dockfix.parse(text), ctx))
-    fixed, findings = dockfix.fix(
-        text, context_dir=context, select=[CODE], unsafe_fixes=True, offline=True
-    )
+    fixed, findings = dockfix.fix(text, context_dir=context, select=[CODE], unsafe_fixes=True,
+                                  offline=True)
     assert fixed == text
     assert all(f.applicability is Applicability.DISPLAY_ONLY and f.fix is None for f in findings)
     return findings
@@ -44,38 +43,22 @@ def run(text: str, context: Path | None = None) -> list[Finding]:
     ("build", "runtime", "image"),
     [
         (GO_BUILD, "alpine:3.19", "gcr.io/distroless/static-debian13"),
-        (
-            GO_BUILD.replace("CGO_ENABLED=0 ", ""),
-            "debian:bookworm-slim",
-            "gcr.io/distroless/base-debian13",
-        ),
-        (
-            GO_BUILD.replace("golang:1.22", "golang:1.22-bookworm").replace("CGO_ENABLED=0 ", ""),
-            "ubuntu:22.04",
-            "gcr.io/distroless/base-debian12",
-        ),
+        (GO_BUILD.replace("CGO_ENABLED=0 ", ""), "debian:bookworm-slim",
+         "gcr.io/distroless/base-debian13"),
+        (GO_BUILD.replace("golang:1.22", "golang:1.22-bookworm").replace("CGO_ENABLED=0 ", ""),
+         "ubuntu:22.04", "gcr.io/distroless/base-debian12"),
         (RUST_BUILD, "debian:bookworm-slim", "gcr.io/distroless/cc-debian12"),
-        (
-            RUST_BUILD.replace("--bin api", "--target x86_64-unknown-linux-musl --bin api"),
-            "alpine:3.20",
-            "gcr.io/distroless/static-debian12",
-        ),
+        (RUST_BUILD.replace("--bin api", "--target x86_64-unknown-linux-musl --bin api"),
+         "alpine:3.20", "gcr.io/distroless/static-debian12"),
     ],
 )
 def test_points_to_the_matching_distroless_image(build: str, runtime: str, image: str) -> None:
-    artifact = (
-        "/out/api"
-        if "golang" in build
-        else (
-            "/src/target/x86_64-unknown-linux-musl/release/api"
-            if "musl" in build
-            else "/src/target/release/api"
-        )
+    artifact = "/out/api" if "golang" in build else (
+        "/src/target/x86_64-unknown-linux-musl/release/api" if "musl" in build
+        else "/src/target/release/api"
     )
-    src = (
-        build + f"\nFROM {runtime}\nCOPY --from=build {artifact} /usr/local/bin/api\n"
+    src = build + f"\nFROM {runtime}\nCOPY --from=build {artifact} /usr/local/bin/api\n" \
         'ENTRYPOINT ["api"]\n'
-    )
     findings = run(src)
     assert len(findings) == 1
     f = findings[0]
@@ -99,15 +82,13 @@ def test_harmless_setup_runs_user_and_metadata_are_allowed() -> None:
 
 
 def test_copy_into_a_directory_destination() -> None:
-    src = GO_BUILD + 'FROM debian:12\nCOPY --from=build /out/api /srv/\nCMD ["/srv/api"]\n'
+    src = GO_BUILD + "FROM debian:12\nCOPY --from=build /out/api /srv/\nCMD [\"/srv/api\"]\n"
     assert len(run(src)) == 1
 
 
 def test_arg_driven_runtime_base() -> None:
-    src = (
-        "ARG BASE=alpine:3.19\n"
-        + GO_BUILD
-        + ('FROM ${BASE}\nCOPY --from=build /out/api /api\nENTRYPOINT ["/api"]\n')
+    src = "ARG BASE=alpine:3.19\n" + GO_BUILD + (
+        "FROM ${BASE}\nCOPY --from=build /out/api /api\nENTRYPOINT [\"/api\"]\n"
     )
     assert "`alpine:3.19`" in run(src)[0].message
 
@@ -119,18 +100,19 @@ def test_arg_driven_runtime_base() -> None:
         "FROM alpine:3.19\nRUN apk add --no-cache curl\nCOPY --from=build /out/api /api\n"
         'CMD ["/api"]\n',
         "FROM debian:bookworm-slim\nCOPY --from=build /out/api /api\n"
-        'HEALTHCHECK CMD wget -qO- localhost:8080 || exit 1\nCMD ["/api"]\n',
+        "HEALTHCHECK CMD wget -qO- localhost:8080 || exit 1\nCMD [\"/api\"]\n",
         "FROM debian:bookworm-slim\nCOPY --from=build /out/api /api\nCMD /api --port $PORT\n",
         "FROM alpine:3.19\nCOPY --from=build /out/api /api\nCOPY run.sh /run.sh\n"
         'ENTRYPOINT ["/run.sh"]\n',
         "FROM alpine:3.19\nCOPY --from=build /out/api /api\nCOPY --from=build /src/web /web\n"
         'CMD ["/api"]\n',
-        'FROM alpine:3.19\nCOPY --from=build /out/api /api\nSHELL ["/bin/ash", "-c"]\n'
+        "FROM alpine:3.19\nCOPY --from=build /out/api /api\nSHELL [\"/bin/ash\", \"-c\"]\n"
         'CMD ["/api"]\n',
         "FROM alpine:3.19\nRUN --mount=type=cache,target=/var/cache/apk apk add tzdata\n"
         'COPY --from=build /out/api /api\nCMD ["/api"]\n',
         # already minimal, or not a distro
-        'FROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/api /api\nCMD ["/api"]\n',
+        "FROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/api /api\n"
+        'CMD ["/api"]\n',
         'FROM scratch\nCOPY --from=build /out/api /api\nCMD ["/api"]\n',
         'FROM python:3.12-slim\nCOPY --from=build /out/api /api\nCMD ["/api"]\n',
         # a binary run by name from a directory outside distroless's PATH

@@ -23,12 +23,8 @@ EMPTY_CONTEXT = Path(_EMPTY_DIR.name)
 
 
 def run(
-    text: str,
-    context: Path | None = EMPTY_CONTEXT,
-    files: dict[str, str] | None = None,
-    *,
-    unsafe: bool = False,
-    name: str = "Dockerfile",
+    text: str, context: Path | None = EMPTY_CONTEXT, files: dict[str, str] | None = None,
+    *, unsafe: bool = False, name: str = "Dockerfile",
 ) -> tuple[str, list[Finding]]:
     """Fix with DF302 only; the fixer must not raise (the engine would hide that)."""
     assert not files or context is not EMPTY_CONTEXT
@@ -45,9 +41,8 @@ def run(
     )
     if fixed != text:
         assert buildkit_rejects(fixed) is None
-        again, left = dockfix.fix(
-            fixed, path=path, context_dir=context, select=[CODE], unsafe_fixes=unsafe, offline=True
-        )
+        again, left = dockfix.fix(fixed, path=path, context_dir=context, select=[CODE],
+                                  unsafe_fixes=unsafe, offline=True)
         assert again == fixed and left == [], "not idempotent"
     return fixed, findings
 
@@ -157,14 +152,14 @@ def test_rust_cc_with_relative_entrypoint_and_carried_env(tmp_path: Path) -> Non
 def test_crlf_lowercase_and_missing_final_newline() -> None:
     src = (
         "from golang:1.22\r\nworkdir /src\r\ncopy . .\r\n"
-        'run CGO_ENABLED=0 go build -o /bin/app .\r\ncmd ["/bin/app"]'
+        "run CGO_ENABLED=0 go build -o /bin/app .\r\ncmd [\"/bin/app\"]"
     )
     out, _ = run(src, unsafe=True)
     assert out == (
         "from golang:1.22 as build\r\nworkdir /src\r\ncopy . .\r\n"
         "run CGO_ENABLED=0 go build -o /bin/app .\r\n\r\n"
         "from gcr.io/distroless/static-debian13:nonroot\r\nworkdir /src\r\n"
-        'copy --from=build /bin/app /bin/app\r\ncmd ["/bin/app"]'
+        "copy --from=build /bin/app /bin/app\r\ncmd [\"/bin/app\"]"
     )
 
 
@@ -184,40 +179,30 @@ def test_build_as_last_line_without_newline() -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (
-            ("EXPOSE 8080\n", "EXPOSE 8080\nRUN mkdir /data\n"),
-            "the RUN at line 6 runs after the build",
-        ),
+        (("EXPOSE 8080\n", "EXPOSE 8080\nRUN mkdir /data\n"),
+         "the RUN at line 6 runs after the build"),
         (('CMD ["/out/server"]', "CMD /out/server --port $PORT"), "shell-form `CMD`"),
         (('CMD ["/out/server"]', 'CMD ["go", "run", "./cmd/server"]'), "runs `go`"),
-        (
-            ('CMD ["/out/server"]', 'CMD ["/out/server", "-config", "/src/config.yaml"]'),
-            "uses `/src/config.yaml`",
-        ),
+        (('CMD ["/out/server"]', 'CMD ["/out/server", "-config", "/src/config.yaml"]'),
+         "uses `/src/config.yaml`"),
         (("EXPOSE 8080\n", "EXPOSE 8080\nUSER app\n"), "`USER app` names a user"),
-        (
-            ("EXPOSE 8080\n", "EXPOSE 8080\nCOPY --chown=app:app conf /etc/app\n"),
-            "`--chown=app:app`",
-        ),
-        (
-            ("EXPOSE 8080\n", "EXPOSE 8080\nHEALTHCHECK CMD curl -f http://localhost:8080/\n"),
-            "HEALTHCHECK at line 6",
-        ),
+        (("EXPOSE 8080\n", "EXPOSE 8080\nCOPY --chown=app:app conf /etc/app\n"),
+         "`--chown=app:app`"),
+        (("EXPOSE 8080\n", "EXPOSE 8080\nHEALTHCHECK CMD curl -f http://localhost:8080/\n"),
+         "HEALTHCHECK at line 6"),
         (("EXPOSE 8080\n", "EXPOSE 80\n"), "port 80 as root"),
         (("WORKDIR /src\n", "WORKDIR /src\nENV PATH=/src/bin:$PATH\n"), "build variable"),
         (("EXPOSE 8080\n", "EXPOSE 8080\nENV CACHE=$GOPATH/cache\n"), "`$GOPATH` at line 6"),
-        (
-            ("WORKDIR /src\n", "WORKDIR /src\nCOPY config.yaml /etc/svc/config.yaml\n"),
-            "outside the source tree",
-        ),
-        (("WORKDIR /src\n", 'WORKDIR /src\nSHELL ["/bin/bash", "-c"]\n'), "`SHELL`"),
-        (("WORKDIR /src\n", "WORKDIR /src\nRUN apt-get install -y libpq-dev\n"), "`libpq-dev`"),
+        (("WORKDIR /src\n", "WORKDIR /src\nCOPY config.yaml /etc/svc/config.yaml\n"),
+         "outside the source tree"),
+        (("WORKDIR /src\n", "WORKDIR /src\nSHELL [\"/bin/bash\", \"-c\"]\n"), "`SHELL`"),
+        (("WORKDIR /src\n", "WORKDIR /src\nRUN apt-get install -y libpq-dev\n"),
+         "`libpq-dev`"),
     ],
 )
 def test_display_only_when_the_split_may_not_work(change: tuple[str, str], reason: str) -> None:
-    src = GO.replace(*change).replace(
-        "CGO_ENABLED=0 ", "" if "libpq" in change[1] else "CGO_ENABLED=0 "
-    )
+    src = GO.replace(*change).replace("CGO_ENABLED=0 ", "" if "libpq" in change[1] else
+                                      "CGO_ENABLED=0 ")
     out, left = run(src, unsafe=True)
     assert out == src
     assert len(left) == 1 and left[0].fix is None
@@ -232,8 +217,7 @@ def test_privileged_port_is_fine_when_the_runtime_user_stays_root() -> None:
 
 def test_args_used_after_the_build_are_declared_in_the_runtime_stage() -> None:
     src = GO.replace("WORKDIR /src\n", "WORKDIR /src\nARG VERSION=dev\nARG UNUSED=1\n").replace(
-        "EXPOSE 8080\n", "EXPOSE 8080\nLABEL org.opencontainers.image.version=$VERSION\n"
-    )
+        "EXPOSE 8080\n", "EXPOSE 8080\nLABEL org.opencontainers.image.version=$VERSION\n")
     out, _ = run(src, unsafe=True)
     runtime = out.split("\n\n", 1)[1]
     assert "ARG VERSION=dev\n" in runtime and "UNUSED" not in runtime
@@ -270,12 +254,8 @@ def test_templates_in_the_source_tree_are_display_only(tmp_path: Path) -> None:
         ("node:20", "npm ci && npm run build", '["node", "dist/main.js"]', "DF305"),
         ("maven:3.9-eclipse-temurin-21", "mvn -B package", '["java", "-jar", "app.jar"]', "DF306"),
         ("gradle:8-jdk21", "gradle bootJar --no-daemon", '["java", "-jar", "a.jar"]', "DF306"),
-        (
-            "mcr.microsoft.com/dotnet/sdk:8.0",
-            "dotnet publish -c Release -o out",
-            '["dotnet", "out/Api.dll"]',
-            "DF307",
-        ),
+        ("mcr.microsoft.com/dotnet/sdk:8.0", "dotnet publish -c Release -o out",
+         '["dotnet", "out/Api.dll"]', "DF307"),
     ],
 )
 def test_other_ecosystems_are_left_to_their_own_rules(
@@ -283,13 +263,8 @@ def test_other_ecosystems_are_left_to_their_own_rules(
 ) -> None:
     src = f"FROM {base}\nWORKDIR /app\nCOPY . .\nRUN {build}\nCMD {cmd}\n"
     assert run(src, unsafe=True) == (src, [])
-    _, findings = dockfix.fix(
-        src,
-        path=EMPTY_CONTEXT / "Dockerfile",
-        context_dir=EMPTY_CONTEXT,
-        select=["DF302", code],
-        offline=True,
-    )
+    _, findings = dockfix.fix(src, path=EMPTY_CONTEXT / "Dockerfile", context_dir=EMPTY_CONTEXT,
+                              select=["DF302", code], offline=True)
     assert [f.code for f in findings] == [code]
 
 
@@ -298,15 +273,15 @@ def test_other_ecosystems_are_left_to_their_own_rules(
     [
         GO.replace('CMD ["/out/server"]\n', ""),  # no start command: a build image
         GO.replace("RUN CGO_ENABLED=0 go build -o /out/server ./cmd/server", "RUN make"),
-        'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "server.js"]\n',
-        'FROM golang:1.22 AS b\nRUN go build -o /x .\nFROM b\nCMD ["/x"]\n',
-        'FROM python:3.12\nRUN pip install .\nCMD ["app"]\n',
-        'FROM gcr.io/distroless/static-debian12\nCOPY app /app\nCMD ["/app"]\n',
+        "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n",
+        "FROM golang:1.22 AS b\nRUN go build -o /x .\nFROM b\nCMD [\"/x\"]\n",
+        "FROM python:3.12\nRUN pip install .\nCMD [\"app\"]\n",
+        "FROM gcr.io/distroless/static-debian12\nCOPY app /app\nCMD [\"/app\"]\n",
         # Windows: a Linux runtime would not run the binary
         "FROM golang:1.22-windowsservercore-ltsc2022\nWORKDIR C:\\src\nCOPY . .\n"
-        'RUN go build -o C:\\out\\server.exe .\nCMD ["C:\\\\out\\\\server.exe"]\n',
+        "RUN go build -o C:\\out\\server.exe .\nCMD [\"C:\\\\out\\\\server.exe\"]\n",
         "# escape=`\nFROM golang:1.22\nWORKDIR /src\nCOPY . .\n"
-        'RUN CGO_ENABLED=0 go build -o /out/server .\nCMD ["/out/server"]\n',
+        "RUN CGO_ENABLED=0 go build -o /out/server .\nCMD [\"/out/server\"]\n",
     ],
 )
 def test_no_finding(src: str) -> None:
@@ -342,13 +317,8 @@ def test_runtime_stage_copies_exactly_the_binary_cmd_runs(
     out_dir: list[str], binary: str, keyword_case: str, eol: str
 ) -> None:
     path = "/" + "/".join([*out_dir, binary])
-    lines = [
-        "FROM golang:1.22",
-        "WORKDIR /src",
-        "COPY . .",
-        f"RUN CGO_ENABLED=0 go build -o {path} .",
-        f'CMD ["{path}"]',
-    ]
+    lines = ["FROM golang:1.22", "WORKDIR /src", "COPY . .",
+             f"RUN CGO_ENABLED=0 go build -o {path} .", f'CMD ["{path}"]']
     if keyword_case == "lower":
         lines = [ln.split(" ", 1)[0].lower() + " " + ln.split(" ", 1)[1] for ln in lines]
     src = eol.join(lines) + eol

@@ -166,7 +166,9 @@ def test_a_tls_error_names_the_insecure_registry_option(
 ) -> None:
     # The proxy serves plain HTTP on loopback; made to look like a remote registry, it gets
     # TLS, which fails at the handshake: once, without retries, naming the option.
-    monkeypatch.setattr("dockfix.registry_client.is_loopback_registry", lambda registry: False)
+    monkeypatch.setattr(
+        "dockfix.registry_client.is_loopback_registry", lambda registry: False
+    )
     client = make_client()
     with pytest.raises(RegistryUnavailable) as info:
         client.resolve(ImageRef.parse(f"{proxy.host}/test/multi:1.0"))
@@ -221,7 +223,9 @@ def test_an_untrusted_certificate_names_ssl_cert_file_and_the_option(
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host = f"127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setattr("dockfix.registry_client.is_loopback_registry", lambda registry: False)
+    monkeypatch.setattr(
+        "dockfix.registry_client.is_loopback_registry", lambda registry: False
+    )
     try:
         with pytest.raises(RegistryUnavailable) as info:
             make_client().resolve(ImageRef.parse(f"{host}/team/app:1"))
