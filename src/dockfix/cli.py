@@ -307,7 +307,7 @@ class _Run:
                 yield p
 
     def _discover_all(self, paths: Sequence[str]) -> Iterator[str]:
-        from dockfix.config import Config, ConfigError, note_listing
+        from dockfix.config import Config, ConfigError, config_at, note_listing
         from dockfix.discovery import iter_dockerfile_paths
         from dockfix.runner import config_for
 
@@ -321,7 +321,11 @@ class _Run:
                 cfg = by_dir[directory]
             except KeyError:
                 try:
-                    found = config_for(directory or ".", self.opts.config_file)
+                    found = (
+                        config_for(directory or ".", self.opts.config_file)
+                        if self.opts.config_file or not os.path.isabs(directory)
+                        else config_at(directory)
+                    )
                 except ConfigError:
                     found = None
                 cfg = by_dir[directory] = found if found is not None and found.exclude else None

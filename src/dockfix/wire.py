@@ -40,7 +40,8 @@ def pack_report(r: FileReport, keep_edits: bool = True) -> Packed:
 
 def unpack_report(t: Packed) -> FileReport:
     path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t
-    o = None if outcome is None else unpack_outcome(outcome)
+    # A results-cache hit travels as stored: its findings name the file as that run showed it.
+    o = None if outcome is None else unpack_outcome(outcome, path if cached else None)
     return FileReport(
         path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry
     )
@@ -61,13 +62,14 @@ def pack_outcome(o: FixOutcome, keep_edits: bool = True) -> Packed:
     )
 
 
-def unpack_outcome(t: Packed) -> FixOutcome:
+def unpack_outcome(t: Packed, shown: str | None = None) -> FixOutcome:
+    """``shown``: the path every finding names, instead of the one packed with it."""
     original, fixed, findings, applied, file_changes, error, warnings, error_line, unsafe = t
     return FixOutcome(
         original,
         fixed,
-        [_unpack_finding(f) for f in findings],
-        [_unpack_finding(f) for f in applied],
+        [_unpack_finding(f, shown) for f in findings],
+        [_unpack_finding(f, shown) for f in applied],
         file_changes,
         error,
         warnings,
@@ -103,7 +105,18 @@ def _pack_finding(f: Finding, keep_edits: bool) -> Packed:
     )
 
 
-def _unpack_finding(t: Packed) -> Finding:
+def without_edits(outcome: Packed) -> Packed:
+    """A packed outcome whose fixes travel without their edits (as ``keep_edits`` False)."""
+    return (*outcome[:2], _bare(outcome[2]), _bare(outcome[3]), *outcome[4:])
+
+
+def _bare(findings: list[Packed]) -> list[Packed]:
+    if not any(f[6] is not None and f[6][0] for f in findings):
+        return findings
+    return [f if f[6] is None else (*f[:6], ([], *f[6][1:]), *f[7:]) for f in findings]
+
+
+def _unpack_finding(t: Packed, shown: str | None = None) -> Finding:
     (
         code,
         message,
@@ -118,6 +131,8 @@ def _unpack_finding(t: Packed) -> Finding:
         sev,
         bk,
     ) = t
+    if shown is not None:
+        path = shown
     fix = None
     if packed_fix is not None:
         edits, applicability, description, file_changes, rationale = packed_fix
