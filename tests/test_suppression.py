@@ -113,3 +113,15 @@ def test_experimental_checks_run_where_experimental_enables_them_whatever_skip_s
     assert check_skips("skip=CopyIgnoredFile").skips("CopyIgnoredFile")
     assert not check_skips(" skip = all ; experimental = all ").skips("CopyIgnoredFile")
     assert not check_skips("skip=all;oops")  # BuildKit refuses it: nothing skipped
+
+
+def test_an_unknown_check_name_in_the_directive_is_warned_about() -> None:
+    text = "# check=skip=jsonargsrecommended,StageNameCasing;experimental=CopyIgnoredFiles\n"
+    outcome = dockfix.fix_outcome(text + BK_SRC, select=["DF401"], offline=True)
+    assert outcome.warnings == [
+        "line 1: unknown BuildKit check CopyIgnoredFiles in `# check=` (names are case-sensitive)",
+        "line 1: unknown BuildKit check jsonargsrecommended in `# check=` (names are "
+        "case-sensitive)",
+    ]
+    known = "# check=skip=all;experimental=CopyIgnoredFile\n" + BK_SRC
+    assert dockfix.fix_outcome(known, select=["DF401"], offline=True).warnings == []

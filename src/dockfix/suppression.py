@@ -32,6 +32,32 @@ def _pragma_re() -> re.Pattern[str]:
 
 # BuildKit runs these only where `experimental=` enables them, and then whatever `skip` says.
 EXPERIMENTAL_CHECKS = frozenset({"CopyIgnoredFile", "InvalidDefinitionDescription"})
+# Every check BuildKit has (its build checks reference): a name in `# check=` outside them
+# skips nothing, so the run warns about it.
+BUILDKIT_CHECKS = EXPERIMENTAL_CHECKS | frozenset(
+    {
+        "StageNameCasing",
+        "FromAsCasing",
+        "NoEmptyContinuation",
+        "ConsistentInstructionCasing",
+        "DuplicateStageName",
+        "ReservedStageName",
+        "JSONArgsRecommended",
+        "MaintainerDeprecated",
+        "UndefinedArgInFrom",
+        "WorkdirRelativePath",
+        "UndefinedVar",
+        "MultipleInstructionsDisallowed",
+        "LegacyKeyValueFormat",
+        "RedundantTargetPlatform",
+        "SecretsUsedInArgOrEnv",
+        "InvalidDefaultArgInFrom",
+        "FromPlatformFlagConstDisallowed",
+        "ExposeProtoCasing",
+        "ExposeInvalidFormat",
+        "InvalidBaseImagePlatform",
+    }
+)
 
 
 class CheckSkips(NamedTuple):
@@ -62,11 +88,12 @@ def check_skips(value: str) -> CheckSkips:
         key, sep, val = part.partition("=")
         if not sep:
             return CheckSkips()
-        listed = frozenset(n.strip() for n in val.split(",")) - {""}
+        is_all = val.strip() == "all"
+        listed = frozenset() if is_all else frozenset(n.strip() for n in val.split(",")) - {""}
         if key.strip() == "skip":
-            every, names = val.strip() == "all", listed
+            every, names = is_all, listed
         elif key.strip() == "experimental":
-            kept_every, kept = val.strip() == "all", listed
+            kept_every, kept = is_all, listed
     return CheckSkips(every, names, kept, kept_every)
 
 
@@ -126,6 +153,17 @@ def unknown_codes(doc: Dockerfile, known: Collection[str]) -> list[tuple[int, st
             bad = _codes(m.group(3)) - {"ALL", *known}
             out.extend((number, code) for code in sorted(bad))
     return out
+
+
+def unknown_checks(doc: Dockerfile) -> list[tuple[int, str]]:
+    """(line, name) of each name in the ``# check=`` directive's ``skip`` or ``experimental``
+    that is no BuildKit check (``jsonargsrecommended``: names are case-sensitive)."""
+    directive = doc.directive("check")
+    if directive is None:
+        return []
+    skips = check_skips(directive.value)
+    named = sorted((skips.names | skips.kept) - BUILDKIT_CHECKS)
+    return [(directive.line, name) for name in named]
 
 
 def _pragma_lines(doc: Dockerfile) -> Iterator[tuple[int, re.Match[str]]]:
