@@ -1,5 +1,5 @@
-"""Variable names that look like secrets: read by DF515 (an ARG/ENV keeps them in the image)
-and by the rules that write an ENV (DF528 must not write a secret into the image)."""
+"""Which variable names look like secrets (`NPM_TOKEN`, `DB_PASSWORD`): DF515 reports them in
+ARG and ENV, DF518 does not declare one in a stage, and DF528 never writes one into an ENV."""
 
 from __future__ import annotations
 

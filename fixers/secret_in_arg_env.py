@@ -65,7 +65,9 @@ class SecretInArgEnv(Fixer):
     severity = Severity.WARNING
     name = "secret-in-arg-env"
     summary = "A secret passed through ARG or ENV is stored in the image"
-    resolves = Resolves(hadolint=("DL3064",), trivy=(), checkov=())
+    resolves = Resolves(
+        hadolint=("DL3064",), trivy=(), checkov=(), buildkit=("SecretsUsedInArgOrEnv",)
+    )
     security = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

@@ -29,7 +29,7 @@ from dockfix.context import FixContext
 from dockfix.engine import FileReport, FixOutcome, fix_document
 from dockfix.fixer import FileChange, Finding, Fixer, Severity
 from dockfix.source_io import Source, SourceError, read_source, text_digest, write_atomic
-from dockfix.suppression import unknown_codes
+from dockfix.suppression import unknown_checks, unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 from dockfix.wire import Packed, pack_report, unpack_report, without_edits
 
@@ -307,6 +307,10 @@ def fix_text_with(
         outcome.warnings.extend(
             f"line {line}: unknown rule code {code} in suppression comment"
             for line, code in unknown_codes(doc, all_fixers())
+        )
+        outcome.warnings.extend(
+            f"line {line}: unknown BuildKit check {name} in `# check=` (names are case-sensitive)"
+            for line, name in unknown_checks(doc)
         )
     if shown is None:
         shown = display_path(path) if path is not None else "-"

@@ -101,6 +101,7 @@ def _pack_finding(f: Finding, keep_edits: bool) -> Packed:
         f.path,
         f.hadolint,
         f.severity.value,
+        f.buildkit,
     )
 
 
@@ -116,7 +117,8 @@ def _bare(findings: list[Packed]) -> list[Packed]:
 
 
 def _unpack_finding(t: Packed, shown: str | None = None) -> Finding:
-    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint, sev = t
+    code, message, line, column, end_line, end_column, packed_fix, *rest = t
+    reason, path, hadolint, sev, buildkit = rest
     if shown is not None:
         path = shown
     fix = None
@@ -141,4 +143,5 @@ def _unpack_finding(t: Packed, shown: str | None = None) -> Finding:
         path,
         hadolint,
         _SEVERITY[sev],
+        buildkit,
     )

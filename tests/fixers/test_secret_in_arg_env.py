@@ -6,7 +6,7 @@ import pytest
 
 import dockfix
 from dockfix.fixer import Applicability
-from dockfix.fixers.secret_in_arg_env import looks_secret
+from dockfix.fixers._secret_names import looks_secret
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 
