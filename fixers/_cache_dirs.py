@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import SYSTEM_BY_NAME, SystemPackageManager
 from dockfix.semantic import expand
 from dockfix.shell import SimpleCommand, Word
 
@@ -530,23 +531,14 @@ def _gradle_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     return tuple(targets)
 
 
-_APT_SUBS = frozenset(
-    {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "build-dep",
-        "update",
-        "source",
-        "download",
-        "reinstall",
-    }
-)
+_APT = SYSTEM_BY_NAME["apt"]
+_APK = SYSTEM_BY_NAME["apk"]
+_APT_SUBS = frozenset(_APT.refresh + _APT.installs)
+_APK_SUBS = frozenset(_APK.refresh + _APK.installs)
 
 
 def _apt_matches(argv: list[str]) -> bool:
-    return argv[:1] in (["apt-get"], ["apt"]) and _sub(
+    return argv[:1] in [[p] for p in _APT.programs] and _sub(
         argv, frozenset({"-o", "-c", "-t", "--option"})
     )[:1] in [[s] for s in _APT_SUBS]
 
@@ -554,13 +546,13 @@ def _apt_matches(argv: list[str]) -> bool:
 def _apt_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     if env.uid != 0:
         return "apt runs as a non-root user here"
-    return ("/var/cache/apt", "/var/lib/apt")
+    return _APT.mount_targets
 
 
 def _apk_matches(argv: list[str]) -> bool:
     return argv[:1] == ["apk"] and _sub(
         argv, frozenset({"-X", "--repository", "-t", "--virtual", "-p", "--root", "--cache-dir"})
-    )[:1] in (["add"], ["upgrade"], ["update"], ["fix"])
+    )[:1] in [[s] for s in _APK_SUBS]
 
 
 def _apk_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
@@ -568,7 +560,11 @@ def _apk_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
         return "apk runs as a non-root user here"
     if _opt_value(argv, "--cache-dir", "-p", "--root") is not None:
         return "apk is given its own --cache-dir or --root"
-    return ("/var/cache/apk",)
+    return _APK.mount_targets
+
+
+def _clean_commands(manager: SystemPackageManager) -> tuple[tuple[str, ...], ...]:
+    return tuple((p, *w) for p in manager.programs for w in manager.clean_words)
 
 
 TOOLS: tuple[Tool, ...] = (
@@ -652,7 +648,7 @@ TOOLS: tuple[Tool, ...] = (
         "system_packages",
         _apt_matches,
         _apt_targets,
-        clean_commands=(("apt-get", "clean"), ("apt", "clean")),
+        clean_commands=_clean_commands(_APT),
         sharing="locked",
         hint=r"\bapt(-get)?\s",
     ),
@@ -661,8 +657,8 @@ TOOLS: tuple[Tool, ...] = (
         "system_packages",
         _apk_matches,
         _apk_targets,
-        no_cache_flags=frozenset({"--no-cache"}),
-        clean_commands=(("apk", "cache", "clean"),),
+        no_cache_flags=frozenset(_APK.no_cache_options),
+        clean_commands=_clean_commands(_APK),
         sharing="locked",
         hint=r"\bapk\s",
     ),
@@ -688,7 +684,7 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
 # quick no for the many commands that are none of them: cp, chmod, echo, …).
 _TOOL_PROGRAMS = frozenset(
     {"uv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
-    | {"gradlew", "apt-get", "apt", "apk"}
+    | {"gradlew", *_APT.programs, *_APK.programs}
 )
 
 

@@ -66,11 +66,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import (
+    SYSTEM_BY_NAME,
+    SYSTEM_PACKAGE_MANAGERS,
+    SystemPackageManager,
+    system_manager,
+)
 from dockfix.fixers._run_script import (
     RunAnalysis,
     Script,
@@ -86,24 +91,14 @@ from dockfix.semantic import descendants, expand, from_reference, layered
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
-APT_LISTS = "/var/lib/apt/lists"
-APT_RM = "rm -rf /var/lib/apt/lists/*"
-APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
-APT_CONSUMERS = frozenset(
-    {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "build-dep",
-        "source",
-        "download",
-        "reinstall",
-        "satisfy",
-    }
-)
-APT_READERS = frozenset({"apt-cache", "apt-file"})  # read the lists, any subcommand
-APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")
+APT = SYSTEM_BY_NAME["apt"]
+APK = SYSTEM_BY_NAME["apk"]
+APT_LISTS = APT.lists_dirs[0]
+APT_RM = f"rm -rf {APT_LISTS}/*"
+APT_PROGRAMS = frozenset(APT.programs)
+APT_CONSUMERS = frozenset(APT.installs)
+APT_READERS = frozenset(APT.reader_programs)  # read the lists, any subcommand
+APK_CACHE = APK.cache_dirs
 # Why each kind of edit is made (the PR description shows the one that fits the edit).
 APT_WHY = (
     "The lists are downloaded by `apt-get update` and are only needed while installing; left "
@@ -119,75 +114,10 @@ RPM_WHY = (
     "install; cleaning in the same `RUN` keeps them out of the image (a later layer that "
     "deletes them does not shrink this one)."
 )
-APK_INDEX_USERS = frozenset(
-    {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
-)
+APK_INDEX_USERS = frozenset(APK.installs + APK.index_readers)
+# The managers whose clean-up is a command appended after the install.
+RPM_TOOLS = tuple(m for m in SYSTEM_PACKAGE_MANAGERS if m.clean)
 
-
-# The hadolint rule each package manager's kept cache violates.
-_HADOLINT_BY_PROGRAM = {
-    "apt-get": "DL3009",
-    "apk": "DL3019",
-    "yum": "DL3032",
-    "zypper": "DL3036",
-    "dnf": "DL3040",
-    "microdnf": "DL3040",
-}
-
-
-class RpmTool(NamedTuple):
-    program: str
-    installs: frozenset[str]
-    clean: str  # the command that is appended
-    clean_words: tuple[tuple[str, ...], ...]  # subcommand words that count as cleaning
-    cache_dirs: tuple[str, ...]
-
-
-_DNF_INSTALLS = frozenset(
-    {"install", "in", "reinstall", "localinstall", "groupinstall", "upgrade", "update", "builddep"}
-)
-RPM_TOOLS = (
-    RpmTool(
-        "dnf",
-        _DNF_INSTALLS,
-        "dnf clean all",
-        (("clean", "all"),),
-        ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5"),
-    ),
-    RpmTool(
-        "yum",
-        _DNF_INSTALLS,
-        "yum clean all",
-        (("clean", "all"),),
-        ("/var/cache/yum", "/var/cache/dnf"),
-    ),
-    RpmTool(
-        "microdnf",
-        frozenset({"install", "reinstall", "upgrade", "update"}),
-        "microdnf clean all",
-        (("clean", "all"),),
-        ("/var/cache/yum", "/var/cache/dnf"),
-    ),
-    RpmTool(
-        "zypper",
-        frozenset(
-            {
-                "install",
-                "in",
-                "update",
-                "up",
-                "patch",
-                "dist-upgrade",
-                "dup",
-                "source-install",
-                "si",
-            }
-        ),
-        "zypper clean --all",
-        (("clean",), ("cc",)),
-        ("/var/cache/zypp",),
-    ),
-)
 
 _TEXT_APT_CONSUMER = lazy_re(
     r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
@@ -307,11 +237,11 @@ class AptListsKept(Fixer):
                 continue
             found = self._apt(doc, owner, analysis, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["apt-get"],)
+                found.hadolint = (APT.hadolint_rule,)
                 yield found
             found = self._apk(doc, owner, analysis, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["apk"],)
+                found.hadolint = (APK.hadolint_rule,)
                 yield found
             yield from self._rpm(doc, owner, analysis, cmds)
 
@@ -331,7 +261,7 @@ class AptListsKept(Fixer):
             c.order > last_update.order
             and (
                 _removes(c.command, (APT_LISTS,))
-                or (c.program in APT_PROGRAMS and c.sub == "distclean")
+                or (c.program in APT_PROGRAMS and c.sub in APT.lists_clean_words)
             )
             for c in cmds
         ):
@@ -506,9 +436,7 @@ class AptListsKept(Fixer):
             for c in adds
         ]
         updates = [c for c in apk if c.sub == "update"]
-        refreshed_flag = any(
-            any(a in ("-U", "--update", "--update-cache") for a in _opts(c)) for c in adds
-        )
+        refreshed_flag = any(any(a in APK.refresh_options for a in _opts(c)) for c in adds)
         refreshed = bool(updates and updates[0].order < adds[0].order) or refreshed_flag
         stops_index = refreshed_flag or bool(updates)
         if updates:
@@ -563,7 +491,7 @@ class AptListsKept(Fixer):
         self, doc: Dockerfile, owner: Instruction, analysis: RunAnalysis, cmds: list[Cmd]
     ) -> Iterator[Finding]:
         for tool in RPM_TOOLS:
-            mine = [c for c in cmds if c.program == tool.program]
+            mine = [c for c in cmds if c.program in tool.programs]
             installs = [c for c in mine if c.sub in tool.installs]
             if not installs:
                 continue
@@ -578,33 +506,33 @@ class AptListsKept(Fixer):
             if _KEEPCACHE.search(_text_before(owner)):
                 continue  # the file turned `keepcache` on: it keeps the packages on purpose
             message = (
-                f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
+                f"`{last.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
             )
             if unknown:
-                yield self._tool_finding(tool.program, owner, message, reason=unknown)
+                yield self._tool_finding(last.program, owner, message, reason=unknown)
                 continue
             if last.script.kind == "exec":
                 yield self._tool_finding(
-                    tool.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
+                    last.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
                 )
                 continue
-            later = _later_cacheonly(doc, owner, tool.program)
+            later = _later_cacheonly(doc, owner, tool)
             if later is not None:
                 yield self._tool_finding(
-                    tool.program,
+                    last.program,
                     owner,
                     message,
                     reason=(
-                        f"the RUN on line {later} runs {tool.program} from the cache (--cacheonly)"
+                        f"the RUN on line {later} runs {last.program} from the cache (--cacheonly)"
                     ),
                 )
                 continue
             edit, why = append_command(doc, last.script, tool.clean)
             if edit is None:
-                yield self._tool_finding(tool.program, owner, message, reason=why)
+                yield self._tool_finding(last.program, owner, message, reason=why)
                 continue
             yield self._tool_finding(
-                tool.program,
+                last.program,
                 owner,
                 message,
                 Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
@@ -622,7 +550,8 @@ class AptListsKept(Fixer):
         """A finding naming the hadolint rule of its package manager (a `# hadolint ignore=`
         of one manager's rule leaves the others reported)."""
         found = self.finding(owner, message, fix, reason=reason)
-        found.hadolint = (_HADOLINT_BY_PROGRAM.get(program, "DL3040"),)
+        manager = system_manager(program)
+        found.hadolint = (manager.hadolint_rule if manager is not None else "DL3040",)
         return found
 
 
@@ -644,10 +573,10 @@ def _opts(c: Cmd) -> list[str]:
 
 
 def _no_cache(c: Cmd) -> bool:
-    return "--no-cache" in _opts(c)
+    return any(o in APK.no_cache_options for o in _opts(c))
 
 
-def _is_clean(c: Cmd, tool: RpmTool) -> bool:
+def _is_clean(c: Cmd, tool: SystemPackageManager) -> bool:
     if c.sub_index < 0:
         return False
     words = (c.sub, *_args(c))
@@ -704,7 +633,7 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
                 if (
                     c.sub in APK_INDEX_USERS
                     and not _no_cache(c)
-                    and not any(a in ("-U", "--update", "--update-cache") for a in _opts(c))
+                    and not any(a in APK.refresh_options for a in _opts(c))
                 ):
                     out.append((instr.start_line, c.sub == "add" and c.script.editable))
             if refreshed:
@@ -712,7 +641,9 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
     return out
 
 
-def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int | None:
+def _later_cacheonly(
+    doc: Dockerfile, owner: Instruction, manager: SystemPackageManager
+) -> int | None:
     stage = owner.stage
     if stage is None:
         return None
@@ -724,7 +655,9 @@ def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int |
             if target.keyword != "RUN":
                 continue
             for c in _commands(analyse_run(doc, instr)):
-                if c.program == program and any(o in ("-C", "--cacheonly") for o in _opts(c)):
+                if c.program in manager.programs and any(
+                    o in manager.cache_only_options for o in _opts(c)
+                ):
                     return instr.start_line
     return None
 
