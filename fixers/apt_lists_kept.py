@@ -11,6 +11,12 @@ in its layer, and cleans up in the same `RUN`:
 - dnf, yum, microdnf: an install without `<tool> clean all` after it → appends it;
   zypper: appends `zypper clean --all`.
 
+What counts as the clean-up: `rm` of the lists, of a parent directory or of a glob of their
+entries (`/var/lib/apt/lists/*_*`), and `apt-get dist-clean` (apt 2.7 and later). A brace list
+(`rm -rf /var/{cache,lib}/apt`) counts where the `RUN`'s shell expands it (bash, zsh, ksh);
+`/bin/sh` of Debian and Ubuntu is dash, which passes the braces to `rm` as they are, so the
+lists stay and the message says why. Naming some entries (`lists/partial`) is not enough.
+
 The new command follows the file's layout: one-line `RUN`s get ` && rm …` appended, a
 multi-line `RUN` gets a new continuation line in its own style (`&&` at line starts or at
 line ends, same indentation; `;` where `set -e` is on). A shell comment at the end of the
@@ -81,6 +87,7 @@ from dockfix.fixers._run_script import (
     Script,
     analyse_run,
     append_command,
+    brace_expand,
     chain_item_of,
     mount_targets,
     paths_related,
@@ -160,8 +167,11 @@ def _args(cmd: Cmd) -> list[str]:
     return [w.value for w in cmd.command.words[cmd.sub_index + 1 :]] if cmd.sub_index >= 0 else []
 
 
-def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
-    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory."""
+def _removes(script: Script, cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
+    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory.
+
+    Brace lists count only where the script's shell expands them: under dash (`/bin/sh` of
+    Debian and Ubuntu) `rm -rf /var/{cache,lib}/apt` names a path that does not exist."""
     argv = cmd.argv
     if not argv or argv[0] not in ("rm", "find"):
         return False
@@ -170,15 +180,42 @@ def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
     for a in argv[1:]:
         if a.startswith("-") or not a.startswith("/"):
             continue
-        if "{" in a:
-            head = a.split("{", 1)[0]
-            if any(p.startswith(head) for p in paths):
+        words = brace_expand(a) if script.expands_braces else [a]
+        for word in words:
+            if "{" in word:
+                continue  # a literal brace: no such directory
+            if any(_clears(word, p) for p in paths):
                 return True
-            continue
-        stem = a.rstrip("*").rstrip("/") or "/"
-        if any(paths_related(stem, p) for p in paths):
-            return True
     return False
+
+
+def _clears(word: str, path: str) -> bool:
+    """Whether removing ``word`` removes ``path``: the path itself, a parent, or a glob of its
+    entries (`/var/lib/apt/lists/*_*`); naming some entries (`lists/partial`) is not enough."""
+    stem = word.rstrip("*").rstrip("/") or "/"
+    if stem == path or path.startswith(stem.rstrip("/") + "/"):
+        return True
+    parent, _, name = word.rpartition("/")
+    return parent == path and any(ch in name for ch in "*?[")
+
+
+def _unexpanded_removals(c: Cmd) -> list[str]:
+    """The `rm` words that would remove the lists if the shell expanded their braces."""
+    argv = c.command.argv
+    if c.script.expands_braces or not argv or argv[0] != "rm":
+        return []
+    return [
+        a
+        for a in argv[1:]
+        if "{" in a and any(_clears(w, APT_LISTS) for w in brace_expand(a) if "{" not in w)
+    ]
+
+
+def _clears_lists(c: Cmd) -> bool:
+    """Whether the command removes the apt lists: `rm` of them or `apt-get dist-clean`."""
+    if c.program in APT_PROGRAMS and c.sub in APT.lists_clean_words:
+        return True
+    return _removes(c.script, c.command, (APT_LISTS,))
 
 
 def _mount_cover(doc: Dockerfile, owner: Instruction, paths: tuple[str, ...]) -> tuple[bool, str]:
@@ -257,14 +294,7 @@ class AptListsKept(Fixer):
         last_update = updates[-1]
         if not any(c.sub in APT_CONSUMERS and c.order > last_update.order for c in apt):
             return None  # an update alone is DF102's business
-        if any(
-            c.order > last_update.order
-            and (
-                _removes(c.command, (APT_LISTS,))
-                or (c.program in APT_PROGRAMS and c.sub in APT.lists_clean_words)
-            )
-            for c in cmds
-        ):
+        if any(c.order > last_update.order and _clears_lists(c) for c in cmds):
             return None  # removed already
         if not _stage_in_image(doc, owner.stage):
             return None
@@ -272,6 +302,12 @@ class AptListsKept(Fixer):
         if covered:
             return None
         message = f"`{last_update.program} update` leaves the apt lists ({APT_LISTS}) in the layer"
+        unexpanded = next((w for c in cmds for w in _unexpanded_removals(c)), None)
+        if unexpanded is not None:
+            message += (
+                f" (`{unexpanded}` is not brace-expanded by `{last_update.script.shell or 'sh'}`,"
+                " the RUN's shell: it names no file)"
+            )
         if unknown:
             return self.finding(owner, message, reason=unknown)
         script = last_update.script
@@ -340,7 +376,7 @@ class AptListsKept(Fixer):
             (c for c in cmds if c.sub in APT_CONSUMERS or c.program in APT_READERS), None
         )
         first_update = next((c for c in cmds if c.sub == "update"), None)
-        removes = any(_removes(c, (APT_LISTS,)) for _, c in analysis.commands())
+        removes = any(_clears_lists(c) for c in _commands(analysis))
         line = instr.start_line
         if analysis.opaque and _TEXT_APT_CONSUMER.search(analysis.text):
             if not _TEXT_APT_UPDATE.search(analysis.text):
@@ -403,7 +439,7 @@ class AptListsKept(Fixer):
             Edit.insert(script.to_source(consumer.command.start), f"{update_text} && ")
         )
         cmds = _commands(analyse_run(doc, instr))
-        removes = any(_removes(c.command, (APT_LISTS,)) for c in cmds)
+        removes = any(_clears_lists(c) for c in cmds)
         if append_rm and not removes:
             edit, _ = append_command(doc, script, APT_RM)
             if edit is not None:
@@ -453,7 +489,9 @@ class AptListsKept(Fixer):
             if removal is not None:
                 edits.append(removal)
             elif not any(
-                _removes(c.command, ("/var/cache/apk",)) for c in cmds if c.order > update.order
+                _removes(c.script, c.command, APK.cache_dirs[:1])
+                for c in cmds
+                if c.order > update.order
             ):
                 edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
                 if edit is None:
@@ -498,7 +536,10 @@ class AptListsKept(Fixer):
             last = installs[-1]
             if any(c.order > last.order and _is_clean(c, tool) for c in mine):
                 continue
-            if any(c.order > last.order and _removes(c.command, tool.cache_dirs) for c in cmds):
+            if any(
+                c.order > last.order and _removes(c.script, c.command, tool.cache_dirs)
+                for c in cmds
+            ):
                 continue
             covered, unknown = _mount_cover(doc, owner, tool.cache_dirs)
             if covered:
