@@ -9,11 +9,15 @@ The defaults come from each tool's documentation:
 
 - pip: ``$PIP_CACHE_DIR``, else ``$XDG_CACHE_HOME/pip``, else ``~/.cache/pip``;
 - uv: ``$UV_CACHE_DIR``, else ``$XDG_CACHE_HOME/uv``, else ``~/.cache/uv``;
+- pipenv: ``$PIPENV_CACHE_DIR``, else ``$XDG_CACHE_HOME/pipenv``, else ``~/.cache/pipenv`` (it
+  passes that directory to the pip it runs);
 - Poetry: ``$POETRY_CACHE_DIR``, else ``$XDG_CACHE_HOME/pypoetry``, else ``~/.cache/pypoetry``
   (only its ``cache`` and ``artifacts`` subdirectories: virtualenvs live there too);
 - npm: ``$npm_config_cache`` (any case), else ``~/.npm``;
 - Yarn 1: ``$YARN_CACHE_FOLDER``, else ``/usr/local/share/.cache/yarn`` for root and
-  ``$XDG_CACHE_HOME/yarn`` / ``~/.cache/yarn`` for other users; Yarn 2+: ``~/.yarn/berry/cache``;
+  ``$XDG_CACHE_HOME/yarn`` / ``~/.cache/yarn`` for other users; Yarn 4:
+  ``$YARN_GLOBAL_FOLDER/cache``, default ``~/.yarn/berry/cache``; Yarn 2 and 3 (or
+  ``enableGlobalCache: false``): the project's ``cacheFolder``, default ``.yarn/cache``;
 - pnpm: ``$npm_config_store_dir``, else ``$PNPM_HOME/store``, ``$XDG_DATA_HOME/pnpm/store``,
   ``~/.local/share/pnpm/store``;
 - Bun: ``$BUN_INSTALL_CACHE_DIR``, else ``$BUN_INSTALL/install/cache``, ``~/.bun/install/cache``;
@@ -36,7 +40,12 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
-from dockfix.fixers._package_managers import SYSTEM_BY_NAME, SystemPackageManager
+from dockfix.fixers._package_managers import (
+    CROSS_WRAPPERS,
+    SYSTEM_BY_NAME,
+    SystemPackageManager,
+    truthy,
+)
 from dockfix.semantic import expand
 from dockfix.shell import SimpleCommand, Word
 
@@ -95,7 +104,12 @@ class RunEnv(NamedTuple):
     gid: int | None
     workdir: str
     base: str  # the stage tree's base image name (``golang``)
-    yarn_berry: bool = False  # Yarn 2+ (a `.yarnrc.yml`, corepack, `yarn set version`)
+    yarn_berry: bool = False  # Yarn 2+ (package.json, `.yarnrc.yml`, `yarn set version` …)
+    # Yarn 2+ only: its global folder's cache (True), the project's `.yarn/cache` (False) or
+    # unknown (None); `cacheFolder` of .yarnrc.yml.
+    yarn_global_cache: bool | None = None
+    yarn_cache_folder: str | None = None
+    yarn_unknown: str = ""  # why Yarn's cache is not known (corepack, no package.json …)
 
     def var(self, name: str) -> str | None:
         raw = self.env.get(name)
@@ -290,6 +304,19 @@ def _uv_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     return (posixpath.join(env.xdg_cache(), "uv"),)
 
 
+def _pipenv_matches(argv: list[str]) -> bool:
+    return argv[:1] == ["pipenv"] and _sub(
+        argv, frozenset({"--python", "--pypi-mirror", "-r", "--requirements", "--categories"})
+    )[:1] in (["install"], ["sync"], ["update"], ["upgrade"], ["lock"])
+
+
+def _pipenv_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
+    explicit = env.var("PIPENV_CACHE_DIR")
+    if explicit:
+        return (env.path(explicit),)
+    return (posixpath.join(env.xdg_cache(), "pipenv"),)
+
+
 def _poetry_matches(argv: list[str]) -> bool:
     return argv[:1] == ["poetry"] and _sub(
         argv, frozenset({"--directory", "-C", "-P", "--project"})
@@ -356,16 +383,36 @@ def _yarn_matches(argv: list[str]) -> bool:
 
 
 def _yarn_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
-    explicit = _opt_value(argv, "--cache-folder") or env.var("YARN_CACHE_FOLDER")
-    if explicit:
-        return (env.path(explicit),)
-    if env.yarn_berry or "--immutable" in argv:
+    flag = _opt_value(argv, "--cache-folder")  # Yarn 1 only
+    if flag:
+        return (env.path(flag),)
+    if env.yarn_unknown:
+        return env.yarn_unknown
+    if not env.yarn_berry and "--immutable" not in argv:
+        explicit = env.var("YARN_CACHE_FOLDER")
+        if explicit:
+            return (env.path(explicit),)
+        if env.uid == 0:
+            return ("/usr/local/share/.cache/yarn",)
+        return (posixpath.join(env.xdg_cache(), "yarn"),)
+    setting = env.var("YARN_ENABLE_GLOBAL_CACHE")
+    global_cache = truthy(setting) if setting is not None else env.yarn_global_cache
+    if global_cache is None:
+        return (
+            "which Yarn 2+ release runs is not known (no `packageManager` in package.json, no "
+            "`yarnPath` or `enableGlobalCache` in .yarnrc.yml): Yarn 2 and 3 cache in the "
+            "project's .yarn/cache, Yarn 4 in ~/.yarn/berry/cache"
+        )
+    if global_cache:
+        # YARN_CACHE_FOLDER moves only the project cache, which the global one replaces.
         return (
             posixpath.join(env.path(env.var("YARN_GLOBAL_FOLDER") or "~/.yarn/berry"), "cache"),
         )
-    if env.uid == 0:
-        return ("/usr/local/share/.cache/yarn",)
-    return (posixpath.join(env.xdg_cache(), "yarn"),)
+    folder = env.var("YARN_CACHE_FOLDER") or env.yarn_cache_folder or ".yarn/cache"
+    if not folder.startswith(("/", "~")):
+        project = _opt_value(argv, "--cwd")
+        folder = posixpath.join(project, folder) if project else folder
+    return (env.path(folder),)
 
 
 def _pnpm_matches(argv: list[str]) -> bool:
@@ -590,6 +637,15 @@ TOOLS: tuple[Tool, ...] = (
         hint=r"\buv\s",
     ),
     Tool(
+        "pipenv",
+        "python",
+        _pipenv_matches,
+        _pipenv_targets,
+        no_cache_env=("PIP_NO_CACHE_DIR",),  # inherited by the pip it runs
+        clean_commands=(("pipenv", "--clear"),),
+        hint=r"\bpipenv\s",
+    ),
+    Tool(
         "poetry",
         "python",
         _poetry_matches,
@@ -667,7 +723,8 @@ TOOLS: tuple[Tool, ...] = (
 
 def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
     """The command's argv without wrappers (``sudo``, ``env X=1``), and the index of its
-    program word in ``cmd.words``; the program is reduced to its base name."""
+    program word in ``cmd.words``; the program is reduced to its base name, and a cross
+    wrapper (``xx-cargo``) to the tool it runs."""
     words = [w.value for w in cmd.words]
     k = 0
     while k < len(words) and words[k].rsplit("/", 1)[-1] in WRAPPERS:
@@ -676,14 +733,15 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
             k += 1
     argv = words[k:]
     if argv:
-        argv[0] = argv[0].rsplit("/", 1)[-1]
+        name = argv[0].rsplit("/", 1)[-1]
+        argv[0] = CROSS_WRAPPERS.get(name, name)
     return argv, k
 
 
 # The programs the matchers above accept as argv[0], besides pip's and python's names (a
 # quick no for the many commands that are none of them: cp, chmod, echo, …).
 _TOOL_PROGRAMS = frozenset(
-    {"uv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
+    {"uv", "pipenv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
     | {"gradlew", *_APT.programs, *_APK.programs}
 )
 
