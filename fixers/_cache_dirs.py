@@ -37,15 +37,18 @@ import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import (
     CROSS_WRAPPERS,
+    PACKAGE_MANAGERS,
+    PIP_PROGRAM,
+    PYTHON_PROGRAM,
     SYSTEM_BY_NAME,
     SystemPackageManager,
     truthy,
 )
+from dockfix.fixers._run_script import PLAIN_WRAPPERS
 from dockfix.semantic import expand
 from dockfix.shell import SimpleCommand, Word
 
@@ -59,7 +62,6 @@ __all__ = [
     "find_cache_uses",
 ]
 
-WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"})
 
 # Variables official images set in their own Dockerfiles (invisible to ours).
 BASE_IMAGE_ENV: dict[str, dict[str, str]] = {
@@ -188,8 +190,6 @@ def _opt_value(argv: list[str], *names: str) -> str | None:
     return found
 
 
-_PIP_NAME = lazy_re(r"pip(\d+(\.\d+)?)?\Z")
-_PYTHON_NAME = lazy_re(r"python(\d+(\.\d+)?)?\Z")
 _PIP_VALUE_OPTS = frozenset(
     {
         "--cache-dir",
@@ -241,9 +241,9 @@ _PIP_VALUE_OPTS = frozenset(
 
 def _pip_argv(argv: list[str]) -> list[str] | None:
     """argv of a pip invocation (``python -m pip`` normalised to ``pip``), else None."""
-    if argv and _PIP_NAME.match(argv[0]):
+    if argv and PIP_PROGRAM.match(argv[0]):
         return argv
-    if len(argv) >= 3 and _PYTHON_NAME.match(argv[0]) and argv[1] == "-m" and argv[2] == "pip":
+    if len(argv) >= 3 and PYTHON_PROGRAM.match(argv[0]) and argv[1] == "-m" and argv[2] == "pip":
         return ["pip", *argv[3:]]
     return None
 
@@ -614,15 +614,23 @@ def _clean_commands(manager: SystemPackageManager) -> tuple[tuple[str, ...], ...
     return tuple((p, *w) for p in manager.programs for w in manager.clean_words)
 
 
+def _cache_columns(name: str) -> dict[str, Any]:
+    """A Tool's opt-outs and clean-ups, from the package manager table."""
+    pm = PACKAGE_MANAGERS[name]
+    return {
+        "no_cache_flags": frozenset(pm.no_cache_flags),
+        "no_cache_env": pm.no_cache_env,
+        "clean_commands": pm.cache_clean_commands,
+    }
+
+
 TOOLS: tuple[Tool, ...] = (
     Tool(
         "pip",
         "python",
         _pip_matches,
         _pip_targets,
-        no_cache_flags=frozenset({"--no-cache-dir", "--no-cache"}),
-        no_cache_env=("PIP_NO_CACHE_DIR",),
-        clean_commands=(("pip", "cache", "purge"),),
+        **_cache_columns("pip"),
         hadolint_marker=".cache/pip",
         hint=r"\bpip[0-9.]*\s",
     ),
@@ -631,9 +639,7 @@ TOOLS: tuple[Tool, ...] = (
         "python",
         _uv_matches,
         _uv_targets,
-        no_cache_flags=frozenset({"--no-cache", "-n"}),
-        no_cache_env=("UV_NO_CACHE",),
-        clean_commands=(("uv", "cache", "clean"),),
+        **_cache_columns("uv"),
         hint=r"\buv\s",
     ),
     Tool(
@@ -641,8 +647,7 @@ TOOLS: tuple[Tool, ...] = (
         "python",
         _pipenv_matches,
         _pipenv_targets,
-        no_cache_env=("PIP_NO_CACHE_DIR",),  # inherited by the pip it runs
-        clean_commands=(("pipenv", "--clear"),),
+        **_cache_columns("pipenv"),
         hint=r"\bpipenv\s",
     ),
     Tool(
@@ -650,8 +655,7 @@ TOOLS: tuple[Tool, ...] = (
         "python",
         _poetry_matches,
         _poetry_targets,
-        no_cache_flags=frozenset({"--no-cache"}),
-        clean_commands=(("poetry", "cache", "clear"),),
+        **_cache_columns("poetry"),
         hint=r"\bpoetry\s",
     ),
     Tool(
@@ -659,7 +663,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _npm_matches,
         _npm_targets,
-        clean_commands=(("npm", "cache", "clean"), ("npm", "cache", "clear")),
+        **_cache_columns("npm"),
         hint=r"\bnpm\s",
     ),
     Tool(
@@ -667,7 +671,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _yarn_matches,
         _yarn_targets,
-        clean_commands=(("yarn", "cache", "clean"),),
+        **_cache_columns("yarn"),
         hadolint_marker=".cache/yarn",
         hint=r"\byarn\b",
     ),
@@ -676,7 +680,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _pnpm_matches,
         _pnpm_targets,
-        clean_commands=(("pnpm", "store", "prune"),),
+        **_cache_columns("pnpm"),
         hint=r"\bpnpm\s",
     ),
     Tool(
@@ -684,8 +688,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _bun_matches,
         _bun_targets,
-        no_cache_flags=frozenset({"--no-cache"}),
-        clean_commands=(("bun", "pm", "cache", "rm"),),
+        **_cache_columns("bun"),
         hint=r"\bbun\s",
     ),
     Tool(
@@ -693,7 +696,7 @@ TOOLS: tuple[Tool, ...] = (
         "go",
         _go_matches,
         _go_targets,
-        clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
+        **_cache_columns("go"),
         hint=r"\bgo\s+(build|install|test|run|vet|get|mod)\b",
     ),
     Tool("cargo", "rust", _cargo_matches, _cargo_targets, hint=r"\bcargo\s"),
@@ -727,7 +730,7 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
     wrapper (``xx-cargo``) to the tool it runs."""
     words = [w.value for w in cmd.words]
     k = 0
-    while k < len(words) and words[k].rsplit("/", 1)[-1] in WRAPPERS:
+    while k < len(words) and words[k].rsplit("/", 1)[-1] in PLAIN_WRAPPERS:
         k += 1
         while k < len(words) and (words[k].startswith("-") or "=" in words[k]):
             k += 1
@@ -751,7 +754,7 @@ def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None
     if not argv:
         return None
     prog = argv[0]
-    if prog not in _TOOL_PROGRAMS and not (_PIP_NAME.match(prog) or _PYTHON_NAME.match(prog)):
+    if prog not in _TOOL_PROGRAMS and not (PIP_PROGRAM.match(prog) or PYTHON_PROGRAM.match(prog)):
         return None
     for tool in TOOLS:
         if enabled(tool) and tool.matches(argv):

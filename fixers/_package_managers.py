@@ -24,6 +24,8 @@ from dockfix.fixers._lazy import lazy_re
 __all__ = [
     "CROSS_WRAPPERS",
     "PACKAGE_MANAGERS",
+    "PIP_PROGRAM",
+    "PYTHON_PROGRAM",
     "SYSTEM_BY_NAME",
     "SYSTEM_PACKAGE_MANAGERS",
     "InstallMatch",
@@ -63,6 +65,9 @@ class PackageManager(NamedTuple):
     # Global options placed before the subcommand that take a value (so the value is not
     # mistaken for the subcommand).
     global_value_options: tuple[str, ...] = ()
+    no_cache_flags: tuple[str, ...] = ()  # options that keep downloads out of the cache
+    no_cache_env: tuple[str, ...] = ()  # variables that do the same (also for a wrapped pip)
+    cache_clean_commands: tuple[tuple[str, ...], ...] = ()  # argv prefixes that empty it
 
 
 _PIP_CACHE = ("/root/.cache/pip",)
@@ -87,6 +92,9 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=_PIP_CACHE,
             cache_env=("PIP_CACHE_DIR",),
             global_value_options=("--cache-dir", "--log", "--proxy", "--cert", "--python"),
+            no_cache_flags=("--no-cache-dir", "--no-cache"),
+            no_cache_env=("PIP_NO_CACHE_DIR",),
+            cache_clean_commands=(("pip", "cache", "purge"),),
         ),
         PackageManager(
             name="uv-pip",
@@ -105,6 +113,9 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.cache/uv",),
             cache_env=("UV_CACHE_DIR",),
             global_value_options=("--cache-dir", "--directory", "--project", "--config-file"),
+            no_cache_flags=("--no-cache", "-n"),
+            no_cache_env=("UV_NO_CACHE",),
+            cache_clean_commands=(("uv", "cache", "clean"),),
         ),
         PackageManager(
             name="uv",
@@ -123,6 +134,9 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.cache/uv",),
             cache_env=("UV_CACHE_DIR",),
             global_value_options=("--cache-dir", "--directory", "--project", "--config-file"),
+            no_cache_flags=("--no-cache", "-n"),
+            no_cache_env=("UV_NO_CACHE",),
+            cache_clean_commands=(("uv", "cache", "clean"),),
         ),
         PackageManager(
             name="poetry",
@@ -141,6 +155,8 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.cache/pypoetry",),
             cache_env=("POETRY_CACHE_DIR",),
             global_value_options=("-C", "--directory", "-P", "--project"),
+            no_cache_flags=("--no-cache",),
+            cache_clean_commands=(("poetry", "cache", "clear"),),
         ),
         PackageManager(
             name="pipenv",
@@ -159,6 +175,8 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             # pipenv hands its own cache directory to the pip it runs (`--cache-dir`).
             cache_dirs=("/root/.cache/pipenv",),
             cache_env=("PIPENV_CACHE_DIR", "XDG_CACHE_HOME"),
+            no_cache_env=("PIP_NO_CACHE_DIR",),
+            cache_clean_commands=(("pipenv", "--clear"),),
         ),
         PackageManager(
             name="npm",
@@ -195,6 +213,7 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.npm",),
             cache_env=("npm_config_cache", "NPM_CONFIG_CACHE"),
             global_value_options=("--prefix", "-C", "--userconfig", "--cache", "--loglevel"),
+            cache_clean_commands=(("npm", "cache", "clean"), ("npm", "cache", "clear")),
         ),
         PackageManager(
             name="yarn",
@@ -223,6 +242,7 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/usr/local/share/.cache/yarn", "/root/.yarn/berry/cache"),
             cache_env=("YARN_CACHE_FOLDER", "YARN_GLOBAL_FOLDER"),
             global_value_options=("--cwd", "--modules-folder", "--cache-folder", "--mutex"),
+            cache_clean_commands=(("yarn", "cache", "clean"),),
         ),
         PackageManager(
             name="pnpm",
@@ -241,6 +261,7 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.local/share/pnpm/store", "/root/.cache/pnpm"),
             cache_env=("PNPM_HOME", "npm_config_store_dir", "XDG_DATA_HOME"),
             global_value_options=("-C", "--dir", "--store-dir"),
+            cache_clean_commands=(("pnpm", "store", "prune"),),
         ),
         PackageManager(
             name="bun",
@@ -259,6 +280,8 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.bun/install/cache",),
             cache_env=("BUN_INSTALL_CACHE_DIR", "BUN_INSTALL"),
             global_value_options=("--cwd",),
+            no_cache_flags=("--no-cache",),
+            cache_clean_commands=(("bun", "pm", "cache", "rm"),),
         ),
         PackageManager(
             name="go",
@@ -278,6 +301,7 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=("/go/pkg/mod", "/root/.cache/go-build"),
             cache_env=("GOMODCACHE", "GOPATH", "GOCACHE"),
+            cache_clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
         ),
         PackageManager(
             name="cargo",
@@ -435,8 +459,9 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
     )
 }
 
-_PIP_EXE = lazy_re(r"pip(?:\d+(?:\.\d+)*)?\Z")
-_PYTHON_EXE = lazy_re(r"python(?:\d+(?:\.\d+)*)?\Z")
+# pip's and python's program names (`pip3`, `pip3.12`, `python3.12`).
+PIP_PROGRAM = lazy_re(r"pip(?:\d+(?:\.\d+)*)?\Z")
+PYTHON_PROGRAM = lazy_re(r"python(?:\d+(?:\.\d+)*)?\Z")
 
 
 class InstallMatch(NamedTuple):
@@ -478,7 +503,7 @@ def match_command(argv: list[str]) -> InstallMatch | None:
     exe = _exe_name(argv[0])
     exe_index = 0
     candidates: list[PackageManager]
-    if _PYTHON_EXE.match(exe) and len(argv) >= 3 and argv[1] == "-m":
+    if PYTHON_PROGRAM.match(exe) and len(argv) >= 3 and argv[1] == "-m":
         module = argv[2]
         exe_index = 2
         if module == "pip":
@@ -489,7 +514,7 @@ def match_command(argv: list[str]) -> InstallMatch | None:
                 candidates = [PACKAGE_MANAGERS["uv-pip"], PACKAGE_MANAGERS["uv"]]
         else:
             return None
-    elif _PIP_EXE.match(exe):
+    elif PIP_PROGRAM.match(exe):
         candidates = [PACKAGE_MANAGERS["pip"]]
     else:
         candidates = [pm for pm in PACKAGE_MANAGERS.values() if exe in pm.executables]

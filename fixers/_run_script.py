@@ -31,6 +31,7 @@ from dockfix.semantic import expand as expand  # re-exported for DF201 until it 
 from dockfix.semantic import from_reference, mounts
 from dockfix.shell import (
     OPTIONS_WITH_VALUE,
+    WRAPPERS,
     ChainItem,
     ShellScript,
     SimpleCommand,
@@ -42,6 +43,9 @@ from dockfix.shell import (
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Heredoc, Instruction, Stage
 
+# Wrappers whose first word after their options is the command they run (`timeout 60 cmd`
+# and `xargs cmd` are left to SimpleCommand.argv).
+PLAIN_WRAPPERS = WRAPPERS - {"xargs", "timeout"}
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
 # `sh` is dash in Debian and Ubuntu images (where apt runs) and busybox ash in Alpine: neither
 # expands braces.
@@ -335,7 +339,7 @@ def subcommand(cmd: SimpleCommand) -> tuple[str, str, int] | None:
     k = 0
     while k < len(words):
         name = words[k].value.rsplit("/", 1)[-1]
-        if name in ("sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"):
+        if name in PLAIN_WRAPPERS:
             k += 1
             while k < len(words) and (words[k].value.startswith("-") or "=" in words[k].value):
                 k += 1
