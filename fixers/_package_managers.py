@@ -2,7 +2,7 @@
 
 Two tables. ``SYSTEM_PACKAGE_MANAGERS`` (apt, apk, dnf, yum, microdnf, zypper): which commands
 refresh the index, install, read the index or clean up, where the lists and caches are, and the
-options that skip or refresh them (DF102, DF103, DF104, DF105, DF201). ``PACKAGE_MANAGERS``
+options that skip or refresh them (DF101, DF102, DF103, DF104, DF105). ``PACKAGE_MANAGERS``
 (pip, npm, Cargo …): the dependency installers of DF101 and DF104. That table is data only: which commands install
 dependencies, which project files they read, how to keep the project itself out of the install,
 which flags keep the lock file untouched, what they write inside the project and where they
