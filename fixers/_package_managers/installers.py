@@ -1,44 +1,22 @@
-"""What dockfix knows about package managers: one data row per tool, asked by every fixer.
+"""The dependency installers (pip, npm, Cargo …): one data row per tool, for DF101 and DF104.
 
-Two tables. ``SYSTEM_PACKAGE_MANAGERS`` (apt, apk, dnf, yum, microdnf, zypper): which commands
-refresh the index, install, read the index or clean up, where the lists and caches are, and the
-options that skip or refresh them (DF101, DF102, DF103, DF104, DF105). ``PACKAGE_MANAGERS``
-(pip, npm, Cargo …): the dependency installers of DF101 and DF104. That table is data only: which commands install
-dependencies, which project files they read, how to keep the project itself out of the install,
-which flags keep the lock file untouched, what they write inside the project and where they
-cache downloads. The per-tool rules that need to read file contents (scripts in
-``package.json``, path dependencies, workspaces) live with the fixer that uses them.
+Data only: which commands install dependencies, which project files they read, how to keep the
+project itself out of the install, which flags keep the lock file untouched, what they write
+inside the project, where they cache downloads and what turns that cache off. The per-tool
+rules that need to read file contents (scripts in ``package.json``, path dependencies,
+workspaces) live with the fixer that uses them.
 
 Paths in ``manifests``/``lock_files``/``config_files``/``project_outputs`` are relative to the
 project directory (where the manifest is). ``cache_dirs`` are the defaults for the root user in
-the official images, and ``cache_env`` the variables that move them.
+the official images, and ``cache_env`` the variables that move them (DF104 computes the real
+location in ``_cache_dirs``).
 """
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
-
-__all__ = [
-    "CROSS_WRAPPERS",
-    "PACKAGE_MANAGERS",
-    "PIP_PROGRAM",
-    "PYTHON_PROGRAM",
-    "SYSTEM_BY_NAME",
-    "SYSTEM_PACKAGE_MANAGERS",
-    "InstallMatch",
-    "PackageManager",
-    "SystemPackageManager",
-    "YarnRelease",
-    "match_command",
-    "system_manager",
-    "truthy",
-    "yarn_global_cache",
-    "yarn_release",
-    "yarn_switch",
-]
 
 
 class PackageManager(NamedTuple):
@@ -78,7 +56,10 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
         PackageManager(
             name="pip",
             ecosystem="python",
-            executables=("pip", "pip3"),  # pip3.12 etc. matched by pattern, `python -m pip` too
+            executables=(
+                "pip",
+                "pip3",
+            ),  # pip3.12 etc. matched by pattern, `python -m pip` too
             install_subcommands=(("install",), ("wheel",), ("download",)),
             manifests=(),  # the requirement files named by -r/-c
             lock_files=(),
@@ -91,7 +72,13 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=_PIP_CACHE,
             cache_env=("PIP_CACHE_DIR",),
-            global_value_options=("--cache-dir", "--log", "--proxy", "--cert", "--python"),
+            global_value_options=(
+                "--cache-dir",
+                "--log",
+                "--proxy",
+                "--cert",
+                "--python",
+            ),
             no_cache_flags=("--no-cache-dir", "--no-cache"),
             no_cache_env=("PIP_NO_CACHE_DIR",),
             cache_clean_commands=(("pip", "cache", "purge"),),
@@ -112,7 +99,12 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=("/root/.cache/uv",),
             cache_env=("UV_CACHE_DIR",),
-            global_value_options=("--cache-dir", "--directory", "--project", "--config-file"),
+            global_value_options=(
+                "--cache-dir",
+                "--directory",
+                "--project",
+                "--config-file",
+            ),
             no_cache_flags=("--no-cache", "-n"),
             no_cache_env=("UV_NO_CACHE",),
             cache_clean_commands=(("uv", "cache", "clean"),),
@@ -133,7 +125,12 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(".venv",),
             cache_dirs=("/root/.cache/uv",),
             cache_env=("UV_CACHE_DIR",),
-            global_value_options=("--cache-dir", "--directory", "--project", "--config-file"),
+            global_value_options=(
+                "--cache-dir",
+                "--directory",
+                "--project",
+                "--config-file",
+            ),
             no_cache_flags=("--no-cache", "-n"),
             no_cache_env=("UV_NO_CACHE",),
             cache_clean_commands=(("uv", "cache", "clean"),),
@@ -206,13 +203,25 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             config_files=(".npmrc",),
             skip_project_flag=None,
             frozen_flags=("--no-package-lock", "--package-lock=false"),
-            frozen_subcommands=("ci", "clean-install", "ic", "install-clean", "isntall-clean"),
+            frozen_subcommands=(
+                "ci",
+                "clean-install",
+                "ic",
+                "install-clean",
+                "isntall-clean",
+            ),
             frozen_env=(),
             lock_rewritten_by_default=True,
             project_outputs=("node_modules",),
             cache_dirs=("/root/.npm",),
             cache_env=("npm_config_cache", "NPM_CONFIG_CACHE"),
-            global_value_options=("--prefix", "-C", "--userconfig", "--cache", "--loglevel"),
+            global_value_options=(
+                "--prefix",
+                "-C",
+                "--userconfig",
+                "--cache",
+                "--loglevel",
+            ),
             cache_clean_commands=(("npm", "cache", "clean"), ("npm", "cache", "clear")),
         ),
         PackageManager(
@@ -241,7 +250,12 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             # Classic (root); Berry keeps a global cache in ~/.yarn/berry/cache.
             cache_dirs=("/usr/local/share/.cache/yarn", "/root/.yarn/berry/cache"),
             cache_env=("YARN_CACHE_FOLDER", "YARN_GLOBAL_FOLDER"),
-            global_value_options=("--cwd", "--modules-folder", "--cache-folder", "--mutex"),
+            global_value_options=(
+                "--cwd",
+                "--modules-folder",
+                "--cache-folder",
+                "--mutex",
+            ),
             cache_clean_commands=(("yarn", "cache", "clean"),),
         ),
         PackageManager(
@@ -301,7 +315,10 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=("/go/pkg/mod", "/root/.cache/go-build"),
             cache_env=("GOMODCACHE", "GOPATH", "GOCACHE"),
-            cache_clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
+            cache_clean_commands=(
+                ("go", "clean", "-modcache"),
+                ("go", "clean", "-cache"),
+            ),
         ),
         PackageManager(
             name="cargo",
@@ -403,7 +420,12 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             install_subcommands=(("dependencies",), ("androidDependencies",)),
             manifests=("build.gradle",),  # or build.gradle.kts
             lock_files=("gradle.lockfile", "settings-gradle.lockfile"),
-            config_files=("settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle"),
+            config_files=(
+                "settings.gradle",
+                "settings.gradle.kts",
+                "gradle.properties",
+                "gradle",
+            ),
             skip_project_flag=None,
             frozen_flags=(),
             frozen_subcommands=(),
@@ -412,7 +434,15 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(".gradle", "build"),
             cache_dirs=("/root/.gradle/caches", "/home/gradle/.gradle/caches"),
             cache_env=("GRADLE_USER_HOME",),
-            global_value_options=("-p", "--project-dir", "-b", "--build-file", "-c", "-g", "-x"),
+            global_value_options=(
+                "-p",
+                "--project-dir",
+                "-b",
+                "--build-file",
+                "-c",
+                "-g",
+                "-x",
+            ),
         ),
         PackageManager(
             name="dotnet",
@@ -540,251 +570,9 @@ def match_command(argv: list[str]) -> InstallMatch | None:
 
 def truthy(value: str | None) -> bool:
     """How package managers read boolean environment variables."""
-    return value is not None and value.strip().strip("'\"").lower() in ("1", "true", "yes", "on")
-
-
-class SystemPackageManager(NamedTuple):
-    """A distribution's package manager (``apt`` covers ``apt-get``, ``apt`` and ``aptitude``)."""
-
-    name: str  # "apt"
-    family: str  # managers sharing an index and configuration: "apt", "apk", "dnf", "zypper"
-    programs: tuple[str, ...]  # argv[0] after the directory is removed
-    refresh: tuple[str, ...]  # subcommands that download the package index
-    installs: tuple[str, ...]  # subcommands that install (they read the index, fill the cache)
-    index_readers: tuple[str, ...]  # other subcommands that read the index
-    reader_programs: tuple[str, ...]  # companion programs that read the index (``apt-cache``)
-    lists_dirs: tuple[str, ...]  # the downloaded index, when it lives apart from the cache
-    cache_dirs: tuple[str, ...]  # downloaded packages and metadata left after an install
-    mount_targets: tuple[str, ...]  # what a cache mount covers (DF104)
-    state_dirs: tuple[str, ...]  # configuration and state the index depends on
-    clean: str  # the command that empties the cache after an install ("" for apt: rm the lists)
-    clean_words: tuple[tuple[str, ...], ...]  # subcommand words that empty the cache
-    lists_clean_words: tuple[str, ...]  # subcommands that remove the lists too (apt >= 2.7)
-    no_cache_options: tuple[str, ...]  # options that keep nothing in the cache
-    refresh_options: tuple[str, ...]  # options of an install that refresh the index first
-    cache_only_options: tuple[str, ...]  # options that run from the cache alone
-    hadolint_rule: str  # the rule a kept cache violates
-
-
-_APT_INSTALLS = (
-    "install",
-    "upgrade",
-    "dist-upgrade",
-    "full-upgrade",
-    "build-dep",
-    "source",
-    "download",
-    "reinstall",
-    "satisfy",
-)
-_DNF_INSTALLS = (
-    "install",
-    "in",
-    "reinstall",
-    "localinstall",
-    "groupinstall",
-    "upgrade",
-    "update",
-    "builddep",
-)
-_DNF_STATE = ("/etc/yum.repos.d", "/etc/dnf", "/etc/yum", "/var/cache/dnf", "/var/cache/yum")
-_YUM_CACHE = ("/var/cache/yum", "/var/cache/dnf")
-
-
-def _rpm(name: str, installs: tuple[str, ...], cache_dirs: tuple[str, ...]) -> SystemPackageManager:
-    return SystemPackageManager(
-        name=name,
-        family="dnf",
-        programs=(name,),
-        refresh=("makecache",),
-        installs=installs,
-        index_readers=(),
-        reader_programs=(),
-        lists_dirs=(),
-        cache_dirs=cache_dirs,
-        mount_targets=(),
-        state_dirs=_DNF_STATE,
-        clean=f"{name} clean all",
-        clean_words=(("clean", "all"),),
-        lists_clean_words=(),
-        no_cache_options=(),
-        refresh_options=(),
-        cache_only_options=("-C", "--cacheonly"),
-        hadolint_rule="DL3032" if name == "yum" else "DL3040",
+    return value is not None and value.strip().strip("'\"").lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
     )
-
-
-SYSTEM_PACKAGE_MANAGERS: tuple[SystemPackageManager, ...] = (
-    SystemPackageManager(
-        name="apt",
-        family="apt",
-        programs=("apt-get", "apt", "aptitude"),
-        refresh=("update",),
-        installs=_APT_INSTALLS,
-        index_readers=(),
-        reader_programs=("apt-cache", "apt-file"),  # any subcommand
-        lists_dirs=("/var/lib/apt/lists",),
-        cache_dirs=("/var/cache/apt",),
-        # /var/lib/apt: the lists and the lock apt takes beside them.
-        mount_targets=("/var/cache/apt", "/var/lib/apt"),
-        state_dirs=("/etc/apt", "/var/lib/apt", "/var/cache/apt"),
-        clean="",
-        clean_words=(("clean",),),
-        lists_clean_words=("distclean", "dist-clean"),
-        no_cache_options=(),
-        refresh_options=(),
-        cache_only_options=(),
-        hadolint_rule="DL3009",
-    ),
-    SystemPackageManager(
-        name="apk",
-        family="apk",
-        programs=("apk",),
-        refresh=("update",),
-        installs=("add", "upgrade", "fix"),
-        index_readers=("search", "info", "policy", "version", "fetch", "dot", "list"),
-        reader_programs=(),
-        lists_dirs=(),
-        # /etc/apk/cache is the link that turns the cache on.
-        cache_dirs=("/var/cache/apk", "/etc/apk/cache"),
-        mount_targets=("/var/cache/apk",),
-        state_dirs=("/etc/apk", "/var/cache/apk", "/lib/apk"),
-        clean="",
-        clean_words=(("cache", "clean"),),
-        lists_clean_words=(),
-        no_cache_options=("--no-cache",),
-        refresh_options=("-U", "--update", "--update-cache"),
-        cache_only_options=(),
-        hadolint_rule="DL3019",
-    ),
-    _rpm("dnf", _DNF_INSTALLS, ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5")),
-    _rpm("yum", _DNF_INSTALLS, _YUM_CACHE),
-    _rpm("microdnf", ("install", "reinstall", "upgrade", "update"), _YUM_CACHE),
-    SystemPackageManager(
-        name="zypper",
-        family="zypper",
-        programs=("zypper",),
-        refresh=("refresh", "ref"),
-        installs=(
-            "install",
-            "in",
-            "update",
-            "up",
-            "patch",
-            "dist-upgrade",
-            "dup",
-            "source-install",
-            "si",
-        ),
-        index_readers=(),
-        reader_programs=(),
-        lists_dirs=(),
-        cache_dirs=("/var/cache/zypp",),
-        mount_targets=(),
-        state_dirs=("/etc/zypp", "/var/cache/zypp"),
-        clean="zypper clean --all",
-        clean_words=(("clean",), ("cc",)),
-        lists_clean_words=(),
-        no_cache_options=(),
-        refresh_options=(),
-        cache_only_options=(),
-        hadolint_rule="DL3036",
-    ),
-)
-
-SYSTEM_BY_NAME = {m.name: m for m in SYSTEM_PACKAGE_MANAGERS}
-_BY_PROGRAM = {p: m for m in SYSTEM_PACKAGE_MANAGERS for p in (*m.programs, *m.reader_programs)}
-
-
-def system_manager(program: str) -> SystemPackageManager | None:
-    """The distribution package manager a program belongs to (``apt-cache`` is apt's)."""
-    return _BY_PROGRAM.get(program)
-
-
-# tonistiigi/xx's wrappers run the tool for the target platform (`xx-apk` in the target's root,
-# `xx-go` with GOOS/GOARCH set): the same programs, reading and filling the same caches.
-CROSS_WRAPPERS = {
-    "xx-apk": "apk",
-    "xx-apt": "apt",
-    "xx-apt-get": "apt-get",
-    "xx-cargo": "cargo",
-    "xx-go": "go",
-}
-
-
-class YarnRelease(NamedTuple):
-    """Which Yarn a project runs: Yarn 1 ("classic") and Yarn 2+ ("berry") share only the name."""
-
-    berry: bool
-    major: int | None  # None: a Yarn 2+ whose release nothing names
-    source: str  # what says so, for messages
-
-
-_PACKAGE_MANAGER_YARN = lazy_re(r'"packageManager"\s*:\s*"yarn@([^"]*)"')
-_YARN_PATH = lazy_re(r"^\s*yarnPath\s*:\s*['\"]?\S*?yarn-(\d+)[\w.-]*\.c?js", re.M)
-_GLOBAL_CACHE = lazy_re(r"^\s*enableGlobalCache\s*:\s*['\"]?(true|false)\b", re.M)
-# `yarn set version` / corepack names for releases: only `classic` says which major.
-_BERRY_TAGS = frozenset({"berry", "stable", "latest", "canary", "rc"})
-
-
-def _named_release(spec: str, source: str) -> YarnRelease | None:
-    """The release a version specifier names (`1.22.19`, `4.5.0`, `classic`, `stable`)."""
-    head = spec.split(".", 1)[0].split("+", 1)[0]
-    if spec == "classic":
-        return YarnRelease(False, 1, source)
-    if head.isdigit():
-        major = int(head)
-        return YarnRelease(major >= 2, major, source)
-    if spec in _BERRY_TAGS:
-        return YarnRelease(True, None, source)
-    return None
-
-
-def yarn_release(
-    package_json: str | None, yarnrc_yml: str | None, yarn_lock: str | None
-) -> YarnRelease | None:
-    """The Yarn a project's files ask for; None when they do not say."""
-    m = _PACKAGE_MANAGER_YARN.search(package_json or "")
-    if m is not None:
-        found = _named_release(m.group(1), f"package.json asks for `yarn@{m.group(1)}`")
-        if found is not None:
-            return found
-    if yarnrc_yml is not None:
-        m = _YARN_PATH.search(yarnrc_yml)
-        if m is not None:
-            return YarnRelease(True, int(m.group(1)), "the `yarnPath` of .yarnrc.yml")
-        return YarnRelease(True, None, "the project has a .yarnrc.yml")  # Yarn 1 ignores it
-    if yarn_lock is not None and "__metadata:" in yarn_lock:
-        return YarnRelease(True, None, "yarn.lock is in the Yarn 2+ format")
-    if yarn_lock is not None and "yarn lockfile v1" in yarn_lock:
-        return YarnRelease(False, 1, "yarn.lock is in the Yarn 1 format")
-    return None
-
-
-def yarn_switch(argv: list[str]) -> YarnRelease | str | None:
-    """What a command does to the Yarn that later commands run: a release it installs,
-    "corepack" when it lets corepack choose (from package.json), None when nothing."""
-    if argv[:1] == ["corepack"]:
-        names = [a for a in argv[2:] if not a.startswith("-")]
-        if argv[1:2] == ["enable"] and (not names or "yarn" in names):
-            return "corepack"
-        if argv[1:2] in (["prepare"], ["use"], ["install"]):
-            for name in names:
-                if name.startswith("yarn@"):
-                    return _named_release(name[5:], f"`corepack {argv[1]} {name}`") or "corepack"
-        return None
-    if argv[:3] == ["yarn", "set", "version"] or argv[:3] == ["yarn", "policies", "set-version"]:
-        spec = next((a for a in argv[3:] if not a.startswith("-")), "")
-        return _named_release(spec, f"`{' '.join(argv[:3])} {spec}`") or "corepack"
-    return None
-
-
-def yarn_global_cache(release: YarnRelease, yarnrc_yml: str | None) -> bool | None:
-    """Whether Yarn 2+ caches in its global folder (4 and later, unless `enableGlobalCache:
-    false`) or in the project's `.yarn/cache` (2 and 3); None when that is unknown."""
-    m = _GLOBAL_CACHE.search(yarnrc_yml or "")
-    if m is not None:
-        return m.group(1) == "true"
-    if release.major is None:
-        return None
-    return release.major >= 4
