@@ -50,7 +50,7 @@ from dockfix.fixers._package_managers import (
 )
 from dockfix.fixers._run_script import PLAIN_WRAPPERS
 from dockfix.semantic import expand
-from dockfix.shell import SimpleCommand, Word
+from dockfix.shell import OPTIONS_WITH_VALUE, SimpleCommand, Word
 
 __all__ = [
     "BASE_IMAGE_ENV",
@@ -586,7 +586,7 @@ _APK_SUBS = frozenset(_APK.refresh + _APK.installs)
 
 def _apt_matches(argv: list[str]) -> bool:
     return argv[:1] in [[p] for p in _APT.programs] and _sub(
-        argv, frozenset({"-o", "-c", "-t", "--option"})
+        argv, OPTIONS_WITH_VALUE.get(argv[0], OPTIONS_WITH_VALUE["apt-get"])
     )[:1] in [[s] for s in _APT_SUBS]
 
 
@@ -597,9 +597,9 @@ def _apt_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
 
 
 def _apk_matches(argv: list[str]) -> bool:
-    return argv[:1] == ["apk"] and _sub(
-        argv, frozenset({"-X", "--repository", "-t", "--virtual", "-p", "--root", "--cache-dir"})
-    )[:1] in [[s] for s in _APK_SUBS]
+    return argv[:1] == ["apk"] and _sub(argv, OPTIONS_WITH_VALUE["apk"])[:1] in [
+        [s] for s in _APK_SUBS
+    ]
 
 
 def _apk_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:

@@ -126,11 +126,12 @@ APK_INDEX_USERS = frozenset(APK.installs + APK.index_readers)
 RPM_TOOLS = tuple(m for m in SYSTEM_PACKAGE_MANAGERS if m.clean)
 
 
+_APT_WORDS = "|".join(re.escape(p) for p in APT.programs)
 _TEXT_APT_CONSUMER = lazy_re(
-    r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
+    rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
 )
 _KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
-_TEXT_APT_UPDATE = lazy_re(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
+_TEXT_APT_UPDATE = lazy_re(rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(APT.refresh) + r")\b")
 
 
 @dataclass(eq=False)

@@ -85,7 +85,14 @@ def _family(name: str) -> Manager:
 
 MANAGERS = tuple(_family(f) for f in dict.fromkeys(m.family for m in SYSTEM_PACKAGE_MANAGERS))
 
-_PM_WORDS = lazy_re(r"\b(apt-get|apt|aptitude|apt-cache|dpkg|apk|dnf|yum|microdnf|rpm|zypper)\b")
+# Any mention of a package manager, or of the tools below them (dpkg, rpm).
+_PM_WORDS = lazy_re(
+    r"\b("
+    + "|".join(
+        re.escape(p) for m in SYSTEM_PACKAGE_MANAGERS for p in (*m.programs, *m.reader_programs)
+    )
+    + r"|dpkg|rpm)\b"
+)
 
 
 def _is(cmd: SimpleCommand, pairs: frozenset[tuple[str, str]]) -> bool:
