@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import yarn_release
 
 if TYPE_CHECKING:
     pass
@@ -64,9 +65,13 @@ def package_manager(files: ContextFiles, project: str, installers: set[str]) -> 
                 False,
             )
     if tool == "yarn":
-        yarn_lock = files.text(posixpath.join(project, "yarn.lock")) or ""
         rc = files.text(posixpath.join(project, ".yarnrc.yml"))
-        if "__metadata:" in yarn_lock or rc is not None:
+        release = yarn_release(
+            files.text(posixpath.join(project, "package.json")),
+            rc,
+            files.text(posixpath.join(project, "yarn.lock")),
+        )
+        if release is not None and release.berry:
             if rc is None or not re.search(r"^nodeLinker:\s*[\"']?node-modules", rc, re.M):
                 return (
                     "Yarn Berry installs with Plug'n'Play unless `.yarnrc.yml` sets "

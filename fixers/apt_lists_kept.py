@@ -11,6 +11,12 @@ in its layer, and cleans up in the same `RUN`:
 - dnf, yum, microdnf: an install without `<tool> clean all` after it → appends it;
   zypper: appends `zypper clean --all`.
 
+What counts as the clean-up: `rm` of the lists, of a parent directory or of a glob of their
+entries (`/var/lib/apt/lists/*_*`), and `apt-get dist-clean` (apt 2.7 and later). A brace list
+(`rm -rf /var/{cache,lib}/apt`) counts where the `RUN`'s shell expands it (bash, zsh, ksh);
+`/bin/sh` of Debian and Ubuntu is dash, which passes the braces to `rm` as they are, so the
+lists stay and the message says why. Naming some entries (`lists/partial`) is not enough.
+
 The new command follows the file's layout: one-line `RUN`s get ` && rm …` appended, a
 multi-line `RUN` gets a new continuation line in its own style (`&&` at line starts or at
 line ends, same indentation; `;` where `set -e` is on). A shell comment at the end of the
@@ -66,16 +72,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import (
+    SYSTEM_BY_NAME,
+    SYSTEM_PACKAGE_MANAGERS,
+    SystemPackageManager,
+    system_manager,
+)
 from dockfix.fixers._run_script import (
     RunAnalysis,
     Script,
     analyse_run,
     append_command,
+    brace_expand,
     chain_item_of,
     mount_targets,
     paths_related,
@@ -86,24 +98,14 @@ from dockfix.semantic import descendants, expand, from_reference, layered
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
-APT_LISTS = "/var/lib/apt/lists"
-APT_RM = "rm -rf /var/lib/apt/lists/*"
-APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
-APT_CONSUMERS = frozenset(
-    {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "build-dep",
-        "source",
-        "download",
-        "reinstall",
-        "satisfy",
-    }
-)
-APT_READERS = frozenset({"apt-cache", "apt-file"})  # read the lists, any subcommand
-APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")
+APT = SYSTEM_BY_NAME["apt"]
+APK = SYSTEM_BY_NAME["apk"]
+APT_LISTS = APT.lists_dirs[0]
+APT_RM = f"rm -rf {APT_LISTS}/*"
+APT_PROGRAMS = frozenset(APT.programs)
+APT_CONSUMERS = frozenset(APT.installs)
+APT_READERS = frozenset(APT.reader_programs)  # read the lists, any subcommand
+APK_CACHE = APK.cache_dirs
 # Why each kind of edit is made (the PR description shows the one that fits the edit).
 APT_WHY = (
     "The lists are downloaded by `apt-get update` and are only needed while installing; left "
@@ -119,81 +121,17 @@ RPM_WHY = (
     "install; cleaning in the same `RUN` keeps them out of the image (a later layer that "
     "deletes them does not shrink this one)."
 )
-APK_INDEX_USERS = frozenset(
-    {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
-)
+APK_INDEX_USERS = frozenset(APK.installs + APK.index_readers)
+# The managers whose clean-up is a command appended after the install.
+RPM_TOOLS = tuple(m for m in SYSTEM_PACKAGE_MANAGERS if m.clean)
 
 
-# The hadolint rule each package manager's kept cache violates.
-_HADOLINT_BY_PROGRAM = {
-    "apt-get": "DL3009",
-    "apk": "DL3019",
-    "yum": "DL3032",
-    "zypper": "DL3036",
-    "dnf": "DL3040",
-    "microdnf": "DL3040",
-}
-
-
-class RpmTool(NamedTuple):
-    program: str
-    installs: frozenset[str]
-    clean: str  # the command that is appended
-    clean_words: tuple[tuple[str, ...], ...]  # subcommand words that count as cleaning
-    cache_dirs: tuple[str, ...]
-
-
-_DNF_INSTALLS = frozenset(
-    {"install", "in", "reinstall", "localinstall", "groupinstall", "upgrade", "update", "builddep"}
-)
-RPM_TOOLS = (
-    RpmTool(
-        "dnf",
-        _DNF_INSTALLS,
-        "dnf clean all",
-        (("clean", "all"),),
-        ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5"),
-    ),
-    RpmTool(
-        "yum",
-        _DNF_INSTALLS,
-        "yum clean all",
-        (("clean", "all"),),
-        ("/var/cache/yum", "/var/cache/dnf"),
-    ),
-    RpmTool(
-        "microdnf",
-        frozenset({"install", "reinstall", "upgrade", "update"}),
-        "microdnf clean all",
-        (("clean", "all"),),
-        ("/var/cache/yum", "/var/cache/dnf"),
-    ),
-    RpmTool(
-        "zypper",
-        frozenset(
-            {
-                "install",
-                "in",
-                "update",
-                "up",
-                "patch",
-                "dist-upgrade",
-                "dup",
-                "source-install",
-                "si",
-            }
-        ),
-        "zypper clean --all",
-        (("clean",), ("cc",)),
-        ("/var/cache/zypp",),
-    ),
-)
-
+_APT_WORDS = "|".join(re.escape(p) for p in APT.programs)
 _TEXT_APT_CONSUMER = lazy_re(
-    r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
+    rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
 )
 _KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
-_TEXT_APT_UPDATE = lazy_re(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
+_TEXT_APT_UPDATE = lazy_re(rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(APT.refresh) + r")\b")
 
 
 @dataclass(eq=False)
@@ -230,8 +168,11 @@ def _args(cmd: Cmd) -> list[str]:
     return [w.value for w in cmd.command.words[cmd.sub_index + 1 :]] if cmd.sub_index >= 0 else []
 
 
-def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
-    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory."""
+def _removes(script: Script, cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
+    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory.
+
+    Brace lists count only where the script's shell expands them: under dash (`/bin/sh` of
+    Debian and Ubuntu) `rm -rf /var/{cache,lib}/apt` names a path that does not exist."""
     argv = cmd.argv
     if not argv or argv[0] not in ("rm", "find"):
         return False
@@ -240,15 +181,42 @@ def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
     for a in argv[1:]:
         if a.startswith("-") or not a.startswith("/"):
             continue
-        if "{" in a:
-            head = a.split("{", 1)[0]
-            if any(p.startswith(head) for p in paths):
+        words = brace_expand(a) if script.expands_braces else [a]
+        for word in words:
+            if "{" in word:
+                continue  # a literal brace: no such directory
+            if any(_clears(word, p) for p in paths):
                 return True
-            continue
-        stem = a.rstrip("*").rstrip("/") or "/"
-        if any(paths_related(stem, p) for p in paths):
-            return True
     return False
+
+
+def _clears(word: str, path: str) -> bool:
+    """Whether removing ``word`` removes ``path``: the path itself, a parent, or a glob of its
+    entries (`/var/lib/apt/lists/*_*`); naming some entries (`lists/partial`) is not enough."""
+    stem = word.rstrip("*").rstrip("/") or "/"
+    if stem == path or path.startswith(stem.rstrip("/") + "/"):
+        return True
+    parent, _, name = word.rpartition("/")
+    return parent == path and any(ch in name for ch in "*?[")
+
+
+def _unexpanded_removals(c: Cmd) -> list[str]:
+    """The `rm` words that would remove the lists if the shell expanded their braces."""
+    argv = c.command.argv
+    if c.script.expands_braces or not argv or argv[0] != "rm":
+        return []
+    return [
+        a
+        for a in argv[1:]
+        if "{" in a and any(_clears(w, APT_LISTS) for w in brace_expand(a) if "{" not in w)
+    ]
+
+
+def _clears_lists(c: Cmd) -> bool:
+    """Whether the command removes the apt lists: `rm` of them or `apt-get dist-clean`."""
+    if c.program in APT_PROGRAMS and c.sub in APT.lists_clean_words:
+        return True
+    return _removes(c.script, c.command, (APT_LISTS,))
 
 
 def _mount_cover(doc: Dockerfile, owner: Instruction, paths: tuple[str, ...]) -> tuple[bool, str]:
@@ -307,11 +275,11 @@ class AptListsKept(Fixer):
                 continue
             found = self._apt(doc, owner, analysis, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["apt-get"],)
+                found.hadolint = (APT.hadolint_rule,)
                 yield found
             found = self._apk(doc, owner, analysis, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["apk"],)
+                found.hadolint = (APK.hadolint_rule,)
                 yield found
             yield from self._rpm(doc, owner, analysis, cmds)
 
@@ -327,14 +295,7 @@ class AptListsKept(Fixer):
         last_update = updates[-1]
         if not any(c.sub in APT_CONSUMERS and c.order > last_update.order for c in apt):
             return None  # an update alone is DF102's business
-        if any(
-            c.order > last_update.order
-            and (
-                _removes(c.command, (APT_LISTS,))
-                or (c.program in APT_PROGRAMS and c.sub == "distclean")
-            )
-            for c in cmds
-        ):
+        if any(c.order > last_update.order and _clears_lists(c) for c in cmds):
             return None  # removed already
         if not _stage_in_image(doc, owner.stage):
             return None
@@ -342,6 +303,12 @@ class AptListsKept(Fixer):
         if covered:
             return None
         message = f"`{last_update.program} update` leaves the apt lists ({APT_LISTS}) in the layer"
+        unexpanded = next((w for c in cmds for w in _unexpanded_removals(c)), None)
+        if unexpanded is not None:
+            message += (
+                f" (`{unexpanded}` is not brace-expanded by `{last_update.script.shell or 'sh'}`,"
+                " the RUN's shell: it names no file)"
+            )
         if unknown:
             return self.finding(owner, message, reason=unknown)
         script = last_update.script
@@ -410,7 +377,7 @@ class AptListsKept(Fixer):
             (c for c in cmds if c.sub in APT_CONSUMERS or c.program in APT_READERS), None
         )
         first_update = next((c for c in cmds if c.sub == "update"), None)
-        removes = any(_removes(c, (APT_LISTS,)) for _, c in analysis.commands())
+        removes = any(_clears_lists(c) for c in _commands(analysis))
         line = instr.start_line
         if analysis.opaque and _TEXT_APT_CONSUMER.search(analysis.text):
             if not _TEXT_APT_UPDATE.search(analysis.text):
@@ -473,7 +440,7 @@ class AptListsKept(Fixer):
             Edit.insert(script.to_source(consumer.command.start), f"{update_text} && ")
         )
         cmds = _commands(analyse_run(doc, instr))
-        removes = any(_removes(c.command, (APT_LISTS,)) for c in cmds)
+        removes = any(_clears_lists(c) for c in cmds)
         if append_rm and not removes:
             edit, _ = append_command(doc, script, APT_RM)
             if edit is not None:
@@ -506,9 +473,7 @@ class AptListsKept(Fixer):
             for c in adds
         ]
         updates = [c for c in apk if c.sub == "update"]
-        refreshed_flag = any(
-            any(a in ("-U", "--update", "--update-cache") for a in _opts(c)) for c in adds
-        )
+        refreshed_flag = any(any(a in APK.refresh_options for a in _opts(c)) for c in adds)
         refreshed = bool(updates and updates[0].order < adds[0].order) or refreshed_flag
         stops_index = refreshed_flag or bool(updates)
         if updates:
@@ -525,7 +490,9 @@ class AptListsKept(Fixer):
             if removal is not None:
                 edits.append(removal)
             elif not any(
-                _removes(c.command, ("/var/cache/apk",)) for c in cmds if c.order > update.order
+                _removes(c.script, c.command, APK.cache_dirs[:1])
+                for c in cmds
+                if c.order > update.order
             ):
                 edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
                 if edit is None:
@@ -563,14 +530,17 @@ class AptListsKept(Fixer):
         self, doc: Dockerfile, owner: Instruction, analysis: RunAnalysis, cmds: list[Cmd]
     ) -> Iterator[Finding]:
         for tool in RPM_TOOLS:
-            mine = [c for c in cmds if c.program == tool.program]
+            mine = [c for c in cmds if c.program in tool.programs]
             installs = [c for c in mine if c.sub in tool.installs]
             if not installs:
                 continue
             last = installs[-1]
             if any(c.order > last.order and _is_clean(c, tool) for c in mine):
                 continue
-            if any(c.order > last.order and _removes(c.command, tool.cache_dirs) for c in cmds):
+            if any(
+                c.order > last.order and _removes(c.script, c.command, tool.cache_dirs)
+                for c in cmds
+            ):
                 continue
             covered, unknown = _mount_cover(doc, owner, tool.cache_dirs)
             if covered:
@@ -578,33 +548,33 @@ class AptListsKept(Fixer):
             if _KEEPCACHE.search(_text_before(owner)):
                 continue  # the file turned `keepcache` on: it keeps the packages on purpose
             message = (
-                f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
+                f"`{last.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
             )
             if unknown:
-                yield self._tool_finding(tool.program, owner, message, reason=unknown)
+                yield self._tool_finding(last.program, owner, message, reason=unknown)
                 continue
             if last.script.kind == "exec":
                 yield self._tool_finding(
-                    tool.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
+                    last.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
                 )
                 continue
-            later = _later_cacheonly(doc, owner, tool.program)
+            later = _later_cacheonly(doc, owner, tool)
             if later is not None:
                 yield self._tool_finding(
-                    tool.program,
+                    last.program,
                     owner,
                     message,
                     reason=(
-                        f"the RUN on line {later} runs {tool.program} from the cache (--cacheonly)"
+                        f"the RUN on line {later} runs {last.program} from the cache (--cacheonly)"
                     ),
                 )
                 continue
             edit, why = append_command(doc, last.script, tool.clean)
             if edit is None:
-                yield self._tool_finding(tool.program, owner, message, reason=why)
+                yield self._tool_finding(last.program, owner, message, reason=why)
                 continue
             yield self._tool_finding(
-                tool.program,
+                last.program,
                 owner,
                 message,
                 Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
@@ -622,7 +592,8 @@ class AptListsKept(Fixer):
         """A finding naming the hadolint rule of its package manager (a `# hadolint ignore=`
         of one manager's rule leaves the others reported)."""
         found = self.finding(owner, message, fix, reason=reason)
-        found.hadolint = (_HADOLINT_BY_PROGRAM.get(program, "DL3040"),)
+        manager = system_manager(program)
+        found.hadolint = (manager.hadolint_rule if manager is not None else "DL3040",)
         return found
 
 
@@ -644,10 +615,10 @@ def _opts(c: Cmd) -> list[str]:
 
 
 def _no_cache(c: Cmd) -> bool:
-    return "--no-cache" in _opts(c)
+    return any(o in APK.no_cache_options for o in _opts(c))
 
 
-def _is_clean(c: Cmd, tool: RpmTool) -> bool:
+def _is_clean(c: Cmd, tool: SystemPackageManager) -> bool:
     if c.sub_index < 0:
         return False
     words = (c.sub, *_args(c))
@@ -704,7 +675,7 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
                 if (
                     c.sub in APK_INDEX_USERS
                     and not _no_cache(c)
-                    and not any(a in ("-U", "--update", "--update-cache") for a in _opts(c))
+                    and not any(a in APK.refresh_options for a in _opts(c))
                 ):
                     out.append((instr.start_line, c.sub == "add" and c.script.editable))
             if refreshed:
@@ -712,7 +683,9 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
     return out
 
 
-def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int | None:
+def _later_cacheonly(
+    doc: Dockerfile, owner: Instruction, manager: SystemPackageManager
+) -> int | None:
     stage = owner.stage
     if stage is None:
         return None
@@ -724,7 +697,9 @@ def _later_cacheonly(doc: Dockerfile, owner: Instruction, program: str) -> int |
             if target.keyword != "RUN":
                 continue
             for c in _commands(analyse_run(doc, instr)):
-                if c.program == program and any(o in ("-C", "--cacheonly") for o in _opts(c)):
+                if c.program in manager.programs and any(
+                    o in manager.cache_only_options for o in _opts(c)
+                ):
                     return instr.start_line
     return None
 
