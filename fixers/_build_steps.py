@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.memo import per_tree
 from dockfix.semantic import expand, mounts, resolve_path, scope_at, unquote_word
-from dockfix.shell import blank_heredoc_words, heredoc_shell_of, shell_of
+from dockfix.shell import SimpleCommand, blank_heredoc_words, heredoc_shell_of, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 
@@ -37,6 +37,7 @@ class Command:
     env: dict[str, str | None]  # inline assignments, `export`s and the stage's ENV/ARG
     cwd: str | None  # absolute directory the command runs in
     top_level: bool
+    source: SimpleCommand | None = None  # the parsed command (None for an exec-form RUN)
 
 
 def run_steps(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command] | None:
@@ -109,7 +110,7 @@ def run_steps(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command
                 else:
                     cwd = resolve_path(target, cwd)
                 continue
-            out.append(Command(words, cmd_env, cwd, c.top_level))
+            out.append(Command(words, cmd_env, cwd, c.top_level, c))
     return out
 
 

@@ -9,11 +9,15 @@ The defaults come from each tool's documentation:
 
 - pip: ``$PIP_CACHE_DIR``, else ``$XDG_CACHE_HOME/pip``, else ``~/.cache/pip``;
 - uv: ``$UV_CACHE_DIR``, else ``$XDG_CACHE_HOME/uv``, else ``~/.cache/uv``;
+- pipenv: ``$PIPENV_CACHE_DIR``, else ``$XDG_CACHE_HOME/pipenv``, else ``~/.cache/pipenv`` (it
+  passes that directory to the pip it runs);
 - Poetry: ``$POETRY_CACHE_DIR``, else ``$XDG_CACHE_HOME/pypoetry``, else ``~/.cache/pypoetry``
   (only its ``cache`` and ``artifacts`` subdirectories: virtualenvs live there too);
 - npm: ``$npm_config_cache`` (any case), else ``~/.npm``;
 - Yarn 1: ``$YARN_CACHE_FOLDER``, else ``/usr/local/share/.cache/yarn`` for root and
-  ``$XDG_CACHE_HOME/yarn`` / ``~/.cache/yarn`` for other users; Yarn 2+: ``~/.yarn/berry/cache``;
+  ``$XDG_CACHE_HOME/yarn`` / ``~/.cache/yarn`` for other users; Yarn 4:
+  ``$YARN_GLOBAL_FOLDER/cache``, default ``~/.yarn/berry/cache``; Yarn 2 and 3 (or
+  ``enableGlobalCache: false``): the project's ``cacheFolder``, default ``.yarn/cache``;
 - pnpm: ``$npm_config_store_dir``, else ``$PNPM_HOME/store``, ``$XDG_DATA_HOME/pnpm/store``,
   ``~/.local/share/pnpm/store``;
 - Bun: ``$BUN_INSTALL_CACHE_DIR``, else ``$BUN_INSTALL/install/cache``, ``~/.bun/install/cache``;
@@ -33,11 +37,20 @@ import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import (
+    CROSS_WRAPPERS,
+    PACKAGE_MANAGERS,
+    PIP_PROGRAM,
+    PYTHON_PROGRAM,
+    SYSTEM_BY_NAME,
+    SystemPackageManager,
+    truthy,
+)
+from dockfix.fixers._run_script import PLAIN_WRAPPERS
 from dockfix.semantic import expand
-from dockfix.shell import SimpleCommand, Word
+from dockfix.shell import OPTIONS_WITH_VALUE, SimpleCommand, Word
 
 __all__ = [
     "BASE_IMAGE_ENV",
@@ -49,7 +62,6 @@ __all__ = [
     "find_cache_uses",
 ]
 
-WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"})
 
 # Variables official images set in their own Dockerfiles (invisible to ours).
 BASE_IMAGE_ENV: dict[str, dict[str, str]] = {
@@ -94,7 +106,12 @@ class RunEnv(NamedTuple):
     gid: int | None
     workdir: str
     base: str  # the stage tree's base image name (``golang``)
-    yarn_berry: bool = False  # Yarn 2+ (a `.yarnrc.yml`, corepack, `yarn set version`)
+    yarn_berry: bool = False  # Yarn 2+ (package.json, `.yarnrc.yml`, `yarn set version` …)
+    # Yarn 2+ only: its global folder's cache (True), the project's `.yarn/cache` (False) or
+    # unknown (None); `cacheFolder` of .yarnrc.yml.
+    yarn_global_cache: bool | None = None
+    yarn_cache_folder: str | None = None
+    yarn_unknown: str = ""  # why Yarn's cache is not known (corepack, no package.json …)
 
     def var(self, name: str) -> str | None:
         raw = self.env.get(name)
@@ -173,8 +190,6 @@ def _opt_value(argv: list[str], *names: str) -> str | None:
     return found
 
 
-_PIP_NAME = lazy_re(r"pip(\d+(\.\d+)?)?\Z")
-_PYTHON_NAME = lazy_re(r"python(\d+(\.\d+)?)?\Z")
 _PIP_VALUE_OPTS = frozenset(
     {
         "--cache-dir",
@@ -226,9 +241,9 @@ _PIP_VALUE_OPTS = frozenset(
 
 def _pip_argv(argv: list[str]) -> list[str] | None:
     """argv of a pip invocation (``python -m pip`` normalised to ``pip``), else None."""
-    if argv and _PIP_NAME.match(argv[0]):
+    if argv and PIP_PROGRAM.match(argv[0]):
         return argv
-    if len(argv) >= 3 and _PYTHON_NAME.match(argv[0]) and argv[1] == "-m" and argv[2] == "pip":
+    if len(argv) >= 3 and PYTHON_PROGRAM.match(argv[0]) and argv[1] == "-m" and argv[2] == "pip":
         return ["pip", *argv[3:]]
     return None
 
@@ -287,6 +302,19 @@ def _uv_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     if explicit:
         return (env.path(explicit),)
     return (posixpath.join(env.xdg_cache(), "uv"),)
+
+
+def _pipenv_matches(argv: list[str]) -> bool:
+    return argv[:1] == ["pipenv"] and _sub(
+        argv, frozenset({"--python", "--pypi-mirror", "-r", "--requirements", "--categories"})
+    )[:1] in (["install"], ["sync"], ["update"], ["upgrade"], ["lock"])
+
+
+def _pipenv_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
+    explicit = env.var("PIPENV_CACHE_DIR")
+    if explicit:
+        return (env.path(explicit),)
+    return (posixpath.join(env.xdg_cache(), "pipenv"),)
 
 
 def _poetry_matches(argv: list[str]) -> bool:
@@ -355,16 +383,36 @@ def _yarn_matches(argv: list[str]) -> bool:
 
 
 def _yarn_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
-    explicit = _opt_value(argv, "--cache-folder") or env.var("YARN_CACHE_FOLDER")
-    if explicit:
-        return (env.path(explicit),)
-    if env.yarn_berry or "--immutable" in argv:
+    flag = _opt_value(argv, "--cache-folder")  # Yarn 1 only
+    if flag:
+        return (env.path(flag),)
+    if env.yarn_unknown:
+        return env.yarn_unknown
+    if not env.yarn_berry and "--immutable" not in argv:
+        explicit = env.var("YARN_CACHE_FOLDER")
+        if explicit:
+            return (env.path(explicit),)
+        if env.uid == 0:
+            return ("/usr/local/share/.cache/yarn",)
+        return (posixpath.join(env.xdg_cache(), "yarn"),)
+    setting = env.var("YARN_ENABLE_GLOBAL_CACHE")
+    global_cache = truthy(setting) if setting is not None else env.yarn_global_cache
+    if global_cache is None:
+        return (
+            "which Yarn 2+ release runs is not known (no `packageManager` in package.json, no "
+            "`yarnPath` or `enableGlobalCache` in .yarnrc.yml): Yarn 2 and 3 cache in the "
+            "project's .yarn/cache, Yarn 4 in ~/.yarn/berry/cache"
+        )
+    if global_cache:
+        # YARN_CACHE_FOLDER moves only the project cache, which the global one replaces.
         return (
             posixpath.join(env.path(env.var("YARN_GLOBAL_FOLDER") or "~/.yarn/berry"), "cache"),
         )
-    if env.uid == 0:
-        return ("/usr/local/share/.cache/yarn",)
-    return (posixpath.join(env.xdg_cache(), "yarn"),)
+    folder = env.var("YARN_CACHE_FOLDER") or env.yarn_cache_folder or ".yarn/cache"
+    if not folder.startswith(("/", "~")):
+        project = _opt_value(argv, "--cwd")
+        folder = posixpath.join(project, folder) if project else folder
+    return (env.path(folder),)
 
 
 def _pnpm_matches(argv: list[str]) -> bool:
@@ -530,37 +578,28 @@ def _gradle_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     return tuple(targets)
 
 
-_APT_SUBS = frozenset(
-    {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "build-dep",
-        "update",
-        "source",
-        "download",
-        "reinstall",
-    }
-)
+_APT = SYSTEM_BY_NAME["apt"]
+_APK = SYSTEM_BY_NAME["apk"]
+_APT_SUBS = frozenset(_APT.refresh + _APT.installs)
+_APK_SUBS = frozenset(_APK.refresh + _APK.installs)
 
 
 def _apt_matches(argv: list[str]) -> bool:
-    return argv[:1] in (["apt-get"], ["apt"]) and _sub(
-        argv, frozenset({"-o", "-c", "-t", "--option"})
+    return argv[:1] in [[p] for p in _APT.programs] and _sub(
+        argv, OPTIONS_WITH_VALUE.get(argv[0], OPTIONS_WITH_VALUE["apt-get"])
     )[:1] in [[s] for s in _APT_SUBS]
 
 
 def _apt_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     if env.uid != 0:
         return "apt runs as a non-root user here"
-    return ("/var/cache/apt", "/var/lib/apt")
+    return _APT.mount_targets
 
 
 def _apk_matches(argv: list[str]) -> bool:
-    return argv[:1] == ["apk"] and _sub(
-        argv, frozenset({"-X", "--repository", "-t", "--virtual", "-p", "--root", "--cache-dir"})
-    )[:1] in (["add"], ["upgrade"], ["update"], ["fix"])
+    return argv[:1] == ["apk"] and _sub(argv, OPTIONS_WITH_VALUE["apk"])[:1] in [
+        [s] for s in _APK_SUBS
+    ]
 
 
 def _apk_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
@@ -568,7 +607,21 @@ def _apk_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
         return "apk runs as a non-root user here"
     if _opt_value(argv, "--cache-dir", "-p", "--root") is not None:
         return "apk is given its own --cache-dir or --root"
-    return ("/var/cache/apk",)
+    return _APK.mount_targets
+
+
+def _clean_commands(manager: SystemPackageManager) -> tuple[tuple[str, ...], ...]:
+    return tuple((p, *w) for p in manager.programs for w in manager.clean_words)
+
+
+def _cache_columns(name: str) -> dict[str, Any]:
+    """A Tool's opt-outs and clean-ups, from the package manager table."""
+    pm = PACKAGE_MANAGERS[name]
+    return {
+        "no_cache_flags": frozenset(pm.no_cache_flags),
+        "no_cache_env": pm.no_cache_env,
+        "clean_commands": pm.cache_clean_commands,
+    }
 
 
 TOOLS: tuple[Tool, ...] = (
@@ -577,9 +630,7 @@ TOOLS: tuple[Tool, ...] = (
         "python",
         _pip_matches,
         _pip_targets,
-        no_cache_flags=frozenset({"--no-cache-dir", "--no-cache"}),
-        no_cache_env=("PIP_NO_CACHE_DIR",),
-        clean_commands=(("pip", "cache", "purge"),),
+        **_cache_columns("pip"),
         hadolint_marker=".cache/pip",
         hint=r"\bpip[0-9.]*\s",
     ),
@@ -588,18 +639,23 @@ TOOLS: tuple[Tool, ...] = (
         "python",
         _uv_matches,
         _uv_targets,
-        no_cache_flags=frozenset({"--no-cache", "-n"}),
-        no_cache_env=("UV_NO_CACHE",),
-        clean_commands=(("uv", "cache", "clean"),),
+        **_cache_columns("uv"),
         hint=r"\buv\s",
+    ),
+    Tool(
+        "pipenv",
+        "python",
+        _pipenv_matches,
+        _pipenv_targets,
+        **_cache_columns("pipenv"),
+        hint=r"\bpipenv\s",
     ),
     Tool(
         "poetry",
         "python",
         _poetry_matches,
         _poetry_targets,
-        no_cache_flags=frozenset({"--no-cache"}),
-        clean_commands=(("poetry", "cache", "clear"),),
+        **_cache_columns("poetry"),
         hint=r"\bpoetry\s",
     ),
     Tool(
@@ -607,7 +663,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _npm_matches,
         _npm_targets,
-        clean_commands=(("npm", "cache", "clean"), ("npm", "cache", "clear")),
+        **_cache_columns("npm"),
         hint=r"\bnpm\s",
     ),
     Tool(
@@ -615,7 +671,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _yarn_matches,
         _yarn_targets,
-        clean_commands=(("yarn", "cache", "clean"),),
+        **_cache_columns("yarn"),
         hadolint_marker=".cache/yarn",
         hint=r"\byarn\b",
     ),
@@ -624,7 +680,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _pnpm_matches,
         _pnpm_targets,
-        clean_commands=(("pnpm", "store", "prune"),),
+        **_cache_columns("pnpm"),
         hint=r"\bpnpm\s",
     ),
     Tool(
@@ -632,8 +688,7 @@ TOOLS: tuple[Tool, ...] = (
         "node",
         _bun_matches,
         _bun_targets,
-        no_cache_flags=frozenset({"--no-cache"}),
-        clean_commands=(("bun", "pm", "cache", "rm"),),
+        **_cache_columns("bun"),
         hint=r"\bbun\s",
     ),
     Tool(
@@ -641,7 +696,7 @@ TOOLS: tuple[Tool, ...] = (
         "go",
         _go_matches,
         _go_targets,
-        clean_commands=(("go", "clean", "-modcache"), ("go", "clean", "-cache")),
+        **_cache_columns("go"),
         hint=r"\bgo\s+(build|install|test|run|vet|get|mod)\b",
     ),
     Tool("cargo", "rust", _cargo_matches, _cargo_targets, hint=r"\bcargo\s"),
@@ -652,7 +707,7 @@ TOOLS: tuple[Tool, ...] = (
         "system_packages",
         _apt_matches,
         _apt_targets,
-        clean_commands=(("apt-get", "clean"), ("apt", "clean")),
+        clean_commands=_clean_commands(_APT),
         sharing="locked",
         hint=r"\bapt(-get)?\s",
     ),
@@ -661,8 +716,8 @@ TOOLS: tuple[Tool, ...] = (
         "system_packages",
         _apk_matches,
         _apk_targets,
-        no_cache_flags=frozenset({"--no-cache"}),
-        clean_commands=(("apk", "cache", "clean"),),
+        no_cache_flags=frozenset(_APK.no_cache_options),
+        clean_commands=_clean_commands(_APK),
         sharing="locked",
         hint=r"\bapk\s",
     ),
@@ -671,24 +726,26 @@ TOOLS: tuple[Tool, ...] = (
 
 def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
     """The command's argv without wrappers (``sudo``, ``env X=1``), and the index of its
-    program word in ``cmd.words``; the program is reduced to its base name."""
+    program word in ``cmd.words``; the program is reduced to its base name, and a cross
+    wrapper (``xx-cargo``) to the tool it runs."""
     words = [w.value for w in cmd.words]
     k = 0
-    while k < len(words) and words[k].rsplit("/", 1)[-1] in WRAPPERS:
+    while k < len(words) and words[k].rsplit("/", 1)[-1] in PLAIN_WRAPPERS:
         k += 1
         while k < len(words) and (words[k].startswith("-") or "=" in words[k]):
             k += 1
     argv = words[k:]
     if argv:
-        argv[0] = argv[0].rsplit("/", 1)[-1]
+        name = argv[0].rsplit("/", 1)[-1]
+        argv[0] = CROSS_WRAPPERS.get(name, name)
     return argv, k
 
 
 # The programs the matchers above accept as argv[0], besides pip's and python's names (a
 # quick no for the many commands that are none of them: cp, chmod, echo, …).
 _TOOL_PROGRAMS = frozenset(
-    {"uv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
-    | {"gradlew", "apt-get", "apt", "apk"}
+    {"uv", "pipenv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
+    | {"gradlew", *_APT.programs, *_APK.programs}
 )
 
 
@@ -697,7 +754,7 @@ def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None
     if not argv:
         return None
     prog = argv[0]
-    if prog not in _TOOL_PROGRAMS and not (_PIP_NAME.match(prog) or _PYTHON_NAME.match(prog)):
+    if prog not in _TOOL_PROGRAMS and not (PIP_PROGRAM.match(prog) or PYTHON_PROGRAM.match(prog)):
         return None
     for tool in TOOLS:
         if enabled(tool) and tool.matches(argv):

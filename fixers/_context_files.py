@@ -13,7 +13,7 @@ from dockfix.fixers._image_paths import context_source
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
-    from dockfix.syntax import Dockerfile, Stage
+    from dockfix.syntax import Dockerfile, Instruction, Stage
 
 
 class ContextFiles(NamedTuple):
@@ -22,13 +22,16 @@ class ContextFiles(NamedTuple):
     doc: Dockerfile
     stage: Stage
     ctx: FixContext
+    before: Instruction | None = None  # only the COPYs above it (None: the whole stage)
 
     def rel(self, image_path: str) -> str | None:
-        found = context_source(self.doc, self.stage, image_path, self.ctx)
+        found = context_source(self.doc, self.stage, image_path, self.ctx, self.before)
         if found is None:
             # `COPY pom.xml .` puts the file inside the working directory; context_source
             # reads a single-file COPY to a destination without `/` as the file's new name.
-            parent = context_source(self.doc, self.stage, posixpath.dirname(image_path), self.ctx)
+            parent = context_source(
+                self.doc, self.stage, posixpath.dirname(image_path), self.ctx, self.before
+            )
             if parent is not None and posixpath.basename(parent) == posixpath.basename(image_path):
                 found = parent
         return found

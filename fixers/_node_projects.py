@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import yarn_release
 
 if TYPE_CHECKING:
     pass
@@ -64,9 +65,13 @@ def package_manager(files: ContextFiles, project: str, installers: set[str]) -> 
                 False,
             )
     if tool == "yarn":
-        yarn_lock = files.text(posixpath.join(project, "yarn.lock")) or ""
         rc = files.text(posixpath.join(project, ".yarnrc.yml"))
-        if "__metadata:" in yarn_lock or rc is not None:
+        release = yarn_release(
+            files.text(posixpath.join(project, "package.json")),
+            rc,
+            files.text(posixpath.join(project, "yarn.lock")),
+        )
+        if release is not None and release.berry:
             if rc is None or not re.search(r"^nodeLinker:\s*[\"']?node-modules", rc, re.M):
                 return (
                     "Yarn Berry installs with Plug'n'Play unless `.yarnrc.yml` sets "
@@ -75,30 +80,6 @@ def package_manager(files: ContextFiles, project: str, installers: set[str]) -> 
                 )
             return "yarn-berry", True
     return tool, True
-
-
-def yarn_classic_problem(files: ContextFiles, project: str) -> str:
-    """Why the Yarn that installs in ``project`` may not be Yarn 1 (classic); "" when the files
-    the image has there say it is: a v1 `yarn.lock`, no `.yarnrc.yml`, no `yarnPath` in
-    `.yarnrc` and no `packageManager` naming Yarn 2+ (each would run Yarn Berry)."""
-    lock = files.text(posixpath.join(project, "yarn.lock"))
-    if lock is None:
-        return f"no `yarn.lock` is copied to {project}, to tell Yarn 1 from Yarn 2+"
-    if "# yarn lockfile v1" not in lock:
-        return "`yarn.lock` is not a Yarn 1 lock file"
-    if files.exists(posixpath.join(project, ".yarnrc.yml")):
-        return "`.yarnrc.yml` configures Yarn 2+"
-    if re.search(
-        r"^\s*yarn-path\b|^\s*yarnPath\b",
-        files.text(posixpath.join(project, ".yarnrc")) or "",
-        re.M,
-    ):
-        return "`.yarnrc` sets the Yarn release to run (`yarn-path`)"
-    manifest = files.json(posixpath.join(project, "package.json")) or {}
-    pm = manifest.get("packageManager")
-    if isinstance(pm, str) and pm.startswith("yarn@") and not pm.startswith("yarn@1."):
-        return f"package.json asks for {pm}"
-    return ""
 
 
 PRUNE_COMMANDS = {

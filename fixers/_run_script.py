@@ -16,6 +16,7 @@ fixers cannot see what it runs.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from bisect import bisect_left
@@ -30,6 +31,7 @@ from dockfix.semantic import expand as expand  # re-exported for DF201 until it 
 from dockfix.semantic import from_reference, mounts
 from dockfix.shell import (
     OPTIONS_WITH_VALUE,
+    WRAPPERS,
     ChainItem,
     ShellScript,
     SimpleCommand,
@@ -41,7 +43,13 @@ from dockfix.shell import (
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Heredoc, Instruction, Stage
 
+# Wrappers whose first word after their options is the command they run (`timeout 60 cmd`
+# and `xargs cmd` are left to SimpleCommand.argv).
+PLAIN_WRAPPERS = WRAPPERS - {"xargs", "timeout"}
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
+# `sh` is dash in Debian and Ubuntu images (where apt runs) and busybox ash in Alpine: neither
+# expands braces.
+BRACE_SHELLS = frozenset({"bash", "ksh", "zsh", "mksh"})
 
 # Chain items after which `&& cmd` may be written (a function definition or an assignment
 # alone would change meaning or parse differently).
@@ -74,6 +82,12 @@ class Script:
     heredoc: Heredoc | None = None
     errexit: bool = False  # `set -e` from the SHELL, the interpreter flags or a shebang
     has_data_heredocs: bool = False  # a "line" script whose heredocs feed commands
+    shell: str = "sh"  # the interpreter's name ("" for an exec form run without a shell)
+
+    @property
+    def expands_braces(self) -> bool:
+        """Whether `{a,b}` in a word becomes two words (bash, zsh, ksh; not dash or ash)."""
+        return self.shell in BRACE_SHELLS
 
     @property
     def editable(self) -> bool:
@@ -243,10 +257,10 @@ def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
         if name in POSIX_SHELLS and len(argv) >= 3 and argv[1].startswith("-") and "c" in argv[1]:
             script = parse_shell(argv[2])
             errexit = _errexit_flags([argv[1].replace("c", "")]) if argv[1] != "-c" else False
-            out.scripts.append(Script(instr, owner, script, "exec", errexit=errexit))
+            out.scripts.append(Script(instr, owner, script, "exec", errexit=errexit, shell=name))
         else:
             joined = " ".join(shlex.quote(a) for a in argv)
-            out.scripts.append(Script(instr, owner, parse_shell(joined), "exec"))
+            out.scripts.append(Script(instr, owner, parse_shell(joined), "exec", shell=""))
             if name in POSIX_SHELLS:
                 out.opaque = "exec-form RUN runs a shell script this tool cannot read"
         return out
@@ -255,11 +269,14 @@ def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     line = parsed_line.text
     if not instr.heredocs:
         errexit = _set_errexit(parsed_line, shell_errexit)
-        out.scripts.append(Script(instr, owner, parsed_line, "line", errexit=errexit))
+        out.scripts.append(
+            Script(instr, owner, parsed_line, "line", errexit=errexit, shell=shell_name)
+        )
         return out
     # Is a heredoc the script itself?
     body_script: Heredoc | None = None
     interp_errexit = shell_errexit
+    interp = shell_name
     if not line.strip() and len(instr.heredocs) == 1:
         body_script = instr.heredocs[0]
     elif (
@@ -272,10 +289,19 @@ def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
         if argv and argv[0] in POSIX_SHELLS and _reads_stdin_script(argv[1:]):
             body_script = instr.heredocs[0]
             interp_errexit = _errexit_flags(argv[1:])
+            interp = argv[0].rsplit("/", 1)[-1]
     if body_script is None:
         errexit = _set_errexit(parsed_line, shell_errexit)
         out.scripts.append(
-            Script(instr, owner, parsed_line, "line", errexit=errexit, has_data_heredocs=True)
+            Script(
+                instr,
+                owner,
+                parsed_line,
+                "line",
+                errexit=errexit,
+                has_data_heredocs=True,
+                shell=shell_name,
+            )
         )
         return out
     body = _normalise_body(body_script.body)
@@ -289,9 +315,12 @@ def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
             out.opaque = f"the heredoc script runs with `{' '.join(bang)}`"
             return out
         interp_errexit = _errexit_flags(args)
+        interp = prog
     parsed_body = heredoc_shell_of(instr, 0)  # the one heredoc is the script
     errexit = _set_errexit(parsed_body, interp_errexit)
-    out.scripts.append(Script(instr, owner, parsed_body, "body", body_script, errexit=errexit))
+    out.scripts.append(
+        Script(instr, owner, parsed_body, "body", body_script, errexit=errexit, shell=interp)
+    )
     return out
 
 
@@ -310,7 +339,7 @@ def subcommand(cmd: SimpleCommand) -> tuple[str, str, int] | None:
     k = 0
     while k < len(words):
         name = words[k].value.rsplit("/", 1)[-1]
-        if name in ("sudo", "env", "nice", "nohup", "time", "exec", "command", "eatmydata"):
+        if name in PLAIN_WRAPPERS:
             k += 1
             while k < len(words) and (words[k].value.startswith("-") or "=" in words[k].value):
                 k += 1
@@ -488,6 +517,32 @@ def paths_related(a: str, b: str) -> bool:
     a = a.rstrip("/") or "/"
     b = b.rstrip("/") or "/"
     return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+
+
+def brace_expand(word: str) -> list[str]:
+    """The words bash makes of ``word``'s brace lists (`/var/{cache,lib}/apt` is two words);
+    `${VAR}`, `{}` and sequences such as `{1..3}` are left as they are."""
+    depth = 0
+    start = 0
+    commas: list[int] = []
+    for i, ch in enumerate(word):
+        if ch == "{" and (depth or word[i - 1 : i] != "$"):
+            if depth == 0:
+                start, commas = i, []
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0 and commas:
+                bounds = [start, *commas, i]
+                head, tail = word[:start], word[i + 1 :]
+                return [
+                    expanded
+                    for a, b in itertools.pairwise(bounds)
+                    for expanded in brace_expand(head + word[a + 1 : b] + tail)
+                ]
+        elif ch == "," and depth == 1:
+            commas.append(i)
+    return [word]
 
 
 _SCRIPT_RE = lazy_re(r"(^|/)[\w.-]+\.(sh|bash)$")

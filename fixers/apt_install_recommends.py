@@ -47,12 +47,14 @@ from collections.abc import Iterator
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import SYSTEM_BY_NAME
 from dockfix.fixers._run_script import Script, analyse_run, subcommand
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
 FLAG = "--no-install-recommends"
-_APT_PROGRAMS = frozenset({"apt-get", "apt"})
+# aptitude does not know the option (it reads APT::Install-Recommends).
+_APT_PROGRAMS = frozenset(p for p in SYSTEM_BY_NAME["apt"].programs if p != "aptitude")
 # Options that take no argument: the flag may go after them on the same line, where
 # `install -y --no-install-recommends` reads naturally.
 _SIMPLE_OPTION = lazy_re(

@@ -11,9 +11,15 @@ in its layer, and cleans up in the same `RUN`:
 - dnf, yum, microdnf: an install without `<tool> clean all` after it → appends it;
   zypper: appends `zypper clean --all`;
 - Yarn 1: `yarn install` without `yarn cache clean` in the same `RUN` → appends it, where the
-  files the image has say the project uses Yarn 1 (a v1 `yarn.lock`, no `.yarnrc.yml`, no
-  `yarnPath`, no `packageManager: yarn@2+`, no `corepack` before); Yarn 2+ caches are where
-  Plug'n'Play reads the packages from, so they are never cleaned.
+  files the image has say the project uses Yarn 1 (the release `package.json`, `.yarnrc.yml`
+  or `yarn.lock` names, no `yarn-path` in `.yarnrc`, no `corepack` or `yarn set version`
+  before); Yarn 2+ caches are where Plug'n'Play reads the packages from: never cleaned.
+
+What counts as the clean-up: `rm` of the lists, of a parent directory or of a glob of their
+entries (`/var/lib/apt/lists/*_*`), and `apt-get dist-clean` (apt 2.7 and later). A brace list
+(`rm -rf /var/{cache,lib}/apt`) counts where the `RUN`'s shell expands it (bash, zsh, ksh);
+`/bin/sh` of Debian and Ubuntu is dash, which passes the braces to `rm` as they are, so the
+lists stay and the message says why. Naming some entries (`lists/partial`) is not enough.
 
 The new command follows the file's layout: one-line `RUN`s get ` && rm …` appended, a
 multi-line `RUN` gets a new continuation line in its own style (`&&` at line starts or at
@@ -55,8 +61,8 @@ fresh index, so it is unsafe where the `RUN` used an index fetched by an earlier
 where a later `apk` command relies on the index this `RUN` stops keeping. A later
 `dnf`/`yum` with `--cacheonly` (a later `yarn … --offline`) makes the clean-up display-only.
 apt lists and Yarn caches are only reported in stages that end up in an image (the last stage
-and stages other stages are built FROM), as hadolint does. A Yarn install whose version cannot
-be told (no `yarn.lock` copied, a Berry lock file …) is display-only, naming what was read; one
+and stages other stages are built FROM), as hadolint does. A Yarn install whose release cannot
+be told (no `yarn.lock` copied, Yarn 2+ files …) is display-only, naming what was read; one
 with a cache mount on a Yarn cache directory is not reported (the mount keeps the cache out of
 the layer, and DF104 adds such mounts).
 
@@ -70,50 +76,48 @@ DS-0027 · Checkov: none.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from dockfix.context import FixContext
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._lazy import lazy_re
-from dockfix.fixers._node_projects import yarn_classic_problem
+from dockfix.fixers._package_managers import (
+    SYSTEM_BY_NAME,
+    SYSTEM_PACKAGE_MANAGERS,
+    SystemPackageManager,
+    system_manager,
+    yarn_release,
+    yarn_switch,
+)
 from dockfix.fixers._run_script import (
     RunAnalysis,
     Script,
     analyse_run,
     append_command,
+    brace_expand,
     chain_item_of,
     mount_targets,
     paths_related,
     runs_local_script,
     subcommand,
 )
-from dockfix.semantic import descendants, expand, from_reference, layered
+from dockfix.semantic import descendants, expand, from_reference, layered, stage_chain
 from dockfix.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
-APT_LISTS = "/var/lib/apt/lists"
-APT_RM = "rm -rf /var/lib/apt/lists/*"
-APT_PROGRAMS = frozenset({"apt-get", "apt", "aptitude"})
-APT_CONSUMERS = frozenset(
-    {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "build-dep",
-        "source",
-        "download",
-        "reinstall",
-        "satisfy",
-    }
-)
-APT_READERS = frozenset({"apt-cache", "apt-file"})  # read the lists, any subcommand
-APK_CACHE = ("/var/cache/apk", "/etc/apk/cache")
+APT = SYSTEM_BY_NAME["apt"]
+APK = SYSTEM_BY_NAME["apk"]
+APT_LISTS = APT.lists_dirs[0]
+APT_RM = f"rm -rf {APT_LISTS}/*"
+APT_PROGRAMS = frozenset(APT.programs)
+APT_CONSUMERS = frozenset(APT.installs)
+APT_READERS = frozenset(APT.reader_programs)  # read the lists, any subcommand
+APK_CACHE = APK.cache_dirs
 # Why each kind of edit is made (the PR description shows the one that fits the edit).
 APT_WHY = (
     "The lists are downloaded by `apt-get update` and are only needed while installing; left "
@@ -129,89 +133,26 @@ RPM_WHY = (
     "install; cleaning in the same `RUN` keeps them out of the image (a later layer that "
     "deletes them does not shrink this one)."
 )
+APK_INDEX_USERS = frozenset(APK.installs + APK.index_readers)
+# The managers whose clean-up is a command appended after the install.
+RPM_TOOLS = tuple(m for m in SYSTEM_PACKAGE_MANAGERS if m.clean)
+
+
 YARN_WHY = (
     "Yarn 1 keeps a copy of every package it downloaded in its cache, next to the installed "
     "`node_modules`: tens to hundreds of megabytes the running image never reads, which a later "
     "layer cannot take back."
 )
 YARN_CLEAN = "yarn cache clean"
-_YARN_VERSION_SWITCH = lazy_re(r"\bcorepack\b|\byarn\s+(?:set\s+version|policies\s+set-version)\b")
-APK_INDEX_USERS = frozenset(
-    {"add", "upgrade", "fix", "search", "info", "policy", "version", "fetch", "dot", "list"}
-)
+YARN_HADOLINT_RULE = "DL3060"
+_YARN_PATH_V1 = lazy_re(r"^\s*yarn-path\b", re.M)  # Yarn 1's `.yarnrc`: run another release
 
-
-# The hadolint rule each package manager's kept cache violates.
-_HADOLINT_BY_PROGRAM = {
-    "apt-get": "DL3009",
-    "apk": "DL3019",
-    "yum": "DL3032",
-    "zypper": "DL3036",
-    "dnf": "DL3040",
-    "microdnf": "DL3040",
-    "yarn": "DL3060",
-}
-
-
-class RpmTool(NamedTuple):
-    program: str
-    installs: frozenset[str]
-    clean: str  # the command that is appended
-    clean_words: tuple[tuple[str, ...], ...]  # subcommand words that count as cleaning
-    cache_dirs: tuple[str, ...]
-
-
-_DNF_INSTALLS = frozenset(
-    {"install", "in", "reinstall", "localinstall", "groupinstall", "upgrade", "update", "builddep"}
-)
-RPM_TOOLS = (
-    RpmTool(
-        "dnf",
-        _DNF_INSTALLS,
-        "dnf clean all",
-        (("clean", "all"),),
-        ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5"),
-    ),
-    RpmTool(
-        "yum",
-        _DNF_INSTALLS,
-        "yum clean all",
-        (("clean", "all"),),
-        ("/var/cache/yum", "/var/cache/dnf"),
-    ),
-    RpmTool(
-        "microdnf",
-        frozenset({"install", "reinstall", "upgrade", "update"}),
-        "microdnf clean all",
-        (("clean", "all"),),
-        ("/var/cache/yum", "/var/cache/dnf"),
-    ),
-    RpmTool(
-        "zypper",
-        frozenset(
-            {
-                "install",
-                "in",
-                "update",
-                "up",
-                "patch",
-                "dist-upgrade",
-                "dup",
-                "source-install",
-                "si",
-            }
-        ),
-        "zypper clean --all",
-        (("clean",), ("cc",)),
-        ("/var/cache/zypp",),
-    ),
-)
-
+_APT_WORDS = "|".join(re.escape(p) for p in APT.programs)
 _TEXT_APT_CONSUMER = lazy_re(
-    r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
+    rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
 )
 _KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
-_TEXT_APT_UPDATE = lazy_re(r"\b(apt-get|apt|aptitude)\b[^;&|\n]*?\supdate\b")
+_TEXT_APT_UPDATE = lazy_re(rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(APT.refresh) + r")\b")
 
 
 @dataclass(eq=False)
@@ -248,8 +189,11 @@ def _args(cmd: Cmd) -> list[str]:
     return [w.value for w in cmd.command.words[cmd.sub_index + 1 :]] if cmd.sub_index >= 0 else []
 
 
-def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
-    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory."""
+def _removes(script: Script, cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
+    """`rm` (or `find … -delete`) of one of the paths, its contents or a parent directory.
+
+    Brace lists count only where the script's shell expands them: under dash (`/bin/sh` of
+    Debian and Ubuntu) `rm -rf /var/{cache,lib}/apt` names a path that does not exist."""
     argv = cmd.argv
     if not argv or argv[0] not in ("rm", "find"):
         return False
@@ -258,15 +202,42 @@ def _removes(cmd: SimpleCommand, paths: tuple[str, ...]) -> bool:
     for a in argv[1:]:
         if a.startswith("-") or not a.startswith("/"):
             continue
-        if "{" in a:
-            head = a.split("{", 1)[0]
-            if any(p.startswith(head) for p in paths):
+        words = brace_expand(a) if script.expands_braces else [a]
+        for word in words:
+            if "{" in word:
+                continue  # a literal brace: no such directory
+            if any(_clears(word, p) for p in paths):
                 return True
-            continue
-        stem = a.rstrip("*").rstrip("/") or "/"
-        if any(paths_related(stem, p) for p in paths):
-            return True
     return False
+
+
+def _clears(word: str, path: str) -> bool:
+    """Whether removing ``word`` removes ``path``: the path itself, a parent, or a glob of its
+    entries (`/var/lib/apt/lists/*_*`); naming some entries (`lists/partial`) is not enough."""
+    stem = word.rstrip("*").rstrip("/") or "/"
+    if stem == path or path.startswith(stem.rstrip("/") + "/"):
+        return True
+    parent, _, name = word.rpartition("/")
+    return parent == path and any(ch in name for ch in "*?[")
+
+
+def _unexpanded_removals(c: Cmd) -> list[str]:
+    """The `rm` words that would remove the lists if the shell expanded their braces."""
+    argv = c.command.argv
+    if c.script.expands_braces or not argv or argv[0] != "rm":
+        return []
+    return [
+        a
+        for a in argv[1:]
+        if "{" in a and any(_clears(w, APT_LISTS) for w in brace_expand(a) if "{" not in w)
+    ]
+
+
+def _clears_lists(c: Cmd) -> bool:
+    """Whether the command removes the apt lists: `rm` of them or `apt-get dist-clean`."""
+    if c.program in APT_PROGRAMS and c.sub in APT.lists_clean_words:
+        return True
+    return _removes(c.script, c.command, (APT_LISTS,))
 
 
 def _mount_cover(doc: Dockerfile, owner: Instruction, paths: tuple[str, ...]) -> tuple[bool, str]:
@@ -326,16 +297,16 @@ class AptListsKept(Fixer):
                 continue
             found = self._apt(doc, owner, analysis, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["apt-get"],)
+                found.hadolint = (APT.hadolint_rule,)
                 yield found
             found = self._apk(doc, owner, analysis, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["apk"],)
+                found.hadolint = (APK.hadolint_rule,)
                 yield found
             yield from self._rpm(doc, owner, analysis, cmds)
             found = self._yarn(doc, ctx, owner, cmds)
             if found is not None:
-                found.hadolint = (_HADOLINT_BY_PROGRAM["yarn"],)
+                found.hadolint = (YARN_HADOLINT_RULE,)
                 yield found
 
     # --- apt ----------------------------------------------------------------------------
@@ -350,14 +321,7 @@ class AptListsKept(Fixer):
         last_update = updates[-1]
         if not any(c.sub in APT_CONSUMERS and c.order > last_update.order for c in apt):
             return None  # an update alone is DF102's business
-        if any(
-            c.order > last_update.order
-            and (
-                _removes(c.command, (APT_LISTS,))
-                or (c.program in APT_PROGRAMS and c.sub == "distclean")
-            )
-            for c in cmds
-        ):
+        if any(c.order > last_update.order and _clears_lists(c) for c in cmds):
             return None  # removed already
         if not _stage_in_image(doc, owner.stage):
             return None
@@ -365,6 +329,12 @@ class AptListsKept(Fixer):
         if covered:
             return None
         message = f"`{last_update.program} update` leaves the apt lists ({APT_LISTS}) in the layer"
+        unexpanded = next((w for c in cmds for w in _unexpanded_removals(c)), None)
+        if unexpanded is not None:
+            message += (
+                f" (`{unexpanded}` is not brace-expanded by `{last_update.script.shell or 'sh'}`,"
+                " the RUN's shell: it names no file)"
+            )
         if unknown:
             return self.finding(owner, message, reason=unknown)
         script = last_update.script
@@ -433,7 +403,7 @@ class AptListsKept(Fixer):
             (c for c in cmds if c.sub in APT_CONSUMERS or c.program in APT_READERS), None
         )
         first_update = next((c for c in cmds if c.sub == "update"), None)
-        removes = any(_removes(c, (APT_LISTS,)) for _, c in analysis.commands())
+        removes = any(_clears_lists(c) for c in _commands(analysis))
         line = instr.start_line
         if analysis.opaque and _TEXT_APT_CONSUMER.search(analysis.text):
             if not _TEXT_APT_UPDATE.search(analysis.text):
@@ -496,7 +466,7 @@ class AptListsKept(Fixer):
             Edit.insert(script.to_source(consumer.command.start), f"{update_text} && ")
         )
         cmds = _commands(analyse_run(doc, instr))
-        removes = any(_removes(c.command, (APT_LISTS,)) for c in cmds)
+        removes = any(_clears_lists(c) for c in cmds)
         if append_rm and not removes:
             edit, _ = append_command(doc, script, APT_RM)
             if edit is not None:
@@ -529,9 +499,7 @@ class AptListsKept(Fixer):
             for c in adds
         ]
         updates = [c for c in apk if c.sub == "update"]
-        refreshed_flag = any(
-            any(a in ("-U", "--update", "--update-cache") for a in _opts(c)) for c in adds
-        )
+        refreshed_flag = any(any(a in APK.refresh_options for a in _opts(c)) for c in adds)
         refreshed = bool(updates and updates[0].order < adds[0].order) or refreshed_flag
         stops_index = refreshed_flag or bool(updates)
         if updates:
@@ -548,7 +516,9 @@ class AptListsKept(Fixer):
             if removal is not None:
                 edits.append(removal)
             elif not any(
-                _removes(c.command, ("/var/cache/apk",)) for c in cmds if c.order > update.order
+                _removes(c.script, c.command, APK.cache_dirs[:1])
+                for c in cmds
+                if c.order > update.order
             ):
                 edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
                 if edit is None:
@@ -586,14 +556,17 @@ class AptListsKept(Fixer):
         self, doc: Dockerfile, owner: Instruction, analysis: RunAnalysis, cmds: list[Cmd]
     ) -> Iterator[Finding]:
         for tool in RPM_TOOLS:
-            mine = [c for c in cmds if c.program == tool.program]
+            mine = [c for c in cmds if c.program in tool.programs]
             installs = [c for c in mine if c.sub in tool.installs]
             if not installs:
                 continue
             last = installs[-1]
             if any(c.order > last.order and _is_clean(c, tool) for c in mine):
                 continue
-            if any(c.order > last.order and _removes(c.command, tool.cache_dirs) for c in cmds):
+            if any(
+                c.order > last.order and _removes(c.script, c.command, tool.cache_dirs)
+                for c in cmds
+            ):
                 continue
             covered, unknown = _mount_cover(doc, owner, tool.cache_dirs)
             if covered:
@@ -601,33 +574,33 @@ class AptListsKept(Fixer):
             if _KEEPCACHE.search(_text_before(owner)):
                 continue  # the file turned `keepcache` on: it keeps the packages on purpose
             message = (
-                f"`{tool.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
+                f"`{last.program} {last.sub}` without `{tool.clean}` keeps its cache in the layer"
             )
             if unknown:
-                yield self._tool_finding(tool.program, owner, message, reason=unknown)
+                yield self._tool_finding(last.program, owner, message, reason=unknown)
                 continue
             if last.script.kind == "exec":
                 yield self._tool_finding(
-                    tool.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
+                    last.program, owner, message, reason="exec-form RUN: add the clean-up by hand"
                 )
                 continue
-            later = _later_cacheonly(doc, owner, tool.program)
+            later = _later_cacheonly(doc, owner, tool)
             if later is not None:
                 yield self._tool_finding(
-                    tool.program,
+                    last.program,
                     owner,
                     message,
                     reason=(
-                        f"the RUN on line {later} runs {tool.program} from the cache (--cacheonly)"
+                        f"the RUN on line {later} runs {last.program} from the cache (--cacheonly)"
                     ),
                 )
                 continue
             edit, why = append_command(doc, last.script, tool.clean)
             if edit is None:
-                yield self._tool_finding(tool.program, owner, message, reason=why)
+                yield self._tool_finding(last.program, owner, message, reason=why)
                 continue
             yield self._tool_finding(
-                tool.program,
+                last.program,
                 owner,
                 message,
                 Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
@@ -651,7 +624,7 @@ class AptListsKept(Fixer):
         why = _yarn_classic_problem(doc, ctx, stage, owner, installs)
         if not why and installs[-1].script.kind == "exec":
             why = "exec-form RUN: add the clean-up by hand"
-        later = _later_cacheonly(doc, owner, "yarn", ("--offline",))
+        later = _later_yarn_offline(doc, owner)
         if not why and later is not None:
             why = f"the RUN on line {later} installs from Yarn's cache (--offline)"
         edit: Edit | None = None
@@ -674,7 +647,8 @@ class AptListsKept(Fixer):
         """A finding naming the hadolint rule of its package manager (a `# hadolint ignore=`
         of one manager's rule leaves the others reported)."""
         found = self.finding(owner, message, fix, reason=reason)
-        found.hadolint = (_HADOLINT_BY_PROGRAM.get(program, "DL3040"),)
+        manager = system_manager(program)
+        found.hadolint = (manager.hadolint_rule if manager is not None else "DL3040",)
         return found
 
 
@@ -696,10 +670,10 @@ def _opts(c: Cmd) -> list[str]:
 
 
 def _no_cache(c: Cmd) -> bool:
-    return "--no-cache" in _opts(c)
+    return any(o in APK.no_cache_options for o in _opts(c))
 
 
-def _is_clean(c: Cmd, tool: RpmTool) -> bool:
+def _is_clean(c: Cmd, tool: SystemPackageManager) -> bool:
     if c.sub_index < 0:
         return False
     words = (c.sub, *_args(c))
@@ -756,7 +730,7 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
                 if (
                     c.sub in APK_INDEX_USERS
                     and not _no_cache(c)
-                    and not any(a in ("-U", "--update", "--update-cache") for a in _opts(c))
+                    and not any(a in APK.refresh_options for a in _opts(c))
                 ):
                     out.append((instr.start_line, c.sub == "add" and c.script.editable))
             if refreshed:
@@ -765,13 +739,8 @@ def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, b
 
 
 def _later_cacheonly(
-    doc: Dockerfile,
-    owner: Instruction,
-    program: str,
-    options: tuple[str, ...] = ("-C", "--cacheonly"),
+    doc: Dockerfile, owner: Instruction, manager: SystemPackageManager
 ) -> int | None:
-    """The line of a later RUN (the stage's, or a stage built FROM it) whose ``program`` reads
-    only its cache (one of ``options``); None when there is none."""
     stage = owner.stage
     if stage is None:
         return None
@@ -783,7 +752,25 @@ def _later_cacheonly(
             if target.keyword != "RUN":
                 continue
             for c in _commands(analyse_run(doc, instr)):
-                if c.program == program and any(o in options for o in _opts(c)):
+                if c.program in manager.programs and any(
+                    o in manager.cache_only_options for o in _opts(c)
+                ):
+                    return instr.start_line
+    return None
+
+
+def _later_yarn_offline(doc: Dockerfile, owner: Instruction) -> int | None:
+    """The line of a later RUN (the stage's, or a stage built FROM it) whose Yarn installs from
+    its cache only (`--offline`); None when there is none."""
+    stage = owner.stage
+    if stage is None:
+        return None
+    for st in [stage, *descendants(doc, stage)]:
+        for instr in st.instructions:
+            if (st is stage and instr.start <= owner.start) or _target(instr).keyword != "RUN":
+                continue
+            for c in _commands(analyse_run(doc, instr)):
+                if c.program == "yarn" and "--offline" in _opts(c):
                     return instr.start_line
     return None
 
@@ -806,13 +793,34 @@ def _yarn_classic_problem(
         return "an ONBUILD RUN: its project is in the images built from this one"
     if any("--immutable" in c.command.argv for c in installs):
         return "`--immutable` is a Yarn 2+ option"
-    switch = _YARN_VERSION_SWITCH.search(_text_before(owner))
-    if switch is not None:
-        return f"`{switch.group(0)}` may switch to Yarn 2+, whose cache holds the packages"
+    for st in [s for s in stage_chain(stage) if s is not stage] + [stage]:
+        for instr in st.instructions:
+            if instr.start > owner.start and st is stage:
+                break
+            if _target(instr).keyword != "RUN":
+                continue
+            for c in _commands(analyse_run(doc, instr)):
+                if yarn_switch(c.command.argv) is not None:
+                    return f"line {instr.start_line} switches the Yarn release (`{c.program}`)"
     project = image_workdir_at(doc, stage, owner)
     if project is None:
         return "the working directory is not known, to read the project's Yarn files"
-    return yarn_classic_problem(ContextFiles(doc, stage, ctx), project)
+    files = ContextFiles(doc, stage, ctx)
+    lock = files.text(posixpath.join(project, "yarn.lock"))
+    release = yarn_release(
+        files.text(posixpath.join(project, "package.json")),
+        files.text(posixpath.join(project, ".yarnrc.yml")),
+        lock,
+    )
+    if release is None:
+        if lock is None:
+            return f"no `yarn.lock` is copied to {project}, to tell Yarn 1 from Yarn 2+"
+        return "the project's files do not say which Yarn runs"
+    if release.berry:
+        return f"{release.source}: Yarn 2+ keeps the packages in its cache"
+    if _YARN_PATH_V1.search(files.text(posixpath.join(project, ".yarnrc")) or ""):
+        return "`.yarnrc` sets the Yarn release to run (`yarn-path`)"
+    return ""
 
 
 def _text_before(owner: Instruction) -> str:

@@ -56,6 +56,7 @@ from dockfix.context import FixContext
 from dockfix.edits import delete_instruction
 from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import SYSTEM_PACKAGE_MANAGERS
 from dockfix.shell import ChainItem, ShellScript, SimpleCommand, heredoc_shell_of, shell_of
 from dockfix.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -68,62 +69,30 @@ class Manager(NamedTuple):
     paths: tuple[str, ...]  # configuration and state the index depends on
 
 
-MANAGERS = (
-    Manager(
-        "apt",
-        frozenset({("apt-get", "update"), ("apt", "update"), ("aptitude", "update")}),
+def _family(name: str) -> Manager:
+    """One Manager per family: `yum makecache` feeds a later `dnf install`."""
+    rows = [m for m in SYSTEM_PACKAGE_MANAGERS if m.family == name]
+    return Manager(
+        name,
+        frozenset((p, s) for m in rows for p in m.programs for s in m.refresh),
         frozenset(
-            {
-                (p, s)
-                for p in ("apt-get", "apt", "aptitude")
-                for s in (
-                    "install",
-                    "upgrade",
-                    "dist-upgrade",
-                    "full-upgrade",
-                    "build-dep",
-                    "source",
-                    "download",
-                    "reinstall",
-                    "satisfy",
-                )
-            }
-            | {("apt-cache", "*"), ("apt-file", "*")}
+            {(p, s) for m in rows for p in m.programs for s in (*m.installs, *m.index_readers)}
+            | {(p, "*") for m in rows for p in m.reader_programs}
         ),
-        ("/etc/apt", "/var/lib/apt", "/var/cache/apt"),
-    ),
-    Manager(
-        "apk",
-        frozenset({("apk", "update")}),
-        frozenset({("apk", "add"), ("apk", "upgrade"), ("apk", "fix"), ("apk", "search")}),
-        ("/etc/apk", "/var/cache/apk", "/lib/apk"),
-    ),
-    Manager(
-        "dnf",
-        frozenset({("dnf", "makecache"), ("yum", "makecache"), ("microdnf", "makecache")}),
-        frozenset(
-            {
-                (p, s)
-                for p in ("dnf", "yum", "microdnf")
-                for s in ("install", "upgrade", "update", "reinstall", "groupinstall", "builddep")
-            }
-        ),
-        ("/etc/yum.repos.d", "/etc/dnf", "/etc/yum", "/var/cache/dnf", "/var/cache/yum"),
-    ),
-    Manager(
-        "zypper",
-        frozenset({("zypper", "refresh"), ("zypper", "ref")}),
-        frozenset(
-            {
-                ("zypper", s)
-                for s in ("install", "in", "update", "up", "dist-upgrade", "dup", "patch")
-            }
-        ),
-        ("/etc/zypp", "/var/cache/zypp"),
-    ),
-)
+        tuple(dict.fromkeys(d for m in rows for d in m.state_dirs)),
+    )
 
-_PM_WORDS = lazy_re(r"\b(apt-get|apt|aptitude|apt-cache|dpkg|apk|dnf|yum|microdnf|rpm|zypper)\b")
+
+MANAGERS = tuple(_family(f) for f in dict.fromkeys(m.family for m in SYSTEM_PACKAGE_MANAGERS))
+
+# Any mention of a package manager, or of the tools below them (dpkg, rpm).
+_PM_WORDS = lazy_re(
+    r"\b("
+    + "|".join(
+        re.escape(p) for m in SYSTEM_PACKAGE_MANAGERS for p in (*m.programs, *m.reader_programs)
+    )
+    + r"|dpkg|rpm)\b"
+)
 
 
 def _is(cmd: SimpleCommand, pairs: frozenset[tuple[str, str]]) -> bool:

@@ -1,20 +1,27 @@
 """DF104 cache-mount: package downloads in a RUN without a BuildKit cache mount.
 
 ## What it does
-Finds a `RUN` that installs dependencies with a package manager (pip, uv, Poetry, npm, Yarn,
-pnpm, Bun, Go, Cargo, Maven, Gradle; apt and apk when enabled) and adds
+Finds a `RUN` that installs dependencies with a package manager (pip, uv, pipenv, Poetry, npm,
+Yarn, pnpm, Bun, Go, Cargo, Maven, Gradle; apt and apk when enabled; also through the
+cross-compilation wrappers of tonistiigi/xx: `xx-go`, `xx-cargo`, `xx-apk`, `xx-apt-get`) and adds
 `--mount=type=cache,target=<the tool's cache directory>` to it, so the download cache
 survives from one build to the next without ever entering the image.
 
 The cache directory is computed, not assumed: from the user the `RUN` runs as (`HOME`, and
 `uid=` on the mount for a non-root user), from `ENV`/`ARG` (`PIP_CACHE_DIR`, `XDG_CACHE_HOME`,
-`UV_CACHE_DIR`, `npm_config_cache`, `YARN_CACHE_FOLDER`, `GOMODCACHE`, `GOPATH`, `GOCACHE`,
+`UV_CACHE_DIR`, `PIPENV_CACHE_DIR`, `npm_config_cache`, `YARN_CACHE_FOLDER`, `GOMODCACHE`, `GOPATH`, `GOCACHE`,
 `CARGO_HOME`, `GRADLE_USER_HOME` …), from the command's flags (`--cache-dir`, `--cache`,
 `-Dmaven.repo.local=`) and from the variables official base images set (`GOPATH=/go` in
 `golang`, `CARGO_HOME=/usr/local/cargo` in `rust`). Poetry gets its `cache` and `artifacts`
 directories (its virtualenvs live next to them), Maven `~/.m2/repository` (not `~/.m2`, whose
 `settings.xml` must stay visible), apt `/var/cache/apt` and `/var/lib/apt` with
 `sharing=locked` as the Docker documentation recommends.
+Which Yarn runs is read from package.json's `packageManager`, `.yarnrc.yml` (`yarnPath`,
+`enableGlobalCache`, `cacheFolder`), the format of `yarn.lock`, and `yarn set version` /
+`corepack prepare yarn@…` in earlier `RUN`s: Yarn 1 caches in `/usr/local/share/.cache/yarn`
+(root; `YARN_CACHE_FOLDER` moves it), Yarn 4 in `~/.yarn/berry/cache`, Yarn 2 and 3 in the
+project's `.yarn/cache` (no mount when the repository commits that cache). After
+`corepack enable` with no release named anywhere, no mount is added and the finding says why.
 
 What would leave the new mount empty is removed in the same fix: `--no-cache-dir` /
 `--no-cache` flags, `PIP_NO_CACHE_DIR=1` before the command, `npm cache clean`, `yarn cache
@@ -100,7 +107,7 @@ tool at container start (`CMD go test ./...`).
 ## Options
 The run-wide `min-docker-engine` (default `"23.0"`, see above) decides whether a `# syntax=`
 directive is added.
-- `python` (default true): pip, uv and Poetry.
+- `python` (default true): pip, uv, pipenv and Poetry.
 - `node` (default true): npm, Yarn, pnpm and Bun.
 - `go` (default true): the Go module and build caches.
 - `rust` (default true): the Cargo registry and git caches.
@@ -149,6 +156,13 @@ from dockfix.fixers._cache_dirs import (
     tool_named,
 )
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import (
+    CROSS_WRAPPERS,
+    YarnRelease,
+    yarn_global_cache,
+    yarn_release,
+    yarn_switch,
+)
 from dockfix.fixers._run_flags import (
     FRONTEND,
     flags_text,
@@ -283,7 +297,9 @@ class _Before:
 
     # useradd/adduser of earlier RUNs, by name (a new dict only where a RUN adds one)
     accounts: dict[str, _Account] = field(default_factory=dict)
-    berry: bool = False  # corepack or `yarn set version` ran
+    # The Yarn a RUN installed (`yarn set version`, `corepack prepare`), or "corepack" when
+    # `corepack enable` lets package.json choose.
+    yarn: YarnRelease | str | None = None
     docker_clean: bool = False  # an instruction mentions docker-clean
 
 
@@ -306,21 +322,20 @@ def _befores(doc: Dockerfile, stage: Stage) -> dict[Instruction, _Before]:
 def _after(state: _Before, i: Instruction) -> _Before:
     """The state after instruction ``i`` (``state`` itself when ``i`` changes nothing)."""
     docker_clean = state.docker_clean or "docker-clean" in i.logical
-    accounts, berry = state.accounts, state.berry
+    accounts, yarn = state.accounts, state.yarn
     script = _command_line(i) if i.keyword == "RUN" else None
     if script is not None:
         created: dict[str, _Account] = {}
         _accounts_created(script, created)
         if created:
             accounts = {**state.accounts, **created}
-        if not berry:
-            for c in script.commands:
-                argv = program_argv(c)[0]
-                if argv[:1] == ["corepack"] or argv[:3] == ["yarn", "set", "version"]:
-                    berry = True
-    if (accounts, berry, docker_clean) == (state.accounts, state.berry, state.docker_clean):
+        for c in script.commands:
+            switch = yarn_switch(program_argv(c)[0])
+            if switch is not None and not (switch == "corepack" and yarn is not None):
+                yarn = switch
+    if (accounts, yarn, docker_clean) == (state.accounts, state.yarn, state.docker_clean):
         return state
-    return _Before(accounts, berry, docker_clean)
+    return _Before(accounts, yarn, docker_clean)
 
 
 def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before:
@@ -339,13 +354,13 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
         return settings.unresolved
     before = _before(doc, stage, instr)
     scope = layered(stage.scope_at(instr), base_env)
-    berry = before.berry or ctx.exists(".yarnrc.yml")
+    yarn = _yarn_setup(before.yarn, ctx)
     user = settings.user
     raw_home = scope.get("HOME")
     home_env = expand(raw_home, scope) if raw_home else None
     workdir = settings.workdir or "/"
     if user is None or user in ("root", "0") or user.startswith(("root:", "0:")):
-        return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, berry)
+        return RunEnv(scope, home_env or "/root", 0, 0, workdir, base, *yarn)
     base_users = BASE_IMAGE_USERS.get(base, {})
     name, _, group = user.partition(":")
     if name.isdigit():
@@ -367,7 +382,51 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
     if home is None:
         return f"the home directory of USER {name} is unknown"
     gid = _int(group) if group else acc.gid
-    return RunEnv(scope, home, uid, gid, workdir, base, berry)
+    return RunEnv(scope, home, uid, gid, workdir, base, *yarn)
+
+
+_YARN_CACHE_FOLDER = lazy_re(r"^\s*cacheFolder\s*:\s*['\"]?([^'\"\s#]+)", re.M)
+
+
+def _yarn_setup(
+    switched: YarnRelease | str | None, ctx: FixContext
+) -> tuple[bool, bool | None, str | None, str]:
+    """RunEnv's Yarn fields: (Yarn 2+, global cache, cacheFolder, why unknown). Yarn 1 when
+    nothing says otherwise: the one official node images ship."""
+    rc = ctx.read_text(".yarnrc.yml") if ctx.has_context else None
+    release = switched if isinstance(switched, YarnRelease) else None
+    if release is None and ctx.has_context:
+        release = yarn_release(ctx.read_text("package.json"), rc, ctx.read_text("yarn.lock"))
+    if release is None:
+        if switched == "corepack":
+            known = (
+                "package.json names none"
+                if ctx.exists("package.json")
+                else "there is no package.json in the build context to read"
+            )
+            return (
+                False,
+                None,
+                None,
+                "after `corepack enable` the Yarn release comes from package.json's "
+                f"`packageManager` field, and {known} (Yarn 1 and Yarn 2+ cache in different "
+                "places)",
+            )
+        return False, None, None, ""
+    if not release.berry:
+        return False, None, None, ""
+    global_cache = yarn_global_cache(release, rc)
+    m = _YARN_CACHE_FOLDER.search(rc or "")
+    folder = m.group(1) if m is not None else None
+    if global_cache is False and ctx.exists(folder or ".yarn/cache"):
+        return (
+            True,
+            False,
+            folder,
+            "the project keeps its Yarn cache in the repository (zero-install): a cache mount "
+            "would hide it",
+        )
+    return True, global_cache, folder, ""
 
 
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
@@ -454,7 +513,7 @@ class CacheMount(Fixer):
         "removed:/etc/apt/apt.conf.d/docker-clean",
     )
     options = {  # noqa: RUF012 - the base class declares the type
-        "python": Option(bool, True, "Add cache mounts for pip, uv and Poetry."),
+        "python": Option(bool, True, "Add cache mounts for pip, uv, pipenv and Poetry."),
         "node": Option(bool, True, "Add cache mounts for npm, Yarn, pnpm and Bun."),
         "go": Option(bool, True, "Add cache mounts for the Go module and build caches."),
         "rust": Option(bool, True, "Add cache mounts for the Cargo registry and git caches."),
@@ -881,7 +940,7 @@ class CacheMount(Fixer):
                 a, _ = program_argv(cmd)
                 found += [t for t in TOOLS if self._enabled(t) and a and t.matches(a)]
             return found
-        norm = [prog, *argv[1:]]
+        norm = [CROSS_WRAPPERS.get(prog, prog), *argv[1:]]
         return [t for t in TOOLS if self._enabled(t) and t.matches(norm)]
 
 

@@ -57,7 +57,7 @@ class EmptyContinuation(Fixer):
     severity = Severity.WARNING
     name = "empty-continuation"
     summary = "Blank lines inside a continued instruction, where a future syntax ends it"
-    resolves = Resolves()
+    resolves = Resolves(buildkit=("NoEmptyContinuation",))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

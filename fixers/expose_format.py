@@ -55,7 +55,7 @@ class ExposeFormat(Fixer):
     severity = Severity.WARNING
     name = "expose-format"
     summary = "EXPOSE with a host port or an upper-case protocol"
-    resolves = Resolves()
+    resolves = Resolves(buildkit=("ExposeInvalidFormat", "ExposeProtoCasing"))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
@@ -76,4 +76,6 @@ class ExposeFormat(Fixer):
                     fix = Fix.unsafe(Edit(s, e, word.lower()), description=f"`{word.lower()}`")
                 else:
                     continue
-                yield self.finding(instr, message, fix)
+                finding = self.finding(instr, message, fix)
+                finding.buildkit = ("ExposeInvalidFormat",) if published else ("ExposeProtoCasing",)
+                yield finding

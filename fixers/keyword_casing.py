@@ -72,7 +72,7 @@ class KeywordCasing(Fixer):
     severity = Severity.STYLE
     name = "keyword-casing"
     summary = "Instruction keywords in mixed case: the file's majority case"
-    resolves = Resolves()
+    resolves = Resolves(buildkit=("ConsistentInstructionCasing", "FromAsCasing"))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         lower = sum(1 for i in doc.instructions if i.keyword_raw.islower())
@@ -89,8 +89,14 @@ class KeywordCasing(Fixer):
             if not found:
                 continue
             message = f"`{instr.keyword_raw}`: keywords of this file are {case} case"
-            if instr.keyword == "FROM" and len(found) == 1 and edits[0] is None:
+            checks = ("ConsistentInstructionCasing", "FromAsCasing")
+            if edits[0] is None and instr.trigger is None:
+                checks = ("FromAsCasing",)
                 message = f"`FROM … {instr.args_words()[1][0]}`: write `AS` as `FROM` is written"
-            yield self.finding(
+            elif len(found) == 1:
+                checks = ("ConsistentInstructionCasing",)
+            finding = self.finding(
                 instr, message, Fix.safe(*found, description=f"keywords in {case} case")
             )
+            finding.buildkit = checks
+            yield finding

@@ -86,7 +86,7 @@ class LegacyKeyValue(Fixer):
     severity = Severity.STYLE
     name = "legacy-key-value"
     summary = "ENV/LABEL in the legacy `key value` form: `key=value`"
-    resolves = Resolves()
+    resolves = Resolves(buildkit=("LegacyKeyValueFormat",))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

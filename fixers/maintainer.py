@@ -78,7 +78,12 @@ class Maintainer(Fixer):
     severity = Severity.STYLE
     name = "maintainer"
     summary = "MAINTAINER is deprecated: use LABEL org.opencontainers.image.authors"
-    resolves = Resolves(hadolint=("DL4000",), trivy=("DS-0022",), checkov=("CKV_DOCKER_6",))
+    resolves = Resolves(
+        hadolint=("DL4000",),
+        trivy=("DS-0022",),
+        checkov=("CKV_DOCKER_6",),
+        buildkit=("MaintainerDeprecated",),
+    )
     image_changes = ("label:org.opencontainers.image.authors", "label:maintainer")
     options: ClassVar[Mapping[str, Option]] = {
         "label": Option(

@@ -58,7 +58,12 @@ class OverriddenInstruction(Fixer):
     severity = Severity.WARNING
     name = "overridden-instruction"
     summary = "A CMD, ENTRYPOINT or HEALTHCHECK overridden later in its stage"
-    resolves = Resolves(hadolint=("DL4003", "DL4004", "DL3012"), trivy=("DS-0016",), checkov=())
+    resolves = Resolves(
+        hadolint=("DL4003", "DL4004", "DL3012"),
+        trivy=("DS-0016",),
+        checkov=(),
+        buildkit=("MultipleInstructionsDisallowed",),
+    )
     keywords: ClassVar[tuple[str, ...]] = tuple(_RULES)
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

@@ -50,7 +50,9 @@ class RedundantTargetPlatform(Fixer):
     severity = Severity.STYLE
     name = "redundant-target-platform"
     summary = "FROM --platform=$TARGETPLATFORM repeats the default platform"
-    resolves = Resolves(hadolint=("DL3065",), trivy=(), checkov=())
+    resolves = Resolves(
+        hadolint=("DL3065",), trivy=(), checkov=(), buildkit=("RedundantTargetPlatform",)
+    )
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

@@ -77,12 +77,10 @@ from dockfix.edits import add_syntax_directive, delete_instruction
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
 from dockfix.fixers._run_flags import flags_text, frontend_problem, frontend_query, pinned_frontend
-from dockfix.fixers._secrets import looks_secret, secret_pairs
+from dockfix.fixers._secret_names import secret_pairs
 from dockfix.image_lookup import ImageQuery
 from dockfix.semantic import descendants
 from dockfix.syntax import Dockerfile, Instruction, Stage, arg_pairs
-
-__all__ = ["SecretInArgEnv", "looks_secret"]
 
 # `env=` in secret mounts: docker/dockerfile 1.10 (BuildKit 0.16); Docker Engine 28.0 is the
 # first whose built-in frontend is certainly newer (BuildKit 0.20, frontend 1.14).
@@ -120,7 +118,9 @@ class SecretInArgEnv(Fixer):
     severity = Severity.WARNING
     name = "secret-in-arg-env"
     summary = "A secret passed through ARG or ENV is stored in the image"
-    resolves = Resolves(hadolint=("DL3064",), trivy=(), checkov=())
+    resolves = Resolves(
+        hadolint=("DL3064",), trivy=(), checkov=(), buildkit=("SecretsUsedInArgOrEnv",)
+    )
     security = True
     # Only for the pinned `# syntax=` directive that `env=` in a secret mount may need.
     needs_network = True

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 
 from dockfix.context import FixContext
 from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._secrets import secret_pairs
+from dockfix.fixers._secret_names import secret_pairs
 from dockfix.syntax import Dockerfile
 
 
@@ -54,7 +54,9 @@ class SecretWritten(Fixer):
     severity = Severity.ERROR
     name = "secret-written"
     summary = "A secret-looking ARG/ENV value is written in the Dockerfile"
-    resolves = Resolves(hadolint=("DL3064",), trivy=(), checkov=())
+    resolves = Resolves(
+        hadolint=("DL3064",), trivy=(), checkov=(), buildkit=("SecretsUsedInArgOrEnv",)
+    )
     security = True
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

@@ -89,7 +89,7 @@ class ShellFormEntrypoint(Fixer):
     severity = Severity.WARNING
     name = "shell-form-entrypoint"
     summary = "CMD/ENTRYPOINT in shell form: the program runs under /bin/sh and may miss signals"
-    resolves = Resolves(hadolint=("DL3025",))
+    resolves = Resolves(hadolint=("DL3025",), buildkit=("JSONArgsRecommended",))
     image_changes = ("config:Cmd", "config:Entrypoint")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

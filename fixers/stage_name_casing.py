@@ -79,7 +79,7 @@ class StageNameCasing(Fixer):
     severity = Severity.STYLE
     name = "stage-name-casing"
     summary = "A stage name with upper-case letters: BuildKit reads it in lower case"
-    resolves = Resolves()
+    resolves = Resolves(buildkit=("StageNameCasing",))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         names = {s.alias.lower() for s in doc.stages if s.alias and not s.alias.islower()}

@@ -62,7 +62,12 @@ class WorkdirRelative(Fixer):
     severity = Severity.WARNING
     name = "workdir-relative"
     summary = "A relative WORKDIR depends on the base image's: write the absolute path"
-    resolves = Resolves(hadolint=("DL3000",), trivy=("DS-0009",), checkov=("CKV_DOCKER_10",))
+    resolves = Resolves(
+        hadolint=("DL3000",),
+        trivy=("DS-0009",),
+        checkov=("CKV_DOCKER_10",),
+        buildkit=("WorkdirRelativePath",),
+    )
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:

@@ -272,3 +272,50 @@ def test_file_names_are_not_pathspec_patterns(repo: Path) -> None:
     ]
     assert git("show", "HEAD:svc1/Dockerfile", cwd=repo) == SERVICES["services/api/Dockerfile"]
     assert (repo / "svc1" / "Dockerfile").read_text() == edited
+
+
+def test_a_failed_verification_commits_nothing(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fix --commit --verify-run`: when a fixed image no longer starts, no branch is made, no
+    file written, and the run says so (exit 2), so a bot never pushes a fix that breaks."""
+    from click.testing import CliRunner
+
+    from dockfix import cli
+
+    class Broken:
+        path, status = "services/api/Dockerfile", "does-not-start"
+
+        def format_text(self) -> str:
+            return f"{self.path}: the fixed image does not start"
+
+    monkeypatch.setattr(cli, "_verify_reports", lambda *a, **kw: (None, [Broken()]))
+    monkeypatch.chdir(repo)
+    head = git("rev-parse", "HEAD", cwd=repo)
+    r = CliRunner().invoke(
+        cli.main, ["fix", "--offline", "--commit", "--branch", "dockfix/fixes", "--verify-run", "."]
+    )
+    assert r.exit_code == 2, r.output
+    assert "services/api/Dockerfile: verification failed; nothing written or committed" in r.output
+    assert git("rev-parse", "HEAD", cwd=repo) == head
+    assert git("branch", "--list", "dockfix/fixes", cwd=repo) == ""
+    assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_failed_verification_writes_nothing(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from dockfix import cli
+
+    class Broken:
+        path, status = "services/web/Dockerfile", "defect"
+
+        def format_text(self) -> str:
+            return f"{self.path}: the fixed file does not build"
+
+    monkeypatch.setattr(cli, "_verify_reports", lambda *a, **kw: (None, [Broken()]))
+    monkeypatch.chdir(repo)
+    r = CliRunner().invoke(cli.main, ["fix", "--offline", "--write", "--verify", "."])
+    assert r.exit_code == 2, r.output
+    assert "services/web/Dockerfile: verification failed; nothing written" in r.output
+    assert git("status", "--porcelain", cwd=repo) == ""

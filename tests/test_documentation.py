@@ -28,7 +28,8 @@ def test_documentation_sections(code: str) -> None:
     for section in SECTIONS:
         assert section in headings, f"{code}: no `## {section}` section"
     # the rules it declares are named in its docs, so a reader sees what it replaces
-    for rule in (*fx.resolves.hadolint, *fx.resolves.trivy, *fx.resolves.checkov):
+    resolves = fx.resolves
+    for rule in (*resolves.hadolint, *resolves.trivy, *resolves.checkov, *resolves.buildkit):
         assert rule in doc, f"{code}: declares {rule} but its docs do not mention it"
     assert re.fullmatch(r"[A-Z]+[0-9]+", code) and re.fullmatch(r"[a-z0-9-]+", fx.name)
     assert fx.summary and fx.summary[0].isupper(), f"{code}: summary should start a sentence"
@@ -51,6 +52,7 @@ def _example(code: str) -> tuple[str, str] | None:
 # option its docs name ("With `url = …`").
 EXAMPLE_CONTEXT: dict[str, dict[str, str]] = {
     "DF101": {"requirements.txt": "flask==3.0.3\n"},
+    "DF107": {"package.json": '{"name": "api"}', "package-lock.json": '{"lockfileVersion": 3}'},
     "DF301": {"Cargo.toml": '[package]\nname = "api"\nversion = "0.1.0"\n', "src/main.rs": ""},
     "DF302": {"go.mod": "module example.com/server\n", "cmd/server/main.go": "package main\n"},
     "DF305": {
@@ -63,6 +65,7 @@ EXAMPLE_CONTEXT: dict[str, dict[str, str]] = {
         "<plugins><plugin><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins>"
         "</build></project>",
     },
+    "DF523": {".dockerignore": "*.md\nconfig/local*\n", "README.md": "# docs\n"},
     "DF307": {
         "Orders.Api.csproj": '<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup>'
         "<TargetFramework>net8.0</TargetFramework></PropertyGroup></Project>",
@@ -192,3 +195,52 @@ def test_a_compiled_rule_module_is_documented_from_its_source(tmp_path: Path) ->
         assert rule.documentation() == "S"
     finally:
         del sys.modules["compiled_rule"]
+
+
+# Every check of BuildKit's build checks reference (docs.docker.com/reference/build-checks),
+# and InvalidBaseImagePlatform, which BuildKit reports during the build.
+BUILDKIT_CHECKS = [
+    "StageNameCasing",
+    "FromAsCasing",
+    "NoEmptyContinuation",
+    "ConsistentInstructionCasing",
+    "DuplicateStageName",
+    "ReservedStageName",
+    "JSONArgsRecommended",
+    "MaintainerDeprecated",
+    "UndefinedArgInFrom",
+    "WorkdirRelativePath",
+    "UndefinedVar",
+    "MultipleInstructionsDisallowed",
+    "LegacyKeyValueFormat",
+    "RedundantTargetPlatform",
+    "SecretsUsedInArgOrEnv",
+    "InvalidDefaultArgInFrom",
+    "FromPlatformFlagConstDisallowed",
+    "CopyIgnoredFile",
+    "InvalidDefinitionDescription",
+    "ExposeProtoCasing",
+    "ExposeInvalidFormat",
+    "InvalidBaseImagePlatform",
+]
+
+
+def test_readme_says_what_dockfix_does_about_every_buildkit_check() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### BuildKit build checks", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        check: row
+        for row in section.splitlines()
+        if row.startswith("| ") and not row.startswith("| BuildKit check")
+        for check in re.findall(r"[A-Z][A-Za-z]+", row.split("|")[1])
+    }
+    assert sorted(rows) == sorted(BUILDKIT_CHECKS)
+    for code, fx in FIXERS.items():
+        for check in fx.resolves.buildkit:
+            assert code in rows[check], f"{check}: the README does not name {code}"
+            fixers_row = next(r for r in readme.splitlines() if r.startswith(f"| {code} |"))
+            resolves_cell = fixers_row.rsplit("|", 2)[1]
+            assert "BuildKit" in resolves_cell and check in resolves_cell, f"{code}: {check}"
+    # a check no fixer resolves says why
+    for check in set(BUILDKIT_CHECKS) - {c for f in FIXERS.values() for c in f.resolves.buildkit}:
+        assert "not handled:" in rows[check], check

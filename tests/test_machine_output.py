@@ -168,6 +168,7 @@ def test_sarif_of_check_and_fix_is_valid_with_levels_and_security_severity(repo:
     assert root["defaultConfiguration"]["level"] == "error"
     assert "security-severity" not in rules["DF401"]["properties"]
     assert "security" not in rules["DF401"]["properties"]["tags"]
+    assert "buildkit:JSONArgsRecommended" in rules["DF401"]["properties"]["tags"]
     levels = {res["ruleId"]: res["level"] for res in run["results"]}
     assert levels == {
         "DF102": "warning",

@@ -183,11 +183,11 @@ def test_cli_cache_dir_no_cache_and_clean(
     # The environment variable wins over the setting.
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "from-env"))
     _cli("check", "--offline", ".")
-    assert (tmp_path / "from-env" / "results-v1").is_dir()
+    assert (tmp_path / "from-env" / "results-v2").is_dir()
     monkeypatch.delenv("DOCKFIX_CACHE_DIR")
     shards = {results_cache._shard_path(str(cache), str(repo / d / "Dockerfile")) for d in "ab"}
     code, _, err = _cli("clean")
-    assert code == 0 and err == f"Removed {cache / 'results-v1'} ({len(shards) + 1} files).\n"
+    assert code == 0 and err == f"Removed {cache / 'results-v2'} ({len(shards) + 1} files).\n"
     assert not cache.exists()
     code, _, err = _cli("clean")
     assert code == 0 and "No results cache" in err
@@ -312,12 +312,73 @@ def test_per_file_ignores_of_files_in_one_directory_stay_apart(repo: Path, tmp_p
     cache = tmp_path / "cache"
     names = ["a/Dockerfile", "a/worker.Dockerfile"]
     opts = RunOptions(offline=True, cache_dir=str(cache), apply_fixes=False)
-    runs = [
-        {r.path: r for r in process_paths(names, opts)}
-        for _ in range(2)
-    ]
+    runs = [{r.path: r for r in process_paths(names, opts)} for _ in range(2)]
     assert _rechecked(runs[1]) == []
     for reports in runs:
         codes = {p: {code for code, _, _ in found} for p, found in _findings(reports).items()}
         assert "DF101" in codes["a/Dockerfile"]
         assert "DF101" not in codes["a/worker.Dockerfile"]
+
+
+@pytest.mark.parametrize("keep_edits", [True, False])
+def test_a_parallel_warm_run_gives_what_the_cold_one_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_edits: bool
+) -> None:
+    """A worker sends a hit on as the cache stored it: the main process still gets every
+    finding whole (its fix, edits when kept), naming the file as this run shows it."""
+    from dockfix.runner import PARALLEL_THRESHOLD
+
+    project = tmp_path / "project"
+    names = []
+    for i in range(PARALLEL_THRESHOLD):
+        (project / f"s{i}").mkdir(parents=True)
+        (project / f"s{i}" / "Dockerfile").write_text(APT if i % 2 else NODE)
+        names.append(f"s{i}/Dockerfile")
+    opts = RunOptions(offline=True, cache_dir=str(tmp_path / "cache"), keep_edits=keep_edits)
+
+    def seen(reports: list[FileReport]) -> list[object]:
+        return [
+            (
+                r.path,
+                r.error,
+                [
+                    (f.path, f.code, f.message, f.line, f.severity, f.fix)
+                    for f in r.outcome.findings
+                ],
+            )  # type: ignore[union-attr]
+            for r in reports
+        ]
+
+    monkeypatch.chdir(project)
+    cold = list(process_paths(names, opts, jobs=2))
+    warm = list(process_paths(names, opts, jobs=2))
+    assert not any(r.cached for r in cold) and all(r.cached for r in warm)
+    assert seen(warm) == seen(cold)
+    assert any(
+        f.fix is not None and bool(f.fix.edits) == keep_edits
+        for r in warm
+        for f in r.outcome.findings
+    )  # type: ignore[union-attr]
+    monkeypatch.chdir(tmp_path)  # the same files, shown as project/s…/Dockerfile
+    again = list(process_paths([f"project/{n}" for n in names], opts, jobs=2))
+    assert [r.path for r in again] == [f"project/{n}" for n in names]
+    assert all(f.path == r.path for r in again for f in r.outcome.findings)  # type: ignore[union-attr]
+
+
+def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous release kept a directory per hash prefix (results-v1/ab/cdef…), where a
+    shard file now goes: this release never reads it, warns about nothing, keeps its own
+    results, and `dockfix clean` removes both."""
+    cache = tmp_path / "cache"
+    for prefix in (f"{n:02x}" for n in range(256)):
+        (cache / "results-v1" / prefix).mkdir(parents=True)
+        (cache / "results-v1" / prefix / ("ab" * 15)).write_bytes(b"old entry")
+    cold = _run(cache)
+    assert all(not r.outcome.warnings for r in cold.values())  # type: ignore[union-attr]
+    assert _rechecked(_run(cache)) == []
+    monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(cache))
+    code, _, err = _cli("clean")
+    assert code == 0 and err.startswith(f"Removed {cache / 'results-v2'} (")
+    assert not cache.exists()

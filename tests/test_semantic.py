@@ -278,3 +278,23 @@ def test_a_value_is_expanded_where_it_is_set(lines: str, expected: dict[str, str
     assert {name: expand(f"${name}", scope) for name in expected} == {
         name: None if "$" in value else value for name, value in expected.items()
     }
+
+
+def test_variable_uses_reads_words_as_buildkits_lexer_does() -> None:
+    from dockfix.semantic import variable_uses
+
+    def uses(text: str, escape: str = "\\") -> list[tuple[str, bool]]:
+        return [(u.name, u.guarded) for u in variable_uses(text, escape)]
+
+    assert uses("$A/${B}:${C:-$D}") == [("A", False), ("B", False), ("C", True), ("D", False)]
+    assert uses("${E+x} ${F:+y} ${G-z} ${H:?set it} ${I%.*}") == [
+        ("E", True),
+        ("F", True),
+        ("G", True),
+        ("H", False),
+        ("I", False),
+    ]
+    assert uses("\\$ESCAPED '$SINGLE' \"$DOUBLE\" $1 ${@} cost$") == [("DOUBLE", False)]
+    assert uses("`$ESCAPED \\$NOT_ESCAPED", escape="`") == [("NOT_ESCAPED", False)]
+    found = variable_uses("x=${V:-d}y")
+    assert [("x=${V:-d}y"[u.start : u.end]) for u in found] == ["${V:-d}"]

@@ -292,3 +292,37 @@ def test_run_comparison_of_a_service_that_stops_without_its_database() -> None:
     assert broken.details == [
         "new permission error: PermissionError: [Errno 13] Permission denied: '/logs/x'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("flags", "runs"), [(["--verify"], False), (["--verify-run"], True), ([], None)]
+)
+def test_fix_verify_run_starts_the_images_as_verify_run_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], runs: bool | None
+) -> None:
+    """`fix --verify-run` hands verify the run settings (`verify --run`'s defaults); `fix
+    --verify` builds only; plain `fix` verifies nothing."""
+    from click.testing import CliRunner
+
+    from dockfix import cli
+    from dockfix.image_run import RunOptions
+
+    seen: list[object] = []
+
+    def fake_verify(
+        *args: object, run_options: object = None, **kw: object
+    ) -> tuple[None, list[object]]:
+        seen.append(run_options)
+        return None, []
+
+    monkeypatch.setattr(cli, "_verify_reports", fake_verify)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nRUN apt-get update && apt-get install -y curl\n"
+    )
+    result = CliRunner().invoke(cli.main, ["fix", "--offline", *flags, "Dockerfile"])
+    assert result.exit_code == 1, result.output
+    if runs is None:
+        assert seen == []
+    else:
+        assert seen == [RunOptions() if runs else None]

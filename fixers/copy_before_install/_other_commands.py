@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from dockfix.fixers._package_managers import system_manager
 from dockfix.fixers.copy_before_install._command import _Cmd, _glob_prefix, _Plan, _Refusal, _venv
 from dockfix.fixers.copy_before_install._site import _Site
 from dockfix.fixers.copy_before_install._tree import _join
@@ -17,7 +18,7 @@ def helper(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
     reader = f"`{cmd.text.strip()}`"
     plan = _Plan(tool=exe, installs=False)
     args = argv[1:]
-    if exe in ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "tdnf"):
+    if system_manager(exe) is not None or exe == "tdnf":
         for a in args:
             if not a.startswith("-") and ("/" in a or a.endswith((".deb", ".rpm", ".apk"))):
                 return reader

@@ -307,7 +307,7 @@ class _Run:
                 yield p
 
     def _discover_all(self, paths: Sequence[str]) -> Iterator[str]:
-        from dockfix.config import Config, ConfigError, note_listing
+        from dockfix.config import Config, ConfigError, config_at, note_listing
         from dockfix.discovery import iter_dockerfile_paths
         from dockfix.runner import config_for
 
@@ -321,7 +321,11 @@ class _Run:
                 cfg = by_dir[directory]
             except KeyError:
                 try:
-                    found = config_for(directory or ".", self.opts.config_file)
+                    found = (
+                        config_for(directory or ".", self.opts.config_file)
+                        if self.opts.config_file or not os.path.isabs(directory)
+                        else config_at(directory)
+                    )
                 except ConfigError:
                     found = None
                 cfg = by_dir[directory] = found if found is not None and found.exclude else None
@@ -631,6 +635,23 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: b
     click.echo(msg, err=True)
 
 
+# What `fix --verify` counts as a failed verification (a build that breaks, an undeclared
+# difference, an image that no longer starts or serves).
+VERIFY_FAILURES = ("defect", "differs", "does-not-start")
+
+
+def _stop_unless_verified(run: _Run, verified: list[Any], what: str) -> None:
+    """Before a write: when a fixed file failed its verification, say so and exit 2 with
+    nothing ``what`` (a fix that breaks the build or the start never reaches the tree)."""
+    failed = [r.path for r in verified if r.status in VERIFY_FAILURES]
+    if not failed:
+        return
+    for r in verified:
+        click.echo(r.format_text(), err=True)
+    run.errors.extend(f"{path}: verification failed; nothing {what}" for path in failed)
+    _finish(run.errors, 2)
+
+
 def _finish(errors: list[str], status: int) -> None:
     for e in dict.fromkeys(errors):  # each once: --commit walks the tree once per fixer
         click.echo(e, err=True)
@@ -690,6 +711,12 @@ def _finish(errors: list[str], status: int) -> None:
     is_flag=True,
     help="Build each changed file before and after (like `dockfix verify`) and report it.",
 )
+@click.option(
+    "--verify-run",
+    is_flag=True,
+    help="As --verify, and also start both images (like `dockfix verify --run`): a fix after "
+    "which the image no longer starts or serves fails the run.",
+)
 def fix(
     mode: str,
     exit_non_zero_on_fix: bool,
@@ -701,6 +728,7 @@ def fix(
     pr_body: Path | None,
     pr_body_limit: int | None,
     verify_builds: bool,
+    verify_run: bool,
     show_fixes: bool,
     show_settings: bool,
     show_files: bool,
@@ -721,22 +749,34 @@ def fix(
     unsafe = run.unsafe_paths
     verified: list[Any] = []
     commits: list[Any] = []
+    run_options = None
+    if verify_run:
+        from dockfix.image_run import RunOptions
+
+        verify_builds, run_options = True, RunOptions()
     if commit:
         mode = "write"
         if verify_builds:
             # the whole fix, in memory, before anything is committed: what the branch will hold
-            verified = _verify_reports(kw, None, (), None, False, False, run.reports())[1]
+            verified = _verify_reports(
+                kw, None, (), None, False, False, run.reports(), run_options=run_options
+            )[1]
+            _stop_unless_verified(run, verified, "written or committed")
         applied, left, changed, commits = _fix_with_commits(
             run, branch, force_branch, allow_dirty, kw
         )
     else:
         reports = run.reports()
         if verify_builds:
-            verified = _verify_reports(kw, None, (), None, False, False, reports)[1]
+            verified = _verify_reports(
+                kw, None, (), None, False, False, reports, run_options=run_options
+            )[1]
+            if mode == "write":
+                _stop_unless_verified(run, verified, "written")
         applied, left, changed = _fix_pass(run, reports, mode, kw)
     for r in verified:
         click.echo(r.format_text(), err=True)
-        if r.status in ("defect", "differs", "does-not-start"):
+        if r.status in VERIFY_FAILURES:
             run.errors.append(f"{r.path}: verification failed ({r.status})")
     fmt = kw["output_format"]
     if fmt in STRUCTURED_FORMATS:

@@ -448,6 +448,12 @@ def find_config(directory: Path | str, cwd: str | None = None) -> Config:
     return _find_config(os.path.normpath(os.path.join(cwd, directory)))
 
 
+def config_at(directory: str) -> Config:
+    """:func:`find_config` of an absolute, normalised directory (as a directory walk spells
+    it): no path arithmetic, which a walk over a monorepo would do for every entry."""
+    return _find_config(directory)
+
+
 CONFIG_FILES = ("dockfix.toml", "pyproject.toml")
 # Directories a walk has listed (absolute path -> whether a name of CONFIG_FILES is there, in
 # any letter case): a directory without one needs no stat call to say so.

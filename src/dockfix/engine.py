@@ -108,7 +108,11 @@ def collect_findings(
             if ignored and any(h in ignored for h in hadolint):
                 continue
             if sup.any_pragma and sup.suppressed(
-                doc, doc.instruction_at_line(f.line), f.code, hadolint
+                doc,
+                doc.instruction_at_line(f.line),
+                f.code,
+                hadolint,
+                f.buildkit if f.buildkit is not None else fixer.resolves.buildkit,
             ):
                 continue
             found.append(f)

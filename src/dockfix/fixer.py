@@ -147,6 +147,9 @@ class Finding:
     hadolint: tuple[str, ...] | None = None
     # The fixer's default, or the configured one (set by the runner for the file's config).
     severity: Severity = Severity.WARNING
+    # The BuildKit checks this finding matches, when narrower than the fixer's `resolves`: a
+    # `# check=skip=` directive switches it off only for these.
+    buildkit: tuple[str, ...] | None = None
 
     @property
     def applicability(self) -> Applicability:
@@ -166,6 +169,9 @@ class Resolves(NamedTuple):
     hadolint: tuple[str, ...] = ()
     trivy: tuple[str, ...] = ()
     checkov: tuple[str, ...] = ()
+    # BuildKit's build checks (`docker build --check`), by their names: `# check=skip=` names
+    # them, and a skipped check switches off the fixers that resolve it.
+    buildkit: tuple[str, ...] = ()
 
 
 class Option(NamedTuple):

@@ -1,6 +1,6 @@
 """The results cache: a file whose inputs did not change is not checked again.
 
-One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v1/<2 hex>``,
+One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v2/<2 hex>``,
 by a hash of the file's absolute path). The workers send the entries they computed back with
 the reports, and the run writes them at its end, each shard it touched once (a new file per
 entry cost more than half of a file's check on the benchmark's machine). A change re-checks
@@ -52,7 +52,9 @@ from dockfix.source_io import text_digest
 from dockfix.wire import pack_outcome, unpack_outcome
 
 CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"
-RESULTS_DIR = "results-v1"  # a new entry format gets a new directory
+# A new entry format or layout gets a new directory: an older release's files are never read
+# as this one's (results-v1 held a directory per hash prefix where v2 has a shard file).
+RESULTS_DIR = "results-v2"
 _MAGIC = b"dockfix-results\x01"
 _CHECK_SIZE = 16
 _HEADER = len(_MAGIC) + _CHECK_SIZE
@@ -86,10 +88,14 @@ def clean(cache_dir: Path) -> int | None:
     import shutil
 
     target = results_dir(cache_dir)
-    if not target.is_dir():
+    # Older releases' results too (results-v1 …): nothing reads them any more.
+    found = [d for d in cache_dir.glob("results-v*") if d.is_dir() and not d.is_symlink()]
+    if not found:
         return None
-    count = sum(len(files) for _, _, files in os.walk(target))
-    shutil.rmtree(target)
+    count = 0
+    for d in sorted(found, key=lambda d: d != target):
+        count += sum(len(files) for _, _, files in os.walk(d))
+        shutil.rmtree(d)
     with contextlib.suppress(OSError):  # other caches, or the user's files: not ours
         cache_dir.rmdir()
     return count
@@ -305,11 +311,14 @@ def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
 
 
 def _restored(packed: Any, text: str, shown: str) -> FixOutcome:
-    fixed, rest = packed[0], packed[1:]
-    outcome = unpack_outcome((text, text if fixed is None else fixed, *rest))
-    for f in [*outcome.findings, *outcome.applied]:
-        f.path = shown
-    return outcome
+    return unpack_outcome(stored_as_packed(packed, text), shown)
+
+
+def stored_as_packed(stored: Any, text: str) -> Any:
+    """A stored outcome as :func:`~dockfix.wire.pack_outcome` spells it (the text is not
+    stored twice: ``text`` is the file's, and its fixed text when the fix changed nothing)."""
+    fixed, rest = stored[0], stored[1:]
+    return (text, text if fixed is None else fixed, *rest)
 
 
 def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
@@ -323,30 +332,57 @@ def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
     return fields if isinstance(fields, tuple) and len(fields) == 5 else None
 
 
+class Lookup:
+    """What looking a file up found: the stored outcome when it is still valid, and what
+    computing and storing it again needs otherwise."""
+
+    def __init__(self, text: str, path: Path, opts: RunOptions) -> None:
+        assert opts.cache_dir is not None
+        key = _file_key(path, opts)
+        self.settings = None
+        if key is None:
+            self.settings = file_settings(path, opts, read_from_path=True)
+            key = settings_key(self.settings, opts)
+        self.key = key
+        self.abs_path = os.path.abspath(path)
+        self.digest = text_digest(text)
+        entries, self.warning = _load_shard(_shard_path(opts.cache_dir, self.abs_path))
+        fields = _entry(entries, self.abs_path)
+        self.stored: Any = None
+        if fields is not None:
+            settings_then, digest_then, deps, stored, answers = fields
+            if (
+                settings_then == key
+                and digest_then == self.digest
+                and _same_answers(answers, opts)
+                and still_valid(deps)
+            ):
+                self.stored = stored
+
+
+def packed_hit(found: Lookup, text: str) -> Any:
+    """The stored outcome ``found``, packed (see :mod:`dockfix.wire`); None on a miss. A
+    worker sends it on as it is: its findings are never rebuilt as objects there."""
+    return None if found.stored is None else stored_as_packed(found.stored, text)
+
+
 def cached_outcome(
-    text: str, path: Path, opts: RunOptions, shown: str
+    text: str, path: Path, opts: RunOptions, shown: str, found: Lookup | None = None
 ) -> tuple[FixOutcome, bool, tuple[str, bytes] | None]:
     """The file's outcome from the cache when nothing it depends on changed (and True), else
-    computed (and False, with the entry to store: see :func:`save`)."""
-    assert opts.cache_dir is not None
-    key = _file_key(path, opts)
-    settings = None
-    if key is None:
-        settings = file_settings(path, opts, read_from_path=True)
-        key = settings_key(settings, opts)
-    abs_path = os.path.abspath(path)
-    digest = text_digest(text)
-    entries, warning = _load_shard(_shard_path(opts.cache_dir, abs_path))
-    fields = _entry(entries, abs_path)
-    if fields is not None:
-        settings_then, digest_then, deps, packed, answers = fields
-        if (
-            settings_then == key
-            and digest_then == digest
-            and _same_answers(answers, opts)
-            and still_valid(deps)
-        ):
-            return _restored(packed, text, shown), True, None
+    computed (and False, with the entry to store: see :func:`save`). ``found``: the file's
+    :class:`Lookup`, when the caller made it already."""
+    if found is None:
+        found = Lookup(text, path, opts)
+    if found.stored is not None:
+        return _restored(found.stored, text, shown), True, None
+    key, settings, abs_path, digest, warning = (
+        found.key,
+        found.settings,
+        found.abs_path,
+        found.digest,
+        found.warning,
+    )
     log = InputLog()
     outcome = fix_text_with(
         text, path, opts, shown=shown, read_from_path=True, settings=settings, inputs=log

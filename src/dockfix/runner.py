@@ -28,10 +28,10 @@ from dockfix.config import Config, ConfigError, find_config, load_config_file
 from dockfix.context import FixContext
 from dockfix.engine import FileReport, FixOutcome, fix_document
 from dockfix.fixer import FileChange, Finding, Fixer, Severity
-from dockfix.source_io import SourceError, read_source, text_digest, write_atomic
-from dockfix.suppression import unknown_codes
+from dockfix.source_io import Source, SourceError, read_source, text_digest, write_atomic
+from dockfix.suppression import unknown_checks, unknown_codes
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
-from dockfix.wire import Packed, pack_report, unpack_report
+from dockfix.wire import Packed, pack_report, unpack_report, without_edits
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from dockfix.hadolint_config import HadolintConfig
     from dockfix.image_lookup import ImageLookups, ImageQuery
     from dockfix.input_log import InputLog
+    from dockfix.results_cache import Lookup
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
@@ -307,6 +308,10 @@ def fix_text_with(
             f"line {line}: unknown rule code {code} in suppression comment"
             for line, code in unknown_codes(doc, all_fixers())
         )
+        outcome.warnings.extend(
+            f"line {line}: unknown BuildKit check {name} in `# check=` (names are case-sensitive)"
+            for line, name in unknown_checks(doc)
+        )
     if shown is None:
         shown = display_path(path) if path is not None else "-"
     fixer_classes = all_fixers()
@@ -348,20 +353,33 @@ def process_path(path_str: str, opts: RunOptions) -> FileReport:
 
 
 def _process_path(path_str: str, opts: RunOptions) -> FileReport:
-    path = Path(path_str)
-    report = FileReport(display_path(path))
+    report, src = _read(path_str)
+    if src is not None:
+        _process_source(report, src, opts)
+    return report
+
+
+def _read(path_str: str) -> tuple[FileReport, Source | None]:
+    report = FileReport(display_path(Path(path_str)))
     try:
-        src = read_source(path)
+        src = read_source(Path(path_str))
     except SourceError as exc:
         report.error = str(exc)
-        return report
+        return report, None
     report.mode = src.mode
+    return report, src
+
+
+def _process_source(
+    report: FileReport, src: Source, opts: RunOptions, found: Lookup | None = None
+) -> None:
+    path = src.path
     try:
         if opts.cache_dir is not None:
             from dockfix.results_cache import cached_outcome
 
             report.outcome, report.cached, report.cache_entry = cached_outcome(
-                src.text, path, opts, report.path
+                src.text, path, opts, report.path, found
             )
         else:
             report.outcome = fix_text_with(
@@ -369,10 +387,34 @@ def _process_path(path_str: str, opts: RunOptions) -> FileReport:
             )
     except ConfigError as exc:
         report.error = f"configuration error: {exc}"
-        return report
+        return
     if report.outcome.error:
         report.error = report.outcome.error
-    return report
+
+
+def _packed_path(path_str: str, opts: RunOptions) -> Packed:
+    """:func:`process_path`'s report, packed for the main process (see ``wire``). A results
+    cache hit is sent on as the cache stored it: a warm run's worker never rebuilds its
+    findings as objects only to take them apart again."""
+    with released_trees():
+        report, src = _read(path_str)
+        if src is not None and opts.cache_dir is not None:
+            from dockfix.results_cache import Lookup, packed_hit
+
+            try:
+                found = Lookup(src.text, src.path, opts)
+            except ConfigError:
+                found = None  # computing it reports the error
+            hit = None if found is None else packed_hit(found, src.text)
+            if hit is not None and hit[5] is None:  # an outcome without an error
+                outcome = hit if opts.keep_edits else without_edits(hit)
+                return (report.path, outcome, None, report.mode, False, [], False, [], True, None)
+            if found is not None:
+                _process_source(report, src, opts, found)
+                return pack_report(report, opts.keep_edits)
+        if src is not None:
+            _process_source(report, src, opts)
+        return pack_report(report, opts.keep_edits)
 
 
 def _process_chunk(
@@ -392,8 +434,16 @@ def _process_chunk(
 
 def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list[Packed]:
     """:func:`_process_chunk` in a worker: the reports as plain tuples (see ``wire``)."""
-    keep_edits = args[1].keep_edits
-    return [pack_report(r, keep_edits) for r in _process_chunk(args)]
+    from dockfix.image_lookup import one_cache_read
+
+    paths, opts, configs = args
+    _KNOWN_CONFIGS.clear()
+    _KNOWN_CONFIGS.update(configs)
+    try:
+        with one_cache_read():
+            return [_packed_path(p, opts) for p in paths]
+    finally:
+        _KNOWN_CONFIGS.clear()
 
 
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:

@@ -61,6 +61,7 @@ def _rule(code: str, severity: Severity | None) -> dict[str, Any]:
             "dockerfile",
             *(["security"] if fx.security else []),
             *(f"hadolint:{h}" for h in fx.resolves.hadolint),
+            *(f"buildkit:{c}" for c in fx.resolves.buildkit),
         ],
     }
     if fx.security:

@@ -3,7 +3,9 @@
 A fixer asks this module instead of walking the file again:
 
 - variables: :func:`scope_at` (ARG and ENV in scope, global ARG defaults, what a stage
-  inherits from the stage it is built ``FROM``) and :func:`expand` (BuildKit's expansion);
+  inherits from the stage it is built ``FROM``), :func:`expand` (BuildKit's expansion),
+  :func:`variable_uses` (the variables a text names, as BuildKit's lexer reads it) and the
+  arguments BuildKit defines itself (:data:`PLATFORM_ARGS`, :data:`PROXY_ARGS`);
 - stages: :func:`stage_chain` (a stage and the stages it is built on), :func:`descendants`
   (the stages built on it), :func:`stage_named_by` (the stage a ``COPY --from`` or a
   ``RUN --mount=from=`` names) and :func:`copies_from` (the instructions that copy out of it);
@@ -31,11 +33,15 @@ from dockfix.memo import per_instruction, per_tree
 from dockfix.syntax import Dockerfile, Instruction, Stage, expand
 
 __all__ = [
+    "PLATFORM_ARGS",
+    "PROXY_ARGS",
     "Mount",
     "Settings",
+    "VariableUse",
     "base_image",
     "base_reference",
     "copies_from",
+    "default_reference",
     "descendants",
     "expand",
     "from_reference",
@@ -50,6 +56,7 @@ __all__ = [
     "stage_named_by",
     "unquote_word",
     "user_at",
+    "variable_uses",
     "workdir_at",
 ]
 
@@ -65,6 +72,100 @@ def scope_at(stage: Stage, instr: Instruction | None = None) -> Scope:
     values as written (:func:`expand` expands a value that names other variables). A view:
     to add to it, wrap it with :func:`layered`."""
     return stage.scope_at(instr)
+
+
+# The platform arguments BuildKit defines in the global scope: a FROM reads them undeclared,
+# a stage only after an `ARG NAME` without a value (Dockerfile reference, "Automatic
+# platform ARGs in the global scope").
+PLATFORM_ARGS = frozenset(
+    {
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+    }
+)
+# The predefined ARGs usable without an ARG instruction (Dockerfile reference, "Predefined
+# ARGs"), in both spellings.
+PROXY_ARGS = frozenset(
+    name
+    for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for name in (base, base.lower())
+)
+
+
+class VariableUse(NamedTuple):
+    """A variable a text names: ``$NAME`` or ``${NAME…}`` at ``start:end``."""
+
+    name: str
+    start: int
+    end: int
+    # `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`: the text gives what to use when V is unset
+    guarded: bool
+
+
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_REST = _NAME_START | frozenset("0123456789")
+
+
+def variable_uses(text: str, escape: str = "\\") -> list[VariableUse]:
+    """The variables ``text`` names where BuildKit expands it (the words of ENV, LABEL, COPY
+    …), in order: not after the escape character, not inside single quotes; the variables
+    inside a ``${V:-word}`` word too. ``$1`` and ``$@`` name no variable."""
+    out: list[VariableUse] = []
+    _scan_uses(text, 0, len(text), escape, out)
+    return out
+
+
+def _scan_uses(text: str, i: int, stop: int, escape: str, out: list[VariableUse]) -> int:
+    """Scan ``text[i:stop]`` up to an unmatched ``}`` (returned) or ``stop``."""
+    quote = ""
+    while i < stop:
+        c = text[i]
+        if c == escape and quote != "'":
+            i += 2
+        elif quote == "'":
+            quote = "" if c == "'" else quote
+            i += 1
+        elif c in "'\"" and (not quote or quote == c):
+            quote = "" if quote else c
+            i += 1
+        elif c == "}" and not quote:
+            return i
+        elif c == "$":
+            i = _scan_dollar(text, i, stop, escape, out)
+        else:
+            i += 1
+    return stop
+
+
+def _scan_dollar(text: str, i: int, stop: int, escape: str, out: list[VariableUse]) -> int:
+    start = i
+    i += 1
+    braced = i < stop and text[i] == "{"
+    if braced:
+        i += 1
+    j = i
+    if j < stop and text[j] in _NAME_START:
+        while j < stop and text[j] in _NAME_REST:
+            j += 1
+    name = text[i:j]
+    if not braced:
+        if name:
+            out.append(VariableUse(name, start, j, False))
+        return max(j, start + 1)
+    if not name:
+        return j  # `${1}`, `${@}`: no variable; an error BuildKit reports itself
+    op = text[j : j + 2] if text[j : j + 1] == ":" else text[j : j + 1]
+    guarded = op in (":-", ":+", "-", "+")
+    index = len(out)
+    end = _scan_uses(text, j, stop, escape, out) if text[j : j + 1] != "}" else j
+    out.insert(index, VariableUse(name, start, min(end + 1, stop), guarded))
+    return end + 1
 
 
 def layered(*scopes: Mapping[str, str | None]) -> MutableMapping[str, str | None]:
@@ -183,6 +284,18 @@ def from_reference(doc: Dockerfile, stage: Stage) -> str | None:
     """The stage's ``FROM`` with the global ARG defaults expanded (an image, ``scratch`` or a
     stage name); None when it depends on an unknown value."""
     return expand(stage.base, doc.global_args, doc.escape)
+
+
+def default_reference(
+    doc: Dockerfile, stage: Stage, undeclared: frozenset[str] = frozenset()
+) -> str | None:
+    """The stage's ``FROM`` as a build without ``--build-arg`` reads it: global ARGs at their
+    defaults, one without a default empty, as are the ``undeclared`` names (BuildKit expands
+    a name no global ARG declares to nothing); None when it depends on something else (a
+    platform argument)."""
+    scope: dict[str, str | None] = {k: v or "" for k, v in doc.global_args.items()}
+    scope.update((name, "") for name in undeclared if name not in scope)
+    return expand(stage.base, scope, doc.escape)
 
 
 @per_tree

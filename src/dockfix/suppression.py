@@ -30,10 +30,79 @@ def _pragma_re() -> re.Pattern[str]:
     )
 
 
+# BuildKit runs these only where `experimental=` enables them, and then whatever `skip` says.
+EXPERIMENTAL_CHECKS = frozenset({"CopyIgnoredFile", "InvalidDefinitionDescription"})
+# Every check BuildKit has (its build checks reference): a name in `# check=` outside them
+# skips nothing, so the run warns about it.
+BUILDKIT_CHECKS = EXPERIMENTAL_CHECKS | frozenset(
+    {
+        "StageNameCasing",
+        "FromAsCasing",
+        "NoEmptyContinuation",
+        "ConsistentInstructionCasing",
+        "DuplicateStageName",
+        "ReservedStageName",
+        "JSONArgsRecommended",
+        "MaintainerDeprecated",
+        "UndefinedArgInFrom",
+        "WorkdirRelativePath",
+        "UndefinedVar",
+        "MultipleInstructionsDisallowed",
+        "LegacyKeyValueFormat",
+        "RedundantTargetPlatform",
+        "SecretsUsedInArgOrEnv",
+        "InvalidDefaultArgInFrom",
+        "FromPlatformFlagConstDisallowed",
+        "ExposeProtoCasing",
+        "ExposeInvalidFormat",
+        "InvalidBaseImagePlatform",
+    }
+)
+
+
+class CheckSkips(NamedTuple):
+    """What a ``# check=`` directive skips of BuildKit's build checks."""
+
+    every: bool = False  # `skip=all`
+    names: frozenset[str] = frozenset()  # `skip=A,B` (case-sensitive, as BuildKit reads them)
+    # `experimental=…`: BuildKit runs these experimental checks whatever `skip` says
+    kept: frozenset[str] = frozenset()
+    kept_every: bool = False  # `experimental=all`
+
+    def __bool__(self) -> bool:
+        return self.every or bool(self.names)
+
+    def skips(self, check: str) -> bool:
+        if check in EXPERIMENTAL_CHECKS and (self.kept_every or check in self.kept):
+            return False
+        return self.every or check in self.names
+
+
+def check_skips(value: str) -> CheckSkips:
+    """A ``# check=`` directive's value read as BuildKit reads it: up to three parts
+    separated by ``;``, each ``key=value``; ``skip`` and ``experimental`` take ``all`` or
+    names separated by commas. A part without ``=`` makes BuildKit refuse the build:
+    nothing is skipped then."""
+    every, names, kept, kept_every = False, frozenset[str](), frozenset[str](), False
+    for part in value.strip().split(";", 2):
+        key, sep, val = part.partition("=")
+        if not sep:
+            return CheckSkips()
+        is_all = val.strip() == "all"
+        listed = frozenset() if is_all else frozenset(n.strip() for n in val.split(",")) - {""}
+        if key.strip() == "skip":
+            every, names = is_all, listed
+        elif key.strip() == "experimental":
+            kept_every, kept = is_all, listed
+    return CheckSkips(every, names, kept, kept_every)
+
+
 @dataclass
 class Suppressions:
     dockfix_global: set[str] = field(default_factory=set)
     hadolint_global: set[str] = field(default_factory=set)
+    # BuildKit checks the `# check=` directive skips.
+    buildkit_skipped: CheckSkips = field(default_factory=CheckSkips)
     # False when the file has no pragma at all (most files): nothing is suppressed.
     any_pragma: bool = True
 
@@ -43,11 +112,18 @@ class Suppressions:
         return _global_suppressions(doc)
 
     def suppressed(
-        self, doc: Dockerfile, instr: Instruction | None, code: str, hadolint: tuple[str, ...]
+        self,
+        doc: Dockerfile,
+        instr: Instruction | None,
+        code: str,
+        hadolint: tuple[str, ...],
+        buildkit: tuple[str, ...] = (),
     ) -> bool:
         if not self.any_pragma:
             return False
         if "ALL" in self.dockfix_global or code in self.dockfix_global:
+            return True
+        if buildkit and any(self.buildkit_skipped.skips(c) for c in buildkit):
             return True
         if any(h in self.hadolint_global for h in hadolint):
             return True
@@ -77,6 +153,17 @@ def unknown_codes(doc: Dockerfile, known: Collection[str]) -> list[tuple[int, st
             bad = _codes(m.group(3)) - {"ALL", *known}
             out.extend((number, code) for code in sorted(bad))
     return out
+
+
+def unknown_checks(doc: Dockerfile) -> list[tuple[int, str]]:
+    """(line, name) of each name in the ``# check=`` directive's ``skip`` or ``experimental``
+    that is no BuildKit check (``jsonargsrecommended``: names are case-sensitive)."""
+    directive = doc.directive("check")
+    if directive is None:
+        return []
+    skips = check_skips(directive.value)
+    named = sorted((skips.names | skips.kept) - BUILDKIT_CHECKS)
+    return [(directive.line, name) for name in named]
 
 
 def _pragma_lines(doc: Dockerfile) -> Iterator[tuple[int, re.Match[str]]]:
@@ -125,9 +212,12 @@ def read_pragma(line: str) -> Pragma | None:
 @per_tree
 def _global_suppressions(doc: Dockerfile) -> Suppressions:
     s = Suppressions()
+    check = doc.directive("check")
+    if check is not None:
+        s.buildkit_skipped = check_skips(check.value)
     # Pragmas are read in any case (the pattern is case-insensitive), so the quick test is too.
     if "ignore" not in doc.source.lower():
-        s.any_pragma = False
+        s.any_pragma = bool(s.buildkit_skipped)
         return s
     for _, m in _pragma_lines(doc):
         if m.group(2):

@@ -40,7 +40,8 @@ def pack_report(r: FileReport, keep_edits: bool = True) -> Packed:
 
 def unpack_report(t: Packed) -> FileReport:
     path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t
-    o = None if outcome is None else unpack_outcome(outcome)
+    # A results-cache hit travels as stored: its findings name the file as that run showed it.
+    o = None if outcome is None else unpack_outcome(outcome, path if cached else None)
     return FileReport(
         path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry
     )
@@ -61,13 +62,14 @@ def pack_outcome(o: FixOutcome, keep_edits: bool = True) -> Packed:
     )
 
 
-def unpack_outcome(t: Packed) -> FixOutcome:
+def unpack_outcome(t: Packed, shown: str | None = None) -> FixOutcome:
+    """``shown``: the path every finding names, instead of the one packed with it."""
     original, fixed, findings, applied, file_changes, error, warnings, error_line, unsafe = t
     return FixOutcome(
         original,
         fixed,
-        [_unpack_finding(f) for f in findings],
-        [_unpack_finding(f) for f in applied],
+        [_unpack_finding(f, shown) for f in findings],
+        [_unpack_finding(f, shown) for f in applied],
         file_changes,
         error,
         warnings,
@@ -99,11 +101,26 @@ def _pack_finding(f: Finding, keep_edits: bool) -> Packed:
         f.path,
         f.hadolint,
         f.severity.value,
+        f.buildkit,
     )
 
 
-def _unpack_finding(t: Packed) -> Finding:
-    code, message, line, column, end_line, end_column, packed_fix, reason, path, hadolint, sev = t
+def without_edits(outcome: Packed) -> Packed:
+    """A packed outcome whose fixes travel without their edits (as ``keep_edits`` False)."""
+    return (*outcome[:2], _bare(outcome[2]), _bare(outcome[3]), *outcome[4:])
+
+
+def _bare(findings: list[Packed]) -> list[Packed]:
+    if not any(f[6] is not None and f[6][0] for f in findings):
+        return findings
+    return [f if f[6] is None else (*f[:6], ([], *f[6][1:]), *f[7:]) for f in findings]
+
+
+def _unpack_finding(t: Packed, shown: str | None = None) -> Finding:
+    code, message, line, column, end_line, end_column, packed_fix, *rest = t
+    reason, path, hadolint, sev, buildkit = rest
+    if shown is not None:
+        path = shown
     fix = None
     if packed_fix is not None:
         edits, applicability, description, file_changes, rationale = packed_fix
@@ -126,4 +143,5 @@ def _unpack_finding(t: Packed) -> Finding:
         path,
         hadolint,
         _SEVERITY[sev],
+        buildkit,
     )

@@ -173,6 +173,64 @@ def test_stage_used_as_a_base_is_reported() -> None:
     assert f"{UPDATE_INSTALL} && {RM}" in out
 
 
+# --- apt: clean-ups written other ways (issue 17) ------------------------------------------
+
+BASH = 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        # apt >= 2.7 removes the lists itself (both spellings)
+        f"FROM debian:trixie-slim\nRUN {UPDATE_INSTALL} && apt-get dist-clean\n",
+        f"FROM debian:trixie-slim\nRUN {UPDATE_INSTALL} && apt-get distclean\n",
+        "FROM debian:trixie-slim\nRUN apt update && apt install -y curl && apt dist-clean\n",
+        # brace lists, where the shell expands them
+        f"FROM postgres:16\n{BASH}RUN {UPDATE_INSTALL} && rm -rf /var/{{cache,lib}}/apt\n",
+        f"FROM debian\n{BASH}RUN {UPDATE_INSTALL} \\\n && rm -rf /var/lib/apt/lists/{{,.}}*\n",
+        f"FROM debian\nRUN bash <<EOF\nset -e\n{UPDATE_INSTALL}\nrm -rf /var/{{cache,lib}}/apt\nEOF\n",
+        # the Phoenix generator's clean-up: a glob of the list files
+        f"FROM debian\nRUN {UPDATE_INSTALL} \\\n  && apt-get clean && rm -f /var/lib/apt/lists/*_*\n",
+    ],
+)
+def test_other_clean_ups_count(dockerfile: str) -> None:
+    assert fix(dockerfile, unsafe=True) == (dockerfile, [])
+
+
+def test_braces_under_dash_remove_nothing() -> None:
+    src = f"FROM postgres:16\nRUN {UPDATE_INSTALL} && rm -rf /var/{{cache,lib}}/apt\n"
+    out, _ = fix(src)
+    assert (
+        out == f"FROM postgres:16\nRUN {UPDATE_INSTALL} && rm -rf /var/{{cache,lib}}/apt && {RM}\n"
+    )
+    (found,) = dockfix.fix_outcome(src, select=["DF103"]).applied
+    assert "`/var/{cache,lib}/apt` is not brace-expanded by `sh`" in found.message
+
+
+@pytest.mark.parametrize(
+    "removal",
+    [
+        "rm -rf /var/lib/apt/lists/{apt,dpkg,cache,log} /tmp/* /var/tmp/*",  # entries only
+        "rm -rf /var/lib/apt/lists/partial",
+    ],
+)
+def test_removing_some_entries_keeps_the_lists(removal: str) -> None:
+    src = f"FROM ubuntu:22.04\n{BASH}RUN {UPDATE_INSTALL} \\\n  && {removal}\n"
+    out, _ = fix(src)
+    assert (
+        out == f"FROM ubuntu:22.04\n{BASH}RUN {UPDATE_INSTALL} \\\n  && {removal} \\\n  && {RM}\n"
+    )
+
+
+def test_no_rm_appended_after_a_later_dist_clean() -> None:
+    src = f"FROM debian:trixie\nRUN {UPDATE_INSTALL}\nRUN apt-get install -y git && apt-get dist-clean\n"
+    out, _ = fix(src, unsafe=True)
+    assert out == (
+        f"FROM debian:trixie\nRUN {UPDATE_INSTALL} && {RM}\n"
+        "RUN apt-get update && apt-get install -y git && apt-get dist-clean\n"
+    )
+
+
 # --- apt: later RUNs that need the lists -----------------------------------------------------
 
 
@@ -499,10 +557,14 @@ def test_yarn1_install_gets_its_cache_cleaned(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "files", "reason"),
     [
-        (("", ""), {"package.json": '{"packageManager": "yarn@4.1.0"}'}, "asks for yarn@4.1.0"),
-        (("", ""), {"yarn.lock": "__metadata:\n  version: 8\n"}, "not a Yarn 1 lock file"),
-        (("", ""), {".yarnrc.yml": "nodeLinker: node-modules\n"}, "configures Yarn 2+"),
-        (("RUN yarn", "RUN corepack enable && yarn"), {}, "`corepack` may switch"),
+        (("", ""), {"package.json": '{"packageManager": "yarn@4.1.0"}'}, "asks for `yarn@4.1.0`"),
+        (
+            ("", ""),
+            {"yarn.lock": "__metadata:\n  version: 8\n"},
+            "yarn.lock is in the Yarn 2+ format",
+        ),
+        (("", ""), {".yarnrc.yml": "nodeLinker: node-modules\n"}, "the project has a .yarnrc.yml"),
+        (("RUN yarn", "RUN corepack enable && yarn"), {}, "line 4 switches the Yarn release"),
         (("--production", "--immutable"), {}, "`--immutable` is a Yarn 2+ option"),
         (
             ("USER node", "RUN yarn install --offline && yarn cache clean"),

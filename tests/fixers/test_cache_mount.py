@@ -36,9 +36,7 @@ def fix_for_old_engines(text: str, *, known: bool = True) -> tuple[str, list[Fin
     docker/dockerfile:1 (the answer the runner hands every fixer)."""
     query = ImageQuery.digest_of(ImageRef.parse("docker/dockerfile:1"))
     answers = {query.key: LookupAnswer(FRONTEND_DIGEST, OCI_INDEX)} if known else {}
-    ctx = FixContext(
-        min_docker_engine=(20, 10), services={"image_lookups": ImageLookups(answers)}
-    )
+    ctx = FixContext(min_docker_engine=(20, 10), services={"image_lookups": ImageLookups(answers)})
     out = fix_document(text, [CacheMount()], ctx, unsafe=True)
     return out.fixed, out.findings
 
@@ -148,7 +146,6 @@ def test_old_frontend_is_display_only() -> None:
     ]
 
 
-
 @pytest.mark.parametrize(
     ("version", "knows_run_mount"),
     [("1.1", False), ("1.1.9", False), ("1.2", True), ("1.2.0", True), ("1.3", True), ("0.9", False), ("2", True)],
@@ -163,6 +160,7 @@ def test_run_mount_arrived_in_frontend_1_2(version: str, knows_run_mount: bool) 
         assert reasons(left) == [
             f"`# syntax=docker/dockerfile:{version}` predates RUN --mount (docker/dockerfile:1.2)"
         ]
+
 
 @pytest.mark.parametrize(
     "frontend",
@@ -192,17 +190,13 @@ def test_multiline_run_gets_one_flag_per_line() -> None:
         " && rm -rf /root/.cache/pip\n"
     )
     out, _ = fix(src)
-    assert out == (
-        f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n"
-    )
+    assert out == (f"FROM python:3.12\nRUN {PIP} \\\n    pip install \\\n    -r requirements.txt\n")
     assert_valid(out)
 
 
 def test_flag_alone_on_the_last_line() -> None:
     out, _ = fix('FROM python:3.12\nRUN pip install -r req.txt \\\n    --no-cache-dir\nCMD ["x"]\n')
-    assert (
-        out == f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
-    )
+    assert out == f'FROM python:3.12\nRUN {PIP} \\\n    pip install -r req.txt\nCMD ["x"]\n'
     assert_valid(out)
 
 
@@ -352,8 +346,145 @@ def test_yarn_classic_as_root_and_berry_from_context(tmp_path: Path) -> None:
         "yarn install --frozen-lockfile\n" in out
     )
     (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    (tmp_path / "package.json").write_text('{"packageManager": "yarn@4.5.3"}\n')
     out, _ = fix_with("FROM node:20\nWORKDIR /app\nRUN yarn install\n", context=tmp_path)
     assert "--mount=type=cache,target=/root/.yarn/berry/cache yarn install" in out
+
+
+# --- which Yarn runs (issue 17) ---------------------------------------------------------------
+
+COREPACK_YARN = (
+    "FROM node:22-bookworm-slim\nWORKDIR /app\nRUN corepack enable\n"
+    "COPY package.json yarn.lock .yarnrc.yml ./\nRUN yarn install {flag}\n"
+)
+
+
+def _project(tmp_path: Path, package_manager: str | None, rc: str | None = None) -> Path:
+    pkg = '{"name": "web", "private": true%s}\n' % (
+        f', "packageManager": "{package_manager}"' if package_manager else ""
+    )
+    (tmp_path / "package.json").write_text(pkg)
+    (tmp_path / "yarn.lock").write_text("")
+    if rc is not None:
+        (tmp_path / ".yarnrc.yml").write_text(rc)
+    return tmp_path
+
+
+def test_corepack_with_yarn_1_uses_the_classic_cache(tmp_path: Path) -> None:
+    _project(
+        tmp_path,
+        "yarn@1.22.22+sha512.a6b2f7906b721bba3d67d4aff083df04dad64c399707841b7acf00f6b133b7ac24255f2652fa22ae3534329dc6180534e98d17432037ff6fd140556e2bb3137e",
+    )
+    out, _ = fix_with(COREPACK_YARN.format(flag="--frozen-lockfile"), context=tmp_path)
+    assert "RUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn install" in out
+
+
+def test_corepack_with_yarn_4_uses_the_global_folder(tmp_path: Path) -> None:
+    _project(tmp_path, "yarn@4.5.3", "nodeLinker: node-modules\n")
+    src = COREPACK_YARN.format(flag="--immutable").replace(
+        "WORKDIR", "ENV YARN_CACHE_FOLDER=/yarn-cache\nWORKDIR"
+    )
+    out, _ = fix_with(src, context=tmp_path)
+    # YARN_CACHE_FOLDER moves the project cache, which Yarn 4's global cache replaces.
+    assert "RUN --mount=type=cache,target=/root/.yarn/berry/cache yarn install" in out
+
+
+def test_yarn_3_caches_in_the_project(tmp_path: Path) -> None:
+    _project(tmp_path, None, "nodeLinker: node-modules\nyarnPath: .yarn/releases/yarn-3.8.7.cjs\n")
+    out, _ = fix_with(COREPACK_YARN.format(flag="--immutable"), context=tmp_path)
+    assert "RUN --mount=type=cache,target=/app/.yarn/cache yarn install" in out
+    # unless the repository commits that cache (zero-install)
+    (tmp_path / ".yarn" / "cache").mkdir(parents=True)
+    out, left = fix_with(COREPACK_YARN.format(flag="--immutable"), context=tmp_path)
+    assert "--mount" not in out
+    assert "zero-install" in left[0].reason
+
+
+@pytest.mark.parametrize(
+    ("package_manager", "rc", "why"),
+    [
+        (
+            None,
+            None,
+            "comes from package.json's `packageManager` field, and package.json names none",
+        ),
+        (None, "nodeLinker: node-modules\n", "which Yarn 2+ release runs is not known"),
+    ],
+)
+def test_unknown_yarn_gets_no_mount(
+    tmp_path: Path, package_manager: str | None, rc: str | None, why: str
+) -> None:
+    _project(tmp_path, package_manager, rc)
+    src = COREPACK_YARN.format(flag="--frozen-lockfile")
+    out, left = fix_with(src, context=tmp_path)
+    assert out == src
+    assert why in left[0].reason
+
+
+def test_corepack_without_a_build_context_is_unknown() -> None:
+    src = COREPACK_YARN.format(flag="--frozen-lockfile")
+    out, left = fix(src)
+    assert out == src
+    assert "there is no package.json in the build context to read" in left[0].reason
+
+
+def test_yarn_set_version_classic_after_corepack() -> None:
+    src = (
+        "FROM node:22\nRUN corepack enable && yarn set version classic\n"
+        "WORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\n"
+    )
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn install" in out
+
+
+# --- pipenv and cross-compilation wrappers (issue 17) ----------------------------------------
+
+
+def test_pipenv_cache() -> None:
+    src = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY Pipfile Pipfile.lock ./\n"
+        "RUN PIP_NO_CACHE_DIR=1 pipenv install --deploy --system\n"
+    )
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/root/.cache/pipenv pipenv install --deploy" in out
+    out, _ = fix(src.replace("WORKDIR", "ENV PIPENV_CACHE_DIR=/var/cache/pipenv\nWORKDIR"))
+    assert "RUN --mount=type=cache,target=/var/cache/pipenv pipenv install" in out
+
+
+@pytest.mark.parametrize(
+    ("run", "mounts"),
+    [
+        ("xx-go build -o /out/app ./cmd/app", ["/go/pkg/mod", "/root/.cache/go-build"]),
+    ],
+)
+def test_xx_go(run: str, mounts: list[str]) -> None:
+    src = (
+        "FROM --platform=$BUILDPLATFORM golang:1.23-alpine AS build\n"
+        "COPY --from=tonistiigi/xx:1.6.1 / /\nARG TARGETPLATFORM\nWORKDIR /src\nCOPY . .\n"
+        f"RUN {run}\n"
+    )
+    out, _ = fix(src)
+    assert "RUN " + " ".join(f"--mount=type=cache,target={m}" for m in mounts) + f" {run}" in out
+
+
+def test_xx_cargo_and_system_packages() -> None:
+    src = (
+        "FROM --platform=$BUILDPLATFORM rust:1.82-alpine AS build\n"
+        "COPY --from=tonistiigi/xx:1.6.1 / /\nARG TARGETPLATFORM\n"
+        "RUN xx-apk add --no-cache musl-dev gcc\nWORKDIR /src\nCOPY . .\n"
+        "RUN xx-cargo build --release --target-dir ./build\n"
+    )
+    out, _ = fix_with(src, {"system_packages": True})
+    assert (
+        "RUN --mount=type=cache,target=/usr/local/cargo/registry "
+        "--mount=type=cache,target=/usr/local/cargo/git/db xx-cargo build" in out
+    )
+    assert (
+        "RUN --mount=type=cache,target=/var/cache/apk,sharing=locked "
+        "ln -s /var/cache/apk /etc/apk/cache && xx-apk add --update-cache musl-dev gcc "
+        "&& rm /etc/apk/cache\n" in out
+    )
+    assert_valid(out)
 
 
 def test_yarn_clean_kept_where_hadolint_would_complain() -> None:
@@ -818,7 +949,9 @@ def test_yarn_plug_n_play_keeps_its_cache_in_the_image(tmp_path: Path) -> None:
     src = 'FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install --immutable\nCMD ["yarn", "start"]\n'
     out, left = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF104"], unsafe_fixes=True)
     assert out == src and "Plug'n'Play" in left[0].reason
-    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    (tmp_path / ".yarnrc.yml").write_text(
+        "nodeLinker: node-modules\nyarnPath: .yarn/releases/yarn-4.1.0.cjs\n"
+    )
     out, _ = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF104"], unsafe_fixes=True)
     assert "--mount=type=cache" in out
 
@@ -847,17 +980,18 @@ def test_every_tool_matcher_names_a_known_program() -> None:
     samples = {
         "pip": ["pip install x", "python3 -m pip install x", "/usr/bin/pip3.12 install x"],
         "uv": ["uv pip install x", "uv sync"],
+        "pipenv": ["pipenv install --deploy", "pipenv sync"],
         "poetry": ["poetry install"],
         "npm": ["npm ci", "sudo npm ci"],
         "yarn": ["yarn install"],
         "pnpm": ["pnpm install"],
         "bun": ["bun install"],
-        "go": ["go build ./...", "go mod download"],
-        "cargo": ["cargo build --release"],
+        "go": ["go build ./...", "go mod download", "xx-go build ./..."],
+        "cargo": ["cargo build --release", "xx-cargo build --release"],
         "maven": ["mvn package", "./mvnw package"],
         "gradle": ["gradle build", "./gradlew build"],
-        "apt": ["apt-get install -y curl", "apt install curl"],
-        "apk": ["apk add curl"],
+        "apt": ["apt-get install -y curl", "apt install curl", "xx-apt-get install -y gcc"],
+        "apk": ["apk add curl", "xx-apk add musl-dev"],
     }
     assert {t.name for t in TOOLS} == set(samples)
     for tool in TOOLS:
@@ -911,11 +1045,11 @@ def test_fix_then_check_finds_nothing_on_a_line_dockfix_wrote(
         if report.outcome.fixed != report.outcome.original:
             Path(report.path).write_text(report.outcome.fixed, encoding="utf-8", newline="")
             changed.append(report)
-    assert len(changed) == 6
+    assert len(changed) == 9
     assert pin_findings() == before
     outcomes = [r.outcome for r in changed if r.outcome is not None]
     added = [o for o in outcomes if "# syntax=" not in o.original]
-    assert len(added) == 5
+    assert len(added) == 7
     for outcome in added:
         fixed = outcome.fixed.lstrip("\ufeff")
         if min_engine is None:

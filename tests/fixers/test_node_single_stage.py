@@ -106,6 +106,24 @@ def test_yarn_plug_n_play_is_display_only(tmp_path: Path) -> None:
     assert out == src and "Plug'n'Play" in (left[0].reason or "")
 
 
+def test_package_manager_field_names_the_yarn(tmp_path: Path) -> None:
+    """package.json's `packageManager` decides, as corepack does: Yarn 4 with an empty
+    yarn.lock is Yarn 2+ (PnP here), Yarn 1 with a left-over .yarnrc.yml is classic."""
+    files = {k: v for k, v in TS.items() if k != "package-lock.json"}
+    files["tsconfig.json"] = '{"compilerOptions": {"outDir": "dist"}}'
+    files["yarn.lock"] = ""
+    src = DOCKERFILE.replace("npm ci && npm run build", "yarn install && yarn build")
+    files["package.json"] = files["package.json"].replace(
+        "{", '{"packageManager": "yarn@4.5.3", ', 1
+    )
+    out, left = run(src, tmp_path, files)
+    assert out == src and "Plug'n'Play" in (left[0].reason or "")
+    files["package.json"] = files["package.json"].replace("yarn@4.5.3", "yarn@1.22.22")
+    files[".yarnrc.yml"] = "nodeLinker: pnp\n"
+    out, _ = run(src, tmp_path, files)
+    assert "yarn install --production --frozen-lockfile --prefer-offline\n" in out
+
+
 def test_already_production_modules_are_not_pruned_again(tmp_path: Path) -> None:
     files = {**TS, "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}'}
     src = DOCKERFILE.replace("npm run build", "npm run build && npm prune --omit=dev")

@@ -9,7 +9,8 @@ import dockfix
 from dockfix.context import FixContext
 from dockfix.engine import fix_document
 from dockfix.fixer import Applicability, Finding, Severity
-from dockfix.fixers.secret_in_arg_env import SecretInArgEnv, looks_secret
+from dockfix.fixers._secret_names import looks_secret
+from dockfix.fixers.secret_in_arg_env import SecretInArgEnv
 from dockfix.fixers.secret_written import SecretWritten
 from dockfix.image_lookup import ImageLookups, ImageQuery, LookupAnswer
 from dockfix.image_ref import ImageRef

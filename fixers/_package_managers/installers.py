@@ -1,15 +1,15 @@
-"""What dockfix knows about dependency installers: one data row per package manager.
+"""The dependency installers (pip, npm, Cargo …): one data row per tool, for DF101 and DF104.
 
-Shared by fixers that reason about dependency installs (DF101 copy-before-install; a cache-mount
-fixer can reuse the cache columns). The table is data only: which commands install
-dependencies, which project files they read, how to keep the project itself out of the install,
-which flags keep the lock file untouched, what they write inside the project and where they
-cache downloads. The per-tool rules that need to read file contents (scripts in
-``package.json``, path dependencies, workspaces) live with the fixer that uses them.
+Data only: which commands install dependencies, which project files they read, how to keep the
+project itself out of the install, which flags keep the lock file untouched, what they write
+inside the project, where they cache downloads and what turns that cache off. The per-tool
+rules that need to read file contents (scripts in ``package.json``, path dependencies,
+workspaces) live with the fixer that uses them.
 
 Paths in ``manifests``/``lock_files``/``config_files``/``project_outputs`` are relative to the
 project directory (where the manifest is). ``cache_dirs`` are the defaults for the root user in
-the official images, and ``cache_env`` the variables that move them.
+the official images, and ``cache_env`` the variables that move them (DF104 computes the real
+location in ``_cache_dirs``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
-
-__all__ = [
-    "PACKAGE_MANAGERS",
-    "InstallMatch",
-    "PackageManager",
-    "match_command",
-    "truthy",
-]
 
 
 class PackageManager(NamedTuple):
@@ -51,6 +43,9 @@ class PackageManager(NamedTuple):
     # Global options placed before the subcommand that take a value (so the value is not
     # mistaken for the subcommand).
     global_value_options: tuple[str, ...] = ()
+    no_cache_flags: tuple[str, ...] = ()  # options that keep downloads out of the cache
+    no_cache_env: tuple[str, ...] = ()  # variables that do the same (also for a wrapped pip)
+    cache_clean_commands: tuple[tuple[str, ...], ...] = ()  # argv prefixes that empty it
 
 
 _PIP_CACHE = ("/root/.cache/pip",)
@@ -61,7 +56,10 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
         PackageManager(
             name="pip",
             ecosystem="python",
-            executables=("pip", "pip3"),  # pip3.12 etc. matched by pattern, `python -m pip` too
+            executables=(
+                "pip",
+                "pip3",
+            ),  # pip3.12 etc. matched by pattern, `python -m pip` too
             install_subcommands=(("install",), ("wheel",), ("download",)),
             manifests=(),  # the requirement files named by -r/-c
             lock_files=(),
@@ -74,7 +72,16 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=_PIP_CACHE,
             cache_env=("PIP_CACHE_DIR",),
-            global_value_options=("--cache-dir", "--log", "--proxy", "--cert", "--python"),
+            global_value_options=(
+                "--cache-dir",
+                "--log",
+                "--proxy",
+                "--cert",
+                "--python",
+            ),
+            no_cache_flags=("--no-cache-dir", "--no-cache"),
+            no_cache_env=("PIP_NO_CACHE_DIR",),
+            cache_clean_commands=(("pip", "cache", "purge"),),
         ),
         PackageManager(
             name="uv-pip",
@@ -92,7 +99,15 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=("/root/.cache/uv",),
             cache_env=("UV_CACHE_DIR",),
-            global_value_options=("--cache-dir", "--directory", "--project", "--config-file"),
+            global_value_options=(
+                "--cache-dir",
+                "--directory",
+                "--project",
+                "--config-file",
+            ),
+            no_cache_flags=("--no-cache", "-n"),
+            no_cache_env=("UV_NO_CACHE",),
+            cache_clean_commands=(("uv", "cache", "clean"),),
         ),
         PackageManager(
             name="uv",
@@ -110,7 +125,15 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(".venv",),
             cache_dirs=("/root/.cache/uv",),
             cache_env=("UV_CACHE_DIR",),
-            global_value_options=("--cache-dir", "--directory", "--project", "--config-file"),
+            global_value_options=(
+                "--cache-dir",
+                "--directory",
+                "--project",
+                "--config-file",
+            ),
+            no_cache_flags=("--no-cache", "-n"),
+            no_cache_env=("UV_NO_CACHE",),
+            cache_clean_commands=(("uv", "cache", "clean"),),
         ),
         PackageManager(
             name="poetry",
@@ -129,6 +152,8 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.cache/pypoetry",),
             cache_env=("POETRY_CACHE_DIR",),
             global_value_options=("-C", "--directory", "-P", "--project"),
+            no_cache_flags=("--no-cache",),
+            cache_clean_commands=(("poetry", "cache", "clear"),),
         ),
         PackageManager(
             name="pipenv",
@@ -144,8 +169,11 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             frozen_env=(),
             lock_rewritten_by_default=True,
             project_outputs=(".venv",),  # with PIPENV_VENV_IN_PROJECT
-            cache_dirs=("/root/.cache/pipenv", *_PIP_CACHE),
-            cache_env=("PIPENV_CACHE_DIR", "PIP_CACHE_DIR"),
+            # pipenv hands its own cache directory to the pip it runs (`--cache-dir`).
+            cache_dirs=("/root/.cache/pipenv",),
+            cache_env=("PIPENV_CACHE_DIR", "XDG_CACHE_HOME"),
+            no_cache_env=("PIP_NO_CACHE_DIR",),
+            cache_clean_commands=(("pipenv", "--clear"),),
         ),
         PackageManager(
             name="npm",
@@ -175,13 +203,26 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             config_files=(".npmrc",),
             skip_project_flag=None,
             frozen_flags=("--no-package-lock", "--package-lock=false"),
-            frozen_subcommands=("ci", "clean-install", "ic", "install-clean", "isntall-clean"),
+            frozen_subcommands=(
+                "ci",
+                "clean-install",
+                "ic",
+                "install-clean",
+                "isntall-clean",
+            ),
             frozen_env=(),
             lock_rewritten_by_default=True,
             project_outputs=("node_modules",),
             cache_dirs=("/root/.npm",),
             cache_env=("npm_config_cache", "NPM_CONFIG_CACHE"),
-            global_value_options=("--prefix", "-C", "--userconfig", "--cache", "--loglevel"),
+            global_value_options=(
+                "--prefix",
+                "-C",
+                "--userconfig",
+                "--cache",
+                "--loglevel",
+            ),
+            cache_clean_commands=(("npm", "cache", "clean"), ("npm", "cache", "clear")),
         ),
         PackageManager(
             name="yarn",
@@ -209,7 +250,13 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             # Classic (root); Berry keeps a global cache in ~/.yarn/berry/cache.
             cache_dirs=("/usr/local/share/.cache/yarn", "/root/.yarn/berry/cache"),
             cache_env=("YARN_CACHE_FOLDER", "YARN_GLOBAL_FOLDER"),
-            global_value_options=("--cwd", "--modules-folder", "--cache-folder", "--mutex"),
+            global_value_options=(
+                "--cwd",
+                "--modules-folder",
+                "--cache-folder",
+                "--mutex",
+            ),
+            cache_clean_commands=(("yarn", "cache", "clean"),),
         ),
         PackageManager(
             name="pnpm",
@@ -228,6 +275,7 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.local/share/pnpm/store", "/root/.cache/pnpm"),
             cache_env=("PNPM_HOME", "npm_config_store_dir", "XDG_DATA_HOME"),
             global_value_options=("-C", "--dir", "--store-dir"),
+            cache_clean_commands=(("pnpm", "store", "prune"),),
         ),
         PackageManager(
             name="bun",
@@ -246,6 +294,8 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             cache_dirs=("/root/.bun/install/cache",),
             cache_env=("BUN_INSTALL_CACHE_DIR", "BUN_INSTALL"),
             global_value_options=("--cwd",),
+            no_cache_flags=("--no-cache",),
+            cache_clean_commands=(("bun", "pm", "cache", "rm"),),
         ),
         PackageManager(
             name="go",
@@ -265,6 +315,10 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(),
             cache_dirs=("/go/pkg/mod", "/root/.cache/go-build"),
             cache_env=("GOMODCACHE", "GOPATH", "GOCACHE"),
+            cache_clean_commands=(
+                ("go", "clean", "-modcache"),
+                ("go", "clean", "-cache"),
+            ),
         ),
         PackageManager(
             name="cargo",
@@ -366,7 +420,12 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             install_subcommands=(("dependencies",), ("androidDependencies",)),
             manifests=("build.gradle",),  # or build.gradle.kts
             lock_files=("gradle.lockfile", "settings-gradle.lockfile"),
-            config_files=("settings.gradle", "settings.gradle.kts", "gradle.properties", "gradle"),
+            config_files=(
+                "settings.gradle",
+                "settings.gradle.kts",
+                "gradle.properties",
+                "gradle",
+            ),
             skip_project_flag=None,
             frozen_flags=(),
             frozen_subcommands=(),
@@ -375,7 +434,15 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
             project_outputs=(".gradle", "build"),
             cache_dirs=("/root/.gradle/caches", "/home/gradle/.gradle/caches"),
             cache_env=("GRADLE_USER_HOME",),
-            global_value_options=("-p", "--project-dir", "-b", "--build-file", "-c", "-g", "-x"),
+            global_value_options=(
+                "-p",
+                "--project-dir",
+                "-b",
+                "--build-file",
+                "-c",
+                "-g",
+                "-x",
+            ),
         ),
         PackageManager(
             name="dotnet",
@@ -422,8 +489,9 @@ PACKAGE_MANAGERS: dict[str, PackageManager] = {
     )
 }
 
-_PIP_EXE = lazy_re(r"pip(?:\d+(?:\.\d+)*)?\Z")
-_PYTHON_EXE = lazy_re(r"python(?:\d+(?:\.\d+)*)?\Z")
+# pip's and python's program names (`pip3`, `pip3.12`, `python3.12`).
+PIP_PROGRAM = lazy_re(r"pip(?:\d+(?:\.\d+)*)?\Z")
+PYTHON_PROGRAM = lazy_re(r"python(?:\d+(?:\.\d+)*)?\Z")
 
 
 class InstallMatch(NamedTuple):
@@ -465,7 +533,7 @@ def match_command(argv: list[str]) -> InstallMatch | None:
     exe = _exe_name(argv[0])
     exe_index = 0
     candidates: list[PackageManager]
-    if _PYTHON_EXE.match(exe) and len(argv) >= 3 and argv[1] == "-m":
+    if PYTHON_PROGRAM.match(exe) and len(argv) >= 3 and argv[1] == "-m":
         module = argv[2]
         exe_index = 2
         if module == "pip":
@@ -476,7 +544,7 @@ def match_command(argv: list[str]) -> InstallMatch | None:
                 candidates = [PACKAGE_MANAGERS["uv-pip"], PACKAGE_MANAGERS["uv"]]
         else:
             return None
-    elif _PIP_EXE.match(exe):
+    elif PIP_PROGRAM.match(exe):
         candidates = [PACKAGE_MANAGERS["pip"]]
     else:
         candidates = [pm for pm in PACKAGE_MANAGERS.values() if exe in pm.executables]
@@ -502,4 +570,9 @@ def match_command(argv: list[str]) -> InstallMatch | None:
 
 def truthy(value: str | None) -> bool:
     """How package managers read boolean environment variables."""
-    return value is not None and value.strip().strip("'\"").lower() in ("1", "true", "yes", "on")
+    return value is not None and value.strip().strip("'\"").lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )

@@ -1,4 +1,6 @@
-"""Secret-looking `ARG`/`ENV` names and whether the file writes their value (DF515, DF526)."""
+"""Which variable names look like secrets (`NPM_TOKEN`, `DB_PASSWORD`): DF515 reports them in
+ARG and ENV (DF526 when the file writes their value), DF518 does not declare one in a stage,
+and DF528 never writes one into an ENV."""
 
 from __future__ import annotations
 

@@ -1,0 +1,42 @@
+"""The variables a FROM line names and whether its image reference is valid as a build
+without ``--build-arg`` reads it: shared by DF519 (undefined-arg-in-from) and DF520
+(invalid-default-arg-in-from)."""
+
+from __future__ import annotations
+
+from dockfix.image_ref import ImageRef
+from dockfix.semantic import default_reference, variable_uses
+from dockfix.syntax import Dockerfile, Stage
+
+
+def from_variables(doc: Dockerfile, stage: Stage) -> list[str]:
+    """The variables the stage's FROM names (its image and its ``--platform``), once each."""
+    texts = [stage.base, stage.platform or ""]
+    names: dict[str, None] = {}
+    for text in texts:
+        for use in variable_uses(text, doc.escape):
+            names.setdefault(use.name, None)
+    return list(names)
+
+
+def reference_problem(
+    doc: Dockerfile, stage: Stage, undeclared: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """(what the FROM reads, why it is not an image) when, without ``--build-arg``, the
+    stage's FROM is empty or not a valid reference; None when it is valid, names an earlier
+    stage, or depends on what cannot be known here."""
+    text = default_reference(doc, stage, undeclared)
+    if text is None:
+        return None
+    if not text:
+        return text, "an empty image name"
+    if text.lower() == "scratch":
+        return None
+    earlier = doc.stage_named(text)
+    if earlier is not None and earlier.index < stage.index:
+        return None
+    try:
+        ImageRef.parse(text)
+    except ValueError:
+        return text, "not a valid image reference"
+    return None
