@@ -182,3 +182,33 @@ def test_without_the_checker_buildkit_is_said_not_measured(tmp_path: Path) -> No
         "BuildKit checks: not measured, no checker (dockfix-buildkit-lint not found)"
     )
     assert not any("BuildKit check |" in line for line in lines)
+
+
+@needs_buildkit_lint
+def test_the_checker_reports_buildkit_rule_line_and_message_per_file(tmp_path: Path) -> None:
+    """dockfix-buildkit-lint itself: BuildKit's warnings sorted by line (BuildKit gives them in
+    the order its passes find them), no base image pulled (`golang:1.22` resolves to an empty
+    image), one object per file, in argument order."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM golang:1.22 as build\n"
+        "ENV CGO_ENABLED 0\n"
+        "MAINTAINER ops@example.com\n"
+        "FROM build\n"
+        "expose 8080/TCP\n"
+    )
+    (tmp_path / "clean.Dockerfile").write_text('FROM debian:12\nCMD ["bash"]\n')
+    files = [str(tmp_path / "Dockerfile"), str(tmp_path / "clean.Dockerfile")]
+    proc = subprocess.run(
+        [str(BUILDKIT_LINT), *files], capture_output=True, text=True, timeout=120, check=True
+    )
+    reports = json.loads(proc.stdout)
+    assert [r["file"] for r in reports] == files
+    assert [(w["rule"], w["line"]) for w in reports[0]["warnings"]] == [
+        ("FromAsCasing", 1),
+        ("LegacyKeyValueFormat", 2),
+        ("MaintainerDeprecated", 3),
+        ("ConsistentInstructionCasing", 5),
+        ("ExposeProtoCasing", 5),
+    ]
+    assert reports[0]["warnings"][0]["message"] == "'as' and 'FROM' keywords' casing do not match"
+    assert reports[1] == {"file": files[1], "warnings": []}
