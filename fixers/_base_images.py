@@ -243,6 +243,9 @@ IMAGE_USERS: dict[str, dict[str, tuple[int, int, str]]] = {
     "oven/bun": {"bun": (1000, 1000, "/home/bun")},
     "gradle": {"gradle": (1000, 1000, "/home/gradle")},
 }
+# Runtime images whose own user DF201 runs the image as (a build image's, gradle's, is not
+# reused: the final stage's application has nothing to do with it).
+_RUNTIME_IMAGE_USERS = frozenset({"node", "oven/bun"})
 # Words only Windows images have in their names and tags.
 _WINDOWS_WORDS = ("windows", "nanoserver", "servercore", "ltsc20")
 
@@ -347,6 +350,15 @@ def _non_root_user(n: _Name) -> Base | None:
         if n.short in ("wolfi-base", "chainguard-base", "busybox"):
             return Base(ref, "alpine", why="Wolfi images come with BusyBox's `adduser`")
         return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID, user="nonroot")
+    if n.full == "oven/bun" and "distroless" in tag:
+        # Built on `gcr.io/distroless/base-nossl` and left running as root.
+        return Base(
+            ref,
+            "nonroot-uid",
+            uid=NONROOT_UID,
+            user="nonroot",
+            why="distroless images have no `useradd`",
+        )
     if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
         return Base(ref, "nonroot-uid", nonroot_default=True)
     if registry == "mcr.microsoft.com" and _dotnet_app_user(path, tag):
@@ -402,7 +414,7 @@ def _starts_as_root(n: _Name) -> Base | None:
 def _distribution(n: _Name) -> Base:
     """The family of the distribution the image is built on (how to create a user there)."""
     ref, registry, path, tag, full = n.ref, n.registry, n.path, n.tag, n.full
-    if full == "node":
+    if full in _RUNTIME_IMAGE_USERS:
         ((user, (uid, _, _)),) = IMAGE_USERS[full].items()
         family = "alpine" if is_alpine(path, tag) else "debian"
         return Base(
@@ -419,6 +431,7 @@ def _distribution(n: _Name) -> Base:
         or "minimal" in path
         or "micro" in path
         or (full in _RHEL_IMAGES and ("minimal" in tag or "slim" in tag or "micro" in tag))
+        or _minimal_rpm_variant(tag)
     ):
         return Base(ref, "numeric", why=f"`{ref}` has no `useradd`")
     if full in _RHEL_IMAGES:
@@ -434,6 +447,12 @@ def _distribution(n: _Name) -> Base:
     if any(w in tag for w in ("ubi8", "ubi9", "rockylinux", "centos")):
         return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
     return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
+
+
+def _minimal_rpm_variant(tag: str) -> bool:
+    """A tag naming a variant built on Amazon Linux (`maven:3-amazoncorretto-21`) or UBI
+    minimal (`eclipse-temurin:21-jre-ubi9-minimal`): neither has `useradd` on the PATH."""
+    return "corretto" in tag or ("ubi" in tag and "minimal" in tag)
 
 
 def _openjdk_on_debian(tag: str) -> bool:

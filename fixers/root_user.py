@@ -12,9 +12,11 @@ root, and writes `USER` numerically (`USER 10001:10001`):
   image's name (following stages built `FROM` other stages, and the default value of an
   `ARG` used in `FROM`), else from the package manager the file uses (`apt-get`, `apk`).
 - `scratch`, distroless and Chainguard images (no `useradd`): `USER 65532:65532`, the UID of
-  their `nonroot` user. Node images: `USER 1000:1000`, their `node` user. .NET 8+ images:
+  their `nonroot` user (Bun's distroless variant, which runs as root, too). Node and Bun
+  (`oven/bun`) images: `USER 1000:1000`, their `node`/`bun` user. .NET 8+ images:
   `USER 1654:1654`, their `app` user (creating another `app` would fail the build).
-- Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`), plain
+- Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`, the
+  `-amazoncorretto`/`-corretto` and `-ubi9-minimal` variants of Java images), plain
   `busybox` (whose applets depend on how it was built: Debian's BusyBox has no `adduser`, a
   defect that `dockfix verify` found by building) and bases whose family cannot be known (a private image, an `ARG` without default): a numeric
   `USER 10001:10001` without a passwd entry (`HOME` is then `/`), and the message says so.
