@@ -336,7 +336,8 @@ def _non_root_user(n: _Name) -> Base | None:
     """Images that run as a non-root user, or ship one to run as (distroless, Chainguard,
     .NET 8+, Bitnami, images known to set a non-root `USER`)."""
     ref, registry, path, tag = n.ref, n.registry, n.path, n.tag
-    if is_distroless(registry, path):
+    # Bun's distroless variant is `gcr.io/distroless/base-nossl`, left running as root.
+    if is_distroless(registry, path) or (n.full == "oven/bun" and "distroless" in tag):
         if "nonroot" in tag:
             return Base(ref, "nonroot-uid", nonroot_default=True)
         return Base(
@@ -350,15 +351,6 @@ def _non_root_user(n: _Name) -> Base | None:
         if n.short in ("wolfi-base", "chainguard-base", "busybox"):
             return Base(ref, "alpine", why="Wolfi images come with BusyBox's `adduser`")
         return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID, user="nonroot")
-    if n.full == "oven/bun" and "distroless" in tag:
-        # Built on `gcr.io/distroless/base-nossl` and left running as root.
-        return Base(
-            ref,
-            "nonroot-uid",
-            uid=NONROOT_UID,
-            user="nonroot",
-            why="distroless images have no `useradd`",
-        )
     if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
         return Base(ref, "nonroot-uid", nonroot_default=True)
     if registry == "mcr.microsoft.com" and _dotnet_app_user(path, tag):
