@@ -712,6 +712,22 @@ def test_base_built_by_another_dockerfile_of_the_repository(tmp_path: Path) -> N
     assert [f.code for f in left] == ["DF201"]
 
 
+def test_base_of_the_repository_whose_user_comes_from_an_arg(tmp_path: Path) -> None:
+    # The base's USER is read through the shared model, variables expanded as BuildKit does.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text(
+        "FROM debian:12\nARG APP_UID=10001\nRUN useradd -u ${APP_UID} app\nUSER ${APP_UID}\n"
+    )
+    (tmp_path / "svc").mkdir()
+    src = 'FROM registry.example.com/acme/svc-base:2\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert fix(src, path=tmp_path / "svc" / "Dockerfile") == (src, [])
+    (tmp_path / "base" / "Dockerfile").write_text("FROM debian:12\nARG U=root\nUSER $U\n")
+    (tmp_path / "other").mkdir()
+    _, left = fix(src, unsafe=False, path=tmp_path / "other" / "Dockerfile")
+    assert [f.code for f in left] == ["DF201"]
+
+
 def test_sources_name_the_paths_they_write(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(
         "import logging.handlers, sqlite3\n"
