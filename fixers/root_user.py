@@ -18,16 +18,16 @@ root, and writes `USER` numerically (`USER 10001:10001`):
 - Minimal RPM images without `useradd` (UBI minimal/micro, Amazon Linux, `*-minimal`, the
   `-amazoncorretto`/`-corretto` and `-ubi9-minimal` variants of Java images), plain
   `busybox` (whose applets depend on how it was built: Debian's BusyBox has no `adduser`, a
-  defect that `dockfix verify` found by building) and bases whose family cannot be known (a private image, an `ARG` without default): a numeric
-  `USER 10001:10001` without a passwd entry (`HOME` is then `/`), and the message says so.
+  defect that `dockfix verify` found by building) and bases whose family cannot be known (a
+  private image, an `ARG` without default): a numeric `USER 10001:10001` without a passwd
+  entry (`HOME` is then `/`), and the message says so.
 - A user the file already switched to earlier (`USER app` … `USER root`), or created with a
   fixed UID (`useradd -u 1000 app`), is reused instead of creating another, by its UID
   (`USER node` → `USER 1000:1000`); a named user whose UID is not known is display-only.
 
-The user creation joins the stage's last `RUN` when the new command can be appended safely
-(a separate `RUN` right after a short one would add hadolint's DL3059). When the fix brings
-in the user, the `COPY`/`ADD` instructions of the final stage that copy into the `WORKDIR`
-get `--chown=<uid>:<gid>`, so the application can write its own directory.
+When the fix brings in the user, it gives it what the application writes at run time (the
+`VOLUME`s, data directories named by `ENV`, paths its command, start script or sources write)
+and names in the message what it checked and what it could not know.
 
 ## Why is this bad
 A process that runs as root in the container is root on the container's filesystem and, with
