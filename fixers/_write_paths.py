@@ -378,6 +378,28 @@ def analyse(
     unread: list[str] = []
     files = image_files(doc, ctx, instrs, missing=unread) if ctx.has_context else {}
     found.code_dirs = sorted({posixpath.dirname(p) for p in files})
+    _command_writes(doc, ctx, command, cwd, files, found)
+    sources = _sources(doc, ctx, instrs, cwd, files)
+    for image_path, rel in sources:
+        data = ctx.read_bytes(rel, _MAX_BYTES)
+        if data is None or b"\0" in data[:1024]:
+            continue
+        _scan_source(data.decode("utf-8", "replace"), image_path, cwd, f"`{rel}`", found)
+    if sources:
+        found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
+    _unknowns(ctx, instrs, files, unread, found)
+    return found
+
+
+def _command_writes(
+    doc: Dockerfile,
+    ctx: FixContext,
+    command: list[Instruction],
+    cwd: str,
+    files: dict[str, str],
+    found: WriteAnalysis,
+) -> None:
+    """What the start command writes, and the start scripts it runs (from the context)."""
     scripts_read: list[str] = []
     for instr in command:
         argv = command_argv(doc, instr)
@@ -401,11 +423,17 @@ def analyse(
                 scripts_read.append(rel)
                 _scan_shell(text, cwd, f"`{rel}`", found)
     found.checked.extend(f"`{s}`" for s in scripts_read)
+
+
+def _sources(
+    doc: Dockerfile, ctx: FixContext, instrs: list[Instruction], cwd: str, files: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(image path, context path) of the source files the image copies, and of those other
+    stages compile (their relative paths resolve against the final WORKDIR)."""
     sources = [(p, r) for p, r in sorted(files.items()) if r.endswith(_SOURCE_SUFFIXES)]
     lineage = {id(i) for i in instrs}
     others = [i for i in doc.instructions if id(i) not in lineage and i.stage is not None]
     if others and ctx.has_context:
-        # compiled in a build stage: relative paths still resolve against the final WORKDIR
         built = image_files(doc, ctx, others)
         seen = {r for _, r in sources}
         sources += [
@@ -413,13 +441,18 @@ def analyse(
             for p, r in sorted(built.items())
             if r.endswith(_SOURCE_SUFFIXES) and r not in seen
         ]
-    for image_path, rel in sources:
-        data = ctx.read_bytes(rel, _MAX_BYTES)
-        if data is None or b"\0" in data[:1024]:
-            continue
-        _scan_source(data.decode("utf-8", "replace"), image_path, cwd, f"`{rel}`", found)
-    if sources:
-        found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
+    return sources
+
+
+def _unknowns(
+    ctx: FixContext,
+    instrs: list[Instruction],
+    files: dict[str, str],
+    unread: list[str],
+    found: WriteAnalysis,
+) -> None:
+    """What could not be read: files beyond the limit, sources the context lacks, programs
+    from other stages or images."""
     if len(files) >= _MAX_FILES:
         found.unknown.append(f"files beyond the first {_MAX_FILES} copied from the context")
     if unread:
@@ -429,7 +462,6 @@ def analyse(
         found.unknown.append("the application's own files (no build context)")
     elif any(i.keyword in ("COPY", "ADD") and i.flag("from") is not None for i in instrs):
         found.unknown.append("programs copied from other stages or images")
-    return found
 
 
 def _is_shell(ctx: FixContext, rel: str) -> bool:
