@@ -407,7 +407,7 @@ def _distribution(n: _Name) -> Base:
     """The family of the distribution the image is built on (how to create a user there)."""
     ref, registry, path, tag, full = n.ref, n.registry, n.path, n.tag, n.full
     if full in _RUNTIME_IMAGE_USERS:
-        ((user, (uid, _, _)),) = IMAGE_USERS[full].items()
+        user, (uid, _, _) = next(iter(IMAGE_USERS[full].items()))
         family = "alpine" if is_alpine(path, tag) else "debian"
         return Base(
             ref, family, uid=uid, user=user, why=f"the {n.short} image's `{user}` user is UID {uid}"
