@@ -11,13 +11,12 @@ import re
 
 from dockfix.context import FixContext
 from dockfix.fixers._base_images import Base
+from dockfix.fixers._image_paths import DISTROLESS_PATH
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import POSIX_SHELLS
 from dockfix.fixers._write_paths import WriteAnalysis
 from dockfix.semantic import expand, layered, scope_at, workdir_at
 from dockfix.syntax import Dockerfile, Instruction, Stage
-
-_PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 ROOT_HOME_DATA = lazy_re(
     r"(?:^|[\s=:'\"])(?:/root/|~/)|\$HOME\b|\$\{HOME\}|pip3?\s+install\s+(?:\S+\s+)*--user\b"
@@ -144,7 +143,7 @@ def entrypoint_script(
             return None
         targets = {posixpath.normpath(posixpath.join(workdir, prog))}
     else:  # looked up on the PATH
-        targets = {f"{d}/{prog}" for d in _PATH_DIRS}
+        targets = {f"{d}/{prog}" for d in DISTROLESS_PATH}  # the usual PATH
     for instr in instrs:
         if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
             continue
