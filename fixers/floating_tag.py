@@ -121,9 +121,7 @@ _VARIANTS = frozenset(
     }
 )
 # Images whose tags are distribution releases: a codename there is the release.
-_DISTRIBUTIONS = frozenset(
-    {"debian", "ubuntu", "buildpack-deps", "devcontainers/base"}
-)
+_DISTRIBUTIONS = frozenset({"debian", "ubuntu", "buildpack-deps", "devcontainers/base"})
 # Images whose one number is the release, later updates being patch releases.
 _RELEASE_NUMBER_IMAGES = frozenset(
     {

@@ -25,6 +25,15 @@ setuptools-scm, hatch-vcs, versioneer, vergen …). Other Dockerfiles in the con
 monorepo) count as well: what any of them copies or names is kept, so every Dockerfile of a
 context proposes the same file.
 
+When the whole context is copied or bind-mounted (`COPY . .`, `ADD . /app`), the common
+leaks are listed even when no such file exists yet: `.git`, `**/.env`, `**/.env.*`, `**/*.pem`,
+`**/*.key` and `id_rsa`/`id_ecdsa`/`id_ed25519`, since the point is that the next one added
+never reaches the image. Each of these patterns is left out when it would exclude a
+`COPY`/`ADD` source (one that does not exist yet included; a wildcard source naming the same
+kind of file), when a `RUN` (or `CMD`, `ENV` …) names such a file (`cp .env.example .env`
+keeps both `.env` patterns), when such a file exists (the rules above decide for it), and
+`.git` when the build reads Git metadata.
+
 When an ignore file exists (`<Dockerfile>.dockerignore` first, as BuildKit reads it, else the
 context's `.dockerignore`) but lets `.git` or `.env` files through, proposes appending them,
 unless an existing `!` exception re-includes them on purpose.
@@ -54,6 +63,12 @@ with a context holding `package.json`, `.git/`, `.env`, `node_modules/` and `dis
 # Secrets and version control
 .git
 **/.env
+**/.env.*
+**/*.pem
+**/*.key
+**/id_rsa
+**/id_ecdsa
+**/id_ed25519
 # Dependencies and build output, made again by the build
 **/node_modules
 dist
@@ -62,7 +77,8 @@ dist
 ## Fix safety
 Safe when no `COPY`/`ADD`/bind mount of any Dockerfile in the context reaches an excluded path
 (for example the Dockerfile copies only `package.json` and `src/`): the build then sees
-exactly what it used. Unsafe when a `COPY . .` (or a bind mount of the whole context) reached
+exactly what it used; so are the patterns for files that do not exist yet (nothing the build
+reads today goes). Unsafe when a `COPY . .` (or a bind mount of the whole context) reached
 them: the image loses those files, which is the point, but a program that read one of them at
 run time would notice. Unsafe too when the context is too large to be listed completely. Not
 fixed (display-only) when a `COPY`/`ADD` source depends on a build argument, or when the
@@ -205,6 +221,19 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate(".idea", "cache", _CACHES, ".idea"),
     Candidate(".vscode", "cache", _CACHES, ".vscode"),
     Candidate("**/.DS_Store", "cache", _CACHES, ".DS_Store"),
+)
+# The common leaks, excluded from a context copied whole even before such a file exists.
+PREVENTIVE = frozenset(
+    {
+        ".git",
+        "**/.env",
+        "**/.env.*",
+        "**/*.pem",
+        "**/*.key",
+        "**/id_rsa",
+        "**/id_ecdsa",
+        "**/id_ed25519",
+    }
 )
 # Build output is excluded only when it is known to be output: the root .gitignore lists it,
 # or the build tool that writes it is configured next to it.
@@ -388,6 +417,12 @@ def _literal(path: str) -> str | None:
     return out
 
 
+def _parents(path: str) -> set[str]:
+    """``path`` and the directories above it (excluding one excludes the path)."""
+    parts = path.split("/")
+    return {"/".join(parts[: i + 1]) for i in range(len(parts))}
+
+
 def _unknown_reason(reach: Reach) -> str:
     return f"the COPY/ADD source `{reach.unknown}` depends on a build argument"
 
@@ -525,6 +560,13 @@ class NoDockerignore(Fixer):
     ) -> Iterator[Finding]:
         message = "the build context has no .dockerignore"
         chosen, dropped = self._patterns(index, reach, CANDIDATES)
+        preventive = self._preventive(index, reach, {pattern for _, pattern in chosen})
+        if preventive:
+            whole = reach.whole[0]
+            taker = "a RUN mount" if whole.startswith("RUN") else f"`{whole}`"
+            message += f" and {taker} takes all of it"
+            both = [*chosen, *preventive]
+            chosen = [(c, p) for cand in CANDIDATES for c, p in both if c is cand]
         if not chosen:
             return
         if reach.unknown:
@@ -541,13 +583,46 @@ class NoDockerignore(Fixer):
         content = "\n".join(lines) + "\n"
         if not self._verified(content, reach, index):
             return
+        description = "create .dockerignore"
+        if preventive:
+            description += (
+                f" ({', '.join(p for _, p in preventive)}: nothing there yet, kept out before "
+                "it is added)"
+            )
         fix = Fix(
             (),
             self._applicability(dropped, reach, index),
-            description="create .dockerignore",
+            description=description,
             file_changes=(FileChange(root / ".dockerignore", content, None),),
         )
         yield self.finding(at, message, fix)
+
+    def _preventive(
+        self, index: ContextIndex, reach: Reach, chosen: set[str]
+    ) -> list[tuple[Candidate, str]]:
+        """Secrets and `.git` patterns for a context copied whole that match nothing yet (what
+        exists is :meth:`_patterns`' to decide), unless a source, a RUN or the build's Git use
+        would need such a file."""
+        if not reach.whole:
+            return []
+        out: list[tuple[Candidate, str]] = []
+        for cand in CANDIDATES:
+            if cand.pattern not in PREVENTIVE or cand.pattern in chosen:
+                continue
+            if self._blocked(cand, reach) or _mentions(reach.texts, cand.name.rstrip("."), False):
+                continue
+            matcher = DockerIgnore.from_patterns([cand.pattern])
+            if any(matcher.excludes(p) for p in index.paths):
+                continue
+            if any(
+                cand.name.rstrip(".") in src
+                if any(c in src for c in "*?[")
+                else any(matcher.excludes(p) for p in sorted(_parents(src)))
+                for src in reach.sources
+            ):
+                continue
+            out.append((cand, cand.pattern))
+        return out
 
     # --- an existing file ----------------------------------------------------------------------
 

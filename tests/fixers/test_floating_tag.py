@@ -32,7 +32,7 @@ def _findings(src: str) -> list[dockfix.Finding]:
     ],
 )
 def test_floating_tag_reported_with_why_it_moves(ref: str, why: str) -> None:
-    left = _findings(f"FROM {ref}\nCMD [\"true\"]\n")
+    left = _findings(f'FROM {ref}\nCMD ["true"]\n')
     assert [f.applicability for f in left] == [Applicability.DISPLAY_ONLY]
     assert f"`{ref}` (FROM) floats: " in left[0].message and why in left[0].message
     assert "pin it by hand" in left[0].reason
