@@ -3,7 +3,9 @@
 ## What it does
 Finds the places where a Dockerfile sends a container's logs to files:
 - `CMD`/`ENTRYPOINT` output redirected to a file (`app >> /var/log/app.log 2>&1`) or
-  copied to one with `| tee /var/log/app.log`;
+  copied to one with `| tee /var/log/app.log`, in shell form or in the script string of an
+  exec-form shell (`["sh", "-c", "app >> /var/log/app.log 2>&1"]`, `/bin/bash -ec`, with
+  `-o pipefail` …), read with the same shell parser;
 - servers told to log to a file on their command line: gunicorn and hypercorn
   `--access-logfile`/`--error-logfile`/`--log-file`, uWSGI `--logto`/`--logto2`, celery
   `--logfile`/`-f` (shell or exec form);
@@ -12,7 +14,8 @@ Finds the places where a Dockerfile sends a container's logs to files:
   `/var/log/httpd/…`;
 - `ENV` settings such as `LOG_FILE=/var/log/app.log` (reported only).
 
-Fixes, all behind `--unsafe-fixes`: the redirection or `| tee FILE` is removed; gunicorn and
+Fixes, all behind `--unsafe-fixes`: the redirection or `| tee FILE` is removed (inside an
+exec-form `sh -c` string, the string is rewritten as a JSON string); gunicorn and
 hypercorn get `-` (their name for stdout/stderr); uWSGI's and celery's option is removed
 (they log to stderr by default; `--logto host:port` is a UDP logger and left alone); for a
 packaged nginx/Apache the install `RUN` gets `ln -sf /dev/stdout …` / `ln -sf /dev/stderr …`
@@ -39,7 +42,7 @@ Every fix is **unsafe**: the log file stops existing (or becomes a symlink), and
 `logrotate` job or health check that reads it breaks; output ordering between the program's
 streams may differ; gunicorn's access log, off by default, is kept on but on stdout.
 Display-only when the rewrite is not certain: the log path comes from a variable, the
-redirection sits inside a compound command, pipeline or `sh -c` string, `tee` has other
+redirection sits inside a compound command or pipeline (in an `sh -c` string too), `tee` has other
 options, a server configuration copied into the image names its own log paths (or cannot
 be read from the build context), the install uses `sudo`, the install `RUN` cannot be
 extended in place, uWSGI `--daemonize` or `--logger file:…` (running detached or through a
@@ -60,7 +63,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
@@ -78,6 +81,7 @@ if TYPE_CHECKING:
     from dockfix.shell import ShellScript
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 # Paths that already are the container's output streams (or discard output on purpose).
 _STREAM_PATHS = frozenset(
     {
@@ -208,22 +212,51 @@ class LogsToFile(Fixer):
         self, doc: Dockerfile, instr: Instruction, elements: list[JsonElement]
     ) -> Iterator[Finding]:
         values = [e.value for e in elements]
-        # `["sh", "-c", "app > /var/log/app.log"]`: report what the script does.
-        shells = ("sh", "bash", "ash", "dash")
-        if len(values) >= 3 and values[0].rsplit("/", 1)[-1] in shells and "-c" in values[1:-1]:
-            script = values[values.index("-c", 1) + 1]
-            targets = _redirect_plan(script).targets
-            if targets:
-                yield self.finding(
-                    instr,
-                    f"{instr.keyword} writes output to {_names(targets)}",
-                    reason="the redirection is inside an `sh -c` string; remove it by hand "
-                    "so the output reaches the container's stdout",
-                )
+        # `["sh", "-c", "app > /var/log/app.log"]`: the script string, read as the shell does.
+        script_at = _shell_script_index(values)
+        if script_at is not None:
+            found = self._script_string(doc, instr, elements, script_at)
+            if found is not None:
+                yield found
         for use in _option_uses(values):
             yield self._option_finding(
                 doc, instr, use, [(e.start, e.end) for e in elements], json_form=True
             )
+
+    def _script_string(
+        self, doc: Dockerfile, instr: Instruction, elements: list[JsonElement], at: int
+    ) -> Finding | None:
+        """The redirection inside the script string of an exec-form `sh -c`."""
+        script = elements[at].value
+        plan = _redirect_plan(script)
+        if not plan.targets:
+            return None
+        shell = " ".join(e.value for e in elements[:at])
+        message = f"{instr.keyword} (`{shell}`) writes output to {_names(plan.targets)}"
+        if plan.reason:
+            return self.finding(instr, message, reason=f"in the `{shell}` string: {plan.reason}")
+        new_script = script
+        for s, e in sorted(plan.removals, reverse=True):
+            new_script = new_script[:s] + new_script[e:]
+        element = elements[at]
+        change = [(element.start, element.end, json_string(new_script))]
+        after = [e.value for e in elements]
+        after[at] = new_script
+        edits = _removal_edits(doc, instr, change)
+        if not verified_edits(doc, instr, edits, partial(_json_args_are, after)):
+            return self.finding(
+                instr, message, reason=f"the `{shell}` string cannot be rewritten in place"
+            )
+        return self.finding(
+            instr,
+            message,
+            Fix.unsafe(
+                *edits,
+                description=f"remove the {plan.kind} from the `{shell}` string so output "
+                f"reaches the container's stdout/stderr; {_names(plan.targets)} will no longer "
+                "be written",
+            ),
+        )
 
     def _shell_options(self, doc: Dockerfile, instr: Instruction) -> Iterator[Finding]:
         from dockfix.shell import shell_of
@@ -390,6 +423,24 @@ class LogsToFile(Fixer):
                 )
 
 
+def _shell_script_index(values: list[str]) -> int | None:
+    """Where the script string of `sh -c SCRIPT`, `/bin/bash -ec SCRIPT` … is, else None."""
+    if not values or values[0].rsplit("/", 1)[-1] not in _SHELLS:
+        return None
+    i = 1
+    while i < len(values) - 1:
+        word = values[i]
+        if word in ("-o", "+o"):
+            i += 2  # `-o pipefail`: the option's value is next
+            continue
+        if not word.startswith(("-", "+")) or word.startswith("--") or not word[1:].isalpha():
+            return None  # `sh script.sh`, or a long option this does not read
+        if "c" in word[1:]:
+            return i + 1
+        i += 1
+    return None
+
+
 # --- redirections in a shell command -----------------------------------------------------------
 
 
@@ -401,18 +452,12 @@ class _RedirectPlan:
     kind: str = "redirection"
 
 
-@lru_cache(maxsize=1)
-def _ts_parser() -> Any:
-    import tree_sitter
-    import tree_sitter_bash
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-
-
 def _redirect_plan(text: str) -> _RedirectPlan:
     """Which log files a shell command writes, and what to remove to stop it."""
+    from dockfix.shell import syntax_tree
+
     data = text.encode("utf-8", "surrogatepass")
-    tree = _ts_parser().parse(data)
+    tree = syntax_tree(data)
     table: list[int] = []
     for i, ch in enumerate(text):
         table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))

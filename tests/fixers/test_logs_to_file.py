@@ -115,11 +115,51 @@ def test_redirection_across_a_comment_line_is_display_only() -> None:
     assert run(src, unsafe=True) == src
 
 
-def test_sh_c_in_exec_form_is_display_only() -> None:
-    src = 'FROM alpine:3.20\nCMD ["sh", "-c", "exec app >> /var/log/app.log 2>&1"]\n'
-    finding = findings(src)[0]
+@pytest.mark.parametrize(
+    ("command", "after"),
+    [
+        ('["sh", "-c", "exec app >> /var/log/app.log 2>&1"]', '["sh", "-c", "exec app"]'),
+        ('["/bin/sh", "-c", "app > \\"/var/log/a b.log\\""]', '["/bin/sh", "-c", "app"]'),
+        (
+            '["/bin/bash", "-o", "pipefail", "-ec", "node server.js | tee -a /var/log/app.log"]',
+            '["/bin/bash", "-o", "pipefail", "-ec", "node server.js"]',
+        ),
+        # the script's positional arguments stay
+        (
+            '["bash", "-c", "exec \\"$0\\" \\"$@\\" 2>> /var/log/err.log", "app", "--port=80"]',
+            '["bash", "-c", "exec \\"$0\\" \\"$@\\"", "app", "--port=80"]',
+        ),
+    ],
+)
+def test_redirection_inside_an_exec_form_shell_string_is_removed(command: str, after: str) -> None:
+    src = f"FROM alpine:3.20\nUSER 1000\nENTRYPOINT {command}\n"
+    (finding,) = findings(src)
+    assert finding.applicability is Applicability.UNSAFE
+    assert finding.message.startswith("ENTRYPOINT (`") and "/var/log/" in finding.message
+    assert run(src) == src
+    out = run(src, unsafe=True)
+    assert out == f"FROM alpine:3.20\nUSER 1000\nENTRYPOINT {after}\n"
+    assert_good_output(src, out)
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ('["sh", "-c", "app > $LOG_FILE"]', "comes from a variable"),
+        ('["sh", "-c", "cd /srv && ./start.sh > /var/log/s.log 2>&1 &"]', "background job"),
+        ('["sh", "-c", "{ app; } > /var/log/app.log"]', "compound command"),
+    ],
+)
+def test_exec_form_shell_string_the_fix_cannot_model_is_display_only(
+    command: str, reason: str
+) -> None:
+    (finding,) = findings(f"FROM alpine:3.20\nCMD {command}\n")
     assert finding.applicability is Applicability.DISPLAY_ONLY
-    assert "sh -c" in finding.reason and "/var/log/app.log" in finding.message
+    assert "in the `sh -c` string" in finding.reason and reason in finding.reason
+
+
+def test_a_shell_running_a_script_file_is_not_read_as_a_string() -> None:
+    assert findings('FROM alpine:3.20\nCMD ["sh", "/start.sh", "-c", "x > /var/log/x"]\n') == []
 
 
 # --- server options ------------------------------------------------------------------------------
