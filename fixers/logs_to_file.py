@@ -898,9 +898,14 @@ def _config_problem(ctx: FixContext, stage: Stage, server: str, logs: dict[str, 
                 ]
                 other = [p for p in found if p not in logs and not _is_stream(p)]
                 if other:
+                    how = (
+                        f" (the finding on line {instr.start_line} does, with --unsafe-fixes)"
+                        if server == "nginx" and not any("$" in p for p in other)
+                        else ""
+                    )
                     return (
                         f"the copied configuration logs to {_names(other)}; point those at "
-                        "/dev/stdout or /dev/stderr"
+                        f"/dev/stdout or /dev/stderr{how}"
                     )
     return ""
 
