@@ -22,7 +22,9 @@ that holds a digit (`alpine3.20`, `ltsc2022`, a Git hash) or a distribution's co
 distribution's own image (`debian:bookworm-slim`, `ubuntu:noble`) is left alone. Patch
 releases of a `major.minor` tag are what it is meant to follow; DF202's digest pins the rest.
 
-`latest` and a missing tag are DF203's; references pinned by digest are never reported (the
+Images published without version tags (`gcr.io/distroless/static-debian12:nonroot`,
+`cgr.dev/chainguard/…`) are left alone: their release is in the name and only a digest
+(DF202) pins them. `latest` and a missing tag are DF203's; references pinned by digest are never reported (the
 digest decides what is pulled); references built from variables are DF202's to report; the
 `# syntax=` line is left alone (`docker/dockerfile:1` is the form Docker documents: the
 frontend keeps the version 1 syntax compatible).
@@ -122,6 +124,9 @@ _VARIANTS = frozenset(
 )
 # Images whose tags are distribution releases: a codename there is the release.
 _DISTRIBUTIONS = frozenset({"debian", "ubuntu", "buildpack-deps", "devcontainers/base"})
+# Repositories that publish no version tags (`gcr.io/distroless/static-debian12:nonroot`: the
+# release is in the name, the tag is a variant): only a digest pins them (DF202).
+_UNVERSIONED = ("distroless/", "chainguard/")
 # Images whose one number is the release, later updates being patch releases.
 _RELEASE_NUMBER_IMAGES = frozenset(
     {
@@ -144,6 +149,8 @@ def floating_reason(ref: ImageRef) -> str | None:
     if ref.digest is not None or tag is None or tag == "latest":
         return None
     name = ref.short_name
+    if name.startswith(_UNVERSIONED):
+        return None
     version = _VERSION.match(tag)
     if version is not None:
         major, rest = version.group(1), version.group(2)
