@@ -2,7 +2,8 @@
 
 ## What it does
 When the build context has no ignore file, proposes a new `.dockerignore` at the root of the
-context. It lists only what exists in the context and what the build does not read:
+context. It lists what exists in the context and the build does not read (and, when the
+context is copied whole, the common leaks before they exist: below):
 
 - always: `.git`, `.env` and `.env.*` files, private keys and certificates (`*.pem`, `*.key`,
   `*.p12`, `id_rsa` …, `.ssh/`, `.aws/`); the credential files tools read by themselves
