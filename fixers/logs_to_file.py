@@ -214,7 +214,8 @@ class LogsToFile(Fixer):
     name = "logs-to-file"
     summary = "Logs written to files inside the container instead of stdout/stderr"
     resolves = Resolves()
-    image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**")
+    # a copied nginx configuration changes (its log paths), under /etc/nginx
+    image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**", "files:/etc/nginx/**")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
