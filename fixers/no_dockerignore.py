@@ -21,8 +21,9 @@ Every pattern is checked with Docker's own `.dockerignore` matching (`**`, `!` e
 parent directories): a pattern is left out, or narrowed to the files it may drop, when it would
 exclude a source of a `COPY`/`ADD`/`RUN --mount=type=bind` other than the whole context, a path
 that a `RUN` (or, for build output, a `RUN` before the build) names, the Dockerfile or the
-ignore file itself. `.git` is kept when the build reads Git metadata (`git` in a `RUN`,
-setuptools-scm, hatch-vcs, versioneer, vergen …). Other Dockerfiles in the context (a
+ignore file itself. `.git` is kept when the build reads Git metadata (`git` in a `RUN`, or in
+a context script a `RUN` runs: a path it names, the Makefile of `make`, `package.json` of
+`npm run`; setuptools-scm, hatch-vcs, versioneer, vergen …). Other Dockerfiles in the context (a
 monorepo) count as well: what any of them copies or names is kept, so every Dockerfile of a
 context proposes the same file.
 
@@ -126,6 +127,8 @@ APPEND_HEADER = "# Added by dockfix (DF204): keep Git history and secrets out of
 MAX_ENTRIES = 20000  # context entries listed before giving up on a complete picture
 MAX_DEPTH = 12
 MAX_DOCKERFILES = 50
+MAX_SCRIPTS = 50  # context scripts a RUN runs, read for `git` calls
+MAX_SCRIPT_CHARS = 1 << 18
 
 # Directories that are recorded but not descended into (their content does not matter here).
 _OPAQUE_DIRS = frozenset(
@@ -160,6 +163,11 @@ _GIT_METADATA_TOOLS = lazy_re(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|dynamic-versioning|vergen|git-version"
     r"|git-rev-sync|\bbuilt\b.*git2|gitpython"
 )
+# `git describe`, `$(shell git rev-parse …)`, `` `git log` ``: a script that reads the history.
+_CALLS_GIT = lazy_re(r"(^|[\s;&|(`$\"'])git\s+[a-z-]", re.M)
+_PATH_WORD = lazy_re(r"[\w./-]+")
+_RUNS_MAKE = lazy_re(r"(^|[\s;&|(])(make|gmake)(\s|$)")
+_RUNS_PACKAGE_SCRIPT = lazy_re(r"\b(npm|yarn|pnpm|bun)\s+(run\s+)?[\w:-]+")
 _INSTALLS_NODE_MODULES = lazy_re(
     r"\b(npm\s+(ci|install|i)|yarn(\s+install)?(\s|$)|pnpm\s+(install|i)|bun\s+(install|i))\b"
 )
@@ -418,6 +426,28 @@ def _literal(path: str) -> str | None:
     return out
 
 
+def _scripts_run(texts: list[str], index: ContextIndex) -> list[str]:
+    """Context files the build may run: those a RUN (CMD …) names by path (`./version.sh`,
+    `/src/scripts/build.sh` after a `COPY . /src`), the Makefile of a `make`, and
+    `package.json` of an `npm run`."""
+    files = set(index.paths) - index.dirs
+    found: list[str] = []
+    for text in texts:
+        for word in _PATH_WORD.findall(text):
+            parts = [p for p in word.split("/") if p not in ("", ".")]
+            # an image path ends with the context path it was copied from
+            for i in range(len(parts)):
+                rel = "/".join(parts[i:])
+                if rel in files and ("/" in word or rel == word):
+                    found.append(rel)
+                    break
+        if _RUNS_MAKE.search(text):
+            found += [m for m in ("GNUmakefile", "makefile", "Makefile") if m in files]
+        if _RUNS_PACKAGE_SCRIPT.search(text) and "package.json" in files:
+            found.append("package.json")
+    return list(dict.fromkeys(found))
+
+
 def _parents(path: str) -> set[str]:
     """``path`` and the directories above it (excluding one excludes the path)."""
     parts = path.split("/")
@@ -495,6 +525,10 @@ class NoDockerignore(Fixer):
             manifest = ctx.read_text(name)
             if manifest and _GIT_METADATA_TOOLS.search(manifest):
                 reach.git_metadata = reach.git_metadata or f"{name} reads Git metadata"
+        for rel in _scripts_run(reach.texts, index)[:MAX_SCRIPTS]:
+            script = ctx.read_text(rel) or ""
+            if len(script) <= MAX_SCRIPT_CHARS and _CALLS_GIT.search(script):
+                reach.git_metadata = reach.git_metadata or f"{rel}, which the build runs, calls git"
         return reach
 
     def _blocked(self, cand: Candidate, reach: Reach) -> bool:

@@ -501,3 +501,32 @@ def test_property_nothing_a_copy_names_is_excluded(
     # A second run on the result finds nothing more.
     write_changes(changes)
     assert run(root) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "script", "body"),
+    [
+        (
+            "FROM golang:1.23\nWORKDIR /src\nCOPY . .\nRUN make build\n",
+            "Makefile",
+            "VERSION := $(shell git describe --tags --always)\nbuild:\n\tgo build .\n",
+        ),
+        (
+            "FROM node:22\nCOPY . /app\nRUN /app/scripts/version.sh && npm ci\n",
+            "scripts/version.sh",
+            '#!/bin/sh\necho "$(git rev-parse --short HEAD)" > VERSION\n',
+        ),
+        (
+            "FROM node:22\nCOPY . .\nRUN npm ci && npm run build\n",
+            "package.json",
+            '{"scripts": {"build": "GIT_SHA=`git rev-parse HEAD` vite build"}}',
+        ),
+    ],
+)
+def test_git_is_kept_when_a_script_the_build_runs_calls_git(
+    tmp_path: Path, dockerfile: str, script: str, body: str
+) -> None:
+    make(tmp_path, {"Dockerfile": dockerfile, script: body, ".git/HEAD": "ref", ".env": "x"})
+    assert ".git" not in proposed(tmp_path)
+    make(tmp_path, {script: body.replace("git", "date")})
+    assert ".git" in proposed(tmp_path)
