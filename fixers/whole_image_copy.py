@@ -1,7 +1,7 @@
 """DF308 whole-image-copy: `COPY --from=<image or stage> / …` copies a whole filesystem.
 
 ## What it does
-Reports a `COPY --from` whose source is the root of the other image or stage (`/`, `.`,
+Reports a `COPY --from` whose source is the root of the other image or stage (`/`, `/*`, `.`,
 `/.`: `--from` sources are read from its root), into `/` or into a directory. The finding
 names the paths actually needed where the file shows them: the paths under the destination
 that the later instructions, the start command (`CMD`/`ENTRYPOINT`) and the stages built on
@@ -75,7 +75,7 @@ from dockfix.semantic import is_within, resolve_path, stage_named_by
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _MAX_NAMED = 8
-_ROOTS = frozenset({"/", "/.", ".", "./", ""})
+_ROOTS = frozenset({"/", "/.", ".", "./", "", "/*", "*"})  # `/*`: every top-level entry
 
 
 @register

@@ -18,7 +18,7 @@ def _findings(src: str) -> list[dockfix.Finding]:
 BUILD = "FROM golang:1.23 AS build\nRUN go build -o /usr/local/bin/api ./cmd/api\n"
 
 
-@pytest.mark.parametrize("source", ["/", ".", "/.", "./"])
+@pytest.mark.parametrize("source", ["/", ".", "/.", "./", "/*"])
 def test_stage_root_into_root_names_the_binary_the_entrypoint_runs(source: str) -> None:
     src = (
         BUILD + "FROM debian:bookworm-slim\n"
