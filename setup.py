@@ -20,7 +20,7 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 # waits on I/O; `runner`, `config` and `image_lookup` also define what is pickled to the
 # workers, and a compiled frozen dataclass does not unpickle.
 COMPILED_MODULES = [
-    "syntax", "shell", "variables", "semantic", "memo", "edits", "suppression", "invariants",
+    "syntax", "shell", "semantic", "memo", "edits", "suppression", "invariants",
     "engine", "image_ref", "dockerignore", "context",
     "discovery", "wire", "report", "diffing",
 ]

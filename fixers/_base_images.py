@@ -1,8 +1,11 @@
-"""What is known about a base image by its name: its family (Debian, Alpine, RHEL …), the user
-it runs as or already has, and whether it must start as root.
+"""What is known about a base image by its name, in one place for every fixer: its family
+(Debian, Alpine, RHEL, distroless, Windows …), the users official images ship, whether it
+must start as root, and what each family has (how to create a user, a shell with
+`pipefail`, the package manager that gives the family away).
 
-Kept apart from DF201 (root-user), which asks :func:`classify` about the final stage's base:
-the tables are facts about public images, not about the anti-pattern.
+Facts about public images, not about the Dockerfile: :mod:`dockfix.semantic` gives the
+reference (:func:`~dockfix.semantic.base_reference`), this module says what it is. They stay
+out of the engine, which knows no public image and no anti-pattern.
 """
 
 from __future__ import annotations
@@ -186,6 +189,92 @@ _RHEL_MINIMAL_IMAGES = frozenset(
 )
 
 
+# --- what each family has ------------------------------------------------------------------
+
+# How each family creates a system user and its group with a fixed UID/GID: (group command,
+# user command), formatted with `name` and `uid`. Families without an entry have no tool for
+# it in the image (distroless, scratch, minimal RPM images, BusyBox): a numeric USER needs none.
+_USER_CREATION: dict[str, tuple[str, str]] = {
+    "debian": (
+        "groupadd --system --gid {uid} {name}",
+        "useradd --system --uid {uid} --gid {uid} --no-log-init --create-home {name}",
+    ),
+    "alpine": (
+        "addgroup -S -g {uid} {name}",
+        "adduser -S -D -u {uid} -G {name} -h /home/{name} {name}",
+    ),
+    "rhel": ("groupadd -r -g {uid} {name}", "useradd -r -u {uid} -g {uid} -l -m {name}"),
+}
+# A shell with `-o pipefail` each family's images have (Alpine's BusyBox ash has it too).
+_PIPEFAIL_SHELLS = {"debian": "/bin/bash", "rhel": "/bin/bash", "alpine": "/bin/ash"}
+# The family a package manager's use in a RUN points to: (family, phrase for a message).
+_PACKAGE_MANAGER_FAMILIES = {
+    "apt-get": ("debian", "a Debian-like base"),
+    "apt": ("debian", "a Debian-like base"),
+    "apk": ("alpine", "an Alpine-like base"),
+}
+
+
+def user_creation(family: str, name: str, uid: int) -> tuple[str, str] | None:
+    """(group command, user command) that create ``name`` with ``uid`` as UID and GID in an
+    image of ``family``; None when the family has no tool for it."""
+    found = _USER_CREATION.get(family)
+    if found is None:
+        return None
+    group, user = found
+    return group.format(name=name, uid=uid), user.format(name=name, uid=uid)
+
+
+def pipefail_shell(family: str) -> str | None:
+    """The path of a shell with `-o pipefail` in images of ``family``; None when unknown."""
+    return _PIPEFAIL_SHELLS.get(family)
+
+
+def family_of_package_manager(program: str) -> tuple[str, str] | None:
+    """(family, "a Debian-like base") for a package manager only that family has."""
+    return _PACKAGE_MANAGER_FAMILIES.get(program)
+
+
+# --- what an image is, by its name ------------------------------------------------------------
+
+# Users official images create: repository -> {name: (uid, gid, home)}.
+IMAGE_USERS: dict[str, dict[str, tuple[int, int, str]]] = {
+    "node": {"node": (1000, 1000, "/home/node")},
+    "oven/bun": {"bun": (1000, 1000, "/home/bun")},
+    "gradle": {"gradle": (1000, 1000, "/home/gradle")},
+}
+# Runtime images whose own user DF201 runs the image as (a build image's, gradle's, is not
+# reused: the final stage's application has nothing to do with it).
+_RUNTIME_IMAGE_USERS = frozenset({"node", "oven/bun"})
+# Words only Windows images have in their names and tags.
+_WINDOWS_WORDS = ("windows", "nanoserver", "servercore", "ltsc20")
+
+
+def is_windows(registry: str, path: str, tag: str) -> bool:
+    """A Windows image, by name (lower case; ``registry`` "" for Docker Hub)."""
+    full = f"{registry}/{path}" if registry else path
+    return any(w in full or w in tag for w in _WINDOWS_WORDS) or (
+        registry == "mcr.microsoft.com" and path.startswith("dotnet/framework")
+    )
+
+
+def may_be_windows(reference: str) -> bool:
+    """Whether a reference as written (variables not expanded) suggests a Windows image;
+    PowerShell's images come for Windows and Linux."""
+    text = reference.lower()
+    return any(w in text for w in _WINDOWS_WORDS) or "mcr.microsoft.com/powershell" in text
+
+
+def is_distroless(registry: str, path: str) -> bool:
+    """Google's distroless images (``gcr.io/distroless/…``)."""
+    return registry == "gcr.io" and path.startswith("distroless/")
+
+
+def is_alpine(path: str, tag: str) -> bool:
+    """Alpine itself, or an image's Alpine variant (``-alpine``, ``alpine3.19``)."""
+    return path.rsplit("/", 1)[-1] == "alpine" or "alpine" in tag
+
+
 class Base(NamedTuple):
     """What is known about the final stage's base image."""
 
@@ -221,19 +310,34 @@ def _dotnet_app_user(path: str, tag: str) -> bool:
     return m is not None and int(m.group(1)) >= 8
 
 
+class _Name(NamedTuple):
+    ref: str  # as written
+    registry: str  # "" for Docker Hub
+    path: str  # repository without `library/`
+    tag: str
+    full: str  # registry/path, path alone on Docker Hub
+    short: str  # the last path component
+
+
 @functools.lru_cache(maxsize=512)
 def classify(ref: str) -> Base:
     """What the base image is known to be (a monorepo's files share a few bases: cached)."""
     registry, path, tag = _split_ref(ref)
     full = f"{registry}/{path}" if registry else path
-    short = path.rsplit("/", 1)[-1]
+    name = _Name(ref, registry, path, tag, full, path.rsplit("/", 1)[-1])
     if full == "scratch":
         return Base(ref, "nonroot-uid", uid=NONROOT_UID, why="`scratch` has no user database")
-    if any(w in full or w in tag for w in ("windows", "nanoserver", "servercore", "ltsc20")) or (
-        registry == "mcr.microsoft.com" and path.startswith("dotnet/framework")
-    ):
+    if is_windows(registry, path, tag):
         return Base(ref, "windows")
-    if registry == "gcr.io" and path.startswith("distroless/"):
+    return _non_root_user(name) or _starts_as_root(name) or _distribution(name)
+
+
+def _non_root_user(n: _Name) -> Base | None:
+    """Images that run as a non-root user, or ship one to run as (distroless, Chainguard,
+    .NET 8+, Bitnami, images known to set a non-root `USER`)."""
+    ref, registry, path, tag = n.ref, n.registry, n.path, n.tag
+    # Bun's distroless variant is `gcr.io/distroless/base-nossl`, left running as root.
+    if is_distroless(registry, path) or (n.full == "oven/bun" and "distroless" in tag):
         if "nonroot" in tag:
             return Base(ref, "nonroot-uid", nonroot_default=True)
         return Base(
@@ -244,7 +348,7 @@ def classify(ref: str) -> Base:
             why="distroless images have no `useradd`",
         )
     if registry == "cgr.dev":
-        if short in ("wolfi-base", "chainguard-base", "busybox"):
+        if n.short in ("wolfi-base", "chainguard-base", "busybox"):
             return Base(ref, "alpine", why="Wolfi images come with BusyBox's `adduser`")
         return Base(ref, "nonroot-uid", nonroot_default=True, uid=NONROOT_UID, user="nonroot")
     if "nonroot" in tag or "chiseled" in tag or "distroless" in tag:
@@ -263,21 +367,29 @@ def classify(ref: str) -> Base:
         return Base(
             ref, "nonroot-uid", nonroot_default=True, uid=1001, why="Bitnami images run as UID 1001"
         )
-    if any(_image_matches(full, p) for p in _NONROOT_IMAGES):
+    if any(_image_matches(n.full, p) for p in _NONROOT_IMAGES):
         return Base(ref, "numeric", nonroot_default=True)
-    if path.startswith("linuxserver/") or registry == "lscr.io":
+    return None
+
+
+def _starts_as_root(n: _Name) -> Base | None:
+    """Images that must start as root: their entrypoint or server switches user itself."""
+    ref, full, tag = n.ref, n.full, n.tag
+    if n.path.startswith("linuxserver/") or n.registry == "lscr.io":
         return Base(
             ref,
             "numeric",
             blocked="LinuxServer.io images start as root and switch to PUID/PGID in their s6 init",
         )
     if full in _ENTRYPOINT_DROPS:
-        family = "alpine" if "alpine" in tag else "numeric" if full in _NOT_DEBIAN else "debian"
+        family = (
+            "alpine" if is_alpine(n.path, tag) else "numeric" if full in _NOT_DEBIAN else "debian"
+        )
         return Base(
             ref,
             family,
             why=f"`{ref}` is {family.capitalize()}-based",
-            blocked=f"the `{short}` image's entrypoint starts as root and "
+            blocked=f"the `{n.short}` image's entrypoint starts as root and "
             "switches to its own user; running it as non-root breaks that",
             blocked_by_entrypoint=True,
         )
@@ -285,25 +397,33 @@ def classify(ref: str) -> Base:
         return Base(
             ref,
             "numeric",
-            blocked=f"the `{short}` server starts as root by design and "
+            blocked=f"the `{n.short}` server starts as root by design and "
             "runs its workers as an unprivileged user; use an unprivileged variant instead",
         )
-    if full == "node":
-        family = "alpine" if "alpine" in tag else "debian"
+    return None
+
+
+def _distribution(n: _Name) -> Base:
+    """The family of the distribution the image is built on (how to create a user there)."""
+    ref, registry, path, tag, full = n.ref, n.registry, n.path, n.tag, n.full
+    if full in _RUNTIME_IMAGE_USERS:
+        user, (uid, _, _) = next(iter(IMAGE_USERS[full].items()))
+        family = "alpine" if is_alpine(path, tag) else "debian"
         return Base(
-            ref, family, uid=1000, user="node", why="the node image's `node` user is UID 1000"
+            ref, family, uid=uid, user=user, why=f"the {n.short} image's `{user}` user is UID {uid}"
         )
-    if full == "busybox" and "alpine" not in tag:
+    if full == "busybox" and not is_alpine(path, tag):
         # BusyBox builds differ in their applets (Debian's has no `addgroup`/`adduser`, and a
         # `busybox` image may be built from it): a numeric user needs none of them.
         return Base(ref, "numeric", why="a BusyBox image may lack the `adduser` applet")
-    if "alpine" in tag or full == "alpine":
+    if is_alpine(path, tag):
         return Base(ref, "alpine", why=f"`{ref}` is Alpine-based")
     if (
         full in _RHEL_MINIMAL_IMAGES
         or "minimal" in path
         or "micro" in path
         or (full in _RHEL_IMAGES and ("minimal" in tag or "slim" in tag or "micro" in tag))
+        or _minimal_rpm_variant(tag)
     ):
         return Base(ref, "numeric", why=f"`{ref}` has no `useradd`")
     if full in _RHEL_IMAGES:
@@ -319,6 +439,12 @@ def classify(ref: str) -> Base:
     if any(w in tag for w in ("ubi8", "ubi9", "rockylinux", "centos")):
         return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
     return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
+
+
+def _minimal_rpm_variant(tag: str) -> bool:
+    """A tag naming a variant built on Amazon Linux (`maven:3-amazoncorretto-21`) or UBI
+    minimal (`eclipse-temurin:21-jre-ubi9-minimal`): neither has `useradd` on the PATH."""
+    return "corretto" in tag or ("ubi" in tag and "minimal" in tag)
 
 
 def _openjdk_on_debian(tag: str) -> bool:

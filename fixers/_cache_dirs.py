@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from dockfix.fixers._base_images import IMAGE_USERS
 from dockfix.fixers._package_managers import (
     CROSS_WRAPPERS,
     PACKAGE_MANAGERS,
@@ -75,12 +76,8 @@ BASE_IMAGE_ENV: dict[str, dict[str, str]] = {
     },
     "gradle": {"GRADLE_USER_HOME": "/home/gradle/.gradle"},
 }
-# Users official images create: name -> (uid, gid, home).
-BASE_IMAGE_USERS: dict[str, dict[str, tuple[int, int, str]]] = {
-    "node": {"node": (1000, 1000, "/home/node")},
-    "oven/bun": {"bun": (1000, 1000, "/home/bun")},
-    "gradle": {"gradle": (1000, 1000, "/home/gradle")},
-}
+# Users official images create: name -> (uid, gid, home); the facts are the base-image module's.
+BASE_IMAGE_USERS = IMAGE_USERS
 
 
 def _keys_like(env: Mapping[str, str | None], lower: str) -> list[str]:

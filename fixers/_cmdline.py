@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockfix.fixers._base_images import may_be_windows
 from dockfix.fixers._lazy import lazy_re
 from dockfix.semantic import stage_chain
 
@@ -333,9 +334,6 @@ def match_keyword_case(written: str, keyword: str) -> str:
 # --- stages ----------------------------------------------------------------------------------
 
 
-_WINDOWS_BASE_RE = lazy_re(r"windows|nanoserver|servercore|mcr\.microsoft\.com/powershell", re.I)
-
-
 def windows_hint(doc: Dockerfile, stage: Stage) -> str:
     """Why the stage may be a Windows image ('' when nothing suggests it)."""
     if doc.escape == "`":
@@ -343,7 +341,7 @@ def windows_hint(doc: Dockerfile, stage: Stage) -> str:
     for st in reversed(stage_chain(stage)):
         if st.platform and "windows" in st.platform.lower():
             return f"the stage's platform is {st.platform}"
-        if st.parent is None and _WINDOWS_BASE_RE.search(st.base):
+        if st.parent is None and may_be_windows(st.base):
             return f"the base image {st.base} looks like a Windows image"
     return ""
 

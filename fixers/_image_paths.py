@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from dockfix.fixers._base_images import is_alpine, is_distroless, is_windows
 from dockfix.fixers._lazy import lazy_re
 from dockfix.memo import per_context, per_instruction, per_tree
 from dockfix.semantic import (
@@ -141,20 +142,15 @@ class BaseImage(NamedTuple):
 
     @property
     def is_distroless(self) -> bool:
-        return self.repository.startswith("distroless/") and self.registry == "gcr.io"
+        return is_distroless(self.registry, self.repository)
 
     @property
     def is_alpine(self) -> bool:
-        return self.name == "alpine" or "alpine" in self.tag
+        return is_alpine(self.repository, self.tag)
 
     @property
     def is_windows(self) -> bool:
-        tag = self.tag.lower()
-        return (
-            "windowsservercore" in tag
-            or "nanoserver" in tag
-            or self.repository.startswith("windows/")
-        )
+        return is_windows(self.registry, self.repository, self.tag.lower())
 
 
 @per_tree

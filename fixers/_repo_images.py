@@ -18,6 +18,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockfix.image_ref import ImageRef
+from dockfix.memo import per_context
+from dockfix.semantic import user_at
 from dockfix.syntax import parse
 
 if TYPE_CHECKING:
@@ -38,7 +41,7 @@ def _repo_root(start: Path) -> Path | None:
 
 def _candidates(ref: str) -> tuple[set[str], set[str]]:
     """(file names, directory names) that may build ``ref``."""
-    name = ref.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    name = ImageRef.parse_loose(ref).short_name.rsplit("/", 1)[-1]
     files = {f"dockerfile.{name}", f"{name}.dockerfile"}
     dirs = {name}
     for suffix in ("-base", "_base"):
@@ -57,39 +60,32 @@ def _user_of(path: Path) -> str | None:
         doc = parse(text)
     except (OSError, ValueError):
         return None
-    stage = doc.final_stage
-    seen: set[int] = set()
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        users = [i for i in stage.instructions if i.keyword == "USER"]
-        if users:
-            value = users[-1].args.strip()
-            name = value.split(":", 1)[0]
-            return None if name in ("root", "0") or "$" in value else value
-        stage = stage.parent
-    return None
+    final = doc.final_stage
+    user = user_at(doc, final, None) if final is not None else None
+    if user is None or user.split(":", 1)[0] in ("root", "0"):
+        return None
+    return user
 
 
+@per_context
 def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
     """(Dockerfile, USER) when another Dockerfile of the repository builds ``ref`` and
     leaves it running as a non-root user."""
-    if ctx.path is None or "$" in ref or "/" not in ref.split("@", 1)[0]:
+    if ctx.path is None or "$" in ref:
+        return None
+    parsed = ImageRef.parse_loose(ref)
+    if parsed.is_docker_hub and parsed.repository.startswith("library/"):
         return None  # an official image (`python:3.12`) is not built here
-    key = ("repository_base_user", ref)
-    if key in ctx.memo:
-        return ctx.memo[key]  # type: ignore[return-value]
-    found: tuple[str, str] | None = None
     own = ctx.path.resolve()
     root = _repo_root(own.parent)
-    if root is not None:
-        rel = str(own.relative_to(root))
-        for candidate in _search(str(root), ref):
-            user = _user_of(root / candidate) if candidate != rel else None
-            if user is not None:
-                found = (candidate, user)
-                break
-    ctx.memo[key] = found
-    return found
+    if root is None:
+        return None
+    rel = str(own.relative_to(root))
+    for candidate in _search(str(root), ref):
+        user = _user_of(root / candidate) if candidate != rel else None
+        if user is not None:
+            return candidate, user
+    return None
 
 
 @functools.lru_cache(maxsize=256)

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
 from dockfix.memo import per_tree
-from dockfix.semantic import expand as expand  # re-exported for DF201 until it imports it itself
-from dockfix.semantic import from_reference, mounts
+from dockfix.semantic import mounts
 from dockfix.shell import (
     OPTIONS_WITH_VALUE,
     WRAPPERS,
@@ -566,17 +565,3 @@ def runs_local_script(analysis: RunAnalysis) -> str | None:
             ):
                 return " ".join(argv[:2])
     return None
-
-
-# --- kept for DF201 until root_user.py asks dockfix.semantic itself (then delete) ------------
-
-
-def stage_base(doc: Dockerfile, stage: Stage) -> tuple[str | None, bool]:
-    """:func:`dockfix.semantic.from_reference`, and whether a variable was expanded."""
-    value = from_reference(doc, stage)
-    return value, "$" in stage.base and value is not None
-
-
-def parent_stage(doc: Dockerfile, stage: Stage) -> Stage | None:
-    """``stage.parent`` (the tree resolves ``FROM $VAR`` naming a stage already)."""
-    return stage.parent

@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_script import analyse_run
+from dockfix.semantic import expand, layered, scope_at, stage_chain, workdir_at
 from dockfix.shell import parse_shell
-from dockfix.variables import layered
-
-from ._run_script import analyse_run, expand
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
-    from dockfix.syntax import Dockerfile, Instruction
+    from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Directories anyone may write, or that are not on the image's file system at run time.
 _NOT_IMAGE = ("/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/run", "/dev/shm")
@@ -166,18 +165,8 @@ def _abs(path: str, cwd: str) -> str:
     return posixpath.normpath(posixpath.join(cwd, path))
 
 
-def workdir_at(instrs: list[Instruction], until: Instruction | None) -> str:
-    wd = "/"
-    for i in instrs:
-        if i is until:
-            break
-        if i.keyword == "WORKDIR":
-            value = i.args.strip().strip("\"'")
-            wd = posixpath.normpath(posixpath.join(wd, value)) if "$" not in value else "?"
-    return wd
-
-
 def image_files(
+    doc: Dockerfile,
     ctx: FixContext,
     instrs: list[Instruction],
     limit: int = _MAX_FILES,
@@ -196,8 +185,8 @@ def image_files(
         if len(words) < 2:
             continue
         *sources, dest = words
-        wd = workdir_at(instrs, instr)
-        if wd == "?" or "$" in dest:
+        wd = workdir_at(doc, instr.stage, instr) if instr.stage is not None else None
+        if wd is None or "$" in dest:
             continue
         dest_abs = _abs(dest, wd)
         into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
@@ -322,7 +311,7 @@ def _env_writes(doc: Dockerfile, instrs: list[Instruction], cwd: str, found: Wri
     for instr in instrs:
         if instr.keyword != "ENV" or instr.stage is None:
             continue
-        scope = layered(instr.stage.scope_at(None), doc.global_args)
+        scope = layered(scope_at(instr.stage), doc.global_args)
         for name in _env_names(instr):
             raw = scope.get(name)
             if raw is None or not _DATA_ENV.match(name):
@@ -366,16 +355,17 @@ def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str
 
 
 def analyse(
-    doc: Dockerfile, ctx: FixContext, instrs: list[Instruction], command: list[Instruction]
+    doc: Dockerfile, ctx: FixContext, final: Stage, command: list[Instruction]
 ) -> WriteAnalysis:
-    """What ``instrs`` (the final stage and the stages it is built FROM) and the build context
-    say about where the application writes; ``command`` the CMD/ENTRYPOINT in effect. Sources
-    that other stages compile (a Go server's `ListenAndServe(":80")`) are read too."""
-    cwd = workdir_at(instrs, None)
-    found = WriteAnalysis(workdir=cwd)
-    if cwd == "?":
+    """What the final stage (and the stages it is built FROM) and the build context say about
+    where the application writes; ``command`` the CMD/ENTRYPOINT in effect. Sources that other
+    stages compile (a Go server's `ListenAndServe(":80")`) are read too."""
+    instrs = [i for st in stage_chain(final) for i in st.instructions]
+    workdir = workdir_at(doc, final, None)
+    found = WriteAnalysis(workdir=workdir or "?")
+    if workdir is None:
         found.unknown.append("the WORKDIR (it uses a variable)")
-        cwd = "/"
+    cwd = workdir or "/"
     found.handed = existing_chown(doc, instrs)
     for instr in instrs:
         if instr.keyword == "VOLUME":
@@ -386,8 +376,30 @@ def analyse(
     found.checked.append("VOLUME and ENV")
     _env_writes(doc, instrs, cwd, found)
     unread: list[str] = []
-    files = image_files(ctx, instrs, missing=unread) if ctx.has_context else {}
+    files = image_files(doc, ctx, instrs, missing=unread) if ctx.has_context else {}
     found.code_dirs = sorted({posixpath.dirname(p) for p in files})
+    _command_writes(doc, ctx, command, cwd, files, found)
+    sources = _sources(doc, ctx, instrs, cwd, files)
+    for image_path, rel in sources:
+        data = ctx.read_bytes(rel, _MAX_BYTES)
+        if data is None or b"\0" in data[:1024]:
+            continue
+        _scan_source(data.decode("utf-8", "replace"), image_path, cwd, f"`{rel}`", found)
+    if sources:
+        found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
+    _unknowns(ctx, instrs, files, unread, found)
+    return found
+
+
+def _command_writes(
+    doc: Dockerfile,
+    ctx: FixContext,
+    command: list[Instruction],
+    cwd: str,
+    files: dict[str, str],
+    found: WriteAnalysis,
+) -> None:
+    """What the start command writes, and the start scripts it runs (from the context)."""
     scripts_read: list[str] = []
     for instr in command:
         argv = command_argv(doc, instr)
@@ -411,25 +423,36 @@ def analyse(
                 scripts_read.append(rel)
                 _scan_shell(text, cwd, f"`{rel}`", found)
     found.checked.extend(f"`{s}`" for s in scripts_read)
+
+
+def _sources(
+    doc: Dockerfile, ctx: FixContext, instrs: list[Instruction], cwd: str, files: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(image path, context path) of the source files the image copies, and of those other
+    stages compile (their relative paths resolve against the final WORKDIR)."""
     sources = [(p, r) for p, r in sorted(files.items()) if r.endswith(_SOURCE_SUFFIXES)]
     lineage = {id(i) for i in instrs}
     others = [i for i in doc.instructions if id(i) not in lineage and i.stage is not None]
     if others and ctx.has_context:
-        # compiled in a build stage: relative paths still resolve against the final WORKDIR
-        built = image_files(ctx, others)
+        built = image_files(doc, ctx, others)
         seen = {r for _, r in sources}
         sources += [
             (_abs(posixpath.basename(p), cwd), r)
             for p, r in sorted(built.items())
             if r.endswith(_SOURCE_SUFFIXES) and r not in seen
         ]
-    for image_path, rel in sources:
-        data = ctx.read_bytes(rel, _MAX_BYTES)
-        if data is None or b"\0" in data[:1024]:
-            continue
-        _scan_source(data.decode("utf-8", "replace"), image_path, cwd, f"`{rel}`", found)
-    if sources:
-        found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
+    return sources
+
+
+def _unknowns(
+    ctx: FixContext,
+    instrs: list[Instruction],
+    files: dict[str, str],
+    unread: list[str],
+    found: WriteAnalysis,
+) -> None:
+    """What could not be read: files beyond the limit, sources the context lacks, programs
+    from other stages or images."""
     if len(files) >= _MAX_FILES:
         found.unknown.append(f"files beyond the first {_MAX_FILES} copied from the context")
     if unread:
@@ -439,7 +462,6 @@ def analyse(
         found.unknown.append("the application's own files (no build context)")
     elif any(i.keyword in ("COPY", "ADD") and i.flag("from") is not None for i in instrs):
         found.unknown.append("programs copied from other stages or images")
-    return found
 
 
 def _is_shell(ctx: FixContext, rel: str) -> bool:

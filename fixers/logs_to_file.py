@@ -3,20 +3,30 @@
 ## What it does
 Finds the places where a Dockerfile sends a container's logs to files:
 - `CMD`/`ENTRYPOINT` output redirected to a file (`app >> /var/log/app.log 2>&1`) or
-  copied to one with `| tee /var/log/app.log`;
+  copied to one with `| tee /var/log/app.log`, in shell form or in the script string of an
+  exec-form shell (`["sh", "-c", "app >> /var/log/app.log 2>&1"]`, `/bin/bash -ec`, with
+  `-o pipefail` …), read with the same shell parser;
 - servers told to log to a file on their command line: gunicorn and hypercorn
   `--access-logfile`/`--error-logfile`/`--log-file`, uWSGI `--logto`/`--logto2`, celery
   `--logfile`/`-f` (shell or exec form);
 - nginx or Apache httpd installed with apt/apk/yum/dnf in an image that runs them: their
   packaged configuration logs to `/var/log/nginx/…`, `/var/log/apache2/…` or
   `/var/log/httpd/…`;
+- nginx configuration files copied from the build context under `/etc/nginx` (`COPY
+  nginx.conf /etc/nginx/nginx.conf`, `COPY conf.d/*.conf /etc/nginx/conf.d/`, a whole
+  directory) in an image that runs nginx (the official `nginx` image or a packaged install)
+  whose `access_log`/`error_log` name files other than the packaged ones;
 - `ENV` settings such as `LOG_FILE=/var/log/app.log` (reported only).
 
-Fixes, all behind `--unsafe-fixes`: the redirection or `| tee FILE` is removed; gunicorn and
+Fixes, all behind `--unsafe-fixes`: the redirection or `| tee FILE` is removed (inside an
+exec-form `sh -c` string, the string is rewritten as a JSON string); gunicorn and
 hypercorn get `-` (their name for stdout/stderr); uWSGI's and celery's option is removed
 (they log to stderr by default; `--logto host:port` is a UDP logger and left alone); for a
 packaged nginx/Apache the install `RUN` gets `ln -sf /dev/stdout …` / `ln -sf /dev/stderr …`
-for the packaged log files, as the official `nginx` and `httpd` images do.
+for the packaged log files, as the official `nginx` and `httpd` images do; a copied nginx
+configuration is edited in the build context: the path of each such `access_log` becomes
+`/dev/stdout`, of each `error_log` `/dev/stderr`, the rest of the directive (format,
+`buffer=`, level) kept.
 
 ## Why is this bad
 A container's filesystem is thrown away with the container, and `docker logs`, Kubernetes
@@ -37,15 +47,18 @@ CMD gunicorn --access-logfile - app:app
 ## Fix safety
 Every fix is **unsafe**: the log file stops existing (or becomes a symlink), and a sidecar,
 `logrotate` job or health check that reads it breaks; output ordering between the program's
-streams may differ; gunicorn's access log, off by default, is kept on but on stdout.
+streams may differ; gunicorn's access log, off by default, is kept on but on stdout; an edited nginx
+configuration is a file of the repository, which a deployment outside the image may use too.
 Display-only when the rewrite is not certain: the log path comes from a variable, the
-redirection sits inside a compound command, pipeline or `sh -c` string, `tee` has other
+redirection sits inside a compound command or pipeline (in an `sh -c` string too), `tee` has other
 options, a server configuration copied into the image names its own log paths (or cannot
 be read from the build context), the install uses `sudo`, the install `RUN` cannot be
 extended in place, uWSGI `--daemonize` or `--logger file:…` (running detached or through a
-logger plugin needs a human), and `ENV` log paths (whether the program uses them is unknown).
-Images built `FROM nginx` or `FROM httpd` are left alone: they already log to
-stdout/stderr.
+logger plugin needs a human), and `ENV` log paths (whether the program uses them is unknown), an nginx log path built from an
+nginx variable (`$host.access.log`: one file per value).
+Images built `FROM nginx` or `FROM httpd` get no symlinks: their packaged log files are
+linked to stdout/stderr already (only a copied nginx configuration naming other files is
+reported).
 
 ## Options
 None.
@@ -60,24 +73,36 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixer import (
+    Applicability,
+    Edit,
+    FileChange,
+    Finding,
+    Fix,
+    Fixer,
+    Resolves,
+    Severity,
+    register,
+)
 from dockfix.fixers._cmdline import (
     JsonElement,
     json_elements,
     json_string,
     verified_edits,
 )
+from dockfix.fixers._image_paths import copy_parts, image_workdir_at
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import descendants, stage_chain
+from dockfix.semantic import base_image, descendants, resolve_path, stage_chain
 
 if TYPE_CHECKING:
     from dockfix.context import FixContext
     from dockfix.shell import ShellScript
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 # Paths that already are the container's output streams (or discard output on purpose).
 _STREAM_PATHS = frozenset(
     {
@@ -160,6 +185,14 @@ _INSTALL_COMMANDS = (
 _CONFIG_DIRS = {"nginx": ("/etc/nginx",), "apache": ("/etc/apache2", "/etc/httpd")}
 _NGINX_LOG_RE = lazy_re(r"^\s*(access_log|error_log)\s+([^\s;]+)", re.M)
 _APACHE_LOG_RE = lazy_re(r"^\s*(ErrorLog|CustomLog|TransferLog)\s+(\"[^\"]*\"|\S+)", re.M | re.I)
+# `access_log PATH …;` / `error_log PATH …;` at the start of a line (commented ones are not).
+_NGINX_DIRECTIVE_RE = lazy_re(
+    r"^[ \t]*(access_log|error_log)[ \t]+(\"[^\"\n]*\"|'[^'\n]*'|[^\s;{}]+)", re.M
+)
+_NGINX_STREAMS = {"access_log": "/dev/stdout", "error_log": "/dev/stderr"}
+# Images that run nginx and link its packaged log files to the container's streams.
+_NGINX_IMAGES = frozenset({"nginx", "nginxinc/nginx-unprivileged"})
+_MAX_CONFIG_FILES = 64
 _ENV_LOG_RE = lazy_re(r"LOG_?(FILE|PATH|DIR)$|^(ACCESS|ERROR)_?LOG$")
 _MAX_CONFIG_BYTES = 1 << 20
 
@@ -181,7 +214,8 @@ class LogsToFile(Fixer):
     name = "logs-to-file"
     summary = "Logs written to files inside the container instead of stdout/stderr"
     resolves = Resolves()
-    image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**")
+    # a copied nginx configuration changes (its log paths), under /etc/nginx
+    image_changes = ("config:Cmd", "config:Entrypoint", "files:/var/log/**", "files:/etc/nginx/**")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
@@ -189,6 +223,7 @@ class LogsToFile(Fixer):
                 yield from self._command(doc, instr)
         for stage in _runtime_stages(doc):
             yield from self._packaged_servers(doc, ctx, stage)
+            yield from self._nginx_configs(doc, ctx, stage)
             yield from self._env(stage)
 
     # --- CMD / ENTRYPOINT --------------------------------------------------------------------
@@ -208,22 +243,51 @@ class LogsToFile(Fixer):
         self, doc: Dockerfile, instr: Instruction, elements: list[JsonElement]
     ) -> Iterator[Finding]:
         values = [e.value for e in elements]
-        # `["sh", "-c", "app > /var/log/app.log"]`: report what the script does.
-        shells = ("sh", "bash", "ash", "dash")
-        if len(values) >= 3 and values[0].rsplit("/", 1)[-1] in shells and "-c" in values[1:-1]:
-            script = values[values.index("-c", 1) + 1]
-            targets = _redirect_plan(script).targets
-            if targets:
-                yield self.finding(
-                    instr,
-                    f"{instr.keyword} writes output to {_names(targets)}",
-                    reason="the redirection is inside an `sh -c` string; remove it by hand "
-                    "so the output reaches the container's stdout",
-                )
+        # `["sh", "-c", "app > /var/log/app.log"]`: the script string, read as the shell does.
+        script_at = _shell_script_index(values)
+        if script_at is not None:
+            found = self._script_string(doc, instr, elements, script_at)
+            if found is not None:
+                yield found
         for use in _option_uses(values):
             yield self._option_finding(
                 doc, instr, use, [(e.start, e.end) for e in elements], json_form=True
             )
+
+    def _script_string(
+        self, doc: Dockerfile, instr: Instruction, elements: list[JsonElement], at: int
+    ) -> Finding | None:
+        """The redirection inside the script string of an exec-form `sh -c`."""
+        script = elements[at].value
+        plan = _redirect_plan(script)
+        if not plan.targets:
+            return None
+        shell = " ".join(e.value for e in elements[:at])
+        message = f"{instr.keyword} (`{shell}`) writes output to {_names(plan.targets)}"
+        if plan.reason:
+            return self.finding(instr, message, reason=f"in the `{shell}` string: {plan.reason}")
+        new_script = script
+        for s, e in sorted(plan.removals, reverse=True):
+            new_script = new_script[:s] + new_script[e:]
+        element = elements[at]
+        change = [(element.start, element.end, json_string(new_script))]
+        after = [e.value for e in elements]
+        after[at] = new_script
+        edits = _removal_edits(doc, instr, change)
+        if not verified_edits(doc, instr, edits, partial(_json_args_are, after)):
+            return self.finding(
+                instr, message, reason=f"the `{shell}` string cannot be rewritten in place"
+            )
+        return self.finding(
+            instr,
+            message,
+            Fix.unsafe(
+                *edits,
+                description=f"remove the {plan.kind} from the `{shell}` string so output "
+                f"reaches the container's stdout/stderr; {_names(plan.targets)} will no longer "
+                "be written",
+            ),
+        )
 
     def _shell_options(self, doc: Dockerfile, instr: Instruction) -> Iterator[Finding]:
         from dockfix.shell import shell_of
@@ -369,6 +433,53 @@ class LogsToFile(Fixer):
                     ),
                 )
 
+    # --- nginx configuration copied from the build context ------------------------------------
+
+    def _nginx_configs(self, doc: Dockerfile, ctx: FixContext, stage: Stage) -> Iterator[Finding]:
+        if not ctx.has_context or not _runs_nginx(doc, stage):
+            return
+        seen: set[str] = set()
+        for instr in stage.instructions:
+            for rel, directives in _copied_nginx_configs(doc, ctx, stage, instr):
+                if rel in seen:
+                    continue
+                seen.add(rel)
+                yield self._nginx_config_finding(ctx, instr, rel, directives)
+
+    def _nginx_config_finding(
+        self, ctx: FixContext, instr: Instruction, rel: str, directives: list[_LogDirective]
+    ) -> Finding:
+        paths = _names([d.value for d in directives])
+        message = f"the nginx configuration {rel} copied here logs to {paths}"
+        dynamic = [d for d in directives if "$" in d.value]
+        if dynamic:
+            return self.finding(
+                instr,
+                message,
+                reason=f"`{dynamic[0].name} {dynamic[0].value}` names its file with an nginx "
+                "variable (one file per value); point it at /dev/stdout by hand",
+            )
+        path = ctx.context_path(rel)
+        assert path is not None
+        try:
+            original = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return self.finding(instr, message, reason=f"{rel} cannot be read as UTF-8 text")
+        content = original
+        for d in sorted(directives, key=_directive_start, reverse=True):
+            content = content[: d.start] + _NGINX_STREAMS[d.name] + content[d.end :]
+        return self.finding(
+            instr,
+            message,
+            Fix(
+                (),
+                Applicability.UNSAFE,
+                description=f"point {rel}'s access_log at /dev/stdout and error_log at "
+                f"/dev/stderr; {paths} will no longer be written",
+                file_changes=(FileChange(path, content, original),),
+            ),
+        )
+
     # --- ENV -------------------------------------------------------------------------------
 
     def _env(self, stage: Stage) -> Iterator[Finding]:
@@ -390,6 +501,24 @@ class LogsToFile(Fixer):
                 )
 
 
+def _shell_script_index(values: list[str]) -> int | None:
+    """Where the script string of `sh -c SCRIPT`, `/bin/bash -ec SCRIPT` … is, else None."""
+    if not values or values[0].rsplit("/", 1)[-1] not in _SHELLS:
+        return None
+    i = 1
+    while i < len(values) - 1:
+        word = values[i]
+        if word in ("-o", "+o"):
+            i += 2  # `-o pipefail`: the option's value is next
+            continue
+        if not word.startswith(("-", "+")) or word.startswith("--") or not word[1:].isalpha():
+            return None  # `sh script.sh`, or a long option this does not read
+        if "c" in word[1:]:
+            return i + 1
+        i += 1
+    return None
+
+
 # --- redirections in a shell command -----------------------------------------------------------
 
 
@@ -401,18 +530,12 @@ class _RedirectPlan:
     kind: str = "redirection"
 
 
-@lru_cache(maxsize=1)
-def _ts_parser() -> Any:
-    import tree_sitter
-    import tree_sitter_bash
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-
-
 def _redirect_plan(text: str) -> _RedirectPlan:
     """Which log files a shell command writes, and what to remove to stop it."""
+    from dockfix.shell import syntax_tree
+
     data = text.encode("utf-8", "surrogatepass")
-    tree = _ts_parser().parse(data)
+    tree = syntax_tree(data)
     table: list[int] = []
     for i, ch in enumerate(text):
         table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
@@ -776,9 +899,14 @@ def _config_problem(ctx: FixContext, stage: Stage, server: str, logs: dict[str, 
                 ]
                 other = [p for p in found if p not in logs and not _is_stream(p)]
                 if other:
+                    how = (
+                        f" (the finding on line {instr.start_line} does, with --unsafe-fixes)"
+                        if server == "nginx" and not any("$" in p for p in other)
+                        else ""
+                    )
                     return (
                         f"the copied configuration logs to {_names(other)}; point those at "
-                        "/dev/stdout or /dev/stderr"
+                        f"/dev/stdout or /dev/stderr{how}"
                     )
     return ""
 
@@ -842,3 +970,90 @@ def _append_commands(
     if not verified_edits(doc, instr, edits, lambda new: " ".join(new.args.split()) == expected):
         return None
     return edits
+
+
+# --- nginx configuration copied from the build context ---------------------------------------------
+
+
+class _LogDirective(NamedTuple):
+    name: str  # access_log | error_log
+    value: str  # the path as nginx reads it (quotes removed)
+    start: int  # character offsets of the path word in the file
+    end: int
+
+
+def _directive_start(d: _LogDirective) -> int:
+    return d.start
+
+
+def _runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
+    """The official nginx image, or an nginx package installed in the stage's chain."""
+    from dockfix.shell import shell_of
+
+    ref = base_image(doc, stage)
+    if ref is not None and ref.short_name in _NGINX_IMAGES:
+        return True
+    for st in stage_chain(stage):
+        for instr in st.instructions:
+            script = shell_of(instr) if instr.keyword == "RUN" else None
+            if script is not None and any(s == "nginx" for _, s, _ in _installed_servers(script)):
+                return True
+    return False
+
+
+def _copied_nginx_configs(
+    doc: Dockerfile, ctx: FixContext, stage: Stage, instr: Instruction
+) -> list[tuple[str, list[_LogDirective]]]:
+    """(context-relative file, its log directives that write files) for each nginx
+    configuration file a COPY/ADD of the build context puts under /etc/nginx."""
+    if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
+        return []
+    parts = copy_parts(instr)
+    if parts is None or any("$" in w for w in [*parts.sources, parts.dest]):
+        return []
+    dest = resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
+    if dest is None or not (dest == "/etc/nginx" or dest.startswith("/etc/nginx/")):
+        return []
+    out = []
+    for rel in _context_files(ctx, parts.sources):
+        directives = _file_log_directives(ctx, rel)
+        if directives:
+            out.append((rel, directives))
+    return out
+
+
+def _context_files(ctx: FixContext, sources: list[str]) -> list[str]:
+    """The context files the sources name (directories walked, wildcards matched)."""
+    root = ctx.context_path("")
+    if root is None:
+        return []
+    files: list[str] = []
+    for src in sources:
+        rel = posixpath.normpath("/" + src).lstrip("/")
+        matches = sorted(root.glob(rel)) if any(c in rel for c in "*?[") else [root / rel]
+        for match in matches:
+            if match.is_dir():
+                files.extend(p.relative_to(root).as_posix() for p in sorted(match.rglob("*")))
+            elif match.is_file():
+                files.append(match.relative_to(root).as_posix())
+    return [f for f in dict.fromkeys(files) if (root / f).is_file()][:_MAX_CONFIG_FILES]
+
+
+def _file_log_directives(ctx: FixContext, rel: str) -> list[_LogDirective]:
+    path = ctx.context_path(rel)
+    try:
+        if path is None or path.stat().st_size > _MAX_CONFIG_BYTES:
+            return []
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for m in _NGINX_DIRECTIVE_RE.finditer(text):
+        word = m.group(2)
+        value = word[1:-1] if word[:1] in "\"'" else word
+        # The packaged paths are the official image's symlinks, or DF403's `ln -sf` on the
+        # install RUN; `off`, `syslog:`, `memory:` and the streams are not files.
+        if value == "off" or _is_stream(value) or value in _NGINX_LOGS:
+            continue
+        out.append(_LogDirective(m.group(1), value, m.start(2), m.end(2)))
+    return out

@@ -2,7 +2,8 @@
 
 ## What it does
 When the build context has no ignore file, proposes a new `.dockerignore` at the root of the
-context. It lists only what exists in the context and what the build does not read:
+context. It lists what exists in the context and the build does not read (and, when the
+context is copied whole, the common leaks before they exist: below):
 
 - always: `.git`, `.env` and `.env.*` files, private keys and certificates (`*.pem`, `*.key`,
   `*.p12`, `id_rsa` …, `.ssh/`, `.aws/`); the credential files tools read by themselves
@@ -20,10 +21,20 @@ Every pattern is checked with Docker's own `.dockerignore` matching (`**`, `!` e
 parent directories): a pattern is left out, or narrowed to the files it may drop, when it would
 exclude a source of a `COPY`/`ADD`/`RUN --mount=type=bind` other than the whole context, a path
 that a `RUN` (or, for build output, a `RUN` before the build) names, the Dockerfile or the
-ignore file itself. `.git` is kept when the build reads Git metadata (`git` in a `RUN`,
-setuptools-scm, hatch-vcs, versioneer, vergen …). Other Dockerfiles in the context (a
+ignore file itself. `.git` is kept when the build reads Git metadata (`git` in a `RUN`, or in
+a context script a `RUN` runs: a path it names, the Makefile of `make`, `package.json` of
+`npm run`; setuptools-scm, hatch-vcs, versioneer, vergen …). Other Dockerfiles in the context (a
 monorepo) count as well: what any of them copies or names is kept, so every Dockerfile of a
 context proposes the same file.
+
+When the whole context is copied or bind-mounted (`COPY . .`, `ADD . /app`), the common
+leaks are listed even when no such file exists yet: `.git`, `**/.env`, `**/.env.*`, `**/*.pem`,
+`**/*.key` and `id_rsa`/`id_ecdsa`/`id_ed25519`, since the point is that the next one added
+never reaches the image. Each of these patterns is left out when it would exclude a
+`COPY`/`ADD` source (one that does not exist yet included; a wildcard source naming the same
+kind of file), when a `RUN` (or `CMD`, `ENV` …) names such a file (`cp .env.example .env`
+keeps both `.env` patterns), when such a file exists (the rules above decide for it), and
+`.git` when the build reads Git metadata.
 
 When an ignore file exists (`<Dockerfile>.dockerignore` first, as BuildKit reads it, else the
 context's `.dockerignore`) but lets `.git` or `.env` files through, proposes appending them,
@@ -54,6 +65,12 @@ with a context holding `package.json`, `.git/`, `.env`, `node_modules/` and `dis
 # Secrets and version control
 .git
 **/.env
+**/.env.*
+**/*.pem
+**/*.key
+**/id_rsa
+**/id_ecdsa
+**/id_ed25519
 # Dependencies and build output, made again by the build
 **/node_modules
 dist
@@ -62,7 +79,8 @@ dist
 ## Fix safety
 Safe when no `COPY`/`ADD`/bind mount of any Dockerfile in the context reaches an excluded path
 (for example the Dockerfile copies only `package.json` and `src/`): the build then sees
-exactly what it used. Unsafe when a `COPY . .` (or a bind mount of the whole context) reached
+exactly what it used; so are the patterns for files that do not exist yet (nothing the build
+reads today goes). Unsafe when a `COPY . .` (or a bind mount of the whole context) reached
 them: the image loses those files, which is the point, but a program that read one of them at
 run time would notice. Unsafe too when the context is too large to be listed completely. Not
 fixed (display-only) when a `COPY`/`ADD` source depends on a build argument, or when the
@@ -109,6 +127,8 @@ APPEND_HEADER = "# Added by dockfix (DF204): keep Git history and secrets out of
 MAX_ENTRIES = 20000  # context entries listed before giving up on a complete picture
 MAX_DEPTH = 12
 MAX_DOCKERFILES = 50
+MAX_SCRIPTS = 50  # context scripts a RUN runs, read for `git` calls
+MAX_SCRIPT_CHARS = 1 << 18
 
 # Directories that are recorded but not descended into (their content does not matter here).
 _OPAQUE_DIRS = frozenset(
@@ -143,6 +163,11 @@ _GIT_METADATA_TOOLS = lazy_re(
     r"setuptools[-_]scm|hatch-vcs|versioneer|dunamai|dynamic-versioning|vergen|git-version"
     r"|git-rev-sync|\bbuilt\b.*git2|gitpython"
 )
+# `git describe`, `$(shell git rev-parse …)`, `` `git log` ``: a script that reads the history.
+_CALLS_GIT = lazy_re(r"(^|[\s;&|(`$\"'])git\s+[a-z-]", re.M)
+_PATH_WORD = lazy_re(r"[\w./-]+")
+_RUNS_MAKE = lazy_re(r"(^|[\s;&|(])(make|gmake)(\s|$)")
+_RUNS_PACKAGE_SCRIPT = lazy_re(r"\b(npm|yarn|pnpm|bun)\s+(run\s+)?[\w:-]+")
 _INSTALLS_NODE_MODULES = lazy_re(
     r"\b(npm\s+(ci|install|i)|yarn(\s+install)?(\s|$)|pnpm\s+(install|i)|bun\s+(install|i))\b"
 )
@@ -205,6 +230,19 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate(".idea", "cache", _CACHES, ".idea"),
     Candidate(".vscode", "cache", _CACHES, ".vscode"),
     Candidate("**/.DS_Store", "cache", _CACHES, ".DS_Store"),
+)
+# The common leaks, excluded from a context copied whole even before such a file exists.
+PREVENTIVE = frozenset(
+    {
+        ".git",
+        "**/.env",
+        "**/.env.*",
+        "**/*.pem",
+        "**/*.key",
+        "**/id_rsa",
+        "**/id_ecdsa",
+        "**/id_ed25519",
+    }
 )
 # Build output is excluded only when it is known to be output: the root .gitignore lists it,
 # or the build tool that writes it is configured next to it.
@@ -388,6 +426,34 @@ def _literal(path: str) -> str | None:
     return out
 
 
+def _scripts_run(texts: list[str], index: ContextIndex) -> list[str]:
+    """Context files the build may run: those a RUN (CMD …) names by path (`./version.sh`,
+    `/src/scripts/build.sh` after a `COPY . /src`), the Makefile of a `make`, and
+    `package.json` of an `npm run`."""
+    files = set(index.paths) - index.dirs
+    found: list[str] = []
+    for text in texts:
+        for word in _PATH_WORD.findall(text):
+            parts = [p for p in word.split("/") if p not in ("", ".")]
+            # an image path ends with the context path it was copied from
+            for i in range(len(parts)):
+                rel = "/".join(parts[i:])
+                if rel in files and ("/" in word or rel == word):
+                    found.append(rel)
+                    break
+        if _RUNS_MAKE.search(text):
+            found += [m for m in ("GNUmakefile", "makefile", "Makefile") if m in files]
+        if _RUNS_PACKAGE_SCRIPT.search(text) and "package.json" in files:
+            found.append("package.json")
+    return list(dict.fromkeys(found))
+
+
+def _parents(path: str) -> set[str]:
+    """``path`` and the directories above it (excluding one excludes the path)."""
+    parts = path.split("/")
+    return {"/".join(parts[: i + 1]) for i in range(len(parts))}
+
+
 def _unknown_reason(reach: Reach) -> str:
     return f"the COPY/ADD source `{reach.unknown}` depends on a build argument"
 
@@ -459,6 +525,10 @@ class NoDockerignore(Fixer):
             manifest = ctx.read_text(name)
             if manifest and _GIT_METADATA_TOOLS.search(manifest):
                 reach.git_metadata = reach.git_metadata or f"{name} reads Git metadata"
+        for rel in _scripts_run(reach.texts, index)[:MAX_SCRIPTS]:
+            script = ctx.read_text(rel) or ""
+            if len(script) <= MAX_SCRIPT_CHARS and _CALLS_GIT.search(script):
+                reach.git_metadata = reach.git_metadata or f"{rel}, which the build runs, calls git"
         return reach
 
     def _blocked(self, cand: Candidate, reach: Reach) -> bool:
@@ -525,6 +595,13 @@ class NoDockerignore(Fixer):
     ) -> Iterator[Finding]:
         message = "the build context has no .dockerignore"
         chosen, dropped = self._patterns(index, reach, CANDIDATES)
+        preventive = self._preventive(index, reach, {pattern for _, pattern in chosen})
+        if preventive:
+            whole = reach.whole[0]
+            taker = "a RUN mount" if whole.startswith("RUN") else f"`{whole}`"
+            message += f" and {taker} takes all of it"
+            both = [*chosen, *preventive]
+            chosen = [(c, p) for cand in CANDIDATES for c, p in both if c is cand]
         if not chosen:
             return
         if reach.unknown:
@@ -541,13 +618,46 @@ class NoDockerignore(Fixer):
         content = "\n".join(lines) + "\n"
         if not self._verified(content, reach, index):
             return
+        description = "create .dockerignore"
+        if preventive:
+            description += (
+                f" ({', '.join(p for _, p in preventive)}: nothing there yet, kept out before "
+                "it is added)"
+            )
         fix = Fix(
             (),
             self._applicability(dropped, reach, index),
-            description="create .dockerignore",
+            description=description,
             file_changes=(FileChange(root / ".dockerignore", content, None),),
         )
         yield self.finding(at, message, fix)
+
+    def _preventive(
+        self, index: ContextIndex, reach: Reach, chosen: set[str]
+    ) -> list[tuple[Candidate, str]]:
+        """Secrets and `.git` patterns for a context copied whole that match nothing yet (what
+        exists is :meth:`_patterns`' to decide), unless a source, a RUN or the build's Git use
+        would need such a file."""
+        if not reach.whole:
+            return []
+        out: list[tuple[Candidate, str]] = []
+        for cand in CANDIDATES:
+            if cand.pattern not in PREVENTIVE or cand.pattern in chosen:
+                continue
+            if self._blocked(cand, reach) or _mentions(reach.texts, cand.name.rstrip("."), False):
+                continue
+            matcher = DockerIgnore.from_patterns([cand.pattern])
+            if any(matcher.excludes(p) for p in index.paths):
+                continue
+            if any(
+                cand.name.rstrip(".") in src
+                if any(c in src for c in "*?[")
+                else any(matcher.excludes(p) for p in sorted(_parents(src)))
+                for src in reach.sources
+            ):
+                continue
+            out.append((cand, cand.pattern))
+        return out
 
     # --- an existing file ----------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ from collections.abc import Iterator
 from dockfix.context import FixContext
 from dockfix.edits import insert_before, keyword_style
 from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._base_images import classify
+from dockfix.fixers._base_images import classify, pipefail_shell
 from dockfix.fixers._run_script import analyse_run, shell_argv
 from dockfix.semantic import base_reference, descendants, stage_chain
 from dockfix.shell import Pipeline, pipelines
@@ -146,7 +146,7 @@ class Pipefail(Fixer):
         base = base_reference(doc, stage)  # a default ARG value is not the image that runs
         from_arg = "$" in stage_chain(stage)[0].base
         family = classify(base).family if base and not from_arg else ""
-        shell = {"debian": "/bin/bash", "rhel": "/bin/bash", "alpine": "/bin/ash"}.get(family)
+        shell = pipefail_shell(family)
         if shell is None:
             return self.finding(
                 run, message, reason=f"bash is not known to exist in `{base or stage.base}`"

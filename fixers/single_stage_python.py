@@ -204,7 +204,7 @@ class SingleStagePython(Fixer):
         before, after = stage.instructions[:cut], stage.instructions[cut:]
         packages = [p for r in runs if r.instr in before for p in r.apt_packages]
         build_only = [p for p in packages if is_build_only(p.split("=")[0])]
-        full_base = "slim" not in base.tag and "alpine" not in base.tag
+        full_base = "slim" not in base.tag and not base.is_alpine
         if not build_only and not full_base:
             return
         kept = ", ".join(f"`{p}`" for p in build_only[:4]) or "the full image's build tools"

@@ -20,7 +20,15 @@ from dockfix.memo import per_instruction
 if TYPE_CHECKING:
     from dockfix.syntax import Instruction
 
-__all__ = ["ChainItem", "ShellScript", "SimpleCommand", "Word", "parse_shell", "shell_of"]
+__all__ = [
+    "ChainItem",
+    "ShellScript",
+    "SimpleCommand",
+    "Word",
+    "parse_shell",
+    "shell_of",
+    "syntax_tree",
+]
 
 # Commands that run their arguments as a command: `sudo apt-get …`.
 WRAPPERS = frozenset(
@@ -237,6 +245,12 @@ def _parser() -> Any:
     import tree_sitter
 
     return tree_sitter.Parser(tree_sitter.Language(_bash_language()))
+
+
+def syntax_tree(data: bytes) -> Any:
+    """tree-sitter-bash's tree of a script (UTF-8), for questions about node kinds that
+    :class:`ShellScript` does not model (redirections, pipelines into ``tee``)."""
+    return _parser().parse(data)
 
 
 def _bash_language() -> object:

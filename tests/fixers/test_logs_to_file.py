@@ -115,11 +115,51 @@ def test_redirection_across_a_comment_line_is_display_only() -> None:
     assert run(src, unsafe=True) == src
 
 
-def test_sh_c_in_exec_form_is_display_only() -> None:
-    src = 'FROM alpine:3.20\nCMD ["sh", "-c", "exec app >> /var/log/app.log 2>&1"]\n'
-    finding = findings(src)[0]
+@pytest.mark.parametrize(
+    ("command", "after"),
+    [
+        ('["sh", "-c", "exec app >> /var/log/app.log 2>&1"]', '["sh", "-c", "exec app"]'),
+        ('["/bin/sh", "-c", "app > \\"/var/log/a b.log\\""]', '["/bin/sh", "-c", "app"]'),
+        (
+            '["/bin/bash", "-o", "pipefail", "-ec", "node server.js | tee -a /var/log/app.log"]',
+            '["/bin/bash", "-o", "pipefail", "-ec", "node server.js"]',
+        ),
+        # the script's positional arguments stay
+        (
+            '["bash", "-c", "exec \\"$0\\" \\"$@\\" 2>> /var/log/err.log", "app", "--port=80"]',
+            '["bash", "-c", "exec \\"$0\\" \\"$@\\"", "app", "--port=80"]',
+        ),
+    ],
+)
+def test_redirection_inside_an_exec_form_shell_string_is_removed(command: str, after: str) -> None:
+    src = f"FROM alpine:3.20\nUSER 1000\nENTRYPOINT {command}\n"
+    (finding,) = findings(src)
+    assert finding.applicability is Applicability.UNSAFE
+    assert finding.message.startswith("ENTRYPOINT (`") and "/var/log/" in finding.message
+    assert run(src) == src
+    out = run(src, unsafe=True)
+    assert out == f"FROM alpine:3.20\nUSER 1000\nENTRYPOINT {after}\n"
+    assert_good_output(src, out)
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ('["sh", "-c", "app > $LOG_FILE"]', "comes from a variable"),
+        ('["sh", "-c", "cd /srv && ./start.sh > /var/log/s.log 2>&1 &"]', "background job"),
+        ('["sh", "-c", "{ app; } > /var/log/app.log"]', "compound command"),
+    ],
+)
+def test_exec_form_shell_string_the_fix_cannot_model_is_display_only(
+    command: str, reason: str
+) -> None:
+    (finding,) = findings(f"FROM alpine:3.20\nCMD {command}\n")
     assert finding.applicability is Applicability.DISPLAY_ONLY
-    assert "sh -c" in finding.reason and "/var/log/app.log" in finding.message
+    assert "in the `sh -c` string" in finding.reason and reason in finding.reason
+
+
+def test_a_shell_running_a_script_file_is_not_read_as_a_string() -> None:
+    assert findings('FROM alpine:3.20\nCMD ["sh", "/start.sh", "-c", "x > /var/log/x"]\n') == []
 
 
 # --- server options ------------------------------------------------------------------------------
@@ -332,3 +372,115 @@ def test_removing_a_redirection_keeps_the_command_words(
     assert doc.instructions[1].args.split() == command.split()
     dockerfile.parse_string(out)
     assert findings(out) == []
+
+
+# --- nginx configuration copied from the build context ---------------------------------------------
+
+NGINX_CONF = (
+    "events {}\n"
+    "http {\n"
+    "    error_log /var/log/nginx/shop.error.log warn;\n"
+    "    # access_log /var/log/nginx/debug.log;\n"
+    '    access_log "/var/log/nginx/shop.access.log" main buffer=32k;\n'
+    "    server { listen 8080; location = /healthz { access_log off; return 200; } }\n"
+    "}\n"
+)
+
+
+def _nginx_outcome(tmp_path: Path, dockerfile: str, files: dict[str, str]) -> dockfix.FixOutcome:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(text.encode())
+    return dockfix.fix_outcome(
+        dockerfile, path=tmp_path / "Dockerfile", select=[CODE], unsafe_fixes=True, offline=True
+    )
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "COPY nginx.conf /etc/nginx/nginx.conf",
+        "COPY ./nginx.conf /etc/nginx/",
+        "WORKDIR /etc/nginx\nCOPY nginx.conf .",
+    ],
+)
+def test_copied_nginx_config_logging_to_files_is_pointed_at_the_streams(
+    tmp_path: Path, copy: str
+) -> None:
+    dockerfile = f"FROM nginx:1.27-alpine\n{copy}\n"
+    out = _nginx_outcome(tmp_path, dockerfile, {"nginx.conf": NGINX_CONF})
+    assert out.fixed == dockerfile  # the Dockerfile stays
+    (change,) = out.file_changes
+    assert change.path == tmp_path / "nginx.conf" and change.original == NGINX_CONF
+    assert change.content == NGINX_CONF.replace(
+        "/var/log/nginx/shop.error.log", "/dev/stderr"
+    ).replace('"/var/log/nginx/shop.access.log"', "/dev/stdout")
+    (finding,) = findings(dockerfile, context_dir=tmp_path)
+    assert finding.applicability is Applicability.UNSAFE
+    assert finding.message == (
+        "the nginx configuration nginx.conf copied here logs to "
+        "/var/log/nginx/shop.error.log, /var/log/nginx/shop.access.log"
+    )
+
+
+def test_a_config_directory_or_wildcard_is_read_file_by_file(tmp_path: Path) -> None:
+    files = {
+        "deploy/nginx/conf.d/api.conf": "server {\n  access_log /var/log/nginx/api.log;\n}\n",
+        "deploy/nginx/conf.d/web.conf": "server {\n  listen 80;\n}\n",
+        "deploy/nginx/mime.types": "types { text/html html; }\n",
+    }
+    for copy in (
+        "COPY deploy/nginx/ /etc/nginx/",
+        "COPY deploy/nginx/conf.d/*.conf /etc/nginx/conf.d/",
+    ):
+        out = _nginx_outcome(tmp_path, f"FROM nginx:1.27\n{copy}\n", files)
+        assert [(c.path.name, c.content) for c in out.file_changes] == [
+            ("api.conf", "server {\n  access_log /dev/stdout;\n}\n")
+        ]
+
+
+def test_packaged_nginx_gets_its_copied_config_rewritten_too(tmp_path: Path) -> None:
+    dockerfile = (
+        "FROM debian:bookworm-slim\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends nginx"
+        " && rm -rf /var/lib/apt/lists/*\n"
+        "COPY site.conf /etc/nginx/sites-enabled/default\n"
+        'CMD ["nginx", "-g", "daemon off;"]\n'
+    )
+    site = "server {\n    access_log /var/log/nginx/site.log;\n    listen 80;\n}\n"
+    out = _nginx_outcome(tmp_path, dockerfile, {"site.conf": site})
+    assert [c.content for c in out.file_changes] == [
+        site.replace("/var/log/nginx/site.log", "/dev/stdout")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "conf"),
+    [
+        # the official image links its packaged log files to the streams already
+        (
+            "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\n",
+            "http { access_log /var/log/nginx/access.log main; error_log /dev/stderr; }\n",
+        ),
+        # nothing runs nginx here: the file is data for another program
+        ("FROM alpine:3.20\nCOPY nginx.conf /etc/nginx/nginx.conf\n", NGINX_CONF),
+        ("FROM nginx:1.27\nCOPY nginx.conf /usr/share/doc/nginx.conf\n", NGINX_CONF),
+        (
+            "FROM nginx:1.27\nCOPY --from=ghcr.io/acme/conf:1.0 /nginx.conf /etc/nginx/\n",
+            NGINX_CONF,
+        ),
+    ],
+)
+def test_nginx_config_left_alone(tmp_path: Path, dockerfile: str, conf: str) -> None:
+    out = _nginx_outcome(tmp_path, dockerfile, {"nginx.conf": conf})
+    assert out.file_changes == [] and findings(dockerfile, context_dir=tmp_path) == []
+
+
+def test_nginx_log_path_with_a_variable_is_display_only(tmp_path: Path) -> None:
+    dockerfile = "FROM nginx:1.27\nCOPY vhost.conf /etc/nginx/conf.d/\n"
+    conf = "server {\n  access_log /var/log/nginx/$host.access.log;\n}\n"
+    out = _nginx_outcome(tmp_path, dockerfile, {"vhost.conf": conf})
+    assert out.file_changes == []
+    (finding,) = findings(dockerfile, context_dir=tmp_path)
+    assert finding.applicability is Applicability.DISPLAY_ONLY
+    assert "nginx variable" in finding.reason

@@ -50,6 +50,11 @@ def write_changes(changes: list[FileChange]) -> None:
         ch.path.write_bytes(ch.content.encode())
 
 
+# What a context copied whole gets even when no such file exists yet (prevention).
+KEYS = ["**/*.key", "**/id_rsa", "**/id_ecdsa", "**/id_ed25519"]
+SECRETS = ["**/.env", "**/.env.*", "**/*.pem", *KEYS]
+PREVENTIVE = [".git", *SECRETS]
+
 NODE = (
     "FROM node:20\nWORKDIR /app\nCOPY package*.json ./\nRUN npm ci\nCOPY . .\n"
     'RUN npm run build\nCMD ["node", "dist/index.js"]\n'
@@ -74,7 +79,8 @@ def test_node_project_gets_the_standard_file(tmp_path: Path) -> None:
     assert changes[0].path == tmp_path / ".dockerignore"
     assert changes[0].original is None
     assert changes[0].content == (
-        f"{HEADER}\n# Secrets and version control\n.git\n**/.env\n"
+        f"{HEADER}\n# Secrets and version control\n.git\n**/.env\n**/.env.*\n**/*.pem\n"
+        "**/*.key\n**/id_rsa\n**/id_ecdsa\n**/id_ed25519\n"
         "# Dependencies and build output, made again by the build\n**/node_modules\ndist\n"
     )
 
@@ -122,7 +128,8 @@ def test_files_the_dockerfile_copies_by_name_stay(tmp_path: Path) -> None:
             ".env.local": "B=2",
         },
     )
-    assert proposed(tmp_path) == [".env.local", "certs/dev.pem"]
+    # the patterns that would exclude a copied file are narrowed or left out
+    assert proposed(tmp_path) == [".git", "**/.env", ".env.local", "certs/dev.pem", *KEYS]
 
 
 def test_wildcard_sources_are_kept(tmp_path: Path) -> None:
@@ -145,7 +152,7 @@ def test_run_that_names_a_path_keeps_it(tmp_path: Path) -> None:
             "id_rsa": "fake",
         },
     )
-    assert proposed(tmp_path) == [".env.local", "**/id_rsa"]
+    assert proposed(tmp_path) == [".git", "**/.env", ".env.local", "**/*.pem", *KEYS]
 
 
 def test_git_metadata_keeps_git(tmp_path: Path) -> None:
@@ -158,7 +165,7 @@ def test_git_metadata_keeps_git(tmp_path: Path) -> None:
             ".env": "x",
         },
     )
-    assert proposed(tmp_path) == ["**/.env"]
+    assert proposed(tmp_path) == SECRETS
     make(
         tmp_path,
         {
@@ -168,7 +175,7 @@ def test_git_metadata_keeps_git(tmp_path: Path) -> None:
             "pyproject.toml": "",
         },
     )
-    assert proposed(tmp_path) == ["**/.env"]
+    assert proposed(tmp_path) == SECRETS
 
 
 def test_git_is_excluded_when_no_copy_can_reach_it(tmp_path: Path) -> None:
@@ -193,7 +200,7 @@ def test_node_modules_kept_when_the_image_does_not_install(tmp_path: Path) -> No
             ".env": "x",
         },
     )
-    assert proposed(tmp_path) == ["**/.env"]
+    assert proposed(tmp_path) == PREVENTIVE
 
 
 def test_build_output_needs_a_build_and_no_earlier_use(tmp_path: Path) -> None:
@@ -205,7 +212,7 @@ def test_build_output_needs_a_build_and_no_earlier_use(tmp_path: Path) -> None:
             ".env": "x",
         },
     )
-    assert proposed(tmp_path) == ["**/.env"]  # dist is the site itself
+    assert proposed(tmp_path) == PREVENTIVE  # dist is the site itself
     make(
         tmp_path,
         {
@@ -214,9 +221,9 @@ def test_build_output_needs_a_build_and_no_earlier_use(tmp_path: Path) -> None:
             "dist/index.html": "",
         },
     )
-    assert proposed(tmp_path) == ["**/.env"]  # nothing says dist is output
+    assert proposed(tmp_path) == PREVENTIVE  # nothing says dist is output
     make(tmp_path, {"package.json": "{}"})
-    assert proposed(tmp_path) == ["**/.env", "dist"]  # build/ is read before the build
+    assert proposed(tmp_path) == [*PREVENTIVE, "dist"]  # build/ is read before the build
 
 
 def test_build_dir_of_scripts_is_kept_unless_gitignored(tmp_path: Path) -> None:
@@ -229,14 +236,14 @@ def test_build_dir_of_scripts_is_kept_unless_gitignored(tmp_path: Path) -> None:
             "id_ed25519": "fake",
         },
     )
-    assert proposed(tmp_path) == ["**/id_ed25519"]
+    assert proposed(tmp_path) == PREVENTIVE
     make(tmp_path, {".gitignore": "/build/\n"})
-    assert proposed(tmp_path) == ["**/id_ed25519", "build"]
+    assert proposed(tmp_path) == [*PREVENTIVE, "build"]
 
 
 def test_npmrc_stays_when_a_copy_takes_it(tmp_path: Path) -> None:
     make(tmp_path, {"Dockerfile": "FROM node:20\nCOPY . .\nRUN npm ci\n", ".npmrc": "//r/:_auth=x"})
-    assert run(tmp_path) == ([], [])  # npm ci reads it from the project
+    assert proposed(tmp_path) == PREVENTIVE  # not .npmrc: npm ci reads it from the project
     dockerfile = "FROM node:20\nCOPY package.json .\nRUN --mount=type=secret,id=npmrc npm i\n"
     make(tmp_path, {"Dockerfile": dockerfile})
     assert proposed(tmp_path) == ["**/.npmrc"]
@@ -359,8 +366,48 @@ def test_build_arg_sources_are_display_only(tmp_path: Path) -> None:
 
 
 def test_nothing_to_exclude_means_no_finding(tmp_path: Path) -> None:
-    make(tmp_path, {"Dockerfile": "FROM x\nCOPY . .\n", "main.go": ""})
+    make(tmp_path, {"Dockerfile": "FROM x\nCOPY main.go .\n", "main.go": ""})
     assert run(tmp_path) == ([], [])
+
+
+def test_a_context_copied_whole_gets_the_common_leaks_before_they_exist(tmp_path: Path) -> None:
+    make(tmp_path, {"Dockerfile": "FROM golang:1.23\nCOPY . .\nRUN go build .\n", "main.go": ""})
+    findings, changes = run(tmp_path, unsafe=False)  # nothing the build reads goes: safe
+    assert findings == []
+    assert changes[0].content == (
+        f"{HEADER}\n# Secrets and version control\n" + "\n".join(PREVENTIVE) + "\n"
+    )
+    fixed = fix_document(
+        "FROM golang:1.23\nCOPY . .\n",
+        [NoDockerignore()],
+        FixContext(path=tmp_path / "Dockerfile", context_dir=tmp_path),
+        unsafe=False,
+    )
+    assert fixed.applied[0].message.endswith("no .dockerignore and `COPY .` takes all of it")
+    assert "nothing there yet" in fixed.applied[0].fix.description
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "kept"),
+    [
+        # a source that does not exist yet is never excluded
+        ("FROM nginx\nCOPY . /srv\nCOPY tls/server.key /etc/nginx/server.key\n", ["**/*.key"]),
+        ("FROM nginx\nCOPY . /srv\nCOPY tls/*.pem /etc/nginx/\n", ["**/*.pem"]),
+        # a RUN that names `.env` keeps every `.env` pattern
+        ("FROM node:22\nCOPY . .\nRUN cp .env.example .env\n", ["**/.env", "**/.env.*"]),
+        ("FROM node:22\nCOPY .env.production .env\nCOPY . .\n", ["**/.env.*"]),
+        # a build that reads Git metadata keeps .git
+        (
+            'FROM golang:1.23\nCOPY . .\nRUN go build -ldflags "-X main.v=$(git describe)"\n',
+            [".git"],
+        ),
+    ],
+)
+def test_preventive_patterns_never_exclude_what_the_build_names(
+    tmp_path: Path, dockerfile: str, kept: list[str]
+) -> None:
+    make(tmp_path, {"Dockerfile": dockerfile})
+    assert proposed(tmp_path) == [p for p in PREVENTIVE if p not in kept]
 
 
 def test_without_a_context_nothing_is_reported() -> None:
@@ -454,3 +501,32 @@ def test_property_nothing_a_copy_names_is_excluded(
     # A second run on the result finds nothing more.
     write_changes(changes)
     assert run(root) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "script", "body"),
+    [
+        (
+            "FROM golang:1.23\nWORKDIR /src\nCOPY . .\nRUN make build\n",
+            "Makefile",
+            "VERSION := $(shell git describe --tags --always)\nbuild:\n\tgo build .\n",
+        ),
+        (
+            "FROM node:22\nCOPY . /app\nRUN /app/scripts/version.sh && npm ci\n",
+            "scripts/version.sh",
+            '#!/bin/sh\necho "$(git rev-parse --short HEAD)" > VERSION\n',
+        ),
+        (
+            "FROM node:22\nCOPY . .\nRUN npm ci && npm run build\n",
+            "package.json",
+            '{"scripts": {"build": "GIT_SHA=`git rev-parse HEAD` vite build"}}',
+        ),
+    ],
+)
+def test_git_is_kept_when_a_script_the_build_runs_calls_git(
+    tmp_path: Path, dockerfile: str, script: str, body: str
+) -> None:
+    make(tmp_path, {"Dockerfile": dockerfile, script: body, ".git/HEAD": "ref", ".env": "x"})
+    assert ".git" not in proposed(tmp_path)
+    make(tmp_path, {script: body.replace("git", "date")})
+    assert ".git" in proposed(tmp_path)

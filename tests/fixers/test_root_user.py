@@ -500,10 +500,47 @@ def test_idempotent() -> None:
         ("openjdk:8", "debian"),
         ("openjdk:8u342-jdk", "debian"),
         ("mcr.microsoft.com/windows/nanoserver:ltsc2022", "windows"),
+        # issue 17: checked against each image's Dockerfile (docker-library, oven-sh/bun,
+        # adoptium, corretto-docker)
+        ("openjdk:21-jdk-slim-bookworm", "debian"),  # debian:bookworm-slim
+        ("openjdk:22-ea-slim", "debian"),
+        ("oven/bun:1", "debian"),  # debian:bookworm-slim with the `bun` user
+        ("oven/bun:1.2-slim", "debian"),
+        ("oven/bun:debian", "debian"),
+        ("oven/bun:1-alpine", "alpine"),
+        ("eclipse-temurin:21-jre-noble", "debian"),  # Ubuntu
+        ("eclipse-temurin:21-jre-ubi9-minimal", "numeric"),  # UBI minimal: no shadow-utils
+        ("amazoncorretto:21", "numeric"),  # Amazon Linux: no `useradd` on the PATH
+        ("maven:3.9-amazoncorretto-21", "numeric"),
+        ("maven:3.9-amazoncorretto-21-alpine", "alpine"),
+        ("gradle:8.10-jdk21-corretto", "numeric"),
+        ("maven:3.9-eclipse-temurin-21", "debian"),
     ],
 )
 def test_family_detection(ref: str, family: str) -> None:
     assert classify(ref).family == family
+
+
+@pytest.mark.parametrize("tag", ["1", "1.2-slim", "debian", "1-alpine"])
+def test_bun_images_run_as_their_bun_user(tag: str) -> None:
+    src = (
+        f"FROM oven/bun:{tag}\nWORKDIR /app\nCOPY . .\nRUN bun install\n"
+        'CMD ["bun", "run", "index.ts"]\n'
+    )
+    out, _ = fix(src)
+    assert 'USER 1000:1000\nCMD ["bun", "run", "index.ts"]' in out
+    assert "useradd" not in out and "adduser" not in out
+    _, left = fix(src, unsafe=False)
+    assert "the bun image's `bun` user is UID 1000" in left[0].message
+
+
+def test_bun_distroless_runs_as_root_and_gets_the_nonroot_uid() -> None:
+    # oven/bun's distroless variant is built on gcr.io/distroless/base-nossl without USER.
+    src = "FROM oven/bun:1-distroless\nCOPY server /app/server\nENTRYPOINT [\"/app/server\"]\n"
+    out, _ = fix(src)
+    assert "USER 65532:65532\nENTRYPOINT" in out
+    _, left = fix(src, unsafe=False)
+    assert "distroless images have no `useradd`" in left[0].message
 
 
 _BASES = st.sampled_from(
@@ -670,6 +707,22 @@ def test_base_built_by_another_dockerfile_of_the_repository(tmp_path: Path) -> N
     src = 'FROM registry.example.com/acme/app-base:1.4\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
     assert fix(src, path=tmp_path / "svc" / "Dockerfile") == (src, [])
     base.write_text("FROM debian:12\nRUN echo\n")  # a base that runs as root: the finding stays
+    (tmp_path / "other").mkdir()
+    _, left = fix(src, unsafe=False, path=tmp_path / "other" / "Dockerfile")
+    assert [f.code for f in left] == ["DF201"]
+
+
+def test_base_of_the_repository_whose_user_comes_from_an_arg(tmp_path: Path) -> None:
+    # The base's USER is read through the shared model, variables expanded as BuildKit does.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text(
+        "FROM debian:12\nARG APP_UID=10001\nRUN useradd -u ${APP_UID} app\nUSER ${APP_UID}\n"
+    )
+    (tmp_path / "svc").mkdir()
+    src = 'FROM registry.example.com/acme/svc-base:2\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert fix(src, path=tmp_path / "svc" / "Dockerfile") == (src, [])
+    (tmp_path / "base" / "Dockerfile").write_text("FROM debian:12\nARG U=root\nUSER $U\n")
     (tmp_path / "other").mkdir()
     _, left = fix(src, unsafe=False, path=tmp_path / "other" / "Dockerfile")
     assert [f.code for f in left] == ["DF201"]
