@@ -44,7 +44,7 @@ def _stage() -> tuple[list[str], list[str]]:
                     ignore=shutil.ignore_patterns("__pycache__"))
     (STAGE / "mypy.ini").write_text(MYPY_CONFIG, encoding="utf-8")
     every = sorted(str(p) for p in STAGE.glob("dockfix/**/*.py"))
-    chosen = [str(STAGE / "dockfix" / f"{m}.py") for m in COMPILED_MODULES]
+    chosen = [str(STAGE / "dockfix" / f"{m.replace('.', '/')}.py") for m in COMPILED_MODULES]
     fixers = STAGE / "dockfix" / "fixers"
     chosen += sorted(
         str(p) for p in fixers.rglob("*.py")

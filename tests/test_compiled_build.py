@@ -26,9 +26,14 @@ def _setup_lists() -> tuple[list[str], set[str]]:
     return engine, interpreted
 
 
+def _engine_source(module: str) -> Path:
+    """A COMPILED_MODULES entry (``core.engine``) as its file."""
+    return ROOT / "src" / "dockfix" / f"{module.replace('.', '/')}.py"
+
+
 def compiled_sources() -> list[Path]:
     engine, interpreted = _setup_lists()
-    files = [ROOT / "src" / "dockfix" / f"{m}.py" for m in engine]
+    files = [_engine_source(m) for m in engine]
     fixers = ROOT / "fixers"
     files += [
         p
@@ -41,7 +46,7 @@ def compiled_sources() -> list[Path]:
 def test_the_compiled_modules_exist() -> None:
     engine, interpreted = _setup_lists()
     for module in engine:
-        assert (ROOT / "src" / "dockfix" / f"{module}.py").is_file(), module
+        assert _engine_source(module).is_file(), module
     for module in interpreted:
         assert (ROOT / "fixers" / f"{module}.py").is_file(), module
 

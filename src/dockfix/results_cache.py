@@ -112,7 +112,13 @@ def tool_fingerprint() -> str:
 
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{dockfix.__version__}\0{sys.version}\0".encode())
-    dirs = {os.path.dirname(os.path.abspath(m.__file__ or "")) for m in (dockfix, dockfix.fixers)}
+    dirs = {os.path.dirname(os.path.abspath(dockfix.fixers.__file__ or ""))}
+    # dockfix's own modules sit in subpackages: every directory below the package's
+    dirs.update(
+        d
+        for d, _subdirs, _files in os.walk(os.path.dirname(os.path.abspath(dockfix.__file__)))
+        if os.path.basename(d) != "__pycache__"
+    )
     files: set[str] = set()
     for code, cls in all_fixers().items():
         h.update(f"{code}\0{cls.__module__}\0{cls.__qualname__}\0".encode())
