@@ -20,9 +20,10 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 # waits on I/O; `runner`, `config` and `image_lookup` also define what is pickled to the
 # workers, and a compiled frozen dataclass does not unpickle.
 COMPILED_MODULES = [
-    "syntax", "shell", "semantic", "memo", "edits", "suppression", "invariants",
-    "engine", "image_ref", "dockerignore", "context",
-    "discovery", "wire", "report", "diffing",
+    "syntax", "semantics.shell", "semantics.semantic", "semantics.memo", "core.edits",
+    "core.suppression", "core.invariants", "core.engine", "registry.image_ref",
+    "semantics.dockerignore", "semantics.context", "files.discovery", "run.wire", "output.report",
+    "output.diffing",
 ]
 # Fixer modules left interpreted, as paths below fixers/ without `.py`: `_lazy` builds patterns
 # through __getattr__, which a compiled class does not fall back to. Every other module is

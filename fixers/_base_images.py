@@ -3,8 +3,8 @@
 must start as root, and what each family has (how to create a user, a shell with
 `pipefail`, the package manager that gives the family away).
 
-Facts about public images, not about the Dockerfile: :mod:`dockfix.semantic` gives the
-reference (:func:`~dockfix.semantic.base_reference`), this module says what it is. They stay
+Facts about public images, not about the Dockerfile: :mod:`dockfix.semantics.semantic` gives the
+reference (:func:`~dockfix.semantics.semantic.base_reference`), this module says what it is. They stay
 out of the engine, which knows no public image and no anti-pattern.
 """
 
@@ -14,7 +14,7 @@ import functools
 import re
 from typing import NamedTuple
 
-from dockfix.image_ref import ImageRef
+from dockfix.registry.image_ref import ImageRef
 
 NONROOT_UID = 65532  # distroless and Chainguard `nonroot`
 

@@ -4,7 +4,7 @@ Given a stage, this finds the Go, Cargo and Node builds its `RUN`s perform (``_b
 ``_build_cargo``, ``_build_node``) and names the artifacts they leave in the image (absolute
 paths), or says why an artifact cannot be named. Where things are in the image (WORKDIR,
 copied files, base image) is ``_image_paths``'s; variables and stages are the engine's
-(:mod:`dockfix.semantic`).
+(:mod:`dockfix.semantics.semantic`).
 
 Everything is conservative: an unknown value (an unset variable, a `cd` into a computed
 directory, a Cargo config this module does not understand) makes the answer unknown, never a
@@ -23,12 +23,12 @@ from dockfix.fixers._build_go import go_build
 from dockfix.fixers._build_node import is_node_build, node_install_prod
 from dockfix.fixers._build_steps import Artifact, Command, cache_mount_targets, run_steps
 from dockfix.fixers._image_paths import SYSTEM_DIRS, BaseImage, base_image
-from dockfix.memo import per_tree
-from dockfix.semantic import is_within, resolve_path, stage_chain
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import is_within, resolve_path, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 
 @dataclass(eq=False)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from dockfix.fixers._build_steps import Artifact, Command
 from dockfix.fixers._image_paths import BaseImage, context_source
-from dockfix.memo import per_context
-from dockfix.semantic import resolve_path
+from dockfix.semantics.memo import per_context
+from dockfix.semantics.semantic import resolve_path
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 
 _CARGO_VALUE_FLAGS = frozenset(

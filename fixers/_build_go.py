@@ -15,11 +15,11 @@ from dockfix.fixers._image_paths import (
     image_workdir_after,
     image_workdir_at,
 )
-from dockfix.semantic import is_within, resolve_path, stage_chain
+from dockfix.semantics.semantic import is_within, resolve_path, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 
 _GO_VALUE_FLAGS = frozenset(

@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, field
 
 from dockfix.fixers._image_paths import image_workdir_at
-from dockfix.memo import per_tree
-from dockfix.semantic import expand, mounts, resolve_path, scope_at, unquote_word
-from dockfix.shell import SimpleCommand, blank_heredoc_words, heredoc_shell_of, shell_of
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import expand, mounts, resolve_path, scope_at, unquote_word
+from dockfix.semantics.shell import SimpleCommand, blank_heredoc_words, heredoc_shell_of, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 

@@ -15,12 +15,12 @@ from dockfix.fixers._cache_dirs import (
     program_argv,
 )
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import (
+from dockfix.semantics.semantic import (
     expand,
     layered,
     stage_chain,
 )
-from dockfix.shell import ShellScript, SimpleCommand, Word
+from dockfix.semantics.shell import ShellScript, SimpleCommand, Word
 from dockfix.syntax import Dockerfile, Instruction
 
 if TYPE_CHECKING:

@@ -50,8 +50,8 @@ from dockfix.fixers._package_managers import (
     truthy,
 )
 from dockfix.fixers._run_script import PLAIN_WRAPPERS
-from dockfix.semantic import expand
-from dockfix.shell import OPTIONS_WITH_VALUE, SimpleCommand, Word
+from dockfix.semantics.semantic import expand
+from dockfix.semantics.shell import OPTIONS_WITH_VALUE, SimpleCommand, Word
 
 __all__ = [
     "BASE_IMAGE_ENV",

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._base_images import may_be_windows
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import stage_chain
+from dockfix.semantics.semantic import stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.fixer import Edit, Finding, Fixer
+    from dockfix.core.fixer import Edit, Finding, Fixer
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 __all__ = [
@@ -250,7 +250,7 @@ def plain_words(text: str, offset: int = 0) -> list[PlainWord] | str:
 
 def _tree_sitter_agrees(text: str, offset: int, words: list[PlainWord]) -> str:
     """'' when tree-sitter-bash sees one simple command with exactly these words."""
-    from dockfix.shell import parse_shell
+    from dockfix.semantics.shell import parse_shell
 
     script = parse_shell(text, offset)
     if script.has_error or script.comments:
@@ -419,7 +419,7 @@ def verified_edits(
     add or remove instructions)."""
     from collections import Counter
 
-    from dockfix.edits import apply_edits
+    from dockfix.core.edits import apply_edits
     from dockfix.syntax import parse_lossless
 
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dockfix.fixers._image_paths import context_source
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 

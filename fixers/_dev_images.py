@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._lazy import lazy_re
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 _DEV_FILE = lazy_re(r"(^|[./_-])(dev|devel|development)([./_-]|$)", re.I)
 _DOCKERFILE_WORD = lazy_re(r"dockerfile", re.I)

@@ -4,8 +4,8 @@ gives no digest, and how old an answer from the offline cache is."""
 
 from __future__ import annotations
 
-from dockfix.context import FixContext
-from dockfix.image_lookup import ImageLookups, LookupAnswer
+from dockfix.registry.image_lookup import ImageLookups, LookupAnswer
+from dockfix.semantics.context import FixContext
 
 __all__ = ["NOT_LOOKED_UP", "OFFLINE_MISS", "lookup_reason", "lookups_of", "stale_note"]
 

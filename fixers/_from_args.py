@@ -4,8 +4,8 @@ without ``--build-arg`` reads it: shared by DF519 (undefined-arg-in-from) and DF
 
 from __future__ import annotations
 
-from dockfix.image_ref import ImageRef
-from dockfix.semantic import default_reference, variable_uses
+from dockfix.registry.image_ref import ImageRef
+from dockfix.semantics.semantic import default_reference, variable_uses
 from dockfix.syntax import Dockerfile, Stage
 
 

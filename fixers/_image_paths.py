@@ -4,7 +4,7 @@ which build-context file a `COPY` put at an image path, the start command, and t
 instructions refer to.
 
 The variables, the stage chain and the `WORKDIR` walk are the engine's
-(:mod:`dockfix.semantic`); this module adds the facts about public images those need.
+(:mod:`dockfix.semantics.semantic`); this module adds the facts about public images those need.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._base_images import is_alpine, is_distroless, is_windows
 from dockfix.fixers._lazy import lazy_re
-from dockfix.memo import per_context, per_instruction, per_tree
-from dockfix.semantic import (
+from dockfix.semantics.memo import per_context, per_instruction, per_tree
+from dockfix.semantics.semantic import (
     base_image as parsed_base_image,
 )
-from dockfix.semantic import (
+from dockfix.semantics.semantic import (
     base_reference,
     descendants,
     is_within,
@@ -36,7 +36,7 @@ from dockfix.semantic import (
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 
 # Directories that exist in every Linux base image: `-o`/`cp` into them writes a file inside.

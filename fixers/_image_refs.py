@@ -23,8 +23,8 @@ import re
 from typing import NamedTuple
 
 from dockfix.fixers._lazy import lazy_re
-from dockfix.image_ref import ImageRef, has_variables
-from dockfix.memo import per_tree
+from dockfix.registry.image_ref import ImageRef, has_variables
+from dockfix.semantics.memo import per_tree
 from dockfix.syntax import Dockerfile, Flag, Instruction
 
 __all__ = ["ImageSite", "image_sites"]

@@ -17,7 +17,7 @@ from dockfix.fixers._package_managers import match_command
 from dockfix.syntax import env_pairs
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Needed only to compile wheels: the runtime stage drops them.

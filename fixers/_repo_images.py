@@ -18,13 +18,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockfix.image_ref import ImageRef
-from dockfix.memo import per_context
-from dockfix.semantic import user_at
+from dockfix.registry.image_ref import ImageRef
+from dockfix.semantics.memo import per_context
+from dockfix.semantics.semantic import user_at
 from dockfix.syntax import parse
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 _MAX_DEPTH = 4
 _MAX_DIRS = 3000

@@ -9,13 +9,13 @@ from __future__ import annotations
 import posixpath
 import re
 
-from dockfix.context import FixContext
 from dockfix.fixers._base_images import Base
 from dockfix.fixers._image_paths import DISTROLESS_PATH
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import POSIX_SHELLS
 from dockfix.fixers._write_paths import WriteAnalysis
-from dockfix.semantic import expand, layered, scope_at, workdir_at
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import expand, layered, scope_at, workdir_at
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 ROOT_HOME_DATA = lazy_re(

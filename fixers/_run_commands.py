@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._run_script import Script, analyse_run
 
 if TYPE_CHECKING:
-    from dockfix.shell import SimpleCommand
+    from dockfix.semantics.shell import SimpleCommand
     from dockfix.syntax import Dockerfile, Instruction
 
 

@@ -7,13 +7,13 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dockfix.edits import continuation
+from dockfix.core.edits import continuation
 from dockfix.fixers._cache_cleanups import continuation_indent
-from dockfix.image_lookup import ImageLookups, ImageQuery
-from dockfix.image_ref import ImageRef
+from dockfix.registry.image_lookup import ImageLookups, ImageQuery
+from dockfix.registry.image_ref import ImageRef
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction
 
 # The frontend a `# syntax=` line added by dockfix names (pinned to its digest when written).

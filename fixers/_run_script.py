@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit
+from dockfix.core.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
-from dockfix.memo import per_tree
-from dockfix.semantic import mounts
-from dockfix.shell import (
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import mounts
+from dockfix.semantics.shell import (
     OPTIONS_WITH_VALUE,
     WRAPPERS,
     ChainItem,

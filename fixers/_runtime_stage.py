@@ -18,17 +18,17 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from dockfix.edits import replace_logical
-from dockfix.fixer import Edit
+from dockfix.core.edits import replace_logical
+from dockfix.core.fixer import Edit
+from dockfix.core.suppression import is_pragma
 from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._lazy import lazy_re
-from dockfix.suppression import is_pragma
 from dockfix.syntax import arg_pairs
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
     from dockfix.fixers._image_paths import BaseImage
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Settings written before the build that the runtime stage must keep.

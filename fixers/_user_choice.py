@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from dockfix.fixers._base_images import Base, family_of_package_manager, user_creation
 from dockfix.fixers._run_script import analyse_run, subcommand
 from dockfix.fixers._write_paths import WriteAnalysis
-from dockfix.semantic import expand, layered, scope_at
+from dockfix.semantics.semantic import expand, layered, scope_at
 from dockfix.syntax import Dockerfile, Instruction
 
 # Options of useradd / adduser (Debian's and BusyBox's) that take a value.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import shlex
 
-from dockfix.edits import insert_after, insert_before, keyword_style
-from dockfix.fixer import Edit
+from dockfix.core.edits import insert_after, insert_before, keyword_style
+from dockfix.core.fixer import Edit
 from dockfix.fixers._run_script import (
     Script,
     analyse_run,

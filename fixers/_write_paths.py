@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import analyse_run
-from dockfix.semantic import expand, layered, scope_at, stage_chain, workdir_at
-from dockfix.shell import parse_shell
+from dockfix.semantics.semantic import expand, layered, scope_at, stage_chain, workdir_at
+from dockfix.semantics.shell import parse_shell
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Directories anyone may write, or that are not on the image's file system at run time.

@@ -63,12 +63,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import match_keyword_case, verified_edits
-from dockfix.semantic import stage_chain
+from dockfix.semantics.semantic import stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction
 
 # Flags that mean the same on COPY. Anything else (ADD-only or unknown) keeps ADD.

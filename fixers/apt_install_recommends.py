@@ -44,12 +44,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import SYSTEM_BY_NAME
 from dockfix.fixers._run_script import Script, analyse_run, subcommand
-from dockfix.shell import SimpleCommand
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
 FLAG = "--no-install-recommends"

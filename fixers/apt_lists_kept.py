@@ -81,8 +81,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._lazy import lazy_re
@@ -106,8 +105,9 @@ from dockfix.fixers._run_script import (
     runs_local_script,
     subcommand,
 )
-from dockfix.semantic import descendants, expand, from_reference, layered, stage_chain
-from dockfix.shell import SimpleCommand
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import descendants, expand, from_reference, layered, stage_chain
+from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 APT = SYSTEM_BY_NAME["apt"]

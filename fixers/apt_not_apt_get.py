@@ -44,11 +44,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._run_commands import program_index, run_commands, uneditable
 from dockfix.fixers._run_script import Script
-from dockfix.shell import SimpleCommand
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
 # apt subcommands that apt-get runs the same way, and the apt-get name of each.

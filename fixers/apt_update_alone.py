@@ -52,13 +52,28 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from dockfix.context import FixContext
-from dockfix.edits import delete_instruction
-from dockfix.fixer import Applicability, Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import delete_instruction
+from dockfix.core.fixer import (
+    Applicability,
+    Edit,
+    Finding,
+    Fix,
+    Fixer,
+    Resolves,
+    Severity,
+    register,
+)
+from dockfix.core.suppression import is_pragma
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import SYSTEM_PACKAGE_MANAGERS
-from dockfix.shell import ChainItem, ShellScript, SimpleCommand, heredoc_shell_of, shell_of
-from dockfix.suppression import is_pragma
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.shell import (
+    ChainItem,
+    ShellScript,
+    SimpleCommand,
+    heredoc_shell_of,
+    shell_of,
+)
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 

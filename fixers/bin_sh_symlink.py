@@ -55,14 +55,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import match_keyword_case, shell_in_effect
 from dockfix.fixers._image_paths import json_list, start_command
 from dockfix.fixers._run_commands import program_index, run_commands
 from dockfix.fixers._run_script import Script, analyse_run
-from dockfix.semantic import descendants, stage_chain
-from dockfix.shell import SimpleCommand
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import descendants, stage_chain
+from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _SH = "/bin/sh"

@@ -127,8 +127,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dockfix.edits import add_syntax_directive
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.edits import add_syntax_directive
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._cache_cleanups import (
     DOCKER_CLEAN,
     TRUTHY,
@@ -171,10 +171,10 @@ from dockfix.fixers._run_flags import (
     pinned_frontend,
 )
 from dockfix.fixers._run_script import shell_argv
-from dockfix.image_lookup import ImageQuery
-from dockfix.image_ref import ImageRef
-from dockfix.memo import per_instruction, per_tree
-from dockfix.semantic import (
+from dockfix.registry.image_lookup import ImageQuery
+from dockfix.registry.image_ref import ImageRef
+from dockfix.semantics.memo import per_instruction, per_tree
+from dockfix.semantics.semantic import (
     base_reference,
     expand,
     layered,
@@ -183,12 +183,18 @@ from dockfix.semantic import (
     stage_chain,
     workdir_at,
 )
-from dockfix.shell import ShellScript, SimpleCommand, heredoc_shell_of, parse_shell, shell_of
+from dockfix.semantics.shell import (
+    ShellScript,
+    SimpleCommand,
+    heredoc_shell_of,
+    parse_shell,
+    shell_of,
+)
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
-    from dockfix.suppression import Suppressions
+    from dockfix.core.suppression import Suppressions
+    from dockfix.semantics.context import FixContext
 
 _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "zsh", "mksh", "busybox"})
 _HADOLINT_RULE = {"pip": "DL3042", "yarn": "DL3060"}
@@ -292,7 +298,7 @@ def _command_line(instr: Instruction) -> ShellScript | None:
 @dataclass(eq=False)
 class _Before:
     """What the RUNs before one instruction of a stage tree leave for it (the USER and WORKDIR
-    are the engine's: :func:`dockfix.semantic.settings_at`): read in one walk per stage,
+    are the engine's: :func:`dockfix.semantics.semantic.settings_at`): read in one walk per stage,
     since every RUN asks (a walk per RUN made a file's cost quadratic)."""
 
     # useradd/adduser of earlier RUNs, by name (a new dict only where a RUN adds one)
@@ -542,7 +548,7 @@ class CacheMount(Fixer):
             yield frontend_query()
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        from dockfix.suppression import Suppressions
+        from dockfix.core.suppression import Suppressions
 
         if doc.escape == "`":  # a Windows Dockerfile
             return

@@ -55,12 +55,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.edits import insert_after, insert_before, keyword_style
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import insert_after, insert_before, keyword_style
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._run_script import Script, analyse_run, mount_targets
-from dockfix.semantic import descendants, resolve_path
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import descendants, resolve_path
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # What a literal directory may hold: anything the shell and WORKDIR would read differently

@@ -41,9 +41,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import json_elements, windows_hint
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction
 
 

@@ -43,11 +43,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.dockerignore import go_clean
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._image_paths import copy_parts
-from dockfix.semantic import expand, scope_at
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.dockerignore import go_clean
+from dockfix.semantics.semantic import expand, scope_at
 from dockfix.syntax import Dockerfile
 
 

@@ -52,12 +52,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
 from dockfix.fixers._image_paths import base_image, image_workdir_at
-from dockfix.memo import per_tree
-from dockfix.semantic import resolve_path, stage_chain, unquote_word
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import resolve_path, stage_chain, unquote_word
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # A destination word read as written: no quotes, variables, wildcards or escapes.

@@ -71,8 +71,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.edits import indent_of, replace_instruction_header, replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import indent_of, replace_instruction_header, replace_logical
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     StageBuild,
     analyse_stage,
@@ -93,13 +93,13 @@ from dockfix.fixers._image_paths import (
     start_command,
     tree_references,
 )
-from dockfix.semantic import (
+from dockfix.semantics.semantic import (
     is_within,
     resolve_path,
 )
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _ALLOWED_FLAGS = frozenset({"from", "chown", "chmod", "link"})

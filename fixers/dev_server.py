@@ -70,13 +70,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._image_paths import image_workdir_at, start_command
 from dockfix.fixers._node_projects import run_script_name, script_words, without_runner
-from dockfix.semantic import expand, resolve_path, scope_at
-from dockfix.shell import parse_shell
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import expand, resolve_path, scope_at
+from dockfix.semantics.shell import parse_shell
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 STATIC_SITE = "build the static files in a build stage and serve them with nginx"

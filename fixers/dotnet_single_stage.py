@@ -74,7 +74,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_steps import run_steps
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._context_files import ContextFiles
@@ -87,10 +87,10 @@ from dockfix.fixers._runtime_stage import (
     stage_problem,
     start_argv,
 )
-from dockfix.semantic import is_within, resolve_path
+from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # The aspnet/runtime images have `app` (UID 1654) since .NET 8.

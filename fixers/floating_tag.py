@@ -66,11 +66,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._image_refs import ImageSite, image_sites
 from dockfix.fixers._lazy import lazy_re
-from dockfix.image_ref import ImageRef, has_variables
+from dockfix.registry.image_ref import ImageRef, has_variables
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
 _VERSION = lazy_re(r"v?(\d+)((?:\.\d+)*)(?=$|[-_+])")

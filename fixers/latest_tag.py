@@ -59,12 +59,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._digest_lookups import NOT_LOOKED_UP, lookup_reason, lookups_of, stale_note
 from dockfix.fixers._image_refs import ImageSite, image_sites
-from dockfix.image_lookup import ImageLookups, ImageQuery, short_digest
-from dockfix.image_ref import ImageRef
+from dockfix.registry.image_lookup import ImageLookups, ImageQuery, short_digest
+from dockfix.registry.image_ref import ImageRef
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
 

@@ -49,9 +49,9 @@ import re
 from collections.abc import Iterator
 from functools import partial
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import verified_edits
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction, parse_words
 
 # BuildKit splits a legacy `KEY name value` at the first run of these (parser's reWhitespace).

@@ -76,7 +76,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dockfix.fixer import (
+from dockfix.core.fixer import (
     Applicability,
     Edit,
     FileChange,
@@ -95,11 +95,11 @@ from dockfix.fixers._cmdline import (
 )
 from dockfix.fixers._image_paths import copy_parts, image_workdir_at
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import base_image, descendants, resolve_path, stage_chain
+from dockfix.semantics.semantic import base_image, descendants, resolve_path, stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
-    from dockfix.shell import ShellScript
+    from dockfix.semantics.context import FixContext
+    from dockfix.semantics.shell import ShellScript
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -290,7 +290,7 @@ class LogsToFile(Fixer):
         )
 
     def _shell_options(self, doc: Dockerfile, instr: Instruction) -> Iterator[Finding]:
-        from dockfix.shell import shell_of
+        from dockfix.semantics.shell import shell_of
 
         script = shell_of(instr)
         if script is None or script.has_error:
@@ -388,7 +388,7 @@ class LogsToFile(Fixer):
     def _packaged_servers(
         self, doc: Dockerfile, ctx: FixContext, stage: Stage
     ) -> Iterator[Finding]:
-        from dockfix.shell import shell_of
+        from dockfix.semantics.shell import shell_of
 
         for instr in stage.instructions:
             if instr.keyword != "RUN":
@@ -532,7 +532,7 @@ class _RedirectPlan:
 
 def _redirect_plan(text: str) -> _RedirectPlan:
     """Which log files a shell command writes, and what to remove to stop it."""
-    from dockfix.shell import syntax_tree
+    from dockfix.semantics.shell import syntax_tree
 
     data = text.encode("utf-8", "surrogatepass")
     tree = syntax_tree(data)
@@ -944,7 +944,7 @@ def _append_commands(
     doc: Dockerfile, instr: Instruction, script: ShellScript, commands: list[str]
 ) -> list[Edit] | None:
     """Edits that append `&& cmd` for each command to a RUN, in the RUN's own layout."""
-    from dockfix.edits import indent_of
+    from dockfix.core.edits import indent_of
 
     if instr.heredocs or script.has_error or script.comments or not script.chain:
         return None
@@ -988,7 +988,7 @@ def _directive_start(d: _LogDirective) -> int:
 
 def _runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
     """The official nginx image, or an nginx package installed in the stage's chain."""
-    from dockfix.shell import shell_of
+    from dockfix.semantics.shell import shell_of
 
     ref = base_image(doc, stage)
     if ref is not None and ref.short_name in _NGINX_IMAGES:

@@ -48,12 +48,12 @@ from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._cmdline import match_keyword_case, verified_edits
-from dockfix.semantic import stage_chain
+from dockfix.semantics.semantic import stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _DEFAULT_LABEL = "org.opencontainers.image.authors"

@@ -104,8 +104,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from dockfix.dockerignore import DockerIgnore, go_clean, go_filepath_match
-from dockfix.fixer import (
+from dockfix.core.fixer import (
     Applicability,
     FileChange,
     Finding,
@@ -116,11 +115,12 @@ from dockfix.fixer import (
     register,
 )
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import mounts
+from dockfix.semantics.dockerignore import DockerIgnore, go_clean, go_filepath_match
+from dockfix.semantics.semantic import mounts
 from dockfix.syntax import Dockerfile, Instruction, parse_lossless, parse_words
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 HEADER = "# Created by dockfix (DF204): files the build does not need."
 APPEND_HEADER = "# Added by dockfix (DF204): keep Git history and secrets out of the build."

@@ -80,8 +80,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from dockfix.edits import insert_after, insert_before
-from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.edits import insert_after, insert_before
+from dockfix.core.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._build_steps import (
     run_steps,
 )
@@ -92,14 +92,14 @@ from dockfix.fixers._image_paths import (
     start_command,
 )
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantic import (
+from dockfix.semantics.semantic import (
     expand,
     scope_at,
     stage_chain,
 )
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Stage
 
 # Start commands of HTTP servers (the program's base name).

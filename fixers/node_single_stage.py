@@ -94,8 +94,8 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from dockfix.edits import replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import replace_logical
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import analyse_stage
 from dockfix.fixers._build_steps import run_steps
 from dockfix.fixers._cmdline import display_finding
@@ -122,10 +122,10 @@ from dockfix.fixers._runtime_stage import (
     stage_problem,
     start_argv,
 )
-from dockfix.semantic import is_within, resolve_path
+from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _NODE_TOOLS = frozenset({"npm", "yarn", "pnpm", "npx", "pnpx", "corepack", "tsc", "bun"})

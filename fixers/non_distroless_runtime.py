@@ -64,7 +64,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     analyse_stage,
     distroless_image,
@@ -80,12 +80,12 @@ from dockfix.fixers._image_paths import (
     image_workdir_at,
     start_command,
 )
-from dockfix.semantic import (
+from dockfix.semantics.semantic import (
     resolve_path,
 )
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _DISTROS = frozenset({"debian", "ubuntu", "alpine"})

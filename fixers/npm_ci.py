@@ -66,15 +66,15 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_steps import Command, run_steps
 from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._run_commands import program_index, run_commands, uneditable
 from dockfix.fixers._run_script import Script
-from dockfix.semantic import base_image, mounts, resolve_path
-from dockfix.shell import SimpleCommand, Word
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import base_image, mounts, resolve_path
+from dockfix.semantics.shell import SimpleCommand, Word
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 INSTALL = frozenset(

@@ -44,9 +44,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from dockfix.context import FixContext
-from dockfix.edits import delete_instruction
-from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import delete_instruction
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
 _RULES = {"CMD": "DL4003", "ENTRYPOINT": "DL4004", "HEALTHCHECK": "DL3012"}

@@ -51,13 +51,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.edits import insert_before, keyword_style
-from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import insert_before, keyword_style
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._base_images import classify, pipefail_shell
 from dockfix.fixers._run_script import analyse_run, shell_argv
-from dockfix.semantic import base_reference, descendants, stage_chain
-from dockfix.shell import Pipeline, pipelines
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import base_reference, descendants, stage_chain
+from dockfix.semantics.shell import Pipeline, pipelines
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]

@@ -43,9 +43,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.semantic import unquote_word
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import unquote_word
 from dockfix.syntax import Dockerfile
 
 _OSES = frozenset({"linux", "windows", "darwin", "freebsd"})

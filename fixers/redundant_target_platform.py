@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
 _REDUNDANT = frozenset({"$TARGETPLATFORM", "${TARGETPLATFORM}"})

@@ -44,8 +44,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
 _RESERVED = {

@@ -101,8 +101,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import ClassVar, NamedTuple
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers._base_images import Base, classify
 from dockfix.fixers._repo_images import repository_base_user
 from dockfix.fixers._root_reasons import (
@@ -122,7 +121,8 @@ from dockfix.fixers._user_setup import (
 )
 from dockfix.fixers._write_paths import WriteAnalysis
 from dockfix.fixers._write_paths import analyse as analyse_writes
-from dockfix.semantic import from_reference, stage_chain
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import from_reference, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 

@@ -58,12 +58,12 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from dockfix.context import FixContext
-from dockfix.edits import indent_of, keyword_style
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import indent_of, keyword_style
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._run_script import Script, analyse_run
 from dockfix.fixers._secret_names import looks_secret
-from dockfix.semantic import scope_at
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import scope_at
 from dockfix.syntax import Dockerfile, Instruction
 
 # Variables for the build's commands only: an ARG sets them for the later RUNs of the stage

@@ -72,14 +72,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.edits import add_syntax_directive, delete_instruction
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import add_syntax_directive, delete_instruction
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
 from dockfix.fixers._run_flags import flags_text, frontend_problem, frontend_query, pinned_frontend
 from dockfix.fixers._secret_names import secret_pairs
-from dockfix.image_lookup import ImageQuery
-from dockfix.semantic import descendants
+from dockfix.registry.image_lookup import ImageQuery
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import descendants
 from dockfix.syntax import Dockerfile, Instruction, Stage, arg_pairs
 
 # `env=` in secret mounts: docker/dockerfile 1.10 (BuildKit 0.16); Docker Engine 28.0 is the

@@ -62,7 +62,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import (
     SHELL_BUILTINS,
     SHELL_KEYWORDS,
@@ -75,10 +75,10 @@ from dockfix.fixers._cmdline import (
     verified_edits,
     windows_hint,
 )
-from dockfix.semantic import descendants, stage_chain
+from dockfix.semantics.semantic import descendants, stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 

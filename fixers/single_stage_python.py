@@ -104,8 +104,9 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from dockfix.edits import insert_before, replace_logical
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import insert_before, replace_logical
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.suppression import is_pragma
 from dockfix.fixers._build_steps import run_steps
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._dev_images import is_dev_file
@@ -124,12 +125,11 @@ from dockfix.fixers._python_runtime import (
     slim_variant,
     venv_target,
 )
-from dockfix.semantic import resolve_path
-from dockfix.suppression import is_pragma
+from dockfix.semantics.semantic import resolve_path
 from dockfix.syntax import env_pairs
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _DEFAULT_ENV = "/opt/venv"

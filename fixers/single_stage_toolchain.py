@@ -90,7 +90,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     analyse_stage,
     distroless_image,
@@ -119,13 +119,13 @@ from dockfix.fixers._runtime_stage import (
     split_stage,
     variables_from_image,
 )
-from dockfix.semantic import (
+from dockfix.semantics.semantic import (
     is_within,
     resolve_path,
 )
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # Toolchain images by the last component of their repository. Node, Java and .NET builds

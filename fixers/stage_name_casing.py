@@ -41,8 +41,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction
 
 

@@ -40,10 +40,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import stage_chain
 from dockfix.fixers._run_script import analyse_run
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction
 
 

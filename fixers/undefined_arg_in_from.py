@@ -44,11 +44,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.edits import insert_before, keyword_style
-from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import insert_before, keyword_style
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._from_args import from_variables, reference_problem
-from dockfix.semantic import PLATFORM_ARGS
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import PLATFORM_ARGS
 from dockfix.syntax import Dockerfile
 
 

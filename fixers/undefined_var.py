@@ -59,11 +59,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.edits import insert_after, keyword_style
-from dockfix.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.edits import insert_after, keyword_style
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._secret_names import looks_secret
-from dockfix.semantic import PLATFORM_ARGS, PROXY_ARGS, scope_at, variable_uses
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import PLATFORM_ARGS, PROXY_ARGS, scope_at, variable_uses
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # The instructions whose arguments BuildKit expands (and checks); FROM has its own checks.

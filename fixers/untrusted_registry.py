@@ -52,10 +52,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._image_refs import ImageSite, image_sites
-from dockfix.image_ref import has_variables
+from dockfix.registry.image_ref import has_variables
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
 _DOCKER_HUB_NAMES = frozenset({"docker.io", "hub.docker.com"})

@@ -62,8 +62,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.fixers._image_paths import (
     copy_parts,
     image_workdir_at,
@@ -71,7 +70,8 @@ from dockfix.fixers._image_paths import (
     start_command,
     tree_references,
 )
-from dockfix.semantic import is_within, resolve_path, stage_named_by
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import is_within, resolve_path, stage_named_by
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _MAX_NAMED = 8

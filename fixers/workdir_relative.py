@@ -45,11 +45,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
 from dockfix.fixers._image_paths import image_workdir_at
-from dockfix.semantic import resolve_path
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.semantic import resolve_path
 from dockfix.syntax import Dockerfile
 
 # A path the shell-word processing of WORKDIR reads as written.

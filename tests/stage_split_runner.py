@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dockfix
-from dockfix.buildkit_check import buildkit_rejects
-from dockfix.fixer import Finding
+from dockfix.core.buildkit_check import buildkit_rejects
+from dockfix.core.fixer import Finding
 
 
 def run_rule(

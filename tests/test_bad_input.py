@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.runner import RunOptions, process_path, write_fixed_text
+from dockfix.run.runner import RunOptions, process_path, write_fixed_text
 
 UPDATE_ALONE = "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n"
 

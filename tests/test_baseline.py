@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.baseline import add_ignore_pragmas
-from dockfix.edits import ignore_pragma_edit
-from dockfix.fixer import Finding
-from dockfix.runner import RunOptions, fix_text_with
+from dockfix.core.edits import ignore_pragma_edit
+from dockfix.core.fixer import Finding
+from dockfix.output.baseline import add_ignore_pragmas
+from dockfix.run.runner import RunOptions, fix_text_with
 from dockfix.syntax import parse_lossless
 from hadolint_runner import hadolint_codes_or_skip
 from support.cli import run_dockfix

@@ -1,4 +1,4 @@
-"""dockfix.builders without a real builder: log parsing, listings, commands, discovery.
+"""dockfix.proof.builders without a real builder: log parsing, listings, commands, discovery.
 
 The real builds are in tests/buildenv/test_builders.py (slow).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.builders import (
+from dockfix.proof.builders import (
     BuildahBuilder,
     BuilderNotFoundError,
     DockerBuildxBuilder,
@@ -25,7 +25,7 @@ from dockfix.builders import (
     parse_buildah_steps,
     parse_buildkit_steps,
 )
-from dockfix.image_compare import FileEntry
+from dockfix.proof.image_compare import FileEntry
 
 # Output of buildah 1.28 (Debian bookworm), cut down: a second build of a multi-stage file.
 BUILDAH_MULTISTAGE_LOG = textwrap.dedent(
@@ -162,7 +162,7 @@ def test_parse_buildkit() -> None:
 
 
 def test_build_result_counts() -> None:
-    from dockfix.builders import BuildResult
+    from dockfix.proof.builders import BuildResult
 
     result = BuildResult(
         success=True,
@@ -386,7 +386,7 @@ def test_storage_driver_default_keeps_a_used_root_else_overlay_where_it_works(
 ) -> None:
     """vfs was about six times slower than overlay on the same app: overlay is the default
     where buildah can mount it, and a storage root keeps the driver its images are in."""
-    import dockfix.builders as builders
+    import dockfix.proof.builders as builders
 
     monkeypatch.delenv("DOCKFIX_BUILDAH_DRIVER", raising=False)
     monkeypatch.setattr(builders.shutil, "which", lambda name: f"/usr/bin/{name}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.diffing import LARGE, unified_diff
+from dockfix.output.diffing import LARGE, unified_diff
 
 UPDATE_ALONE = "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
 FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
@@ -291,7 +291,7 @@ def test_walk_skips_what_git_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyP
     """The walk's .gitignore rules agree with git itself (`git ls-files --others
     --exclude-standard`) on negations, directory patterns, anchors, `**`, escapes and nested
     .gitignore files."""
-    from dockfix.discovery import iter_dockerfile_paths
+    from dockfix.files.discovery import iter_dockerfile_paths
 
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / ".gitignore").write_text(

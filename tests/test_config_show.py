@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.config import ConfigError, load_config_file
+from dockfix.run.config import ConfigError, load_config_file
 from support.cli import run_dockfix
 
 UPDATE_ALONE = (
@@ -144,7 +144,7 @@ def test_show_fixes_lists_the_fixes_per_file_and_code(monorepo: Path) -> None:
 
 
 def test_every_configuration_key_is_merged_by_extend() -> None:
-    from dockfix.config import _ATTRIBUTES, TOP_KEYS
+    from dockfix.run.config import _ATTRIBUTES, TOP_KEYS
 
     # a key added without a merge rule would be read as a fixer's table by `extend`
     assert set(_ATTRIBUTES) == TOP_KEYS - {"extend"}

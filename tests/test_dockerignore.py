@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockfix.dockerignore import (
+from dockfix.semantics.dockerignore import (
     DockerIgnore,
     Pattern,
     go_clean,

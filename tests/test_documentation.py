@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.catalog import all_fixers
-from dockfix.context import FixContext
-from dockfix.digest_cache import DigestCache
-from dockfix.image_lookup import VERSION_TAG_SUFFIX
+from dockfix.core.catalog import all_fixers
+from dockfix.registry.digest_cache import DigestCache
+from dockfix.registry.image_lookup import VERSION_TAG_SUFFIX
+from dockfix.semantics.context import FixContext
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
@@ -180,7 +180,7 @@ def test_a_compiled_rule_module_is_documented_from_its_source(tmp_path: Path) ->
     import sys
     import types
 
-    from dockfix.fixer import Fixer
+    from dockfix.core.fixer import Fixer
 
     (tmp_path / "compiled_rule.py").write_text('"""## What it does\n\nIt works."""\n')
     module = types.ModuleType("compiled_rule")

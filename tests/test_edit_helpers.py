@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.edits import apply_edits, indent_of, insert_after, insert_before, keyword_style
+from dockfix.core.edits import apply_edits, indent_of, insert_after, insert_before, keyword_style
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockfix.context import FixContext
-from dockfix.edits import TakenEdits, edits_overlap, insert_after
-from dockfix.engine import fix_document, fix_one
-from dockfix.fixer import Edit, Finding, Fix, Fixer
-from dockfix.invariants import _Edits
+from dockfix.core.edits import TakenEdits, edits_overlap, insert_after
+from dockfix.core.engine import fix_document, fix_one
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer
+from dockfix.core.invariants import _Edits
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, parse_lossless
 
 
@@ -143,7 +143,7 @@ def test_one_finding_fix_is_verified_like_a_round() -> None:
 def test_one_finding_fix_that_buildkits_parser_rejects_is_refused() -> None:
     """fix_one asks BuildKit's parser too, as a round does (a fix `dockfix` itself reads
     fine: `<< EOF` with a space)."""
-    from dockfix.buildkit_check import buildkit_rejects
+    from dockfix.core.buildkit_check import buildkit_rejects
     from support.misbehaving_plugin import SpaceHeredoc
 
     doc = parse_lossless("FROM alpine\nRUN <<EOF\nenv CC=gcc make\nEOF\n")
@@ -223,8 +223,8 @@ def test_what_each_fixer_says_it_acts_on_holds_on_every_fixture() -> None:
     instructions (so skipping it there changes no output)."""
     from pathlib import Path
 
-    from dockfix.catalog import all_fixers
-    from dockfix.engine import instruction_keywords
+    from dockfix.core.catalog import all_fixers
+    from dockfix.core.engine import instruction_keywords
 
     declared = [cls() for cls in all_fixers().values() if cls.acts_on]
     assert declared

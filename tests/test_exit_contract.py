@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dockfix import source_io
-from dockfix.source_io import text_digest, write_atomic
+from dockfix.files import source_io
+from dockfix.files.source_io import text_digest, write_atomic
 from test_bad_input import UPDATE_ALONE, needs_root, run_dockfix
 
 FIXED = "FROM debian\nRUN apt-get update && apt-get install -y curl\n"
@@ -38,7 +38,7 @@ import os
 import time
 from pathlib import Path
 
-from dockfix.fixer import Fixer, register
+from dockfix.core.fixer import Fixer, register
 
 
 @register
@@ -236,7 +236,7 @@ def test_pre_commit_hooks_exclude_what_discovery_skips() -> None:
 
     import yaml
 
-    from dockfix.discovery import NOT_DOCKERFILE_SUFFIXES, is_dockerfile_name
+    from dockfix.files.discovery import NOT_DOCKERFILE_SUFFIXES, is_dockerfile_name
 
     root = Path(__file__).resolve().parents[1]
     for hook in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text()):

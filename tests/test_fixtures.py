@@ -9,8 +9,8 @@ import pytest
 
 import dockfix
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
-from dockfix.buildkit_check import buildkit_rejects
-from dockfix.catalog import all_fixers
+from dockfix.core.buildkit_check import buildkit_rejects
+from dockfix.core.catalog import all_fixers
 from fixture_cases import Case, cases
 from hadolint_runner import hadolint_counts
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.catalog import all_fixers
-from dockfix.hadolint_config import candidate_paths, find_hadolint_config, load_hadolint_config
+from dockfix.core.catalog import all_fixers
+from dockfix.run.hadolint_config import candidate_paths, find_hadolint_config, load_hadolint_config
 from support.cli import run_dockfix
 
 # Dockerfiles on which hadolint reports rules that dockfix fixers resolve, several per file.

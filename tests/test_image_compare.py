@@ -1,4 +1,4 @@
-"""dockfix.image_compare on plain data: configs, file listings, declared changes, sizes."""
+"""dockfix.proof.image_compare on plain data: configs, file listings, declared changes, sizes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dockfix.image_compare import (
+from dockfix.proof.image_compare import (
     BUILD_NOISE,
     AllowedChanges,
     FileEntry,

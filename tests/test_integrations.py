@@ -41,7 +41,7 @@ def test_hooks_present() -> None:
     ],
 )
 def test_hook_file_pattern(name: str, taken: bool) -> None:
-    from dockfix.discovery import is_dockerfile_name
+    from dockfix.files.discovery import is_dockerfile_name
 
     for hook in hooks().values():
         files = re.compile(str(hook["files"]))

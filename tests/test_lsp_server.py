@@ -386,7 +386,7 @@ async def test_a_fix_that_creates_another_file(client: LanguageClient, tmp_path:
     ],
 )
 def test_ignore_comment_edit(before: str, after: str) -> None:
-    from dockfix.edits import apply_edits, ignore_pragma_edit
+    from dockfix.core.edits import apply_edits, ignore_pragma_edit
     from dockfix.syntax import parse_lossless
 
     doc = parse_lossless(before)

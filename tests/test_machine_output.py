@@ -305,9 +305,9 @@ def test_configured_severities(repo: Path) -> None:
 
 
 def test_severity_crosses_from_worker_processes() -> None:
-    from dockfix.engine import FileReport, FixOutcome
-    from dockfix.fixer import Finding, Severity
-    from dockfix.wire import pack_report, unpack_report
+    from dockfix.core.engine import FileReport, FixOutcome
+    from dockfix.core.fixer import Finding, Severity
+    from dockfix.run.wire import pack_report, unpack_report
 
     finding = Finding("DF201", "root", 1, severity=Severity.ERROR)
     report = FileReport("Dockerfile", FixOutcome("FROM a\n", "FROM a\n", [finding]))
@@ -318,7 +318,7 @@ def test_severity_crosses_from_worker_processes() -> None:
 def test_readme_severity_table_is_what_the_fixers_declare() -> None:
     import re
 
-    from dockfix.catalog import all_fixers
+    from dockfix.core.catalog import all_fixers
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Severity", 1)[1].split("\n### ", 1)[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.edits import (
+from dockfix.core.edits import (
     add_syntax_directive,
     apply_edits,
     delete_instruction,
@@ -14,7 +14,7 @@ from dockfix.edits import (
     insert_before,
     keyword_style,
 )
-from dockfix.fixer import Edit
+from dockfix.core.fixer import Edit
 from dockfix.syntax import parse
 
 
@@ -120,7 +120,7 @@ def test_add_syntax_directive() -> None:
 
 
 def test_a_global_pragma_in_a_bom_file_goes_after_the_bom() -> None:
-    from dockfix.edits import global_ignore_pragma_edit
+    from dockfix.core.edits import global_ignore_pragma_edit
 
     text = "\ufeffFROM a\nRUN x\n"
     edit = global_ignore_pragma_edit(parse(text), ["DF102"])
@@ -129,7 +129,7 @@ def test_a_global_pragma_in_a_bom_file_goes_after_the_bom() -> None:
 
 
 def test_a_global_pragma_goes_below_every_parser_directive() -> None:
-    from dockfix.edits import global_ignore_pragma_edit
+    from dockfix.core.edits import global_ignore_pragma_edit
 
     text = "# syntax=docker/dockerfile:1\n# escape=\\\nFROM a\n"
     edit = global_ignore_pragma_edit(parse(text), ["DF202"])
@@ -147,7 +147,7 @@ def test_a_global_pragma_goes_below_every_parser_directive() -> None:
     ],
 )
 def test_a_pragma_above_the_first_line_of_the_file(text: str) -> None:
-    from dockfix.edits import ignore_pragma_edit
+    from dockfix.core.edits import ignore_pragma_edit
 
     doc = parse(text)
     edit = ignore_pragma_edit(doc, doc.instructions[0], ["DF102"])

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dockfix import engine
-from dockfix.context import FixContext
-from dockfix.engine import MAX_ROUNDS, collect_findings, fix_document, fixable_summary
-from dockfix.fixer import Applicability, Edit, FileChange, Finding, Fix, Fixer, Resolves
+from dockfix.core import engine
+from dockfix.core.engine import MAX_ROUNDS, collect_findings, fix_document, fixable_summary
+from dockfix.core.fixer import Applicability, Edit, FileChange, Finding, Fix, Fixer, Resolves
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, parse
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dockfix.edits import apply_edits
-from dockfix.fixer import Edit
-from dockfix.invariants import check_invariants
+from dockfix.core.edits import apply_edits
+from dockfix.core.fixer import Edit
+from dockfix.core.invariants import check_invariants
 from dockfix.syntax import parse
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.suppression import Suppressions, is_pragma
+from dockfix.core.suppression import Suppressions, is_pragma
 from dockfix.syntax import parse
 
 

@@ -105,9 +105,9 @@ def test_full_output_rendered_file_by_file_equals_the_whole_render(tmp_path: Pat
     takes them (`a-b/` before `a/` as strings, after it in the walk)."""
     import random
 
-    from dockfix.discovery import iter_dockerfile_paths
-    from dockfix.report import join_full_files, render, render_full_file
-    from dockfix.runner import RunOptions, process_paths
+    from dockfix.files.discovery import iter_dockerfile_paths
+    from dockfix.output.report import join_full_files, render, render_full_file
+    from dockfix.run.runner import RunOptions, process_paths
 
     for name in ("a", "a-b", "a.b", "a/b"):
         (tmp_path / name).mkdir(parents=True, exist_ok=True)

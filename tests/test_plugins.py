@@ -22,7 +22,7 @@ None.
 ## Resolves
 none
 """
-from dockfix.fixer import Fixer, register
+from dockfix.core.fixer import Fixer, register
 
 
 @register

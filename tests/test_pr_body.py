@@ -120,7 +120,7 @@ def test_action_uploads_the_overflow_file() -> None:
     """The Action's pr mode writes the body where it uploads the cut-off part from."""
     import yaml
 
-    from dockfix.prbody import overflow_path
+    from dockfix.output.prbody import overflow_path
 
     action = (Path(__file__).resolve().parents[1] / "action.yml").read_text()
     steps = yaml.safe_load(action)["runs"]["steps"]

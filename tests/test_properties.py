@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 import dockfix
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
 from dockerfile_strategies import any_dockerfile
-from dockfix.buildkit_check import buildkit_rejects
+from dockfix.core.buildkit_check import buildkit_rejects
 from dockfix.syntax import ParseError, build_error, parse_lossless
 
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 import dockfix
-from dockfix import results_cache
 from dockfix.cli import main
-from dockfix.runner import FileReport, RunOptions, process_paths
+from dockfix.run import results_cache
+from dockfix.run.runner import FileReport, RunOptions, process_paths
 
 NODE = "FROM node:20\nCOPY . .\nRUN npm install\n"
 APT = "FROM python:3.12\nRUN apt-get update && apt-get install -y curl\n"
@@ -98,7 +98,7 @@ def test_changed_dockerfile_and_settings_recheck(repo: Path, tmp_path: Path) -> 
     assert _rechecked(_run(cache, select=("DF101",))) == ["a/Dockerfile", "b/Dockerfile"]
     _run(cache)
     (repo / "dockfix.toml").write_text('[severity]\nDF101 = "error"\n')
-    from dockfix import config, runner
+    from dockfix.run import config, runner
 
     config._find_config.cache_clear()  # as a new run finds it
     runner._find_config_for.cache_clear()
@@ -121,7 +121,7 @@ def test_another_dockfix_version_or_fixer_set_rechecks(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     _run(cache)
     # A fixer module whose source changed (an upgrade of a plug-in, an edited fixer).
-    from dockfix.catalog import all_fixers
+    from dockfix.core.catalog import all_fixers
 
     module = os.path.abspath(__import__(all_fixers()["DF101"].__module__, fromlist=["x"]).__file__)
     real_open = open
@@ -146,7 +146,7 @@ def test_another_dockfix_version_or_fixer_set_rechecks(
 def test_a_new_digest_cache_answer_rechecks_the_files_that_used_it(
     repo: Path, tmp_path: Path
 ) -> None:
-    from dockfix.digest_cache import DigestCache
+    from dockfix.registry.digest_cache import DigestCache
 
     cache = tmp_path / "cache"
     (repo / "b" / "Dockerfile").write_text(APT)
@@ -236,7 +236,7 @@ def test_damaged_entry_gives_one_warning_and_correct_results(
 def test_parallel_run_saves_the_workers_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dockfix.runner import PARALLEL_THRESHOLD
+    from dockfix.run.runner import PARALLEL_THRESHOLD
 
     monkeypatch.chdir(tmp_path)
     names = []
@@ -281,16 +281,16 @@ def test_hadolint_configuration_is_keyed_the_same_in_every_process(
 
 
 def _forget_configs() -> None:
-    from dockfix import runner
+    from dockfix.run import runner
 
-    dockfix.config.forget_found_configs()  # as a new run finds them
+    dockfix.run.config.forget_found_configs()  # as a new run finds them
     runner._find_config_for.cache_clear()
 
 
 def test_the_key_of_a_directory_s_files_is_the_key_of_each_file(repo: Path, tmp_path: Path) -> None:
     """A warm run works a directory's settings key out once; it must be the key each of its
     files would get on its own (per-file patterns and --context included)."""
-    from dockfix.runner import file_settings
+    from dockfix.run.runner import file_settings
 
     (repo / "dockfix.toml").write_text('[per-file-ignores]\n"b/*" = ["DF101"]\n')
     _forget_configs()
@@ -326,7 +326,7 @@ def test_a_parallel_warm_run_gives_what_the_cold_one_gave(
 ) -> None:
     """A worker sends a hit on as the cache stored it: the main process still gets every
     finding whole (its fix, edits when kept), naming the file as this run shows it."""
-    from dockfix.runner import PARALLEL_THRESHOLD
+    from dockfix.run.runner import PARALLEL_THRESHOLD
 
     project = tmp_path / "project"
     names = []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.discovery import iter_dockerfile_paths
-from dockfix.runner import PARALLEL_THRESHOLD, RunOptions, process_paths
+from dockfix.files.discovery import iter_dockerfile_paths
+from dockfix.run.runner import PARALLEL_THRESHOLD, RunOptions, process_paths
 
 UPDATE_ALONE = "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n"
 FIXED = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"
@@ -45,9 +45,9 @@ def test_workers_do_not_hang_after_buildkit_parser_loaded(tmp_path: Path) -> Non
     _monorepo(tmp_path, PARALLEL_THRESHOLD + 20)
     script = textwrap.dedent(
         f"""
-        from dockfix.buildkit_check import buildkit_rejects
-        from dockfix.discovery import iter_dockerfile_paths
-        from dockfix.runner import RunOptions, process_paths
+        from dockfix.core.buildkit_check import buildkit_rejects
+        from dockfix.files.discovery import iter_dockerfile_paths
+        from dockfix.run.runner import RunOptions, process_paths
 
         # Enough parsing for Go's garbage collector to run its threads (one call may not).
         for i in range(1000):
@@ -81,7 +81,7 @@ def test_reports_cross_the_process_boundary_unchanged(tmp_path: Path) -> None:
     changes, applied fixes and warnings, in fix and in check mode."""
     import pickle
 
-    from dockfix.wire import pack_report, unpack_report
+    from dockfix.run.wire import pack_report, unpack_report
 
     (tmp_path / "package.json").write_text('{"name": "a", "version": "1.0.0"}\n')
     (tmp_path / "Dockerfile").write_text(
@@ -103,10 +103,10 @@ def test_the_wire_format_carries_every_field() -> None:
     the packed tuples have one item per field."""
     import dataclasses
 
-    from dockfix.engine import FixOutcome
-    from dockfix.fixer import Applicability, Edit, Finding, Fix
-    from dockfix.runner import FileReport
-    from dockfix.wire import pack_report
+    from dockfix.core.engine import FixOutcome
+    from dockfix.core.fixer import Applicability, Edit, Finding, Fix
+    from dockfix.run.runner import FileReport
+    from dockfix.run.wire import pack_report
 
     fix = Fix((Edit(0, 1, "x"),), Applicability.SAFE, "d")
     finding = Finding("DF102", "m", 1, fix=fix)
@@ -125,7 +125,7 @@ def test_a_checked_tree_is_freed_without_the_garbage_collector(tmp_path: Path) -
     file's objects as soon as it is done instead of leaving them to the collector's scans."""
     import gc
 
-    from dockfix.runner import process_path
+    from dockfix.run.runner import process_path
 
     fixtures = Path(__file__).parent.parent / "fixtures"
     # Every fixture case's Dockerfile: all fixers, multi-stage files, heredocs, ONBUILD, CRLF.

@@ -17,9 +17,9 @@ from typing import NamedTuple
 import pytest
 
 import dockfix
-from dockfix.edits import apply_edits
-from dockfix.fixer import Edit
-from dockfix.invariants import check_invariants
+from dockfix.core.edits import apply_edits
+from dockfix.core.fixer import Edit
+from dockfix.core.invariants import check_invariants
 from support import misbehaving_plugin
 
 

@@ -1,4 +1,4 @@
-"""The engine's shared model of a Dockerfile (dockfix.semantic) and its memo helpers."""
+"""The engine's shared model of a Dockerfile (dockfix.semantics.semantic) and its memo helpers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.image_ref import ImageRef
-from dockfix.memo import per_tree
-from dockfix.semantic import (
+from dockfix.registry.image_ref import ImageRef
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import (
     Mount,
     base_image,
     base_reference,
@@ -281,7 +281,7 @@ def test_a_value_is_expanded_where_it_is_set(lines: str, expected: dict[str, str
 
 
 def test_variable_uses_reads_words_as_buildkits_lexer_does() -> None:
-    from dockfix.semantic import variable_uses
+    from dockfix.semantics.semantic import variable_uses
 
     def uses(text: str, escape: str = "\\") -> list[tuple[str, bool]]:
         return [(u.name, u.guarded) for u in variable_uses(text, escape)]

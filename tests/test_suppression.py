@@ -106,7 +106,7 @@ def test_check_skip_narrows_to_the_check_of_each_finding() -> None:
 
 
 def test_experimental_checks_run_where_experimental_enables_them_whatever_skip_says() -> None:
-    from dockfix.suppression import check_skips
+    from dockfix.core.suppression import check_skips
 
     skips = check_skips("skip=all;experimental=CopyIgnoredFile")
     assert not skips.skips("CopyIgnoredFile") and skips.skips("StageNameCasing")

@@ -188,7 +188,7 @@ def test_arbitrary_text_round_trips_and_agrees(text: str) -> None:
 
 
 def test_indented_instruction_offsets_and_edits() -> None:
-    from dockfix.edits import apply_edits, delete_instruction, insert_after, insert_before
+    from dockfix.core.edits import apply_edits, delete_instruction, insert_after, insert_before
 
     text = "FROM x AS a\nWORKDIR /app\n  COPY . .\n  RUN make\n"
     doc = parse(text)

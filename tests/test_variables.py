@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.semantic import expand
+from dockfix.semantics.semantic import expand
 from dockfix.syntax import parse
 
 VARS = {"FOO": "xxx", "BAR": "", "NONE": None}

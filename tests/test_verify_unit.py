@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from dockfix.builders import Builder, BuildResult, BuildStep
-from dockfix.engine import FixOutcome
-from dockfix.fixer import Finding
-from dockfix.image_compare import FileEntry, ImageConfig, compare_images
-from dockfix.verify import _cache_check, _code_file, allowed_changes, verify_outcome
+from dockfix.core.engine import FixOutcome
+from dockfix.core.fixer import Finding
+from dockfix.proof.builders import Builder, BuildResult, BuildStep
+from dockfix.proof.image_compare import FileEntry, ImageConfig, compare_images
+from dockfix.proof.verify import _cache_check, _code_file, allowed_changes, verify_outcome
 from support.cli import run_dockfix
 
 
@@ -237,7 +237,7 @@ def test_verify_help_lists_the_builder_settings(tmp_path: Path) -> None:
 
 
 def test_verify_settings_from_the_configuration(tmp_path: Path) -> None:
-    from dockfix.config import ConfigError, load_config_file
+    from dockfix.run.config import ConfigError, load_config_file
 
     cfg_file = tmp_path / "dockfix.toml"
     cfg_file.write_text(
@@ -272,7 +272,7 @@ def test_verify_exits_2_when_nothing_could_be_verified(tmp_path: Path) -> None:
 
 
 def test_run_comparison_of_a_service_that_stops_without_its_database() -> None:
-    from dockfix.image_run import RunObservation, compare_runs
+    from dockfix.proof.image_run import RunObservation, compare_runs
 
     said = "psycopg2.OperationalError: could not connect to server: Connection refused\n"
     before = RunObservation(exit_code=1, seconds=1.5, output=said)
@@ -305,7 +305,7 @@ def test_fix_verify_run_starts_the_images_as_verify_run_does(
     from click.testing import CliRunner
 
     from dockfix import cli
-    from dockfix.image_run import RunOptions
+    from dockfix.proof.image_run import RunOptions
 
     seen: list[object] = []
 

@@ -137,7 +137,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from dockfix.fixer import (
+from dockfix.core.fixer import (
     Applicability,
     FileChange,
     Finding,
@@ -154,7 +154,7 @@ from dockfix.fixers.ci_image_scan._sites import ScanSite, Site, Workflow
 from dockfix.fixers.ci_image_scan._workflows import load_workflows, repository_root
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction
 
 # How the package reads: _workflows.py loads the repository's workflows and finds each job's

@@ -19,7 +19,7 @@ from dockfix.fixers.ci_image_scan._sites import (
 )
 
 if TYPE_CHECKING:
-    from dockfix.shell import Word
+    from dockfix.semantics.shell import Word
 
 
 _DOCKER_VALUE_OPTIONS = frozenset(
@@ -51,7 +51,7 @@ def _run_sites(
     buildx_builder: bool,
     buildx_installed: bool,
 ) -> list[Site]:
-    from dockfix.shell import parse_shell
+    from dockfix.semantics.shell import parse_shell
 
     if "docker" not in script or "build" not in script:
         return []

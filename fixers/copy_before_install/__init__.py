@@ -102,13 +102,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from dockfix.fixer import Finding, Fixer, Option, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers.copy_before_install._finding import build
 from dockfix.fixers.copy_before_install._run import _RunResult, analyze_run
 from dockfix.fixers.copy_before_install._site import _CopySource, _Site
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 __all__ = ["CopyBeforeInstall"]

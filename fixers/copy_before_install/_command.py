@@ -15,7 +15,7 @@ from dockfix.fixers.copy_before_install._stage import _expand
 from dockfix.fixers.copy_before_install._tree import _join
 
 if TYPE_CHECKING:
-    from dockfix.shell import SimpleCommand, Word
+    from dockfix.semantics.shell import SimpleCommand, Word
 
 
 def _words(text: str) -> frozenset[str]:
@@ -232,7 +232,7 @@ def _shell_unquote(raw: str) -> str:
 
 def _argv_words(node: SimpleCommand) -> tuple[list[str], list[Word]]:
     """argv and its words with wrappers (``sudo``, ``env X=1``) removed, like ``argv``."""
-    from dockfix.shell import WRAPPERS
+    from dockfix.semantics.shell import WRAPPERS
 
     words = list(node.words)
     while words and words[0].value.rsplit("/", 1)[-1] in WRAPPERS:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers.copy_before_install._command import _argv_words
 from dockfix.fixers.copy_before_install._requirements import _canonical
-from dockfix.memo import per_tree
-from dockfix.semantic import stage_chain
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import stage_chain
 
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -78,7 +78,7 @@ def _stage_installs(doc: Dockerfile, stage: Stage) -> _StageInstalls:
 
 def _run_installs(instr: Instruction) -> dict[str, set[str]]:
     """What one RUN installs from manifests, by package manager (see _earlier_installs)."""
-    from dockfix.shell import shell_of
+    from dockfix.semantics.shell import shell_of
 
     out: dict[str, set[str]] = {}
     script = shell_of(instr) if instr.json_args is None else None

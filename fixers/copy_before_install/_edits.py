@@ -8,7 +8,7 @@ import json
 import posixpath
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit
+from dockfix.core.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers.copy_before_install._command import _argv_words, _Plan
 from dockfix.fixers.copy_before_install._run import _RunResult
@@ -20,10 +20,10 @@ from dockfix.fixers.copy_before_install._stage import (
     _workdir_at,
 )
 from dockfix.fixers.copy_before_install._tree import _join, _synthetic_root
-from dockfix.semantic import layered, unquote_word
+from dockfix.semantics.semantic import layered, unquote_word
 
 if TYPE_CHECKING:
-    from dockfix.shell import SimpleCommand
+    from dockfix.semantics.shell import SimpleCommand
     from dockfix.syntax import Dockerfile, Instruction
 
 
@@ -53,7 +53,7 @@ def rewrite(
 def _manifest_copies(site: _Site, files: list[str], dirs: list[str], pragmas: list[str]) -> Edit:
     """The whole-tree copy becomes the copies of the manifests, grouped by the directory they
     land in (its pragmas repeated above each)."""
-    from dockfix.edits import indent_of
+    from dockfix.core.edits import indent_of
 
     doc = site.doc
     eol = doc.eol
@@ -107,7 +107,7 @@ def _copy_after_install(
 ) -> Edit:
     """The whole-tree copy after the last install: inserted below it, or at the `&&` where a
     split RUN is cut (the commands after it, and a repeated project install, follow)."""
-    from dockfix.edits import indent_of
+    from dockfix.core.edits import indent_of
 
     doc = site.doc
     eol = doc.eol
@@ -191,7 +191,7 @@ def moved_copy(site: _Site, insert_after: Instruction) -> str:
     """The original COPY for its new place (destination made absolute when needed)."""
     assert site.dest is not None
     copy = site.copy
-    from dockfix.edits import indent_of
+    from dockfix.core.edits import indent_of
 
     text = site.doc.source[copy.start + len(indent_of(site.doc, copy)) : copy.end]
     stage = site.stage
@@ -223,7 +223,7 @@ def moved_copy(site: _Site, insert_after: Instruction) -> str:
 
 def hadolint_pragma(site: _Site, instr: Instruction, codes: set[str]) -> Edit | None:
     doc = site.doc
-    from dockfix.edits import indent_of
+    from dockfix.core.edits import indent_of
 
     indent = indent_of(doc, instr)
     n = instr.start_line - 1
@@ -245,7 +245,7 @@ def hadolint_pragma(site: _Site, instr: Instruction, codes: set[str]) -> Edit | 
 
 
 def _insert_after(doc: Dockerfile, instr: Instruction, lines: list[str]) -> Edit:
-    from dockfix.edits import indent_of
+    from dockfix.core.edits import indent_of
 
     indent = indent_of(doc, instr)
     eol = doc.eol

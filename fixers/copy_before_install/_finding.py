@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from dockfix.fixer import Edit, Finding, Fix, Fixer
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers.copy_before_install._edits import _NoFix, rewrite
 from dockfix.fixers.copy_before_install._run import _RunResult
@@ -177,7 +177,7 @@ def check_writes(site: _Site, results: list[_RunResult], blockers: list[str]) ->
 def _apply(source: str, edits: list[Edit]) -> Dockerfile | None:
     """The edited file's tree, or None when the edits do not apply or the result does not
     parse."""
-    from dockfix.edits import apply_edits
+    from dockfix.core.edits import apply_edits
     from dockfix.syntax import parse_lossless
 
     try:
@@ -189,7 +189,7 @@ def _apply(source: str, edits: list[Edit]) -> Dockerfile | None:
 
 def _dl3059_hits(doc: Dockerfile) -> int:
     """hadolint DL3059: consecutive single-command RUNs with the same flags (comments between)."""
-    from dockfix.shell import shell_of
+    from dockfix.semantics.shell import shell_of
 
     hits = 0
     prev: tuple[tuple[str, ...], int] | None = None

@@ -26,10 +26,10 @@ from dockfix.fixers.copy_before_install._stage import (
     _workdir_at,
 )
 from dockfix.fixers.copy_before_install._tree import _under
-from dockfix.semantic import layered, unquote_word
+from dockfix.semantics.semantic import layered, unquote_word
 
 if TYPE_CHECKING:
-    from dockfix.shell import SimpleCommand
+    from dockfix.semantics.shell import SimpleCommand
     from dockfix.syntax import Instruction
 
 
@@ -62,7 +62,7 @@ class _Chain:
 def analyze_run(site: _Site, instr: Instruction, index: int) -> _RunResult:
     """What one RUN after the copy does: installs from the copied tree, leaves it alone,
     reads it, or installs and then builds."""
-    from dockfix.shell import shell_of
+    from dockfix.semantics.shell import shell_of
 
     res = _RunResult(instr, "reader")
     if instr.heredocs:

@@ -12,10 +12,10 @@ from dockfix.fixers.copy_before_install._command import _Cmd
 from dockfix.fixers.copy_before_install._earlier import _earlier_installs
 from dockfix.fixers.copy_before_install._stage import _expand, _scope, _workdir_at
 from dockfix.fixers.copy_before_install._tree import _join, _Tree, _under
-from dockfix.semantic import unquote_word
+from dockfix.semantics.semantic import unquote_word
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Stage
 
 

@@ -1,11 +1,11 @@
 """What the stage says before an instruction: ARG/ENV values (expanded like BuildKit), the
 WORKDIR and $HOME. Each is computed once per stage and tree.
 
-Why DF101 does not ask :mod:`dockfix.semantic` for these (yet): its answers differ from the
+Why DF101 does not ask :mod:`dockfix.semantics.semantic` for these (yet): its answers differ from the
 model's on purpose, and a thin adapter over the model cannot recover them:
 
 - values are expanded where the ARG/ENV sets them (``ENV B=$A`` keeps the ``$A`` of that
-  moment; ``scope_at`` keeps ``$A`` and :func:`dockfix.semantic.expand` reads it later);
+  moment; ``scope_at`` keeps ``$A`` and :func:`dockfix.semantics.semantic.expand` reads it later);
 - an ARG without a default, or a variable the file does not set, makes a value unknown even
   under ``${V:-word}``: a ``--build-arg`` or the base image may set it (the model takes the
   value the build has without overrides);
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers.copy_before_install._tree import _IMAGE_WORKDIR, _SYNTHETIC, _join
-from dockfix.memo import per_tree
-from dockfix.semantic import unquote_word
+from dockfix.semantics.memo import per_tree
+from dockfix.semantics.semantic import unquote_word
 from dockfix.syntax import VariableHistory
 
 if TYPE_CHECKING:

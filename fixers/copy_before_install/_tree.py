@@ -8,7 +8,7 @@ import stat
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dockfix.context import FixContext
+    from dockfix.semantics.context import FixContext
 
 
 # Stand-in for the base image's WORKDIR, which the Dockerfile does not tell.

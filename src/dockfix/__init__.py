@@ -18,8 +18,8 @@ from dockfix.syntax import Dockerfile, ParseError, parse
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from dockfix.engine import FixOutcome
-    from dockfix.fixer import Finding
+    from dockfix.core.engine import FixOutcome
+    from dockfix.core.fixer import Finding
 
 __version__ = "0.1.0"
 __all__ = ["Dockerfile", "ParseError", "__version__", "fix", "fix_outcome", "parse"]
@@ -77,12 +77,12 @@ def fix_outcome(
     insecure_registries: Sequence[str] = (),
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> FixOutcome:
-    """Like :func:`fix`, returning the engine's :class:`~dockfix.engine.FixOutcome`."""
+    """Like :func:`fix`, returning the engine's :class:`~dockfix.core.engine.FixOutcome`."""
     from dataclasses import replace
 
-    from dockfix.catalog import all_fixers
-    from dockfix.config import find_config
-    from dockfix.runner import RunOptions, fix_text_with
+    from dockfix.core.catalog import all_fixers
+    from dockfix.run.config import find_config
+    from dockfix.run.runner import RunOptions, fix_text_with
 
     opts = RunOptions(
         select=tuple(select) if select is not None else None,

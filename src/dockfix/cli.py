@@ -21,7 +21,7 @@ import click
 from dockfix import __version__
 
 if TYPE_CHECKING:
-    from dockfix.gitops import ChangedFiles
+    from dockfix.output.gitops import ChangedFiles
 
 _COMMON = [
     # Not click's readability check: an unreadable file is one error line, the rest still run.
@@ -151,7 +151,7 @@ class _Run:
     def __init__(
         self, kw: dict[str, Any], apply_fixes: bool, refresh: bool = False, cache: bool = True
     ) -> None:
-        from dockfix.runner import RunOptions
+        from dockfix.run.runner import RunOptions
 
         self.kw = kw
         self.opts = RunOptions(
@@ -191,8 +191,8 @@ class _Run:
             click.echo(line, err=True)
 
     def validate(self) -> None:
-        from dockfix.catalog import SelectionError, resolve_code
-        from dockfix.config import ConfigError, load_config_file
+        from dockfix.core.catalog import SelectionError, resolve_code
+        from dockfix.run.config import ConfigError, load_config_file
 
         for group in (self.opts.select or (), self.opts.ignore, self.opts.extend_select):
             for tok in group:
@@ -207,7 +207,7 @@ class _Run:
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(2)
         if self.kw.get("changed_since"):
-            from dockfix.gitops import GitError, changed_since
+            from dockfix.output.gitops import GitError, changed_since
 
             try:
                 self.changed = changed_since(Path.cwd(), self.kw["changed_since"])
@@ -236,9 +236,9 @@ class _Run:
         return out
 
     def _reports(self) -> Generator[Any, None, None]:
-        from dockfix.config import ConfigError
-        from dockfix.engine import FileReport
-        from dockfix.runner import display_path, fix_text_with, process_paths
+        from dockfix.core.engine import FileReport
+        from dockfix.run.config import ConfigError
+        from dockfix.run.runner import display_path, fix_text_with, process_paths
 
         _tune_gc()
         paths: Sequence[str] = self.kw["paths"] or (".",)
@@ -246,7 +246,7 @@ class _Run:
             data = sys.stdin.buffer.read()
             name = self.kw["stdin_filename"]
             rep = FileReport(display_path(Path(name)) if name else "-", from_stdin=True)
-            from dockfix.source_io import SourceError, decode
+            from dockfix.files.source_io import SourceError, decode
 
             try:
                 text = decode(data)
@@ -261,7 +261,7 @@ class _Run:
                 return
         jobs = self.kw["jobs"] or None
         if sys.stderr.isatty() and not self.kw["quiet"]:
-            from dockfix.runner import one_path_per_file
+            from dockfix.run.runner import one_path_per_file
 
             # a progress bar needs the total first (a symlink and its target: one file)
             files = list(one_path_per_file(self._discover(paths), self.notes))
@@ -286,8 +286,8 @@ class _Run:
 
     def _changed_only(self, changed: ChangedFiles, paths: Iterator[str]) -> Iterator[str]:
         """The Dockerfiles --changed-since keeps: its bytes or its build context changed."""
-        from dockfix.config import ConfigError
-        from dockfix.runner import config_for, context_dir_of
+        from dockfix.run.config import ConfigError
+        from dockfix.run.runner import config_for, context_dir_of
 
         for p in paths:
             if not changed.contains(p):
@@ -307,9 +307,9 @@ class _Run:
                 yield p
 
     def _discover_all(self, paths: Sequence[str]) -> Iterator[str]:
-        from dockfix.config import Config, ConfigError, config_at, note_listing
-        from dockfix.discovery import iter_dockerfile_paths
-        from dockfix.runner import config_for
+        from dockfix.files.discovery import iter_dockerfile_paths
+        from dockfix.run.config import Config, ConfigError, config_at, note_listing
+        from dockfix.run.runner import config_for
 
         # The walk asks about every entry: each directory's configuration is looked up once,
         # and the usual one, without `exclude`, is remembered as None.
@@ -384,8 +384,8 @@ def _nothing_found(directory: str, files: int, dirs: int) -> str:
 def _hadolint_config(path: str | None, skip: bool) -> Any:
     """The run's hadolint configuration (`--hadolint-config`, else found as hadolint finds
     it), its warnings shown once (`fix --verify` makes two runs of one configuration)."""
-    from dockfix.hadolint_config import find_hadolint_config, load_hadolint_config
-    from dockfix.runner import display_path
+    from dockfix.run.hadolint_config import find_hadolint_config, load_hadolint_config
+    from dockfix.run.runner import display_path
 
     if skip:
         return None
@@ -401,9 +401,9 @@ def _hadolint_config(path: str | None, skip: bool) -> Any:
 def _cache_dir(config_file: str | None) -> Path:
     """The results cache's directory: ``$DOCKFIX_CACHE_DIR``, the working directory's
     ``cache-dir`` setting, or the default."""
-    from dockfix.config import ConfigError
-    from dockfix.results_cache import cache_dir_for
-    from dockfix.runner import config_for
+    from dockfix.run.config import ConfigError
+    from dockfix.run.results_cache import cache_dir_for
+    from dockfix.run.runner import config_for
 
     try:
         configured = config_for(".", config_file).cache_dir
@@ -452,7 +452,7 @@ def check(
 ) -> None:
     """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
     available)."""
-    from dockfix.report import join_full_files, render, render_full_file, statistics
+    from dockfix.output.report import join_full_files, render, render_full_file, statistics
 
     _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
@@ -509,7 +509,7 @@ def check(
         if failing < len(findings):
             click.echo(f"{len(findings) - failing} below the failure threshold.", err=True)
     if show_fixes:
-        from dockfix.engine import fix_applies
+        from dockfix.core.engine import fix_applies
 
         _echo_fixes([f for f in findings if fix_applies(f, unsafe)], "Would fix")
     _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
@@ -519,8 +519,8 @@ def check(
 def _configured_threshold(directory: str, config_file: str | None) -> str | None:
     """The `failure-threshold` of a directory's configuration (asked once per directory, not
     once per finding)."""
-    from dockfix.config import ConfigError
-    from dockfix.runner import config_for
+    from dockfix.run.config import ConfigError
+    from dockfix.run.runner import config_for
 
     try:
         return config_for(directory, config_file).failure_threshold
@@ -540,7 +540,7 @@ def _threshold(path: str, threshold: str | None, opts: Any) -> str:
 
 def _failing(findings: list[Any], threshold: str) -> int:
     """How many of one file's findings fail `check` (see :func:`_threshold`)."""
-    from dockfix.fixer import fails
+    from dockfix.core.fixer import fails
 
     return sum(1 for f in findings if fails(f.severity, threshold))
 
@@ -553,8 +553,8 @@ def _run_warnings(run: _Run, rep: Any) -> None:
 
 
 def _echo_fixes(fixed: list[Any], verb: str) -> None:
-    from dockfix.catalog import all_fixers
-    from dockfix.show import fixes_text
+    from dockfix.core.catalog import all_fixers
+    from dockfix.output.show import fixes_text
 
     names = {code: fixer.name for code, fixer in all_fixers().items()}
     click.echo(fixes_text(fixed, names, verb), nl=False, err=True)
@@ -570,9 +570,9 @@ def _show_instead(run: _Run, show_settings: bool, show_files: bool) -> None:
         for p in files:
             click.echo(p)
     if show_settings:
-        from dockfix.config import ConfigError
-        from dockfix.runner import config_for
-        from dockfix.show import settings_text
+        from dockfix.output.show import settings_text
+        from dockfix.run.config import ConfigError
+        from dockfix.run.runner import config_for
 
         if not files:
             run.errors.append("error: --show-settings: no Dockerfile found")
@@ -588,8 +588,8 @@ def _show_instead(run: _Run, show_settings: bool, show_files: bool) -> None:
 
 def _add_noqa(run: _Run) -> None:
     """check --add-noqa: write a pragma for every finding left, then exit 0 (2 on errors)."""
-    from dockfix.baseline import add_ignore_pragmas
-    from dockfix.runner import write_fixed_text
+    from dockfix.output.baseline import add_ignore_pragmas
+    from dockfix.run.runner import write_fixed_text
 
     if "-" in run.kw["paths"]:
         raise click.UsageError("--add-noqa edits files; it does not read standard input")
@@ -620,7 +620,7 @@ def _add_noqa(run: _Run) -> None:
 
 
 def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: bool) -> None:
-    from dockfix.engine import fixable_summary
+    from dockfix.core.engine import fixable_summary
 
     if not findings:
         what = "No findings" if errors or not nfiles else "All checks passed"
@@ -735,8 +735,8 @@ def fix(
     **kw: Any,
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
-    from dockfix.engine import fixable_summary
-    from dockfix.report import STRUCTURED_FORMATS, render, render_fix, statistics
+    from dockfix.core.engine import fixable_summary
+    from dockfix.output.report import STRUCTURED_FORMATS, render, render_fix, statistics
 
     # Only a dry run reads the results cache: --write and --commit check every file.
     run = _Run(kw, apply_fixes=True, refresh=refresh, cache=mode == "diff" and not commit)
@@ -751,7 +751,7 @@ def fix(
     commits: list[Any] = []
     run_options = None
     if verify_run:
-        from dockfix.image_run import RunOptions
+        from dockfix.proof.image_run import RunOptions
 
         verify_builds, run_options = True, RunOptions()
     if commit:
@@ -794,10 +794,10 @@ def fix(
     if pr_body is not None:
         import contextlib
 
-        from dockfix.config import ConfigError
-        from dockfix.prbody import write_pr_body
-        from dockfix.runner import config_for
-        from dockfix.verify import pr_section
+        from dockfix.output.prbody import write_pr_body
+        from dockfix.proof.verify import pr_section
+        from dockfix.run.config import ConfigError
+        from dockfix.run.runner import config_for
 
         if pr_body_limit is None:
             with contextlib.suppress(ConfigError):  # a bad file is reported with the files
@@ -825,7 +825,7 @@ def fix(
 
 def _offline_skips(left: list[Any]) -> None:
     """What ``--offline`` left unfixed and why (``check`` shows it with each finding)."""
-    from dockfix.catalog import all_fixers
+    from dockfix.core.catalog import all_fixers
 
     fixers = all_fixers()
     for f in left:
@@ -839,7 +839,7 @@ def _fix_pass(
     run: _Run, reports: list[Any], mode: str, kw: dict[str, Any]
 ) -> tuple[list[Any], list[Any], int]:
     """Show or write one run's results; returns (applied, left, files changed)."""
-    from dockfix.runner import display_path, write_file_change, write_fixed_text
+    from dockfix.run.runner import display_path, write_file_change, write_fixed_text
 
     applied: list[Any] = []
     left: list[Any] = []
@@ -916,14 +916,14 @@ def _fix_pass(
 def _diff_to_stdout(kw: dict[str, Any]) -> bool:
     """Whether `fix` prints its diff (or the fixed standard input): not when a structured
     format owns standard output, nor when the diff goes to --diff-file."""
-    from dockfix.report import STRUCTURED_FORMATS
+    from dockfix.output.report import STRUCTURED_FORMATS
 
     return kw.get("output_format") not in STRUCTURED_FORMATS and kw.get("diff_file") is None
 
 
 def _diff_text(run: _Run, mode: str) -> str:
     """The unified diff of what `fix` would change (with --write: of what it wrote)."""
-    from dockfix.diffing import unified_diff
+    from dockfix.output.diffing import unified_diff
 
     return "".join(
         unified_diff(old, new, shown)
@@ -945,8 +945,8 @@ def _fix_with_commits(
 ) -> tuple[list[Any], list[Any], int, list[Any]]:
     """One pass and one commit per fixer code, in code order; returns (applied, left, files
     changed, the commits)."""
-    from dockfix.catalog import all_fixers
-    from dockfix.gitops import (
+    from dockfix.core.catalog import all_fixers
+    from dockfix.output.gitops import (
         GitError,
         LeftAlone,
         commit_files,
@@ -1022,7 +1022,7 @@ def _fix_with_commits(
     except GitError as exc:
         run.errors.append(f"error: {exc}")
     if not kw["quiet"]:
-        from dockfix.gitops import revert_note
+        from dockfix.output.gitops import revert_note
 
         for info in commits:
             n = len(info.files)
@@ -1121,7 +1121,7 @@ def verify(
     run-root, registries-conf, signature-policy) and the DOCKFIX_BUILDAH_* variables.
     Exit 2 when nothing could be verified.
     """
-    from dockfix.image_run import RunOptions
+    from dockfix.proof.image_run import RunOptions
 
     settings = {
         "storage_driver": storage_driver,
@@ -1157,7 +1157,7 @@ def verify(
         for r in checked:
             click.echo(r.format_text() + "\n")
     if pr_body is not None:
-        from dockfix.verify import pr_section
+        from dockfix.proof.verify import pr_section
 
         pr_body.write_text(pr_section(checked), encoding="utf-8")
     bad = [r for r in checked if not r.ok]
@@ -1198,10 +1198,10 @@ def _verify_reports(
     settings: Mapping[str, str] | None = None,
     run_options: Any = None,
 ) -> tuple[_Run, list[Any]]:
-    from dockfix.builders import BuilderError, find_builder
-    from dockfix.config import ConfigError
-    from dockfix.runner import config_for, process_path
-    from dockfix.verify import VerifyResult, verify_outcome
+    from dockfix.proof.builders import BuilderError, find_builder
+    from dockfix.proof.verify import VerifyResult, verify_outcome
+    from dockfix.run.config import ConfigError
+    from dockfix.run.runner import config_for, process_path
 
     args = _key_values("--build-arg", build_arg)
     run = _Run(kw, apply_fixes=True)
@@ -1273,8 +1273,8 @@ def _only(run: _Run, path: str, process_path: Any) -> Any:
 )
 def clean(config_file: str | None) -> None:
     """Remove the results cache (the digest cache stays: see `--refresh`)."""
-    from dockfix.results_cache import clean as remove_results
-    from dockfix.results_cache import results_dir
+    from dockfix.run.results_cache import clean as remove_results
+    from dockfix.run.results_cache import results_dir
 
     cache_dir = _cache_dir(config_file)
     try:
@@ -1301,7 +1301,7 @@ def rule(
     code: str | None, show_all: bool, hadolint_config: str | None, no_hadolint_config: bool
 ) -> None:
     """Print a fixer's documentation (`dockfix rule DF102`), or list them all."""
-    from dockfix.catalog import all_fixers, rule_page
+    from dockfix.core.catalog import all_fixers, rule_page
 
     fixers = all_fixers()
     if show_all or not code:
@@ -1349,14 +1349,14 @@ def server(allow_network: bool, config_file: str | None, stdio: bool) -> None:
 def _rule_settings(fx: Any, hadolint: Any) -> str:
     """How the configuration of the working directory sets a rule, saying where each value
     came from."""
-    from dockfix.config import ConfigError, find_config
-    from dockfix.runner import severity_of
+    from dockfix.run.config import ConfigError, find_config
+    from dockfix.run.runner import severity_of
 
     try:
         cfg = find_config(".")
     except ConfigError as exc:
         click.echo(f"warning: {exc}", err=True)
-        from dockfix.config import Config
+        from dockfix.run.config import Config
 
         cfg = Config()
     severity, source = severity_of(None, fx, cfg, hadolint)

@@ -29,15 +29,21 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from dockfix import __version__
-from dockfix.catalog import all_fixers, rule_page
-from dockfix.config import Config, ConfigError, find_config, forget_found_configs, load_config_file
-from dockfix.digest_cache import default_cache_path
-from dockfix.discovery import is_dockerfile_name
-from dockfix.edits import apply_edits, ignore_pragma_edit
-from dockfix.engine import FixOutcome, fix_one
-from dockfix.fixer import Applicability, FileChange, Finding, Severity
-from dockfix.runner import RunOptions, fix_text_with
-from dockfix.source_io import SourceError, write_atomic
+from dockfix.core.catalog import all_fixers, rule_page
+from dockfix.core.edits import apply_edits, ignore_pragma_edit
+from dockfix.core.engine import FixOutcome, fix_one
+from dockfix.core.fixer import Applicability, FileChange, Finding, Severity
+from dockfix.files.discovery import is_dockerfile_name
+from dockfix.files.source_io import SourceError, write_atomic
+from dockfix.registry.digest_cache import default_cache_path
+from dockfix.run.config import (
+    Config,
+    ConfigError,
+    find_config,
+    forget_found_configs,
+    load_config_file,
+)
+from dockfix.run.runner import RunOptions, fix_text_with
 from dockfix.syntax import Dockerfile, parse_lossless
 
 SOURCE = "dockfix"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dockfix.builders import BuildahBuilder, overlay_works
+from dockfix.proof.builders import BuildahBuilder, overlay_works
 
 HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"

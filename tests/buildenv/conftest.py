@@ -27,7 +27,7 @@ for _path in (str(HERE.parent), str(HERE)):
 import base_images as bi  # noqa: E402
 from buildenv_helpers import BuildEnv, choose_driver, cleanup_storage, require  # noqa: E402
 
-from dockfix.builders import BuildahBuilder  # noqa: E402
+from dockfix.proof.builders import BuildahBuilder  # noqa: E402
 
 _SUMMARY: list[str] = []
 

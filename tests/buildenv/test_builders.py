@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from buildenv_helpers import APPS_DIR, BuildEnv, cleanup_storage, copy_app
 
-from dockfix.builders import BuildahBuilder, BuildResult
-from dockfix.image_compare import (
+from dockfix.proof.builders import BuildahBuilder, BuildResult
+from dockfix.proof.image_compare import (
     FileEntry,
     apt_lists_removed,
     compare_images,

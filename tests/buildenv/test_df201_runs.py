@@ -25,8 +25,8 @@ import pytest
 from buildenv_helpers import APPS_DIR, BuildEnv, copy_app
 
 import dockfix
-from dockfix.builders import ulimit_options
-from dockfix.fixer import Applicability
+from dockfix.core.fixer import Applicability
+from dockfix.proof.builders import ulimit_options
 
 RUN_APPS = sorted(p.parent.name for p in APPS_DIR.glob("*/verify.toml"))
 PERMISSION_ERRORS = ("Permission denied", "EACCES", "EPERM", "Read-only file system")

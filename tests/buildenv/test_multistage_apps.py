@@ -1,6 +1,6 @@
 """The multi-stage rewrites proven by building: each service app (an `apps/<name>/verify.toml`
 with `kind = "service"`) is built before and after `dockfix fix --unsafe-fixes`, both images
-are started as `dockfix verify --run` starts them (`dockfix.image_run`: each in a network
+are started as `dockfix verify --run` starts them (`dockfix.proof.image_run`: each in a network
 namespace of its own) and must answer the app's probe URL, and the sizes are compared.
 
 The per-app figures go to the terminal summary ("multi-stage rewrites: size before/after").
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.builders import BuildahBuilder
-from dockfix.image_run import RunOptions, run_pair
+from dockfix.proof.builders import BuildahBuilder
+from dockfix.proof.image_run import RunOptions, run_pair
 
 APPS = Path(__file__).resolve().parent / "apps"
 # The rewrites each app is here to prove (the app is skipped by the others' helpers).

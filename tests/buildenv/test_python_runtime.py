@@ -1,7 +1,7 @@
 """DF304 proven by building: Python service apps split into a venv builder and a -slim runtime.
 
 Each app is built as written and after DF304 alone. Both images are started the way
-``dockfix verify --run`` starts them (``dockfix.image_run``: the image's own command, each in
+``dockfix verify --run`` starts them (``dockfix.proof.image_run``: the image's own command, each in
 its network namespace) and must answer the probes of the app's ``verify.toml`` with HTTP
 200; the DF304 image must keep every file the original has under its working directory and
 be smaller. (With every unsafe fix together, DF201's non-root user included, test_verify.py's
@@ -17,8 +17,8 @@ import pytest
 from buildenv_helpers import BuildEnv, copy_app
 
 import dockfix
-from dockfix.builders import BuildahBuilder
-from dockfix.image_run import RunOptions, run_pair
+from dockfix.proof.builders import BuildahBuilder
+from dockfix.proof.image_run import RunOptions, run_pair
 
 pytestmark = pytest.mark.slow
 

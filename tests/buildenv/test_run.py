@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.builders import BuildahBuilder
-from dockfix.engine import FixOutcome
-from dockfix.fixer import Finding
-from dockfix.image_run import RunOptions
-from dockfix.verify import VerifyResult, pr_section, verify_outcome
+from dockfix.core.engine import FixOutcome
+from dockfix.core.fixer import Finding
+from dockfix.proof.builders import BuildahBuilder
+from dockfix.proof.image_run import RunOptions
+from dockfix.proof.verify import VerifyResult, pr_section, verify_outcome
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """Every fixer proven by real builds: each fixture app built before and after its fixes.
 
-`dockfix verify`'s own machinery (src/dockfix/verify.py) builds both versions with buildah
+`dockfix verify`'s own machinery (src/dockfix/proof/verify.py) builds both versions with buildah
 against the local registry of base images, compares the image configs and root filesystems
 apart from the changes the applied fixers declare, and counts cache reuse after a code-only
 change. A fixed file that does not build, or an undeclared difference, fails the test.
@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 import dockfix
-from dockfix.builders import BuildahBuilder
-from dockfix.engine import FixOutcome
-from dockfix.image_run import RunOptions
-from dockfix.verify import VerifyResult, verify_outcome
+from dockfix.core.engine import FixOutcome
+from dockfix.proof.builders import BuildahBuilder
+from dockfix.proof.image_run import RunOptions
+from dockfix.proof.verify import VerifyResult, verify_outcome
 
 APPS = Path(__file__).resolve().parent / "apps"
 APP_NAMES = sorted(p.name for p in APPS.iterdir() if (p / "Dockerfile").is_file())
@@ -207,7 +207,7 @@ def test_verify_command_end_to_end(buildenv: object, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["docker", "podman"])
 def test_other_builders_when_present(name: str, tmp_path: Path) -> None:
     """docker buildx and podman share buildah's interface; run where the binary is here."""
-    from dockfix.builders import BuilderNotFoundError, find_builder
+    from dockfix.proof.builders import BuilderNotFoundError, find_builder
 
     try:
         builder = find_builder(name)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 
 FLAG = "--no-install-recommends"
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 RM = "rm -rf /var/lib/apt/lists/*"

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability
+from dockfix.core.fixer import Applicability
 
 
-def fix(text: str, unsafe: bool = False) -> tuple[str, list[dockfix.fixer.Finding]]:  # type: ignore[name-defined]
+def fix(text: str, unsafe: bool = False) -> tuple[str, list[dockfix.core.fixer.Finding]]:  # type: ignore[name-defined]
     return dockfix.fix(text, select=["DF102"], unsafe_fixes=unsafe)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 
@@ -84,7 +84,7 @@ def test_other_links_are_not_reported() -> None:
 
 
 def test_verify_expects_the_shell_and_bin_sh_to_differ() -> None:
-    from dockfix.verify import allowed_changes
+    from dockfix.proof.verify import allowed_changes
 
     allowed = allowed_changes(["DF527"])
     assert allowed.config_fields == {"Shell"}

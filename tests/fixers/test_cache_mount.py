@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.config import ConfigError, load_config_file
-from dockfix.context import FixContext
-from dockfix.engine import fix_document
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.engine import fix_document
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers.cache_mount import CacheMount
-from dockfix.image_lookup import ImageLookups, ImageQuery, LookupAnswer
-from dockfix.image_ref import ImageRef
+from dockfix.registry.image_lookup import ImageLookups, ImageQuery, LookupAnswer
+from dockfix.registry.image_ref import ImageRef
+from dockfix.run.config import ConfigError, load_config_file
+from dockfix.semantics.context import FixContext
 from hadolint_runner import hadolint_codes
 from support.registry_server import OCI_IMAGE_INDEX as OCI_INDEX
 
@@ -975,7 +975,7 @@ def test_every_tool_matcher_names_a_known_program() -> None:
     """tool_for() rules out other programs before asking the matchers: each tool's own
     programs must be among those it lets through."""
     from dockfix.fixers._cache_dirs import TOOLS, tool_for
-    from dockfix.shell import parse_shell
+    from dockfix.semantics.shell import parse_shell
 
     samples = {
         "pip": ["pip install x", "python3 -m pip install x", "/usr/bin/pip3.12 install x"],
@@ -1015,8 +1015,8 @@ def test_fix_then_check_finds_nothing_on_a_line_dockfix_wrote(
     not report before (the `# syntax=` line DF104 wrote used to be an unpinned image)."""
     import shutil
 
-    from dockfix.digest_cache import DigestCache
-    from dockfix.runner import RunOptions, process_paths
+    from dockfix.registry.digest_cache import DigestCache
+    from dockfix.run.runner import RunOptions, process_paths
 
     cache = DigestCache(tmp_path / "digests.json")
     # docker/dockerfile:1 as a run that reached Docker Hub cached it (this test is offline).

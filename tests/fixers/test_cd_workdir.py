@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 

@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.config import Config
-from dockfix.engine import FixOutcome
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.engine import FixOutcome
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers.ci_image_scan import DEFAULT_ACTION
 from dockfix.fixers.ci_image_scan._scan_step import _yaml_value
 from dockfix.fixers.ci_image_scan._sites import image_repository
 from dockfix.fixers.ci_image_scan._workflows import repository_root
-from dockfix.runner import RunOptions, fix_text_with
+from dockfix.run.config import Config
+from dockfix.run.runner import RunOptions, fix_text_with
 from fixture_cases import ROOT as FIXTURES
 
 CODE = "DF601"

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers._package_managers import PACKAGE_MANAGERS, match_command, truthy
 from dockfix.fixers.copy_before_install import CopyBeforeInstall
 from dockfix.fixers.copy_before_install._command import (
@@ -22,6 +21,7 @@ from dockfix.fixers.copy_before_install._command import (
     _shell_unquote,
 )
 from dockfix.fixers.copy_before_install._stage import _default_home, _expand, _workdir_at
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_codes
 
@@ -1171,7 +1171,7 @@ def test_helpers() -> None:
     ],
 )
 def test_stage_answers_kept(lines: str, workdir: str, home: str | None) -> None:
-    """DF101's own answers where dockfix.semantic answers otherwise (see _stage's docstring)."""
+    """DF101's own answers where dockfix.semantics.semantic answers otherwise (see _stage's docstring)."""
     doc = parse(f"FROM alpine\n{lines}\nRUN true\n")
     stage = doc.stages[0]
     at = len(stage.instructions) - 1

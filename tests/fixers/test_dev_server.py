@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.fixer import Finding
+from dockfix.core.fixer import Finding
 from dockfix.fixers.dev_server import named_for_development
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability
+from dockfix.core.fixer import Applicability
 
 DIGEST = "sha256:" + "0" * 64
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.fixer import Finding
+from dockfix.core.fixer import Finding
 
 
 def check(text: str, code: str) -> list[Finding]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
-from dockfix.runner import RunOptions, fix_text_with
+from dockfix.core.fixer import Applicability, Finding
+from dockfix.run.runner import RunOptions, fix_text_with
 from hadolint_runner import hadolint_codes
 from support.pinning import PinningImages, isolate
 from support.registry_server import FaultProxy

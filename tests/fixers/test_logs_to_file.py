@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers.logs_to_file import LogsToFile
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_codes_or_skip as hadolint_codes
 

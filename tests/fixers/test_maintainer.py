@@ -10,10 +10,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.edits import apply_edits
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.edits import apply_edits
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers.maintainer import Maintainer, label_value, process_double_quoted
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import parse, parse_words
 from hadolint_runner import hadolint_codes_or_skip as hadolint_codes
 

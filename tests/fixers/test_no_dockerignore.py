@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.dockerignore import DockerIgnore
-from dockfix.engine import fix_document
-from dockfix.fixer import Applicability, FileChange, Finding
+from dockfix.core.engine import fix_document
+from dockfix.core.fixer import Applicability, FileChange, Finding
 from dockfix.fixers.no_dockerignore import HEADER, NoDockerignore
+from dockfix.semantics.context import FixContext
+from dockfix.semantics.dockerignore import DockerIgnore
 from fixture_cases import ROOT as FIXTURES
 
 

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.buildkit_check import buildkit_rejects
-from dockfix.catalog import all_fixers
-from dockfix.context import FixContext
-from dockfix.engine import fix_document
-from dockfix.fixer import Applicability, Finding
-from dockfix.runner import RunOptions, fix_text_with
+from dockfix.core.buildkit_check import buildkit_rejects
+from dockfix.core.catalog import all_fixers
+from dockfix.core.engine import fix_document
+from dockfix.core.fixer import Applicability, Finding
+from dockfix.run.runner import RunOptions, fix_text_with
+from dockfix.semantics.context import FixContext
 from fixture_cases import ROOT
 from hadolint_runner import hadolint_codes
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.fixer import Applicability
+from dockfix.core.fixer import Applicability
 from stage_split_runner import run_rule
 
 TS = {

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.catalog import all_fixers
-from dockfix.context import FixContext
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.catalog import all_fixers
+from dockfix.core.fixer import Applicability, Finding
+from dockfix.semantics.context import FixContext
 from fixture_cases import ROOT
 
 CODE = "DF303"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.fixer import Applicability, Finding
 
 MANIFEST = '{"name": "api", "dependencies": {"express": "^4.19.2"}}\n'
 LOCK = '{"name": "api", "lockfileVersion": 3, "requires": true, "packages": {}}\n'

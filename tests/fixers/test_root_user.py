@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.edits import apply_edits
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.edits import apply_edits
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers._base_images import classify
 from dockfix.fixers.root_user import RootUser
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
@@ -668,7 +668,7 @@ def test_data_in_roots_home_is_named() -> None:
 
 
 def test_unprivileged_port_start_must_be_a_port_number(tmp_path: Path) -> None:
-    from dockfix.config import ConfigError
+    from dockfix.run.config import ConfigError
 
     (tmp_path / "dockfix.toml").write_text("unprivileged-port-start = true\n")
     with pytest.raises(ConfigError, match="`unprivileged-port-start` must be a port number"):

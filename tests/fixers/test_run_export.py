@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 import dockfix
-from dockfix.fixer import Applicability, Finding
-from dockfix.semantic import expand, scope_at
+from dockfix.core.fixer import Applicability, Finding
+from dockfix.semantics.semantic import expand, scope_at
 from dockfix.syntax import env_pairs
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.engine import fix_document
-from dockfix.fixer import Applicability, Finding, Severity
+from dockfix.core.engine import fix_document
+from dockfix.core.fixer import Applicability, Finding, Severity
 from dockfix.fixers._secret_names import looks_secret
 from dockfix.fixers.secret_in_arg_env import SecretInArgEnv
 from dockfix.fixers.secret_written import SecretWritten
-from dockfix.image_lookup import ImageLookups, ImageQuery, LookupAnswer
-from dockfix.image_ref import ImageRef
+from dockfix.registry.image_lookup import ImageLookups, ImageQuery, LookupAnswer
+from dockfix.registry.image_ref import ImageRef
+from dockfix.semantics.context import FixContext
 from hadolint_runner import hadolint_counts_or_skip as hadolint_counts
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

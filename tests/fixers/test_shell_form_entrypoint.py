@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.context import FixContext
-from dockfix.edits import apply_edits
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.edits import apply_edits
+from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers.shell_form_entrypoint import ShellFormEntrypoint
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import parse
 from hadolint_runner import hadolint_codes_or_skip as hadolint_codes
 

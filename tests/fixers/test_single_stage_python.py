@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.buildkit_check import buildkit_rejects
-from dockfix.fixer import Finding
+from dockfix.core.buildkit_check import buildkit_rejects
+from dockfix.core.fixer import Finding
 from dockfix.fixers._python_runtime import RuntimeBase, runtime_packages, slim_variant
 from hadolint_runner import hadolint_counts_or_skip
 

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.buildkit_check import buildkit_rejects
-from dockfix.catalog import all_fixers
-from dockfix.context import FixContext
-from dockfix.fixer import Applicability, Finding
+from dockfix.core.buildkit_check import buildkit_rejects
+from dockfix.core.catalog import all_fixers
+from dockfix.core.fixer import Applicability, Finding
+from dockfix.semantics.context import FixContext
 
 CODE = "DF302"
 # A build context with nothing in it (the default for inline tests).

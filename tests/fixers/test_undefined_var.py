@@ -6,7 +6,7 @@ import dockerfile  # type: ignore[import-untyped]
 import pytest
 
 import dockfix
-from dockfix.fixer import Finding
+from dockfix.core.fixer import Finding
 
 
 def check(text: str) -> list[Finding]:

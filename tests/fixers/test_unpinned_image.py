@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dockfix
-from dockfix.buildkit_check import buildkit_rejects
-from dockfix.fixer import Applicability, Finding
-from dockfix.runner import RunOptions, fix_text_with, process_paths
+from dockfix.core.buildkit_check import buildkit_rejects
+from dockfix.core.fixer import Applicability, Finding
+from dockfix.run.runner import RunOptions, fix_text_with, process_paths
 from hadolint_runner import hadolint_codes
 from support.pinning import PinningImages, isolate, seed_pinning_images, start_registry
 from support.registry_server import FaultProxy
@@ -394,9 +394,9 @@ def test_a_run_asks_once_per_unique_image_and_a_warm_run_not_at_all(
     jobs: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import dockfix.runner
+    import dockfix.run.runner
 
-    monkeypatch.setattr(dockfix.runner, "PARALLEL_THRESHOLD", 10)  # worker processes for 24 files
+    monkeypatch.setattr(dockfix.run.runner, "PARALLEL_THRESHOLD", 10)  # worker processes for 24 files
     paths = _monorepo(tmp_path / "repo", host, 24)
     opts = RunOptions(select=(CODE,), insecure_registries=(host,))
     reports = list(process_paths(paths, opts, jobs=jobs))

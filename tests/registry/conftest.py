@@ -21,12 +21,12 @@ _TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(_TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(_TESTS_DIR))
 try:
-    import dockfix.registry_client  # noqa: F401
+    import dockfix.registry.registry_client  # noqa: F401
 except ImportError:
     sys.path.insert(0, str(_TESTS_DIR.parent / "src"))
 
-from dockfix.docker_credentials import DockerCredentialStore  # noqa: E402
-from dockfix.registry_client import RegistryClient  # noqa: E402
+from dockfix.registry.docker_credentials import DockerCredentialStore  # noqa: E402
+from dockfix.registry.registry_client import RegistryClient  # noqa: E402
 from support.registry_server import (  # noqa: E402
     BASIC_PASSWORD,
     BASIC_USER,

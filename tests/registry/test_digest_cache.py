@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.digest_cache import DigestCache, default_cache_path
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import OfflineCacheMiss, Resolved
+from dockfix.registry.digest_cache import DigestCache, default_cache_path
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import OfflineCacheMiss, Resolved
 from support.registry_server import ClientFactory, FaultProxy, Seeded
 
 

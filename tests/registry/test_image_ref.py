@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.image_ref import ImageRef, VariableReferenceError, has_variables
+from dockfix.registry.image_ref import ImageRef, VariableReferenceError, has_variables
 
 D1 = "sha256:" + "a" * 64
 D2 = "sha256:" + "b" * 64

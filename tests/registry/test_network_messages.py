@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import RegistryUnavailable, is_loopback_registry
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import RegistryUnavailable, is_loopback_registry
 from support.registry_server import (
     ClientFactory,
     FaultProxy,
@@ -167,7 +167,7 @@ def test_a_tls_error_names_the_insecure_registry_option(
     # The proxy serves plain HTTP on loopback; made to look like a remote registry, it gets
     # TLS, which fails at the handshake: once, without retries, naming the option.
     monkeypatch.setattr(
-        "dockfix.registry_client.is_loopback_registry", lambda registry: False
+        "dockfix.registry.registry_client.is_loopback_registry", lambda registry: False
     )
     client = make_client()
     with pytest.raises(RegistryUnavailable) as info:
@@ -224,7 +224,7 @@ def test_an_untrusted_certificate_names_ssl_cert_file_and_the_option(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host = f"127.0.0.1:{server.server_address[1]}"
     monkeypatch.setattr(
-        "dockfix.registry_client.is_loopback_registry", lambda registry: False
+        "dockfix.registry.registry_client.is_loopback_registry", lambda registry: False
     )
     try:
         with pytest.raises(RegistryUnavailable) as info:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.docker_credentials import DockerCredentialStore
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import NotFoundOrUnauthorized, RegistryError
+from dockfix.registry.docker_credentials import DockerCredentialStore
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import NotFoundOrUnauthorized, RegistryError
 from support.registry_server import (
     BASIC_PASSWORD,
     BASIC_USER,
@@ -339,7 +339,7 @@ def test_failing_helper_output_is_not_echoed(
 
 def test_a_broken_docker_config_is_a_warning_the_client_hands_over(tmp_path: Path) -> None:
     """Problems with config.json are returned to the caller (the CLI prints them), once."""
-    from dockfix.registry_client import RegistryClient
+    from dockfix.registry.registry_client import RegistryClient
 
     config = tmp_path / "config.json"
     config.write_text('{"auths": {"r.example": {"auth": "bm9jb2xvbg=="}}}')  # "nocolon"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import Resolved
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import Resolved
 from support.registry_server import ClientFactory, FaultProxy, Seeded
 
 

@@ -7,8 +7,8 @@ from email.utils import formatdate
 
 import pytest
 
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import RateLimited, RegistryUnavailable
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import RateLimited, RegistryUnavailable
 from support.registry_server import ClientFactory, FaultProxy, Seeded
 
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-import dockfix.registry_client
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import (
+import dockfix.registry.registry_client
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import (
     DigestVerificationError,
     NotFoundOrUnauthorized,
     RegistryUnavailable,
@@ -188,7 +188,7 @@ def test_plain_http_only_for_insecure_registries(
     # A remote registry (the loopback proxy, made to look remote: loopback registries are
     # plain HTTP) not listed as insecure: the client speaks TLS to the plain-HTTP proxy and
     # fails.
-    monkeypatch.setattr(dockfix.registry_client, "is_loopback_registry", lambda registry: False)
+    monkeypatch.setattr(dockfix.registry.registry_client, "is_loopback_registry", lambda registry: False)
     client = make_client(max_tries=1)
     with pytest.raises(RegistryUnavailable, match="TLS with"):
         client.resolve(ref(proxy, "test/multi:1.0"))

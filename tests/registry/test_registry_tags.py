@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from dockfix.image_ref import ImageRef
-from dockfix.registry_client import NotFoundOrUnauthorized, RegistryProtocolError, Resolved
+from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.registry_client import NotFoundOrUnauthorized, RegistryProtocolError, Resolved
 from support import registry_server
 from support.registry_server import ClientFactory, FaultProxy, RegistryServer, Seeded
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.docker_credentials import (
+from dockfix.registry.docker_credentials import (
     DOCKER_HUB_SERVER_ADDRESS,
     Credentials,
     DockerCredentialStore,
     default_docker_config_path,
     hostname_of,
 )
-from dockfix.registry_client import (
+from dockfix.registry.registry_client import (
     RegistryClient,
     _parse_challenges,
     _parse_retry_after,

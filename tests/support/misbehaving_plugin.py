@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from dockfix.context import FixContext
-from dockfix.fixer import Edit, Finding, Fix, Fixer
-from dockfix.suppression import is_pragma
+from dockfix.core.fixer import Edit, Finding, Fix, Fixer
+from dockfix.core.suppression import is_pragma
+from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Heredoc, Instruction
 
 MODULE = "dockfix_misbehaving"

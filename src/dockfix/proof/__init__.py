@@ -1,0 +1,3 @@
+"""`dockfix verify`: building both versions of a Dockerfile, comparing the images and
+starting them.
+"""

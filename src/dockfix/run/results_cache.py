@@ -1,0 +1,425 @@
+"""The results cache: a file whose inputs did not change is not checked again.
+
+One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v2/<2 hex>``,
+by a hash of the file's absolute path). The workers send the entries they computed back with
+the reports, and the run writes them at its end, each shard it touched once (a new file per
+entry cost more than half of a file's check on the benchmark's machine). A change re-checks
+that file only, and rewrites one shard. An entry holds the file's outcome and what it was
+computed from:
+
+- the settings: dockfix's version and fixer set (the source of dockfix and of every fixer's
+  module), the resolved configuration, the run's options, the selected codes, the build
+  context and the working directory (see :func:`settings_key`);
+- a digest of the file's text;
+- every input its fixers read (:mod:`dockfix.files.input_log`): manifests, lock files,
+  ``.dockerignore``, workflow files, directory listings, existence checks.
+
+- the registry answers its fixers used (a digest, a media type, a version tag): offline, the
+  digest cache's entries are read again and compared (an entry that went stale re-checks the
+  file); online, the run's lookups answer them (a registry that moved a tag re-checks it).
+
+Shard files carry a magic header and a checksum and are written to a temporary name then
+renamed: a corrupt or truncated shard is reported (one warning) and ignored, and runs that
+share the cache only ever replace whole shards (two runs writing the same shard at once may
+lose the other's new entries, never corrupt it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dockfix.core.engine import FixOutcome
+from dockfix.core.fixer import Fixer
+from dockfix.files.input_log import InputLog, skip_prefixes, still_valid
+from dockfix.files.source_io import text_digest
+from dockfix.run.config import Config
+from dockfix.run.hadolint_config import HadolintConfig
+from dockfix.run.runner import (
+    FileSettings,
+    RunOptions,
+    SharedSettings,
+    file_settings,
+    fix_text_with,
+    shared_settings,
+)
+from dockfix.run.wire import pack_outcome, unpack_outcome
+
+CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"
+# A new entry format or layout gets a new directory: an older release's files are never read
+# as this one's (results-v1 held a directory per hash prefix where v2 has a shard file).
+RESULTS_DIR = "results-v2"
+_MAGIC = b"dockfix-results\x01"
+_CHECK_SIZE = 16
+_HEADER = len(_MAGIC) + _CHECK_SIZE
+
+
+def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where dockfix keeps its caches: ``$XDG_CACHE_HOME/dockfix`` or ``~/.cache/dockfix``."""
+    from dockfix.registry.digest_cache import default_cache_path
+
+    return default_cache_path(environ).parent
+
+
+def cache_dir_for(configured: Path | None, environ: dict[str, str] | None = None) -> Path:
+    """``$DOCKFIX_CACHE_DIR``, else the ``cache-dir`` setting, else :func:`default_cache_dir`."""
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_DIR_ENV):
+        return Path(os.path.abspath(env[CACHE_DIR_ENV]))
+    if configured is not None:
+        return Path(os.path.abspath(configured))
+    return default_cache_dir(dict(env))
+
+
+def results_dir(cache_dir: str | Path) -> Path:
+    return Path(cache_dir) / RESULTS_DIR
+
+
+def clean(cache_dir: Path) -> int | None:
+    """Remove the results cache under ``cache_dir`` (and ``cache_dir`` if that leaves it
+    empty); the number of files removed, None when there was none. Other caches (the
+    digest cache) stay."""
+    import shutil
+
+    target = results_dir(cache_dir)
+    # Older releases' results too (results-v1 …): nothing reads them any more.
+    found = [d for d in cache_dir.glob("results-v*") if d.is_dir() and not d.is_symlink()]
+    if not found:
+        return None
+    count = 0
+    for d in sorted(found, key=lambda d: d != target):
+        count += sum(len(files) for _, _, files in os.walk(d))
+        shutil.rmtree(d)
+    with contextlib.suppress(OSError):  # other caches, or the user's files: not ours
+        cache_dir.rmdir()
+    return count
+
+
+# ---------------------------------------------------------------- keys
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    """dockfix's version and the bytes of its modules and of every fixer's module (with the
+    plug-in package's other modules): an upgrade, an edit or a new plug-in re-checks all."""
+    import dockfix
+    import dockfix.fixers
+    from dockfix.core.catalog import all_fixers
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{dockfix.__version__}\0{sys.version}\0".encode())
+    dirs = {os.path.dirname(os.path.abspath(dockfix.fixers.__file__ or ""))}
+    # dockfix's own modules sit in subpackages: every directory below the package's
+    dirs.update(
+        d
+        for d, _subdirs, _files in os.walk(os.path.dirname(os.path.abspath(dockfix.__file__)))
+        if os.path.basename(d) != "__pycache__"
+    )
+    files: set[str] = set()
+    for code, cls in all_fixers().items():
+        h.update(f"{code}\0{cls.__module__}\0{cls.__qualname__}\0".encode())
+        module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if module_file:
+            files.add(os.path.abspath(module_file))
+            if "." in cls.__module__:  # its package's helpers too
+                dirs.add(os.path.dirname(os.path.abspath(module_file)))
+    for d in dirs:
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        files.update(os.path.join(d, n) for n in names if n.endswith((".py", ".so", ".pyd")))
+    for name in sorted(files):
+        try:
+            with open(name, "rb") as fh:
+                h.update(name.encode() + b"\0" + hashlib.blake2b(fh.read()).digest())
+        except OSError:
+            h.update(name.encode() + b"\0?")
+    return h.hexdigest()
+
+
+# Settings shared by many files (a configuration with the run's options), by object identity:
+# the objects are kept alive with their key so that an identity is never reused.
+_BASE_KEYS: dict[tuple[int, int], tuple[object, object, str]] = {}
+
+
+def _hadolint_key(hadolint: HadolintConfig | None) -> object:
+    """The run's `.hadolint.yaml` settings in an order that is the same in every process (a
+    frozenset's repr follows the process's string hashing)."""
+    if hadolint is None:
+        return None
+    return (
+        sorted(hadolint.ignored),
+        sorted(hadolint.override.items()),
+        hadolint.failure_threshold,
+        hadolint.trusted_registries,
+    )
+
+
+def settings_key(settings: FileSettings, opts: RunOptions) -> str:
+    """Everything but the file's text and inputs that decides its outcome."""
+    cfg, ctx, fixers, unsafe = settings
+    insecure = ctx.services.get("insecure_registries")
+    head, tail = _key_around_context(cfg, opts, fixers, unsafe, ctx.refresh, insecure)
+    return f"{head}{ctx.context_dir}{tail}"
+
+
+def _key_around_context(
+    cfg: Config,
+    opts: RunOptions,
+    fixers: list[Fixer],
+    unsafe: bool,
+    refresh: bool,
+    insecure: object,
+) -> tuple[str, str]:
+    """:func:`settings_key` but for the build context: the text before it and after it."""
+    known = _BASE_KEYS.get((id(cfg), id(opts)))
+    if known is None:
+        plain_opts = opts._replace(
+            image_lookups=None, cache_dir=None, hadolint=None, keep_edits=True
+        )
+        text = (
+            f"{tool_fingerprint()}\0{os.getcwd()}\0{cfg!r}\0{plain_opts!r}"
+            f"\0{_hadolint_key(opts.hadolint)!r}"
+        )
+        base = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        if len(_BASE_KEYS) > 4096:
+            _BASE_KEYS.clear()
+        known = _BASE_KEYS[(id(cfg), id(opts))] = (cfg, opts, base)
+    codes = ",".join(f.code for f in fixers)
+    return f"{known[2]}\0{codes}\0{unsafe}\0", f"\0{refresh}\0{insecure!r}"
+
+
+# The key of the files that share their settings (see SharedSettings) around their build
+# context: (the settings it was made from, the text before the context, the text after).
+_SHARED_KEYS: dict[int, tuple[SharedSettings, str, str]] = {}
+
+
+def _file_key(path: Path, opts: RunOptions) -> str | None:
+    """:func:`settings_key` of a file whose settings are shared with other files, without
+    building the file's context; None when they are not."""
+    shared = shared_settings(str(path.parent), opts)
+    if shared.fixers is None:
+        return None
+    known = _SHARED_KEYS.get(id(shared))
+    if known is None or known[0] is not shared:
+        insecure = shared.services.get("insecure_registries")
+        head, tail = _key_around_context(
+            shared.cfg, opts, shared.fixers, shared.unsafe, shared.refresh, insecure
+        )
+        if len(_SHARED_KEYS) >= 4096:
+            _SHARED_KEYS.clear()
+        known = _SHARED_KEYS[id(shared)] = (shared, head, tail)
+    context_dir = Path(opts.context) if opts.context else path.parent  # as context_dir_of
+    return f"{known[1]}{context_dir}{known[2]}"
+
+
+SHARDS = 256
+
+
+def _shard_path(cache_dir: str, abs_path: str) -> str:
+    # strings, not pathlib: a warm run spends its time on such per-file overheads
+    h = hashlib.blake2b(abs_path.encode("utf-8", "surrogateescape"), digest_size=1).hexdigest()
+    return os.path.join(cache_dir, RESULTS_DIR, h)
+
+
+# ---------------------------------------------------------------- shards
+# A shard holds the entries of the Dockerfiles whose path hashes to it, each pickled on its
+# own (a file's entry is unpickled only when that file is looked up). Each process reads a
+# shard once while it does not change (its status is the key).
+_LOADED: dict[str, tuple[tuple[int, ...], dict[str, bytes]]] = {}
+_REPORTED: set[str] = set()  # damaged shards this process warned about
+
+
+def _load_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
+    """A shard's entries (empty when there is none) and a warning when it is damaged (once
+    per process and shard)."""
+    try:
+        st = os.stat(shard)
+    except OSError:
+        return {}, None
+    stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    known = _LOADED.get(shard)
+    if known is not None and known[0] == stamp:
+        return known[1], None
+    entries, problem = _read_shard(shard)
+    _LOADED[shard] = (stamp, entries)
+    if problem is None or shard in _REPORTED:
+        return entries, None
+    _REPORTED.add(shard)
+    return entries, f"results cache file {shard} is {problem}; ignored, its files re-checked"
+
+
+def _read_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
+    try:
+        with open(shard, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, f"unreadable ({exc.strerror})"
+    if len(data) < _HEADER or not data.startswith(_MAGIC):
+        return {}, "corrupt (truncated)" if _MAGIC.startswith(data[: len(_MAGIC)]) else (
+            "corrupt (not a cache file)"
+        )
+    if (
+        hashlib.blake2b(data[_HEADER:], digest_size=_CHECK_SIZE).digest()
+        != data[len(_MAGIC) : _HEADER]
+    ):
+        return {}, "corrupt (checksum mismatch)"
+    try:
+        entries = pickle.loads(data[_HEADER:])
+    except Exception:  # a checksummed payload that does not load: another format
+        entries = None
+    if not isinstance(entries, dict):
+        return {}, "corrupt (unreadable)"
+    return entries, None
+
+
+def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
+    """Write a run's new entries, each shard once (merged with what is on disk, written to a
+    temporary file then renamed: a concurrent run loses at most the other's new entries);
+    a warning when the cache cannot be written."""
+    by_shard: dict[str, list[tuple[str, bytes]]] = {}
+    for abs_path, entry in new:
+        by_shard.setdefault(_shard_path(cache_dir, abs_path), []).append((abs_path, entry))
+    if not by_shard:
+        return None
+    top = results_dir(cache_dir)
+    try:
+        if not top.is_dir():
+            top.mkdir(parents=True, exist_ok=True)
+            (top / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n"
+                "# dockfix's results cache (`dockfix clean` removes it)\n"
+            )
+        for shard, items in by_shard.items():
+            entries = dict(_read_shard(shard)[0])  # a damaged shard is replaced
+            entries.update(items)
+            payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+            check = hashlib.blake2b(payload, digest_size=_CHECK_SIZE).digest()
+            tmp = f"{shard}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(_MAGIC + check + payload)
+                os.replace(tmp, shard)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+    except OSError as exc:
+        return f"cannot write the results cache in {top}: {exc.strerror}; results not kept"
+    return None
+
+
+def _restored(packed: Any, text: str, shown: str) -> FixOutcome:
+    return unpack_outcome(stored_as_packed(packed, text), shown)
+
+
+def stored_as_packed(stored: Any, text: str) -> Any:
+    """A stored outcome as :func:`~dockfix.run.wire.pack_outcome` spells it (the text is not
+    stored twice: ``text`` is the file's, and its fixed text when the fix changed nothing)."""
+    fixed, rest = stored[0], stored[1:]
+    return (text, text if fixed is None else fixed, *rest)
+
+
+def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
+    data = entries.get(abs_path)
+    if data is None:
+        return None
+    try:
+        fields = pickle.loads(data)  # checksummed with its shard
+    except Exception:
+        return None
+    return fields if isinstance(fields, tuple) and len(fields) == 5 else None
+
+
+class Lookup:
+    """What looking a file up found: the stored outcome when it is still valid, and what
+    computing and storing it again needs otherwise."""
+
+    def __init__(self, text: str, path: Path, opts: RunOptions) -> None:
+        assert opts.cache_dir is not None
+        key = _file_key(path, opts)
+        self.settings = None
+        if key is None:
+            self.settings = file_settings(path, opts, read_from_path=True)
+            key = settings_key(self.settings, opts)
+        self.key = key
+        self.abs_path = os.path.abspath(path)
+        self.digest = text_digest(text)
+        entries, self.warning = _load_shard(_shard_path(opts.cache_dir, self.abs_path))
+        fields = _entry(entries, self.abs_path)
+        self.stored: Any = None
+        if fields is not None:
+            settings_then, digest_then, deps, stored, answers = fields
+            if (
+                settings_then == key
+                and digest_then == self.digest
+                and _same_answers(answers, opts)
+                and still_valid(deps)
+            ):
+                self.stored = stored
+
+
+def packed_hit(found: Lookup, text: str) -> Any:
+    """The stored outcome ``found``, packed (see :mod:`dockfix.run.wire`); None on a miss. A
+    worker sends it on as it is: its findings are never rebuilt as objects there."""
+    return None if found.stored is None else stored_as_packed(found.stored, text)
+
+
+def cached_outcome(
+    text: str, path: Path, opts: RunOptions, shown: str, found: Lookup | None = None
+) -> tuple[FixOutcome, bool, tuple[str, bytes] | None]:
+    """The file's outcome from the cache when nothing it depends on changed (and True), else
+    computed (and False, with the entry to store: see :func:`save`). ``found``: the file's
+    :class:`Lookup`, when the caller made it already."""
+    if found is None:
+        found = Lookup(text, path, opts)
+    if found.stored is not None:
+        return _restored(found.stored, text, shown), True, None
+    key, settings, abs_path, digest, warning = (
+        found.key,
+        found.settings,
+        found.abs_path,
+        found.digest,
+        found.warning,
+    )
+    log = InputLog()
+    outcome = fix_text_with(
+        text, path, opts, shown=shown, read_from_path=True, settings=settings, inputs=log
+    )
+    deps_now = log.dependencies(abs_path, _skip(opts.cache_dir))
+    new = None
+    if deps_now is not None:
+        packed_now = pack_outcome(outcome)
+        fixed = None if outcome.fixed == outcome.original else outcome.fixed
+        stored = (fixed, *packed_now[2:])
+        fields = (key, digest, deps_now, stored, log.answers)
+        new = (abs_path, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+    if warning:
+        outcome.warnings.append(warning)
+    return outcome, False, new
+
+
+def _same_answers(answers: dict[tuple[str, str], Any], opts: RunOptions) -> bool:
+    if not answers:
+        return True
+    from dockfix.registry.image_lookup import current_answer
+
+    try:
+        return all(
+            current_answer(k, opts.image_lookups, opts.offline) == then
+            for k, then in answers.items()
+        )
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=8)
+def _skip(cache_dir: str) -> tuple[str, ...]:
+    return skip_prefixes(cache_dir, str(default_cache_dir()))
