@@ -143,6 +143,31 @@ def test_another_dockfix_version_or_fixer_set_rechecks(
         results_cache.tool_fingerprint.cache_clear()
 
 
+def test_the_tool_fingerprint_reads_every_module_of_dockfix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's modules live in subpackages (core/, semantics/ …): an edit of any of them
+    must re-check every file, as an edit of a module at the top does."""
+    package = Path(dockfix.__file__).parent
+    modules = {str(p) for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    assert any(Path(m).parent != package for m in modules)
+    opened: set[str] = set()
+    real_open = open
+
+    def recording_open(name: object, *args: object, **kwargs: object) -> object:
+        opened.add(str(name))
+        return real_open(name, *args, **kwargs)  # type: ignore[call-overload]
+
+    results_cache.tool_fingerprint.cache_clear()
+    monkeypatch.setattr("builtins.open", recording_open)
+    try:
+        results_cache.tool_fingerprint()
+    finally:
+        monkeypatch.undo()
+        results_cache.tool_fingerprint.cache_clear()
+    assert sorted(modules - opened) == []
+
+
 def test_a_new_digest_cache_answer_rechecks_the_files_that_used_it(
     repo: Path, tmp_path: Path
 ) -> None:

@@ -9,20 +9,68 @@ Python API for callers such as bots::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from dockfix.syntax import Dockerfile, ParseError, parse
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
 
     from dockfix.core.engine import FixOutcome
     from dockfix.core.fixer import Finding
 
 __version__ = "0.1.0"
 __all__ = ["Dockerfile", "ParseError", "__version__", "fix", "fix_outcome", "parse"]
+
+# The fixer API's modules by the flat names they had before they moved into subpackages: a
+# plug-in written then (`from dockfix.fixer import Fixer`) gets the very module the engine
+# uses. The stubs beside this file (fixer.pyi …) tell type checkers the same.
+_MOVED = {
+    "fixer": "dockfix.core.fixer",
+    "edits": "dockfix.core.edits",
+    "context": "dockfix.semantics.context",
+    "memo": "dockfix.semantics.memo",
+    "shell": "dockfix.semantics.shell",
+    "semantic": "dockfix.semantics.semantic",
+    "image_ref": "dockfix.registry.image_ref",
+    "image_lookup": "dockfix.registry.image_lookup",
+}
+
+
+class _MovedModules:
+    """Finds ``dockfix.<flat name>`` as the module it moved to (an import hook: no file at the
+    old path, so nothing to keep in step with it)."""
+
+    def __init__(self) -> None:
+        self._own_specs: dict[str, ModuleSpec | None] = {}
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        package, _, name = fullname.rpartition(".")
+        if package != __name__ or name not in _MOVED:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(fullname, self)  # type: ignore[arg-type]
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        import importlib
+
+        module = importlib.import_module(_MOVED[spec.name.rpartition(".")[2]])
+        self._own_specs[module.__name__] = module.__spec__
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # the import system stamped the flat name's spec on the module: give its own back
+        if module.__name__ in self._own_specs:
+            module.__spec__ = self._own_specs.pop(module.__name__)
+
+
+sys.meta_path.append(_MovedModules())
 
 
 def fix(
