@@ -118,7 +118,7 @@ def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- the fixer API's old paths
 def test_the_fixer_api_keeps_its_flat_import_paths() -> None:
-    """A plug-in written before the regrouping (`from dockfix.fixer import Fixer`) gets the
+    """A plug-in written before the regrouping (`Fixer` from the flat `fixer`) gets the
     very module the engine uses, with its own name and spec."""
     for old, new in dockfix._MOVED.items():
         module = importlib.import_module(f"dockfix.{old}")

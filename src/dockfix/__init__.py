@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 __all__ = ["Dockerfile", "ParseError", "__version__", "fix", "fix_outcome", "parse"]
 
 # The fixer API's modules by the flat names they had before they moved into subpackages: a
-# plug-in written then (`from dockfix.fixer import Fixer`) gets the very module the engine
+# plug-in written then (`Fixer` imported from the flat `fixer`) gets the very module the engine
 # uses. The stubs beside this file (fixer.pyi …) tell type checkers the same.
 _MOVED = {
     "fixer": "dockfix.core.fixer",
