@@ -13,6 +13,7 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "regroup-modules"
 ROOT = SCRIPT.parent.parent
+D = "dockfix"  # in an old path
 
 # A small tree with the old layout, written as real code names the modules.
 OLD_TREE = {
@@ -60,9 +61,9 @@ def _regroup(repo: Path, *args: str) -> str:
 def _old_tree(repo: Path) -> None:
     _git(repo, "init", "-q")
     for rel, text in OLD_TREE.items():
-        path = repo / rel.format(d="dockfix")
+        path = repo / rel.format(d=D)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(d="dockfix"))
+        path.write_text(text.format(d=D))
     _git(repo, "add", "-A")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "old layout")
 
@@ -70,7 +71,7 @@ def _old_tree(repo: Path) -> None:
 def test_the_script_moves_the_modules_and_rewrites_every_reference(tmp_path: Path) -> None:
     _old_tree(tmp_path)
     printed = _regroup(tmp_path)
-    assert "git mv src/dockfix/shell.py src/dockfix/semantics/shell.py" in printed
+    assert f"git mv src/{D}/shell.py src/dockfix/semantics/shell.py" in printed
     assert "rewrite fixers/x.py (3 lines)" in printed
     src = tmp_path / "src" / "dockfix"
     assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*.py")) == [
@@ -102,7 +103,7 @@ def test_the_script_moves_the_modules_and_rewrites_every_reference(tmp_path: Pat
     assert '"dockfix",\n    "dockfix.files",\n    "dockfix.registry",' in packages
     assert packages.count('"dockfix.output"') == 1
     # staged as moves: git sees renames, so a branch's edits of the old file merge into the new
-    assert "R  src/dockfix/shell.py -> src/dockfix/semantics/shell.py" in _git(
+    assert f"R  src/{D}/shell.py -> src/dockfix/semantics/shell.py" in _git(
         tmp_path, "status", "--short"
     )
 
@@ -117,7 +118,7 @@ def test_a_merge_that_brings_an_old_import_is_fixed_by_running_it_again(tmp_path
     _old_tree(tmp_path)
     _regroup(tmp_path)
     # a branch made before the move adds a module of its own, still on the old paths
-    (tmp_path / "fixers" / "y.py").write_text("from {d}.shell import parse_shell\n".format(d="dockfix"))
+    (tmp_path / "fixers" / "y.py").write_text(f"from {D}.shell import parse_shell\n")
     (tmp_path / "src" / "dockfix" / "pm_table.py").write_text('"""New."""\n')
     _git(tmp_path, "add", "-A")
     printed = _regroup(tmp_path)
