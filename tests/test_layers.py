@@ -113,6 +113,21 @@ def test_the_layer_check_sees_an_upward_import(tmp_path: Path) -> None:
     assert [_part_of_module(m) for _, m in _imports(source)] == [None, "run", "cli"]
 
 
+def test_every_package_of_the_tree_is_installed() -> None:
+    """pyproject.toml lists the packages one by one (two source roots): a subpackage missing
+    there is missing from every install but the editable one the tests run on."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join((prefix, *init.parent.relative_to(top).parts))
+        for prefix, top in (("dockfix", PACKAGE), ("dockfix.fixers", ROOT / "fixers"))
+        for init in top.rglob("__init__.py")
+    }
+    assert sorted(on_disk - listed) == []
+
+
 # ---------------------------------------------------------------- the fixer API's old paths
 def test_the_fixer_api_keeps_its_flat_import_paths() -> None:
     """A plug-in written before the regrouping (`Fixer` from the flat `fixer`) gets the
