@@ -89,7 +89,7 @@ class KeywordCasing(Fixer):
             if not found:
                 continue
             message = f"`{instr.keyword_raw}`: keywords of this file are {case} case"
-            checks = ("ConsistentInstructionCasing", "FromAsCasing")
+            checks: tuple[str, ...] = ("ConsistentInstructionCasing", "FromAsCasing")
             if edits[0] is None and instr.trigger is None:
                 checks = ("FromAsCasing",)
                 message = f"`FROM … {instr.args_words()[1][0]}`: write `AS` as `FROM` is written"

@@ -71,3 +71,24 @@ def test_an_empty_heredoc_body_is_edited_by_an_edit_of_its_terminator() -> None:
     assert check(text, Edit.insert(body, "echo hi\n")) == (
         "heredoc body <<EOF (line 2) changed or was re-read"
     )
+
+
+def test_a_line_inserted_after_a_dangling_continuation_is_refused() -> None:
+    """A last instruction whose continuation only empty or comment lines follow runs to the
+    end of the file: DF201's `USER` appended there became the RUN's (or FROM's) arguments,
+    even when the same fix also rewrote the instruction before its continuation."""
+    text = "FROM alpine:3.20\nRUN echo hi \\\n\n"
+    escape = text.index("\\")
+    absorbed = (
+        "text inserted after line 3 would be read as part of the RUN on line 2 (its last "
+        "line ends with a continuation that only empty or comment lines follow)"
+    )
+    assert check(text, Edit.insert(escape, "&& id "), Edit.insert(len(text), "USER 1\n")) == (
+        absorbed
+    )
+    assert check(text, Edit.insert(len(text), "USER 1\n")) is not None
+    assert check(text, Edit.delete(escape + 2, len(text))) is None  # the empty line removed
+    # the continuation itself rewritten: the fixer's business, and BuildKit's gate
+    assert check(text, Edit(escape, len(text), "\nUSER 1\n")) is None
+    text = "FROM alpine \\\n# c\n\n"
+    assert check(text, Edit.insert(len(text), "USER 1\n")) is not None

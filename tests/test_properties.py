@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 import dockfix
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
@@ -38,5 +38,9 @@ def check_one(text: str) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(any_dockerfile)
+# Found by this test: a USER appended after a continuation that runs to the end of the file
+# became FROM's (or RUN's) arguments.
+@example("\ufeffFROM\\\n# c\n\n")
+@example("FROM alpine:3.20\nRUN echo hi \\\n\n")
 def test_fix_never_breaks_a_file(text: str) -> None:
     check_one(text)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from dockfix.core.fixer import Edit
 from dockfix.core.suppression import is_pragma
-from dockfix.syntax import Dockerfile, Heredoc
+from dockfix.syntax import Dockerfile, Heredoc, Instruction
 
 
 class _Edits:
@@ -61,6 +61,22 @@ def _opener(h: Heredoc) -> str:
     return f"{fd}<<{dash}{quote}{h.name}{quote}"
 
 
+def _absorbed_insertion(doc: Dockerfile, instr: Instruction, ed: _Edits) -> str | None:
+    if instr.heredocs or not instr.segments:
+        return None
+    escape_at = instr.segments[-1][2]
+    if not doc.source.startswith(doc.escape, escape_at) or ed.covered(escape_at, escape_at + 1):
+        return None  # no dangling continuation, or an edit rewrites it
+    for e in ed.ordered:
+        if e.text and escape_at < e.start <= instr.next:
+            return (
+                f"text inserted after line {instr.end_line} would be read as part of the "
+                f"{instr.keyword} on line {instr.start_line} (its last line ends with a "
+                "continuation that only empty or comment lines follow)"
+            )
+    return None
+
+
 def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) -> str | None:
     """A description of the first broken invariant, or None."""
     ed = _Edits(edits)
@@ -81,6 +97,14 @@ def check_invariants(old: Dockerfile, new: Dockerfile, edits: Sequence[Edit]) ->
         moved = new_by_start.get(ed.map(instr.start))
         if moved is None or moved.logical != instr.logical:
             return f"{instr.keyword} on line {instr.start_line} changed although no edit covers it"
+
+    # An instruction whose last line ends with a continuation that only empty or comment
+    # lines follow (it runs to the end of the file) joins whatever is written after it: a
+    # line inserted there, meant as an instruction of its own, would become its arguments.
+    for instr in old.instructions:
+        problem = _absorbed_insertion(old, instr, ed)
+        if problem:
+            return problem
 
     # Heredoc bodies outside edits still start a heredoc body at the mapped offset, and are
     # still read the same way: an edit of the header alone (``<<EOF`` to ``<<-EOF`` or
