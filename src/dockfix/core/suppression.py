@@ -69,7 +69,8 @@ class CheckSkips(NamedTuple):
     kept: frozenset[str] = frozenset()
     kept_every: bool = False  # `experimental=all`
 
-    def __bool__(self) -> bool:
+    def skips_any(self) -> bool:
+        # A method, not __bool__: a compiled NamedTuple is a plain tuple, always true.
         return self.every or bool(self.names)
 
     def skips(self, check: str) -> bool:
@@ -217,7 +218,7 @@ def _global_suppressions(doc: Dockerfile) -> Suppressions:
         s.buildkit_skipped = check_skips(check.value)
     # Pragmas are read in any case (the pattern is case-insensitive), so the quick test is too.
     if "ignore" not in doc.source.lower():
-        s.any_pragma = bool(s.buildkit_skipped)
+        s.any_pragma = s.buildkit_skipped.skips_any()
         return s
     for _, m in _pragma_lines(doc):
         if m.group(2):
