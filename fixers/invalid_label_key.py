@@ -78,9 +78,8 @@ def label_instructions(doc: Dockerfile) -> Iterator[tuple[Instruction, Instructi
     for instr in doc.instructions:
         if instr.keyword == "LABEL":
             yield instr, instr
-        elif instr.keyword == "ONBUILD" and instr.trigger is not None:
-            if instr.trigger.keyword == "LABEL":
-                yield instr.trigger, instr
+        elif instr.trigger is not None and instr.trigger.keyword == "LABEL":
+            yield instr.trigger, instr
 
 
 @register

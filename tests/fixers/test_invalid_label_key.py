@@ -47,13 +47,13 @@ KEYS = [
     ("trailing.", True),
     ("a..b", True),
     ("a--b", True),
-    ("\"quoted.Key\"", True),
+    ('"quoted.Key"', True),
     ("org.opencontainers.image.title", False),
     ("com.example.team", False),
     ("version2", False),
     ("a", False),
     ("io.dockerx", False),
-    ("\"quoted.key\"", False),
+    ('"quoted.key"', False),
     ("a-b.c-1", False),
     ("build_date", False),
     ("com.example/team", False),
@@ -69,9 +69,7 @@ def test_the_keys_hadolint_reports() -> None:
 
 
 def test_message_names_the_broken_rule() -> None:
-    found = messages(
-        "FROM debian:12\nLABEL Maintainer=a build+date=b com.docker.x=c a..b=d a-=e\n"
-    )
+    found = messages("FROM debian:12\nLABEL Maintainer=a build+date=b com.docker.x=c a..b=d a-=e\n")
     assert found == [
         "label key `Maintainer`: it must start with a lower-case letter",
         "label key `build+date`: only lower-case letters, digits, `.`, `-`, `_` and `/` are "
