@@ -39,11 +39,8 @@ FROM python:3.12-slim
 LABEL version="1.4"
 ```
 is reported twice (`org.opencontainers.image.source` is missing; `1.4` is no semantic
-version). Use instead:
-```dockerfile
-FROM python:3.12-slim
-LABEL org.opencontainers.image.source="https://github.com/example/billing" version="1.4.0"
-```
+version). Use instead `LABEL org.opencontainers.image.source="https://github.com/example/billing"
+version="1.4.0"`.
 
 ## Fix safety
 No fix (display-only): a label's value (the source URL, the version, the owner) is known
