@@ -144,3 +144,18 @@ def test_without_a_schema_nothing_is_reported(work: tuple[Path, dict[str, str]])
     assert dockfix(cwd, env) == []
     (cwd / ".hadolint.yaml").write_text("strict-labels: true\n")
     assert dockfix(cwd, env) == []
+
+
+def test_ignoring_one_hadolint_rule_silences_that_case_only(
+    work: tuple[Path, dict[str, str]],
+) -> None:
+    cwd, env = work
+    (cwd / "Dockerfile").write_text(
+        'FROM debian:12\n# hadolint ignore=DL3056\nLABEL version=1.4\nLABEL maintainer=""\n'
+    )
+    (cwd / ".hadolint.yaml").write_text(
+        "label-schema:\n  maintainer: text\n  version: semver\n  vcs-ref: hash\nignored: [DL3049]\n"
+    )
+    expected = {("DL3051", 4)}
+    assert hadolint(cwd, env) == expected
+    assert dockfix_rules(cwd, env) == expected
