@@ -12,9 +12,10 @@ names to the format of their value: `text`, `url`, `semver`, `hash`, `rfc3339`, 
 - with `strict-labels: true`, a `LABEL` setting a label the schema does not name (DL3050);
 - a schema label set to an empty value (DL3051), to a value that is not a git commit hash (7
   or 40 lower-case hex digits) where the schema says `hash` (DL3055), or that is not a
-  semantic version (`1.4.0`, `2.0.0-rc.1+build.5`) where it says `semver` (DL3056).
+  semantic version (`1.4.0`, `2.0.0-rc.1+build.5`) where it says `semver` (DL3056), or that is
+  not an RFC 3339 time (`2024-05-02T09:30:00Z`) where it says `rfc3339` (DL3053).
 
-The formats `url`, `rfc3339`, `spdx` and `email` (DL3052, DL3053, DL3054, DL3058) are not
+The formats `url`, `spdx` and `email` (DL3052, DL3054, DL3058) are not
 checked: hadolint's parsers for them cannot be matched exactly, and a near match would report
 other values than hadolint does. A key or value written with a variable (`$VERSION`) is not
 judged: it is only known at build time (hadolint judges the text as written).
@@ -50,13 +51,14 @@ only to the people who build the image.
 None; the schema is hadolint's `label-schema` (and `strict-labels`) in `.hadolint.yaml`.
 
 ## Resolves
-hadolint DL3049, DL3050, DL3051, DL3055, DL3056 · Trivy: none · Checkov: none.
+hadolint DL3049, DL3050, DL3051, DL3053, DL3055, DL3056 · Trivy: none · Checkov: none.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 
 from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
 from dockfix.semantics.context import FixContext
@@ -68,10 +70,36 @@ _HASH = re.compile(r"[0-9a-f]{7}|[0-9a-f]{40}")
 # or build part (`1.2.3-`) accepted, an empty identifier (`1.2.3-a..b`) refused.
 _IDENTIFIERS = r"(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
 _SEMVER = re.compile(rf"[0-9]+\.[0-9]+\.[0-9]+(?:-{_IDENTIFIERS})?(?:\+{_IDENTIFIERS})?")
-# schema format -> (pattern, hadolint rule, what a value must be)
-_FORMATS = {
-    "hash": (_HASH, "DL3055", "a git commit hash"),
-    "semver": (_SEMVER, "DL3056", "a semantic version"),
+# RFC 3339 as hadolint 2.15's time parser reads it (checked against the binary): any year
+# (`24`, `-2024`), `t`/`z` in either case, an offset with or without its colon and not range
+# checked, a second of 60, blanks around the value; the date and the time must exist.
+_RFC3339 = re.compile(
+    r"\s*(-?[0-9]+)-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]*)?"
+    r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})\s*"
+)
+_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def is_rfc3339(value: str) -> bool:
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in m.groups())
+    if not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 60:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 1 <= day <= (_DAYS[month - 1] if month != 2 or leap else 28)
+
+
+def matches_pattern(pattern: re.Pattern[str], value: str) -> bool:
+    return pattern.fullmatch(value) is not None
+
+
+# schema format -> (value check, hadolint rule, what a value must be)
+_FORMATS: dict[str, tuple[Callable[[str], bool], str, str]] = {
+    "hash": (partial(matches_pattern, _HASH), "DL3055", "a git commit hash"),
+    "semver": (partial(matches_pattern, _SEMVER), "DL3056", "a semantic version"),
+    "rfc3339": (is_rfc3339, "DL3053", "an RFC 3339 time"),
 }
 
 
@@ -107,7 +135,7 @@ class MissingLabel(Fixer):
     severity = Severity.INFO  # hadolint's level for DL3049 and DL3050
     name = "missing-label"
     summary = "A label the configured label schema requires is missing or malformed"
-    resolves = Resolves(hadolint=("DL3049", "DL3050", "DL3051", "DL3055", "DL3056"))
+    resolves = Resolves(hadolint=("DL3049", "DL3050", "DL3051", "DL3053", "DL3055", "DL3056"))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         schema: Mapping[str, str] | None = ctx.services.get("label_schema")
@@ -153,7 +181,7 @@ class MissingLabel(Fixer):
                     f"label `{key}` is empty: the label-schema requires a value",
                     "DL3051",
                 )
-            elif kind in _FORMATS and not _FORMATS[kind][0].fullmatch(value):
+            elif kind in _FORMATS and not _FORMATS[kind][0](value):
                 _, rule, what = _FORMATS[kind]
                 message = f"label `{key}`: `{value}` is not {what} (the label-schema says `{kind}`)"
             else:

@@ -17,7 +17,7 @@ SCHEMA = (
     "label-schema:\n  maintainer: text\n  org.opencontainers.image.source: url\n"
     "  version: semver\n  vcs-ref: hash\n"
 )
-RULES = {"DL3049", "DL3050", "DL3051", "DL3055", "DL3056"}
+RULES = {"DL3049", "DL3050", "DL3051", "DL3053", "DL3055", "DL3056"}
 
 
 @pytest.fixture
@@ -59,6 +59,7 @@ RULE_OF = {
     "not in the label-schema": "DL3050",
     "is empty": "DL3051",
     "git commit hash": "DL3055",
+    "RFC 3339 time": "DL3053",
     "semantic version": "DL3056",
 }
 
@@ -158,4 +159,37 @@ def test_ignoring_one_hadolint_rule_silences_that_case_only(
     )
     expected = {("DL3051", 4)}
     assert hadolint(cwd, env) == expected
+    assert dockfix_rules(cwd, env) == expected
+
+
+# Values hadolint 2.15 accepts or refuses as `rfc3339`, its parser's quirks included.
+TIMES = [
+    "2024-01-02T03:04:05Z", "2024-01-02T03:04:05+01:00", "2024-01-02t03:04:05z",
+    "2024-01-02T03:04:05.123Z", "2024-01-02 03:04:05Z", "2024-01-02", "2024-13-02T03:04:05Z",
+    "2024-02-30T03:04:05Z", "2024-01-02T25:04:05Z", "2024-01-02T03:04:60Z",
+    "2024-01-02T03:04:61Z", "2024-01-02T03:60:05Z", "2024-01-02T03:04:05",
+    "2024-01-02T03:04:05+0100", "2024-01-02T03:04Z", "24-01-02T03:04:05Z", "-2024-01-02T03:04:05Z",
+    "+2024-01-02T03:04:05Z", "2024-1-2T03:04:05Z", "2024-01-02T03:04:05.Z",
+    "2024-01-02T03:04:05+01", "2024-01-02T03:04:05+99:99", " 2024-01-02T03:04:05Z ",
+    "2023-02-29T03:04:05Z", "2024-02-29T03:04:05Z", "1900-02-29T00:00:00Z",
+    "2000-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-02T03:04:05UTC",
+    "2024-01-02T03:04:05,5Z", "2024-01-02T03:04:05 Z", "2024-01-02T3:04:05Z",
+]  # fmt: skip
+VERSIONS = [
+    "1.2.3", "1.2", "v1.2.3", "01.2.3", "1.2.3-rc.1", "1.2.3-rc.01", "1.2.3+build.5",
+    "1.2.3-beta+001", "1.2.3-", "1.2.3+", "1.2.3-a..b", "1.2.3-x-y_z", "10.20.30",
+]  # fmt: skip
+HASHES = ["abcdef0", "ABCDEF0", "abcdef", "0123456789abcdef0123456789abcdef01234567", "main"]
+
+
+@pytest.mark.parametrize(("kind", "values"), [("rfc3339", TIMES), ("semver", VERSIONS), ("hash", HASHES)])  # fmt: skip
+def test_value_formats_as_hadolint_reads_them(
+    work: tuple[Path, dict[str, str]], kind: str, values: list[str]
+) -> None:
+    cwd, env = work
+    lines = "".join(f'LABEL v="{v}"\n' for v in values)
+    (cwd / "Dockerfile").write_text(f"FROM debian:12\n{lines}")
+    (cwd / ".hadolint.yaml").write_text(f"label-schema:\n  v: {kind}\n")
+    expected = {found for found in hadolint(cwd, env) if found[0] != "DL3049"}
+    assert expected and len(expected) < len(values)
     assert dockfix_rules(cwd, env) == expected
