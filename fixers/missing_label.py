@@ -12,12 +12,15 @@ names to the format of their value: `text`, `url`, `semver`, `hash`, `rfc3339`, 
 - with `strict-labels: true`, a `LABEL` setting a label the schema does not name (DL3050);
 - a schema label set to an empty value (DL3051), to a value that is not a git commit hash (7
   or 40 lower-case hex digits) where the schema says `hash` (DL3055), or that is not a
-  semantic version (`1.4.0`, `2.0.0-rc.1+build.5`) where it says `semver` (DL3056), or that is
-  not an RFC 3339 time (`2024-05-02T09:30:00Z`) where it says `rfc3339` (DL3053).
+  semantic version (`1.4.0`, `2.0.0-rc.1+build.5`) where it says `semver` (DL3056), that is
+  not an RFC 3339 time (`2024-05-02T09:30:00Z`) where it says `rfc3339` (DL3053), or that is
+  not an absolute URL by RFC 3986 (`https://github.com/example/app`, not
+  `github.com/example/app`) where it says `url` (DL3052).
 
-The formats `url`, `spdx` and `email` (DL3052, DL3054, DL3058) are not
-checked: hadolint's parsers for them cannot be matched exactly, and a near match would report
-other values than hadolint does. A key or value written with a variable (`$VERSION`) is not
+The formats `spdx` and `email` (DL3054, DL3058) are not checked: hadolint's parsers for them
+(a list of license names; an e-mail parser) cannot be matched exactly, and a near match would
+report other values than hadolint does. Every finding is at `info`, DL3049's level (hadolint
+reports the value rules at `warning`; its `override` naming one applies to that case). A key or value written with a variable (`$VERSION`) is not
 judged: it is only known at build time (hadolint judges the text as written).
 
 These are one anti-pattern, labels that break the schema the team configured, so one rule:
@@ -51,7 +54,7 @@ only to the people who build the image.
 None; the schema is hadolint's `label-schema` (and `strict-labels`) in `.hadolint.yaml`.
 
 ## Resolves
-hadolint DL3049, DL3050, DL3051, DL3053, DL3055, DL3056 · Trivy: none · Checkov: none.
+hadolint DL3049, DL3050, DL3051, DL3052, DL3053, DL3055, DL3056 · Trivy: none · Checkov: none.
 """
 
 from __future__ import annotations
@@ -91,6 +94,40 @@ def is_rfc3339(value: str) -> bool:
     return 1 <= day <= (_DAYS[month - 1] if month != 2 or leap else 28)
 
 
+# An absolute URI by RFC 3986's grammar (section 3; `url` in hadolint's schema). A host is an
+# IP literal in brackets or a registered name (which an IPv4 address also is).
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+_H16 = r"[0-9A-Fa-f]{1,4}"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LS32 = rf"(?:{_H16}:{_H16}|{_OCTET}(?:\.{_OCTET}){{3}})"
+
+
+def _ipv6() -> str:
+    """RFC 3986's IPv6address: up to 5 - k groups before `::` when k come after it."""
+    forms = [rf"(?:{_H16}:){{6}}{_LS32}", rf"::(?:{_H16}:){{5}}{_LS32}"]
+    for after in range(4, -1, -1):  # the groups between `::` and the last 32 bits
+        head = rf"(?:(?:{_H16}:){{0,{4 - after}}}{_H16})?"
+        forms.append(rf"{head}::(?:{_H16}:){{{after}}}{_LS32}")
+    forms.append(rf"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}")
+    forms.append(rf"(?:(?:{_H16}:){{0,6}}{_H16})?::")
+    return "|".join(forms)
+
+
+_HOST = (
+    rf"(?:\[(?:{_ipv6()}|v[0-9A-Fa-f]+\.[{_UNRESERVED}{_SUB_DELIMS}:]+)\]"
+    rf"|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*)"
+)
+_AUTHORITY = rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?{_HOST}(?::[0-9]*)?"
+_URI = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+\-.]*:"
+    rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?|{_PCHAR}+(?:/{_PCHAR}*)*|)"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
+
+
 def matches_pattern(pattern: re.Pattern[str], value: str) -> bool:
     return pattern.fullmatch(value) is not None
 
@@ -100,6 +137,7 @@ _FORMATS: dict[str, tuple[Callable[[str], bool], str, str]] = {
     "hash": (partial(matches_pattern, _HASH), "DL3055", "a git commit hash"),
     "semver": (partial(matches_pattern, _SEMVER), "DL3056", "a semantic version"),
     "rfc3339": (is_rfc3339, "DL3053", "an RFC 3339 time"),
+    "url": (partial(matches_pattern, _URI), "DL3052", "an absolute URL"),
 }
 
 
@@ -135,7 +173,9 @@ class MissingLabel(Fixer):
     severity = Severity.INFO  # hadolint's level for DL3049 and DL3050
     name = "missing-label"
     summary = "A label the configured label schema requires is missing or malformed"
-    resolves = Resolves(hadolint=("DL3049", "DL3050", "DL3051", "DL3053", "DL3055", "DL3056"))
+    resolves = Resolves(
+        hadolint=("DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3055", "DL3056")
+    )
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         schema: Mapping[str, str] | None = ctx.services.get("label_schema")

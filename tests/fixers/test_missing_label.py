@@ -17,7 +17,7 @@ SCHEMA = (
     "label-schema:\n  maintainer: text\n  org.opencontainers.image.source: url\n"
     "  version: semver\n  vcs-ref: hash\n"
 )
-RULES = {"DL3049", "DL3050", "DL3051", "DL3053", "DL3055", "DL3056"}
+RULES = {"DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3055", "DL3056"}
 
 
 @pytest.fixture
@@ -60,6 +60,7 @@ RULE_OF = {
     "is empty": "DL3051",
     "git commit hash": "DL3055",
     "RFC 3339 time": "DL3053",
+    "absolute URL": "DL3052",
     "semantic version": "DL3056",
 }
 
@@ -179,10 +180,22 @@ VERSIONS = [
     "1.2.3", "1.2", "v1.2.3", "01.2.3", "1.2.3-rc.1", "1.2.3-rc.01", "1.2.3+build.5",
     "1.2.3-beta+001", "1.2.3-", "1.2.3+", "1.2.3-a..b", "1.2.3-x-y_z", "10.20.30",
 ]  # fmt: skip
+URLS = [
+    "https://github.com/example/app", "github.com/example/app", "http://x", "mailto:a@b.c",
+    "urn:isbn:123", "https://x y", "https://x/%zz", "https://x/%20", "https://[::1]:80/",
+    "https://[zz]/", "https://x:port/", "https://x:/", "https://x/a?b#c#d", "https://x/a|b",
+    "https://x/{a}", "ftp://a@b:21/c", "1http://x", "h+t-t.p://x", "https://", "https:x",
+    "//x/y", "https://ex_ample.com", "https://é.com", "https://x/a^b", "https://x/[a]",
+    "https://[1:2:3:4:5:6:7:8]/", "https://[1::]/", "https://[::]/", "https://[1:2::3:4]/",
+    "https://[1:2:3:4:5:6:7::]/", "https://[::ffff:1.2.3.4]/", "https://[::ffff:1.2.3.256]/",
+    "https://[1:2:3:4:5:6:7:8:9]/", "https://[1:::2]/", "https://[1:2:3:4:5::6:7]/",
+    "https://[v1.abc]/", "https://[v.abc]/", "https://u:p@[1:2:3::4:5:6]:8080/a?b=c#d",
+    "https://x/a/b;c=d?e=f/g?h#i/j?k", "http://1.2.3.999/", "http://x/~user/",
+]  # fmt: skip
 HASHES = ["abcdef0", "ABCDEF0", "abcdef", "0123456789abcdef0123456789abcdef01234567", "main"]
 
 
-@pytest.mark.parametrize(("kind", "values"), [("rfc3339", TIMES), ("semver", VERSIONS), ("hash", HASHES)])  # fmt: skip
+@pytest.mark.parametrize(("kind", "values"), [("rfc3339", TIMES), ("semver", VERSIONS), ("hash", HASHES), ("url", URLS)])  # fmt: skip
 def test_value_formats_as_hadolint_reads_them(
     work: tuple[Path, dict[str, str]], kind: str, values: list[str]
 ) -> None:
