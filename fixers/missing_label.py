@@ -64,19 +64,20 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 
 from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.semantic import copies_from, stage_chain, unquote_word
 from dockfix.syntax import Dockerfile, Instruction, Stage, env_pairs
 
-_HASH = re.compile(r"[0-9a-f]{7}|[0-9a-f]{40}")
+_HASH = lazy_re(r"[0-9a-f]{7}|[0-9a-f]{40}")
 # Semantic versioning as hadolint's parser reads it: leading zeros and an empty pre-release
 # or build part (`1.2.3-`) accepted, an empty identifier (`1.2.3-a..b`) refused.
 _IDENTIFIERS = r"(?:[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
-_SEMVER = re.compile(rf"[0-9]+\.[0-9]+\.[0-9]+(?:-{_IDENTIFIERS})?(?:\+{_IDENTIFIERS})?")
+_SEMVER = lazy_re(rf"[0-9]+\.[0-9]+\.[0-9]+(?:-{_IDENTIFIERS})?(?:\+{_IDENTIFIERS})?")
 # RFC 3339 as hadolint 2.15's time parser reads it (checked against the binary): any year
 # (`24`, `-2024`), `t`/`z` in either case, an offset with or without its colon and not range
 # checked, a second of 60, blanks around the value; the date and the time must exist.
-_RFC3339 = re.compile(
+_RFC3339 = lazy_re(
     r"\s*(-?[0-9]+)-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]*)?"
     r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})\s*"
 )
@@ -121,7 +122,7 @@ _HOST = (
     rf"|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*)"
 )
 _AUTHORITY = rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?{_HOST}(?::[0-9]*)?"
-_URI = re.compile(
+_URI = lazy_re(
     rf"[A-Za-z][A-Za-z0-9+\-.]*:"
     rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?|{_PCHAR}+(?:/{_PCHAR}*)*|)"
     rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
