@@ -333,6 +333,9 @@ def test_arg_driven_images(sandbox: tuple[Path, dict[str, str]]) -> None:
         ("override:\n  fatal: [DL3006]\n", "`override.fatal`: unknown level"),
         ("override: [DL3006]\n", "`override` must map error/warning/info/style"),
         ("trustedRegistries: {a: 1}\n", "`trustedRegistries` must be a list"),
+        ("label-schema: {version: semver2}\n", "`label-schema` must map label names to one of"),
+        ("label-schema: [version]\n", "`label-schema` must map label names to one of"),
+        ("strict-labels: yes please\n", "`strict-labels` must be true or false"),
         ("- DL3006\n", "expected a mapping of settings at the top"),
         (b"ignored: [\xff]\n", "not valid YAML (not UTF-8"),
     ],
@@ -370,6 +373,7 @@ def test_known_hadolint_keys_and_good_values_are_read_without_warnings(tmp_path:
     }
     assert cfg.override["DL3007"].value == "error"  # listed twice: the more severe level
     assert cfg.trusted_registries == ("docker.io",)
+    assert cfg.label_schema == {"author": "text"} and cfg.strict_labels is False
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing set\n")
     assert load_hadolint_config(empty).warnings == ()

@@ -6,8 +6,8 @@ and ``.hadolint.yml`` in the working directory (not its parents, not the git roo
 ``~/.hadolint/hadolint.yaml``/``.yml``, then ``~/.hadolint.yaml``/``.yml``. One file serves the
 whole run, as it does for hadolint.
 
-dockfix reads ``ignored``, ``override``, ``failure-threshold`` and ``trustedRegistries``; the
-other keys hadolint knows are accepted and left to hadolint. A malformed value is one warning
+dockfix reads ``ignored``, ``override``, ``failure-threshold``, ``trustedRegistries``,
+``label-schema`` and ``strict-labels``; the other keys hadolint knows are accepted and left to hadolint. A malformed value is one warning
 and that key is skipped; a file that is not YAML is one warning and no setting — never an
 error, since the file belongs to another tool. Nothing here writes to the terminal: the
 warnings travel with the configuration for the CLI to show.
@@ -29,15 +29,15 @@ _HADOLINT_ONLY_KEYS = frozenset(
         "disable-ignore-pragma",
         "file-path-in-report",
         "format",
-        "label-schema",
         "no-color",
         "no-fail",
         "output-file",
-        "strict-labels",
         "verbose",
     }
 )
 _LEVELS = {s.value: s for s in Severity}
+# The value formats hadolint's `label-schema` knows (any other is an error to hadolint).
+LABEL_TYPES = frozenset({"text", "url", "semver", "hash", "rfc3339", "spdx", "email"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class HadolintConfig:
     override: Mapping[str, Severity] = field(default_factory=dict)  # hadolint code -> severity
     failure_threshold: str | None = None
     trusted_registries: tuple[str, ...] | None = None  # None: not configured
+    label_schema: Mapping[str, str] | None = None  # label -> format; None: not configured
+    strict_labels: bool = False
     warnings: tuple[str, ...] = ()
 
     def severity_for(self, hadolint: Iterable[str]) -> Severity | None:
@@ -98,6 +100,8 @@ def load_hadolint_config(path: Path, shown: str | None = None) -> HadolintConfig
     override: dict[str, Severity] = {}
     threshold: str | None = None
     trusted: tuple[str, ...] | None = None
+    schema: dict[str, str] | None = None
+    strict = False
     for key, value in data.items():
         if value is None:
             continue  # `ignored:` with nothing under it: not set, as hadolint reads it
@@ -126,9 +130,23 @@ def load_hadolint_config(path: Path, shown: str | None = None) -> HadolintConfig
                 )
             else:
                 trusted = tuple(r.strip().lower() for r in registries if r.strip())
+        elif key == "label-schema":
+            schema = _label_schema(value)
+            if schema is None:
+                allowed = ", ".join(sorted(LABEL_TYPES))
+                warnings.append(
+                    f"{name}: `label-schema` must map label names to one of {allowed}; skipped"
+                )
+        elif key == "strict-labels":
+            if isinstance(value, bool):
+                strict = value
+            else:
+                warnings.append(f"{name}: `strict-labels` must be true or false; skipped")
         elif key not in _HADOLINT_ONLY_KEYS:
             warnings.append(f"{name}: unknown key `{key}`; skipped")
-    return HadolintConfig(name, ignored, override, threshold, trusted, tuple(warnings))
+    return HadolintConfig(
+        name, ignored, override, threshold, trusted, schema, strict, tuple(warnings)
+    )
 
 
 def _read_yaml(path: Path) -> Any:
@@ -154,6 +172,15 @@ def _strings(value: Any) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     return None
+
+
+def _label_schema(value: Any) -> dict[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    schema = {str(k): v for k, v in value.items()}
+    if not all(isinstance(v, str) and v in LABEL_TYPES for v in schema.values()):
+        return None
+    return schema
 
 
 def _codes(value: Any) -> list[str] | None:

@@ -157,6 +157,8 @@ def _hadolint_key(hadolint: HadolintConfig | None) -> object:
         sorted(hadolint.override.items()),
         hadolint.failure_threshold,
         hadolint.trusted_registries,
+        None if hadolint.label_schema is None else sorted(hadolint.label_schema.items()),
+        hadolint.strict_labels,
     )
 
 

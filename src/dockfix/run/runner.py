@@ -170,6 +170,9 @@ def _services(cfg: Config, opts: RunOptions) -> dict[str, Any]:
         services["trusted_registries"] = tuple(cfg.trusted_registries)
     elif hadolint is not None and hadolint.trusted_registries is not None:
         services["trusted_registries"] = hadolint.trusted_registries
+    if hadolint is not None and hadolint.label_schema is not None:
+        services["label_schema"] = hadolint.label_schema
+        services["strict_labels"] = hadolint.strict_labels
     return services
 
 
