@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._package_managers import PACKAGE_MANAGERS, match_command, system_manager
+from dockfix.fixers._package_managers import match_command, system_manager
 from dockfix.fixers._run_commands import run_commands
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import OPTIONS_WITH_VALUE
