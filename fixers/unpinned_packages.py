@@ -10,7 +10,9 @@ accepts: `curl=8.5.0-2` or `curl/bookworm-backports` and `.deb` files for apt; `
 with `@ref`, a path or a `.whl`/`.tar.gz` for pip (commands reading `-r`, `-c` or `.` are not
 reported); `express@4.19.2`, a tarball, a folder or a git URL with `#ref` for npm;
 `rails:7.1.3` or `-v`/`--version` for gem. A variable (`$PACKAGES`) counts as unpinned, as in
-hadolint.
+hadolint. Beyond hadolint, it reads heredoc scripts, commands behind `sudo`, `apt install` and
+`npm i`; unlike it, an option's value is no package (`npm install --workspace @org/api`), and a
+RUN under a PowerShell `SHELL` is not read.
 
 ## Why is this bad
 Without a version, the image gets whatever the package index offers on the day it is built:

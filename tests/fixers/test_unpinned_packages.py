@@ -100,6 +100,13 @@ def test_forms_hadolint_does_not_read_are_reported_too(run: str) -> None:
     assert len(left) == 1
 
 
+def test_an_option_value_is_no_package() -> None:
+    # hadolint reads `@platform/api` as an unpinned package; it is the workspace npm installs
+    src = "FROM node:22-alpine\nRUN npm install --workspace @platform/api --omit=dev\n"
+    assert hadolint_lines_or_skip(src, RULES) == [2]
+    assert dockfix.fix(src, select=["DF108"]) == (src, [])
+
+
 def test_many_packages_are_counted_after_five() -> None:
     src = "FROM alpine:3.20\nRUN apk add --no-cache a b c d e f g\n"
     _, left = dockfix.fix(src, select=["DF108"])
