@@ -12,7 +12,9 @@ reported); `express@4.19.2`, a tarball, a folder or a git URL with `#ref` for np
 `rails:7.1.3` or `-v`/`--version` for gem. A variable (`$PACKAGES`) counts as unpinned, as in
 hadolint. Beyond hadolint, it reads heredoc scripts, commands behind `sudo`, `apt install` and
 `npm i`; unlike it, an option's value is no package (`npm install --workspace @org/api`), and a
-RUN under a PowerShell `SHELL` is not read.
+RUN under a PowerShell `SHELL` is not read. A `# hadolint ignore=` pragma or a `.hadolint.yaml`
+`ignored` entry silences the finding of a RUN where it names the rule of one of its tools
+(`DL3013` for pip), not the RUNs of the others.
 
 ## Why is this bad
 Without a version, the image gets whatever the package index offers on the day it is built:
@@ -97,6 +99,7 @@ class _Tool(NamedTuple):
     """How one installer names a version: what it installs with, what pins a package."""
 
     install: str  # the subcommand that installs named packages
+    rule: str  # hadolint's rule for it
     example: str  # a pinned package, `{}` for the name
     pinned: Callable[[str], bool]
 
@@ -104,11 +107,11 @@ class _Tool(NamedTuple):
 # Keyed by the package-manager table's names (`SYSTEM_PACKAGE_MANAGERS`, `PACKAGE_MANAGERS`);
 # gem has no row there (no project install of its own: Bundler's is).
 _TOOLS: dict[str, _Tool] = {
-    "apt": _Tool("install", "{}=<version>", _apt_pinned),
-    "apk": _Tool("add", "{}=<version>", _apk_pinned),
-    "pip": _Tool("install", "{}==<version>", _pip_pinned),
-    "npm": _Tool("install", "{}@<version>", _npm_pinned),
-    "gem": _Tool("install", "{}:<version>", _gem_pinned),
+    "apt": _Tool("install", "DL3008", "{}=<version>", _apt_pinned),
+    "apk": _Tool("add", "DL3018", "{}=<version>", _apk_pinned),
+    "pip": _Tool("install", "DL3013", "{}==<version>", _pip_pinned),
+    "npm": _Tool("install", "DL3016", "{}@<version>", _npm_pinned),
+    "gem": _Tool("install", "DL3028", "{}:<version>", _gem_pinned),
 }
 # Options whose value is not a package, beyond those the shell model knows.
 _VALUE_OPTIONS: dict[str, frozenset[str]] = {
@@ -213,10 +216,13 @@ class UnpinnedPackages(Fixer):
                 f"(`{_TOOLS[key].example.format(packages[0])}`)"
                 for (key, program), packages in tools.items()
             ]
-            yield self.finding(
+            finding = self.finding(
                 owner,
                 "; ".join(parts) + ": the image gets whatever the index has on build day",
                 reason="no resolver: the version available depends on the base image's package "
                 "index on build day, and a pinned version that later leaves the index (Debian "
                 "and Alpine drop superseded ones) breaks the build",
             )
+            # a pragma or `ignored` entry for one of these rules silences the RUN's finding
+            finding.hadolint = tuple(dict.fromkeys(_TOOLS[key].rule for key, _ in tools))
+            yield finding

@@ -100,6 +100,16 @@ def test_forms_hadolint_does_not_read_are_reported_too(run: str) -> None:
     assert len(left) == 1
 
 
+@pytest.mark.parametrize(
+    ("pragma", "reported"),
+    [("# hadolint ignore=DL3013\n", False), ("# hadolint ignore=DL3008\n", True)],
+)
+def test_a_hadolint_pragma_silences_the_rules_of_its_packages(pragma: str, reported: bool) -> None:
+    src = f"FROM python:3.12-slim\n{pragma}RUN pip install --no-cache-dir flask\n"
+    _, left = dockfix.fix(src, select=["DF108"])
+    assert bool(left) is reported
+
+
 def test_an_option_value_is_no_package() -> None:
     # hadolint reads `@platform/api` as an unpinned package; it is the workspace npm installs
     src = "FROM node:22-alpine\nRUN npm install --workspace @platform/api --omit=dev\n"
