@@ -155,6 +155,8 @@ def _installed(argv: list[str]) -> tuple[str, str, list[str]] | None:
     else:
         return _project_installer(argv)
     args = argv[1:]
+    if key == "gem" and "--" in args:
+        args = args[: args.index("--")]  # what follows is for the gems' build scripts
     words = _operands(args, OPTIONS_WITH_VALUE.get(program, _VALUE_OPTIONS.get(key, frozenset())))
     if not words or words[0] not in (
         (_TOOLS[key].install, "i") if key == "gem" else (_TOOLS[key].install,)

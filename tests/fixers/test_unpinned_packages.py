@@ -38,6 +38,7 @@ SAME_AS_HADOLINT = [
     ("npm ci --omit=dev", ()),
     ("gem install bundler rake:13.2.1", ("bundler",)),
     ("gem install bundler -v 2.5.11", ()),
+    ("gem install nokogiri -- --use-system-libraries", ("nokogiri",)),
     ("gem install --no-document bundler --version=2.5.11", ()),
 ]
 
