@@ -12,9 +12,10 @@ reported); `express@4.19.2`, a tarball, a folder or a git URL with `#ref` for np
 `rails:7.1.3` or `-v`/`--version` for gem. A variable (`$PACKAGES`) counts as unpinned, as in
 hadolint. Beyond hadolint, it reads heredoc scripts, commands behind `sudo`, `apt install` and
 `npm i`; unlike it, an option's value is no package (`npm install --workspace @org/api`), and a
-RUN under a PowerShell `SHELL` is not read. A `# hadolint ignore=` pragma or a `.hadolint.yaml`
-`ignored` entry silences the finding of a RUN where it names the rule of one of its tools
-(`DL3013` for pip), not the RUNs of the others.
+RUN under a PowerShell `SHELL` is not read. tonistiigi/xx's `xx-apk` and `xx-apt-get` count as
+`apk` and `apt-get`. A `# hadolint ignore=` pragma or a `.hadolint.yaml` `ignored` entry
+silences the finding of a RUN where it names the rule of one of its tools (`DL3013` for pip),
+not the RUNs of the others.
 
 ## Why is this bad
 Without a version, the image gets whatever the package index offers on the day it is built:
@@ -55,7 +56,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._package_managers import match_command, system_manager
+from dockfix.fixers._package_managers import CROSS_WRAPPERS, match_command, system_manager
 from dockfix.fixers._run_commands import run_commands
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import OPTIONS_WITH_VALUE
@@ -147,8 +148,9 @@ def _installed(argv: list[str]) -> tuple[str, str, list[str]] | None:
     if not argv:
         return None
     program = argv[0]
-    manager = system_manager(program)
-    if manager is not None and program in manager.programs and manager.name in _TOOLS:
+    runs = CROSS_WRAPPERS.get(program, program)  # `xx-apk add` installs for the target
+    manager = system_manager(runs)
+    if manager is not None and runs in manager.programs and manager.name in _TOOLS:
         key = manager.name
     elif program == "gem":
         key = "gem"
@@ -157,7 +159,7 @@ def _installed(argv: list[str]) -> tuple[str, str, list[str]] | None:
     args = argv[1:]
     if key == "gem" and "--" in args:
         args = args[: args.index("--")]  # what follows is for the gems' build scripts
-    words = _operands(args, OPTIONS_WITH_VALUE.get(program, _VALUE_OPTIONS.get(key, frozenset())))
+    words = _operands(args, OPTIONS_WITH_VALUE.get(runs, _VALUE_OPTIONS.get(key, frozenset())))
     if not words or words[0] not in (
         (_TOOLS[key].install, "i") if key == "gem" else (_TOOLS[key].install,)
     ):

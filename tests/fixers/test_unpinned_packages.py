@@ -92,7 +92,13 @@ def test_heredoc_and_onbuild_runs_count() -> None:
 
 @pytest.mark.parametrize(
     "run",
-    ["apt install -y curl", "npm i -g typescript", "sudo apt-get install -y curl"],
+    [
+        "apt install -y curl",
+        "npm i -g typescript",
+        "sudo apt-get install -y curl",
+        "xx-apk add --no-cache gcc",
+        "xx-apt-get install -y gcc",
+    ],
 )
 def test_forms_hadolint_does_not_read_are_reported_too(run: str) -> None:
     # `apt` (DF106 rewrites it) and `npm i` install the same unpinned packages
