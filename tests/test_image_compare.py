@@ -424,3 +424,17 @@ def test_file_entry_round_trip() -> None:
     entry = FileEntry("/usr/bin/x", "symlink", 0, 0o777, 1, 2, "y")
     assert FileEntry.from_dict(entry.to_dict()) == entry
     assert entry.to_dict()["mode"] == "0777"
+
+
+def test_npm_s_download_cache_is_build_noise() -> None:
+    """Two builds of one lock file cached different registry documents (typescript-service:
+    one 9 MB metadata document under content-v2 replaced by another): npm's cache holds what
+    the registry said that minute; node_modules holds what was installed."""
+    cached = "/root/.npm/_cacache/content-v2/sha512/c0/5f/0263f6"
+    again = "/root/.npm/_cacache/content-v2/sha512/b8/e1/f484dc"
+    before = [*base_files(), FileEntry(cached, "file", size=9419434)]
+    after = [*base_files(), FileEntry(again, "file", size=9422346)]
+    diffs = compare_filesystems(before, after)
+    assert len(diffs) == 2 and all(d.allowed_by for d in diffs)
+    changed = [*base_files(), FileEntry("/app/node_modules/typescript/package.json", "file", size=1)]
+    assert [d.allowed_by for d in compare_filesystems(base_files(), changed)] == [None]

@@ -504,6 +504,12 @@ BUILD_NOISE: AllowedChanges = _rules(
         "/home/*/.npm/_logs",
         "/home/*/.npm/_logs/**",
         "/root/.npm/_update-notifier-last-checked",
+        # npm's download cache also keeps the registry's metadata documents, which change
+        # whenever a package publishes (TypeScript does every night): two builds of one
+        # lock file minutes apart cached different documents. What npm installed is compared
+        # in node_modules.
+        "/root/.npm/_cacache/**",
+        "/home/*/.npm/_cacache/**",
         # Scratch space and the mount points of RUN steps.
         "/tmp/**",
         "/var/tmp/**",
