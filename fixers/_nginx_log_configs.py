@@ -12,8 +12,10 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._log_servers import (
     MAX_CONFIG_BYTES,
     NGINX_LOGS,
+    SERVER_PACKAGES,
     installed_servers,
     is_stream,
+    mentions,
 )
 from dockfix.semantics.semantic import base_image, resolve_path, stage_chain
 
@@ -56,7 +58,9 @@ def runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
         return True
     for st in stage_chain(stage):
         for instr in st.instructions:
-            script = shell_of(instr) if instr.keyword == "RUN" else None
+            if instr.keyword != "RUN" or not mentions(instr.logical, SERVER_PACKAGES):
+                continue
+            script = shell_of(instr)
             if script is not None and any(s == "nginx" for _, s, _ in installed_servers(script)):
                 return True
     return False
