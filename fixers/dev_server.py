@@ -89,6 +89,15 @@ _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z0-9_]+)\
 _PYTHON = re.compile(r"python(?:[0-9.]*)")
 # The variables `dev_server` reads from the environment.
 _READ_VARIABLES = ("FLASK_APP", "RAILS_ENV", "RACK_ENV")
+# The programs `dev_server` knows (`bin/rails` included: its base name is `rails`).
+_SERVERS = frozenset(
+    {
+        *("manage.py", "django-admin", "flask", "uvicorn", "gunicorn", "hypercorn", "fastapi"),
+        *("http.server", "ng", "vite", "react-scripts", "vue-cli-service", "webpack-dev-server"),
+        *("webpack", "webpack-cli", "next", "nuxt", "nuxi", "astro", "nodemon", "node"),
+        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails", "php"),
+    }
+)
 _RUNNERS = (["bundle", "exec"], ["poetry", "run"], ["pipenv", "run"], ["uv", "run"])
 
 
@@ -361,6 +370,11 @@ def _runs_its_arguments(
 
 
 def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Server | None:
+    argv = start.argv
+    script_name = run_script_name(argv)
+    # the program `dev_server` reads is one of the words (launchers only drop words before it)
+    if script_name is None and not any(posixpath.basename(w) in _SERVERS for w in argv):
+        return None
     scope = scope_at(stage)
     # the only variables the server tables read (expanding every one cost more than the rest)
     env: dict[str, str | None] = {
@@ -370,11 +384,8 @@ def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Ser
         for v in (scope[k],)
     }
     env.update(start.env)
-    argv = start.argv
     # the WORKDIR locates package.json and manage.py, read only from a build context
-    reads_files = run_script_name(argv) is not None or any(
-        w.endswith("manage.py") for w in argv[:3]
-    )
+    reads_files = script_name is not None or any(w.endswith("manage.py") for w in argv[:3])
     workdir = image_workdir_at(doc, stage, None) if reads_files and ctx.has_context else None
     return _resolve(argv, env, ContextFiles(doc, stage, ctx), workdir, 0)
 
