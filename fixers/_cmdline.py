@@ -180,60 +180,16 @@ def plain_words(text: str, offset: int = 0) -> list[PlainWord] | str:
     i = 0
     n = len(text)
     while i < n:
-        ch = text[i]
-        if ch in " \t":
+        if text[i] in " \t":
             i += 1
             continue
         start = i
         value: list[str] = []
         while i < n and text[i] not in " \t":
-            ch = text[i]
-            if ch == "'":
-                j = text.find("'", i + 1)
-                if j < 0:
-                    return "an unterminated single quote"
-                value.append(text[i + 1 : j])
-                i = j + 1
-            elif ch == '"':
-                i += 1
-                while True:
-                    if i >= n:
-                        return "an unterminated double quote"
-                    c = text[i]
-                    if c == '"':
-                        i += 1
-                        break
-                    if c in "$`":
-                        return _FEATURES[c] + " inside double quotes"
-                    if c == "\\":
-                        if i + 1 >= n:
-                            return "an unterminated double quote"
-                        nxt = text[i + 1]
-                        if nxt in '$`"\\':
-                            value.append(nxt)
-                        else:  # POSIX keeps the backslash before other characters
-                            value.append("\\" + nxt)
-                        i += 2
-                        continue
-                    if not c.isprintable() and c != "\t":
-                        return f"a control character ({c!r})"
-                    value.append(c)
-                    i += 1
-            elif ch == "\\":
-                if i + 1 >= n:
-                    return _FEATURES["\\"]
-                nxt = text[i + 1]
-                if not nxt.isprintable() and nxt != "\t":
-                    return f"an escaped {nxt!r}"
-                value.append(nxt)
-                i += 2
-            elif ch in _PLAIN_ASCII or (ord(ch) > 127 and ch.isprintable() and not ch.isspace()):
-                value.append(ch)
-                i += 1
-            elif ch in _FEATURES:
-                return _FEATURES[ch]
-            else:
-                return f"a character the shell may treat specially ({ch!r})"
+            read = _plain_piece(text, i, value)
+            if isinstance(read, str):
+                return read
+            i = read
         words.append(PlainWord("".join(value), text[start:i], offset + start, offset + i))
     if not words:
         return "an empty command"
@@ -246,6 +202,62 @@ def plain_words(text: str, offset: int = 0) -> list[PlainWord] | str:
     if agreement:
         return agreement
     return words
+
+
+def _plain_piece(text: str, i: int, value: list[str]) -> int | str:
+    """Read the quoted string, escape or character at ``i`` of a word into ``value``: where
+    the next piece starts, or why the word is not plain."""
+    ch = text[i]
+    if ch == "'":
+        j = text.find("'", i + 1)
+        if j < 0:
+            return "an unterminated single quote"
+        value.append(text[i + 1 : j])
+        return j + 1
+    if ch == '"':
+        return _double_quoted(text, i + 1, value)
+    if ch == "\\":
+        if i + 1 >= len(text):
+            return _FEATURES["\\"]
+        nxt = text[i + 1]
+        if not nxt.isprintable() and nxt != "\t":
+            return f"an escaped {nxt!r}"
+        value.append(nxt)
+        return i + 2
+    if ch in _PLAIN_ASCII or (ord(ch) > 127 and ch.isprintable() and not ch.isspace()):
+        value.append(ch)
+        return i + 1
+    if ch in _FEATURES:
+        return _FEATURES[ch]
+    return f"a character the shell may treat specially ({ch!r})"
+
+
+def _double_quoted(text: str, i: int, value: list[str]) -> int | str:
+    """Read a "…" string from just after its opening quote into ``value``: where it ends, or
+    why it is not a plain one."""
+    n = len(text)
+    while True:
+        if i >= n:
+            return "an unterminated double quote"
+        c = text[i]
+        if c == '"':
+            return i + 1
+        if c in "$`":
+            return _FEATURES[c] + " inside double quotes"
+        if c == "\\":
+            if i + 1 >= n:
+                return "an unterminated double quote"
+            nxt = text[i + 1]
+            if nxt in '$`"\\':
+                value.append(nxt)
+            else:  # POSIX keeps the backslash before other characters
+                value.append("\\" + nxt)
+            i += 2
+            continue
+        if not c.isprintable() and c != "\t":
+            return f"a control character ({c!r})"
+        value.append(c)
+        i += 1
 
 
 def _tree_sitter_agrees(text: str, offset: int, words: list[PlainWord]) -> str:
