@@ -204,6 +204,8 @@ class NpmCi(Fixer):
     image_changes = ("files:/**",)  # the lock's versions, where npm install resolved others
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        if not any(_may_run_npm(i) for i in doc.instructions):
+            return
         for owner, script, cmd in run_commands(doc):
             if owner.trigger is not None or owner.stage is None:
                 continue  # ONBUILD: the stage it runs in is another file's
@@ -303,6 +305,18 @@ def _ci_edits(
     elif found.production:
         flag = " " + " ".join(cmd.words[a].value for a, _ in found.production)
     return edits, flag
+
+
+def _may_run_npm(instr: Instruction) -> bool:
+    """Whether a RUN's text (command line, heredoc bodies) may name `npm`: a shell word's
+    value is its text without its quotes or backslashes; a JSON string's may hold `\\u`
+    escapes."""
+    if instr.keyword != "RUN":
+        return False
+    text = instr.logical + "".join(h.body for h in instr.heredocs)
+    if "npm" in text:
+        return True
+    return "\\" in text and ("\\u" in text or "npm" in text.replace("\\", ""))
 
 
 def _bind_mounted(

@@ -285,6 +285,8 @@ class RunExport(Fixer):
             if analysis.opaque or len(analysis.scripts) != 1:
                 continue
             script = analysis.scripts[0]
+            if "export" not in script.parsed.text:
+                continue  # the word `export` starts every declaration this rule reads
             exports = _exports(script)
             if exports:
                 yield self._finding(doc, instr, script, exports)
