@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._base_images import may_be_windows
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._verified_edits import verified_edits as verified_edits  # its callers' name
 from dockfix.semantics.semantic import stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.core.fixer import Edit, Finding, Fixer
+    from dockfix.core.fixer import Finding, Fixer
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 __all__ = [
@@ -418,43 +418,3 @@ def display_finding(fixer: Fixer, at: Instruction, message: str, reason: str) ->
     the instruction and message (a nested function would keep the compiled build from
     compiling the fixer)."""
     return fixer.finding(at, message, reason=reason)
-
-
-def verified_edits(
-    doc: Dockerfile,
-    instr: Instruction,
-    edits: Sequence[Edit],
-    check: Callable[[Instruction], bool],
-) -> bool:
-    """Whether the edited file parses with the same instructions, keeps every comment line,
-    and ``check`` accepts the edited instruction (found by its index: the edits here never
-    add or remove instructions)."""
-    from collections import Counter
-
-    from dockfix.core.edits import apply_edits
-    from dockfix.syntax import parse_lossless
-
-    try:
-        text = apply_edits(doc.source, edits)
-    except ValueError:
-        return False
-    new = parse_lossless(text)
-    if new.error is not None or len(new.instructions) != len(doc.instructions):
-        return False
-    if Counter(_comment_lines(new)) != Counter(_comment_lines(doc)):
-        return False
-    for old_i, new_i in zip(doc.instructions, new.instructions, strict=True):
-        if old_i.keyword != new_i.keyword and old_i is not instr:
-            return False
-    return check(new.instructions[instr.index])
-
-
-def _comment_lines(doc: Dockerfile) -> list[str]:
-    """Comment lines outside heredoc bodies (pragmas and notes a fix must not drop)."""
-    bodies = [(h.body_start, h.body_end) for i in doc.instructions for h in i.heredocs]
-    out = []
-    for ln in doc.lines:
-        text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
-        if text.startswith("#") and not any(s <= ln.start < e for s, e in bodies):
-            out.append(text.rstrip())
-    return out
