@@ -85,7 +85,15 @@ def fails(severity: Severity, threshold: str) -> bool:
     (a severity's value, or ``none``)."""
     if threshold == "none":
         return False
-    return SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(Severity(threshold))
+    limit = _THRESHOLD_RANK.get(threshold)
+    if limit is None:
+        raise ValueError(f"{threshold!r} is not a failure threshold")
+    return _RANK[severity] <= limit
+
+
+# By rank, most severe first (asked for every finding of a large run).
+_RANK: Mapping[Severity, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+_THRESHOLD_RANK: Mapping[str, int] = {s.value: i for i, s in enumerate(SEVERITY_ORDER)}
 
 
 class Edit(NamedTuple):
