@@ -114,6 +114,9 @@ class Start(NamedTuple):
 
 def named_for_development(path: str) -> bool:
     """Whether a Dockerfile's path says it is for development (`Dockerfile.dev`)."""
+    low = path.lower()
+    if "dev" not in low and "local" not in low:
+        return False  # every name that says so has one of them
     parts = path.replace("\\", "/").split("/")
     if ".devcontainer" in parts[:-1]:
         return True
@@ -361,7 +364,9 @@ def _runs_its_arguments(
         return False
     text = None
     if ctx.has_context:
-        path = resolve_path(words[0], image_workdir_at(doc, stage, None))
+        # an absolute path needs no WORKDIR
+        cwd = None if words[0].startswith("/") else image_workdir_at(doc, stage, None)
+        path = resolve_path(words[0], cwd)
         if path is not None:
             text = ContextFiles(doc, stage, ctx).text(path)
     if text is not None:
