@@ -49,6 +49,18 @@ def directive_start(d: LogDirective) -> int:
     return d.start
 
 
+def may_run_nginx(doc: Dockerfile) -> bool:
+    """Whether an instruction names nginx (escapes dropped): a stage can run nginx only then,
+    from an image whose name or ARG default says so or from a package a RUN installs."""
+    for instr in doc.instructions:
+        text = instr.logical
+        if "\\" in text or "`" in text:
+            text = text.replace("\\", "").replace("`", "")
+        if "nginx" in text.lower():
+            return True
+    return False
+
+
 def runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
     """The official nginx image, or an nginx package installed in the stage's chain."""
     from dockfix.semantics.shell import shell_of

@@ -113,6 +113,7 @@ from dockfix.fixers._nginx_log_configs import (
     LogDirective,
     copied_nginx_configs,
     directive_start,
+    may_run_nginx,
     runs_nginx,
 )
 
@@ -152,9 +153,11 @@ class LogsToFile(Fixer):
         for instr in doc.instructions:
             if instr.keyword in ("CMD", "ENTRYPOINT") and not instr.flags:
                 yield from self._command(doc, instr)
+        nginx = ctx.has_context and may_run_nginx(doc)
         for stage in runtime_stages(doc):
             yield from self._packaged_servers(doc, ctx, stage)
-            yield from self._nginx_configs(doc, ctx, stage)
+            if nginx:
+                yield from self._nginx_configs(doc, ctx, stage)
             yield from self._env(stage)
 
     # --- CMD / ENTRYPOINT --------------------------------------------------------------------
