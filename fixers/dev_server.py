@@ -89,15 +89,19 @@ _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z0-9_]+)\
 _PYTHON = re.compile(r"python(?:[0-9.]*)")
 # The variables `dev_server` reads from the environment.
 _READ_VARIABLES = ("FLASK_APP", "RAILS_ENV", "RACK_ENV")
-# The programs `dev_server` knows (`bin/rails` included: its base name is `rails`).
+# The programs `dev_server` may report whatever their options (`bin/rails` included: its base
+# name is `rails`).
 _SERVERS = frozenset(
     {
-        *("manage.py", "django-admin", "flask", "uvicorn", "gunicorn", "hypercorn", "fastapi"),
+        *("manage.py", "django-admin", "flask", "fastapi"),
         *("http.server", "ng", "vite", "react-scripts", "vue-cli-service", "webpack-dev-server"),
-        *("webpack", "webpack-cli", "next", "nuxt", "nuxi", "astro", "nodemon", "node"),
-        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails", "php"),
+        *("webpack", "webpack-cli", "next", "nuxt", "nuxi", "astro", "nodemon"),
+        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails"),
     }
 )
+# Servers `dev_server` reports only with `--reload`; `node` (`--watch`) and `php` (`-S`,
+# `artisan serve`) have their own test.
+_RELOADERS = frozenset({"uvicorn", "gunicorn", "hypercorn"})
 _RUNNERS = (["bundle", "exec"], ["poetry", "run"], ["pipenv", "run"], ["uv", "run"])
 
 
@@ -378,7 +382,7 @@ def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Ser
     argv = start.argv
     script_name = run_script_name(argv)
     # the program `dev_server` reads is one of the words (launchers only drop words before it)
-    if script_name is None and not any(posixpath.basename(w) in _SERVERS for w in argv):
+    if script_name is None and not _may_start_server(argv):
         return None
     scope = scope_at(stage)
     # the only variables the server tables read (expanding every one cost more than the rest)
@@ -393,6 +397,19 @@ def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Ser
     reads_files = script_name is not None or any(w.endswith("manage.py") for w in argv[:3])
     workdir = image_workdir_at(doc, stage, None) if reads_files and ctx.has_context else None
     return _resolve(argv, env, ContextFiles(doc, stage, ctx), workdir, 0)
+
+
+def _may_start_server(argv: list[str]) -> bool:
+    """Whether `dev_server` can find a server in ``argv``: it reads the program among the
+    words (launchers only drop words before it), and for some programs an option too."""
+    names = {posixpath.basename(w) for w in argv}
+    if not names.isdisjoint(_SERVERS):
+        return True
+    if "node" in names and any(w == "--watch" or w.startswith("--watch=") for w in argv):
+        return True
+    if not names.isdisjoint(_RELOADERS) and "--reload" in argv:
+        return True
+    return "php" in names and ("-S" in argv or "serve" in argv)
 
 
 def _resolve(
