@@ -204,7 +204,7 @@ class NpmCi(Fixer):
     image_changes = ("files:/**",)  # the lock's versions, where npm install resolved others
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        if not any(_may_run_npm(i) for i in doc.instructions):
+        if not any(i.keyword == "RUN" and _may_run_npm(i) for i in doc.instructions):
             return
         for owner, script, cmd in run_commands(doc):
             if owner.trigger is not None or owner.stage is None:
@@ -311,8 +311,6 @@ def _may_run_npm(instr: Instruction) -> bool:
     """Whether a RUN's text (command line, heredoc bodies) may name `npm`: a shell word's
     value is its text without its quotes or backslashes; a JSON string's may hold `\\u`
     escapes."""
-    if instr.keyword != "RUN":
-        return False
     text = instr.logical + "".join(h.body for h in instr.heredocs)
     if "npm" in text:
         return True
