@@ -402,7 +402,7 @@ def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Ser
 def _may_start_server(argv: list[str]) -> bool:
     """Whether `dev_server` can find a server in ``argv``: it reads the program among the
     words (launchers only drop words before it), and for some programs an option too."""
-    names = {posixpath.basename(w) for w in argv}
+    names = {w[w.rfind("/") + 1 :] for w in argv}  # base names
     if not names.isdisjoint(_SERVERS):
         return True
     if "node" in names and any(w == "--watch" or w.startswith("--watch=") for w in argv):
