@@ -201,7 +201,7 @@ def path_list(paths: Sequence[str]) -> str:
 # --- packaged servers ------------------------------------------------------------------------------
 
 
-def mentions(text: str, names: Sequence[str]) -> bool:
+def may_name(text: str, names: Sequence[str]) -> bool:
     """Whether a shell word of ``text`` may name one of ``names``: a word's value is its text
     without its outer quotes or its backslashes, so the text without backslashes has it."""
     if "\\" in text:

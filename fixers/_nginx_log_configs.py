@@ -15,7 +15,7 @@ from dockfix.fixers._log_servers import (
     SERVER_PACKAGES,
     installed_servers,
     is_stream,
-    mentions,
+    may_name,
 )
 from dockfix.semantics.semantic import base_image, resolve_path, stage_chain
 
@@ -70,7 +70,7 @@ def runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
         return True
     for st in stage_chain(stage):
         for instr in st.instructions:
-            if instr.keyword != "RUN" or not mentions(instr.logical, SERVER_PACKAGES):
+            if instr.keyword != "RUN" or not may_name(instr.logical, SERVER_PACKAGES):
                 continue
             script = shell_of(instr)
             if script is not None and any(s == "nginx" for _, s, _ in installed_servers(script)):

@@ -102,7 +102,7 @@ from dockfix.fixers._log_servers import (
     expected_logical,
     installed_servers,
     json_after,
-    mentions,
+    may_name,
     option_uses,
     path_list,
     removal_edits,
@@ -178,7 +178,7 @@ class LogsToFile(Fixer):
         # a redirection to a file has a `>`; a copy to one runs `tee`
         if ">" in text or "tee" in text:
             yield from self._redirects(doc, instr, text)
-        if mentions(text, SERVER_PROGRAMS):
+        if may_name(text, SERVER_PROGRAMS):
             yield from self._shell_options(doc, instr)
 
     def _exec_form(
@@ -333,7 +333,7 @@ class LogsToFile(Fixer):
         from dockfix.semantics.shell import shell_of
 
         for instr in stage.instructions:
-            if instr.keyword != "RUN" or not mentions(instr.logical, SERVER_PACKAGES):
+            if instr.keyword != "RUN" or not may_name(instr.logical, SERVER_PACKAGES):
                 continue
             script = shell_of(instr)
             if script is None:
@@ -429,7 +429,7 @@ class LogsToFile(Fixer):
 
         for instr in stage.instructions:
             # every name the pattern matches has LOG in it (escaped with `\` or a backtick)
-            if instr.keyword != "ENV" or not mentions(
+            if instr.keyword != "ENV" or not may_name(
                 instr.logical.upper().replace("`", ""), ("LOG",)
             ):
                 continue
