@@ -104,6 +104,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.core.fixer import Finding, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers.copy_before_install._finding import build
+from dockfix.fixers.copy_before_install._prefilter import last_possible_install
 from dockfix.fixers.copy_before_install._run import _RunResult, analyze_run
 from dockfix.fixers.copy_before_install._site import _CopySource, _Site
 
@@ -160,10 +161,15 @@ class CopyBeforeInstall(Fixer):
         for stage in doc.stages:
             if _windows_stage(stage):
                 continue
+            last_install = -2  # not looked for yet: most stages have no whole-tree copy
             for i, instr in enumerate(stage.instructions):
                 source = _whole_tree_copy(instr)
                 if source is None:
                     continue
+                if last_install == -2:
+                    last_install = last_possible_install(stage)
+                if last_install < i:
+                    break  # no RUN below may install: no finding for this copy or a later one
                 split_runs = bool(self.settings.get("split-runs", True))
                 finding = _walk_stage(self, _Site(doc, ctx, stage, i, source, split_runs))
                 if finding is not None:
