@@ -59,11 +59,11 @@ def may_install(instr: Instruction) -> bool:
     return False
 
 
-def last_possible_install(stage: Stage) -> int:
-    """The index of the stage's last RUN that may install; -1 when none may."""
+def may_install_after(stage: Stage, index: int) -> bool:
+    """Whether a RUN after the stage's instruction ``index`` may install."""
     instrs = stage.instructions
-    for j in range(len(instrs) - 1, -1, -1):
+    for j in range(index + 1, len(instrs)):
         instr = instrs[j]
         if instr.keyword == "RUN" and may_install(instr):
-            return j
-    return -1
+            return True
+    return False
