@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import PACKAGE_MANAGERS, PIP_PROGRAM
+from dockfix.fixers.copy_before_install._analyzers import BUILD_TOOLS
 
 if TYPE_CHECKING:
     from dockfix.syntax import Instruction, Stage
@@ -33,7 +34,7 @@ def _install_words() -> dict[str, list[frozenset[str]]]:
         for exe in pm.executables:
             forms = out.setdefault(exe, [])
             forms.extend(frozenset(form) for form in pm.install_subcommands)
-    for exe in ("mvn", "mvnw", "gradle", "gradlew"):
+    for exe in BUILD_TOOLS:
         out[exe] = [frozenset()]  # goals and tasks in any order: the analyzer decides
     return out
 
