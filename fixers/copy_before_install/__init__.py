@@ -114,10 +114,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CopyBeforeInstall"]
 
-# How the package reads: this module walks a stage from each whole-tree COPY; _run.py analyses
-# each RUN after it and _analyzers.py hands each command to its ecosystem's module (python,
-# node, go_rust, ruby_php, jvm_dotnet_elixir); _finding.py and _edits.py turn the result into
-# a finding and its fix. _tree.py, _stage.py, _command.py, _site.py hold what they share.
+# How the package reads: this module walks a stage from each whole-tree COPY that a RUN below
+# may install from (_prefilter.py tells from the RUN's text); _run.py analyses each RUN after
+# it and _analyzers.py hands each command to its ecosystem's module (python, node, go_rust,
+# ruby_php, jvm_dotnet_elixir); _finding.py and _edits.py turn the result into a finding and
+# its fix. _tree.py, _stage.py, _command.py, _site.py, _earlier.py hold what they share.
 
 
 # Instructions that never read the files a COPY placed.
