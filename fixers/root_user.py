@@ -98,10 +98,20 @@ hadolint DL3002 · Trivy DS-0002 · Checkov CKV_DOCKER_3, CKV_DOCKER_8.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import ClassVar, NamedTuple
 
-from dockfix.core.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.fixer import (
+    Applicability,
+    Finding,
+    Fix,
+    Fixer,
+    Option,
+    Resolves,
+    Severity,
+    register,
+)
 from dockfix.fixers._base_images import Base, classify
 from dockfix.fixers._repo_images import repository_base_user
 from dockfix.fixers._root_reasons import (
@@ -116,6 +126,7 @@ from dockfix.fixers._user_choice import choose_user, is_root, user_value
 from dockfix.fixers._user_setup import (
     ownership_commands,
     placement,
+    placement_edits,
     write_summary,
     written_dirs,
 )
@@ -269,13 +280,13 @@ class RootUser(Fixer):
                 return self.finding(at, message, reason=blocker)
             owned = ownership_commands(given, choice.value)
             notes.append(write_summary(writes, given))
-        edits, placement_note = placement(
-            doc, final, choice.create, owned, choice.value, root_at_start
-        )
-        if edits is None:
-            return self.finding(at, message, reason=placement_note)
+        placed = placement(doc, final, choice.create, owned, choice.value, root_at_start)
+        if isinstance(placed, str):
+            return self.finding(at, message, reason=placed)
         notes += [n for n in (port_note, root_home_data(instrs)) if n]
         created = " (created in the image)" if choice.create else ""
         desc = f"run as `USER {choice.value}`{created}"
         full = message + (f" — {'; '.join(n for n in notes if n)}" if notes else "")
-        return self.finding(at, full, Fix.unsafe(*edits, description=desc))
+        # Always unsafe once the lines can be placed: `check` never needs them written.
+        build = functools.partial(placement_edits, doc, placed, choice.value)
+        return self.finding(at, full, Fix.later(Applicability.UNSAFE, build, description=desc))
