@@ -20,7 +20,6 @@ program or an unread source does. The result says what was checked, so a message
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -107,6 +106,7 @@ _SOURCE_WRITES: tuple[tuple[str, str, str], ...] = (
     (r"\bos\.(?:Create|MkdirAll|Mkdir|OpenFile|WriteFile)\(\s*" + _LITERAL, "?", "cwd"),
     (r"\bFile\.(?:open|write)\(\s*" + _LITERAL + r"\s*,\s*['\"][wa]", "file", "cwd"),
 )
+_SOURCE_WRITE_PATTERNS = tuple((lazy_re(p), kind, rel) for p, kind, rel in _SOURCE_WRITES)
 # Writes through a path the code computes: their place cannot be known here.
 _COMPUTED_WRITE = lazy_re(
     r"\bopen\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?['\"][wax]"
@@ -119,6 +119,7 @@ _PORT_PATTERNS: tuple[str, ...] = (
     r"\.run\([^)\n]*\bport\s*=\s*(\d+)",
     r"\.listen\(\s*(\d+)\s*[,)]",
 )
+_PORT_PATTERNS_RE = tuple(lazy_re(p) for p in _PORT_PATTERNS)
 _BIND_OPTION = lazy_re(
     r"(?:^|\s)(?:--bind|-b|--listen|--host)(?:=|\s+)\S*:(\d+)\b|--port(?:=|\s+)(\d+)\b"
 )
@@ -280,8 +281,8 @@ def _scan_argv(argv: list[str], cwd: str, how: str, found: WriteAnalysis) -> Non
 def _scan_source(text: str, image_path: str, cwd: str, name: str, found: WriteAnalysis) -> None:
     here = posixpath.dirname(image_path)
     base = posixpath.dirname(here)  # Django's BASE_DIR: the settings package's parent
-    for pattern, kind, relative_to in _SOURCE_WRITES:
-        for m in re.finditer(pattern, text):
+    for pattern, kind, relative_to in _SOURCE_WRITE_PATTERNS:
+        for m in pattern.finditer(text):
             path = m.group(2)
             pos = m.end()
             while relative_to == "base" and (more := _PATH_PART.match(text, pos)):
@@ -300,8 +301,8 @@ def _scan_source(text: str, image_path: str, cwd: str, name: str, found: WriteAn
     if computed:
         line = text.count("\n", 0, computed.start()) + 1
         found.unknown.append(f"{name} line {line} writes to a path computed at run time")
-    for pattern in _PORT_PATTERNS:
-        for m in re.finditer(pattern, text):
+    for port_pattern in _PORT_PATTERNS_RE:
+        for m in port_pattern.finditer(text):
             port = int(m.group(1))
             if 0 < port < 1024:
                 found.ports.append((port, name))
