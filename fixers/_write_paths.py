@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import analyse_run
 from dockfix.semantics.semantic import expand, layered, scope_at, stage_chain, workdir_at
-from dockfix.semantics.shell import parse_shell
+from dockfix.semantics.shell import ShellScript, parse_shell, shell_of
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
@@ -235,21 +235,34 @@ def _walk(ctx: FixContext, rel: str, dest: str, out: dict[str, str], limit: int)
                     return
 
 
+def _command_script(instr: Instruction) -> ShellScript:
+    """A shell-form CMD/ENTRYPOINT's script: the tree's own parse (other fixers ask for it
+    too) unless heredoc words make that differ from the arguments' text."""
+    if not instr.heredocs:
+        parsed = shell_of(instr)
+        if parsed is not None:
+            return parsed
+    return parse_shell(instr.args)
+
+
 def command_argv(doc: Dockerfile, instr: Instruction) -> list[str]:
     """The words of a CMD/ENTRYPOINT (exec form as is, shell form split by the shell)."""
     if instr.json_args is not None:
         return list(instr.json_args)
-    return [w.value for c in parse_shell(instr.args).commands for w in c.words]
+    return [w.value for c in _command_script(instr).commands for w in c.words]
 
 
-def _scan_shell(text: str, cwd: str, how: str, found: WriteAnalysis) -> None:
+def _scan_shell(
+    text: str, cwd: str, how: str, found: WriteAnalysis, parsed: ShellScript | None = None
+) -> None:
+    """What a shell script writes; ``parsed``: ``text`` already parsed."""
     for m in _REDIRECT.finditer(text):
         target = m.group(1)
         if target.startswith(("/dev/", "&")) or "$" in target:
             continue
         found.write(_abs(target, cwd), "file", how)
     try:
-        script = parse_shell(text)
+        script = parsed if parsed is not None else parse_shell(text)
     except Exception:  # a script tree-sitter cannot read: its redirects were still seen
         return
     for cmd in script.commands:
@@ -406,7 +419,7 @@ def _command_writes(
         argv = command_argv(doc, instr)
         how = f"the {instr.keyword}"
         if instr.json_args is None:
-            _scan_shell(instr.args, cwd, how, found)
+            _scan_shell(instr.args, cwd, how, found, _command_script(instr))
         else:
             _scan_argv(argv, cwd, how, found)
             if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
