@@ -7,7 +7,6 @@ triggers, or binds a port below 1024.
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import NamedTuple
 
 from dockfix.fixers._base_images import Base
@@ -30,6 +29,8 @@ _DROP_PRIVILEGES = lazy_re(
     r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|setuidgid|chpst\s+-u)\b"
     r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
 )
+_PORT = lazy_re(r"(\d+)")
+_ASPNET_IMAGE = lazy_re(r"mcr\.microsoft\.com/dotnet/(?:core/)?aspnet:(\d+)\.")
 _ROOT_ONLY_TOOLS = lazy_re(r"\b(?:npx\s+(?:-y\s+)?)?playwright\s+install\b")
 # Words each of those patterns needs: a chain whose text has none of them (the usual case)
 # is ruled out by one cheap search instead of the full pattern on every instruction.
@@ -251,7 +252,7 @@ def privileged_ports(
 
 
 def port_number(text: str) -> int:
-    m = re.match(r"\d+", text)
+    m = _PORT.match(text)
     return int(m.group(0)) if m else 0
 
 
@@ -260,12 +261,17 @@ def _exposed_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]
     for instr in instrs:
         if instr.keyword != "EXPOSE":
             continue
-        scope = layered(scope_at(instr.stage, instr) if instr.stage else {}, doc.global_args)
-        for word, _, _ in instr.args_words():
-            value = expand(word, scope) if "$" in word else word
+        words = [w for w, _, _ in instr.args_words()]
+        scope = (
+            layered(scope_at(instr.stage, instr) if instr.stage else {}, doc.global_args)
+            if any("$" in w for w in words)
+            else None
+        )
+        for word in words:
+            value = expand(word, scope) if scope is not None and "$" in word else word
             if value is None:
                 continue
-            m = re.match(r"(\d+)", value)
+            m = _PORT.match(value)
             if m and 0 < int(m.group(1)) < 1024:
                 out.append(value)
     return out
@@ -273,7 +279,7 @@ def _exposed_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]
 
 def _aspnet_default_port(base: Base, instrs: list[Instruction]) -> list[str]:
     """ASP.NET images before .NET 8 listen on port 80 unless the file says otherwise."""
-    m = re.match(r"mcr\.microsoft\.com/dotnet/(?:core/)?aspnet:(\d+)\.", base.ref.lower())
+    m = _ASPNET_IMAGE.match(base.ref.lower())
     if m is None or int(m.group(1)) >= 8:
         return []
     if any(

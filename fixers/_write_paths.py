@@ -325,10 +325,13 @@ def _env_writes(doc: Dockerfile, instrs: list[Instruction], cwd: str, found: Wri
     for instr in instrs:
         if instr.keyword != "ENV" or instr.stage is None:
             continue
+        names = [n for n in _env_names(instr) if _DATA_ENV.match(n)]
+        if not names:
+            continue  # the usual ENV: nothing that names a data location
         scope = layered(scope_at(instr.stage), doc.global_args)
-        for name in _env_names(instr):
+        for name in names:
             raw = scope.get(name)
-            if raw is None or not _DATA_ENV.match(name):
+            if raw is None:
                 continue
             value = expand(raw, scope) if "$" in raw else raw
             if not value:
