@@ -85,7 +85,15 @@ def fails(severity: Severity, threshold: str) -> bool:
     (a severity's value, or ``none``)."""
     if threshold == "none":
         return False
-    return SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(Severity(threshold))
+    limit = _THRESHOLD_RANK.get(threshold)
+    if limit is None:
+        raise ValueError(f"{threshold!r} is not a failure threshold")
+    return _RANK[severity] <= limit
+
+
+# By rank, most severe first (asked for every finding of a large run).
+_RANK: Mapping[Severity, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+_THRESHOLD_RANK: Mapping[str, int] = {s.value: i for i, s in enumerate(SEVERITY_ORDER)}
 
 
 class Edit(NamedTuple):
@@ -273,6 +281,12 @@ class Fixer:
     # The instruction keywords (upper case) the fixer reports on, ONBUILD triggers included:
     # the engine does not run it on a file that has none of them. Empty: every file.
     acts_on: ClassVar[frozenset[str]] = frozenset()
+    # Words (lower case) of which the file must name one for the fixer to report anything,
+    # anywhere in its instructions or heredocs, as the engine reads them for this test
+    # (:func:`dockfix.core.engine.mention_text`: lower-cased, line continuations joined, quotes
+    # and backslashes dropped, so `ap"t-get"` and `apt\<newline>-get` still name `apt-get`).
+    # A file naming none is not given to the fixer. Empty: every file.
+    mentions: ClassVar[tuple[str, ...]] = ()
     # Its fix changes the file's structure (splits a stage in two): the engine applies it alone
     # and first in its round, so the other fixes are worked out on the new stages (a non-root
     # user belongs in the new runtime stage, not in the builder).
