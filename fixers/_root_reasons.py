@@ -27,7 +27,10 @@ _ROOT_SERVER_WORD = lazy_re(
 )
 _DROP_PRIVILEGES = lazy_re(
     r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|setuidgid|chpst\s+-u)\b"
-    r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
+    r"|\bchroot\s+--userspec\b|\bsu\s+-c\b"
+    # `su [options] USER -c CMD`, options with a value included (`-s /bin/sh`, `-g GROUP`)
+    r"|\bsu\s+(?:(?:-s|--shell|-g|--group|-G|--supp-group|-w|--whitelist-environment)\s+\S+\s+"
+    r"|-\S*\s+)*\S+\s+-c\b"
 )
 _PORT = lazy_re(r"(\d+)")
 _ASPNET_IMAGE = lazy_re(r"mcr\.microsoft\.com/dotnet/(?:core/)?aspnet:(\d+)\.")

@@ -295,6 +295,10 @@ def test_user_created_without_uid_is_display_only() -> None:
         ("FROM debian\nCMD su -c server\n", "line 2 uses `su`"),
         ("FROM debian\nCMD su -l app -c server\n", "line 2 uses `su`"),
         ("FROM debian\nCMD su\tapp\t-c server\n", "line 2 uses `su`"),
+        # an option with a value before the user (`-s SHELL`, `-g GROUP`)
+        ("FROM debian\nCMD su -s /bin/sh www-data -c php-fpm\n", "line 2 uses `su`"),
+        ("FROM debian\nCMD su -l -g app app -c server\n", "line 2 uses `su`"),
+        ("FROM debian\nCMD su --shell=/bin/sh app -c server\n", "line 2 uses `su`"),
         (
             'FROM debian\nRUN <<EOF\nset -e\nexec gosu app server\nEOF\nCMD ["x"]\n',
             "line 2 uses `gosu`",
