@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.semantic import default_reference, variable_uses
-from dockfix.syntax import Dockerfile, Stage
+from dockfix.syntax import Dockerfile, Stage, arg_pairs, expand
 
 
 def from_variables(doc: Dockerfile, stage: Stage) -> list[str]:
@@ -40,3 +40,33 @@ def reference_problem(
     except ValueError:
         return text, "not a valid image reference"
     return None
+
+
+def platform_problem(
+    doc: Dockerfile, stage: Stage, undeclared: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """(what the FROM's ``--platform`` reads, why BuildKit rejects it) when, without
+    ``--build-arg``, it is empty; None when it is not, or depends on a platform argument."""
+    if not stage.platform:
+        return None
+    scope: dict[str, str | None] = {k: v or "" for k, v in doc.global_args.items()}
+    scope.update((name, "") for name in undeclared if name not in scope)
+    text = expand(stage.platform, scope, doc.escape)
+    if text is None or text.strip():
+        return None
+    return f"--platform={text}", "an empty platform, which BuildKit rejects"
+
+
+def stage_default(stage: Stage, name: str) -> str:
+    """Where the stage itself gives ``name`` a default, which its FROM line does not see
+    ('' when it does not): the value the author most likely meant."""
+    for instr in stage.instructions:
+        if instr.keyword != "ARG":
+            continue
+        for arg, value in arg_pairs(instr):
+            if arg == name and value:
+                return (
+                    f" (the stage's `ARG {name}={value}` on line {instr.start_line} comes "
+                    "after the FROM, which does not see it)"
+                )
+    return ""
