@@ -4,9 +4,13 @@ without ``--build-arg`` reads it: shared by DF519 (undefined-arg-in-from) and DF
 
 from __future__ import annotations
 
+import re
+
 from dockfix.registry.image_ref import ImageRef
-from dockfix.semantics.semantic import default_reference, variable_uses
+from dockfix.semantics.semantic import default_reference, stage_chain, variable_uses
 from dockfix.syntax import Dockerfile, Stage, arg_pairs, expand
+
+_VARIABLE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
 
 
 def from_variables(doc: Dockerfile, stage: Stage) -> list[str]:
@@ -70,3 +74,22 @@ def stage_default(stage: Stage, name: str) -> str:
                     "after the FROM, which does not see it)"
                 )
     return ""
+
+
+def base_chosen_by_arg(doc: Dockerfile, stage: Stage) -> str | None:
+    """The variable that names the image the stage's chain starts from (`FROM ${BASE}`,
+    `FROM $REGISTRY/app:1`): another `--build-arg` is another image, with its own WORKDIR,
+    USER and ENV. None when the image's name is written (a variable in its tag or digest
+    picks a version of the same image)."""
+    base = stage_chain(stage)[0].base
+    held = _VARIABLE.findall(base)
+    # `${BASE:-golang:1.22}` holds colons of its own: hide the variables before splitting
+    name = _VARIABLE.sub("\0", base).split("@", 1)[0]
+    colon = name.find(":", name.rfind("/") + 1)
+    if colon >= 0:
+        name = name[:colon]
+    for text in held[: name.count("\0")]:
+        uses = variable_uses(text, doc.escape)
+        if uses:
+            return uses[0].name
+    return None
