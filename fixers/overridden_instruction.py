@@ -46,11 +46,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from dockfix.core.edits import delete_instruction
-from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.core.suppression import read_pragma
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._removals import delete_with_pragmas
 from dockfix.semantics.context import FixContext
-from dockfix.syntax import Dockerfile, Instruction
+from dockfix.syntax import Dockerfile
 
 _RULES = {"CMD": "DL4003", "ENTRYPOINT": "DL4004", "HEALTHCHECK": "DL3012"}
 
@@ -85,23 +84,9 @@ class OverriddenInstruction(Fixer):
                     f"{instr.keyword} is overridden by the {instr.keyword} on line "
                     f"{later.start_line}: only the last one takes effect",
                     Fix.unsafe(
-                        _delete_with_pragmas(doc, instr),
+                        delete_with_pragmas(doc, instr),
                         description=f"remove the overridden {instr.keyword}",
                     ),
                 )
                 finding.hadolint = (_RULES[instr.keyword],)
                 yield finding
-
-
-def _delete_with_pragmas(doc: Dockerfile, instr: Instruction) -> Edit:
-    """Remove the instruction and the ignore pragmas right above it: left behind, they would
-    silence the next instruction instead (they apply to the line below them)."""
-    edit = delete_instruction(doc, instr)
-    first = instr.start_line
-    while first > 1:
-        pragma = read_pragma(doc.line_text(first - 1))
-        if pragma is None or pragma.is_global:
-            break
-        first -= 1
-    # never the file's last line (a later one overrides it): the edit starts at the line
-    return edit if first == instr.start_line else Edit.delete(doc.line(first).start, edit.end)

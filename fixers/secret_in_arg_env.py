@@ -74,9 +74,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.core.edits import add_syntax_directive, delete_instruction
+from dockfix.core.edits import add_syntax_directive
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
+from dockfix.fixers._removals import delete_with_pragmas
 from dockfix.fixers._run_flags import flags_text, frontend_problem, frontend_query, pinned_frontend
 from dockfix.fixers._secret_names import not_a_secret, secret_pairs
 from dockfix.registry.image_lookup import ImageQuery
@@ -191,7 +192,7 @@ class SecretInArgEnv(Fixer):
             return self.finding(instr, message, reason=why + _BY_HAND)
         runs = _runs_after(doc, stage, instr)
         flag = f"--mount=type=secret,id={name},env={name}"
-        edits = [delete_instruction(doc, instr)]
+        edits = [delete_with_pragmas(doc, instr)]
         for run in runs:
             if not _has_secret_env(run, name):
                 edits.append(

@@ -224,3 +224,11 @@ def test_a_written_path_url_switch_or_key_fingerprint_is_no_secret_to_rotate(
 def test_a_written_value_that_may_be_the_secret_stays_df526s_error(line: str) -> None:
     got = findings(f"FROM python:3.12-slim\n{line}\n")
     assert [code for code, _, _ in got] == ["DF526"]
+
+
+def test_the_ignore_pragma_of_the_removed_arg_goes_with_it() -> None:
+    # left in place, the pragma would silence DL3045 on the COPY below it
+    src = NPM.replace("ARG NPM_TOKEN\n", "# hadolint ignore=DL3045\nARG NPM_TOKEN\n")
+    out, _ = fix(src)
+    assert "ignore" not in out
+    assert out == fix(NPM)[0]
