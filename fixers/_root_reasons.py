@@ -291,3 +291,89 @@ def _aspnet_default_port(base: Base, instrs: list[Instruction]) -> list[str]:
     ):
         return []
     return [f"80 (ASP.NET images before .NET 8 listen on port 80: `{base.ref}`)"]
+
+
+# --- software unpacked where it runs ---------------------------------------------------------
+
+# `tar … -C DIR` / `tar … --directory=DIR` and `unzip … -d DIR`, within one command.
+_UNPACK_INTO = lazy_re(
+    r"\b(?:tar\b[^;&|\n]*?\s(?:-C|--directory)(?:=|\s+)|unzip\b[^;&|\n]*?\s-d\s*)"
+    r"""(["']?)([^\s"';&|]+)\1"""
+)
+# Where unpacked files are programs and data only read at run time: a toolchain under
+# /usr/local (Go, Node), the system's directories, or a scratch directory moved on later.
+_READ_ONLY_TREES = (
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+    "/usr/local/lib/",
+    "/usr/local/share/",
+    "/usr/local/include/",
+    "/usr/local/go/",
+    "/bin/",
+    "/sbin/",
+    "/lib/",
+    "/etc/",
+    "/tmp/",
+    "/var/tmp/",
+)
+
+
+def _read_only_tree(where: str) -> bool:
+    if where == "/usr/local":
+        return True
+    if where.startswith("/usr/") and not where.startswith("/usr/local/"):
+        return True
+    return (where + "/").startswith(_READ_ONLY_TREES)
+
+
+def unpacked_software(doc: Dockerfile, chain: ChainText) -> str:
+    """Why the image may need to write beside software it unpacks into its own directory and
+    runs from there (`tar -C /opt` with `/opt/kafka/bin` on the PATH), or "": servers
+    installed from an archive (Kafka, Tomcat, Solr …) write their logs, temporary and data
+    files under their own tree by default, which a new non-root user could not, and nothing
+    in the file says where. (A tool unpacked there and linked onto the PATH is not asked.)"""
+    if ("tar" not in chain.joined and "unzip" not in chain.joined) or not chain.instrs:
+        return ""
+    runs_from = _run_from_dirs(doc, chain)
+    for instr, text in zip(chain.instrs, chain.texts, strict=True):
+        if instr.keyword != "RUN" or instr.stage is None:
+            continue
+        for m in _UNPACK_INTO.finditer(text):
+            target = expand(m.group(2), scope_at(instr.stage, instr))
+            if target is None or not target.startswith("/"):
+                continue
+            where = posixpath.normpath(target)
+            if _read_only_tree(where):
+                continue
+            used = next((d for d in runs_from if d == where or d.startswith(where + "/")), "")
+            if not used:
+                continue
+            return (
+                f"line {instr.start_line} unpacks software into `{where}` and the image runs "
+                f"it from `{used}`: servers installed from an archive usually write logs, "
+                "temporary and data files under their own tree, which a new user could not; "
+                "give that tree to the user the image runs as (or prove the change by running "
+                "it: `dockfix fix --verify-run`)"
+            )
+    return ""
+
+
+def _run_from_dirs(doc: Dockerfile, chain: ChainText) -> list[str]:
+    """Where the final stage runs programs from: its PATH's directories (as ENV set them),
+    its WORKDIR and the directory of an absolute CMD/ENTRYPOINT program."""
+    final = chain.instrs[-1].stage
+    if final is None:
+        return []
+    scope = scope_at(final)
+    # Part by part: `${PATH}` itself is the base image's, unknown here.
+    parts = (expand(part, scope) for part in (scope.get("PATH") or "").split(":"))
+    found = [posixpath.normpath(d) for d in parts if d and d.startswith("/")]
+    workdir = workdir_at(doc, final, None)
+    if workdir and workdir != "/":
+        found.append(posixpath.normpath(workdir))
+    for instr in chain.instrs:
+        if instr.keyword in ("CMD", "ENTRYPOINT") and instr.json_args:
+            program = instr.json_args[0]
+            if program.startswith("/"):
+                found.append(posixpath.dirname(posixpath.normpath(program)))
+    return found

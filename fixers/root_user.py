@@ -84,7 +84,10 @@ images whose entrypoint drops privileges (`postgres`, `redis`, `mysql`, `mongo`,
 whatever the base): running those as non-root breaks them. Also display-only when the
 command runs a file under `/root`, which a non-root user cannot read, when the image has
 `ONBUILD` triggers (they run in child builds as this user), and when a user is created without a
-fixed UID (`USER <name>` would add hadolint's DL3066). Windows images are left alone, as
+fixed UID (`USER <name>` would add hadolint's DL3066), and when the image unpacks software
+from an archive (`tar -C /opt`, `unzip -d`) into a tree it then runs from (on the PATH, the
+WORKDIR, the CMD's program): servers installed that way (Kafka, Solr, a Tomcat tarball)
+write logs and data beside themselves. Windows images are left alone, as
 are bases that already run as non-root (distroless `:nonroot`, Chainguard, Bitnami, and
 other images known to set a non-root `USER`).
 
@@ -123,6 +126,7 @@ from dockfix.fixers._root_reasons import (
     privileged_ports,
     root_home_data,
     root_home_tools,
+    unpacked_software,
 )
 from dockfix.fixers._user_choice import choose_user, is_root, user_value
 from dockfix.fixers._user_setup import (
@@ -247,7 +251,12 @@ class RootUser(Fixer):
         blocked = base.blocked
         if base.blocked_by_entrypoint and any(i.keyword == "ENTRYPOINT" for i in instrs):
             blocked = ""
-        return blocked or drops_privileges(doc, ctx, lineage.final, chain) or root_home_tools(chain)
+        return (
+            blocked
+            or drops_privileges(doc, ctx, lineage.final, chain)
+            or root_home_tools(chain)
+            or unpacked_software(doc, chain)
+        )
 
     # --- the fix --------------------------------------------------------------------------
 

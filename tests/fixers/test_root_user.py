@@ -705,6 +705,48 @@ def test_playwright_browsers_under_root_are_display_only() -> None:
     assert "runs `npx -y playwright install` as root" in finding.reason
 
 
+@pytest.mark.parametrize(
+    ("install", "where"),
+    [
+        # Kafka's images: a tarball into /opt, started from there; it logs to /opt/kafka/logs
+        (
+            "ENV KAFKA_HOME=/opt/kafka PATH=/usr/local/bin:/usr/bin:/bin:/opt/kafka/bin\n"
+            "RUN tar -xzf /tmp/kafka.tgz -C /opt && ln -s /opt/kafka_2.13 /opt/kafka",
+            "/opt",
+        ),
+        # Tomcat's: logs/, temp/ and work/ under CATALINA_HOME
+        (
+            'ENV CATALINA_HOME=/usr/local/tomcat\nWORKDIR $CATALINA_HOME\nRUN mkdir -p "$CATALINA_HOME" && '
+            'tar -xf tomcat.tar.gz --strip-components=1 --directory="$CATALINA_HOME"',
+            "/usr/local/tomcat",
+        ),
+        ('RUN unzip -q solr.zip -d /srv/solr\nENTRYPOINT ["/srv/solr/bin/solr"]', "/srv/solr"),
+    ],
+)
+def test_software_unpacked_where_it_runs_is_display_only(install: str, where: str) -> None:
+    src = f"FROM eclipse-temurin:17-jre\n{install}\nCMD [\"start.sh\"]\n"
+    fixed, (finding,) = fix(src)
+    assert fixed == src
+    assert finding.applicability is Applicability.DISPLAY_ONLY
+    assert f"unpacks software into `{where}`" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "RUN curl -fsSL https://go.dev/dl/go.tgz | tar -C /usr/local -xz",  # a toolchain
+        "RUN tar -xJf node.tar.xz -C /usr/local --strip-components=1",
+        "RUN tar -xzf app.tgz -C /tmp && mv /tmp/app/bin/app /usr/local/bin/",
+        # the node image's yarn: unpacked into /opt, linked onto the PATH
+        "RUN tar -xzf yarn.tgz -C /opt/ && ln -s /opt/yarn/bin/yarn /usr/local/bin/yarn",
+    ],
+)
+def test_unpacked_toolchains_and_scratch_files_keep_the_fix(install: str) -> None:
+    src = f"FROM debian:12\n{install}\nCMD [\"app\"]\n"
+    fixed, left = fix(src)
+    assert left == [] and "USER 10001:10001" in fixed
+
+
 # --- where the application writes (issue 14) ----------------------------------------------
 
 
