@@ -143,16 +143,23 @@ def carried_variable_problem(before: Sequence[Instruction]) -> str | None:
     return None
 
 
-def service_stage(doc: Dockerfile, ctx: FixContext) -> tuple[Stage, BaseImage] | None:
+def service_stage(
+    doc: Dockerfile, ctx: FixContext, wanted: Callable[[BaseImage], bool]
+) -> tuple[Stage, BaseImage] | None:
     """The final stage and its base image when it is a Linux service image built from an
-    external image (it has a start command); None otherwise."""
+    external image that ``wanted`` accepts (it has a start command); None otherwise.
+
+    ``wanted`` is asked first: it rejects most files for the price of a memoised lookup,
+    before the file name and the start command are read."""
     from dockfix.fixers._image_paths import base_image, start_command
 
     stage = doc.final_stage
-    if stage is None or stage.parent is not None or is_dev_file(ctx) or doc.escape != "\\":
+    if stage is None or stage.parent is not None or doc.escape != "\\":
         return None
     base = base_image(doc, stage)
-    if base is None or base.is_windows or start_command(stage) == (None, None):
+    if base is None or not wanted(base) or base.is_windows or is_dev_file(ctx):
+        return None
+    if start_command(stage) == (None, None):
         return None
     return stage, base
 

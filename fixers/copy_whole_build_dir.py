@@ -133,6 +133,8 @@ class CopyWholeBuildDir(Fixer):
                 source_stage = doc.stage_named(flag.value)
                 if source_stage is None or source_stage.index >= stage.index:
                     continue
+                if not _copies_subtree(instr):
+                    continue  # nothing to narrow: spare the analysis of the source stage
                 if source_stage.index not in builds:
                     builds[source_stage.index] = analyse_stage(doc, source_stage, ctx)
                 finding = self._check_copy(
@@ -412,6 +414,14 @@ class CopyWholeBuildDir(Fixer):
             message + f"; only `{outdir}/`, `node_modules/` and `package.json` are needed",
             fix,
         )
+
+
+def _copies_subtree(instr: Instruction) -> bool:
+    """Whether the COPY names a source below `/` (a whole-filesystem copy is deliberate)."""
+    parts = copy_parts(instr)
+    return parts is not None and any(
+        resolve_path(source, "/") not in (None, "/") for source in parts.sources
+    )
 
 
 def _join(base: str, rel: str) -> str:

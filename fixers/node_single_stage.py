@@ -125,6 +125,7 @@ from dockfix.fixers._runtime_stage import (
 from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
+    from dockfix.fixers._image_paths import BaseImage
     from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -153,8 +154,8 @@ class NodeSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        found = service_stage(doc, ctx)
-        if found is None or found[1].name != "node":
+        found = service_stage(doc, ctx, _is_node_image)
+        if found is None:
             return None
         stage, base = found
         build = analyse_stage(doc, stage, ctx)
@@ -353,6 +354,10 @@ class NodeSingleStage(Fixer):
             if name not in tops:
                 out.append((src(name), f"./{name}"))
         return out
+
+
+def _is_node_image(base: BaseImage) -> bool:
+    return base.name == "node"
 
 
 def _last_tool_run(doc: Dockerfile, stage: Stage) -> Instruction:

@@ -186,11 +186,11 @@ class SingleStagePython(Fixer):
     image_changes = ("files:/**", "config:Env", "config:WorkingDir", "config:User", "config:Labels")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        if len(doc.stages) != 1 or doc.escape != "\\" or is_dev_file(ctx):
+        if len(doc.stages) != 1 or doc.escape != "\\":
             return
         stage = doc.stages[0]
         base = base_image(doc, stage)
-        if base is None or "python" not in base.name or base.is_windows:
+        if base is None or "python" not in base.name or base.is_windows or is_dev_file(ctx):
             return
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:

@@ -167,13 +167,14 @@ class SingleStageToolchain(Fixer):
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage
-        if stage is None or stage.parent is not None or is_dev_file(ctx):
+        if stage is None or stage.parent is not None or doc.escape != "\\":
             return
         base = base_image(doc, stage)
-        if base is None or base.is_distroless or base.is_windows or doc.escape != "\\":
+        eco = _ECOSYSTEMS.get(base.name) if base is not None else None
+        # The file name is read last: most files already failed the memoised base lookup.
+        if base is None or eco is None or base.is_distroless or base.is_windows:
             return
-        eco = _ECOSYSTEMS.get(base.name)
-        if eco is None:
+        if is_dev_file(ctx):
             return
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:
