@@ -122,6 +122,7 @@ from dockfix.fixers._runtime_stage import (
     stage_problem,
     start_argv,
 )
+from dockfix.fixers._stage_runs import stage_may_mention
 from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ if TYPE_CHECKING:
 
 _NODE_TOOLS = frozenset({"npm", "yarn", "pnpm", "npx", "pnpx", "corepack", "tsc", "bun"})
 _BUILD_SUBCOMMANDS = ("build",)
+# A word every Node build command has (`_build_node.is_node_build`).
+_BUILD_WORDS = ("build", "tsc", "webpack")
 # Node flags whose next word is a file or module.
 _VALUE_FLAGS = frozenset(
     {"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--title"}
@@ -158,6 +161,8 @@ class NodeSingleStage(Fixer):
         if found is None:
             return None
         stage, base = found
+        if not stage_may_mention(stage, _BUILD_WORDS):
+            return None  # no RUN can be a Node build: spare the stage's analysis
         build = analyse_stage(doc, stage, ctx)
         if build.node is None or build.node.run not in stage.instructions:
             return None

@@ -125,6 +125,7 @@ from dockfix.fixers._python_runtime import (
     slim_variant,
     venv_target,
 )
+from dockfix.fixers._stage_runs import stage_may_mention
 from dockfix.semantics.semantic import resolve_path
 from dockfix.syntax import env_pairs
 
@@ -195,6 +196,9 @@ class SingleStagePython(Fixer):
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:
             return  # a base or tool image, not a service
+        full_base = "slim" not in base.tag and not base.is_alpine
+        if not full_base and not stage_may_mention(stage, ("apt",)):
+            return  # a -slim base and no build package to drop: spare reading every RUN
         runs = [_read_run(doc, stage, i) for i in stage.instructions if i.keyword == "RUN"]
         installs = [r for r in runs if r.kind == "deps"]
         if not installs:
@@ -204,7 +208,6 @@ class SingleStagePython(Fixer):
         before, after = stage.instructions[:cut], stage.instructions[cut:]
         packages = [p for r in runs if r.instr in before for p in r.apt_packages]
         build_only = [p for p in packages if is_build_only(p.split("=")[0])]
-        full_base = "slim" not in base.tag and not base.is_alpine
         if not build_only and not full_base:
             return
         kept = ", ".join(f"`{p}`" for p in build_only[:4]) or "the full image's build tools"
