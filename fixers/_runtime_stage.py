@@ -225,11 +225,18 @@ def stage_problem(
     (checked: settings using build variables, users and `--chown` owners created in the
     stage, OS packages it installs, files copied from other stages or outside the project);
     None when nothing was found. ``users`` are the users the runtime image has."""
-    from dockfix.fixers._build_steps import run_steps
-    from dockfix.fixers._image_paths import copy_parts
-
     split = stage.instructions.index(split_after) + 1
     before = stage.instructions[:split]
+    return (
+        _setting_problem(stage, users)
+        or carried_variable_problem(before)
+        or _package_problem(doc, stage, before)
+        or _outside_copy_problem(doc, stage, before, split_after)
+    )
+
+
+def _setting_problem(stage: Stage, users: frozenset[str]) -> str | None:
+    """An instruction that changes how the stage builds, or names a user created in it."""
     for i in stage.instructions:
         if i.keyword in ("SHELL", "ONBUILD"):
             return f"`{i.keyword}` at line {i.start_line} changes how the stage builds"
@@ -245,9 +252,14 @@ def stage_problem(
                     f"`--chown={chown.value if chown else ''}` at line {i.start_line} "
                     "names a user created in the stage"
                 )
-    problem = carried_variable_problem(before)
-    if problem:
-        return problem
+    return None
+
+
+def _package_problem(doc: Dockerfile, stage: Stage, before: Sequence[Instruction]) -> str | None:
+    """Files another stage brings, or an OS package that is not a build tool, before the
+    split: the service may use them at run time."""
+    from dockfix.fixers._build_steps import run_steps
+
     for i in before:
         if i.keyword == "COPY" and i.flag("from") is not None:
             return f"the COPY --from at line {i.start_line} brings files the service may read"
@@ -264,6 +276,16 @@ def stage_problem(
                         f"`{words[0]} {verb} {extra[0]}` at line {i.start_line} installs a "
                         "package the service may use at run time"
                     )
+    return None
+
+
+def _outside_copy_problem(
+    doc: Dockerfile, stage: Stage, before: Sequence[Instruction], split_after: Instruction
+) -> str | None:
+    """A COPY/ADD before the split whose files land outside the project directory (the
+    runtime stage copies the project's outputs only)."""
+    from dockfix.fixers._image_paths import copy_parts
+
     cwd = image_workdir_at(doc, stage, split_after)
     for i in before:
         if i.keyword in ("COPY", "ADD") and i.flag("from") is None:
