@@ -123,12 +123,17 @@ def split_stage(
         lines.append(doc.source[i.start : i.end])
     lines.extend(f"{kw('COPY')} --from={alias} {src} {dest}" for src, dest in copies)
     lines.extend(runtime_lines)
-    text = doc.eol.join(lines)
-    if split_after.next == split_after.end:  # the file ends without a line break: keep it so
-        edits.append(Edit.insert(split_after.end, doc.eol + text))
-    else:
-        edits.append(Edit.insert(split_after.next, text + doc.eol))
+    edits.append(insert_lines_after(doc, split_after, lines))
     return alias, edits
+
+
+def insert_lines_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> Edit:
+    """The ``lines`` inserted right after ``instr``: on the next line, or after a line break
+    added at the end of a file that ends without one (it still ends without one)."""
+    text = doc.eol.join(lines)
+    if instr.next == instr.end:
+        return Edit.insert(instr.end, doc.eol + text)
+    return Edit.insert(instr.next, text + doc.eol)
 
 
 def carried_variable_problem(before: Sequence[Instruction]) -> str | None:
