@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from typing import NamedTuple
 
-from dockfix.core.edits import insert_after, insert_before, keyword_style
+from dockfix.core.edits import insert_after, insert_before, keyword_style, runs_to_the_end
 from dockfix.core.fixer import Edit
 from dockfix.fixers._run_script import (
     Script,
@@ -155,6 +155,11 @@ def placement(
         else:
             steps.append(placed)
     last = instrs[-1] if instrs else final.from_instruction
+    if anchor is None and runs_to_the_end(doc, last):
+        return (
+            f"line {last.end_line} ends with a continuation that runs to the end of the "
+            f"file: a USER line written below it would become part of the {last.keyword}"
+        )
     return Placement(steps, before_user, anchor, last)
 
 

@@ -854,3 +854,12 @@ def test_data_directories_named_by_env(env: str, given: str | None) -> None:
         assert "chown" not in out
     else:
         assert f"mkdir -p {given} \\\n && chown -R 10001:10001 {given}\n" in out
+
+
+def test_a_file_ending_inside_a_continuation_gets_a_reason_not_a_broken_fix() -> None:
+    src = "FROM debian:12\nRUN echo \\\n"
+    fixed, (finding,) = fix(src)
+    assert fixed == src and finding.applicability is Applicability.DISPLAY_ONLY
+    assert "line 2 ends with a continuation that runs to the end of the file" in finding.reason
+    outcome = dockfix.fix_outcome(src, select=["DF201"], unsafe_fixes=True)
+    assert outcome.warnings == []  # no "proposed a fix that was not applied"
