@@ -330,3 +330,15 @@ def test_unsafe_fixes_set_in_the_configuration_count_in_check_as_fix_applies_the
     assert "--no-install-recommends" in run("fix", ".").stdout
     # the command line still wins over the configuration
     assert "DF105 [-] " in run(*check, "--no-unsafe-fixes").stdout
+
+
+def test_the_summary_counts_in_words(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nMAINTAINER me\n")
+    run = [sys.executable, "-m", "dockfix", "check", "--offline", "--no-cache", "--select"]
+    one = subprocess.run(
+        [*run, "DF502", "Dockerfile"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert "Found 1 finding in 1 file." in one.stdout + one.stderr
+    (tmp_path / "b.Dockerfile").write_text("FROM debian:12\nMAINTAINER me\n")
+    two = subprocess.run([*run, "DF502", "."], cwd=tmp_path, capture_output=True, text=True)
+    assert "Found 2 findings in 2 files." in two.stdout + two.stderr

@@ -632,7 +632,7 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: b
         click.echo(f"{what} ({nfiles} file{'s' if nfiles != 1 else ''} checked).", err=True)
         return
     now, more = fixable_summary(findings, unsafe)
-    msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} files."
+    msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}."
     if now:
         msg += f"\n[*] {now} fixable with `dockfix fix`."
     if more:
