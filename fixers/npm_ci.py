@@ -197,6 +197,7 @@ def npm_generation(doc: Dockerfile, stage: Stage) -> int | None:
 class NpmCi(Fixer):
     code = "DF107"
     acts_on = frozenset({"RUN"})
+    mentions = ("npm",)
     severity = Severity.WARNING
     name = "npm-ci"
     summary = "A project with a lock file installed by `npm install`: `npm ci` installs the lock"
@@ -204,8 +205,6 @@ class NpmCi(Fixer):
     image_changes = ("files:/**",)  # the lock's versions, where npm install resolved others
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        if not any(i.keyword == "RUN" and _may_run_npm(i) for i in doc.instructions):
-            return
         for owner, script, cmd in run_commands(doc):
             if owner.trigger is not None or owner.stage is None:
                 continue  # ONBUILD: the stage it runs in is another file's
@@ -305,16 +304,6 @@ def _ci_edits(
     elif found.production:
         flag = " " + " ".join(cmd.words[a].value for a, _ in found.production)
     return edits, flag
-
-
-def _may_run_npm(instr: Instruction) -> bool:
-    """Whether a RUN's text (command line, heredoc bodies) may name `npm`: a shell word's
-    value is its text without its quotes or backslashes; a JSON string's may hold `\\u`
-    escapes."""
-    text = instr.logical + "".join(h.body for h in instr.heredocs)
-    if "npm" in text:
-        return True
-    return "\\" in text and ("\\u" in text or "npm" in text.replace("\\", ""))
 
 
 def _bind_mounted(

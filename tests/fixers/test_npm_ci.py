@@ -207,7 +207,7 @@ def test_an_old_node_image_may_have_no_npm_ci(tmp_path: Path) -> None:
 def test_npm_spelled_with_escapes_quotes_or_in_a_heredoc_is_still_read(
     tmp_path: Path, run: str
 ) -> None:
-    # DF107 skips files whose RUNs cannot name npm by their text: these all can
+    # the engine skips DF107 on a file naming no npm (Fixer.mentions): these all name it
     line = run if run.startswith("RUN") else f"RUN {run}"
     f = reported(f"FROM node:20-slim\n{HEAD}{line}\n", project(tmp_path))
     assert "use `npm ci`" in f.message
