@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from dockfix.fixers._base_images import IMAGE_USERS
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import (
     CROSS_WRAPPERS,
     PACKAGE_MANAGERS,
@@ -57,6 +58,7 @@ __all__ = [
     "BASE_IMAGE_ENV",
     "BASE_IMAGE_USERS",
     "TOOLS",
+    "TOOL_HINT",
     "CacheUse",
     "RunEnv",
     "Tool",
@@ -743,6 +745,14 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
 _TOOL_PROGRAMS = frozenset(
     {"uv", "pipenv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
     | {"gradlew", *_APT.programs, *_APK.programs}
+)
+# Text that may run one of those programs: a RUN without it runs no package manager DF104
+# knows, and is passed over before its script is read. Only a boundary before the name:
+# `pip3.12`, `gradlew` (`python -m pip` names pip; a cross wrapper, `xx-go`, its tool).
+TOOL_HINT = lazy_re(
+    r"\b(?:"
+    + "|".join(re.escape(p) for p in sorted({"pip", *_TOOL_PROGRAMS}, key=len, reverse=True))
+    + ")"
 )
 
 

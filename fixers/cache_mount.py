@@ -146,6 +146,7 @@ from dockfix.fixers._cache_cleanups import (
 from dockfix.fixers._cache_dirs import (
     BASE_IMAGE_ENV,
     BASE_IMAGE_USERS,
+    TOOL_HINT,
     TOOLS,
     CacheUse,
     RunEnv,
@@ -173,7 +174,7 @@ from dockfix.fixers._run_flags import (
 from dockfix.fixers._run_script import shell_argv
 from dockfix.registry.image_lookup import ImageQuery
 from dockfix.registry.image_ref import ImageRef
-from dockfix.semantics.memo import per_instruction, per_tree
+from dockfix.semantics.memo import per_context, per_instruction, per_tree
 from dockfix.semantics.semantic import (
     base_reference,
     expand,
@@ -212,9 +213,13 @@ def _base_image(doc: Dockerfile, stage: Stage) -> str:
     return ImageRef.parse_loose(ref).short_name if ref else ""
 
 
+_WINDOWS_IMAGES = ("windows", "nanoserver", "servercore")
+_WINDOWS_HINT = lazy_re("|".join(_WINDOWS_IMAGES), re.I)
+
+
 def _is_windows(doc: Dockerfile, stage: Stage) -> bool:
     base = _base_image(doc, stage)
-    return any(w in base for w in ("windows", "nanoserver", "servercore"))
+    return any(w in base for w in _WINDOWS_IMAGES)
 
 
 # --- who runs the RUN, and where ---------------------------------------------------------------
@@ -351,8 +356,12 @@ def _before(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Before:
     return states.get(instr) or states[stage.from_instruction]
 
 
-def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext) -> RunEnv | str:
-    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown."""
+def _run_env(
+    doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext, runs_yarn: bool
+) -> RunEnv | str:
+    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown.
+    Which Yarn runs is read only for a RUN that runs it (``runs_yarn``: it reads the build
+    context's files)."""
     base = _base_image(doc, stage)
     base_env = BASE_IMAGE_ENV.get(base, {})
     settings = settings_at(doc, stage, instr, "/", base_env)
@@ -360,7 +369,7 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
         return settings.unresolved
     before = _before(doc, stage, instr)
     scope = layered(stage.scope_at(instr), base_env)
-    yarn = _yarn_setup(before.yarn, ctx)
+    yarn = _yarn_setup(ctx, before.yarn) if runs_yarn else _NO_YARN
     user = settings.user
     raw_home = scope.get("HOME")
     home_env = expand(raw_home, scope) if raw_home else None
@@ -394,11 +403,23 @@ def _run_env(doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext)
 _YARN_CACHE_FOLDER = lazy_re(r"^\s*cacheFolder\s*:\s*['\"]?([^'\"\s#]+)", re.M)
 
 
+_NO_YARN: tuple[bool, bool | None, str | None, str] = (False, None, None, "")
+
+
+def _runs_yarn_berry(doc: Dockerfile, ctx: FixContext, instr: Instruction) -> bool:
+    """Whether Yarn 2+ would run at ``instr`` (the Yarn fields of its RunEnv, read for any RUN)."""
+    stage = instr.stage
+    assert stage is not None
+    return _yarn_setup(ctx, _before(doc, stage, instr).yarn)[0]
+
+
+@per_context
 def _yarn_setup(
-    switched: YarnRelease | str | None, ctx: FixContext
+    ctx: FixContext, switched: YarnRelease | str | None
 ) -> tuple[bool, bool | None, str | None, str]:
     """RunEnv's Yarn fields: (Yarn 2+, global cache, cacheFolder, why unknown). Yarn 1 when
-    nothing says otherwise: the one official node images ship."""
+    nothing says otherwise: the one official node images ship. Asked for every RUN that runs
+    a package manager, it reads three files of the context: once per checked file."""
     rc = ctx.read_text(".yarnrc.yml") if ctx.has_context else None
     release = switched if isinstance(switched, YarnRelease) else None
     if release is None and ctx.has_context:
@@ -502,7 +523,14 @@ def _copy_touches(
 @per_instruction
 def _copy_paths(instr: Instruction) -> list[str]:
     """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
-    words = instr.json_args if instr.json_args is not None else parse_words(instr.args, "\\")
+    if instr.json_args is not None:
+        words = instr.json_args
+    elif any(c in instr.args for c in "\"'\\"):
+        words = parse_words(instr.args, "\\")
+    else:
+        # Without quotes or escapes BuildKit's words are the whitespace-separated ones, which
+        # the tree keeps (parse_words reads character by character: most of DF104's time).
+        return [w for w, _, _ in instr.args_words()]
     return [w.strip("\"'") for w in words]
 
 
@@ -561,8 +589,10 @@ class CacheMount(Fixer):
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
             trees.setdefault(stage_chain(st)[0].index, []).append(st)
+        # Only a file naming one of the images can start from a Windows one.
+        maybe_windows = _WINDOWS_HINT.search(doc.source) is not None
         for stages in trees.values():
-            if not _is_windows(doc, stages[0]):
+            if not (maybe_windows and _is_windows(doc, stages[0])):
                 yield from self._check_tree(doc, ctx, stages, frontend, directive, suppressions)
 
     def _check_tree(
@@ -592,7 +622,7 @@ class CacheMount(Fixer):
                         )
                     plans.append(plan)
         self._check_references(doc, ctx, stages, plans, blockers)
-        _block_stores_the_image_needs(ctx, stages, plans, blockers)
+        _block_stores_the_image_needs(doc, ctx, stages, plans, blockers)
         drop_repeated_docker_clean(plans)
         for plan in plans:
             if not plan.changes and not (plan.reason and not plan.mounted):
@@ -624,6 +654,11 @@ class CacheMount(Fixer):
         instr: Instruction,
         blockers: dict[str, str],
     ) -> list[Plan]:
+        text = instr.logical
+        if instr.heredocs:
+            text = "\n".join([text, *(h.body for h in instr.heredocs)])
+        if TOOL_HINT.search(text) is None:
+            return []  # no program of a package manager in it (most RUNs)
         line = instr.start_line
         if self._shell(doc, stage, instr) not in _POSIX_SHELLS:
             return []
@@ -651,7 +686,8 @@ class CacheMount(Fixer):
         tools = [tool_for(c, self._enabled) for c in script.commands]
         if not any(tools):
             return []  # no package manager runs here: the RUN's environment does not matter
-        env_or_reason = _run_env(doc, stage, instr, ctx)
+        runs_yarn = any(t is not None and t.name == "yarn" for t in tools)
+        env_or_reason = _run_env(doc, stage, instr, ctx, runs_yarn)
         env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
         probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")
         by_tool: dict[str, list[CacheUse]] = {}
@@ -962,7 +998,11 @@ _YARN_NODE_LINKER = lazy_re(r"^\s*nodeLinker\s*:\s*['\"]?(node-modules|pnpm)\b",
 
 
 def _block_stores_the_image_needs(
-    ctx: FixContext, stages: list[Stage], plans: list[Plan], blockers: dict[str, str]
+    doc: Dockerfile,
+    ctx: FixContext,
+    stages: list[Stage],
+    plans: list[Plan],
+    blockers: dict[str, str],
 ) -> None:
     """Tools whose downloads must stay in the image: no mount for them (found on real files)."""
     tools = {plan.tool.name for plan in plans}
@@ -978,7 +1018,9 @@ def _block_stores_the_image_needs(
                         f"line {instr.start_line} runs {tool} when the container starts, which "
                         "needs the downloaded dependencies in the image",
                     )
-    if "yarn" in tools and any(p.env is not None and p.env.yarn_berry for p in plans):
+    if "yarn" in tools and any(
+        p.env is not None and _runs_yarn_berry(doc, ctx, p.instr) for p in plans
+    ):
         # Yarn 2+ with Plug'n'Play (its default) keeps the packages only in its cache.
         rc = ctx.read_text(".yarnrc.yml") if ctx.has_context else None
         if rc is None or not _YARN_NODE_LINKER.search(rc):
