@@ -109,7 +109,7 @@ def _copy_paths(instr: Instruction) -> list[str]:
     """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
     if instr.json_args is not None:
         words = instr.json_args
-    elif any(c in instr.args for c in "\"'\\"):
+    elif any(c in instr.logical for c in "\"'\\"):
         words = parse_words(instr.args, "\\")
     else:
         # Without quotes or escapes BuildKit's words are the whitespace-separated ones, which

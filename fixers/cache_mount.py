@@ -151,6 +151,7 @@ from dockfix.fixers._run_flags import (
 )
 from dockfix.fixers._run_script import POSIX_SHELLS, shell_argv
 from dockfix.registry.image_lookup import ImageQuery
+from dockfix.semantics.memo import per_tree
 from dockfix.semantics.semantic import stage_chain
 from dockfix.semantics.shell import ShellScript, heredoc_shell_of, parse_shell
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -175,6 +176,17 @@ def _frontend_problem(doc: Dockerfile) -> str:
 
 def _needs_directive(doc: Dockerfile, ctx: FixContext) -> bool:
     return ctx.min_docker_engine < _MOUNT_BUILT_IN_SINCE and doc.directive("syntax") is None
+
+
+@per_tree
+def _mount_frontend(doc: Dockerfile, ctx: FixContext) -> tuple[str, str | None]:
+    """Why the file's frontend cannot take a new mount ("" when it can), and the ``# syntax=``
+    value to add for it (None: none needed); asked once a stage tree has a plan."""
+    frontend = _frontend_problem(doc)
+    directive: str | None = None
+    if not frontend and _needs_directive(doc, ctx):
+        directive, frontend = _pinned_directive(ctx)
+    return frontend, directive
 
 
 def _pinned_directive(ctx: FixContext) -> tuple[str | None, str]:
@@ -233,25 +245,19 @@ class CacheMount(Fixer):
         if doc.escape == "`":  # a Windows Dockerfile
             return
         suppressions = Suppressions.of(doc)
-        frontend = _frontend_problem(doc)
-        directive: str | None = None
-        if not frontend and _needs_directive(doc, ctx):
-            directive, frontend = _pinned_directive(ctx)
         # Stage trees: stages joined by `FROM <stage>` share what RUNs leave in a directory.
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
             trees.setdefault(stage_chain(st)[0].index, []).append(st)
         for stages in trees.values():
             if not is_windows(doc, stages[0]):
-                yield from self._check_tree(doc, ctx, stages, frontend, directive, suppressions)
+                yield from self._check_tree(doc, ctx, stages, suppressions)
 
     def _check_tree(
         self,
         doc: Dockerfile,
         ctx: FixContext,
         stages: list[Stage],
-        frontend: str,
-        directive: str | None,
         suppressions: Suppressions,
     ) -> Iterator[Finding]:
         plans: list[Plan] = []
@@ -276,6 +282,7 @@ class CacheMount(Fixer):
         check_references(doc, ctx, stages, plans, blockers)
         block_stores_the_image_needs(doc, ctx, stages, plans, blockers)
         drop_repeated_docker_clean(plans)
+        frontend, directive = _mount_frontend(doc, ctx)
         for plan in plans:
             if not plan.changes and not (plan.reason and not plan.mounted):
                 continue  # nothing to mount and nothing to remove
