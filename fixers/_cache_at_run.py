@@ -38,11 +38,14 @@ def base_image_name(doc: Dockerfile, stage: Stage) -> str:
 _WINDOWS_IMAGES = ("windows", "nanoserver", "servercore")
 
 
-_WINDOWS_HINT = lazy_re("|".join(_WINDOWS_IMAGES), re.I)
+@per_tree
+def _names_windows_image(doc: Dockerfile) -> bool:
+    text = doc.source.lower()  # as image names are read
+    return any(w in text for w in _WINDOWS_IMAGES)
 
 
 def is_windows(doc: Dockerfile, stage: Stage) -> bool:
-    if _WINDOWS_HINT.search(doc.source) is None:
+    if not _names_windows_image(doc):
         return False  # only a file naming one of the images can start from it
     base = base_image_name(doc, stage)
     return any(w in base for w in _WINDOWS_IMAGES)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.fixers._base_images import IMAGE_USERS
 from dockfix.fixers._cache_dirs_build_tools import BUILD_TOOLS
@@ -58,6 +59,8 @@ __all__ = [
     "CacheUse",
     "RunEnv",
     "Tool",
+    "ToolCommand",
+    "cache_uses",
     "find_cache_uses",
     "program_argv",
     "tool_for",
@@ -135,20 +138,40 @@ TOOL_HINT = lazy_re(
 )
 
 
+class ToolCommand(NamedTuple):
+    """A command that runs one of the tools, read once for both questions asked about it."""
+
+    tool: Tool
+    command: SimpleCommand
+    argv: list[str]  # see program_argv
+    program: int  # the index of its program word in ``command.words``
+
+
 def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None:
+    found = _tool_command(cmd, enabled)
+    return found.tool if found is not None else None
+
+
+def tool_commands(
+    commands: Sequence[SimpleCommand], enabled: Callable[[Tool], bool]
+) -> list[ToolCommand]:
+    """The commands that run an enabled tool, in script order."""
+    found = (_tool_command(cmd, enabled) for cmd in commands)
+    return [c for c in found if c is not None]
+
+
+def _tool_command(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> ToolCommand | None:
     if not cmd.words:
         return None
     first = cmd.words[0].value.rsplit("/", 1)[-1]
     if first not in PLAIN_WRAPPERS and not _may_be_tool(CROSS_WRAPPERS.get(first, first)):
         return None  # the program is the first word: none of the tools (most commands)
-    argv, _ = program_argv(cmd)
-    if not argv:
-        return None
-    if not _may_be_tool(argv[0]):
+    argv, k = program_argv(cmd)
+    if not argv or not _may_be_tool(argv[0]):
         return None
     for tool in TOOLS:
         if enabled(tool) and tool.matches(argv):
-            return tool
+            return ToolCommand(tool, cmd, argv, k)
     return None
 
 
@@ -157,26 +180,23 @@ def _may_be_tool(prog: str) -> bool:
 
 
 def find_cache_uses(
-    commands: Sequence[SimpleCommand],
-    env: RunEnv,
-    enabled: Callable[[Tool], bool],
-    tools: Sequence[Tool | None] | None = None,
+    commands: Sequence[SimpleCommand], env: RunEnv, enabled: Callable[[Tool], bool]
 ) -> list[CacheUse]:
-    """The commands of a script that use a package cache, with their mount targets
-    (``tools``: each command's :func:`tool_for`, when the caller has them already)."""
+    """The commands of a script that use a package cache, with their mount targets."""
+    return cache_uses(tool_commands(commands, enabled), env)
+
+
+def cache_uses(found: Sequence[ToolCommand], env: RunEnv) -> list[CacheUse]:
+    """What each command that runs a tool needs from a cache mount, at a RUN seeing ``env``."""
     uses: list[CacheUse] = []
-    for index, cmd in enumerate(commands):
-        tool = tools[index] if tools is not None else tool_for(cmd, enabled)
-        if tool is None:
-            continue
-        argv, k = program_argv(cmd)
-        found = tool.targets(argv, env)
+    for tool, cmd, argv, k in found:
+        targets = tool.targets(argv, env)
         flags = tuple(w for w in cmd.words[k + 1 :] if w.value in tool.no_cache_flags)
         assigns = tuple(a for a in cmd.assignments if a.value.split("=", 1)[0] in tool.no_cache_env)
-        if isinstance(found, str):
-            uses.append(CacheUse(tool.name, cmd, (), tool.sharing, flags, assigns, reason=found))
+        if isinstance(targets, str):
+            uses.append(CacheUse(tool.name, cmd, (), tool.sharing, flags, assigns, reason=targets))
         else:
-            uses.append(CacheUse(tool.name, cmd, found, tool.sharing, flags, assigns))
+            uses.append(CacheUse(tool.name, cmd, targets, tool.sharing, flags, assigns))
     return uses
 
 

@@ -76,11 +76,10 @@ def plan_removals(doc: Dockerfile, plan: Plan) -> None:
     if plan.reason:
         return
     for use in plan.uses:
-        argv = [w.value for w in use.command.words]
         for w in use.no_cache_words:
             plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "pip"
             if tool.name == "apk" and not any(
-                a in ("-U", "--update-cache", "--update") for a in argv
+                a.value in ("-U", "--update-cache", "--update") for a in use.command.words
             ):
                 # --no-cache also fetched a fresh index: keep that.
                 plan.replacements.append((w.start, w.end, "--update-cache"))

@@ -28,7 +28,6 @@ def check_references(
     blockers: dict[str, str],
 ) -> None:
     """COPY/ADD, WORKDIR, VOLUME and other RUNs that touch a tool's cache directory."""
-    names = {st.name for st in stages if st.name} | {str(st.index) for st in stages}
     planned = {(id(p.instr), p.tool.name) for p in plans}
     by_tool: dict[str, list[Plan]] = {}
     for p in plans:
@@ -44,7 +43,7 @@ def check_references(
         for instr in doc.instructions:
             in_tree = instr.stage is not None and instr.stage in stages
             if instr.keyword in ("COPY", "ADD"):
-                hit = _copy_hit(doc, ctx, instr, in_tree, names, targets)
+                hit = _copy_hit(doc, ctx, instr, in_tree, stages, targets)
             elif instr.keyword in ("RUN", "WORKDIR", "VOLUME") and in_tree:
                 if (id(instr), tool) in planned:
                     continue  # its commands were checked with its plan
@@ -63,12 +62,12 @@ def _copy_hit(
     ctx: FixContext,
     instr: Instruction,
     in_tree: bool,
-    names: set[str],
+    stages: list[Stage],
     targets: list[str],
 ) -> str | None:
     """The first target a COPY/ADD of the tree, or one ``--from`` a stage of it, touches."""
     src = instr.flag("from")
-    from_tree = src is not None and (src.value or "").lower() in names
+    from_tree = src is not None and (src.value or "").lower() in _names(stages)
     if not (in_tree or from_tree) or instr.heredocs:
         return None
     paths = _copy_paths(instr)
@@ -80,6 +79,11 @@ def _copy_hit(
         dest = posixpath.join(workdir_at(doc, instr.stage, instr) or "/", dest)
     dest = posixpath.normpath(posixpath.join("/", dest))
     return next((t for t in targets if _copy_touches(instr, paths, dest, t, from_tree, ctx)), None)
+
+
+def _names(stages: list[Stage]) -> set[str]:
+    """How a ``--from`` names one of the stages: its name or its index."""
+    return {st.name for st in stages if st.name} | {str(st.index) for st in stages}
 
 
 def _copy_touches(
@@ -109,7 +113,7 @@ def _copy_paths(instr: Instruction) -> list[str]:
     """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
     if instr.json_args is not None:
         words = instr.json_args
-    elif any(c in instr.logical for c in "\"'\\"):
+    elif '"' in instr.logical or "'" in instr.logical or "\\" in instr.logical:
         words = parse_words(instr.args, "\\")
     else:
         # Without quotes or escapes BuildKit's words are the whitespace-separated ones, which

@@ -134,9 +134,9 @@ from dockfix.fixers._cache_dirs import (
     CacheUse,
     RunEnv,
     Tool,
-    find_cache_uses,
+    cache_uses,
     program_argv,
-    tool_for,
+    tool_commands,
     tool_named,
 )
 from dockfix.fixers._cache_plan_steps import plan_edits, plan_removals, plan_targets
@@ -157,7 +157,6 @@ from dockfix.semantics.shell import ShellScript, heredoc_shell_of, parse_shell
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
-    from dockfix.core.suppression import Suppressions
     from dockfix.semantics.context import FixContext
 
 
@@ -240,26 +239,24 @@ class CacheMount(Fixer):
             yield frontend_query()
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        from dockfix.core.suppression import Suppressions
-
         if doc.escape == "`":  # a Windows Dockerfile
             return
-        suppressions = Suppressions.of(doc)
         # Stage trees: stages joined by `FROM <stage>` share what RUNs leave in a directory.
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
             trees.setdefault(stage_chain(st)[0].index, []).append(st)
         for stages in trees.values():
             if not is_windows(doc, stages[0]):
-                yield from self._check_tree(doc, ctx, stages, suppressions)
+                yield from self._check_tree(doc, ctx, stages)
 
     def _check_tree(
         self,
         doc: Dockerfile,
         ctx: FixContext,
         stages: list[Stage],
-        suppressions: Suppressions,
     ) -> Iterator[Finding]:
+        from dockfix.core.suppression import Suppressions
+
         plans: list[Plan] = []
         blockers: dict[str, str] = {}  # tool -> why no RUN of the tree gets its mount
         for st in stages:
@@ -267,7 +264,7 @@ class CacheMount(Fixer):
                 if instr.keyword != "RUN":
                     continue
                 for plan in self._plans(doc, ctx, st, instr, blockers):
-                    if suppressions.suppressed(doc, instr, self.code, ()):
+                    if Suppressions.of(doc).suppressed(doc, instr, self.code, ()):
                         blockers.setdefault(
                             plan.tool.name, f"the RUN on line {instr.start_line} is suppressed"
                         )
@@ -351,15 +348,15 @@ class CacheMount(Fixer):
         if found is None:
             return []
         script, body = found
-        tools = [tool_for(c, self._enabled) for c in script.commands]
-        if not any(tools):
+        found = tool_commands(script.commands, self._enabled)
+        if not found:
             return []  # no package manager runs here: the RUN's environment does not matter
-        runs_yarn = any(t is not None and t.name == "yarn" for t in tools)
+        runs_yarn = any(c.tool.name == "yarn" for c in found)
         env_or_reason = run_env(doc, stage, instr, ctx, runs_yarn)
         env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
         probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")
         by_tool: dict[str, list[CacheUse]] = {}
-        for use in find_cache_uses(script.commands, probe_env, self._enabled, tools):
+        for use in cache_uses(found, probe_env):
             by_tool.setdefault(use.tool, []).append(use)
         plans: list[Plan] = []
         for name, uses in by_tool.items():
