@@ -259,6 +259,7 @@ def _exports(script: Script) -> list[Export] | None:
 @register
 class RunExport(Fixer):
     code = "DF528"
+    mentions = ("export",)
     acts_on = frozenset({"RUN"})
     severity = Severity.WARNING
     name = "run-export"

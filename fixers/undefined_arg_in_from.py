@@ -55,6 +55,7 @@ from dockfix.syntax import Dockerfile
 @register
 class UndefinedArgInFrom(Fixer):
     code = "DF519"
+    mentions = ("$",)
     severity = Severity.WARNING
     name = "undefined-arg-in-from"
     summary = "A FROM line names a variable no global ARG declares"
