@@ -56,6 +56,7 @@ __all__ = [
     "BASE_IMAGE_USERS",
     "TOOLS",
     "TOOL_HINT",
+    "TOOL_MENTIONS",
     "CacheUse",
     "RunEnv",
     "Tool",
@@ -128,13 +129,17 @@ _TOOL_PROGRAMS = frozenset(
 )
 
 
+# The words a file must name to run one of them, for Fixer.mentions (lower case; a word inside
+# another stands for both: `pip` for pipenv and `python -m pip`, `go` for cargo, `npm` for pnpm).
+_PROGRAM_WORDS = frozenset({"pip", *_TOOL_PROGRAMS})
+TOOL_MENTIONS = tuple(
+    sorted(p for p in _PROGRAM_WORDS if not any(q != p and q in p for q in _PROGRAM_WORDS))
+)
 # Text that may run one of those programs: a RUN without it runs no package manager DF104
 # knows, and is passed over before its script is read. Only a boundary before the name:
 # `pip3.12`, `gradlew` (`python -m pip` names pip; a cross wrapper, `xx-go`, its tool).
 TOOL_HINT = lazy_re(
-    r"\b(?:"
-    + "|".join(re.escape(p) for p in sorted({"pip", *_TOOL_PROGRAMS}, key=len, reverse=True))
-    + ")"
+    r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PROGRAM_WORDS, key=len, reverse=True)) + ")"
 )
 
 

@@ -123,13 +123,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from dockfix.core.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.fixer import (
+    Applicability,
+    Finding,
+    Fix,
+    Fixer,
+    Option,
+    Resolves,
+    Severity,
+    register,
+)
 from dockfix.fixers._cache_at_run import command_line, is_windows, run_env
 from dockfix.fixers._cache_cleanups import TRUTHY, Plan, drop_repeated_docker_clean
 from dockfix.fixers._cache_dirs import (
     TOOL_HINT,
+    TOOL_MENTIONS,
     TOOLS,
     CacheUse,
     RunEnv,
@@ -160,6 +171,7 @@ if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
 
 
+SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 _SH_SHEBANG = lazy_re(r"#!\s*/(usr/)?bin/(env\s+)?(ba|da|a)?sh\b")
 
 
@@ -221,6 +233,8 @@ class CacheMount(Fixer):
     }
     # Only for the pinned `# syntax=` directive that engines older than min-docker-engine need.
     needs_network = True
+    acts_on = frozenset({"RUN"})
+    mentions = TOOL_MENTIONS
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(settings)
@@ -293,11 +307,13 @@ class CacheMount(Fixer):
             if reason:
                 yield self.finding(plan.instr, message, reason=reason)
                 continue
-            edits = plan_edits(doc, plan, directive)
+            # The edits are built only when a fix or an output format reads them.
+            edits = partial(plan_edits, doc, plan, directive)
             if plan.missing:
-                fix = Fix.unsafe(*edits, description=f"mount a build cache on {where}")
+                fix = Fix.later(UNSAFE, edits, description=f"mount a build cache on {where}")
             else:
-                fix = Fix.safe(*edits, description="remove the opt-out that empties the cache")
+                description = "remove the opt-out that empties the cache"
+                fix = Fix.later(SAFE, edits, description=description)
             yield self.finding(plan.instr, message, fix)
 
     def _script(
