@@ -206,7 +206,7 @@ def run_env(
     if settings.unresolved:
         return settings.unresolved
     before = _before(doc, stage, instr)
-    scope = layered(stage.scope_at(instr), base_env)
+    scope = layered(stage.scope_at(instr), base_env) if base_env else stage.scope_at(instr)
     yarn = _yarn_setup(ctx, before.yarn) if runs_yarn else _NO_YARN
     user = settings.user
     raw_home = scope.get("HOME")

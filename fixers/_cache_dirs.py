@@ -46,7 +46,6 @@ from dockfix.fixers._package_managers import (
     CROSS_WRAPPERS,
     PIP_PROGRAM,
     PYTHON_PROGRAM,
-    SYSTEM_BY_NAME,
 )
 from dockfix.fixers._run_script import PLAIN_WRAPPERS
 from dockfix.semantics.shell import SimpleCommand, Word
@@ -121,12 +120,9 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
     return argv, k
 
 
-# The programs the matchers above accept as argv[0], besides pip's and python's names (a
+# The programs the tools' matchers accept as argv[0], besides pip's and python's names (a
 # quick no for the many commands that are none of them: cp, chmod, echo, …).
-_TOOL_PROGRAMS = frozenset(
-    {"uv", "pipenv", "poetry", "npm", "yarn", "pnpm", "bun", "go", "cargo", "mvn", "mvnw", "gradle"}
-    | {"gradlew", *SYSTEM_BY_NAME["apt"].programs, *SYSTEM_BY_NAME["apk"].programs}
-)
+_TOOL_PROGRAMS = frozenset(p for tool in TOOLS for p in tool.programs)
 
 
 # The words a file must name to run one of them, for Fixer.mentions (lower case; a word inside
@@ -153,19 +149,17 @@ class ToolCommand(NamedTuple):
 
 
 def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None:
-    found = _tool_command(cmd, enabled)
+    found = _tool_command(cmd, tuple(t for t in TOOLS if enabled(t)))
     return found.tool if found is not None else None
 
 
-def tool_commands(
-    commands: Sequence[SimpleCommand], enabled: Callable[[Tool], bool]
-) -> list[ToolCommand]:
-    """The commands that run an enabled tool, in script order."""
-    found = (_tool_command(cmd, enabled) for cmd in commands)
+def tool_commands(commands: Sequence[SimpleCommand], tools: Sequence[Tool]) -> list[ToolCommand]:
+    """The commands that run one of ``tools`` (rows of TOOLS, in its order), in script order."""
+    found = (_tool_command(cmd, tools) for cmd in commands)
     return [c for c in found if c is not None]
 
 
-def _tool_command(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> ToolCommand | None:
+def _tool_command(cmd: SimpleCommand, tools: Sequence[Tool]) -> ToolCommand | None:
     if not cmd.words:
         return None
     first = cmd.words[0].value.rsplit("/", 1)[-1]
@@ -174,8 +168,9 @@ def _tool_command(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> ToolCo
     argv, k = program_argv(cmd)
     if not argv or not _may_be_tool(argv[0]):
         return None
-    for tool in TOOLS:
-        if enabled(tool) and tool.matches(argv):
+    prog = argv[0]
+    for tool in tools:
+        if (prog in tool.programs or not tool.programs) and tool.matches(argv):
             return ToolCommand(tool, cmd, argv, k)
     return None
 
@@ -188,7 +183,7 @@ def find_cache_uses(
     commands: Sequence[SimpleCommand], env: RunEnv, enabled: Callable[[Tool], bool]
 ) -> list[CacheUse]:
     """The commands of a script that use a package cache, with their mount targets."""
-    return cache_uses(tool_commands(commands, enabled), env)
+    return cache_uses(tool_commands(commands, tuple(t for t in TOOLS if enabled(t))), env)
 
 
 def cache_uses(found: Sequence[ToolCommand], env: RunEnv) -> list[CacheUse]:

@@ -80,6 +80,8 @@ class Tool(NamedTuple):
     hadolint_marker: str = ""  # hadolint accepts a removed opt-out when a target has this
     sharing: str | None = None
     hint: str = ""  # a regular expression that finds the tool in text that cannot be parsed
+    # The programs (argv[0]) its matcher accepts; empty for pip, which goes by many names.
+    programs: frozenset[str] = frozenset()
 
 
 def cache_columns(name: str) -> dict[str, Any]:

@@ -241,6 +241,7 @@ class CacheMount(Fixer):
         # Asked for every command of every RUN. (Not a cached_property: a compiled build
         # would run it at every access.)
         self._enabled_options = frozenset(name for name, on in self.settings.items() if on)
+        self._tools = tuple(t for t in TOOLS if self._enabled(t))
 
     def _enabled(self, tool: Tool) -> bool:
         return tool.option in self._enabled_options
@@ -364,7 +365,7 @@ class CacheMount(Fixer):
         if found is None:
             return []
         script, body = found
-        found = tool_commands(script.commands, self._enabled)
+        found = tool_commands(script.commands, self._tools)
         if not found:
             return []  # no package manager runs here: the RUN's environment does not matter
         runs_yarn = any(c.tool.name == "yarn" for c in found)
