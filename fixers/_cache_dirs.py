@@ -60,6 +60,7 @@ __all__ = [
     "RunEnv",
     "Tool",
     "ToolCommand",
+    "ToolSet",
     "cache_uses",
     "find_cache_uses",
     "program_argv",
@@ -120,8 +121,7 @@ def program_argv(cmd: SimpleCommand) -> tuple[list[str], int]:
     return argv, k
 
 
-# The programs the tools' matchers accept as argv[0], besides pip's and python's names (a
-# quick no for the many commands that are none of them: cp, chmod, echo, …).
+# The programs the tools' matchers accept as argv[0], besides pip's and python's names.
 _TOOL_PROGRAMS = frozenset(p for tool in TOOLS for p in tool.programs)
 
 
@@ -148,42 +148,58 @@ class ToolCommand(NamedTuple):
     program: int  # the index of its program word in ``command.words``
 
 
+class ToolSet(NamedTuple):
+    """The tools a fixer's options enable (rows of TOOLS, in its order), with their programs."""
+
+    tools: tuple[Tool, ...]
+    programs: frozenset[str]
+    pip: bool  # pip is one of them (its programs go by a pattern)
+
+    @classmethod
+    def of(cls, enabled: Callable[[Tool], bool]) -> ToolSet:
+        tools = tuple(t for t in TOOLS if enabled(t))
+        programs = frozenset(p for t in tools for p in t.programs)
+        return cls(tools, programs, any(not t.programs for t in tools))
+
+    def may_run(self, prog: str) -> bool:
+        """Whether a command whose program is ``prog`` may run one of the tools."""
+        if prog in self.programs:
+            return True
+        return self.pip and bool(PIP_PROGRAM.match(prog) or PYTHON_PROGRAM.match(prog))
+
+
 def tool_for(cmd: SimpleCommand, enabled: Callable[[Tool], bool]) -> Tool | None:
-    found = _tool_command(cmd, tuple(t for t in TOOLS if enabled(t)))
+    found = _tool_command(cmd, ToolSet.of(enabled))
     return found.tool if found is not None else None
 
 
-def tool_commands(commands: Sequence[SimpleCommand], tools: Sequence[Tool]) -> list[ToolCommand]:
-    """The commands that run one of ``tools`` (rows of TOOLS, in its order), in script order."""
+def tool_commands(commands: Sequence[SimpleCommand], tools: ToolSet) -> list[ToolCommand]:
+    """The commands that run one of ``tools``, in script order."""
     found = (_tool_command(cmd, tools) for cmd in commands)
     return [c for c in found if c is not None]
 
 
-def _tool_command(cmd: SimpleCommand, tools: Sequence[Tool]) -> ToolCommand | None:
+def _tool_command(cmd: SimpleCommand, tools: ToolSet) -> ToolCommand | None:
     if not cmd.words:
         return None
     first = cmd.words[0].value.rsplit("/", 1)[-1]
-    if first not in PLAIN_WRAPPERS and not _may_be_tool(CROSS_WRAPPERS.get(first, first)):
+    if first not in PLAIN_WRAPPERS and not tools.may_run(CROSS_WRAPPERS.get(first, first)):
         return None  # the program is the first word: none of the tools (most commands)
     argv, k = program_argv(cmd)
-    if not argv or not _may_be_tool(argv[0]):
+    if not argv or not tools.may_run(argv[0]):
         return None
     prog = argv[0]
-    for tool in tools:
+    for tool in tools.tools:
         if (prog in tool.programs or not tool.programs) and tool.matches(argv):
             return ToolCommand(tool, cmd, argv, k)
     return None
-
-
-def _may_be_tool(prog: str) -> bool:
-    return prog in _TOOL_PROGRAMS or bool(PIP_PROGRAM.match(prog) or PYTHON_PROGRAM.match(prog))
 
 
 def find_cache_uses(
     commands: Sequence[SimpleCommand], env: RunEnv, enabled: Callable[[Tool], bool]
 ) -> list[CacheUse]:
     """The commands of a script that use a package cache, with their mount targets."""
-    return cache_uses(tool_commands(commands, tuple(t for t in TOOLS if enabled(t))), env)
+    return cache_uses(tool_commands(commands, ToolSet.of(enabled)), env)
 
 
 def cache_uses(found: Sequence[ToolCommand], env: RunEnv) -> list[CacheUse]:

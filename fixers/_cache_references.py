@@ -39,7 +39,7 @@ def check_references(
         targets = list(dict.fromkeys(t for p in group for t in p.targets))
         homes = {p.env.home for p in group if p.env is not None}
         # How each target may be written, worked out once for all instructions
-        forms = [(t, path_forms(t, homes)) for t in targets]
+        forms = [(t, fs, _common_part(fs)) for t in targets for fs in [path_forms(t, homes)]]
         for instr in doc.instructions:
             in_tree = instr.stage is not None and instr.stage in stages
             if instr.keyword in ("COPY", "ADD"):
@@ -49,12 +49,21 @@ def check_references(
                     continue  # its commands were checked with its plan
                 text = instr.logical[instr.args_start :]
                 text += "".join(h.body for h in instr.heredocs)
-                hit = next((t for t, fs in forms if any(f in text for f in fs)), None)
+                hit = next(
+                    (t for t, fs, part in forms if part in text and any(f in text for f in fs)),
+                    None,
+                )
             else:
                 continue
             if hit is not None:
                 blockers[tool] = f"line {instr.start_line} touches the cache directory {hit}"
                 break
+
+
+def _common_part(forms: tuple[str, ...]) -> str:
+    """A text every form contains (the target's last component, unless the target is HOME)."""
+    last = forms[0].rsplit("/", 1)[-1] if forms else ""
+    return last if all(last in f for f in forms) else ""
 
 
 def _copy_hit(

@@ -145,6 +145,7 @@ from dockfix.fixers._cache_dirs import (
     CacheUse,
     RunEnv,
     Tool,
+    ToolSet,
     cache_uses,
     program_argv,
     tool_commands,
@@ -241,7 +242,7 @@ class CacheMount(Fixer):
         # Asked for every command of every RUN. (Not a cached_property: a compiled build
         # would run it at every access.)
         self._enabled_options = frozenset(name for name, on in self.settings.items() if on)
-        self._tools = tuple(t for t in TOOLS if self._enabled(t))
+        self._tools = ToolSet.of(self._enabled)
 
     def _enabled(self, tool: Tool) -> bool:
         return tool.option in self._enabled_options
