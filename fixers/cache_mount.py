@@ -362,10 +362,10 @@ class CacheMount(Fixer):
         instr: Instruction,
         blockers: dict[str, str],
     ) -> list[Plan]:
-        found = self._script(doc, stage, instr, blockers)
-        if found is None:
+        read = self._script(doc, stage, instr, blockers)
+        if read is None:
             return []
-        script, body = found
+        script, body = read
         found = tool_commands(script.commands, self._tools)
         if not found:
             return []  # no package manager runs here: the RUN's environment does not matter
