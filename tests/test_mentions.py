@@ -53,9 +53,11 @@ def test_words_are_read_as_the_shell_reads_them() -> None:
         "RUN ap\\\nk add x\n"
         "RUN <<EOF\nyu\\\nm install y\nEOF\n"
         "ONBUILD RUN 'pip' install z\n"
+        'RUN ["\\u0077get", "-O", "f"]\n'
+        'ONBUILD RUN ["su\\u0064o", "x"]\n'
     )
     text = mention_text(doc)
-    for word in ("apt-get", "curl", "apk", "yum", "pip install"):
+    for word in ("apt-get", "curl", "apk", "yum", "pip install", "wget -o f", "sudo x"):
         assert word in text
     assert "yum\n" not in text
 

@@ -146,12 +146,16 @@ _SHELL_QUOTING = str.maketrans("", "", "\"'\\")
 
 def mention_text(doc: Dockerfile) -> str:
     """The text :attr:`Fixer.mentions` is tested against: every instruction's logical line
-    (continuations joined as BuildKit joins them) and heredoc body (continuations joined as
-    the shell joins them), lower-cased, quotes and backslashes dropped. A word a command
+    (continuations joined as BuildKit joins them), its exec form's decoded words, and its
+    heredoc bodies (continuations joined as the shell joins them), lower-cased, quotes and
+    backslashes dropped. A word a command
     reaches the shell as is in it whatever quoting or line breaks spelled it."""
     parts: list[str] = []
     for instr in doc.instructions:
         parts.append(instr.logical)
+        for form in (instr, instr.trigger):
+            if form is not None and form.json_args is not None:
+                parts.append(" ".join(form.json_args))  # decoded: `"\u006epm"` runs npm
         for heredoc in instr.heredocs:
             parts.append(heredoc.body.replace("\\\r\n", "").replace("\\\n", ""))
     return "\n".join(parts).lower().translate(_SHELL_QUOTING)
