@@ -1045,11 +1045,11 @@ def test_fix_then_check_finds_nothing_on_a_line_dockfix_wrote(
         if report.outcome.fixed != report.outcome.original:
             Path(report.path).write_text(report.outcome.fixed, encoding="utf-8", newline="")
             changed.append(report)
-    assert len(changed) == 9
+    assert len(changed) == 10
     assert pin_findings() == before
     outcomes = [r.outcome for r in changed if r.outcome is not None]
     added = [o for o in outcomes if "# syntax=" not in o.original]
-    assert len(added) == 7
+    assert len(added) == 8
     for outcome in added:
         fixed = outcome.fixed.lstrip("\ufeff")
         if min_engine is None:
