@@ -496,6 +496,8 @@ class Pipeline(NamedTuple):
 
 def pipelines(text: str) -> list[Pipeline]:
     """Every pipeline of shell ``text`` (offsets are character indices into ``text``)."""
+    if "|" not in text:
+        return []  # no pipeline without a `|` (nor a parse of the text to find none)
     data = text.encode("utf-8", "surrogatepass")
     out: list[Pipeline] = []
     stack = [_parser().parse(data).root_node]
