@@ -105,6 +105,7 @@ from dockfix.fixers._run_script import (
     runs_local_script,
     subcommand,
 )
+from dockfix.fixers._run_text import runs_mentioning, words_pattern
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.semantic import descendants, expand, from_reference, layered, stage_chain
 from dockfix.semantics.shell import SimpleCommand
@@ -150,6 +151,10 @@ _YARN_PATH_V1 = lazy_re(r"^\s*yarn-path\b", re.M)  # Yarn 1's `.yarnrc`: run ano
 _APT_WORDS = "|".join(re.escape(p) for p in APT.programs)
 _TEXT_APT_CONSUMER = lazy_re(
     rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
+)
+# A RUN without one of these words runs no package manager this fixer cleans up after.
+_PROGRAM_WORDS = words_pattern(
+    *dict.fromkeys(p for m in SYSTEM_PACKAGE_MANAGERS for p in m.programs), "yarn"
 )
 _KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
 _TEXT_APT_UPDATE = lazy_re(rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(APT.refresh) + r")\b")
@@ -265,13 +270,6 @@ def _stage_in_image(doc: Dockerfile, stage: Stage | None) -> bool:
     )
 
 
-def _run_owners(doc: Dockerfile) -> Iterator[Instruction]:
-    for instr in doc.instructions:
-        target = instr.trigger if instr.trigger is not None else instr
-        if target.keyword == "RUN" and instr.keyword in ("RUN", "ONBUILD"):
-            yield instr
-
-
 @register
 class AptListsKept(Fixer):
     code = "DF103"
@@ -290,7 +288,7 @@ class AptListsKept(Fixer):
     )
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner in _run_owners(doc):
+        for owner in runs_mentioning(doc, _PROGRAM_WORDS):
             analysis = analyse_run(doc, owner)
             cmds = _commands(analysis)
             if not cmds:

@@ -45,12 +45,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._run_commands import program_index, run_commands, uneditable
-from dockfix.fixers._run_script import Script
+from dockfix.fixers._run_commands import program_index, uneditable
+from dockfix.fixers._run_script import Script, analyse_run
+from dockfix.fixers._run_text import runs_mentioning, words_pattern
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
+_APT = words_pattern("apt")  # a RUN without the word runs no `apt`: not parsed
 # apt subcommands that apt-get runs the same way, and the apt-get name of each.
 _SAME = {
     s: s
@@ -103,10 +105,12 @@ class AptNotAptGet(Fixer):
     resolves = Resolves(hadolint=("DL3027",), trivy=(), checkov=())
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner, script, cmd in run_commands(doc):
-            k = program_index(cmd, "apt")
-            if k is not None:
-                yield self._finding(owner, script, cmd, k)
+        for owner in runs_mentioning(doc, _APT):
+            for script in analyse_run(doc, owner).scripts:
+                for cmd in script.parsed.commands:
+                    k = program_index(cmd, "apt")
+                    if k is not None:
+                        yield self._finding(owner, script, cmd, k)
 
     def _finding(self, owner: Instruction, script: Script, cmd: SimpleCommand, k: int) -> Finding:
         sub = cmd.subcommand()[1]

@@ -56,8 +56,16 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._package_managers import CROSS_WRAPPERS, match_command, system_manager
-from dockfix.fixers._run_commands import run_commands
+from dockfix.fixers._package_managers import (
+    CROSS_WRAPPERS,
+    PACKAGE_MANAGERS,
+    PIP_PROGRAM,
+    PYTHON_PROGRAM,
+    match_command,
+    system_manager,
+)
+from dockfix.fixers._run_script import analyse_run
+from dockfix.fixers._run_text import runs_mentioning, words_pattern
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import OPTIONS_WITH_VALUE
 from dockfix.syntax import Dockerfile, Instruction
@@ -123,6 +131,10 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     ),
     "gem": frozenset({"-i", "--install-dir", "-n", "--bindir", "--source", "-s", "--platform"}),
 }
+# Every installer of `_TOOLS` names one of these (apt-get, apt, aptitude, xx-apk, pip3,
+# `python -m pip` …): a RUN without them is not parsed.
+_INSTALLER_WORDS = words_pattern("apt", "apk", "pip", "npm", "gem")
+_NPM_PROGRAMS = frozenset(PACKAGE_MANAGERS["npm"].executables)
 _PIP_SKIPS = ("-r", "--requirement", "-c", "--constraint", ".")
 
 
@@ -171,6 +183,10 @@ def _installed(argv: list[str]) -> tuple[str, str, list[str]] | None:
 
 def _project_installer(argv: list[str]) -> tuple[str, str, list[str]] | None:
     """:func:`_installed` for pip and npm, recognised by the package-manager table."""
+    if argv[0] not in _NPM_PROGRAMS and not (
+        PIP_PROGRAM.match(argv[0]) or PYTHON_PROGRAM.match(argv[0])
+    ):
+        return None  # neither pip (`pip3`, `python -m pip`) nor npm: not looked up in the table
     match = match_command(argv)
     if match is None or not match.is_install or match.manager.name not in ("pip", "npm"):
         return None
@@ -206,14 +222,16 @@ class UnpinnedPackages(Fixer):
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         per_run: dict[int, tuple[Instruction, dict[tuple[str, str], list[str]]]] = {}
-        for owner, _, cmd in run_commands(doc):
-            found = _installed(cmd.argv)
-            if found is None or not found[2]:
-                continue
-            key, program, packages = found
-            _, tools = per_run.setdefault(owner.index, (owner, {}))
-            listed = tools.setdefault((key, program), [])
-            listed.extend(p for p in packages if p not in listed)
+        for owner in runs_mentioning(doc, _INSTALLER_WORDS):
+            for script in analyse_run(doc, owner).scripts:
+                for cmd in script.parsed.commands:
+                    found = _installed(cmd.argv)
+                    if found is None or not found[2]:
+                        continue
+                    key, program, packages = found
+                    _, tools = per_run.setdefault(owner.index, (owner, {}))
+                    listed = tools.setdefault((key, program), [])
+                    listed.extend(p for p in packages if p not in listed)
         for owner, tools in per_run.values():
             parts = [
                 f"{_named(packages)} installed by {program} without a version "
