@@ -1,0 +1,150 @@
+"""DF103's apk part: `apk add` without `--no-cache`, and the apk commands after it (in the
+stage and the stages built FROM it) that read the index the RUN would stop keeping."""
+
+from __future__ import annotations
+
+from dockfix.core.fixer import Edit, Fix
+from dockfix.fixers._kept_caches import (
+    Cmd,
+    Kept,
+    commands_of,
+    mount_cover,
+    options_of,
+    removes,
+)
+from dockfix.fixers._package_managers import SYSTEM_BY_NAME
+from dockfix.fixers._run_script import analyse_run, append_command
+from dockfix.semantics.semantic import descendants
+from dockfix.syntax import Dockerfile, Instruction
+
+APK = SYSTEM_BY_NAME["apk"]
+APK_CACHE = APK.cache_dirs
+APK_INDEX_USERS = frozenset(APK.installs + APK.index_readers)
+APK_WHY = (
+    "Without `--no-cache`, `apk add` keeps the package index it fetched in the layer: megabytes "
+    "the running image never reads, which a later layer cannot take back."
+)
+
+
+def apk_index(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | None:
+    apk = [c for c in cmds if c.program == "apk"]
+    adds = [c for c in apk if c.sub == "add" and not _no_cache(c)]
+    if not adds:
+        return None
+    covered, unknown = mount_cover(doc, owner, APK_CACHE)
+    if covered:
+        return None
+    message = "`apk add` without `--no-cache` keeps the package index in the layer"
+    if unknown:
+        return Kept(message, reason=unknown)
+    if any(c.script.kind == "exec" or not c.script.editable for c in adds):
+        return Kept(message, reason="the RUN's shell code cannot be edited safely")
+    edits = [
+        Edit.insert(c.script.end_to_source(c.command.words[c.sub_index].end), " --no-cache")
+        for c in adds
+    ]
+    updates = [c for c in apk if c.sub == "update"]
+    refreshed_flag = any(any(a in APK.refresh_options for a in options_of(c)) for c in adds)
+    refreshed = bool(updates and updates[0].order < adds[0].order) or refreshed_flag
+    stops_index = refreshed_flag or bool(updates)
+    if updates:
+        update = updates[-1]
+        others = [
+            c
+            for c in apk
+            if c.order > update.order
+            and c.sub in APK_INDEX_USERS
+            and c not in adds
+            and not _no_cache(c)
+        ]
+        removal = _delete_item(update) if not others and len(updates) == 1 else None
+        if removal is not None:
+            edits.append(removal)
+        elif not any(
+            removes(c.script, c.command, APK.cache_dirs[:1]) for c in cmds if c.order > update.order
+        ):
+            edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
+            if edit is None:
+                return Kept(message, reason=why)
+            edits.append(edit)
+    unsafe: list[str] = []
+    if not refreshed:
+        unsafe.append("`--no-cache` fetches a fresh index instead of the one an earlier layer kept")
+    if stops_index:
+        later = _later_index_users(doc, owner)
+        for line, fixable in later:
+            if not fixable:
+                return Kept(
+                    message,
+                    reason=f"the apk command on line {line} relies on the index this RUN keeps",
+                )
+            unsafe.append(f"the `apk add` on line {line} relies on this index (it is fixed too)")
+    desc = "add `--no-cache` to `apk add`"
+    if unsafe:
+        return Kept(
+            f"{message} ({'; '.join(unsafe)})",
+            Fix.unsafe(*edits, description=desc, rationale=APK_WHY),
+        )
+    return Kept(message, Fix.safe(*edits, description=desc, rationale=APK_WHY))
+
+
+def _no_cache(c: Cmd) -> bool:
+    return any(o in APK.no_cache_options for o in options_of(c))
+
+
+def _delete_item(update: Cmd) -> Edit | None:
+    """Delete a top-level `apk update` joined by `&&`/`;` from its chain."""
+    script = update.script
+    if not script.editable:
+        return None
+    chain = script.parsed.chain
+    k = next((i for i, it in enumerate(chain) if it.command is update.command), None)
+    if k is None or len(chain) < 2:
+        return None
+    ops = {chain[k].op} if k > 0 else set()
+    if k + 1 < len(chain):
+        ops.add(chain[k + 1].op)
+    if ops - {"&&", ";", "\n"} or k + 1 >= len(chain):
+        return None
+    if k == 0:
+        start, end = script.to_source(update.command.start), script.to_source(chain[1].start)
+    else:
+        start, end = (
+            script.end_to_source(chain[k - 1].end),
+            script.end_to_source(update.command.end),
+        )
+    if "#" in script.instr.source[start:end]:
+        return None  # a comment line sits in the range: keep it, clean up differently
+    return Edit.delete(start, end)
+
+
+def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, bool]]:
+    """Later apk commands that read the index without refreshing it: (line, fixable by DF103)."""
+    out: list[tuple[int, bool]] = []
+    stage = owner.stage
+    if stage is None:
+        return out
+    stages = [stage, *descendants(doc, stage)]
+    for st in stages:
+        for instr in st.instructions:
+            if st is stage and instr.start <= owner.start:
+                continue
+            target = instr.trigger if instr.trigger is not None else instr
+            if target.keyword != "RUN":
+                continue
+            analysis = analyse_run(doc, instr)
+            cmds = [c for c in commands_of(analysis) if c.program == "apk"]
+            refreshed = False
+            for c in cmds:
+                if c.sub == "update":
+                    refreshed = True
+                    break
+                if (
+                    c.sub in APK_INDEX_USERS
+                    and not _no_cache(c)
+                    and not any(a in APK.refresh_options for a in options_of(c))
+                ):
+                    out.append((instr.start_line, c.sub == "add" and c.script.editable))
+            if refreshed:
+                return out
+    return out
