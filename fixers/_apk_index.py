@@ -27,6 +27,8 @@ APK_WHY = (
 
 
 def apk_index(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | None:
+    """The RUN's `apk add`s that keep the index, with `--no-cache` added to each (unsafe where
+    the RUN or a later one relied on an index an earlier layer kept); None when none does."""
     apk = [c for c in cmds if c.program == "apk"]
     adds = [c for c in apk if c.sub == "add" and not _no_cache(c)]
     if not adds:
@@ -48,25 +50,11 @@ def apk_index(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | No
     refreshed = bool(updates and updates[0].order < adds[0].order) or refreshed_flag
     stops_index = refreshed_flag or bool(updates)
     if updates:
-        update = updates[-1]
-        others = [
-            c
-            for c in apk
-            if c.order > update.order
-            and c.sub in APK_INDEX_USERS
-            and c not in adds
-            and not _no_cache(c)
-        ]
-        removal = _delete_item(update) if not others and len(updates) == 1 else None
-        if removal is not None:
-            edits.append(removal)
-        elif not any(
-            removes(c.script, c.command, APK.cache_dirs[:1]) for c in cmds if c.order > update.order
-        ):
-            edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
-            if edit is None:
-                return Kept(message, reason=why)
-            edits.append(edit)
+        change = _update_edit(doc, cmds, apk, adds, updates)
+        if isinstance(change, str):
+            return Kept(message, reason=change)
+        if change is not None:
+            edits.append(change)
     unsafe: list[str] = []
     if not refreshed:
         unsafe.append("`--no-cache` fetches a fresh index instead of the one an earlier layer kept")
@@ -86,6 +74,32 @@ def apk_index(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | No
             Fix.unsafe(*edits, description=desc, rationale=APK_WHY),
         )
     return Kept(message, Fix.safe(*edits, description=desc, rationale=APK_WHY))
+
+
+def _update_edit(
+    doc: Dockerfile, cmds: list[Cmd], apk: list[Cmd], adds: list[Cmd], updates: list[Cmd]
+) -> Edit | str | None:
+    """What becomes of the index the RUN's `apk update` fetched once its `apk add`s stop using
+    it: the update deleted when only they read it, else the index removed at the end (no edit
+    when the RUN removes it already); or, as a string, why neither can be written."""
+    update = updates[-1]
+    others = [
+        c
+        for c in apk
+        if c.order > update.order
+        and c.sub in APK_INDEX_USERS
+        and c not in adds
+        and not _no_cache(c)
+    ]
+    removal = _delete_item(update) if not others and len(updates) == 1 else None
+    if removal is not None:
+        return removal
+    if any(
+        removes(c.script, c.command, APK.cache_dirs[:1]) for c in cmds if c.order > update.order
+    ):
+        return None
+    edit, why = append_command(doc, update.script, "rm -rf /var/cache/apk/*")
+    return edit if edit is not None else why
 
 
 def _no_cache(c: Cmd) -> bool:

@@ -47,6 +47,8 @@ _TEXT_APT_UPDATE = lazy_re(rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(APT.re
 
 
 def apt_lists(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | None:
+    """The lists an update and install of the RUN leave, with their removal appended (and the
+    update added to the later RUNs that then need it); None when they are not left."""
     apt = [c for c in cmds if c.program in APT_PROGRAMS]
     updates = [c for c in apt if c.sub == "update"]
     if not updates:

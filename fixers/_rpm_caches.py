@@ -33,6 +33,8 @@ _KEEPCACHE = lazy_re(r"keepcache\s*=\s*(1|true|yes)", re.I)
 
 
 def rpm_caches(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Iterator[tuple[str, Kept]]:
+    """(the program, what it left) for each manager that installs in the RUN and leaves its
+    cache: the program says which hadolint rule the finding is about."""
     for tool in RPM_TOOLS:
         mine = [c for c in cmds if c.program in tool.programs]
         installs = [c for c in mine if c.sub in tool.installs]
@@ -59,27 +61,15 @@ def rpm_caches(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Iterator
             continue
         later = _later_cacheonly(doc, owner, tool)
         if later is not None:
-            yield (
-                last.program,
-                Kept(
-                    message,
-                    reason=(
-                        f"the RUN on line {later} runs {last.program} from the cache (--cacheonly)"
-                    ),
-                ),
-            )
+            why = f"the RUN on line {later} runs {last.program} from the cache (--cacheonly)"
+            yield last.program, Kept(message, reason=why)
             continue
         edit, why = append_command(doc, last.script, tool.clean)
         if edit is None:
             yield last.program, Kept(message, reason=why)
             continue
-        yield (
-            last.program,
-            Kept(
-                message,
-                Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY),
-            ),
-        )
+        fix = Fix.safe(edit, description=f"append `{tool.clean}`", rationale=RPM_WHY)
+        yield last.program, Kept(message, fix)
 
 
 def _is_clean(c: Cmd, tool: SystemPackageManager) -> bool:

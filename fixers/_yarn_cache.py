@@ -37,6 +37,8 @@ _YARN_PATH_V1 = lazy_re(r"^\s*yarn-path\b", re.M)  # Yarn 1's `.yarnrc`: run ano
 def yarn_cache(
     doc: Dockerfile, ctx: FixContext, owner: Instruction, cmds: list[Cmd]
 ) -> Kept | None:
+    """Yarn 1's cache a `yarn install` of the RUN leaves, with `yarn cache clean` appended;
+    None when it is not left (cleaned, mounted, or the stage is in no image)."""
     yarn = [c for c in cmds if c.program == "yarn"]
     installs = [c for c in yarn if "install" in c.command.argv]
     if not installs or any(_is_yarn_clean(c) for c in yarn):
