@@ -7,6 +7,8 @@
   yum, microdnf, zypper) of DF101 to DF105: which commands refresh the index, install, read it
   or clean up, where the lists and caches are, the options that skip or refresh them; and the
   cross-compilation wrappers that run them (tonistiigi/xx);
+- ``pins``: which packages an install command names without a version, as hadolint reads it
+  (DF106, DF108);
 - ``yarn``: which Yarn a project runs (Yarn 1 and Yarn 2+ share only the name).
 
 Data and small pure functions only: the rules that read a Dockerfile stay with the fixers.
@@ -20,6 +22,12 @@ from dockfix.fixers._package_managers.installers import (
     PackageManager,
     match_command,
     truthy,
+)
+from dockfix.fixers._package_managers.pins import (
+    PIN_RULES,
+    PinRule,
+    UnpinnedInstall,
+    unpinned_install,
 )
 from dockfix.fixers._package_managers.system import (
     CROSS_WRAPPERS,
@@ -38,17 +46,21 @@ from dockfix.fixers._package_managers.yarn import (
 __all__ = [
     "CROSS_WRAPPERS",
     "PACKAGE_MANAGERS",
+    "PIN_RULES",
     "PIP_PROGRAM",
     "PYTHON_PROGRAM",
     "SYSTEM_BY_NAME",
     "SYSTEM_PACKAGE_MANAGERS",
     "InstallMatch",
     "PackageManager",
+    "PinRule",
     "SystemPackageManager",
+    "UnpinnedInstall",
     "YarnRelease",
     "match_command",
     "system_manager",
     "truthy",
+    "unpinned_install",
     "yarn_global_cache",
     "yarn_release",
     "yarn_switch",
