@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._package_managers import unpinned_install
 from dockfix.fixers._run_commands import program_index, uneditable
 from dockfix.fixers._run_script import Script, analyse_run
 from dockfix.fixers._run_text import runs_mentioning, words_pattern
@@ -82,8 +83,8 @@ def _install_checks(argv: list[str]) -> str:
     hadolint (it checks `apt-get`, never `apt`): '' when none."""
     if not any(a in ("-y", "--yes", "--assume-yes", "-qq") or _short(a, "y") for a in argv):
         return "`apt-get install` needs `-y` (hadolint DL3014): add it, then this applies"
-    packages = [a for a in argv[2:] if not a.startswith("-")]
-    unpinned = [p for p in packages if "=" not in p and not p.endswith(".deb")]
+    install = unpinned_install(argv)  # the packages DF108 reports, as hadolint reads them
+    unpinned = install.packages if install is not None else []
     if unpinned:
         return (
             f"`apt-get install` of unpinned `{unpinned[0]}` would be reported by hadolint "
@@ -120,7 +121,7 @@ class AptNotAptGet(Fixer):
         new_sub = _SAME.get(sub)
         if new_sub is None:
             return self.finding(owner, message, reason="its `apt-get`/`apt-cache` form differs")
-        if sub in ("install", "reinstall"):
+        if sub == "install":  # hadolint reads no other subcommand (DL3008, DL3014)
             why = _install_checks(cmd.argv)
             if why:
                 return self.finding(owner, message, reason=why)
