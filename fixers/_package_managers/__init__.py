@@ -3,6 +3,7 @@
 - ``installers``: ``PACKAGE_MANAGERS``, the dependency installers (pip, npm, Cargo …) of DF101
   and DF104: which commands install, which project files they read, which flags keep the lock
   file, what they write in the project, where they cache and what turns the cache off;
+- ``commands``: which of those tools a command runs, and whether it installs (``match_command``);
 - ``system``: ``SYSTEM_PACKAGE_MANAGERS``, the distributions' package managers (apt, apk, dnf,
   yum, microdnf, zypper) of DF101 to DF105: which commands refresh the index, install, read it
   or clean up, where the lists and caches are, the options that skip or refresh them; and the
@@ -14,15 +15,14 @@
 Data and small pure functions only: the rules that read a Dockerfile stay with the fixers.
 """
 
-from dockfix.fixers._package_managers.installers import (
-    PACKAGE_MANAGERS,
+from dockfix.fixers._package_managers.commands import (
     PIP_PROGRAM,
     PYTHON_PROGRAM,
     InstallMatch,
-    PackageManager,
     match_command,
     truthy,
 )
+from dockfix.fixers._package_managers.installers import PACKAGE_MANAGERS, PackageManager
 from dockfix.fixers._package_managers.pins import (
     PIN_RULES,
     PinRule,

@@ -7,12 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from dockfix.fixers._package_managers.installers import (
-    PACKAGE_MANAGERS,
-    PIP_PROGRAM,
-    PYTHON_PROGRAM,
-    match_command,
-)
+from dockfix.fixers._package_managers.commands import PIP_PROGRAM, PYTHON_PROGRAM, match_command
+from dockfix.fixers._package_managers.installers import PACKAGE_MANAGERS
 from dockfix.fixers._package_managers.system import CROSS_WRAPPERS, system_manager
 from dockfix.semantics.shell import OPTIONS_WITH_VALUE
 
