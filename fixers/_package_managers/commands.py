@@ -42,6 +42,19 @@ def _subcommand_at(argv: list[str], start: int, pm: PackageManager) -> int:
     return i
 
 
+def _by_executable() -> dict[str, tuple[PackageManager, ...]]:
+    rows: dict[str, list[PackageManager]] = {}
+    for pm in PACKAGE_MANAGERS.values():
+        for exe in pm.executables:
+            rows.setdefault(exe, []).append(pm)
+    return {exe: tuple(pms) for exe, pms in rows.items()}
+
+
+# The rows of each executable, in the table's order (`uv` runs two tools): every RUN's every
+# command is looked up, by several fixers.
+_BY_EXECUTABLE = _by_executable()
+
+
 def match_command(argv: list[str]) -> InstallMatch | None:
     """Recognise a package manager in a command's argv (wrappers like ``sudo`` removed).
 
@@ -67,7 +80,7 @@ def match_command(argv: list[str]) -> InstallMatch | None:
     elif PIP_PROGRAM.match(exe):
         candidates = [PACKAGE_MANAGERS["pip"]]
     else:
-        candidates = [pm for pm in PACKAGE_MANAGERS.values() if exe in pm.executables]
+        candidates = list(_BY_EXECUTABLE.get(exe, ()))
         if exe.endswith(".phar") and exe != "composer.phar":
             return None
     if not candidates:
@@ -81,7 +94,7 @@ def match_command(argv: list[str]) -> InstallMatch | None:
                 if not words:
                     return InstallMatch(pm, (), exe_index, sub, True)
                 continue
-            if tuple(words[: len(form)]) == form:
+            if words and words[0] == form[0] and tuple(words[: len(form)]) == form:
                 return InstallMatch(pm, form, exe_index, sub + len(form), True)
     pm = candidates[-1]
     sub = _subcommand_at(argv, exe_index + 1, pm)
