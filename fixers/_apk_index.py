@@ -8,13 +8,13 @@ from dockfix.fixers._kept_caches import (
     Cmd,
     Kept,
     commands_of,
+    later_runs,
     mount_cover,
     options_of,
     removes,
 )
 from dockfix.fixers._package_managers import SYSTEM_BY_NAME
 from dockfix.fixers._run_script import analyse_run, append_command
-from dockfix.semantics.semantic import descendants
 from dockfix.syntax import Dockerfile, Instruction
 
 APK = SYSTEM_BY_NAME["apk"]
@@ -135,30 +135,16 @@ def _delete_item(update: Cmd) -> Edit | None:
 def _later_index_users(doc: Dockerfile, owner: Instruction) -> list[tuple[int, bool]]:
     """Later apk commands that read the index without refreshing it: (line, fixable by DF103)."""
     out: list[tuple[int, bool]] = []
-    stage = owner.stage
-    if stage is None:
-        return out
-    stages = [stage, *descendants(doc, stage)]
-    for st in stages:
-        for instr in st.instructions:
-            if st is stage and instr.start <= owner.start:
+    for instr in later_runs(doc, owner):
+        for c in commands_of(analyse_run(doc, instr)):
+            if c.program != "apk":
                 continue
-            target = instr.trigger if instr.trigger is not None else instr
-            if target.keyword != "RUN":
-                continue
-            analysis = analyse_run(doc, instr)
-            cmds = [c for c in commands_of(analysis) if c.program == "apk"]
-            refreshed = False
-            for c in cmds:
-                if c.sub == "update":
-                    refreshed = True
-                    break
-                if (
-                    c.sub in APK_INDEX_USERS
-                    and not _no_cache(c)
-                    and not any(a in APK.refresh_options for a in options_of(c))
-                ):
-                    out.append((instr.start_line, c.sub == "add" and c.script.editable))
-            if refreshed:
-                return out
+            if c.sub == "update":
+                return out  # a fresh index from here on
+            if (
+                c.sub in APK_INDEX_USERS
+                and not _no_cache(c)
+                and not any(a in APK.refresh_options for a in options_of(c))
+            ):
+                out.append((instr.start_line, c.sub == "add" and c.script.editable))
     return out

@@ -5,6 +5,7 @@ removes a cache, a `--mount` that keeps it out of the layer, whether a stage end
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -121,3 +122,16 @@ def options_of(c: Cmd) -> list[str]:
 
 def target_of(owner: Instruction) -> Instruction:
     return owner.trigger if owner.trigger is not None else owner
+
+
+def later_runs(doc: Dockerfile, owner: Instruction) -> Iterator[Instruction]:
+    """The RUNs (``ONBUILD RUN`` too) that run after ``owner`` on its filesystem: the rest of
+    its stage, then the stages built FROM it."""
+    stage = owner.stage
+    if stage is None:
+        return
+    for st in [stage, *descendants(doc, stage)]:
+        for instr in st.instructions:
+            if (st is stage and instr.start <= owner.start) or target_of(instr).keyword != "RUN":
+                continue
+            yield instr

@@ -12,6 +12,7 @@ from dockfix.fixers._kept_caches import (
     Kept,
     args_of,
     commands_of,
+    later_runs,
     mount_cover,
     options_of,
     removes,
@@ -19,7 +20,6 @@ from dockfix.fixers._kept_caches import (
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import SYSTEM_PACKAGE_MANAGERS, SystemPackageManager
 from dockfix.fixers._run_script import analyse_run, append_command
-from dockfix.semantics.semantic import descendants
 from dockfix.syntax import Dockerfile, Instruction
 
 RPM_WHY = (
@@ -82,21 +82,13 @@ def _is_clean(c: Cmd, tool: SystemPackageManager) -> bool:
 def _later_cacheonly(
     doc: Dockerfile, owner: Instruction, manager: SystemPackageManager
 ) -> int | None:
-    stage = owner.stage
-    if stage is None:
-        return None
-    for st in [stage, *descendants(doc, stage)]:
-        for instr in st.instructions:
-            if st is stage and instr.start <= owner.start:
-                continue
-            target = instr.trigger if instr.trigger is not None else instr
-            if target.keyword != "RUN":
-                continue
-            for c in commands_of(analyse_run(doc, instr)):
-                if c.program in manager.programs and any(
-                    o in manager.cache_only_options for o in options_of(c)
-                ):
-                    return instr.start_line
+    """The line of a later RUN whose manager runs from the cache alone (`--cacheonly`)."""
+    for instr in later_runs(doc, owner):
+        for c in commands_of(analyse_run(doc, instr)):
+            if c.program in manager.programs and any(
+                o in manager.cache_only_options for o in options_of(c)
+            ):
+                return instr.start_line
     return None
 
 

@@ -13,6 +13,7 @@ from dockfix.fixers._kept_caches import (
     Cmd,
     Kept,
     commands_of,
+    later_runs,
     options_of,
     stage_in_image,
     target_of,
@@ -21,7 +22,7 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import yarn_release, yarn_switch
 from dockfix.fixers._run_script import analyse_run, append_command, mount_targets
 from dockfix.semantics.context import FixContext
-from dockfix.semantics.semantic import descendants, stage_chain
+from dockfix.semantics.semantic import stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 YARN_WHY = (
@@ -67,16 +68,10 @@ def yarn_cache(
 def _later_yarn_offline(doc: Dockerfile, owner: Instruction) -> int | None:
     """The line of a later RUN (the stage's, or a stage built FROM it) whose Yarn installs from
     its cache only (`--offline`); None when there is none."""
-    stage = owner.stage
-    if stage is None:
-        return None
-    for st in [stage, *descendants(doc, stage)]:
-        for instr in st.instructions:
-            if (st is stage and instr.start <= owner.start) or target_of(instr).keyword != "RUN":
-                continue
-            for c in commands_of(analyse_run(doc, instr)):
-                if c.program == "yarn" and "--offline" in options_of(c):
-                    return instr.start_line
+    for instr in later_runs(doc, owner):
+        for c in commands_of(analyse_run(doc, instr)):
+            if c.program == "yarn" and "--offline" in options_of(c):
+                return instr.start_line
     return None
 
 
