@@ -45,15 +45,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import unpinned_install
 from dockfix.fixers._run_commands import program_index, uneditable
 from dockfix.fixers._run_script import Script, analyse_run
-from dockfix.fixers._run_text import runs_mentioning, words_pattern
+from dockfix.fixers._run_text import runs_mentioning
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
-_APT = words_pattern("apt")  # a RUN without the word runs no `apt`: not parsed
+# `apt` as a word of its own (not `apt-get`, `apt-cache`, `aptitude`): a RUN without it runs no
+# `apt` and is not parsed.
+_APT = lazy_re(r"(?<![\w-])apt(?![\w-])")
 # apt subcommands that apt-get runs the same way, and the apt-get name of each.
 _SAME = {
     s: s

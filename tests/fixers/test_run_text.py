@@ -19,6 +19,11 @@ def test_a_backslash_inside_the_program_name() -> None:
     assert codes("FROM debian\nRUN apt-get upd\\ate\nRUN echo\n", "DF102") == ["DF102"]
 
 
+def test_apt_as_a_path_or_quoted_beside_apt_get() -> None:
+    text = 'FROM debian\nRUN apt-get update && /usr/bin/apt install -y curl=1 && "apt" clean\n'
+    assert codes(text, "DF106") == ["DF106", "DF106"]
+
+
 def test_an_escaped_exec_form_string() -> None:
     text = 'FROM debian\nRUN ["\\u0061pt-get", "install", "-y", "curl"]\n'
     assert codes(text, "DF105") == ["DF105"]
