@@ -14,7 +14,6 @@ guess.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,12 +22,18 @@ from dockfix.fixers._build_go import go_build
 from dockfix.fixers._build_node import is_node_build, node_install_prod
 from dockfix.fixers._build_steps import Artifact, Command, cache_mount_targets, run_steps
 from dockfix.fixers._image_paths import SYSTEM_DIRS, BaseImage, base_image
+from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.memo import per_tree
 from dockfix.semantics.semantic import is_within, resolve_path, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
+
+
+# A build in a RUN whose script cannot be parsed: still named in the reasons.
+_GO_OR_CARGO_BUILD = lazy_re(r"\b(go|cargo)\s+build\b")
+_GO_BUILD = lazy_re(r"\bgo\s+build\b")
 
 
 @dataclass(eq=False)
@@ -70,61 +75,77 @@ def _analysed_stage(doc: Dockerfile, stage: Stage, ctx: FixContext) -> StageBuil
                 continue
             cmds = run_steps(doc, st, instr)
             if cmds is None:
-                if re.search(
-                    r"\b(go|cargo)\s+build\b",
-                    instr.logical + "".join(h.body for h in instr.heredocs),
-                ):
-                    eco = "go" if re.search(r"\bgo\s+build\b", instr.logical) else "cargo"
-                    result.ecosystems.add(eco)
-                    result.build_runs.append(instr)
-                    result.problems.append((instr, eco, "the RUN's script cannot be analysed"))
+                _unreadable_run(instr, result)
                 continue
-            mounts = cache_mount_targets(doc, st, instr)
-            for idx, cmd in enumerate(cmds):
-                argv = cmd.argv
-                if len(argv) < 2 or argv[0] is None:
-                    continue
-                prog = posixpath.basename(argv[0])
-                found: list[Artifact] = []
-                problem: str | None = None
-                eco = ""
-                if prog == "go" and argv[1] in ("build", "install"):
-                    eco = "go"
-                    found, problem = go_build(doc, st, cmd, instr, ctx, base)
-                elif prog == "cargo" and argv[1] in ("build", "b", "install"):
-                    eco = "cargo"
-                    found, problem = cargo_build(doc, st, cmd, instr, ctx, base)
-                elif is_node_build(argv):
-                    cwd = cmd.cwd
-                    result.ecosystems.add("node")
-                    result.build_runs.append(instr)
-                    if cwd is not None:
-                        result.node = NodeBuild(instr, cwd, False)
-                    continue
-                else:
-                    prod = node_install_prod(argv, cmd.env)
-                    if prod is not None:
-                        last_install_prod = prod
-                    continue
-                result.ecosystems.add(eco)
-                if instr not in result.build_runs:
-                    result.build_runs.append(instr)
-                if problem is not None:
-                    result.problems.append((instr, eco, problem))
-                    continue
-                for art in found:
-                    art.locations = _persisted_locations(art.path, cmds[idx + 1 :], mounts)
-                    if not art.locations:
-                        result.problems.append(
-                            (instr, eco, f"`{art.path}` is in a cache mount and not copied out")
-                        )
-                        continue
-                    # A later build of the same output replaces the earlier one.
-                    result.artifacts = [a for a in result.artifacts if a.path != art.path]
-                    result.artifacts.append(art)
+            prod = _read_run(doc, st, instr, cmds, ctx, base, result)
+            if prod is not None:
+                last_install_prod = prod
     if result.node is not None:
         result.node.prod_modules = bool(last_install_prod)
     return result
+
+
+def _unreadable_run(instr: Instruction, result: StageBuild) -> None:
+    """A RUN whose script cannot be read: a build in it is reported as not analysable."""
+    if _GO_OR_CARGO_BUILD.search(instr.logical + "".join(h.body for h in instr.heredocs)):
+        eco = "go" if _GO_BUILD.search(instr.logical) else "cargo"
+        result.ecosystems.add(eco)
+        result.build_runs.append(instr)
+        result.problems.append((instr, eco, "the RUN's script cannot be analysed"))
+
+
+def _read_run(
+    doc: Dockerfile,
+    st: Stage,
+    instr: Instruction,
+    cmds: list[Command],
+    ctx: FixContext,
+    base: BaseImage | None,
+    result: StageBuild,
+) -> bool | None:
+    """Add the builds of one RUN to ``result``; whether its last Node install installed
+    production dependencies only (None: it has no Node install)."""
+    last_install_prod: bool | None = None
+    for idx, cmd in enumerate(cmds):
+        argv = cmd.argv
+        if len(argv) < 2 or argv[0] is None:
+            continue
+        prog = posixpath.basename(argv[0])
+        if prog == "go" and argv[1] in ("build", "install"):
+            eco = "go"
+            found, problem = go_build(doc, st, cmd, instr, ctx, base)
+        elif prog == "cargo" and argv[1] in ("build", "b", "install"):
+            eco = "cargo"
+            found, problem = cargo_build(doc, st, cmd, instr, ctx, base)
+        elif is_node_build(argv):
+            result.ecosystems.add("node")
+            result.build_runs.append(instr)
+            if cmd.cwd is not None:
+                result.node = NodeBuild(instr, cmd.cwd, False)
+            continue
+        else:
+            prod = node_install_prod(argv, cmd.env)
+            if prod is not None:
+                last_install_prod = prod
+            continue
+        result.ecosystems.add(eco)
+        if instr not in result.build_runs:
+            result.build_runs.append(instr)
+        if problem is not None:
+            result.problems.append((instr, eco, problem))
+            continue
+        mounts = cache_mount_targets(doc, st, instr)
+        for art in found:
+            art.locations = _persisted_locations(art.path, cmds[idx + 1 :], mounts)
+            if not art.locations:
+                result.problems.append(
+                    (instr, eco, f"`{art.path}` is in a cache mount and not copied out")
+                )
+                continue
+            # A later build of the same output replaces the earlier one.
+            result.artifacts = [a for a in result.artifacts if a.path != art.path]
+            result.artifacts.append(art)
+    return last_install_prod
 
 
 def _persisted_locations(path: str, later: list[Command], mounts: list[str]) -> list[str]:
@@ -170,9 +191,6 @@ def _persisted_locations(path: str, later: list[Command], mounts: list[str]) -> 
             places.remove(src)
         places.append(dst)
     return [p for p in places if not any(is_within(p, m) for m in mounts)]
-
-
-# Go: flags of `go build` that take a value (the rest are booleans).
 
 
 def distroless_image(art: Artifact, builder: BaseImage | None) -> str:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockfix.fixers._build_steps import Artifact, Command
 from dockfix.fixers._image_paths import BaseImage, context_source
+from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.memo import per_context
 from dockfix.semantics.semantic import resolve_path
 from dockfix.syntax import Dockerfile, Instruction, Stage
@@ -46,6 +46,7 @@ _CARGO_VALUE_FLAGS = frozenset(
         "out-dir",
     }
 )
+_TARGET_TRIPLE = lazy_re(r"[A-Za-z0-9_.-]+")  # else a path to a target specification file
 _CARGO_INSTALL_FLAGS = frozenset(
     {"path", "root", "git", "branch", "tag", "rev", "version", "vers", "index", "registry"}
 )
@@ -209,29 +210,11 @@ def _built(
     config = _cargo_config(doc, st, cwd, ctx)
     if config is None:
         return [], "a `.cargo/config` in the context sets options dockfix cannot read"
-    targets = opts.targets
-    if not targets:
-        t = env.get("CARGO_BUILD_TARGET") if "CARGO_BUILD_TARGET" in env else config.get("target")
-        if "CARGO_BUILD_TARGET" in env and t is None:
-            return [], "CARGO_BUILD_TARGET's value is unknown"
-        if t:
-            targets = [t]
-    if len(targets) > 1:
-        return [], "several `--target`s build several binaries"
-    if any(not re.fullmatch(r"[A-Za-z0-9_.-]+", t) for t in targets):
-        return [], "the `--target` names a target file"
+    targets = _build_targets(opts, env, config)
+    if isinstance(targets, str):
+        return [], targets
     manifest = _read_toml(doc, st, posixpath.join(cwd, "Cargo.toml"), ctx)
-    root_dir = cwd
-    root_manifest = manifest
-    if manifest is not None and "workspace" not in manifest:
-        # A member crate: the target dir is the workspace root's.
-        d = cwd
-        while d != "/":
-            d = posixpath.dirname(d)
-            parent = _read_toml(doc, st, posixpath.join(d, "Cargo.toml"), ctx)
-            if parent is not None and "workspace" in parent:
-                root_dir, root_manifest = d, parent
-                break
+    root_dir, root_manifest = _workspace_root(doc, st, cwd, manifest, ctx)
     target_root, problem = _target_root(opts.target_dir, env, config, cwd, root_dir)
     if target_root is None:
         return [], problem
@@ -267,6 +250,41 @@ def _built(
         Artifact("cargo", posixpath.join(out_dir, b), instr, static, musl, cwd, target_root)
         for b in bins
     ], None
+
+
+def _build_targets(
+    opts: _CargoArgs, env: dict[str, str | None], config: dict[str, str]
+) -> list[str] | str:
+    """The `--target` triples the build compiles for (none: the host's), or why they are
+    not known."""
+    targets = opts.targets
+    if not targets:
+        t = env.get("CARGO_BUILD_TARGET") if "CARGO_BUILD_TARGET" in env else config.get("target")
+        if "CARGO_BUILD_TARGET" in env and t is None:
+            return "CARGO_BUILD_TARGET's value is unknown"
+        if t:
+            targets = [t]
+    if len(targets) > 1:
+        return "several `--target`s build several binaries"
+    if any(not _TARGET_TRIPLE.fullmatch(t) for t in targets):
+        return "the `--target` names a target file"
+    return targets
+
+
+def _workspace_root(
+    doc: Dockerfile, st: Stage, cwd: str, manifest: dict[str, Any] | None, ctx: FixContext
+) -> tuple[str, dict[str, Any] | None]:
+    """The directory and manifest of the workspace the crate in ``cwd`` belongs to (the
+    crate's own when it is not a member)."""
+    if manifest is not None and "workspace" not in manifest:
+        # A member crate: the target dir is the workspace root's.
+        d = cwd
+        while d != "/":
+            d = posixpath.dirname(d)
+            parent = _read_toml(doc, st, posixpath.join(d, "Cargo.toml"), ctx)
+            if parent is not None and "workspace" in parent:
+                return d, parent
+    return cwd, manifest
 
 
 def _target_root(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._build_steps import Artifact, Command, run_steps
 from dockfix.fixers._image_paths import (
@@ -15,6 +14,7 @@ from dockfix.fixers._image_paths import (
     image_workdir_after,
     image_workdir_at,
 )
+from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.semantic import is_within, resolve_path, stage_chain
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -49,6 +49,8 @@ _GO_VALUE_FLAGS = frozenset(
         "cover",
     }
 )
+_MODULE_LINE = lazy_re(r"(?m)^\s*module\s+\"?([^\s\"]+)")
+_MAJOR_VERSION = lazy_re(r"v[0-9]+")  # the `/v2` of a module path names no binary
 _GO_BOOL_FLAGS = frozenset(
     {
         "a",
@@ -69,6 +71,13 @@ _GO_BOOL_FLAGS = frozenset(
 )
 
 
+class _GoArgs(NamedTuple):
+    """A `go build` / `go install` command line, read."""
+
+    output: str | None  # the `-o` value (None: no `-o`)
+    packages: list[str]
+
+
 def go_build(
     doc: Dockerfile,
     st: Stage,
@@ -77,49 +86,17 @@ def go_build(
     ctx: FixContext,
     base: BaseImage | None,
 ) -> tuple[list[Artifact], str | None]:
-    output: str | None = None
-    has_output = False
-    packages: list[str] = []
-    args = cmd.argv[2:]
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a is None:
-            return [], "a `go build` argument uses a variable whose value is unknown"
-        if a.startswith("-") and a not in ("-", "--"):
-            name, eq, value = a.lstrip("-").partition("=")
-            takes_value = name in _GO_VALUE_FLAGS and not (name in _GO_BOOL_FLAGS and not eq)
-            if name == "C":
-                return [], "`go build -C` changes the directory"
-            if takes_value and not eq:
-                if i + 1 >= len(args):
-                    return [], f"`-{name}` without a value"
-                nxt = args[i + 1]
-                if nxt is None:
-                    return [], f"`-{name}` uses a variable whose value is unknown"
-                value = nxt
-                i += 1
-            if name == "o":
-                output = value
-                has_output = True
-            i += 1
-            continue
-        packages.append(a)
-        i += 1
-    install = cmd.argv[1] == "install"
-    if install:
+    parsed = _go_args(cmd.argv[2:])
+    if isinstance(parsed, str):
+        return [], parsed
+    output, packages = parsed
+    has_output = output is not None
+    if cmd.argv[1] == "install":
         if has_output:
             return [], "`go install` does not take `-o`"
         if len(packages) != 1:
             return [], "`go install` of several packages writes several binaries"
-        gobin = cmd.env.get("GOBIN")
-        gopath = cmd.env.get("GOPATH")
-        if gobin is None and "GOBIN" not in cmd.env:
-            if gopath is None and "GOPATH" not in cmd.env:
-                # The official golang image sets GOPATH=/go.
-                official = base is not None and base.is_official and base.name == "golang"
-                gopath = "/go" if official else None
-            gobin = posixpath.join(gopath, "bin") if gopath else None
+        gobin = _gobin(cmd, base)
         if not gobin or not gobin.startswith("/"):
             return [], "the directory `go install` writes to (GOBIN/GOPATH) is unknown"
         output, has_output = gobin + "/", True
@@ -127,33 +104,89 @@ def go_build(
     goos = cmd.env.get("GOOS")
     if goos not in (None, "linux"):
         return [], f"the binary is built for GOOS={goos}"
-    cgo = cmd.env.get("CGO_ENABLED")
-    static = cgo == "0"
+    static = cmd.env.get("CGO_ENABLED") == "0"
     musl = bool(base and base.is_alpine) and not static
     if len(packages) > 1 and not all(p.endswith(".go") for p in packages):
         return [], "`go build` of several packages writes no single binary"
     if any("..." in p for p in packages):
         return [], "`go build` of a package pattern writes no single binary"
-    cwd = cmd.cwd
-    if has_output and output is not None and not output.endswith("/"):
-        out_path = resolve_path(output, cwd)
-        if out_path is None:
-            return [], "the `-o` path is relative to an unknown directory"
-        path = out_path
+    path, why = _binary_path(doc, st, ctx, cmd.cwd, output, packages)
+    if path is None:
+        return [], why
+    return [Artifact("go", path, instr, static, musl, cmd.cwd)], None
+
+
+def _go_args(args: list[str | None]) -> _GoArgs | str:
+    """The `-o` value and the packages of a `go build` command line; why not, as a string."""
+    output: str | None = None
+    packages: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a is None:
+            return "a `go build` argument uses a variable whose value is unknown"
+        if a.startswith("-") and a not in ("-", "--"):
+            name, eq, value = a.lstrip("-").partition("=")
+            takes_value = name in _GO_VALUE_FLAGS and not (name in _GO_BOOL_FLAGS and not eq)
+            if name == "C":
+                return "`go build -C` changes the directory"
+            if takes_value and not eq:
+                if i + 1 >= len(args):
+                    return f"`-{name}` without a value"
+                nxt = args[i + 1]
+                if nxt is None:
+                    return f"`-{name}` uses a variable whose value is unknown"
+                value = nxt
+                i += 1
+            if name == "o":
+                output = value
+            i += 1
+            continue
+        packages.append(a)
+        i += 1
+    return _GoArgs(output, packages)
+
+
+def _gobin(cmd: Command, base: BaseImage | None) -> str | None:
+    """The directory `go install` writes to: GOBIN, else GOPATH's bin."""
+    gobin = cmd.env.get("GOBIN")
+    gopath = cmd.env.get("GOPATH")
+    if gobin is None and "GOBIN" not in cmd.env:
+        if gopath is None and "GOPATH" not in cmd.env:
+            # The official golang image sets GOPATH=/go.
+            official = base is not None and base.is_official and base.name == "golang"
+            gopath = "/go" if official else None
+        gobin = posixpath.join(gopath, "bin") if gopath else None
+    return gobin
+
+
+def _binary_path(
+    doc: Dockerfile,
+    st: Stage,
+    ctx: FixContext,
+    cwd: str | None,
+    output: str | None,
+    packages: list[str],
+) -> tuple[str | None, str]:
+    """Where the binary lands, or None and why that is unknown."""
+    unknown_name = "the binary's name follows the package path, which is unknown"
+    if output is not None and not output.endswith("/"):
+        path = resolve_path(output, cwd)
+        if path is None:
+            return None, "the `-o` path is relative to an unknown directory"
         if path in SYSTEM_DIRS or _is_known_dir(doc, st, path):
             binary = _go_binary_name(doc, st, packages, cwd, ctx)
             if binary is None:
-                return [], "the binary's name follows the package path, which is unknown"
+                return None, unknown_name
             path = posixpath.join(path, binary)
-    else:
-        binary = _go_binary_name(doc, st, packages, cwd, ctx)
-        if binary is None:
-            return [], "the binary's name follows the package path, which is unknown"
-        out_dir = resolve_path(output, cwd) if output else cwd
-        if out_dir is None:
-            return [], "the build directory is unknown"
-        path = posixpath.join(out_dir, binary)
-    return [Artifact("go", path, instr, static, musl, cwd)], None
+        return path, ""
+    binary = _go_binary_name(doc, st, packages, cwd, ctx)
+    if binary is None:
+        return None, unknown_name
+    out_dir = resolve_path(output, cwd) if output else cwd
+    if out_dir is None:
+        return None, "the build directory is unknown"
+    return posixpath.join(out_dir, binary), ""
 
 
 def _is_known_dir(doc: Dockerfile, stage: Stage, path: str) -> bool:
@@ -202,7 +235,7 @@ def _go_binary_name(
             rel = context_source(doc, st, posixpath.join(d, "go.mod"), ctx)
             text = ctx.read_text(rel) if rel is not None else None
             if text is not None:
-                m = re.search(r"(?m)^\s*module\s+\"?([^\s\"]+)", text)
+                m = _MODULE_LINE.search(text)
                 if m is None:
                     return None
                 sub = pkg_dir[len(d) :].strip("/")
@@ -220,7 +253,7 @@ def _go_binary_name(
 
 def _last_non_version(import_path: str) -> str | None:
     parts = [p for p in import_path.strip("/").split("/") if p]
-    if len(parts) >= 2 and re.fullmatch(r"v[0-9]+", parts[-1]):
+    if len(parts) >= 2 and _MAJOR_VERSION.fullmatch(parts[-1]):
         parts = parts[:-1]
     return parts[-1] if parts else None
 

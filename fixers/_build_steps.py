@@ -5,13 +5,19 @@ the build artifacts they may leave: read by the Go, Cargo and Node build readers
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from dockfix.fixers._image_paths import image_workdir_at
+from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.memo import per_tree
 from dockfix.semantics.semantic import expand, mounts, resolve_path, scope_at, unquote_word
-from dockfix.semantics.shell import SimpleCommand, blank_heredoc_words, heredoc_shell_of, shell_of
+from dockfix.semantics.shell import (
+    ShellScript,
+    SimpleCommand,
+    blank_heredoc_words,
+    heredoc_shell_of,
+    shell_of,
+)
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 
@@ -26,6 +32,10 @@ class Artifact:
     cargo_target_dir: str | None = None
     # Every path the binary persists at in the image: build output and cp/mv/install copies.
     locations: list[str] = field(default_factory=list)
+
+
+# A heredoc body with a shebang line is run by that program: read only when it is a shell.
+_SHELL_SHEBANG = lazy_re(r"\b(ba|da|a)?sh\b")
 
 
 # --- the commands of a RUN ----------------------------------------------------------------
@@ -43,54 +53,28 @@ class Command:
 def run_steps(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command] | None:
     """The simple commands of a RUN in order, with their environment and directory.
 
-    None when the RUN's script cannot be read (a parse error, a non-shell heredoc).
+    None when the RUN's script cannot be read (a parse error, a non-shell heredoc). Asked by
+    several fixers for the same RUN: worked out once per tree (the list is a copy, the
+    commands are shared and never changed by their readers).
     """
+    steps = _run_steps(doc, stage, instr)
+    return list(steps) if steps is not None else None
+
+
+@per_tree
+def _run_steps(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command] | None:
     scope = _expanded_scope(doc, stage, instr)
     cwd = image_workdir_at(doc, stage, instr)
     if instr.json_args is not None:
         argv: list[str | None] = list(instr.json_args)
         return [Command(argv, dict(scope), cwd, True)]
-    if not instr.heredocs:
-        script = shell_of(instr)
-        if script is None or script.has_error:
-            return None
-        scripts = [(script, instr.logical)]
-    else:
-        # The command line without its `<<EOF` words: empty (or `sh`/`bash`) means the
-        # heredoc bodies are the script; anything else reads them as data.
-        script = shell_of(instr)
-        if script is None or script.has_error:
-            return None
-        scripts = [(script, blank_heredoc_words(instr))]
-        names = [c.name for c in script.commands if c.words]
-        runs_bodies = not names or (
-            len(names) == 1
-            and names[0] in ("sh", "bash", "ash", "dash")
-            and all(
-                w.value.startswith("-") and "c" not in w.value for w in script.commands[0].words[1:]
-            )
-        )
-        for number, h in enumerate(instr.heredocs if runs_bodies else []):
-            first = h.body.lstrip().split("\n", 1)[0]
-            if first.startswith("#!") and not re.search(r"\b(ba|da|a)?sh\b", first):
-                return None
-            body = heredoc_shell_of(instr, number)
-            if body.has_error:
-                return None
-            scripts.append((body, body.text))
+    scripts = _scripts(instr)
+    if scripts is None:
+        return None
     out: list[Command] = []
     env: dict[str, str | None] = dict(scope)
     for sh, text in scripts:
-        # `export X=1` is not a simple command: read it from the chain's text.
-        exports: list[tuple[int, str, str]] = []
-        for item in sh.chain:
-            if item.kind == "declaration_command":
-                decl = text[item.start : item.end].split()
-                if decl and decl[0] == "export":
-                    for w in decl[1:]:
-                        if "=" in w:
-                            k, v = w.split("=", 1)
-                            exports.append((item.start, k, unquote_word(v)))
+        exports = _exports(sh, text)
         for c in sh.commands:
             for pos, k, v in exports:
                 if pos < c.start:
@@ -112,6 +96,51 @@ def run_steps(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[Command
                 continue
             out.append(Command(words, cmd_env, cwd, c.top_level, c))
     return out
+
+
+def _scripts(instr: Instruction) -> list[tuple[ShellScript, str]] | None:
+    """The shell scripts a shell-form RUN runs, each with the text its offsets index: the
+    command line, then the heredoc bodies it runs as scripts. None when one cannot be read."""
+    script = shell_of(instr)
+    if script is None or script.has_error:
+        return None
+    if not instr.heredocs:
+        return [(script, instr.logical)]
+    # The command line without its `<<EOF` words: empty (or `sh`/`bash`) means the heredoc
+    # bodies are the script; anything else reads them as data.
+    scripts = [(script, blank_heredoc_words(instr))]
+    names = [c.name for c in script.commands if c.words]
+    runs_bodies = not names or (
+        len(names) == 1
+        and names[0] in ("sh", "bash", "ash", "dash")
+        and all(
+            w.value.startswith("-") and "c" not in w.value for w in script.commands[0].words[1:]
+        )
+    )
+    for number, h in enumerate(instr.heredocs if runs_bodies else []):
+        first = h.body.lstrip().split("\n", 1)[0]
+        if first.startswith("#!") and not _SHELL_SHEBANG.search(first):
+            return None
+        body = heredoc_shell_of(instr, number)
+        if body.has_error:
+            return None
+        scripts.append((body, body.text))
+    return scripts
+
+
+def _exports(script: ShellScript, text: str) -> list[tuple[int, str, str]]:
+    """The ``export X=1`` of a script: (offset, name, value). Not a simple command, so read
+    from the chain's text."""
+    exports: list[tuple[int, str, str]] = []
+    for item in script.chain:
+        if item.kind == "declaration_command":
+            decl = text[item.start : item.end].split()
+            if decl and decl[0] == "export":
+                for w in decl[1:]:
+                    if "=" in w:
+                        k, v = w.split("=", 1)
+                        exports.append((item.start, k, unquote_word(v)))
+    return exports
 
 
 def cache_mount_targets(doc: Dockerfile, stage: Stage, instr: Instruction) -> list[str]:

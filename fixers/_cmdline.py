@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._base_images import may_be_windows
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._verified_edits import verified_edits as verified_edits  # its callers' name
 from dockfix.semantics.semantic import stage_chain
 
 if TYPE_CHECKING:
-    from dockfix.core.fixer import Edit, Finding, Fixer
+    from dockfix.core.fixer import Finding, Fixer
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 __all__ = [
@@ -180,60 +180,16 @@ def plain_words(text: str, offset: int = 0) -> list[PlainWord] | str:
     i = 0
     n = len(text)
     while i < n:
-        ch = text[i]
-        if ch in " \t":
+        if text[i] in " \t":
             i += 1
             continue
         start = i
         value: list[str] = []
         while i < n and text[i] not in " \t":
-            ch = text[i]
-            if ch == "'":
-                j = text.find("'", i + 1)
-                if j < 0:
-                    return "an unterminated single quote"
-                value.append(text[i + 1 : j])
-                i = j + 1
-            elif ch == '"':
-                i += 1
-                while True:
-                    if i >= n:
-                        return "an unterminated double quote"
-                    c = text[i]
-                    if c == '"':
-                        i += 1
-                        break
-                    if c in "$`":
-                        return _FEATURES[c] + " inside double quotes"
-                    if c == "\\":
-                        if i + 1 >= n:
-                            return "an unterminated double quote"
-                        nxt = text[i + 1]
-                        if nxt in '$`"\\':
-                            value.append(nxt)
-                        else:  # POSIX keeps the backslash before other characters
-                            value.append("\\" + nxt)
-                        i += 2
-                        continue
-                    if not c.isprintable() and c != "\t":
-                        return f"a control character ({c!r})"
-                    value.append(c)
-                    i += 1
-            elif ch == "\\":
-                if i + 1 >= n:
-                    return _FEATURES["\\"]
-                nxt = text[i + 1]
-                if not nxt.isprintable() and nxt != "\t":
-                    return f"an escaped {nxt!r}"
-                value.append(nxt)
-                i += 2
-            elif ch in _PLAIN_ASCII or (ord(ch) > 127 and ch.isprintable() and not ch.isspace()):
-                value.append(ch)
-                i += 1
-            elif ch in _FEATURES:
-                return _FEATURES[ch]
-            else:
-                return f"a character the shell may treat specially ({ch!r})"
+            read = _plain_piece(text, i, value)
+            if isinstance(read, str):
+                return read
+            i = read
         words.append(PlainWord("".join(value), text[start:i], offset + start, offset + i))
     if not words:
         return "an empty command"
@@ -246,6 +202,62 @@ def plain_words(text: str, offset: int = 0) -> list[PlainWord] | str:
     if agreement:
         return agreement
     return words
+
+
+def _plain_piece(text: str, i: int, value: list[str]) -> int | str:
+    """Read the quoted string, escape or character at ``i`` of a word into ``value``: where
+    the next piece starts, or why the word is not plain."""
+    ch = text[i]
+    if ch == "'":
+        j = text.find("'", i + 1)
+        if j < 0:
+            return "an unterminated single quote"
+        value.append(text[i + 1 : j])
+        return j + 1
+    if ch == '"':
+        return _double_quoted(text, i + 1, value)
+    if ch == "\\":
+        if i + 1 >= len(text):
+            return _FEATURES["\\"]
+        nxt = text[i + 1]
+        if not nxt.isprintable() and nxt != "\t":
+            return f"an escaped {nxt!r}"
+        value.append(nxt)
+        return i + 2
+    if ch in _PLAIN_ASCII or (ord(ch) > 127 and ch.isprintable() and not ch.isspace()):
+        value.append(ch)
+        return i + 1
+    if ch in _FEATURES:
+        return _FEATURES[ch]
+    return f"a character the shell may treat specially ({ch!r})"
+
+
+def _double_quoted(text: str, i: int, value: list[str]) -> int | str:
+    """Read a "…" string from just after its opening quote into ``value``: where it ends, or
+    why it is not a plain one."""
+    n = len(text)
+    while True:
+        if i >= n:
+            return "an unterminated double quote"
+        c = text[i]
+        if c == '"':
+            return i + 1
+        if c in "$`":
+            return _FEATURES[c] + " inside double quotes"
+        if c == "\\":
+            if i + 1 >= n:
+                return "an unterminated double quote"
+            nxt = text[i + 1]
+            if nxt in '$`"\\':
+                value.append(nxt)
+            else:  # POSIX keeps the backslash before other characters
+                value.append("\\" + nxt)
+            i += 2
+            continue
+        if not c.isprintable() and c != "\t":
+            return f"a control character ({c!r})"
+        value.append(c)
+        i += 1
 
 
 def _tree_sitter_agrees(text: str, offset: int, words: list[PlainWord]) -> str:
@@ -406,43 +418,3 @@ def display_finding(fixer: Fixer, at: Instruction, message: str, reason: str) ->
     the instruction and message (a nested function would keep the compiled build from
     compiling the fixer)."""
     return fixer.finding(at, message, reason=reason)
-
-
-def verified_edits(
-    doc: Dockerfile,
-    instr: Instruction,
-    edits: Sequence[Edit],
-    check: Callable[[Instruction], bool],
-) -> bool:
-    """Whether the edited file parses with the same instructions, keeps every comment line,
-    and ``check`` accepts the edited instruction (found by its index: the edits here never
-    add or remove instructions)."""
-    from collections import Counter
-
-    from dockfix.core.edits import apply_edits
-    from dockfix.syntax import parse_lossless
-
-    try:
-        text = apply_edits(doc.source, edits)
-    except ValueError:
-        return False
-    new = parse_lossless(text)
-    if new.error is not None or len(new.instructions) != len(doc.instructions):
-        return False
-    if Counter(_comment_lines(new)) != Counter(_comment_lines(doc)):
-        return False
-    for old_i, new_i in zip(doc.instructions, new.instructions, strict=True):
-        if old_i.keyword != new_i.keyword and old_i is not instr:
-            return False
-    return check(new.instructions[instr.index])
-
-
-def _comment_lines(doc: Dockerfile) -> list[str]:
-    """Comment lines outside heredoc bodies (pragmas and notes a fix must not drop)."""
-    bodies = [(h.body_start, h.body_end) for i in doc.instructions for h in i.heredocs]
-    out = []
-    for ln in doc.lines:
-        text = doc.source[ln.start : ln.end].lstrip(" \t\ufeff")
-        if text.startswith("#") and not any(s <= ln.start < e for s, e in bodies):
-            out.append(text.rstrip())
-    return out

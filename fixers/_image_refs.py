@@ -201,9 +201,9 @@ def _arg_driven_site(
 ) -> ImageSite | None:
     if "@" in word:
         return None  # pinned by a digest written next to the variable: nothing to add
-    names = list(dict.fromkeys(_ANY_VARIABLE.findall(word)))
     whole = _WHOLE_VARIABLE.fullmatch(word)
     if whole is None:
+        names = list(dict.fromkeys(_ANY_VARIABLE.findall(word)))
         listed = " and ".join(f"ARG {n}" for n in names) or "a build variable"
         return ImageSite(
             "FROM",
@@ -223,6 +223,21 @@ def _arg_driven_site(
         lines = ", ".join(str(d[0].start_line) for d in declarations)
         return _arg_problem(instr, word, f"ARG {name} is declared more than once (lines {lines})")
     arg_instr, arg_word, arg_lstart = declarations[0]
+    return _arg_default_site(doc, instr, word, name, arg_instr, arg_word, arg_lstart, stages)
+
+
+def _arg_default_site(
+    doc: Dockerfile,
+    instr: Instruction,
+    word: str,
+    name: str,
+    arg_instr: Instruction,
+    arg_word: str,
+    arg_lstart: int,
+    stages: set[str],
+) -> ImageSite | None:
+    """The image in the default of the one global `ARG name=…` a `FROM $name` reads (the word
+    ``arg_word`` at logical offset ``arg_lstart`` of ``arg_instr``), where a digest goes."""
     _, sep, raw_value = arg_word.partition("=")
     if not sep:
         return None  # no default: the image is chosen outside the file (--build-arg)

@@ -95,6 +95,39 @@ def _text(el: ET.Element | None, path: str) -> str | None:
 
 def maven_jar(files: ContextFiles, project: str) -> Jar | str:
     """The jar `mvn package` leaves in the project, read from its `pom.xml`."""
+    root = _pom(files, project)
+    if isinstance(root, str):
+        return root
+    if root.find("modules") is not None:
+        return "`pom.xml` has modules; which module's jar the service runs is not analysed"
+    packaging = _text(root, "packaging") or "jar"
+    if packaging != "jar":
+        return f"`pom.xml` packages a `{packaging}`, which needs an application server"
+    final, why = _final_name(root)
+    if final is None:
+        return why
+    if "${" in final:
+        return f"the jar name `{final}` in `pom.xml` uses a property that is not set there"
+    plugins = {_text(p, "artifactId"): p for p in root.iterfind("build/plugins/plugin")}
+    bundled = _bundling_plugin_jar(root, plugins, final)
+    if bundled is not None:
+        return bundled
+    deps = [
+        d
+        for d in root.iterfind("dependencies/dependency")
+        if (_text(d, "scope") or "compile") not in ("test", "provided")
+    ]
+    if deps:
+        return (
+            f"`pom.xml` has {len(deps)} runtime dependencies and no plugin "
+            "(spring-boot-maven-plugin, maven-shade-plugin, maven-assembly-plugin) bundles "
+            "them into the jar"
+        )
+    return Jar(f"target/{final}.jar", False)
+
+
+def _pom(files: ContextFiles, project: str) -> ET.Element | str:
+    """The project's `pom.xml`, namespaces stripped, or why it cannot be read."""
     text = files.text(posixpath.join(project, "pom.xml"))
     if text is None:
         return "`pom.xml` is not in the build context"
@@ -103,15 +136,16 @@ def maven_jar(files: ContextFiles, project: str) -> Jar | str:
     except ET.ParseError:
         return "`pom.xml` is not valid XML"
     _strip_ns(root)
-    if root.find("modules") is not None:
-        return "`pom.xml` has modules; which module's jar the service runs is not analysed"
-    packaging = _text(root, "packaging") or "jar"
-    if packaging != "jar":
-        return f"`pom.xml` packages a `{packaging}`, which needs an application server"
+    return root
+
+
+def _final_name(root: ET.Element) -> tuple[str | None, str]:
+    """The jar's name without `.jar` (`build/finalName`, properties expanded), or None and
+    why it is not known."""
     artifact = _text(root, "artifactId")
     version = _text(root, "version") or _text(root, "parent/version")
     if artifact is None or version is None:
-        return "`pom.xml` names no artifactId or version"
+        return None, "`pom.xml` names no artifactId or version"
     props = {
         "project.artifactId": artifact,
         "artifactId": artifact,
@@ -123,13 +157,17 @@ def maven_jar(files: ContextFiles, project: str) -> Jar | str:
         if isinstance(p.tag, str) and p.text:
             props[p.tag] = p.text.strip()
     if _text(root, "build/directory") is not None:
-        return "`pom.xml` moves the build directory (`build/directory`)"
+        return None, "`pom.xml` moves the build directory (`build/directory`)"
     final = _text(root, "build/finalName") or f"{artifact}-{version}"
     for _ in range(5):
         final = _PROPERTY.sub(lambda m: props.get(m.group(1), m.group(0)), final)
-    if "${" in final:
-        return f"the jar name `{final}` in `pom.xml` uses a property that is not set there"
-    plugins = {_text(p, "artifactId"): p for p in root.iterfind("build/plugins/plugin")}
+    return final, ""
+
+
+def _bundling_plugin_jar(
+    root: ET.Element, plugins: dict[str | None, ET.Element], final: str
+) -> Jar | str | None:
+    """The jar a plugin that bundles the dependencies leaves; None when no such plugin."""
     if "spring-boot-maven-plugin" in plugins:
         boot_plugin = plugins["spring-boot-maven-plugin"]
         classifier = _text(boot_plugin, ".//configuration/classifier")
@@ -150,18 +188,7 @@ def maven_jar(files: ContextFiles, project: str) -> Jar | str:
         if refs == ["jar-with-dependencies"]:
             return Jar(f"target/{final}-jar-with-dependencies.jar", False)
         return "maven-assembly-plugin's descriptors are not analysed"
-    deps = [
-        d
-        for d in root.iterfind("dependencies/dependency")
-        if (_text(d, "scope") or "compile") not in ("test", "provided")
-    ]
-    if deps:
-        return (
-            f"`pom.xml` has {len(deps)} runtime dependencies and no plugin "
-            "(spring-boot-maven-plugin, maven-shade-plugin, maven-assembly-plugin) bundles "
-            "them into the jar"
-        )
-    return Jar(f"target/{final}.jar", False)
+    return None
 
 
 def gradle_jar(files: ContextFiles, project: str) -> Jar | str:

@@ -40,39 +40,31 @@ class _RedirectPlan:
     kind: str = "redirection"
 
 
+class _Source:
+    """The shell text tree-sitter read: node texts, and node spans in characters."""
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode("utf-8", "surrogatepass")
+        table: list[int] = []
+        for i, ch in enumerate(text):
+            table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+        table.append(len(text))
+        self.table = table
+
+    def span(self, node: Any) -> tuple[int, int]:
+        return self.table[node.start_byte], self.table[node.end_byte]
+
+    def text(self, node: Any) -> str:
+        return str(self.data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass"))
+
+
 def redirect_plan(text: str) -> _RedirectPlan:
     """Which log files a shell command writes, and what to remove to stop it."""
     from dockfix.semantics.shell import syntax_tree
 
-    data = text.encode("utf-8", "surrogatepass")
-    tree = syntax_tree(data)
-    table: list[int] = []
-    for i, ch in enumerate(text):
-        table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
-    table.append(len(text))
-
-    def span(node: Any) -> tuple[int, int]:
-        return table[node.start_byte], table[node.end_byte]
-
-    def node_text(node: Any) -> str:
-        return str(data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass"))
-
-    targets: list[str] = []
-    dynamic = False
-    tee_nodes: list[Any] = []
-    for node in _walk(tree.root_node):
-        if node.type == "file_redirect":
-            kind, target = _classify_redirect(node, node_text)
-            if kind == "file":
-                targets.append(target)
-            elif kind == "dynamic":
-                dynamic = True
-                targets.append(target)
-        elif node.type == "command":
-            name = node.child_by_field_name("name")
-            if name is not None and node_text(name).rsplit("/", 1)[-1] == "tee":
-                tee_nodes.append(node)
-                targets.extend(_tee_files(node, node_text))
+    src = _Source(text)
+    tree = syntax_tree(src.data)
+    targets, dynamic, tee_nodes = _written_files(tree.root_node, src)
     if not targets:
         return _RedirectPlan([], [])
     if dynamic:
@@ -89,54 +81,81 @@ def redirect_plan(text: str) -> _RedirectPlan:
         )
     top = statements[0]
     if top.type == "redirected_statement" and not tee_nodes:
-        body = top.child_by_field_name("body")
-        if body is None or body.type not in ("command", "list"):
-            return _RedirectPlan(targets, [], "the redirection applies to a compound command")
-        if body.type == "list" and not _is_and_or_chain(body):
-            return _RedirectPlan(targets, [], "the redirection applies to a compound command")
-        removals: list[tuple[int, int]] = []
-        prev_end = span(body)[1]
-        removed_stdout = False
-        for child in top.children:
-            if child.type != "file_redirect":
-                continue
-            kind, _ = _classify_redirect(child, node_text)
-            # tree-sitter counts words after `> FILE` as more destinations; in the shell they
-            # are arguments of the command, so only the operator and its first word go.
-            dests = child.children_by_field_name("destination")
-            core_end = span(dests[0])[1] if dests else span(child)[1]
-            if kind == "file" or (kind == "dup_err_to_out" and removed_stdout):
-                removals.append((prev_end, core_end))
-                if kind == "file" and _redirect_fd(child, node_text) in ("", "1", "&"):
-                    removed_stdout = True
-            prev_end = span(child)[1]
-        return _RedirectPlan(targets, _merge(removals))
+        return _redirection_removal(top, targets, src)
     if top.type == "pipeline" and len(tee_nodes) == 1:
-        parts = list(top.named_children)
-        ops = [c for c in top.children if not c.is_named]
-        tee = tee_nodes[0]
-        if (
-            len(parts) == 2
-            and parts[1].start_byte == tee.start_byte
-            and [o.type for o in ops] == ["|"]
-        ):
-            first = parts[0]
-            if first.type == "redirected_statement" and any(
-                _classify_redirect(r, node_text)[0] in ("file", "dynamic")
-                for r in first.children
-                if r.type == "file_redirect"
-            ):
-                return _RedirectPlan(targets, [], "the command both redirects and pipes to tee")
-            if first.type in ("command", "redirected_statement") and _plain_tee(tee, node_text):
-                return _RedirectPlan(
-                    targets, [(span(first)[1], span(tee)[1])], kind="`| tee` to a file"
-                )
-        return _RedirectPlan(targets, [], "`tee` is used in a way the fixer does not rewrite")
+        return _tee_removal(top, tee_nodes[0], targets, src)
     return _RedirectPlan(
         targets,
         [],
         "the redirection is inside a compound command or before the command; remove it by hand",
     )
+
+
+def _written_files(root: Any, src: _Source) -> tuple[list[str], bool, list[Any]]:
+    """The files the redirections and `tee`s write, whether a target is a variable, and the
+    `tee` commands."""
+    targets: list[str] = []
+    dynamic = False
+    tee_nodes: list[Any] = []
+    for node in _walk(root):
+        if node.type == "file_redirect":
+            kind, target = _classify_redirect(node, src.text)
+            if kind == "file":
+                targets.append(target)
+            elif kind == "dynamic":
+                dynamic = True
+                targets.append(target)
+        elif node.type == "command":
+            name = node.child_by_field_name("name")
+            if name is not None and src.text(name).rsplit("/", 1)[-1] == "tee":
+                tee_nodes.append(node)
+                targets.extend(_tee_files(node, src.text))
+    return targets, dynamic, tee_nodes
+
+
+def _redirection_removal(top: Any, targets: list[str], src: _Source) -> _RedirectPlan:
+    """`cmd > FILE 2>&1`: the redirections to files go (with a `2>&1` after one of stdout)."""
+    body = top.child_by_field_name("body")
+    if body is None or body.type not in ("command", "list"):
+        return _RedirectPlan(targets, [], "the redirection applies to a compound command")
+    if body.type == "list" and not _is_and_or_chain(body):
+        return _RedirectPlan(targets, [], "the redirection applies to a compound command")
+    removals: list[tuple[int, int]] = []
+    prev_end = src.span(body)[1]
+    removed_stdout = False
+    for child in top.children:
+        if child.type != "file_redirect":
+            continue
+        kind, _ = _classify_redirect(child, src.text)
+        # tree-sitter counts words after `> FILE` as more destinations; in the shell they
+        # are arguments of the command, so only the operator and its first word go.
+        dests = child.children_by_field_name("destination")
+        core_end = src.span(dests[0])[1] if dests else src.span(child)[1]
+        if kind == "file" or (kind == "dup_err_to_out" and removed_stdout):
+            removals.append((prev_end, core_end))
+            if kind == "file" and _redirect_fd(child, src.text) in ("", "1", "&"):
+                removed_stdout = True
+        prev_end = src.span(child)[1]
+    return _RedirectPlan(targets, _merge(removals))
+
+
+def _tee_removal(top: Any, tee: Any, targets: list[str], src: _Source) -> _RedirectPlan:
+    """`cmd | tee FILE`: the pipe to a plain `tee` goes."""
+    parts = list(top.named_children)
+    ops = [c for c in top.children if not c.is_named]
+    if len(parts) == 2 and parts[1].start_byte == tee.start_byte and [o.type for o in ops] == ["|"]:
+        first = parts[0]
+        if first.type == "redirected_statement" and any(
+            _classify_redirect(r, src.text)[0] in ("file", "dynamic")
+            for r in first.children
+            if r.type == "file_redirect"
+        ):
+            return _RedirectPlan(targets, [], "the command both redirects and pipes to tee")
+        if first.type in ("command", "redirected_statement") and _plain_tee(tee, src.text):
+            return _RedirectPlan(
+                targets, [(src.span(first)[1], src.span(tee)[1])], kind="`| tee` to a file"
+            )
+    return _RedirectPlan(targets, [], "`tee` is used in a way the fixer does not rewrite")
 
 
 def _walk(node: Any) -> Iterator[Any]:

@@ -81,6 +81,11 @@ _SERVER_PACKAGES: dict[str, dict[str, str]] = {
     "rpm": {"nginx": "nginx", "httpd": "apache"},
 }
 
+# The words a RUN or a command line must have for `installed_servers` or `option_uses` to
+# find anything (checked on the text first: most instructions have none).
+SERVER_PACKAGES = tuple(sorted({name for names in _SERVER_PACKAGES.values() for name in names}))
+SERVER_PROGRAMS = tuple(_OPTIONS)
+
 _INSTALL_COMMANDS = (
     ("apt", ("apt-get", "install")),
     ("apt", ("apt", "install")),
@@ -194,6 +199,14 @@ def path_list(paths: Sequence[str]) -> str:
 
 
 # --- packaged servers ------------------------------------------------------------------------------
+
+
+def may_name(text: str, names: Sequence[str]) -> bool:
+    """Whether a shell word of ``text`` may name one of ``names``: a word's value is its text
+    without its outer quotes or its backslashes, so the text without backslashes has it."""
+    if "\\" in text:
+        text = text.replace("\\", "")
+    return any(name in text for name in names)
 
 
 def runtime_stages(doc: Dockerfile) -> list[Stage]:

@@ -12,8 +12,10 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._log_servers import (
     MAX_CONFIG_BYTES,
     NGINX_LOGS,
+    SERVER_PACKAGES,
     installed_servers,
     is_stream,
+    may_name,
 )
 from dockfix.semantics.semantic import base_image, resolve_path, stage_chain
 
@@ -47,6 +49,18 @@ def directive_start(d: LogDirective) -> int:
     return d.start
 
 
+def may_run_nginx(doc: Dockerfile) -> bool:
+    """Whether an instruction names nginx (escapes dropped): a stage can run nginx only then,
+    from an image whose name or ARG default says so or from a package a RUN installs."""
+    for instr in doc.instructions:
+        text = instr.logical
+        if "\\" in text or "`" in text:
+            text = text.replace("\\", "").replace("`", "")
+        if "nginx" in text.lower():
+            return True
+    return False
+
+
 def runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
     """The official nginx image, or an nginx package installed in the stage's chain."""
     from dockfix.semantics.shell import shell_of
@@ -56,7 +70,9 @@ def runs_nginx(doc: Dockerfile, stage: Stage) -> bool:
         return True
     for st in stage_chain(stage):
         for instr in st.instructions:
-            script = shell_of(instr) if instr.keyword == "RUN" else None
+            if instr.keyword != "RUN" or not may_name(instr.logical, SERVER_PACKAGES):
+                continue
+            script = shell_of(instr)
             if script is not None and any(s == "nginx" for _, s, _ in installed_servers(script)):
                 return True
     return False

@@ -7,7 +7,7 @@ triggers, or binds a port below 1024.
 from __future__ import annotations
 
 import posixpath
-import re
+from typing import NamedTuple
 
 from dockfix.fixers._base_images import Base
 from dockfix.fixers._image_paths import DISTROLESS_PATH
@@ -27,9 +27,28 @@ _ROOT_SERVER_WORD = lazy_re(
 )
 _DROP_PRIVILEGES = lazy_re(
     r"\b(gosu|su-exec|setpriv|runuser|s6-setuidgid|setuidgid|chpst\s+-u)\b"
-    r"|\bchroot\s+--userspec\b|\bsu\s+(-\S*\s+)*\S+\s+-c\b|\bsu\s+-c\b"
+    r"|\bchroot\s+--userspec\b|\bsu\s+-c\b"
+    # `su [options] USER -c CMD`, options with a value included (`-s /bin/sh`, `-g GROUP`)
+    r"|\bsu\s+(?:(?:-s|--shell|-g|--group|-G|--supp-group|-w|--whitelist-environment)\s+\S+\s+"
+    r"|-\S*\s+)*\S+\s+-c\b"
 )
+_PORT = lazy_re(r"(\d+)")
+_ASPNET_IMAGE = lazy_re(r"mcr\.microsoft\.com/dotnet/(?:core/)?aspnet:(\d+)\.")
 _ROOT_ONLY_TOOLS = lazy_re(r"\b(?:npx\s+(?:-y\s+)?)?playwright\s+install\b")
+# Words each of those patterns needs: a chain whose text has none of them (the usual case)
+# is ruled out by one cheap search instead of the full pattern on every instruction.
+_MAY_DROP_PRIVILEGES = lazy_re(r"gosu|su-exec|setpriv|runuser|setuidgid|chpst|chroot|su\s")
+_ROOT_HOME_WORDS = (
+    "/root/",
+    "~/",
+    "$HOME",
+    "${HOME}",
+    "--user",
+    "nltk.download",
+    "playwright",
+    "spacy",
+    "huggingface-cli",
+)
 
 # Server programs that start as root by design and drop to their own user for the workers.
 _ROOT_SERVER_PROGRAMS = frozenset(
@@ -47,22 +66,28 @@ def command_instructions(instrs: list[Instruction]) -> list[Instruction]:
     return out
 
 
-def _text(instr: Instruction) -> str:
-    return instr.logical + "".join(h.body for h in instr.heredocs)
+class ChainText(NamedTuple):
+    """The final stage's chain (its instructions, oldest first), the text of each (heredoc
+    bodies included) and all of it joined."""
+
+    instrs: list[Instruction]
+    texts: list[str]
+    joined: str
+
+
+def chain_text(instrs: list[Instruction]) -> ChainText:
+    texts = [i.logical + "".join(h.body for h in i.heredocs) for i in instrs]
+    return ChainText(instrs, texts, "\n".join(texts))
 
 
 # --- the image switches user itself ---------------------------------------------------------
 
 
-def drops_privileges(
-    doc: Dockerfile, ctx: FixContext, final: Stage, instrs: list[Instruction]
-) -> str:
-    """Why the image (``instrs``: the final stage's chain) must start as root, or ""."""
-    texts = [_text(i) for i in instrs]
-    # One search over all of them first: a match inside one text is a match in the joined
-    # text, so none there means none anywhere (the usual case); else find the first one.
-    if _DROP_PRIVILEGES.search("\n".join(texts)):
-        for instr, text in zip(instrs, texts, strict=True):
+def drops_privileges(doc: Dockerfile, ctx: FixContext, final: Stage, chain: ChainText) -> str:
+    """Why the image (``chain``: the final stage's) must start as root, or ""."""
+    instrs = chain.instrs
+    if _MAY_DROP_PRIVILEGES.search(chain.joined):
+        for instr, text in zip(instrs, chain.texts, strict=True):
             m = _DROP_PRIVILEGES.search(text)
             if m:
                 return (
@@ -173,8 +198,9 @@ def entrypoint_script(
 # --- tools and data under /root ---------------------------------------------------------------
 
 
-def root_home_tools(instrs: list[Instruction]) -> str:
+def root_home_tools(chain: ChainText) -> str:
     """Why tools the image runs live where only root can reach them, or ""."""
+    instrs = chain.instrs
     for instr in instrs:
         if instr.keyword != "ENV" or instr.stage is None or "PATH" not in instr.args:
             continue
@@ -186,10 +212,12 @@ def root_home_tools(instrs: list[Instruction]) -> str:
                     "root only, so the new user could not run those tools; install them "
                     "outside /root first"
                 )
-    if any(i.keyword == "ENV" and "PLAYWRIGHT_BROWSERS_PATH" in i.args for i in instrs):
+    if "playwright" not in chain.joined or any(
+        i.keyword == "ENV" and "PLAYWRIGHT_BROWSERS_PATH" in i.args for i in instrs
+    ):
         return ""
-    for instr in instrs:
-        m = _ROOT_ONLY_TOOLS.search(_text(instr)) if instr.keyword == "RUN" else None
+    for instr, text in zip(instrs, chain.texts, strict=True):
+        m = _ROOT_ONLY_TOOLS.search(text) if instr.keyword == "RUN" else None
         if m:
             return (
                 f"line {instr.start_line} runs `{m.group(0)}` as root: the browsers land "
@@ -199,10 +227,12 @@ def root_home_tools(instrs: list[Instruction]) -> str:
     return ""
 
 
-def root_home_data(instrs: list[Instruction]) -> str:
+def root_home_data(chain: ChainText) -> str:
     """A note naming the first instruction that stores data in root's HOME, or ""."""
-    for i in instrs:
-        if i.keyword in ("RUN", "COPY", "ADD", "ENV") and ROOT_HOME_DATA.search(_text(i)):
+    if not any(w in chain.joined for w in _ROOT_HOME_WORDS):
+        return ""
+    for i, text in zip(chain.instrs, chain.texts, strict=True):
+        if i.keyword in ("RUN", "COPY", "ADD", "ENV") and ROOT_HOME_DATA.search(text):
             # Downloads, `pip --user`, tool caches: unreadable for the new user (/root is 0700).
             return (
                 f"line {i.start_line} puts data under root's HOME (/root), which the new "
@@ -225,7 +255,7 @@ def privileged_ports(
 
 
 def port_number(text: str) -> int:
-    m = re.match(r"\d+", text)
+    m = _PORT.match(text)
     return int(m.group(0)) if m else 0
 
 
@@ -234,12 +264,17 @@ def _exposed_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]
     for instr in instrs:
         if instr.keyword != "EXPOSE":
             continue
-        scope = layered(scope_at(instr.stage, instr) if instr.stage else {}, doc.global_args)
-        for word, _, _ in instr.args_words():
-            value = expand(word, scope) if "$" in word else word
+        words = [w for w, _, _ in instr.args_words()]
+        scope = (
+            layered(scope_at(instr.stage, instr) if instr.stage else {}, doc.global_args)
+            if any("$" in w for w in words)
+            else None
+        )
+        for word in words:
+            value = expand(word, scope) if scope is not None and "$" in word else word
             if value is None:
                 continue
-            m = re.match(r"(\d+)", value)
+            m = _PORT.match(value)
             if m and 0 < int(m.group(1)) < 1024:
                 out.append(value)
     return out
@@ -247,7 +282,7 @@ def _exposed_below_1024(doc: Dockerfile, instrs: list[Instruction]) -> list[str]
 
 def _aspnet_default_port(base: Base, instrs: list[Instruction]) -> list[str]:
     """ASP.NET images before .NET 8 listen on port 80 unless the file says otherwise."""
-    m = re.match(r"mcr\.microsoft\.com/dotnet/(?:core/)?aspnet:(\d+)\.", base.ref.lower())
+    m = _ASPNET_IMAGE.match(base.ref.lower())
     if m is None or int(m.group(1)) >= 8:
         return []
     if any(
@@ -256,3 +291,89 @@ def _aspnet_default_port(base: Base, instrs: list[Instruction]) -> list[str]:
     ):
         return []
     return [f"80 (ASP.NET images before .NET 8 listen on port 80: `{base.ref}`)"]
+
+
+# --- software unpacked where it runs ---------------------------------------------------------
+
+# `tar … -C DIR` / `tar … --directory=DIR` and `unzip … -d DIR`, within one command.
+_UNPACK_INTO = lazy_re(
+    r"\b(?:tar\b[^;&|\n]*?\s(?:-C|--directory)(?:=|\s+)|unzip\b[^;&|\n]*?\s-d\s*)"
+    r"""(["']?)([^\s"';&|]+)\1"""
+)
+# Where unpacked files are programs and data only read at run time: a toolchain under
+# /usr/local (Go, Node), the system's directories, or a scratch directory moved on later.
+_READ_ONLY_TREES = (
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+    "/usr/local/lib/",
+    "/usr/local/share/",
+    "/usr/local/include/",
+    "/usr/local/go/",
+    "/bin/",
+    "/sbin/",
+    "/lib/",
+    "/etc/",
+    "/tmp/",
+    "/var/tmp/",
+)
+
+
+def _read_only_tree(where: str) -> bool:
+    if where == "/usr/local":
+        return True
+    if where.startswith("/usr/") and not where.startswith("/usr/local/"):
+        return True
+    return (where + "/").startswith(_READ_ONLY_TREES)
+
+
+def unpacked_software(doc: Dockerfile, chain: ChainText) -> str:
+    """Why the image may need to write beside software it unpacks into its own directory and
+    runs from there (`tar -C /opt` with `/opt/kafka/bin` on the PATH), or "": servers
+    installed from an archive (Kafka, Tomcat, Solr …) write their logs, temporary and data
+    files under their own tree by default, which a new non-root user could not, and nothing
+    in the file says where. (A tool unpacked there and linked onto the PATH is not asked.)"""
+    if ("tar" not in chain.joined and "unzip" not in chain.joined) or not chain.instrs:
+        return ""
+    runs_from = _run_from_dirs(doc, chain)
+    for instr, text in zip(chain.instrs, chain.texts, strict=True):
+        if instr.keyword != "RUN" or instr.stage is None:
+            continue
+        for m in _UNPACK_INTO.finditer(text):
+            target = expand(m.group(2), scope_at(instr.stage, instr))
+            if target is None or not target.startswith("/"):
+                continue
+            where = posixpath.normpath(target)
+            if _read_only_tree(where):
+                continue
+            used = next((d for d in runs_from if d == where or d.startswith(where + "/")), "")
+            if not used:
+                continue
+            return (
+                f"line {instr.start_line} unpacks software into `{where}` and the image runs "
+                f"it from `{used}`: servers installed from an archive usually write logs, "
+                "temporary and data files under their own tree, which a new user could not; "
+                "give that tree to the user the image runs as (or prove the change by running "
+                "it: `dockfix fix --verify-run`)"
+            )
+    return ""
+
+
+def _run_from_dirs(doc: Dockerfile, chain: ChainText) -> list[str]:
+    """Where the final stage runs programs from: its PATH's directories (as ENV set them),
+    its WORKDIR and the directory of an absolute CMD/ENTRYPOINT program."""
+    final = chain.instrs[-1].stage
+    if final is None:
+        return []
+    scope = scope_at(final)
+    # Part by part: `${PATH}` itself is the base image's, unknown here.
+    parts = (expand(part, scope) for part in (scope.get("PATH") or "").split(":"))
+    found = [posixpath.normpath(d) for d in parts if d and d.startswith("/")]
+    workdir = workdir_at(doc, final, None)
+    if workdir and workdir != "/":
+        found.append(posixpath.normpath(workdir))
+    for instr in chain.instrs:
+        if instr.keyword in ("CMD", "ENTRYPOINT") and instr.json_args:
+            program = instr.json_args[0]
+            if program.startswith("/"):
+                found.append(posixpath.dirname(posixpath.normpath(program)))
+    return found

@@ -17,15 +17,21 @@ fixers cannot see what it runs.
 from __future__ import annotations
 
 import itertools
-import re
 import shlex
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.core.fixer import Edit
 from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._run_shell import (
+    errexit_flags,
+    normalise_body,
+    reads_stdin_script,
+    set_errexit,
+    shebang,
+    shell_argv,
+)
 from dockfix.semantics.memo import per_tree
 from dockfix.semantics.semantic import mounts
 from dockfix.semantics.shell import (
@@ -40,7 +46,7 @@ from dockfix.semantics.shell import (
 )
 
 if TYPE_CHECKING:
-    from dockfix.syntax import Dockerfile, Heredoc, Instruction, Stage
+    from dockfix.syntax import Dockerfile, Heredoc, Instruction
 
 # Wrappers whose first word after their options is the command they run (`timeout 60 cmd`
 # and `xargs cmd` are left to SimpleCommand.argv).
@@ -133,106 +139,6 @@ class RunAnalysis:
 # --- reading a RUN --------------------------------------------------------------------------
 
 
-def shell_argv(doc: Dockerfile, stage: Stage | None, before: Instruction) -> list[str]:
-    """The SHELL in effect for ``before`` (inherited from parent stages), default ``sh -c``."""
-    if stage is None:
-        return ["/bin/sh", "-c"]
-    if before.stage is not stage or doc.instructions[before.index] is not before:
-        return _shell_argv_walk(stage, before)  # an ONBUILD trigger, or another stage's
-    at, argvs = _stage_shells(doc, stage)
-    k = bisect_left(at, before.index)  # the SHELLs before it: one look-up, not a walk
-    return list(argvs[k])
-
-
-@per_tree
-def _stage_shells(doc: Dockerfile, stage: Stage) -> tuple[list[int], list[list[str]]]:
-    """(indices of the stage's SHELLs, the argv in effect up to each and after the last),
-    once per tree: asked for every RUN."""
-    parent = stage.parent
-    if parent is not None and parent.index < stage.index:
-        argv = _stage_shells(doc, parent)[1][-1]
-    else:
-        argv = ["/bin/sh", "-c"]
-    at: list[int] = []
-    argvs = [argv]
-    for i in stage.instructions:
-        if i.keyword == "SHELL" and i.json_args:
-            at.append(i.index)
-            argvs.append(list(i.json_args))
-    return at, argvs
-
-
-def _shell_argv_walk(stage: Stage, before: Instruction) -> list[str]:
-    argv = ["/bin/sh", "-c"]
-    chain: list[Stage] = []
-    st: Stage | None = stage
-    while st is not None and st not in chain:
-        chain.append(st)
-        st = st.parent
-    for s in reversed(chain):
-        for i in s.instructions:
-            if i is before:
-                return argv
-            if i.keyword == "SHELL" and i.json_args:
-                argv = list(i.json_args)
-    return argv
-
-
-def _errexit_change(words: list[str]) -> bool | None:
-    """What ``set``-style flags do to errexit: True on, False off, None unchanged."""
-    state: bool | None = None
-    k = 0
-    while k < len(words):
-        w = words[k]
-        if w in ("-o", "+o") and k + 1 < len(words):
-            if words[k + 1] == "errexit":
-                state = w == "-o"
-            k += 2
-            continue
-        if re.fullmatch(r"[-+][a-zA-Z]+", w) and "e" in w[1:]:
-            state = w[0] == "-"
-        k += 1
-    return state
-
-
-def _errexit_flags(words: list[str]) -> bool:
-    return bool(_errexit_change(words))
-
-
-def _set_errexit(parsed: ShellScript, default: bool) -> bool:
-    """Whether errexit is on at the end of the top-level chain (`set -e` / `set +e`)."""
-    on = default
-    for item in parsed.chain:
-        c = item.command
-        if c is not None and c.argv[:1] == ["set"]:
-            change = _errexit_change(c.argv[1:])
-            if change is not None:
-                on = change
-    return on
-
-
-def _reads_stdin_script(args: list[str]) -> bool:
-    """``bash -e`` / ``sh -o pipefail``: only options, no ``-c`` and no script file."""
-    if not all(a.startswith(("-", "+")) or a in ("pipefail", "errexit", "nounset") for a in args):
-        return False
-    return not any("c" in a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
-
-
-def _normalise_body(body: str) -> str:
-    # BuildKit reads bodies line by line and drops the CR of CRLF; a space keeps offsets.
-    return body.replace("\r\n", " \n")
-
-
-def _shebang(body: str) -> list[str] | None:
-    if not body.startswith("#!"):
-        return None
-    first = body.split("\n", 1)[0][2:].strip()
-    try:
-        return shlex.split(first)
-    except ValueError:
-        return first.split()
-
-
 def analyse_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     """The scripts of a RUN (or of ``ONBUILD RUN``), computed once per instruction."""
     # Kept by the tree, not by the instruction: the analysis refers to its instruction, and a
@@ -249,62 +155,69 @@ def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
     if shell_name not in POSIX_SHELLS:
         out.opaque = f"RUN runs under SHELL {shell!r}, not a POSIX shell"
         return out
-    shell_errexit = _errexit_flags([w for w in shell[1:] if w != "-c"])
+    shell_errexit = errexit_flags([w for w in shell[1:] if w != "-c"])
     if instr.json_args is not None:
-        argv = instr.json_args
-        name = argv[0].rsplit("/", 1)[-1] if argv else ""
-        if name in POSIX_SHELLS and len(argv) >= 3 and argv[1].startswith("-") and "c" in argv[1]:
-            script = parse_shell(argv[2])
-            errexit = _errexit_flags([argv[1].replace("c", "")]) if argv[1] != "-c" else False
-            out.scripts.append(Script(instr, owner, script, "exec", errexit=errexit, shell=name))
-        else:
-            joined = " ".join(shlex.quote(a) for a in argv)
-            out.scripts.append(Script(instr, owner, parse_shell(joined), "exec", shell=""))
-            if name in POSIX_SHELLS:
-                out.opaque = "exec-form RUN runs a shell script this tool cannot read"
+        _read_exec_form(out, instr.json_args)
         return out
     parsed_line = shell_of(instr)
     assert parsed_line is not None  # shell form
-    line = parsed_line.text
-    if not instr.heredocs:
-        errexit = _set_errexit(parsed_line, shell_errexit)
+    body_script, interp, interp_errexit = _heredoc_script(parsed_line, instr)
+    if body_script is None:
+        errexit = set_errexit(parsed_line, shell_errexit)
+        data = bool(instr.heredocs)  # heredocs the command line's commands read
         out.scripts.append(
-            Script(instr, owner, parsed_line, "line", errexit=errexit, shell=shell_name)
+            Script(instr, owner, parsed_line, "line", None, errexit, data, shell_name)
         )
         return out
-    # Is a heredoc the script itself?
-    body_script: Heredoc | None = None
-    interp_errexit = shell_errexit
-    interp = shell_name
-    if not line.strip() and len(instr.heredocs) == 1:
-        body_script = instr.heredocs[0]
-    elif (
-        len(instr.heredocs) == 1
-        and len(parsed_line.chain) == 1
+    interp = interp or shell_name
+    interp_errexit = shell_errexit if interp_errexit is None else interp_errexit
+    _read_heredoc_script(out, body_script, interp, interp_errexit)
+    return out
+
+
+def _read_exec_form(out: RunAnalysis, argv: list[str]) -> None:
+    """An exec-form RUN: the string of `["sh", "-c", "…"]` read as a script; any other
+    program's words read as one command line (a shell run another way is opaque)."""
+    instr, owner = out.instr, out.owner
+    name = argv[0].rsplit("/", 1)[-1] if argv else ""
+    if name in POSIX_SHELLS and len(argv) >= 3 and argv[1].startswith("-") and "c" in argv[1]:
+        script = parse_shell(argv[2])
+        errexit = errexit_flags([argv[1].replace("c", "")]) if argv[1] != "-c" else False
+        out.scripts.append(Script(instr, owner, script, "exec", errexit=errexit, shell=name))
+        return
+    joined = " ".join(shlex.quote(a) for a in argv)
+    out.scripts.append(Script(instr, owner, parse_shell(joined), "exec", shell=""))
+    if name in POSIX_SHELLS:
+        out.opaque = "exec-form RUN runs a shell script this tool cannot read"
+
+
+def _heredoc_script(
+    parsed_line: ShellScript, instr: Instruction
+) -> tuple[Heredoc | None, str, bool | None]:
+    """The heredoc that is the RUN's script (`RUN <<EOF`, `RUN bash -e <<EOF`), with the
+    shell that reads it and its errexit when the command line names one ("", None: the
+    SHELL's); None when the heredocs are data for the command line's commands."""
+    if len(instr.heredocs) != 1:
+        return None, "", None
+    if not parsed_line.text.strip():
+        return instr.heredocs[0], "", None
+    if (
+        len(parsed_line.chain) == 1
         and parsed_line.chain[0].command is not None
         and not parsed_line.has_error
     ):
         argv = parsed_line.chain[0].command.argv
-        if argv and argv[0] in POSIX_SHELLS and _reads_stdin_script(argv[1:]):
-            body_script = instr.heredocs[0]
-            interp_errexit = _errexit_flags(argv[1:])
-            interp = argv[0].rsplit("/", 1)[-1]
-    if body_script is None:
-        errexit = _set_errexit(parsed_line, shell_errexit)
-        out.scripts.append(
-            Script(
-                instr,
-                owner,
-                parsed_line,
-                "line",
-                errexit=errexit,
-                has_data_heredocs=True,
-                shell=shell_name,
-            )
-        )
-        return out
-    body = _normalise_body(body_script.body)
-    bang = _shebang(body)
+        if argv and argv[0] in POSIX_SHELLS and reads_stdin_script(argv[1:]):
+            return instr.heredocs[0], argv[0].rsplit("/", 1)[-1], errexit_flags(argv[1:])
+    return None, "", None
+
+
+def _read_heredoc_script(
+    out: RunAnalysis, body_script: Heredoc, interp: str, interp_errexit: bool
+) -> None:
+    """The RUN's one heredoc as its script, unless its shebang names another interpreter."""
+    body = normalise_body(body_script.body)
+    bang = shebang(body)
     if bang is not None:
         prog = bang[0].rsplit("/", 1)[-1] if bang else ""
         args = bang[1:]
@@ -312,15 +225,16 @@ def _analysed_run(doc: Dockerfile, owner: Instruction) -> RunAnalysis:
             prog, args = args[0].rsplit("/", 1)[-1], args[1:]
         if prog not in POSIX_SHELLS:
             out.opaque = f"the heredoc script runs with `{' '.join(bang)}`"
-            return out
-        interp_errexit = _errexit_flags(args)
+            return
+        interp_errexit = errexit_flags(args)
         interp = prog
-    parsed_body = heredoc_shell_of(instr, 0)  # the one heredoc is the script
-    errexit = _set_errexit(parsed_body, interp_errexit)
+    parsed_body = heredoc_shell_of(out.instr, 0)  # the one heredoc is the script
+    errexit = set_errexit(parsed_body, interp_errexit)
     out.scripts.append(
-        Script(instr, owner, parsed_body, "body", body_script, errexit=errexit, shell=interp)
+        Script(
+            out.instr, out.owner, parsed_body, "body", body_script, errexit=errexit, shell=interp
+        )
     )
-    return out
 
 
 # --- commands --------------------------------------------------------------------------------

@@ -123,12 +123,17 @@ def split_stage(
         lines.append(doc.source[i.start : i.end])
     lines.extend(f"{kw('COPY')} --from={alias} {src} {dest}" for src, dest in copies)
     lines.extend(runtime_lines)
-    text = doc.eol.join(lines)
-    if split_after.next == split_after.end:  # the file ends without a line break: keep it so
-        edits.append(Edit.insert(split_after.end, doc.eol + text))
-    else:
-        edits.append(Edit.insert(split_after.next, text + doc.eol))
+    edits.append(insert_lines_after(doc, split_after, lines))
     return alias, edits
+
+
+def insert_lines_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> Edit:
+    """The ``lines`` inserted right after ``instr``: on the next line, or after a line break
+    added at the end of a file that ends without one (it still ends without one)."""
+    text = doc.eol.join(lines)
+    if instr.next == instr.end:
+        return Edit.insert(instr.end, doc.eol + text)
+    return Edit.insert(instr.next, text + doc.eol)
 
 
 def carried_variable_problem(before: Sequence[Instruction]) -> str | None:
@@ -143,16 +148,23 @@ def carried_variable_problem(before: Sequence[Instruction]) -> str | None:
     return None
 
 
-def service_stage(doc: Dockerfile, ctx: FixContext) -> tuple[Stage, BaseImage] | None:
+def service_stage(
+    doc: Dockerfile, ctx: FixContext, wanted: Callable[[BaseImage], bool]
+) -> tuple[Stage, BaseImage] | None:
     """The final stage and its base image when it is a Linux service image built from an
-    external image (it has a start command); None otherwise."""
+    external image that ``wanted`` accepts (it has a start command); None otherwise.
+
+    ``wanted`` is asked first: it rejects most files for the price of a memoised lookup,
+    before the file name and the start command are read."""
     from dockfix.fixers._image_paths import base_image, start_command
 
     stage = doc.final_stage
-    if stage is None or stage.parent is not None or is_dev_file(ctx) or doc.escape != "\\":
+    if stage is None or stage.parent is not None or doc.escape != "\\":
         return None
     base = base_image(doc, stage)
-    if base is None or base.is_windows or start_command(stage) == (None, None):
+    if base is None or not wanted(base) or base.is_windows or is_dev_file(ctx):
+        return None
+    if start_command(stage) == (None, None):
         return None
     return stage, base
 
@@ -218,11 +230,18 @@ def stage_problem(
     (checked: settings using build variables, users and `--chown` owners created in the
     stage, OS packages it installs, files copied from other stages or outside the project);
     None when nothing was found. ``users`` are the users the runtime image has."""
-    from dockfix.fixers._build_steps import run_steps
-    from dockfix.fixers._image_paths import copy_parts
-
     split = stage.instructions.index(split_after) + 1
     before = stage.instructions[:split]
+    return (
+        _setting_problem(stage, users)
+        or carried_variable_problem(before)
+        or _package_problem(doc, stage, before)
+        or _outside_copy_problem(doc, stage, before, split_after)
+    )
+
+
+def _setting_problem(stage: Stage, users: frozenset[str]) -> str | None:
+    """An instruction that changes how the stage builds, or names a user created in it."""
     for i in stage.instructions:
         if i.keyword in ("SHELL", "ONBUILD"):
             return f"`{i.keyword}` at line {i.start_line} changes how the stage builds"
@@ -238,9 +257,14 @@ def stage_problem(
                     f"`--chown={chown.value if chown else ''}` at line {i.start_line} "
                     "names a user created in the stage"
                 )
-    problem = carried_variable_problem(before)
-    if problem:
-        return problem
+    return None
+
+
+def _package_problem(doc: Dockerfile, stage: Stage, before: Sequence[Instruction]) -> str | None:
+    """Files another stage brings, or an OS package that is not a build tool, before the
+    split: the service may use them at run time."""
+    from dockfix.fixers._build_steps import run_steps
+
     for i in before:
         if i.keyword == "COPY" and i.flag("from") is not None:
             return f"the COPY --from at line {i.start_line} brings files the service may read"
@@ -257,6 +281,16 @@ def stage_problem(
                         f"`{words[0]} {verb} {extra[0]}` at line {i.start_line} installs a "
                         "package the service may use at run time"
                     )
+    return None
+
+
+def _outside_copy_problem(
+    doc: Dockerfile, stage: Stage, before: Sequence[Instruction], split_after: Instruction
+) -> str | None:
+    """A COPY/ADD before the split whose files land outside the project directory (the
+    runtime stage copies the project's outputs only)."""
+    from dockfix.fixers._image_paths import copy_parts
+
     cwd = image_workdir_at(doc, stage, split_after)
     for i in before:
         if i.keyword in ("COPY", "ADD") and i.flag("from") is None:

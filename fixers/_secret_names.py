@@ -20,15 +20,41 @@ _SECRET_WORD = lazy_re(
 )
 _PUBLIC = lazy_re(r"(?i)(?:^|_)public(?:_|$)")
 _VARIABLE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
+# Values that name where a secret is, or switch a feature, and cannot be the secret itself:
+# an absolute path of plain names (`POSTGRES_PASSWORD_FILE=/run/secrets/db`; base64 text has
+# `+` or `=`), a URL with neither credentials nor a query, an on/off word.
+_PATH = re.compile(r"^(?:/[\w.-]+)+/?$|^[A-Za-z]:\\[\w.\\ -]*$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@?#\s]+(?:/[^?#@\s]*)?$")
+_SWITCH = re.compile(r"(?i)^(?:true|false|yes|no|on|off|enabled|disabled)$")
+# An OpenPGP key's fingerprint (python's official image: `ENV GPG_KEY 7169…`) is public.
+_PGP_NAME = lazy_re(r"(?i)(?:^|_)(?:gpg|pgp)(?:_|$)")
+_FINGERPRINTS = re.compile(
+    r"^(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})(?:[ ,]+(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}))*$"
+)
 
 
 def looks_secret(name: str) -> bool:
     return bool(_SECRET_WORD.search(name)) and not _PUBLIC.search(name)
 
 
+def not_a_secret(name: str, value: str) -> str | None:
+    """What the value written for a secret-looking name is when it cannot be the secret
+    itself (a path, a URL, an on/off switch, a key fingerprint); None when it may be."""
+    if _PATH.match(value):
+        return "a path"
+    if _URL.match(value):
+        return "a URL without credentials"
+    if _SWITCH.match(value):
+        return "an on/off switch"
+    if _PGP_NAME.search(name) and _FINGERPRINTS.match(value):
+        return "an OpenPGP key fingerprint, which is public"
+    return None
+
+
 def secret_pairs(instr: Instruction) -> Iterator[tuple[str, str | None, bool]]:
-    """(name, value, whether the value is written in the file) of each secret-looking name
-    an ARG or ENV sets; a value that only names another variable is not written."""
+    """(name, value, whether the secret is written in the file) of each secret-looking name
+    an ARG or ENV sets; a value that only names another variable, or that cannot be the
+    secret itself (`not_a_secret`), is not the secret written."""
     if instr.keyword == "ARG":
         pairs: list[tuple[str, str | None]] = arg_pairs(instr)
     elif instr.keyword == "ENV":
@@ -37,4 +63,5 @@ def secret_pairs(instr: Instruction) -> Iterator[tuple[str, str | None, bool]]:
         return
     for name, value in pairs:
         if looks_secret(name):
-            yield name, value, bool(value) and not _VARIABLE.match(value or "")
+            written = bool(value) and not _VARIABLE.match(value or "")
+            yield name, value, written and not_a_secret(name, value or "") is None

@@ -9,8 +9,9 @@ a RUN of its own where that does not add hadolint's DL3059 (two short RUNs in a 
 from __future__ import annotations
 
 import shlex
+from typing import NamedTuple
 
-from dockfix.core.edits import insert_after, insert_before, keyword_style
+from dockfix.core.edits import insert_after, insert_before, keyword_style, runs_to_the_end
 from dockfix.core.fixer import Edit
 from dockfix.fixers._run_script import (
     Script,
@@ -100,6 +101,23 @@ def write_summary(writes: WriteAnalysis, given: list[tuple[str, str, str]]) -> s
 # --- where the lines go -------------------------------------------------------------------
 
 
+class NewRun(NamedTuple):
+    """A RUN of its own running ``commands``, inserted above ``before``."""
+
+    before: Instruction
+    commands: list[str]
+
+
+class Placement(NamedTuple):
+    """Where the fix's lines go, decided without writing them: `check` needs only to know
+    that they can be placed (:func:`placement_edits` writes them when the fix is applied)."""
+
+    steps: list[Edit | NewRun]  # the creation and the ownership: a RUN they join, or their own
+    before_user: list[str]  # the commands of a RUN of their own just above USER
+    anchor: Instruction | None  # the CMD/ENTRYPOINT that USER goes above; None: below ``last``
+    last: Instruction
+
+
 def placement(
     doc: Dockerfile,
     final: Stage,
@@ -107,46 +125,60 @@ def placement(
     owned: list[str],
     user_value: str,
     root_at_start: bool,
-) -> tuple[list[Edit] | None, str]:
+) -> Placement | str:
     """The user creation before the application's first COPY (a code change does not run
     it again), the ownership of written paths after the last RUN, USER before the command;
-    None with the reason when a line cannot be placed without a new hadolint finding."""
+    the reason when a line cannot be placed without a new hadolint finding."""
     instrs = list(final.instructions)
     runs = [k for k, i in enumerate(instrs) if i.keyword == "RUN"]
     user_idx = [k for k, i in enumerate(instrs) if i.keyword == "USER"]
     after = max(runs[-1] if runs else -1, user_idx[-1] if user_idx else -1)
     anchor = next((i for i in instrs[after + 1 :] if i.keyword in ("CMD", "ENTRYPOINT")), None)
     anchor_idx = instrs.index(anchor) if anchor is not None else len(instrs)
-    user_line = f"{keyword_style(doc, 'USER')} {user_value}"
-    edits: list[Edit] = []
-    lines: list[str] = []
+    steps: list[Edit | NewRun] = []
+    before_user: list[str] = []
     late = list(owned)
     if create is not None:
         early = _before_first_copy(doc, final, create, root_at_start)
         if early is not None:
-            edits.append(early)
+            steps.append(early)
         else:
             late = [*create, *late]
     if late:
         placed = _late_commands(
-            doc, final, late, owned, anchor_idx, user_line, root_at_start and not user_idx
+            doc, final, late, owned, anchor_idx, user_value, root_at_start and not user_idx
         )
         if isinstance(placed, str):
-            return None, placed
+            return placed
         if placed is None:
-            lines.extend(_new_run(doc, late))
+            before_user = late
         else:
-            edits.append(placed)
-    lines.append(user_line)
-    if anchor is not None:
-        edits.append(insert_before(doc, anchor, lines))
+            steps.append(placed)
+    last = instrs[-1] if instrs else final.from_instruction
+    if anchor is None and runs_to_the_end(doc, last):
+        return (
+            f"line {last.end_line} ends with a continuation that runs to the end of the "
+            f"file: a USER line written below it would become part of the {last.keyword}"
+        )
+    return Placement(steps, before_user, anchor, last)
+
+
+def placement_edits(doc: Dockerfile, placed: Placement, user_value: str) -> list[Edit]:
+    """The edits that write the lines :func:`placement` placed, USER set to ``user_value``."""
+    edits = [
+        s if isinstance(s, Edit) else insert_before(doc, s.before, _new_run(doc, s.commands))
+        for s in placed.steps
+    ]
+    lines = _new_run(doc, placed.before_user) if placed.before_user else []
+    lines.append(f"{keyword_style(doc, 'USER')} {user_value}")
+    if placed.anchor is not None:
+        edits.append(insert_before(doc, placed.anchor, lines))
     else:
-        last = instrs[-1] if instrs else final.from_instruction
-        if last.heredocs:
+        if placed.last.heredocs:
             # hadolint cannot parse an instruction right after a heredoc's terminator.
             lines.insert(0, "")
-        edits.append(insert_after(doc, last, lines))
-    return edits, ""
+        edits.append(insert_after(doc, placed.last, lines))
+    return edits
 
 
 def _late_commands(
@@ -155,11 +187,11 @@ def _late_commands(
     late: list[str],
     owned: list[str],
     anchor_idx: int,
-    user_line: str,
+    user_value: str,
     root_throughout: bool,
-) -> Edit | str | None:
-    """The edit that runs ``late`` after the stage's last RUN (None: a RUN of its own just
-    before USER), or the reason it cannot be placed."""
+) -> Edit | NewRun | str | None:
+    """Where ``late`` runs: appended to the stage's last RUN, or a RUN of its own (None:
+    just before USER); or the reason it cannot be placed."""
     instrs = list(final.instructions)
     runs = [k for k, i in enumerate(instrs) if i.keyword == "RUN"]
     prev = instrs[anchor_idx - 1] if anchor_idx > 0 else final.from_instruction
@@ -173,7 +205,6 @@ def _late_commands(
     # Before a VOLUME that nothing runs after: the classic builder drops what a RUN
     # changes in a volume after its VOLUME line.
     volume = next((k for k, i in enumerate(instrs[:anchor_idx]) if i.keyword == "VOLUME"), None)
-    joined = join(doc, prev, " && ".join(late))
     if volume is not None and not any(k > volume for k in runs):
         at_volume = instrs[volume - 1] if volume > 0 else final.from_instruction
         joined = join(doc, at_volume, " && ".join(late))
@@ -182,7 +213,8 @@ def _late_commands(
                 f"the ownership of {', '.join(owned)} cannot be placed before the "
                 "VOLUME without a new hadolint DL3059 finding"
             )
-        return joined or insert_before(doc, instrs[volume], _new_run(doc, late))
+        return joined or NewRun(instrs[volume], late)
+    joined = join(doc, prev, " && ".join(late))
     if joined is not None:
         return joined
     if not dl3059_pair(doc, prev) and not dl3059_pair(doc, anchor):
@@ -191,16 +223,17 @@ def _late_commands(
     # Early in the stage only while it still runs as root there, and only the user
     # creation: the written paths' ownership must follow what creates them.
     if first is None or owned or dl3059_pair(doc, first) or not root_throughout:
+        user_line = f"{keyword_style(doc, 'USER')} {user_value}"
         return (
             "the user creation cannot be placed without a new hadolint DL3059 "
             f"finding; add `RUN {' && '.join(late)}` and `{user_line}` by hand"
         )
-    return insert_before(doc, first, _new_run(doc, late))
+    return NewRun(first, late)
 
 
 def _before_first_copy(
     doc: Dockerfile, final: Stage, create: tuple[str, str], root_at_start: bool
-) -> Edit | None:
+) -> Edit | NewRun | None:
     """The user creation just before the stage's first COPY/ADD, while it runs as root."""
     instrs = list(final.instructions)
     k = next((k for k, i in enumerate(instrs) if i.keyword in ("COPY", "ADD")), None)
@@ -212,7 +245,7 @@ def _before_first_copy(
         return joined
     if dl3059_pair(doc, prev):
         return None
-    return insert_before(doc, instrs[k], _new_run(doc, list(create)))
+    return NewRun(instrs[k], list(create))
 
 
 def _new_run(doc: Dockerfile, commands: list[str]) -> list[str]:

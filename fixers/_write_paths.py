@@ -11,7 +11,7 @@ what a Dockerfile and its build context say about that, without running anything
 - the start script the command runs (`boot.sh`), when the build context holds it;
 - the application's source files the image copies from the context (Python, JavaScript,
   Go, Ruby): file handlers, `open(…, "w")`, `os.makedirs`, SQLite paths, Django's
-  `MEDIA_ROOT`, upload directories, `ListenAndServe(":80")`.
+  `MEDIA_ROOT`, upload directories, `ListenAndServe(":80")` (:mod:`_write_sources`).
 
 Writes it sees through a computed path are listed as unknown, as is everything a compiled
 program or an unread source does. The result says what was checked, so a message can name it.
@@ -20,14 +20,14 @@ program or an unread source does. The result says what was checked, so a message
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import analyse_run
+from dockfix.fixers._write_sources import SQLITE_URL, absolute, scan_source
 from dockfix.semantics.semantic import expand, layered, scope_at, stage_chain, workdir_at
-from dockfix.semantics.shell import parse_shell
+from dockfix.semantics.shell import ShellScript, parse_shell, shell_of
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
@@ -60,8 +60,6 @@ _DATA_ENV = lazy_re(
     r"_(?:DIR|DIRECTORY|FOLDER|PATH|ROOT|FILE|URL|URI|HOME)$"
 )
 _FILE_LIKE = lazy_re(r"\.(?:log|db|sqlite3?|pid|lock|json|txt|csv)$")
-_PATH_PART = lazy_re(r"\s*/\s*(['\"])([^'\"\n]+)\1")
-_SQLITE_URL = lazy_re(r"sqlite3?:///([^'\"\s?]+)")
 # Options of servers and tools whose value is a file they write.
 _WRITE_OPTIONS = frozenset(
     {
@@ -77,48 +75,6 @@ _WRITE_OPTIONS = frozenset(
     }
 )
 _REDIRECT = lazy_re(r"(?<![<>&0-9])(?:[12]?>>?|&>>?)\s*([^\s;&|<>()'\"]+)")
-_LITERAL = r"""(['"`])([^'"`\n$]+?)\1"""
-_DIRNAME = r"(?:path\.(?:join|resolve)\(\s*__dirname\s*,\s*)"
-_BASE_DIR = r"(?:os\.path\.join\(\s*BASE_DIR\s*,\s*|BASE_DIR\s*/\s*)"
-# (pattern, what it writes: "file" or "dir", relative to: "cwd" | "here" | "base")
-_SOURCE_WRITES: tuple[tuple[str, str, str], ...] = (
-    (r"\bopen\(\s*" + _LITERAL + r"\s*,\s*(?:mode\s*=\s*)?['\"][wax]", "file", "cwd"),
-    (r"\bos\.(?:makedirs|mkdir)\(\s*" + _LITERAL, "dir", "cwd"),
-    (r"\b(?:Rotating|TimedRotating|Watched)?FileHandler\(\s*" + _LITERAL, "file", "cwd"),
-    (r"\bsqlite3\.connect\(\s*" + _LITERAL, "file", "cwd"),
-    (r"\bPath\(\s*" + _LITERAL + r"\s*\)\s*\.(?:mkdir|write_text|write_bytes|touch)", "dir", "cwd"),
-    (r"\b(?:MEDIA_ROOT|UPLOAD_FOLDER|LOG_DIR)\s*=\s*" + _BASE_DIR + _LITERAL, "dir", "base"),
-    (r"['\"]NAME['\"]\s*:\s*" + _BASE_DIR + _LITERAL, "file", "base"),
-    (r"\b(?:MEDIA_ROOT|UPLOAD_FOLDER|LOG_DIR)\s*=\s*" + _LITERAL, "dir", "cwd"),
-    (
-        r"\b(?:writeFile|appendFile|mkdir|createWriteStream|open)(?:Sync)?\(\s*"
-        + _DIRNAME
-        + _LITERAL,
-        "?",
-        "here",
-    ),
-    (
-        r"\b(?:writeFile|appendFile|mkdir|createWriteStream)(?:Sync)?\(\s*" + _LITERAL,
-        "?",
-        "cwd",
-    ),
-    (r"\bdest\s*:\s*" + _LITERAL, "dir", "cwd"),  # multer's upload directory
-    (r"\bnew\s+(?:sqlite3\.)?Database\(\s*" + _DIRNAME + "?" + _LITERAL, "file", "cwd"),
-    (r"\bos\.(?:Create|MkdirAll|Mkdir|OpenFile|WriteFile)\(\s*" + _LITERAL, "?", "cwd"),
-    (r"\bFile\.(?:open|write)\(\s*" + _LITERAL + r"\s*,\s*['\"][wa]", "file", "cwd"),
-)
-# Writes through a path the code computes: their place cannot be known here.
-_COMPUTED_WRITE = lazy_re(
-    r"\bopen\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?['\"][wax]"
-    r"|\b(?:writeFile|appendFile|createWriteStream)(?:Sync)?\(\s*(?!['\"`]|path\.join\(\s*__dirname)"
-    r"[A-Za-z_]"
-    r"|\bos\.(?:Create|WriteFile|OpenFile)\(\s*[A-Za-z_]"
-)
-_PORT_PATTERNS: tuple[str, ...] = (
-    r"ListenAndServe(?:TLS)?\(\s*\"[^\"]*:(\d+)\"",
-    r"\.run\([^)\n]*\bport\s*=\s*(\d+)",
-    r"\.listen\(\s*(\d+)\s*[,)]",
-)
 _BIND_OPTION = lazy_re(
     r"(?:^|\s)(?:--bind|-b|--listen|--host)(?:=|\s+)\S*:(\d+)\b|--port(?:=|\s+)(\d+)\b"
 )
@@ -161,10 +117,6 @@ class WriteAnalysis:
             self.add(posixpath.dirname(path) or "/", how)
 
 
-def _abs(path: str, cwd: str) -> str:
-    return posixpath.normpath(posixpath.join(cwd, path))
-
-
 def image_files(
     doc: Dockerfile,
     ctx: FixContext,
@@ -188,7 +140,7 @@ def image_files(
         wd = workdir_at(doc, instr.stage, instr) if instr.stage is not None else None
         if wd is None or "$" in dest:
             continue
-        dest_abs = _abs(dest, wd)
+        dest_abs = absolute(dest, wd)
         into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
         for src in sources:
             if any(c in src for c in "*?[$") or "://" in src:
@@ -234,21 +186,34 @@ def _walk(ctx: FixContext, rel: str, dest: str, out: dict[str, str], limit: int)
                     return
 
 
+def _command_script(instr: Instruction) -> ShellScript:
+    """A shell-form CMD/ENTRYPOINT's script: the tree's own parse (other fixers ask for it
+    too) unless heredoc words make that differ from the arguments' text."""
+    if not instr.heredocs:
+        parsed = shell_of(instr)
+        if parsed is not None:
+            return parsed
+    return parse_shell(instr.args)
+
+
 def command_argv(doc: Dockerfile, instr: Instruction) -> list[str]:
     """The words of a CMD/ENTRYPOINT (exec form as is, shell form split by the shell)."""
     if instr.json_args is not None:
         return list(instr.json_args)
-    return [w.value for c in parse_shell(instr.args).commands for w in c.words]
+    return [w.value for c in _command_script(instr).commands for w in c.words]
 
 
-def _scan_shell(text: str, cwd: str, how: str, found: WriteAnalysis) -> None:
+def _scan_shell(
+    text: str, cwd: str, how: str, found: WriteAnalysis, parsed: ShellScript | None = None
+) -> None:
+    """What a shell script writes; ``parsed``: ``text`` already parsed."""
     for m in _REDIRECT.finditer(text):
         target = m.group(1)
         if target.startswith(("/dev/", "&")) or "$" in target:
             continue
-        found.write(_abs(target, cwd), "file", how)
+        found.write(absolute(target, cwd), "file", how)
     try:
-        script = parse_shell(text)
+        script = parsed if parsed is not None else parse_shell(text)
     except Exception:  # a script tree-sitter cannot read: its redirects were still seen
         return
     for cmd in script.commands:
@@ -262,14 +227,14 @@ def _scan_argv(argv: list[str], cwd: str, how: str, found: WriteAnalysis) -> Non
     if prog in ("mkdir", "touch", "tee"):
         for a in argv[1:]:
             if not a.startswith("-") and "$" not in a:
-                found.write(_abs(a, cwd), "file" if prog != "mkdir" else "dir", how)
+                found.write(absolute(a, cwd), "file" if prog != "mkdir" else "dir", how)
         return
     for k, a in enumerate(argv):
         opt, eq, value = a.partition("=")
         if opt in _WRITE_OPTIONS:
             value = value if eq else (argv[k + 1] if k + 1 < len(argv) else "")
             if value and value != "-" and not value.startswith("/dev/") and "$" not in value:
-                found.write(_abs(value, cwd), "file", how)
+                found.write(absolute(value, cwd), "file", how)
     line = " ".join(argv)
     for m in _BIND_OPTION.finditer(line):
         port = int(m.group(1) or m.group(2))
@@ -277,52 +242,25 @@ def _scan_argv(argv: list[str], cwd: str, how: str, found: WriteAnalysis) -> Non
             found.ports.append((port, how))
 
 
-def _scan_source(text: str, image_path: str, cwd: str, name: str, found: WriteAnalysis) -> None:
-    here = posixpath.dirname(image_path)
-    base = posixpath.dirname(here)  # Django's BASE_DIR: the settings package's parent
-    for pattern, kind, relative_to in _SOURCE_WRITES:
-        for m in re.finditer(pattern, text):
-            path = m.group(2)
-            pos = m.end()
-            while relative_to == "base" and (more := _PATH_PART.match(text, pos)):
-                path += "/" + more.group(2)  # `BASE_DIR / "db" / "app.sqlite3"`
-                pos = more.end()
-            if "://" in path or path in ("-", "") or path.startswith("/dev/"):
-                continue
-            start = {"cwd": cwd, "here": here, "base": base}[relative_to]
-            full = _abs(path, start)
-            if full == start and relative_to != "cwd":
-                continue
-            found.write(full, kind, name)
-    for m in _SQLITE_URL.finditer(text):
-        found.write(_abs(m.group(1), cwd), "file", name)
-    computed = _COMPUTED_WRITE.search(text)
-    if computed:
-        line = text.count("\n", 0, computed.start()) + 1
-        found.unknown.append(f"{name} line {line} writes to a path computed at run time")
-    for pattern in _PORT_PATTERNS:
-        for m in re.finditer(pattern, text):
-            port = int(m.group(1))
-            if 0 < port < 1024:
-                found.ports.append((port, name))
-
-
 def _env_writes(doc: Dockerfile, instrs: list[Instruction], cwd: str, found: WriteAnalysis) -> None:
     for instr in instrs:
         if instr.keyword != "ENV" or instr.stage is None:
             continue
+        names = [n for n in _env_names(instr) if _DATA_ENV.match(n)]
+        if not names:
+            continue  # the usual ENV: nothing that names a data location
         scope = layered(scope_at(instr.stage), doc.global_args)
-        for name in _env_names(instr):
+        for name in names:
             raw = scope.get(name)
-            if raw is None or not _DATA_ENV.match(name):
+            if raw is None:
                 continue
             value = expand(raw, scope) if "$" in raw else raw
             if not value:
                 continue
             value = value.strip("\"'")
-            url = _SQLITE_URL.search(value)
+            url = SQLITE_URL.search(value)
             if url:
-                found.write(_abs(url.group(1), cwd), "file", f"ENV {name}")
+                found.write(absolute(url.group(1), cwd), "file", f"ENV {name}")
             elif value.startswith("/"):
                 kind = "file" if _FILE_LIKE.search(value) else "dir"
                 found.write(value, kind, f"ENV {name}")
@@ -384,7 +322,15 @@ def analyse(
         data = ctx.read_bytes(rel, _MAX_BYTES)
         if data is None or b"\0" in data[:1024]:
             continue
-        _scan_source(data.decode("utf-8", "replace"), image_path, cwd, f"`{rel}`", found)
+        name = f"`{rel}`"
+        seen = scan_source(data.decode("utf-8", "replace"), image_path, cwd)
+        for path, kind in seen.writes:
+            found.write(path, kind, name)
+        if seen.computed_line:
+            found.unknown.append(
+                f"{name} line {seen.computed_line} writes to a path computed at run time"
+            )
+        found.ports += [(port, name) for port in seen.ports]
     if sources:
         found.checked.append(f"{len(sources)} source file{'s' if len(sources) > 1 else ''}")
     _unknowns(ctx, instrs, files, unread, found)
@@ -405,14 +351,14 @@ def _command_writes(
         argv = command_argv(doc, instr)
         how = f"the {instr.keyword}"
         if instr.json_args is None:
-            _scan_shell(instr.args, cwd, how, found)
+            _scan_shell(instr.args, cwd, how, found, _command_script(instr))
         else:
             _scan_argv(argv, cwd, how, found)
             if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash") and argv[1] == "-c":
                 _scan_shell(argv[2], cwd, how, found)
         found.checked.append(how)
         for word in argv:
-            target = _abs(word, cwd) if "/" in word else None
+            target = absolute(word, cwd) if "/" in word else None
             rel = files.get(target) if target else None
             if rel is None:
                 rel = next((r for p, r in files.items() if word and p.endswith("/" + word)), None)
@@ -437,7 +383,7 @@ def _sources(
         built = image_files(doc, ctx, others)
         seen = {r for _, r in sources}
         sources += [
-            (_abs(posixpath.basename(p), cwd), r)
+            (absolute(posixpath.basename(p), cwd), r)
             for p, r in sorted(built.items())
             if r.endswith(_SOURCE_SUFFIXES) and r not in seen
         ]

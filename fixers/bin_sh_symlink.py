@@ -147,6 +147,7 @@ def _sh_in_later_runs(doc: Dockerfile, stage: Stage, link: Instruction) -> str:
 @register
 class BinShSymlink(Fixer):
     code = "DF527"
+    mentions = ("/bin/sh",)
     acts_on = frozenset({"RUN"})
     severity = Severity.WARNING
     name = "bin-sh-symlink"

@@ -73,6 +73,7 @@ _USES_CWD = frozenset({"RUN", "COPY", "ADD", "CMD", "ENTRYPOINT", "HEALTHCHECK",
 @register
 class CdWorkdir(Fixer):
     code = "DF506"
+    mentions = ("cd",)
     severity = Severity.INFO
     name = "cd-workdir"
     summary = "A RUN changes directory with `cd`: use WORKDIR"

@@ -30,7 +30,9 @@ ENTRYPOINT ["java", "-jar", "/app.jar"]
 Safe: the path written is the one BuildKit copies to today, so the image is the same. The
 working directory is taken from `scratch` (`/`), the distroless images (`/`) and a table of
 official images whose image configuration is known (`/` for `debian`, `node`, `python`,
-`nginx`, `eclipse-temurin` …, `/go` for `golang`, `/data` for `redis`).
+`nginx`, `eclipse-temurin` …, `/go` for `golang`, `/data` for `redis`). **Unsafe** when the
+base image is named by an ARG (`FROM ${BASE}`, read at its default): a build passing another
+`--build-arg BASE=…` copies into that image's working directory.
 
 Display-only, naming what was checked, when the working directory is not known offline: any
 other base image may set its own (its image configuration's `WorkingDir`), so the path cannot
@@ -54,10 +56,11 @@ from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
+from dockfix.fixers._from_args import base_chosen_by_arg
 from dockfix.fixers._image_paths import base_image, image_workdir_at
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.memo import per_tree
-from dockfix.semantics.semantic import resolve_path, stage_chain, unquote_word
+from dockfix.semantics.semantic import resolve_path, stage_chain, unquote_word, workdir_at
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # A destination word read as written: no quotes, variables, wildcards or escapes.
@@ -155,7 +158,19 @@ class CopyRelativeDest(Fixer):
         if absolute is None:
             return self.finding(instr, message, reason="the destination has `.` or `..` parts")
         s, e = instr.source_span(start, end)
-        fix = Fix.safe(Edit(s, e, absolute), description=f"destination `{absolute}`")
+        edit = Edit(s, e, absolute)
+        variable = base_chosen_by_arg(doc, stage)
+        if variable and workdir_at(doc, stage, instr, None) is None:
+            fix = Fix.unsafe(
+                edit,
+                description=f"destination `{absolute}`, in the default image of ARG {variable}",
+                rationale=(
+                    f"`{absolute}` is the WORKDIR of ARG {variable}'s default image; a build "
+                    f"given another `--build-arg {variable}` copies into that image's WORKDIR."
+                ),
+            )
+        else:
+            fix = Fix.safe(edit, description=f"destination `{absolute}`")
         return self.finding(instr, message, fix)
 
 

@@ -133,6 +133,8 @@ class CopyWholeBuildDir(Fixer):
                 source_stage = doc.stage_named(flag.value)
                 if source_stage is None or source_stage.index >= stage.index:
                     continue
+                if not _copies_subtree(instr):
+                    continue  # nothing to narrow: spare the analysis of the source stage
                 if source_stage.index not in builds:
                     builds[source_stage.index] = analyse_stage(doc, source_stage, ctx)
                 finding = self._check_copy(
@@ -265,11 +267,7 @@ class CopyWholeBuildDir(Fixer):
                 return display(_NO_CONTEXT)
             assets = runtime_assets(entries)
             if assets:
-                return display(
-                    "the copied tree also holds "
-                    + ", ".join(f"`{a}`" for a in assets)
-                    + ", which the service may read at run time"
-                )
+                return display(_assets_reason(assets))
         refs = tree_references(doc, stage, instr, dest_abs, ancestors(new_dest_abs))
         if refs:
             return display(
@@ -291,11 +289,7 @@ class CopyWholeBuildDir(Fixer):
         self, doc: Dockerfile, stage: Stage, src: str, dest_abs: str, locations: list[str]
     ) -> list[str]:
         """The artifact locations the runtime's ENTRYPOINT/CMD names (via their new paths)."""
-        entry, cmd = start_command(stage)
-        words: list[str] = []
-        for i in (entry, cmd):
-            if i is not None:
-                words.extend(i.json_args if i.json_args is not None else i.args.split())
+        words = _start_words(stage)
         cwd = image_workdir_at(doc, stage, None)
         used: list[str] = []
         for loc in locations:
@@ -347,17 +341,7 @@ class CopyWholeBuildDir(Fixer):
         assert node is not None
         proj_rel = node.project_dir[len(src) :].lstrip("/") if src != "/" else node.project_dir
         proj_dest = posixpath.join(dest_abs, proj_rel) if proj_rel else dest_abs
-        entry, cmd = start_command(stage)
-        words: list[str] = []
-        for i in (entry, cmd):
-            if i is not None:
-                words.extend(i.json_args if i.json_args is not None else i.args.split())
-        cwd = image_workdir_at(doc, stage, None)
-        outdirs: set[str] = set()
-        for w in words:
-            p = resolve_path(w, cwd) if ("/" in w or w.endswith((".js", ".mjs", ".cjs"))) else None
-            if p is not None and is_within(p, proj_dest) and p != proj_dest:
-                outdirs.add(p[len(proj_dest) :].lstrip("/").split("/")[0])
+        outdirs = _started_dirs(doc, stage, proj_dest)
         if len(outdirs) != 1:
             return display("the runtime command does not start from one build output directory")
         outdir = outdirs.pop()
@@ -373,38 +357,15 @@ class CopyWholeBuildDir(Fixer):
             )
         assets = runtime_assets(copied)
         if assets:
-            return display(
-                "the copied tree also holds "
-                + ", ".join(f"`{a}`" for a in assets)
-                + ", which the service may read at run time"
-            )
-        keep: set[str] = set()
+            return display(_assets_reason(assets))
         kept = ["package.json", "node_modules", outdir]
-        for name in kept:
-            keep |= ancestors(posixpath.join(proj_dest, name))
-        refs = [
-            r
-            for r in tree_references(doc, stage, instr, dest_abs, keep)
-            if not any(is_within(r, posixpath.join(proj_dest, k)) for k in kept)
-        ]
-        if refs:
-            return display(
-                f"a later instruction uses `{refs[0]}` from the copied tree, which the narrowed "
-                "copy would drop"
-            )
+        dropped = _dropped_reference(doc, stage, instr, dest_abs, proj_dest, kept)
+        if dropped is not None:
+            return display(dropped)
         if instr.comments or instr.json_args is not None:
             return display("the COPY is in JSON form or has comment lines inside")
-        rel_prefix = f"{proj_rel}/" if proj_rel else ""
-        flags = " ".join(f.raw for f in instr.flags)
-        indent = indent_of(doc, instr)
-        lines = [
-            f"{instr.keyword_raw} {flags} {_join(parts.sources[0], rel_prefix + name)} "
-            f"{_join(parts.dest, rel_prefix + name)}"
-            for name in kept
-        ]
-        text = (doc.eol + indent).join(lines)
         fix = Fix.unsafe(
-            replace_instruction_header(instr, text),
+            replace_instruction_header(instr, _copy_lines(doc, instr, parts, proj_rel, kept)),
             description=f"copy only package.json, node_modules and {outdir}/",
         )
         return self.finding(
@@ -412,6 +373,78 @@ class CopyWholeBuildDir(Fixer):
             message + f"; only `{outdir}/`, `node_modules/` and `package.json` are needed",
             fix,
         )
+
+
+def _copies_subtree(instr: Instruction) -> bool:
+    """Whether the COPY names a source below `/` (a whole-filesystem copy is deliberate)."""
+    parts = copy_parts(instr)
+    return parts is not None and any(
+        resolve_path(source, "/") not in (None, "/") for source in parts.sources
+    )
+
+
+def _assets_reason(assets: list[str]) -> str:
+    return (
+        "the copied tree also holds "
+        + ", ".join(f"`{a}`" for a in assets)
+        + ", which the service may read at run time"
+    )
+
+
+def _dropped_reference(
+    doc: Dockerfile, stage: Stage, instr: Instruction, dest: str, project: str, kept: list[str]
+) -> str | None:
+    """Why narrowing the copy to the ``kept`` names of ``project`` would break a later
+    instruction that uses another path of the tree copied to ``dest``; None if none does."""
+    keep: set[str] = set()
+    for name in kept:
+        keep |= ancestors(posixpath.join(project, name))
+    refs = [
+        r
+        for r in tree_references(doc, stage, instr, dest, keep)
+        if not any(is_within(r, posixpath.join(project, k)) for k in kept)
+    ]
+    if refs:
+        return (
+            f"a later instruction uses `{refs[0]}` from the copied tree, which the narrowed "
+            "copy would drop"
+        )
+    return None
+
+
+def _start_words(stage: Stage) -> list[str]:
+    """The words of the stage's ENTRYPOINT and CMD (shell form split on blanks)."""
+    words: list[str] = []
+    for i in start_command(stage):
+        if i is not None:
+            words.extend(i.json_args if i.json_args is not None else i.args.split())
+    return words
+
+
+def _started_dirs(doc: Dockerfile, stage: Stage, project: str) -> set[str]:
+    """The top directories of ``project`` that the start command's files are in."""
+    cwd = image_workdir_at(doc, stage, None)
+    dirs: set[str] = set()
+    for w in _start_words(stage):
+        p = resolve_path(w, cwd) if ("/" in w or w.endswith((".js", ".mjs", ".cjs"))) else None
+        if p is not None and is_within(p, project) and p != project:
+            dirs.add(p[len(project) :].lstrip("/").split("/")[0])
+    return dirs
+
+
+def _copy_lines(
+    doc: Dockerfile, instr: Instruction, parts: CopyParts, project: str, names: list[str]
+) -> str:
+    """One COPY per name of the project (``project`` relative to the copied tree), with the
+    flags and the indentation of ``instr``."""
+    prefix = f"{project}/" if project else ""
+    flags = " ".join(f.raw for f in instr.flags)
+    lines = [
+        f"{instr.keyword_raw} {flags} {_join(parts.sources[0], prefix + name)} "
+        f"{_join(parts.dest, prefix + name)}"
+        for name in names
+    ]
+    return (doc.eol + indent_of(doc, instr)).join(lines)
 
 
 def _join(base: str, rel: str) -> str:

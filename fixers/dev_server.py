@@ -87,6 +87,21 @@ DEV_SCRIPTS = frozenset({"dev", "serve", "develop", "start:dev", "watch"})
 _INIT = frozenset({"tini", "dumb-init", "docker-entrypoint.sh", "catatonit", "s6-svscan"})
 _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z0-9_]+)\.settings""")
 _PYTHON = re.compile(r"python(?:[0-9.]*)")
+# The variables `dev_server` reads from the environment.
+_READ_VARIABLES = ("FLASK_APP", "RAILS_ENV", "RACK_ENV")
+# The programs `dev_server` may report whatever their options (`bin/rails` included: its base
+# name is `rails`).
+_SERVERS = frozenset(
+    {
+        *("manage.py", "django-admin", "flask", "fastapi"),
+        *("http.server", "ng", "vite", "react-scripts", "vue-cli-service", "webpack-dev-server"),
+        *("webpack", "webpack-cli", "next", "nuxt", "nuxi", "astro", "nodemon"),
+        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails"),
+    }
+)
+# Servers `dev_server` reports only with `--reload`; `node` (`--watch`) and `php` (`-S`,
+# `artisan serve`) have their own test.
+_RELOADERS = frozenset({"uvicorn", "gunicorn", "hypercorn"})
 _RUNNERS = (["bundle", "exec"], ["poetry", "run"], ["pipenv", "run"], ["uv", "run"])
 
 
@@ -103,6 +118,9 @@ class Start(NamedTuple):
 
 def named_for_development(path: str) -> bool:
     """Whether a Dockerfile's path says it is for development (`Dockerfile.dev`)."""
+    low = path.lower()
+    if "dev" not in low and "local" not in low:
+        return False  # every name that says so has one of them
     parts = path.replace("\\", "/").split("/")
     if ".devcontainer" in parts[:-1]:
         return True
@@ -177,6 +195,16 @@ def _without_launchers(argv: list[str]) -> list[str]:
     return argv
 
 
+class _Command(NamedTuple):
+    """A start command as the server tables read it."""
+
+    argv: list[str]  # launchers and a `python` word taken off
+    name: str  # the program's base name
+    args: list[str]  # the words that are not options
+    sub: str  # the first of them ("" for none)
+    shown: str  # the program and its first argument, as written
+
+
 def dev_server(
     argv: list[str], env: Mapping[str, str | None], manage_py: str | None
 ) -> Server | None:
@@ -185,13 +213,23 @@ def dev_server(
     if not argv:
         return None
     name = posixpath.basename(argv[0])
-    args = [a for a in argv[1:] if not a.startswith("-")]
-    sub = args[0] if args else ""
     shown = " ".join([name, *argv[1:2]])
     if _PYTHON.fullmatch(name) and len(argv) > 1:
         argv, name = argv[1:], posixpath.basename(argv[1])
-        args = [a for a in argv[1:] if not a.startswith("-")]
-        sub = args[0] if args else ""
+    args = [a for a in argv[1:] if not a.startswith("-")]
+    cmd = _Command(argv, name, args, args[0] if args else "", shown)
+    return (
+        _python_server(cmd, env, manage_py)
+        or _node_server(cmd)
+        or _site_generator(cmd)
+        or _ruby_php_server(cmd, env)
+    )
+
+
+def _python_server(
+    cmd: _Command, env: Mapping[str, str | None], manage_py: str | None
+) -> Server | None:
+    argv, name, args, sub = cmd.argv, cmd.name, cmd.args, cmd.sub
     if name in ("manage.py", "django-admin") and sub == "runserver":
         project = None
         m = _SETTINGS.search(manage_py or "")
@@ -211,6 +249,11 @@ def dev_server(
         return Server("fastapi dev", "`fastapi run`")
     if name == "http.server":
         return Server("python -m http.server", "nginx serving the directory")
+    return None
+
+
+def _node_server(cmd: _Command) -> Server | None:
+    argv, name, sub = cmd.argv, cmd.name, cmd.sub
     if name == "ng" and sub in ("serve", "s"):
         return Server("ng serve", f"`ng build`: {STATIC_SITE}")
     if name == "vite" and sub in ("", "dev", "serve", "preview"):
@@ -222,12 +265,6 @@ def dev_server(
         return Server("vue-cli-service serve", f"`vue-cli-service build`: {STATIC_SITE}")
     if name == "webpack-dev-server" or (name in ("webpack", "webpack-cli") and sub == "serve"):
         return Server(f"{name} {sub}".strip(), f"`webpack --mode production`: {STATIC_SITE}")
-    if name == "gatsby" and sub == "develop":
-        return Server("gatsby develop", f"`gatsby build`: {STATIC_SITE}")
-    if name == "hugo" and sub in ("server", "serve"):
-        return Server("hugo server", f"`hugo --minify`: {STATIC_SITE}")
-    if name == "jekyll" and sub in ("serve", "s", "server"):
-        return Server("jekyll serve", f"`jekyll build`: {STATIC_SITE}")
     if name == "next" and sub == "dev":
         return Server(
             "next dev",
@@ -245,7 +282,23 @@ def dev_server(
     if name == "node" and any(a == "--watch" or a.startswith("--watch=") for a in argv[1:]):
         return Server("node --watch", f"`node {sub or '<main file>'}` without `--watch`")
     if name == "ts-node-dev" or (name == "tsx" and sub == "watch"):
-        return Server(shown, "compile with `tsc` in a build stage and run `node dist/…`")
+        return Server(cmd.shown, "compile with `tsc` in a build stage and run `node dist/…`")
+    return None
+
+
+def _site_generator(cmd: _Command) -> Server | None:
+    name, sub = cmd.name, cmd.sub
+    if name == "gatsby" and sub == "develop":
+        return Server("gatsby develop", f"`gatsby build`: {STATIC_SITE}")
+    if name == "hugo" and sub in ("server", "serve"):
+        return Server("hugo server", f"`hugo --minify`: {STATIC_SITE}")
+    if name == "jekyll" and sub in ("serve", "s", "server"):
+        return Server("jekyll serve", f"`jekyll build`: {STATIC_SITE}")
+    return None
+
+
+def _ruby_php_server(cmd: _Command, env: Mapping[str, str | None]) -> Server | None:
+    argv, name, args, sub = cmd.argv, cmd.name, cmd.args, cmd.sub
     if name == "rails" or argv[0].endswith("bin/rails"):
         if sub not in ("server", "s"):
             return None
@@ -313,24 +366,50 @@ def _runs_its_arguments(
     words = [w for w in entry.json_args if posixpath.basename(w) not in _INIT and w != "--"]
     if len(words) != 1 or "$" in words[0]:
         return False
-    path = resolve_path(words[0], image_workdir_at(doc, stage, None))
     text = None
-    if path is not None and ctx.has_context:
-        text = ContextFiles(doc, stage, ctx).text(path)
+    if ctx.has_context:
+        # an absolute path needs no WORKDIR
+        cwd = None if words[0].startswith("/") else image_workdir_at(doc, stage, None)
+        path = resolve_path(words[0], cwd)
+        if path is not None:
+            text = ContextFiles(doc, stage, ctx).text(path)
     if text is not None:
         return "$@" in text
     return "entrypoint" in posixpath.basename(words[0]).lower()
 
 
 def _server(doc: Dockerfile, stage: Stage, ctx: FixContext, start: Start) -> Server | None:
+    argv = start.argv
+    script_name = run_script_name(argv)
+    # the program `dev_server` reads is one of the words (launchers only drop words before it)
+    if script_name is None and not _may_start_server(argv):
+        return None
     scope = scope_at(stage)
+    # the only variables the server tables read (expanding every one cost more than the rest)
     env: dict[str, str | None] = {
-        k: expand(v, scope, doc.escape) if v is not None else None for k, v in scope.items()
+        k: expand(v, scope, doc.escape) if v is not None else None
+        for k in _READ_VARIABLES
+        if k in scope
+        for v in (scope[k],)
     }
     env.update(start.env)
-    workdir = image_workdir_at(doc, stage, None)
-    found = _resolve(start.argv, env, ContextFiles(doc, stage, ctx), workdir, 0)
-    return found
+    # the WORKDIR locates package.json and manage.py, read only from a build context
+    reads_files = script_name is not None or any(w.endswith("manage.py") for w in argv[:3])
+    workdir = image_workdir_at(doc, stage, None) if reads_files and ctx.has_context else None
+    return _resolve(argv, env, ContextFiles(doc, stage, ctx), workdir, 0)
+
+
+def _may_start_server(argv: list[str]) -> bool:
+    """Whether `dev_server` can find a server in ``argv``: it reads the program among the
+    words (launchers only drop words before it), and for some programs an option too."""
+    names = {w[w.rfind("/") + 1 :] for w in argv}  # base names
+    if not names.isdisjoint(_SERVERS):
+        return True
+    if "node" in names and any(w == "--watch" or w.startswith("--watch=") for w in argv):
+        return True
+    if not names.isdisjoint(_RELOADERS) and "--reload" in argv:
+        return True
+    return "php" in names and ("-S" in argv or "serve" in argv)
 
 
 def _resolve(

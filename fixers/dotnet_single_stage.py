@@ -90,6 +90,7 @@ from dockfix.fixers._runtime_stage import (
 from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
+    from dockfix.fixers._image_paths import BaseImage
     from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -137,8 +138,8 @@ class DotnetSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        found = service_stage(doc, ctx)
-        if found is None or found[1].repository != "dotnet/sdk":
+        found = service_stage(doc, ctx, _is_sdk_image)
+        if found is None:
             return None
         stage, base = found
         publish = _publish(doc, stage)
@@ -193,6 +194,10 @@ class DotnetSingleStage(Fixer):
             description=f"publish in a named stage and run `{publish.output}` on `{runtime}`",
         )
         return self.finding(stage.from_instruction, message, fix)
+
+
+def _is_sdk_image(base: BaseImage) -> bool:
+    return base.repository == "dotnet/sdk"
 
 
 def _publish(doc: Dockerfile, stage: Stage) -> Publish | str | None:

@@ -25,7 +25,8 @@ EXPOSE 80 53/udp
 ## Fix safety
 Safe for the host port and IP: BuildKit exposes the container port only (`80/tcp`), the
 same as before. **Unsafe** for the protocol's case: the image's `ExposedPorts` key changes
-from `53/UDP` to `53/udp`. Ports written with variables are left alone.
+from `53/UDP` to `53/udp`. Ports written with variables are left alone, except the protocol
+written after a port that is one variable (`${PORT}/TCP`), lower-cased the same way.
 
 ## Options
 None.
@@ -42,11 +43,13 @@ from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.semantics.context import FixContext
-from dockfix.syntax import Dockerfile
+from dockfix.syntax import Dockerfile, Instruction
 
 # [ip:][hostPort]:containerPort[/proto], ports and ranges as digits.
 _PUBLISHED = re.compile(r"(?:.*:)?[0-9-]*:([0-9]+(?:-[0-9]+)?(?:/[A-Za-z]+)?)")
 _PROTO = re.compile(r"[0-9]+(?:-[0-9]+)?/([A-Za-z]+)")
+# A port that is one variable (`$PORT`, `${PORT:-80}`), then a written protocol.
+_VARIABLE_PORT_PROTO = re.compile(r"(\$[A-Za-z_][A-Za-z0-9_]*/|\$\{[^}/]*\}/)([A-Za-z]+)")
 
 
 @register
@@ -63,6 +66,9 @@ class ExposeFormat(Fixer):
                 continue
             for word, start, end in instr.args_words():
                 if "$" in word:
+                    finding = self._variable_port(instr, word, start, end)
+                    if finding is not None:
+                        yield finding
                     continue
                 published = _PUBLISHED.fullmatch(word)
                 proto = _PROTO.fullmatch(word)
@@ -79,3 +85,19 @@ class ExposeFormat(Fixer):
                 finding = self.finding(instr, message, fix)
                 finding.buildkit = ("ExposeInvalidFormat",) if published else ("ExposeProtoCasing",)
                 yield finding
+
+    def _variable_port(self, instr: Instruction, word: str, start: int, end: int) -> Finding | None:
+        """An upper-case protocol written after a port held by a variable (`${PORT}/TCP`):
+        the protocol is text, whatever the port expands to."""
+        m = _VARIABLE_PORT_PROTO.fullmatch(word)
+        if m is None or m.group(2).islower():
+            return None
+        lower = m.group(1) + m.group(2).lower()
+        s, e = instr.source_span(start, end)
+        finding = self.finding(
+            instr,
+            f"`EXPOSE {word}`: write the protocol in lower case",
+            Fix.unsafe(Edit(s, e, lower), description=f"`{lower}`"),
+        )
+        finding.buildkit = ("ExposeProtoCasing",)
+        return finding

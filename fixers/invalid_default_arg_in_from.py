@@ -49,6 +49,7 @@ from dockfix.syntax import Dockerfile
 @register
 class InvalidDefaultArgInFrom(Fixer):
     code = "DF520"
+    mentions = ("$",)
     severity = Severity.WARNING
     name = "invalid-default-arg-in-from"
     summary = "Without --build-arg, a FROM line names no valid image"

@@ -121,6 +121,7 @@ from dockfix.fixers._runtime_stage import (
 from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
+    from dockfix.fixers._image_paths import BaseImage
     from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -147,8 +148,8 @@ class JavaSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        found = service_stage(doc, ctx)
-        if found is None or found[1].name not in JDK_IMAGES:
+        found = service_stage(doc, ctx, _is_jdk_image)
+        if found is None:
             return None
         stage, base = found
         built = _build(doc, stage)
@@ -202,6 +203,10 @@ class JavaSingleStage(Fixer):
             description=f"build in a named stage and run {how} on `{runtime}`",
         )
         return self.finding(stage.from_instruction, message, fix)
+
+
+def _is_jdk_image(base: BaseImage) -> bool:
+    return base.name in JDK_IMAGES
 
 
 def _build(doc: Dockerfile, stage: Stage) -> tuple[Instruction, str, str | None] | None:

@@ -93,6 +93,8 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._log_redirects import redirect_plan
 from dockfix.fixers._log_servers import (
     PACKAGED_LOGS,
+    SERVER_PACKAGES,
+    SERVER_PROGRAMS,
     OptionUse,
     already_linked,
     append_commands,
@@ -100,6 +102,7 @@ from dockfix.fixers._log_servers import (
     expected_logical,
     installed_servers,
     json_after,
+    may_name,
     option_uses,
     path_list,
     removal_edits,
@@ -110,6 +113,7 @@ from dockfix.fixers._nginx_log_configs import (
     LogDirective,
     copied_nginx_configs,
     directive_start,
+    may_run_nginx,
     runs_nginx,
 )
 
@@ -149,23 +153,33 @@ class LogsToFile(Fixer):
         for instr in doc.instructions:
             if instr.keyword in ("CMD", "ENTRYPOINT") and not instr.flags:
                 yield from self._command(doc, instr)
+        nginx = ctx.has_context and may_run_nginx(doc)
         for stage in runtime_stages(doc):
             yield from self._packaged_servers(doc, ctx, stage)
-            yield from self._nginx_configs(doc, ctx, stage)
+            if nginx:
+                yield from self._nginx_configs(doc, ctx, stage)
             yield from self._env(stage)
 
     # --- CMD / ENTRYPOINT --------------------------------------------------------------------
 
     def _command(self, doc: Dockerfile, instr: Instruction) -> Iterator[Finding]:
         if instr.json_args is not None:
+            # nothing to report unless it runs a shell or a server with a log option: the
+            # offsets of the JSON strings are read only then
+            args = instr.json_args
+            if _shell_script_index(args) is None and not option_uses(args):
+                return
             elements = json_elements(instr.logical[instr.args_start :], instr.args_start)
             if elements is None or [e.value for e in elements] != instr.json_args:
                 return
             yield from self._exec_form(doc, instr, elements)
             return
         text = instr.logical[instr.args_start :]
-        yield from self._redirects(doc, instr, text)
-        yield from self._shell_options(doc, instr)
+        # a redirection to a file has a `>`; a copy to one runs `tee`
+        if ">" in text or "tee" in text:
+            yield from self._redirects(doc, instr, text)
+        if may_name(text, SERVER_PROGRAMS):
+            yield from self._shell_options(doc, instr)
 
     def _exec_form(
         self, doc: Dockerfile, instr: Instruction, elements: list[JsonElement]
@@ -319,7 +333,7 @@ class LogsToFile(Fixer):
         from dockfix.semantics.shell import shell_of
 
         for instr in stage.instructions:
-            if instr.keyword != "RUN":
+            if instr.keyword != "RUN" or not may_name(instr.logical, SERVER_PACKAGES):
                 continue
             script = shell_of(instr)
             if script is None:
@@ -414,7 +428,10 @@ class LogsToFile(Fixer):
         from dockfix.syntax import env_pairs
 
         for instr in stage.instructions:
-            if instr.keyword != "ENV":
+            # every name the pattern matches has LOG in it (escaped with `\` or a backtick)
+            if instr.keyword != "ENV" or not may_name(
+                instr.logical.upper().replace("`", ""), ("LOG",)
+            ):
                 continue
             for name, value in env_pairs(instr):
                 if not _ENV_LOG_RE.search(name.upper()) or "$" in value:

@@ -122,14 +122,18 @@ from dockfix.fixers._runtime_stage import (
     stage_problem,
     start_argv,
 )
+from dockfix.fixers._stage_runs import stage_may_mention
 from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:
+    from dockfix.fixers._image_paths import BaseImage
     from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _NODE_TOOLS = frozenset({"npm", "yarn", "pnpm", "npx", "pnpx", "corepack", "tsc", "bun"})
 _BUILD_SUBCOMMANDS = ("build",)
+# A word every Node build command has (`_build_node.is_node_build`).
+_BUILD_WORDS = ("build", "tsc", "webpack")
 # Node flags whose next word is a file or module.
 _VALUE_FLAGS = frozenset(
     {"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--title"}
@@ -153,10 +157,12 @@ class NodeSingleStage(Fixer):
             yield finding
 
     def _finding(self, doc: Dockerfile, ctx: FixContext) -> Finding | None:
-        found = service_stage(doc, ctx)
-        if found is None or found[1].name != "node":
+        found = service_stage(doc, ctx, _is_node_image)
+        if found is None:
             return None
         stage, base = found
+        if not stage_may_mention(stage, _BUILD_WORDS):
+            return None  # no RUN can be a Node build: spare the stage's analysis
         build = analyse_stage(doc, stage, ctx)
         if build.node is None or build.node.run not in stage.instructions:
             return None
@@ -176,13 +182,9 @@ class NodeSingleStage(Fixer):
         )
         if problem:
             return display(problem)
-        pkg = files.json(posixpath.join(project, "package.json"))
-        if pkg is None:
-            return display(f"`{project}/package.json` is not in the build context")
-        if pkg.get("workspaces") or files.exists(posixpath.join(project, "pnpm-workspace.yaml")):
-            return display(
-                "package.json declares workspaces; which packages the service needs is not analysed"
-            )
+        pkg = _package_json(files, project)
+        if isinstance(pkg, str):
+            return display(pkg)
         scripts = pkg.get("scripts") if isinstance(pkg.get("scripts"), dict) else {}
         assert isinstance(scripts, dict)
         manager, known = package_manager(files, project, _installers(doc, stage))
@@ -201,35 +203,10 @@ class NodeSingleStage(Fixer):
         if problem:
             return display(problem)
         copies = self._copies(doc, stage, project, output, ctx)
-        kw = keyword_case(stage.from_instruction)
-        prune: list[Edit] = []
-        builder: list[str] = []
-        if not (build.node.prod_modules or output.standalone):
-            # Chained to the last RUN (consecutive RUNs are hadolint's DL3059).
-            if split_after.json_args is None and not split_after.heredocs:
-                end = len(split_after.logical.rstrip())
-                prune.append(
-                    replace_logical(split_after, end, end, f" && {PRUNE_COMMANDS[manager]}")
-                )
-            else:
-                builder.append(f"{kw('RUN')} {PRUNE_COMMANDS[manager]}")
-        # `next start` listens on every address; the standalone server on $HOSTNAME's only.
-        extra = [f"{kw('ENV')} HOSTNAME=0.0.0.0"] if output.standalone else []
-        done = split_stage(
-            doc,
-            stage,
-            split_after,
-            runtime,
-            copies,
-            builder,
-            runtime_lines=extra,
-            users=_IMAGE_USERS,
-        )
-        if isinstance(done, str):
-            return display(done)
-        edits = prune + done[1]
-        if output.standalone:
-            edits.append(_standalone_cmd(stage))
+        prune = None if build.node.prod_modules or output.standalone else PRUNE_COMMANDS[manager]
+        edits = _split_edits(doc, stage, split_after, runtime, copies, prune, output.standalone)
+        if isinstance(edits, str):
+            return display(edits)
         what = (
             "the standalone server"
             if output.standalone
@@ -355,6 +332,10 @@ class NodeSingleStage(Fixer):
         return out
 
 
+def _is_node_image(base: BaseImage) -> bool:
+    return base.name == "node"
+
+
 def _last_tool_run(doc: Dockerfile, stage: Stage) -> Instruction:
     """The last RUN of the stage that runs the package manager or the build."""
     found = stage.instructions[0]
@@ -380,6 +361,51 @@ def _installers(doc: Dockerfile, stage: Stage) -> set[str]:
             ):
                 out.add(prog)
     return out
+
+
+def _package_json(files: ContextFiles, project: str) -> dict[str, Any] | str:
+    """The project's package.json, or why the packages the service needs cannot be known."""
+    pkg = files.json(posixpath.join(project, "package.json"))
+    if pkg is None:
+        return f"`{project}/package.json` is not in the build context"
+    if pkg.get("workspaces") or files.exists(posixpath.join(project, "pnpm-workspace.yaml")):
+        return "package.json declares workspaces; which packages the service needs is not analysed"
+    return pkg
+
+
+def _split_edits(
+    doc: Dockerfile,
+    stage: Stage,
+    split_after: Instruction,
+    runtime: str,
+    copies: list[tuple[str, str]],
+    prune: str | None,
+    standalone: bool,
+) -> list[Edit] | str:
+    """The edits that split the stage after ``split_after``, prune the development
+    dependencies with ``prune`` first and, for a Next.js standalone server, start it; or why
+    the split cannot be written."""
+    kw = keyword_case(stage.from_instruction)
+    edits: list[Edit] = []
+    builder: list[str] = []
+    if prune is not None:
+        # Chained to the last RUN (consecutive RUNs are hadolint's DL3059).
+        if split_after.json_args is None and not split_after.heredocs:
+            end = len(split_after.logical.rstrip())
+            edits.append(replace_logical(split_after, end, end, f" && {prune}"))
+        else:
+            builder.append(f"{kw('RUN')} {prune}")
+    # `next start` listens on every address; the standalone server on $HOSTNAME's only.
+    extra = [f"{kw('ENV')} HOSTNAME=0.0.0.0"] if standalone else []
+    done = split_stage(
+        doc, stage, split_after, runtime, copies, builder, runtime_lines=extra, users=_IMAGE_USERS
+    )
+    if isinstance(done, str):
+        return done
+    edits += done[1]
+    if standalone:
+        edits.append(_standalone_cmd(stage))
+    return edits
 
 
 def _standalone_cmd(stage: Stage) -> Edit:

@@ -153,15 +153,24 @@ class NonDistrolessRuntime(Fixer):
     def _only_binary(
         self, doc: Dockerfile, stage: Stage, ctx: FixContext
     ) -> tuple[Artifact, str] | None:
-        """The one build artifact the stage copies and runs, when it does nothing else."""
-        binaries: list[tuple[Artifact, str]] = []
+        """The one build artifact the stage copies and runs, when it does nothing else.
+
+        Every condition must hold: they are checked cheapest first (the RUNs' commands last)."""
         for i in stage.instructions:
             if i.keyword not in _METADATA:
                 return None
-            if i.keyword == "RUN" and not self._harmless_run(doc, stage, i):
-                return None
             if i.keyword == "HEALTHCHECK" and i.args.upper().split()[:1] != ["NONE"]:
                 return None
+        entry, cmd = start_command(stage)
+        argv = None
+        if entry is not None:
+            argv = entry.json_args
+        elif cmd is not None:
+            argv = cmd.json_args
+        if not argv:
+            return None  # shell form needs /bin/sh; no command runs nothing
+        binaries: list[tuple[Artifact, str]] = []
+        for i in stage.instructions:
             if i.keyword == "COPY" and i.flag("from") is not None:
                 copied = self._copied_binary(doc, stage, i, ctx)
                 if copied is None:
@@ -171,20 +180,15 @@ class NonDistrolessRuntime(Fixer):
         if len(binaries) != 1:
             return None
         art, dest = binaries[0]
-        entry, cmd = start_command(stage)
-        argv = None
-        if entry is not None:
-            argv = entry.json_args
-        elif cmd is not None:
-            argv = cmd.json_args
-        if not argv:
-            return None  # shell form needs /bin/sh; no command runs nothing
         program = argv[0]
         if "/" in program:
             if resolve_path(program, image_workdir_at(doc, stage, None)) != dest:
                 return None
         elif posixpath.basename(dest) != program or posixpath.dirname(dest) not in DISTROLESS_PATH:
             return None
+        for i in stage.instructions:
+            if i.keyword == "RUN" and not self._harmless_run(doc, stage, i):
+                return None
         return art, dest
 
     def _copied_binary(

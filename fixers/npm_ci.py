@@ -63,7 +63,7 @@ import fnmatch
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
@@ -197,6 +197,7 @@ def npm_generation(doc: Dockerfile, stage: Stage) -> int | None:
 class NpmCi(Fixer):
     code = "DF107"
     acts_on = frozenset({"RUN"})
+    mentions = ("npm",)
     severity = Severity.WARNING
     name = "npm-ci"
     summary = "A project with a lock file installed by `npm install`: `npm ci` installs the lock"
@@ -239,57 +240,70 @@ class NpmCi(Fixer):
                 "rule cannot follow)",
             )
         env = step.env if step is not None else {}
-        no_lock = found.no_lock or next(
-            (f"{k}=false" for k in _LOCK_ENV if (env.get(k) or "").lower() == "false"), ""
-        )
-        if no_lock:
-            return self.finding(
-                owner, message, reason=f"`{no_lock}`: this install never reads a lock file"
-            )
-        if not ctx.has_context:
-            return self.finding(
-                owner,
-                message,
-                reason=f"no build context to look for the lock file beside {cwd}/package.json",
-            )
-        files = ContextFiles(doc, stage, ctx, owner)
-        lock = next(
-            (
-                n
-                for n in LOCK_FILES
-                if files.exists(posixpath.join(cwd, n)) or _bind_mounted(doc, owner, cwd, n, ctx)
-            ),
-            None,
-        )
-        if lock is None:
-            return self.finding(owner, message, reason=_why_no_lock(files, cwd))
-        npmrc = files.text(posixpath.join(cwd, ".npmrc")) or ""
-        if _NPMRC_NO_LOCK.search(npmrc):
-            return self.finding(
-                owner, message, reason="`.npmrc` sets `package-lock=false`: npm reads no lock file"
-            )
-        why = uneditable(script, "write `npm ci`")
-        if why:
-            return self.finding(owner, message, reason=why)
-        generation = npm_generation(doc, stage)
+        lock, reason = _lock_read(doc, ctx, owner, found, env, cwd)
+        if not reason:
+            reason = uneditable(script, "write `npm ci`")
+        generation = npm_generation(doc, stage) if not reason else None
         if generation is not None and generation < 6:
-            return self.finding(
-                owner,
-                message,
-                reason="this `node` image ships npm 5 or an early 6; `npm ci` needs npm 5.7",
-            )
-        edits = [Edit(script.to_source(found.sub.start), script.end_to_source(found.sub.end), "ci")]
-        flag = ""
-        if len(found.production) == 1 and generation == 7 and not found.omits_dev:
-            first, last = found.production[0]
-            s = script.to_source(cmd.words[first].start)
-            e = script.end_to_source(cmd.words[last].end)
-            edits.append(Edit(s, e, "--omit=dev"))
-            flag = " --omit=dev"
-        elif found.production:
-            flag = " " + " ".join(cmd.words[a].value for a, _ in found.production)
+            reason = "this `node` image ships npm 5 or an early 6; `npm ci` needs npm 5.7"
+        if reason:
+            return self.finding(owner, message, reason=reason)
+        edits, flag = _ci_edits(script, cmd, found, generation)
         description = f"`npm ci{flag}` (the lock file is {posixpath.join(cwd, lock)})"
         return self.finding(owner, message, Fix.unsafe(*edits, description=description))
+
+
+def _lock_read(
+    doc: Dockerfile,
+    ctx: FixContext,
+    owner: Instruction,
+    found: NpmInstall,
+    env: Mapping[str, str | None],
+    cwd: str,
+) -> tuple[str, str]:
+    """(the lock file beside ``cwd``/package.json, "") when the install would read it; else
+    ("", why it does not)."""
+    no_lock = found.no_lock or next(
+        (f"{k}=false" for k in _LOCK_ENV if (env.get(k) or "").lower() == "false"), ""
+    )
+    if no_lock:
+        return "", f"`{no_lock}`: this install never reads a lock file"
+    if not ctx.has_context:
+        return "", f"no build context to look for the lock file beside {cwd}/package.json"
+    assert owner.stage is not None
+    files = ContextFiles(doc, owner.stage, ctx, owner)
+    lock = next(
+        (
+            n
+            for n in LOCK_FILES
+            if files.exists(posixpath.join(cwd, n)) or _bind_mounted(doc, owner, cwd, n, ctx)
+        ),
+        None,
+    )
+    if lock is None:
+        return "", _why_no_lock(files, cwd)
+    npmrc = files.text(posixpath.join(cwd, ".npmrc")) or ""
+    if _NPMRC_NO_LOCK.search(npmrc):
+        return "", "`.npmrc` sets `package-lock=false`: npm reads no lock file"
+    return lock, ""
+
+
+def _ci_edits(
+    script: Script, cmd: SimpleCommand, found: NpmInstall, generation: int | None
+) -> tuple[list[Edit], str]:
+    """The edits to `npm ci` (`--production` becomes `--omit=dev` on npm 7 and later), and
+    the flags the description names."""
+    edits = [Edit(script.to_source(found.sub.start), script.end_to_source(found.sub.end), "ci")]
+    flag = ""
+    if len(found.production) == 1 and generation == 7 and not found.omits_dev:
+        first, last = found.production[0]
+        s = script.to_source(cmd.words[first].start)
+        e = script.end_to_source(cmd.words[last].end)
+        edits.append(Edit(s, e, "--omit=dev"))
+        flag = " --omit=dev"
+    elif found.production:
+        flag = " " + " ".join(cmd.words[a].value for a, _ in found.production)
+    return edits, flag
 
 
 def _bind_mounted(

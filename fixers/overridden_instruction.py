@@ -29,7 +29,9 @@ CMD ["node", "server.js"]
 `ENTRYPOINT` resets the `CMD` only when the stage has set none, and the last `CMD` is kept
 in both cases), but the image history loses the removed step, and the earlier line may be
 the one the author meant: a reviewer should check which one is right. Comment lines
-directly above the removed instruction are left in place.
+directly above the removed instruction are left in place, except the ignore pragmas
+(`# hadolint ignore=…`, `# dockfix ignore=…`) written for it, which go with it: left
+behind, they would silence the next instruction.
 
 ## Options
 None.
@@ -44,8 +46,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from dockfix.core.edits import delete_instruction
 from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._removals import delete_with_pragmas
 from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile
 
@@ -82,7 +84,7 @@ class OverriddenInstruction(Fixer):
                     f"{instr.keyword} is overridden by the {instr.keyword} on line "
                     f"{later.start_line}: only the last one takes effect",
                     Fix.unsafe(
-                        delete_instruction(doc, instr),
+                        delete_with_pragmas(doc, instr),
                         description=f"remove the overridden {instr.keyword}",
                     ),
                 )

@@ -77,14 +77,18 @@ def has_pipefail(argv: list[str]) -> bool:
 def _pipes(doc: Dockerfile, run: Instruction) -> list[Pipeline] | None:
     """The pipelines the RUN's shell runs; None for an exec-form RUN that pipes."""
     analysis = analyse_run(doc, run)
+    # every pipeline has a `|`: a script without one is not parsed again
+    piped = [s for s in analysis.scripts if "|" in s.parsed.text]
+    if not piped:
+        return []
     found = [
         p
-        for s in analysis.scripts
+        for s in piped
         # a heredoc script with a shebang runs under its own interpreter, not SHELL
         if s.kind == "line" or (s.kind == "body" and not s.parsed.text.startswith("#!"))
         for p in pipelines(s.parsed.text)
     ]
-    if any(s.kind == "exec" and pipelines(s.parsed.text) for s in analysis.scripts):
+    if any(s.kind == "exec" and pipelines(s.parsed.text) for s in piped):
         return None
     return found if not analysis.opaque else []
 

@@ -63,6 +63,7 @@ def _os_and_arch(platform: str) -> tuple[str, str]:
 @register
 class PlatformFlagConst(Fixer):
     code = "DF524"
+    mentions = ("platform",)
     severity = Severity.INFO
     name = "platform-flag-const"
     summary = "FROM --platform with a constant fixes the stage to one platform"

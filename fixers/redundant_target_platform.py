@@ -47,6 +47,7 @@ _REDUNDANT = frozenset({"$TARGETPLATFORM", "${TARGETPLATFORM}"})
 @register
 class RedundantTargetPlatform(Fixer):
     code = "DF512"
+    mentions = ("platform",)
     severity = Severity.STYLE
     name = "redundant-target-platform"
     summary = "FROM --platform=$TARGETPLATFORM repeats the default platform"

@@ -84,7 +84,10 @@ images whose entrypoint drops privileges (`postgres`, `redis`, `mysql`, `mongo`,
 whatever the base): running those as non-root breaks them. Also display-only when the
 command runs a file under `/root`, which a non-root user cannot read, when the image has
 `ONBUILD` triggers (they run in child builds as this user), and when a user is created without a
-fixed UID (`USER <name>` would add hadolint's DL3066). Windows images are left alone, as
+fixed UID (`USER <name>` would add hadolint's DL3066), and when the image unpacks software
+from an archive (`tar -C /opt`, `unzip -d`) into a tree it then runs from (on the PATH, the
+WORKDIR, the CMD's program): servers installed that way (Kafka, Solr, a Tomcat tarball)
+write logs and data beside themselves. Windows images are left alone, as
 are bases that already run as non-root (distroless `:nonroot`, Chainguard, Bitnami, and
 other images known to set a non-root `USER`).
 
@@ -98,24 +101,38 @@ hadolint DL3002 · Trivy DS-0002 · Checkov CKV_DOCKER_3, CKV_DOCKER_8.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import ClassVar, NamedTuple
 
-from dockfix.core.fixer import Finding, Fix, Fixer, Option, Resolves, Severity, register
+from dockfix.core.fixer import (
+    Applicability,
+    Finding,
+    Fix,
+    Fixer,
+    Option,
+    Resolves,
+    Severity,
+    register,
+)
 from dockfix.fixers._base_images import Base, classify
 from dockfix.fixers._repo_images import repository_base_user
 from dockfix.fixers._root_reasons import (
+    ChainText,
+    chain_text,
     command_instructions,
     drops_privileges,
     port_number,
     privileged_ports,
     root_home_data,
     root_home_tools,
+    unpacked_software,
 )
 from dockfix.fixers._user_choice import choose_user, is_root, user_value
 from dockfix.fixers._user_setup import (
     ownership_commands,
     placement,
+    placement_edits,
     write_summary,
     written_dirs,
 )
@@ -185,7 +202,8 @@ class RootUser(Fixer):
             message = f"the image runs as root ({where})"
         else:
             message = "the image runs as root: no USER in the final stage"
-        blocked = self._must_stay_root(doc, ctx, lineage, base)
+        chain = chain_text(lineage.instructions)
+        blocked = self._must_stay_root(doc, ctx, lineage, base, chain)
         if blocked:
             yield self.finding(at, message, reason=blocked)
             return
@@ -210,7 +228,7 @@ class RootUser(Fixer):
             if ports
             else ""
         )
-        yield self._fix(doc, lineage, base, at, message, writes, port_note)
+        yield self._fix(doc, lineage, base, chain, at, message, writes, port_note)
 
     # --- why not --------------------------------------------------------------------------
 
@@ -225,14 +243,19 @@ class RootUser(Fixer):
         return not (lineage.base and repository_base_user(ctx, lineage.base))
 
     @staticmethod
-    def _must_stay_root(doc: Dockerfile, ctx: FixContext, lineage: Lineage, base: Base) -> str:
+    def _must_stay_root(
+        doc: Dockerfile, ctx: FixContext, lineage: Lineage, base: Base, chain: ChainText
+    ) -> str:
         """Why the image must keep starting as root, or ""."""
         instrs = lineage.instructions
         blocked = base.blocked
         if base.blocked_by_entrypoint and any(i.keyword == "ENTRYPOINT" for i in instrs):
             blocked = ""
         return (
-            blocked or drops_privileges(doc, ctx, lineage.final, instrs) or root_home_tools(instrs)
+            blocked
+            or drops_privileges(doc, ctx, lineage.final, chain)
+            or root_home_tools(chain)
+            or unpacked_software(doc, chain)
         )
 
     # --- the fix --------------------------------------------------------------------------
@@ -242,6 +265,7 @@ class RootUser(Fixer):
         doc: Dockerfile,
         lineage: Lineage,
         base: Base,
+        chain: ChainText,
         at: Instruction,
         message: str,
         writes: WriteAnalysis,
@@ -269,13 +293,13 @@ class RootUser(Fixer):
                 return self.finding(at, message, reason=blocker)
             owned = ownership_commands(given, choice.value)
             notes.append(write_summary(writes, given))
-        edits, placement_note = placement(
-            doc, final, choice.create, owned, choice.value, root_at_start
-        )
-        if edits is None:
-            return self.finding(at, message, reason=placement_note)
-        notes += [n for n in (port_note, root_home_data(instrs)) if n]
+        placed = placement(doc, final, choice.create, owned, choice.value, root_at_start)
+        if isinstance(placed, str):
+            return self.finding(at, message, reason=placed)
+        notes += [n for n in (port_note, root_home_data(chain)) if n]
         created = " (created in the image)" if choice.create else ""
         desc = f"run as `USER {choice.value}`{created}"
         full = message + (f" — {'; '.join(n for n in notes if n)}" if notes else "")
-        return self.finding(at, full, Fix.unsafe(*edits, description=desc))
+        # Always unsafe once the lines can be placed: `check` never needs them written.
+        build = functools.partial(placement_edits, doc, placed, choice.value)
+        return self.finding(at, full, Fix.later(Applicability.UNSAFE, build, description=desc))

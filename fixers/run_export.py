@@ -127,17 +127,11 @@ def split_declaration(text: str) -> list[str] | None:
 def value_pieces(raw: str) -> list[Piece] | str:
     """The shell value ``raw`` as literal text and variable references, or why ENV cannot
     read it the same way."""
-    pieces: list[Piece] = []
-    literal: list[str] = []
-
-    def flush() -> None:
-        if literal:
-            pieces.append(Piece("".join(literal), False))
-            literal.clear()
-
-    i, quote = 0, ""
     if raw.startswith("~"):
         return "`~`, which only the shell expands"
+    pieces: list[Piece] = []
+    literal: list[str] = []
+    i, quote = 0, ""
     while i < len(raw):
         c = raw[i]
         if quote == "'":
@@ -146,47 +140,64 @@ def value_pieces(raw: str) -> list[Piece] | str:
             else:
                 literal.append(c)
             i += 1
-            continue
-        if c == "'" and not quote:
+        elif c == "'" and not quote:
             quote = "'"
+            i += 1
         elif c == '"':
             quote = "" if quote == '"' else '"'
-        elif c == "\\":
-            if i + 1 >= len(raw):
-                return "a trailing backslash"
-            nxt = raw[i + 1]
-            if nxt == "\n":
-                return "a line continuation"
-            if quote and nxt not in '$`"\\':
-                literal.append(c)
-            literal.append(nxt)
-            i += 2
-            continue
-        elif c == "`":
-            return "command substitution (`` ` ``), run by the RUN's shell"
-        elif c == "$":
-            ref = _variable_at(raw, i)
-            if isinstance(ref, str):
-                return ref
-            if ref is None:
-                literal.append(c)
-            else:
-                flush()
-                name, end, braced = ref
-                pieces.append(Piece(name, True, braced))
-                i = end
-                continue
-        elif not quote and c in "*?[":
-            return "glob patterns (`*`, `?`, `[`)"
-        elif not quote and c == "~" and raw[i - 1] in ":=":
-            return "`~`, which only the shell expands"
+            i += 1
         else:
-            literal.append(c)
-        i += 1
+            read = _value_piece(raw, i, quote, literal, pieces)
+            if isinstance(read, str):
+                return read
+            i = read
     if quote:
         return "an unterminated quote"
-    flush()
+    _end_literal(literal, pieces)
     return pieces
+
+
+def _value_piece(
+    raw: str, i: int, quote: str, literal: list[str], pieces: list[Piece]
+) -> int | str:
+    """Read the character at ``i`` (outside single quotes; in double quotes when ``quote``):
+    into ``literal``, or a variable reference into ``pieces``. Where the next one starts, or
+    why ENV cannot read it the same way."""
+    c = raw[i]
+    if c == "\\":
+        if i + 1 >= len(raw):
+            return "a trailing backslash"
+        nxt = raw[i + 1]
+        if nxt == "\n":
+            return "a line continuation"
+        if quote and nxt not in '$`"\\':
+            literal.append(c)
+        literal.append(nxt)
+        return i + 2
+    if c == "`":
+        return "command substitution (`` ` ``), run by the RUN's shell"
+    if c == "$":
+        ref = _variable_at(raw, i)
+        if isinstance(ref, str):
+            return ref
+        if ref is not None:
+            _end_literal(literal, pieces)
+            name, end, braced = ref
+            pieces.append(Piece(name, True, braced))
+            return end
+    elif not quote and c in "*?[":
+        return "glob patterns (`*`, `?`, `[`)"
+    elif not quote and c == "~" and raw[i - 1] in ":=":
+        return "`~`, which only the shell expands"
+    literal.append(c)
+    return i + 1
+
+
+def _end_literal(literal: list[str], pieces: list[Piece]) -> None:
+    """The literal text read so far becomes a piece."""
+    if literal:
+        pieces.append(Piece("".join(literal), False))
+        literal.clear()
 
 
 def _variable_at(raw: str, i: int) -> tuple[str, int, bool] | str | None:
@@ -259,6 +270,7 @@ def _exports(script: Script) -> list[Export] | None:
 @register
 class RunExport(Fixer):
     code = "DF528"
+    mentions = ("export",)
     acts_on = frozenset({"RUN"})
     severity = Severity.WARNING
     name = "run-export"
@@ -274,6 +286,8 @@ class RunExport(Fixer):
             if analysis.opaque or len(analysis.scripts) != 1:
                 continue
             script = analysis.scripts[0]
+            if "export" not in script.parsed.text:
+                continue  # the word `export` starts every declaration this rule reads
             exports = _exports(script)
             if exports:
                 yield self._finding(doc, instr, script, exports)

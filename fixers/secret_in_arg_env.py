@@ -4,7 +4,9 @@
 Reports `ARG` and `ENV` instructions whose name looks like a secret (`NPM_TOKEN`,
 `DATABASE_PASSWORD`, `AWS_SECRET_ACCESS_KEY`: a word such as `token`, `password`, `secret`,
 `key`, `auth`, `credentials`, `apikey` between underscores). A value written in the Dockerfile
-itself is DF526's (an error).
+itself is DF526's (an error), unless it cannot be the secret (a path, a URL without
+credentials, an on/off word, a key fingerprint: see DF526): reported here, by the name, as
+BuildKit's check does, saying there is nothing to rotate.
 
 A build argument without a value that only `RUN`s of its stage read becomes a secret mount:
 the `ARG` goes, and each `RUN` after it in the stage and in the stages built `FROM` it (every
@@ -72,11 +74,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockfix.core.edits import add_syntax_directive, delete_instruction
+from dockfix.core.edits import add_syntax_directive
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
+from dockfix.fixers._removals import delete_with_pragmas
 from dockfix.fixers._run_flags import flags_text, frontend_problem, frontend_query, pinned_frontend
-from dockfix.fixers._secret_names import secret_pairs
+from dockfix.fixers._secret_names import not_a_secret, secret_pairs
 from dockfix.registry.image_lookup import ImageQuery
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.semantic import descendants
@@ -137,9 +140,24 @@ class SecretInArgEnv(Fixer):
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in doc.instructions:
-            for name, _, written in secret_pairs(instr):
+            for name, value, written in secret_pairs(instr):
                 if written:
                     continue  # DF526: a value written in the file
+                harmless = not_a_secret(name, value) if value else None
+                if harmless:
+                    kind = (
+                        "ENV keeps it in the image config"
+                        if instr.keyword == "ENV"
+                        else ("ARG keeps it in the image history")
+                    )
+                    reason = (
+                        f"the value written, `{value}`, is {harmless}, not the secret itself: "
+                        "BuildKit's check goes by the name alone; nothing to rotate"
+                    )
+                    yield self.finding(
+                        instr, f"`{name}` looks like a secret: {kind}", reason=reason
+                    )
+                    continue
                 if instr.keyword == "ENV":
                     message = f"`{name}` looks like a secret: ENV keeps it in the image config"
                     reason = (
@@ -174,7 +192,7 @@ class SecretInArgEnv(Fixer):
             return self.finding(instr, message, reason=why + _BY_HAND)
         runs = _runs_after(doc, stage, instr)
         flag = f"--mount=type=secret,id={name},env={name}"
-        edits = [delete_instruction(doc, instr)]
+        edits = [delete_with_pragmas(doc, instr)]
         for run in runs:
             if not _has_secret_env(run, name):
                 edits.append(

@@ -4,7 +4,10 @@
 Reports, as an error, `ARG` defaults and `ENV` values written in the Dockerfile for a name
 that looks like a secret (`ENV NEXT_PRIVATE_ENCRYPTION_KEY="CAFEBABE"`, `ARG
 DB_PASSWORD=changeme`; the names DF515 reads). A value that only names another variable
-(`ENV API_TOKEN=$NPM_TOKEN`) is DF515's.
+(`ENV API_TOKEN=$NPM_TOKEN`) is DF515's, and so is one that cannot be the secret itself: an
+absolute path of plain names (`ENV POSTGRES_PASSWORD_FILE=/run/secrets/db`, the official
+images' convention), a URL with neither credentials nor a query, `true`/`false`/`on`/`off`,
+an OpenPGP key fingerprint under a `GPG`/`PGP` name (`ENV GPG_KEY 7169…`, public).
 
 ## Why is this bad
 The value is in the repository, in its history and in every clone, and in the image: `ENV`

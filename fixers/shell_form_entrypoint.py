@@ -114,7 +114,8 @@ class ShellFormEntrypoint(Fixer):
         kw = instr.keyword
         shell = shell_in_effect(stage, instr)
         if shell is None:
-            runner = "/bin/sh -c"
+            # a Windows image runs shell form with cmd; it has no /bin/sh
+            runner = "cmd /S /C" if windows_hint(doc, stage) else "/bin/sh -c"
         elif shell[1] is None:  # not JSON: BuildKit refuses it at build time; name it as written
             runner = f"`SHELL {shell[0].args.strip()}`"
         else:

@@ -100,79 +100,38 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from dockfix.core.edits import insert_before, replace_logical
-from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.core.suppression import is_pragma
-from dockfix.fixers._build_steps import run_steps
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import base_image, context_source, image_workdir_at, start_command
-from dockfix.fixers._package_managers import match_command
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
-    RuntimeBase,
-    dist_name,
     full_base_problem,
     full_base_tools_problem,
-    install_problem,
-    installs_into,
     is_build_only,
     runtime_libraries,
     slim_variant,
-    venv_target,
+)
+from dockfix.fixers._stage_runs import stage_may_mention
+from dockfix.fixers._stage_split_python import (
+    PythonRun,
+    calls_build_program,
+    environment,
+    read_run,
+    split_edits,
 )
 from dockfix.semantics.semantic import resolve_path
-from dockfix.syntax import env_pairs
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
-_DEFAULT_ENV = "/opt/venv"
-_TOOLS = frozenset({"pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "virtualenv"})
-_SETUP_PROGRAMS = frozenset(
-    {"useradd", "groupadd", "adduser", "addgroup", "mkdir", "chown", "chmod", "ln"}
-)
-_NEUTRAL_PROGRAMS = frozenset({"rm", "true", "set", "echo", "apt-mark"})
-_APT = frozenset({"apt-get", "apt"})
-_CARRIED = frozenset(
-    {
-        "ARG",
-        "ENV",
-        "LABEL",
-        "WORKDIR",
-        "EXPOSE",
-        "STOPSIGNAL",
-        "VOLUME",
-        "HEALTHCHECK",
-        "CMD",
-        "ENTRYPOINT",
-        "SHELL",
-        "MAINTAINER",
-        "USER",
-        "COPY",
-        "ADD",
-    }
-)
 _RUNTIME_INSTALLERS = ("pip", "poetry", "uv", "pipenv", "setup.py", "build_ext", "cythonize")
 _UV_BINARIES = frozenset({"/uv", "/uvx", "/bin/uv", "/bin/uvx", "/usr/local/bin/uv"})
-
-
-class _Run(NamedTuple):
-    instr: Instruction
-    kind: str  # "deps", "apt", "setup", "neutral" or "other"
-    apt_packages: list[str]
-    problem: str  # why the fix cannot be written, found while reading the RUN
-
-
-class _Env(NamedTuple):
-    path: str  # the environment's directory
-    create: bool  # whether the builder must create it (`python -m venv`)
-    uv: bool  # uv's project environment (`uv sync` makes it)
 
 
 @register
@@ -186,16 +145,19 @@ class SingleStagePython(Fixer):
     image_changes = ("files:/**", "config:Env", "config:WorkingDir", "config:User", "config:Labels")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        if len(doc.stages) != 1 or doc.escape != "\\" or is_dev_file(ctx):
+        if len(doc.stages) != 1 or doc.escape != "\\":
             return
         stage = doc.stages[0]
         base = base_image(doc, stage)
-        if base is None or "python" not in base.name or base.is_windows:
+        if base is None or "python" not in base.name or base.is_windows or is_dev_file(ctx):
             return
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:
             return  # a base or tool image, not a service
-        runs = [_read_run(doc, stage, i) for i in stage.instructions if i.keyword == "RUN"]
+        full_base = "slim" not in base.tag and not base.is_alpine
+        if not full_base and not stage_may_mention(stage, ("apt",)):
+            return  # a -slim base and no build package to drop: spare reading every RUN
+        runs = [read_run(doc, stage, i) for i in stage.instructions if i.keyword == "RUN"]
         installs = [r for r in runs if r.kind == "deps"]
         if not installs:
             return
@@ -204,7 +166,6 @@ class SingleStagePython(Fixer):
         before, after = stage.instructions[:cut], stage.instructions[cut:]
         packages = [p for r in runs if r.instr in before for p in r.apt_packages]
         build_only = [p for p in packages if is_build_only(p.split("=")[0])]
-        full_base = "slim" not in base.tag and not base.is_alpine
         if not build_only and not full_base:
             return
         kept = ", ".join(f"`{p}`" for p in build_only[:4]) or "the full image's build tools"
@@ -219,7 +180,7 @@ class SingleStagePython(Fixer):
         doc: Dockerfile,
         stage: Stage,
         expanded: str,
-        runs: list[_Run],
+        runs: list[PythonRun],
         before: list[Instruction],
         after: list[Instruction],
         packages: list[str],
@@ -242,10 +203,10 @@ class SingleStagePython(Fixer):
         libraries = runtime_libraries(packages, runtime.release)
         if isinstance(libraries, str):
             return display(libraries)
-        env = _environment(doc, stage, runs, before)
+        env = environment(doc, stage, runs, before)
         if isinstance(env, str):
             return display(env)
-        edits = _edits(doc, stage, runs, before, after, runtime, libraries, env)
+        edits = split_edits(doc, stage, runs, before, after, runtime, libraries, env)
         if isinstance(edits, str):
             return display(edits)
         fix = Fix.unsafe(
@@ -257,7 +218,7 @@ class SingleStagePython(Fixer):
         return self.finding(stage.from_instruction, message, fix)
 
     def _runs_problem(
-        self, runs: list[_Run], before: list[Instruction], after: list[Instruction]
+        self, runs: list[PythonRun], before: list[Instruction], after: list[Instruction]
     ) -> str | None:
         for r in runs:
             if r.problem:
@@ -269,7 +230,7 @@ class SingleStagePython(Fixer):
                 )
             if r.instr in after:
                 late = [p for p in r.apt_packages if is_build_only(p.split("=")[0])]
-                if late or (r.kind == "other" and _calls_build_program(r)):
+                if late or (r.kind == "other" and calls_build_program(r)):
                     return (
                         f"the RUN at line {r.instr.start_line} runs after the dependency install "
                         "and uses build tools the runtime stage would not have"
@@ -324,189 +285,3 @@ class SingleStagePython(Fixer):
                             "need the builder's tools"
                         )
         return None
-
-
-# --- reading the stage ----------------------------------------------------------------------
-
-
-def _read_run(doc: Dockerfile, stage: Stage, instr: Instruction) -> _Run:
-    commands = run_steps(doc, stage, instr)
-    if commands is None:
-        return _Run(instr, "other", [], "")
-    kinds: set[str] = set()
-    packages: list[str] = []
-    problem = ""
-    for c in commands:
-        argv = [w or "" for w in c.argv]
-        if not argv or not argv[0]:
-            kinds.add("other")
-            continue
-        program = argv[0].rsplit("/", 1)[-1]
-        if program in _APT:
-            if "install" in argv:
-                packages += [w for w in argv[argv.index("install") + 1 :] if not w.startswith("-")]
-                kinds.add("apt")
-            continue
-        if program in _SETUP_PROGRAMS:
-            kinds.add("setup")
-            continue
-        if program in _NEUTRAL_PROGRAMS or venv_target(argv) is not None:
-            kinds.add("neutral")
-            continue
-        if "setup.py" in argv and ("develop" in argv or "install" in argv):
-            problem = problem or (
-                f"`python setup.py {'develop' if 'develop' in argv else 'install'}` at line "
-                f"{instr.start_line} installs outside a virtual environment's control"
-            )
-            continue
-        match = match_command(argv)
-        if match is None or match.manager.ecosystem != "python":
-            kinds.add("other")
-            continue
-        if not match.is_install:
-            kinds.add("neutral")  # `poetry config …`, `pip --version`
-            continue
-        problem = problem or install_problem(
-            argv[match.args_index :], match.manager.name, instr.start_line
-        )
-        named = [w for w in argv[match.args_index :] if not w.startswith("-")]
-        args = argv[match.args_index :]
-        files = any(a.startswith(("-r", "--requirement", "-c", "--constraint")) for a in args)
-        tool_only = match.manager.name == "pip" and not files and named
-        if tool_only and all(dist_name(w) in _TOOLS for w in named):
-            kinds.add("neutral")
-        else:
-            kinds.add("deps")
-    for kind in ("deps", "other", "apt", "setup", "neutral"):
-        if kind in kinds:
-            if kind == "setup" and kinds & {"apt", "deps"}:
-                return _Run(instr, "other", packages, problem)
-            return _Run(instr, kind, packages, problem)
-    return _Run(instr, "neutral", packages, problem)
-
-
-def _calls_build_program(r: _Run) -> bool:
-    words = r.instr.logical[r.instr.args_start :].replace("&&", " ").replace(";", " ").split()
-    return any(w.rsplit("/", 1)[-1] in BUILD_PROGRAMS for w in words)
-
-
-def _environment(
-    doc: Dockerfile, stage: Stage, runs: list[_Run], before: list[Instruction]
-) -> _Env | str:
-    """Where the builder installs the dependencies."""
-    found: list[_Env] = []
-    for r in runs:
-        if r.instr not in before:
-            continue
-        for c in run_steps(doc, stage, r.instr) or []:
-            argv = [w or "" for w in c.argv]
-            if not argv or not argv[0]:
-                continue
-            venv = venv_target(argv)
-            if venv is not None:
-                path = resolve_path(venv, c.cwd)
-                if path is None:
-                    return f"the directory of the virtual environment `{venv}` is unknown"
-                found.append(_Env(path, False, False))
-            elif argv[0].rsplit("/", 1)[-1] == "uv" and argv[1:2] == ["sync"]:
-                target = c.env.get("UV_PROJECT_ENVIRONMENT") or ".venv"
-                path = resolve_path(target, c.cwd)
-                if path is None:
-                    return "the directory `uv sync` installs into is unknown"
-                found.append(_Env(path, False, True))
-    paths = {e.path for e in found}
-    if len(paths) > 1:
-        return "the dependencies go to several environments: " + ", ".join(sorted(paths))
-    if found:
-        return (
-            found[0]
-            if found[0].uv
-            or installs_into(doc, stage, [r.instr for r in runs if r.kind == "deps"], found[0].path)
-            else (
-                f"the file creates `{found[0].path}`, but the install does not run with it "
-                "active (`PATH` or `VIRTUAL_ENV`), so where the packages go is unknown"
-            )
-        )
-    for i in before:
-        if i.keyword == "ENV" and any(name == "VIRTUAL_ENV" for name, _ in env_pairs(i)):
-            return (
-                f"`VIRTUAL_ENV` is set at line {i.start_line} but no RUN creates the "
-                "environment before the install"
-            )
-    return _Env(_DEFAULT_ENV, True, False)
-
-
-# --- writing the two stages -----------------------------------------------------------------
-
-
-def _edits(
-    doc: Dockerfile,
-    stage: Stage,
-    runs: list[_Run],
-    before: list[Instruction],
-    after: list[Instruction],
-    runtime: RuntimeBase,
-    libraries: list[str],
-    env: _Env,
-) -> list[Edit] | str:
-    frm = stage.from_instruction
-    kw: Callable[[str], str] = str.lower if frm.keyword_raw.islower() else str
-    words = frm.args_words()
-    if not words:
-        return "the FROM line cannot be read"
-    _, image_start, image_end = words[0]
-    edits: list[Edit] = []
-    alias = stage.alias or "build"
-    if stage.alias is None:
-        edits.append(replace_logical(frm, image_end, image_end, f" {kw('AS')} {alias}"))
-    env_line = f'{kw("ENV")} VIRTUAL_ENV={env.path} PATH="{env.path}/bin:$PATH"'
-    if env.create:
-        first = next(r.instr for r in runs if r.kind == "deps")
-        edits.append(
-            insert_before(doc, first, [f"{kw('RUN')} python -m venv {env.path}", env_line])
-        )
-    flags = frm.logical[frm.args_start : image_start]
-    lines = ["", f"{kw('FROM')} {flags}{runtime.text}"]
-    apt_written = False
-    kinds = {r.instr: r for r in runs}
-    for i in before:
-        r = kinds.get(i)
-        if r is not None and r.kind in ("apt", "deps") and r.apt_packages:
-            if libraries and not apt_written:
-                codes = {"DL3008"}
-                for c in doc.comment_lines_above(i):
-                    if c.lstrip().startswith("# hadolint ignore="):
-                        codes |= set(c.split("=", 1)[1].replace(" ", ",").split(","))
-                lines.append(f"# hadolint ignore={','.join(sorted(c for c in codes if c))}")
-                lines.append(
-                    f"{kw('RUN')} apt-get update && apt-get install -y --no-install-recommends "
-                    f"{' '.join(libraries)} && rm -rf /var/lib/apt/lists/*"
-                )
-                apt_written = True
-            continue
-        if r is not None and r.kind != "setup":
-            continue
-        if i.keyword in ("COPY", "ADD") and i.flag("from") is not None:
-            continue  # uv's binary: the builder's tool
-        if r is None and i.keyword not in _CARRIED:
-            return f"`{i.keyword}` at line {i.start_line} cannot be carried into the runtime stage"
-        lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
-        lines.append(doc.source[i.start : i.end].rstrip("\r\n"))
-    lines.append(f"{kw('COPY')} --from={alias} {env.path} {env.path}")
-    on_path = any(
-        name == "PATH" and f"{env.path}/bin" in (value or "")
-        for i in (*before, *after)
-        if i.keyword == "ENV"
-        for name, value in env_pairs(i)
-    )
-    if env.create:
-        lines.append(env_line)
-    elif not on_path:
-        lines.append(f'{kw("ENV")} PATH="{env.path}/bin:$PATH"')
-    split = before[-1]
-    text = doc.eol.join(lines)
-    if split.next == split.end:  # the file ends without a line break: keep it so
-        edits.append(Edit.insert(split.end, doc.eol + text))
-    else:
-        edits.append(Edit.insert(split.next, text + doc.eol))
-    return edits

@@ -85,12 +85,11 @@ hadolint: none · Trivy: none · Checkov: none.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._build_artifacts import (
     analyse_stage,
     distroless_image,
@@ -107,7 +106,6 @@ from dockfix.fixers._image_paths import (
     BaseImage,
     base_image,
     copied_into,
-    copy_parts,
     image_workdir_at,
     runtime_assets,
     start_command,
@@ -115,9 +113,16 @@ from dockfix.fixers._image_paths import (
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     carried_variable_problem,
-    numeric_user,
     split_stage,
     variables_from_image,
+)
+from dockfix.fixers._stage_distroless import (
+    copy_dest,
+    healthcheck_problem,
+    port_problem,
+    shell_problem,
+    start_files_problem,
+    user_problem,
 )
 from dockfix.semantics.semantic import (
     is_within,
@@ -131,26 +136,6 @@ if TYPE_CHECKING:
 # Toolchain images by the last component of their repository. Node, Java and .NET builds
 # have their own rules (DF305, DF306, DF307): what they run is not one binary.
 _ECOSYSTEMS = {"golang": "go", "rust": "cargo"}
-# Instructions that may follow the build in the runtime stage.
-_RUNTIME_KEYWORDS = frozenset(
-    {
-        "EXPOSE",
-        "ENV",
-        "LABEL",
-        "CMD",
-        "ENTRYPOINT",
-        "USER",
-        "STOPSIGNAL",
-        "WORKDIR",
-        "VOLUME",
-        "ARG",
-        "COPY",
-        "ADD",
-        "HEALTHCHECK",
-        "MAINTAINER",
-    }
-)
-_DISTROLESS_USERS = frozenset({"root", "nonroot", "nobody", "0", "65532", "65534"})
 # Debian `-dev` packages whose runtime library distroless base/cc already ship.
 _PROVIDED_DEV = frozenset({"libssl-dev", "libc6-dev", "libgcc-12-dev", "libstdc++-12-dev"})
 
@@ -167,13 +152,14 @@ class SingleStageToolchain(Fixer):
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         stage = doc.final_stage
-        if stage is None or stage.parent is not None or is_dev_file(ctx):
+        if stage is None or stage.parent is not None or doc.escape != "\\":
             return
         base = base_image(doc, stage)
-        if base is None or base.is_distroless or base.is_windows or doc.escape != "\\":
+        eco = _ECOSYSTEMS.get(base.name) if base is not None else None
+        # The file name is read last: most files already failed the memoised base lookup.
+        if base is None or eco is None or base.is_distroless or base.is_windows:
             return
-        eco = _ECOSYSTEMS.get(base.name)
-        if eco is None:
+        if is_dev_file(ctx):
             return
         entry, cmd = start_command(stage)
         if entry is None and cmd is None:
@@ -206,28 +192,12 @@ class SingleStageToolchain(Fixer):
 
         runs = [i for i in stage.instructions if i.keyword == "RUN"]
         last_run = runs[-1]
-        if last_run not in own_runs:
-            return display(
-                f"the RUN at line {last_run.start_line} runs after the build; a distroless "
-                "runtime has no shell to run it"
-            )
         split = stage.instructions.index(last_run) + 1
         before, after = stage.instructions[:split], stage.instructions[split:]
-        for i in stage.instructions:
-            if i.keyword in ("SHELL", "ONBUILD"):
-                return display(f"`{i.keyword}` at line {i.start_line} needs a shell image")
-        for i in after:
-            if i.keyword not in _RUNTIME_KEYWORDS:
-                return display(
-                    f"`{i.keyword}` at line {i.start_line} cannot move to a distroless stage"
-                )
         entry, cmd = start_command(stage)
-        for start in (entry, cmd):
-            if start is not None and start.json_args is None:
-                return display(
-                    f"the shell-form `{start.keyword}` at line {start.start_line} needs /bin/sh, "
-                    "which distroless images do not have"
-                )
+        problem = shell_problem(stage, last_run in own_runs, last_run, after, entry, cmd)
+        if problem:
+            return display(problem)
         argv = (entry.json_args if entry is not None else None) or (
             cmd.json_args if cmd is not None else None
         )
@@ -246,11 +216,11 @@ class SingleStageToolchain(Fixer):
         if problem:
             return display(problem)
         runtime = distroless_image(art, base) + ":nonroot"
-        edits = self._edits(doc, stage, last_run, runtime, location, runtime_path)
-        if isinstance(edits, str):
-            return display(edits)
+        done = split_stage(doc, stage, last_run, runtime, [(location, runtime_path)])
+        if isinstance(done, str):
+            return display(done)
         fix = Fix.unsafe(
-            *edits,
+            *done[1],
             description=f"build in a named stage and run `{runtime_path}` from `{runtime}`",
         )
         return self.finding(stage.from_instruction, message, fix)
@@ -312,38 +282,12 @@ class SingleStageToolchain(Fixer):
         entry: Instruction | None,
         cmd: Instruction | None,
     ) -> str | None:
-        for i in after:
-            if i.keyword == "USER" and (
-                _user_name(i) not in _DISTROLESS_USERS and not numeric_user(i)
-            ):
-                return (
-                    f"`USER {i.args}` names a user created in the build stage; distroless "
-                    "images only have root, nonroot and nobody"
-                )
-            if i.keyword in ("COPY", "ADD"):
-                chown = i.flag("chown")
-                if chown is not None and chown.value:
-                    user = chown.value.split(":")[0]
-                    if not user.isdigit() and user not in _DISTROLESS_USERS:
-                        return (
-                            f"`--chown={chown.value}` at line {i.start_line} names a user the "
-                            "distroless image does not have"
-                        )
-        for i in [*before, *after]:
-            if i.keyword == "HEALTHCHECK":
-                args = i.args.split()
-                if args and args[0].upper() == "NONE":
-                    continue
-                if (
-                    i.json_args is None
-                    or not i.json_args
-                    or (resolve_path(i.json_args[0], cwd) != location)
-                ):
-                    return (
-                        f"the HEALTHCHECK at line {i.start_line} needs a shell or tools that "
-                        "distroless images do not have"
-                    )
-        problem = carried_variable_problem(before)
+        """Why a setting of the stage would not work on the distroless runtime."""
+        problem = (
+            user_problem(after)
+            or healthcheck_problem([*before, *after], cwd, location)
+            or carried_variable_problem(before)
+        )
         if problem:
             return problem
         # Variables the runtime instructions use must be declared in the file: the toolchain
@@ -354,43 +298,9 @@ class SingleStageToolchain(Fixer):
                 f"{undeclared} comes from the toolchain image, which the runtime stage does "
                 "not have"
             )
-        # Arguments of the start command that name files of the build stage.
-        runtime_dirs = [d for d in (_copy_dest(doc, stage, i) for i in after) if d]
-        words: list[str] = []
-        for start in (entry, cmd):
-            if start is not None and start.json_args is not None:
-                # The program itself is checked elsewhere: only its arguments here.
-                words.extend(start.json_args[1:] if start is (entry or cmd) else start.json_args)
-        for w in words:
-            for tok in re.split(r"[=,:]", w):
-                if (
-                    not tok
-                    or tok.startswith(("-", "http"))
-                    or not ("/" in tok or re.search(r"\w\.\w", tok))
-                ):
-                    continue
-                p = resolve_path(tok, cwd)
-                if p is None or p == location or any(is_within(p, d) for d in runtime_dirs):
-                    continue
-                return (
-                    f"the start command uses `{tok}`, a file of the build stage that the runtime "
-                    "stage would not have"
-                )
-        new_user = "nonroot"
-        for i in [*before, *after]:
-            if i.keyword == "USER" and (i in after or numeric_user(i)):
-                new_user = _user_name(i)
-        if _effective_user(stage) in (None, "root", "0") and new_user not in ("root", "0"):
-            for i in stage.instructions:
-                if i.keyword == "EXPOSE":
-                    for port in re.findall(r"\b(\d+)(?:/\w+)?\b", i.args):
-                        if int(port) < 1024:
-                            return (
-                                f"the service listens on port {port} as root; the distroless "
-                                ":nonroot image runs as uid 65532, which cannot bind it outside "
-                                "Docker's default sysctls"
-                            )
-        return None
+        return start_files_problem(doc, stage, after, location, cwd, entry, cmd) or port_problem(
+            stage, before, after
+        )
 
     def _assets_problem(
         self,
@@ -418,7 +328,7 @@ class SingleStageToolchain(Fixer):
             )
         for i in before:
             if i.keyword in ("COPY", "ADD") and i.flag("from") is None:
-                dest = _copy_dest(doc, stage, i)
+                dest = copy_dest(doc, stage, i)
                 if dest is None:
                     return f"the destination of the {i.keyword} at line {i.start_line} is unknown"
                 if not is_within(dest, project) and not is_within(project, dest):
@@ -432,36 +342,3 @@ class SingleStageToolchain(Fixer):
                     "read at run time"
                 )
         return None
-
-    def _edits(
-        self,
-        doc: Dockerfile,
-        stage: Stage,
-        last_run: Instruction,
-        runtime: str,
-        location: str,
-        runtime_path: str,
-    ) -> list[Edit] | str:
-        done = split_stage(doc, stage, last_run, runtime, [(location, runtime_path)])
-        return done if isinstance(done, str) else done[1]
-
-
-def _user_name(instr: Instruction) -> str:
-    return instr.args.split(":")[0].strip()
-
-
-def _effective_user(stage: Stage) -> str | None:
-    user = None
-    for i in stage.instructions:
-        if i.keyword == "USER":
-            user = _user_name(i)
-    return user
-
-
-def _copy_dest(doc: Dockerfile, stage: Stage, instr: Instruction) -> str | None:
-    if instr.keyword not in ("COPY", "ADD"):
-        return None
-    parts = copy_parts(instr)
-    if parts is None or "$" in parts.dest:
-        return None
-    return resolve_path(parts.dest, image_workdir_at(doc, stage, instr))

@@ -65,6 +65,7 @@ def _user_before(instr: Instruction) -> str | None:
 @register
 class SudoInRun(Fixer):
     code = "DF514"
+    mentions = ("sudo",)
     severity = Severity.WARNING
     name = "sudo-in-run"
     summary = "A RUN uses sudo: choose the user with USER"

@@ -31,7 +31,9 @@ reference stays valid with the variable empty (a `${NAME:-default}`, an optional
 build without `--build-arg` reads the same image; one that passes `--build-arg NAME=…`, which
 was ignored, now uses it. No fix (display-only) where the empty value makes the reference
 invalid (`FROM alpine:$TAG`): the default to declare (a tag that exists) is a choice dockfix
-cannot make.
+cannot make; likewise where an empty `--platform=` would be read, which BuildKit rejects. The
+reason names the stage's own `ARG NAME=default` when it has one (the value the author most
+likely meant, declared where the FROM line does not see it).
 
 ## Options
 None.
@@ -46,7 +48,12 @@ from collections.abc import Iterator
 
 from dockfix.core.edits import insert_before, keyword_style
 from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._from_args import from_variables, reference_problem
+from dockfix.fixers._from_args import (
+    from_variables,
+    platform_problem,
+    reference_problem,
+    stage_default,
+)
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.semantic import PLATFORM_ARGS
 from dockfix.syntax import Dockerfile
@@ -55,6 +62,7 @@ from dockfix.syntax import Dockerfile
 @register
 class UndefinedArgInFrom(Fixer):
     code = "DF519"
+    mentions = ("$",)
     severity = Severity.WARNING
     name = "undefined-arg-in-from"
     summary = "A FROM line names a variable no global ARG declares"
@@ -71,7 +79,9 @@ class UndefinedArgInFrom(Fixer):
             )
             for name in sorted(undeclared):
                 message = f"`${name}` in FROM: no ARG before the first FROM declares it"
-                problem = reference_problem(doc, stage, undeclared)
+                problem = reference_problem(doc, stage, undeclared) or platform_problem(
+                    doc, stage, undeclared
+                )
                 if problem is not None:
                     read, why = problem
                     yield self.finding(
@@ -80,7 +90,7 @@ class UndefinedArgInFrom(Fixer):
                         reason=(
                             f"without a value it reads `{read}`, {why}: declare it before the "
                             f"first FROM with a default (`ARG {name}=…`), which dockfix cannot "
-                            "choose"
+                            f"choose{stage_default(stage, name)}"
                         ),
                     )
                     continue

@@ -132,6 +132,7 @@ def _why(doc: Dockerfile, stage: Stage, name: str) -> tuple[str, bool]:
 @register
 class UndefinedVar(Fixer):
     code = "DF518"
+    mentions = ("$",)
     severity = Severity.WARNING
     name = "undefined-var"
     summary = "A variable no ARG or ENV defines where BuildKit expands it"

@@ -80,6 +80,7 @@ def _uid_and_log_init(args: list[str]) -> tuple[int | None, bool]:
 @register
 class UseraddLastlog(Fixer):
     code = "DF510"
+    mentions = ("useradd",)
     severity = Severity.WARNING
     name = "useradd-lastlog"
     summary = "A useradd of a high UID without -l writes a lastlog file of hundreds of MB"

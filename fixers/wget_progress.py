@@ -83,6 +83,7 @@ def _stderr_taken(script: Script, cmd: SimpleCommand) -> bool:
 @register
 class WgetProgress(Fixer):
     code = "DF503"
+    mentions = ("wget",)
     acts_on = frozenset({"RUN"})
     severity = Severity.INFO
     name = "wget-progress"

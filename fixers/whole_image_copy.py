@@ -97,8 +97,10 @@ class WholeImageCopy(Fixer):
 
     def _whole_copy(self, doc: Dockerfile, stage: Stage, instr: Instruction) -> Finding | None:
         flag = instr.flag("from")
+        if flag is None or not flag.value:
+            return None
         parts = copy_parts(instr)
-        if flag is None or not flag.value or parts is None:
+        if parts is None:
             return None
         if not any(src.strip() in _ROOTS for src in parts.sources):
             return None

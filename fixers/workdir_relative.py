@@ -27,7 +27,9 @@ COPY . .
 
 ## Fix safety
 Safe: the path written is the one BuildKit resolves the relative path to, so the directory
-and everything relative to it stay the same.
+and everything relative to it stay the same. **Unsafe** when that path starts from the
+WORKDIR of a base image an ARG names (`FROM ${BASE}`, read at its default): a build passing
+another `--build-arg BASE=…` would start elsewhere.
 
 Display-only when the directory before it is not known (a base image this tool does not
 know, which may set its own `WORKDIR`, or an earlier `WORKDIR` with variables), and when
@@ -47,9 +49,10 @@ from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import windows_hint
+from dockfix.fixers._from_args import base_chosen_by_arg
 from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.semantics.context import FixContext
-from dockfix.semantics.semantic import resolve_path
+from dockfix.semantics.semantic import resolve_path, workdir_at
 from dockfix.syntax import Dockerfile
 
 # A path the shell-word processing of WORKDIR reads as written.
@@ -91,6 +94,18 @@ class WorkdirRelative(Fixer):
                 )
                 continue
             start, end = instr.source_span(instr.args_start, instr.args_start + len(path))
-            yield self.finding(
-                instr, message, Fix.safe(Edit(start, end, target), description=f"`{target}`")
-            )
+            edit = Edit(start, end, target)
+            variable = base_chosen_by_arg(doc, instr.stage)
+            if variable and workdir_at(doc, instr.stage, instr, None) is None:
+                fix = Fix.unsafe(
+                    edit,
+                    description=f"`{target}`, in the default image of ARG {variable}",
+                    rationale=(
+                        f"`{target}` starts from the WORKDIR of ARG {variable}'s default image; "
+                        f"a build given another `--build-arg {variable}` starts where that "
+                        "image's WORKDIR is."
+                    ),
+                )
+            else:
+                fix = Fix.safe(edit, description=f"`{target}`")
+            yield self.finding(instr, message, fix)

@@ -287,51 +287,6 @@ def test_output_is_the_same_under_every_hash_seed() -> None:
     assert len(outputs) == 1
 
 
-def test_walk_skips_what_git_ignores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The walk's .gitignore rules agree with git itself (`git ls-files --others
-    --exclude-standard`) on negations, directory patterns, anchors, `**`, escapes and nested
-    .gitignore files."""
-    from dockfix.files.discovery import iter_dockerfile_paths
-
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / ".gitignore").write_text(
-        "*.log\nbuild/\n!build/keep/\n/top-only\ndocs/**/Dockerfile.gen\n\\#hash\n"
-        "nested/*\n!nested/svc\nspaced \n*.tmp.Dockerfile\n!keep.tmp.Dockerfile\n"
-    )
-    names = [
-        "Dockerfile",
-        "build/Dockerfile",
-        "build/keep/Dockerfile",
-        "top-only/Dockerfile",
-        "sub/top-only/Dockerfile",
-        "docs/a/b/Dockerfile.gen",
-        "docs/Dockerfile.gen",
-        "#hash/Dockerfile",
-        "nested/other/Dockerfile",
-        "nested/svc/Dockerfile",
-        "nested/svc/local.Dockerfile",
-        "spaced/Dockerfile",
-        "svc/x.tmp.Dockerfile",
-        "svc/keep.tmp.Dockerfile",
-        "svc/app.log/Dockerfile",
-    ]
-    for name in names:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("FROM scratch\n")
-    (tmp_path / "nested" / "svc" / ".gitignore").write_text("local.Dockerfile\n")
-    listed = subprocess.run(
-        ["git", "ls-files", "--others", "--exclude-standard"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    by_git = sorted(p for p in listed if p in names)
-    monkeypatch.chdir(tmp_path)
-    assert sorted(iter_dockerfile_paths(["."])) == by_git
-    assert 4 <= len(by_git) < len(names)
-
-
 def test_output_cut_short_by_the_reader_is_no_error() -> None:
     """`dockfix check | head -1`: the reader closes the pipe; the exit status stays that of
     the check and nothing about the broken pipe is printed."""
@@ -375,3 +330,15 @@ def test_unsafe_fixes_set_in_the_configuration_count_in_check_as_fix_applies_the
     assert "--no-install-recommends" in run("fix", ".").stdout
     # the command line still wins over the configuration
     assert "DF105 [-] " in run(*check, "--no-unsafe-fixes").stdout
+
+
+def test_the_summary_counts_in_words(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nMAINTAINER me\n")
+    run = [sys.executable, "-m", "dockfix", "check", "--offline", "--no-cache", "--select"]
+    one = subprocess.run(
+        [*run, "DF502", "Dockerfile"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert "Found 1 finding in 1 file." in one.stdout + one.stderr
+    (tmp_path / "b.Dockerfile").write_text("FROM debian:12\nMAINTAINER me\n")
+    two = subprocess.run([*run, "DF502", "."], cwd=tmp_path, capture_output=True, text=True)
+    assert "Found 2 findings in 2 files." in two.stdout + two.stderr

@@ -47,3 +47,18 @@ def test_new_lines_go_above_a_comment_block_that_starts_after_the_bom(comment: s
     assert doc.comment_lines_above(instr) == [comment]
     out = apply_edits(text, [insert_before(doc, instr, ["ARG V=1"])])
     assert out == f"{BOM}ARG V=1\n{comment}\nFROM a\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FROM a\nRUN x", "FROM a\nRUN x\nUSER 1"),  # no final line break: none added
+        ("FROM a\nRUN x\r", "FROM a\nRUN x\r\nUSER 1"),  # a lone \r is no line break
+        ("FROM a\r\nRUN x\r\n", "FROM a\r\nRUN x\r\nUSER 1\r\n"),
+    ],
+)
+def test_a_line_below_the_last_instruction_keeps_it_unchanged(text: str, expected: str) -> None:
+    doc = dockfix.parse(text)
+    out = apply_edits(text, [insert_after(doc, doc.instructions[-1], ["USER 1"])])
+    assert out == expected
+    assert dockfix.parse(out).instructions[1].logical == doc.instructions[1].logical

@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from test_bot_path import dockfix as run_dockfix
 
 UPDATE_ALONE = "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n"
@@ -93,3 +95,23 @@ def test_file_named_through_a_linked_directory_is_taken_once(tmp_path: Path) -> 
     assert "1 file changed" in r.stderr
     assert "changed on disk" not in r.stderr
     assert (root / "svc0" / "Dockerfile").read_text() == FIXED
+
+
+def test_what_the_walk_knows_gives_the_paths_lstat_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk tells the run each file's real path so that it need not lstat every file:
+    the files and the names they are shown under are those the lstat of each gives."""
+    from dockfix.files.discovery import iter_dockerfile_paths
+    from dockfix.run.runner import one_path_per_file
+
+    root = tmp_path / "repo"
+    _tree(root)
+    os.symlink("svc0", root / "svc0-link")
+    os.symlink(root, tmp_path / "repo-link")
+    monkeypatch.chdir(root)
+    for named in (["."], ["svc0-link", "svc1"], [str(tmp_path / "repo-link")], ["../repo"]):
+        known: dict[str, tuple[str, bool]] = {}
+        walked = list(iter_dockerfile_paths(named, real_paths=known))
+        assert known  # the walk told something
+        assert list(one_path_per_file(walked, [], known)) == list(one_path_per_file(walked, []))

@@ -104,6 +104,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from dockfix.core.fixer import Finding, Fixer, Option, Resolves, Severity, register
 from dockfix.fixers.copy_before_install._finding import build
+from dockfix.fixers.copy_before_install._prefilter import may_install_after
 from dockfix.fixers.copy_before_install._run import _RunResult, analyze_run
 from dockfix.fixers.copy_before_install._site import _CopySource, _Site
 
@@ -113,10 +114,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CopyBeforeInstall"]
 
-# How the package reads: this module walks a stage from each whole-tree COPY; _run.py analyses
-# each RUN after it and _analyzers.py hands each command to its ecosystem's module (python,
-# node, go_rust, ruby_php, jvm_dotnet_elixir); _finding.py and _edits.py turn the result into
-# a finding and its fix. _tree.py, _stage.py, _command.py, _site.py hold what they share.
+# How the package reads: this module walks a stage from each whole-tree COPY that a RUN below
+# may install from (_prefilter.py tells from the RUN's text); _run.py analyses each RUN after
+# it and _analyzers.py hands each command to its ecosystem's module (python, node, go_rust,
+# ruby_php, jvm_dotnet_elixir); _finding.py and _edits.py turn the result into a finding and
+# its fix. _tree.py, _stage.py, _command.py, _site.py, _earlier.py hold what they share.
 
 
 # Instructions that never read the files a COPY placed.
@@ -158,12 +160,17 @@ class CopyBeforeInstall(Fixer):
         if doc.escape == "`":
             return  # Windows images: paths and shells this fixer does not model
         for stage in doc.stages:
-            if _windows_stage(stage):
-                continue
+            windows: bool | None = None  # looked for at the first whole-tree copy
             for i, instr in enumerate(stage.instructions):
+                if instr.keyword != "COPY" and instr.keyword != "ADD":
+                    continue
                 source = _whole_tree_copy(instr)
                 if source is None:
                     continue
+                if windows is None:
+                    windows = _windows_stage(stage)
+                if windows or not may_install_after(stage, i):
+                    break  # Windows, or no RUN below may install: no finding from here on
                 split_runs = bool(self.settings.get("split-runs", True))
                 finding = _walk_stage(self, _Site(doc, ctx, stage, i, source, split_runs))
                 if finding is not None:
@@ -187,6 +194,8 @@ def _whole_tree_copy(instr: Instruction) -> _CopySource | None:
         return None
     if instr.flag("from") is not None:
         return None
+    if instr.json_args is None and not instr.args.startswith("."):
+        return None  # the first word is not `.` (args_words would tell, at more cost)
     args = instr.json_args if instr.json_args is not None else [w for w, _, _ in instr.args_words()]
     if len(args) != 2 or args[0] not in (".", "./"):
         return None

@@ -3,10 +3,10 @@ builds on: a later install by the same tool is the second half of an existing sp
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import match_command
 from dockfix.fixers.copy_before_install._command import _argv_words
 from dockfix.fixers.copy_before_install._requirements import _canonical
@@ -16,28 +16,46 @@ from dockfix.semantics.semantic import stage_chain
 if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
+_BUNDLE_FROZEN = lazy_re(
+    r"bundle\s+config\s+(set\s+)?(--\w+\s+)*(frozen|deployment)\s+['\"]?(true|1)"
+)
+
 
 class _Earlier:
     """Package managers that already installed from manifests before a copy (incl. parents),
     as :func:`_run_installs` names them, for the RUNs before the copy. Looked up where asked,
-    not gathered for every copy (that made a file's cost quadratic)."""
+    not gathered for every copy (that made a file's cost quadratic), and the stage's RUNs are
+    read only when an install after the copy asks (most copies have none)."""
 
-    def __init__(self, own: _StageInstalls, before: int, parents: list[_StageInstalls]) -> None:
-        self._own = own
+    def __init__(self, doc: Dockerfile, stage: Stage, before: int) -> None:
+        self._doc = doc
+        self._stage = stage
         self._before = before  # the copy's index in the stage
-        self._parents = parents
+        self._read = False
+        self._own = _StageInstalls()
+        self._parents: list[_StageInstalls] = []
+
+    def _installs(self) -> tuple[_StageInstalls, list[_StageInstalls]]:
+        if not self._read:
+            built_on = stage_chain(self._stage)[-2::-1][:19]  # the nearest first, up to 20
+            self._parents = [_stage_installs(self._doc, st) for st in built_on]
+            self._own = _stage_installs(self._doc, self._stage)
+            self._read = True
+        return self._own, self._parents
 
     def __contains__(self, key: str) -> bool:
-        if self._own.first.get(key, self._before) < self._before:
+        own, parents = self._installs()
+        if own.first.get(key, self._before) < self._before:
             return True
-        return any(key in p.first for p in self._parents)
+        return any(key in p.first for p in parents)
 
     def covers(self, key: str, items: set[str]) -> bool:
         """Whether every one of ``items`` was installed under ``key`` before the copy."""
-        own = self._own.items.get(key, {})
+        own_installs, parents = self._installs()
+        own = own_installs.items.get(key, {})
         return all(
             own.get(x, self._before) < self._before
-            or any(x in p.items.get(key, ()) for p in self._parents)
+            or any(x in p.items.get(key, ()) for p in parents)
             for x in items
         )
 
@@ -56,9 +74,7 @@ def _earlier_installs(doc: Dockerfile, stage: Stage, index: int) -> _Earlier:
     A later install of the same tool after a whole-tree copy is then the project half of an
     existing split (``uv sync --no-install-project`` … ``COPY . .`` … ``uv sync``).
     """
-    built_on = stage_chain(stage)[-2::-1][:19]  # the nearest first, as far back as 20 stages
-    parents = [_stage_installs(doc, st) for st in built_on]
-    return _Earlier(_stage_installs(doc, stage), index, parents)
+    return _Earlier(doc, stage, index)
 
 
 @per_tree
@@ -90,11 +106,7 @@ def _run_installs(instr: Instruction) -> dict[str, set[str]]:
     for argv in commands:
         if not argv:
             continue
-        if re.search(
-            r"bundle\s+config\s+(set\s+)?(--\w+\s+)*(frozen|deployment)\s+"
-            r"['\"]?(true|1)",
-            " ".join(argv),
-        ):
+        if _BUNDLE_FROZEN.search(" ".join(argv)):
             out["bundle-frozen"] = {"yes"}
         exe = argv[0].rsplit("/", 1)[-1]
         if exe in ("mvn", "mvnw") and any(a.startswith("dependency:") for a in argv):

@@ -54,7 +54,7 @@ class _Site:
             elif self.cwd is not None:
                 self.dest = _join(self.cwd, dest)
         self.tree = _Tree(ctx, self.dest or "/")
-        self.earlier = _earlier_installs(doc, stage, index)
+        self.earlier = _earlier_installs(doc, stage, index)  # read when an install asks
         self.generated: set[str] = set()
         self.bundle_frozen = False
         self.split_runs = split_runs  # the `split-runs` option

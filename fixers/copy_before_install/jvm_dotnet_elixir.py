@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import InstallMatch
 from dockfix.fixers.copy_before_install._command import (
     _Cmd,
@@ -28,6 +29,9 @@ _MAVEN_GOALS: frozenset[str] = frozenset(
         "de.qaware.maven:go-offline-maven-plugin:resolve-dependencies",
     }
 )
+# What makes a Gradle build read more than its own project's build files.
+_GRADLE_INCLUDE = lazy_re(r"\binclude(Build)?\b")
+_GRADLE_APPLY_FROM = lazy_re(r"\bapply\s*\(?\s*from\b")
 
 
 def maven(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
@@ -178,6 +182,20 @@ def gradle(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
     plan.need(present[0] if present else build[0])
     for b in present[1:]:
         plan.need(b)
+    _gradle_project(site, cmd, project, present, plan)
+    plan.unsafe.append(
+        "Gradle build scripts are code and may read other project files while resolving"
+    )
+    if _has(opts, "--write-locks"):
+        plan.unsafe.append("--write-locks rewrites the lock files the later copy replaces")
+    return plan
+
+
+def _gradle_project(
+    site: _Site, cmd: _Cmd, project: str, build_files: list[str], plan: _Plan
+) -> None:
+    """The rest of a Gradle project the resolve reads and writes, and what blocks moving it
+    before the full copy (a build that reads other projects or scripts)."""
     for n in (
         "settings.gradle",
         "settings.gradle.kts",
@@ -187,26 +205,20 @@ def gradle(site: _Site, cmd: _Cmd) -> _Plan | _Refusal | str:
     ):
         plan.need(posixpath.join(project, n), required=False)
     plan.need(posixpath.join(project, "gradle"), required=False, is_dir=True)
-    if argv[0].rsplit("/", 1)[-1] == "gradlew":
-        plan.need(cmd.path(argv[0]) or posixpath.join(project, "gradlew"))
+    if cmd.argv[0].rsplit("/", 1)[-1] == "gradlew":
+        plan.need(cmd.path(cmd.argv[0]) or posixpath.join(project, "gradlew"))
     plan.writes.append(posixpath.join(project, ".gradle"))
     plan.writes.append(posixpath.join(project, "build"))
     if site.tree.brings(posixpath.join(project, "buildSrc")):
         plan.blockers.append("buildSrc is compiled before the build and needs its sources")
     for s in ("settings.gradle", "settings.gradle.kts"):
         t = site.tree.read(posixpath.join(project, s)) or ""
-        if re.search(r"\binclude(Build)?\b", t):
+        if _GRADLE_INCLUDE.search(t):
             plan.blockers.append("settings.gradle includes other projects (a multi-project build)")
-    for b in present:
+    for b in build_files:
         t = site.tree.read(b) or ""
-        if re.search(r"\bapply\s*\(?\s*from\b", t):
+        if _GRADLE_APPLY_FROM.search(t):
             plan.blockers.append(f"{posixpath.basename(b)} applies other script files")
-    plan.unsafe.append(
-        "Gradle build scripts are code and may read other project files while resolving"
-    )
-    if _has(opts, "--write-locks"):
-        plan.unsafe.append("--write-locks rewrites the lock files the later copy replaces")
-    return plan
 
 
 def dotnet(site: _Site, cmd: _Cmd, m: InstallMatch) -> _Plan | _Refusal | str:

@@ -172,6 +172,8 @@ class _Run:
             self.opts = self.opts._replace(cache_dir=str(_cache_dir(kw["config_file"])))
         self.errors: list[str] = []
         self.notes: list[str] = []  # one line each, shown once per run (--commit runs often)
+        # What the directory walk knows of each file it found (runner.one_path_per_file).
+        self.real_paths: dict[str, tuple[str, bool]] = {}
         self._shown: set[str] = set()
         # What `fix` changes, by the Dockerfile's path: (path, original or None, new) of the
         # Dockerfile and of each other file its fixes edit; and the Dockerfiles written.
@@ -264,8 +266,9 @@ class _Run:
             from dockfix.run.runner import one_path_per_file
 
             # a progress bar needs the total first (a symlink and its target: one file)
-            files = list(one_path_per_file(self._discover(paths), self.notes))
-            results = process_paths(files, self.opts, jobs, self.notes)
+            found = self._discover(paths)
+            files = list(one_path_per_file(found, self.notes, self.real_paths))
+            results = process_paths(files, self.opts, jobs, self.notes, self.real_paths)
             if len(files) >= PROGRESS_MIN_FILES:
                 # files done / total on stderr; stdout (diffs, JSON) stays clean for pipes
                 with click.progressbar(
@@ -276,7 +279,8 @@ class _Run:
                 yield from results
         else:
             # Files are processed while the walk goes on.
-            yield from process_paths(self._discover(paths), self.opts, jobs, self.notes)
+            found = self._discover(paths)
+            yield from process_paths(found, self.opts, jobs, self.notes, self.real_paths)
 
     def _discover(self, paths: Sequence[str]) -> Iterator[str]:
         found = self._discover_all(paths)
@@ -363,6 +367,7 @@ class _Run:
                 listed=note_listing,
                 unreadable=lambda d, why: self.errors.append(f"{d}: {why}"),
                 skipped=note_skipped,
+                real_paths=self.real_paths,
             ):
                 found = True
                 yield found_path
@@ -627,7 +632,7 @@ def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: b
         click.echo(f"{what} ({nfiles} file{'s' if nfiles != 1 else ''} checked).", err=True)
         return
     now, more = fixable_summary(findings, unsafe)
-    msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} files."
+    msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}."
     if now:
         msg += f"\n[*] {now} fixable with `dockfix fix`."
     if more:

@@ -82,3 +82,12 @@ def test_another_stage_keeps_its_own_directory() -> None:
     out, _ = fix(src)
     assert out.endswith("COPY --from=build /src/app /app\n")
     assert hadolint_counts(src)["DL3045"] == 1 and hadolint_counts(out)["DL3045"] == 0
+
+
+def test_a_base_image_chosen_by_a_build_arg_makes_the_fix_unsafe() -> None:
+    src = "ARG BASE_IMAGE=golang:1.22\nFROM $BASE_IMAGE\nCOPY go.mod .\n"
+    safe, [found] = dockfix.fix(src, select=["DF525"])
+    assert safe == src and found.fix is not None
+    assert found.fix.applicability is Applicability.UNSAFE
+    out, _ = dockfix.fix(src, select=["DF525"], unsafe_fixes=True)
+    assert out.endswith("COPY go.mod /go/\n")

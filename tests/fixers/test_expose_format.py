@@ -59,3 +59,11 @@ def test_protocol_case_is_unsafe() -> None:
 def test_no_finding(line: str) -> None:
     src = f"FROM httpd:2.4\n{line}\n"
     assert fix(src, unsafe=True) == (src, [])
+
+
+def test_the_protocol_after_a_variable_port_is_lower_cased() -> None:
+    # BuildKit's ExposeProtoCasing reads `${PORT:-80}/TCP` as `80/TCP`: the protocol is
+    # written text whatever the port expands to
+    src = "FROM nginx:1.27\nARG PORT=80\nEXPOSE ${PORT:-80}/TCP $ADMIN/Udp ${X:-9/TCP}\n"
+    out, _ = dockfix.fix(src, select=["DF513"], unsafe_fixes=True)
+    assert out == "FROM nginx:1.27\nARG PORT=80\nEXPOSE ${PORT:-80}/tcp $ADMIN/udp ${X:-9/TCP}\n"

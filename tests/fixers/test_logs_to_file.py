@@ -484,3 +484,18 @@ def test_nginx_log_path_with_a_variable_is_display_only(tmp_path: Path) -> None:
     (finding,) = findings(dockerfile, context_dir=tmp_path)
     assert finding.applicability is Applicability.DISPLAY_ONLY
     assert "nginx variable" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("FROM debian:12\nRUN apt-get install -y ngi\\nx\n", "nginx installed here logs to"),
+        ("FROM python:3.12\nCMD gunic\\orn --access-logfile /l/a.log app\n", "gunicorn"),
+        ('FROM python:3.12\nCMD ["uwsgi", "--logto", "/l/u.log"]\n', "uwsgi --logto"),
+        ("FROM python:3.12\nCMD app 1>/l/app.log\n", "writes output to /l/app.log"),
+    ],
+)
+def test_names_spelled_with_escapes_still_reach_the_analysis(text: str, message: str) -> None:
+    # DF403 reads an instruction only when its text can name a server, a redirection or a
+    # log variable: a backslash inside the name does not hide it
+    assert any(message in f.message for f in findings(text)), findings(text)

@@ -309,3 +309,16 @@ def test_direct_compiler_and_package_main(tmp_path: Path, build: str, cmd: str) 
     src = DOCKERFILE.replace("npm run build", build).replace('["npm", "start"]', cmd)
     out, left = run(src, tmp_path, files)
     assert left == [] and "COPY --from=build /app/dist ./dist\n" in out, left and left[0].reason
+
+
+def test_build_named_by_a_variable_is_still_found(tmp_path: Path) -> None:
+    # Images whose RUNs cannot be a Node build skip the stage analysis; a script name held by
+    # a variable is not in the RUN's text and must still be read.
+    files = {**TS, "package.json": TS["package.json"].replace("dist/main.js", "build/out/main.js")}
+    text = DOCKERFILE.replace(
+        "RUN npm ci && npm run build", "ARG TASK=build\nRUN npm ci && npm run $TASK"
+    )
+    out, left = run(text, tmp_path, files)
+    assert out.startswith("FROM node:20 AS build\n")
+    assert "RUN npm ci && npm run $TASK && npm prune --omit=dev\n\nFROM node:20-slim\n" in out
+    assert left == []

@@ -198,3 +198,16 @@ def test_an_old_node_image_may_have_no_npm_ci(tmp_path: Path) -> None:
     ctx = project(tmp_path)
     f = reported(f"FROM node:8-alpine\n{HEAD}RUN npm install\n", ctx)
     assert f.fix is None and "npm 5.7" in f.reason
+
+
+@pytest.mark.parametrize(
+    "run",
+    ["n\\pm install", "'npm' install", 'RUN ["n\\u0070m", "install"]', "<<EOF\nnpm install\nEOF"],
+)
+def test_npm_spelled_with_escapes_quotes_or_in_a_heredoc_is_still_read(
+    tmp_path: Path, run: str
+) -> None:
+    # the engine skips DF107 on a file naming no npm (Fixer.mentions): these all name it
+    line = run if run.startswith("RUN") else f"RUN {run}"
+    f = reported(f"FROM node:20-slim\n{HEAD}{line}\n", project(tmp_path))
+    assert "use `npm ci`" in f.message

@@ -70,3 +70,14 @@ def test_unsafe_and_matched_to_the_rule_of_its_keyword() -> None:
 )
 def test_one_per_stage_is_no_finding(src: str) -> None:
     assert fix(src) == (src, [])
+
+
+def test_an_ignore_pragma_goes_with_the_instruction_it_was_written_for() -> None:
+    # left in place, `# hadolint ignore=DL3025` would silence the next line, the CMD kept
+    src = (
+        "FROM alpine:3.20\n# start the worker\n# hadolint ignore=DL3025\n"
+        "# dockfix ignore=DF401\nCMD worker --queue jobs\nCMD web --port 8080\n"
+    )
+    out, _ = fix(src)
+    assert out == "FROM alpine:3.20\n# start the worker\nCMD web --port 8080\n"
+    assert hadolint_counts(out)["DL3025"] == 1  # the kept CMD is reported again

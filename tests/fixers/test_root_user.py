@@ -286,6 +286,23 @@ def test_user_created_without_uid_is_display_only() -> None:
             "line 2 uses `setpriv`",
         ),
         ("FROM debian\nCMD chroot --userspec=1000 / app\n", "line 2 uses `chroot`"),
+        # every spelling the privilege-drop pattern knows (the words it needs are looked
+        # for first: each case here must still be found)
+        ("FROM debian\nCMD runuser -u app -- server\n", "line 2 uses `runuser`"),
+        ("FROM alpine\nCMD s6-setuidgid app server\n", "line 2 uses `s6-setuidgid`"),
+        ("FROM debian\nCMD setuidgid app server\n", "line 2 uses `setuidgid`"),
+        ("FROM debian\nCMD chpst -u app server\n", "line 2 uses `chpst`"),
+        ("FROM debian\nCMD su -c server\n", "line 2 uses `su`"),
+        ("FROM debian\nCMD su -l app -c server\n", "line 2 uses `su`"),
+        ("FROM debian\nCMD su\tapp\t-c server\n", "line 2 uses `su`"),
+        # an option with a value before the user (`-s SHELL`, `-g GROUP`)
+        ("FROM debian\nCMD su -s /bin/sh www-data -c php-fpm\n", "line 2 uses `su`"),
+        ("FROM debian\nCMD su -l -g app app -c server\n", "line 2 uses `su`"),
+        ("FROM debian\nCMD su --shell=/bin/sh app -c server\n", "line 2 uses `su`"),
+        (
+            'FROM debian\nRUN <<EOF\nset -e\nexec gosu app server\nEOF\nCMD ["x"]\n',
+            "line 2 uses `gosu`",
+        ),
         ("FROM lscr.io/linuxserver/nginx\nCOPY x /x\n", "LinuxServer.io images start as root"),
         ('FROM debian\nENTRYPOINT ["/init"]\n', "s6-overlay's `/init`"),
     ],
@@ -536,7 +553,7 @@ def test_bun_images_run_as_their_bun_user(tag: str) -> None:
 
 def test_bun_distroless_runs_as_root_and_gets_the_nonroot_uid() -> None:
     # oven/bun's distroless variant is built on gcr.io/distroless/base-nossl without USER.
-    src = "FROM oven/bun:1-distroless\nCOPY server /app/server\nENTRYPOINT [\"/app/server\"]\n"
+    src = 'FROM oven/bun:1-distroless\nCOPY server /app/server\nENTRYPOINT ["/app/server"]\n'
     out, _ = fix(src)
     assert "USER 65532:65532\nENTRYPOINT" in out
     _, left = fix(src, unsafe=False)
@@ -658,10 +675,76 @@ def test_the_message_names_what_was_checked_and_what_was_not() -> None:
     assert "could not know the application's own files (no build context)" in finding.message
 
 
-def test_data_in_roots_home_is_named() -> None:
-    src = 'FROM python:3.12-slim\nRUN pip install --user flask\nCMD ["python", "app.py"]\n'
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN pip install --user flask",
+        "RUN pip3 install -q --user flask",
+        "RUN curl -o /root/model.bin https://example.com/m",
+        "RUN mkdir -p ~/.cache/app",
+        "RUN echo $HOME > /tmp/h",
+        "ENV CACHE=${HOME}/cache",
+        "COPY cfg /root/.config/app/",
+        "RUN python -c \"import nltk; nltk.download('punkt')\"",
+        "RUN playwright install chromium",
+        "RUN python -m spacy download en_core_web_sm",
+        "RUN huggingface-cli download gpt2",
+    ],
+)
+def test_data_in_roots_home_is_named(line: str) -> None:
+    # each spelling the pattern knows (the words it needs are looked for first)
+    src = f'FROM python:3.12-slim\nENV PLAYWRIGHT_BROWSERS_PATH=/ms\n{line}\nCMD ["python", "app.py"]\n'
     (finding,) = dockfix.fix(src, select=["DF201"])[1]
-    assert "line 2 puts data under root's HOME" in finding.message
+    assert "line 3 puts data under root's HOME" in finding.message
+
+
+def test_playwright_browsers_under_root_are_display_only() -> None:
+    src = 'FROM node:20\nRUN npx -y playwright install chromium\nCMD ["node", "app.js"]\n'
+    (finding,) = dockfix.fix(src, select=["DF201"], unsafe_fixes=True)[1]
+    assert finding.applicability is Applicability.DISPLAY_ONLY
+    assert "runs `npx -y playwright install` as root" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("install", "where"),
+    [
+        # Kafka's images: a tarball into /opt, started from there; it logs to /opt/kafka/logs
+        (
+            "ENV KAFKA_HOME=/opt/kafka PATH=/usr/local/bin:/usr/bin:/bin:/opt/kafka/bin\n"
+            "RUN tar -xzf /tmp/kafka.tgz -C /opt && ln -s /opt/kafka_2.13 /opt/kafka",
+            "/opt",
+        ),
+        # Tomcat's: logs/, temp/ and work/ under CATALINA_HOME
+        (
+            'ENV CATALINA_HOME=/usr/local/tomcat\nWORKDIR $CATALINA_HOME\nRUN mkdir -p "$CATALINA_HOME" && '
+            'tar -xf tomcat.tar.gz --strip-components=1 --directory="$CATALINA_HOME"',
+            "/usr/local/tomcat",
+        ),
+        ('RUN unzip -q solr.zip -d /srv/solr\nENTRYPOINT ["/srv/solr/bin/solr"]', "/srv/solr"),
+    ],
+)
+def test_software_unpacked_where_it_runs_is_display_only(install: str, where: str) -> None:
+    src = f"FROM eclipse-temurin:17-jre\n{install}\nCMD [\"start.sh\"]\n"
+    fixed, (finding,) = fix(src)
+    assert fixed == src
+    assert finding.applicability is Applicability.DISPLAY_ONLY
+    assert f"unpacks software into `{where}`" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "RUN curl -fsSL https://go.dev/dl/go.tgz | tar -C /usr/local -xz",  # a toolchain
+        "RUN tar -xJf node.tar.xz -C /usr/local --strip-components=1",
+        "RUN tar -xzf app.tgz -C /tmp && mv /tmp/app/bin/app /usr/local/bin/",
+        # the node image's yarn: unpacked into /opt, linked onto the PATH
+        "RUN tar -xzf yarn.tgz -C /opt/ && ln -s /opt/yarn/bin/yarn /usr/local/bin/yarn",
+    ],
+)
+def test_unpacked_toolchains_and_scratch_files_keep_the_fix(install: str) -> None:
+    src = f"FROM debian:12\n{install}\nCMD [\"app\"]\n"
+    fixed, left = fix(src)
+    assert left == [] and "USER 10001:10001" in fixed
 
 
 # --- where the application writes (issue 14) ----------------------------------------------
@@ -771,3 +854,12 @@ def test_data_directories_named_by_env(env: str, given: str | None) -> None:
         assert "chown" not in out
     else:
         assert f"mkdir -p {given} \\\n && chown -R 10001:10001 {given}\n" in out
+
+
+def test_a_file_ending_inside_a_continuation_gets_a_reason_not_a_broken_fix() -> None:
+    src = "FROM debian:12\nRUN echo \\\n"
+    fixed, (finding,) = fix(src)
+    assert fixed == src and finding.applicability is Applicability.DISPLAY_ONLY
+    assert "line 2 ends with a continuation that runs to the end of the file" in finding.reason
+    outcome = dockfix.fix_outcome(src, select=["DF201"], unsafe_fixes=True)
+    assert outcome.warnings == []  # no "proposed a fix that was not applied"

@@ -188,3 +188,47 @@ def test_an_env_is_never_rewritten() -> None:
 def test_names(name: str, secret: bool) -> None:
     assert looks_secret(name) is secret
     assert bool(findings(f"FROM alpine:3.20\nARG {name}\n")) is secret
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        # the official images' convention: the secret is in the file the value names
+        ("ENV POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password", "/run/secrets"),
+        ("ENV SSH_AUTH_SOCK=/ssh-agent", "/ssh-agent"),
+        ("ARG TOKEN_URL=https://auth.example.com/oauth/token", "https://auth.example.com"),
+        ("ENV AUTH_ENABLED=true", "true"),
+        # python's official image: the release manager's public key fingerprint
+        ("ENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305", "7169605F"),
+    ],
+)
+def test_a_written_path_url_switch_or_key_fingerprint_is_no_secret_to_rotate(
+    line: str, shown: str
+) -> None:
+    got = findings(f"FROM python:3.12-slim\n{line}\n")
+    # still BuildKit's SecretsUsedInArgOrEnv by the name (DF515, a warning), not DF526's error
+    assert [code for code, _, _ in got] == ["DF515"]
+    assert "not the secret itself" in got[0][2] and shown in got[0][2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ENV DB_PASSWORD=changeme",
+        "ENV DATABASE_URL_PASSWORD=/x8Kf+q2==",  # base64 may start with a slash
+        "ARG TOKEN_URL=https://user:s3cr3t@auth.example.com/token",  # credentials in the URL
+        "ENV GITHUB_TOKEN=0123456789abcdef0123456789abcdef01234567",  # hex, not a GPG name
+        "ENV API_KEY=1234",
+    ],
+)
+def test_a_written_value_that_may_be_the_secret_stays_df526s_error(line: str) -> None:
+    got = findings(f"FROM python:3.12-slim\n{line}\n")
+    assert [code for code, _, _ in got] == ["DF526"]
+
+
+def test_the_ignore_pragma_of_the_removed_arg_goes_with_it() -> None:
+    # left in place, the pragma would silence DL3045 on the COPY below it
+    src = NPM.replace("ARG NPM_TOKEN\n", "# hadolint ignore=DL3045\nARG NPM_TOKEN\n")
+    out, _ = fix(src)
+    assert "ignore" not in out
+    assert out == fix(NPM)[0]

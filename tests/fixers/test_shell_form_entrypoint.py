@@ -354,3 +354,12 @@ def test_quoted_argv_round_trips(program: str, args: list[str]) -> None:
     out = apply_edits(src, found[0].fix.edits)
     assert parse(out).instructions[1].json_args == argv
     dockerfile.parse_string(out)
+
+
+def test_a_windows_image_names_its_own_default_shell() -> None:
+    # the finding said `/bin/sh -c`, which a Windows image does not have
+    finding = only("FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD C:\\app\\app.exe --x\n")
+    assert "/bin/sh" not in finding.message
+    assert "cmd /S /C" in finding.message
+    linux = only("FROM alpine:3.20\nCMD app --serve\n")
+    assert "/bin/sh -c" in linux.message

@@ -279,3 +279,20 @@ def test_venv_created_but_not_used_by_the_install_is_display_only(tmp_path: Path
     assert "creates `/venv`, but the install does not run with it active" in reason(findings)
     fixed, _ = run(text.replace("RUN pip install", "RUN /venv/bin/pip install"), tmp_path)
     assert "COPY --from=build /venv /venv\n" in fixed
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "ARG APT=apt-get\nRUN $APT update && $APT install -y gcc libpq-dev",  # a variable
+        "RUN a\\pt-get update && a\\pt-get install -y gcc libpq-dev",  # an escape
+    ],
+)
+def test_apt_spelled_without_its_name_is_still_read(install: str, tmp_path: Path) -> None:
+    # A -slim image is only worth splitting for its build packages: the cheap test that skips
+    # files without `apt` must not skip a RUN whose words the text does not spell out.
+    text = PIP.replace(PIP.splitlines()[1] + "\n" + PIP.splitlines()[2], install)
+    fixed, _ = run(text, tmp_path)
+    build, runtime = fixed.split("\n\nFROM ", 1)
+    assert build.startswith("FROM python:3.12-slim-bookworm AS build\n")
+    assert "install -y --no-install-recommends libpq5 &&" in runtime

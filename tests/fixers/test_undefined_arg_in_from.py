@@ -58,3 +58,20 @@ def test_declared_and_platform_arguments_are_not_reported(src: str) -> None:
 def test_an_arg_inside_a_stage_is_not_seen_by_a_later_from() -> None:
     src = "FROM alpine:3.20 AS a\nARG TAG=3.19\nFROM alpine:${TAG:-3.20}\n"
     assert [f.line for f in check(src, "DF519")] == [3]
+
+
+def test_an_empty_platform_is_display_only_and_names_the_stage_default() -> None:
+    # BuildKit rejects `--platform=` empty ("empty platform value from expression"): an
+    # `ARG JS_PLATFORM` without a value above the FROM kept the build broken
+    src = (
+        "ARG JS_IMAGE=node:20-alpine\nFROM --platform=${JS_PLATFORM} ${JS_IMAGE} AS js\n"
+        "ARG JS_PLATFORM=linux/amd64\nRUN yarn build\n"
+    )
+    [found] = check(src, "DF519")
+    assert found.fix is None
+    assert "`--platform=`" in found.reason and "empty platform" in found.reason
+    assert "`ARG JS_PLATFORM=linux/amd64` on line 3" in found.reason
+    assert fix(src)[0] == src
+    # an empty default image is named the same way
+    [image] = check("FROM node:${V}-alpine\nARG V=20\n", "DF519")
+    assert "`ARG V=20` on line 2" in image.reason

@@ -61,3 +61,21 @@ def test_display_only_with_the_reason(src: str, reason: str) -> None:
 )
 def test_no_finding(src: str) -> None:
     assert fix(src) == (src, [])
+
+
+def test_a_base_image_chosen_by_a_build_arg_makes_the_fix_unsafe() -> None:
+    # `/go` is golang's WORKDIR, the ARG's default: `--build-arg BASE=python:3.12` starts in
+    # `/`, where `WORKDIR src` is `/src`; written as `/go/src`, that build would change
+    src = "ARG BASE=golang:1.22\nFROM ${BASE}\nWORKDIR src\n"
+    safe, [found] = dockfix.fix(src, select=["DF507"])
+    assert safe == src and found.fix is not None
+    assert found.fix.applicability is Applicability.UNSAFE
+    assert "BASE" in found.fix.description
+    out, _ = dockfix.fix(src, select=["DF507"], unsafe_fixes=True)
+    assert out == "ARG BASE=golang:1.22\nFROM ${BASE}\nWORKDIR /go/src\n"
+    # only the tag from an ARG: the same image's WORKDIR, still safe
+    tagged, _ = dockfix.fix("ARG V=1.22\nFROM golang:${V}\nWORKDIR src\n", select=["DF507"])
+    assert tagged.endswith("WORKDIR /go/src\n")
+    # an absolute WORKDIR before it decides, whatever the base: safe
+    src = "ARG BASE=golang:1.22\nFROM ${BASE}\nWORKDIR /srv\nWORKDIR app\n"
+    assert dockfix.fix(src, select=["DF507"])[0].endswith("WORKDIR /srv/app\n")

@@ -132,9 +132,18 @@ def insert_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> E
     indent = indent_of(doc, instr)
     eol = doc.eol
     body = "".join(f"{indent}{line}{eol}" for line in lines)
-    if instr.next == instr.end:  # last line without a line break: keep it that way
-        return Edit.insert(instr.end, eol + body[: -len(eol)])
+    if "\n" not in doc.source[instr.end : instr.next]:
+        # The last line, without a line break (a lone \r is none): keep it that way.
+        return Edit.insert(instr.next, eol + body[: -len(eol)])
     return Edit.insert(instr.next, body)
+
+
+def runs_to_the_end(doc: Dockerfile, instr: Instruction) -> bool:
+    """Whether ``instr``'s last line ends with a continuation that only empty or comment
+    lines follow: it runs to the end of the file, and joins any line written below it."""
+    if instr.heredocs or not instr.segments:
+        return False
+    return doc.source.startswith(doc.escape, instr.segments[-1][2])
 
 
 def delete_instruction(doc: Dockerfile, instr: Instruction) -> Edit:

@@ -85,12 +85,18 @@ def collect_findings(
     ignored: frozenset[str] = ctx.services.get("hadolint_ignored", frozenset())
     found: list[Finding] = []
     keywords: frozenset[str] | None = None
+    mentioned: str | None = None
     for fixer in fixers:
         if fixer.acts_on:
             if keywords is None:
                 keywords = instruction_keywords(doc)
             if keywords.isdisjoint(fixer.acts_on):
                 continue  # nothing it reports on (Fixer.acts_on)
+        if fixer.mentions:
+            if mentioned is None:
+                mentioned = mention_text(doc)
+            if not any(word in mentioned for word in fixer.mentions):
+                continue  # names nothing it acts on (Fixer.mentions)
         try:
             results = list(fixer.check(doc, ctx))
         except Exception as exc:  # a fixer bug must not stop the run
@@ -131,6 +137,28 @@ def instruction_keywords(doc: Dockerfile) -> frozenset[str]:
     if "ONBUILD" in found:
         found.update(i.trigger.keyword for i in doc.instructions if i.trigger is not None)
     return frozenset(found)
+
+
+# What a shell removes from a word before it runs it: quotes and backslashes (`ap"t"-get` and
+# `apt\-get` run apt-get). Dropped from the text that Fixer.mentions is tested against.
+_SHELL_QUOTING = str.maketrans("", "", "\"'\\")
+
+
+def mention_text(doc: Dockerfile) -> str:
+    """The text :attr:`Fixer.mentions` is tested against: every instruction's logical line
+    (continuations joined as BuildKit joins them), its exec form's decoded words, and its
+    heredoc bodies (continuations joined as the shell joins them), lower-cased, quotes and
+    backslashes dropped. A word a command
+    reaches the shell as is in it whatever quoting or line breaks spelled it."""
+    parts: list[str] = []
+    for instr in doc.instructions:
+        parts.append(instr.logical)
+        for form in (instr, instr.trigger):
+            if form is not None and form.json_args is not None:
+                parts.append(" ".join(form.json_args))  # decoded: `"\u006epm"` runs npm
+        for heredoc in instr.heredocs:
+            parts.append(heredoc.body.replace("\\\r\n", "").replace("\\\n", ""))
+    return "\n".join(parts).lower().translate(_SHELL_QUOTING)
 
 
 def unsafe_applies(f: Finding, unsafe: UnsafeFor) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import inspect
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
@@ -85,7 +85,15 @@ def fails(severity: Severity, threshold: str) -> bool:
     (a severity's value, or ``none``)."""
     if threshold == "none":
         return False
-    return SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(Severity(threshold))
+    limit = _THRESHOLD_RANK.get(threshold)
+    if limit is None:
+        raise ValueError(f"{threshold!r} is not a failure threshold")
+    return _RANK[severity] <= limit
+
+
+# By rank, most severe first (asked for every finding of a large run).
+_RANK: Mapping[Severity, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+_THRESHOLD_RANK: Mapping[str, int] = {s.value: i for i, s in enumerate(SEVERITY_ORDER)}
 
 
 class Edit(NamedTuple):
@@ -112,14 +120,55 @@ class FileChange(NamedTuple):
     original: str | None = None
 
 
-class Fix(NamedTuple):
-    edits: tuple[Edit, ...]
-    applicability: Applicability
-    description: str = ""
-    file_changes: tuple[FileChange, ...] = ()
-    # Why this change, in one or two sentences, where the fixer's "Why is this bad" text
-    # does not fit the edit made (the PR description shows it; empty: that text).
-    rationale: str = ""
+class Fix:
+    """A finding's fix: edits to the Dockerfile, whole-file changes to other files, and whether
+    `dockfix fix` applies it (:class:`Applicability`).
+
+    :meth:`later` defers the edits: ``build`` makes them only when something reads
+    :attr:`edits` (`fix` applying it, an output format that shows edits, an editor's quick
+    fix). `check` counts fixable findings from the applicability alone, so a fixer whose
+    applicability is known before its edits are built saves building them in every `check`.
+    """
+
+    __slots__ = ("_build", "_edits", "applicability", "description", "file_changes", "rationale")
+    # What a fix is made of, as a NamedTuple names its fields (the wire format packs these).
+    _fields: ClassVar[tuple[str, ...]] = (
+        "edits",
+        "applicability",
+        "description",
+        "file_changes",
+        "rationale",
+    )
+
+    def __init__(
+        self,
+        edits: tuple[Edit, ...],
+        applicability: Applicability,
+        description: str = "",
+        file_changes: tuple[FileChange, ...] = (),
+        # Why this change, in one or two sentences, where the fixer's "Why is this bad" text
+        # does not fit the edit made (the PR description shows it; empty: that text).
+        rationale: str = "",
+        build: Callable[[], Iterable[Edit]] | None = None,
+    ) -> None:
+        self._edits = edits
+        self._build = build
+        self.applicability = applicability
+        self.description = description
+        self.file_changes = file_changes
+        self.rationale = rationale
+
+    @property
+    def edits(self) -> tuple[Edit, ...]:
+        if self._build is not None:
+            self._edits = tuple(self._build())
+            self._build = None  # built once; the callable may hold the whole tree
+        return self._edits
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the edits are not built yet."""
+        return self._build is not None
 
     @classmethod
     def safe(cls, *edits: Edit, description: str = "", rationale: str = "") -> Fix:
@@ -128,6 +177,36 @@ class Fix(NamedTuple):
     @classmethod
     def unsafe(cls, *edits: Edit, description: str = "", rationale: str = "") -> Fix:
         return cls(tuple(edits), Applicability.UNSAFE, description, rationale=rationale)
+
+    @classmethod
+    def later(
+        cls,
+        applicability: Applicability,
+        build: Callable[[], Iterable[Edit]],
+        description: str = "",
+        rationale: str = "",
+    ) -> Fix:
+        """A fix whose edits ``build()`` makes when they are first read. Only for a fix whose
+        applicability does not depend on its edits: ``build`` must not fail, and must return
+        the same edits whenever it is called on the same tree."""
+        return cls((), applicability, description, rationale=rationale, build=build)
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.edits, self.applicability, self.description, self.file_changes, self.rationale)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fix) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        edits = "<deferred>" if self.deferred else repr(self._edits)
+        return (
+            f"Fix(edits={edits}, applicability={self.applicability!r}, "
+            f"description={self.description!r}, file_changes={self.file_changes!r}, "
+            f"rationale={self.rationale!r})"
+        )
 
 
 @dataclass(slots=True)
@@ -202,6 +281,12 @@ class Fixer:
     # The instruction keywords (upper case) the fixer reports on, ONBUILD triggers included:
     # the engine does not run it on a file that has none of them. Empty: every file.
     acts_on: ClassVar[frozenset[str]] = frozenset()
+    # Words (lower case) of which the file must name one for the fixer to report anything,
+    # anywhere in its instructions or heredocs, as the engine reads them for this test
+    # (:func:`dockfix.core.engine.mention_text`: lower-cased, line continuations joined, quotes
+    # and backslashes dropped, so `ap"t-get"` and `apt\<newline>-get` still name `apt-get`).
+    # A file naming none is not given to the fixer. Empty: every file.
+    mentions: ClassVar[tuple[str, ...]] = ()
     # Its fix changes the file's structure (splits a stage in two): the engine applies it alone
     # and first in its round, so the other fixes are worked out on the new stages (a non-root
     # user belongs in the new runtime stage, not in the builder).

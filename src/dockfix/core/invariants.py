@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 
+from dockfix.core.edits import runs_to_the_end
 from dockfix.core.fixer import Edit
 from dockfix.core.suppression import is_pragma
 from dockfix.syntax import Dockerfile, Heredoc, Instruction
@@ -62,11 +63,11 @@ def _opener(h: Heredoc) -> str:
 
 
 def _absorbed_insertion(doc: Dockerfile, instr: Instruction, ed: _Edits) -> str | None:
-    if instr.heredocs or not instr.segments:
+    if not runs_to_the_end(doc, instr):
         return None
     escape_at = instr.segments[-1][2]
-    if not doc.source.startswith(doc.escape, escape_at) or ed.covered(escape_at, escape_at + 1):
-        return None  # no dangling continuation, or an edit rewrites it
+    if ed.covered(escape_at, escape_at + 1):
+        return None  # an edit rewrites the dangling continuation
     for e in ed.ordered:
         if e.text and escape_at < e.start <= instr.next:
             return (

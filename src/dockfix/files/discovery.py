@@ -11,6 +11,7 @@ does. ``*.dockerignore`` files are never Dockerfiles.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -46,10 +47,54 @@ def _gitignore_spec(directory: str) -> Any:
             text = fh.read().decode("utf-8", errors="replace")
     except OSError:
         return None
+    return _ignore_spec(text)
+
+
+def _ignore_spec(text: str) -> Any:
+    """An ignore file's patterns, as git reads them, with a ``match_file(path)`` method."""
     import pathspec
 
     # GitIgnoreSpec: git's own rules (the "gitwildmatch" pattern kind is deprecated).
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    return _AnyPattern.of(spec) or spec
+
+
+class _AnyPattern:
+    """A spec without negated patterns (most ``.gitignore`` files) as one regular expression:
+    a path is ignored when any pattern matches it, which one search answers instead of one
+    per pattern (a monorepo's walk asks for every entry). The patterns' own expressions are
+    joined, so the answer is pathspec's; a spec this cannot join stays pathspec's."""
+
+    def __init__(self, regex: re.Pattern[str]) -> None:
+        self._regex = regex
+
+    @classmethod
+    def of(cls, spec: Any) -> _AnyPattern | None:
+        patterns = [p for p in spec.patterns if p.include is not None]
+        if not all(p.include and isinstance(p.regex, re.Pattern) for p in patterns):
+            return None
+        flags = {p.regex.flags for p in patterns}
+        if len(flags) > 1 or any(isinstance(p.regex.pattern, bytes) for p in patterns):
+            return None
+        # Group names repeat between patterns (pathspec marks a directory match with one);
+        # only whether one matches counts here.
+        parts = [_NAMED_GROUP.sub("(?:", p.regex.pattern) for p in patterns] or ["(?!)"]
+        try:
+            joined = re.compile("|".join(f"(?:{x})" for x in parts), flags.pop() if flags else 0)
+        except re.error:
+            return None
+        return cls(joined)
+
+    def match_file(self, path: str) -> bool:
+        # pathspec's normalisation, for the paths the walk asks about (relative, "/"-separated)
+        if path.startswith("/"):
+            path = path[1:]
+        elif path.startswith("./"):
+            path = path[2:]
+        return self._regex.search(path) is not None
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 def iter_dockerfiles(
@@ -75,6 +120,7 @@ def iter_dockerfile_paths(
     listed: Callable[[str, list[str]], None] | None = None,
     unreadable: Callable[[str, str], None] | None = None,
     skipped: Callable[[bool], None] | None = None,
+    real_paths: dict[str, tuple[str, bool]] | None = None,
 ) -> Iterator[str]:
     """:func:`iter_dockerfiles` with strings in and out: what a run over a monorepo walks.
 
@@ -84,7 +130,11 @@ def iter_dockerfile_paths(
     ``excluded`` is asked about its entries (the configuration lookup reads it instead of
     asking the file system again). ``unreadable``: told each directory that cannot be listed
     (as the walk spells it) and why; the walk goes on without it. ``skipped``: told of each
-    Dockerfile (False) or directory (True) that ``.gitignore`` or ``excluded`` left out."""
+    Dockerfile (False) or directory (True) that ``.gitignore`` or ``excluded`` left out.
+    ``real_paths``: filled with what the walk knows of each file it yields that is not a
+    symlink, by the path yielded: its real path, and whether that is its absolute path too
+    (the walk never enters a linked directory, so below the root nothing is a link and no
+    file needs an lstat to find out; see ``runner.one_path_per_file``)."""
     if seen is None:
         seen = set()
     for given in paths:
@@ -98,10 +148,18 @@ def iter_dockerfile_paths(
                 yield root
             continue
         found = False
-        for p, key in _walk(root, respect_gitignore, excluded, listed, unreadable, skipped):
+        walk = _walk(root, respect_gitignore, excluded, listed, unreadable, skipped)
+        top = real_top = ""
+        if real_paths is not None:
+            top = os.path.join(os.path.abspath(root), "")
+            real_top = os.path.join(os.path.realpath(root), "")
+        for p, key, is_link in walk:
             found = True
             if key not in seen:
                 seen.add(key)
+                if real_paths is not None and not is_link and key.startswith(top):
+                    real = real_top + key[len(top) :]
+                    real_paths[p] = (real, real == key)
                 yield p
         if not found and is_dockerfile_name(os.path.basename(root)):
             yield root  # `dockfix check Dockerfile/` where Dockerfile is a directory: say so
@@ -114,8 +172,9 @@ def _walk(
     listed: Callable[[str, list[str]], None] | None = None,
     unreadable: Callable[[str, str], None] | None = None,
     skipped: Callable[[bool], None] | None = None,
-) -> Iterator[tuple[str, str]]:
-    """(path as given under ``root``, absolute path) of each Dockerfile, in sorted order.
+) -> Iterator[tuple[str, str, bool]]:
+    """(path as given under ``root``, absolute path, whether it is a symlink) of each
+    Dockerfile, in sorted order.
 
     Depth first, each directory's entries by name: the order of sorted paths (component by
     component), produced as the walk goes so that a run can start before it ends."""
@@ -129,7 +188,7 @@ def _walk(
         if not entries:
             stack.pop()
             continue
-        name, is_dir = entries.pop()
+        name, is_dir, is_link = entries.pop()
         full = base + name
         if (dir_specs and _ignored(full, is_dir, dir_specs)) or (
             excluded is not None and excluded(full)
@@ -143,7 +202,7 @@ def _walk(
                 _open_dir(path, full, dir_specs, respect_gitignore, listed, unreadable)
             )
         else:
-            yield path, full
+            yield path, full, is_link
 
 
 def _open_dir(
@@ -153,11 +212,11 @@ def _open_dir(
     respect_gitignore: bool,
     listed: Callable[[str, list[str]], None] | None = None,
     unreadable: Callable[[str, str], None] | None = None,
-) -> tuple[str, str, list[tuple[Any, str]], list[tuple[str, bool]]]:
+) -> tuple[str, str, list[tuple[Any, str]], list[tuple[str, bool, bool]]]:
     """A directory's walk frame: its name, absolute base ("…/"), the gitignore specs that
     apply inside it, and the entries worth looking at, sorted by name, reversed."""
     base = dir_abs.rstrip("/") + "/"
-    entries: list[tuple[str, bool]] = []
+    entries: list[tuple[str, bool, bool]] = []  # (name, is a directory, is a symlink)
     others: list[str] = []
     has_gitignore = False
     listing_ok = True
@@ -170,9 +229,13 @@ def _open_dir(
                     is_dir = False
                 if is_dir:
                     if entry.name not in SKIP_DIRS:
-                        entries.append((entry.name, True))
+                        entries.append((entry.name, True, False))
                 elif is_dockerfile_name(entry.name) and not _binary_variant(entry):
-                    entries.append((entry.name, False))
+                    try:
+                        is_link = entry.is_symlink()
+                    except OSError:
+                        is_link = True  # unknown: the run asks again
+                    entries.append((entry.name, False, is_link))
                 else:
                     others.append(entry.name)
                     if entry.name == ".gitignore":
@@ -246,8 +309,6 @@ def _repository_excludes(top: str) -> tuple[tuple[Any, str], ...]:
 
     Read with pathspec, as ``.gitignore`` is: the walk prunes ignored directories as it goes,
     which a ``git check-ignore`` round trip per entry would only slow down."""
-    import pathspec
-
     base = top.rstrip("/") + "/"
     specs = []
     for path in (_global_excludes_file(top), _git_dir_file(top, "info/exclude")):
@@ -258,7 +319,7 @@ def _repository_excludes(top: str) -> tuple[tuple[Any, str], ...]:
                 text = fh.read().decode("utf-8", errors="replace")
         except OSError:
             continue
-        specs.append((pathspec.GitIgnoreSpec.from_lines(text.splitlines()), base))
+        specs.append((_ignore_spec(text), base))
     return tuple(specs)
 
 

@@ -182,7 +182,7 @@ def _key_around_context(
     known = _BASE_KEYS.get((id(cfg), id(opts)))
     if known is None:
         plain_opts = opts._replace(
-            image_lookups=None, cache_dir=None, hadolint=None, keep_edits=True
+            image_lookups=None, cache_dir=None, hadolint=None
         )
         text = (
             f"{tool_fingerprint()}\0{os.getcwd()}\0{cfg!r}\0{plain_opts!r}"
@@ -398,7 +398,7 @@ def cached_outcome(
     deps_now = log.dependencies(abs_path, _skip(opts.cache_dir))
     new = None
     if deps_now is not None:
-        packed_now = pack_outcome(outcome)
+        packed_now = pack_outcome(outcome, opts.keep_edits)
         fixed = None if outcome.fixed == outcome.original else outcome.fixed
         stored = (fixed, *packed_now[2:])
         fields = (key, digest, deps_now, stored, log.answers)

@@ -18,7 +18,7 @@ import collections
 import contextlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -561,7 +561,11 @@ def _prefetch(
     return opts._replace(image_lookups=lookups), warnings, lookups.warnings()
 
 
-def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
+def one_path_per_file(
+    paths: Iterable[str],
+    notes: list[str],
+    real_paths: Mapping[str, tuple[str, bool]] | None = None,
+) -> Iterator[str]:
     """Each file once, under its real path when that is inside the working directory: a
     symlink ``Dockerfile -> docker/Dockerfile.debian`` and the file itself (or one file named
     through a linked directory and directly) are one file, diffed and written once.
@@ -569,11 +573,24 @@ def one_path_per_file(paths: Iterable[str], notes: list[str]) -> Iterator[str]:
     A link in the working directory to a file outside it is skipped, with a note: its diff
     would not apply to the tree, and a write would change a file elsewhere. (A link outside
     the working directory, named on the command line, is taken as named.) A dangling link is
-    passed on as it is (reading it says why it fails)."""
+    passed on as it is (reading it says why it fails).
+
+    ``real_paths``: what the directory walk already knows of a path (its real path, and
+    whether that is its absolute path; ``discovery.iter_dockerfile_paths``), so that a
+    monorepo's files need no lstat each here."""
     seen: set[str] = set()
+    known = real_paths if real_paths is not None else {}
     prefix = os.path.join(os.getcwd(), "")
     real_dirs: dict[str, str] = {}  # by directory as spelled: each worked out once
     for p in paths:
+        walked = known.get(p)
+        if walked is not None:
+            real, is_abs = walked
+            if real in seen:
+                continue
+            seen.add(real)
+            yield p if is_abs or not real.startswith(prefix) else display_path(Path(real))
+            continue
         if os.path.islink(p):  # one lstat: most paths are not links
             real = os.path.realpath(p)
             if not os.path.exists(real):
@@ -607,12 +624,17 @@ def _real_dir(directory: str, known: dict[str, str]) -> str:
 
 
 def process_paths(
-    paths: Iterable[str], opts: RunOptions, jobs: int | None = None, notes: list[str] | None = None
+    paths: Iterable[str],
+    opts: RunOptions,
+    jobs: int | None = None,
+    notes: list[str] | None = None,
+    real_paths: Mapping[str, tuple[str, bool]] | None = None,
 ) -> Iterator[FileReport]:
     """Reports in input order (see :func:`_process_paths`); with the results cache, the new
-    entries are written once the last report is taken (a failure to: one line in ``notes``)."""
+    entries are written once the last report is taken (a failure to: one line in ``notes``).
+    ``real_paths``: see :func:`one_path_per_file`."""
     notes = notes if notes is not None else []
-    reports = _process_paths(paths, opts, jobs, notes)
+    reports = _process_paths(paths, opts, jobs, notes, real_paths)
     if opts.cache_dir is None:
         yield from reports
         return
@@ -630,7 +652,11 @@ def process_paths(
 
 
 def _process_paths(
-    paths: Iterable[str], opts: RunOptions, jobs: int | None, notes: list[str]
+    paths: Iterable[str],
+    opts: RunOptions,
+    jobs: int | None,
+    notes: list[str],
+    real_paths: Mapping[str, tuple[str, bool]] | None = None,
 ) -> Iterator[FileReport]:
     """Reports in input order; worker processes only for runs large enough to pay for them.
 
@@ -639,7 +665,7 @@ def _process_paths(
     each image up once for the whole run. Symlinks: see :func:`one_path_per_file` (its notes
     go to ``notes``)."""
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    it = one_path_per_file(paths, notes)
+    it = one_path_per_file(paths, notes, real_paths)
     head = list(itertools.islice(it, PARALLEL_THRESHOLD))
     parallel = workers > 1 and len(head) >= PARALLEL_THRESHOLD
     # Offline there is nothing to share between files: each file answers from the cache as it

@@ -1,0 +1,3 @@
+module github.com/example/exporter
+
+go 1.21

@@ -1,0 +1,2 @@
+#!/bin/bash -e
+exec kafka-server-start.sh $KAFKA_HOME/config/server.properties
