@@ -79,6 +79,7 @@ class AptInstallRecommends(Fixer):
     name = "apt-install-recommends"
     summary = "Packages installed with apt-get without --no-install-recommends"
     resolves = Resolves(hadolint=("DL3015",), trivy=("DS-0029",), checkov=())
+    mentions = ("apt",)
     image_changes = ("files:/**",)  # other packages are installed
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:

@@ -107,6 +107,7 @@ class AptListsKept(Fixer):
         trivy=("DS-0015", "DS-0019", "DS-0020", "DS-0025", "DS-0027"),
         checkov=(),
     )
+    mentions = (*dict.fromkeys(p for m in SYSTEM_PACKAGE_MANAGERS for p in m.programs), "yarn")
     image_changes = (
         "apt-lists-removed",
         "caches-removed:/var/cache/apk,/var/cache/dnf,/var/cache/yum,/var/cache/zypp,/var/cache/apt,"

@@ -107,6 +107,7 @@ class AptNotAptGet(Fixer):
     name = "apt-not-apt-get"
     summary = "A RUN uses `apt`, whose command line is not stable: use `apt-get`"
     resolves = Resolves(hadolint=("DL3027",), trivy=(), checkov=())
+    mentions = ("apt",)
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for owner in runs_mentioning(doc, _APT):

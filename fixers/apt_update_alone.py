@@ -128,6 +128,7 @@ class AptUpdateAlone(Fixer):
     name = "apt-update-alone"
     summary = "Package index update in a RUN without the install"
     resolves = Resolves(hadolint=(), trivy=("DS-0017",), checkov=("CKV_DOCKER_5",))
+    mentions = tuple(dict.fromkeys(s for m in SYSTEM_PACKAGE_MANAGERS for s in m.refresh))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for instr in runs_mentioning(doc, _REFRESH_WORDS):

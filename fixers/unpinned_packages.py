@@ -80,6 +80,7 @@ class UnpinnedPackages(Fixer):
     resolves = Resolves(
         hadolint=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028"), trivy=(), checkov=()
     )
+    mentions = ("apt", "apk", "pip", "npm", "gem")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         per_run: dict[int, tuple[Instruction, dict[tuple[str, str], list[str]]]] = {}
