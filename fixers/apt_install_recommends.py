@@ -48,6 +48,7 @@ from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, re
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import SYSTEM_BY_NAME
 from dockfix.fixers._run_script import Script, analyse_run, subcommand
+from dockfix.fixers._run_text import run_texts
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
@@ -78,13 +79,13 @@ class AptInstallRecommends(Fixer):
     name = "apt-install-recommends"
     summary = "Packages installed with apt-get without --no-install-recommends"
     resolves = Resolves(hadolint=("DL3015",), trivy=("DS-0029",), checkov=())
+    mentions = ("apt",)
     image_changes = ("files:/**",)  # other packages are installed
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner in doc.instructions:
-            target = owner.trigger if owner.trigger is not None else owner
-            if target.keyword != "RUN":
-                continue
+        for owner, text in run_texts(doc):
+            if "install" not in text or "apt" not in text:
+                continue  # no `apt(-get) install` in it: not parsed
             analysis = analyse_run(doc, owner)
             for script in analysis.scripts:
                 for cmd in script.parsed.commands:

@@ -45,12 +45,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
-from dockfix.fixers._run_commands import program_index, run_commands, uneditable
-from dockfix.fixers._run_script import Script
+from dockfix.fixers._lazy import lazy_re
+from dockfix.fixers._package_managers import unpinned_install
+from dockfix.fixers._run_commands import program_index, uneditable
+from dockfix.fixers._run_script import Script, analyse_run
+from dockfix.fixers._run_text import runs_mentioning
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import SimpleCommand
 from dockfix.syntax import Dockerfile, Instruction
 
+# `apt` as a word of its own (not `apt-get`, `apt-cache`, `aptitude`): a RUN without it runs no
+# `apt` and is not parsed.
+_APT = lazy_re(r"(?<![\w-])apt(?![\w-])")
 # apt subcommands that apt-get runs the same way, and the apt-get name of each.
 _SAME = {
     s: s
@@ -80,8 +86,8 @@ def _install_checks(argv: list[str]) -> str:
     hadolint (it checks `apt-get`, never `apt`): '' when none."""
     if not any(a in ("-y", "--yes", "--assume-yes", "-qq") or _short(a, "y") for a in argv):
         return "`apt-get install` needs `-y` (hadolint DL3014): add it, then this applies"
-    packages = [a for a in argv[2:] if not a.startswith("-")]
-    unpinned = [p for p in packages if "=" not in p and not p.endswith(".deb")]
+    install = unpinned_install(argv)  # the packages DF108 reports, as hadolint reads them
+    unpinned = install.packages if install is not None else []
     if unpinned:
         return (
             f"`apt-get install` of unpinned `{unpinned[0]}` would be reported by hadolint "
@@ -101,12 +107,15 @@ class AptNotAptGet(Fixer):
     name = "apt-not-apt-get"
     summary = "A RUN uses `apt`, whose command line is not stable: use `apt-get`"
     resolves = Resolves(hadolint=("DL3027",), trivy=(), checkov=())
+    mentions = ("apt",)
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for owner, script, cmd in run_commands(doc):
-            k = program_index(cmd, "apt")
-            if k is not None:
-                yield self._finding(owner, script, cmd, k)
+        for owner in runs_mentioning(doc, _APT):
+            for script in analyse_run(doc, owner).scripts:
+                for cmd in script.parsed.commands:
+                    k = program_index(cmd, "apt")
+                    if k is not None:
+                        yield self._finding(owner, script, cmd, k)
 
     def _finding(self, owner: Instruction, script: Script, cmd: SimpleCommand, k: int) -> Finding:
         sub = cmd.subcommand()[1]
@@ -116,7 +125,7 @@ class AptNotAptGet(Fixer):
         new_sub = _SAME.get(sub)
         if new_sub is None:
             return self.finding(owner, message, reason="its `apt-get`/`apt-cache` form differs")
-        if sub in ("install", "reinstall"):
+        if sub == "install":  # hadolint reads no other subcommand (DL3008, DL3014)
             why = _install_checks(cmd.argv)
             if why:
                 return self.finding(owner, message, reason=why)

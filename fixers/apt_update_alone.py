@@ -66,6 +66,7 @@ from dockfix.core.fixer import (
 from dockfix.core.suppression import is_pragma
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import SYSTEM_PACKAGE_MANAGERS
+from dockfix.fixers._run_text import runs_mentioning, words_pattern
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import (
     ChainItem,
@@ -99,6 +100,11 @@ def _family(name: str) -> Manager:
 
 
 MANAGERS = tuple(_family(f) for f in dict.fromkeys(m.family for m in SYSTEM_PACKAGE_MANAGERS))
+# A RUN without one of these words refreshes no index: its shell is not worth parsing.
+_REFRESH_WORDS = words_pattern(
+    *dict.fromkeys(s for m in SYSTEM_PACKAGE_MANAGERS for s in m.refresh)
+)
+_REFRESHES = {pair: mgr for mgr in MANAGERS for pair in mgr.refresh}  # (program, subcommand)
 
 # Any mention of a package manager, or of the tools below them (dpkg, rpm).
 _PM_WORDS = lazy_re(
@@ -122,18 +128,22 @@ class AptUpdateAlone(Fixer):
     name = "apt-update-alone"
     summary = "Package index update in a RUN without the install"
     resolves = Resolves(hadolint=(), trivy=("DS-0017",), checkov=("CKV_DOCKER_5",))
+    mentions = tuple(dict.fromkeys(s for m in SYSTEM_PACKAGE_MANAGERS for s in m.refresh))
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
-        for stage in doc.stages:
-            runs = [i for i in stage.instructions if i.keyword == "RUN"]
-            for instr in runs:
-                script = shell_of(instr)
-                if script is None or script.has_error:
-                    continue
-                if instr.heredocs and not script.commands:
-                    yield from self._check_heredoc_script(instr)
-                    continue
-                for mgr in MANAGERS:
+        for instr in runs_mentioning(doc, _REFRESH_WORDS):
+            stage = instr.stage
+            if instr.keyword != "RUN" or stage is None:
+                continue  # ONBUILD RUN: its update is for the images built from this one
+            script = shell_of(instr)
+            if script is None or script.has_error:
+                continue
+            if instr.heredocs and not script.commands:
+                yield from self._check_heredoc_script(instr)
+                continue
+            refreshed = {_REFRESHES.get(c.subcommand()) for c in script.commands}
+            for mgr in MANAGERS:
+                if mgr in refreshed:
                     f = self._check_run(doc, stage, instr, script, mgr)
                     if f is not None:
                         yield f

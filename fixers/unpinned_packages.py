@@ -52,141 +52,18 @@ hadolint DL3008 DL3018 DL3013 DL3016 DL3028 · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from collections.abc import Iterator
 
 from dockfix.core.fixer import Finding, Fixer, Resolves, Severity, register
-from dockfix.fixers._package_managers import CROSS_WRAPPERS, match_command, system_manager
-from dockfix.fixers._run_commands import run_commands
+from dockfix.fixers._package_managers import PIN_RULES, unpinned_install
+from dockfix.fixers._run_script import analyse_run
+from dockfix.fixers._run_text import runs_mentioning, words_pattern
 from dockfix.semantics.context import FixContext
-from dockfix.semantics.shell import OPTIONS_WITH_VALUE
 from dockfix.syntax import Dockerfile, Instruction
 
-_PIP_VCS = ("git+", "git:", "hg+", "svn+", "svn:", "bzr+")
-_NPM_GIT = ("git://", "git+ssh://", "git+http://", "git+https://")
-_PIP_OPERATORS = ("==", ">=", "<=", ">", "<", "!=", "~=")
-
-
-def _apt_pinned(pkg: str) -> bool:
-    return "=" in pkg or "/" in pkg or pkg.endswith(".deb")
-
-
-def _apk_pinned(pkg: str) -> bool:
-    return "=" in pkg or "~" in pkg or pkg.endswith(".apk")
-
-
-def _pip_pinned(pkg: str) -> bool:
-    if pkg.startswith(_PIP_VCS):
-        return "@" in pkg.split("://", 1)[-1]
-    return (
-        any(op in pkg for op in _PIP_OPERATORS) or pkg.endswith((".whl", ".tar.gz")) or "/" in pkg
-    )
-
-
-def _npm_pinned(pkg: str) -> bool:
-    if pkg.startswith(_NPM_GIT):
-        return "#" in pkg
-    if pkg.endswith((".tar", ".tar.gz", ".tgz")) or pkg.startswith(("/", "./", "../", "~/")):
-        return True
-    name = pkg.split("/", 1)[1] if pkg.startswith("@") and "/" in pkg else pkg
-    return "@" in name
-
-
-def _gem_pinned(pkg: str) -> bool:
-    return ":" in pkg
-
-
-class _Tool(NamedTuple):
-    """How one installer names a version: what it installs with, what pins a package."""
-
-    install: str  # the subcommand that installs named packages
-    rule: str  # hadolint's rule for it
-    example: str  # a pinned package, `{}` for the name
-    pinned: Callable[[str], bool]
-
-
-# Keyed by the package-manager table's names (`SYSTEM_PACKAGE_MANAGERS`, `PACKAGE_MANAGERS`);
-# gem has no row there (no project install of its own: Bundler's is).
-_TOOLS: dict[str, _Tool] = {
-    "apt": _Tool("install", "DL3008", "{}=<version>", _apt_pinned),
-    "apk": _Tool("add", "DL3018", "{}=<version>", _apk_pinned),
-    "pip": _Tool("install", "DL3013", "{}==<version>", _pip_pinned),
-    "npm": _Tool("install", "DL3016", "{}@<version>", _npm_pinned),
-    "gem": _Tool("install", "DL3028", "{}:<version>", _gem_pinned),
-}
-# Options whose value is not a package, beyond those the shell model knows.
-_VALUE_OPTIONS: dict[str, frozenset[str]] = {
-    "pip": frozenset(
-        {"-e", "--editable", "--src", "--platform", "--python-version", "--implementation"}
-        | {"--abi", "--upgrade-strategy", "--progress-bar", "--no-binary", "--only-binary"}
-        | {"--trusted-host", "--proxy", "-b", "--build"}
-    ),
-    "gem": frozenset({"-i", "--install-dir", "-n", "--bindir", "--source", "-s", "--platform"}),
-}
-_PIP_SKIPS = ("-r", "--requirement", "-c", "--constraint", ".")
-
-
-def _operands(args: list[str], takes: frozenset[str]) -> list[str]:
-    """The words of ``args`` that are neither options nor option values."""
-    out: list[str] = []
-    i = 0
-    while i < len(args):
-        if args[i] == "--":
-            out.extend(args[i + 1 :])
-            break
-        if args[i].startswith("-"):
-            i += 2 if args[i] in takes else 1
-            continue
-        out.append(args[i])
-        i += 1
-    return out
-
-
-def _installed(argv: list[str]) -> tuple[str, str, list[str]] | None:
-    """(the tool's table name, the program as written, the unpinned packages it names) for a
-    command that installs named packages; None for any other command."""
-    if not argv:
-        return None
-    program = argv[0]
-    runs = CROSS_WRAPPERS.get(program, program)  # `xx-apk add` installs for the target
-    manager = system_manager(runs)
-    if manager is not None and runs in manager.programs and manager.name in _TOOLS:
-        key = manager.name
-    elif program == "gem":
-        key = "gem"
-    else:
-        return _project_installer(argv)
-    args = argv[1:]
-    if key == "gem" and "--" in args:
-        args = args[: args.index("--")]  # what follows is for the gems' build scripts
-    words = _operands(args, OPTIONS_WITH_VALUE.get(runs, _VALUE_OPTIONS.get(key, frozenset())))
-    if not words or words[0] not in (
-        (_TOOLS[key].install, "i") if key == "gem" else (_TOOLS[key].install,)
-    ):
-        return None
-    if key == "gem" and any(a in ("-v", "--version") or a.startswith("--version=") for a in args):
-        return None  # the version is given for all the gems named
-    return key, program, [w for w in words[1:] if not _TOOLS[key].pinned(w)]
-
-
-def _project_installer(argv: list[str]) -> tuple[str, str, list[str]] | None:
-    """:func:`_installed` for pip and npm, recognised by the package-manager table."""
-    match = match_command(argv)
-    if match is None or not match.is_install or match.manager.name not in ("pip", "npm"):
-        return None
-    pm = match.manager
-    if pm.name == "pip" and match.subcommand != ("install",):
-        return None  # `pip download` and `pip wheel` put nothing in the image
-    if match.subcommand and match.subcommand[0] in pm.frozen_subcommands:
-        return None  # `npm ci` installs what the lock file says
-    args = argv[match.args_index :]
-    if pm.name == "pip" and any(
-        a in _PIP_SKIPS or a.startswith(("--requirement=", "--constraint=")) for a in args
-    ):
-        return None  # the versions are the requirement files' (hadolint does the same)
-    takes = OPTIONS_WITH_VALUE.get(pm.name, frozenset()) | _VALUE_OPTIONS.get(pm.name, frozenset())
-    packages = [w for w in _operands(args, takes) if not _TOOLS[pm.name].pinned(w)]
-    return pm.name, argv[match.exe_index], packages
+# Every installer of `PIN_RULES` names one of these (apt-get, apt, aptitude, xx-apk, pip3,
+# `python -m pip` …): a RUN without them is not parsed.
+_INSTALLER_WORDS = words_pattern("apt", "apk", "pip", "npm", "gem")
 
 
 def _named(packages: list[str]) -> str:
@@ -203,21 +80,24 @@ class UnpinnedPackages(Fixer):
     resolves = Resolves(
         hadolint=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028"), trivy=(), checkov=()
     )
+    mentions = ("apt", "apk", "pip", "npm", "gem")
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         per_run: dict[int, tuple[Instruction, dict[tuple[str, str], list[str]]]] = {}
-        for owner, _, cmd in run_commands(doc):
-            found = _installed(cmd.argv)
-            if found is None or not found[2]:
-                continue
-            key, program, packages = found
-            _, tools = per_run.setdefault(owner.index, (owner, {}))
-            listed = tools.setdefault((key, program), [])
-            listed.extend(p for p in packages if p not in listed)
+        for owner in runs_mentioning(doc, _INSTALLER_WORDS):
+            for script in analyse_run(doc, owner).scripts:
+                for cmd in script.parsed.commands:
+                    found = unpinned_install(cmd.argv)
+                    if found is None or not found[2]:
+                        continue
+                    key, program, packages = found
+                    _, tools = per_run.setdefault(owner.index, (owner, {}))
+                    listed = tools.setdefault((key, program), [])
+                    listed.extend(p for p in packages if p not in listed)
         for owner, tools in per_run.values():
             parts = [
                 f"{_named(packages)} installed by {program} without a version "
-                f"(`{_TOOLS[key].example.format(packages[0])}`)"
+                f"(`{PIN_RULES[key].example.format(packages[0])}`)"
                 for (key, program), packages in tools.items()
             ]
             finding = self.finding(
@@ -228,5 +108,5 @@ class UnpinnedPackages(Fixer):
                 "and Alpine drop superseded ones) breaks the build",
             )
             # a pragma or `ignored` entry for one of these rules silences the RUN's finding
-            finding.hadolint = tuple(dict.fromkeys(_TOOLS[key].rule for key, _ in tools))
+            finding.hadolint = tuple(dict.fromkeys(PIN_RULES[key].rule for key, _ in tools))
             yield finding

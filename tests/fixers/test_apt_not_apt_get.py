@@ -70,6 +70,21 @@ def test_install_that_hadolint_would_then_report_is_display_only(run: str, reaso
     assert set(hadolint_counts(rewritten)) - set(hadolint_counts(src)) & {"DL3008", "DL3014"}
 
 
+@pytest.mark.parametrize(
+    "run",
+    [
+        "apt install -y curl/bookworm-backports",  # a release pins it, for hadolint and DF108
+        "apt install -y -t bookworm-backports curl=8.14.1-2",  # `-t`'s value is no package
+        "apt reinstall curl",  # hadolint reads `apt-get install` only
+    ],
+)
+def test_rewrite_that_hadolint_accepts_is_fixed(run: str) -> None:
+    src = f"FROM debian:12\nRUN {run}\n"
+    out, left = fix(src)
+    assert out == src.replace("apt ", "apt-get ") and left == []
+    assert not {"DL3008", "DL3014"} & set(hadolint_counts(out))
+
+
 @pytest.mark.parametrize("run", ["apt list --installed", "apt search curl", "apt show curl"])
 def test_query_commands_are_display_only(run: str) -> None:
     src = f"FROM ubuntu:24.04\nRUN {run}\n"

@@ -1,0 +1,49 @@
+"""A RUN's text as its shell reads the words, for the cheap test a fixer makes before it asks
+for the RUN's parsed scripts.
+
+Most RUNs of a file never name the program a fixer acts on (`apt-get`, `apk`, `pip` …); a
+substring test on the text answers that in a fraction of what parsing and analysing the shell
+costs. The test must never miss a command the analysis would find: the text covers the command
+line (for exec form, the JSON array's decoded strings), every heredoc body, and drops the
+backslashes the shell model removes from a word (`apt-g\\et` reads as `apt-get`); quotes stay
+out of the way, since the model keeps a partly quoted word as written (`up"date"` is not
+`update` to it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from dockfix.fixers._lazy import lazy_re
+from dockfix.semantics.memo import per_tree
+from dockfix.syntax import Dockerfile, Instruction
+
+
+def words_pattern(*words: str) -> re.Pattern[str]:
+    """The pattern a fixer passes to :func:`runs_mentioning`: any of ``words``, anywhere."""
+    return lazy_re("|".join(re.escape(w) for w in words))
+
+
+@per_tree
+def run_texts(doc: Dockerfile) -> tuple[tuple[Instruction, str], ...]:
+    """Every RUN and ``ONBUILD RUN`` of the file with its text: command line, exec-form
+    strings and heredoc bodies, backslashes removed."""
+    out: list[tuple[Instruction, str]] = []
+    for owner in doc.instructions:
+        instr = owner.trigger if owner.trigger is not None else owner
+        if instr.keyword != "RUN" or owner.keyword not in ("RUN", "ONBUILD"):
+            continue
+        text = owner.logical
+        if instr.json_args is not None:
+            text = "\n".join((text, *instr.json_args))
+        if instr.heredocs:
+            text = "\n".join((text, *(h.body for h in instr.heredocs)))
+        out.append((owner, text.replace("\\", "") if "\\" in text else text))
+    return tuple(out)
+
+
+def runs_mentioning(doc: Dockerfile, words: re.Pattern[str]) -> list[Instruction]:
+    """The RUNs (``ONBUILD RUN`` included) whose text matches ``words`` (a
+    :func:`words_pattern`), in file order: the others run none of the words, nor name them."""
+    search = words.search
+    return [owner for owner, text in run_texts(doc) if search(text)]
