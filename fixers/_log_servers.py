@@ -201,14 +201,6 @@ def path_list(paths: Sequence[str]) -> str:
 # --- packaged servers ------------------------------------------------------------------------------
 
 
-def may_name(text: str, names: Sequence[str]) -> bool:
-    """Whether a shell word of ``text`` may name one of ``names``: a word's value is its text
-    without its outer quotes or its backslashes, so the text without backslashes has it."""
-    if "\\" in text:
-        text = text.replace("\\", "")
-    return any(name in text for name in names)
-
-
 def runtime_stages(doc: Dockerfile) -> list[Stage]:
     """Stages whose image can run: the last one, any with CMD/ENTRYPOINT, and their bases."""
     out: list[Stage] = []

@@ -15,8 +15,8 @@ from dockfix.fixers._log_servers import (
     SERVER_PACKAGES,
     installed_servers,
     is_stream,
-    may_name,
 )
+from dockfix.fixers._run_text import may_name
 from dockfix.semantics.semantic import base_image, resolve_path, stage_chain
 
 if TYPE_CHECKING:

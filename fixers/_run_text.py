@@ -13,10 +13,14 @@ out of the way, since the model keeps a partly quoted word as written (`up"date"
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.memo import per_tree
-from dockfix.syntax import Dockerfile, Instruction
+from dockfix.syntax import Dockerfile, Instruction, Stage
+
+# What, besides a backslash, can make a command's word differ from the text it is written with.
+_REWRITING = ("$", "'", '"', "`")
 
 
 def words_pattern(*words: str) -> re.Pattern[str]:
@@ -33,13 +37,18 @@ def run_texts(doc: Dockerfile) -> tuple[tuple[Instruction, str], ...]:
         instr = owner.trigger if owner.trigger is not None else owner
         if instr.keyword != "RUN" or owner.keyword not in ("RUN", "ONBUILD"):
             continue
-        text = owner.logical
-        if instr.json_args is not None:
-            text = "\n".join((text, *instr.json_args))
-        if instr.heredocs:
-            text = "\n".join((text, *(h.body for h in instr.heredocs)))
-        out.append((owner, text.replace("\\", "") if "\\" in text else text))
+        out.append((owner, _text(owner)))
     return tuple(out)
+
+
+def _text(owner: Instruction) -> str:
+    instr = owner.trigger if owner.trigger is not None else owner
+    text = owner.logical
+    if instr.json_args is not None:
+        text = "\n".join((text, *instr.json_args))
+    if instr.heredocs:
+        text = "\n".join((text, *(h.body for h in instr.heredocs)))
+    return text.replace("\\", "") if "\\" in text else text
 
 
 def runs_mentioning(doc: Dockerfile, words: re.Pattern[str]) -> list[Instruction]:
@@ -47,3 +56,22 @@ def runs_mentioning(doc: Dockerfile, words: re.Pattern[str]) -> list[Instruction
     :func:`words_pattern`), in file order: the others run none of the words, nor name them."""
     search = words.search
     return [owner for owner, text in run_texts(doc) if search(text)]
+
+
+def may_name(text: str, names: Sequence[str]) -> bool:
+    """Whether a shell word of ``text`` may name one of ``names``: a word's value is its text
+    without its outer quotes or its backslashes, so the text without backslashes has it."""
+    if "\\" in text:
+        text = text.replace("\\", "")
+    return any(name in text for name in names)
+
+
+def stage_may_mention(stage: Stage, names: tuple[str, ...]) -> bool:
+    """Whether a RUN of ``stage`` may run a command whose words contain one of ``names``
+    (expanded: a variable, quotes or a backquote in its text may make any word)."""
+    for instr in stage.instructions:
+        if instr.keyword == "RUN":
+            text = _text(instr)
+            if any(n in text for n in names) or any(c in text for c in _REWRITING):
+                return True
+    return False

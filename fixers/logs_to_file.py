@@ -102,7 +102,6 @@ from dockfix.fixers._log_servers import (
     expected_logical,
     installed_servers,
     json_after,
-    may_name,
     option_uses,
     path_list,
     removal_edits,
@@ -116,6 +115,7 @@ from dockfix.fixers._nginx_log_configs import (
     may_run_nginx,
     runs_nginx,
 )
+from dockfix.fixers._run_text import may_name
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext

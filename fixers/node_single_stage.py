@@ -113,6 +113,7 @@ from dockfix.fixers._node_projects import (
     start_words,
     without_runner,
 )
+from dockfix.fixers._run_text import stage_may_mention
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
@@ -122,7 +123,6 @@ from dockfix.fixers._runtime_stage import (
     stage_problem,
     start_argv,
 )
-from dockfix.fixers._stage_runs import stage_may_mention
 from dockfix.semantics.semantic import is_within, resolve_path
 
 if TYPE_CHECKING:

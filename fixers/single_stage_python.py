@@ -116,7 +116,7 @@ from dockfix.fixers._python_runtime import (
     runtime_libraries,
     slim_variant,
 )
-from dockfix.fixers._stage_runs import stage_may_mention
+from dockfix.fixers._run_text import stage_may_mention
 from dockfix.fixers._stage_split_python import (
     PythonRun,
     calls_build_program,
