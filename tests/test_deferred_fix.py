@@ -82,3 +82,29 @@ def test_an_editor_s_quick_fix_builds_the_edit() -> None:
     finding = next(iter(LowerLater().check(doc, FixContext())))
     text, err = fix_one(doc, finding)
     assert (text, err) == ("FROM a\nrun b\nRUN c\n", None)
+
+
+def test_a_run_builds_deferred_edits_before_it_takes_the_tree_apart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file's report outlives its tree (runner.process_path takes the tree apart): deferred
+    edits are built before, when the run keeps edits, and dropped with the tree otherwise."""
+    from dockfix.run.runner import RunOptions, fix_text_with, process_path
+
+    text = 'FROM debian:12\nCMD ["app"]\n'  # DF201 defers its edits
+    path = tmp_path / "Dockerfile"
+    path.write_text(text)
+    opts = RunOptions(offline=True, select=("DF201",), cache_dir=None)
+    whole = fix_text_with(text, path, opts, read_from_path=True)  # its tree stays whole
+    (expected,) = whole.findings
+    assert expected.fix is not None and expected.fix.deferred and expected.fix.edits
+
+    kept = process_path(str(path), opts)
+    assert kept.outcome is not None
+    (finding,) = kept.outcome.findings
+    assert finding.fix is not None and not finding.fix.deferred
+    assert finding.fix.edits == expected.fix.edits
+
+    dropped = process_path(str(path), opts._replace(keep_edits=False))
+    assert dropped.outcome is not None
+    (bare,) = dropped.outcome.findings
+    assert bare.fix is not None and not bare.fix.deferred and bare.fix.edits == ()
+    assert bare.applicability is Applicability.UNSAFE

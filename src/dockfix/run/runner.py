@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.core.catalog import all_fixers, select_codes
 from dockfix.core.engine import FileReport, FixOutcome, fix_document
-from dockfix.core.fixer import FileChange, Finding, Fixer, Severity
+from dockfix.core.fixer import FileChange, Finding, Fix, Fixer, Severity
 from dockfix.core.suppression import unknown_checks, unknown_codes
 from dockfix.files.source_io import Source, SourceError, read_source, text_digest, write_atomic
 from dockfix.run.config import Config, ConfigError, find_config, load_config_file
@@ -352,7 +352,24 @@ def severity_of(
 
 def process_path(path_str: str, opts: RunOptions) -> FileReport:
     with released_trees():  # the report keeps texts and findings, no tree
-        return _process_path(path_str, opts)
+        report = _process_path(path_str, opts)
+        if report.outcome is not None:
+            settle_deferred_fixes(report.outcome, opts.keep_edits)
+        return report
+
+
+def settle_deferred_fixes(outcome: FixOutcome, keep_edits: bool) -> None:
+    """Build the deferred edits (``Fix.later``) of an outcome's findings while their tree is
+    whole, or, when nothing will read them (``keep_edits`` False), drop their builders: a
+    builder holds its tree, which :func:`released_trees` takes apart when the file is done."""
+    for f in (*outcome.findings, *outcome.applied):
+        fix = f.fix
+        if fix is None or not fix.deferred:
+            continue
+        if keep_edits:
+            fix.edits  # noqa: B018 (reading them builds them)
+        else:
+            f.fix = Fix((), fix.applicability, fix.description, fix.file_changes, fix.rationale)
 
 
 def _process_path(path_str: str, opts: RunOptions) -> FileReport:
