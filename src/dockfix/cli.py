@@ -457,13 +457,18 @@ def check(
 ) -> None:
     """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
     available)."""
-    from dockfix.output.report import join_full_files, render, render_full_file, statistics
+    from dockfix.output.report import (
+        EDIT_FORMATS,
+        join_full_files,
+        render,
+        render_full_file,
+        statistics,
+    )
 
     _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
     # Only these formats print the fixes' edits: the others need not carry them.
-    keep_edits = kw["output_format"] in ("json", "json-lines", "rdjson")
-    run.opts = run.opts._replace(keep_edits=keep_edits)
+    run.opts = run.opts._replace(keep_edits=kw["output_format"] in EDIT_FORMATS)
     run.validate()
     _show_instead(run, show_settings, show_files)
     if add_noqa:
@@ -741,10 +746,18 @@ def fix(
 ) -> None:
     """Apply fixes: print a diff (dry run, default) or edit in place with --write."""
     from dockfix.core.engine import fixable_summary
-    from dockfix.output.report import STRUCTURED_FORMATS, render, render_fix, statistics
+    from dockfix.output.report import (
+        EDIT_FORMATS,
+        STRUCTURED_FORMATS,
+        render,
+        render_fix,
+        statistics,
+    )
 
     # Only a dry run reads the results cache: --write and --commit check every file.
     run = _Run(kw, apply_fixes=True, refresh=refresh, cache=mode == "diff" and not commit)
+    # The findings left unfixed carry their fixes' edits only where the format prints them.
+    run.opts = run.opts._replace(keep_edits=kw["output_format"] in EDIT_FORMATS)
     run.validate()
     _show_instead(run, show_settings, show_files)
     if branch and not commit:

@@ -26,6 +26,8 @@ FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", *CI_FORMA
 # Formats a program reads: they own standard output, so `fix` puts its diff inside them (or in
 # --diff-file), never beside them.
 STRUCTURED_FORMATS = ("json", "json-lines", "sarif", *CI_FORMATS)
+# The formats that print a finding's fix edits (the others need only its applicability).
+EDIT_FORMATS = ("json", "json-lines", "rdjson")
 
 
 def _marker(f: Finding, unsafe: UnsafeFor) -> str:
