@@ -208,7 +208,12 @@ def _yarn_matches(argv: list[str]) -> bool:
             }
         ),
     )
+    if not sub and any(a in _YARN_NO_INSTALL for a in argv[1:]):
+        return False  # `yarn --version`: a bare `yarn` installs, this prints and stops
     return sub[:1] in ([], ["install"], ["add"], ["upgrade"], ["up"])
+
+
+_YARN_NO_INSTALL = frozenset({"--version", "-v", "--help", "-h"})
 
 
 def _yarn_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:

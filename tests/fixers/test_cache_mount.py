@@ -1056,3 +1056,12 @@ def test_fix_then_check_finds_nothing_on_a_line_dockfix_wrote(
             assert "# syntax=" not in fixed
         else:
             assert fixed.startswith(SYNTAX[:-1])
+
+
+@pytest.mark.parametrize("command", ["yarn --version", "yarn -v", "yarn --help"])
+def test_yarn_asked_its_version_downloads_nothing(command: str) -> None:
+    # review-rw: the node image's smoke test `yarn --version` was given a Yarn cache mount
+    src = f"FROM node:20\nRUN {command}\n"
+    assert fix(src) == (src, [])
+    installs = "FROM node:20\nCOPY package.json yarn.lock ./\nRUN yarn\n"
+    assert fix(installs)[0] != installs  # a bare `yarn` installs
