@@ -103,7 +103,8 @@ def _update_edit(
 
 
 def _no_cache(c: Cmd) -> bool:
-    return any(o in APK.no_cache_options for o in options_of(c))
+    # `--no-network` fetches no index to keep (the redis image's second `apk add`)
+    return any(o in APK.no_cache_options or o == "--no-network" for o in options_of(c))
 
 
 def _delete_item(update: Cmd) -> Edit | None:

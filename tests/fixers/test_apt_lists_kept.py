@@ -604,3 +604,10 @@ def test_yarn_left_alone_unless_certainly_yarn1(
 def test_yarn_not_reported(tmp_path: Path, text: str) -> None:
     assert fix_yarn(tmp_path, text, {"package.json": "{}", "yarn.lock": YARN1_LOCK}) == (text, [])
     assert hadolint_counts(text)["DL3060"] == 0
+
+
+def test_apk_add_without_network_keeps_no_index() -> None:
+    # review-rw: the redis image's `apk add --no-network --virtual .rundeps $runDeps` got a
+    # redundant `--no-cache`
+    src = "FROM alpine:3.20\nRUN apk add --no-network --virtual .rundeps $runDeps\n"
+    assert fix(src, unsafe=True) == (src, [])
