@@ -192,6 +192,9 @@ def _npm_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
     return (env.path(explicit or "~/.npm"),)
 
 
+_YARN_NO_INSTALL = frozenset({"--version", "-v", "--help", "-h"})
+
+
 def _yarn_matches(argv: list[str]) -> bool:
     if argv[:1] != ["yarn"]:
         return False
@@ -212,8 +215,6 @@ def _yarn_matches(argv: list[str]) -> bool:
         return False  # `yarn --version`: a bare `yarn` installs, this prints and stops
     return sub[:1] in ([], ["install"], ["add"], ["upgrade"], ["up"])
 
-
-_YARN_NO_INSTALL = frozenset({"--version", "-v", "--help", "-h"})
 
 
 def _yarn_targets(argv: list[str], env: RunEnv) -> tuple[str, ...] | str:
