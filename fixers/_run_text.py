@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.memo import per_tree
+from dockfix.semantics.shell import words_text
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 # What, besides a backslash, can make a command's word differ from the text it is written with.
@@ -42,12 +43,7 @@ def run_texts(doc: Dockerfile) -> tuple[tuple[Instruction, str], ...]:
 
 
 def _text(owner: Instruction) -> str:
-    instr = owner.trigger if owner.trigger is not None else owner
-    text = owner.logical
-    if instr.json_args is not None:
-        text = "\n".join((text, *instr.json_args))
-    if instr.heredocs:
-        text = "\n".join((text, *(h.body for h in instr.heredocs)))
+    text = words_text(owner)
     return text.replace("\\", "") if "\\" in text else text
 
 

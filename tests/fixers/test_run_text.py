@@ -33,3 +33,10 @@ def test_the_text_covers_heredoc_bodies_and_onbuild_triggers() -> None:
     doc = parse("FROM debian\nONBUILD RUN <<EOF\napk add curl\nEOF\n")
     ((owner, text),) = run_texts(doc)
     assert owner is doc.instructions[1] and "apk add" in text
+
+
+def test_a_continuation_inside_a_heredoc_body_is_joined_as_the_shell_joins_it() -> None:
+    # `apt-\<newline>get` in a heredoc script runs apt-get: the text must say so
+    doc = parse("FROM debian\nRUN <<EOF\napt-\\\nget install -y curl\nEOF\n")
+    ((_owner, text),) = run_texts(doc)
+    assert "apt-get install" in text

@@ -22,6 +22,7 @@ from dockfix.core.fixer import Applicability, Edit, FileChange, Finding, Fixer
 from dockfix.core.invariants import check_invariants
 from dockfix.core.suppression import Suppressions
 from dockfix.semantics.context import FixContext
+from dockfix.semantics.shell import words_text
 from dockfix.syntax import Dockerfile, build_error, parse_lossless
 
 MAX_ROUNDS = 10
@@ -150,15 +151,8 @@ def mention_text(doc: Dockerfile) -> str:
     heredoc bodies (continuations joined as the shell joins them), lower-cased, quotes and
     backslashes dropped. A word a command
     reaches the shell as is in it whatever quoting or line breaks spelled it."""
-    parts: list[str] = []
-    for instr in doc.instructions:
-        parts.append(instr.logical)
-        for form in (instr, instr.trigger):
-            if form is not None and form.json_args is not None:
-                parts.append(" ".join(form.json_args))  # decoded: `"\u006epm"` runs npm
-        for heredoc in instr.heredocs:
-            parts.append(heredoc.body.replace("\\\r\n", "").replace("\\\n", ""))
-    return "\n".join(parts).lower().translate(_SHELL_QUOTING)
+    text = "\n".join(words_text(instr) for instr in doc.instructions)
+    return text.lower().translate(_SHELL_QUOTING)
 
 
 def unsafe_applies(f: Finding, unsafe: UnsafeFor) -> bool:

@@ -28,6 +28,7 @@ __all__ = [
     "parse_shell",
     "shell_of",
     "syntax_tree",
+    "words_text",
 ]
 
 # Commands that run their arguments as a command: `sudo apt-get …`.
@@ -521,3 +522,17 @@ def pipelines(text: str) -> list[Pipeline]:
             out.append(Pipeline(parts, negated, start, end))
         stack.extend(reversed(node.children))
     return out
+
+
+def words_text(instr: Instruction) -> str:
+    """The text an instruction's commands are read from, for a cheap "does it name X" test
+    before any parse: its logical line (continuations joined as BuildKit joins them), its
+    exec form's decoded strings (`"\\u0077get"` runs wget) and its heredoc bodies, with the
+    continuations inside them joined as the shell joins them. ONBUILD's trigger is read."""
+    form = instr.trigger if instr.trigger is not None else instr
+    parts = [instr.logical]
+    if form.json_args is not None:
+        parts.append(" ".join(form.json_args))  # the words as the command line spells them
+    for heredoc in form.heredocs:
+        parts.append(heredoc.body.replace("\\\r\n", "").replace("\\\n", ""))
+    return "\n".join(parts)
