@@ -390,6 +390,29 @@ def test_a_parallel_warm_run_gives_what_the_cold_one_gave(
     assert all(f.path == r.path for r in again for f in r.outcome.findings)  # type: ignore[union-attr]
 
 
+def test_a_parallel_warm_run_reports_a_rejected_file_as_the_cold_one_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker passes a hit on still pickled; the main process takes the file's error from
+    it: a file BuildKit rejects fails the warm run as it failed the cold one."""
+    from dockfix.run.runner import PARALLEL_THRESHOLD
+
+    project = tmp_path / "project"
+    names = []
+    for i in range(PARALLEL_THRESHOLD):
+        (project / f"s{i}").mkdir(parents=True)
+        text = "FROM alpine\nFORM alpine\n" if i == 3 else APT
+        (project / f"s{i}" / "Dockerfile").write_text(text)
+        names.append(f"s{i}/Dockerfile")
+    opts = RunOptions(offline=True, cache_dir=str(tmp_path / "cache"), apply_fixes=False)
+    monkeypatch.chdir(project)
+    cold = list(process_paths(names, opts, jobs=2))
+    warm = list(process_paths(names, opts, jobs=2))
+    assert all(r.cached for r in warm)
+    assert cold[3].error and [r.error for r in warm] == [r.error for r in cold]
+    assert [r.error_message() for r in warm] == [r.error_message() for r in cold]
+
+
 def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -320,7 +320,9 @@ class _Run:
         by_dir: dict[str, Config | None] = {}
 
         def excluded(p: str) -> bool:
-            directory = os.path.dirname(p)
+            # os.path.dirname of an absolute path the walk spelled (asked of every entry)
+            cut = p.rfind("/")
+            directory = p[:cut] if cut > 0 else os.path.dirname(p)
             try:
                 cfg = by_dir[directory]
             except KeyError:
@@ -552,6 +554,8 @@ def _failing(findings: list[Any], threshold: str) -> int:
     """How many of one file's findings fail `check` (see :func:`_threshold`)."""
     from dockfix.core.fixer import fails
 
+    if threshold == "style":
+        return len(findings)  # the default: every finding fails
     return sum(1 for f in findings if fails(f.severity, threshold))
 
 

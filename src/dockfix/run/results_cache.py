@@ -49,7 +49,7 @@ from dockfix.run.runner import (
     fix_text_with,
     shared_settings,
 )
-from dockfix.run.wire import pack_outcome, unpack_outcome
+from dockfix.run.wire import pack_outcome, stored_as_packed, unpack_outcome
 
 CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"
 # A new entry format or layout gets a new directory: an older release's files are never read
@@ -318,15 +318,8 @@ def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
     return None
 
 
-def _restored(packed: Any, text: str, shown: str) -> FixOutcome:
-    return unpack_outcome(stored_as_packed(packed, text), shown)
-
-
-def stored_as_packed(stored: Any, text: str) -> Any:
-    """A stored outcome as :func:`~dockfix.run.wire.pack_outcome` spells it (the text is not
-    stored twice: ``text`` is the file's, and its fixed text when the fix changed nothing)."""
-    fixed, rest = stored[0], stored[1:]
-    return (text, text if fixed is None else fixed, *rest)
+def _restored(stored: bytes, text: str, shown: str) -> FixOutcome:
+    return unpack_outcome(stored_as_packed(stored, text), shown)
 
 
 def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
@@ -337,7 +330,8 @@ def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
         fields = pickle.loads(data)  # checksummed with its shard
     except Exception:
         return None
-    return fields if isinstance(fields, tuple) and len(fields) == 5 else None
+    ok = isinstance(fields, tuple) and len(fields) == 5 and isinstance(fields[3], bytes)
+    return fields if ok else None
 
 
 class Lookup:
@@ -356,7 +350,9 @@ class Lookup:
         self.digest = text_digest(text)
         entries, self.warning = _load_shard(_shard_path(opts.cache_dir, self.abs_path))
         fields = _entry(entries, self.abs_path)
-        self.stored: Any = None
+        # The outcome as stored (pickled on its own): unpickled by whoever shows it, so that a
+        # worker passes a hit on without unpickling and pickling it again.
+        self.stored: bytes | None = None
         if fields is not None:
             settings_then, digest_then, deps, stored, answers = fields
             if (
@@ -366,12 +362,6 @@ class Lookup:
                 and still_valid(deps)
             ):
                 self.stored = stored
-
-
-def packed_hit(found: Lookup, text: str) -> Any:
-    """The stored outcome ``found``, packed (see :mod:`dockfix.run.wire`); None on a miss. A
-    worker sends it on as it is: its findings are never rebuilt as objects there."""
-    return None if found.stored is None else stored_as_packed(found.stored, text)
 
 
 def cached_outcome(
@@ -400,7 +390,7 @@ def cached_outcome(
     if deps_now is not None:
         packed_now = pack_outcome(outcome, opts.keep_edits)
         fixed = None if outcome.fixed == outcome.original else outcome.fixed
-        stored = (fixed, *packed_now[2:])
+        stored = pickle.dumps((fixed, *packed_now[2:]), protocol=pickle.HIGHEST_PROTOCOL)
         fields = (key, digest, deps_now, stored, log.answers)
         new = (abs_path, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
     if warning:

@@ -9,6 +9,7 @@ reports cross: the records themselves carry no pickling code.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from dockfix.core.engine import FileReport, FixOutcome
@@ -40,11 +41,27 @@ def pack_report(r: FileReport, keep_edits: bool = True) -> Packed:
 
 def unpack_report(t: Packed) -> FileReport:
     path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t
+    if cached and outcome is not None and isinstance(outcome[1], bytes):
+        outcome = stored_as_packed(outcome[1], outcome[0])  # a hit, as a worker sends it
+        error = outcome[5]  # the file's error, as when it was checked (the outcome's)
     # A results-cache hit travels as stored: its findings name the file as that run showed it.
     o = None if outcome is None else unpack_outcome(outcome, path if cached else None)
     return FileReport(
         path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry
     )
+
+
+def cache_hit(text: str, stored: bytes) -> Packed:
+    """How a worker sends a results-cache hit: the file's text and the outcome as the cache
+    stored it, still pickled (the main process unpickles it once, in :func:`unpack_report`)."""
+    return (text, stored)
+
+
+def stored_as_packed(stored: bytes, text: str) -> Packed:
+    """A stored outcome as :func:`pack_outcome` spells it (the text is not stored twice:
+    ``text`` is the file's, and its fixed text when the fix changed nothing)."""
+    fixed, *rest = pickle.loads(stored)  # checksummed with its results-cache shard
+    return (text, text if fixed is None else fixed, *rest)
 
 
 def pack_outcome(o: FixOutcome, keep_edits: bool = True) -> Packed:
@@ -105,27 +122,16 @@ def _pack_finding(f: Finding, keep_edits: bool) -> Packed:
     )
 
 
-def without_edits(outcome: Packed) -> Packed:
-    """A packed outcome whose fixes travel without their edits (as ``keep_edits`` False)."""
-    return (*outcome[:2], _bare(outcome[2]), _bare(outcome[3]), *outcome[4:])
-
-
-def _bare(findings: list[Packed]) -> list[Packed]:
-    if not any(f[6] is not None and f[6][0] for f in findings):
-        return findings
-    return [f if f[6] is None else (*f[:6], ([], *f[6][1:]), *f[7:]) for f in findings]
-
-
 def _unpack_finding(t: Packed, shown: str | None = None) -> Finding:
-    code, message, line, column, end_line, end_column, packed_fix, *rest = t
-    reason, path, hadolint, sev, buildkit = rest
+    code, message, line, column, end_line, end_column, packed_fix, reason, path, *rest = t
+    hadolint, sev, buildkit = rest
     if shown is not None:
         path = shown
     fix = None
     if packed_fix is not None:
         edits, applicability, description, file_changes, rationale = packed_fix
         fix = Fix(
-            tuple([Edit(*e) for e in edits]),
+            tuple([Edit(*e) for e in edits]) if edits else (),
             _APPLICABILITY[applicability],
             description,
             file_changes,
