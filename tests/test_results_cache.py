@@ -208,11 +208,11 @@ def test_cli_cache_dir_no_cache_and_clean(
     # The environment variable wins over the setting.
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "from-env"))
     _cli("check", "--offline", ".")
-    assert (tmp_path / "from-env" / "results-v2").is_dir()
+    assert (tmp_path / "from-env" / "results-v3").is_dir()
     monkeypatch.delenv("DOCKFIX_CACHE_DIR")
     shards = {results_cache._shard_path(str(cache), str(repo / d / "Dockerfile")) for d in "ab"}
     code, _, err = _cli("clean")
-    assert code == 0 and err == f"Removed {cache / 'results-v2'} ({len(shards) + 1} files).\n"
+    assert code == 0 and err == f"Removed {cache / 'results-v3'} ({len(shards) + 1} files).\n"
     assert not cache.exists()
     code, _, err = _cli("clean")
     assert code == 0 and "No results cache" in err
@@ -416,17 +416,20 @@ def test_a_parallel_warm_run_reports_a_rejected_file_as_the_cold_one_did(
 def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The previous release kept a directory per hash prefix (results-v1/ab/cdef…), where a
-    shard file now goes: this release never reads it, warns about nothing, keeps its own
-    results, and `dockfix clean` removes both."""
+    """Older releases kept a directory per hash prefix (results-v1/ab/cdef…), where a shard
+    file now goes, and shards of another format (results-v2/ab, with another header and
+    checksum): this release reads neither, warns about nothing, keeps its own results, and
+    `dockfix clean` removes them all."""
     cache = tmp_path / "cache"
+    (cache / "results-v2").mkdir(parents=True)
     for prefix in (f"{n:02x}" for n in range(256)):
         (cache / "results-v1" / prefix).mkdir(parents=True)
         (cache / "results-v1" / prefix / ("ab" * 15)).write_bytes(b"old entry")
+        (cache / "results-v2" / prefix).write_bytes(b"dockfix-results\x01" + b"\0" * 40)
     cold = _run(cache)
     assert all(not r.outcome.warnings for r in cold.values())  # type: ignore[union-attr]
     assert _rechecked(_run(cache)) == []
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(cache))
     code, _, err = _cli("clean")
-    assert code == 0 and err.startswith(f"Removed {cache / 'results-v2'} (")
+    assert code == 0 and err.startswith(f"Removed {cache / 'results-v3'} (")
     assert not cache.exists()

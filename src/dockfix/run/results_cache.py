@@ -1,6 +1,6 @@
 """The results cache: a file whose inputs did not change is not checked again.
 
-One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v2/<2 hex>``,
+One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v3/<2 hex>``,
 by a hash of the file's absolute path). The workers send the entries they computed back with
 the reports, and the run writes them at its end, each shard it touched once (a new file per
 entry cost more than half of a file's check on the benchmark's machine). A change re-checks
@@ -31,6 +31,8 @@ import hashlib
 import os
 import pickle
 import sys
+import zlib
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,9 +56,10 @@ from dockfix.run.wire import pack_outcome, stored_as_packed, unpack_outcome
 CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"
 # A new entry format or layout gets a new directory: an older release's files are never read
 # as this one's (results-v1 held a directory per hash prefix where v2 has a shard file).
-RESULTS_DIR = "results-v2"
-_MAGIC = b"dockfix-results\x01"
-_CHECK_SIZE = 16
+# (v3: the outcome pickled apart from the rest of its entry; a CRC-32 checksum.)
+RESULTS_DIR = "results-v3"
+_MAGIC = b"dockfix-results\x03"
+_CHECK_SIZE = 4
 _HEADER = len(_MAGIC) + _CHECK_SIZE
 
 
@@ -225,8 +228,15 @@ SHARDS = 256
 
 def _shard_path(cache_dir: str, abs_path: str) -> str:
     # strings, not pathlib: a warm run spends its time on such per-file overheads
-    h = hashlib.blake2b(abs_path.encode("utf-8", "surrogateescape"), digest_size=1).hexdigest()
-    return os.path.join(cache_dir, RESULTS_DIR, h)
+    h = zlib.crc32(abs_path.encode("utf-8", "surrogateescape")) & 0xFF
+    return os.path.join(cache_dir, RESULTS_DIR, f"{h:02x}")
+
+
+def _checksum(payload: bytes) -> bytes:
+    """What detects a damaged shard (a torn write, a truncated copy, flipped bits): CRC-32,
+    which every worker computes over every shard it reads, at a fifth of a hash's cost. (The
+    cache is no defence against someone who can write to it: its entries are pickles.)"""
+    return zlib.crc32(payload).to_bytes(_CHECK_SIZE, "big")
 
 
 # ---------------------------------------------------------------- shards
@@ -235,11 +245,32 @@ def _shard_path(cache_dir: str, abs_path: str) -> str:
 # shard once while it does not change (its status is the key).
 _LOADED: dict[str, tuple[tuple[int, ...], dict[str, bytes]]] = {}
 _REPORTED: set[str] = set()  # damaged shards this process warned about
+# Inside one_shard_read(): the shards already looked at, taken as they were then.
+_BATCH: dict[str, dict[str, bytes]] | None = None
+
+
+@contextlib.contextmanager
+def one_shard_read() -> Iterator[None]:
+    """Within this block (a worker's batch of files), a shard is looked at once, not once per
+    file. A shard another run replaces meanwhile can only hold entries this one would miss:
+    every entry is checked against the file and its inputs before it is used."""
+    global _BATCH
+    outer = _BATCH
+    if outer is None:
+        _BATCH = {}
+    try:
+        yield
+    finally:
+        _BATCH = outer
 
 
 def _load_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
     """A shard's entries (empty when there is none) and a warning when it is damaged (once
     per process and shard)."""
+    if _BATCH is not None:
+        seen = _BATCH.get(shard)
+        if seen is not None:
+            return seen, None
     try:
         st = os.stat(shard)
     except OSError:
@@ -247,9 +278,13 @@ def _load_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
     stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     known = _LOADED.get(shard)
     if known is not None and known[0] == stamp:
+        if _BATCH is not None:
+            _BATCH[shard] = known[1]
         return known[1], None
     entries, problem = _read_shard(shard)
     _LOADED[shard] = (stamp, entries)
+    if _BATCH is not None:
+        _BATCH[shard] = entries
     if problem is None or shard in _REPORTED:
         return entries, None
     _REPORTED.add(shard)
@@ -268,10 +303,7 @@ def _read_shard(shard: str) -> tuple[dict[str, bytes], str | None]:
         return {}, "corrupt (truncated)" if _MAGIC.startswith(data[: len(_MAGIC)]) else (
             "corrupt (not a cache file)"
         )
-    if (
-        hashlib.blake2b(data[_HEADER:], digest_size=_CHECK_SIZE).digest()
-        != data[len(_MAGIC) : _HEADER]
-    ):
+    if _checksum(data[_HEADER:]) != data[len(_MAGIC) : _HEADER]:
         return {}, "corrupt (checksum mismatch)"
     try:
         entries = pickle.loads(data[_HEADER:])
@@ -303,7 +335,7 @@ def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
             entries = dict(_read_shard(shard)[0])  # a damaged shard is replaced
             entries.update(items)
             payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-            check = hashlib.blake2b(payload, digest_size=_CHECK_SIZE).digest()
+            check = _checksum(payload)
             tmp = f"{shard}.{os.getpid()}.tmp"
             try:
                 with open(tmp, "wb") as fh:

@@ -446,7 +446,7 @@ def _process_chunk(
     _KNOWN_CONFIGS.clear()
     _KNOWN_CONFIGS.update(configs)
     try:
-        with one_cache_read():
+        with one_cache_read(), _one_shard_read(opts):
             return [process_path(p, opts) for p in paths]
     finally:
         _KNOWN_CONFIGS.clear()
@@ -460,10 +460,19 @@ def _packed_chunk(args: tuple[list[str], RunOptions, dict[str, Config]]) -> list
     _KNOWN_CONFIGS.clear()
     _KNOWN_CONFIGS.update(configs)
     try:
-        with one_cache_read():
+        with one_cache_read(), _one_shard_read(opts):
             return [_packed_path(p, opts) for p in paths]
     finally:
         _KNOWN_CONFIGS.clear()
+
+
+def _one_shard_read(opts: RunOptions) -> contextlib.AbstractContextManager[None]:
+    """With the results cache: each of its shards looked at once for a batch of files."""
+    if opts.cache_dir is None:
+        return contextlib.nullcontext()
+    from dockfix.run.results_cache import one_shard_read
+
+    return one_shard_read()
 
 
 def _image_queries(doc: Dockerfile, fixers: Sequence[Fixer], ctx: FixContext) -> list[ImageQuery]:
