@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dockfix.files import source_io
 from dockfix.files.source_io import text_digest, write_atomic
@@ -367,3 +369,23 @@ def test_commit_mode_says_each_warning_once(tmp_path: Path) -> None:
     # --commit runs once per fixer; each line is still said once
     assert r.stderr.count("unknown rule code DF999 in suppression comment") == 1, r.stderr
     assert r.stderr.count("missing: no such file or directory") == 1, r.stderr
+
+
+_NAME_PARTS = ["Dockerfile", "containerFILE", ".", "a", "prod", "json", "MD", "\n", "-", "x.y"]
+
+
+@given(st.lists(st.sampled_from(_NAME_PARTS), min_size=1, max_size=5).map("".join))
+def test_which_names_the_walk_takes(name: str) -> None:
+    """`Dockerfile`, `Dockerfile.<suffix>` and `<name>.dockerfile` (any letter case, also
+    Containerfile), but not a suffix that names another kind of file (`Dockerfile.md`): the
+    rule as its words say it, against the one expression the walk matches every name with."""
+    from dockfix.files.discovery import NOT_DOCKERFILE_SUFFIXES, is_dockerfile_name
+
+    low = name.lower()
+    named = any(
+        low == base or low.startswith(f"{base}.") or low.endswith(f".{base}")
+        for base in ("dockerfile", "containerfile")
+    )
+    assert is_dockerfile_name(name) == (
+        named and low.rpartition(".")[2] not in NOT_DOCKERFILE_SUFFIXES
+    )

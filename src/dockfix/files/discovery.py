@@ -31,14 +31,19 @@ NOT_DOCKERFILE_SUFFIXES = frozenset(
 SNIFF_BYTES = 8192
 
 
+# `Dockerfile`, `Dockerfile.<suffix>`, `<name>.dockerfile` (and the same with Containerfile).
+_DOCKERFILE_NAME = re.compile(
+    r"(?:docker|container)file(?:\..*)?|.*\.(?:docker|container)file", re.DOTALL
+)
+
+
 def is_dockerfile_name(name: str) -> bool:
     low = name.lower()
-    if low.rpartition(".")[2] in NOT_DOCKERFILE_SUFFIXES:
-        return False
-    for base in ("dockerfile", "containerfile"):
-        if low == base or low.startswith(base + "."):
-            return True
-    return low.endswith(".dockerfile") or low.endswith(".containerfile")
+    # (asked of every file of a monorepo: one match, then the suffix only for a match)
+    return (
+        _DOCKERFILE_NAME.fullmatch(low) is not None
+        and low.rpartition(".")[2] not in NOT_DOCKERFILE_SUFFIXES
+    )
 
 
 def _gitignore_spec(directory: str) -> Any:
@@ -196,7 +201,13 @@ def _walk(
             if skipped is not None:
                 skipped(is_dir)
             continue
-        path = name if directory == "." else os.path.join(directory, name)
+        # os.path.join(directory, name), without its per-call checks
+        if directory == ".":
+            path = name
+        elif directory.endswith("/"):
+            path = directory + name
+        else:
+            path = f"{directory}/{name}"
         if is_dir:
             stack.append(
                 _open_dir(path, full, dir_specs, respect_gitignore, listed, unreadable)

@@ -380,9 +380,10 @@ def _process_path(path_str: str, opts: RunOptions) -> FileReport:
 
 
 def _read(path_str: str) -> tuple[FileReport, Source | None]:
-    report = FileReport(display_path(Path(path_str)))
+    path = Path(path_str)
+    report = FileReport(display_path(path))
     try:
-        src = read_source(Path(path_str))
+        src = read_source(path)
     except SourceError as exc:
         report.error = str(exc)
         return report, None
@@ -715,8 +716,11 @@ def _process_paths(
     from concurrent.futures import ProcessPoolExecutor
 
     context = _worker_context()
-    if context.get_start_method() == "fork":
-        _load_before_fork(opts)
+    if context.get_start_method() == "fork" and opts.cache_dir is None:
+        # Imported once, here, for the forked workers to inherit, not once in each. Not with
+        # the results cache: there the main process, which walks and shows, is what a warm
+        # run waits for, and the workers import them while it walks.
+        all_fixers()
     with (
         ProcessPoolExecutor(
             max_workers=workers,
@@ -734,18 +738,6 @@ def _process_paths(
         else:
             chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
         yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings, run_warnings)
-
-
-def _load_before_fork(opts: RunOptions) -> None:
-    """What every worker needs before its first file, done once here for forked workers to
-    inherit instead of once in each: the fixers' modules (a tenth of a second) and, with the
-    results cache, the fingerprint of dockfix's code its keys start with (every module read
-    and hashed)."""
-    all_fixers()
-    if opts.cache_dir is not None:
-        from dockfix.run.results_cache import tool_fingerprint
-
-        tool_fingerprint()
 
 
 def _start_worker(parent: int) -> None:
