@@ -47,7 +47,9 @@ def check_one(text: str) -> bool:
 @example("\ufeffFROM\\\n# c\n\n")
 @example("FROM alpine:3.20\nRUN echo hi \\\n\n")
 # A false alarm of scripts/fuzz --seed 4242: v0.12.5 reads `COPY [...]` followed by a carriage
-# return and a heredoc as JSON (no heredoc), BuildKit master and dockfix as shell form.
+# return and a heredoc as JSON (no heredoc), BuildKit master and dockfix as shell form (and
+# reject it when the heredoc is not terminated).
 @example('FROM alpine:3.20\nCOPY ["a", "b"]\r <<EOF\nx\nEOF\n')
+@example('FROM alpine:3.20\nCOPY ["a", "b"]\r <<EOF\nx\n')
 def test_fix_never_breaks_a_file(text: str) -> None:
     check_one(text)
