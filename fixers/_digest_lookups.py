@@ -5,11 +5,12 @@ gives no digest, and how old an answer from the offline cache is."""
 from __future__ import annotations
 
 from dockfix.registry.image_lookup import ImageLookups, LookupAnswer
+from dockfix.registry.offline import NOT_IN_CACHE, STALE_ANSWER
 from dockfix.semantics.context import FixContext
 
 __all__ = ["NOT_LOOKED_UP", "OFFLINE_MISS", "lookup_reason", "lookups_of", "stale_note"]
 
-OFFLINE_MISS = "skipped: offline, not in cache"
+OFFLINE_MISS = f"skipped: {NOT_IN_CACHE}"
 NOT_LOOKED_UP = "skipped: the registry was not asked for this file"
 
 
@@ -29,7 +30,7 @@ def lookup_reason(answer: LookupAnswer | None) -> str | None:
 def stale_note(answer: LookupAnswer) -> str:
     days = (answer.stale_age or 0) / 86400
     age = f"{days:.0f} days" if days >= 1.5 else f"{(answer.stale_age or 0) / 3600:.0f} hours"
-    return f"; offline, from a cache entry {age} old: the tag may have moved since"
+    return f"; {STALE_ANSWER} {age} old: the tag may have moved since"
 
 
 def lookups_of(ctx: FixContext) -> ImageLookups | None:

@@ -11,6 +11,7 @@ from dockfix.core.edits import continuation
 from dockfix.fixers._cache_cleanups import continuation_indent
 from dockfix.registry.image_lookup import ImageLookups, ImageQuery
 from dockfix.registry.image_ref import ImageRef
+from dockfix.registry.offline import NOT_IN_CACHE
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
@@ -54,7 +55,7 @@ def pinned_frontend(ctx: FixContext, need: str) -> tuple[str | None, str]:
     if answer is None:
         why = "the registry was not asked"
     elif answer.offline_miss:
-        why = "offline, not in cache"
+        why = NOT_IN_CACHE
     else:
         why = answer.error or "no digest"
     return None, f"{need}, and its digest is not known ({why})"

@@ -1,13 +1,20 @@
 """DF517 stage-name-casing: a stage named with upper-case letters (`FROM … AS Build`).
 
 ## What it does
-Writes a stage's name in lower case where it is defined (`AS build`) and where it is used:
-`FROM Build`, `COPY --from=Build`, `RUN --mount=…,from=Build`.
+Finds the stages whose name is defined with upper-case letters (`FROM … AS Build`) and writes
+that name in lower case where it is defined and wherever the file names it as written in
+any case: the image of a `FROM` (`FROM Build`), `COPY --from=Build` (and `ADD --from=`), and
+the `from=` field of a `RUN --mount=…`. Each instruction it rewrites gets a finding, so a
+reference is reported where BuildKit's check reports only the definition. A stage defined
+in lower case is left alone even where a reference writes it in capitals
+(`COPY --from=Build` of `AS build`: BuildKit does not warn about it either). Left as written:
+a quoted reference (`--from="Build"`), a reference through a variable (`--from=$STAGE`) and
+`ONBUILD` triggers, which name the stages of the Dockerfile that builds on the image.
 
 ## Why is this bad
-BuildKit lower-cases stage names when it reads them, so `Build`, `BUILD` and `build` are
-one stage, and a name in capitals looks like an instruction keyword or a variable. BuildKit
-warns about it (check `StageNameCasing`).
+BuildKit's `StageNameCasing` check warns about every `FROM … AS Name` whose name is not all
+lower case, so stage names are not mistaken for instruction keywords. BuildKit lower-cases
+stage names when it reads them, so `Build`, `BUILD` and `build` are one stage already.
 
 ## Example
 ```dockerfile
@@ -26,8 +33,8 @@ COPY --from=builder /out/app /app
 
 ## Fix safety
 Safe: BuildKit reads stage names in lower case, so the definition and every reference
-name the same stage as before (a `--target` given in any case too). References through
-variables (`COPY --from=$STAGE`) need no change for the same reason and are left alone.
+name the same stage as before (a `--target` given in any case too). The references it leaves
+(quoted, through variables) need no change for the same reason.
 
 ## Options
 None.
@@ -38,10 +45,10 @@ BuildKit check StageNameCasing · hadolint: none · Trivy: none · Checkov: none
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from dockfix.core.fixer import Edit, Finding, Fix, Fixer, Resolves, Severity, register
+from dockfix.fixers._lazy import lazy_re
 from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction
 
@@ -56,6 +63,12 @@ def _word_edit(instr: Instruction, index: int, names: set[str]) -> Edit | None:
     return Edit(s, e, word.lower())
 
 
+# `--from=Name`; the `from` field of `--mount=…` (BuildKit reads the keys in any case), not a
+# `from=` inside another field's value (`source=/srv/from=x`).
+_FROM_FLAG = lazy_re(r"(?<==)([^,=\s\"']+)$")
+_MOUNT_FROM = lazy_re(r"(?:(?<=^--mount=)|(?<=,))(?i:from)=([^,\s\"']+)")
+
+
 def _flag_edits(instr: Instruction, names: set[str]) -> list[Edit]:
     """`--from=Name` and `--mount=…,from=Name` of ``instr`` lower-cased."""
     out = []
@@ -63,11 +76,11 @@ def _flag_edits(instr: Instruction, names: set[str]) -> list[Edit]:
         if flag.name not in ("from", "mount"):
             continue
         text = instr.logical[flag.logical_start : flag.logical_end]
-        pattern = r"(?<==)([^,=\s\"']+)$" if flag.name == "from" else r"(?<=from=)([^,\s\"']+)"
-        for m in re.finditer(pattern, text):
+        pattern = _FROM_FLAG if flag.name == "from" else _MOUNT_FROM
+        for m in pattern.finditer(text):
             if m.group(1).lower() in names and not m.group(1).islower():
                 s, e = instr.source_span(
-                    flag.logical_start + m.start(), flag.logical_start + m.end()
+                    flag.logical_start + m.start(1), flag.logical_start + m.end(1)
                 )
                 out.append(Edit(s, e, m.group(1).lower()))
     return out

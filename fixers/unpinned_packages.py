@@ -3,19 +3,30 @@
 ## What it does
 Reports, once per `RUN` (shell form, exec form, heredoc scripts, `ONBUILD RUN`), the packages
 its commands install without a version, grouped by the tool that installs them: `apt-get
-install` (also `apt` and `aptitude`), `apk add`, `pip install` (also `python -m pip`), `npm
-install` (and its aliases `i`, `add`) and `gem install`. What counts as pinned is what hadolint
-accepts: `curl=8.5.0-2` or `curl/bookworm-backports` and `.deb` files for apt; `curl=8.5.0-r0`,
-`curl~8.5` and `.apk` files for apk; a version operator (`flask==3.0.3`, `flask>=3`), a VCS URL
-with `@ref`, a path or a `.whl`/`.tar.gz` for pip (commands reading `-r`, `-c` or `.` are not
-reported); `express@4.19.2`, a tarball, a folder or a git URL with `#ref` for npm;
-`rails:7.1.3` or `-v`/`--version` for gem. A variable (`$PACKAGES`) counts as unpinned, as in
-hadolint. Beyond hadolint, it reads heredoc scripts, commands behind `sudo`, `apt install` and
-`npm i`; unlike it, an option's value is no package (`npm install --workspace @org/api`), and a
-RUN under a PowerShell `SHELL` is not read. tonistiigi/xx's `xx-apk` and `xx-apt-get` count as
-`apk` and `apt-get`. A `# hadolint ignore=` pragma or a `.hadolint.yaml` `ignored` entry
-silences the finding of a RUN where it names the rule of one of its tools (`DL3013` for pip),
-not the RUNs of the others.
+install` (also `apt` and `aptitude`), `apk add`, `dnf install` (also `yum` and `microdnf`),
+`zypper install` (`in`), `pip install` (also `python -m pip`), `uv pip install` and `uv add`,
+`npm install` (and its aliases `i`, `add`) and `gem install`. What counts as pinned is what
+hadolint accepts: `curl=8.5.0-2` or `curl/bookworm-backports` and `.deb` files for apt;
+`curl=8.5.0-r0`, `curl~8.5` and `.apk` files for apk; a version operator (`flask==3.0.3`,
+`flask>=3`), a VCS URL with `@ref`, a path or a `.whl`/`.tar.gz` for pip and uv (commands
+reading `-r`, `-c` or `.` are not reported); `express@4.19.2`, a tarball, a folder or a git
+URL with `#ref` for npm; `rails:7.1.3` or `-v`/`--version` for gem. For dnf, yum, microdnf and
+zypper a package is pinned when the word after its last `-` (an architecture such as
+`.x86_64` aside) starts with a digit, as the version or release of `curl-8.6.0`,
+`curl-8.6.0-1.el9` or `nginx-1:1.20.1` does, or when it names a version relation (`curl =
+8.6.0`, `curl=8.0.1`, `'curl>=8'`). A variable (`$PACKAGES`) counts as unpinned, as in
+hadolint. Beyond hadolint, it reads heredoc scripts, commands behind `sudo`, `apt install`,
+`npm i` and uv; unlike it, an option's value is no package (`npm install --workspace
+@org/api`, `dnf install --enablerepo crb …`, `zypper install --from repo …`), nor is what
+installs no package of the index: an `.rpm` file or URL, a group (`@development-tools`), a
+zypper pattern (`-t pattern`); and a name that only contains a number is not a version
+(`java-17-openjdk-headless` is reported, hadolint takes it as pinned), while `zypper install
+curl-8.0.1` names a version as for dnf. `dnf module install` (a stream, not a version) and
+`uv tool install` are not read. A RUN under a PowerShell `SHELL` is not read.
+tonistiigi/xx's `xx-apk` and `xx-apt-get` count as `apk` and `apt-get`. A `# hadolint
+ignore=` pragma or a `.hadolint.yaml` `ignored` entry silences the finding of a RUN where it
+names the rule of one of its tools (`DL3013` for pip, `DL3041` for dnf and microdnf), not the
+RUNs of the others; uv's packages have no hadolint rule, so none silences them.
 
 ## Why is this bad
 Without a version, the image gets whatever the package index offers on the day it is built:
@@ -37,9 +48,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+
 
 ## Fix safety
 No fix (display-only): dockfix has no resolver. The version a package manager can install
-depends on the base image's package index on build day, which dockfix does not read; pinning
-a version that later leaves the index breaks the build (Debian and Alpine drop superseded
-versions from their indexes). Pin the versions your build was tested with, or pin the base
+depends on the base image's package index (or PyPI's) on build day, which dockfix does not
+read, offline or not; pinning a version that later leaves the index breaks the build (Debian,
+Alpine and Fedora drop superseded versions from their indexes). Pin the versions your build was tested with, or pin the base
 image by digest (DF202) and let a tool such as Renovate update both. A future resolver option
 would make this rule fixable.
 
@@ -47,7 +58,7 @@ would make this rule fixable.
 None.
 
 ## Resolves
-hadolint DL3008 DL3018 DL3013 DL3016 DL3028 · Trivy: none · Checkov: none.
+hadolint DL3008 DL3018 DL3013 DL3016 DL3028 DL3033 DL3037 DL3041 · Trivy: none · Checkov: none.
 """
 
 from __future__ import annotations
@@ -61,9 +72,10 @@ from dockfix.fixers._run_text import runs_mentioning, words_pattern
 from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, Instruction
 
-# Every installer of `PIN_RULES` names one of these (apt-get, apt, aptitude, xx-apk, pip3,
-# `python -m pip` …): a RUN without them is not parsed.
-_INSTALLER_WORDS = words_pattern("apt", "apk", "pip", "npm", "gem")
+# Every installer of `PIN_RULES` names one of these (apt-get, apt, aptitude, xx-apk, microdnf,
+# pip3, `python -m pip`, `uv add` …): a RUN without them is not parsed.
+_INSTALLER_NAMES = ("apt", "apk", "dnf", "yum", "zypper", "pip", "uv", "npm", "gem")
+_INSTALLER_WORDS = words_pattern(*_INSTALLER_NAMES)
 
 
 def _named(packages: list[str]) -> str:
@@ -78,9 +90,11 @@ class UnpinnedPackages(Fixer):
     name = "unpinned-packages"
     summary = "Packages installed without a version"
     resolves = Resolves(
-        hadolint=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028"), trivy=(), checkov=()
+        hadolint=("DL3008", "DL3018", "DL3013", "DL3016", "DL3028", "DL3033", "DL3037", "DL3041"),
+        trivy=(),
+        checkov=(),
     )
-    mentions = ("apt", "apk", "pip", "npm", "gem")
+    mentions = _INSTALLER_NAMES
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         per_run: dict[int, tuple[Instruction, dict[tuple[str, str], list[str]]]] = {}
@@ -108,5 +122,6 @@ class UnpinnedPackages(Fixer):
                 "and Alpine drop superseded ones) breaks the build",
             )
             # a pragma or `ignored` entry for one of these rules silences the RUN's finding
-            finding.hadolint = tuple(dict.fromkeys(PIN_RULES[key].rule for key, _ in tools))
+            rules = (PIN_RULES[key].rule for key, _ in tools)
+            finding.hadolint = tuple(dict.fromkeys(rule for rule in rules if rule))
             yield finding

@@ -16,6 +16,7 @@ import pytest
 
 from dockfix.proof.builders import (
     BuildahBuilder,
+    BuilderError,
     BuilderNotFoundError,
     DockerBuildxBuilder,
     PodmanBuilder,
@@ -433,3 +434,73 @@ def test_buildah_builds_and_runs_within_the_hard_limits(tmp_path: Path) -> None:
     assert run[-5:] == ["ctr", "--", "sh", "-c", "x"]
     joined = " ".join(run)
     assert "run --isolation chroot --user app --env A=1 -t ctr -- sh -c x" in joined
+
+
+FAKE_DOCKER_CLI = """#!/bin/sh
+# A stand-in for docker or podman's image commands; each call is logged to $FAKE_LOG.
+echo "$*" >> "$FAKE_LOG"
+case "$1 $2" in
+  "image inspect")
+    if [ "$3" = missing ]; then echo "Error: no such image" >&2; exit 1; fi
+    echo '[{"Size": 4096, "Config": {"User": "app"}, "Healthcheck": {"Test": ["CMD", "true"]}}]'
+    exit 0 ;;
+  "image rm") exit 0 ;;
+esac
+case "$1" in
+  create) echo "pulling..."; echo ctr1 ;;
+  export) tar -C "$FAKE_ROOT" -cf - . ;;
+  rm) exit 0 ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "healthcheck"),
+    [(PodmanBuilder, "podman", True), (DockerBuildxBuilder, "docker", False)],
+)
+def test_image_commands_of_podman_and_docker(
+    tmp_path: Path, cls: type[PodmanBuilder | DockerBuildxBuilder], name: str, healthcheck: bool
+) -> None:
+    fake = tmp_path / name
+    fake.write_text(FAKE_DOCKER_CLI)
+    fake.chmod(0o755)
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "hostname").write_text("box\n")
+    log = tmp_path / "calls.log"
+    builder = cls(executable=str(fake), env={"FAKE_LOG": str(log), "FAKE_ROOT": str(root)})
+
+    assert builder.inspect_raw("app:1")["Size"] == 4096
+    assert builder.image_size("app:1") == 4096
+    config = builder.inspect_config("app:1")
+    # podman puts the health check beside the config; docker keeps it inside
+    assert config.user == "app" and (config.healthcheck is not None) is healthcheck
+    assert builder.image_exists("app:1") and not builder.image_exists("missing")
+    with pytest.raises(BuilderError, match="no such image"):
+        builder.inspect_raw("missing")
+    listing = {e.path: e.type for e in builder.list_filesystem("app:1")}
+    assert listing["/etc/hostname"] == "file" and listing["/etc"] == "dir"
+    builder.remove_image("app:1")
+    assert log.read_text().splitlines() == [
+        "image inspect app:1",
+        "image inspect app:1",
+        "image inspect app:1",
+        "image inspect app:1",
+        "image inspect missing",
+        "image inspect missing",
+        "create app:1 /bin/true",
+        "export ctr1",
+        "rm -f ctr1",
+        "image rm --force app:1",
+    ]
+
+
+def test_unexpected_inspect_output_names_the_builder(tmp_path: Path) -> None:
+    fake = tmp_path / "podman"
+    fake.write_text("#!/bin/sh\necho '{}'\n")
+    fake.chmod(0o755)
+    with pytest.raises(BuilderError, match=r"^podman image inspect app:1: unexpected output$"):
+        PodmanBuilder(executable=str(fake)).inspect_raw("app:1")
+    with pytest.raises(BuilderError, match=r"^docker image inspect app:1: unexpected output$"):
+        DockerBuildxBuilder(executable=str(fake)).inspect_raw("app:1")

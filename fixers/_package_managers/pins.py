@@ -1,6 +1,7 @@
 """Which packages an install command names without a version, read as hadolint reads them
-(DL3008, DL3018, DL3013, DL3016, DL3028): DF108 reports them, DF106 does not rewrite an `apt
-install` into an `apt-get install` hadolint would then report."""
+(DL3008, DL3018, DL3013, DL3016, DL3028, DL3033, DL3037, DL3041; uv has no hadolint rule):
+DF108 reports them, DF106 does not rewrite an `apt install` into an `apt-get install` hadolint
+would then report."""
 
 from __future__ import annotations
 
@@ -46,11 +47,35 @@ def _gem_pinned(pkg: str) -> bool:
     return ":" in pkg
 
 
+# The architectures an RPM spec may end with (`curl-8.6.0-1.el9.x86_64`, `tzdata.noarch`).
+_RPM_ARCHES = (".x86_64", ".aarch64", ".noarch", ".i686", ".ppc64le", ".s390x", ".src")
+
+
+def _rpm_pinned(pkg: str) -> bool:
+    """dnf, yum, microdnf and zypper: a version after the name (`curl-8.6.0`,
+    `curl-8.6.0-1.el9`, `nginx-1:1.20.1`), a version relation (`curl = 8.6.0`, `curl>=8`), or
+    no package of the index: an `.rpm` file or URL, a group (`@development-tools`)."""
+    if any(op in pkg for op in "=<>") or pkg.endswith(".rpm") or "://" in pkg:
+        return True
+    if pkg.startswith("@"):
+        return True
+    for arch in _RPM_ARCHES:
+        if pkg.endswith(arch):
+            pkg = pkg[: -len(arch)]
+            break
+    # a name has no word starting with a digit after its last `-` (`python3-pip`,
+    # `java-17-openjdk`), a version or a release does (`8.6.0`, `1.el9`)
+    head, _, last = pkg.rpartition("-")
+    return bool(head) and last[:1].isdigit()
+
+
 class PinRule(NamedTuple):
     """How one installer names a version: what it installs with, what pins a package."""
 
-    install: str  # the subcommand that installs named packages
-    rule: str  # hadolint's rule for it
+    # The subcommands (their last word: `install` of `uv pip install`) that install the
+    # packages named after them; () for npm: the table's installs that read no lock file.
+    installs: tuple[str, ...]
+    rule: str  # hadolint's rule for it ("" where hadolint has none)
     example: str  # a pinned package, `{}` for the name
     pinned: Callable[[str], bool]
 
@@ -58,22 +83,53 @@ class PinRule(NamedTuple):
 # Keyed by the package-manager table's names (`SYSTEM_PACKAGE_MANAGERS`, `PACKAGE_MANAGERS`);
 # gem has no row there (no project install of its own: Bundler's is).
 PIN_RULES: dict[str, PinRule] = {
-    "apt": PinRule("install", "DL3008", "{}=<version>", _apt_pinned),
-    "apk": PinRule("add", "DL3018", "{}=<version>", _apk_pinned),
-    "pip": PinRule("install", "DL3013", "{}==<version>", _pip_pinned),
-    "npm": PinRule("install", "DL3016", "{}@<version>", _npm_pinned),
-    "gem": PinRule("install", "DL3028", "{}:<version>", _gem_pinned),
+    "apt": PinRule(("install",), "DL3008", "{}=<version>", _apt_pinned),
+    "apk": PinRule(("add",), "DL3018", "{}=<version>", _apk_pinned),
+    "dnf": PinRule(("install",), "DL3041", "{}-<version>", _rpm_pinned),
+    "microdnf": PinRule(("install",), "DL3041", "{}-<version>", _rpm_pinned),
+    "yum": PinRule(("install",), "DL3033", "{}-<version>", _rpm_pinned),
+    "zypper": PinRule(("install", "in"), "DL3037", "{}=<version>", _rpm_pinned),
+    "pip": PinRule(("install",), "DL3013", "{}==<version>", _pip_pinned),
+    "uv-pip": PinRule(("install",), "", "{}==<version>", _pip_pinned),
+    "uv": PinRule(("add",), "", "{}==<version>", _pip_pinned),
+    "npm": PinRule((), "DL3016", "{}@<version>", _npm_pinned),
+    "gem": PinRule(("install", "i"), "DL3028", "{}:<version>", _gem_pinned),
 }
 # Options whose value is not a package, beyond those the shell model knows.
+_UV_VALUE_OPTIONS = frozenset(
+    {"-r", "--requirement", "-c", "--constraint", "--override", "-p"}
+    | {"--python", "-i", "--index-url", "--extra-index-url", "--index", "--default-index"}
+    | {"-f", "--find-links", "--target", "--prefix", "--python-version", "--python-platform"}
+    | {"--resolution", "--prerelease", "--index-strategy", "--keyring-provider", "-C"}
+    | {"--config-setting", "--no-binary", "--only-binary", "--link-mode", "--exclude-newer"}
+    | {"-P", "--upgrade-package", "--reinstall-package", "--cache-dir", "--config-file"}
+    | {"--directory", "--project", "--extra", "--group", "--optional", "--package"}
+    | {"--script", "--bounds", "--tag", "--branch", "--rev", "-m", "--marker"}
+)
+_RPM_VALUE_OPTIONS = frozenset(
+    {"--from-repo", "--forcearch", "--advisory", "--advisories", "--bz", "--bzs", "--cve"}
+    | {"--cves", "--secseverity", "--downloaddir", "--destdir", "-d", "--debuglevel", "-e"}
+    | {"--errorlevel", "--color", "--rpmverbosity", "--comment", "--disableplugin"}
+    | {"--enableplugin", "--repofrompath", "--excludepkgs"}
+)
 _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     "pip": frozenset(
         {"-e", "--editable", "--src", "--platform", "--python-version", "--implementation"}
         | {"--abi", "--upgrade-strategy", "--progress-bar", "--no-binary", "--only-binary"}
         | {"--trusted-host", "--proxy", "-b", "--build"}
     ),
+    "uv-pip": _UV_VALUE_OPTIONS | {"-e", "--editable"},  # a flag of `uv add`
+    "uv": _UV_VALUE_OPTIONS,
+    "dnf": _RPM_VALUE_OPTIONS,
+    "yum": _RPM_VALUE_OPTIONS,
+    "microdnf": _RPM_VALUE_OPTIONS,
     "gem": frozenset({"-i", "--install-dir", "-n", "--bindir", "--source", "-s", "--platform"}),
 }
+# zypper's options mean other things before and after the subcommand (`-C` is `--cache-dir`
+# before it, `--capability` after): these take a value after it.
+_ZYPPER_INSTALL_VALUE_OPTIONS = frozenset({"-t", "--type", "-r", "--repo", "--from", "--download"})
 _NPM_PROGRAMS = frozenset(PACKAGE_MANAGERS["npm"].executables)
+_UV_PROGRAMS = frozenset(PACKAGE_MANAGERS["uv"].executables)
 _PIP_SKIPS = ("-r", "--requirement", "-c", "--constraint", ".")
 
 
@@ -93,10 +149,18 @@ def _operands(args: list[str], takes: frozenset[str]) -> list[str]:
     return out
 
 
+def _subcommand_index(args: list[str], takes: frozenset[str]) -> int:
+    """The index in ``args`` of the first word that is neither an option nor its value."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in takes else 1
+    return i
+
+
 class UnpinnedInstall(NamedTuple):
     """An install command and the packages it names without a version (maybe none)."""
 
-    tool: str  # its key in PIN_RULES: "apt", "apk", "pip", "npm", "gem"
+    tool: str  # its key in PIN_RULES: "apt", "apk", "dnf", "zypper", "pip", "uv", "npm" …
     program: str  # as written: "apt-get", "xx-apk", "pip3"
     packages: list[str]
 
@@ -118,32 +182,49 @@ def unpinned_install(argv: list[str]) -> UnpinnedInstall | None:
     args = argv[1:]
     if key == "gem" and "--" in args:
         args = args[: args.index("--")]  # what follows is for the gems' build scripts
-    words = _operands(args, OPTIONS_WITH_VALUE.get(runs, _VALUE_OPTIONS.get(key, frozenset())))
-    if not words or words[0] not in (
-        (PIN_RULES[key].install, "i") if key == "gem" else (PIN_RULES[key].install,)
-    ):
+    known = OPTIONS_WITH_VALUE.get(runs, frozenset())
+    takes = known | _VALUE_OPTIONS.get(key, frozenset())
+    sub = _subcommand_index(args, takes)
+    if sub >= len(args) or args[sub] not in PIN_RULES[key].installs:
         return None
+    if key == "zypper":
+        takes = _ZYPPER_INSTALL_VALUE_OPTIONS
+        if _zypper_type(args[sub + 1 :]) not in ("package", "srcpackage"):
+            return None  # a pattern, patch or product: no package version to name
+    words = _operands(args[sub + 1 :], takes)
     if key == "gem" and any(a in ("-v", "--version") or a.startswith("--version=") for a in args):
         return None  # the version is given for all the gems named
-    return UnpinnedInstall(key, program, [w for w in words[1:] if not PIN_RULES[key].pinned(w)])
+    return UnpinnedInstall(key, program, [w for w in words if not PIN_RULES[key].pinned(w)])
+
+
+def _zypper_type(args: list[str]) -> str:
+    """The kind of thing `zypper install` installs (`-t pattern`): `package` by default."""
+    kind = "package"
+    for i, arg in enumerate(args):
+        if arg in ("-t", "--type") and i + 1 < len(args):
+            kind = args[i + 1]
+        elif arg.startswith("--type="):
+            kind = arg.partition("=")[2]
+    return kind
 
 
 def _project_installer(argv: list[str]) -> UnpinnedInstall | None:
-    """:func:`unpinned_install` for pip and npm, recognised by the package-manager table."""
-    if argv[0] not in _NPM_PROGRAMS and not (
+    """:func:`unpinned_install` for pip, uv and npm, recognised by the package-manager table."""
+    if argv[0] not in _NPM_PROGRAMS | _UV_PROGRAMS and not (
         PIP_PROGRAM.match(argv[0]) or PYTHON_PROGRAM.match(argv[0])
     ):
-        return None  # neither pip (`pip3`, `python -m pip`) nor npm: not looked up in the table
+        return None  # neither pip (`pip3`, `python -m pip`), uv nor npm: not looked up
     match = match_command(argv)
-    if match is None or not match.is_install or match.manager.name not in ("pip", "npm"):
+    if match is None or match.manager.name not in PIN_RULES or not match.subcommand:
         return None
     pm = match.manager
-    if pm.name == "pip" and match.subcommand != ("install",):
-        return None  # `pip download` and `pip wheel` put nothing in the image
-    if match.subcommand and match.subcommand[0] in pm.frozen_subcommands:
+    installs = PIN_RULES[pm.name].installs
+    if installs and match.subcommand[-1] not in installs:
+        return None  # `pip download`, `uv pip sync`: nothing named is put in the image
+    if not installs and (not match.is_install or match.subcommand[0] in pm.frozen_subcommands):
         return None  # `npm ci` installs what the lock file says
     args = argv[match.args_index :]
-    if pm.name == "pip" and any(
+    if pm.name != "npm" and any(
         a in _PIP_SKIPS or a.startswith(("--requirement=", "--constraint=")) for a in args
     ):
         return None  # the versions are the requirement files' (hadolint does the same)

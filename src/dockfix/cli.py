@@ -846,13 +846,16 @@ def fix(
 
 
 def _offline_skips(left: list[Any]) -> None:
-    """What ``--offline`` left unfixed and why (``check`` shows it with each finding)."""
+    """What ``--offline`` left unfixed and why (``check`` shows it with each finding): the
+    network fixers' findings whose reason says so in the words they share with this function
+    (:mod:`dockfix.registry.offline`), not any reason that mentions offline."""
     from dockfix.core.catalog import all_fixers
+    from dockfix.registry.offline import left_offline
 
     fixers = all_fixers()
     for f in left:
         fixer = fixers.get(f.code)
-        if fixer is not None and fixer.needs_network and not f.fixable and "offline" in f.reason:
+        if fixer is not None and fixer.needs_network and not f.fixable and left_offline(f.reason):
             where = f"{f.path}:{f.line}:{f.column}"
             click.echo(f"{where}: {f.code} {f.message} (not fixed: {f.reason})", err=True)
 

@@ -49,3 +49,38 @@ def test_lowercase_keywords_file() -> None:
 )
 def test_no_finding(src: str) -> None:
     assert fix(src) == (src, [])
+
+
+def test_only_the_mount_from_field_is_a_stage_name() -> None:
+    # `from=` inside another field's value (a path) is not the mount's `from` key
+    src = (
+        "FROM alpine:3.20 AS Assets\nRUN mkdir -p /srv/from=Assets\n"
+        "FROM alpine:3.20\n"
+        "RUN --mount=type=bind,from=Assets,source=/srv/from=Assets,target=/in cp -r /in /out\n"
+    )
+    out, left = fix(src)
+    assert left == []
+    assert out == (
+        "FROM alpine:3.20 AS assets\nRUN mkdir -p /srv/from=Assets\n"
+        "FROM alpine:3.20\n"
+        "RUN --mount=type=bind,from=assets,source=/srv/from=Assets,target=/in cp -r /in /out\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("src", "lines"),
+    [
+        # BuildKit's StageNameCasing reports the definition only; the fix changes the
+        # references too, so each instruction it rewrites gets its finding
+        ("FROM a:1 AS Build\nFROM scratch\nCOPY --from=Build /a /a\n", [1, 3]),
+        # a stage defined in lower case: a reference in capitals is read as it (no finding)
+        ("FROM a:1 AS build\nFROM scratch\nCOPY --from=Build /a /a\n", []),
+        # an ONBUILD trigger names the stages of the Dockerfile that builds on this image
+        ("FROM a:1 AS Build\nFROM scratch\nONBUILD COPY --from=Build /a /a\n", [1]),
+        # BuildKit unquotes it and reads it in lower case: left as written
+        ('FROM a:1 AS Build\nFROM scratch\nCOPY --from="Build" /a /a\n', [1]),
+    ],
+)
+def test_which_instructions_are_reported(src: str, lines: list[int]) -> None:
+    outcome = dockfix.fix_outcome(src, select=["DF517"])
+    assert sorted(f.line for f in [*outcome.applied, *outcome.findings]) == lines

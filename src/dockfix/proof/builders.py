@@ -579,24 +579,6 @@ class Builder(ABC):
         network namespace."""
         raise BuilderError(f"{self.name}: starting images (`verify --run`) needs buildah")
 
-    def _export_listing(self, image: str) -> list[FileEntry]:
-        """Create a container of ``image``, export it as a tar stream and list that."""
-        created = self.run(["create", image, "/bin/true"])
-        container = created.stdout.strip().splitlines()[-1]
-        try:
-            cmd = [*self.base_command(), "export", container]
-            with subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._environ()
-            ) as proc:
-                assert proc.stdout is not None
-                entries = list_tar_stream(proc.stdout)
-                _, err = proc.communicate()
-                if proc.returncode != 0:
-                    raise BuilderError(f"{' '.join(cmd)} exited {proc.returncode}: {err!r}")
-            return entries
-        finally:
-            self.run(["rm", "-f", container], check=False)
-
     def __str__(self) -> str:
         return self.name
 
@@ -842,11 +824,50 @@ class BuildahBuilder(Builder):
         return self.run(["inspect", "--type", "image", image], check=False).returncode == 0
 
 
+# --------------------------------------------------------------------------- podman, docker
+
+
+@dataclass
+class _DockerCommandsBuilder(Builder):
+    """A builder with Docker's image commands (`image inspect`, `image rm`, `create` and
+    `export`): podman and docker."""
+
+    def inspect_raw(self, image: str) -> dict[str, Any]:
+        data = json.loads(self.run(["image", "inspect", image]).stdout)
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            return data[0]
+        raise BuilderError(f"{self.name} image inspect {image}: unexpected output")
+
+    def image_size(self, image: str) -> int:
+        return int(self.inspect_raw(image).get("Size") or 0)
+
+    def list_filesystem(self, image: str) -> list[FileEntry]:
+        """Create a container of ``image``, export it as a tar stream and list that."""
+        created = self.run(["create", image, "/bin/true"])
+        container = created.stdout.strip().splitlines()[-1]
+        try:
+            cmd = [*self.base_command(), "export", container]
+            with subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._environ()
+            ) as proc:
+                assert proc.stdout is not None
+                entries = list_tar_stream(proc.stdout)
+                _, err = proc.communicate()
+                if proc.returncode != 0:
+                    raise BuilderError(f"{' '.join(cmd)} exited {proc.returncode}: {err!r}")
+            return entries
+        finally:
+            self.run(["rm", "-f", container], check=False)
+
+    def remove_image(self, image: str) -> None:
+        self.run(["image", "rm", "--force", image], check=False)
+
+
 # --------------------------------------------------------------------------- podman
 
 
 @dataclass
-class PodmanBuilder(Builder):
+class PodmanBuilder(_DockerCommandsBuilder):
     """podman: buildah's build engine behind Docker's command line."""
 
     name: ClassVar[str] = "podman"
@@ -887,12 +908,6 @@ class PodmanBuilder(Builder):
     def parse_steps(self, log: str) -> tuple[BuildStep, ...]:
         return parse_buildah_steps(log)
 
-    def inspect_raw(self, image: str) -> dict[str, Any]:
-        data = json.loads(self.run(["image", "inspect", image]).stdout)
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            return data[0]
-        raise BuilderError(f"podman image inspect {image}: unexpected output")
-
     def inspect_config(self, image: str) -> ImageConfig:
         raw = self.inspect_raw(image)
         config: dict[str, Any] = dict(raw.get("Config") or {})
@@ -901,21 +916,12 @@ class PodmanBuilder(Builder):
             config["Healthcheck"] = health
         return ImageConfig.from_mapping(config)
 
-    def image_size(self, image: str) -> int:
-        return int(self.inspect_raw(image).get("Size") or 0)
-
-    def list_filesystem(self, image: str) -> list[FileEntry]:
-        return self._export_listing(image)
-
-    def remove_image(self, image: str) -> None:
-        self.run(["image", "rm", "--force", image], check=False)
-
 
 # --------------------------------------------------------------------------- docker buildx
 
 
 @dataclass
-class DockerBuildxBuilder(Builder):
+class DockerBuildxBuilder(_DockerCommandsBuilder):
     """``docker buildx build --load``: BuildKit through a Docker daemon."""
 
     name: ClassVar[str] = "docker"
@@ -951,23 +957,8 @@ class DockerBuildxBuilder(Builder):
     def parse_steps(self, log: str) -> tuple[BuildStep, ...]:
         return parse_buildkit_steps(log)
 
-    def inspect_raw(self, image: str) -> dict[str, Any]:
-        data = json.loads(self.run(["image", "inspect", image]).stdout)
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            return data[0]
-        raise BuilderError(f"docker image inspect {image}: unexpected output")
-
     def inspect_config(self, image: str) -> ImageConfig:
         return ImageConfig.from_mapping(self.inspect_raw(image).get("Config") or {})
-
-    def image_size(self, image: str) -> int:
-        return int(self.inspect_raw(image).get("Size") or 0)
-
-    def list_filesystem(self, image: str) -> list[FileEntry]:
-        return self._export_listing(image)
-
-    def remove_image(self, image: str) -> None:
-        self.run(["image", "rm", "--force", image], check=False)
 
 
 # --------------------------------------------------------------------------- discovery
