@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 
 from dockfix.fixers._base_images import Base, family_of_package_manager, user_creation
 from dockfix.fixers._run_script import analyse_run, subcommand
+from dockfix.fixers._run_text import may_name
 from dockfix.fixers._write_paths import WriteAnalysis
 from dockfix.semantics.semantic import expand, layered, scope_at
+from dockfix.semantics.shell import words_text
 from dockfix.syntax import Dockerfile, Instruction
 
+_USER_ADDERS = ("useradd", "adduser")
 # Options of useradd / adduser (Debian's and BusyBox's) that take a value.
 _VALUE_OPTIONS = frozenset(
     {
@@ -97,11 +100,12 @@ def created_users(doc: Dockerfile, instrs: list[Instruction]) -> list[Created]:
     """The users the RUNs of ``instrs`` create, in order."""
     out: list[Created] = []
     for instr in instrs:
-        if instr.keyword != "RUN":
+        # Most RUNs create no user: a text test instead of parsing and analysing their scripts.
+        if instr.keyword != "RUN" or not may_name(words_text(instr), _USER_ADDERS):
             continue
         for _, cmd in analyse_run(doc, instr).commands():
             argv = cmd.argv
-            if not argv or argv[0] not in ("useradd", "adduser"):
+            if not argv or argv[0] not in _USER_ADDERS:
                 continue
             uid, gid, positional = _useradd_words(argv)
             if positional:

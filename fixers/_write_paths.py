@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import analyse_run
+from dockfix.fixers._run_text import may_name
 from dockfix.fixers._write_sources import SQLITE_URL, absolute, scan_source
 from dockfix.semantics.semantic import expand, layered, scope_at, stage_chain, workdir_at
-from dockfix.semantics.shell import ShellScript, parse_shell, shell_of
+from dockfix.semantics.shell import ShellScript, parse_shell, shell_of, words_text
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
@@ -276,7 +277,8 @@ def _env_names(instr: Instruction) -> list[str]:
 def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str, int] | None:
     """(uid:gid, path, line) of a RUN `chown` that hands a path to a numeric non-root user."""
     for instr in instrs:
-        if instr.keyword != "RUN":
+        # Most RUNs name no chown: a text test instead of parsing and analysing their scripts.
+        if instr.keyword != "RUN" or not may_name(words_text(instr), ("chown",)):
             continue
         for _, cmd in analyse_run(doc, instr).commands():
             argv = cmd.argv
