@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dockfix.fixers._base_images import Base, family_of_package_manager, user_creation
+from dockfix.fixers._base_images import (
+    PACKAGE_MANAGER_PROGRAMS,
+    Base,
+    family_of_package_manager,
+    user_creation,
+)
 from dockfix.fixers._run_script import analyse_run, subcommand
 from dockfix.fixers._run_text import may_name
 from dockfix.fixers._write_paths import WriteAnalysis
@@ -149,7 +154,7 @@ def numeric_user(value: str, created: list[Created], base: Base) -> str | None:
 def family_from_commands(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str] | None:
     """(family, why) from the first package manager the RUNs use (`apt-get`, `apk`)."""
     for instr in instrs:
-        if instr.keyword != "RUN":
+        if instr.keyword != "RUN" or not may_name(words_text(instr), PACKAGE_MANAGER_PROGRAMS):
             continue
         for _, cmd in analyse_run(doc, instr).commands():
             sub = subcommand(cmd)

@@ -349,6 +349,7 @@ def _command_writes(
 ) -> None:
     """What the start command writes, and the start scripts it runs (from the context)."""
     scripts_read: list[str] = []
+    by_name: dict[str, str] | None = None  # the first file of each name, when a word asks
     for instr in command:
         argv = command_argv(doc, instr)
         how = f"the {instr.keyword}"
@@ -362,8 +363,12 @@ def _command_writes(
         for word in argv:
             target = absolute(word, cwd) if "/" in word else None
             rel = files.get(target) if target else None
-            if rel is None:
-                rel = next((r for p, r in files.items() if word and p.endswith("/" + word)), None)
+            if rel is None and target is not None:
+                rel = next((r for p, r in files.items() if p.endswith("/" + word)), None)
+            elif rel is None and word:
+                if by_name is None:
+                    by_name = _first_by_name(files)
+                rel = by_name.get(word)
             if rel is None or (not rel.endswith(_SHELL_SUFFIXES) and not _is_shell(ctx, rel)):
                 continue
             text = ctx.read_text(rel)
@@ -371,6 +376,16 @@ def _command_writes(
                 scripts_read.append(rel)
                 _scan_shell(text, cwd, f"`{rel}`", found)
     found.checked.extend(f"`{s}`" for s in scripts_read)
+
+
+def _first_by_name(files: dict[str, str]) -> dict[str, str]:
+    """The context path of the first image path (in ``files``' order) of each file name."""
+    out: dict[str, str] = {}
+    for image_path, rel in files.items():
+        _, slash, name = image_path.rpartition("/")
+        if slash:  # `p.endswith("/" + name)`
+            out.setdefault(name, rel)
+    return out
 
 
 def _sources(
