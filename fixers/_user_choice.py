@@ -18,10 +18,9 @@ from dockfix.fixers._base_images import (
     user_creation,
 )
 from dockfix.fixers._run_script import analyse_run, subcommand
-from dockfix.fixers._run_text import may_name
+from dockfix.fixers._user_commands import runs_naming
 from dockfix.fixers._write_paths import WriteAnalysis
 from dockfix.semantics.semantic import expand, layered, scope_at
-from dockfix.semantics.shell import words_text
 from dockfix.syntax import Dockerfile, Instruction
 
 _USER_ADDERS = ("useradd", "adduser")
@@ -104,10 +103,7 @@ def _useradd_words(argv: list[str]) -> tuple[str | None, str | None, list[str]]:
 def created_users(doc: Dockerfile, instrs: list[Instruction]) -> list[Created]:
     """The users the RUNs of ``instrs`` create, in order."""
     out: list[Created] = []
-    for instr in instrs:
-        # Most RUNs create no user: a text test instead of parsing and analysing their scripts.
-        if instr.keyword != "RUN" or not may_name(words_text(instr), _USER_ADDERS):
-            continue
+    for instr in runs_naming(doc, instrs, _USER_ADDERS):
         for _, cmd in analyse_run(doc, instr).commands():
             argv = cmd.argv
             if not argv or argv[0] not in _USER_ADDERS:
@@ -153,9 +149,7 @@ def numeric_user(value: str, created: list[Created], base: Base) -> str | None:
 
 def family_from_commands(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str] | None:
     """(family, why) from the first package manager the RUNs use (`apt-get`, `apk`)."""
-    for instr in instrs:
-        if instr.keyword != "RUN" or not may_name(words_text(instr), PACKAGE_MANAGER_PROGRAMS):
-            continue
+    for instr in runs_naming(doc, instrs, PACKAGE_MANAGER_PROGRAMS):
         for _, cmd in analyse_run(doc, instr).commands():
             sub = subcommand(cmd)
             prog = sub[0] if sub else ""

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import analyse_run
-from dockfix.fixers._run_text import may_name
+from dockfix.fixers._user_commands import runs_naming
 from dockfix.fixers._write_sources import SQLITE_URL, absolute, scan_source
 from dockfix.semantics.semantic import expand, layered, scope_at, stage_chain, workdir_at
-from dockfix.semantics.shell import ShellScript, parse_shell, shell_of, words_text
+from dockfix.semantics.shell import ShellScript, parse_shell, shell_of
 
 if TYPE_CHECKING:
     from dockfix.semantics.context import FixContext
@@ -54,6 +54,7 @@ _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".rb")
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MAX_FILES = 400
 _MAX_BYTES = 256 * 1024
+_PATTERN_CHARS = frozenset("*?[$")  # a source with a wildcard or a variable
 _SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", "venv", ".venv", "vendor", "dist"})
 
 _DATA_ENV = lazy_re(
@@ -144,7 +145,7 @@ def image_files(
         dest_abs = absolute(dest, wd)
         into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
         for src in sources:
-            if any(c in src for c in "*?[$") or "://" in src:
+            if not _PATTERN_CHARS.isdisjoint(src) or "://" in src:
                 if missing is not None and "://" not in src:
                     missing.append(src)
                 continue
@@ -276,10 +277,7 @@ def _env_names(instr: Instruction) -> list[str]:
 
 def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str, int] | None:
     """(uid:gid, path, line) of a RUN `chown` that hands a path to a numeric non-root user."""
-    for instr in instrs:
-        # Most RUNs name no chown: a text test instead of parsing and analysing their scripts.
-        if instr.keyword != "RUN" or not may_name(words_text(instr), ("chown",)):
-            continue
+    for instr in runs_naming(doc, instrs, ("chown",)):
         for _, cmd in analyse_run(doc, instr).commands():
             argv = cmd.argv
             if not argv or argv[0] != "chown":
@@ -295,12 +293,19 @@ def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str
 
 
 def analyse(
-    doc: Dockerfile, ctx: FixContext, final: Stage, command: list[Instruction]
+    doc: Dockerfile,
+    ctx: FixContext,
+    final: Stage,
+    command: list[Instruction],
+    chain: list[Instruction] | None = None,
 ) -> WriteAnalysis:
     """What the final stage (and the stages it is built FROM) and the build context say about
-    where the application writes; ``command`` the CMD/ENTRYPOINT in effect. Sources that other
-    stages compile (a Go server's `ListenAndServe(":80")`) are read too."""
-    instrs = [i for st in stage_chain(final) for i in st.instructions]
+    where the application writes; ``command`` the CMD/ENTRYPOINT in effect, ``chain`` the
+    instructions of those stages when the caller has them. Sources that other stages compile
+    (a Go server's `ListenAndServe(":80")`) are read too."""
+    instrs = (
+        chain if chain is not None else [i for st in stage_chain(final) for i in st.instructions]
+    )
     workdir = workdir_at(doc, final, None)
     found = WriteAnalysis(workdir=workdir or "?")
     if workdir is None:
@@ -395,7 +400,11 @@ def _sources(
     stages compile (their relative paths resolve against the final WORKDIR)."""
     sources = [(p, r) for p, r in sorted(files.items()) if r.endswith(_SOURCE_SUFFIXES)]
     lineage = {id(i) for i in instrs}
-    others = [i for i in doc.instructions if id(i) not in lineage and i.stage is not None]
+    others = [
+        i
+        for i in doc.instructions
+        if i.keyword in ("COPY", "ADD") and id(i) not in lineage and i.stage is not None
+    ]
     if others and ctx.has_context:
         built = image_files(doc, ctx, others)
         seen = {r for _, r in sources}

@@ -208,7 +208,7 @@ class RootUser(Fixer):
             yield self.finding(at, message, reason=blocked)
             return
         instrs = lineage.instructions
-        writes = analyse_writes(doc, ctx, final, command_instructions(instrs))
+        writes = analyse_writes(doc, ctx, final, command_instructions(instrs), instrs)
         ports = privileged_ports(doc, base, instrs, writes)
         start = ctx.unprivileged_port_start
         if ports and (start is None or min(port_number(p) for p in ports) < start):

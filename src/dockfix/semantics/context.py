@@ -25,6 +25,9 @@ def _parsed_ignore(text: str) -> DockerIgnore:
     return DockerIgnore.from_text(text)
 
 
+_UNKNOWN = object()  # not asked yet (None is an answer: absent)
+
+
 @dataclass(eq=False)  # compared and hashed by identity: memoised answers are keyed by it
 class FixContext:
     path: Path | None = None  # the Dockerfile, None for standard input / a bare string
@@ -87,9 +90,11 @@ class FixContext:
     def _full_path(self, rel: str) -> str | None:
         """:meth:`context_path` as a string, joined as pathlib joins (empty and `.` parts
         dropped, `..` kept) without building a Path: every context read asks for one."""
-        if self.context_dir is None:
-            return None
-        base: str = self._once("base", self._base_text)
+        base: str | None = self._known.get("base")
+        if base is None:
+            if self.context_dir is None:
+                return None
+            base = self._known["base"] = os.fspath(self.context_dir)
         rel = rel.lstrip("/")
         if rel in ("", "."):
             return base
@@ -98,9 +103,6 @@ class FixContext:
             if not rel:
                 return base
         return f"{base}{rel}" if base.endswith("/") else f"{base}/{rel}"
-
-    def _base_text(self) -> str:
-        return os.fspath(self.context_dir or "")
 
     def exists(self, rel: str) -> bool:
         # Several fixers ask about the same few names (lock files, manifests): ask the file
@@ -132,8 +134,9 @@ class FixContext:
 
     def lstat(self, rel: str) -> os.stat_result | None:
         """A context path's own status (symbolic links not followed), None when absent."""
-        if rel in self._lstats:
-            return self._lstats[rel]
+        known = self._lstats.get(rel, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
         p = self._full_path(rel)
         st: os.stat_result | None = None
         if p is not None:
