@@ -38,8 +38,16 @@ _ROOT_ONLY_TOOLS = lazy_re(r"\b(?:npx\s+(?:-y\s+)?)?playwright\s+install\b")
 # Words each of those patterns needs: a chain whose text has none of them (the usual case)
 # is ruled out by one cheap search instead of the full pattern on every instruction.
 _MAY_DROP_PRIVILEGES = lazy_re(r"gosu|su-exec|setpriv|runuser|setuidgid|chpst|chroot|su\s")
-_ROOT_HOME_WORDS = lazy_re(
-    r"/root/|~/|\$HOME|\$\{HOME\}|--user|nltk\.download|playwright|spacy|huggingface-cli"
+_ROOT_HOME_WORDS = (
+    "/root/",
+    "~/",
+    "$HOME",
+    "${HOME}",
+    "--user",
+    "nltk.download",
+    "playwright",
+    "spacy",
+    "huggingface-cli",
 )
 
 # Server programs that start as root by design and drop to their own user for the workers.
@@ -164,7 +172,6 @@ def entrypoint_script(
         targets = {posixpath.normpath(posixpath.join(workdir, prog))}
     else:  # looked up on the PATH
         targets = {f"{d}/{prog}" for d in DISTROLESS_PATH}  # the usual PATH
-    names = {posixpath.basename(t) for t in targets}
     for instr in instrs:
         if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
             continue
@@ -172,8 +179,6 @@ def entrypoint_script(
         if len(words) < 2 or instr.stage is None:
             continue
         *sources, dest = words
-        if not _may_land_on(sources, dest, names):
-            continue  # the usual COPY: no WORKDIR to resolve
         wd = workdir_at(doc, instr.stage, instr)
         if wd is None:
             continue
@@ -191,24 +196,6 @@ def entrypoint_script(
                 if text is not None:
                     return src, text
     return None
-
-
-# Last parts that normalising a path can replace with what comes before them.
-_NOT_A_NAME = frozenset({"", ".", ".."})
-
-
-def _may_land_on(sources: list[str], dest: str, names: set[str]) -> bool:
-    """Whether a COPY of ``sources`` to ``dest`` may put a file at a path whose last part is
-    one of ``names``, whatever the WORKDIR: into a directory (`dest/`) a source keeps its
-    name; else the file is `dest` itself, named by its last part (`.`, `..` and `` are
-    decided by the WORKDIR: then it may)."""
-    if not _NOT_A_NAME.isdisjoint(names):
-        return True
-    if dest.endswith("/"):
-        kept = {posixpath.basename(s) for s in sources}
-        return not (kept.isdisjoint(names) and kept.isdisjoint(_NOT_A_NAME))
-    last = posixpath.basename(posixpath.normpath(dest))
-    return last in names or last in _NOT_A_NAME
 
 
 # --- tools and data under /root ---------------------------------------------------------------
@@ -245,7 +232,7 @@ def root_home_tools(chain: ChainText) -> str:
 
 def root_home_data(chain: ChainText) -> str:
     """A note naming the first instruction that stores data in root's HOME, or ""."""
-    if not _ROOT_HOME_WORDS.search(chain.joined):
+    if not any(w in chain.joined for w in _ROOT_HOME_WORDS):
         return ""
     for i, text in zip(chain.instrs, chain.texts, strict=True):
         if i.keyword in ("RUN", "COPY", "ADD", "ENV") and ROOT_HOME_DATA.search(text):
