@@ -19,34 +19,17 @@ from dockfix.fixers._base_images import (
 )
 from dockfix.fixers._run_script import analyse_run, subcommand
 from dockfix.fixers._user_commands import runs_naming
+from dockfix.fixers._useradd_options import (
+    GROUP_OPTIONS,
+    HOME_OPTIONS,
+    OTHER_VALUE_OPTIONS,
+    UID_OPTIONS,
+)
 from dockfix.fixers._write_paths import WriteAnalysis
 from dockfix.semantics.semantic import expand, layered, scope_at
 from dockfix.syntax import Dockerfile, Instruction
 
 _USER_ADDERS = ("useradd", "adduser")
-# Options of useradd / adduser (Debian's and BusyBox's) that take a value.
-_VALUE_OPTIONS = frozenset(
-    {
-        "-h",
-        "-d",
-        "--home",
-        "--home-dir",
-        "-s",
-        "--shell",
-        "-c",
-        "--comment",
-        "--gecos",
-        "-k",
-        "-K",
-        "-e",
-        "-f",
-        "-p",
-        "-Z",
-        "-b",
-        "--firstuid",
-        "--lastuid",
-    }
-)
 
 
 def is_root(user: str) -> bool:
@@ -80,18 +63,18 @@ def _useradd_words(argv: list[str]) -> tuple[str | None, str | None, list[str]]:
     k = 1
     while k < len(argv):
         a = argv[k]
-        if a in ("-u", "--uid") and k + 1 < len(argv):
+        if a in UID_OPTIONS and k + 1 < len(argv):
             uid = argv[k + 1]
             k += 2
             continue
         if a.startswith("--uid="):
             uid = a.split("=", 1)[1]
-        elif a in ("-g", "--gid", "-G", "--ingroup") and k + 1 < len(argv):
+        elif a in GROUP_OPTIONS and k + 1 < len(argv):
             if a in ("-g", "--gid"):
                 gid = argv[k + 1]
             k += 2
             continue
-        elif a in _VALUE_OPTIONS and k + 1 < len(argv):
+        elif (a in HOME_OPTIONS or a in OTHER_VALUE_OPTIONS) and k + 1 < len(argv):
             k += 2
             continue
         elif not a.startswith("-"):

@@ -875,3 +875,11 @@ def test_a_file_ending_inside_a_continuation_gets_a_reason_not_a_broken_fix() ->
     assert "line 2 ends with a continuation that runs to the end of the file" in finding.reason
     outcome = dockfix.fix_outcome(src, select=["DF201"], unsafe_fixes=True)
     assert outcome.warnings == []  # no "proposed a fix that was not applied"
+
+
+@pytest.mark.parametrize("option", ["--skel /etc/skel", "--password '*'", "--base-dir /srv"])
+def test_a_useradd_option_after_the_name_is_not_taken_for_the_name(option: str) -> None:
+    # GNU getopt lets options follow the operand: their values are not the user's name.
+    src = f'FROM debian:12\nRUN useradd -u 1000 -m app {option}\nCOPY . /app\nCMD ["/app/run"]\n'
+    (finding,) = fix(src, unsafe=False)[1]
+    assert "uses the user `app` created on line 2" in finding.message
