@@ -58,12 +58,13 @@ _ROOT_SERVER_PROGRAMS = frozenset(
 
 def command_instructions(instrs: list[Instruction]) -> list[Instruction]:
     """The ENTRYPOINT and CMD the image starts with."""
-    out = []
-    for keyword in ("ENTRYPOINT", "CMD"):
-        found = [i for i in instrs if i.keyword == keyword]
-        if found:
-            out.append(found[-1])
-    return out
+    entrypoint = cmd = None
+    for i in instrs:
+        if i.keyword == "ENTRYPOINT":
+            entrypoint = i
+        elif i.keyword == "CMD":
+            cmd = i
+    return [i for i in (entrypoint, cmd) if i is not None]
 
 
 class ChainText(NamedTuple):

@@ -209,5 +209,7 @@ class FixContext:
         known = self._excluded.get(rel)
         if known is None:
             ign = self.dockerignore
-            known = self._excluded[rel] = ign is not None and ign.excludes(rel)
+            if ign is None:  # the usual context: no ignore file
+                return False
+            known = self._excluded[rel] = ign.excludes(rel)
         return known
