@@ -230,6 +230,10 @@ def pipefail_shell(family: str) -> str | None:
     return _PIPEFAIL_SHELLS.get(family)
 
 
+# The programs of that table: a command whose text names none of them runs none of them.
+PACKAGE_MANAGER_PROGRAMS = tuple(_PACKAGE_MANAGER_FAMILIES)
+
+
 def family_of_package_manager(program: str) -> tuple[str, str] | None:
     """(family, "a Debian-like base") for a package manager only that family has."""
     return _PACKAGE_MANAGER_FAMILIES.get(program)

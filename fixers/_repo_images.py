@@ -32,11 +32,13 @@ _SKIP = frozenset({"node_modules", "vendor", "__pycache__", "venv", ".venv", "di
 
 
 @functools.lru_cache(maxsize=4096)
-def _repo_root(start: Path) -> Path | None:
-    """The nearest directory at or above ``start`` with `.git` (a monorepo's files share it)."""
-    if (start / ".git").exists():
+def _repo_root(start: str) -> str | None:
+    """The nearest directory at or above ``start`` (a real path) with `.git` (a monorepo's
+    files share it)."""
+    if Path(start, ".git").exists():
         return start
-    return None if start.parent == start else _repo_root(start.parent)
+    parent = os.path.dirname(start)
+    return None if parent == start else _repo_root(parent)
 
 
 def _candidates(ref: str) -> tuple[set[str], set[str]]:
@@ -76,13 +78,15 @@ def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
     parsed = ImageRef.parse_loose(ref)
     if parsed.is_docker_hub and parsed.repository.startswith("library/"):
         return None  # an official image (`python:3.12`) is not built here
-    own = ctx.path.resolve()
-    root = _repo_root(own.parent)
+    # realpath, not Path.resolve(): the same lstat of each part, without the pathlib objects
+    # and the final stat that only looks for a symlink loop (the file was just read).
+    own = os.path.realpath(ctx.path)
+    root = _repo_root(os.path.dirname(own))
     if root is None:
         return None
-    rel = str(own.relative_to(root))
-    for candidate in _search(str(root), ref):
-        user = _user_of(root / candidate) if candidate != rel else None
+    rel = own[len(root) :].lstrip("/")
+    for candidate in _search(root, ref):
+        user = _user_of(Path(root, candidate)) if candidate != rel else None
         if user is not None:
             return candidate, user
     return None

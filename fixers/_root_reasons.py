@@ -58,12 +58,13 @@ _ROOT_SERVER_PROGRAMS = frozenset(
 
 def command_instructions(instrs: list[Instruction]) -> list[Instruction]:
     """The ENTRYPOINT and CMD the image starts with."""
-    out = []
-    for keyword in ("ENTRYPOINT", "CMD"):
-        found = [i for i in instrs if i.keyword == keyword]
-        if found:
-            out.append(found[-1])
-    return out
+    entrypoint = cmd = None
+    for i in instrs:
+        if i.keyword == "ENTRYPOINT":
+            entrypoint = i
+        elif i.keyword == "CMD":
+            cmd = i
+    return [i for i in (entrypoint, cmd) if i is not None]
 
 
 class ChainText(NamedTuple):
@@ -76,7 +77,10 @@ class ChainText(NamedTuple):
 
 
 def chain_text(instrs: list[Instruction]) -> ChainText:
-    texts = [i.logical + "".join(h.body for h in i.heredocs) for i in instrs]
+    texts = [
+        i.logical + "".join([h.body for h in i.heredocs]) if i.heredocs else i.logical
+        for i in instrs
+    ]
     return ChainText(instrs, texts, "\n".join(texts))
 
 

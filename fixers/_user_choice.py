@@ -11,35 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dockfix.fixers._base_images import Base, family_of_package_manager, user_creation
+from dockfix.fixers._base_images import (
+    PACKAGE_MANAGER_PROGRAMS,
+    Base,
+    family_of_package_manager,
+    user_creation,
+)
 from dockfix.fixers._run_script import analyse_run, subcommand
+from dockfix.fixers._user_commands import runs_naming
+from dockfix.fixers._useradd_options import (
+    GROUP_OPTIONS,
+    HOME_OPTIONS,
+    OTHER_VALUE_OPTIONS,
+    UID_OPTIONS,
+)
 from dockfix.fixers._write_paths import WriteAnalysis
 from dockfix.semantics.semantic import expand, layered, scope_at
 from dockfix.syntax import Dockerfile, Instruction
 
-# Options of useradd / adduser (Debian's and BusyBox's) that take a value.
-_VALUE_OPTIONS = frozenset(
-    {
-        "-h",
-        "-d",
-        "--home",
-        "--home-dir",
-        "-s",
-        "--shell",
-        "-c",
-        "--comment",
-        "--gecos",
-        "-k",
-        "-K",
-        "-e",
-        "-f",
-        "-p",
-        "-Z",
-        "-b",
-        "--firstuid",
-        "--lastuid",
-    }
-)
+_USER_ADDERS = ("useradd", "adduser")
 
 
 def is_root(user: str) -> bool:
@@ -73,18 +63,18 @@ def _useradd_words(argv: list[str]) -> tuple[str | None, str | None, list[str]]:
     k = 1
     while k < len(argv):
         a = argv[k]
-        if a in ("-u", "--uid") and k + 1 < len(argv):
+        if a in UID_OPTIONS and k + 1 < len(argv):
             uid = argv[k + 1]
             k += 2
             continue
         if a.startswith("--uid="):
             uid = a.split("=", 1)[1]
-        elif a in ("-g", "--gid", "-G", "--ingroup") and k + 1 < len(argv):
+        elif a in GROUP_OPTIONS and k + 1 < len(argv):
             if a in ("-g", "--gid"):
                 gid = argv[k + 1]
             k += 2
             continue
-        elif a in _VALUE_OPTIONS and k + 1 < len(argv):
+        elif (a in HOME_OPTIONS or a in OTHER_VALUE_OPTIONS) and k + 1 < len(argv):
             k += 2
             continue
         elif not a.startswith("-"):
@@ -96,12 +86,10 @@ def _useradd_words(argv: list[str]) -> tuple[str | None, str | None, list[str]]:
 def created_users(doc: Dockerfile, instrs: list[Instruction]) -> list[Created]:
     """The users the RUNs of ``instrs`` create, in order."""
     out: list[Created] = []
-    for instr in instrs:
-        if instr.keyword != "RUN":
-            continue
+    for instr in runs_naming(doc, instrs, _USER_ADDERS):
         for _, cmd in analyse_run(doc, instr).commands():
             argv = cmd.argv
-            if not argv or argv[0] not in ("useradd", "adduser"):
+            if not argv or argv[0] not in _USER_ADDERS:
                 continue
             uid, gid, positional = _useradd_words(argv)
             if positional:
@@ -144,9 +132,7 @@ def numeric_user(value: str, created: list[Created], base: Base) -> str | None:
 
 def family_from_commands(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str] | None:
     """(family, why) from the first package manager the RUNs use (`apt-get`, `apk`)."""
-    for instr in instrs:
-        if instr.keyword != "RUN":
-            continue
+    for instr in runs_naming(doc, instrs, PACKAGE_MANAGER_PROGRAMS):
         for _, cmd in analyse_run(doc, instr).commands():
             sub = subcommand(cmd)
             prog = sub[0] if sub else ""

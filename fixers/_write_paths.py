@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._run_script import analyse_run
+from dockfix.fixers._user_commands import runs_naming
 from dockfix.fixers._write_sources import SQLITE_URL, absolute, scan_source
 from dockfix.semantics.semantic import expand, layered, scope_at, stage_chain, workdir_at
 from dockfix.semantics.shell import ShellScript, parse_shell, shell_of
@@ -53,6 +54,7 @@ _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".rb")
 _SHELL_SUFFIXES = (".sh", ".bash")
 _MAX_FILES = 400
 _MAX_BYTES = 256 * 1024
+_PATTERN_CHARS = frozenset("*?[$")  # a source with a wildcard or a variable
 _SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", "venv", ".venv", "vendor", "dist"})
 
 _DATA_ENV = lazy_re(
@@ -143,7 +145,7 @@ def image_files(
         dest_abs = absolute(dest, wd)
         into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
         for src in sources:
-            if any(c in src for c in "*?[$") or "://" in src:
+            if not _PATTERN_CHARS.isdisjoint(src) or "://" in src:
                 if missing is not None and "://" not in src:
                     missing.append(src)
                 continue
@@ -275,9 +277,7 @@ def _env_names(instr: Instruction) -> list[str]:
 
 def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str, int] | None:
     """(uid:gid, path, line) of a RUN `chown` that hands a path to a numeric non-root user."""
-    for instr in instrs:
-        if instr.keyword != "RUN":
-            continue
+    for instr in runs_naming(doc, instrs, ("chown",)):
         for _, cmd in analyse_run(doc, instr).commands():
             argv = cmd.argv
             if not argv or argv[0] != "chown":
@@ -293,12 +293,19 @@ def existing_chown(doc: Dockerfile, instrs: list[Instruction]) -> tuple[str, str
 
 
 def analyse(
-    doc: Dockerfile, ctx: FixContext, final: Stage, command: list[Instruction]
+    doc: Dockerfile,
+    ctx: FixContext,
+    final: Stage,
+    command: list[Instruction],
+    chain: list[Instruction] | None = None,
 ) -> WriteAnalysis:
     """What the final stage (and the stages it is built FROM) and the build context say about
-    where the application writes; ``command`` the CMD/ENTRYPOINT in effect. Sources that other
-    stages compile (a Go server's `ListenAndServe(":80")`) are read too."""
-    instrs = [i for st in stage_chain(final) for i in st.instructions]
+    where the application writes; ``command`` the CMD/ENTRYPOINT in effect, ``chain`` the
+    instructions of those stages when the caller has them. Sources that other stages compile
+    (a Go server's `ListenAndServe(":80")`) are read too."""
+    instrs = (
+        chain if chain is not None else [i for st in stage_chain(final) for i in st.instructions]
+    )
     workdir = workdir_at(doc, final, None)
     found = WriteAnalysis(workdir=workdir or "?")
     if workdir is None:
@@ -347,6 +354,7 @@ def _command_writes(
 ) -> None:
     """What the start command writes, and the start scripts it runs (from the context)."""
     scripts_read: list[str] = []
+    by_name: dict[str, str] | None = None  # the first file of each name, when a word asks
     for instr in command:
         argv = command_argv(doc, instr)
         how = f"the {instr.keyword}"
@@ -360,8 +368,12 @@ def _command_writes(
         for word in argv:
             target = absolute(word, cwd) if "/" in word else None
             rel = files.get(target) if target else None
-            if rel is None:
-                rel = next((r for p, r in files.items() if word and p.endswith("/" + word)), None)
+            if rel is None and target is not None:
+                rel = next((r for p, r in files.items() if p.endswith("/" + word)), None)
+            elif rel is None and word:
+                if by_name is None:
+                    by_name = _first_by_name(files)
+                rel = by_name.get(word)
             if rel is None or (not rel.endswith(_SHELL_SUFFIXES) and not _is_shell(ctx, rel)):
                 continue
             text = ctx.read_text(rel)
@@ -371,6 +383,16 @@ def _command_writes(
     found.checked.extend(f"`{s}`" for s in scripts_read)
 
 
+def _first_by_name(files: dict[str, str]) -> dict[str, str]:
+    """The context path of the first image path (in ``files``' order) of each file name."""
+    out: dict[str, str] = {}
+    for image_path, rel in files.items():
+        _, slash, name = image_path.rpartition("/")
+        if slash:  # `p.endswith("/" + name)`
+            out.setdefault(name, rel)
+    return out
+
+
 def _sources(
     doc: Dockerfile, ctx: FixContext, instrs: list[Instruction], cwd: str, files: dict[str, str]
 ) -> list[tuple[str, str]]:
@@ -378,7 +400,11 @@ def _sources(
     stages compile (their relative paths resolve against the final WORKDIR)."""
     sources = [(p, r) for p, r in sorted(files.items()) if r.endswith(_SOURCE_SUFFIXES)]
     lineage = {id(i) for i in instrs}
-    others = [i for i in doc.instructions if id(i) not in lineage and i.stage is not None]
+    others = [
+        i
+        for i in doc.instructions
+        if i.keyword in ("COPY", "ADD") and id(i) not in lineage and i.stage is not None
+    ]
     if others and ctx.has_context:
         built = image_files(doc, ctx, others)
         seen = {r for _, r in sources}

@@ -44,6 +44,24 @@ _SOURCE_WRITES: tuple[tuple[str, str, str], ...] = (
     (r"\bFile\.(?:open|write)\(\s*" + _LITERAL + r"\s*,\s*['\"][wa]", "file", "cwd"),
 )
 _SOURCE_WRITE_PATTERNS = tuple((lazy_re(p), kind, rel) for p, kind, rel in _SOURCE_WRITES)
+# Text each pattern above needs (one of), in order: a source without it is not searched with
+# the pattern (most sources name few of them; a pattern's search costs a pass over the text).
+_SOURCE_WRITE_NEEDS: tuple[tuple[str, ...], ...] = (
+    ("open(",),
+    ("os.makedirs(", "os.mkdir("),
+    ("FileHandler(",),
+    ("sqlite3.connect(",),
+    ("Path(",),
+    ("MEDIA_ROOT", "UPLOAD_FOLDER", "LOG_DIR"),
+    ("NAME",),
+    ("MEDIA_ROOT", "UPLOAD_FOLDER", "LOG_DIR"),
+    ("__dirname",),
+    ("writeFile", "appendFile", "mkdir", "createWriteStream"),
+    ("dest",),
+    ("Database(",),
+    ("os.",),
+    ("File.",),
+)
 # Writes through a path the code computes: their place cannot be known here.
 _COMPUTED_WRITE = lazy_re(
     r"\bopen\(\s*[A-Za-z_][\w.]*\s*,\s*(?:mode\s*=\s*)?['\"][wax]"
@@ -57,6 +75,8 @@ _PORT_PATTERNS: tuple[str, ...] = (
     r"\.listen\(\s*(\d+)\s*[,)]",
 )
 _PORT_PATTERNS_RE = tuple(lazy_re(p) for p in _PORT_PATTERNS)
+_PORT_NEEDS = ("ListenAndServe", ".run(", ".listen(")  # what each port pattern needs
+_COMPUTED_WRITE_NEEDS = ("open(", "writeFile", "appendFile", "createWriteStream", "os.")
 
 
 @dataclass(eq=False)
@@ -79,7 +99,11 @@ def scan_source(text: str, image_path: str, cwd: str) -> SourceWrites:
     found = SourceWrites([], None, [])
     here = posixpath.dirname(image_path)
     base = posixpath.dirname(here)  # Django's BASE_DIR: the settings package's parent
-    for pattern, kind, relative_to in _SOURCE_WRITE_PATTERNS:
+    for (pattern, kind, relative_to), needs in zip(
+        _SOURCE_WRITE_PATTERNS, _SOURCE_WRITE_NEEDS, strict=True
+    ):
+        if not any(n in text for n in needs):
+            continue
         for m in pattern.finditer(text):
             path = m.group(2)
             pos = m.end()
@@ -93,12 +117,16 @@ def scan_source(text: str, image_path: str, cwd: str) -> SourceWrites:
             if full == start and relative_to != "cwd":
                 continue
             found.writes.append((full, kind))
-    for m in SQLITE_URL.finditer(text):
+    for m in SQLITE_URL.finditer(text) if "sqlite" in text else ():
         found.writes.append((absolute(m.group(1), cwd), "file"))
-    computed = _COMPUTED_WRITE.search(text)
+    computed = (
+        _COMPUTED_WRITE.search(text) if any(n in text for n in _COMPUTED_WRITE_NEEDS) else None
+    )
     if computed:
         found.computed_line = text.count("\n", 0, computed.start()) + 1
-    for port_pattern in _PORT_PATTERNS_RE:
+    for port_pattern, port_needs in zip(_PORT_PATTERNS_RE, _PORT_NEEDS, strict=True):
+        if port_needs not in text:
+            continue
         for m in port_pattern.finditer(text):
             port = int(m.group(1))
             if 0 < port < 1024:

@@ -151,6 +151,7 @@ class Lineage(NamedTuple):
     base: str | None  # the image the oldest starts from, global ARG defaults expanded
     assumed_default: bool  # that image came from an ARG's default value
     users: list[Instruction]  # the USER instructions
+    shells: list[Instruction]  # the SHELL instructions
 
 
 def _lineage(doc: Dockerfile, final: Stage) -> Lineage:
@@ -158,14 +159,18 @@ def _lineage(doc: Dockerfile, final: Stage) -> Lineage:
     base = from_reference(doc, stages[0])
     assumed = "$" in stages[0].base and base is not None
     instrs = [i for st in stages for i in st.instructions]
-    return Lineage(final, instrs, base, assumed, [i for i in instrs if i.keyword == "USER"])
+    users: list[Instruction] = []
+    shells: list[Instruction] = []
+    for i in instrs:  # one pass for both: every file is asked
+        if i.keyword == "USER":
+            users.append(i)
+        elif i.keyword == "SHELL":
+            shells.append(i)
+    return Lineage(final, instrs, base, assumed, users, shells)
 
 
-def _powershell(instrs: list[Instruction]) -> bool:
-    return any(
-        i.keyword == "SHELL" and i.json_args and "powershell" in " ".join(i.json_args).lower()
-        for i in instrs
-    )
+def _powershell(shells: list[Instruction]) -> bool:
+    return any(i.json_args and "powershell" in " ".join(i.json_args).lower() for i in shells)
 
 
 @register
@@ -191,7 +196,7 @@ class RootUser(Fixer):
             return
         lineage = _lineage(doc, final)
         base = classify(lineage.base) if lineage.base is not None else Base("", "numeric")
-        if base.family == "windows" or _powershell(lineage.instructions):
+        if base.family == "windows" or _powershell(lineage.shells):
             return
         if not self._runs_as_root(doc, ctx, lineage, base):
             return
@@ -208,7 +213,7 @@ class RootUser(Fixer):
             yield self.finding(at, message, reason=blocked)
             return
         instrs = lineage.instructions
-        writes = analyse_writes(doc, ctx, final, command_instructions(instrs))
+        writes = analyse_writes(doc, ctx, final, command_instructions(instrs), instrs)
         ports = privileged_ports(doc, base, instrs, writes)
         start = ctx.unprivileged_port_start
         if ports and (start is None or min(port_number(p) for p in ports) < start):
@@ -283,8 +288,7 @@ class RootUser(Fixer):
         notes += choice.notes
         final = lineage.final
         root_at_start = (
-            not any(i.keyword == "USER" for i in instrs if i.stage is not final)
-            and not base.nonroot_default
+            not any(u.stage is not final for u in lineage.users) and not base.nonroot_default
         )
         owned: list[str] = []
         if not choice.reused:  # a user the file set up has its files arranged already

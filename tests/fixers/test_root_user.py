@@ -795,6 +795,18 @@ def test_base_built_by_another_dockerfile_of_the_repository(tmp_path: Path) -> N
     assert [f.code for f in left] == ["DF201"]
 
 
+def test_base_of_the_repository_found_through_a_symlinked_directory(tmp_path: Path) -> None:
+    # The repository is the real path's: a link from outside it still leads to its images.
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "images" / "app-base").mkdir(parents=True)
+    (repo / "images" / "app-base" / "Dockerfile").write_text("FROM debian:12\nUSER 10001\n")
+    (repo / "svc").mkdir()
+    (tmp_path / "link").symlink_to(repo / "svc")
+    src = 'FROM registry.example.com/acme/app-base:1.4\nCOPY run.sh /run.sh\nCMD ["/run.sh"]\n'
+    assert fix(src, path=tmp_path / "link" / "Dockerfile") == (src, [])
+
+
 def test_base_of_the_repository_whose_user_comes_from_an_arg(tmp_path: Path) -> None:
     # The base's USER is read through the shared model, variables expanded as BuildKit does.
     (tmp_path / ".git").mkdir()
@@ -863,3 +875,11 @@ def test_a_file_ending_inside_a_continuation_gets_a_reason_not_a_broken_fix() ->
     assert "line 2 ends with a continuation that runs to the end of the file" in finding.reason
     outcome = dockfix.fix_outcome(src, select=["DF201"], unsafe_fixes=True)
     assert outcome.warnings == []  # no "proposed a fix that was not applied"
+
+
+@pytest.mark.parametrize("option", ["--skel /etc/skel", "--password '*'", "--base-dir /srv"])
+def test_a_useradd_option_after_the_name_is_not_taken_for_the_name(option: str) -> None:
+    # GNU getopt lets options follow the operand: their values are not the user's name.
+    src = f'FROM debian:12\nRUN useradd -u 1000 -m app {option}\nCOPY . /app\nCMD ["/app/run"]\n'
+    (finding,) = fix(src, unsafe=False)[1]
+    assert "uses the user `app` created on line 2" in finding.message

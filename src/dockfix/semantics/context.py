@@ -5,6 +5,7 @@ Everything here is read lazily, so fixers that need no context cost nothing.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dockfix.semantics.dockerignore import DockerIgnore
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_ignore(text: str) -> DockerIgnore:
+    """The patterns of an ignore file's text. A monorepo's contexts share a few ignore files:
+    each file checked reads its own (the results cache records it), parsed once per text."""
+    from dockfix.semantics.dockerignore import DockerIgnore
+
+    return DockerIgnore.from_text(text)
+
+
+_UNKNOWN = object()  # not asked yet (None is an answer: absent)
 
 
 @dataclass(eq=False)  # compared and hashed by identity: memoised answers are keyed by it
@@ -30,8 +43,11 @@ class FixContext:
     services: dict[str, Any] = field(default_factory=dict)
     # True when the caller knows ``context_dir`` is a directory (it just read a file in it).
     context_is_dir: bool = False
-    # Answers about the context, asked again and again by several fixers: the context does
-    # not change during a run, so the file system is asked once per file checked.
+    # The index of the build context: answers about it, asked again and again by several
+    # fixers (DF201's walk of what a COPY brings, DF105's tree, the image-path helpers). The
+    # context does not change during a run, so the file system is asked once per file
+    # checked, when a fixer first asks (each read goes through the os functions the results
+    # cache records); never kept from one checked file to the next.
     _exists: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
     _texts: dict[str, str | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -39,6 +55,10 @@ class FixContext:
     _lstats: dict[str, os.stat_result | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _listings: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _excluded: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
     # Derived data about the context (a parsed manifest…), computed once per file checked by
     # whichever fixer needs it first; keyed by the fixer helpers that fill it.
     memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -67,6 +87,23 @@ class FixContext:
         rel = rel.lstrip("/")
         return self.context_dir / rel if rel not in ("", ".") else self.context_dir
 
+    def _full_path(self, rel: str) -> str | None:
+        """:meth:`context_path` as a string, joined as pathlib joins (empty and `.` parts
+        dropped, `..` kept) without building a Path: every context read asks for one."""
+        base: str | None = self._known.get("base")
+        if base is None:
+            if self.context_dir is None:
+                return None
+            base = self._known["base"] = os.fspath(self.context_dir)
+        rel = rel.lstrip("/")
+        if rel in ("", "."):
+            return base
+        if "//" in rel or rel.endswith(("/", "/.")) or rel.startswith("./") or "/./" in rel:
+            rel = "/".join(p for p in rel.split("/") if p and p != ".")
+            if not rel:
+                return base
+        return f"{base}{rel}" if base.endswith("/") else f"{base}/{rel}"
+
     def exists(self, rel: str) -> bool:
         # Several fixers ask about the same few names (lock files, manifests): ask the file
         # system once per file checked. The context does not change during a run.
@@ -84,11 +121,12 @@ class FixContext:
         """A context file's text (UTF-8, errors replaced), or None when absent/unreadable."""
         if rel in self._texts:
             return self._texts[rel]
-        p = self.context_path(rel)
+        p = self._full_path(rel)
         text: str | None = None
         if p is not None:
             try:
-                text = p.read_text(encoding="utf-8", errors="replace")
+                with open(p, encoding="utf-8", errors="replace") as fh:
+                    text = fh.read()
             except OSError:
                 text = None
         self._texts[rel] = text
@@ -96,9 +134,10 @@ class FixContext:
 
     def lstat(self, rel: str) -> os.stat_result | None:
         """A context path's own status (symbolic links not followed), None when absent."""
-        if rel in self._lstats:
-            return self._lstats[rel]
-        p = self.context_path(rel)
+        known = self._lstats.get(rel, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known  # type: ignore[return-value]
+        p = self._full_path(rel)
         st: os.stat_result | None = None
         if p is not None:
             try:
@@ -110,24 +149,26 @@ class FixContext:
 
     def read_bytes(self, rel: str, limit: int = 1 << 20) -> bytes | None:
         """At most ``limit`` bytes of a context file (for sniffing), or None when unreadable."""
-        p = self.context_path(rel)
+        p = self._full_path(rel)
         if p is None:
             return None
         try:
-            with p.open("rb") as fh:
+            with open(p, "rb") as fh:
                 return fh.read(limit)
         except OSError:
             return None
 
     def list_dir(self, rel: str = "") -> list[str]:
         """Names in a context directory (sorted), empty when absent."""
-        p = self.context_path(rel)
-        if p is None:
-            return []
-        try:
-            return sorted(os.listdir(p))
-        except OSError:
-            return []
+        names = self._listings.get(rel)
+        if names is None:
+            p = self._full_path(rel)
+            try:
+                names = tuple(sorted(os.listdir(p))) if p is not None else ()
+            except OSError:
+                names = ()
+            self._listings[rel] = names
+        return list(names)
 
     @property
     def dockerignore_file(self) -> Path | None:
@@ -153,19 +194,22 @@ class FixContext:
         return ignore
 
     def _read_dockerignore(self) -> DockerIgnore | None:
-        from dockfix.semantics.dockerignore import DockerIgnore
-
         f = self.dockerignore_file
         if f is None:
             return None
         try:
             # bytes, not read_text(): its newline translation would change what Docker reads
-            return DockerIgnore.from_text(f.read_bytes().decode("utf-8", errors="replace"))
+            return _parsed_ignore(f.read_bytes().decode("utf-8", errors="replace"))
         except (OSError, ValueError):
             # unreadable, or a pattern Docker itself rejects (the build fails anyway)
             return None
 
     def is_excluded(self, rel: str) -> bool:
         """Whether ``.dockerignore`` keeps a context path out of the build."""
-        ign = self.dockerignore
-        return ign is not None and ign.excludes(rel)
+        known = self._excluded.get(rel)
+        if known is None:
+            ign = self.dockerignore
+            if ign is None:  # the usual context: no ignore file
+                return False
+            known = self._excluded[rel] = ign.excludes(rel)
+        return known
