@@ -13,11 +13,11 @@ four levels deep.
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockfix.files.input_log import replaying_reads
 from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.memo import per_context
 from dockfix.semantics.semantic import user_at
@@ -31,7 +31,7 @@ _MAX_DIRS = 3000
 _SKIP = frozenset({"node_modules", "vendor", "__pycache__", "venv", ".venv", "dist", "build"})
 
 
-@functools.lru_cache(maxsize=4096)
+@replaying_reads(maxsize=4096)
 def _repo_root(start: str) -> str | None:
     """The nearest directory at or above ``start`` (a real path) with `.git` (a monorepo's
     files share it)."""
@@ -92,7 +92,7 @@ def repository_base_user(ctx: FixContext, ref: str) -> tuple[str, str] | None:
     return None
 
 
-@functools.lru_cache(maxsize=256)
+@replaying_reads(maxsize=256)
 def _search(root_text: str, ref: str) -> tuple[str, ...]:
     """The Dockerfiles that may build ``ref``, relative to the repository's top: walked once
     per base image of a run (a monorepo's files share a few bases), read each time."""

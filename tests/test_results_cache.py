@@ -79,6 +79,25 @@ def test_dockerignore_created_or_changed_rechecks_that_file_only(
     assert _rechecked(_run(cache)) == []
 
 
+def test_a_base_image_dockerfile_added_to_the_repository_rechecks_every_file_built_on_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    """DF201 looks for the Dockerfile that builds a repository's own base image, and the run
+    walks the repository once for all the files that use that base: each file's entry still
+    names the walk, so a `base/Dockerfile` added later re-checks both files, not the first."""
+    (repo / ".git").mkdir()
+    for name in ("a", "b"):
+        (repo / name / "Dockerfile").write_text('FROM acme/app-base:1.4\nCMD ["app"]\n')
+    cache = tmp_path / "cache"
+    _run(cache)
+    assert _rechecked(_run(cache)) == []
+    (repo / "base").mkdir()
+    (repo / "base" / "Dockerfile").write_text("FROM debian:12\nUSER app\n")
+    warm = _run(cache)
+    assert _rechecked(warm) == ["a/Dockerfile", "b/Dockerfile"]
+    assert _findings(warm) == _findings(_run(None))
+
+
 def test_same_bytes_rewritten_stay_cached(repo: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     _run(cache)

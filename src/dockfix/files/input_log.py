@@ -21,9 +21,11 @@ import hashlib
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # (kind, absolute path, status stamp, digest): kind "stat" or "lstat" (the status the fixer
 # asked for; the digest, for an opened file, of its bytes) or "list" (a directory's names).
@@ -204,6 +206,53 @@ def _recording_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
     _note_status(path, kwargs, False)
     result: os.stat_result = _outer_lstat(path, *args, **kwargs)
     return result
+
+
+def replaying_reads(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A memo across files (``maxsize`` answers) for a function whose answer depends on what
+    it reads from disk: each answer keeps the reads that made it, and a later file that the
+    memo answers is recorded as having read them too. (An ``lru_cache`` would record them for
+    the first file only: the others' results-cache entries would miss those inputs.) An
+    answer made while nothing records is made again when something does."""
+
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        memo: dict[tuple[Any, ...], tuple[T, InputLog | None]] = {}
+
+        def answer(*args: Any) -> T:
+            global _active
+            outer = _active
+            known = memo.get(args)
+            if known is not None and (outer is None or known[1] is not None):
+                if outer is not None and known[1] is not None:
+                    _merge(outer, known[1])
+                return known[0]
+            if len(memo) >= maxsize:
+                memo.clear()
+            if outer is None:
+                result = fn(*args)
+                memo[args] = (result, None)
+                return result
+            reads = _active = InputLog()
+            try:
+                result = fn(*args)
+            finally:
+                _active = outer
+            _merge(outer, reads)
+            memo[args] = (result, reads)
+            return result
+
+        return answer
+
+    return decorate
+
+
+def _merge(into: InputLog, reads: InputLog) -> None:
+    into.opened |= reads.opened
+    into.stated |= reads.stated
+    into.lstated |= reads.lstated
+    into.listed |= reads.listed
+    into.unknown = into.unknown or reads.unknown
+    into.answers.update(reads.answers)
 
 
 def note_answer(key: tuple[str, str], answer: object) -> None:
