@@ -1,0 +1,2 @@
+import falcon
+app = falcon.App()
