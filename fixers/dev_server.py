@@ -54,7 +54,10 @@ CMD ["gunicorn", "--bind", "0.0.0.0:8000", "mysite.wsgi"]
 ## Fix safety
 No fix (display-only): the production command needs what the development server did for free
 (a build step, a server package such as gunicorn in the dependencies, static files collected,
-a web server's configuration), which a rewrite of the start command cannot add.
+a web server's configuration), which a rewrite of the start command cannot add. A reloading
+server (`--reload`, `fastapi dev`) needs nothing more without it, but the same Dockerfile often
+serves development too, with the source mounted into the container, where the reload is wanted:
+which use the image has is not in the file.
 
 ## Options
 None.
@@ -99,6 +102,20 @@ _SERVERS = frozenset(
         *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails"),
     }
 )
+_NEEDS_MORE = (
+    "the production command needs a build step and dependencies that a rewrite of the start "
+    "command cannot add"
+)
+
+
+def _reload_why_not(what: str) -> str:
+    return (
+        "the same server without it needs nothing more, but whether the image also serves "
+        "development with the source mounted into it (a compose bind mount), where "
+        f"{what} is wanted, is not in this file: change it where the image runs in production"
+    )
+
+
 # Servers `dev_server` reports only with `--reload`; `node` (`--watch`) and `php` (`-S`,
 # `artisan serve`) have their own test.
 _RELOADERS = frozenset({"uvicorn", "gunicorn", "hypercorn"})
@@ -108,6 +125,7 @@ _RUNNERS = (["bundle", "exec"], ["poetry", "run"], ["pipenv", "run"], ["uv", "ru
 class Server(NamedTuple):
     shown: str  # the command as the message names it
     instead: str  # the production alternative
+    why_not: str = _NEEDS_MORE  # why the start command is not rewritten
 
 
 class Start(NamedTuple):
@@ -244,9 +262,10 @@ def _python_server(
         target = module if ":" in module else f"{module}:app"
         return Server("flask run", f"a WSGI server: `gunicorn --bind 0.0.0.0:5000 {target}`")
     if name in ("uvicorn", "gunicorn", "hypercorn") and "--reload" in argv:
-        return Server(f"{name} --reload", f"`{name}` without `--reload`")
+        why_not = _reload_why_not("`--reload`")
+        return Server(f"{name} --reload", f"`{name}` without `--reload`", why_not)
     if name == "fastapi" and sub == "dev":
-        return Server("fastapi dev", "`fastapi run`")
+        return Server("fastapi dev", "`fastapi run`", _reload_why_not("`fastapi dev`"))
     if name == "http.server":
         return Server("python -m http.server", "nginx serving the directory")
     return None
@@ -350,8 +369,7 @@ class DevServer(Fixer):
                 yield self.finding(
                     start.at,
                     f"the image starts a development server (`{found.shown}`): use {found.instead}",
-                    reason="the production command needs a build step and dependencies that a "
-                    "rewrite of the start command cannot add",
+                    reason=found.why_not,
                 )
                 return
 
