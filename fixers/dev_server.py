@@ -9,12 +9,13 @@ production alternative for each:
 
 | started | instead |
 | --- | --- |
-| `ng serve`, `vite`, `vite preview`, `react-scripts start`, `vue-cli-service serve`, `webpack serve`, `webpack-dev-server`, `gatsby develop`, `hugo server`, `jekyll serve` | build the static files in a build stage and serve them with nginx |
+| `ng serve`, `vite`, `vite preview`, `react-scripts start`, `vue-cli-service serve`, `webpack serve`, `webpack-dev-server`, `gatsby develop`, `hugo server`, `jekyll serve`, `mkdocs serve` | build the static files in a build stage and serve them with nginx |
 | `next dev`, `nuxt dev`, `astro dev` | `next build` + `next start` (or the standalone `node server.js`), `node .output/server/index.mjs` |
 | `nodemon app.js`, `node --watch`, `ts-node-dev`, `tsx watch` | `node app.js` (compiled JavaScript) |
 | `python manage.py runserver` | gunicorn with the project's `wsgi` module (read from `manage.py`) |
 | `flask run` | a WSGI server: `gunicorn <module>:app` |
 | `uvicorn --reload`, `gunicorn --reload`, `fastapi dev` | the same server without `--reload`, `fastapi run` |
+| `dotnet watch` | `dotnet publish` in a build stage, `dotnet <app>.dll` |
 | `rails server` where `RAILS_ENV` is not `production` | `RAILS_ENV=production` (and `bundle exec puma`) |
 | `php artisan serve`, `php -S`, `python -m http.server` | php-fpm behind nginx, Laravel Octane; nginx |
 
@@ -99,7 +100,7 @@ _SERVERS = frozenset(
         *("manage.py", "django-admin", "flask", "fastapi"),
         *("http.server", "ng", "vite", "react-scripts", "vue-cli-service", "webpack-dev-server"),
         *("webpack", "webpack-cli", "next", "nuxt", "nuxi", "astro", "nodemon"),
-        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails"),
+        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails", "mkdocs", "dotnet"),
     }
 )
 _NEEDS_MORE = (
@@ -313,6 +314,13 @@ def _site_generator(cmd: _Command) -> Server | None:
         return Server("hugo server", f"`hugo --minify`: {STATIC_SITE}")
     if name == "jekyll" and sub in ("serve", "s", "server"):
         return Server("jekyll serve", f"`jekyll build`: {STATIC_SITE}")
+    if name == "mkdocs" and sub == "serve":
+        return Server("mkdocs serve", f"`mkdocs build`: {STATIC_SITE}")
+    if name == "dotnet" and sub == "watch":
+        return Server(
+            "dotnet watch",
+            "`dotnet publish` in a build stage and `dotnet <app>.dll` on the aspnet runtime image",
+        )
     return None
 
 
