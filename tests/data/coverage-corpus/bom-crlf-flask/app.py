@@ -1,1 +1,3 @@
-from flask import Flask; app = Flask(__name__)
+from flask import Flask
+
+app = Flask(__name__)

@@ -1,2 +1,3 @@
 import falcon
+
 app = falcon.App()
