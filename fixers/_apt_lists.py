@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockfix.core.fixer import Edit, Fix
+from dockfix.fixers._context_files import ContextFiles
+from dockfix.fixers._image_paths import image_workdir_at
 from dockfix.fixers._kept_caches import (
     Cmd,
     Kept,
@@ -25,8 +28,11 @@ from dockfix.fixers._run_script import (
     chain_item_of,
     runs_local_script,
 )
-from dockfix.semantics.semantic import from_reference
+from dockfix.semantics.semantic import from_reference, mounts, resolve_path
 from dockfix.syntax import Dockerfile, Instruction, Stage
+
+if TYPE_CHECKING:
+    from dockfix.semantics.context import FixContext
 
 APT = SYSTEM_BY_NAME["apt"]
 APT_LISTS = APT.lists_dirs[0]
@@ -43,10 +49,14 @@ _APT_WORDS = "|".join(re.escape(p) for p in APT.programs)
 _TEXT_APT_CONSUMER = lazy_re(
     rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(sorted(APT_CONSUMERS)) + r")\b"
 )
+# The directories of the official images' PATH a script named without a `/` is found in.
+_PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _TEXT_APT_UPDATE = lazy_re(rf"\b({_APT_WORDS})\b[^;&|\n]*?\s(" + "|".join(APT.refresh) + r")\b")
 
 
-def apt_lists(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | None:
+def apt_lists(
+    doc: Dockerfile, owner: Instruction, cmds: list[Cmd], ctx: FixContext | None = None
+) -> Kept | None:
     """The lists an update and install of the RUN leave, with their removal appended (and the
     update added to the later RUNs that then need it); None when they are not left."""
     apt = [c for c in cmds if c.program in APT_PROGRAMS]
@@ -78,7 +88,7 @@ def apt_lists(doc: Dockerfile, owner: Instruction, cmds: list[Cmd]) -> Kept | No
     edit, why = append_command(doc, script, APT_RM)
     if edit is None:
         return Kept(message, reason=why)
-    plan = _Plan([edit])
+    plan = _Plan([edit], ctx)
     update_text = _update_text(last_update)
     _apt_later(doc, owner, plan, update_text)
     if plan.blocked:
@@ -152,6 +162,14 @@ def _apt_later_run(doc: Dockerfile, instr: Instruction, plan: _Plan, update_text
         return True
     script_name = runs_local_script(analysis)
     if script_name and first_consumer is None:
+        found = _script_source(doc, instr, script_name.split()[-1], plan.ctx)
+        if found is not None and _installs_without_update(found[1]):
+            plan.blocked = (
+                f"the RUN on line {line} runs `{script_name}`, whose source `{found[0]}` "
+                "installs with apt without `apt-get update`: removing the lists here would "
+                "break it"
+            )
+            return True
         plan.unsafe_why.append(
             f"the RUN on line {line} runs `{script_name}`, which may use apt without an update"
         )
@@ -201,8 +219,41 @@ def _add_update(
 @dataclass(eq=False)
 class _Plan:
     edits: list[Edit] = field(default_factory=list)
+    ctx: FixContext | None = None  # the build context, to read the scripts later RUNs run
     unsafe_why: list[str] = field(default_factory=list)
     blocked: str = ""
+
+
+def _script_source(
+    doc: Dockerfile, instr: Instruction, path: str, ctx: FixContext | None
+) -> tuple[str, str] | None:
+    """(context path, text) of the script a RUN runs, found by a bind mount of the RUN or by
+    the COPY above it that put it there; None when it is not known to come from the context."""
+    stage = instr.stage
+    if ctx is None or stage is None or not ctx.has_context:
+        return None
+    files = ContextFiles(doc, stage, ctx, instr)
+    rel: str | None = None
+    if "/" not in path:  # looked up on PATH: a COPY into one of its directories put it there
+        for directory in _PATH_DIRS:
+            rel = files.rel(f"{directory}/{path}")
+            if rel is not None:
+                break
+    else:
+        image_path = resolve_path(path, image_workdir_at(doc, stage, instr))
+        if image_path is None:
+            return None
+        target = instr.trigger if instr.trigger is not None else instr
+        for m in mounts(target):
+            if m.type == "bind" and m.from_ is None and m.source and m.target == image_path:
+                rel = m.source.lstrip("/")
+        rel = rel or files.rel(image_path)
+    text = ctx.read_text(rel) if rel is not None else None
+    return None if rel is None or text is None else (rel, text)
+
+
+def _installs_without_update(text: str) -> bool:
+    return bool(_TEXT_APT_CONSUMER.search(text)) and not _TEXT_APT_UPDATE.search(text)
 
 
 def _unexpanded_removals(c: Cmd) -> list[str]:

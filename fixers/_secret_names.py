@@ -26,11 +26,14 @@ _VARIABLE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
 _PATH = re.compile(r"^(?:/[\w.-]+)+/?$|^[A-Za-z]:\\[\w.\\ -]*$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@?#\s]+(?:/[^?#@\s]*)?$")
 _SWITCH = re.compile(r"(?i)^(?:true|false|yes|no|on|off|enabled|disabled)$")
-# An OpenPGP key's fingerprint (python's official image: `ENV GPG_KEY 7169…`) is public.
+# An OpenPGP key's fingerprint (python's official image: `ENV GPG_KEY 7169…`) is public:
+# a long key ID or a fingerprint, `0x` in front or not (rabbitmq's `OPENSSL_PGP_KEY_IDS`),
+# or in gpg's groups of four.
 _PGP_NAME = lazy_re(r"(?i)(?:^|_)(?:gpg|pgp)(?:_|$)")
-_FINGERPRINTS = re.compile(
-    r"^(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})(?:[ ,]+(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}))*$"
+_KEY_ID = (
+    r"(?:(?:0x)?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})|[0-9A-Fa-f]{4}(?: {1,2}[0-9A-Fa-f]{4}){9})"
 )
+_FINGERPRINTS = re.compile(rf"^{_KEY_ID}(?:[ ,]+{_KEY_ID})*$")
 
 
 def looks_secret(name: str) -> bool:

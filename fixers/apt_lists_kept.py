@@ -56,7 +56,8 @@ are checked: one that installs without its own `apt-get update` would fail once 
 gone, so the fix adds the update there as well and is **unsafe** (that install now sees
 current lists); where that cannot be written (exec form, inside `||` or a compound command),
 the finding is display-only. A later `RUN` that runs a script (`./install.sh`) could call
-apt without updating: the fix is then unsafe too. Likewise for apk: `--no-cache` fetches a
+apt without updating: the fix is then unsafe too, and display-only where the script's source
+in the build context (by its `COPY` or bind mount) installs with apt without an update. Likewise for apk: `--no-cache` fetches a
 fresh index, so it is unsafe where the `RUN` used an index fetched by an earlier layer, or
 where a later `apk` command relies on the index this `RUN` stops keeping. A later
 `dnf`/`yum` with `--cacheonly` (a later `yarn … --offline`) makes the clean-up display-only.
@@ -119,7 +120,7 @@ class AptListsKept(Fixer):
             cmds = commands_of(analyse_run(doc, owner))
             if not cmds:
                 continue
-            kept = apt_lists(doc, owner, cmds)
+            kept = apt_lists(doc, owner, cmds, ctx)
             if kept is not None:
                 yield self._kept(owner, kept, APT.hadolint_rule)
             kept = apk_index(doc, owner, cmds)

@@ -9,12 +9,13 @@ production alternative for each:
 
 | started | instead |
 | --- | --- |
-| `ng serve`, `vite`, `vite preview`, `react-scripts start`, `vue-cli-service serve`, `webpack serve`, `webpack-dev-server`, `gatsby develop`, `hugo server`, `jekyll serve` | build the static files in a build stage and serve them with nginx |
+| `ng serve`, `vite`, `vite preview`, `react-scripts start`, `vue-cli-service serve`, `webpack serve`, `webpack-dev-server`, `gatsby develop`, `hugo server`, `jekyll serve`, `mkdocs serve` | build the static files in a build stage and serve them with nginx |
 | `next dev`, `nuxt dev`, `astro dev` | `next build` + `next start` (or the standalone `node server.js`), `node .output/server/index.mjs` |
 | `nodemon app.js`, `node --watch`, `ts-node-dev`, `tsx watch` | `node app.js` (compiled JavaScript) |
 | `python manage.py runserver` | gunicorn with the project's `wsgi` module (read from `manage.py`) |
 | `flask run` | a WSGI server: `gunicorn <module>:app` |
 | `uvicorn --reload`, `gunicorn --reload`, `fastapi dev` | the same server without `--reload`, `fastapi run` |
+| `dotnet watch` | `dotnet publish` in a build stage, `dotnet <app>.dll` |
 | `rails server` where `RAILS_ENV` is not `production` | `RAILS_ENV=production` (and `bundle exec puma`) |
 | `php artisan serve`, `php -S`, `python -m http.server` | php-fpm behind nginx, Laravel Octane; nginx |
 
@@ -54,7 +55,10 @@ CMD ["gunicorn", "--bind", "0.0.0.0:8000", "mysite.wsgi"]
 ## Fix safety
 No fix (display-only): the production command needs what the development server did for free
 (a build step, a server package such as gunicorn in the dependencies, static files collected,
-a web server's configuration), which a rewrite of the start command cannot add.
+a web server's configuration), which a rewrite of the start command cannot add. A reloading
+server (`--reload`, `fastapi dev`) needs nothing more without it, but the same Dockerfile often
+serves development too, with the source mounted into the container, where the reload is wanted:
+which use the image has is not in the file.
 
 ## Options
 None.
@@ -96,9 +100,23 @@ _SERVERS = frozenset(
         *("manage.py", "django-admin", "flask", "fastapi"),
         *("http.server", "ng", "vite", "react-scripts", "vue-cli-service", "webpack-dev-server"),
         *("webpack", "webpack-cli", "next", "nuxt", "nuxi", "astro", "nodemon"),
-        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails"),
+        *("ts-node-dev", "tsx", "gatsby", "hugo", "jekyll", "rails", "mkdocs", "dotnet"),
     }
 )
+_NEEDS_MORE = (
+    "the production command needs a build step and dependencies that a rewrite of the start "
+    "command cannot add"
+)
+
+
+def _reload_why_not(what: str) -> str:
+    return (
+        "the same server without it needs nothing more, but whether the image also serves "
+        "development with the source mounted into it (a compose bind mount), where "
+        f"{what} is wanted, is not in this file: change it where the image runs in production"
+    )
+
+
 # Servers `dev_server` reports only with `--reload`; `node` (`--watch`) and `php` (`-S`,
 # `artisan serve`) have their own test.
 _RELOADERS = frozenset({"uvicorn", "gunicorn", "hypercorn"})
@@ -108,6 +126,7 @@ _RUNNERS = (["bundle", "exec"], ["poetry", "run"], ["pipenv", "run"], ["uv", "ru
 class Server(NamedTuple):
     shown: str  # the command as the message names it
     instead: str  # the production alternative
+    why_not: str = _NEEDS_MORE  # why the start command is not rewritten
 
 
 class Start(NamedTuple):
@@ -244,9 +263,10 @@ def _python_server(
         target = module if ":" in module else f"{module}:app"
         return Server("flask run", f"a WSGI server: `gunicorn --bind 0.0.0.0:5000 {target}`")
     if name in ("uvicorn", "gunicorn", "hypercorn") and "--reload" in argv:
-        return Server(f"{name} --reload", f"`{name}` without `--reload`")
+        why_not = _reload_why_not("`--reload`")
+        return Server(f"{name} --reload", f"`{name}` without `--reload`", why_not)
     if name == "fastapi" and sub == "dev":
-        return Server("fastapi dev", "`fastapi run`")
+        return Server("fastapi dev", "`fastapi run`", _reload_why_not("`fastapi dev`"))
     if name == "http.server":
         return Server("python -m http.server", "nginx serving the directory")
     return None
@@ -294,6 +314,13 @@ def _site_generator(cmd: _Command) -> Server | None:
         return Server("hugo server", f"`hugo --minify`: {STATIC_SITE}")
     if name == "jekyll" and sub in ("serve", "s", "server"):
         return Server("jekyll serve", f"`jekyll build`: {STATIC_SITE}")
+    if name == "mkdocs" and sub == "serve":
+        return Server("mkdocs serve", f"`mkdocs build`: {STATIC_SITE}")
+    if name == "dotnet" and sub == "watch":
+        return Server(
+            "dotnet watch",
+            "`dotnet publish` in a build stage and `dotnet <app>.dll` on the aspnet runtime image",
+        )
     return None
 
 
@@ -350,8 +377,7 @@ class DevServer(Fixer):
                 yield self.finding(
                     start.at,
                     f"the image starts a development server (`{found.shown}`): use {found.instead}",
-                    reason="the production command needs a build step and dependencies that a "
-                    "rewrite of the start command cannot add",
+                    reason=found.why_not,
                 )
                 return
 

@@ -6,7 +6,8 @@ whole-reference `ARG` defaults used by a `FROM`) whose tag follows a release lin
 naming one, without asking a registry:
 
 - a tag without any version number: a channel (`node:lts`, `ubuntu:rolling`,
-  `debian:stable-slim`, `alpine:edge`, `nginx:mainline`) or a variant alone (`python:slim`,
+  `debian:stable-slim`, `alpine:edge`, `nginx:mainline`), a branch whose builds a CI job
+  pushes under its name (`ghcr.io/acme/api:main`), or a variant alone (`python:slim`,
   `node:alpine`), or an application image tagged with a distribution's codename only
   (`python:bookworm`: the codename names the Debian release under Python, not Python's
   version);
@@ -99,6 +100,8 @@ _CHANNELS = frozenset(
         "insiders",
     }
 )
+# Tags a CI job writes after the branch it built (`ghcr.io/acme/api:main`).
+_BRANCHES = frozenset({"main", "master", "develop", "development", "trunk", "head"})
 # Variants that select a flavour of the image, never a version.
 _VARIANTS = frozenset(
     {
@@ -161,6 +164,9 @@ def floating_reason(ref: ImageRef) -> str | None:
     channels = [p for p in parts if p in _CHANNELS]
     if channels:
         return f"`{channels[0]}` is a release channel, not a version"
+    branches = [p for p in parts if p in _BRANCHES]
+    if branches:
+        return f"`{branches[0]}` follows a branch's builds, not a version"
     if any(any(c.isdigit() for c in p) for p in parts):
         return None
     unknown = [p for p in parts if p not in _VARIANTS]
@@ -212,5 +218,5 @@ def _variant_suffix(ref: ImageRef) -> str:
     tag = ref.tag or ""
     version = _VERSION.match(tag)
     rest = tag[version.end() :] if version is not None else tag
-    rest = "-".join(p for p in re.split(r"-", rest) if p and p.lower() not in _CHANNELS)
+    rest = "-".join(p for p in re.split(r"-", rest) if p and p.lower() not in _CHANNELS | _BRANCHES)
     return f"-{rest}" if rest else ""

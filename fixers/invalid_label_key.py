@@ -6,7 +6,9 @@ checks, naming the rule it breaks: it must start with a lower-case letter and en
 lower-case letter or a digit; it may hold only lower-case letters, digits, `.`, `-`, `_` and
 `/` (hadolint 2.15 accepts the last two, checked against the binary); it may not hold `..` or
 `--`; and it may not be in a namespace Docker reserves for itself
-(`com.docker.*`, `io.docker.*`, `org.dockerproject.*`). Quotes around a key are not part of it.
+(`com.docker.*`, `io.docker.*`, `org.dockerproject.*`), except the labels Docker asks a Docker
+Desktop extension to set (`com.docker.desktop.extension.*`, `com.docker.extension.*`), which
+hadolint reports too. Quotes around a key are not part of it.
 A key written with a variable (`LABEL $KEY=…`) is not judged: its value is only known at build
 time (hadolint reports it, since `$` is not a key character). hadolint 2.15 does not look
 inside `ONBUILD`; dockfix does, as the key reaches the images built from this one.
@@ -50,6 +52,9 @@ from dockfix.semantics.semantic import unquote_word
 from dockfix.syntax import Dockerfile, Instruction, env_pairs
 
 _RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
+# Keys in Docker's namespace that Docker asks for: an extension's metadata, which Docker
+# Desktop reads from these labels (the Extensions SDK's image labels).
+_DOCKER_ASKS_FOR = ("com.docker.desktop.extension.", "com.docker.extension.")
 _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 _DIGITS = frozenset("0123456789")
 _KEY_CHARS = _LOWER | _DIGITS | frozenset(".-_/")
@@ -68,7 +73,7 @@ def key_problem(key: str) -> str | None:
     if ".." in key or "--" in key:
         return "it may not hold `..` or `--`"
     for namespace in _RESERVED_NAMESPACES:
-        if key.startswith(namespace):
+        if key.startswith(namespace) and not key.startswith(_DOCKER_ASKS_FOR):
             return f"the namespace `{namespace[:-1]}` is reserved for Docker"
     return None
 

@@ -316,6 +316,9 @@ class NoDockerignore(Fixer):
         if not self._verified(content, reach, index):
             return
         description = "create .dockerignore"
+        applicability = self._applicability(dropped, reach, index)
+        if applicability is Applicability.UNSAFE and dropped:
+            description += f": takes {_named(dropped)} out of the build context"
         if preventive:
             description += (
                 f" ({', '.join(p for _, p in preventive)}: nothing there yet, kept out before "
@@ -323,7 +326,7 @@ class NoDockerignore(Fixer):
             )
         fix = Fix(
             (),
-            self._applicability(dropped, reach, index),
+            applicability,
             description=description,
             file_changes=(FileChange(root / ".dockerignore", content, None),),
         )
@@ -433,3 +436,10 @@ class NoDockerignore(Fixer):
         if (reach.whole and dropped) or any(swept_by_source(p, reach.sources) for p in dropped):
             return Applicability.UNSAFE  # a COPY took them along: the image changes
         return Applicability.SAFE
+
+
+def _named(paths: set[str]) -> str:
+    """The tops of the excluded trees, a few by name (`.env`, `dist` and 3 more)."""
+    tops = sorted(p for p in paths if not any(p.startswith(q + "/") for q in paths))
+    shown = ", ".join(f"`{p}`" for p in tops[:3])
+    return shown + (f" and {len(tops) - 3} more" if len(tops) > 3 else "")

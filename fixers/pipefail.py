@@ -35,9 +35,11 @@ Display-only, with the reason, when: the base image is not known to have bash (A
 `SHELL` is already set without `pipefail` (add it there by hand); a pipeline would break
 under `pipefail` without anything being wrong: a reader that stops early (`head`,
 `grep -q`, `read`) makes the writer die of SIGPIPE, `yes | …` always does, and a negated
-`! a | b` test would change its answer; or the RUN is in exec form (`SHELL` does not
-apply to it). Where a parent stage already set a `pipefail` SHELL, the same line is added
-to the child stage (hadolint checks per stage): safe, the build does not change.
+`! a | b` test would change its answer; on Debian and Ubuntu, a RUN under the new shell
+`echo`es a backslash escape (`echo "a\\nb" > conf`: dash's `echo` writes a newline, bash's a
+backslash and an `n`); or the RUN is in exec form (`SHELL` does not apply to it). Where
+a parent stage already set a `pipefail` SHELL, the same line is added to the child stage
+(hadolint checks per stage): safe, the build does not change.
 
 ## Options
 None.
@@ -160,6 +162,12 @@ class Pipefail(Fixer):
                 why = _risk(pipe)
                 if why:
                     return self.finding(run, message, reason=f"line {later.start_line}: {why}")
+            if family == "debian" and _dash_echo(doc, later):
+                why = (
+                    "`echo` writes a backslash escape, which Debian's `/bin/sh` (dash) expands "
+                    "and bash writes as typed: print it with `printf`, then this applies"
+                )
+                return self.finding(run, message, reason=f"line {later.start_line}: {why}")
         line = _shell_line(doc, [shell, "-o", "pipefail", "-c"])
         edit = insert_before(doc, run, [line])
         return self.finding(
@@ -167,6 +175,19 @@ class Pipefail(Fixer):
             message,
             Fix.unsafe(edit, description=f"run the stage's RUNs with `{shell} -o pipefail`"),
         )
+
+
+def _dash_echo(doc: Dockerfile, run: Instruction) -> bool:
+    """Whether the RUN's SHELL-run script echoes a backslash (`echo "a\\nb"`): dash's
+    `echo` expands it, bash's does not, so the bytes written change with the shell."""
+    return any(
+        script.shell == "sh"
+        and script.kind in ("line", "body")
+        and not script.parsed.text.startswith("#!")
+        and cmd.name == "echo"
+        and any("\\" in w.value for w in cmd.words[1:])
+        for script, cmd in analyse_run(doc, run).commands()
+    )
 
 
 def _shell_line(doc: Dockerfile, argv: list[str]) -> str:

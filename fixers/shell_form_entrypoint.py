@@ -58,6 +58,7 @@ hadolint DL3025 · BuildKit check JSONArgsRecommended · Trivy: none · Checkov:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
@@ -119,7 +120,7 @@ class ShellFormEntrypoint(Fixer):
         elif shell[1] is None:  # not JSON: BuildKit refuses it at build time; name it as written
             runner = f"`SHELL {shell[0].args.strip()}`"
         else:
-            runner = " ".join(shell[1])
+            runner = _shell_named(shell[1])
         message = (
             f"{kw} in shell form runs the program under {runner}, which may keep signals from it"
         )
@@ -166,14 +167,22 @@ class ShellFormEntrypoint(Fixer):
         return self.finding(instr, message, fix)
 
 
+def _shell_named(argv: list[str]) -> str:
+    """A SHELL's program and options, quoted, without the script text a shell such as
+    PowerShell is given (`["powershell", "-Command", "$ErrorActionPreference = …"]`)."""
+    shown = list(itertools.takewhile(lambda word: not any(c.isspace() for c in word), argv))
+    return f"`{' '.join(shown)}{' …' if len(shown) < len(argv) else ''}`"
+
+
 def _shell_problem(doc: Dockerfile, instr: Instruction, stage: Stage) -> str:
     """Why the shell that runs the shell form cannot be assumed to be /bin/sh -c."""
     from dockfix.syntax import env_pairs
 
     hint = windows_hint(doc, stage)
-    if hint:
-        return f"{hint}; Windows runs shell form with cmd /S /C, which quotes differently"
     shell = shell_in_effect(stage, instr)
+    if hint:
+        runner = "cmd /S /C" if shell is None or shell[1] is None else _shell_named(shell[1])
+        return f"{hint}; Windows runs shell form with {runner}, which quotes differently"
     if shell is not None:
         problem = posix_shell_problem(shell[1])
         if problem:

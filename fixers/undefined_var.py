@@ -3,10 +3,10 @@
 ## What it does
 Reports a variable used in an instruction whose arguments BuildKit expands itself (`ENV`,
 `LABEL`, `COPY`, `ADD` with their `--chown`/`--chmod`, `EXPOSE`, `WORKDIR`, `USER`, `VOLUME`,
-`STOPSIGNAL`) when nothing defines it before that instruction: no `ARG` or `ENV` of the stage
-or of the stages it is built `FROM`, not one of BuildKit's predefined proxy arguments
-(`HTTP_PROXY`, `no_proxy` …), not `PATH`. A `$VAR` inside `RUN`, `CMD`, `ENTRYPOINT` or
-`HEALTHCHECK` is the shell's business and is never reported, nor one after the escape
+`STOPSIGNAL`, and the `--mount` options of a `RUN`) when nothing defines it before that
+instruction: no `ARG` or `ENV` of the stage or of the stages it is built `FROM`, not one of
+BuildKit's predefined proxy arguments (`HTTP_PROXY`, `no_proxy` …), not `PATH`. A `$VAR` in
+the command of a `RUN`, `CMD`, `ENTRYPOINT` or `HEALTHCHECK` is the shell's business and is never reported, nor one after the escape
 character (`\\$VAR`), inside single quotes, or in a heredoc body. `${VAR:-default}`,
 `${VAR-default}`, `${VAR:+word}` and `${VAR+word}` say what to use when `VAR` is unset and are
 not reported (BuildKit's check names them too).
@@ -70,6 +70,8 @@ from dockfix.syntax import Dockerfile, Instruction, Stage
 _EXPANDED = frozenset(
     {"ENV", "LABEL", "COPY", "ADD", "EXPOSE", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL"}
 )
+# RUN's command is the shell's; BuildKit expands its `--mount` options only.
+_CHECKED = _EXPANDED | {"RUN"}
 # BuildKit's default PATH is set in every stage whose image has none.
 _ALWAYS_SET = PROXY_ARGS | {"PATH"}
 
@@ -77,6 +79,8 @@ _ALWAYS_SET = PROXY_ARGS | {"PATH"}
 def _used_names(instr: Instruction, escape: str) -> list[str]:
     """The unguarded variables the instruction's expanded words name, once each, in order."""
     texts = [instr.args]  # the command line only: heredoc bodies are not in it
+    if instr.keyword == "RUN":
+        texts = [f.value or "" for f in instr.flags if f.name == "mount"]
     if instr.keyword in ("COPY", "ADD"):
         texts += [f.value or "" for f in instr.flags if f.name in ("chown", "chmod")]
     names: dict[str, None] = {}
@@ -137,13 +141,13 @@ class UndefinedVar(Fixer):
     name = "undefined-var"
     summary = "A variable no ARG or ENV defines where BuildKit expands it"
     resolves = Resolves(buildkit=("UndefinedVar",))
-    acts_on = _EXPANDED
+    acts_on = _CHECKED
 
     def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
         for stage in doc.stages:
             declared: set[str] = set()  # names this fixer declares in the stage
             for instr in stage.instructions:
-                if instr.keyword not in _EXPANDED or "$" not in instr.logical:
+                if instr.keyword not in _CHECKED or "$" not in instr.logical:
                     continue
                 scope = scope_at(stage, instr)
                 for name in _used_names(instr, doc.escape):

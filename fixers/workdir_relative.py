@@ -33,7 +33,9 @@ another `--build-arg BASE=…` would start elsewhere.
 
 Display-only when the directory before it is not known (a base image this tool does not
 know, which may set its own `WORKDIR`, or an earlier `WORKDIR` with variables), and when
-the path holds variables, quotes or the escape character. Windows stages are left alone.
+the path holds variables, quotes or the escape character. A path that starts with a variable,
+quoted or not (`WORKDIR $APP_HOME`, Jupyter's `WORKDIR "${HOME}"`), is not reported: it is as
+absolute as the variable, which the base image may set. Windows stages are left alone.
 
 ## Options
 None.
@@ -79,7 +81,7 @@ class WorkdirRelative(Fixer):
             path = instr.args.strip()
             if (
                 not path
-                or path.startswith(("/", "$", '"/', "'/"))
+                or path.startswith(("/", "$", '"/', "'/", '"$'))
                 or windows_hint(doc, instr.stage)
             ):
                 continue

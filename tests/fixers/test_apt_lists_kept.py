@@ -286,6 +286,34 @@ def test_later_script_makes_it_unsafe() -> None:
     assert "runs `./install.sh`" in left[0].message
 
 
+@pytest.mark.parametrize(
+    "later",
+    [
+        "COPY scripts/install-tools.sh /usr/local/bin/\nRUN install-tools.sh\n",
+        "WORKDIR /opt\nCOPY scripts/install-tools.sh .\nRUN sh ./install-tools.sh\n",
+        "RUN --mount=type=bind,source=scripts/install-tools.sh,target=/tmp/i.sh bash /tmp/i.sh\n",
+    ],
+)
+def test_a_later_script_of_the_context_that_installs_without_update_keeps_the_lists(
+    tmp_path: Path, later: str
+) -> None:
+    """The script is in the build context: it installs with apt without an update, so the
+    clean-up would break the build (unsafe before, where the script was not read)."""
+    (tmp_path / "scripts").mkdir()
+    script = "#!/bin/sh\nset -e\napt-get install -y --no-install-recommends jq\n"
+    (tmp_path / "scripts" / "install-tools.sh").write_text(script)
+    src = f"FROM debian:12\nRUN {UPDATE_INSTALL}\n{later}"
+    out, left = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF103"], unsafe_fixes=True)
+    assert out == src
+    assert [f.applicability for f in left] == [Applicability.DISPLAY_ONLY]
+    assert "scripts/install-tools.sh" in left[0].reason
+    assert "without `apt-get update`" in left[0].reason
+    # a script that updates first, or does not use apt, leaves the fix as it was: unsafe
+    (tmp_path / "scripts" / "install-tools.sh").write_text(script.replace("apt-get", "pip"))
+    out, left = dockfix.fix(src, path=tmp_path / "Dockerfile", select=["DF103"], unsafe_fixes=True)
+    assert RM in out and left == []
+
+
 def test_later_install_under_its_own_cache_mount_is_fine() -> None:
     src = (
         f"FROM debian\nRUN {UPDATE_INSTALL}\n"

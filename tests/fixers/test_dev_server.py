@@ -186,3 +186,53 @@ def test_the_cmd_an_entrypoint_script_runs_is_read(tmp_path: Path) -> None:
     # not readable: an `entrypoint` script is taken to run its arguments, as by convention
     src = src.replace("/app/start.sh", "/usr/local/bin/app-entrypoint.sh")
     assert check(src, tmp_path / "Dockerfile", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("start", "dropped"),
+    [
+        ('CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--reload"]', "`--reload`"),
+        ('CMD ["gunicorn", "--reload", "app:app"]', "`--reload`"),
+        ('CMD ["fastapi", "dev", "main.py"]', "`fastapi dev`"),
+    ],
+)
+def test_a_reloading_server_says_why_it_is_left_to_a_person(start: str, dropped: str) -> None:
+    """The same server without its reload needs no build step nor dependency: the reason
+    given for every other server was false here."""
+    (f,) = check(f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{start}\n")
+    assert "build step" not in f.reason
+    assert "mounted" in f.reason and dropped in f.reason
+
+
+@pytest.mark.parametrize(
+    ("base", "start", "shown", "instead"),
+    [
+        (
+            "python:3.12-slim",
+            'CMD ["mkdocs", "serve", "-a", "0.0.0.0:8000"]',
+            "mkdocs serve",
+            "`mkdocs build`",
+        ),
+        (
+            "mcr.microsoft.com/dotnet/sdk:8.0",
+            'CMD ["dotnet", "watch", "run"]',
+            "dotnet watch",
+            "`dotnet publish`",
+        ),
+        (
+            "mcr.microsoft.com/dotnet/sdk:8.0",
+            'ENTRYPOINT ["dotnet", "watch", "--project", "Api"]',
+            "dotnet watch",
+            "`dotnet publish`",
+        ),
+    ],
+)
+def test_a_docs_site_or_dotnet_watcher_is_a_development_server(
+    base: str, start: str, shown: str, instead: str
+) -> None:
+    (f,) = check(f"FROM {base}\nWORKDIR /app\nCOPY . .\n{start}\n")
+    assert f"`{shown}`" in f.message and instead in f.message, f.message
+
+
+def test_dotnet_running_a_published_dll_is_not() -> None:
+    assert check('FROM mcr.microsoft.com/dotnet/aspnet:8.0\nCMD ["dotnet", "Api.dll"]\n') == []

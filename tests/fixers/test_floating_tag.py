@@ -90,3 +90,20 @@ def test_suggested_pin_keeps_the_variant() -> None:
     assert "`golang:<major.minor>-alpine`" in finding.reason
     (finding,) = _findings("FROM node:lts\n")
     assert "`node:<major.minor>`" in finding.reason
+
+
+@pytest.mark.parametrize(
+    ("ref", "pin"),
+    [
+        # a CI-built image tagged after its branch: the branch is no variant to keep
+        ("ghcr.io/acme/api:main", "`ghcr.io/acme/api:<major.minor>`"),
+        (
+            "registry.example.com/base:master-alpine",
+            "`registry.example.com/base:<major.minor>-alpine`",
+        ),
+    ],
+)
+def test_a_branch_tag_follows_the_branch_and_is_not_kept_in_the_pin(ref: str, pin: str) -> None:
+    (finding,) = _findings(f"FROM {ref}\n")
+    assert "follows a branch" in finding.message
+    assert pin in finding.reason

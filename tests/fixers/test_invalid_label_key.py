@@ -90,3 +90,15 @@ def test_legacy_form_multi_line_and_onbuild() -> None:
 
 def test_variable_keys_are_not_judged() -> None:
     assert lines("FROM debian:12\nARG KEY=Version\nLABEL $KEY=1 ${KEY}x=2\n") == []
+
+
+def test_the_labels_docker_asks_extensions_for_are_not_reported() -> None:
+    """Docker Desktop reads an extension's metadata from `com.docker.desktop.extension.*` and
+    `com.docker.extension.*` labels its SDK documents: renaming them breaks the extension
+    (hadolint's DL3048 reports them; other `com.docker.*` keys stay reported)."""
+    text = (
+        'FROM alpine:3.20\nLABEL com.docker.desktop.extension.api.version="0.3.4" \\\n'
+        '    com.docker.extension.screenshots="[]" \\\n'
+        '    com.docker.desktop.extension.icon="icon.svg"\nLABEL com.docker.compose.project=x\n'
+    )
+    assert lines(text) == [5]

@@ -530,3 +530,21 @@ def test_git_is_kept_when_a_script_the_build_runs_calls_git(
     assert ".git" not in proposed(tmp_path)
     make(tmp_path, {script: body.replace("git", "date")})
     assert ".git" in proposed(tmp_path)
+
+
+def test_an_unsafe_fix_names_the_files_it_takes_out_of_the_build(tmp_path: Path) -> None:
+    """A `.env` that `COPY . .` puts in the image today goes: the description named only the
+    patterns that match nothing yet, so it did not say what made the fix unsafe."""
+    src = 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "-r", "dotenv/config", "i.js"]\n'
+    make(tmp_path, {"Dockerfile": src, ".env": "SECRET=1", "i.js": ""})
+    out = fix_document(
+        src,
+        [NoDockerignore()],
+        FixContext(path=tmp_path / "Dockerfile", context_dir=tmp_path),
+        unsafe=True,
+    )
+    (applied,) = out.applied
+    assert applied.fix.applicability is Applicability.UNSAFE
+    description = applied.fix.description
+    assert "takes `.env` out of the build context" in description, description
+    assert "nothing there yet" in description

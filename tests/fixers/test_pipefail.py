@@ -91,3 +91,35 @@ def test_display_only_with_the_reason(src: str, reason: str) -> None:
 )
 def test_no_finding(src: str) -> None:
     assert fix(src) == (src, [])
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        # mariadb-style: dash's echo writes the newline, bash's a backslash and an n
+        'FROM ubuntu:22.04\nRUN a | b\nRUN echo "[mysqld]\\nskip-name-resolve" > /etc/my.cnf\n',
+        "FROM debian:12\nRUN a | b\nRUN <<EOF\nset -e\necho 'x\\ty' > /etc/x\nEOF\n",
+        "FROM debian:12 AS base\nRUN a | b\nFROM base\nRUN { echo 'a\\nb'; } > /f\n",
+    ],
+)
+def test_an_echo_that_dash_expands_keeps_the_default_shell(src: str) -> None:
+    """Under bash, a later RUN's `echo 'a\\nb'` would write other bytes than under dash."""
+    out, left = fix(src)
+    assert out == src
+    assert [f.applicability for f in left] == [Applicability.DISPLAY_ONLY]
+    assert "`echo`" in left[0].reason and "line " in left[0].reason
+
+
+@pytest.mark.parametrize(
+    ("base", "line"),
+    [
+        ("alpine:3.20", "RUN echo 'a\\nb' > /f\n"),  # BusyBox ash's echo either way
+        ("debian:12", "RUN printf 'a\\nb\\n' > /f\n"),
+        ("debian:12", "RUN echo a > /f\n"),
+        ("debian:12", "RUN <<EOF\n#!/bin/sh\necho 'a\\nb' > /f\nEOF\n"),  # its own shell
+    ],
+)
+def test_an_echo_that_reads_alike_under_bash_does_not(base: str, line: str) -> None:
+    src = f"FROM {base}\nRUN a | b\n{line}"
+    out, left = fix(src)
+    assert out != src and left == []

@@ -200,6 +200,14 @@ def test_names(name: str, secret: bool) -> None:
         ("ENV AUTH_ENABLED=true", "true"),
         # python's official image: the release manager's public key fingerprint
         ("ENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305", "7169605F"),
+        # rabbitmq's official image: OpenSSL's release keys, written with `0x`
+        (
+            'ENV OPENSSL_PGP_KEY_IDS="0x8657ABB260F056B1E5190839D9C4D26D0E604491'
+            ' 0xB7C1C14360F353A36862E4D5231C84CDDCC69C45"',
+            "0x8657ABB2",
+        ),
+        # a fingerprint as gpg prints it, in groups of four
+        ("ENV GPG_KEY='EB4C 1BFD 4F04 2F6D DDCC  EC91 7721 F63B D38B 4796'", "EB4C 1BFD"),
     ],
 )
 def test_a_written_path_url_switch_or_key_fingerprint_is_no_secret_to_rotate(

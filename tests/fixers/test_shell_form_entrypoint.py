@@ -363,3 +363,18 @@ def test_a_windows_image_names_its_own_default_shell() -> None:
     assert "cmd /S /C" in finding.message
     linux = only("FROM alpine:3.20\nCMD app --serve\n")
     assert "/bin/sh -c" in linux.message
+
+
+def test_a_windows_shell_set_by_shell_is_the_one_named() -> None:
+    # the aspnet sample's PowerShell SHELL: the message named its whole prelude unquoted, and
+    # the reason cmd, which does not run this ENTRYPOINT
+    src = (
+        "# escape=`\nFROM mcr.microsoft.com/dotnet/framework/aspnet:4.8\n"
+        'SHELL ["powershell", "-Command", "$ErrorActionPreference = \'Stop\';"]\n'
+        "ENTRYPOINT C:\\ServiceMonitor.exe w3svc\n"
+    )
+    finding = only(src)
+    assert "under `powershell -Command …`," in finding.message
+    assert "cmd" not in finding.reason and "`powershell -Command …`" in finding.reason
+    bash = only('FROM debian:12\nSHELL ["/bin/bash", "-l", "-c"]\nCMD app\n')
+    assert "under `/bin/bash -l -c`," in bash.message

@@ -126,3 +126,12 @@ def test_a_secret_looking_global_arg_is_not_declared_in_the_stage() -> None:
     [found] = check(src)
     assert found.fix is None and "secret" in found.reason
     assert dockfix.fix(src, select=["DF518", "DF515"], unsafe_fixes=True)[0] == src
+
+
+def test_a_run_mount_option_is_expanded_by_buildkit() -> None:
+    """BuildKit expands the `--mount` options of a RUN (its UndefinedVar check names them),
+    not the command, which is the shell's."""
+    src = "FROM alpine:3.20\nRUN --mount=type=cache,target=$CACHE_DIR echo $NOT_CHECKED\n"
+    assert [f.message for f in check(src)] == ["`$CACHE_DIR` is not defined here"]
+    declared = src.replace("RUN", "ARG CACHE_DIR=/cache\nRUN")
+    assert check(declared) == []

@@ -55,6 +55,9 @@ def test_display_only_with_the_reason(src: str, reason: str) -> None:
     [
         "FROM debian:12\nWORKDIR /app\n",
         "FROM debian:12\nENV APP=/app\nWORKDIR $APP\n",
+        # Jupyter's docker-stacks: a quoted variable is expanded as an unquoted one is
+        'FROM quay.io/jupyter/minimal-notebook\nWORKDIR "${HOME}"\n',
+        'FROM debian:12\nENV APP=/app\nWORKDIR "$APP/src"\n',
         "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nWORKDIR app\n",
         "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nWORKDIR C:\\app\n",
     ],

@@ -1,0 +1,4 @@
+#!/bin/bash --login
+set -e
+conda activate myenv
+exec python run.py
