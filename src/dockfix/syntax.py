@@ -561,10 +561,19 @@ def parse(text: str) -> Dockerfile:
 
 def build_error(doc: Dockerfile) -> ParseError | None:
     """What the build rejects in a file BuildKit's parser accepts: an unknown instruction
-    (keywords are case-insensitive) or a trigger ONBUILD does not allow."""
+    (keywords are case-insensitive), a trigger ONBUILD does not allow, an instruction before
+    the first FROM, or arguments the instruction cannot take (BuildKit's instruction parse:
+    `COPY file`, a bare `USER`, `SHELL` not in JSON form …)."""
+    in_stage = False
     for instr in doc.instructions:
         if instr.keyword not in INSTRUCTIONS:
             return ParseError(f"unknown instruction {instr.keyword_raw}", instr.start_line)
+        in_stage = in_stage or instr.keyword == "FROM"
+        if not in_stage and instr.keyword != "ARG":
+            return ParseError("no build stage in current context", instr.start_line)
+        problem = _arguments_error(instr)
+        if problem is not None:
+            return ParseError(problem, instr.start_line)
         trigger = instr.trigger
         if trigger is None:
             continue
@@ -575,6 +584,65 @@ def build_error(doc: Dockerfile) -> ParseError | None:
         if trigger.keyword not in INSTRUCTIONS:
             return ParseError(f"unknown instruction {trigger.keyword_raw}", instr.start_line)
     return None
+
+
+# Instructions BuildKit rejects without arguments, and how it says so.
+_AT_LEAST_ONE = frozenset(
+    {"ENV", "LABEL", "EXPOSE", "VOLUME", "ARG", "ONBUILD", "SHELL", "HEALTHCHECK"}
+)
+_EXACTLY_ONE = frozenset({"USER", "WORKDIR", "STOPSIGNAL", "MAINTAINER"})
+# A stage name BuildKit accepts (compared in lower case: `AS Build` only gets a warning).
+_STAGE_NAME = re.compile(r"[a-z][a-z0-9-_.]*")
+
+
+def _arguments_error(instr: Instruction) -> str | None:
+    """Why BuildKit's instruction parse rejects ``instr``'s arguments, or None. The words
+    are its JSON array's or its argument text split at blanks, as BuildKit splits them."""
+    kw = instr.keyword
+    json = instr.json_args if kw != "HEALTHCHECK" else None  # (HEALTHCHECK's is its CMD's)
+    words = json if json is not None else instr.args.split()
+    if kw == "FROM":
+        return _from_error(words)
+    if kw in ("COPY", "ADD"):
+        if len(words) < 2:
+            return (
+                f"{kw} requires at least two arguments, but only one was provided. "
+                "Destination could not be determined"
+            )
+        if instr.heredocs and words[-1].startswith("<<"):
+            return f"{kw} cannot accept a heredoc as a destination"
+        return None
+    if not words and kw in _AT_LEAST_ONE:
+        return f"{kw} requires at least one argument"
+    if not words and kw in _EXACTLY_ONE:
+        return f"{kw} requires exactly one argument"
+    if kw == "SHELL" and instr.json_args is None:
+        return "SHELL requires the arguments to be in JSON form"
+    if kw == "HEALTHCHECK":
+        return _healthcheck_error(instr, words)
+    return None
+
+
+def _from_error(words: list[str]) -> str | None:
+    if len(words) == 3 and words[1].lower() == "as":
+        name = words[2]
+        if _STAGE_NAME.fullmatch(name.lower()) is None:
+            return (
+                f'invalid name for build stage: "{name}", '
+                "name can't start with a number or contain symbols"
+            )
+        return None
+    return None if len(words) == 1 else "FROM requires either one or three arguments"
+
+
+def _healthcheck_error(instr: Instruction, words: list[str]) -> str | None:
+    kind = words[0].upper()
+    if kind == "NONE":
+        return "HEALTHCHECK NONE takes no arguments" if len(words) > 1 else None
+    if kind != "CMD":
+        return f'Unknown type "{kind}" in HEALTHCHECK (try CMD)'
+    command = instr.json_args if instr.json_args is not None else words[1:]
+    return None if command else "Missing command after HEALTHCHECK CMD"
 
 
 # `_ARENA.trees`: the trees parsed inside released_trees() by this thread, taken apart when it
