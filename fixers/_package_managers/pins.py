@@ -194,7 +194,9 @@ def unpinned_install(argv: list[str]) -> UnpinnedInstall | None:
     words = _operands(args[sub + 1 :], takes)
     if key == "gem" and any(a in ("-v", "--version") or a.startswith("--version=") for a in args):
         return None  # the version is given for all the gems named
-    return UnpinnedInstall(key, program, [w for w in words if not PIN_RULES[key].pinned(w)])
+    # A variable (`$PHPIZE_DEPS`) names packages this file does not show: pinned or not.
+    unpinned = [w for w in words if "$" not in w and not PIN_RULES[key].pinned(w)]
+    return UnpinnedInstall(key, program, unpinned)
 
 
 def _zypper_type(args: list[str]) -> str:

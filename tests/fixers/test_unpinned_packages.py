@@ -203,6 +203,8 @@ def test_rpm_images_are_reported_on_the_lines_hadolint_reports(case: str) -> Non
         "zypper install -y curl-8.0.1",  # name-version, as zypper reads it
         "zypper install -y -t pattern devel_basis",  # a pattern, no package
         "zypper install -y --from devel_languages_python python311-pip=23.0",
+        # the official php images' build dependencies: a variable the base image sets
+        "apk add --no-cache --virtual .build-deps $PHPIZE_DEPS",
     ],
 )
 def test_what_is_no_unpinned_package_though_hadolint_reports_it(run: str) -> None:
