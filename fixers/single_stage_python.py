@@ -110,6 +110,7 @@ from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import base_image, context_source, image_workdir_at, start_command
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
+    FULL_IMAGE_TOOLS,
     full_base_problem,
     full_base_tools_problem,
     is_build_only,
@@ -194,7 +195,7 @@ class SingleStagePython(Fixer):
         problem = (
             self._runs_problem(runs, before, after)
             or self._settings_problem(stage, before)
-            or self._start_problem(doc, stage, ctx)
+            or self._start_problem(doc, stage, ctx, _slim_lacks(expanded, packages))
             or full_base_problem(expanded, packages, ctx)
             or full_base_tools_problem(expanded, after, packages)
         )
@@ -255,7 +256,12 @@ class SingleStagePython(Fixer):
                     )
         return None
 
-    def _start_problem(self, doc: Dockerfile, stage: Stage, ctx: FixContext) -> str | None:
+    def _start_problem(
+        self, doc: Dockerfile, stage: Stage, ctx: FixContext, lacking: frozenset[str]
+    ) -> str | None:
+        """Why the start command or its scripts need what stays in the builder: the
+        package tools and compilers, or ``lacking`` (the full image's tools that -slim has
+        not)."""
         for i in start_command(stage):
             if i is None:
                 continue
@@ -284,4 +290,14 @@ class SingleStagePython(Fixer):
                             f"{where} runs `{word}`: packages installed or compiled at start "
                             "need the builder's tools"
                         )
+                for word in sorted(tokens & lacking):
+                    return f"{where} runs `{word}`, which the -slim image does not have"
         return None
+
+
+def _slim_lacks(expanded: str, packages: list[str]) -> frozenset[str]:
+    """The full image's tools that the -slim runtime lacks (none from a -slim base), less
+    those the file installs itself."""
+    if "slim" in expanded.rpartition(":")[2]:
+        return frozenset()
+    return FULL_IMAGE_TOOLS - {p.split("=")[0] for p in packages}

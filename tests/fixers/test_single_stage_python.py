@@ -201,6 +201,22 @@ def test_start_script_that_installs_at_start_is_display_only(tmp_path: Path) -> 
     assert "the start script `./entrypoint.sh` runs `pip`" in reason(findings)
 
 
+def test_start_script_using_a_tool_of_the_full_image_is_display_only(tmp_path: Path) -> None:
+    # tests/buildenv/apps/fastapi-lxml-entrypoint with a seed download in its entrypoint
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n"
+        'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["uvicorn", "app.main:app"]\n'
+    )
+    script = (
+        '#!/bin/sh\nset -e\n[ -z "$SEED_URL" ] || curl -fsSL "$SEED_URL" -o seed.xml\nexec "$@"\n'
+    )
+    files = {"requirements.txt": "uvicorn\n", "docker-entrypoint.sh": script}
+    fixed, findings = run(text, tmp_path, files)
+    assert fixed == text
+    assert "`./docker-entrypoint.sh` runs `curl`, which the -slim image" in reason(findings)
+
+
 def test_full_base_checks_the_dependency_list(tmp_path: Path) -> None:
     text = (
         "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
