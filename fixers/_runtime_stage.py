@@ -79,6 +79,7 @@ def split_stage(
     workdir: str | None = None,
     runtime_lines: Sequence[str] = (),
     users: frozenset[str] = frozenset(),
+    chown: str | None = None,
 ) -> tuple[str, list[Edit]] | str:
     """(the build stage's name, the edits) that end the build stage after ``split_after``
     and start a runtime stage on ``runtime``; or why not.
@@ -88,7 +89,8 @@ def split_stage(
     stage (a prune of development dependencies); ``workdir`` replaces the build stage's
     working directory in the runtime stage, and ``runtime_lines`` follow the copies.
     A `USER` written before the split is carried when numeric or one of ``users`` (the
-    users the runtime image has).
+    users the runtime image has); ``chown`` is the owner the copies keep (the build stage's
+    `COPY --chown`).
     """
     frm = stage.from_instruction
     kw = keyword_case(frm)
@@ -121,7 +123,8 @@ def split_stage(
             continue
         lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
         lines.append(doc.source[i.start : i.end])
-    lines.extend(f"{kw('COPY')} --from={alias} {src} {dest}" for src, dest in copies)
+    owner = f" --chown={chown}" if chown else ""
+    lines.extend(f"{kw('COPY')} --from={alias}{owner} {src} {dest}" for src, dest in copies)
     lines.extend(runtime_lines)
     edits.append(insert_lines_after(doc, split_after, lines))
     return alias, edits

@@ -89,6 +89,7 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 from collections.abc import Iterator
 from functools import partial
@@ -112,6 +113,13 @@ from dockfix.fixers._node_projects import (
     slim_reference,
     start_words,
     without_runner,
+)
+from dockfix.fixers._node_runtime_files import (
+    local_packages,
+    package_name,
+    preload_problem,
+    preloaded_modules,
+    read_by_sources,
 )
 from dockfix.fixers._run_text import stage_may_mention
 from dockfix.fixers._runtime_stage import (
@@ -177,8 +185,10 @@ class NodeSingleStage(Fixer):
         files = ContextFiles(doc, stage, ctx)
         project = build.node.project_dir
         split_after = _last_tool_run(doc, stage)
-        problem = stage_problem(doc, stage, split_after, _IMAGE_USERS) or self._cwd_problem(
-            doc, stage, split_after, project, ctx
+        problem = (
+            stage_problem(doc, stage, split_after, _IMAGE_USERS)
+            or _owner_problem(stage, split_after)
+            or self._cwd_problem(doc, stage, split_after, project, ctx)
         )
         if problem:
             return display(problem)
@@ -198,13 +208,25 @@ class NodeSingleStage(Fixer):
         start = self._start(stage, scripts, output, cwd, project, str(main))
         if start is not None:
             return display(start)
+        words = start_words(start_argv(stage) or [], scripts)  # readable: checked by _start
+        preloads = preloaded_modules(words if isinstance(words, list) else [])
+        local = local_packages(pkg)
+        problem = preload_problem(pkg, preloads) or (local if isinstance(local, str) else None)
+        if problem:
+            return display(problem)
         runtime = slim_reference(base.reference, base.tag)
         problem = healthcheck_problem(stage, runtime, base.reference)
         if problem:
             return display(problem)
-        copies = self._copies(doc, stage, project, output, ctx)
+        needs = set(local) if isinstance(local, list) else set()
+        if any(package_name(m) == "tsconfig-paths" for m in preloads):
+            needs.add("tsconfig*.json")  # it reads the `paths` at start
+        copies = self._copies(doc, stage, project, output, ctx, files, needs)
         prune = None if build.node.prod_modules or output.standalone else PRUNE_COMMANDS[manager]
-        edits = _split_edits(doc, stage, split_after, runtime, copies, prune, output.standalone)
+        owner = _copy_owner(stage, split_after)
+        edits = _split_edits(
+            doc, stage, split_after, runtime, copies, prune, output.standalone, owner
+        )
         if isinstance(edits, str):
             return display(edits)
         what = (
@@ -313,8 +335,18 @@ class NodeSingleStage(Fixer):
         return None if script_seen else f"the start command `{shown}` runs no file"
 
     def _copies(
-        self, doc: Dockerfile, stage: Stage, project: str, output: BuildOutput, ctx: FixContext
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        project: str,
+        output: BuildOutput,
+        ctx: FixContext,
+        files: ContextFiles,
+        needs: set[str],
     ) -> list[tuple[str, str]]:
+        """(source, destination) of the runtime stage's copies: the build output, and the
+        project entries the service reads (named like runtime files, named by its sources,
+        linked from node_modules, or ``needs``: names or `fnmatch` patterns)."""
         names = copied_into(doc, stage, project, ctx) or []
         src = partial(posixpath.join, project)
         if output.standalone:
@@ -326,14 +358,48 @@ class NodeSingleStage(Fixer):
         tops = [d.split("/")[0] for d in output.dirs]
         for d in output.dirs:
             out.append((src(d), f"./{d}"))
-        for name in runtime_assets(names):
-            if name not in tops:
+        skip = {*tops, "package.json", "node_modules"}
+        read = set(runtime_assets(names)) | read_by_sources(files, project, names, skip)
+        read |= {n for n in names if any(fnmatch.fnmatchcase(n, p) for p in needs)}
+        for name in names:
+            if name in read and name not in skip:
                 out.append((src(name), f"./{name}"))
         return out
 
 
 def _is_node_image(base: BaseImage) -> bool:
     return base.name == "node"
+
+
+def _owner_problem(stage: Stage, split_after: Instruction) -> str | None:
+    """A `RUN chown` for the user the service runs as (not root): the directory's owner cannot
+    be repeated by the runtime stage's copies, and a service that creates files in its
+    directory (a data file, uploads) would fail."""
+    users = [i.args.split(":")[0].strip() for i in stage.instructions if i.keyword == "USER"]
+    if not users or users[-1] in ("root", "0"):
+        return None  # the service runs as root: it can write anywhere
+    split = stage.instructions.index(split_after) + 1
+    for i in stage.instructions[:split]:
+        if i.keyword == "RUN" and "chown" in i.logical[i.args_start :].split():
+            return (
+                f"the RUN at line {i.start_line} makes files owned by another user; the "
+                "runtime stage's copies would be owned by root, and the service could no "
+                "longer write in its directory"
+            )
+    return None
+
+
+def _copy_owner(stage: Stage, split_after: Instruction) -> str | None:
+    """The `--chown` of the project's COPYs before the split, kept by the runtime copies."""
+    split = stage.instructions.index(split_after) + 1
+    owners = {
+        chown.value
+        for i in stage.instructions[:split]
+        if i.keyword in ("COPY", "ADD")
+        for chown in [i.flag("chown")]
+        if chown is not None and chown.value
+    }
+    return next(iter(owners)) if len(owners) == 1 else None
 
 
 def _last_tool_run(doc: Dockerfile, stage: Stage) -> Instruction:
@@ -381,6 +447,7 @@ def _split_edits(
     copies: list[tuple[str, str]],
     prune: str | None,
     standalone: bool,
+    owner: str | None,
 ) -> list[Edit] | str:
     """The edits that split the stage after ``split_after``, prune the development
     dependencies with ``prune`` first and, for a Next.js standalone server, start it; or why
@@ -398,7 +465,15 @@ def _split_edits(
     # `next start` listens on every address; the standalone server on $HOSTNAME's only.
     extra = [f"{kw('ENV')} HOSTNAME=0.0.0.0"] if standalone else []
     done = split_stage(
-        doc, stage, split_after, runtime, copies, builder, runtime_lines=extra, users=_IMAGE_USERS
+        doc,
+        stage,
+        split_after,
+        runtime,
+        copies,
+        builder,
+        runtime_lines=extra,
+        users=_IMAGE_USERS,
+        chown=owner,
     )
     if isinstance(done, str):
         return done

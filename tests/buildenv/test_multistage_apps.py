@@ -19,7 +19,15 @@ from dockfix.proof.image_run import RunOptions, run_pair
 
 APPS = Path(__file__).resolve().parent / "apps"
 # The rewrites each app is here to prove (the app is skipped by the others' helpers).
-REWRITES = {"express-api": "DF305", "typescript-service": "DF305", "next-storefront": "DF305"}
+REWRITES = {
+    "express-api": "DF305",
+    "typescript-service": "DF305",
+    "next-storefront": "DF305",
+    # start with `-r tsconfig-paths/register`, a `file:` dependency, files read beside dist/
+    "node-tsconfig-paths": "DF305",
+    "node-file-dependency": "DF305",
+    "node-runtime-files": "DF305",
+}
 pytestmark = pytest.mark.slow
 
 SIZES: list[tuple[str, int, int]] = []
