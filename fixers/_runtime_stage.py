@@ -348,6 +348,25 @@ def start_argv(stage: Stage) -> list[str] | str:
         if any(c in start.args for c in "$&|;<>`"):
             return f"the shell-form {start.keyword} at line {start.start_line} is a script"
         argv += words
-    if entry is not None and entry.json_args is not None and argv[:1] == ["docker-entrypoint.sh"]:
-        argv = argv[1:]
+    if (
+        entry is not None
+        and entry.json_args is not None
+        and argv[:1] == ["docker-entrypoint.sh"]
+        and not _copies_file(stage, "docker-entrypoint.sh")
+    ):
+        argv = argv[1:]  # the node image's script, which runs its arguments
     return argv or "the start command is empty"
+
+
+def _copies_file(stage: Stage, name: str) -> bool:
+    """Whether a COPY/ADD of the stage writes a file called ``name`` (a project's own
+    `docker-entrypoint.sh` in place of the image's)."""
+    from dockfix.fixers._image_paths import copy_parts
+
+    for i in stage.instructions:
+        parts = copy_parts(i) if i.keyword in ("COPY", "ADD") else None
+        if parts is not None and name in {
+            posixpath.basename(p.rstrip("/")) for p in (*parts.sources, parts.dest)
+        }:
+            return True
+    return False

@@ -308,6 +308,11 @@ class NodeSingleStage(Fixer):
             if prog == "next" and words[1:2] == ["start"]:
                 return None
             return f"the start command `{shown}` is not `next start`"
+        if prog.endswith(".sh"):
+            return (
+                f"the start command runs the script `{words[0]}` (`{shown}`), whose commands "
+                "this rule does not read"
+            )
         if prog != "node":
             return f"the start command runs `{shown}`, which this rule cannot check"
         roots = [posixpath.join(project, d) for d in output.dirs]

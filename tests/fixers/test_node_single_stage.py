@@ -443,3 +443,25 @@ def test_the_owner_of_the_copied_project_is_kept_by_the_runtime_copies(tmp_path:
         "COPY --from=build --chown=node:node /app/node_modules ./node_modules",
         "COPY --from=build --chown=node:node /app/dist ./dist",
     ]
+
+
+def test_a_docker_entrypoint_script_of_the_project_is_not_taken_for_the_images(
+    tmp_path: Path,
+) -> None:
+    # The node image's docker-entrypoint.sh only runs its arguments; a project's own may run
+    # files the runtime stage would not have (./scripts/wait-for-config.js here).
+    text = DOCKERFILE.replace(
+        'CMD ["npm", "start"]',
+        "COPY docker-entrypoint.sh /usr/local/bin/\n"
+        'ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["node", "dist/main.js"]',
+    )
+    script = '#!/bin/sh\nset -e\nnode ./scripts/wait-for-config.js\nexec "$@"\n'
+    out, left = run(text, tmp_path, {**PLAIN, "docker-entrypoint.sh": script})
+    assert out == text
+    assert "the script `docker-entrypoint.sh` (`docker-entrypoint.sh node dist/main.js`)" in (
+        left[0].reason
+    )
+    # without a script of its own, the image's entrypoint runs `node dist/main.js`
+    plain = text.replace("COPY docker-entrypoint.sh /usr/local/bin/\n", "")
+    out, left = run(plain, tmp_path, PLAIN)
+    assert out != plain and left == []
