@@ -70,7 +70,9 @@ does not run the built binary (`go run`, a script) or passes files of the build 
 `USER` or `--chown` naming a user created in the build stage, runtime files the build stage
 holds (`templates/`, `static/`, `migrations/`, `config/`, `.env`, or files copied outside the
 source tree) or may hold (no build context on disk to check), `ENV`/`LABEL` values that use build variables, a binary linked against musl or
-against libraries installed with `apt-get install lib…-dev`, a privileged port (< 1024)
+against libraries installed with `apt-get install lib…-dev`, a Rust crate of `Cargo.lock` that
+links a library of the full `rust` image (`pq-sys`, `mysqlclient-sys`, `libsqlite3-sys` without
+`bundled`, `curl-sys`), a privileged port (< 1024)
 served as root, `SHELL` or `ONBUILD` in the stage. Files named `Dockerfile.dev`,
 `*.dev.Dockerfile` or under `.devcontainer/` are development images and are not reported;
 neither are Windows images (nor files using the backtick escape).
