@@ -366,3 +366,15 @@ def test_a_crate_linking_a_library_of_the_full_rust_image_is_display_only(
         return
     assert out == src
     assert why in findings[0].reason
+
+
+def test_a_volume_the_service_writes_to_keeps_the_finding_display_only() -> None:
+    # run as root, the original writes its SQLite file in the volume; uid 65532 could not
+    src = GO.replace("EXPOSE 8080\n", "VOLUME /var/lib/linkshort\nEXPOSE 8080\n")
+    out, findings = run(src, unsafe=True)
+    assert out == src
+    assert "`VOLUME /var/lib/linkshort` at line 5" in findings[0].reason
+    # with the runtime part run as root again, the volume stays writable
+    as_root = src.replace('CMD ["/out/server"]', 'USER root\nCMD ["/out/server"]')
+    out, _ = run(as_root, unsafe=True)
+    assert out != as_root
