@@ -27,6 +27,7 @@ REWRITES = {
     "node-tsconfig-paths": "DF305",
     "node-file-dependency": "DF305",
     "node-runtime-files": "DF305",
+    "node-sharp-uploads": "DF305",  # a native module (sharp) built on node:20, run on -slim
 }
 pytestmark = pytest.mark.slow
 
