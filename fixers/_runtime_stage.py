@@ -130,6 +130,28 @@ def split_stage(
     return alias, edits
 
 
+def in_build_stage(
+    doc: Dockerfile,
+    stage: Stage,
+    split_after: Instruction,
+    project: str,
+    names: list[str],
+    ctx: FixContext,
+) -> list[str]:
+    """The project entries ``names`` that a COPY/ADD puts there before the split: one written
+    after the build belongs to the runtime stage, and a `COPY --from` of it from the build
+    stage would fail ("not found")."""
+    from dockfix.fixers._image_paths import context_source
+
+    later = stage.instructions[stage.instructions.index(split_after) + 1 :]
+    before = later[0] if later else None
+    return [
+        n
+        for n in names
+        if context_source(doc, stage, posixpath.join(project, n), ctx, before) is not None
+    ]
+
+
 def insert_lines_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> Edit:
     """The ``lines`` inserted right after ``instr``: on the next line, or after a line break
     added at the end of a file that ends without one (it still ends without one)."""

@@ -113,6 +113,7 @@ from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
+    in_build_stage,
     keyword_case,
     service_stage,
     split_stage,
@@ -197,7 +198,7 @@ class JavaSingleStage(Fixer):
             return display(problem)
         assets = [
             (posixpath.join(project, n),) * 2
-            for n in runtime_assets(names)
+            for n in runtime_assets(in_build_stage(doc, stage, run, project, names, ctx))
             if not _BUILD_FILES.match(n)
         ]
         layered = _layered(doc, stage, run, jar, jar_path)

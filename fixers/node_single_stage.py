@@ -125,6 +125,7 @@ from dockfix.fixers._run_text import stage_may_mention
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
+    in_build_stage,
     keyword_case,
     service_stage,
     split_stage,
@@ -352,7 +353,10 @@ class NodeSingleStage(Fixer):
         """(source, destination) of the runtime stage's copies: the build output, and the
         project entries the service reads (named like runtime files, named by its sources,
         linked from node_modules, or ``needs``: names or `fnmatch` patterns)."""
-        names = copied_into(doc, stage, project, ctx) or []
+        split_after = _last_tool_run(doc, stage)
+        names = in_build_stage(
+            doc, stage, split_after, project, copied_into(doc, stage, project, ctx) or [], ctx
+        )
         src = partial(posixpath.join, project)
         if output.standalone:
             out = [(src(".next/standalone"), "./"), (src(".next/static"), "./.next/static")]

@@ -267,3 +267,22 @@ def test_gradle_build_files_are_not_copied_as_runtime_files(tmp_path: Path) -> N
     assert left == [], left and left[0].reason
     assert "settings.gradle" not in out.split("-jre-alpine\n", 1)[1]
     assert "COPY --from=build /home/gradle/project/config /home/gradle/project/config\n" in out
+
+
+def test_runtime_files_copied_after_the_build_are_not_copied_from_it(tmp_path: Path) -> None:
+    # `COPY config ./config` after the build is in the runtime stage already; a
+    # `COPY --from=build …/config` would fail: the build stage never had it
+    files = {
+        "build.gradle": "plugins { id 'org.springframework.boot' version '3.3.1' }\nversion = '1.4.2'\n",
+        "settings.gradle.kts": 'rootProject.name = "invoices"\n',
+        "config/application.yml": "server.port: 8080\n",
+    }
+    src = (
+        GRADLE.replace("{jar}", "build/libs/invoices-1.4.2.jar")
+        .replace("COPY . .\n", "COPY build.gradle settings.gradle.kts ./\nCOPY src ./src\n")
+        .replace("ENTRYPOINT", "COPY config ./config\nENTRYPOINT")
+    )
+    out, left = run(src, tmp_path, files)
+    assert left == [], left and left[0].reason
+    assert "--from=build /home/gradle/project/config" not in out
+    assert "COPY config ./config\n" in out

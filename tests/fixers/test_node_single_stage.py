@@ -465,3 +465,24 @@ def test_a_docker_entrypoint_script_of_the_project_is_not_taken_for_the_images(
     plain = text.replace("COPY docker-entrypoint.sh /usr/local/bin/\n", "")
     out, left = run(plain, tmp_path, PLAIN)
     assert out != plain and left == []
+
+
+def test_runtime_files_copied_after_the_build_are_not_copied_from_it(tmp_path: Path) -> None:
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json tsconfig.json ./\n"
+        "RUN npm ci\nCOPY src ./src\nRUN npm run build\nCOPY config ./config\n"
+        'CMD ["node", "dist/main.js"]\n'
+    )
+    files = {
+        **PLAIN,
+        "src/main.ts": 'readFileSync("config/default.json")',
+        "config/default.json": "{}",
+    }
+    out, left = run(text, tmp_path, files)
+    assert left == []
+    assert _runtime_copies(out) == [
+        "COPY --from=build /app/package.json ./package.json",
+        "COPY --from=build /app/node_modules ./node_modules",
+        "COPY --from=build /app/dist ./dist",
+    ]
+    assert "COPY config ./config\n" in out
