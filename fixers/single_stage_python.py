@@ -85,8 +85,9 @@ packages or create users and directories; a `USER` other than root before it; a
 `COPY --from` other than uv's binary; compilers, `git` or package installs in a later `RUN`
 or in the start command (also in a start script read from the build context: packages
 compiled at run time); `uv run`/`poetry run`/`pipenv run` as the start command; on a full
-`python` base, a dependency that links a system library (`psycopg2`, `mysqlclient`,
-`python-ldap`, `pyodbc`, `python-magic`…) with no matching `apt-get install`, or no build
+`python` base, a dependency that links a system library or runs a program of the full image
+(`psycopg2`, psycopg 3 without `[binary]`, `mysqlclient`, `python-ldap`, `pyodbc`,
+`python-magic`, `Wand`, `GitPython`…) with no matching `apt-get install`, or no build
 context to read the dependency list from. Files that are already multi-stage are not
 reported; neither are images whose only gain would be the venv (a `-slim` base without build
 packages), nor development images (`Dockerfile.dev`, `*.dev.Dockerfile`, `.devcontainer/`).

@@ -223,7 +223,7 @@ def test_full_base_checks_the_dependency_list(tmp_path: Path) -> None:
         'CMD ["python", "app.py"]\n'
     )
     fixed, findings = run(text, tmp_path, {"requirements.txt": "flask\npsycopg2==2.9\n"})
-    assert fixed == text and "`psycopg2` links a system library" in reason(findings)
+    assert fixed == text and "`psycopg2` uses a system library" in reason(findings)
     fixed, _ = run(text, tmp_path, {"requirements.txt": "flask\n"})
     assert "FROM python:3.11-slim\n" in fixed
 
@@ -312,3 +312,30 @@ def test_apt_spelled_without_its_name_is_still_read(install: str, tmp_path: Path
     build, runtime = fixed.split("\n\nFROM ", 1)
     assert build.startswith("FROM python:3.12-slim-bookworm AS build\n")
     assert "install -y --no-install-recommends libpq5 &&" in runtime
+
+
+@pytest.mark.parametrize(
+    ("requirements", "needs"),
+    [
+        # psycopg 3 loads libpq.so.5 with ctypes unless its binary package is installed
+        ("fastapi\npsycopg==3.1.19\n", "`psycopg`"),
+        ("Wand==0.6.13\n", "`wand`"),  # ImageMagick's MagickWand, loaded with ctypes
+        ("GitPython==3.1.43\n", "`gitpython`"),  # runs the `git` program
+        ("python-gnupg==0.5.2\n", "`python-gnupg`"),  # runs `gpg`
+        ("psycopg[binary]==3.1.19\n", None),
+        ("psycopg==3.1.19\npsycopg-binary==3.1.19\n", None),
+    ],
+)
+def test_full_base_checks_libraries_loaded_and_programs_run_at_run_time(
+    tmp_path: Path, requirements: str, needs: str | None
+) -> None:
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    fixed, findings = run(text, tmp_path, {"requirements.txt": requirements})
+    if needs is None:
+        assert "FROM python:3.11-slim\n" in fixed
+        return
+    assert fixed == text
+    assert f"{needs} uses a system library or program" in reason(findings)
