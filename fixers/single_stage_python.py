@@ -109,6 +109,7 @@ from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import base_image, context_source, image_workdir_at, start_command
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
     FULL_IMAGE_TOOLS,
@@ -133,6 +134,12 @@ if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _RUNTIME_INSTALLERS = ("pip", "poetry", "uv", "pipenv", "setup.py", "build_ext", "cythonize")
+# Where pip puts a package's scripts and modules in the official image's Python (not the
+# interpreter's own `python3`, `pip`…, which the -slim image has at the same place).
+_SYSTEM_INSTALLED = lazy_re(
+    r"^(/usr/local/bin/(?!(python|pip|pydoc|idle|2to3)[\d.]*$)[\w.-]+"
+    r"|/usr/local/lib/python[\d.]+/(site|dist)-packages/.*)$"
+)
 _UV_BINARIES = frozenset({"/uv", "/uvx", "/bin/uv", "/bin/uvx", "/usr/local/bin/uv"})
 
 
@@ -293,6 +300,14 @@ class SingleStagePython(Fixer):
                         )
                 for word in sorted(tokens & lacking):
                     return f"{where} runs `{word}`, which the -slim image does not have"
+                for word in sorted(tokens):
+                    # (a file the Dockerfile copies there itself stays where it is)
+                    copied = ctx.has_context and context_source(doc, stage, word, ctx)
+                    if _SYSTEM_INSTALLED.match(word) and not copied:
+                        return (
+                            f"{where} names `{word}`, where pip installed into the image's "
+                            "Python; after the split it is in the virtual environment"
+                        )
         return None
 
 

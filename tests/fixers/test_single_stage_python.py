@@ -339,3 +339,25 @@ def test_full_base_checks_libraries_loaded_and_programs_run_at_run_time(
         return
     assert fixed == text
     assert f"{needs} uses a system library or program" in reason(findings)
+
+
+@pytest.mark.parametrize(
+    ("start", "script"),
+    [
+        ('CMD ["/usr/local/bin/gunicorn", "--bind", "0.0.0.0:8000", "app:app"]', None),
+        ('CMD ["./start.sh"]', "#!/bin/sh\nexec /usr/local/bin/gunicorn app:app\n"),
+    ],
+)
+def test_a_start_naming_a_script_pip_put_in_usr_local_bin_is_display_only(
+    tmp_path: Path, start: str, script: str | None
+) -> None:
+    # after the split, gunicorn is /opt/venv/bin/gunicorn: -slim has no /usr/local/bin/gunicorn
+    text = PIP.replace('CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]', start)
+    files = {"requirements.txt": "gunicorn\n", **({"start.sh": script} if script else {})}
+    fixed, findings = run(text, tmp_path, files)
+    assert fixed == text
+    assert "names `/usr/local/bin/gunicorn`, where pip installed" in reason(findings)
+    # the interpreter itself is at the same place on -slim
+    python = PIP.replace('CMD ["gunicorn",', 'CMD ["/usr/local/bin/python", "-m", "gunicorn",')
+    fixed, _ = run(python, tmp_path, files)
+    assert fixed != python
