@@ -134,10 +134,10 @@ if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _RUNTIME_INSTALLERS = ("pip", "poetry", "uv", "pipenv", "setup.py", "build_ext", "cythonize")
-# Where pip puts a package's scripts and modules in the official image's Python (not the
-# interpreter's own `python3`, `pip`…, which the -slim image has at the same place).
+# The image's own Python and where pip puts a package's scripts and modules there: after the
+# split the packages are in the virtual environment, which neither sees.
 _SYSTEM_INSTALLED = lazy_re(
-    r"^(/usr/local/bin/(?!(python|pip|pydoc|idle|2to3)[\d.]*$)[\w.-]+"
+    r"^(/usr/local/bin/[\w.-]+|/usr/bin/python[\d.]*"
     r"|/usr/local/lib/python[\d.]+/(site|dist)-packages/.*)$"
 )
 _UV_BINARIES = frozenset({"/uv", "/uvx", "/bin/uv", "/bin/uvx", "/usr/local/bin/uv"})
@@ -204,6 +204,7 @@ class SingleStagePython(Fixer):
             self._runs_problem(runs, before, after)
             or self._settings_problem(stage, before)
             or self._start_problem(doc, stage, ctx, _slim_lacks(expanded, packages))
+            or _system_python_problem(doc, stage, after, ctx)
             or full_base_problem(expanded, packages, ctx)
             or full_base_tools_problem(expanded, after, packages)
         )
@@ -305,10 +306,29 @@ class SingleStagePython(Fixer):
                     copied = ctx.has_context and context_source(doc, stage, word, ctx)
                     if _SYSTEM_INSTALLED.match(word) and not copied:
                         return (
-                            f"{where} names `{word}`, where pip installed into the image's "
-                            "Python; after the split it is in the virtual environment"
+                            f"{where} names `{word}`, the image's Python or what pip installed "
+                            "there; after the split the packages are in the virtual environment"
                         )
         return None
+
+
+def _system_python_problem(
+    doc: Dockerfile, stage: Stage, after: list[Instruction], ctx: FixContext
+) -> str | None:
+    """A `RUN` or `HEALTHCHECK` after the install that runs the image's Python by its path
+    (`/usr/local/bin/python manage.py migrate`): it would not see the virtual environment."""
+    for i in after:
+        if i.keyword not in ("RUN", "HEALTHCHECK"):
+            continue
+        for word in sorted({w.strip("\"'[],();&|") for w in i.logical[i.args_start :].split()}):
+            copied = ctx.has_context and context_source(doc, stage, word, ctx)
+            if _SYSTEM_INSTALLED.match(word) and not copied:
+                return (
+                    f"the {i.keyword} at line {i.start_line} names `{word}`, the image's Python "
+                    "or what pip installed there; after the split the packages are in the "
+                    "virtual environment"
+                )
+    return None
 
 
 def _slim_lacks(expanded: str, packages: list[str]) -> frozenset[str]:

@@ -356,8 +356,13 @@ def test_a_start_naming_a_script_pip_put_in_usr_local_bin_is_display_only(
     files = {"requirements.txt": "gunicorn\n", **({"start.sh": script} if script else {})}
     fixed, findings = run(text, tmp_path, files)
     assert fixed == text
-    assert "names `/usr/local/bin/gunicorn`, where pip installed" in reason(findings)
-    # the interpreter itself is at the same place on -slim
+    assert "names `/usr/local/bin/gunicorn`, the image's Python or what pip" in reason(findings)
+    # the image's interpreter by its path does not see the virtual environment's packages
     python = PIP.replace('CMD ["gunicorn",', 'CMD ["/usr/local/bin/python", "-m", "gunicorn",')
-    fixed, _ = run(python, tmp_path, files)
-    assert fixed != python
+    fixed, findings = run(python, tmp_path, files)
+    assert fixed == python
+    assert "`/usr/local/bin/python`" in reason(findings)
+    late = PIP.replace("COPY . .\n", "COPY . .\nRUN /usr/local/bin/python -m compileall -q .\n")
+    fixed, findings = run(late, tmp_path, files)
+    assert fixed == late
+    assert "the RUN at line 8 names `/usr/local/bin/python`" in reason(findings)
