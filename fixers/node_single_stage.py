@@ -13,7 +13,12 @@ and then runs the service. It offers the split into a build stage and a runtime 
   builder keeps its image) gets the working directory, copies of the runtime settings written
   before the build (`ENV`, `EXPOSE`, `LABEL`, `HEALTHCHECK`, `CMD`, `ENTRYPOINT` …) and copies
   `package.json`, the pruned `node_modules`, the build output and the files of the project
-  a service reads at run time (`views/`, `public/`, `config/`, `.env` …);
+  a service reads at run time: the ones named like runtime files (`views/`, `public/`,
+  `config/`, `.env` …), the ones a string literal of the sources names as a path
+  (`join(__dirname, "..", "db", "schema.sql")`), the directories `file:`/`link:` dependencies
+  point to (`node_modules` links into them), and `tsconfig*.json` when the start command
+  preloads `tsconfig-paths`; a file copied only after the build stays where it is, and the
+  copies keep the owner of the build stage's `COPY --chown`;
 - for Next.js with `output: "standalone"` in `next.config.*`, it copies `.next/standalone`,
   `.next/static` and `public/` instead, the start command becomes `node server.js`, and
   `HOSTNAME=0.0.0.0` keeps the server listening on every address as `next start` did.
@@ -75,7 +80,10 @@ the build output, a runner that compiles at start (`ts-node`, `tsx`, `nodemon`) 
 `pre`-script, `package.json` declares workspaces, the project uses Bun or Yarn Plug'n'Play,
 Next.js without `output: "standalone"`, a `HEALTHCHECK` that needs `curl`/`wget` (not in
 `-slim`), OS packages installed in the stage other than build tools, a user created in the
-stage, or no build context on disk. A frontend that only builds static files (Vite,
+stage, a `RUN chown` for the user the service runs as (the copies would belong to root), a
+start command that preloads a `devDependency` (`-r dotenv/config`), a `file:` dependency
+outside the project, the project's own `docker-entrypoint.sh` (its commands are not read), or
+no build context on disk. A frontend that only builds static files (Vite,
 Create React App, Angular…) served by `serve`/`http-server` is reported with the suggestion
 to serve the files from an nginx or static-server image, without a fix. Files named
 `Dockerfile.dev` or under `.devcontainer/` are not reported.
