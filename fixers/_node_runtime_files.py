@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from dockfix.fixers._lazy import lazy_re
@@ -31,8 +32,10 @@ _LITERAL = lazy_re(
     r"""(?<![\w$])(?<!from )(?<!require\()(?<!import\()(?<!import )"""
     r"""(["'`])((?:(?!\1)[^\\\n]){1,200})\1"""
 )
-_MAX_FILES = 400
-_MAX_BYTES = 256 * 1024
+_MAX_FILES = 300
+_MAX_VISITS = 5000
+_MAX_BYTES = 128 * 1024
+_SKIPPED_DIRS = frozenset({"node_modules", *_NOT_SERVICE_CODE})
 # Project files that the runtime stage gets anyway, or that only the build reads.
 _BUILD_ONLY_NAMES = lazy_re(
     r"^(package(-lock)?\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|"
@@ -105,7 +108,7 @@ def read_by_sources(
     `` `${root}/api/openapi.yaml` ``, `"NOTICE.txt"`."""
     wanted = {n for n in names if n not in skip and not _BUILD_ONLY_NAMES.match(n)}
     found: set[str] = set()
-    budget = [_MAX_FILES]
+    budget = [_MAX_FILES, _MAX_VISITS]  # files read, paths looked at
     for name in names:
         if name in skip or name.startswith(".") or name in _NOT_SERVICE_CODE:
             continue
@@ -118,24 +121,22 @@ def read_by_sources(
 def _literal_names(files: ContextFiles, rel: str, wanted: set[str], budget: list[int]) -> set[str]:
     ctx = files.ctx
     found: set[str] = set()
-    stack = [rel]
-    while stack and budget[0] > 0:
-        path = stack.pop()
-        entries = ctx.list_dir(path)
-        if not entries:
-            if path.endswith(_SOURCE_SUFFIXES) and not _TEST_FILE.search(path):
+    queue = deque([rel])  # breadth first: the entry points before generated code
+    while queue and budget[0] > 0 and budget[1] > 0:
+        path = queue.popleft()
+        budget[1] -= 1
+        if path.endswith(_SOURCE_SUFFIXES):
+            if not _TEST_FILE.search(path):
                 budget[0] -= 1
                 data = ctx.read_bytes(path, _MAX_BYTES)
                 if data is not None:
                     found |= _names_in(data.decode("utf-8", "replace"), wanted)
             continue
-        for entry in entries:
+        for entry in ctx.list_dir(path):  # nothing for a file
             child = posixpath.join(path, entry)
-            if entry.startswith(".") or entry == "node_modules" or ctx.is_excluded(child):
+            if entry.startswith(".") or entry in _SKIPPED_DIRS or ctx.is_excluded(child):
                 continue
-            if entry in _NOT_SERVICE_CODE and ctx.list_dir(child):
-                continue
-            stack.append(child)
+            queue.append(child)
     return found
 
 

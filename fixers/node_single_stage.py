@@ -376,7 +376,8 @@ class NodeSingleStage(Fixer):
         for d in output.dirs:
             out.append((src(d), f"./{d}"))
         skip = {*tops, "package.json", "node_modules"}
-        read = set(runtime_assets(names)) | read_by_sources(files, project, names, skip)
+        assets = set(runtime_assets(names))  # copied anyway: not searched
+        read = assets | read_by_sources(files, project, names, skip | assets)
         read |= {n for n in names if any(fnmatch.fnmatchcase(n, p) for p in needs)}
         for name in names:
             if name in read and name not in skip:

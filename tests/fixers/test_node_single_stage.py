@@ -486,3 +486,11 @@ def test_runtime_files_copied_after_the_build_are_not_copied_from_it(tmp_path: P
         "COPY --from=build /app/dist ./dist",
     ]
     assert "COPY config ./config\n" in out
+
+
+def test_the_sources_are_searched_breadth_first_within_a_budget(tmp_path: Path) -> None:
+    # 450 generated modules besides the module that names `api/openapi.yaml`
+    files = {**PLAIN, "src/app.ts": 'readFileSync("api/openapi.yaml")', "api/openapi.yaml": ""}
+    files.update({f"src/gen/m{i}.ts": f"export const v{i} = {i};\n" for i in range(450)})
+    out, left = run(DOCKERFILE, tmp_path, files)
+    assert "COPY --from=build /app/api ./api" in _runtime_copies(out)
