@@ -492,5 +492,5 @@ def test_the_sources_are_searched_breadth_first_within_a_budget(tmp_path: Path) 
     # 450 generated modules besides the module that names `api/openapi.yaml`
     files = {**PLAIN, "src/app.ts": 'readFileSync("api/openapi.yaml")', "api/openapi.yaml": ""}
     files.update({f"src/gen/m{i}.ts": f"export const v{i} = {i};\n" for i in range(450)})
-    out, left = run(DOCKERFILE, tmp_path, files)
+    out, _ = run(DOCKERFILE, tmp_path, files)
     assert "COPY --from=build /app/api ./api" in _runtime_copies(out)
