@@ -107,10 +107,13 @@ def split_stage(
     if cwd is None:
         return "the build stage's WORKDIR is not known"
     lines = [*builder_lines, "", f"{kw('FROM')} {runtime}"]
-    if cwd != "/":
-        lines.append(f"{kw('WORKDIR')} {cwd}")
     split = stage.instructions.index(split_after) + 1
     before, after = stage.instructions[:split], stage.instructions[split:]
+    # The stage's own `WORKDIR` right after the split sets it again: copies to absolute
+    # destinations do not need it first.
+    again = bool(after) and after[0].keyword == "WORKDIR" and after[0].args.strip() == cwd
+    if cwd != "/" and not (again and all(d.startswith("/") for _, d in copies)):
+        lines.append(f"{kw('WORKDIR')} {cwd}")
     # Build arguments the runtime instructions use must be declared there too.
     used = set(_VARIABLE.findall("".join(i.logical[i.args_start :] for i in after)))
     for i in before:
