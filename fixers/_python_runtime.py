@@ -221,10 +221,16 @@ def requirement_names(text: str) -> set[str]:
     return {re.sub(r"[._]+", "-", n).lower() for n in names}
 
 
-# Python distributions that link or load a system library, and the Debian packages (build or
-# runtime) whose presence in the file's `apt-get install` shows the library is accounted for.
+# Python distributions that link or load a system library (or run a program of the full
+# image), and the Debian packages (build or runtime) whose presence in the file's
+# `apt-get install` shows it is accounted for.
 SYSTEM_LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
     "psycopg2": ("libpq-dev", "libpq5"),
+    # psycopg 3 loads libpq.so.5 with ctypes, unless psycopg-binary (`psycopg[binary]`)
+    "psycopg": ("libpq5", "libpq-dev"),
+    "wand": ("libmagickwand-6.q16-6", "libmagickwand-dev", "imagemagick"),
+    "gitpython": ("git",),
+    "python-gnupg": ("gnupg", "gpg"),
     "mysqlclient": ("default-libmysqlclient-dev", "libmariadb-dev", "libmariadb3"),
     "python-ldap": ("libldap2-dev", "libldap-dev"),
     "pycurl": ("libcurl4-openssl-dev",),
@@ -247,8 +253,8 @@ def system_library_problem(names: set[str], apt: set[str], image: str) -> str | 
     for dist, debs in sorted(SYSTEM_LIBRARY_PACKAGES.items()):
         if dist in names and not apt & set(debs):
             return (
-                f"`{dist}` links a system library that `{image}` ships and the -slim image "
-                f"lacks, and no `apt-get install` names it (`{debs[0]}`)"
+                f"`{dist}` uses a system library or program that `{image}` ships and the "
+                f"-slim image lacks, and no `apt-get install` names it (`{debs[0]}`)"
             )
     return None
 
@@ -309,7 +315,12 @@ def full_base_problem(expanded: str, packages: list[str], ctx: FixContext) -> st
             "Pipfile",
             "Pipfile.lock",
         ):
-            names |= requirement_names(ctx.read_text(rel) or "")
+            text = ctx.read_text(rel) or ""
+            names |= requirement_names(text)
+            if re.search(r"(?i)\bpsycopg\[[^\]]*\bbinary\b", text):
+                names.add("psycopg-binary")
+    if "psycopg-binary" in names:
+        names.discard("psycopg")  # libpq is in the binary package's wheel
     if not names:
         return (
             f"on the full `{expanded}` image the dependencies may link libraries it ships "

@@ -79,6 +79,7 @@ def split_stage(
     workdir: str | None = None,
     runtime_lines: Sequence[str] = (),
     users: frozenset[str] = frozenset(),
+    chown: str | None = None,
 ) -> tuple[str, list[Edit]] | str:
     """(the build stage's name, the edits) that end the build stage after ``split_after``
     and start a runtime stage on ``runtime``; or why not.
@@ -88,7 +89,8 @@ def split_stage(
     stage (a prune of development dependencies); ``workdir`` replaces the build stage's
     working directory in the runtime stage, and ``runtime_lines`` follow the copies.
     A `USER` written before the split is carried when numeric or one of ``users`` (the
-    users the runtime image has).
+    users the runtime image has); ``chown`` is the owner the copies keep (the build stage's
+    `COPY --chown`).
     """
     frm = stage.from_instruction
     kw = keyword_case(frm)
@@ -105,10 +107,13 @@ def split_stage(
     if cwd is None:
         return "the build stage's WORKDIR is not known"
     lines = [*builder_lines, "", f"{kw('FROM')} {runtime}"]
-    if cwd != "/":
-        lines.append(f"{kw('WORKDIR')} {cwd}")
     split = stage.instructions.index(split_after) + 1
     before, after = stage.instructions[:split], stage.instructions[split:]
+    # The stage's own `WORKDIR` right after the split sets it again: copies to absolute
+    # destinations do not need it first.
+    again = bool(after) and after[0].keyword == "WORKDIR" and after[0].args.strip() == cwd
+    if cwd != "/" and not (again and all(d.startswith("/") for _, d in copies)):
+        lines.append(f"{kw('WORKDIR')} {cwd}")
     # Build arguments the runtime instructions use must be declared there too.
     used = set(_VARIABLE.findall("".join(i.logical[i.args_start :] for i in after)))
     for i in before:
@@ -121,10 +126,33 @@ def split_stage(
             continue
         lines.extend(c for c in doc.comment_lines_above(i) if is_pragma(c))
         lines.append(doc.source[i.start : i.end])
-    lines.extend(f"{kw('COPY')} --from={alias} {src} {dest}" for src, dest in copies)
+    owner = f" --chown={chown}" if chown else ""
+    lines.extend(f"{kw('COPY')} --from={alias}{owner} {src} {dest}" for src, dest in copies)
     lines.extend(runtime_lines)
     edits.append(insert_lines_after(doc, split_after, lines))
     return alias, edits
+
+
+def in_build_stage(
+    doc: Dockerfile,
+    stage: Stage,
+    split_after: Instruction,
+    project: str,
+    names: list[str],
+    ctx: FixContext,
+) -> list[str]:
+    """The project entries ``names`` that a COPY/ADD puts there before the split: one written
+    after the build belongs to the runtime stage, and a `COPY --from` of it from the build
+    stage would fail ("not found")."""
+    from dockfix.fixers._image_paths import context_source
+
+    later = stage.instructions[stage.instructions.index(split_after) + 1 :]
+    before = later[0] if later else None
+    return [
+        n
+        for n in names
+        if context_source(doc, stage, posixpath.join(project, n), ctx, before) is not None
+    ]
 
 
 def insert_lines_after(doc: Dockerfile, instr: Instruction, lines: Sequence[str]) -> Edit:
@@ -345,6 +373,25 @@ def start_argv(stage: Stage) -> list[str] | str:
         if any(c in start.args for c in "$&|;<>`"):
             return f"the shell-form {start.keyword} at line {start.start_line} is a script"
         argv += words
-    if entry is not None and entry.json_args is not None and argv[:1] == ["docker-entrypoint.sh"]:
-        argv = argv[1:]
+    if (
+        entry is not None
+        and entry.json_args is not None
+        and argv[:1] == ["docker-entrypoint.sh"]
+        and not _copies_file(stage, "docker-entrypoint.sh")
+    ):
+        argv = argv[1:]  # the node image's script, which runs its arguments
     return argv or "the start command is empty"
+
+
+def _copies_file(stage: Stage, name: str) -> bool:
+    """Whether a COPY/ADD of the stage writes a file called ``name`` (a project's own
+    `docker-entrypoint.sh` in place of the image's)."""
+    from dockfix.fixers._image_paths import copy_parts
+
+    for i in stage.instructions:
+        parts = copy_parts(i) if i.keyword in ("COPY", "ADD") else None
+        if parts is not None and name in {
+            posixpath.basename(p.rstrip("/")) for p in (*parts.sources, parts.dest)
+        }:
+            return True
+    return False

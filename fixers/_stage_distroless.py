@@ -70,6 +70,22 @@ def shell_problem(
     return None
 
 
+def volume_problem(stage: Stage, after: list[Instruction]) -> str | None:
+    """A `VOLUME` the service writes to: the `:nonroot` runtime's user (65532) cannot write
+    in a directory the image creates as root, which the original, run as root, could."""
+    users = [_user_name(i) for i in after if i.keyword == "USER"]
+    if users and users[-1] in ("root", "0"):
+        return None
+    for i in stage.instructions:
+        if i.keyword == "VOLUME":
+            return (
+                f"`VOLUME {i.args.strip()}` at line {i.start_line}: the service writes there, "
+                "and the distroless `:nonroot` user (uid 65532) could not write in a "
+                "directory the image creates as root"
+            )
+    return None
+
+
 def user_problem(after: list[Instruction]) -> str | None:
     """A `USER` or `--chown` of the runtime part naming a user distroless images lack."""
     for i in after:

@@ -109,9 +109,11 @@ from dockfix.fixers._jvm_projects import (
     layer_extract,
     maven_jar,
 )
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
+    in_build_stage,
     keyword_case,
     service_stage,
     split_stage,
@@ -130,6 +132,10 @@ _PRODUCING_TASKS = frozenset(
     {"package", "install", "verify", "deploy", "build", "assemble", "bootJar", "shadowJar", "jar"}
 )
 _IMAGE_USERS = frozenset({"root", "0"})
+
+# Build files whose names look like runtime settings (`settings.gradle`): the jar holds the
+# build's result, the runtime stage needs none of them.
+_BUILD_FILES = lazy_re(r"^(settings|build)\.gradle(\.kts)?$")
 
 
 @register
@@ -190,7 +196,11 @@ class JavaSingleStage(Fixer):
         problem = healthcheck_problem(stage, runtime, base.reference)
         if problem:
             return display(problem)
-        assets = [(posixpath.join(project, n),) * 2 for n in runtime_assets(names)]
+        assets = [
+            (posixpath.join(project, n),) * 2
+            for n in runtime_assets(in_build_stage(doc, stage, run, project, names, ctx))
+            if not _BUILD_FILES.match(n)
+        ]
         layered = _layered(doc, stage, run, jar, jar_path)
         copies, edits = layered if layered is not None else ([(jar_path, jar_path)], [])
         done = split_stage(doc, stage, run, runtime, copies + assets, users=_IMAGE_USERS)

@@ -13,7 +13,12 @@ and then runs the service. It offers the split into a build stage and a runtime 
   builder keeps its image) gets the working directory, copies of the runtime settings written
   before the build (`ENV`, `EXPOSE`, `LABEL`, `HEALTHCHECK`, `CMD`, `ENTRYPOINT` …) and copies
   `package.json`, the pruned `node_modules`, the build output and the files of the project
-  a service reads at run time (`views/`, `public/`, `config/`, `.env` …);
+  a service reads at run time: the ones named like runtime files (`views/`, `public/`,
+  `config/`, `.env` …), the ones a string literal of the sources names as a path
+  (`join(__dirname, "..", "db", "schema.sql")`), the directories `file:`/`link:` dependencies
+  point to (`node_modules` links into them), and `tsconfig*.json` when the start command
+  preloads `tsconfig-paths`; a file copied only after the build stays where it is, and the
+  copies keep the owner of the build stage's `COPY --chown`;
 - for Next.js with `output: "standalone"` in `next.config.*`, it copies `.next/standalone`,
   `.next/static` and `public/` instead, the start command becomes `node server.js`, and
   `HOSTNAME=0.0.0.0` keeps the server listening on every address as `next start` did.
@@ -75,7 +80,10 @@ the build output, a runner that compiles at start (`ts-node`, `tsx`, `nodemon`) 
 `pre`-script, `package.json` declares workspaces, the project uses Bun or Yarn Plug'n'Play,
 Next.js without `output: "standalone"`, a `HEALTHCHECK` that needs `curl`/`wget` (not in
 `-slim`), OS packages installed in the stage other than build tools, a user created in the
-stage, or no build context on disk. A frontend that only builds static files (Vite,
+stage, a `RUN chown` for the user the service runs as (the copies would belong to root), a
+start command that preloads a `devDependency` (`-r dotenv/config`), a `file:` dependency
+outside the project, the project's own `docker-entrypoint.sh` (its commands are not read), or
+no build context on disk. A frontend that only builds static files (Vite,
 Create React App, Angular…) served by `serve`/`http-server` is reported with the suggestion
 to serve the files from an nginx or static-server image, without a fix. Files named
 `Dockerfile.dev` or under `.devcontainer/` are not reported.
@@ -89,6 +97,7 @@ hadolint: none · Trivy: none · Checkov: none.
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 from collections.abc import Iterator
 from functools import partial
@@ -113,10 +122,18 @@ from dockfix.fixers._node_projects import (
     start_words,
     without_runner,
 )
+from dockfix.fixers._node_runtime_files import (
+    local_packages,
+    package_name,
+    preload_problem,
+    preloaded_modules,
+    read_by_sources,
+)
 from dockfix.fixers._run_text import stage_may_mention
 from dockfix.fixers._runtime_stage import (
     SPLIT_IMAGE_CHANGES,
     healthcheck_problem,
+    in_build_stage,
     keyword_case,
     service_stage,
     split_stage,
@@ -177,8 +194,10 @@ class NodeSingleStage(Fixer):
         files = ContextFiles(doc, stage, ctx)
         project = build.node.project_dir
         split_after = _last_tool_run(doc, stage)
-        problem = stage_problem(doc, stage, split_after, _IMAGE_USERS) or self._cwd_problem(
-            doc, stage, split_after, project, ctx
+        problem = (
+            stage_problem(doc, stage, split_after, _IMAGE_USERS)
+            or _owner_problem(stage, split_after)
+            or self._cwd_problem(doc, stage, split_after, project, ctx)
         )
         if problem:
             return display(problem)
@@ -198,13 +217,25 @@ class NodeSingleStage(Fixer):
         start = self._start(stage, scripts, output, cwd, project, str(main))
         if start is not None:
             return display(start)
+        words = start_words(start_argv(stage) or [], scripts)  # readable: checked by _start
+        preloads = preloaded_modules(words if isinstance(words, list) else [])
+        local = local_packages(pkg)
+        problem = preload_problem(pkg, preloads) or (local if isinstance(local, str) else None)
+        if problem:
+            return display(problem)
         runtime = slim_reference(base.reference, base.tag)
         problem = healthcheck_problem(stage, runtime, base.reference)
         if problem:
             return display(problem)
-        copies = self._copies(doc, stage, project, output, ctx)
+        needs = set(local) if isinstance(local, list) else set()
+        if any(package_name(m) == "tsconfig-paths" for m in preloads):
+            needs.add("tsconfig*.json")  # it reads the `paths` at start
+        copies = self._copies(doc, stage, project, output, ctx, files, needs)
         prune = None if build.node.prod_modules or output.standalone else PRUNE_COMMANDS[manager]
-        edits = _split_edits(doc, stage, split_after, runtime, copies, prune, output.standalone)
+        owner = _copy_owner(stage, split_after)
+        edits = _split_edits(
+            doc, stage, split_after, runtime, copies, prune, output.standalone, owner
+        )
         if isinstance(edits, str):
             return display(edits)
         what = (
@@ -286,6 +317,11 @@ class NodeSingleStage(Fixer):
             if prog == "next" and words[1:2] == ["start"]:
                 return None
             return f"the start command `{shown}` is not `next start`"
+        if prog.endswith(".sh"):
+            return (
+                f"the start command runs the script `{words[0]}` (`{shown}`), whose commands "
+                "this rule does not read"
+            )
         if prog != "node":
             return f"the start command runs `{shown}`, which this rule cannot check"
         roots = [posixpath.join(project, d) for d in output.dirs]
@@ -313,9 +349,22 @@ class NodeSingleStage(Fixer):
         return None if script_seen else f"the start command `{shown}` runs no file"
 
     def _copies(
-        self, doc: Dockerfile, stage: Stage, project: str, output: BuildOutput, ctx: FixContext
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        project: str,
+        output: BuildOutput,
+        ctx: FixContext,
+        files: ContextFiles,
+        needs: set[str],
     ) -> list[tuple[str, str]]:
-        names = copied_into(doc, stage, project, ctx) or []
+        """(source, destination) of the runtime stage's copies: the build output, and the
+        project entries the service reads (named like runtime files, named by its sources,
+        linked from node_modules, or ``needs``: names or `fnmatch` patterns)."""
+        split_after = _last_tool_run(doc, stage)
+        names = in_build_stage(
+            doc, stage, split_after, project, copied_into(doc, stage, project, ctx) or [], ctx
+        )
         src = partial(posixpath.join, project)
         if output.standalone:
             out = [(src(".next/standalone"), "./"), (src(".next/static"), "./.next/static")]
@@ -326,14 +375,49 @@ class NodeSingleStage(Fixer):
         tops = [d.split("/")[0] for d in output.dirs]
         for d in output.dirs:
             out.append((src(d), f"./{d}"))
-        for name in runtime_assets(names):
-            if name not in tops:
+        skip = {*tops, "package.json", "node_modules"}
+        assets = set(runtime_assets(names))  # copied anyway: not searched
+        read = assets | read_by_sources(files, project, names, skip | assets)
+        read |= {n for n in names if any(fnmatch.fnmatchcase(n, p) for p in needs)}
+        for name in names:
+            if name in read and name not in skip:
                 out.append((src(name), f"./{name}"))
         return out
 
 
 def _is_node_image(base: BaseImage) -> bool:
     return base.name == "node"
+
+
+def _owner_problem(stage: Stage, split_after: Instruction) -> str | None:
+    """A `RUN chown` for the user the service runs as (not root): the directory's owner cannot
+    be repeated by the runtime stage's copies, and a service that creates files in its
+    directory (a data file, uploads) would fail."""
+    users = [i.args.split(":")[0].strip() for i in stage.instructions if i.keyword == "USER"]
+    if not users or users[-1] in ("root", "0"):
+        return None  # the service runs as root: it can write anywhere
+    split = stage.instructions.index(split_after) + 1
+    for i in stage.instructions[:split]:
+        if i.keyword == "RUN" and "chown" in i.logical[i.args_start :].split():
+            return (
+                f"the RUN at line {i.start_line} makes files owned by another user; the "
+                "runtime stage's copies would be owned by root, and the service could no "
+                "longer write in its directory"
+            )
+    return None
+
+
+def _copy_owner(stage: Stage, split_after: Instruction) -> str | None:
+    """The `--chown` of the project's COPYs before the split, kept by the runtime copies."""
+    split = stage.instructions.index(split_after) + 1
+    owners = {
+        chown.value
+        for i in stage.instructions[:split]
+        if i.keyword in ("COPY", "ADD")
+        for chown in [i.flag("chown")]
+        if chown is not None and chown.value
+    }
+    return next(iter(owners)) if len(owners) == 1 else None
 
 
 def _last_tool_run(doc: Dockerfile, stage: Stage) -> Instruction:
@@ -381,6 +465,7 @@ def _split_edits(
     copies: list[tuple[str, str]],
     prune: str | None,
     standalone: bool,
+    owner: str | None,
 ) -> list[Edit] | str:
     """The edits that split the stage after ``split_after``, prune the development
     dependencies with ``prune`` first and, for a Next.js standalone server, start it; or why
@@ -398,7 +483,15 @@ def _split_edits(
     # `next start` listens on every address; the standalone server on $HOSTNAME's only.
     extra = [f"{kw('ENV')} HOSTNAME=0.0.0.0"] if standalone else []
     done = split_stage(
-        doc, stage, split_after, runtime, copies, builder, runtime_lines=extra, users=_IMAGE_USERS
+        doc,
+        stage,
+        split_after,
+        runtime,
+        copies,
+        builder,
+        runtime_lines=extra,
+        users=_IMAGE_USERS,
+        chown=owner,
     )
     if isinstance(done, str):
         return done

@@ -85,8 +85,9 @@ packages or create users and directories; a `USER` other than root before it; a
 `COPY --from` other than uv's binary; compilers, `git` or package installs in a later `RUN`
 or in the start command (also in a start script read from the build context: packages
 compiled at run time); `uv run`/`poetry run`/`pipenv run` as the start command; on a full
-`python` base, a dependency that links a system library (`psycopg2`, `mysqlclient`,
-`python-ldap`, `pyodbc`, `python-magic`…) with no matching `apt-get install`, or no build
+`python` base, a dependency that links a system library or runs a program of the full image
+(`psycopg2`, psycopg 3 without `[binary]`, `mysqlclient`, `python-ldap`, `pyodbc`,
+`python-magic`, `Wand`, `GitPython`…) with no matching `apt-get install`, or no build
 context to read the dependency list from. Files that are already multi-stage are not
 reported; neither are images whose only gain would be the venv (a `-slim` base without build
 packages), nor development images (`Dockerfile.dev`, `*.dev.Dockerfile`, `.devcontainer/`).
@@ -108,8 +109,10 @@ from dockfix.core.fixer import Finding, Fix, Fixer, Resolves, Severity, register
 from dockfix.fixers._cmdline import display_finding
 from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import base_image, context_source, image_workdir_at, start_command
+from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._python_runtime import (
     BUILD_PROGRAMS,
+    FULL_IMAGE_TOOLS,
     full_base_problem,
     full_base_tools_problem,
     is_build_only,
@@ -131,6 +134,12 @@ if TYPE_CHECKING:
     from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _RUNTIME_INSTALLERS = ("pip", "poetry", "uv", "pipenv", "setup.py", "build_ext", "cythonize")
+# The image's own Python and where pip puts a package's scripts and modules there: after the
+# split the packages are in the virtual environment, which neither sees.
+_SYSTEM_INSTALLED = lazy_re(
+    r"^(/usr/local/bin/[\w.-]+|/usr/bin/python[\d.]*"
+    r"|/usr/local/lib/python[\d.]+/(site|dist)-packages/.*)$"
+)
 _UV_BINARIES = frozenset({"/uv", "/uvx", "/bin/uv", "/bin/uvx", "/usr/local/bin/uv"})
 
 
@@ -194,7 +203,8 @@ class SingleStagePython(Fixer):
         problem = (
             self._runs_problem(runs, before, after)
             or self._settings_problem(stage, before)
-            or self._start_problem(doc, stage, ctx)
+            or self._start_problem(doc, stage, ctx, _slim_lacks(expanded, packages))
+            or _system_python_problem(doc, stage, after, ctx)
             or full_base_problem(expanded, packages, ctx)
             or full_base_tools_problem(expanded, after, packages)
         )
@@ -255,7 +265,12 @@ class SingleStagePython(Fixer):
                     )
         return None
 
-    def _start_problem(self, doc: Dockerfile, stage: Stage, ctx: FixContext) -> str | None:
+    def _start_problem(
+        self, doc: Dockerfile, stage: Stage, ctx: FixContext, lacking: frozenset[str]
+    ) -> str | None:
+        """Why the start command or its scripts need what stays in the builder: the
+        package tools and compilers, or ``lacking`` (the full image's tools that -slim has
+        not)."""
         for i in start_command(stage):
             if i is None:
                 continue
@@ -284,4 +299,41 @@ class SingleStagePython(Fixer):
                             f"{where} runs `{word}`: packages installed or compiled at start "
                             "need the builder's tools"
                         )
+                for word in sorted(tokens & lacking):
+                    return f"{where} runs `{word}`, which the -slim image does not have"
+                for word in sorted(tokens):
+                    # (a file the Dockerfile copies there itself stays where it is)
+                    copied = ctx.has_context and context_source(doc, stage, word, ctx)
+                    if _SYSTEM_INSTALLED.match(word) and not copied:
+                        return (
+                            f"{where} names `{word}`, the image's Python or what pip installed "
+                            "there; after the split the packages are in the virtual environment"
+                        )
         return None
+
+
+def _system_python_problem(
+    doc: Dockerfile, stage: Stage, after: list[Instruction], ctx: FixContext
+) -> str | None:
+    """A `RUN` or `HEALTHCHECK` after the install that runs the image's Python by its path
+    (`/usr/local/bin/python manage.py migrate`): it would not see the virtual environment."""
+    for i in after:
+        if i.keyword not in ("RUN", "HEALTHCHECK"):
+            continue
+        for word in sorted({w.strip("\"'[],();&|") for w in i.logical[i.args_start :].split()}):
+            copied = ctx.has_context and context_source(doc, stage, word, ctx)
+            if _SYSTEM_INSTALLED.match(word) and not copied:
+                return (
+                    f"the {i.keyword} at line {i.start_line} names `{word}`, the image's Python "
+                    "or what pip installed there; after the split the packages are in the "
+                    "virtual environment"
+                )
+    return None
+
+
+def _slim_lacks(expanded: str, packages: list[str]) -> frozenset[str]:
+    """The full image's tools that the -slim runtime lacks (none from a -slim base), less
+    those the file installs itself."""
+    if "slim" in expanded.rpartition(":")[2]:
+        return frozenset()
+    return FULL_IMAGE_TOOLS - {p.split("=")[0] for p in packages}

@@ -70,7 +70,10 @@ does not run the built binary (`go run`, a script) or passes files of the build 
 `USER` or `--chown` naming a user created in the build stage, runtime files the build stage
 holds (`templates/`, `static/`, `migrations/`, `config/`, `.env`, or files copied outside the
 source tree) or may hold (no build context on disk to check), `ENV`/`LABEL` values that use build variables, a binary linked against musl or
-against libraries installed with `apt-get install lib…-dev`, a privileged port (< 1024)
+against libraries installed with `apt-get install lib…-dev`, a Rust crate of `Cargo.lock` that
+links a library of the full `rust` image (`pq-sys`, `mysqlclient-sys`, `libsqlite3-sys` without
+`bundled`, `curl-sys`), a `VOLUME` (the `:nonroot` user cannot write in it), a privileged
+port (< 1024)
 served as root, `SHELL` or `ONBUILD` in the stage. Files named `Dockerfile.dev`,
 `*.dev.Dockerfile` or under `.devcontainer/` are development images and are not reported;
 neither are Windows images (nor files using the backtick escape).
@@ -99,6 +102,7 @@ from dockfix.fixers._build_steps import (
     run_steps,
 )
 from dockfix.fixers._cmdline import display_finding
+from dockfix.fixers._context_files import ContextFiles
 from dockfix.fixers._dev_images import is_dev_file
 from dockfix.fixers._image_paths import (
     DISTROLESS_PATH,
@@ -123,7 +127,9 @@ from dockfix.fixers._stage_distroless import (
     shell_problem,
     start_files_problem,
     user_problem,
+    volume_problem,
 )
+from dockfix.fixers._stage_split_native import linked_library_problem
 from dockfix.semantics.semantic import (
     is_within,
     resolve_path,
@@ -212,6 +218,7 @@ class SingleStageToolchain(Fixer):
             self._libc_problem(doc, stage, art, base)
             or self._settings_problem(doc, stage, before, after, art, location, cwd, entry, cmd)
             or self._assets_problem(doc, stage, before, art, ctx)
+            or self._linked_problem(doc, stage, art, base, eco, ctx)
         )
         if problem:
             return display(problem)
@@ -285,6 +292,7 @@ class SingleStageToolchain(Fixer):
         """Why a setting of the stage would not work on the distroless runtime."""
         problem = (
             user_problem(after)
+            or volume_problem(stage, after)
             or healthcheck_problem([*before, *after], cwd, location)
             or carried_variable_problem(before)
         )
@@ -301,6 +309,20 @@ class SingleStageToolchain(Fixer):
         return start_files_problem(doc, stage, after, location, cwd, entry, cmd) or port_problem(
             stage, before, after
         )
+
+    def _linked_problem(
+        self,
+        doc: Dockerfile,
+        stage: Stage,
+        art: Artifact,
+        base: BaseImage,
+        eco: str,
+        ctx: FixContext,
+    ) -> str | None:
+        if eco != "cargo" or art.static or art.project_dir is None:
+            return None
+        files = ContextFiles(doc, stage, ctx)
+        return linked_library_problem(files, art.project_dir, base.tag)
 
     def _assets_problem(
         self,

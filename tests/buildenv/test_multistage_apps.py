@@ -17,23 +17,39 @@ import dockfix
 from dockfix.proof.builders import BuildahBuilder
 from dockfix.proof.image_run import RunOptions, run_pair
 
-APPS = Path(__file__).resolve().parent / "apps"
+HERE = Path(__file__).resolve().parent
+APPS = HERE / "apps"
+# Apps built here only (not by test_verify/test_df201_runs: one build pair each).
+SPLIT_APPS = HERE / "split-apps"
 # The rewrites each app is here to prove (the app is skipped by the others' helpers).
-REWRITES = {"express-api": "DF305", "typescript-service": "DF305", "next-storefront": "DF305"}
+REWRITES = {
+    "express-api": "DF305",
+    "typescript-service": "DF305",
+    "next-storefront": "DF305",
+    # start with `-r tsconfig-paths/register`, a `file:` dependency, files read beside dist/
+    "node-tsconfig-paths": "DF305",
+    "node-file-dependency": "DF305",
+    "node-runtime-files": "DF305",
+    "node-sharp-uploads": "DF305",  # a native module (sharp) built on node:20, run on -slim
+}
+
+
+def _app_dir(app: str) -> Path:
+    return APPS / app if (APPS / app).is_dir() else SPLIT_APPS / app
 pytestmark = pytest.mark.slow
 
 SIZES: list[tuple[str, int, int]] = []
 
 
 def _service_settings(app: str) -> dict[str, object]:
-    return tomllib.loads((APPS / app / "verify.toml").read_text())
+    return tomllib.loads((_app_dir(app) / "verify.toml").read_text())
 
 
 @pytest.mark.parametrize("app", sorted(REWRITES))
 def test_rewritten_app_builds_starts_serves_and_is_smaller(
     app: str, buildah_builder: BuildahBuilder, tmp_path: Path
 ) -> None:
-    path = APPS / app / "Dockerfile"
+    path = _app_dir(app) / "Dockerfile"
     settings = _service_settings(app)
     assert settings["kind"] == "service"
     probes = settings["probe"]
@@ -44,7 +60,7 @@ def test_rewritten_app_builds_starts_serves_and_is_smaller(
     fixed.write_text(outcome.fixed)
     images = []
     for dockerfile in (path, fixed):
-        result = buildah_builder.build(dockerfile, APPS / app, timeout=1800)
+        result = buildah_builder.build(dockerfile, path.parent, timeout=1800)
         assert result.success, result.log_tail(40)
         assert result.image_id is not None
         images.append(result.image_id)
@@ -66,7 +82,7 @@ def test_rewritten_app_builds_starts_serves_and_is_smaller(
     assert after < before
 
 
-FIXTURES = APPS.parent.parent.parent / "fixtures"
+FIXTURES = HERE.parent.parent / "fixtures"
 # Fixtures whose build tools cannot run here (Maven Central and NuGet are out of reach): the
 # build RUN is replaced by a stub that writes what the real tool writes, where it writes it
 # (Maven: target/<finalName>.jar; Gradle: build/libs/<name>-<version>.jar; Spring Boot's

@@ -30,6 +30,7 @@ PYTHON_APPS = (
     "flask-poetry",
     "starlette-uv",
     "flask-pipenv",
+    "fastapi-lxml-entrypoint",
 )
 SUMMARY: list[str] = []
 

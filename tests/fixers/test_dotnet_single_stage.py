@@ -102,3 +102,16 @@ def test_no_publish_or_runtime_image_is_not_reported(tmp_path: Path) -> None:
         'FROM mcr.microsoft.com/dotnet/sdk:8.0\nCOPY out /app\nENTRYPOINT ["dotnet", "/app/A.dll"]\n',
     ):
         assert run(src, tmp_path, {}) == (src, [])
+
+
+def test_a_workdir_right_after_the_publish_is_not_written_twice(tmp_path: Path) -> None:
+    src = SRC.replace("EXPOSE 8080\n", "WORKDIR /app/publish\nEXPOSE 8080\n")
+    out, left = run(src, tmp_path, {"Orders.Api.csproj": WEB})
+    assert left == []
+    assert out.endswith(
+        "FROM mcr.microsoft.com/dotnet/aspnet:8.0-jammy\n"
+        "COPY --from=build /app/publish /app/publish\n"
+        "WORKDIR /app/publish\n"
+        "EXPOSE 8080\n"
+        'ENTRYPOINT ["dotnet", "/app/publish/Orders.Api.dll"]\n'
+    )

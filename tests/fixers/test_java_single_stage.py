@@ -201,21 +201,36 @@ LAYERED = POM.replace(
 @pytest.mark.parametrize(
     ("boot", "extract", "launcher"),
     [
-        ("3.2.5", "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
-         "--destination /app/target/extracted", "org.springframework.boot.loader.launch.JarLauncher"),
-        ("3.3.1", "java -Djarmode=tools -jar /app/target/orders-1.4.0.jar extract --layers "
-         "--launcher --destination /app/target/extracted",
-         "org.springframework.boot.loader.launch.JarLauncher"),
-        ("2.7.18", "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
-         "--destination /app/target/extracted", "org.springframework.boot.loader.JarLauncher"),
+        (
+            "3.2.5",
+            "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
+            "--destination /app/target/extracted",
+            "org.springframework.boot.loader.launch.JarLauncher",
+        ),
+        (
+            "3.3.1",
+            "java -Djarmode=tools -jar /app/target/orders-1.4.0.jar extract --layers "
+            "--launcher --destination /app/target/extracted",
+            "org.springframework.boot.loader.launch.JarLauncher",
+        ),
+        (
+            "2.7.18",
+            "java -Djarmode=layertools -jar /app/target/orders-1.4.0.jar extract "
+            "--destination /app/target/extracted",
+            "org.springframework.boot.loader.JarLauncher",
+        ),
     ],
 )
 def test_layered_spring_boot_jar_is_extracted(
     tmp_path: Path, boot: str, extract: str, launcher: str
 ) -> None:
-    src = MAVEN.replace('CMD ["java", "-jar", "{jar}"]',
-                        'ENTRYPOINT ["java", "-Xss512k", "-jar", "target/orders-1.4.0.jar", "--debug"]')
-    pom = LAYERED.replace("{final}", "").replace("<version>3.2.5</version>", f"<version>{boot}</version>")
+    src = MAVEN.replace(
+        'CMD ["java", "-jar", "{jar}"]',
+        'ENTRYPOINT ["java", "-Xss512k", "-jar", "target/orders-1.4.0.jar", "--debug"]',
+    )
+    pom = LAYERED.replace("{final}", "").replace(
+        "<version>3.2.5</version>", f"<version>{boot}</version>"
+    )
     out, left = run(src, tmp_path, {"pom.xml": pom})
     assert left == []
     assert out.endswith(
@@ -237,3 +252,37 @@ def test_layered_jar_with_shell_form_start_is_copied_whole(tmp_path: Path) -> No
     out, _ = run(src, tmp_path, {"pom.xml": LAYERED.replace("{final}", "")})
     assert "COPY --from=build /app/target/orders-1.4.0.jar /app/target/orders-1.4.0.jar\n" in out
     assert "extract" not in out
+
+
+def test_gradle_build_files_are_not_copied_as_runtime_files(tmp_path: Path) -> None:
+    # `settings.gradle` looks like a settings file to the runtime-file names; Spring Boot's
+    # `config/application.yml` beside the jar is one.
+    files = {
+        "build.gradle": "plugins { id 'org.springframework.boot' version '3.3.1' }\nversion = '1.4.2'\n",
+        "settings.gradle": "rootProject.name = 'invoices'\n",
+        "config/application.yml": "server.port: 8080\n",
+    }
+    src = GRADLE.replace("{jar}", "build/libs/invoices-1.4.2.jar")
+    out, left = run(src, tmp_path, files)
+    assert left == [], left and left[0].reason
+    assert "settings.gradle" not in out.split("-jre-alpine\n", 1)[1]
+    assert "COPY --from=build /home/gradle/project/config /home/gradle/project/config\n" in out
+
+
+def test_runtime_files_copied_after_the_build_are_not_copied_from_it(tmp_path: Path) -> None:
+    # `COPY config ./config` after the build is in the runtime stage already; a
+    # `COPY --from=build …/config` would fail: the build stage never had it
+    files = {
+        "build.gradle": "plugins { id 'org.springframework.boot' version '3.3.1' }\nversion = '1.4.2'\n",
+        "settings.gradle.kts": 'rootProject.name = "invoices"\n',
+        "config/application.yml": "server.port: 8080\n",
+    }
+    src = (
+        GRADLE.replace("{jar}", "build/libs/invoices-1.4.2.jar")
+        .replace("COPY . .\n", "COPY build.gradle settings.gradle.kts ./\nCOPY src ./src\n")
+        .replace("ENTRYPOINT", "COPY config ./config\nENTRYPOINT")
+    )
+    out, left = run(src, tmp_path, files)
+    assert left == [], left and left[0].reason
+    assert "--from=build /home/gradle/project/config" not in out
+    assert "COPY config ./config\n" in out

@@ -322,3 +322,175 @@ def test_build_named_by_a_variable_is_still_found(tmp_path: Path) -> None:
     assert out.startswith("FROM node:20 AS build\n")
     assert "RUN npm ci && npm run $TASK && npm prune --omit=dev\n\nFROM node:20-slim\n" in out
     assert left == []
+
+
+# Found by building and starting real apps (tests/buildenv/apps/node-*): the runtime stage
+# must hold what the started service reads besides its build output.
+PLAIN = {
+    "package.json": json.dumps(
+        {
+            "name": "svc",
+            "scripts": {"build": "tsc", "start": "node dist/main.js"},
+            "devDependencies": {"typescript": "^5"},
+        }
+    ),
+    "package-lock.json": '{"lockfileVersion": 3}',
+    "tsconfig.json": '{"compilerOptions": {"outDir": "dist", "rootDir": "src"}}',
+    "src/main.ts": "",
+}
+
+
+def _runtime_copies(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("COPY --from=build")]
+
+
+def test_a_start_preloading_tsconfig_paths_keeps_the_tsconfig(tmp_path: Path) -> None:
+    pkg = json.loads(PLAIN["package.json"])
+    pkg["scripts"]["start"] = "TS_NODE_BASEURL=./dist node -r tsconfig-paths/register dist/main.js"
+    pkg["dependencies"] = {"tsconfig-paths": "^4"}
+    out, left = run(DOCKERFILE, tmp_path, {**PLAIN, "package.json": json.dumps(pkg)})
+    assert "COPY --from=build /app/tsconfig.json ./tsconfig.json" in _runtime_copies(out)
+    assert left == []
+
+
+def test_a_start_preloading_a_development_dependency_is_not_fixed(tmp_path: Path) -> None:
+    pkg = json.loads(PLAIN["package.json"])
+    pkg["scripts"]["start"] = "node --require dotenv/config dist/main.js"
+    pkg["devDependencies"]["dotenv"] = "^16"
+    out, left = run(DOCKERFILE, tmp_path, {**PLAIN, "package.json": json.dumps(pkg)})
+    assert out == DOCKERFILE
+    assert [f.applicability for f in left] == [Applicability.DISPLAY_ONLY]
+    assert "`dotenv/config`" in left[0].reason and "devDependencies" in left[0].reason
+
+
+def test_a_local_file_dependency_is_copied_with_node_modules(tmp_path: Path) -> None:
+    pkg = json.loads(PLAIN["package.json"])
+    pkg["dependencies"] = {"@acme/shared": "file:packages/shared"}
+    files = {
+        **PLAIN,
+        "package.json": json.dumps(pkg),
+        "packages/shared/package.json": '{"name": "@acme/shared"}',
+    }
+    out, left = run(DOCKERFILE, tmp_path, files)
+    # node_modules/@acme/shared is a link to ../../packages/shared
+    assert "COPY --from=build /app/packages ./packages" in _runtime_copies(out)
+    assert left == []
+
+
+def test_a_file_dependency_outside_the_project_is_not_fixed(tmp_path: Path) -> None:
+    pkg = json.loads(PLAIN["package.json"])
+    pkg["dependencies"] = {"shared": "file:../shared"}
+    out, left = run(DOCKERFILE, tmp_path, {**PLAIN, "package.json": json.dumps(pkg)})
+    assert out == DOCKERFILE
+    assert "`file:../shared`" in left[0].reason
+
+
+def test_files_the_sources_read_beside_the_build_output_are_copied(tmp_path: Path) -> None:
+    source = (
+        'import { readFileSync } from "fs";\n'
+        'import { join } from "path";\n'
+        'import { helper } from "./lib/helper";\n'
+        'const root = join(__dirname, "..");\n'
+        'const schema = readFileSync(join(root, "db", "schema.sql"), "utf8");\n'
+        "const spec = readFileSync(`${root}/api/openapi.yaml`);\n"
+        'const about = readFileSync("NOTICE.txt");\n'
+    )
+    files = {
+        **PLAIN,
+        "src/main.ts": source,
+        "src/lib/helper.ts": "export const helper = 1;\n",
+        "db/schema.sql": "",
+        "api/openapi.yaml": "",
+        "NOTICE.txt": "",
+        "lib/unused.ts": "",
+        "scripts/seed.ts": 'readFileSync("docs/seed.md")',
+        "docs/seed.md": "",
+        "README.md": "",
+    }
+    out, left = run(DOCKERFILE, tmp_path, files)
+    assert _runtime_copies(out) == [
+        "COPY --from=build /app/package.json ./package.json",
+        "COPY --from=build /app/node_modules ./node_modules",
+        "COPY --from=build /app/dist ./dist",
+        "COPY --from=build /app/NOTICE.txt ./NOTICE.txt",
+        "COPY --from=build /app/api ./api",
+        "COPY --from=build /app/db ./db",
+    ]
+    assert left == []
+
+
+def test_project_files_owned_by_the_service_user_are_not_fixed(tmp_path: Path) -> None:
+    text = (
+        "FROM node:20\n"
+        "RUN mkdir -p /home/node/app && chown -R node:node /home/node/app\n"
+        "WORKDIR /home/node/app\n"
+        "USER node\n"
+        "COPY --chown=node:node . .\n"
+        "RUN npm ci && npm run build\n"
+        'CMD ["node", "dist/main.js"]\n'
+    )
+    out, left = run(text, tmp_path, PLAIN)
+    assert out == text
+    assert [f.applicability for f in left] == [Applicability.DISPLAY_ONLY]
+    assert "owned by another user" in left[0].reason
+
+
+def test_the_owner_of_the_copied_project_is_kept_by_the_runtime_copies(tmp_path: Path) -> None:
+    text = DOCKERFILE.replace("COPY . .", "USER node\nCOPY --chown=node:node . .")
+    out, _ = run(text, tmp_path, PLAIN)
+    assert _runtime_copies(out) == [
+        "COPY --from=build --chown=node:node /app/package.json ./package.json",
+        "COPY --from=build --chown=node:node /app/node_modules ./node_modules",
+        "COPY --from=build --chown=node:node /app/dist ./dist",
+    ]
+
+
+def test_a_docker_entrypoint_script_of_the_project_is_not_taken_for_the_images(
+    tmp_path: Path,
+) -> None:
+    # The node image's docker-entrypoint.sh only runs its arguments; a project's own may run
+    # files the runtime stage would not have (./scripts/wait-for-config.js here).
+    text = DOCKERFILE.replace(
+        'CMD ["npm", "start"]',
+        "COPY docker-entrypoint.sh /usr/local/bin/\n"
+        'ENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["node", "dist/main.js"]',
+    )
+    script = '#!/bin/sh\nset -e\nnode ./scripts/wait-for-config.js\nexec "$@"\n'
+    out, left = run(text, tmp_path, {**PLAIN, "docker-entrypoint.sh": script})
+    assert out == text
+    assert "the script `docker-entrypoint.sh` (`docker-entrypoint.sh node dist/main.js`)" in (
+        left[0].reason
+    )
+    # without a script of its own, the image's entrypoint runs `node dist/main.js`
+    plain = text.replace("COPY docker-entrypoint.sh /usr/local/bin/\n", "")
+    out, left = run(plain, tmp_path, PLAIN)
+    assert out != plain and left == []
+
+
+def test_runtime_files_copied_after_the_build_are_not_copied_from_it(tmp_path: Path) -> None:
+    text = (
+        "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json tsconfig.json ./\n"
+        "RUN npm ci\nCOPY src ./src\nRUN npm run build\nCOPY config ./config\n"
+        'CMD ["node", "dist/main.js"]\n'
+    )
+    files = {
+        **PLAIN,
+        "src/main.ts": 'readFileSync("config/default.json")',
+        "config/default.json": "{}",
+    }
+    out, left = run(text, tmp_path, files)
+    assert left == []
+    assert _runtime_copies(out) == [
+        "COPY --from=build /app/package.json ./package.json",
+        "COPY --from=build /app/node_modules ./node_modules",
+        "COPY --from=build /app/dist ./dist",
+    ]
+    assert "COPY config ./config\n" in out
+
+
+def test_the_sources_are_searched_breadth_first_within_a_budget(tmp_path: Path) -> None:
+    # 450 generated modules besides the module that names `api/openapi.yaml`
+    files = {**PLAIN, "src/app.ts": 'readFileSync("api/openapi.yaml")', "api/openapi.yaml": ""}
+    files.update({f"src/gen/m{i}.ts": f"export const v{i} = {i};\n" for i in range(450)})
+    out, _ = run(DOCKERFILE, tmp_path, files)
+    assert "COPY --from=build /app/api ./api" in _runtime_copies(out)

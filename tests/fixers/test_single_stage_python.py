@@ -201,13 +201,29 @@ def test_start_script_that_installs_at_start_is_display_only(tmp_path: Path) -> 
     assert "the start script `./entrypoint.sh` runs `pip`" in reason(findings)
 
 
+def test_start_script_using_a_tool_of_the_full_image_is_display_only(tmp_path: Path) -> None:
+    # tests/buildenv/apps/fastapi-lxml-entrypoint with a seed download in its entrypoint
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n"
+        'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["uvicorn", "app.main:app"]\n'
+    )
+    script = (
+        '#!/bin/sh\nset -e\n[ -z "$SEED_URL" ] || curl -fsSL "$SEED_URL" -o seed.xml\nexec "$@"\n'
+    )
+    files = {"requirements.txt": "uvicorn\n", "docker-entrypoint.sh": script}
+    fixed, findings = run(text, tmp_path, files)
+    assert fixed == text
+    assert "`./docker-entrypoint.sh` runs `curl`, which the -slim image" in reason(findings)
+
+
 def test_full_base_checks_the_dependency_list(tmp_path: Path) -> None:
     text = (
         "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
         'CMD ["python", "app.py"]\n'
     )
     fixed, findings = run(text, tmp_path, {"requirements.txt": "flask\npsycopg2==2.9\n"})
-    assert fixed == text and "`psycopg2` links a system library" in reason(findings)
+    assert fixed == text and "`psycopg2` uses a system library" in reason(findings)
     fixed, _ = run(text, tmp_path, {"requirements.txt": "flask\n"})
     assert "FROM python:3.11-slim\n" in fixed
 
@@ -296,3 +312,57 @@ def test_apt_spelled_without_its_name_is_still_read(install: str, tmp_path: Path
     build, runtime = fixed.split("\n\nFROM ", 1)
     assert build.startswith("FROM python:3.12-slim-bookworm AS build\n")
     assert "install -y --no-install-recommends libpq5 &&" in runtime
+
+
+@pytest.mark.parametrize(
+    ("requirements", "needs"),
+    [
+        # psycopg 3 loads libpq.so.5 with ctypes unless its binary package is installed
+        ("fastapi\npsycopg==3.1.19\n", "`psycopg`"),
+        ("Wand==0.6.13\n", "`wand`"),  # ImageMagick's MagickWand, loaded with ctypes
+        ("GitPython==3.1.43\n", "`gitpython`"),  # runs the `git` program
+        ("python-gnupg==0.5.2\n", "`python-gnupg`"),  # runs `gpg`
+        ("psycopg[binary]==3.1.19\n", None),
+        ("psycopg==3.1.19\npsycopg-binary==3.1.19\n", None),
+    ],
+)
+def test_full_base_checks_libraries_loaded_and_programs_run_at_run_time(
+    tmp_path: Path, requirements: str, needs: str | None
+) -> None:
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        'CMD ["python", "app.py"]\n'
+    )
+    fixed, findings = run(text, tmp_path, {"requirements.txt": requirements})
+    if needs is None:
+        assert "FROM python:3.11-slim\n" in fixed
+        return
+    assert fixed == text
+    assert f"{needs} uses a system library or program" in reason(findings)
+
+
+@pytest.mark.parametrize(
+    ("start", "script"),
+    [
+        ('CMD ["/usr/local/bin/gunicorn", "--bind", "0.0.0.0:8000", "app:app"]', None),
+        ('CMD ["./start.sh"]', "#!/bin/sh\nexec /usr/local/bin/gunicorn app:app\n"),
+    ],
+)
+def test_a_start_naming_a_script_pip_put_in_usr_local_bin_is_display_only(
+    tmp_path: Path, start: str, script: str | None
+) -> None:
+    # after the split, gunicorn is /opt/venv/bin/gunicorn: -slim has no /usr/local/bin/gunicorn
+    text = PIP.replace('CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]', start)
+    files = {"requirements.txt": "gunicorn\n", **({"start.sh": script} if script else {})}
+    fixed, findings = run(text, tmp_path, files)
+    assert fixed == text
+    assert "names `/usr/local/bin/gunicorn`, the image's Python or what pip" in reason(findings)
+    # the image's interpreter by its path does not see the virtual environment's packages
+    python = PIP.replace('CMD ["gunicorn",', 'CMD ["/usr/local/bin/python", "-m", "gunicorn",')
+    fixed, findings = run(python, tmp_path, files)
+    assert fixed == python
+    assert "`/usr/local/bin/python`" in reason(findings)
+    late = PIP.replace("COPY . .\n", "COPY . .\nRUN /usr/local/bin/python -m compileall -q .\n")
+    fixed, findings = run(late, tmp_path, files)
+    assert fixed == late
+    assert "the RUN at line 8 names `/usr/local/bin/python`" in reason(findings)

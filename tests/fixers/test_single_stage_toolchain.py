@@ -330,3 +330,51 @@ def test_runtime_stage_copies_exactly_the_binary_cmd_runs(
     assert [c.args for c in copies] == [f"{path} {path}"]
     assert copies[0].flag("from") is not None and copies[0].flag("from").value == "build"
     assert eol == "\n" or "\n" not in out.replace("\r\n", "")
+
+
+_LEDGER = (
+    "FROM {image}\nWORKDIR /usr/src/ledger\nCOPY . .\nRUN cargo install --path . --locked\n"
+    'EXPOSE 8080\nCMD ["ledger"]\n'
+)
+_LOCK = 'version = 3\n\n[[package]]\nname = "{crate}"\nversion = "0.6.1"\n'
+
+
+@pytest.mark.parametrize(
+    ("image", "crate", "manifest_extra", "why"),
+    [
+        # diesel's postgres backend: pq-sys links the full image's libpq.so.5
+        ("rust:1.79-bookworm", "pq-sys", "", "Cargo.lock lists `pq-sys`, which links"),
+        ("rust:1.79", "curl-sys", "", "`libcurl`; the distroless runtime does not have it"),
+        ("rust:1.79", "libsqlite3-sys", "", "`libsqlite3`"),
+        # built into the binary, or no system library to find on -slim: the split is offered
+        ("rust:1.79", "libsqlite3-sys", 'rusqlite = { version = "0.31", features = ["bundled"] }', None),
+        ("rust:1.79-slim-bookworm", "pq-sys", "", None),
+    ],
+)
+def test_a_crate_linking_a_library_of_the_full_rust_image_is_display_only(
+    tmp_path: Path, image: str, crate: str, manifest_extra: str, why: str | None
+) -> None:
+    files = {
+        "Cargo.toml": f'[package]\nname = "ledger"\nversion = "0.3.0"\n\n[dependencies]\n{manifest_extra}\n',
+        "Cargo.lock": _LOCK.format(crate=crate),
+        "src/main.rs": "fn main() {}\n",
+    }
+    src = _LEDGER.format(image=image)
+    out, findings = run(src, tmp_path, files, unsafe=True)
+    if why is None:
+        assert out != src
+        return
+    assert out == src
+    assert why in findings[0].reason
+
+
+def test_a_volume_the_service_writes_to_keeps_the_finding_display_only() -> None:
+    # run as root, the original writes its SQLite file in the volume; uid 65532 could not
+    src = GO.replace("EXPOSE 8080\n", "VOLUME /var/lib/linkshort\nEXPOSE 8080\n")
+    out, findings = run(src, unsafe=True)
+    assert out == src
+    assert "`VOLUME /var/lib/linkshort` at line 5" in findings[0].reason
+    # with the runtime part run as root again, the volume stays writable
+    as_root = src.replace('CMD ["/out/server"]', 'USER root\nCMD ["/out/server"]')
+    out, _ = run(as_root, unsafe=True)
+    assert out != as_root

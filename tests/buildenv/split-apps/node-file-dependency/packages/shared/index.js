@@ -1,0 +1,1 @@
+exports.formatOrder = (id) => `order-${String(id).padStart(6, "0")}`;

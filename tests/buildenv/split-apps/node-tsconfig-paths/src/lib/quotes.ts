@@ -1,0 +1,1 @@
+export const quotes = ["Simple is better than complex.", "Readability counts."];
