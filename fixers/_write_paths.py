@@ -211,9 +211,11 @@ def _scan_shell(
     """What a shell script writes; ``parsed``: ``text`` already parsed."""
     for m in _REDIRECT.finditer(text):
         target = m.group(1)
-        if target.startswith(("/dev/", "&")) or "$" in target:
+        if target.startswith(("/dev/", "&")):
             continue
-        found.write(absolute(target, cwd), "file", how)
+        target = _expanded_target(target.strip("\"'"), how, found)
+        if target is not None:
+            found.write(absolute(target, cwd), "file", how)
     try:
         script = parsed if parsed is not None else parse_shell(text)
     except Exception:  # a script tree-sitter cannot read: its redirects were still seen
@@ -228,20 +230,40 @@ def _scan_argv(argv: list[str], cwd: str, how: str, found: WriteAnalysis) -> Non
     prog = argv[0].rsplit("/", 1)[-1]
     if prog in ("mkdir", "touch", "tee"):
         for a in argv[1:]:
-            if not a.startswith("-") and "$" not in a:
-                found.write(absolute(a, cwd), "file" if prog != "mkdir" else "dir", how)
+            target = None if a.startswith("-") else _expanded_target(a, how, found)
+            if target is not None:
+                found.write(absolute(target, cwd), "file" if prog != "mkdir" else "dir", how)
         return
     for k, a in enumerate(argv):
         opt, eq, value = a.partition("=")
         if opt in _WRITE_OPTIONS:
             value = value if eq else (argv[k + 1] if k + 1 < len(argv) else "")
-            if value and value != "-" and not value.startswith("/dev/") and "$" not in value:
-                found.write(absolute(value, cwd), "file", how)
+            if value and value != "-" and not value.startswith("/dev/"):
+                target = _expanded_target(value, how, found)
+                if target is not None:
+                    found.write(absolute(target, cwd), "file", how)
     line = " ".join(argv)
     for m in _BIND_OPTION.finditer(line):
         port = int(m.group(1) or m.group(2))
         if 0 < port < 1024:
             found.ports.append((port, how))
+
+
+# `${DATA_DIR:-/app/data}`: the path a start writes to when the variable is not set.
+_DEFAULTED = lazy_re(r"\$\{[A-Za-z_]\w*:?[-=]([^${}]+)\}")
+
+
+def _expanded_target(word: str, how: str, found: WriteAnalysis) -> str | None:
+    """The path a start-up command writes to, as written or by a variable's default value
+    (`${DATA_DIR:-/app/data}`, which it writes when nothing sets the variable); a path made
+    of other variables cannot be known here, and is said so (None)."""
+    if "$" not in word:
+        return word
+    defaulted = _DEFAULTED.fullmatch(word)
+    if defaulted is not None:
+        return defaulted.group(1)
+    found.unknown.append(f"{how} writes to `{word}`, a path set at run time")
+    return None
 
 
 def _env_writes(doc: Dockerfile, instrs: list[Instruction], cwd: str, found: WriteAnalysis) -> None:

@@ -68,6 +68,11 @@ _COMPUTED_WRITE = lazy_re(
     r"|\b(?:writeFile|appendFile|createWriteStream)(?:Sync)?\(\s*(?!['\"`]|path\.join\(\s*__dirname)"
     r"[A-Za-z_]"
     r"|\bos\.(?:Create|WriteFile|OpenFile)\(\s*[A-Za-z_]"
+    # Python: a database, a directory or a file at a path held in a variable
+    # (`DATA = Path(os.environ.get("DATA_DIR", "/app/data"))`, then `DATA.mkdir()`)
+    r"|\bsqlite3\.connect\(\s*[A-Za-z_]"
+    r"|\bos\.(?:makedirs|mkdir)\(\s*[A-Za-z_]"
+    r"|\b[A-Za-z_][\w.]*\.(?:mkdir\((?!\s*['\"`])|write_text\(|write_bytes\(|touch\()"
 )
 _PORT_PATTERNS: tuple[str, ...] = (
     r"ListenAndServe(?:TLS)?\(\s*\"[^\"]*:(\d+)\"",
@@ -76,7 +81,18 @@ _PORT_PATTERNS: tuple[str, ...] = (
 )
 _PORT_PATTERNS_RE = tuple(lazy_re(p) for p in _PORT_PATTERNS)
 _PORT_NEEDS = ("ListenAndServe", ".run(", ".listen(")  # what each port pattern needs
-_COMPUTED_WRITE_NEEDS = ("open(", "writeFile", "appendFile", "createWriteStream", "os.")
+_COMPUTED_WRITE_NEEDS = (
+    "open(",
+    "writeFile",
+    "appendFile",
+    "createWriteStream",
+    "os.",
+    "connect(",
+    ".mkdir(",
+    ".write_text(",
+    ".write_bytes(",
+    ".touch(",
+)
 
 
 @dataclass(eq=False)

@@ -883,3 +883,24 @@ def test_a_useradd_option_after_the_name_is_not_taken_for_the_name(option: str) 
     src = f'FROM debian:12\nRUN useradd -u 1000 -m app {option}\nCOPY . /app\nCMD ["/app/run"]\n'
     (finding,) = fix(src, unsafe=False)[1]
     assert "uses the user `app` created on line 2" in finding.message
+
+
+def test_a_start_script_writing_a_variable_s_default_path_gives_the_user_that_path(
+    tmp_path: Path,
+) -> None:
+    """`mkdir -p "${DATA_DIR:-/app/data}"` in the entrypoint writes /app/data unless something
+    sets DATA_DIR; a path of other variables is said to be unknown, not passed over. (Found by
+    running a split app: the container stopped with "Permission denied" after the fix.)"""
+    (tmp_path / "docker-entrypoint.sh").write_text(
+        '#!/bin/sh\nset -e\nmkdir -p "${DATA_DIR:-/app/data}"\ntouch "$LOG_FILE"\nexec "$@"\n'
+    )
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\n"
+        'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["python", "-m", "http.server"]\n'
+    )
+    text = (tmp_path / "Dockerfile").read_text()
+    where = tmp_path / "Dockerfile"
+    fixed, _ = dockfix.fix(text, path=where, select=["DF201"], unsafe_fixes=True, offline=True)
+    assert "chown -R 10001:10001 /app/data" in fixed
+    _, left = dockfix.fix(text, path=where, select=["DF201"], offline=True)
+    assert "could not know `docker-entrypoint.sh` writes to `$LOG_FILE`" in left[0].message

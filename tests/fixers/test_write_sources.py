@@ -46,3 +46,26 @@ def test_a_write_to_a_computed_path_is_still_seen() -> None:
 def test_a_source_naming_none_of_the_patterns_finds_nothing() -> None:
     found = scan_source("print('hello')\n", "/app/main.py", "/app")
     assert (found.writes, found.ports, found.computed_line) == ([], [], None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'DATA = Path(os.environ.get("DATA_DIR", "/app/data"))\nDATA.mkdir(parents=True)\n',
+        'db = sqlite3.connect(settings.DB_PATH)\n',
+        'os.makedirs(upload_dir, exist_ok=True)\n',
+        'self.cache_dir.mkdir(exist_ok=True)\n',
+        'report.write_text(body)\n',
+        'marker.touch()\n',
+    ],
+)
+def test_a_python_write_through_a_variable_is_a_computed_write(text: str) -> None:
+    """(Found by running a split app: its data directory came from an environment variable,
+    and the fix left it unwritable without saying it could not know.)"""
+    found = scan_source("import os\n" + text, "/app/main.py", "/app")
+    assert found.writes == [] and found.computed_line is not None
+
+
+def test_a_literal_write_is_not_a_computed_one() -> None:
+    found = scan_source('Path("/app/data").mkdir()\nfs.mkdir("/srv/up", cb)\n', "/app/a.py", "/app")
+    assert found.computed_line is None
