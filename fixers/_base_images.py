@@ -143,6 +143,11 @@ _DEBIAN_IMAGES = frozenset(
         "mcr.microsoft.com/playwright",
         "mcr.microsoft.com/devcontainers/base",
         "kalilinux/kali-rolling",
+        # servers whose default variant is Debian/Ubuntu (`-alpine` ones are told apart first)
+        "nginx",
+        "httpd",
+        "wordpress",
+        "tomcat",
     }
 )
 _DEBIAN_TAG_WORDS = (
@@ -400,7 +405,7 @@ def _starts_as_root(n: _Name) -> Base | None:
     if full in _ROOT_SERVERS or (full == "php" and ("apache" in tag or "fpm" in tag)):
         return Base(
             ref,
-            "numeric",
+            _distribution(n).family,  # (what its shell has: DF505 asks)
             blocked=f"the `{n.short}` server starts as root by design and "
             "runs its workers as an unprivileged user; use an unprivileged variant instead",
         )
@@ -442,6 +447,9 @@ def _distribution(n: _Name) -> Base:
         return Base(ref, "debian", why=f"`{ref}` is Debian/Ubuntu-based")
     if any(w in tag for w in ("ubi8", "ubi9", "rockylinux", "centos")):
         return Base(ref, "rhel", why=f"`{ref}` is RHEL-family")
+    if any(w in tag for w in _DEBIAN_TAG_WORDS if w != "slim"):
+        # a tag naming its distribution (`nvidia/cuda:12.1.1-runtime-ubuntu22.04`)
+        return Base(ref, "debian", why=f"`{ref}` is Debian/Ubuntu-based (its tag says so)")
     return Base(ref, "numeric", why=f"the family of `{ref}` is not known")
 
 

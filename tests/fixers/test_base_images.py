@@ -74,3 +74,25 @@ def test_shells_and_package_managers_by_family() -> None:
     assert family_of_package_manager("apt-get") == ("debian", "a Debian-like base")
     assert family_of_package_manager("apk") == ("alpine", "an Alpine-like base")
     assert family_of_package_manager("pip") is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "family"),
+    [
+        ("nvidia/cuda:12.1.1-runtime-ubuntu22.04", "debian"),
+        ("ghcr.io/astral-sh/uv:python3.12-bookworm-slim", "debian"),
+        ("php:8.2-fpm", "debian"),
+        ("php:8.3-fpm-alpine3.19", "alpine"),
+        ("nginx:1.27", "debian"),
+        ("wordpress:6-apache", "debian"),
+        ("acme/tool:slim", "numeric"),  # `slim` alone names no distribution
+        ("acme/tool:2.1", "numeric"),
+    ],
+)
+def test_a_family_known_from_the_image_or_its_tag(ref: str, family: str) -> None:
+    """What the base's shell and tools are: the root servers (php-fpm, nginx) keep their
+    family, and a tag that names its distribution says it (review-rw2: DF505 said bash was
+    not known to exist in `php:8.2-fpm` and in CUDA's Ubuntu images)."""
+    from dockfix.fixers._base_images import classify
+
+    assert classify(ref).family == family
