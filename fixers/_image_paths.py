@@ -115,7 +115,8 @@ RUNTIME_ASSET_DIRS = frozenset(
     }
 )
 RUNTIME_ASSET_FILES = lazy_re(
-    r"^(\.env(\..*)?|config\.[a-z]+|settings\.[a-z]+|app\.(ya?ml|toml|json|ini)|"
+    # (`settings.gradle` is the build's, not the application's)
+    r"^(\.env(\..*)?|config\.[a-z]+|settings\.(?!gradle$)[a-z]+|app\.(ya?ml|toml|json|ini)|"
     r"Rocket\.toml|application(-[a-z]+)?\.(ya?ml|properties))$"
 )
 

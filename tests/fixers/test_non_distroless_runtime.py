@@ -147,3 +147,12 @@ def test_fixtures_with_findings() -> None:
             assert len(findings) == 1, case.name
             doc = dockfix.parse(text)
             assert findings[0].line == doc.stages[-1].from_instruction.start_line
+
+
+def test_a_gradle_settings_file_is_no_runtime_asset() -> None:
+    """`settings.gradle` configures the build, `settings.py` the application: only the second
+    is copied into a runtime stage (review-ms found the first taken for a runtime file)."""
+    from dockfix.fixers._image_paths import runtime_assets
+
+    names = ["settings.gradle", "settings.gradle.kts", "settings.py", "config.yml", "build.gradle"]
+    assert runtime_assets(names) == ["settings.py", "config.yml"]
