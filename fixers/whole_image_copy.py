@@ -9,8 +9,10 @@ this one use, given as source paths to copy one by one; a start program named wi
 path (looked up on `PATH`) is named as such.
 
 Left alone: a copy into `/` of a `FROM scratch` stage (the image is made of that filesystem
-on purpose, the "squash" idiom: nothing is there to overwrite), and a copy from a stage that
-is itself built `FROM scratch` (an export stage holds only what its own `COPY`s put there).
+on purpose, the "squash" idiom: nothing is there to overwrite), a copy from a stage that
+is itself built `FROM scratch` (an export stage holds only what its own `COPY`s put there),
+and a copy of an image made to be copied whole (`tonistiigi/xx`: a few cross-compilation
+scripts, copied with `COPY --from=xx / /` as its documentation says).
 
 ## Why is this bad
 Copied into `/`, the other image's files replace the base image's: `/etc/passwd` and
@@ -70,11 +72,15 @@ from dockfix.fixers._image_paths import (
     start_command,
     tree_references,
 )
+from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.semantic import is_within, resolve_path, stage_named_by
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
 _MAX_NAMED = 8
+# Images made to be copied whole into another (`COPY --from=xx / /`, as their documentation
+# says): scratch images holding a few helper scripts, no system files.
+_COPIED_WHOLE = frozenset({"tonistiigi/xx"})
 _ROOTS = frozenset({"/", "/.", ".", "./", "", "/*", "*"})  # `/*`: every top-level entry
 
 
@@ -107,6 +113,9 @@ class WholeImageCopy(Fixer):
         source = stage_named_by(doc, flag.value, stage)
         if source is not None and is_scratch(doc, source):
             return None  # an export stage: only what its own COPYs put there
+        image = source.base if source is not None else flag.value
+        if ImageRef.parse_loose(image).short_name in _COPIED_WHOLE:
+            return None  # an image made to be copied whole: a few helper files, no system
         dest = resolve_path(parts.dest, image_workdir_at(doc, stage, instr))
         if dest == "/" and is_scratch(doc, stage):
             return None  # the squash idiom: nothing underneath to overwrite

@@ -73,3 +73,17 @@ def test_nothing_known_says_so() -> None:
 )
 def test_no_finding(src: str) -> None:
     assert _findings(src) == []
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "FROM --platform=$BUILDPLATFORM tonistiigi/xx:1.3.0 AS xx\n"
+        "FROM --platform=$BUILDPLATFORM rust:1.79-alpine AS build\n"
+        "COPY --from=xx / /\nRUN xx-apk add --no-cache musl-dev\n",
+        "FROM golang:1.22-alpine AS build\nCOPY --from=docker.io/tonistiigi/xx:1.3.0 / /\n",
+    ],
+)
+def test_the_xx_helper_image_is_made_to_be_copied_whole(src: str) -> None:
+    """xx's documented usage (review-rw2: warned that it replaces /etc/passwd)."""
+    assert dockfix.fix(src, select=["DF308"]) == (src, [])
