@@ -16,7 +16,7 @@ from dockfix.core.edits import apply_edits
 from dockfix.core.fixer import Applicability, Finding
 from dockfix.fixers.shell_form_entrypoint import ShellFormEntrypoint
 from dockfix.semantics.context import FixContext
-from dockfix.syntax import parse
+from dockfix.syntax import ParseError, parse
 from hadolint_runner import hadolint_codes_or_skip as hadolint_codes
 
 CODE = "DF401"
@@ -247,15 +247,12 @@ def test_shell_in_parent_stage_counts() -> None:
     assert "cmd" in only(src).reason
 
 
-def test_shell_not_in_json_form_is_named_as_written() -> None:
-    # BuildKit parses `SHELL /bin/bash -c` and refuses it only when building: the finding
-    # names it as written and leaves the CMD alone.
+def test_shell_not_in_json_form_is_a_file_the_build_rejects() -> None:
+    # BuildKit's parser takes `SHELL /bin/bash -c`; its instruction parse refuses it, and so
+    # does dockfix, in the same words, before any fixer runs.
     src = "FROM alpine:3.20\nSHELL /bin/bash -c\nCMD app --serve\n"
-    finding = only(src)
-    assert "`SHELL /bin/bash -c`" in finding.message
-    assert finding.applicability is Applicability.DISPLAY_ONLY
-    assert "not a JSON list" in finding.reason
-    assert run(src, unsafe=True) == src
+    with pytest.raises(ParseError, match="SHELL requires the arguments to be in JSON form"):
+        run(src, unsafe=True)
 
 
 def test_onbuild_trigger_is_display_only() -> None:
