@@ -988,6 +988,8 @@ def _check_key_values(kw: str, rest: str, escape: str) -> str | None:
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """BuildKit's ``parseWords`` for ENV/LABEL/ARG: quote-aware, quotes kept in the words."""
+    if escape not in rest and "'" not in rest and '"' not in rest:
+        return _GO_WORD_RE.findall(rest)  # nothing quoted: the words between blanks
     words: list[str] = []
     word: list[str] = []
     in_space = True
