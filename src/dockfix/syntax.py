@@ -137,7 +137,7 @@ class Heredoc:
     body: str = ""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Instruction:
     """One instruction: its physical lines, its logical (joined) line and its parts.
 
@@ -524,17 +524,17 @@ class Dockerfile:
 def _split_lines(text: str) -> list[PhysicalLine]:
     lines: list[PhysicalLine] = []
     pos = 0
-    n = len(text)
-    number = 0
-    while pos < n:
-        nl = text.find("\n", pos)
-        nxt = n if nl < 0 else nl + 1
-        end = n if nl < 0 else nl
-        while end > pos and text[end - 1] == "\r":
-            end -= 1
-        number += 1
+    for number, part in enumerate(text.split("\n"), 1):
+        nxt = pos + len(part) + 1
+        end = nxt - 1 if not part.endswith("\r") else pos + len(part.rstrip("\r"))
         lines.append(PhysicalLine(number, pos, end, nxt))
         pos = nxt
+    # the part after the last line break: a last line without one, or nothing
+    last = lines[-1]
+    if last.start == len(text):
+        lines.pop()
+    else:
+        lines[-1] = last._replace(next=len(text))
     return lines
 
 
@@ -685,8 +685,8 @@ def parse_lossless(text: str) -> Dockerfile:
         if error is None:
             error = ParseError(msg, line)
 
-    for ln in lines:
-        # Cheap pre-test: a line needs over 16383 characters to exceed 65535 UTF-8 bytes.
+    # Cheap pre-test: a line needs over 16383 characters to exceed 65535 UTF-8 bytes.
+    for ln in lines if len(text) > MAX_LINE_BYTES // 4 else ():  # pragma: no mutate
         if (
             ln.next - ln.start > MAX_LINE_BYTES // 4  # pragma: no mutate (only a pre-test)
             and len(text[ln.start : ln.next].rstrip("\n").encode("utf-8", "surrogatepass"))
@@ -724,53 +724,26 @@ def parse_lossless(text: str) -> Dockerfile:
         i += 1
 
     count = len(lines)
+    bom = text.startswith("\ufeff")
     while i < count:
         ln = lines[i]
-        start, raw = content(ln)
-        lead = len(raw) - len(_lstrip_go(raw))
-        body = raw[lead:]
-        if body == "" or body.startswith("#"):
+        start = ln.start + 1 if bom and i == 0 else ln.start
+        raw = text[start : ln.end]
+        body = raw.lstrip(_GO_SPACE_CHARS)
+        if not body or body[0] == "#":
             i += 1
             continue
         # An instruction starts here.
-        segments: list[tuple[int, int, int]] = []
-        logical_parts: list[str] = []
-        comments: list[PhysicalLine] = []
-        length = 0
-        seg_start = start + lead
-        cur = body
+        seg_start = start + len(raw) - len(body)
         last = i
-        while True:
-            k = _continues(cur, escape)
-            if k < 0:
-                segments.append((length, seg_start, seg_start + len(cur)))
-                logical_parts.append(cur)
-                length += len(cur)
-                break
-            part = cur[:k]
-            segments.append((length, seg_start, seg_start + k))
-            logical_parts.append(part)
-            length += len(part)
-            # read following lines: comments and blank lines are consumed and dropped
-            j = last + 1
-            nxt_text: str | None = None
-            while j < count:
-                s2, r2 = content(lines[j])
-                t2 = _lstrip_go(r2)
-                if t2 == "" or t2.startswith("#"):
-                    if t2.startswith("#"):
-                        comments.append(lines[j])
-                    j += 1
-                    continue
-                nxt_text = r2
-                seg_start = s2
-                break
-            if nxt_text is None:
-                last = j - 1  # EOF while continuing: the span runs to the end of the file
-                break
-            last = j
-            cur = nxt_text
-        logical = "".join(logical_parts)
+        comments: list[PhysicalLine] = []
+        if _continues(body, escape) < 0:  # one line, the most common instruction
+            logical = body
+            segments = [(0, seg_start, seg_start + len(body))]
+        else:
+            logical, segments, last = _join_continued(
+                text, lines, i, body, seg_start, escape, comments, bom
+            )
         header_end_line = last
         instr = _make_instruction(text, lines, i, last, logical, segments, comments)
         # Heredocs
@@ -830,6 +803,59 @@ def parse_lossless(text: str) -> Dockerfile:
     return doc
 
 
+def _join_continued(
+    text: str,
+    lines: list[PhysicalLine],
+    first: int,
+    body: str,
+    seg_start: int,
+    escape: str,
+    comments: list[PhysicalLine],
+    bom: bool,
+) -> tuple[str, list[tuple[int, int, int]], int]:
+    """An instruction continued over several lines, from ``body`` (its first line from the
+    keyword on): its logical line, segments and last line index. Comment lines inside the
+    continuation go to ``comments``; they and blank lines are dropped from the logical line."""
+    segments: list[tuple[int, int, int]] = []
+    logical_parts: list[str] = []
+    count = len(lines)
+    length = 0
+    cur = body
+    last = first
+    while True:
+        k = _continues(cur, escape)
+        if k < 0:
+            segments.append((length, seg_start, seg_start + len(cur)))
+            logical_parts.append(cur)
+            break
+        part = cur[:k]
+        segments.append((length, seg_start, seg_start + k))
+        logical_parts.append(part)
+        length += len(part)
+        # read following lines: comments and blank lines are consumed and dropped
+        j = last + 1
+        nxt_text: str | None = None
+        while j < count:
+            ln = lines[j]
+            s2 = ln.start + 1 if bom and j == 0 else ln.start
+            r2 = text[s2 : ln.end]
+            t2 = _lstrip_go(r2)
+            if t2 == "" or t2.startswith("#"):
+                if t2.startswith("#"):
+                    comments.append(ln)
+                j += 1
+                continue
+            nxt_text = r2
+            seg_start = s2
+            break
+        if nxt_text is None:
+            last = j - 1  # EOF while continuing: the span runs to the end of the file
+            break
+        last = j
+        cur = nxt_text
+    return "".join(logical_parts), segments, last
+
+
 def _make_instruction(
     text: str,
     lines: list[PhysicalLine],
@@ -841,24 +867,24 @@ def _make_instruction(
 ) -> Instruction:
     # The logical line is trimmed; the keyword runs to the first ASCII whitespace.
     lead = len(logical) - len(_lstrip_go(logical))
+    n = len(logical.rstrip(_GO_SPACE_CHARS))  # BuildKit trims the logical line first
     k = lead
-    n = lead + len(_strip_go(logical))  # BuildKit trims the logical line first
     while k < n and logical[k] not in _ASCII_SPACE:
         k += 1
-    keyword = logical[lead:k]
+    end_line = lines[last]
     return Instruction(
-        source=text,
-        keyword_raw=keyword,
-        logical=logical,
-        segments=segments,
-        start_line=lines[first].number,
-        end_line=lines[last].number,
-        header_end_line=lines[last].number,
-        start=lines[first].start + (1 if first == 0 and text.startswith("\ufeff") else 0),
-        end=lines[last].end,
-        next=lines[last].next,
-        header_end=lines[last].end,
-        keyword_start=lead,
+        text,
+        logical[lead:k],
+        logical,
+        segments,
+        first + 1,
+        end_line.number,
+        end_line.number,
+        lines[first].start + (1 if first == 0 and text.startswith("\ufeff") else 0),
+        end_line.end,
+        end_line.next,
+        end_line.end,
+        lead,
         args_start=k,
         comments=comments,
     )
@@ -932,7 +958,7 @@ def _json_array(text: str) -> tuple[list[str] | None, str | None]:
     if not s.startswith("["):
         return None, None
     try:
-        value, end = json.JSONDecoder(parse_constant=_reject_constant).raw_decode(s)
+        value, end = _JSON.raw_decode(s)
     except (ValueError, RecursionError):
         return None, None
     if not isinstance(value, list):
@@ -946,6 +972,10 @@ def _json_array(text: str) -> tuple[list[str] | None, str | None]:
 
 def _reject_constant(name: str) -> object:
     raise ValueError(name)
+
+
+# (stateless once made: one for every JSON form)
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _parse_parts(instr: Instruction, escape: str) -> str | None:
@@ -1026,6 +1056,8 @@ def _check_key_values(kw: str, rest: str, escape: str) -> str | None:
 
 def parse_words(rest: str, escape: str) -> list[str]:
     """BuildKit's ``parseWords`` for ENV/LABEL/ARG: quote-aware, quotes kept in the words."""
+    if escape not in rest and "'" not in rest and '"' not in rest:
+        return _GO_WORD_RE.findall(rest)  # nothing quoted: the words between blanks
     words: list[str] = []
     word: list[str] = []
     in_space = True

@@ -86,7 +86,7 @@ def collect_findings(
     ignored: frozenset[str] = ctx.services.get("hadolint_ignored", frozenset())
     found: list[Finding] = []
     keywords: frozenset[str] | None = None
-    mentioned: str | None = None
+    mentioned: frozenset[str] | None = None
     for fixer in fixers:
         if fixer.acts_on:
             if keywords is None:
@@ -95,8 +95,8 @@ def collect_findings(
                 continue  # nothing it reports on (Fixer.acts_on)
         if fixer.mentions:
             if mentioned is None:
-                mentioned = mention_text(doc)
-            if not any(word in mentioned for word in fixer.mentions):
+                mentioned = mentioned_words(doc, fixers)
+            if mentioned.isdisjoint(fixer.mentions):
                 continue  # names nothing it acts on (Fixer.mentions)
         try:
             results = list(fixer.check(doc, ctx))
@@ -153,6 +153,24 @@ def mention_text(doc: Dockerfile) -> str:
     reaches the shell as is in it whatever quoting or line breaks spelled it."""
     text = "\n".join(words_text(instr) for instr in doc.instructions)
     return text.lower().translate(_SHELL_QUOTING)
+
+
+def mentioned_words(doc: Dockerfile, fixers: Sequence[Fixer]) -> frozenset[str]:
+    """The words of the fixers' :attr:`Fixer.mentions` that :func:`mention_text` holds: each
+    word looked for once per file, however many fixers name it."""
+    key = tuple(fixers)
+    words = _MENTIONS.get(key)
+    if words is None:
+        if len(_MENTIONS) >= 64:
+            _MENTIONS.clear()
+        words = _MENTIONS[key] = frozenset(w for fixer in fixers for w in fixer.mentions)
+    text = mention_text(doc)
+    return frozenset([word for word in words if word in text])
+
+
+# The words of the fixers (the files of a run share them), by the fixers themselves (by
+# identity: the key keeps them alive, so no identity is reused).
+_MENTIONS: dict[tuple[Fixer, ...], frozenset[str]] = {}
 
 
 def unsafe_applies(f: Finding, unsafe: UnsafeFor) -> bool:

@@ -102,7 +102,14 @@ class ImageQuery(NamedTuple):
     @property
     def key(self) -> tuple[str, str]:
         """Spellings of the same lookup (``python``, ``docker.io/library/python``) share it."""
-        return self.kind, ImageRef.parse(self.reference).key
+        return self.kind, _reference_key(self.reference)
+
+
+@lru_cache(maxsize=4096)
+def _reference_key(reference: str) -> str:
+    """:attr:`ImageRef.key` of a reference (asked for each query of each file, and the files
+    of a repository name the same few images)."""
+    return ImageRef.parse(reference).key
 
 
 class LookupAnswer(NamedTuple):
@@ -264,22 +271,29 @@ def resolve_image_queries(
             continue  # not a parseable reference: the fixer reports it without a lookup
     if not unique:
         return ImageLookups({}, offline)
-    from dockfix.registry.digest_cache import DigestCache
-
     settings = settings or _BATCH_SETTINGS or RegistrySettings.from_environ()
     cache = None
     if settings.use_cache:
         if offline:
             cache = _shared_cache(settings.cache_path, settings.cache_ttl)
         else:
+            from dockfix.registry.digest_cache import DigestCache
+
             cache = DigestCache(settings.cache_path, ttl=settings.cache_ttl)
     # Fresh cache entries answer first: a warm run (and any --offline run) needs no HTTP
     # client at all, not even its import.
     answers: dict[tuple[str, str], LookupAnswer] = {}
     missing: dict[tuple[str, str], ImageQuery] = {}
     refresh = refresh and not offline
+    # Offline in a batch, with its settings: the answers already given (as current_answer).
+    given = _BATCH_ANSWERS if offline and settings is _BATCH_SETTINGS else None
     for key, query in unique.items():
-        cached = None if refresh else _cached_answer(cache, key, offline)
+        if given is not None and key in given:
+            cached = given[key]
+        else:
+            cached = None if refresh else _cached_answer(cache, key, offline)
+            if given is not None and (cached is None or cached.stale_age is None):
+                given[key] = cached
         if cached is not None:
             answers[key] = cached
         else:

@@ -11,6 +11,7 @@ False, so fixers can tell a plain chain from one they should not restructure.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -304,6 +305,12 @@ _CHAIN_OPS = {"&&", "||", ";", "&", "\n", ";;"}
 
 def parse_shell(text: str, offset: int = 0) -> ShellScript:
     """Parse shell text; offsets in the result are ``offset`` + character index in ``text``."""
+    plain = _plain_script(text, offset)
+    return plain if plain is not None else _tree_sitter_script(text, offset)
+
+
+def _tree_sitter_script(text: str, offset: int) -> ShellScript:
+    """:func:`parse_shell` by tree-sitter-bash's tree (any script)."""
     data = text.encode("utf-8", "surrogatepass")
     tree = _parser().parse(data)
     builder = _ScriptBuilder(text, data, offset)
@@ -332,6 +339,95 @@ def parse_shell(text: str, offset: int = 0) -> ShellScript:
     commands = builder.commands
     commands.sort(key=lambda c: c.start)
     return ShellScript(text, offset, chain, commands, root.has_error, builder.comments)
+
+
+# What a plain script is made of (see :func:`_plain_script`): words of these characters, blanks,
+# newlines and the operators `&&`, `||` and `;`. No quoting, expansion, redirection, pipe,
+# glob bracket, brace, comment or tilde: each word is its own value.
+_PLAIN_WORD_CHARS = "A-Za-z0-9_.,:=+*/-"
+_PLAIN_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:=+*/- \t\n&|;"
+)
+_PLAIN_TOKEN = re.compile(f"[{_PLAIN_WORD_CHARS}]+|&&|\\|\\||[;\n&|]")
+# (`_` is a special parameter to tree-sitter; a value starting with `=` is its `==`)
+_PLAIN_ASSIGNMENT = re.compile(f"(?!_=)[A-Za-z_][A-Za-z0-9_]*=(?!=)[{_PLAIN_WORD_CHARS}]+")
+# A command's name: tree-sitter reads some other names as its own syntax (`-`, `a+:`, `x:y`
+# after an assignment), and a Dockerfile's commands need none of them.
+_PLAIN_NAME = re.compile("[A-Za-z0-9_./][A-Za-z0-9_./-]*")
+# Words tree-sitter-bash reads as its own syntax where a command's name would be (reserved
+# words, declarations): a script naming one goes to the real parser.
+_GRAMMAR_WORDS = frozenset(
+    {"if", "then", "elif", "else", "fi", "case", "esac", "for", "select", "while", "until"}
+    | {"do", "done", "in", "function", "time", "coproc", "declare", "typeset", "export"}
+    | {"readonly", "local", "unset", "unsetenv"}
+)
+
+
+def _plain_script(text: str, offset: int) -> ShellScript | None:
+    """A plain script (most RUNs: `apt-get update && apt-get install -y curl`) read without
+    tree-sitter: the same :class:`ShellScript` the parser's tree gives, at a fraction of the
+    cost of walking that tree. None for anything else (quotes, `$`, pipes, redirections,
+    compound commands, an assignment alone, a misplaced operator), which the parser reads.
+    ``tests/test_shell_plain.py`` checks it against tree-sitter."""
+    if not _PLAIN_CHARS.issuperset(text):
+        return None
+    commands: list[SimpleCommand] = []
+    chain: list[ChainItem] = []
+    words: list[Word] = []
+    assigns: list[Word] = []
+    op: str | None = None  # the operator before the next command (None: a newline, or none)
+    op_start = offset
+    for m in _PLAIN_TOKEN.finditer(text):
+        token = m.group()
+        first = token[0]
+        if first not in "&|;\n":
+            if first == "=":
+                return None  # `==` is a test operator to tree-sitter, even as an argument
+            s, e = m.span()
+            if words:
+                words.append(Word(token, token, offset + s, offset + e))
+            elif "=" in token:
+                if _PLAIN_ASSIGNMENT.fullmatch(token) is None:
+                    return None
+                assigns.append(Word(token, token, offset + s, offset + e))
+            elif token in _GRAMMAR_WORDS or _PLAIN_NAME.fullmatch(token) is None:
+                return None
+            else:
+                words.append(Word(token, token, offset + s, offset + e))
+            continue
+        if token == "&" or token == "|":
+            return None
+        if words:
+            _add_command(commands, chain, words, assigns, op, op_start)
+            words, assigns = [], []
+            op = None
+        elif assigns or first != "\n" or op == "&&" or op == "||":
+            return None  # an operator after no command, an assignment alone
+        if first != "\n":
+            op, op_start = token, offset + m.start()
+    if words:
+        _add_command(commands, chain, words, assigns, op, op_start)
+    elif assigns or op == "&&" or op == "||" or not commands:
+        return None
+    return ShellScript(text, offset, chain, commands, False, [])
+
+
+def _add_command(
+    commands: list[SimpleCommand],
+    chain: list[ChainItem],
+    words: list[Word],
+    assigns: list[Word],
+    op: str | None,
+    op_start: int,
+) -> None:
+    start = assigns[0].start if assigns else words[0].start
+    cmd = SimpleCommand(words, assigns, start, words[-1].end, True)
+    commands.append(cmd)
+    if not chain:
+        op, op_start = None, start
+    elif op is None:
+        op, op_start = "\n", start  # statements on separate lines: no operator node
+    chain.append(ChainItem(op, op_start, start, cmd.end, cmd, "command"))
 
 
 class _ScriptBuilder:
