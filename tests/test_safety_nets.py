@@ -128,13 +128,15 @@ def test_a_body_reread_as_instructions_is_refused(site: Path, tmp_path: Path) ->
     [
         ("FROM debian:bookworm\n", "# hadolint ignore=DL3008"),
         ("FROM debian:bookworm\n", "# dockfix ignore=DF102"),
-        ("\ufeff", "# hadolint ignore=DL3008"),  # the first line, after a BOM
+        ("\ufeff", "# hadolint ignore=DL3006"),  # the first line, after a BOM
     ],
 )
 def test_an_instruction_between_a_pragma_and_its_instruction_is_refused(
     site: Path, tmp_path: Path, head: str, pragma: str
 ) -> None:
-    text = f"{head}{pragma}\nRUN apt-get install -y curl\n"
+    # (the first line's pragma is FROM's: a file starts with a stage)
+    after = "FROM debian" if head == "\ufeff" else "RUN apt-get install -y curl"
+    text = f"{head}{pragma}\n{after}\n"
     run = fix_with(site, tmp_path, text, "BAD104")
     assert_refused(run, "BAD104", f"pragma `{pragma}` is no longer directly above its instruction")
 
@@ -231,3 +233,15 @@ def test_what_decides_how_a_heredoc_body_is_read(
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+def test_a_fix_the_build_would_reject_is_refused(site: Path, tmp_path: Path) -> None:
+    """BuildKit's parser takes a LABEL above the first FROM; its build does not (`no build
+    stage in current context`): the engine refuses the fix as it refuses one that breaks the
+    parse."""
+    run = fix_with(site, tmp_path, "FROM alpine:3.20\nRUN true\n", "BAD110")
+    assert_refused(
+        run,
+        "BAD110",
+        "the build would reject the result (line 1: no build stage in current context)",
+    )

@@ -160,6 +160,20 @@ class AppendUser(Fixer):
             yield self.finding(last, "add a user", fix)
 
 
+class LabelBeforeFrom(Fixer):
+    """Inserts a LABEL above the first FROM: BuildKit's parser takes it, its build does not."""
+
+    code = "BAD110"
+    name = "label-before-from"
+    summary = "a file"
+
+    def check(self, doc: Dockerfile, ctx: FixContext) -> Iterator[Finding]:
+        first = doc.instructions[0]
+        yield self.finding(
+            first, "label it", Fix.safe(Edit.insert(first.start, f"LABEL a=1{doc.eol}"))
+        )
+
+
 FIXERS = (
     DashHeredoc,
     QuoteHeredoc,
@@ -170,6 +184,7 @@ FIXERS = (
     OverlappingEdits,
     CommentAboveDirectives,
     AppendUser,
+    LabelBeforeFrom,
 )
 
 

@@ -194,6 +194,10 @@ def _verify(
     problem = check_invariants(old_doc, new_doc, edits)
     if problem:
         return new_doc, problem
+    # The file came in accepted by the build (fix_document checked): so must it go out.
+    rejected = build_error(new_doc)
+    if rejected is not None:
+        return new_doc, f"the build would reject the result ({rejected})"
     return new_doc, None
 
 
