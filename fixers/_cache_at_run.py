@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.fixers._cache_dirs import BASE_IMAGE_ENV, BASE_IMAGE_USERS, RunEnv, program_argv
+from dockfix.fixers._cache_tool import RunVariables
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import (
     YarnRelease,
@@ -19,7 +20,7 @@ from dockfix.fixers._package_managers import (
 )
 from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.memo import per_context, per_tree
-from dockfix.semantics.semantic import base_reference, expand, layered, settings_at
+from dockfix.semantics.semantic import base_reference, expand, settings_at
 from dockfix.semantics.shell import ShellScript, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -206,7 +207,7 @@ def run_env(
     if settings.unresolved:
         return settings.unresolved
     before = _before(doc, stage, instr)
-    scope = layered(stage.scope_at(instr), base_env) if base_env else stage.scope_at(instr)
+    scope = RunVariables(stage.scope_at(instr), _variable_names(doc, stage), base_env)
     yarn = _yarn_setup(ctx, before.yarn) if runs_yarn else _NO_YARN
     user = settings.user
     raw_home = scope.get("HOME")
@@ -236,6 +237,12 @@ def run_env(
         return f"the home directory of USER {name} is unknown"
     gid = _int(group) if group else acc.gid
     return RunEnv(scope, home, uid, gid, workdir, base, *yarn)
+
+
+@per_tree
+def _variable_names(doc: Dockerfile, stage: Stage) -> frozenset[str]:
+    """Every ARG/ENV name the stage has in scope somewhere (those at its end)."""
+    return frozenset(stage.scope_at(None))
 
 
 _YARN_CACHE_FOLDER = lazy_re(r"^\s*cacheFolder\s*:\s*['\"]?([^'\"\s#]+)", re.M)

@@ -139,7 +139,6 @@ from dockfix.core.fixer import (
 from dockfix.fixers._cache_at_run import command_line, is_windows, run_env
 from dockfix.fixers._cache_cleanups import TRUTHY, Plan, drop_repeated_docker_clean
 from dockfix.fixers._cache_dirs import (
-    TOOL_HINT,
     TOOL_MENTIONS,
     TOOLS,
     CacheUse,
@@ -326,7 +325,7 @@ class CacheMount(Fixer):
         text = instr.logical
         if instr.heredocs:
             text = "\n".join([text, *(h.body for h in instr.heredocs)])
-        if TOOL_HINT.search(text) is None:
+        if self._tools.hint.search(text) is None:
             return None  # no program of a package manager in it (most RUNs)
         line = instr.start_line
         if self._shell(doc, stage, instr) not in POSIX_SHELLS:
