@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._cache_dirs import BASE_IMAGE_ENV, BASE_IMAGE_USERS, RunEnv, program_argv
 from dockfix.fixers._cache_tool import RunVariables
@@ -20,7 +20,7 @@ from dockfix.fixers._package_managers import (
 )
 from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.memo import per_context, per_tree
-from dockfix.semantics.semantic import base_reference, expand, settings_at
+from dockfix.semantics.semantic import base_reference, expand, settings_at, stage_chain
 from dockfix.semantics.shell import ShellScript, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -195,19 +195,42 @@ def docker_clean_before(doc: Dockerfile, stage: Stage, instr: Instruction) -> bo
     return _before(doc, stage, instr).docker_clean
 
 
-def run_env(
-    doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext, runs_yarn: bool
-) -> RunEnv | str:
-    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown.
-    Which Yarn runs is read only for a RUN that runs it (``runs_yarn``: it reads the build
-    context's files)."""
+class StageFacts(NamedTuple):
+    """What every RUN of a stage asks about it, read once for the stage."""
+
+    base: str  # base_image_name
+    base_env: dict[str, str]  # what that image sets (BASE_IMAGE_ENV)
+    names: frozenset[str]  # every ARG/ENV name the stage has in scope somewhere
+    befores: dict[Instruction, _Before]  # see _befores
+    posix_shell: bool  # no SHELL in the stage's chain: its RUNs run /bin/sh -c
+
+
+def stage_facts(doc: Dockerfile, stage: Stage) -> StageFacts:
     base = base_image_name(doc, stage)
-    base_env = BASE_IMAGE_ENV.get(base, {})
+    posix = not any(i.keyword == "SHELL" for st in stage_chain(stage) for i in st.instructions)
+    return StageFacts(
+        base,
+        BASE_IMAGE_ENV.get(base, {}),
+        frozenset(stage.scope_at(None)),
+        _befores(doc, stage),
+        posix,
+    )
+
+
+def run_env(
+    doc: Dockerfile, facts: StageFacts, instr: Instruction, ctx: FixContext, runs_yarn: bool
+) -> RunEnv | str:
+    """The user, HOME, WORKDIR and variables a RUN of the stage ``facts`` describe sees; a
+    reason when they are unknown. Which Yarn runs is read only for a RUN that runs it
+    (``runs_yarn``: it reads the build context's files)."""
+    stage = instr.stage
+    assert stage is not None
+    base, base_env = facts.base, facts.base_env
     settings = settings_at(doc, stage, instr, "/", base_env)
     if settings.unresolved:
         return settings.unresolved
-    before = _before(doc, stage, instr)
-    scope = RunVariables(stage.scope_at(instr), _variable_names(doc, stage), base_env)
+    before = facts.befores.get(instr) or facts.befores[stage.from_instruction]
+    scope = RunVariables(stage.scope_at(instr), facts.names, base_env)
     yarn = _yarn_setup(ctx, before.yarn) if runs_yarn else _NO_YARN
     user = settings.user
     raw_home = scope.get("HOME")
@@ -237,12 +260,6 @@ def run_env(
         return f"the home directory of USER {name} is unknown"
     gid = _int(group) if group else acc.gid
     return RunEnv(scope, home, uid, gid, workdir, base, *yarn)
-
-
-@per_tree
-def _variable_names(doc: Dockerfile, stage: Stage) -> frozenset[str]:
-    """Every ARG/ENV name the stage has in scope somewhere (those at its end)."""
-    return frozenset(stage.scope_at(None))
 
 
 _YARN_CACHE_FOLDER = lazy_re(r"^\s*cacheFolder\s*:\s*['\"]?([^'\"\s#]+)", re.M)

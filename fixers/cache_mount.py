@@ -136,7 +136,13 @@ from dockfix.core.fixer import (
     Severity,
     register,
 )
-from dockfix.fixers._cache_at_run import command_line, is_windows, run_env
+from dockfix.fixers._cache_at_run import (
+    StageFacts,
+    command_line,
+    is_windows,
+    run_env,
+    stage_facts,
+)
 from dockfix.fixers._cache_cleanups import TRUTHY, Plan, drop_repeated_docker_clean
 from dockfix.fixers._cache_dirs import (
     TOOL_MENTIONS,
@@ -275,10 +281,13 @@ class CacheMount(Fixer):
         plans: list[Plan] = []
         blockers: dict[str, str] = {}  # tool -> why no RUN of the tree gets its mount
         for st in stages:
+            facts: StageFacts | None = None  # read at the stage's first RUN that needs them
             for instr in st.instructions:
-                if instr.keyword != "RUN":
-                    continue
-                for plan in self._plans(doc, ctx, st, instr, blockers):
+                if instr.keyword != "RUN" or not self._names_a_tool(instr):
+                    continue  # no program of a package manager in it (most RUNs)
+                if facts is None:
+                    facts = stage_facts(doc, st)
+                for plan in self._plans(doc, ctx, facts, instr, blockers):
                     if Suppressions.of(doc).suppressed(doc, instr, self.code, ()):
                         blockers.setdefault(
                             plan.tool.name, f"the RUN on line {instr.start_line} is suppressed"
@@ -317,18 +326,20 @@ class CacheMount(Fixer):
                 fix = Fix.later(SAFE, edits, description=description)
             yield self.finding(plan.instr, message, fix)
 
-    def _script(
-        self, doc: Dockerfile, stage: Stage, instr: Instruction, blockers: dict[str, str]
-    ) -> tuple[ShellScript, bool] | None:
-        """The RUN's script, and whether it is a heredoc body (read, never edited); None when
-        there is none to plan for (blocking the tools of one that cannot be read)."""
+    def _names_a_tool(self, instr: Instruction) -> bool:
+        """Whether the RUN's text may run one of the enabled tools."""
         text = instr.logical
         if instr.heredocs:
             text = "\n".join([text, *(h.body for h in instr.heredocs)])
-        if self._tools.hint.search(text) is None:
-            return None  # no program of a package manager in it (most RUNs)
+        return self._tools.hint.search(text) is not None
+
+    def _script(
+        self, doc: Dockerfile, facts: StageFacts, instr: Instruction, blockers: dict[str, str]
+    ) -> tuple[ShellScript, bool] | None:
+        """The RUN's script, and whether it is a heredoc body (read, never edited); None when
+        there is none to plan for (blocking the tools of one that cannot be read)."""
         line = instr.start_line
-        if self._shell(doc, stage, instr) not in POSIX_SHELLS:
+        if not facts.posix_shell and self._shell(doc, instr) not in POSIX_SHELLS:
             return None
         if instr.json_args is not None:
             for tool in self._tools_in_exec(instr.json_args):
@@ -357,11 +368,11 @@ class CacheMount(Fixer):
         self,
         doc: Dockerfile,
         ctx: FixContext,
-        stage: Stage,
+        facts: StageFacts,
         instr: Instruction,
         blockers: dict[str, str],
     ) -> list[Plan]:
-        read = self._script(doc, stage, instr, blockers)
+        read = self._script(doc, facts, instr, blockers)
         if read is None:
             return []
         script, body = read
@@ -369,7 +380,7 @@ class CacheMount(Fixer):
         if not found:
             return []  # no package manager runs here: the RUN's environment does not matter
         runs_yarn = any(c.tool.name == "yarn" for c in found)
-        env_or_reason = run_env(doc, stage, instr, ctx, runs_yarn)
+        env_or_reason = run_env(doc, facts, instr, ctx, runs_yarn)
         env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
         probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")
         by_tool: dict[str, list[CacheUse]] = {}
@@ -393,8 +404,8 @@ class CacheMount(Fixer):
                 plans.append(plan)
         return plans
 
-    def _shell(self, doc: Dockerfile, stage: Stage, instr: Instruction) -> str:
-        argv = shell_argv(doc, stage, instr)
+    def _shell(self, doc: Dockerfile, instr: Instruction) -> str:
+        argv = shell_argv(doc, instr.stage, instr)
         return argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if argv else ""
 
     def _tools_in_exec(self, argv: list[str]) -> list[Tool]:
