@@ -40,13 +40,14 @@ _WINDOWS_IMAGES = ("windows", "nanoserver", "servercore")
 
 
 @per_tree
-def _names_windows_image(doc: Dockerfile) -> bool:
+def names_windows_image(doc: Dockerfile) -> bool:
+    """Whether the file names a Windows image anywhere (only such a file can start from one)."""
     text = doc.source.lower()  # as image names are read
     return any(w in text for w in _WINDOWS_IMAGES)
 
 
 def is_windows(doc: Dockerfile, stage: Stage) -> bool:
-    if not _names_windows_image(doc):
+    if not names_windows_image(doc):
         return False  # only a file naming one of the images can start from it
     base = base_image_name(doc, stage)
     return any(w in base for w in _WINDOWS_IMAGES)

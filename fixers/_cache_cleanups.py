@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dockfix.fixers._cache_dirs import (
@@ -257,8 +258,15 @@ def argv_is_apk_link(argv: list[str]) -> bool:
 def path_forms(target: str, homes: Iterable[str]) -> tuple[str, ...]:
     """The ways a command may name ``target``: as it is, and from any of the homes it is in
     (``~/…``, ``$HOME/…``). None without a home: the user running the commands is unknown."""
+    return _path_forms(target, tuple(sorted(homes)))
+
+
+@lru_cache(maxsize=256)
+def _path_forms(target: str, homes: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`path_forms` with the homes sorted: the same few targets and homes come back in
+    every file."""
     forms = {target: None}
-    for home in sorted(homes):
+    for home in homes:
         if home != "/" and under(target, home):
             rel = target[len(home.rstrip("/")) :]
             forms.update(dict.fromkeys(("~" + rel, "$HOME" + rel, "${HOME}" + rel)))

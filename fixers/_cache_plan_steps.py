@@ -32,6 +32,8 @@ _HADOLINT_RULE = {"pip": "DL3042", "yarn": "DL3060"}
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
     """(type, target) of the RUN's ``--mount`` flags; None when a target cannot be resolved."""
     out: list[tuple[str, str]] = []
+    if not instr.flags:
+        return out  # no --mount (most RUNs)
     for mount in mounts(instr):
         if not mount.target:
             continue

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._cache_at_run import runs_yarn_berry
 from dockfix.fixers._cache_cleanups import Plan, path_forms, under
+from dockfix.fixers._cache_tool import normalised
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantics.memo import per_instruction
 from dockfix.semantics.semantic import workdir_at
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
@@ -46,25 +46,38 @@ def check_references(
         for site in sites:
             instr = site.instr
             if site.dest is not None:
-                hit = next(
-                    (
-                        t
-                        for t in targets
-                        if _copy_touches(instr, site.paths, site.dest, t, site.from_tree, ctx)
-                    ),
-                    None,
-                )
+                hit = _copy_hit(site, targets, ctx)
             elif (id(instr), tool) in planned:
                 continue  # its commands were checked with its plan
             else:
-                text = site.text
-                hit = next(
-                    (t for t, fs, part in forms if part in text and any(f in text for f in fs)),
-                    None,
-                )
+                hit = _text_hit(site.text, forms)
             if hit is not None:
                 blockers[tool] = f"line {instr.start_line} touches the cache directory {hit}"
                 break
+
+
+def _copy_hit(site: _Site, targets: list[str], ctx: FixContext) -> str | None:
+    """The first target a COPY/ADD touches."""
+    dest = site.dest
+    assert dest is not None
+    for t in targets:
+        # Neither path inside the other: the COPY cannot touch it (most COPYs), unless it
+        # copies out of the tree.
+        if not (site.from_tree or (dest != "/" and t.startswith(dest)) or dest.startswith(t)):
+            continue
+        if _copy_touches(site.instr, site.paths, dest, t, site.from_tree, ctx):
+            return t
+    return None
+
+
+def _text_hit(text: str, forms: list[tuple[str, tuple[str, ...], str]]) -> str | None:
+    """The first target a RUN, WORKDIR or VOLUME names, in any of its forms."""
+    for target, fs, part in forms:
+        if part in text:
+            for f in fs:
+                if f in text:
+                    return target
+    return None
 
 
 class _Site(NamedTuple):
@@ -79,12 +92,17 @@ class _Site(NamedTuple):
     text: str
 
 
+_READ = frozenset({"COPY", "ADD", "RUN", "WORKDIR", "VOLUME"})
+
+
 def _sites(doc: Dockerfile, stages: list[Stage]) -> list[_Site]:
     """The instructions :func:`check_references` reads, in file order."""
     names: set[str] | None = None
     out: list[_Site] = []
     for instr in doc.instructions:
         keyword = instr.keyword
+        if keyword not in _READ:
+            continue
         in_tree = instr.stage is not None and instr.stage in stages
         if keyword in ("COPY", "ADD"):
             src = instr.flag("from")
@@ -101,7 +119,7 @@ def _sites(doc: Dockerfile, stages: list[Stage]) -> list[_Site]:
             if not dest.startswith("/") and in_tree and instr.stage is not None:
                 # the WORKDIR in effect ("/" when it cannot be resolved)
                 dest = posixpath.join(workdir_at(doc, instr.stage, instr) or "/", dest)
-            dest = posixpath.normpath(posixpath.join("/", dest))
+            dest = normalised(dest if dest.startswith("/") else "/" + dest)
             out.append(_Site(instr, paths, dest, from_tree, ""))
         elif keyword in ("RUN", "WORKDIR", "VOLUME") and in_tree:
             text = instr.logical[instr.args_start :]
@@ -144,9 +162,8 @@ def _copy_touches(
     return any(ctx.exists(posixpath.join(s, rest)) for s in sources if "://" not in s)
 
 
-@per_instruction
 def _copy_paths(instr: Instruction) -> list[str]:
-    """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
+    """A COPY/ADD's sources and destination, unquoted."""
     if instr.json_args is not None:
         words = instr.json_args
     elif '"' in instr.logical or "'" in instr.logical or "\\" in instr.logical:

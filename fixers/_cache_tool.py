@@ -112,10 +112,24 @@ class RunEnv(NamedTuple):
             p = self.home + p[1:]
         if not p.startswith("/"):
             p = posixpath.join(self.workdir, p)
-        return posixpath.normpath(p)
+        return normalised(p)
 
     def xdg_cache(self) -> str:
         return self.path(self.var("XDG_CACHE_HOME") or "~/.cache")
+
+
+def normalised(path: str) -> str:
+    """``posixpath.normpath`` of an absolute path, without its work for one that is already
+    normal (most of them: every cache directory is asked for at every RUN)."""
+    if (
+        not path.startswith("/")
+        or "//" in path
+        or "/./" in path
+        or "/../" in path
+        or path.endswith(("/", "/.", "/.."))
+    ) and path != "/":
+        return posixpath.normpath(path)
+    return path
 
 
 class Tool(NamedTuple):
@@ -161,6 +175,8 @@ def option_value(argv: list[str], *names: str) -> str | None:
     """The value of ``--name value`` / ``--name=value`` (the last one)."""
     found: str | None = None
     for k, a in enumerate(argv):
+        if not a.startswith("-"):
+            continue  # every name is an option
         for n in names:
             if a == n and k + 1 < len(argv):
                 found = argv[k + 1]

@@ -140,6 +140,7 @@ from dockfix.fixers._cache_at_run import (
     StageFacts,
     command_line,
     is_windows,
+    names_windows_image,
     run_env,
     stage_facts,
 )
@@ -266,8 +267,9 @@ class CacheMount(Fixer):
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
             trees.setdefault(stage_chain(st)[0].index, []).append(st)
+        windows = names_windows_image(doc)
         for stages in trees.values():
-            if not is_windows(doc, stages[0]):
+            if not (windows and is_windows(doc, stages[0])):
                 yield from self._check_tree(doc, ctx, stages)
 
     def _check_tree(
@@ -280,6 +282,7 @@ class CacheMount(Fixer):
 
         plans: list[Plan] = []
         blockers: dict[str, str] = {}  # tool -> why no RUN of the tree gets its mount
+        suppressions = Suppressions.of(doc)
         for st in stages:
             facts: StageFacts | None = None  # read at the stage's first RUN that needs them
             for instr in st.instructions:
@@ -288,7 +291,7 @@ class CacheMount(Fixer):
                 if facts is None:
                     facts = stage_facts(doc, st)
                 for plan in self._plans(doc, ctx, facts, instr, blockers):
-                    if Suppressions.of(doc).suppressed(doc, instr, self.code, ()):
+                    if suppressions.suppressed(doc, instr, self.code, ()):
                         blockers.setdefault(
                             plan.tool.name, f"the RUN on line {instr.start_line} is suppressed"
                         )
