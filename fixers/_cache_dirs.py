@@ -136,13 +136,11 @@ TOOL_MENTIONS = tuple(
 # Text that may run one of those programs: a RUN without it runs no package manager DF104
 # knows, and is passed over before its script is read. Only a boundary before the name:
 # `pip3.12`, `gradlew` (`python -m pip` names pip; a cross wrapper, `xx-go`, its tool).
-def _hint(words: frozenset[str]) -> re.Pattern[str]:
-    return lazy_re(
-        r"\b(?:" + "|".join(re.escape(p) for p in sorted(words, key=len, reverse=True)) + ")"
-    )
+def _hint_pattern(words: frozenset[str]) -> str:
+    return r"\b(?:" + "|".join(re.escape(p) for p in sorted(words, key=len, reverse=True)) + ")"
 
 
-TOOL_HINT = _hint(_PROGRAM_WORDS)
+TOOL_HINT = lazy_re(_hint_pattern(_PROGRAM_WORDS))
 
 
 class ToolCommand(NamedTuple):
@@ -175,9 +173,10 @@ class ToolSet(NamedTuple):
         programs = frozenset(p for t in tools for p in t.programs)
         pip = any(not t.programs for t in tools)
         words = programs | {"pip"} if pip else programs
-        hint = TOOL_HINT if words == _PROGRAM_WORDS else _hints.get(words)
+        hint = _hints.get(words)
         if hint is None:
-            hint = _hints[words] = _hint(words)
+            # compiled now, not lazily: the fixer holding it is pickled to worker processes
+            hint = _hints[words] = re.compile(_hint_pattern(words))
         return cls(tools, programs, pip, hint)
 
     def may_run(self, prog: str) -> bool:
