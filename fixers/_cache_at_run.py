@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._cache_dirs import BASE_IMAGE_ENV, BASE_IMAGE_USERS, RunEnv, program_argv
+from dockfix.fixers._cache_tool import RunVariables
 from dockfix.fixers._lazy import lazy_re
 from dockfix.fixers._package_managers import (
     YarnRelease,
@@ -19,7 +20,7 @@ from dockfix.fixers._package_managers import (
 )
 from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.memo import per_context, per_tree
-from dockfix.semantics.semantic import base_reference, expand, layered, settings_at
+from dockfix.semantics.semantic import base_reference, expand, settings_at, stage_chain
 from dockfix.semantics.shell import ShellScript, shell_of
 from dockfix.syntax import Dockerfile, Instruction, Stage
 
@@ -39,13 +40,14 @@ _WINDOWS_IMAGES = ("windows", "nanoserver", "servercore")
 
 
 @per_tree
-def _names_windows_image(doc: Dockerfile) -> bool:
+def names_windows_image(doc: Dockerfile) -> bool:
+    """Whether the file names a Windows image anywhere (only such a file can start from one)."""
     text = doc.source.lower()  # as image names are read
     return any(w in text for w in _WINDOWS_IMAGES)
 
 
 def is_windows(doc: Dockerfile, stage: Stage) -> bool:
-    if not _names_windows_image(doc):
+    if not names_windows_image(doc):
         return False  # only a file naming one of the images can start from it
     base = base_image_name(doc, stage)
     return any(w in base for w in _WINDOWS_IMAGES)
@@ -194,19 +196,42 @@ def docker_clean_before(doc: Dockerfile, stage: Stage, instr: Instruction) -> bo
     return _before(doc, stage, instr).docker_clean
 
 
-def run_env(
-    doc: Dockerfile, stage: Stage, instr: Instruction, ctx: FixContext, runs_yarn: bool
-) -> RunEnv | str:
-    """The user, HOME, WORKDIR and variables a RUN sees; a reason when they are unknown.
-    Which Yarn runs is read only for a RUN that runs it (``runs_yarn``: it reads the build
-    context's files)."""
+class StageFacts(NamedTuple):
+    """What every RUN of a stage asks about it, read once for the stage."""
+
+    base: str  # base_image_name
+    base_env: dict[str, str]  # what that image sets (BASE_IMAGE_ENV)
+    names: frozenset[str]  # every ARG/ENV name the stage has in scope somewhere
+    befores: dict[Instruction, _Before]  # see _befores
+    posix_shell: bool  # no SHELL in the stage's chain: its RUNs run /bin/sh -c
+
+
+def stage_facts(doc: Dockerfile, stage: Stage) -> StageFacts:
     base = base_image_name(doc, stage)
-    base_env = BASE_IMAGE_ENV.get(base, {})
+    posix = not any(i.keyword == "SHELL" for st in stage_chain(stage) for i in st.instructions)
+    return StageFacts(
+        base,
+        BASE_IMAGE_ENV.get(base, {}),
+        frozenset(stage.scope_at(None)),
+        _befores(doc, stage),
+        posix,
+    )
+
+
+def run_env(
+    doc: Dockerfile, facts: StageFacts, instr: Instruction, ctx: FixContext, runs_yarn: bool
+) -> RunEnv | str:
+    """The user, HOME, WORKDIR and variables a RUN of the stage ``facts`` describe sees; a
+    reason when they are unknown. Which Yarn runs is read only for a RUN that runs it
+    (``runs_yarn``: it reads the build context's files)."""
+    stage = instr.stage
+    assert stage is not None
+    base, base_env = facts.base, facts.base_env
     settings = settings_at(doc, stage, instr, "/", base_env)
     if settings.unresolved:
         return settings.unresolved
-    before = _before(doc, stage, instr)
-    scope = layered(stage.scope_at(instr), base_env) if base_env else stage.scope_at(instr)
+    before = facts.befores.get(instr) or facts.befores[stage.from_instruction]
+    scope = RunVariables(stage.scope_at(instr), facts.names, base_env)
     yarn = _yarn_setup(ctx, before.yarn) if runs_yarn else _NO_YARN
     user = settings.user
     raw_home = scope.get("HOME")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dockfix.fixers._cache_dirs import (
@@ -151,11 +152,9 @@ def _remove_command(plan: Plan, cmd: SimpleCommand) -> None:
     plan.removals.append(rng)
 
 
-def _rm_operands(cmd: SimpleCommand) -> list[Word] | None:
-    """The paths of an ``rm`` command (None for other commands and unknown options)."""
-    argv, k = program_argv(cmd)
-    if argv[:1] != ["rm"]:
-        return None
+def _rm_operands(cmd: SimpleCommand, k: int) -> list[Word] | None:
+    """The paths of an ``rm`` command whose program word is ``cmd.words[k]`` (None for
+    unknown options)."""
     out: list[Word] = []
     for w in cmd.words[k + 1 :]:
         if w.value == "--":
@@ -200,21 +199,22 @@ def _cache_roots(plan: Plan) -> list[str]:
     return roots
 
 
-def plan_cleanups(plan: Plan) -> list[SimpleCommand]:
-    """Remove what empties the cache; return the script's other commands."""
+def plan_cleanups(plan: Plan) -> list[tuple[SimpleCommand, list[str]]]:
+    """Remove what empties the cache; return the script's other commands, with their argv
+    (see program_argv)."""
     tool, env = plan.tool, plan.env
     assert env is not None
     roots = _cache_roots(plan)
-    others: list[SimpleCommand] = []
+    others: list[tuple[SimpleCommand, list[str]]] = []
     for cmd in plan.script.commands:
-        argv, _ = program_argv(cmd)
+        argv, k = program_argv(cmd)
         if any(argv[: len(c)] == list(c) for c in tool.clean_commands):
             plan.hadolint_opt_out = plan.hadolint_opt_out or tool.name == "yarn"
             _remove_command(plan, cmd)
             continue
-        operands = _rm_operands(cmd)
+        operands = _rm_operands(cmd, k) if argv[:1] == ["rm"] else None
         if not operands:
-            others.append(cmd)
+            others.append((cmd, argv))
             continue
         hits: list[Word] = []
         kept = 0
@@ -234,7 +234,7 @@ def plan_cleanups(plan: Plan) -> list[SimpleCommand]:
             else:
                 kept += 1
         if not hits:
-            others.append(cmd)
+            others.append((cmd, argv))
         elif kept == 0:
             _remove_command(plan, cmd)
         else:
@@ -245,7 +245,11 @@ def plan_cleanups(plan: Plan) -> list[SimpleCommand]:
 
 def is_apk_link(cmd: SimpleCommand) -> bool:
     """``ln -s /var/cache/apk /etc/apk/cache`` or ``rm /etc/apk/cache``: apk's cache switch."""
-    argv, _ = program_argv(cmd)
+    return argv_is_apk_link(program_argv(cmd)[0])
+
+
+def argv_is_apk_link(argv: list[str]) -> bool:
+    """:func:`is_apk_link` of a command's argv (see program_argv)."""
     return (argv[:1] == ["ln"] and argv[-2:] == ["/var/cache/apk", "/etc/apk/cache"]) or (
         argv[:1] == ["rm"] and argv[-1:] == ["/etc/apk/cache"]
     )
@@ -254,16 +258,19 @@ def is_apk_link(cmd: SimpleCommand) -> bool:
 def path_forms(target: str, homes: Iterable[str]) -> tuple[str, ...]:
     """The ways a command may name ``target``: as it is, and from any of the homes it is in
     (``~/…``, ``$HOME/…``). None without a home: the user running the commands is unknown."""
+    return _path_forms(target, tuple(sorted(homes)))
+
+
+@lru_cache(maxsize=256)
+def _path_forms(target: str, homes: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`path_forms` with the homes sorted: the same few targets and homes come back in
+    every file."""
     forms = {target: None}
-    for home in sorted(homes):
+    for home in homes:
         if home != "/" and under(target, home):
             rel = target[len(home.rstrip("/")) :]
             forms.update(dict.fromkeys(("~" + rel, "$HOME" + rel, "${HOME}" + rel)))
     return tuple(forms) if homes else ()
-
-
-def mentions(text: str, target: str, home: str) -> bool:
-    return any(f in text for f in path_forms(target, (home,)))
 
 
 def comment_mentions_cache(doc: Dockerfile, plan: Plan) -> bool:

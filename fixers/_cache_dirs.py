@@ -131,12 +131,16 @@ _PROGRAM_WORDS = frozenset({"pip", *_TOOL_PROGRAMS})
 TOOL_MENTIONS = tuple(
     sorted(p for p in _PROGRAM_WORDS if not any(q != p and q in p for q in _PROGRAM_WORDS))
 )
+
+
 # Text that may run one of those programs: a RUN without it runs no package manager DF104
 # knows, and is passed over before its script is read. Only a boundary before the name:
 # `pip3.12`, `gradlew` (`python -m pip` names pip; a cross wrapper, `xx-go`, its tool).
-TOOL_HINT = lazy_re(
-    r"\b(?:" + "|".join(re.escape(p) for p in sorted(_PROGRAM_WORDS, key=len, reverse=True)) + ")"
-)
+def _hint_pattern(words: frozenset[str]) -> str:
+    return r"\b(?:" + "|".join(re.escape(p) for p in sorted(words, key=len, reverse=True)) + ")"
+
+
+TOOL_HINT = lazy_re(_hint_pattern(_PROGRAM_WORDS))
 
 
 class ToolCommand(NamedTuple):
@@ -148,18 +152,32 @@ class ToolCommand(NamedTuple):
     program: int  # the index of its program word in ``command.words``
 
 
+# The hints of the tool sets made, by their words: one pattern for all the fixer instances
+# with the same options (a file with settings of its own gets instances of its own).
+_hints: dict[frozenset[str], re.Pattern[str]] = {}
+
+
 class ToolSet(NamedTuple):
     """The tools a fixer's options enable (rows of TOOLS, in its order), with their programs."""
 
     tools: tuple[Tool, ...]
     programs: frozenset[str]
     pip: bool  # pip is one of them (its programs go by a pattern)
+    # TOOL_HINT for these tools alone: a RUN of apt-get passes over DF104's default set, which
+    # leaves apt out
+    hint: re.Pattern[str]
 
     @classmethod
     def of(cls, enabled: Callable[[Tool], bool]) -> ToolSet:
         tools = tuple(t for t in TOOLS if enabled(t))
         programs = frozenset(p for t in tools for p in t.programs)
-        return cls(tools, programs, any(not t.programs for t in tools))
+        pip = any(not t.programs for t in tools)
+        words = programs | {"pip"} if pip else programs
+        hint = _hints.get(words)
+        if hint is None:
+            # compiled now, not lazily: the fixer holding it is pickled to worker processes
+            hint = _hints[words] = re.compile(_hint_pattern(words))
+        return cls(tools, programs, pip, hint)
 
     def may_run(self, prog: str) -> bool:
         """Whether a command whose program is ``prog`` may run one of the tools."""

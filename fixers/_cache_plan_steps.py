@@ -11,10 +11,11 @@ from dockfix.fixers._cache_at_run import docker_clean_before
 from dockfix.fixers._cache_cleanups import (
     DOCKER_CLEAN,
     Plan,
+    argv_is_apk_link,
     assignment_removal,
     comment_mentions_cache,
     is_apk_link,
-    mentions,
+    path_forms,
     plan_cleanups,
     under,
     word_removal,
@@ -31,6 +32,8 @@ _HADOLINT_RULE = {"pip": "DL3042", "yarn": "DL3060"}
 def _existing_mounts(instr: Instruction, env: RunEnv) -> list[tuple[str, str]] | None:
     """(type, target) of the RUN's ``--mount`` flags; None when a target cannot be resolved."""
     out: list[tuple[str, str]] = []
+    if not instr.flags:
+        return out  # no --mount (most RUNs)
     for mount in mounts(instr):
         if not mount.target:
             continue
@@ -91,10 +94,13 @@ def plan_removals(doc: Dockerfile, plan: Plan) -> None:
     others = plan_cleanups(plan)
     # Another command of this RUN that reads or writes the cache directory.
     use_cmds = {id(u.command) for u in plan.uses}
-    for cmd in others:
-        if id(cmd) not in use_cmds and not is_apk_link(cmd):
+    forms: list[tuple[str, tuple[str, ...]]] | None = None
+    for cmd, argv in others:
+        if id(cmd) not in use_cmds and not argv_is_apk_link(argv):
+            if forms is None:
+                forms = [(t, path_forms(t, (env.home,))) for t in plan.targets]
             text = plan.text(cmd)
-            hit = next((t for t in plan.targets if mentions(text, t, env.home)), None)
+            hit = next((t for t, fs in forms if any(f in text for f in fs)), None)
             if hit is not None:
                 plan.fail(f"`{text}` uses the cache directory {hit}")
     opted_out = bool(plan.removals or plan.deletions or plan.replacements)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dockfix.fixers._cache_at_run import runs_yarn_berry
 from dockfix.fixers._cache_cleanups import Plan, path_forms, under
+from dockfix.fixers._cache_tool import normalised
 from dockfix.fixers._lazy import lazy_re
-from dockfix.semantics.memo import per_instruction
 from dockfix.semantics.semantic import workdir_at
 from dockfix.syntax import Dockerfile, Instruction, Stage, parse_words
 
@@ -32,62 +32,107 @@ def check_references(
     by_tool: dict[str, list[Plan]] = {}
     for p in plans:
         by_tool.setdefault(p.tool.name, []).append(p)
+    sites: list[_Site] | None = None
     for tool, group in by_tool.items():
         if tool in blockers:
             continue  # the first reason found is the one the findings give
+        if sites is None:
+            sites = _sites(doc, stages)
         # In plan order (a set's order changes between runs, and the message names one).
         targets = list(dict.fromkeys(t for p in group for t in p.targets))
         homes = {p.env.home for p in group if p.env is not None}
         # How each target may be written, worked out once for all instructions
         forms = [(t, fs, _common_part(fs)) for t in targets for fs in [path_forms(t, homes)]]
-        for instr in doc.instructions:
-            in_tree = instr.stage is not None and instr.stage in stages
-            if instr.keyword in ("COPY", "ADD"):
-                hit = _copy_hit(doc, ctx, instr, in_tree, stages, targets)
-            elif instr.keyword in ("RUN", "WORKDIR", "VOLUME") and in_tree:
-                if (id(instr), tool) in planned:
-                    continue  # its commands were checked with its plan
-                text = instr.logical[instr.args_start :]
-                text += "".join(h.body for h in instr.heredocs)
-                hit = next(
-                    (t for t, fs, part in forms if part in text and any(f in text for f in fs)),
-                    None,
-                )
+        for site in sites:
+            instr = site.instr
+            if site.dest is not None:
+                hit = _copy_hit(site, targets, ctx)
+            elif (id(instr), tool) in planned:
+                continue  # its commands were checked with its plan
             else:
-                continue
+                hit = _text_hit(site.text, forms)
             if hit is not None:
                 blockers[tool] = f"line {instr.start_line} touches the cache directory {hit}"
                 break
+
+
+def _copy_hit(site: _Site, targets: list[str], ctx: FixContext) -> str | None:
+    """The first target a COPY/ADD touches."""
+    dest = site.dest
+    assert dest is not None
+    for t in targets:
+        # Neither path inside the other: the COPY cannot touch it (most COPYs), unless it
+        # copies out of the tree.
+        if not (site.from_tree or (dest != "/" and t.startswith(dest)) or dest.startswith(t)):
+            continue
+        if _copy_touches(site.instr, site.paths, dest, t, site.from_tree, ctx):
+            return t
+    return None
+
+
+def _text_hit(text: str, forms: list[tuple[str, tuple[str, ...], str]]) -> str | None:
+    """The first target a RUN, WORKDIR or VOLUME names, in any of its forms."""
+    for target, fs, part in forms:
+        if part in text:
+            for f in fs:
+                if f in text:
+                    return target
+    return None
+
+
+class _Site(NamedTuple):
+    """An instruction that may touch a cache directory of the stage tree, read once for every
+    tool: a COPY/ADD (its words, its absolute destination) or a RUN, WORKDIR or VOLUME of the
+    tree (its text)."""
+
+    instr: Instruction
+    paths: list[str]
+    dest: str | None  # None for a RUN, WORKDIR or VOLUME
+    from_tree: bool  # a COPY --from one of the tree's stages
+    text: str
+
+
+_READ = frozenset({"COPY", "ADD", "RUN", "WORKDIR", "VOLUME"})
+
+
+def _sites(doc: Dockerfile, stages: list[Stage]) -> list[_Site]:
+    """The instructions :func:`check_references` reads, in file order."""
+    names: set[str] | None = None
+    out: list[_Site] = []
+    for instr in doc.instructions:
+        keyword = instr.keyword
+        if keyword not in _READ:
+            continue
+        in_tree = instr.stage is not None and instr.stage in stages
+        if keyword in ("COPY", "ADD"):
+            src = instr.flag("from")
+            from_tree = False
+            if src is not None:
+                names = _names(stages) if names is None else names
+                from_tree = (src.value or "").lower() in names
+            if not (in_tree or from_tree) or instr.heredocs:
+                continue
+            paths = _copy_paths(instr)
+            if not paths:
+                continue
+            dest = paths[-1]
+            if not dest.startswith("/") and in_tree and instr.stage is not None:
+                # the WORKDIR in effect ("/" when it cannot be resolved)
+                dest = posixpath.join(workdir_at(doc, instr.stage, instr) or "/", dest)
+            dest = normalised(dest if dest.startswith("/") else "/" + dest)
+            out.append(_Site(instr, paths, dest, from_tree, ""))
+        elif keyword in ("RUN", "WORKDIR", "VOLUME") and in_tree:
+            text = instr.logical[instr.args_start :]
+            if instr.heredocs:
+                text += "".join(h.body for h in instr.heredocs)
+            out.append(_Site(instr, [], None, False, text))
+    return out
 
 
 def _common_part(forms: tuple[str, ...]) -> str:
     """A text every form contains (the target's last component, unless the target is HOME)."""
     last = forms[0].rsplit("/", 1)[-1] if forms else ""
     return last if all(last in f for f in forms) else ""
-
-
-def _copy_hit(
-    doc: Dockerfile,
-    ctx: FixContext,
-    instr: Instruction,
-    in_tree: bool,
-    stages: list[Stage],
-    targets: list[str],
-) -> str | None:
-    """The first target a COPY/ADD of the tree, or one ``--from`` a stage of it, touches."""
-    src = instr.flag("from")
-    from_tree = src is not None and (src.value or "").lower() in _names(stages)
-    if not (in_tree or from_tree) or instr.heredocs:
-        return None
-    paths = _copy_paths(instr)
-    if not paths:
-        return None
-    dest = paths[-1]
-    if not dest.startswith("/") and in_tree and instr.stage is not None:
-        # the WORKDIR in effect ("/" when it cannot be resolved)
-        dest = posixpath.join(workdir_at(doc, instr.stage, instr) or "/", dest)
-    dest = posixpath.normpath(posixpath.join("/", dest))
-    return next((t for t in targets if _copy_touches(instr, paths, dest, t, from_tree, ctx)), None)
 
 
 def _names(stages: list[Stage]) -> set[str]:
@@ -117,9 +162,8 @@ def _copy_touches(
     return any(ctx.exists(posixpath.join(s, rest)) for s in sources if "://" not in s)
 
 
-@per_instruction
 def _copy_paths(instr: Instruction) -> list[str]:
-    """A COPY/ADD's sources and destination, unquoted (read once per tree)."""
+    """A COPY/ADD's sources and destination, unquoted."""
     if instr.json_args is not None:
         words = instr.json_args
     elif '"' in instr.logical or "'" in instr.logical or "\\" in instr.logical:

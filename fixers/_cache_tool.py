@@ -7,11 +7,60 @@ from __future__ import annotations
 
 import posixpath
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from dockfix.fixers._package_managers import PACKAGE_MANAGERS
 from dockfix.semantics.semantic import expand
+
+
+class RunVariables(Mapping[str, "str | None"]):
+    """The variables a RUN sees: the ARG/ENV of its stage in scope (``scope``) over what the
+    base image sets (``base``), as ``layered(scope, base)`` reads them. A RUN asks for a dozen
+    names, most of them set nowhere: a name outside ``names`` (every one the stage sets) is
+    answered by ``base`` alone, without a miss in the stage's view (a KeyError raised and
+    caught at each)."""
+
+    __slots__ = ("_base", "_names", "_scope")
+
+    def __init__(
+        self, scope: Mapping[str, str | None], names: frozenset[str], base: Mapping[str, str]
+    ) -> None:
+        self._scope = scope
+        self._names = names
+        self._base = base
+
+    def __getitem__(self, name: str) -> str | None:
+        if name in self._names:
+            try:
+                return self._scope[name]
+            except KeyError:
+                pass
+        return self._base[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self._names:
+            try:
+                return self._scope[name]
+            except KeyError:
+                pass
+        return self._base.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return (name in self._names and name in self._scope) or name in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        # ChainMap's order: the base image's names first
+        return iter({**dict.fromkeys(self._base), **dict.fromkeys(self._scope)})
+
+    def __len__(self) -> int:
+        return len({**dict.fromkeys(self._base), **dict.fromkeys(self._scope)})
+
+    def keys_like(self, lower: str) -> list[str]:
+        """The names that are ``lower`` in lower case, in the order of iteration."""
+        found = dict.fromkeys(_keys_like(self._base, lower))
+        found.update(dict.fromkeys(_keys_like(self._scope, lower)))
+        return list(found)
 
 
 def _keys_like(env: Mapping[str, str | None], lower: str) -> list[str]:
@@ -63,10 +112,24 @@ class RunEnv(NamedTuple):
             p = self.home + p[1:]
         if not p.startswith("/"):
             p = posixpath.join(self.workdir, p)
-        return posixpath.normpath(p)
+        return normalised(p)
 
     def xdg_cache(self) -> str:
         return self.path(self.var("XDG_CACHE_HOME") or "~/.cache")
+
+
+def normalised(path: str) -> str:
+    """``posixpath.normpath`` of an absolute path, without its work for one that is already
+    normal (most of them: every cache directory is asked for at every RUN)."""
+    if (
+        not path.startswith("/")
+        or "//" in path
+        or "/./" in path
+        or "/../" in path
+        or path.endswith(("/", "/.", "/.."))
+    ) and path != "/":
+        return posixpath.normpath(path)
+    return path
 
 
 class Tool(NamedTuple):
@@ -112,6 +175,8 @@ def option_value(argv: list[str], *names: str) -> str | None:
     """The value of ``--name value`` / ``--name=value`` (the last one)."""
     found: str | None = None
     for k, a in enumerate(argv):
+        if not a.startswith("-"):
+            continue  # every name is an option
         for n in names:
             if a == n and k + 1 < len(argv):
                 found = argv[k + 1]

@@ -136,10 +136,16 @@ from dockfix.core.fixer import (
     Severity,
     register,
 )
-from dockfix.fixers._cache_at_run import command_line, is_windows, run_env
+from dockfix.fixers._cache_at_run import (
+    StageFacts,
+    command_line,
+    is_windows,
+    names_windows_image,
+    run_env,
+    stage_facts,
+)
 from dockfix.fixers._cache_cleanups import TRUTHY, Plan, drop_repeated_docker_clean
 from dockfix.fixers._cache_dirs import (
-    TOOL_HINT,
     TOOL_MENTIONS,
     TOOLS,
     CacheUse,
@@ -261,8 +267,9 @@ class CacheMount(Fixer):
         trees: dict[int, list[Stage]] = {}
         for st in doc.stages:
             trees.setdefault(stage_chain(st)[0].index, []).append(st)
+        windows = names_windows_image(doc)
         for stages in trees.values():
-            if not is_windows(doc, stages[0]):
+            if not (windows and is_windows(doc, stages[0])):
                 yield from self._check_tree(doc, ctx, stages)
 
     def _check_tree(
@@ -275,12 +282,16 @@ class CacheMount(Fixer):
 
         plans: list[Plan] = []
         blockers: dict[str, str] = {}  # tool -> why no RUN of the tree gets its mount
+        suppressions = Suppressions.of(doc)
         for st in stages:
+            facts: StageFacts | None = None  # read at the stage's first RUN that needs them
             for instr in st.instructions:
-                if instr.keyword != "RUN":
-                    continue
-                for plan in self._plans(doc, ctx, st, instr, blockers):
-                    if Suppressions.of(doc).suppressed(doc, instr, self.code, ()):
+                if instr.keyword != "RUN" or not self._names_a_tool(instr):
+                    continue  # no program of a package manager in it (most RUNs)
+                if facts is None:
+                    facts = stage_facts(doc, st)
+                for plan in self._plans(doc, ctx, facts, instr, blockers):
+                    if suppressions.suppressed(doc, instr, self.code, ()):
                         blockers.setdefault(
                             plan.tool.name, f"the RUN on line {instr.start_line} is suppressed"
                         )
@@ -318,18 +329,20 @@ class CacheMount(Fixer):
                 fix = Fix.later(SAFE, edits, description=description)
             yield self.finding(plan.instr, message, fix)
 
-    def _script(
-        self, doc: Dockerfile, stage: Stage, instr: Instruction, blockers: dict[str, str]
-    ) -> tuple[ShellScript, bool] | None:
-        """The RUN's script, and whether it is a heredoc body (read, never edited); None when
-        there is none to plan for (blocking the tools of one that cannot be read)."""
+    def _names_a_tool(self, instr: Instruction) -> bool:
+        """Whether the RUN's text may run one of the enabled tools."""
         text = instr.logical
         if instr.heredocs:
             text = "\n".join([text, *(h.body for h in instr.heredocs)])
-        if TOOL_HINT.search(text) is None:
-            return None  # no program of a package manager in it (most RUNs)
+        return self._tools.hint.search(text) is not None
+
+    def _script(
+        self, doc: Dockerfile, facts: StageFacts, instr: Instruction, blockers: dict[str, str]
+    ) -> tuple[ShellScript, bool] | None:
+        """The RUN's script, and whether it is a heredoc body (read, never edited); None when
+        there is none to plan for (blocking the tools of one that cannot be read)."""
         line = instr.start_line
-        if self._shell(doc, stage, instr) not in POSIX_SHELLS:
+        if not facts.posix_shell and self._shell(doc, instr) not in POSIX_SHELLS:
             return None
         if instr.json_args is not None:
             for tool in self._tools_in_exec(instr.json_args):
@@ -358,11 +371,11 @@ class CacheMount(Fixer):
         self,
         doc: Dockerfile,
         ctx: FixContext,
-        stage: Stage,
+        facts: StageFacts,
         instr: Instruction,
         blockers: dict[str, str],
     ) -> list[Plan]:
-        read = self._script(doc, stage, instr, blockers)
+        read = self._script(doc, facts, instr, blockers)
         if read is None:
             return []
         script, body = read
@@ -370,7 +383,7 @@ class CacheMount(Fixer):
         if not found:
             return []  # no package manager runs here: the RUN's environment does not matter
         runs_yarn = any(c.tool.name == "yarn" for c in found)
-        env_or_reason = run_env(doc, stage, instr, ctx, runs_yarn)
+        env_or_reason = run_env(doc, facts, instr, ctx, runs_yarn)
         env = env_or_reason if isinstance(env_or_reason, RunEnv) else None
         probe_env = env or RunEnv({}, "/root", 0, 0, "/", "")
         by_tool: dict[str, list[CacheUse]] = {}
@@ -394,8 +407,8 @@ class CacheMount(Fixer):
                 plans.append(plan)
         return plans
 
-    def _shell(self, doc: Dockerfile, stage: Stage, instr: Instruction) -> str:
-        argv = shell_argv(doc, stage, instr)
+    def _shell(self, doc: Dockerfile, instr: Instruction) -> str:
+        argv = shell_argv(doc, instr.stage, instr)
         return argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower() if argv else ""
 
     def _tools_in_exec(self, argv: list[str]) -> list[Tool]:

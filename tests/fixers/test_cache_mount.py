@@ -1065,3 +1065,15 @@ def test_yarn_asked_its_version_downloads_nothing(command: str) -> None:
     assert fix(src) == (src, [])
     installs = "FROM node:20\nCOPY package.json yarn.lock ./\nRUN yarn\n"
     assert fix(installs)[0] != installs  # a bare `yarn` installs
+
+
+def test_the_fixer_survives_the_trip_to_a_worker_process() -> None:
+    """A run with worker processes pickles its fixers: what DF104 keeps for its options (the
+    pattern that finds the enabled tools' programs) must come back usable."""
+    import pickle
+
+    text = "FROM python:3.12\nRUN pip install flask\n"
+    for options in ({}, {"node": False}, {"system_packages": True}):
+        fixer = pickle.loads(pickle.dumps(CacheMount(options)))
+        out = fix_document(text, [fixer], FixContext(), unsafe=True)
+        assert [f.code for f in out.applied] == ["DF104"], options

@@ -342,7 +342,10 @@ def settings_at(
     instruction outside the chain). The chain starts in ``initial_workdir`` (the base image's
     WORKDIR, None when unknown); values are expanded over the variables in scope, then over
     ``base_env`` (what the base image sets, which the file does not show)."""
-    env = tuple(base_env.items()) if base_env else _NO_ENV
+    # What the base image sets matters only to a USER or WORKDIR that names a variable: without
+    # one, every base_env shares the walk of the stage (and its memo) with the callers that
+    # pass none.
+    env = tuple(base_env.items()) if base_env and _settings_expand(doc, stage) else _NO_ENV
     states, end = _settings(doc, stage, initial_workdir, env)
     if instr is None:
         return end
@@ -383,6 +386,15 @@ def user_at(
     """The expanded USER before ``instr`` (see :func:`settings_at`); None when no USER sets
     it (the base image's user) or when it cannot be resolved."""
     return settings_at(doc, stage, instr, "/", base_env).user
+
+
+@per_tree
+def _settings_expand(doc: Dockerfile, stage: Stage) -> bool:
+    """Whether a USER or WORKDIR of the stage's chain names a variable (``$``)."""
+    parent = stage.parent
+    if parent is not None and parent.index < stage.index and _settings_expand(doc, parent):
+        return True
+    return any(i.keyword in ("USER", "WORKDIR") and "$" in i.logical for i in stage.instructions)
 
 
 @per_tree
