@@ -18,6 +18,12 @@ from dockfix.fixers._package_managers import (
     yarn_release,
     yarn_switch,
 )
+from dockfix.fixers._useradd_options import (
+    GROUP_OPTIONS,
+    HOME_OPTIONS,
+    OTHER_VALUE_OPTIONS,
+    UID_OPTIONS,
+)
 from dockfix.registry.image_ref import ImageRef
 from dockfix.semantics.memo import per_context, per_tree
 from dockfix.semantics.semantic import base_reference, expand, settings_at, stage_chain
@@ -64,29 +70,6 @@ def _int(v: str | None) -> int | None:
     return int(v) if v is not None and v.isdigit() else None
 
 
-_ACCOUNT_VALUE_OPTS = frozenset(
-    {
-        "-s",
-        "--shell",
-        "-c",
-        "--comment",
-        "--gecos",
-        "-k",
-        "--skel",
-        "-K",
-        "-e",
-        "-f",
-        "-p",
-        "--password",
-        "-b",
-        "--base-dir",
-        "--firstuid",
-        "--lastuid",
-        "--key",
-    }
-)
-
-
 def _accounts_created(script: ShellScript, known: dict[str, _Account]) -> None:
     """Users made by ``useradd`` / ``adduser`` (Debian and BusyBox) in a script."""
     for cmd in script.commands:
@@ -100,15 +83,15 @@ def _accounts_created(script: ShellScript, known: dict[str, _Account]) -> None:
         while k < len(argv):
             a = argv[k]
             nxt = argv[k + 1] if k + 1 < len(argv) else None
-            if a in ("-u", "--uid"):
+            if a in UID_OPTIONS:
                 acc.uid, k = _int(nxt), k + 2
-            elif a in ("-g", "--gid", "-G", "--ingroup"):
+            elif a in GROUP_OPTIONS:
                 acc.gid, k = _int(nxt), k + 2
-            elif a in ("-d", "--home-dir", "--home", "-h"):
+            elif a in HOME_OPTIONS:
                 acc.home, k = nxt, k + 2
             elif a in ("-r", "--system", "-S"):
                 system, k = True, k + 1
-            elif a in _ACCOUNT_VALUE_OPTS:
+            elif a in OTHER_VALUE_OPTIONS:
                 k += 2
             elif a.startswith("-"):
                 k += 1

@@ -301,6 +301,13 @@ def test_non_root_user_with_known_uid() -> None:
     assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1001 pip install" in out
 
 
+def test_a_useradd_option_with_a_value_is_not_taken_for_the_user_s_name() -> None:
+    # `-Z` (an SELinux user) takes a value, as the table DF201 reads says
+    src = "FROM python:3.12\nRUN useradd -Z user_u -m -u 1001 app\nUSER app\nRUN pip install --user flask\n"
+    out, _ = fix(src)
+    assert "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1001 pip install" in out
+
+
 def test_user_and_workdir_are_read_with_the_variables_where_they_are_written() -> None:
     # BuildKit expands USER and WORKDIR where it meets them: a later ENV of the same name does
     # not change who runs the RUN or where
