@@ -217,7 +217,8 @@ class NodeSingleStage(Fixer):
         start = self._start(stage, scripts, output, cwd, project, str(main))
         if start is not None:
             return display(start)
-        words = start_words(start_argv(stage) or [], scripts)  # readable: checked by _start
+        argv = start_argv(stage)  # readable: checked by _start
+        words = start_words(argv if isinstance(argv, list) else [], scripts)
         preloads = preloaded_modules(words if isinstance(words, list) else [])
         local = local_packages(pkg)
         problem = preload_problem(pkg, preloads) or (local if isinstance(local, str) else None)
