@@ -600,7 +600,8 @@ def _arguments_error(instr: Instruction) -> str | None:
     are its JSON array's or its argument text split at blanks, as BuildKit splits them."""
     kw = instr.keyword
     json = instr.json_args if kw != "HEALTHCHECK" else None  # (HEALTHCHECK's is its CMD's)
-    words = json if json is not None else instr.args.split()
+    # (split where BuildKit splits: at the blanks Go's parser knows, not at every Unicode space)
+    words = json if json is not None else [w for w, _, _ in instr.args_words()]
     if kw == "FROM":
         return _from_error(words)
     if kw in ("COPY", "ADD"):
