@@ -227,11 +227,11 @@ def test_cli_cache_dir_no_cache_and_clean(
     # The environment variable wins over the setting.
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(tmp_path / "from-env"))
     _cli("check", "--offline", ".")
-    assert (tmp_path / "from-env" / "results-v3").is_dir()
+    assert (tmp_path / "from-env" / "results-v4").is_dir()
     monkeypatch.delenv("DOCKFIX_CACHE_DIR")
     shards = {results_cache._shard_path(str(cache), str(repo / d / "Dockerfile")) for d in "ab"}
     code, _, err = _cli("clean")
-    assert code == 0 and err == f"Removed {cache / 'results-v3'} ({len(shards) + 1} files).\n"
+    assert code == 0 and err == f"Removed {cache / 'results-v4'} ({len(shards) + 1} files).\n"
     assert not cache.exists()
     code, _, err = _cli("clean")
     assert code == 0 and "No results cache" in err
@@ -450,5 +450,5 @@ def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
     assert _rechecked(_run(cache)) == []
     monkeypatch.setenv("DOCKFIX_CACHE_DIR", str(cache))
     code, _, err = _cli("clean")
-    assert code == 0 and err.startswith(f"Removed {cache / 'results-v3'} (")
+    assert code == 0 and err.startswith(f"Removed {cache / 'results-v4'} (")
     assert not cache.exists()

@@ -233,6 +233,8 @@ class _Run:
         if self.kw["verbose"]:
             for rep in out:
                 n = len(rep.outcome.findings) if rep.outcome is not None else 0
+                if rep.lines is not None:
+                    n = sum(rep.lines.severities)
                 status = "error" if rep.error else f"{n} findings"
                 click.echo(f"{rep.path}: {status}{' (cached)' if rep.cached else ''}", err=True)
         return out
@@ -459,13 +461,8 @@ def check(
 ) -> None:
     """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
     available)."""
-    from dockfix.output.report import (
-        EDIT_FORMATS,
-        join_full_files,
-        render,
-        render_full_file,
-        statistics,
-    )
+    from dockfix.core.engine import fixable_summary
+    from dockfix.output.report import EDIT_FORMATS, render, shown_text, statistics
 
     _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
@@ -477,54 +474,68 @@ def check(
         _add_noqa(run)
     unsafe = run.unsafe_paths
     fmt = kw["output_format"] or "full"
-    # The full output is rendered file by file while the others are still being checked.
-    parts: list[tuple[str, str]] = []
-
-    def render_one(rep: Any) -> None:
-        if not rep.error and rep.outcome is not None and rep.outcome.findings:
-            parts.append(
-                (
-                    rep.path,
-                    render_full_file(
-                        rep.outcome.findings, rep.outcome.unsafe, rep.outcome.original
-                    ),
-                )
-            )
-
-    full = fmt == "full" and not kw["statistics"]
-    reports = run.reports(render_one if full else None)
+    # The full and concise outputs are made file by file where each file is checked (in the
+    # workers, while the others are still being checked): its findings stay there.
+    shown = fmt in ("full", "concise") and not kw["statistics"] and not show_fixes
+    if shown:
+        run.opts = run.opts._replace(show=fmt)
+    reports = run.reports()
     findings = []
     sources: dict[str, str] = {}
+    files: list[tuple[str, Any]] = []  # (path, FileLines) when shown
+    failing = count = now = more = 0
     for rep in reports:
         _run_warnings(run, rep)
         if rep.error:
             run.errors.append(rep.error_message())
             continue
-        if rep.outcome is not None:
+        if rep.outcome is None:
+            continue
+        if shown:
+            lines = rep.lines if rep.lines is not None else _file_lines(rep, fmt, run.opts)
+            files.append((rep.path, lines))
+            failing += _failing_counted(
+                lines, _resolved(failure_threshold, lines.threshold, run.opts)
+            )
+            count += sum(lines.severities)
+            now += lines.fixable[0]
+            more += lines.fixable[1]
+        else:
             findings.extend(rep.outcome.findings)
             sources[rep.path] = rep.outcome.original
-            for w in rep.outcome.warnings:
-                run.say_once(f"warning: {rep.path}: {w}")
+            failing += _failing(
+                rep.outcome.findings, _threshold(rep.path, failure_threshold, run.opts)
+            )
+        for w in rep.outcome.warnings:
+            run.say_once(f"warning: {rep.path}: {w}")
+    if not shown:
+        count = len(findings)
+        now, more = fixable_summary(findings, unsafe)
     if kw["statistics"]:
         click.echo(statistics(findings, unsafe), nl=False)
-    elif full and len({path for path, _ in parts}) == len(parts):
-        click.echo(join_full_files(parts), nl=False)
+    elif shown:
+        click.echo(shown_text(files), nl=False)
     else:
         click.echo(render(findings, fmt, unsafe, sources, kw["sarif_root"]), nl=False)
-    failing = sum(
-        _failing(rep.outcome.findings, _threshold(rep.path, failure_threshold, run.opts))
-        for rep in reports
-        if not rep.error and rep.outcome is not None
-    )
     if fmt in ("full", "concise") and not kw["quiet"]:
-        _summary_check(findings, sum(1 for r in reports if not r.error), unsafe, bool(run.errors))
-        if failing < len(findings):
-            click.echo(f"{len(findings) - failing} below the failure threshold.", err=True)
+        nfiles = sum(1 for r in reports if not r.error)
+        _summary_check(count, (now, more), nfiles, bool(run.errors))
+        if failing < count:
+            click.echo(f"{count - failing} below the failure threshold.", err=True)
     if show_fixes:
         from dockfix.core.engine import fix_applies
 
         _echo_fixes([f for f in findings if fix_applies(f, unsafe)], "Would fix")
     _finish(run.errors, 1 if failing and not kw["exit_zero"] else 0)
+
+
+def _file_lines(rep: Any, fmt: str, opts: Any) -> Any:
+    """A report's part of the full or concise output, made here (standard input's)."""
+    from dockfix.output.report import file_lines
+
+    out = rep.outcome
+    configured = _configured_threshold(os.path.dirname(rep.path) or ".", opts.config_file)
+    return file_lines(out.findings, out.unsafe, out.original, fmt, configured)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -543,8 +554,17 @@ def _configured_threshold(directory: str, config_file: str | None) -> str | None
 def _threshold(path: str, threshold: str | None, opts: Any) -> str:
     """The failure threshold of a file's findings: --failure-threshold, else the
     `failure-threshold` of its configuration, else hadolint's (default: every finding fails)."""
+    if threshold is not None:
+        return threshold
+    return _resolved(
+        None, _configured_threshold(os.path.dirname(path) or ".", opts.config_file), opts
+    )
+
+
+def _resolved(threshold: str | None, configured: str | None, opts: Any) -> str:
+    """:func:`_threshold` when the configuration's is known (``configured``)."""
     if threshold is None:
-        threshold = _configured_threshold(os.path.dirname(path) or ".", opts.config_file)
+        threshold = configured
     if threshold is None and opts.hadolint is not None:
         threshold = opts.hadolint.failure_threshold
     return threshold or "style"
@@ -557,6 +577,17 @@ def _failing(findings: list[Any], threshold: str) -> int:
     if threshold == "style":
         return len(findings)  # the default: every finding fails
     return sum(1 for f in findings if fails(f.severity, threshold))
+
+
+def _failing_counted(lines: Any, threshold: str) -> int:
+    """:func:`_failing` from a file's counts by severity (``FileLines``)."""
+    from dockfix.core.fixer import Severity, fails
+
+    if threshold == "style":
+        return sum(lines.severities)
+    return sum(
+        n for sev, n in zip(Severity, lines.severities, strict=True) if fails(sev, threshold)
+    )
 
 
 def _run_warnings(run: _Run, rep: Any) -> None:
@@ -633,15 +664,14 @@ def _add_noqa(run: _Run) -> None:
     _finish(run.errors, 0)
 
 
-def _summary_check(findings: list[Any], nfiles: int, unsafe: set[str], errors: bool) -> None:
-    from dockfix.core.engine import fixable_summary
-
-    if not findings:
+def _summary_check(count: int, fixable: tuple[int, int], nfiles: int, errors: bool) -> None:
+    """``count`` findings, ``fixable``: how many `fix` fixes, and more with --unsafe-fixes."""
+    if not count:
         what = "No findings" if errors or not nfiles else "All checks passed"
         click.echo(f"{what} ({nfiles} file{'s' if nfiles != 1 else ''} checked).", err=True)
         return
-    now, more = fixable_summary(findings, unsafe)
-    msg = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}."
+    now, more = fixable
+    msg = f"Found {count} finding{'s' if count != 1 else ''} in {nfiles} file{'s' if nfiles != 1 else ''}."
     if now:
         msg += f"\n[*] {now} fixable with `dockfix fix`."
     if more:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from dockfix.core.buildkit_check import buildkit_rejects
 from dockfix.core.edits import TakenEdits, apply_edits
@@ -51,6 +52,19 @@ class FixOutcome:
         return self.fixed != self.original or bool(self.file_changes)
 
 
+class FileLines(NamedTuple):
+    """One file's part of `check`'s full or concise output, made where the file was checked
+    (a worker process, from a results-cache hit or a new check), with what `check` counts of
+    its findings: the findings themselves need not travel to the process that shows them."""
+
+    fmt: str  # "full" or "concise"
+    parts: tuple[str, ...]  # each finding as the format shows it, after its path, in order
+    order: tuple[tuple[int, int, str], ...]  # each part's (line, column, code)
+    severities: tuple[int, int, int, int]  # the findings per severity: error … style
+    fixable: tuple[int, int]  # fixable by `fix`, and more with --unsafe-fixes
+    threshold: str | None  # the `failure-threshold` of the file's configuration
+
+
 @dataclass
 class FileReport:
     """One file's result in a run over many files (:mod:`dockfix.run.runner`): its outcome, or
@@ -68,6 +82,8 @@ class FileReport:
     cached: bool = False  # the outcome came from the results cache: the file was not re-checked
     # A new results-cache entry for the file (absolute path, entry), saved at the end of the run.
     cache_entry: tuple[str, bytes] | None = None
+    # What `check` shows of it (RunOptions.show): then its outcome carries no findings.
+    lines: FileLines | None = None
 
     def error_message(self) -> str:
         """The error as one line: ``path:line: reason`` where it has a line (as findings)."""

@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dockfix.core.catalog import all_fixers
-from dockfix.core.engine import UnsafeFor, fix_applies
+from dockfix.core.engine import FileLines, UnsafeFor, fix_applies, fixable_summary
 from dockfix.core.fixer import Applicability, Finding, Severity
 
 if TYPE_CHECKING:
@@ -44,6 +44,56 @@ def concise_line(f: Finding, unsafe: UnsafeFor) -> str:
         f"{f.path}:{f.line}:{f.column}: {f.code} {_marker(f, unsafe)}{f.severity.value}: "
         f"{f.message}"
     )
+
+
+_SEVERITY_INDEX = {s: i for i, s in enumerate(Severity)}
+
+
+def file_lines(
+    findings: Iterable[Finding],
+    unsafe: bool,
+    source: str | None,
+    fmt: str,
+    threshold: str | None,
+) -> FileLines:
+    """One file's part of the ``fmt`` (full or concise) output, without the path each part
+    starts with (see :func:`shown_text`), and its counts; ``unsafe``: whether fixes marked
+    unsafe apply to the file."""
+    items = sorted(findings, key=Finding.sort_key)
+    if fmt == "concise":
+        parts = tuple(concise_line(f, unsafe)[len(f.path) :] + "\n" for f in items)
+    else:
+        lines = source.split("\n") if source is not None else None
+        parts = tuple(full_block(f, unsafe, lines)[len(f.path) :] + "\n\n" for f in items)
+    severities = [0, 0, 0, 0]
+    for f in items:
+        severities[_SEVERITY_INDEX[f.severity]] += 1
+    return FileLines(
+        fmt,
+        parts,
+        tuple((f.line, f.column, f.code) for f in items),
+        (severities[0], severities[1], severities[2], severities[3]),
+        fixable_summary(items, unsafe),
+        threshold,
+    )
+
+
+def shown_text(files: Sequence[tuple[str, FileLines]]) -> str:
+    """The full or concise output of the files' :func:`file_lines` (path, lines), in any
+    order: what :func:`render` prints for their findings."""
+    if len({path for path, _ in files}) == len(files):
+        return "".join(
+            path + part
+            for path, lines in sorted(files, key=lambda item: item[0])
+            for part in lines.parts
+        )
+    # A path twice (standard input named as a file that is checked too): merged by finding.
+    merged = sorted(
+        ((path, *key), path + part)
+        for path, lines in files
+        for key, part in zip(lines.order, lines.parts, strict=True)
+    )
+    return "".join(text for _, text in merged)
 
 
 # How `full` names a fix, by its applicability.

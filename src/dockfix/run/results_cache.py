@@ -1,6 +1,6 @@
 """The results cache: a file whose inputs did not change is not checked again.
 
-One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v3/<2 hex>``,
+One entry per Dockerfile, kept in one of 256 shard files (``<cache-dir>/results-v4/<2 hex>``,
 by a hash of the file's absolute path). The workers send the entries they computed back with
 the reports, and the run writes them at its end, each shard it touched once (a new file per
 entry cost more than half of a file's check on the benchmark's machine). A change re-checks
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from dockfix.core.engine import FixOutcome
-from dockfix.core.fixer import Fixer
 from dockfix.files.input_log import InputLog, skip_prefixes, still_valid
 from dockfix.files.source_io import text_digest
+from dockfix.output.report import file_lines
 from dockfix.run.config import Config
 from dockfix.run.hadolint_config import HadolintConfig
 from dockfix.run.runner import (
@@ -57,8 +57,9 @@ CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"
 # A new entry format or layout gets a new directory: an older release's files are never read
 # as this one's (results-v1 held a directory per hash prefix where v2 has a shard file).
 # (v3: the outcome pickled apart from the rest of its entry; a CRC-32 checksum.)
-RESULTS_DIR = "results-v3"
-_MAGIC = b"dockfix-results\x03"
+# (v4: what `check` shows of the file, made when it was checked.)
+RESULTS_DIR = "results-v4"
+_MAGIC = b"dockfix-results\x04"
 _CHECK_SIZE = 4
 _HEADER = len(_MAGIC) + _CHECK_SIZE
 
@@ -108,27 +109,32 @@ def clean(cache_dir: Path) -> int | None:
 @lru_cache(maxsize=1)
 def tool_fingerprint() -> str:
     """dockfix's version and the bytes of its modules and of every fixer's module (with the
-    plug-in package's other modules): an upgrade, an edit or a new plug-in re-checks all."""
+    plug-in package's other modules): an upgrade, an edit or a new plug-in re-checks all.
+
+    The fixers are known from their code table (see ``catalog.fixer_table``): the same in a
+    worker that imported none of them as in a process that did."""
     import dockfix
     import dockfix.fixers
-    from dockfix.core.catalog import all_fixers
+    from dockfix.core.catalog import fixer_table
 
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{dockfix.__version__}\0{sys.version}\0".encode())
-    dirs = {os.path.dirname(os.path.abspath(dockfix.fixers.__file__ or ""))}
-    # dockfix's own modules sit in subpackages: every directory below the package's
-    dirs.update(
+    # dockfix's own modules and the built-in fixers with their helpers, in subpackages too
+    tops = (dockfix.__file__ or "", dockfix.fixers.__file__ or "")
+    dirs = {
         d
-        for d, _subdirs, _files in os.walk(os.path.dirname(os.path.abspath(dockfix.__file__)))
+        for top in tops
+        for d, _subdirs, _files in os.walk(os.path.dirname(os.path.abspath(top)))
         if os.path.basename(d) != "__pycache__"
-    )
+    }
     files: set[str] = set()
-    for code, cls in all_fixers().items():
-        h.update(f"{code}\0{cls.__module__}\0{cls.__qualname__}\0".encode())
-        module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    for code, info in fixer_table().items():
+        h.update(f"{code}\0{info.module}\0{info.qualname}\0".encode())
+        # a plug-in's module (imported: plug-ins make the table come from the fixers)
+        module_file = getattr(sys.modules.get(info.module), "__file__", None)
         if module_file:
             files.add(os.path.abspath(module_file))
-            if "." in cls.__module__:  # its package's helpers too
+            if "." in info.module:  # its package's helpers too
                 dirs.add(os.path.dirname(os.path.abspath(module_file)))
     for d in dirs:
         try:
@@ -169,14 +175,15 @@ def settings_key(settings: FileSettings, opts: RunOptions) -> str:
     """Everything but the file's text and inputs that decides its outcome."""
     cfg, ctx, fixers, unsafe = settings
     insecure = ctx.services.get("insecure_registries")
-    head, tail = _key_around_context(cfg, opts, fixers, unsafe, ctx.refresh, insecure)
+    codes = tuple(f.code for f in fixers)
+    head, tail = _key_around_context(cfg, opts, codes, unsafe, ctx.refresh, insecure)
     return f"{head}{ctx.context_dir}{tail}"
 
 
 def _key_around_context(
     cfg: Config,
     opts: RunOptions,
-    fixers: list[Fixer],
+    codes: tuple[str, ...],
     unsafe: bool,
     refresh: bool,
     insecure: object,
@@ -184,9 +191,8 @@ def _key_around_context(
     """:func:`settings_key` but for the build context: the text before it and after it."""
     known = _BASE_KEYS.get((id(cfg), id(opts)))
     if known is None:
-        plain_opts = opts._replace(
-            image_lookups=None, cache_dir=None, hadolint=None
-        )
+        # (not `show`: how check shows a file is made from its outcome, whatever the format)
+        plain_opts = opts._replace(image_lookups=None, cache_dir=None, hadolint=None, show=None)
         text = (
             f"{tool_fingerprint()}\0{os.getcwd()}\0{cfg!r}\0{plain_opts!r}"
             f"\0{_hadolint_key(opts.hadolint)!r}"
@@ -195,8 +201,7 @@ def _key_around_context(
         if len(_BASE_KEYS) > 4096:
             _BASE_KEYS.clear()
         known = _BASE_KEYS[(id(cfg), id(opts))] = (cfg, opts, base)
-    codes = ",".join(f.code for f in fixers)
-    return f"{known[2]}\0{codes}\0{unsafe}\0", f"\0{refresh}\0{insecure!r}"
+    return f"{known[2]}\0{','.join(codes)}\0{unsafe}\0", f"\0{refresh}\0{insecure!r}"
 
 
 # The key of the files that share their settings (see SharedSettings) around their build
@@ -204,22 +209,25 @@ def _key_around_context(
 _SHARED_KEYS: dict[int, tuple[SharedSettings, str, str]] = {}
 
 
-def _file_key(path: Path, opts: RunOptions) -> str | None:
+def _file_key(path: Path, opts: RunOptions, directory: str | None = None) -> str | None:
     """:func:`settings_key` of a file whose settings are shared with other files, without
-    building the file's context; None when they are not."""
-    shared = shared_settings(str(path.parent), opts)
-    if shared.fixers is None:
+    building the file's context; None when they are not. ``directory``: ``str(path.parent)``
+    when the caller knows it."""
+    if directory is None:
+        directory = str(path.parent)
+    shared = shared_settings(directory, opts)
+    if shared.codes is None:
         return None
     known = _SHARED_KEYS.get(id(shared))
     if known is None or known[0] is not shared:
         insecure = shared.services.get("insecure_registries")
         head, tail = _key_around_context(
-            shared.cfg, opts, shared.fixers, shared.unsafe, shared.refresh, insecure
+            shared.cfg, opts, shared.codes, shared.unsafe, shared.refresh, insecure
         )
         if len(_SHARED_KEYS) >= 4096:
             _SHARED_KEYS.clear()
         known = _SHARED_KEYS[id(shared)] = (shared, head, tail)
-    context_dir = Path(opts.context) if opts.context else path.parent  # as context_dir_of
+    context_dir = Path(opts.context) if opts.context else directory  # as context_dir_of
     return f"{known[1]}{context_dir}{known[2]}"
 
 
@@ -258,6 +266,7 @@ def one_shard_read() -> Iterator[None]:
     outer = _BATCH
     if outer is None:
         _BATCH = {}
+        _CWD.clear()
     try:
         yield
     finally:
@@ -350,7 +359,9 @@ def save(cache_dir: str, new: list[tuple[str, bytes]]) -> str | None:
     return None
 
 
-def _restored(stored: bytes, text: str, shown: str) -> FixOutcome:
+def restored_outcome(stored: bytes, text: str, shown: str) -> FixOutcome:
+    """A stored outcome (see :class:`Lookup`) of a file whose text is ``text``, its findings
+    naming the file as ``shown``."""
     return unpack_outcome(stored_as_packed(stored, text), shown)
 
 
@@ -362,31 +373,52 @@ def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
         fields = pickle.loads(data)  # checksummed with its shard
     except Exception:
         return None
-    ok = isinstance(fields, tuple) and len(fields) == 5 and isinstance(fields[3], bytes)
+    ok = isinstance(fields, tuple) and len(fields) == 6 and isinstance(fields[3], bytes)
     return fields if ok else None
+
+
+_CWD: list[tuple[str, str]] = []  # (the working directory, as a prefix) once per batch
+
+
+def _cwd_prefix() -> str:
+    if _BATCH is not None and _CWD:
+        return _CWD[0][1]
+    cwd = os.getcwd()
+    prefix = cwd if cwd.endswith("/") else cwd + "/"
+    _CWD[:] = [(cwd, prefix)]
+    return prefix
 
 
 class Lookup:
     """What looking a file up found: the stored outcome when it is still valid, and what
     computing and storing it again needs otherwise."""
 
-    def __init__(self, text: str, path: Path, opts: RunOptions) -> None:
+    def __init__(self, text: str, path: Path, opts: RunOptions, path_str: str = "") -> None:
+        """``path_str``: ``path`` as the walk spelled it, when it is a plain relative path
+        (see ``runner.plain_relative``): what a warm run needs of it without pathlib."""
         assert opts.cache_dir is not None
-        key = _file_key(path, opts)
+        directory = abs_path = None
+        if path_str:
+            cut = path_str.rfind("/")
+            directory = path_str[:cut] if cut > 0 else "."
+            abs_path = _cwd_prefix() + path_str
+        key = _file_key(path, opts, directory)
         self.settings = None
         if key is None:
             self.settings = file_settings(path, opts, read_from_path=True)
             key = settings_key(self.settings, opts)
         self.key = key
-        self.abs_path = os.path.abspath(path)
+        self.abs_path = abs_path or os.path.abspath(path)
         self.digest = text_digest(text)
         entries, self.warning = _load_shard(_shard_path(opts.cache_dir, self.abs_path))
         fields = _entry(entries, self.abs_path)
         # The outcome as stored (pickled on its own): unpickled by whoever shows it, so that a
         # worker passes a hit on without unpickling and pickling it again.
         self.stored: bytes | None = None
+        # What `check` shows of the file (see shown_record), when it was stored with it.
+        self.shown: ShownRecord | None = None
         if fields is not None:
-            settings_then, digest_then, deps, stored, answers = fields
+            settings_then, digest_then, deps, stored, answers, shown = fields
             if (
                 settings_then == key
                 and digest_then == self.digest
@@ -394,6 +426,7 @@ class Lookup:
                 and still_valid(deps)
             ):
                 self.stored = stored
+                self.shown = shown
 
 
 def cached_outcome(
@@ -405,7 +438,7 @@ def cached_outcome(
     if found is None:
         found = Lookup(text, path, opts)
     if found.stored is not None:
-        return _restored(found.stored, text, shown), True, None
+        return restored_outcome(found.stored, text, shown), True, None
     key, settings, abs_path, digest, warning = (
         found.key,
         found.settings,
@@ -423,11 +456,29 @@ def cached_outcome(
         packed_now = pack_outcome(outcome, opts.keep_edits)
         fixed = None if outcome.fixed == outcome.original else outcome.fixed
         stored = pickle.dumps((fixed, *packed_now[2:]), protocol=pickle.HIGHEST_PROTOCOL)
-        fields = (key, digest, deps_now, stored, log.answers)
+        shown_now = shown_record(outcome, opts.show) if opts.show is not None else None
+        fields = (key, digest, deps_now, stored, log.answers, shown_now)
         new = (abs_path, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
     if warning:
         outcome.warnings.append(warning)
     return outcome, False, new
+
+
+# (warnings, error line, whether unsafe fixes apply, and by format: FileLines' parts, order,
+# severities and fixable counts)
+ShownRecord = tuple[list[str], int | None, bool, dict[str, tuple[Any, ...]]]
+
+
+def shown_record(outcome: FixOutcome, fmt: str) -> ShownRecord | None:
+    """What `check` shows of a file's outcome in ``fmt`` (a format it shows file by file),
+    with the rest of the outcome it reads: a later run's hit in that format is shown without
+    its findings rebuilt (in another, from the stored outcome). None for a file that failed
+    (shown from its outcome)."""
+    if outcome.error is not None:
+        return None
+    lines = file_lines(outcome.findings, outcome.unsafe, outcome.original, fmt, None)
+    by_format = {fmt: (lines.parts, lines.order, lines.severities, lines.fixable)}
+    return (list(outcome.warnings), outcome.error_line, outcome.unsafe, by_format)
 
 
 def _same_answers(answers: dict[tuple[str, str], Any], opts: RunOptions) -> bool:

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dockfix.core.catalog import all_fixers, select_codes
-from dockfix.core.engine import FileReport, FixOutcome, fix_document
+from dockfix.core.engine import FileLines, FileReport, FixOutcome, fix_document
 from dockfix.core.fixer import FileChange, Finding, Fix, Fixer, Severity
 from dockfix.core.suppression import unknown_checks, unknown_codes
 from dockfix.files.source_io import Source, SourceError, read_source, text_digest, write_atomic
+from dockfix.output.report import file_lines
 from dockfix.run.config import Config, ConfigError, find_config, load_config_file
 from dockfix.run.wire import Packed, cache_hit, pack_report, unpack_report
 from dockfix.semantics.context import FixContext
@@ -66,6 +67,9 @@ class RunOptions(NamedTuple):
     # Whether the findings' edits come back from worker processes: `check` needs them only
     # for the formats that print them (json, json-lines, rdjson), `fix` always.
     keep_edits: bool = True
+    # `check`'s output format when it is shown file by file (full, concise): each file's part
+    # is made where the file is checked (FileReport.lines), and its findings stay there.
+    show: str | None = None
 
 
 def display_path(path: Path) -> str:
@@ -131,6 +135,12 @@ def _selected(
 
 
 def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer]:
+    return list(_instances(cfg, selected_codes(cfg, opts, path)))
+
+
+def selected_codes(cfg: Config, opts: RunOptions, path: Path | None) -> tuple[str, ...]:
+    """The codes of the fixers that check ``path`` (imports none of them: see
+    ``catalog.fixer_table``)."""
     select = list(opts.select) if opts.select is not None else cfg.select
     ignore = [*cfg.ignore, *opts.ignore]
     if path is not None:
@@ -142,7 +152,7 @@ def build_fixers(cfg: Config, opts: RunOptions, path: Path | None) -> list[Fixer
     )
     if opts.only_code is not None:
         codes = [c for c in codes if c == opts.only_code]
-    return list(_instances(cfg, tuple(codes)))
+    return tuple(codes)
 
 
 def _instances(cfg: Config, codes: tuple[str, ...]) -> tuple[Fixer, ...]:
@@ -204,9 +214,10 @@ class SharedSettings(NamedTuple):
     services: dict[str, Any]  # copied into each file's context (a file may add to it)
     unsafe: bool  # --unsafe-fixes, else the configuration's `unsafe-fixes`
     refresh: bool
-    # The fixers, the same for every file; None when the configuration's `per-file-ignores`
-    # or `context` patterns make them (or the build context) depend on the file.
-    fixers: list[Fixer] | None
+    # The codes of the fixers, the same for every file; None when the configuration's
+    # `per-file-ignores` or `context` patterns make them (or the build context) depend on the
+    # file. (Codes, not fixers: a results-cache hit needs no fixer imported.)
+    codes: tuple[str, ...] | None
 
 
 # By the configuration's identity (the entry keeps it alive, so the identity is not reused).
@@ -228,7 +239,7 @@ def shared_settings(directory: str, opts: RunOptions) -> SharedSettings:
         _services(cfg, opts),
         unsafe,
         opts.refresh or cfg.refresh,
-        None if per_file else build_fixers(cfg, opts, None),
+        None if per_file else selected_codes(cfg, opts, None),
     )
     if len(_SHARED) >= 4096:
         _SHARED.clear()
@@ -244,7 +255,11 @@ def file_settings(
         shared = shared_settings(str(path.parent if path is not None else Path.cwd()), opts)
         cfg, services = shared.cfg, dict(shared.services)
         unsafe, refresh = shared.unsafe, shared.refresh
-        fixers = shared.fixers if shared.fixers is not None else build_fixers(cfg, opts, path)
+        fixers = (
+            list(_instances(cfg, shared.codes))
+            if shared.codes is not None
+            else build_fixers(cfg, opts, path)
+        )
     else:
         unsafe = opts.unsafe_fixes if opts.unsafe_fixes is not None else bool(cfg.unsafe_fixes)
         services, refresh = _services(cfg, opts), opts.refresh or cfg.refresh
@@ -355,7 +370,21 @@ def process_path(path_str: str, opts: RunOptions) -> FileReport:
         report = _process_path(path_str, opts)
         if report.outcome is not None:
             settle_deferred_fixes(report.outcome, opts.keep_edits)
+        _show_lines(report, path_str, opts)
         return report
+
+
+def _show_lines(report: FileReport, path_str: str, opts: RunOptions) -> None:
+    """With ``opts.show``: the report's part of `check`'s output (FileReport.lines), made
+    here, in place of its findings and texts (which `check` then never reads)."""
+    out = report.outcome
+    if opts.show is None or out is None or report.error:
+        return
+    threshold = _failure_threshold(path_str, opts)
+    report.lines = file_lines(out.findings, out.unsafe, out.original, opts.show, threshold)
+    report.outcome = FixOutcome(
+        "", "", [], [], [], out.error, out.warnings, out.error_line, out.unsafe
+    )
 
 
 def settle_deferred_fixes(outcome: FixOutcome, keep_edits: bool) -> None:
@@ -372,6 +401,14 @@ def settle_deferred_fixes(outcome: FixOutcome, keep_edits: bool) -> None:
             f.fix = Fix((), fix.applicability, fix.description, fix.file_changes, fix.rationale)
 
 
+def _failure_threshold(path_str: str, opts: RunOptions) -> str | None:
+    """The `failure-threshold` of the configuration of a file (one that was checked)."""
+    try:
+        return config_for(os.path.dirname(path_str) or ".", opts.config_file).failure_threshold
+    except ConfigError:
+        return None  # (the file failed with that error)
+
+
 def _process_path(path_str: str, opts: RunOptions) -> FileReport:
     report, src = _read(path_str)
     if src is not None:
@@ -379,9 +416,19 @@ def _process_path(path_str: str, opts: RunOptions) -> FileReport:
     return report
 
 
+def plain_relative(path_str: str) -> bool:
+    """Whether a path is relative and spelled as pathlib spells it (no empty, ``.`` or ``..``
+    component): as the directory walk spells the files it finds. Such a path is displayed as
+    it is, and its directory and absolute path are plain string operations."""
+    if path_str.startswith("/"):
+        return False
+    parts = path_str.split("/")
+    return "" not in parts and "." not in parts and ".." not in parts
+
+
 def _read(path_str: str) -> tuple[FileReport, Source | None]:
     path = Path(path_str)
-    report = FileReport(display_path(path))
+    report = FileReport(path_str if plain_relative(path_str) else display_path(path))
     try:
         src = read_source(path)
     except SourceError as exc:
@@ -420,21 +467,53 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
     with released_trees():
         report, src = _read(path_str)
         if src is not None and opts.cache_dir is not None:
-            from dockfix.run.results_cache import Lookup
+            from dockfix.run.results_cache import Lookup, restored_outcome
 
             try:
-                found = Lookup(src.text, src.path, opts)
+                plain = path_str if plain_relative(path_str) else ""
+                found = Lookup(src.text, src.path, opts, plain)
             except ConfigError:
                 found = None  # computing it reports the error
             if found is not None and found.stored is not None:
                 # (edits are stored only when kept: the key covers RunOptions.keep_edits)
-                hit = cache_hit(src.text, found.stored)
-                return (report.path, hit, None, report.mode, False, [], False, [], True, None)
+                if opts.show is None:
+                    hit = cache_hit(src.text, found.stored)
+                    return (
+                        report.path,
+                        hit,
+                        None,
+                        report.mode,
+                        False,
+                        [],
+                        False,
+                        [],
+                        True,
+                        None,
+                        None,
+                    )
+                report.cached = True
+                if found.shown is not None and opts.show in found.shown[3]:  # no finding rebuilt
+                    warnings, error_line, unsafe, by_format = found.shown
+                    report.outcome = FixOutcome(
+                        "", "", [], [], [], None, list(warnings), error_line, unsafe
+                    )
+                    threshold = _failure_threshold(path_str, opts)
+                    parts, order, severities, fixable = by_format[opts.show]
+                    report.lines = FileLines(
+                        opts.show, parts, order, severities, fixable, threshold
+                    )
+                    return pack_report(report, opts.keep_edits)
+                report.outcome = restored_outcome(found.stored, src.text, report.path)
+                report.error = report.outcome.error
+                _show_lines(report, path_str, opts)
+                return pack_report(report, opts.keep_edits)
             if found is not None:
                 _process_source(report, src, opts, found)
+                _show_lines(report, path_str, opts)
                 return pack_report(report, opts.keep_edits)
         if src is not None:
             _process_source(report, src, opts)
+        _show_lines(report, path_str, opts)
         return pack_report(report, opts.keep_edits)
 
 

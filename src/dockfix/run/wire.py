@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from dockfix.core.engine import FileReport, FixOutcome
+from dockfix.core.engine import FileLines, FileReport, FixOutcome
 from dockfix.core.fixer import Applicability, Edit, Finding, Fix, Severity
 
 _APPLICABILITY = {a.value: a for a in Applicability}
@@ -36,18 +36,22 @@ def pack_report(r: FileReport, keep_edits: bool = True) -> Packed:
         r.run_warnings,
         r.cached,
         r.cache_entry,
+        None if r.lines is None else tuple(r.lines),
     )
 
 
 def unpack_report(t: Packed) -> FileReport:
-    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t
+    path, outcome, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry = t[
+        :10
+    ]
+    lines = None if t[10] is None else FileLines(*t[10])
     if cached and outcome is not None and isinstance(outcome[1], bytes):
         outcome = stored_as_packed(outcome[1], outcome[0])  # a hit, as a worker sends it
         error = outcome[5]  # the file's error, as when it was checked (the outcome's)
     # A results-cache hit travels as stored: its findings name the file as that run showed it.
     o = None if outcome is None else unpack_outcome(outcome, path if cached else None)
     return FileReport(
-        path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry
+        path, o, error, mode, written, write_errors, from_stdin, run_warnings, cached, entry, lines
     )
 
 
