@@ -22,8 +22,8 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 COMPILED_MODULES = [
     "syntax", "semantics.shell", "semantics.semantic", "semantics.memo", "core.edits",
     "core.suppression", "core.invariants", "core.engine", "registry.image_ref",
-    "semantics.dockerignore", "semantics.context", "files.discovery", "run.wire", "output.report",
-    "output.diffing",
+    "semantics.dockerignore", "semantics.context", "files.discovery", "run.wire", "run.shown",
+    "output.report", "output.diffing",
 ]
 # Fixer modules left interpreted, as paths below fixers/ without `.py`: `_lazy` builds patterns
 # through __getattr__, which a compiled class does not fall back to. Every other module is

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from dockfix.cli import main
 from dockfix.core.engine import fixable_summary
 from dockfix.core.fixer import Applicability, Finding, Fix, Severity
-from dockfix.output.report import file_lines, render, shown_text
+from dockfix.output.report import render
 from dockfix.run.runner import PARALLEL_THRESHOLD
+from dockfix.run.shown import file_lines, shown_text
 
 _SOURCE = "FROM debian\nRUN apt-get update\r\nRUN apt-get install -y curl\n\nUSER root\nCMD x\n"
 

@@ -462,7 +462,8 @@ def check(
     """List findings (`path:line:col: CODE [*] severity: message`; [*] where a fix is
     available)."""
     from dockfix.core.engine import fixable_summary
-    from dockfix.output.report import EDIT_FORMATS, render, shown_text, statistics
+    from dockfix.output.report import EDIT_FORMATS, render, statistics
+    from dockfix.run.shown import shown_text
 
     _configured_threshold.cache_clear()  # a memo of this run (tests run several in a process)
     run = _Run(kw, apply_fixes=False)
@@ -531,7 +532,7 @@ def check(
 
 def _file_lines(rep: Any, fmt: str, opts: Any) -> Any:
     """A report's part of the full or concise output, made here (standard input's)."""
-    from dockfix.output.report import file_lines
+    from dockfix.run.shown import file_lines
 
     out = rep.outcome
     configured = _configured_threshold(os.path.dirname(rep.path) or ".", opts.config_file)

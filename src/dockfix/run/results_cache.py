@@ -40,7 +40,6 @@ from typing import Any
 from dockfix.core.engine import FixOutcome
 from dockfix.files.input_log import InputLog, skip_prefixes, still_valid
 from dockfix.files.source_io import text_digest
-from dockfix.output.report import file_lines
 from dockfix.run.config import Config
 from dockfix.run.hadolint_config import HadolintConfig
 from dockfix.run.runner import (
@@ -51,6 +50,7 @@ from dockfix.run.runner import (
     fix_text_with,
     shared_settings,
 )
+from dockfix.run.shown import file_lines
 from dockfix.run.wire import pack_outcome, stored_as_packed, unpack_outcome
 
 CACHE_DIR_ENV = "DOCKFIX_CACHE_DIR"

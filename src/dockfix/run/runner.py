@@ -28,8 +28,8 @@ from dockfix.core.engine import FileLines, FileReport, FixOutcome, fix_document
 from dockfix.core.fixer import FileChange, Finding, Fix, Fixer, Severity
 from dockfix.core.suppression import unknown_checks, unknown_codes
 from dockfix.files.source_io import Source, SourceError, read_source, text_digest, write_atomic
-from dockfix.output.report import file_lines
 from dockfix.run.config import Config, ConfigError, find_config, load_config_file
+from dockfix.run.shown import file_lines
 from dockfix.run.wire import Packed, cache_hit, pack_report, unpack_report
 from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
