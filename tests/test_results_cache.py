@@ -14,6 +14,7 @@ from dockfix.run import results_cache
 from dockfix.run.runner import FileReport, RunOptions, process_paths
 
 NODE = "FROM node:20\nCOPY . .\nRUN npm install\n"
+NODE_MANIFEST = "FROM node:20\nCOPY package.json ./\nRUN npm install\n"
 APT = "FROM python:3.12\nRUN apt-get update && apt-get install -y curl\n"
 
 
@@ -452,3 +453,126 @@ def test_an_older_release_s_cache_is_neither_read_nor_in_the_way(
     code, _, err = _cli("clean")
     assert code == 0 and err.startswith(f"Removed {cache / 'results-v4'} (")
     assert not cache.exists()
+
+
+def _settled(*directories: Path) -> None:
+    """As a checkout long done: the folders' modification times a minute old."""
+    for d in directories:
+        st = d.stat()
+        os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns - 60_000_000_000))
+
+
+def _entry_deps(cache: Path, name: str) -> list[tuple[object, ...]]:
+    import pickle
+
+    shard = results_cache._shard_path(str(cache), os.path.abspath(name))
+    entries, problem = results_cache._read_shard(shard)
+    assert problem is None
+    return list(pickle.loads(entries[os.path.abspath(name)])[2])
+
+
+def test_files_absent_from_a_settled_folder_are_one_input(repo: Path, tmp_path: Path) -> None:
+    """The names a file's fixers found missing in a folder (`.dockerignore`,
+    `Dockerfile.dockerignore`, lock files …) are checked by the folder's modification time: a
+    new one of them re-checks the file, an unrelated new file does not."""
+    cache = tmp_path / "cache"
+    for name in ("a", "b"):  # (no `COPY . .`: the folder's listing is no input)
+        (repo / name / "Dockerfile").write_text(NODE_MANIFEST)
+    _settled(repo / "a", repo / "b")
+    _run(cache)
+    absent = [d for d in _entry_deps(cache, "a/Dockerfile") if d[0] == "absent"]
+    assert len(absent) == 1 and absent[0][1] == str(repo / "a")
+    assert ".dockerignore" in str(absent[0][3]).split("\0")
+    assert not [d for d in _entry_deps(cache, "a/Dockerfile") if d[2] == () and d[0] != "absent"]
+    (repo / "a" / "README.md").write_text("unrelated\n")  # the folder changed, not the names
+    assert _rechecked(_run(cache)) == []
+    (repo / "a" / ".dockerignore").write_text("*.log\n")
+    assert _rechecked(_run(cache)) == ["a/Dockerfile"]
+    assert _findings(_run(cache)) == _findings(_run(None))
+
+
+def test_a_folder_changed_just_now_keeps_its_absent_names_apart(repo: Path, tmp_path: Path) -> None:
+    """Within its timestamp's tick a folder may change again and keep its modification time:
+    a folder modified in the last seconds does not stand for the names missing from it."""
+    cache = tmp_path / "cache"
+    _run(cache)
+    deps = _entry_deps(cache, "a/Dockerfile")
+    assert not [d for d in deps if d[0] == "absent"]
+    assert str(repo / "a" / ".dockerignore") in [d[1] for d in deps if d[2] == ()]
+
+
+def test_a_file_seen_by_stat_and_lstat_is_one_input_unless_a_link(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A file both asked about with and without following links is one input when it is no
+    link; a link keeps both, and a change to the file it points to re-checks."""
+    cache = tmp_path / "cache"
+    for name in ("a", "b"):
+        (repo / name / "Dockerfile").write_text(NODE_MANIFEST)
+    shared = repo / "shared"
+    shared.mkdir()
+    (shared / "package.json").write_text('{"name": "shared"}\n')
+    (repo / "b" / "package.json").unlink()
+    (repo / "b" / "package.json").symlink_to(shared / "package.json")
+    _run(cache)
+    a_deps = [
+        d for d in _entry_deps(cache, "a/Dockerfile") if d[1] == str(repo / "a" / "package.json")
+    ]
+    assert [d[0] for d in a_deps] == ["lstat"]
+    b_deps = [
+        d for d in _entry_deps(cache, "b/Dockerfile") if d[1] == str(repo / "b" / "package.json")
+    ]
+    assert sorted(d[0] for d in b_deps) == ["lstat", "stat"]
+    (shared / "package.json").write_text("not json\n")
+    assert _rechecked(_run(cache)) == ["b/Dockerfile"]
+    (repo / "a" / "package.json").write_text("not json\n")
+    assert _rechecked(_run(cache)) == ["a/Dockerfile"]
+
+
+def test_a_settled_file_is_shown_from_its_status_without_being_read(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker answers a warm `check` of a file whose status (size, times, inode, mode) is
+    what it was when it was checked without reading it; a change of its bytes shows in its
+    status change time even when its size and modification time are put back."""
+    from dockfix.run import runner
+    from dockfix.run.wire import unpack_report
+
+    monkeypatch.setattr(results_cache, "SETTLED_NS", 0)  # (its times are seconds old)
+    _forget_configs()
+    cache = tmp_path / "cache"
+    opts = RunOptions(offline=True, cache_dir=str(cache), show="concise", keep_edits=False)
+    (repo / "a" / "Dockerfile").write_text(APT)
+    cold = unpack_report(runner._packed_path("a/Dockerfile", opts))
+    assert not cold.cached and cold.cache_entry is not None and cold.lines is not None
+    assert results_cache.save(str(cache), [cold.cache_entry]) is None
+
+    def unread(path: object) -> object:
+        raise AssertionError(f"{path} was read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "read_source", unread)
+        warm = unpack_report(runner._packed_path("a/Dockerfile", opts))
+    assert warm.cached and warm.lines == cold.lines and warm.path == "a/Dockerfile"
+    dockerfile = repo / "a" / "Dockerfile"
+    st = dockerfile.stat()
+    dockerfile.write_text(APT.replace("curl", "wget"))  # same size
+    os.utime(dockerfile, ns=(st.st_atime_ns, st.st_mtime_ns))
+    changed = unpack_report(runner._packed_path("a/Dockerfile", opts))
+    assert not changed.cached and changed.lines is not None
+    assert "wget" not in "".join(cold.lines.parts)
+    assert changed.lines.parts != cold.lines.parts or changed.lines.order != cold.lines.order
+
+
+def test_a_file_changed_just_now_is_compared_by_its_text(repo: Path, tmp_path: Path) -> None:
+    """A file whose status changed in the last seconds may change again within the same tick
+    of its clock: its entry keeps no status, and a warm run reads it."""
+    from dockfix.run import runner
+    from dockfix.run.wire import unpack_report
+
+    opts = RunOptions(offline=True, cache_dir=str(tmp_path / "cache"), show="full")
+    cold = unpack_report(runner._packed_path("a/Dockerfile", opts))
+    assert cold.cache_entry is not None
+    import pickle
+
+    assert pickle.loads(cold.cache_entry[1])[6] == ()

@@ -28,7 +28,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # (kind, absolute path, status stamp, digest): kind "stat" or "lstat" (the status the fixer
-# asked for; the digest, for an opened file, of its bytes) or "list" (a directory's names).
+# asked for; the digest, for an opened file, of its bytes), "list" (a directory's names) or
+# "absent" (a directory's modification time, and in place of the digest the names, joined by
+# NUL, of the files in it that were not there).
 Dependency = tuple[str, str, tuple[int, ...], str | None]
 
 SMALL_FILE = 1 << 20  # opened files up to this size are also compared by content
@@ -59,13 +61,72 @@ class InputLog:
             return sorted(p for p in paths if p != exclude and not _skipped(p, skip))
 
         deps: list[Dependency] = []
+        lstat_deps = {
+            path: ("lstat", path, *_file_stamp(path, os.lstat, path in self.opened))
+            for path in wanted(self.lstated)
+        }
+        missing: dict[str, list[str]] = {}  # names that were not there, by directory
         for path in wanted(self.stated | self.opened):
-            deps.append(("stat", path, *_file_stamp(path, os.stat, path in self.opened)))
-        for path in wanted(self.lstated):
-            deps.append(("lstat", path, *_file_stamp(path, os.lstat, path in self.opened)))
+            known = lstat_deps.get(path)
+            # Its lstat is kept too and is no link (or is missing): it tells what a stat would.
+            if known is not None and (not known[2] or known[2][0] != stat.S_IFLNK):
+                continue
+            dep: Dependency = ("stat", path, *_file_stamp(path, os.stat, path in self.opened))
+            if dep[2] == ():
+                missing.setdefault(os.path.dirname(path), []).append(path)
+            deps.append(dep)
+        for path, dep in lstat_deps.items():
+            if dep[2] == ():
+                missing.setdefault(os.path.dirname(path), []).append(path)
+            deps.append(dep)
         for path in wanted(self.listed):
             deps.append(("list", path, *_listing_stamp(path)))
+        return _absences_by_directory(deps, missing)
+
+
+# A directory modified this recently may be modified again within its timestamp's tick, and
+# keep the same modification time: its absent names are checked one by one.
+SETTLED_NS = 2_000_000_000
+
+
+def _absences_by_directory(
+    deps: list[Dependency], missing: dict[str, list[str]]
+) -> list[Dependency]:
+    """``deps`` with the missing files of one directory checked as one ``absent`` dependency:
+    while the directory's modification time stays, no entry was added to it (one stat instead
+    of one per name); when it changed, each name is looked for again."""
+    import time
+
+    now = time.time_ns()
+    covered: set[str] = set()
+    absences: list[Dependency] = []
+    for directory, paths in missing.items():
+        if len(paths) < 2:
+            continue
+        try:
+            st = os.stat(directory)
+        except (OSError, ValueError):
+            continue
+        if not stat.S_ISDIR(st.st_mode) or now - st.st_mtime_ns < SETTLED_NS:
+            continue
+        names = sorted({os.path.basename(p) for p in paths})
+        if not all(_absent(os.path.join(directory, name)) for name in names):
+            continue  # (one is a dangling link, say: its own dependency tells)
+        covered.update(paths)
+        absences.append(("absent", directory, (st.st_mtime_ns,), "\0".join(names)))
+    if not covered:
         return deps
+    return [d for d in deps if d[1] not in covered or d[2] != ()] + absences
+
+
+def _absent(path: str) -> bool:
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def _skipped(path: str, skip: tuple[str, ...]) -> bool:
@@ -124,6 +185,16 @@ def still_valid(deps: list[Dependency]) -> bool:
     """Whether every input still reads as recorded: a stat each; the content or the listing
     only when the status changed (a checkout rewrites files with the same bytes)."""
     for kind, path, stamp, digest in deps:
+        if kind == "absent":
+            try:
+                same = (os.stat(path).st_mtime_ns,) == stamp
+            except (OSError, ValueError):
+                same = False
+            if not same and not all(
+                _absent(os.path.join(path, name)) for name in (digest or "").split("\0")
+            ):
+                return False
+            continue
         if kind == "list":
             try:
                 same = (os.stat(path).st_mtime_ns,) == stamp

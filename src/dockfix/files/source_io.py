@@ -26,6 +26,15 @@ class Source(NamedTuple):
     path: Path
     text: str
     mode: int | None
+    # What the file's status was when it was read (see status_stamp).
+    status: tuple[int, ...] = ()
+
+
+def status_stamp(st: os.stat_result) -> tuple[int, ...]:
+    """A file's type and permissions, size, modification and status-change times, inode and
+    device: any write, rename over it, or change of mode gives another (the change time
+    cannot be set back)."""
+    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def text_digest(text: str) -> str:
@@ -79,7 +88,7 @@ def read_source(path: Path) -> Source:
         raise SourceError(exc.strerror or str(exc)) from None
     finally:
         os.close(fd)
-    return Source(path, decode(data), stat.S_IMODE(st.st_mode))
+    return Source(path, decode(data), stat.S_IMODE(st.st_mode), status_stamp(st))
 
 
 def _open_error(path: Path, exc: OSError) -> SourceError:

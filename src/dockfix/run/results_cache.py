@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dockfix.core.engine import FixOutcome
-from dockfix.files.input_log import InputLog, skip_prefixes, still_valid
+from dockfix.files.input_log import SETTLED_NS, InputLog, skip_prefixes, still_valid
 from dockfix.files.source_io import text_digest
 from dockfix.run.config import Config
 from dockfix.run.hadolint_config import HadolintConfig
@@ -209,11 +209,12 @@ def _key_around_context(
 _SHARED_KEYS: dict[int, tuple[SharedSettings, str, str]] = {}
 
 
-def _file_key(path: Path, opts: RunOptions, directory: str | None = None) -> str | None:
+def _file_key(path: Path | None, opts: RunOptions, directory: str | None = None) -> str | None:
     """:func:`settings_key` of a file whose settings are shared with other files, without
     building the file's context; None when they are not. ``directory``: ``str(path.parent)``
-    when the caller knows it."""
+    when the caller knows it (then ``path`` may be None)."""
     if directory is None:
+        assert path is not None
         directory = str(path.parent)
     shared = shared_settings(directory, opts)
     if shared.codes is None:
@@ -373,7 +374,7 @@ def _entry(entries: dict[str, bytes], abs_path: str) -> tuple[Any, ...] | None:
         fields = pickle.loads(data)  # checksummed with its shard
     except Exception:
         return None
-    ok = isinstance(fields, tuple) and len(fields) == 6 and isinstance(fields[3], bytes)
+    ok = isinstance(fields, tuple) and len(fields) == 7 and isinstance(fields[3], bytes)
     return fields if ok else None
 
 
@@ -418,7 +419,7 @@ class Lookup:
         # What `check` shows of the file (see shown_record), when it was stored with it.
         self.shown: ShownRecord | None = None
         if fields is not None:
-            settings_then, digest_then, deps, stored, answers, shown = fields
+            settings_then, digest_then, deps, stored, answers, shown, _ = fields
             if (
                 settings_then == key
                 and digest_then == self.digest
@@ -430,11 +431,18 @@ class Lookup:
 
 
 def cached_outcome(
-    text: str, path: Path, opts: RunOptions, shown: str, found: Lookup | None = None
+    text: str,
+    path: Path,
+    opts: RunOptions,
+    shown: str,
+    found: Lookup | None = None,
+    status: tuple[int, ...] = (),
 ) -> tuple[FixOutcome, bool, tuple[str, bytes] | None]:
     """The file's outcome from the cache when nothing it depends on changed (and True), else
     computed (and False, with the entry to store: see :func:`save`). ``found``: the file's
-    :class:`Lookup`, when the caller made it already."""
+    :class:`Lookup`, when the caller made it already; ``status``: the file's
+    (``source_io.status_stamp``) when it was read, which a later run may compare instead of
+    its text (:func:`shown_by_status`)."""
     if found is None:
         found = Lookup(text, path, opts)
     if found.stored is not None:
@@ -457,7 +465,8 @@ def cached_outcome(
         fixed = None if outcome.fixed == outcome.original else outcome.fixed
         stored = pickle.dumps((fixed, *packed_now[2:]), protocol=pickle.HIGHEST_PROTOCOL)
         shown_now = shown_record(outcome, opts.show) if opts.show is not None else None
-        fields = (key, digest, deps_now, stored, log.answers, shown_now)
+        settled = _settled(status)
+        fields = (key, digest, deps_now, stored, log.answers, shown_now, settled)
         new = (abs_path, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
     if warning:
         outcome.warnings.append(warning)
@@ -479,6 +488,45 @@ def shown_record(outcome: FixOutcome, fmt: str) -> ShownRecord | None:
     lines = file_lines(outcome.findings, outcome.unsafe, outcome.original, fmt, None)
     by_format = {fmt: (lines.parts, lines.order, lines.severities, lines.fixable)}
     return (list(outcome.warnings), outcome.error_line, outcome.unsafe, by_format)
+
+
+def _settled(status: tuple[int, ...]) -> tuple[int, ...]:
+    """``status`` when the file was last changed long enough ago that a change now would show
+    in it (another change time); else ``()``, and a later run compares the text."""
+    import time
+
+    if not status or time.time_ns() - max(status[2], status[3]) < SETTLED_NS:
+        return ()
+    return status
+
+
+def shown_by_status(path_str: str, status: tuple[int, ...], opts: RunOptions) -> ShownRecord | None:
+    """What `check` shows of a file (see :func:`shown_record`) from its entry, when the file's
+    status is what it was when it was checked and read, and nothing else it depends on
+    changed: a warm run does not read it. ``path_str``: a plain relative path (see
+    ``runner.plain_relative``). None when the text must be read and compared."""
+    assert opts.cache_dir is not None and opts.show is not None
+    cut = path_str.rfind("/")
+    key = _file_key(None, opts, path_str[:cut] if cut > 0 else ".")
+    if key is None:
+        return None
+    abs_path = _cwd_prefix() + path_str
+    entries, warning = _load_shard(_shard_path(opts.cache_dir, abs_path))
+    fields = _entry(entries, abs_path)
+    if warning is not None or fields is None:
+        return None
+    settings_then, _, deps, _, answers, shown, status_then = fields
+    record: ShownRecord | None = shown
+    if (
+        status_then == status
+        and settings_then == key
+        and shown is not None
+        and opts.show in shown[3]
+        and _same_answers(answers, opts)
+        and still_valid(deps)
+    ):
+        return record
+    return None
 
 
 def _same_answers(answers: dict[tuple[str, str], Any], opts: RunOptions) -> bool:

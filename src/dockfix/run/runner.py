@@ -18,6 +18,7 @@ import collections
 import contextlib
 import itertools
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,14 @@ from dockfix.core.catalog import all_fixers, select_codes
 from dockfix.core.engine import FileLines, FileReport, FixOutcome, fix_document
 from dockfix.core.fixer import FileChange, Finding, Fix, Fixer, Severity
 from dockfix.core.suppression import unknown_checks, unknown_codes
-from dockfix.files.source_io import Source, SourceError, read_source, text_digest, write_atomic
+from dockfix.files.source_io import (
+    Source,
+    SourceError,
+    read_source,
+    status_stamp,
+    text_digest,
+    write_atomic,
+)
 from dockfix.run.config import Config, ConfigError, find_config, load_config_file
 from dockfix.run.shown import file_lines
 from dockfix.run.wire import Packed, cache_hit, pack_report, unpack_report
@@ -40,7 +48,7 @@ if TYPE_CHECKING:
     from dockfix.files.input_log import InputLog
     from dockfix.registry.image_lookup import ImageLookups, ImageQuery
     from dockfix.run.hadolint_config import HadolintConfig
-    from dockfix.run.results_cache import Lookup
+    from dockfix.run.results_cache import Lookup, ShownRecord
 
 PARALLEL_THRESHOLD = 200  # below this, starting workers costs more than it saves
 
@@ -447,7 +455,7 @@ def _process_source(
             from dockfix.run.results_cache import cached_outcome
 
             report.outcome, report.cached, report.cache_entry = cached_outcome(
-                src.text, path, opts, report.path, found
+                src.text, path, opts, report.path, found, src.status
             )
         else:
             report.outcome = fix_text_with(
@@ -465,6 +473,10 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
     cache hit is sent on as the cache stored it: a warm run's worker never rebuilds its
     findings as objects only to take them apart again."""
     with released_trees():
+        if opts.cache_dir is not None and opts.show is not None and plain_relative(path_str):
+            quick = _shown_unread(path_str, opts)
+            if quick is not None:
+                return quick
         report, src = _read(path_str)
         if src is not None and opts.cache_dir is not None:
             from dockfix.run.results_cache import Lookup, restored_outcome
@@ -493,16 +505,7 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
                     )
                 report.cached = True
                 if found.shown is not None and opts.show in found.shown[3]:  # no finding rebuilt
-                    warnings, error_line, unsafe, by_format = found.shown
-                    report.outcome = FixOutcome(
-                        "", "", [], [], [], None, list(warnings), error_line, unsafe
-                    )
-                    threshold = _failure_threshold(path_str, opts)
-                    parts, order, severities, fixable = by_format[opts.show]
-                    report.lines = FileLines(
-                        opts.show, parts, order, severities, fixable, threshold
-                    )
-                    return pack_report(report, opts.keep_edits)
+                    return _shown_hit(report, found.shown, path_str, opts)
                 report.outcome = restored_outcome(found.stored, src.text, report.path)
                 report.error = report.outcome.error
                 _show_lines(report, path_str, opts)
@@ -515,6 +518,33 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
             _process_source(report, src, opts)
         _show_lines(report, path_str, opts)
         return pack_report(report, opts.keep_edits)
+
+
+def _shown_unread(path_str: str, opts: RunOptions) -> Packed | None:
+    """A results-cache hit shown (``opts.show``) without reading the file: its status is what
+    it was when it was checked (see ``results_cache.shown_by_status``). None: read it."""
+    from dockfix.run.results_cache import shown_by_status
+
+    try:
+        st = os.stat(path_str)
+        shown = shown_by_status(path_str, status_stamp(st), opts)
+    except (OSError, ConfigError):
+        return None  # reading it says why, or tells
+    if shown is None:
+        return None
+    report = FileReport(path_str, mode=stat.S_IMODE(st.st_mode), cached=True)
+    return _shown_hit(report, shown, path_str, opts)
+
+
+def _shown_hit(report: FileReport, shown: ShownRecord, path_str: str, opts: RunOptions) -> Packed:
+    """A hit's report as the results cache stored what `check` shows of it (``opts.show``)."""
+    assert opts.show is not None
+    warnings, error_line, unsafe, by_format = shown
+    report.outcome = FixOutcome("", "", [], [], [], None, list(warnings), error_line, unsafe)
+    parts, order, severities, fixable = by_format[opts.show]
+    threshold = _failure_threshold(path_str, opts)
+    report.lines = FileLines(opts.show, parts, order, severities, fixable, threshold)
+    return pack_report(report, opts.keep_edits)
 
 
 def _process_chunk(
