@@ -167,3 +167,44 @@ def test_check_s_output_from_workers_is_a_sequential_run_s_in_every_format(
         parallel = check("--jobs", "2", "--output-format", fmt)
         assert parallel == check("--jobs", "1", "--output-format", fmt), fmt
     assert '"start": ' in check("--jobs", "2", "--output-format", "json")
+
+
+def test_chunks_grow_while_they_come_back_from_the_results_cache() -> None:
+    """A warm run's chunks double while each came back all cached (fewer round trips and
+    fewer per-chunk settings), and shrink back once one had a file to check."""
+    from dockfix.core.engine import FileReport
+    from dockfix.run.runner import HIT_CHUNK, STREAM_CHUNK, _ChunkSize
+
+    sizing = _ChunkSize()
+    chunks = sizing.chunks(iter(f"s{i}/Dockerfile" for i in range(5000)))
+    sizes = []
+    for n, chunk in enumerate(chunks):
+        sizes.append(len(chunk))
+        sizing.saw([FileReport(p, cached=n != 4) for p in chunk])
+    assert sizes[:6] == [
+        STREAM_CHUNK,
+        STREAM_CHUNK * 2,
+        STREAM_CHUNK * 4,
+        STREAM_CHUNK * 8,
+        HIT_CHUNK,
+        STREAM_CHUNK,
+    ]
+    assert max(sizes) == HIT_CHUNK and sum(sizes) == 5000
+
+
+def test_a_warm_parallel_run_with_a_changed_file_checks_it_in_order(tmp_path: Path) -> None:
+    _monorepo(tmp_path, PARALLEL_THRESHOLD * 4)
+    names = [p for p in iter_dockerfile_paths([str(tmp_path)])]
+    opts = RunOptions(offline=True, cache_dir=str(tmp_path / ".cache"), select=("DF102",))
+    cold = list(process_paths(names, opts, jobs=2))
+    changed = names[len(names) - 3]
+    Path(changed).write_text(FIXED)
+    warm = list(process_paths(names, opts, jobs=2))
+    assert [r.path for r in warm] == [r.path for r in cold]
+    assert [r.path for r in warm if not r.cached] == [cold[len(names) - 3].path]
+    assert [len(r.outcome.findings) for r in warm if r.cached] == [  # type: ignore[union-attr]
+        len(r.outcome.findings)
+        for r in cold
+        if r.path != cold[len(names) - 3].path  # type: ignore[union-attr]
+    ]
+    assert not warm[len(names) - 3].outcome.findings  # type: ignore[union-attr]

@@ -844,9 +844,12 @@ def _process_paths(
             size = max(16, len(names) // (workers * 8))
             opts, warnings, run_warnings = _prefetch(names, opts, pool, size)
             chunks: Iterable[list[str]] = (names[i : i + size] for i in range(0, len(names), size))
+            sizing = None
         else:
-            chunks = _chunks(itertools.chain(head, it), STREAM_CHUNK)
-        yield from _with_warnings(_run_chunks(pool, chunks, opts), warnings, run_warnings)
+            sizing = _ChunkSize()
+            chunks = sizing.chunks(itertools.chain(head, it))
+        reports = _run_chunks(pool, chunks, opts, sizing)
+        yield from _with_warnings(reports, warnings, run_warnings)
 
 
 def _start_worker(parent: int) -> None:
@@ -902,18 +905,54 @@ def _chunks(paths: Iterator[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
+# A chunk grows to this many files while the chunks that came back were all results-cache
+# hits (a warm run): each chunk costs its worker some fixed work (its settings' keys, a view
+# of the digest cache) and the main process a round trip, and a hit costs little.
+HIT_CHUNK = 512
+
+
+class _ChunkSize:
+    """The size of the next chunk: :data:`STREAM_CHUNK`, doubled after each chunk whose
+    files all came from the results cache (up to :data:`HIT_CHUNK`), back at the start after
+    one that checked a file."""
+
+    def __init__(self) -> None:
+        self.size = STREAM_CHUNK
+
+    def saw(self, reports: list[FileReport]) -> None:
+        if all(r.cached for r in reports):
+            self.size = min(self.size * 2, HIT_CHUNK)
+        else:
+            self.size = STREAM_CHUNK
+
+    def chunks(self, paths: Iterator[str]) -> Iterator[list[str]]:
+        while chunk := list(itertools.islice(paths, self.size)):
+            yield chunk
+
+
 def _run_chunks(
-    pool: Executor, chunks: Iterable[list[str]], opts: RunOptions
+    pool: Executor,
+    chunks: Iterable[list[str]],
+    opts: RunOptions,
+    sizing: _ChunkSize | None = None,
 ) -> Iterator[FileReport]:
     """Submit each chunk as it comes (the walk may still be going) and yield the reports in
-    order, each chunk's as soon as it and those before it are done."""
+    order, each chunk's as soon as it and those before it are done; ``sizing``, when it makes
+    the chunks, is told of each chunk's reports."""
     pending: collections.deque[Future[list[Packed]]] = collections.deque()
+
+    def done() -> list[FileReport]:
+        reports = list(map(unpack_report, pending.popleft().result()))
+        if sizing is not None:
+            sizing.saw(reports)
+        return reports
+
     for chunk in chunks:
         pending.append(pool.submit(_packed_chunk, (chunk, opts, _configs_of(chunk, opts))))
         while pending and pending[0].done():
-            yield from map(unpack_report, pending.popleft().result())
+            yield from done()
     while pending:
-        yield from map(unpack_report, pending.popleft().result())
+        yield from done()
 
 
 def _with_warnings(
