@@ -40,6 +40,26 @@ def file_lines(
     """One file's part of the ``fmt`` (full or concise) output, without the path each part
     starts with (see :func:`shown_text`), and its counts; ``unsafe``: whether fixes marked
     unsafe apply to the file."""
+    last = _LAST[0] if _LAST else None
+    if last is not None and last[0] is findings and last[1] == (unsafe, source, fmt):
+        return last[2]._replace(threshold=threshold)
+    made = _file_lines(findings, unsafe, source, fmt, threshold)
+    _LAST[:] = [(findings, (unsafe, source, fmt), made)]
+    return made
+
+
+# The last file's findings (the very list), what else its lines were made from, and its lines:
+# a new check makes them for its results-cache entry, then for its report.
+_LAST: list[tuple[Iterable[Finding], tuple[bool, str | None, str], FileLines]] = []
+
+
+def _file_lines(
+    findings: Iterable[Finding],
+    unsafe: bool,
+    source: str | None,
+    fmt: str,
+    threshold: str | None,
+) -> FileLines:
     items = sorted(findings, key=Finding.sort_key)
     if fmt == "concise":
         parts = tuple(concise_line(f, unsafe)[len(f.path) :] + "\n" for f in items)
