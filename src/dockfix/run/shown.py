@@ -43,23 +43,6 @@ def file_lines(
     last = _LAST[0] if _LAST else None
     if last is not None and last[0] is findings and last[1] == (unsafe, source, fmt):
         return last[2]._replace(threshold=threshold)
-    made = _file_lines(findings, unsafe, source, fmt, threshold)
-    _LAST[:] = [(findings, (unsafe, source, fmt), made)]
-    return made
-
-
-# The last file's findings (the very list), what else its lines were made from, and its lines:
-# a new check makes them for its results-cache entry, then for its report.
-_LAST: list[tuple[Iterable[Finding], tuple[bool, str | None, str], FileLines]] = []
-
-
-def _file_lines(
-    findings: Iterable[Finding],
-    unsafe: bool,
-    source: str | None,
-    fmt: str,
-    threshold: str | None,
-) -> FileLines:
     items = sorted(findings, key=Finding.sort_key)
     if fmt == "concise":
         parts = tuple(concise_line(f, unsafe)[len(f.path) :] + "\n" for f in items)
@@ -69,7 +52,7 @@ def _file_lines(
     severities = [0, 0, 0, 0]
     for f in items:
         severities[_SEVERITY_INDEX[f.severity]] += 1
-    return FileLines(
+    made = FileLines(
         fmt,
         parts,
         tuple((f.line, f.column, f.code) for f in items),
@@ -77,6 +60,13 @@ def _file_lines(
         fixable_summary(items, unsafe),
         threshold,
     )
+    _LAST[:] = [(findings, (unsafe, source, fmt), made)]
+    return made
+
+
+# The last file's findings (the very list), what else its lines were made from, and its lines:
+# a new check makes them for its results-cache entry, then for its report.
+_LAST: list[tuple[Iterable[Finding], tuple[bool, str | None, str], FileLines]] = []
 
 
 def shown_text(files: Sequence[tuple[str, FileLines]]) -> str:
