@@ -100,3 +100,17 @@ def test_read_only_file_system(tmp_path: Path) -> None:
         assert (mnt / "Dockerfile").read_text() == UPDATE_ALONE
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_a_pipe_named_like_a_dockerfile_variant_does_not_stop_the_walk(tmp_path: Path) -> None:
+    """The walk looks inside `Dockerfile.<suffix>` files for NUL bytes; a FIFO so named would
+    block that look until something wrote to it (the run hung). It is taken as a file, and the
+    run says it is not a regular one; the other files are checked."""
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    )
+    os.mkfifo(tmp_path / "Dockerfile.pipe")
+    r = run_dockfix("check", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "Dockerfile.pipe: not a regular file" in r.stderr
+    assert "Dockerfile:2:1: DF102" in r.stdout

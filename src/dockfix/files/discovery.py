@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -274,10 +275,19 @@ def _binary_variant(entry: os.DirEntry[str]) -> bool:
     if not low.startswith(("dockerfile.", "containerfile.")):
         return False
     try:
-        with open(entry.path, "rb") as fh:
-            return b"\0" in fh.read(SNIFF_BYTES)
+        # Only a regular file is opened, and never waited on: opening a FIFO named
+        # `Dockerfile.pipe` would block the walk until something writes to it.
+        if not entry.is_file():
+            return False
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False  # the run says why it cannot be read
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and b"\0" in os.read(fd, SNIFF_BYTES)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _ignored(full: str, is_dir: bool, specs: list[tuple[Any, str]]) -> bool:
