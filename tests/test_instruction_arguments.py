@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.syntax import build_error, parse_lossless
+from dockfix.build_rules import build_error
+from dockfix.syntax import parse_lossless
 
 BUILDKIT_LINT = shutil.which("dockfix-buildkit-lint")
 
