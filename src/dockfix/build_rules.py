@@ -384,8 +384,8 @@ def _stopsignal_error(instr: Instruction) -> str | None:
     return None if name in _SIGNALS else f"invalid signal: {signal}"
 
 
-# chmod's symbolic modes: `u+x`, `ug=rwX,o-w`, `u=g` …
-_SYMBOLIC_CLAUSE = r"[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+"
+# chmod's symbolic modes: `u+x`, `ug=rwX,o-w`, `u=g` … (BuildKit lets who and what mix)
+_SYMBOLIC_CLAUSE = r"[ugoa]*(?:[-+=][rwxXstugo]*)+"
 _SYMBOLIC_MODE = re.compile(f"{_SYMBOLIC_CLAUSE}(?:,{_SYMBOLIC_CLAUSE})*")
 
 
@@ -506,14 +506,14 @@ _MOUNT_KEY_TYPES = {"required": frozenset({"secret", "ssh"}), "size": frozenset(
 
 
 def _mount_type_error(kind: str, target: str, seen: dict[str, str]) -> str | None:
-    if "sharing" in seen and kind != "cache":
-        if kind == "secret":
-            return "secret mount should not define sharing"
-        return f"invalid cache sharing set for {kind} mount"
     if kind in ("bind", "tmpfs"):
         for key in ("mode", "uid", "gid"):
             if key in seen:
                 return f'{key} not allowed for "{kind}" type mounts'
+    if "sharing" in seen and kind != "cache":
+        if kind == "secret":
+            return "secret mount should not define sharing"
+        return f"invalid cache sharing set for {kind} mount"
     if kind == "secret":
         if not target and not any(seen.get(k) for k in ("id", "source", "src")):
             return "invalid secret mount. one of source, target required"
