@@ -518,7 +518,9 @@ def _mount_type_error(kind: str, target: str, seen: dict[str, str]) -> str | Non
         if not target and not any(seen.get(k) for k in ("id", "source", "src")):
             return "invalid secret mount. one of source, target required"
         return None
-    if kind != "ssh" and target in ("", "/", "."):
+    # (a relative or missing target is the working directory's, maybe the base image's: only
+    # `/` itself is known to be the root)
+    if kind != "ssh" and target == "/":
         return 'invalid mount target "/"'
     return None
 
