@@ -66,6 +66,14 @@ CASES: list[tuple[str, str | None]] = [
         "HEALTHCHECK --retries=99999999999999999999 CMD true",
         'strconv.ParseInt: parsing "99999999999999999999": value out of range',
     ),
+    (
+        "HEALTHCHECK --retries=2147483648 CMD true",
+        'strconv.ParseInt: parsing "2147483648": value out of range',
+    ),
+    ('VOLUME ["/data", " "]', "VOLUME specified can not be an empty string"),
+    ("ARG VERSION=1 =x", "ARG names can not be blank"),
+    ("ENV =x", "ENV names can not be blank"),
+    ("LABEL a=b =c", "LABEL names can not be blank"),
     # values, as the conversion to LLB reads them
     ("EXPOSE abc", "invalid containerPort: abc"),
     ("EXPOSE 80 65536", "invalid containerPort: 65536"),
@@ -171,6 +179,11 @@ CASES: list[tuple[str, str | None]] = [
     ("HEALTHCHECK --interval=1.s --timeout=+1s --retries=+3 CMD true", None),
     ("HEALTHCHECK --interval= --retries= CMD true", None),
     ("HEALTHCHECK --retries=0 CMD true", None),
+    (
+        "HEALTHCHECK --retries=-0 --timeout=-0 CMD true\nHEALTHCHECK --retries=2147483647 CMD true",
+        None,
+    ),
+    ('ENV a =x\nENV b="x =y"\nLABEL c="=d"\nARG e="=f"\nVOLUME ["/data"]', None),
     ("HEALTHCHECK --interval=xyz NONE", None),
     (
         "COPY --chmod=0755 a b\nCOPY --chmod=755 a b\nCOPY --chmod=7777 a b\nCOPY --chmod=0 a b",

@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from dockfix.syntax import INSTRUCTIONS, NOT_ONBUILD_TRIGGERS, Dockerfile, Instruction, ParseError
+from dockfix.syntax import (
+    INSTRUCTIONS,
+    NOT_ONBUILD_TRIGGERS,
+    Dockerfile,
+    Instruction,
+    ParseError,
+    arg_pairs,
+    env_pairs,
+)
 
 
 def build_error(doc: Dockerfile) -> ParseError | None:
@@ -82,6 +90,12 @@ def _arguments_error(instr: Instruction) -> str | None:
         return f"{kw} requires at least one argument"
     if not words and kw in _EXACTLY_ONE:
         return f"{kw} requires exactly one argument"
+    if kw in ("ENV", "LABEL") and any(name == "" for name, _ in env_pairs(instr)):
+        return f"{kw} names can not be blank"
+    if kw == "ARG" and any(name == "" for name, _ in arg_pairs(instr)):
+        return "ARG names can not be blank"
+    if kw == "VOLUME" and any(not w.strip(" \t\n\r\v\f") for w in words):
+        return "VOLUME specified can not be an empty string"
     if kw == "SHELL" and instr.json_args is None:
         return "SHELL requires the arguments to be in JSON form"
     if kw == "HEALTHCHECK":
@@ -213,7 +227,7 @@ def _healthcheck_flags_error(instr: Instruction) -> str | None:
     value = retries.value
     if re.fullmatch(r"[+-]?[0-9]+", value) is None:
         return f"strconv.ParseInt: parsing {_go_quote(value)}: invalid syntax"
-    if not -(2**63) <= int(value) < 2**63:
+    if not -(2**31) <= int(value) < 2**31:  # (read as a 32-bit number)
         return f"strconv.ParseInt: parsing {_go_quote(value)}: value out of range"
     return f"--retries cannot be negative ({int(value)})" if int(value) < 0 else None
 
