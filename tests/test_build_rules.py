@@ -350,8 +350,18 @@ def _chmod(rng: random.Random) -> str:
     return _pick(rng, ["0", "7", "55", "8", "u", "g", "o", "a", "+", "-", "=", "x", "rw", ","], 4)
 
 
+def _checksum(rng: random.Random) -> str:
+    hexes = ["", "abc", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]
+    algorithm = rng.choice(["sha256", "sha384", "sha512", "md5", "SHA256", "", "sha-256"])
+    digest = rng.choice(hexes) * rng.choice([1, 2])
+    source = rng.choice(["https://example.com/a.tgz", "app.tgz", "https://e.com/a https://e.com/b"])
+    return f"ADD --checksum={algorithm}{rng.choice([':', ''])}{digest} {source} /y/"
+
+
 def _generated(rng: random.Random) -> str:
-    which = rng.randrange(6)
+    which = rng.randrange(7)
+    if which == 6:
+        return _checksum(rng)
     if which == 0:
         flag = rng.choice(["interval", "timeout", "start-period", "start-interval", "retries"])
         value = _duration(rng) if flag != "retries" else _pick(rng, ["1", "-", "+", "0", "x"])
