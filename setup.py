@@ -20,8 +20,8 @@ STAGE = Path("build") / "mypyc-src"  # relative: mypyc names its C files after t
 # waits on I/O; `runner`, `config` and `image_lookup` also define what is pickled to the
 # workers, and a compiled frozen dataclass does not unpickle.
 COMPILED_MODULES = [
-    "syntax", "semantics.shell", "semantics.semantic", "semantics.memo", "core.edits",
-    "core.suppression", "core.invariants", "core.engine", "registry.image_ref",
+    "syntax", "build_rules", "semantics.shell", "semantics.semantic", "semantics.memo",
+    "core.edits", "core.suppression", "core.invariants", "core.engine", "registry.image_ref",
     "semantics.dockerignore", "semantics.context", "files.discovery", "run.wire", "run.shown",
     "output.report", "output.diffing",
 ]

@@ -25,6 +25,7 @@ PACKAGE = ROOT / "src" / "dockfix"
 LAYERS = {
     "syntax": 0,  # the lossless tree: imports nothing of dockfix
     "files": 0,  # reading, finding and watching files
+    "build_rules": 1,  # what the build rejects in a file its parser accepts (reads the tree)
     "registry": 1,  # image references, the registry client, credentials, digest cache, lookups
     "semantics": 2,  # shell, variables, the model of a Dockerfile, build context, memo
     "core": 3,  # the fixer API, edits, invariants, suppression, catalog, engine

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dockerfile_strategies import any_dockerfile
+from dockfix.build_rules import build_error
 from dockfix.core.catalog import all_fixers
 from dockfix.core.engine import collect_findings, mention_text
 from dockfix.core.fixer import Finding, Fixer
 from dockfix.run.runner import RunOptions, file_settings
 from dockfix.semantics.context import FixContext
-from dockfix.syntax import build_error, parse, parse_lossless
+from dockfix.syntax import parse, parse_lossless
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILES = sorted(

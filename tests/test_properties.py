@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, example, given, settings
 import dockfix
 from buildkit_oracle import buildkit_spans, dockfix_spans, newer_parser_differs
 from dockerfile_strategies import any_dockerfile
+from dockfix.build_rules import build_error
 from dockfix.core.buildkit_check import buildkit_rejects
-from dockfix.syntax import ParseError, build_error, parse_lossless
+from dockfix.syntax import ParseError, parse_lossless
 
 
 def check_one(text: str) -> bool:

@@ -273,13 +273,19 @@ def test_onbuild_trigger_is_display_only() -> None:
         'FROM alpine:3.20\nCMD [ "app", \\\n  "--serve" ]\n',
         "FROM alpine:3.20\nHEALTHCHECK CMD wget -qO- http://localhost/ || exit 1\n",
         "FROM alpine:3.20\nRUN app --build\n",
-        "FROM alpine:3.20\nCMD --profile=prod app\n",  # a flag BuildKit rejects: leave it
         "FROM alpine:3.20\nCOPY <<EOF /etc/motd\nCMD not an instruction\nEOF\n",
     ],
 )
 def test_no_finding(text: str) -> None:
     assert findings(text) == []
     assert run(text, unsafe=True) == text
+
+
+def test_a_flag_the_build_rejects_is_left_alone() -> None:
+    text = "FROM alpine:3.20\nCMD --profile=prod app\n"
+    assert findings(text) == []
+    with pytest.raises(ParseError, match="unknown flag: --profile"):  # (the engine's refusal)
+        run(text, unsafe=True)
 
 
 # --- properties ------------------------------------------------------------------------------------

@@ -17,15 +17,15 @@ def test_definition_and_every_reference() -> None:
         "FROM node:20 AS Deps\nRUN npm ci\n"
         "FROM Deps AS Test\nRUN --mount=type=cache,from=Deps,source=/root/.npm,target=/c npm test\n"
         "FROM node:20-slim\nCOPY --from=Deps /app/node_modules ./node_modules\n"
-        "COPY --from=deps /app/package.json ./\nADD --from=Test /r /r\n"
-    )
+        "COPY --from=deps /app/package.json ./\nCOPY --from=Test /r /r\n"
+    )  # (not `ADD --from`: no BuildKit takes that flag, moby/moby#33811)
     out, left = fix(src)
     assert left == []
     assert out == (
         "FROM node:20 AS deps\nRUN npm ci\n"
         "FROM deps AS test\nRUN --mount=type=cache,from=deps,source=/root/.npm,target=/c npm test\n"
         "FROM node:20-slim\nCOPY --from=deps /app/node_modules ./node_modules\n"
-        "COPY --from=deps /app/package.json ./\nADD --from=test /r /r\n"
+        "COPY --from=deps /app/package.json ./\nCOPY --from=test /r /r\n"
     )
     doc = dockfix.parse(out)
     assert [s.alias for s in doc.stages] == ["deps", "test", None]

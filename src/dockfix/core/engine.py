@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from dockfix.build_rules import build_error
 from dockfix.core.buildkit_check import buildkit_rejects
 from dockfix.core.edits import TakenEdits, apply_edits
 from dockfix.core.fixer import Applicability, Edit, FileChange, Finding, Fixer
@@ -24,7 +25,7 @@ from dockfix.core.invariants import check_invariants
 from dockfix.core.suppression import Suppressions
 from dockfix.semantics.context import FixContext
 from dockfix.semantics.shell import words_text
-from dockfix.syntax import Dockerfile, build_error, parse_lossless
+from dockfix.syntax import Dockerfile, parse_lossless
 
 MAX_ROUNDS = 10
 # DOCKFIX_STRICT=1 (the test suite sets it): a fixer that raises fails loudly instead of
