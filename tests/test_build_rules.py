@@ -253,6 +253,16 @@ def test_values_dockfix_cannot_judge_are_accepted(instructions: str) -> None:
     assert _reason(_file(instructions)) is None
 
 
+def test_a_file_that_names_its_frontend_may_use_flags_this_table_does_not_know() -> None:
+    """`# syntax=docker/dockerfile:1` builds with the newest 1.x frontend, whose flags may be
+    newer than dockfix: an unknown flag is left to it (a bad value of a known one is not)."""
+    newer = "COPY --some-future-flag=yes a b"
+    assert _reason(_file(newer)) == "unknown flag: --some-future-flag"
+    named = f"# syntax=docker/dockerfile:1\n{_file(newer)}"
+    assert _reason(named) is None
+    assert _reason(f"# syntax=docker/dockerfile:1\n{_file('EXPOSE abc')}") is not None
+
+
 def test_go_duration_reads_what_go_reads() -> None:
     assert go_duration("1m30.5s") == (90_500_000_000, None)
     assert go_duration("-1.5h") == (-5_400_000_000_000, None)

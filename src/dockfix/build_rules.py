@@ -31,13 +31,16 @@ def build_error(doc: Dockerfile) -> ParseError | None:
     `USER`, `RUN --foo`, `HEALTHCHECK --interval=xyz` …), then values the conversion to LLB
     rejects (`EXPOSE abc`, `STOPSIGNAL FOO`, `--mount=type=bogus`, `--chmod=abc` …)."""
     in_stage = False
+    # A file that names its frontend (`# syntax=docker/dockerfile:1` pulls the newest 1.x)
+    # may use flags newer than any this table knows: an unknown flag is left to that frontend.
+    frontend_named = doc.directive("syntax") is not None
     for instr in doc.instructions:
         if instr.keyword not in INSTRUCTIONS:
             return ParseError(f"unknown instruction {instr.keyword_raw}", instr.start_line)
         in_stage = in_stage or instr.keyword == "FROM"
         if not in_stage and instr.keyword != "ARG":
             return ParseError("no build stage in current context", instr.start_line)
-        problem = _arguments_error(instr) or _flags_error(instr)
+        problem = _arguments_error(instr) or _flags_error(instr, frontend_named)
         if problem is not None:
             return ParseError(problem, instr.start_line)
         trigger = instr.trigger
@@ -165,9 +168,9 @@ _NETWORK_MODES = frozenset({"none", "host", "default"})
 _DURATION_FLAGS = ("interval", "timeout", "start-period", "start-interval")
 
 
-def _flags_error(instr: Instruction) -> str | None:
-    """BuildKit's flag parse: unknown, repeated or valueless flags, booleans, then the
-    values the instruction parse reads itself."""
+def _flags_error(instr: Instruction, frontend_named: bool = False) -> str | None:
+    """BuildKit's flag parse: unknown (unless the file names its frontend), repeated or
+    valueless flags, booleans, then the values the instruction parse reads itself."""
     kw = instr.keyword
     if kw in _FLAGS_UNREAD or (kw == "HEALTHCHECK" and _healthcheck_is_none(instr)):
         return None
@@ -176,6 +179,8 @@ def _flags_error(instr: Instruction) -> str | None:
     for flag in instr.flags:
         kind = known.get(flag.name)
         if kind is None:
+            if frontend_named:
+                continue
             return f"unknown flag: --{flag.name}"
         if kind != _REPEATED and flag.name in seen:
             return f"duplicate flag specified: --{flag.name}"
