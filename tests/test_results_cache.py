@@ -576,3 +576,28 @@ def test_a_file_changed_just_now_is_compared_by_its_text(repo: Path, tmp_path: P
     import pickle
 
     assert pickle.loads(cold.cache_entry[1])[6] == ()
+
+
+def test_a_damaged_shard_is_reported_when_a_settled_file_is_looked_up_by_status(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker asks a settled file's entry about its status first, and reads the file only
+    when that does not answer: a damaged shard met by the first question is still reported,
+    once, with the file that re-checks."""
+    from dockfix.run import runner
+    from dockfix.run.wire import unpack_report
+
+    monkeypatch.setattr(results_cache, "SETTLED_NS", 0)
+    _forget_configs()
+    cache = tmp_path / "cache"
+    opts = RunOptions(offline=True, cache_dir=str(cache), show="concise", keep_edits=False)
+    cold = unpack_report(runner._packed_path("a/Dockerfile", opts))
+    assert cold.cache_entry is not None
+    assert results_cache.save(str(cache), [cold.cache_entry]) is None
+    shard = Path(results_cache._shard_path(str(cache), os.path.abspath("a/Dockerfile")))
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0xFF  # one flipped bit in the payload: its checksum no longer matches
+    shard.write_bytes(bytes(data))
+    again = unpack_report(runner._packed_path("a/Dockerfile", opts))
+    assert not again.cached and again.outcome is not None
+    assert [w for w in again.outcome.warnings if "checksum mismatch" in w], again.outcome.warnings

@@ -391,13 +391,17 @@ def _cwd_prefix() -> str:
 
 
 class Lookup:
-    """What looking a file up found: the stored outcome when it is still valid, and what
-    computing and storing it again needs otherwise."""
+    """What looking a file up found: its entry, read once, asked first whether the file's
+    status is what it was (see :meth:`unchanged_status`), then, once the file is read,
+    whether its text is (:meth:`compare_text`); and what computing and storing the outcome
+    again needs otherwise."""
 
-    def __init__(self, text: str, path: Path, opts: RunOptions, path_str: str = "") -> None:
+    def __init__(self, path: Path | None, opts: RunOptions, path_str: str = "") -> None:
         """``path_str``: ``path`` as the walk spelled it, when it is a plain relative path
-        (see ``runner.plain_relative``): what a warm run needs of it without pathlib."""
+        (see ``runner.plain_relative``): what a warm run needs of it without pathlib (then
+        ``path`` may be None)."""
         assert opts.cache_dir is not None
+        self._opts = opts
         directory = abs_path = None
         if path_str:
             cut = path_str.rfind("/")
@@ -405,29 +409,54 @@ class Lookup:
             abs_path = _cwd_prefix() + path_str
         key = _file_key(path, opts, directory)
         self.settings = None
-        if key is None:
-            self.settings = file_settings(path, opts, read_from_path=True)
-            key = settings_key(self.settings, opts)
+        if key is None or abs_path is None:
+            whole = path if path is not None else Path(path_str)
+            abs_path = abs_path or os.path.abspath(whole)
+            if key is None:  # (read_from_path: it was read, or its status taken: it exists)
+                self.settings = file_settings(whole, opts, read_from_path=True)
+                key = settings_key(self.settings, opts)
         self.key = key
-        self.abs_path = abs_path or os.path.abspath(path)
-        self.digest = text_digest(text)
+        self.abs_path = abs_path
         entries, self.warning = _load_shard(_shard_path(opts.cache_dir, self.abs_path))
-        fields = _entry(entries, self.abs_path)
+        self._fields = _entry(entries, self.abs_path)
+        self._inputs_same: bool | None = None  # asked once, whichever question comes first
+        self.digest = ""
         # The outcome as stored (pickled on its own): unpickled by whoever shows it, so that a
         # worker passes a hit on without unpickling and pickling it again.
         self.stored: bytes | None = None
         # What `check` shows of the file (see shown_record), when it was stored with it.
         self.shown: ShownRecord | None = None
-        if fields is not None:
-            settings_then, digest_then, deps, stored, answers, shown, _ = fields
-            if (
-                settings_then == key
-                and digest_then == self.digest
-                and _same_answers(answers, opts)
-                and still_valid(deps)
-            ):
-                self.stored = stored
-                self.shown = shown
+
+    def unchanged_status(self, status: tuple[int, ...]) -> ShownRecord | None:
+        """What `check` shows of the file (``opts.show``) when its status is what it was when
+        it was checked and read, and nothing else it depends on changed: a warm run does not
+        read it. None when the text must be read and compared."""
+        fields, show = self._fields, self._opts.show
+        if fields is None or fields[6] != status or show is None:
+            return None
+        record: ShownRecord | None = fields[5]
+        if record is None or show not in record[3] or not self._same_inputs():
+            return None
+        return record
+
+    def compare_text(self, text: str) -> None:
+        """With the file's text: :attr:`stored` and :attr:`shown` when the entry holds it."""
+        self.digest = text_digest(text)
+        fields = self._fields
+        if fields is not None and fields[1] == self.digest and self._same_inputs():
+            self.stored, self.shown = fields[3], fields[5]
+
+    def _same_inputs(self) -> bool:
+        """The settings, the registry answers and every input are those of the entry."""
+        if self._inputs_same is None:
+            fields = self._fields
+            assert fields is not None
+            self._inputs_same = (
+                fields[0] == self.key
+                and _same_answers(fields[4], self._opts)
+                and still_valid(fields[2])
+            )
+        return self._inputs_same
 
 
 def cached_outcome(
@@ -440,11 +469,12 @@ def cached_outcome(
 ) -> tuple[FixOutcome, bool, tuple[str, bytes] | None]:
     """The file's outcome from the cache when nothing it depends on changed (and True), else
     computed (and False, with the entry to store: see :func:`save`). ``found``: the file's
-    :class:`Lookup`, when the caller made it already; ``status``: the file's
-    (``source_io.status_stamp``) when it was read, which a later run may compare instead of
-    its text (:func:`shown_by_status`)."""
+    :class:`Lookup`, when the caller made it already (its text compared); ``status``: the
+    file's (``source_io.status_stamp``) when it was read, which a later run may compare
+    instead of its text (:meth:`Lookup.unchanged_status`)."""
     if found is None:
-        found = Lookup(text, path, opts)
+        found = Lookup(path, opts)
+        found.compare_text(text)
     if found.stored is not None:
         return restored_outcome(found.stored, text, shown), True, None
     key, settings, abs_path, digest, warning = (
@@ -498,35 +528,6 @@ def _settled(status: tuple[int, ...]) -> tuple[int, ...]:
     if not status or time.time_ns() - max(status[2], status[3]) < SETTLED_NS:
         return ()
     return status
-
-
-def shown_by_status(path_str: str, status: tuple[int, ...], opts: RunOptions) -> ShownRecord | None:
-    """What `check` shows of a file (see :func:`shown_record`) from its entry, when the file's
-    status is what it was when it was checked and read, and nothing else it depends on
-    changed: a warm run does not read it. ``path_str``: a plain relative path (see
-    ``runner.plain_relative``). None when the text must be read and compared."""
-    assert opts.cache_dir is not None and opts.show is not None
-    cut = path_str.rfind("/")
-    key = _file_key(None, opts, path_str[:cut] if cut > 0 else ".")
-    if key is None:
-        return None
-    abs_path = _cwd_prefix() + path_str
-    entries, warning = _load_shard(_shard_path(opts.cache_dir, abs_path))
-    fields = _entry(entries, abs_path)
-    if warning is not None or fields is None:
-        return None
-    settings_then, _, deps, _, answers, shown, status_then = fields
-    record: ShownRecord | None = shown
-    if (
-        status_then == status
-        and settings_then == key
-        and shown is not None
-        and opts.show in shown[3]
-        and _same_answers(answers, opts)
-        and still_valid(deps)
-    ):
-        return record
-    return None
 
 
 def _same_answers(answers: dict[tuple[str, str], Any], opts: RunOptions) -> bool:

@@ -38,7 +38,7 @@ from dockfix.files.source_io import (
 )
 from dockfix.run.config import Config, ConfigError, find_config, load_config_file
 from dockfix.run.shown import file_lines
-from dockfix.run.wire import Packed, cache_hit, pack_report, unpack_report
+from dockfix.run.wire import Packed, pack_report, packed_hit, unpack_report
 from dockfix.semantics.context import FixContext
 from dockfix.syntax import Dockerfile, parse_lossless, released_trees
 
@@ -390,9 +390,13 @@ def _show_lines(report: FileReport, path_str: str, opts: RunOptions) -> None:
         return
     threshold = _failure_threshold(path_str, opts)
     report.lines = file_lines(out.findings, out.unsafe, out.original, opts.show, threshold)
-    report.outcome = FixOutcome(
-        "", "", [], [], [], out.error, out.warnings, out.error_line, out.unsafe
-    )
+    report.outcome = _without_findings(out.warnings, out.error_line, out.unsafe)
+
+
+def _without_findings(warnings: list[str], error_line: int | None, unsafe: bool) -> FixOutcome:
+    """What a shown report (FileReport.lines) keeps of its outcome: what `check` reads of it
+    besides the findings."""
+    return FixOutcome("", "", [], [], [], None, warnings, error_line, unsafe)
 
 
 def settle_deferred_fixes(outcome: FixOutcome, keep_edits: bool) -> None:
@@ -473,8 +477,10 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
     cache hit is sent on as the cache stored it: a warm run's worker never rebuilds its
     findings as objects only to take them apart again."""
     with released_trees():
-        if opts.cache_dir is not None and opts.show is not None and plain_relative(path_str):
-            quick = _shown_unread(path_str, opts)
+        plain = path_str if plain_relative(path_str) else ""
+        found: Lookup | None = None
+        if opts.cache_dir is not None and opts.show is not None and plain:
+            found, quick = _unread_hit(path_str, opts)
             if quick is not None:
                 return quick
         report, src = _read(path_str)
@@ -482,27 +488,15 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
             from dockfix.run.results_cache import Lookup, restored_outcome
 
             try:
-                plain = path_str if plain_relative(path_str) else ""
-                found = Lookup(src.text, src.path, opts, plain)
+                if found is None:  # (the entry asked about the file's status is asked again)
+                    found = Lookup(src.path, opts, plain)
+                found.compare_text(src.text)
             except ConfigError:
                 found = None  # computing it reports the error
             if found is not None and found.stored is not None:
                 # (edits are stored only when kept: the key covers RunOptions.keep_edits)
                 if opts.show is None:
-                    hit = cache_hit(src.text, found.stored)
-                    return (
-                        report.path,
-                        hit,
-                        None,
-                        report.mode,
-                        False,
-                        [],
-                        False,
-                        [],
-                        True,
-                        None,
-                        None,
-                    )
+                    return packed_hit(report.path, report.mode, src.text, found.stored)
                 report.cached = True
                 if found.shown is not None and opts.show in found.shown[3]:  # no finding rebuilt
                     return _shown_hit(report, found.shown, path_str, opts)
@@ -520,27 +514,29 @@ def _packed_path(path_str: str, opts: RunOptions) -> Packed:
         return pack_report(report, opts.keep_edits)
 
 
-def _shown_unread(path_str: str, opts: RunOptions) -> Packed | None:
-    """A results-cache hit shown (``opts.show``) without reading the file: its status is what
-    it was when it was checked (see ``results_cache.shown_by_status``). None: read it."""
-    from dockfix.run.results_cache import shown_by_status
+def _unread_hit(path_str: str, opts: RunOptions) -> tuple[Lookup | None, Packed | None]:
+    """The file's results-cache lookup, and its hit shown (``opts.show``) without reading
+    the file when its status is what it was when it was checked (see
+    ``Lookup.unchanged_status``); no hit: the caller reads the file and compares its text."""
+    from dockfix.run.results_cache import Lookup
 
     try:
         st = os.stat(path_str)
-        shown = shown_by_status(path_str, status_stamp(st), opts)
+        found = Lookup(None, opts, path_str)
     except (OSError, ConfigError):
-        return None  # reading it says why, or tells
+        return None, None  # reading it says why, or tells
+    shown = found.unchanged_status(status_stamp(st))
     if shown is None:
-        return None
+        return found, None
     report = FileReport(path_str, mode=stat.S_IMODE(st.st_mode), cached=True)
-    return _shown_hit(report, shown, path_str, opts)
+    return found, _shown_hit(report, shown, path_str, opts)
 
 
 def _shown_hit(report: FileReport, shown: ShownRecord, path_str: str, opts: RunOptions) -> Packed:
     """A hit's report as the results cache stored what `check` shows of it (``opts.show``)."""
     assert opts.show is not None
     warnings, error_line, unsafe, by_format = shown
-    report.outcome = FixOutcome("", "", [], [], [], None, list(warnings), error_line, unsafe)
+    report.outcome = _without_findings(list(warnings), error_line, unsafe)
     parts, order, severities, fixable = by_format[opts.show]
     threshold = _failure_threshold(path_str, opts)
     report.lines = FileLines(opts.show, parts, order, severities, fixable, threshold)

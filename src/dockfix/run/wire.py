@@ -55,10 +55,11 @@ def unpack_report(t: Packed) -> FileReport:
     )
 
 
-def cache_hit(text: str, stored: bytes) -> Packed:
-    """How a worker sends a results-cache hit: the file's text and the outcome as the cache
-    stored it, still pickled (the main process unpickles it once, in :func:`unpack_report`)."""
-    return (text, stored)
+def packed_hit(path: str, mode: int | None, text: str, stored: bytes) -> Packed:
+    """How a worker sends a results-cache hit: :func:`pack_report`'s tuple whose outcome is
+    the file's text and the outcome as the cache stored it, still pickled (the main process
+    unpickles it once, in :func:`unpack_report`)."""
+    return (path, (text, stored), None, mode, False, [], False, [], True, None, None)
 
 
 def stored_as_packed(stored: bytes, text: str) -> Packed:
