@@ -106,8 +106,9 @@ def test_full_output_rendered_file_by_file_equals_the_whole_render(tmp_path: Pat
     import random
 
     from dockfix.files.discovery import iter_dockerfile_paths
-    from dockfix.output.report import join_full_files, render, render_full_file
+    from dockfix.output.report import render
     from dockfix.run.runner import RunOptions, process_paths
+    from dockfix.run.shown import file_lines, shown_text
 
     for name in ("a", "a-b", "a.b", "a/b"):
         (tmp_path / name).mkdir(parents=True, exist_ok=True)
@@ -123,6 +124,9 @@ def test_full_output_rendered_file_by_file_equals_the_whole_render(tmp_path: Pat
     assert len(findings) > 200
     sources = {r.path: r.outcome.original for r in reports}
     whole = render(findings, "full", False, sources)
-    parts = [(r.path, render_full_file(r.outcome.findings, False, r.outcome.original)) for r in reports]
+    parts = [
+        (r.path, file_lines(r.outcome.findings, False, r.outcome.original, "full", None))
+        for r in reports
+    ]
     random.Random(7).shuffle(parts)  # workers finish in any order
-    assert join_full_files(parts) == whole
+    assert shown_text(parts) == whole

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -217,16 +217,14 @@ class _Run:
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(2)
 
-    def reports(self, each: Callable[[Any], None] | None = None) -> list[Any]:
-        """Every file's report; ``each`` is called with each one as soon as it is done."""
+    def reports(self) -> list[Any]:
+        """Every file's report."""
         out = []
         # closing(): on Ctrl-C the walk and its worker processes stop at once.
         with contextlib.closing(self._reports()) as reports:
             for rep in reports:
                 if rep.outcome is not None and rep.outcome.unsafe:
                     self.unsafe_paths.add(rep.path)
-                if each is not None:
-                    each(rep)
                 out.append(rep)
         for note in self.notes:
             self.say_once(f"note: {note}")

@@ -166,19 +166,13 @@ def _text_of(
 
 
 def render_full_file(findings: Iterable[Finding], unsafe: UnsafeFor, source: str | None) -> str:
-    """One file's part of :func:`render`'s full output (its findings share one path): a run
-    renders each file as it comes in, instead of all of them once the last one is done."""
+    """One file's part of :func:`render`'s full output (its findings share one path). (`check`
+    makes it where each file is checked: ``run.shown.file_lines``, tested against this.)"""
     items = sorted(findings, key=Finding.sort_key)
     if not items:
         return ""
     lines = source.split("\n") if source is not None else None
     return "".join(full_block(f, unsafe, lines) + "\n\n" for f in items)
-
-
-def join_full_files(parts: Iterable[tuple[str, str]]) -> str:
-    """The full output from :func:`render_full_file`'s (path, text) parts, in any order: the
-    same text as :func:`render` when no two parts share a path."""
-    return "".join(text for _, text in sorted(parts, key=lambda part: part[0]))
 
 
 def _gh_escape_data(s: str) -> str:
